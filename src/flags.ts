@@ -1,0 +1,41 @@
+/**
+ * Flags shared by several commands, and the one place configuration is resolved:
+ * flag, then MTLS_KIT_* environment variable, then default (STYLE "Files").
+ */
+import {Flags} from '@oclif/core';
+import {KEY_TYPE_NAMES} from './lib/profiles.js';
+
+export const dirFlag = Flags.string({
+  char: 'd',
+  summary: 'CA directory.',
+  env: 'MTLS_KIT_DIR',
+  default: './pki',
+  helpValue: 'DIR',
+});
+
+export const keyTypeFlag = Flags.option({
+  summary: 'Key type; the signature hash follows it (SHA-256 for P-256 and RSA up to 3072, SHA-384 for P-384 and RSA-4096, SHA-512 for P-521).',
+  options: KEY_TYPE_NAMES,
+  default: 'ec-p256' as const,
+})();
+
+export const forceFlag = Flags.boolean({summary: 'Replace existing files.', default: false});
+
+export const passphraseFileFlag = Flags.string({
+  summary: 'File holding the CA key passphrase (else MTLS_KIT_CA_PASSPHRASE; without either the CA key is stored unencrypted).',
+  helpValue: 'FILE',
+});
+
+/** --cn, --org, ... and --subject. */
+export const subjectFlags = {
+  cn: Flags.string({summary: 'Common name (CN).'}),
+  org: Flags.string({summary: 'Organization (O).'}),
+  ou: Flags.string({summary: 'Organizational unit (OU).'}),
+  country: Flags.string({summary: 'Two-letter country code (C).'}),
+  state: Flags.string({summary: 'State or province (ST).'}),
+  locality: Flags.string({summary: 'Locality (L).'}),
+  subject: Flags.string({
+    summary: 'Whole subject DN, RFC 2253 ("CN=device-1,O=Acme,C=US") or OpenSSL ("/C=US/O=Acme/CN=device-1"); overrides --cn and friends.',
+    helpValue: 'DN',
+  }),
+};

@@ -1,0 +1,89 @@
+/**
+ * Creating a test CA: a root, and optionally an intermediate signed by it.
+ */
+import {parseCertificate, type ParsedCertificate} from './cert.js';
+import {formatSlashForm} from './dn.js';
+import type {IndexEntry} from './index-db.js';
+import {addDays, cryptoProvider, exportPkcs8, generateKeyPair, issueCertificate, pkcs8Pem, type Crypto} from './issue.js';
+import type {NameEntry} from './names.js';
+import {KEY_TYPES, type KeyType, PROFILES} from './profiles.js';
+import {newSerialHex} from './serial.js';
+
+export interface CreateCaParams {
+  keyType: KeyType;
+  rootSubject: NameEntry[][];
+  intermediateSubject?: NameEntry[][];
+  rootDays?: number;
+  intermediateDays?: number;
+  passphrase?: string;
+  now: Date;
+  crypto?: Crypto;
+}
+
+export interface CaTierMaterial {
+  certPem: string;
+  cert: ParsedCertificate;
+  keyPem: string;
+}
+
+export interface CreateCaResult {
+  root: CaTierMaterial;
+  intermediate?: CaTierMaterial;
+  /** The ALB bundle: PEM blocks only, no blank lines, no comments (facts doc 4.2). */
+  bundlePem: string;
+  /** Index entry for the intermediate in the root's index. */
+  rootIndex: IndexEntry[];
+}
+
+/**
+ * Creates a root CA (pathLen 1 when an intermediate follows, else 0) and optionally an
+ * intermediate (pathLen 0). Validity starts one minute before `now` to absorb clock skew.
+ */
+export async function createCa(p: CreateCaParams): Promise<CreateCaResult> {
+  const crypto = p.crypto ?? cryptoProvider();
+  const spec = KEY_TYPES[p.keyType];
+  const notBefore = addDays(p.now, -1 / 1440);
+  const rootKeys = await generateKeyPair(spec, crypto);
+  const root = await issueCertificate(
+    {
+      subject: p.rootSubject,
+      issuerKey: rootKeys.privateKey,
+      issuerSpec: spec,
+      publicKey: rootKeys.publicKey,
+      subjectSpec: spec,
+      serialHex: newSerialHex(),
+      notBefore,
+      notAfter: addDays(p.now, p.rootDays ?? PROFILES.root.days),
+      profile: PROFILES.root,
+      pathLength: p.intermediateSubject ? 1 : 0,
+    },
+    crypto,
+  );
+  const rootMaterial: CaTierMaterial = {certPem: root.pem, cert: parseCertificate(root.der), keyPem: pkcs8Pem(await exportPkcs8(rootKeys.privateKey, crypto), p.passphrase)};
+  if (!p.intermediateSubject) return {root: rootMaterial, bundlePem: root.pem, rootIndex: []};
+
+  const intKeys = await generateKeyPair(spec, crypto);
+  const intDays = Math.min(p.intermediateDays ?? PROFILES.intermediate.days, p.rootDays ?? PROFILES.root.days);
+  const inter = await issueCertificate(
+    {
+      subject: p.intermediateSubject,
+      issuerCert: root.cert,
+      issuerKey: rootKeys.privateKey,
+      issuerSpec: spec,
+      publicKey: intKeys.publicKey,
+      subjectSpec: spec,
+      serialHex: newSerialHex(),
+      notBefore,
+      notAfter: addDays(p.now, intDays),
+      profile: PROFILES.intermediate,
+    },
+    crypto,
+  );
+  const interCert = parseCertificate(inter.der);
+  return {
+    root: rootMaterial,
+    intermediate: {certPem: inter.pem, cert: interCert, keyPem: pkcs8Pem(await exportPkcs8(intKeys.privateKey, crypto), p.passphrase)},
+    bundlePem: root.pem + inter.pem,
+    rootIndex: [{status: 'V', notAfter: interCert.notAfter, serial: interCert.serialHex, file: 'intermediate/ca.crt', subject: formatSlashForm(interCert.subject)}],
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Rendering helpers: colour (chalk, off with NO_COLOR or when not a TTY), key/value
+ * blocks, and a progress bar on stderr. Results go to stdout, everything else to stderr.
+ */
+import chalk, {Chalk, type ChalkInstance} from 'chalk';
+
+const noColor = (): boolean => process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+
+/** Colours for stdout (results). */
+export const out: ChalkInstance = noColor() ? new Chalk({level: 0}) : chalk;
+/** Colours for stderr (progress, warnings, hints). */
+export const err: ChalkInstance = noColor() || !process.stderr.isTTY ? new Chalk({level: 0}) : new Chalk({level: chalk.level || 1});
+
+/** Writes one line to stdout. */
+export function printLine(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+/** Writes one line to stderr. */
+export function printErr(line = ''): void {
+  process.stderr.write(line + '\n');
+}
+
+/** A yellow `warning:` line on stderr. */
+export function warn(message: string): void {
+  printErr(`${err.yellow('warning:')} ${message}`);
+}
+
+/** A dim hint line on stderr, e.g. the next command to run. */
+export function hint(message: string): void {
+  printErr(err.dim(message));
+}
+
+/** Renders aligned `key: value` rows. */
+export function keyValues(rows: Array<[string, string | undefined]>, indent = '  '): string {
+  const shown = rows.filter((r): r is [string, string] => r[1] !== undefined);
+  const width = Math.max(0, ...shown.map(([k]) => k.length));
+  return shown.map(([k, v]) => `${indent}${out.dim((k + ':').padEnd(width + 1))} ${v}`).join('\n');
+}
+
+export interface Progress {
+  tick(n?: number): void;
+  done(): void;
+}
+
+/**
+ * A progress bar on stderr for long work. Redraws at most ~12 times a second on a TTY;
+ * off a TTY (CI logs) it prints nothing until done, then one summary line.
+ */
+export function progressBar(label: string, total: number, enabled = true): Progress {
+  const tty = Boolean(process.stderr.isTTY) && enabled;
+  const start = Date.now();
+  let count = 0;
+  let lastDraw = 0;
+  const draw = (final: boolean): void => {
+    const now = Date.now();
+    if (!final && now - lastDraw < 80) return;
+    lastDraw = now;
+    const width = 28;
+    const filled = total > 0 ? Math.round((count / total) * width) : width;
+    const secs = Math.max((now - start) / 1000, 0.001);
+    const rate = Math.round(count / secs);
+    process.stderr.write(`\r${err.cyan(label)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count}/${total} ${rate}/s `);
+    if (final) process.stderr.write('\n');
+  };
+  return {
+    tick(n = 1) {
+      count += n;
+      if (tty) draw(false);
+    },
+    done() {
+      if (tty) draw(true);
+      else if (enabled) {
+        const secs = (Date.now() - start) / 1000;
+        printErr(`${label}: ${count}/${total} in ${secs.toFixed(2)}s`);
+      }
+    },
+  };
+}
