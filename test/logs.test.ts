@@ -89,7 +89,7 @@ describe('logs', () => {
 
 describe('logs from S3', () => {
   it('reads every object under an s3:// prefix from an S3-compatible server (s3rver)', async (t) => {
-    const {default: S3rver} = (await import('s3rver')) as {default: new (o: object) => {run(): Promise<{port: number}>; close(): Promise<void>}};
+    const {default: S3rver} = (await import(['s3rver'][0]!)) as {default: new (o: object) => {run(): Promise<{port: number}>; close(): Promise<void>}};
     const tmp = tempDir();
     const server = new S3rver({port: 0, address: '127.0.0.1', directory: join(tmp, 's3'), silent: true, configureBuckets: [{name: 'alb-logs'}]});
     const {port} = await server.run();
