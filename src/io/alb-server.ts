@@ -1,0 +1,269 @@
+/**
+ * The sockets of `mtls-kit serve`: HTTPS listeners that behave like an ALB mTLS listener
+ * (facts doc 1.1) in front of a target.
+ *
+ * TLS is Node's (OpenSSL) with `requestCert: true, rejectUnauthorized: false`: OpenSSL asks
+ * for a client certificate but accepts whatever comes, and the verdict is ours, made right
+ * after the handshake by the injected judge (verifyChain in the command). A rejected client
+ * gets its TLS socket destroyed in 'secureConnection', before the HTTP parser sees a byte,
+ * so no HTTP response is ever sent and curl exits non-zero, as with ALB.
+ */
+import {randomBytes} from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type {AddressInfo, Socket} from 'node:net';
+import {performance} from 'node:perf_hooks';
+import {constants as cryptoConstants} from 'node:crypto';
+import type {DetailedPeerCertificate, TLSSocket} from 'node:tls';
+import {buildUpstreamHeaders, filterResponseHeaders, formatTraceId, type ListenerMode, type ListenerSpec} from '../lib/alb-proxy.js';
+import {parseCertificate, type ParsedCertificate} from '../lib/cert.js';
+import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp} from '../lib/connection-log.js';
+import {formatRfc2253} from '../lib/dn.js';
+import {preconditionError} from '../lib/errors.js';
+import {formatAlbValidity} from '../lib/validity.js';
+
+/** The verdict on a presented chain (leaf first; empty when the client sent none). */
+export interface ChainVerdict {
+  /** `Success` or `Failed:<code>` (facts doc 5). */
+  status: string;
+  ok: boolean;
+}
+
+export interface AlbServerParams {
+  host: string;
+  listeners: ListenerSpec[];
+  /** Server certificate chain (PEM, leaf first) and key (PEM). */
+  certPem: string;
+  keyPem: string;
+  /** Judges a chain on a verify listener; never throws. */
+  judge: (chain: ParsedCertificate[]) => ChainVerdict;
+  /** The five verify-mode headers for a leaf (facts doc 1.2), names already mapped. */
+  verifyHeaders: (leaf: ParsedCertificate) => Array<[string, string]>;
+  /** The passthrough header for a chain (facts doc 1.2), name already mapped. */
+  passthroughHeader: (chainDer: Uint8Array[]) => [string, string];
+  /** Lower-case header names to strip from client requests besides x-amzn-mtls-* (renamed names). */
+  strip: ReadonlySet<string>;
+  /** Where requests go (http: or https:); required. */
+  target: URL;
+  /** Receives each connection-log line (no newline). */
+  log: (line: string) => void;
+  /** Called for errors that do not end the server (target unreachable, ...). */
+  onError?: (message: string) => void;
+}
+
+export interface RunningListener {
+  port: number;
+  mode: ListenerMode;
+  url: string;
+}
+
+export interface RunningAlbServer {
+  listeners: RunningListener[];
+  /** Stops accepting, ends open connections, resolves when every socket is closed. */
+  close(): Promise<void>;
+}
+
+interface ConnState {
+  startMs: number;
+  mtlsHeaders: Array<[string, string]>;
+}
+
+const START = Symbol('mtls-kit.start');
+type TimedSocket = Socket & {[START]?: number};
+
+/**
+ * The chain the client presented, leaf first, as DER. Node exposes it only through
+ * getPeerCertificate(true), whose `issuerCertificate` links end on a self-issued
+ * certificate (pointing at itself).
+ */
+export function presentedChainDer(socket: TLSSocket): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  // An empty object when the client sent no certificate.
+  let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true) as DetailedPeerCertificate | undefined;
+  const seen = new Set<DetailedPeerCertificate>();
+  while (c && c.raw && !seen.has(c)) {
+    seen.add(c);
+    out.push(new Uint8Array(c.raw.buffer, c.raw.byteOffset, c.raw.byteLength));
+    const next: DetailedPeerCertificate | undefined = c.issuerCertificate;
+    if (!next || next === c) break;
+    c = next;
+  }
+  return out;
+}
+
+/** Parses presented DER; null when any certificate is not parseable (ALB: ClientCertInvalid). */
+function parseChain(der: Uint8Array[]): ParsedCertificate[] | null {
+  try {
+    return der.map((d) => parseCertificate(d));
+  } catch {
+    return null;
+  }
+}
+
+const safe = <T>(f: () => T, fallback: T): T => {
+  try {
+    return f();
+  } catch {
+    return fallback;
+  }
+};
+
+/**
+ * Starts the listeners. Each one is an https.Server; a connection is judged once, after
+ * its handshake, and its mTLS headers computed once, then reused for every request on it
+ * (keep-alive).
+ * @throws MtlsKitError PORT_IN_USE (exit 4) naming the port.
+ */
+export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServer> {
+  const agentOpts = {keepAlive: true, maxSockets: 256, maxFreeSockets: 256};
+  const agent = p.target.protocol === 'https:' ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
+  const request = p.target.protocol === 'https:' ? https.request : http.request;
+  const targetPath = p.target.pathname === '/' ? '' : p.target.pathname.replace(/\/$/, '');
+  const elb = 'app/mtls-kit-serve/local';
+  const servers: https.Server[] = [];
+  const running: RunningListener[] = [];
+  const states = new WeakMap<TLSSocket, ConnState>();
+
+  const logConnection = (socket: TLSSocket, listenerPort: number, leaf: ParsedCertificate | undefined, status: string, latencyMs: number | null): void => {
+    const cipher = safe(() => socket.getCipher(), undefined);
+    const entry: ConnectionLogEntry = {
+      timestamp: formatLogTimestamp(performance.timeOrigin + performance.now()),
+      clientIp: socket.remoteAddress ?? '-',
+      clientPort: socket.remotePort ?? 0,
+      listenerPort,
+      tlsProtocol: safe(() => socket.getProtocol() ?? '-', '-'),
+      tlsCipher: cipher?.name ?? '-',
+      // ALB logs `-` for the latency of a failed handshake (facts doc 5 field 7 and its example).
+      handshakeLatency: latencyMs === null ? '-' : formatHandshakeLatency(latencyMs),
+      subject: leaf ? safe(() => formatRfc2253(leaf.subject), '-') : '-',
+      validity: leaf ? formatAlbValidity(leaf.notBefore, leaf.notAfter) : '-',
+      serial: leaf?.serialHex ?? '-',
+      verifyStatus: status,
+      connTraceId: formatTraceId(randomBytes(16)),
+      // Node cannot tell a server which group the key exchange used (getEphemeralKeyInfo
+      // is client-only), so the field stays `-`.
+      tlsKeyExchange: '-',
+      elb,
+      ipAddress: socket.localAddress ?? '-',
+      extra: [],
+    };
+    p.log(formatConnectionLogLine(entry));
+  };
+
+  const onSecure = (mode: ListenerMode, listenerPort: number) => (socket: TLSSocket): void => {
+    const raw = (socket as unknown as {_parent?: TimedSocket})._parent;
+    const startMs = (raw?.[START] ?? (socket as TimedSocket)[START]) ?? performance.now();
+    const latencyMs = performance.now() - startMs;
+    const der = presentedChainDer(socket);
+    const chain = parseChain(der);
+    const leaf = chain?.[0];
+    let mtlsHeaders: Array<[string, string]> = [];
+    if (mode === 'verify') {
+      const verdict: ChainVerdict = chain === null ? {status: 'Failed:ClientCertInvalid', ok: false} : p.judge(chain);
+      if (!verdict.ok) {
+        logConnection(socket, listenerPort, leaf, verdict.status, null);
+        // Before any HTTP byte: the client sees the connection drop, as with ALB (facts doc 1.1).
+        socket.destroy();
+        return;
+      }
+      mtlsHeaders = p.verifyHeaders(leaf!);
+    } else if (der.length > 0) {
+      mtlsHeaders = [p.passthroughHeader(der)];
+    }
+    // Passthrough: ALB does not verify, so the connection is logged as Success (what ALB
+    // writes there is UNCONFIRMED, facts doc 7.3); no certificate is accepted too (7.2).
+    logConnection(socket, listenerPort, leaf, 'Success', latencyMs);
+    states.set(socket, {startMs, mtlsHeaders});
+  };
+
+  const onRequest = (listenerPort: number) => (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const socket = req.socket as TLSSocket;
+    const state = states.get(socket);
+    if (!state) {
+      socket.destroy();
+      return;
+    }
+    const headers = buildUpstreamHeaders({rawHeaders: req.rawHeaders, mtlsHeaders: state.mtlsHeaders, strip: p.strip, clientIp: socket.remoteAddress ?? '', listenerPort});
+    const upstream = request({
+      protocol: p.target.protocol,
+      hostname: p.target.hostname,
+      port: p.target.port || (p.target.protocol === 'https:' ? 443 : 80),
+      method: req.method,
+      path: targetPath + (req.url ?? '/'),
+      headers: headers as unknown as http.OutgoingHttpHeaders,
+      agent,
+    });
+    upstream.on('response', (up) => {
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, filterResponseHeaders(up.rawHeaders) as unknown as http.OutgoingHttpHeaders);
+      up.pipe(res);
+      up.on('error', () => res.destroy());
+    });
+    upstream.on('error', (error) => {
+      p.onError?.(`target ${p.target.origin} failed: ${(error as Error).message}`);
+      // ALB answers 502 when the target cannot be reached.
+      if (!res.headersSent) {
+        res.writeHead(502, {'content-type': 'text/plain'});
+        res.end('502 Bad Gateway: the target did not answer\n');
+      } else {
+        res.destroy();
+      }
+    });
+    req.pipe(upstream);
+    req.on('error', () => upstream.destroy());
+  };
+
+  for (const l of p.listeners) {
+    const server = https.createServer({
+      cert: p.certPem,
+      key: p.keyPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      // ALB does not resume sessions in verify or passthrough mode (facts doc 1.1): every
+      // connection is judged on a full handshake. Node keeps no server session cache.
+      secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
+      // ALB's default idle timeout is 60 s.
+      keepAliveTimeout: 60_000,
+    });
+    server.on('connection', (s: TimedSocket) => {
+      s[START] = performance.now();
+    });
+    server.on('tlsClientError', () => {
+      /* handshake failures are the client's; nothing to log beyond ALB's own behaviour */
+    });
+    server.on('request', onRequest(l.port));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === 'EADDRINUSE'
+            ? preconditionError('PORT_IN_USE', `port ${l.port} on ${p.host} is already in use`, ['choose another --port / --listen, or stop what is listening there'])
+            : error,
+        );
+      });
+      server.listen(l.port, p.host, () => resolve());
+    }).catch(async (error) => {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      throw error;
+    });
+    const port = (server.address() as AddressInfo).port;
+    server.on('secureConnection', onSecure(l.mode, port));
+    servers.push(server);
+    const hostForUrl = p.host.includes(':') ? `[${p.host}]` : p.host;
+    running.push({port, mode: l.mode, url: `https://${hostForUrl}:${port}/`});
+  }
+
+  return {
+    listeners: running,
+    async close() {
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+      agent.destroy();
+    },
+  };
+}
