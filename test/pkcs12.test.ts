@@ -282,6 +282,43 @@ describe('PKCS#12 edge cases', () => {
     assert.deepEqual(parsePkcs12(der, PASSWORD, file).certificates.length, 1);
   });
 
+  it('an empty password works both ways with openssl (and with keytool)', async () => {
+    const pki = await makePki('ec-p256');
+    for (const legacy of [false, true]) {
+      const file = join(pki.dir, `empty-${legacy}.p12`);
+      writeFileSync(file, buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, password: '', legacy}));
+      const key = opensslOk(['pkcs12', '-in', file, '-passin', 'pass:', '-nocerts', '-nodes']);
+      assert.equal(pubFromKey(key), pubFromCert(pki.leafPem));
+      if (hasKeytool) {
+        const r = spawnSync('keytool', ['-list', '-storetype', 'PKCS12', '-keystore', file, '-storepass', ''], {encoding: 'utf8', timeout: 60_000});
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+      }
+    }
+    const out = join(pki.dir, 'empty-openssl.p12');
+    opensslOk(['pkcs12', '-export', '-in', pki.leafPem, '-inkey', pki.keyPem, '-passout', 'pass:', '-out', out]);
+    assert.equal(parsePkcs12(readFileSync(out), '', out).hasKey, true);
+    expectMtlsError(() => parsePkcs12(readFileSync(out), 'x', out), 'WRONG_PASSWORD');
+  });
+
+  it('a keystore keytool generated (Java 17 defaults) is parsed', {skip: hasKeytool ? false : 'keytool not installed'}, () => {
+    const file = join(ROOT, 'keytool-made.p12');
+    const r = spawnSync('keytool', ['-genkeypair', '-alias', 'k1', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=from keytool', '-validity', '2',
+      '-storetype', 'PKCS12', '-keystore', file, '-storepass', PASSWORD], {encoding: 'utf8', timeout: 60_000});
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const parsed = parsePkcs12(readFileSync(file), PASSWORD, file);
+    assert.equal(parsed.hasKey, true);
+    assert.equal(parsed.certificates.length, 1);
+    expectMtlsError(() => parsePkcs12(readFileSync(file), 'wrong', file), 'WRONG_PASSWORD');
+  });
+
+  it('iterations must be a positive integer (usage error)', async () => {
+    const pki = await makePki('ec-p256');
+    for (const iterations of [0, -5, 1.5]) {
+      const err = expectMtlsError(() => buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, password: 'x', iterations}), 'BAD_ITERATIONS');
+      assert.equal(err.exitCode, 2);
+    }
+  });
+
   it('bytes that are not PKCS#12: BAD_PKCS12 naming the file, exit 4', async () => {
     const pki = await makePki('ec-p256');
     for (const bad of [Buffer.from('hello'), Buffer.from(pki.leafDer), Buffer.from(readFileSync(pki.leafPem))]) {

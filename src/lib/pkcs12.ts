@@ -12,6 +12,7 @@
  * Loading these schemas costs ~60-90 ms, so commands that start fast (`inspect` on a
  * certificate) should `await import()` this module only when the input is PKCS#12.
  */
+import * as nodeCrypto from 'node:crypto';
 import {createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, pbkdf2Sync, randomBytes, timingSafeEqual} from 'node:crypto';
 import {AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString} from '@peculiar/asn1-schema';
 import {AlgorithmIdentifier} from '@peculiar/asn1-x509';
@@ -34,7 +35,7 @@ import {
 } from '@peculiar/asn1-pfx';
 import {parseCertificate} from './cert.js';
 import {TAG, tlv} from './der.js';
-import {MtlsKitError, ExitCode} from './errors.js';
+import {ExitCode, MtlsKitError, usageError} from './errors.js';
 
 // ---------------------------------------------------------------------------------
 // Object identifiers
@@ -157,6 +158,10 @@ function bmpPassword(password: string): Buffer {
   return le.swap16();
 }
 
+/** One-shot digest: `crypto.hash` (Node >= 20.12) is ~40% faster than createHash in the KDF's loop. */
+const hashOnce: (hash: string, data: Buffer) => Buffer =
+  typeof nodeCrypto.hash === 'function' ? (h, d) => nodeCrypto.hash(h, d, 'buffer') : (h, d) => createHash(h).update(d).digest();
+
 /**
  * The PKCS#12 key derivation function (RFC 7292 appendix B.2).
  * @param hash node hash name (sha1, sha256, ...)
@@ -180,8 +185,8 @@ export function derivePkcs12Key(hash: string, id: 1 | 2 | 3, password: Uint8Arra
   const out = Buffer.alloc(Math.ceil(length / u) * u);
   for (let block = 0; block * u < length; block++) {
     // Step 6a: A = H^r(D || I).
-    let A = createHash(hash).update(D).update(I).digest();
-    for (let r = 1; r < iterations; r++) A = createHash(hash).update(A).digest();
+    let A: Buffer = createHash(hash).update(D).update(I).digest();
+    for (let r = 1; r < iterations; r++) A = hashOnce(hash, A);
     A.copy(out, block * u);
     if ((block + 1) * u >= length) break;
     // Steps 6b-6c: B = A stretched to v bytes; each v-byte block I_j = (I_j + B + 1) mod 2^(8v).
@@ -366,10 +371,14 @@ function bagAttributes(localKeyId: Uint8Array | undefined, friendlyName: string 
  * older macOS (Keychain) and Java keystores import.
  * The key and leaf carry a localKeyId (SHA-1 of the leaf, as OpenSSL sets it).
  * @returns DER bytes of the PFX
- * @throws MtlsKitError BAD_KEY when `keyPkcs8Der` is not an unencrypted PKCS#8 key
+ * @throws MtlsKitError BAD_ITERATIONS (exit 2) when `iterations` is not a positive integer;
+ *   BAD_KEY (exit 1: callers pass keys mtls-kit made) when `keyPkcs8Der` is not an unencrypted PKCS#8 key
  */
 export function buildPkcs12(p: BuildPkcs12Params): Uint8Array {
   const iterations = p.iterations ?? 2048;
+  if (!Number.isInteger(iterations) || iterations < 1) {
+    throw usageError('BAD_ITERATIONS', `PKCS#12 iteration count ${iterations} is not a positive integer`, ['use 2048 (the OpenSSL default) or more']);
+  }
   const random: Random = p.random ?? ((n) => randomBytes(n));
   const encrypt = p.legacy ? encryptPkcs12TripleDes : encryptPbes2;
   try {
