@@ -232,6 +232,14 @@ for (const keyType of ['rsa-2048', 'ec-p256'] as const) {
         assert.deepEqual(JSON.parse(r.stdout), {n: 3, hasKey: true, leaf: Buffer.from(pki.leafDer).toString('hex')});
       });
 
+      it('-nomac: parsed; a wrong password is still WRONG_PASSWORD (the decryption fails)', () => {
+        const der = exportWith('openssl-nomac.p12', ['-nomac']);
+        const r = parsePkcs12(der, PASSWORD, 'openssl-nomac.p12');
+        assert.equal(r.hasKey, true);
+        assert.equal(r.certificates.length, 3);
+        for (const wrong of ['nope', 'wrong', 'x', 'correct horse ']) expectMtlsError(() => parsePkcs12(der, wrong, 'openssl-nomac.p12'), 'WRONG_PASSWORD');
+      });
+
       it('a certificates-only file in reverse order: the non-CA certificate comes first', () => {
         const reversed = join(pki.dir, 'reversed.pem');
         writeFileSync(reversed, readFileSync(pki.chainPem, 'utf8') + readFileSync(pki.leafPem, 'utf8'));

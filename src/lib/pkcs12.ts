@@ -9,8 +9,8 @@
  * PKCS#12 key derivation (RFC 7292 appendix B.2) is written here: node:crypto does not
  * expose it, PKI.js keeps its copy private, and node-forge works on binary strings.
  *
- * Loading these schemas costs ~60-90 ms, so commands that start fast (`inspect` on a
- * certificate) should `await import()` this module only when the input is PKCS#12.
+ * Loading these schemas costs roughly 60-150 ms, so commands that must start fast (`inspect`
+ * on a certificate) should `await import()` this module only when the input is PKCS#12.
  */
 import * as nodeCrypto from 'node:crypto';
 import {createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, pbkdf2Sync, randomBytes, timingSafeEqual} from 'node:crypto';
@@ -34,7 +34,7 @@ import {
   id_x509Certificate,
 } from '@peculiar/asn1-pfx';
 import {parseCertificate} from './cert.js';
-import {TAG, tlv} from './der.js';
+import {parseOne, TAG, tlv} from './der.js';
 import {ExitCode, MtlsKitError, usageError} from './errors.js';
 
 // ---------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ function encryptPbes2(data: Uint8Array, password: string, iterations: number, ra
   const ciphertext = Buffer.concat([c.update(data), c.final()]);
   const kdf = algorithm(
     OID.pbkdf2,
-    // OpenSSL writes the PRF with NULL parameters; Java and macOS accept both forms.
+    // The PRF with NULL parameters, byte for byte as OpenSSL 3 writes it.
     new Pbkdf2Params({salt: new OctetString(salt), iterationCount: iterations, prf: new AlgorithmIdentifier({algorithm: OID.hmacWithSha256, parameters: null})}),
   );
   const scheme = algorithm(OID.aes256Cbc, new OctetString(iv));
@@ -485,6 +485,8 @@ function readSafeContents(der: ArrayBuffer | Uint8Array, password: string, sourc
       let pkcs8: Buffer;
       try {
         pkcs8 = decryptPbe(epki.encryptionAlgorithm, toBuf(epki.encryptedData.buffer), password, source);
+        // A wrong password can pass the padding check; a PKCS#8 key is one DER SEQUENCE.
+        if (!isDerSequence(pkcs8)) throw new BadDecrypt();
       } catch (err) {
         if (err instanceof BadDecrypt) throw wrongPassword(source, 'the private key does not decrypt');
         throw err;
@@ -522,6 +524,14 @@ function verifyMac(pfx: PFX, authSafeDer: Buffer, password: string, source: stri
   // OpenSSL also accepts an empty password encoded as no bytes at all (PKCS12_verify_mac with NULL).
   if (password === '' && same(macFor(Buffer.alloc(0)))) return;
   throw wrongPassword(source, 'MAC check failed');
+}
+
+function isDerSequence(b: Uint8Array): boolean {
+  try {
+    return parseOne(b).tag === TAG.SEQUENCE;
+  } catch {
+    return false;
+  }
 }
 
 function isCa(der: Uint8Array): boolean {
@@ -568,7 +578,9 @@ export function parsePkcs12(der: Uint8Array, password: string, source: string): 
     throw badPkcs12(source, `malformed (${(err as Error).message})`, ['Check that the file is a .p12/.pfx file, not PEM or a certificate']);
   }
   if (pfx.version !== 3) throw badPkcs12(source, `unsupported PFX version ${pfx.version}`);
-  if (pfx.macData) verifyMac(pfx, authSafeDer, password, source);
+  // asn1-pfx fills an absent (optional) macData with an empty MacData, so look at its algorithm.
+  const hasMac = pfx.macData !== undefined && pfx.macData.mac.digestAlgorithm.algorithm !== '';
+  if (hasMac) verifyMac(pfx, authSafeDer, password, source);
 
   const certs: FoundCert[] = [];
   const keys: FoundKey[] = [];
@@ -589,7 +601,13 @@ export function parsePkcs12(der: Uint8Array, password: string, source: string): 
           if (err instanceof BadDecrypt) throw wrongPassword(source, 'the certificates do not decrypt');
           throw err;
         }
-        readSafeContents(plain, password, source, certs, keys);
+        try {
+          readSafeContents(plain, password, source, certs, keys);
+        } catch (err) {
+          // Without a MAC, a wrong password can still yield valid padding (~1 in 256): garbage follows.
+          if (!hasMac && !(err instanceof MtlsKitError)) throw wrongPassword(source, 'the certificates do not decrypt');
+          throw err;
+        }
       } else if (ci.contentType === id_envelopedData) {
         throw badPkcs12(source, 'public-key privacy mode (EnvelopedData) is not supported; export it with a password');
       }
