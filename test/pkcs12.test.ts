@@ -10,11 +10,11 @@ import {fileURLToPath} from 'node:url';
 import {before, describe, it} from 'node:test';
 import {createCa} from '../src/lib/ca.js';
 import {isMtlsKitError, type MtlsKitError} from '../src/lib/errors.js';
-import {addDays, exportPkcs8, generateKeyPair, issueCertificate, loadPrivateKey, x509FromDer} from '../src/lib/issue.js';
+import {issueClientCert} from '../src/lib/client-cert.js';
+import {loadPrivateKey} from '../src/lib/issue.js';
 import {parseDnString} from '../src/lib/names.js';
-import {toPem} from '../src/lib/pem.js';
 import {buildPkcs12, derivePkcs12Key, parsePkcs12} from '../src/lib/pkcs12.js';
-import {KEY_TYPES, PROFILES, type KeyType} from '../src/lib/profiles.js';
+import {KEY_TYPES, type KeyType} from '../src/lib/profiles.js';
 import {newSerialHex} from '../src/lib/serial.js';
 import {openssl, opensslOk} from './support/openssl.js';
 import {tempDir} from './support/tmp.js';
@@ -36,38 +36,32 @@ interface Pki {
   chainPem: string;
 }
 
-/** A root -> intermediate -> leaf chain from the project's own CA code. */
-async function makePki(keyType: KeyType): Promise<Pki> {
-  const ca = await createCa({keyType, rootSubject: parseDnString('CN=P12 Root'), intermediateSubject: parseDnString('CN=P12 Intermediate'), now: NOW});
+/** A root -> intermediate -> leaf chain from the project's own CA and client-certificate code. */
+function makePki(keyType: KeyType): Pki {
+  const ca = createCa({keyType, rootSubject: parseDnString('CN=P12 Root'), intermediateSubject: parseDnString('CN=P12 Intermediate'), now: NOW});
   const inter = ca.intermediate!;
-  const issuer = await loadPrivateKey(inter.keyPem, 'intermediate key', undefined);
-  const spec = KEY_TYPES[keyType];
-  const leafKeys = await generateKeyPair(spec);
-  const leaf = await issueCertificate({
+  const issuerKey = loadPrivateKey(inter.keyPem, 'intermediate key', undefined);
+  const leaf = issueClientCert({
+    issuer: {cert: inter.cert, key: issuerKey.key, spec: issuerKey.spec, chainPems: [inter.certPem]},
+    keySpec: KEY_TYPES[keyType],
     subject: parseDnString(`CN=p12-${keyType}`),
-    issuerCert: x509FromDer(inter.cert.der),
-    issuerKey: issuer.key,
-    issuerSpec: issuer.spec,
-    publicKey: leafKeys.publicKey,
-    subjectSpec: spec,
+    sans: [],
+    days: 365,
+    now: NOW,
     serialHex: newSerialHex(),
-    notBefore: NOW,
-    notAfter: addDays(NOW, 365),
-    profile: PROFILES.client,
   });
-  const keyPkcs8Der = await exportPkcs8(leafKeys.privateKey);
   const dir = mkdtempSync(join(ROOT, `${keyType}-`));
   const pki: Pki = {
-    leafDer: leaf.der,
+    leafDer: leaf.certDer,
     chainDer: [inter.cert.der, ca.root.cert.der],
-    keyPkcs8Der,
+    keyPkcs8Der: leaf.keyPkcs8Der,
     dir,
     leafPem: join(dir, 'leaf.pem'),
     keyPem: join(dir, 'key.pem'),
     chainPem: join(dir, 'chain.pem'),
   };
-  writeFileSync(pki.leafPem, leaf.pem);
-  writeFileSync(pki.keyPem, toPem(keyPkcs8Der, 'PRIVATE KEY'), {mode: 0o600});
+  writeFileSync(pki.leafPem, leaf.certPem);
+  writeFileSync(pki.keyPem, leaf.keyPem, {mode: 0o600});
   writeFileSync(pki.chainPem, inter.certPem + ca.root.certPem);
   return pki;
 }
@@ -117,7 +111,7 @@ for (const keyType of ['rsa-2048', 'ec-p256'] as const) {
   describe(`PKCS#12 with ${keyType} and a two-tier chain`, () => {
     let pki: Pki;
     before(async () => {
-      pki = await makePki(keyType);
+      pki = makePki(keyType);
     });
 
     for (const legacy of [false, true]) {
@@ -257,7 +251,7 @@ for (const keyType of ['rsa-2048', 'ec-p256'] as const) {
 describe('PKCS#12 edge cases', () => {
   it('EC P-384 and P-521 keys, a custom iteration count and a non-ASCII password round-trip through openssl', async () => {
     for (const keyType of ['ec-p384', 'ec-p521'] as const) {
-      const pki = await makePki(keyType);
+      const pki = makePki(keyType);
       const password = 'pässwörd-✓';
       for (const legacy of [false, true]) {
         const der = buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, chainDer: pki.chainDer, password, legacy, iterations: 10_000});
@@ -280,7 +274,7 @@ describe('PKCS#12 edge cases', () => {
   });
 
   it('a leaf without a chain works, and no friendlyName is written unless asked', async () => {
-    const pki = await makePki('ec-p256');
+    const pki = makePki('ec-p256');
     const der = buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, password: PASSWORD});
     const file = join(pki.dir, 'single.p12');
     writeFileSync(file, der);
@@ -291,7 +285,7 @@ describe('PKCS#12 edge cases', () => {
   });
 
   it('an empty password works both ways with openssl (and with keytool)', async () => {
-    const pki = await makePki('ec-p256');
+    const pki = makePki('ec-p256');
     for (const legacy of [false, true]) {
       const file = join(pki.dir, `empty-${legacy}.p12`);
       writeFileSync(file, buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, password: '', legacy}));
@@ -320,7 +314,7 @@ describe('PKCS#12 edge cases', () => {
   });
 
   it('iterations must be a positive integer (usage error)', async () => {
-    const pki = await makePki('ec-p256');
+    const pki = makePki('ec-p256');
     for (const iterations of [0, -5, 1.5]) {
       const err = expectMtlsError(() => buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, password: 'x', iterations}), 'BAD_ITERATIONS');
       assert.equal(err.exitCode, 2);
@@ -328,7 +322,7 @@ describe('PKCS#12 edge cases', () => {
   });
 
   it('bytes that are not PKCS#12: BAD_PKCS12 naming the file, exit 4', async () => {
-    const pki = await makePki('ec-p256');
+    const pki = makePki('ec-p256');
     for (const bad of [Buffer.from('hello'), Buffer.from(pki.leafDer), Buffer.from(readFileSync(pki.leafPem))]) {
       const err = expectMtlsError(() => parsePkcs12(bad, PASSWORD, 'bad.p12'), 'BAD_PKCS12');
       assert.equal(err.exitCode, 4);
