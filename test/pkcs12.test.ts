@@ -14,6 +14,7 @@ import {issueClientCert} from '../src/lib/client-cert.js';
 import {loadPrivateKey} from '../src/lib/issue.js';
 import {parseDnString} from '../src/lib/names.js';
 import {buildPkcs12, derivePkcs12Key, parsePkcs12} from '../src/lib/pkcs12.js';
+import {children, content, parseOne, raw} from '../src/lib/der.js';
 import {KEY_TYPES, type KeyType} from '../src/lib/profiles.js';
 import {newSerialHex} from '../src/lib/serial.js';
 import {openssl, opensslOk} from './support/openssl.js';
@@ -319,6 +320,31 @@ describe('PKCS#12 edge cases', () => {
       const err = expectMtlsError(() => buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, password: 'x', iterations}), 'BAD_ITERATIONS');
       assert.equal(err.exitCode, 2);
     }
+  });
+
+  it('BER from streaming encoders (indefinite lengths, a chunked OCTET STRING) is read; the MAC still holds', () => {
+    const pki = makePki('ec-p256');
+    const der = buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, chainDer: pki.chainDer, password: PASSWORD});
+    // Re-encode the outer layers as NSS does (X.690 8.1.3.6, 8.7.3.2): the MACed octets are unchanged.
+    const indefinite = (tag: number, parts: Uint8Array[]): Buffer => Buffer.concat([Uint8Array.of(tag, 0x80), ...parts, Uint8Array.of(0, 0)]);
+    const chunk = (b: Uint8Array): Buffer => Buffer.concat([Uint8Array.of(0x04, 0x82, b.length >> 8, b.length & 0xff), b]);
+    const [version, authSafe, mac] = children(parseOne(der));
+    const [contentType, explicit0] = children(authSafe!);
+    const safe = content(children(explicit0!)[0]!);
+    const half = safe.length >> 1;
+    const ber = indefinite(0x30, [
+      raw(version!),
+      indefinite(0x30, [raw(contentType!), indefinite(0xa0, [indefinite(0x24, [chunk(safe.subarray(0, half)), chunk(safe.subarray(half))])])]),
+      raw(mac!),
+    ]);
+    const r = parsePkcs12(ber, PASSWORD, 'ber.p12');
+    assert.equal(r.certificates.length, 3);
+    assert.equal(r.hasKey, true);
+    // openssl reads the same bytes (its d2i accepts BER).
+    const file = join(pki.dir, 'ber.p12');
+    writeFileSync(file, ber);
+    assert.equal(subjects(opensslOk(['pkcs12', '-in', file, '-passin', `pass:${PASSWORD}`, '-nokeys'])).length, 3);
+    expectMtlsError(() => parsePkcs12(ber, 'wrong', 'ber.p12'), 'WRONG_PASSWORD');
   });
 
   it('bytes that are not PKCS#12: BAD_PKCS12 naming the file, exit 4', async () => {

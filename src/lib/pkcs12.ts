@@ -149,6 +149,25 @@ class CmsEncryptedData {
   }
 }
 
+/**
+ * Any OCTET STRING, primitive or BER-constructed in chunks (as streaming encoders such as
+ * NSS write them; X.690 8.7.3). asn1-schema's OctetString reads only the primitive form.
+ */
+class OctetStringBytes {
+  bytes: Buffer = Buffer.alloc(0);
+  fromASN(asn: {idBlock?: {tagClass: number; tagNumber: number}; getValue?: () => ArrayBuffer}): this {
+    if (asn.idBlock?.tagClass !== 1 || asn.idBlock.tagNumber !== 4 || typeof asn.getValue !== 'function') throw new TypeError('expected an OCTET STRING');
+    this.bytes = Buffer.from(asn.getValue());
+    return this;
+  }
+  toASN(): never {
+    throw new Error('OctetStringBytes is for parsing only');
+  }
+}
+
+/** The value of a DER/BER OCTET STRING. */
+const octets = (der: ArrayBuffer | Uint8Array): Buffer => AsnConvert.parse(der, OctetStringBytes).bytes;
+
 // ---------------------------------------------------------------------------------
 // Key derivation and encryption
 
@@ -264,7 +283,7 @@ function decryptPbe(alg: AlgorithmIdentifier, ciphertext: Uint8Array, password: 
     const cipher = PBES2_CIPHERS[p.encryptionScheme.algorithm];
     if (!cipher) throw badPkcs12(source, `unsupported PBES2 cipher ${p.encryptionScheme.algorithm}`);
     cipherName = cipher.name;
-    iv = toBuf(AsnConvert.parse(p.encryptionScheme.parameters!, OctetString).buffer);
+    iv = octets(p.encryptionScheme.parameters!);
     key = pbkdf2Sync(Buffer.from(password, 'utf8'), toBuf(kdf.salt.buffer), Number(kdf.iterationCount), kdf.keyLength ?? cipher.keyLength, prfHash);
   } else {
     const scheme = PKCS12_PBE[alg.algorithm];
@@ -465,7 +484,7 @@ interface FoundKey {
 function localKeyIdOf(bag: SafeBag): string | undefined {
   const attr = bag.bagAttributes?.find((a) => a.attrId === OID.localKeyId);
   const v = attr?.attrValues[0];
-  return v ? toBuf(AsnConvert.parse(v, OctetString).buffer).toString('hex') : undefined;
+  return v ? octets(v).toString('hex') : undefined;
 }
 
 /** Collects certificates and keys from SafeContents, recursing into safeContentsBags. */
@@ -477,7 +496,7 @@ function readSafeContents(der: ArrayBuffer | Uint8Array, password: string, sourc
     if (bag.bagId === id_certBag) {
       const certBag = AsnConvert.parse(bag.bagValue, CertBag);
       if (certBag.certId !== id_x509Certificate) continue; // SDSI certificates: nobody uses them.
-      const c: FoundCert = {der: new Uint8Array(toBuf(AsnConvert.parse(certBag.certValue, OctetString).buffer))};
+      const c: FoundCert = {der: new Uint8Array(octets(certBag.certValue))};
       if (localKeyId) c.localKeyId = localKeyId;
       certs.push(c);
     } else if (bag.bagId === id_pkcs8ShroudedKeyBag) {
@@ -572,7 +591,7 @@ export function parsePkcs12(der: Uint8Array, password: string, source: string): 
     if (pfx.authSafe.contentType !== id_data) {
       throw badPkcs12(source, 'public-key integrity mode (SignedData) is not supported; export it with a password');
     }
-    authSafeDer = toBuf(AsnConvert.parse(pfx.authSafe.content, OctetString).buffer);
+    authSafeDer = octets(pfx.authSafe.content);
   } catch (err) {
     if (err instanceof MtlsKitError) throw err;
     throw badPkcs12(source, `malformed (${(err as Error).message})`, ['Check that the file is a .p12/.pfx file, not PEM or a certificate']);
@@ -588,7 +607,7 @@ export function parsePkcs12(der: Uint8Array, password: string, source: string): 
     const authSafe = AsnConvert.parse(authSafeDer, AuthenticatedSafe);
     for (const ci of authSafe) {
       if (ci.contentType === id_data) {
-        readSafeContents(toBuf(AsnConvert.parse(ci.content, OctetString).buffer), password, source, certs, keys);
+        readSafeContents(octets(ci.content), password, source, certs, keys);
       } else if (ci.contentType === id_encryptedData) {
         const ed = AsnConvert.parse(ci.content, CmsEncryptedData);
         const eci = ed.encryptedContentInfo;
