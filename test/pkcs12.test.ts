@@ -178,12 +178,18 @@ for (const keyType of ['rsa-2048', 'ec-p256'] as const) {
           assert.match(err.suggestions.join('\n'), /MTLS_KIT_P12_PASSWORD/);
         });
 
-        it('keytool (Java 17) lists it as a PrivateKeyEntry with the whole chain', {skip: hasKeytool ? false : 'keytool not installed'}, () => {
+        it('keytool (Java 17) lists it as a PrivateKeyEntry with the whole chain and imports it into a JKS', {skip: hasKeytool ? false : 'keytool not installed'}, () => {
           const r = spawnSync('keytool', ['-list', '-v', '-storetype', 'PKCS12', '-keystore', file, '-storepass', PASSWORD], {encoding: 'utf8', timeout: 60_000});
           assert.equal(r.status, 0, r.stdout + r.stderr);
           assert.match(r.stdout, /Alias name: device key/);
           assert.match(r.stdout, /Entry type: PrivateKeyEntry/);
           assert.match(r.stdout, /Certificate chain length: 3/);
+          // And imports it into a JKS keystore (key and chain), as an application server would.
+          const jks = join(pki.dir, `${variant}.jks`);
+          const imp = spawnSync('keytool', ['-importkeystore', '-noprompt', '-srckeystore', file, '-srcstoretype', 'PKCS12', '-srcstorepass', PASSWORD,
+            '-destkeystore', jks, '-deststoretype', 'JKS', '-deststorepass', PASSWORD], {encoding: 'utf8', timeout: 60_000});
+          assert.equal(imp.status, 0, imp.stdout + imp.stderr);
+          assert.match(imp.stdout + imp.stderr, /1 entries successfully imported/);
         });
       });
     }
@@ -345,6 +351,20 @@ describe('PKCS#12 edge cases', () => {
     writeFileSync(file, ber);
     assert.equal(subjects(opensslOk(['pkcs12', '-in', file, '-passin', `pass:${PASSWORD}`, '-nokeys'])).length, 3);
     expectMtlsError(() => parsePkcs12(ber, 'wrong', 'ber.p12'), 'WRONG_PASSWORD');
+  });
+
+  it('salts and IVs come only from the injected random source (same source, same bytes)', () => {
+    const pki = makePki('ec-p256');
+    const seeded = (): ((n: number) => Uint8Array) => {
+      let counter = 0;
+      return (n) => Uint8Array.from({length: n}, () => counter++ & 0xff);
+    };
+    for (const legacy of [false, true]) {
+      const a = buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, password: PASSWORD, legacy, random: seeded()});
+      const b = buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, password: PASSWORD, legacy, random: seeded()});
+      assert.deepEqual(Buffer.from(a), Buffer.from(b));
+      assert.equal(parsePkcs12(a, PASSWORD, 'seeded.p12').hasKey, true);
+    }
   });
 
   it('bytes that are not PKCS#12: BAD_PKCS12 naming the file, exit 4', async () => {
