@@ -36,6 +36,7 @@ import {
 import {parseCertificate} from './cert.js';
 import {parseOne, TAG, tlv} from './der.js';
 import {ExitCode, MtlsKitError, usageError} from './errors.js';
+import {P12_PASSWORD_ENV} from './pkcs12-env.js';
 
 // ---------------------------------------------------------------------------------
 // Object identifiers
@@ -320,7 +321,7 @@ function decryptPbe(alg: AlgorithmIdentifier, ciphertext: Uint8Array, password: 
 // Errors
 
 /** The environment variable commands read a PKCS#12 password from (named in error messages). */
-export const P12_PASSWORD_ENV = 'MTLS_KIT_P12_PASSWORD';
+export {P12_PASSWORD_ENV};
 
 function badPkcs12(source: string, detail: string, suggestions: string[] = []): MtlsKitError {
   return new MtlsKitError({
