@@ -43,7 +43,7 @@ function makePki(keyType: KeyType): Pki {
   const inter = ca.intermediate!;
   const issuerKey = loadPrivateKey(inter.keyPem, 'intermediate key', undefined);
   const leaf = issueClientCert({
-    issuer: {cert: inter.cert, key: issuerKey.key, spec: issuerKey.spec, chainPems: [inter.certPem]},
+    issuer: {cert: inter.cert, key: issuerKey.key, spec: issuerKey.spec, chain: [inter.cert]},
     keySpec: KEY_TYPES[keyType],
     subject: parseDnString(`CN=p12-${keyType}`),
     sans: [],
