@@ -516,7 +516,8 @@ export function verifySignature(alg: SignatureAlgorithm, data: Uint8Array, signa
  * the CRL per issuer key, so verifying many chains checks the signature once.
  */
 export function checkCrlSignature(crl: LoadedCrl, issuer: ParsedCertificate, issuerKey?: KeyObject): boolean {
-  const id = Buffer.from(issuer.publicKey.spki).toString('base64');
+  const spki = issuer.publicKey.spki;
+  const id = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('latin1');
   const cached = crl.signatureChecks.get(id);
   if (cached !== undefined) return cached;
   let ok = crl.tbsSignatureOid === crl.signatureAlgorithm.oid;
