@@ -52,7 +52,7 @@ export interface BuildCrlResult {
 const OID_CRL_NUMBER_BYTES = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x14]);
 const OID_CRL_REASON_BYTES = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x15]);
 
-interface SigAlg {
+export interface SigAlg {
   hash: string | null;
   algId: Uint8Array;
 }
@@ -61,8 +61,10 @@ interface SigAlg {
  * The signature algorithm for a CA key: ECDSA with SHA-256/384/512 by curve size,
  * RSA PKCS#1 v1.5 with SHA-256 (SHA-384 from 4096 bits), as the certificate profiles do
  * (profiles.ts), all within what ALB accepts (facts doc 4.1). Ed25519 for Ed25519 keys.
+ * Returns the node:crypto hash name and the DER AlgorithmIdentifier.
+ * @throws MtlsKitError UNSUPPORTED_KEY for other key types.
  */
-function signatureAlgorithmFor(key: KeyObject): SigAlg {
+export function signatureAlgorithmForKey(key: KeyObject): SigAlg {
   const d = key.asymmetricKeyDetails ?? {};
   switch (key.asymmetricKeyType) {
     case 'ec': {
@@ -178,7 +180,7 @@ function encodeRevokedList(entries: CrlEntryInput[], skippedNegative: string[]):
  * @throws MtlsKitError UNSUPPORTED_KEY when the key cannot sign.
  */
 export function buildCrl(p: BuildCrlParams): BuildCrlResult {
-  const alg = signatureAlgorithmFor(p.issuerKey);
+  const alg = signatureAlgorithmForKey(p.issuerKey);
   const skippedNegative: string[] = [];
   const revoked = encodeRevokedList(p.entries, skippedNegative);
   const aki = tlv(TAG.SEQUENCE, encodeOid(OID.authorityKeyId), tlv(TAG.OCTET_STRING, tlv(TAG.SEQUENCE, tlv(0x80, issuerKeyId(p.issuer)))));

@@ -89,6 +89,8 @@ function publicKeyOf(cert: ParsedCertificate): KeyObject | null {
  * Prepares a trust store from a CA bundle's certificates. Every certificate in it is a
  * trust anchor: s2n loads ALB's CA file with X509_V_FLAG_PARTIAL_CHAIN
  * (aws/s2n-tls tls/s2n_x509_validator.c), as `openssl verify -partial_chain` does.
+ * The path is still extended through the store up to a self-signed root, as OpenSSL does
+ * without -partial_chain, so that a CRL over every CA on the path can be checked.
  */
 export function prepareTrustStore(certs: ParsedCertificate[]): TrustStore {
   const store: TrustStore = {certs, bySubject: new Map(), byDer: new Map(), signatureCache: new Map(), keyCache: new Map()};
