@@ -47,20 +47,21 @@ describe('verify: every defect kind gives its ALB code, agreeing with openssl ve
     ca = await makeCaDir(work);
     const now = new Date();
     for (const kind of DEFECT_KINDS) {
-      const material = await buildDefect({kind, issuer: ca.issuer, subject: [[{type: '2.5.4.3', value: `defect-${kind}`}]], keySpec: KEY_TYPES['ec-p256'], days: 30, now});
-      recordInIndex(ca, material.issuedByIssuer);
-      const leaf = writePem(join(work, `${kind}.crt`), [material.leaf.der]);
-      const chain = writePem(join(work, `${kind}-chain.pem`), [material.leaf.der, ...material.presentedIntermediates.map((i) => i.der)]);
-      const intermediates = material.presentedIntermediates.length > 0 ? writePem(join(work, `${kind}-intermediates.pem`), material.presentedIntermediates.map((i) => i.der)) : undefined;
+      const material = buildDefect({kind, issuer: ca.issuer, subject: [[{type: '2.5.4.3', value: `defect-${kind}`}]], keySpec: KEY_TYPES['ec-p256'], days: 30, now});
+      recordInIndex(ca, material.indexEntries);
+      const leaf = writePem(join(work, `${kind}.crt`), [material.issued.certDer]);
+      const chain = join(work, `${kind}-chain.pem`);
+      writeFileSync(chain, material.issued.chainPem);
+      const intermediates = material.presentedIntermediates.length > 0 ? writePem(join(work, `${kind}-intermediates.pem`), material.presentedIntermediates) : undefined;
       made.set(kind, {material, leaf, chain, ...(intermediates ? {intermediates} : {})});
       if (material.revoke) {
-        const r = await runCli(['revoke', material.leaf.cert.serialHex, '--dir', ca.dir, '--reason', 'keyCompromise']);
+        const r = await runCli(['revoke', material.issued.parsed.serialHex, '--dir', ca.dir, '--reason', 'keyCompromise']);
         assert.equal(r.code, 0, r.stderr);
       }
     }
-    const good = await buildDefect({kind: 'revoked', issuer: ca.issuer, subject: [[{type: '2.5.4.3', value: 'good'}]], keySpec: KEY_TYPES['ec-p256'], days: 30, now});
-    recordInIndex(ca, good.issuedByIssuer);
-    goodChain = writePem(join(work, 'good.crt'), [good.leaf.der]);
+    const good = buildDefect({kind: 'revoked', issuer: ca.issuer, subject: [[{type: '2.5.4.3', value: 'good'}]], keySpec: KEY_TYPES['ec-p256'], days: 30, now});
+    recordInIndex(ca, good.indexEntries);
+    goodChain = writePem(join(work, 'good.crt'), [good.issued.certDer]);
     assert.equal((await runCli(['crl', '--dir', ca.dir])).code, 0);
     assert.equal((await runCli(['crl', '--dir', ca.dir, '--issuer', 'root'])).code, 0);
     crls = [join(ca.dir, 'intermediate/crl.pem'), join(ca.dir, 'root/crl.pem')];
@@ -115,7 +116,7 @@ describe('verify: every defect kind gives its ALB code, agreeing with openssl ve
     const o = opensslVerify(ca, goodChain, undefined, [], ['-attime', String(Math.floor(later.getTime() / 1000))]);
     assert.match(o.out, /certificate has expired/);
     const notYet = made.get('not-yet-valid')!;
-    const inFuture = new Date(notYet.material.leaf.cert.notBefore.getTime() + 86_400_000);
+    const inFuture = new Date(notYet.material.issued.parsed.notBefore.getTime() + 86_400_000);
     const r2 = await runCli(['verify', notYet.chain, '--trust-store', ca.bundle, '--at', inFuture.toISOString(), '--json']);
     assert.equal(r2.json.status, 'Success');
     assert.ok(opensslVerify(ca, notYet.leaf, undefined, [], ['-attime', String(Math.floor(inFuture.getTime() / 1000))]).ok);

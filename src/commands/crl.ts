@@ -51,7 +51,7 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
     const tier = flags.issuer === undefined ? ca.issuing : flags.issuer === 'root' ? ca.root : ca.intermediate;
     if (!tier) throw usageError('NO_SUCH_TIER', `the CA in ${flags.dir} has no intermediate`, ['leave out --issuer, or use --issuer root']);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
-    const {keyObject} = await loadPrivateKey(await readTierKey(tier), tier.paths.key, passphrase);
+    const {key: keyObject} = loadPrivateKey(await readTierKey(tier), tier.paths.key, passphrase);
     const crlNumber = parseCrlNumberFile(await readTextIfExists(tier.paths.crlNumber));
     const entries = crlEntriesFromIndex(await readIndex(tier.paths));
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);

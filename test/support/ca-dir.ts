@@ -4,10 +4,9 @@
  */
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {parseCertificate, type ParsedCertificate} from '../../src/lib/cert.js';
-import {type DefectIssuer} from '../../src/lib/defects.js';
-import {formatSlashForm} from '../../src/lib/dn.js';
-import {formatIndexLine} from '../../src/lib/index-db.js';
+import {parseCertificate} from '../../src/lib/cert.js';
+import type {ClientIssuer} from '../../src/lib/client-cert.js';
+import {formatIndexLine, type IndexEntry} from '../../src/lib/index-db.js';
 import {loadPrivateKey} from '../../src/lib/issue.js';
 import {parsePem, toPem} from '../../src/lib/pem.js';
 import {runCli} from './cli.js';
@@ -16,7 +15,7 @@ export interface CaDir {
   dir: string;
   bundle: string;
   issuerTier: 'root' | 'intermediate';
-  issuer: DefectIssuer;
+  issuer: ClientIssuer;
 }
 
 /**
@@ -31,14 +30,15 @@ export async function makeCaDir(base: string, opts: {oneTier?: boolean; keyType?
   if (r.code !== 0) throw new Error(r.stderr);
   const issuerTier = opts.oneTier ? 'root' : 'intermediate';
   const cert = parseCertificate(parsePem(readFileSync(join(dir, issuerTier, 'ca.crt'), 'utf8'), 'ca.crt')[0]!.der);
-  const {key, keyObject, spec} = await loadPrivateKey(readFileSync(join(dir, issuerTier, 'ca.key'), 'utf8'), 'ca.key', undefined);
-  return {dir, bundle: join(dir, 'ca-bundle.pem'), issuerTier, issuer: {cert, key, keyObject, spec}};
+  const {key, spec} = loadPrivateKey(readFileSync(join(dir, issuerTier, 'ca.key'), 'utf8'), 'ca.key', undefined);
+  const chainPems = issuerTier === 'intermediate' ? [readFileSync(join(dir, issuerTier, 'ca.crt'), 'utf8')] : [];
+  return {dir, bundle: join(dir, 'ca-bundle.pem'), issuerTier, issuer: {cert, key, spec, chainPems}};
 }
 
-/** Records certificates in the issuing tier's index, as gen-client does. */
-export function recordInIndex(ca: CaDir, certs: ParsedCertificate[]): void {
+/** Records index entries in the issuing tier's index, as gen-client does. */
+export function recordInIndex(ca: CaDir, entries: IndexEntry[]): void {
   const path = join(ca.dir, ca.issuerTier, 'index.txt');
-  const lines = certs.map((c) => formatIndexLine({status: 'V', notAfter: c.notAfter, serial: c.serialHex, file: 'unknown', subject: formatSlashForm(c.subject)})).join('');
+  const lines = entries.map(formatIndexLine).join('');
   writeFileSync(path, readFileSync(path, 'utf8') + lines);
 }
 
