@@ -1,14 +1,13 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, passphraseFileFlag} from '../flags.js';
-import {type CaTier, loadCa, readIndex, readTierKey} from '../io/ca-store.js';
-import {MODE_PUBLIC, type PlannedFile, readTextIfExists, writeFilesAtomic} from '../io/files.js';
+import {type CaTier, loadCa, readTierKey} from '../io/ca-store.js';
+import {writeTierCrl} from '../io/crl-write.js';
 import {resolveSecret} from '../io/secrets.js';
-import {ALB_CRL_LIMITS, buildCrl, formatCrlNumberFile, parseCrlNumberFile} from '../lib/crl.js';
+import {ALB_CRL_LIMITS} from '../lib/crl.js';
 import {formatRfc2253} from '../lib/dn.js';
 import {usageError} from '../lib/errors.js';
 import {loadPrivateKey} from '../lib/issue.js';
-import {crlEntriesFromIndex} from '../lib/revoke.js';
 import {hint, printLine, warn} from '../ui/output.js';
 
 export interface CrlResult {
@@ -52,29 +51,18 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
     if (!tier) throw usageError('NO_SUCH_TIER', `the CA in ${flags.dir} has no intermediate`, ['leave out --issuer, or use --issuer root']);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
     const {key: keyObject} = loadPrivateKey(await readTierKey(tier), tier.paths.key, passphrase);
-    const crlNumber = parseCrlNumberFile(await readTextIfExists(tier.paths.crlNumber));
-    const entries = crlEntriesFromIndex(await readIndex(tier.paths));
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const nextUpdate = new Date(now.getTime() + flags.days * 86_400_000);
-    const built = buildCrl({issuer: tier.cert, issuerKey: keyObject, entries, crlNumber, thisUpdate: now, nextUpdate});
-    const files: PlannedFile[] = [
-      {path: tier.paths.crl, data: built.pem, mode: MODE_PUBLIC},
-      // openssl ca keeps the *next* number in crlnumber.
-      {path: tier.paths.crlNumber, data: formatCrlNumberFile(crlNumber + 1n), mode: MODE_PUBLIC},
-    ];
-    if (flags.der) files.push({path: tier.paths.crlDer, data: built.der, mode: MODE_PUBLIC});
-    await writeFilesAtomic(files, {force: true});
+    const w = await writeTierCrl(tier, keyObject, flags.days, flags.der);
     const result: CrlResult = {
       issuer: tier.tier,
       issuerSubject: formatRfc2253(tier.cert.subject),
-      path: tier.paths.crl,
-      derPath: flags.der ? tier.paths.crlDer : null,
-      entries: built.entries,
-      crlNumber: crlNumber.toString(),
-      thisUpdate: now.toISOString().replace('.000Z', 'Z'),
-      nextUpdate: nextUpdate.toISOString().replace('.000Z', 'Z'),
-      sizeBytes: Buffer.byteLength(built.pem, 'latin1'),
-      skippedNegative: built.skippedNegative,
+      path: w.path,
+      derPath: w.derPath,
+      entries: w.entries,
+      crlNumber: w.crlNumber.toString(),
+      thisUpdate: w.thisUpdate.toISOString().replace('.000Z', 'Z'),
+      nextUpdate: w.nextUpdate.toISOString().replace('.000Z', 'Z'),
+      sizeBytes: w.sizeBytes,
+      skippedNegative: w.skippedNegative,
       next: `mtls-kit lint ${ca.paths.bundle} ${tier.paths.crl}`,
     };
     return this.emit(result, (r) => {
