@@ -3,8 +3,8 @@
  */
 import type {KeyObject} from 'node:crypto';
 import {buildCrl, formatCrlNumberFile, parseCrlNumberFile} from '../lib/crl.js';
-import {crlEntriesFromIndex} from '../lib/revoke.js';
-import {type LoadedTier, readIndex} from './ca-store.js';
+import {crlEntriesFromIndexText} from '../lib/revoke.js';
+import type {LoadedTier} from './ca-store.js';
 import {MODE_PUBLIC, type PlannedFile, readTextIfExists, writeFilesAtomic} from './files.js';
 
 export interface WriteTierCrlResult {
@@ -24,7 +24,7 @@ export interface WriteTierCrlResult {
  */
 export async function writeTierCrl(tier: LoadedTier, key: KeyObject, days: number, der: boolean): Promise<WriteTierCrlResult> {
   const crlNumber = parseCrlNumberFile(await readTextIfExists(tier.paths.crlNumber));
-  const entries = crlEntriesFromIndex(await readIndex(tier.paths));
+  const entries = crlEntriesFromIndexText((await readTextIfExists(tier.paths.index)) ?? '', tier.paths.index);
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);
   const nextUpdate = new Date(now.getTime() + days * 86_400_000);
   const built = buildCrl({issuer: tier.cert, issuerKey: key, entries, crlNumber, thisUpdate: now, nextUpdate});

@@ -38,6 +38,8 @@ export interface BuildCrlParams {
   crlNumber: bigint;
   thisUpdate: Date;
   nextUpdate: Date;
+  /** More crlExtensions, as is (tests use it to write an unknown critical extension). */
+  extraExtensions?: Array<{oid: string; critical: boolean; value: Uint8Array}>;
 }
 
 export interface BuildCrlResult {
@@ -185,7 +187,10 @@ export function buildCrl(p: BuildCrlParams): BuildCrlResult {
   const revoked = encodeRevokedList(p.entries, skippedNegative);
   const aki = tlv(TAG.SEQUENCE, encodeOid(OID.authorityKeyId), tlv(TAG.OCTET_STRING, tlv(TAG.SEQUENCE, tlv(0x80, issuerKeyId(p.issuer)))));
   const crlNumber = tlv(TAG.SEQUENCE, OID_CRL_NUMBER_BYTES, tlv(TAG.OCTET_STRING, encodeSmallInteger(p.crlNumber)));
-  const extensions = tlv(0xa0, tlv(TAG.SEQUENCE, aki, crlNumber));
+  const extra = (p.extraExtensions ?? []).map((e) =>
+    tlv(TAG.SEQUENCE, encodeOid(e.oid), ...(e.critical ? [Uint8Array.of(TAG.BOOLEAN, 1, 0xff)] : []), tlv(TAG.OCTET_STRING, e.value)),
+  );
+  const extensions = tlv(0xa0, tlv(TAG.SEQUENCE, aki, crlNumber, ...extra));
   const parts: Uint8Array[] = [encodeSmallInteger(1), alg.algId, p.issuer.subject, encodeTime(p.thisUpdate), encodeTime(p.nextUpdate)];
   if (revoked) parts.push(revoked.der);
   parts.push(extensions);
@@ -335,7 +340,13 @@ function decodeCrlPem(data: Uint8Array, source: string): Uint8Array {
       if (der.length > 0) return new Uint8Array(der.buffer, der.byteOffset, der.byteLength);
     }
   }
-  const blocks = parsePem(text, source);
+  let blocks;
+  try {
+    blocks = parsePem(text, source);
+  } catch (error) {
+    // The interface promises BAD_CRL for anything that is not a readable CRL.
+    throw badCrl(source, (error as Error).message.replace(`${source}: `, ''));
+  }
   const crls = blocks.filter((x) => x.label === 'X509 CRL');
   if (crls.length === 0) throw badCrl(source, `holds no -----BEGIN X509 CRL----- block (found ${blocks.map((x) => x.label).join(', ') || 'no PEM blocks'})`);
   if (crls.length > 1) throw badCrl(source, `holds ${crls.length} CRLs; give one CRL per file`);

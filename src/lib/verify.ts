@@ -257,24 +257,24 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     return finish(checks, []);
   }
   const leaf = p.chain[0]!;
+  const leafSubject = safeDn(leaf.subject);
 
   // 1. Size: the Certificate message (3-byte list length, 3-byte length per cert) must fit ALB's 64 K TLS message quota [INFERRED from facts doc 3].
   const messageSize = 3 + p.chain.reduce((n, c) => n + 3 + c.der.length, 0);
   add(
     messageSize > ALB_MAX_TLS_MESSAGE
-      ? {name: 'chain-size', ok: false, detail: `the presented chain is ${messageSize} bytes; ALB's TLS message limit is ${ALB_MAX_TLS_MESSAGE}`, fix: 'present fewer or smaller certificates (leave out the root, which the trust store already has)', code: 'ClientCertMaxSizeExceeded'}
-      : {name: 'chain-size', ok: true, detail: `${p.chain.length} certificate${p.chain.length === 1 ? '' : 's'}, ${messageSize} bytes (limit ${ALB_MAX_TLS_MESSAGE})`},
+      ? {name: 'chain-size', ok: false, certificate: leafSubject, detail: `the presented chain is ${messageSize} bytes; ALB's TLS message limit is ${ALB_MAX_TLS_MESSAGE}`, fix: 'present fewer or smaller certificates (leave out the root, which the trust store already has)', code: 'ClientCertMaxSizeExceeded'}
+      : {name: 'chain-size', ok: true, certificate: leafSubject, detail: `${p.chain.length} certificate${p.chain.length === 1 ? '' : 's'}, ${messageSize} bytes (limit ${ALB_MAX_TLS_MESSAGE})`},
   );
 
   // 2. Depth of the presented chain (s2n counts the certificates received, leaf included).
   add(
     p.chain.length > ALB_MAX_CHAIN_DEPTH
-      ? {name: 'chain-depth', ok: false, detail: `${p.chain.length} certificates presented; ALB allows a chain depth of ${ALB_MAX_CHAIN_DEPTH}`, fix: 'issue the client from a CA closer to the root, or put intermediates in the trust store and present fewer', code: 'ClientCertMaxChainDepthExceeded'}
-      : {name: 'chain-depth', ok: true, detail: `${p.chain.length} presented (limit ${ALB_MAX_CHAIN_DEPTH})`},
+      ? {name: 'chain-depth', ok: false, certificate: leafSubject, detail: `${p.chain.length} certificates presented; ALB allows a chain depth of ${ALB_MAX_CHAIN_DEPTH}`, fix: 'issue the client from a CA closer to the root, or put intermediates in the trust store and present fewer', code: 'ClientCertMaxChainDepthExceeded'}
+      : {name: 'chain-depth', ok: true, certificate: leafSubject, detail: `${p.chain.length} presented (limit ${ALB_MAX_CHAIN_DEPTH})`},
   );
 
   // 3. Key types, sizes, signature algorithms, v3 (facts doc 4.1) for presented certificates.
-  const leafSubject = safeDn(leaf.subject);
   p.chain.forEach((c, i) => requirementCheck(add, c, i === 0 ? leafSubject : safeDn(c.subject)));
 
   // 4. Path.
