@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import {spawn, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {connect} from 'node:tls';
 import {after, describe, it} from 'node:test';
 import {buildCrl, loadCrl} from '../src/lib/crl.js';
 import {newSerialHex} from '../src/lib/serial.js';
 import {makeCaDir} from './support/ca-dir.js';
 import {runCli} from './support/cli.js';
+import {opensslServerCert, startOpensslServer, tlsGet} from './support/tls-peers.js';
 import {openssl, opensslOk} from './support/openssl.js';
 import {tempDir} from './support/tmp.js';
 
@@ -65,42 +65,11 @@ describe('revoke and crl', () => {
     assert.equal(bad.json.defect.expected, 'Failed:ClientCertCrlHit');
     assert.match(bad.stdout, /"crl"/);
     assert.equal((await runCli(['gen-client', '--dir', ca.dir, '--cn', 'good-1', '--out', join(work, 'hs-good')])).code, 0);
-    // Server certificate from openssl itself.
-    const srvKey = join(work, 'srv.key');
-    const srvCrt = join(work, 'srv.crt');
-    opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', srvKey, '-out', srvCrt, '-subj', '/CN=localhost', '-days', '1']);
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    const server = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', srvCrt, '-key', srvKey, '-Verify', '2', '-CAfile', ca.bundle, '-CRL', join(ca.dir, 'intermediate/crl.pem'), '-crl_check', '-verify_return_error', '-www', '-tls1_2'], {stdio: ['ignore', 'pipe', 'pipe']});
-    t.after(() => server.kill('SIGKILL'));
-    after(() => server.kill('SIGKILL'));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('s_server did not start')), 10_000);
-      server.stdout.on('data', (d: Buffer) => {
-        if (d.toString().includes('ACCEPT')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    const handshake = (dir: string): Promise<string> =>
-      new Promise((resolve) => {
-        const s = connect({host: '127.0.0.1', port, key: readFileSync(join(dir, 'private-key.pem')), cert: readFileSync(join(dir, 'chain.pem')), rejectUnauthorized: false});
-        let data = '';
-        const timer = setTimeout(() => {
-          s.destroy();
-          resolve(`timeout ${data}`);
-        }, 10_000);
-        s.on('secureConnect', () => s.write('GET / HTTP/1.0\r\n\r\n'));
-        s.on('data', (d: Buffer) => (data += d.toString()));
-        s.on('error', (e) => {
-          clearTimeout(timer);
-          resolve(`error ${e.message}`);
-        });
-        s.on('close', () => {
-          clearTimeout(timer);
-          resolve(data);
-        });
-      });
+    const srv = opensslServerCert(work);
+    const server = await startOpensslServer(['-cert', srv.cert, '-key', srv.key, '-Verify', '2', '-CAfile', ca.bundle, '-CRL', join(ca.dir, 'intermediate/crl.pem'), '-crl_check', '-verify_return_error', '-tls1_2']);
+    t.after(server.stop);
+    after(server.stop);
+    const handshake = (dir: string): Promise<string> => tlsGet(server.port, {key: join(dir, 'private-key.pem'), cert: join(dir, 'chain.pem')});
     const good = await handshake(join(work, 'hs-good'));
     assert.match(good, /HTTP\/1\.0 200/);
     const revoked = await handshake(join(work, 'hs-bad'));
