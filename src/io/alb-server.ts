@@ -230,7 +230,6 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     server.on('tlsClientError', () => {
       /* handshake failures are the client's; nothing to log beyond ALB's own behaviour */
     });
-    server.on('request', onRequest(l.port));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
         reject(
@@ -246,6 +245,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     });
     const port = (server.address() as AddressInfo).port;
     server.on('secureConnection', onSecure(l.mode, port));
+    server.on('request', onRequest(port));
     servers.push(server);
     const hostForUrl = p.host.includes(':') ? `[${p.host}]` : p.host;
     running.push({port, mode: l.mode, url: `https://${hostForUrl}:${port}/`});

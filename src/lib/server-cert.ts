@@ -2,19 +2,20 @@
  * The TLS server certificate `mtls-kit serve` uses when none is given: issued in memory
  * by the CA for the names the listener answers on, never written to disk.
  */
-import {addDays, cryptoProvider, exportPkcs8, generateKeyPair, issueCertificate, pkcs8Pem, type Crypto, type SanInput, typeSan, x509FromDer} from './issue.js';
+import type {KeyObject} from 'node:crypto';
+import type {ParsedCertificate} from './cert.js';
+import {addDays, generateKeyPair, issueCertificate, pkcs8Pem, type SanInput, typeSan} from './issue.js';
 import {KEY_TYPES, SERVER_PROFILE, type KeySpec} from './profiles.js';
 import {newSerialHex} from './serial.js';
 
 export interface IssueServerCertParams {
-  /** DER of the issuing CA certificate. */
-  issuerDer: Uint8Array;
-  issuerKey: CryptoKey;
+  /** The issuing CA certificate. */
+  issuer: ParsedCertificate;
+  issuerKey: KeyObject;
   issuerSpec: KeySpec;
   /** DNS names and IP addresses (`localhost`, `127.0.0.1`, ...); the first is the CN. */
   hosts: string[];
   now: Date;
-  crypto?: Crypto;
 }
 
 export interface IssueServerCertResult {
@@ -26,28 +27,24 @@ export interface IssueServerCertResult {
 /**
  * Issues a server certificate (SERVER_PROFILE: serverAuth, 30 days, P-256 key) with the
  * hosts as subjectAltNames (RFC 6125: clients match SANs, not the CN). Validity starts a
- * minute before `now` to absorb clock skew.
+ * minute before `now` to absorb clock skew. Synchronous.
  */
-export async function issueServerCertificate(p: IssueServerCertParams): Promise<IssueServerCertResult> {
-  const crypto = p.crypto ?? cryptoProvider();
+export function issueServerCertificate(p: IssueServerCertParams): IssueServerCertResult {
   const spec = KEY_TYPES['ec-p256'];
-  const keys = await generateKeyPair(spec, crypto);
-  const sans: SanInput[] = [...new Set(p.hosts)].map((h) => typeSan(h.startsWith('[') ? h.slice(1, -1) : h));
-  const cert = await issueCertificate(
-    {
-      subject: [[{type: '2.5.4.3', value: p.hosts[0] ?? 'localhost'}]],
-      issuerCert: x509FromDer(p.issuerDer),
-      issuerKey: p.issuerKey,
-      issuerSpec: p.issuerSpec,
-      publicKey: keys.publicKey,
-      subjectSpec: spec,
-      serialHex: newSerialHex(),
-      notBefore: addDays(p.now, -1 / 1440),
-      notAfter: addDays(p.now, SERVER_PROFILE.days),
-      profile: SERVER_PROFILE,
-      sans,
-    },
-    crypto,
-  );
-  return {certPem: cert.pem, keyPem: pkcs8Pem(await exportPkcs8(keys.privateKey, crypto))};
+  const keys = generateKeyPair(spec);
+  const sans: SanInput[] = [...new Set(p.hosts)].map((h) => typeSan(h));
+  const cert = issueCertificate({
+    subject: [[{type: '2.5.4.3', value: p.hosts[0] ?? 'localhost'}]],
+    issuerCert: p.issuer,
+    issuerKey: p.issuerKey,
+    issuerSpec: p.issuerSpec,
+    publicKey: keys.publicKey,
+    subjectSpec: spec,
+    serialHex: newSerialHex(),
+    notBefore: addDays(p.now, -1 / 1440),
+    notAfter: addDays(p.now, SERVER_PROFILE.days),
+    profile: SERVER_PROFILE,
+    sans,
+  });
+  return {certPem: cert.pem, keyPem: pkcs8Pem(keys.privateKey)};
 }
