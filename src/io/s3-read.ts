@@ -50,7 +50,9 @@ export interface S3Reader {
 
 /** Creates a reader on a lazily imported S3 client. */
 export async function createS3Reader(opts: S3ReadOptions): Promise<S3Reader> {
-  const {S3Client, ListObjectsV2Command, GetObjectCommand} = await import('@aws-sdk/client-s3');
+  // In the esbuild bundle the SDK (CommonJS) may arrive as the namespace or under `default`.
+  const mod = (await import('@aws-sdk/client-s3')) as typeof import('@aws-sdk/client-s3') & {default?: typeof import('@aws-sdk/client-s3')};
+  const {S3Client, ListObjectsV2Command, GetObjectCommand} = mod.S3Client ? mod : mod.default!;
   const endpoint = opts.endpointUrl ?? process.env.AWS_ENDPOINT_URL;
   const client = new S3Client({
     ...(opts.region ? {region: opts.region} : {}),
