@@ -39,3 +39,13 @@ export const subjectFlags = {
     helpValue: 'DN',
   }),
 };
+
+/** AWS connection flags (deploy, status); the SDK's environment applies when they are absent. */
+export const awsFlags = {
+  region: Flags.string({summary: 'AWS region (else AWS_REGION or the profile\'s region).', helpValue: 'REGION'}),
+  profile: Flags.string({summary: 'AWS shared-config profile (else AWS_PROFILE).', helpValue: 'NAME'}),
+  'endpoint-url': Flags.string({
+    summary: 'Endpoint for both S3 and ELBv2 (S3-compatible stores, emulators); else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL.',
+    helpValue: 'URL',
+  }),
+};
