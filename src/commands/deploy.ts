@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {awsFlags, dirFlag} from '../flags.js';
+import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js';
 import {createAwsClients} from '../io/aws.js';
 import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState} from '../io/deploy-run.js';
 import {type DeployPlan, checkTrustStoreName, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy-plan.js';
@@ -51,20 +51,13 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
 
   static override flags = {
     dir: dirFlag,
-    'trust-store-name': Flags.string({summary: 'Trust store name (1-32 letters, digits and single hyphens).', required: true, env: 'MTLS_KIT_TRUST_STORE_NAME', helpValue: 'NAME'}),
-    bucket: Flags.string({summary: 'S3 bucket for the bundle and CRLs.', required: true, env: 'MTLS_KIT_BUCKET', helpValue: 'BUCKET'}),
-    prefix: Flags.string({summary: 'Key prefix in the bucket.', default: 'mtls-kit/', env: 'MTLS_KIT_PREFIX', helpValue: 'PREFIX'}),
-    'ca-bundle': Flags.string({summary: 'CA bundle to deploy (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
-    crl: Flags.string({summary: 'CRL to deploy; repeatable (default: the CA directory\'s current CRLs).', multiple: true, helpValue: 'FILE'}),
-    'skip-crl': Flags.boolean({summary: 'Deploy no CRL (the trust store\'s revocation lists are left as they are).', default: false, exclusive: ['crl']}),
+    ...deployInputFlags,
     'listener-arn': Flags.string({summary: 'HTTPS listener whose mutual authentication to set.', exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
     'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
     port: Flags.integer({summary: 'Port of the listener to create.', min: 1, max: 65535, dependsOn: ['load-balancer-arn']}),
     'certificate-arn': Flags.string({summary: 'Server certificate (ACM ARN) of the listener to create.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
     'target-group-arn': Flags.string({summary: 'Target group the created listener forwards to.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
-    mode: Flags.option({summary: 'Mutual TLS mode of the listener.', options: ['verify', 'passthrough', 'off'] as const, default: 'verify' as const})(),
-    'ignore-client-cert-expiry': Flags.boolean({summary: 'Accept expired client certificates (verify mode).', default: false}),
-    'advertise-ca-names': Flags.boolean({summary: 'Send the trust store\'s CA names in the TLS CertificateRequest (verify mode).', default: false}),
+    ...mutualAuthFlags,
     'wait-timeout': Flags.integer({summary: 'Seconds to wait for the trust store to become ACTIVE.', default: 600, min: 1}),
     'poll-interval': Flags.integer({summary: 'Milliseconds between DescribeTrustStores polls.', default: 2000, min: 10, env: 'MTLS_KIT_POLL_INTERVAL_MS', hidden: true}),
     'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),

@@ -25,7 +25,7 @@ export function revokeSerial(dir: string, tier: 'root' | 'intermediate', serialH
  * Writes `<dir>/<tier>/crl.pem` with `openssl ca -gencrl` (its cRLNumber increases each time).
  * @returns the PEM text
  */
-export function writeCrl(dir: string, tier: 'root' | 'intermediate', opts: {days?: number; md?: string} = {}): string {
+export function writeCrl(dir: string, tier: 'root' | 'intermediate', opts: {days?: number; md?: string; lastUpdate?: string; nextUpdate?: string} = {}): string {
   const t = join(dir, tier);
   if (!existsSync(join(t, 'crlnumber'))) writeFileSync(join(t, 'crlnumber'), '01\n');
   const cfg = join(t, 'openssl-crl.cnf');
@@ -33,6 +33,7 @@ export function writeCrl(dir: string, tier: 'root' | 'intermediate', opts: {days
     cfg,
     ['[ca]', 'default_ca = CA_default', '[CA_default]', `database = ${join(t, 'index.txt')}`, `crlnumber = ${join(t, 'crlnumber')}`, `certificate = ${join(t, 'ca.crt')}`, `private_key = ${join(t, 'ca.key')}`, `default_md = ${opts.md ?? 'sha256'}`, `default_crl_days = ${opts.days ?? 30}`, ''].join('\n'),
   );
-  opensslOk(['ca', '-gencrl', '-batch', '-config', cfg, '-out', join(t, 'crl.pem')]);
+  const times = [...(opts.lastUpdate ? ['-crl_lastupdate', opts.lastUpdate] : []), ...(opts.nextUpdate ? ['-crl_nextupdate', opts.nextUpdate] : [])];
+  opensslOk(['ca', '-gencrl', '-batch', '-config', cfg, ...times, '-out', join(t, 'crl.pem')]);
   return opensslOk(['crl', '-in', join(t, 'crl.pem')]);
 }
