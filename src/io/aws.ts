@@ -34,7 +34,7 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 /**
  * Builds the S3 and ELBv2 clients.
  * - S3 uses path-style addressing when a custom endpoint is set (S3-compatible stores
- *   and local servers rarely resolve `<bucket>.host`).
+ *   and local servers rarely resolve `<bucket>.host`), and checksums only when required.
  * - Retries: the SDK's standard strategy, `AWS_MAX_ATTEMPTS` or 5 attempts, bounded
  *   connect (5 s) and request (30 s) timeouts.
  * @throws MtlsKitError AWS_REGION_MISSING (exit 4) when no region is configured.
@@ -55,7 +55,18 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
     retryMode: 'standard',
     requestHandler: {connectionTimeout: 5000, requestTimeout: 30_000},
   };
-  const s3 = new s3Sdk.S3Client({...common, forcePathStyle: customS3});
+  // S3-compatible stores (MinIO, s3rver, ...) often lack the SDK's default flexible
+  // checksums: a streamed upload is sent aws-chunked with a CRC32 trailer, and s3rver stores
+  // that framing as the object's bytes. With a custom endpoint we ask for checksums only
+  // when the operation requires them, as those stores document; the SDK's own variables
+  // (AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION) still win.
+  const checksums = customS3
+    ? {
+        ...(env.AWS_REQUEST_CHECKSUM_CALCULATION ? {} : {requestChecksumCalculation: 'WHEN_REQUIRED' as const}),
+        ...(env.AWS_RESPONSE_CHECKSUM_VALIDATION ? {} : {responseChecksumValidation: 'WHEN_REQUIRED' as const}),
+      }
+    : {};
+  const s3 = new s3Sdk.S3Client({...common, forcePathStyle: customS3, ...checksums});
   const elbv2 = new elbv2Sdk.ElasticLoadBalancingV2Client(common);
   let region: string;
   try {
