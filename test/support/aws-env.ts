@@ -7,6 +7,9 @@ import {Elbv2Emulator, type Elbv2EmulatorOptions} from './elbv2-emulator.js';
 import {type S3Server, startS3} from './s3-server.js';
 import {tempDir} from './tmp.js';
 
+// Tests that build SDK clients themselves: no Node-version notice on stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export interface AwsStandIns {
   s3: S3Server;
   elb: Elbv2Emulator;
