@@ -42,6 +42,7 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     assert.deepEqual(j.revocations.added.map((a: {revocationId: number}) => a.revocationId), [1, 2]);
     assert.equal(j.listener.action, 'create');
     assert.match(j.listener.arn, /:listener\/app\/my-alb\//);
+    assert.equal(j.listener.loadBalancerArn, lbArn);
     assert.deepEqual(j.listener.mutualAuthentication, {mode: 'verify', trustStoreArn: j.trustStore.arn, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'});
     trustStoreArn = j.trustStore.arn;
     listenerArn = j.listener.arn;
@@ -69,6 +70,7 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     assert.equal(j.summary, 'unchanged');
     assert.equal(j.listener.action, 'unchanged');
     assert.equal(j.listener.arn, listenerArn);
+    assert.equal(j.listener.loadBalancerArn, lbArn);
     assert.equal(j.trustStore.arn, trustStoreArn);
   });
 

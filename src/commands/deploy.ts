@@ -27,6 +27,7 @@ export interface DeployResult {
   listener: {
     action: 'create' | 'modify' | 'unchanged';
     arn: string | null;
+    loadBalancerArn: string | null;
     mutualAuthentication: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'};
     previous: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
   } | null;

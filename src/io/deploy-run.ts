@@ -208,7 +208,8 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
       const listenerArn = arn;
       await callAws({action: 'elasticloadbalancing:ModifyListener', resource: ts?.arn ?? listenerArn}, () => aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: listenerArn, MutualAuthentication: toSdkMutual(to)})));
     }
-    listener = {action: plan.listener.action, arn, mutualAuthentication: to, previous: plan.listener.from};
+    const loadBalancerArn = target.kind === 'create' ? target.loadBalancerArn : (p.remote.state.listener?.loadBalancerArn ?? null);
+    listener = {action: plan.listener.action, arn, loadBalancerArn, mutualAuthentication: to, previous: plan.listener.from};
   }
 
   // Step 6: the final state (one read, only when something changed).

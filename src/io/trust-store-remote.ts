@@ -149,6 +149,7 @@ export async function readTrustStore(aws: AwsClients, name: string): Promise<{su
 
 interface SdkListener {
   ListenerArn?: string | undefined;
+  LoadBalancerArn?: string | undefined;
   Port?: number | undefined;
   Protocol?: string | undefined;
   MutualAuthentication?: {Mode?: string | undefined; TrustStoreArn?: string | undefined; IgnoreClientCertificateExpiry?: boolean | undefined; AdvertiseTrustStoreCaNames?: string | undefined} | undefined;
@@ -163,7 +164,7 @@ function toRemoteListener(l: SdkListener): RemoteListener {
     ignoreClientCertificateExpiry: m?.IgnoreClientCertificateExpiry ?? false,
     advertiseTrustStoreCaNames: m?.AdvertiseTrustStoreCaNames === 'on' ? 'on' : 'off',
   };
-  return {arn: l.ListenerArn ?? '', port: l.Port ?? 0, protocol: l.Protocol ?? '', mutualAuthentication};
+  return {arn: l.ListenerArn ?? '', ...(l.LoadBalancerArn ? {loadBalancerArn: l.LoadBalancerArn} : {}), port: l.Port ?? 0, protocol: l.Protocol ?? '', mutualAuthentication};
 }
 
 /** DescribeListeners for one ARN. */

@@ -81,6 +81,7 @@ export interface RemoteTrustStore {
 
 export interface RemoteListener {
   arn: string;
+  loadBalancerArn?: string;
   protocol: string;
   port: number;
   mutualAuthentication: MutualAuthentication;
