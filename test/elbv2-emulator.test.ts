@@ -13,7 +13,7 @@ import {tempDir} from './support/tmp.js';
 // classes): every assertion here goes through @aws-sdk/client-elastic-load-balancing-v2.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const B = 'emu-bucket';
-const aws = await startAwsStandIns([B], {maxTrustStores: 3, maxRevocationLists: 2, activationDelayMs: 300});
+const aws = await startAwsStandIns([B], {maxTrustStores: 3, maxRevocationLists: 2, maxRevocationEntries: 4, activationDelayMs: 300});
 const credentials = {accessKeyId: 'test', secretAccessKey: 'test'};
 const elb = new elbv2.ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint: aws.elb.url, credentials, maxAttempts: 1});
 const s3 = new S3Client({region: 'us-east-1', endpoint: aws.s3.url, forcePathStyle: true, credentials});
@@ -37,7 +37,12 @@ describe('ELBv2 emulator (through the real SDK)', () => {
     const tmp = tempDir();
     opensslOk(['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-keyout', join(tmp, 'k'), '-subj', '/CN=small', '-days', '1', '-out', join(tmp, 'rsa1024.pem')]);
     await put('rsa1024.pem', readFileSync(join(tmp, 'rsa1024.pem')));
-    for (const key of ['blank.pem', 'text.pem', 'comment-dash.pem', 'rsa1024.pem']) await rejects(create(`bad-${key.replace('.pem', '')}`, key), 'InvalidCaCertificatesBundleException');
+    // openssl x509 -req without extensions writes an X.509 v1 certificate.
+    opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp, 'v1.key'), '-subj', '/CN=v1', '-out', join(tmp, 'v1.csr')]);
+    opensslOk(['x509', '-req', '-in', join(tmp, 'v1.csr'), '-key', join(tmp, 'v1.key'), '-days', '2', '-out', join(tmp, 'v1.pem')]);
+    assert.match(opensslOk(['x509', '-in', join(tmp, 'v1.pem'), '-noout', '-text']), /Version: 1 \(0x0\)/);
+    await put('v1.pem', readFileSync(join(tmp, 'v1.pem')));
+    for (const key of ['blank.pem', 'text.pem', 'comment-dash.pem', 'rsa1024.pem', 'v1.pem']) await rejects(create(`bad-${key.replace('.pem', '')}`, key), 'InvalidCaCertificatesBundleException');
     const ok = await create('comment-ok', 'comment-ok.pem');
     assert.equal(ok.TrustStores![0]!.NumberOfCaCertificates, 2);
     await rejects(create('missing', 'nope.pem'), 'CaCertificatesBundleNotFoundException');
@@ -87,6 +92,10 @@ describe('ELBv2 emulator (through the real SDK)', () => {
     await elb.send(new elbv2.RemoveTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationIds: [1]}));
     await rejects(elb.send(new elbv2.RemoveTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationIds: [1]})), 'RevocationIdNotFoundException');
     assert.equal((await add('crl.pem')).TrustStoreRevocations![0]!.RevocationId, 2);
+    // Entry limit (500,000 in AWS; 4 in this file): 1 held + 5 new entries is too many.
+    for (const serial of ['0F01', '0F02', '0F03', '0F04', '0F05']) revokeSerial(dir, 'root', serial);
+    await put('big.pem', writeCrl(dir, 'root'));
+    await rejects(add('big.pem'), 'TooManyTrustStoreRevocationEntriesException');
     assert.equal((await add('crl.pem')).TrustStoreRevocations![0]!.RevocationId, 3);
     await rejects(add('crl.pem'), 'TooManyTrustStoreRevocationEntriesException'); // 2 lists in this file
     const d = await elb.send(new elbv2.DescribeTrustStoreRevocationsCommand({TrustStoreArn: arn}));
