@@ -79,3 +79,23 @@ describe('deploy error paths', () => {
     assert.equal(aws.elb.mutatingCalls().length, mutating);
   });
 });
+
+describe('deploy preconditions (exit 4)', () => {
+  it('no region configured', async () => {
+    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'ts', '--bucket', BUCKET, '--json'], {env: {...aws.env, AWS_REGION: undefined}});
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.equal(r.json.error.code, 'AWS_REGION_MISSING');
+  });
+
+  it('no credentials found', async () => {
+    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'ts', '--bucket', BUCKET, '--json'], {env: {...aws.env, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined, AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined, AWS_WEB_IDENTITY_TOKEN_FILE: undefined}});
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.equal(r.json.error.code, 'AWS_CREDENTIALS_MISSING');
+  });
+
+  it('an unknown --profile', async () => {
+    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'ts', '--bucket', BUCKET, '--profile', 'nope', '--json'], {env: {...aws.env, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}});
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.equal(r.json.error.code, 'AWS_CREDENTIALS_MISSING');
+  });
+});
