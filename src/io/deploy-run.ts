@@ -8,10 +8,10 @@ import {basename, dirname} from 'node:path';
 import type {DeployResult} from '../commands/deploy.js';
 import {summarizeCrl} from '../lib/crl-summary.js';
 import {contentKey, type DeployPlan, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy-plan.js';
-import {MtlsKitError, preconditionError} from '../lib/errors.js';
+import {isMtlsKitError, MtlsKitError, preconditionError} from '../lib/errors.js';
 import {lintFiles, type LintFinding} from '../lib/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
-import {type AwsClients, callAws} from './aws.js';
+import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
 import {caPaths} from './ca-store.js';
 import {pathExists, readInput} from './files.js';
 import {bundleFingerprints, checkBucket, describeListener, findListenerOnPort, putObject, readTrustStore, statObjects, toSdkMutual, type TrustStoreSummary, waitForActive} from './trust-store-remote.js';
@@ -191,7 +191,7 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     let arn = plan.listener.arn;
     const target = inputs.local.listener!;
     if (!p.dryRun && plan.listener.action === 'create' && target.kind === 'create') {
-      const r = await callAws({action: 'elasticloadbalancing:CreateListener', resource: ts?.arn ?? target.loadBalancerArn}, () =>
+      const r = await retryNotReady(p, {action: 'elasticloadbalancing:CreateListener', resource: ts?.arn ?? target.loadBalancerArn}, () =>
         aws.elbv2.send(
           new elb.CreateListenerCommand({
             LoadBalancerArn: target.loadBalancerArn,
@@ -206,7 +206,7 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
       arn = r.Listeners?.[0]?.ListenerArn ?? null;
     } else if (!p.dryRun && plan.listener.action === 'modify' && arn) {
       const listenerArn = arn;
-      await callAws({action: 'elasticloadbalancing:ModifyListener', resource: ts?.arn ?? listenerArn}, () => aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: listenerArn, MutualAuthentication: toSdkMutual(to)})));
+      await retryNotReady(p, {action: 'elasticloadbalancing:ModifyListener', resource: ts?.arn ?? listenerArn}, () => aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: listenerArn, MutualAuthentication: toSdkMutual(to)})));
     }
     const loadBalancerArn = target.kind === 'create' ? target.loadBalancerArn : (p.remote.state.listener?.loadBalancerArn ?? null);
     listener = {action: plan.listener.action, arn, loadBalancerArn, mutualAuthentication: to, previous: plan.listener.from};
@@ -239,6 +239,22 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     revocations: {added, removed: plan.revocations.remove, unchanged: plan.revocations.unchanged, kept: plan.revocations.kept},
     listener,
   };
+}
+
+/**
+ * Runs a listener call, retrying TrustStoreNotReady a few times: the listener side can lag
+ * behind DescribeTrustStores saying ACTIVE (facts doc 2.4 warns of this error). Bounded: 5
+ * attempts, one poll interval apart.
+ */
+async function retryNotReady<T>(p: ExecuteDeployParams, ctx: AwsCallContext, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await callAws(ctx, fn);
+    } catch (error) {
+      if (!(isMtlsKitError(error) && error.code === 'TRUST_STORE_NOT_READY') || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, p.pollIntervalMs));
+    }
+  }
 }
 
 function summaryOf(t: {TrustStoreArn?: string | undefined; Name?: string | undefined; Status?: string | undefined; NumberOfCaCertificates?: number | undefined; TotalRevokedEntries?: number | undefined} | undefined, name: string): TrustStoreSummary {

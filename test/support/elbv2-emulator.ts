@@ -20,7 +20,7 @@
  * - GetTrustStoreCaCertificatesBundle / GetTrustStoreRevocationContent return a URL to the
  *   copy, served by this server (AWS returns a pre-signed S3 URL, 2.1)
  *
- * Fault injection: `injectFault({kind: 'throttle' | 'server-error', count, action?})` and
+ * Fault injection: `injectFault({kind: 'throttle' | 'server-error' | 'error', count, action?, code?})` and
  * `stuckCreating = true`. Every call is recorded in `calls` (action and flat params).
  */
 import {randomBytes} from 'node:crypto';
@@ -42,7 +42,9 @@ export interface RecordedCall {
 }
 
 export interface Fault {
-  kind: 'throttle' | 'server-error';
+  /** `error`: a 400 Sender error with `code` (e.g. TrustStoreNotReady right after ACTIVE). */
+  kind: 'throttle' | 'server-error' | 'error';
+  code?: string;
   /** How many matching calls fail. */
   count: number;
   /** Only this action (default: any). */
@@ -222,6 +224,7 @@ export class Elbv2Emulator {
       fault.count--;
       call.fault = fault.kind;
       if (fault.kind === 'throttle') sendError(res, requestId, new AwsError('Throttling', 'Rate exceeded'));
+      else if (fault.kind === 'error') sendError(res, requestId, new AwsError(fault.code ?? 'InternalFailure', `injected ${fault.code ?? 'error'}`));
       else sendError(res, requestId, new AwsError('ServiceUnavailable', 'Service is unavailable, please try again', 503));
       return;
     }
