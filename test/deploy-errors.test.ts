@@ -66,22 +66,28 @@ describe('deploy error paths', () => {
     assert.equal(again.json.listener.action, 'unchanged');
   });
 
-  it('retries TrustStoreNotReady on the listener call (it can lag behind ACTIVE)', async () => {
-    const lb = aws.elb.addLoadBalancer('lag-alb');
-    aws.elb.injectFault({kind: 'error', code: 'TrustStoreNotReady', count: 2, action: 'CreateListener'});
+  // The listener side can lag behind DescribeTrustStores saying ACTIVE: deploy retries
+  // TrustStoreNotReady a few times, then reports it with the next step.
+  const lagging = async (lbName: string, failures: number) => {
+    const lb = aws.elb.addLoadBalancer(lbName);
+    aws.elb.injectFault({kind: 'error', code: 'TrustStoreNotReady', count: failures, action: 'CreateListener'});
     const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'lag', '--bucket', BUCKET, '--load-balancer-arn', lb, '--port', '443', '--certificate-arn', 'arn:cert', '--target-group-arn', 'arn:tg', '--json'], {env: aws.env});
+    return {r, attempts: aws.elb.calls.filter((c) => c.action === 'CreateListener' && c.params.LoadBalancerArn === lb).length};
+  };
+
+  it('retries TrustStoreNotReady on the listener call', async () => {
+    const {r, attempts} = await lagging('lag-alb', 2);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.json.listener.action, 'create');
-    assert.equal(aws.elb.calls.filter((c) => c.action === 'CreateListener' && c.params.LoadBalancerArn === lb).length, 3);
+    assert.equal(attempts, 3);
   });
 
   it('TrustStoreNotReady that does not clear is reported with the next step (exit 5)', async () => {
-    const lb = aws.elb.addLoadBalancer('never-alb');
-    aws.elb.injectFault({kind: 'error', code: 'TrustStoreNotReady', count: 5, action: 'CreateListener'});
-    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'lag', '--bucket', BUCKET, '--load-balancer-arn', lb, '--port', '443', '--certificate-arn', 'arn:cert', '--target-group-arn', 'arn:tg', '--json'], {env: aws.env});
+    const {r, attempts} = await lagging('never-alb', 5);
     assert.equal(r.code, 5, r.stdout + r.stderr);
     assert.equal(r.json.error.code, 'TRUST_STORE_NOT_READY');
     assert.match(r.json.error.suggestions[0], /--wait-timeout/);
+    assert.equal(attempts, 5);
   });
 
   it('refuses a non-HTTPS listener before any change (exit 4)', async () => {
