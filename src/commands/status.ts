@@ -18,6 +18,8 @@ export interface StatusResult {
   listener: {arn: string; mode: string; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
   checks: DriftCheck[];
   crls: CrlFreshness[];
+  /** Local lint findings (status reports them; deploy would stop on errors). */
+  lint: {errors: number; warnings: number; findings: Array<{severity: string; rule: string; file: string; message: string; fix: string}>};
 }
 
 export default class Status extends BaseCommand {
@@ -47,7 +49,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem}`);
     const now = new Date();
     const mutual = {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? ('on' as const) : ('off' as const)};
-    const inputs = await readDeployInputs({dir: flags.dir, bundle: flags['ca-bundle'], crls: flags['skip-crl'] ? [] : flags.crl, prefix: flags.prefix, trustStoreName: name, listener: null, mutualAuthentication: mutual, now, quiet: true});
+    const inputs = await readDeployInputs({dir: flags.dir, bundle: flags['ca-bundle'], crls: flags['skip-crl'] ? [] : flags.crl, prefix: flags.prefix, trustStoreName: name, listener: null, mutualAuthentication: mutual, now, quiet: true, failOnLint: false});
 
     const aws = await createAwsClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
     await checkBucket(aws, flags.bucket);
@@ -83,6 +85,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
       listener: listener ? {arn: listener.arn, ...listener.mutualAuthentication} : null,
       checks: drift.checks,
       crls: drift.crls,
+      lint: inputs.lint,
     };
     if (result.drift) this.resultExitCode = 3;
     return this.emit(result, renderStatus);
@@ -97,5 +100,6 @@ function renderStatus(r: StatusResult): void {
     printLine(`${mark} ${c.detail}${!c.ok && c.fix ? out.dim(`  → ${c.fix}`) : ''}`);
   }
   for (const c of r.crls) printLine(`crl  ${c.source}: ${c.issuer}, number ${c.crlNumber ?? '-'}, nextUpdate ${c.nextUpdate ?? '-'} (${c.state}${c.daysLeft !== null ? `, ${c.daysLeft} day(s)` : ''})`);
+  for (const f of r.lint.findings.filter((x) => x.severity === 'error')) printLine(`${out.yellow('lint')} ${f.file}: ${f.message} (deploy would stop here)`);
   printLine(r.drift ? out.red('drift found') : 'in sync');
 }

@@ -42,6 +42,8 @@ export interface ReadDeployInputsParams {
   now: Date;
   /** No warnings on stderr (--json). */
   quiet: boolean;
+  /** deploy stops on lint errors; status only reports them (default true). */
+  failOnLint?: boolean;
 }
 
 /** Days before nextUpdate when lint warns about a CRL (status uses the same window). */
@@ -49,7 +51,8 @@ export const CRL_WARN_DAYS = 7;
 
 /**
  * Reads the bundle and CRLs, lints them (deploy step 1) and computes their keys.
- * @throws MtlsKitError LINT_FAILED (exit 4) with every finding, before anything is sent to AWS.
+ * @throws MtlsKitError LINT_FAILED (exit 4) with every finding, before anything is sent to AWS
+ *   (unless `failOnLint` is false).
  */
 export async function readDeployInputs(p: ReadDeployInputsParams): Promise<DeployInputs> {
   const paths = caPaths(p.dir);
@@ -67,7 +70,7 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
 
   const lint = lintFiles([{path: bundlePath, data: bundleData}, ...crlData], {target: 'alb', now: p.now, warnDays: CRL_WARN_DAYS});
   const findings = lint.findings.map((f: LintFinding) => ({severity: f.severity, rule: f.rule, file: f.file, message: f.message, fix: f.fix}));
-  if (lint.errors > 0) {
+  if (lint.errors > 0 && p.failOnLint !== false) {
     const errors = findings.filter((f) => f.severity === 'error');
     throw new MtlsKitError({
       code: 'LINT_FAILED',
