@@ -43,7 +43,7 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
   // The SDK warns on every run under Node 20 about a future release; our engines field
   // allows Node 20, so the warning is noise on stderr. The user's own setting wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const [s3Sdk, elbv2Sdk] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/client-elastic-load-balancing-v2')]);
+  const [s3Sdk, elbv2Sdk] = await Promise.all([import('@aws-sdk/client-s3').then(commonJs), import('@aws-sdk/client-elastic-load-balancing-v2').then(commonJs)]);
   const env = process.env;
   const customS3 = Boolean(p.endpointUrl || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
   const maxAttempts = Number(env.AWS_MAX_ATTEMPTS) > 0 ? Number(env.AWS_MAX_ATTEMPTS) : DEFAULT_MAX_ATTEMPTS;
@@ -83,6 +83,16 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
     });
   }
   return {s3, elbv2, s3Sdk, elbv2Sdk, region};
+}
+
+/**
+ * The exports of a CommonJS package loaded with a dynamic import. In the esbuild bundle
+ * (scripts/build.js) such a chunk exports only `default` (= module.exports); under plain
+ * Node `default` is module.exports too, next to the named exports.
+ */
+function commonJs<T extends object>(m: T): T {
+  const d = (m as {default?: unknown}).default;
+  return d !== null && typeof d === 'object' ? (d as T) : m;
 }
 
 /** What a call was doing, for the error message. */
