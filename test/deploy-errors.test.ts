@@ -32,8 +32,8 @@ describe('deploy error paths', () => {
     revokeSerial(crlDir, 'root', '0E02');
     writeCrl(crlDir, 'root', {md: 'sha1'});
     const r = await runCli(['deploy', '--dir', crlDir, '--trust-store-name', 'sha1-ts', '--bucket', BUCKET, '--json'], {env: {...aws.env, OPENSSL_CONF: undefined}});
-    // The placeholder lint lets the algorithm through and the emulator rejects it like ALB
-    // (InvalidRevocationContent, exit 5); a stricter lint stops it locally (exit 4).
+    // lint does not judge CRL signature algorithms today, so the emulator rejects it like ALB
+    // (InvalidRevocationContent, exit 5); if lint learns the rule it stops it locally (exit 4).
     assert.ok(r.code === 5 || r.code === 4, r.stdout);
     assert.match(r.json.error.message, /root\/crl\.pem/);
     if (r.code === 5) {

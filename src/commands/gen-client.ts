@@ -6,7 +6,9 @@ import {appendIndex, loadCa, readIndex, serialSet} from '../io/ca-store.js';
 import {clientFilePaths, type ClientFiles, type IssuedSummary, loadIssuer} from '../io/client-files.js';
 import {assertWritable} from '../io/files.js';
 import {defaultWorkers, type FleetJob, runFleet} from '../io/fleet.js';
+import {writeDefect} from '../io/defect-write.js';
 import {issueAndWrite} from '../io/issue-one.js';
+import {DEFECT_KINDS, DEFECTS} from '../lib/defects.js';
 import {resolveSecret} from '../io/secrets.js';
 import {type CertDetails, describeCertificate} from '../lib/describe.js';
 import {usageError} from '../lib/errors.js';
@@ -27,6 +29,8 @@ export interface GenClientResult {
   certificate: (CertDetails & {files: ClientFiles}) | null;
   certificates: IssuedSummary[];
   workers: number;
+  /** With --defect: the kind, the status ALB should log, why, and the CRL written (revoked). */
+  defect?: {kind: string; expected: string; why: string; crl: string | null; throwawayCa: string | null};
   seconds: number;
   certsPerSecond: number;
   next: string;
@@ -65,6 +69,8 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
     'p12-password-file': Flags.string({summary: `File holding the PKCS#12 password (else ${P12_PASSWORD_ENV}).`, helpValue: 'FILE'}),
     'passphrase-file': passphraseFileFlag,
     force: forceFlag,
+    defect: Flags.option({summary: 'Issue a deliberately bad certificate that ALB must reject; prints the Failed:<code> ALB should log.', options: DEFECT_KINDS, exclusive: ['count']})(),
+    'defect-key': Flags.option({summary: 'Key for --defect unsupported-key.', options: ['rsa-1024', 'ed25519'] as const, default: 'rsa-1024' as const})(),
   };
 
   async run(): Promise<GenClientResult> {
@@ -112,7 +118,15 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
     let certificate: GenClientResult['certificate'] = null;
     let summaries: IssuedSummary[];
     let workers = 1;
-    if (!fleet) {
+    let defect: GenClientResult['defect'];
+    if (flags.defect) {
+      const job = jobs[0]!;
+      const d = await writeDefect({ca, issuer, kind: flags.defect, unsupportedKey: flags['defect-key'], keySpec, subject: job.subject, sans: job.sans, serialHex: job.serialHex, days: flags.days, files: job.files, indexFile: job.indexFile, force: flags.force});
+      const det = describeCertificate(d.material.issued.parsed);
+      certificate = {...det, files: job.files};
+      summaries = [{subject: det.subject, serial: det.serial, notBefore: det.notBefore, notAfter: det.notAfter, sha256Fingerprint: det.sha256Fingerprint, files: job.files}];
+      defect = {kind: flags.defect, expected: d.material.expected, why: DEFECTS[flags.defect].why, crl: d.crl, throwawayCa: d.throwawayCa};
+    } else if (!fleet) {
       const job = jobs[0]!;
       const cn = job.subject.flat().find((a) => a.type === '2.5.4.3')?.value;
       const issued = await issueAndWrite({issuer, keySpec, subject: job.subject, sans: job.sans, serialHex: job.serialHex, days: flags.days, now: new Date(), files: job.files, indexFile: job.indexFile, force: flags.force, ...(p12 ? {p12: {...p12, ...(cn ? {friendlyName: cn} : {})}} : {})});
@@ -141,6 +155,7 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
       certificate,
       certificates: summaries,
       workers,
+      ...(defect ? {defect} : {}),
       seconds: Number(seconds.toFixed(3)),
       certsPerSecond: Number((summaries.length / Math.max(seconds, 1e-9)).toFixed(1)),
       next: `curl --key ${first.key} --cert ${first.certificate} https://your-alb.example.com/`,
@@ -153,7 +168,11 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
       } else {
         printLine(`issued ${r.count} certificates by ${r.issuer.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'}) under ${flags.out}`);
       }
-      hint(`next: ${r.next}`);
+      if (r.defect) {
+        printLine(`defect ${r.defect.kind}: ${r.defect.why}${r.defect.crl ? `; revoked and put on ${r.defect.crl}` : ''}`);
+        printLine(`ALB should log: ${r.defect.expected}`);
+        hint(`check: mtls-kit verify ${r.certificate?.files.chain ?? ''} --trust-store ${join(flags.dir, 'ca-bundle.pem')}${r.defect.crl ? ` --crl ${r.defect.crl}` : ''}`);
+      } else hint(`next: ${r.next}`);
     });
   }
 }

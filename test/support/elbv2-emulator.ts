@@ -28,6 +28,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net';
 import {parseCertificate} from '../../src/lib/cert.js';
 import {summarizeCrl} from '../../src/lib/crl-summary.js';
+import {ALB_CRL_LIMITS} from '../../src/lib/crl.js';
 import {checkAlbRequirements} from '../../src/lib/describe.js';
 import {parsePem} from '../../src/lib/pem.js';
 
@@ -134,8 +135,8 @@ export class Elbv2Emulator {
       region: 'us-east-1',
       account: '123456789012',
       maxTrustStores: 20,
-      maxRevocationLists: 30,
-      maxRevocationEntries: 500_000,
+      maxRevocationLists: ALB_CRL_LIMITS.maxListsPerTrustStore,
+      maxRevocationEntries: ALB_CRL_LIMITS.maxEntriesPerTrustStore,
       ...opts,
     };
   }
