@@ -1,17 +1,13 @@
 /**
- * Reading objects from S3 (or an S3-compatible endpoint) for `mtls-kit logs s3://...`.
- * The SDK is imported lazily so that commands that never touch S3 start fast. Credentials
- * and region come from the SDK's default chain, with --profile / --region /
- * --endpoint-url (or AWS_ENDPOINT_URL) on top (STYLE "Files").
+ * Reading objects from S3 (or an S3-compatible endpoint) for `mtls-kit logs s3://...`,
+ * on the clients and error mapping deploy uses (src/io/aws.ts): --profile / --region /
+ * --endpoint-url (or AWS_ENDPOINT_URL) over the SDK's default chain, SDK loaded lazily.
  */
 import type {Readable} from 'node:stream';
-import {ExitCode, MtlsKitError, usageError} from '../lib/errors.js';
+import {usageError} from '../lib/errors.js';
+import {type AwsParams, callAws, createAwsClients} from './aws.js';
 
-export interface S3ReadOptions {
-  region?: string;
-  profile?: string;
-  endpointUrl?: string;
-}
+export type S3ReadOptions = AwsParams;
 
 export interface S3Location {
   bucket: string;
@@ -28,18 +24,6 @@ export function parseS3Url(url: string): S3Location {
   return {bucket: m[1], prefix: m[2] ?? ''};
 }
 
-function awsError(error: unknown, what: string): MtlsKitError {
-  const e = error as {name?: string; message?: string; $metadata?: {requestId?: string}};
-  const name = e.name ?? 'Error';
-  const suggestions =
-    name === 'NoSuchBucket'
-      ? ['check the bucket name (the load balancer attribute connection_logs.s3.bucket)']
-      : name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'CredentialsProviderError'
-        ? ['check your AWS credentials (--profile, AWS_PROFILE) and that they may s3:ListBucket and s3:GetObject']
-        : ['check --region / --endpoint-url and your network'];
-  return new MtlsKitError({code: 'AWS_S3', message: `${what}: ${name}: ${e.message ?? ''}`.trim(), suggestions, exitCode: ExitCode.Aws, cause: error});
-}
-
 export interface S3Reader {
   /** Object keys under the prefix, in key order (ALB keys sort by date). */
   list(loc: S3Location): Promise<string[]>;
@@ -48,43 +32,32 @@ export interface S3Reader {
   close(): void;
 }
 
-/** Creates a reader on a lazily imported S3 client. */
+/**
+ * Creates a reader.
+ * @throws MtlsKitError AWS_REGION_MISSING (exit 4); list/open throw the mapped AWS errors (exit 4/5).
+ */
 export async function createS3Reader(opts: S3ReadOptions): Promise<S3Reader> {
-  // In the esbuild bundle the SDK (CommonJS) may arrive as the namespace or under `default`.
-  const mod = (await import('@aws-sdk/client-s3')) as typeof import('@aws-sdk/client-s3') & {default?: typeof import('@aws-sdk/client-s3')};
-  const {S3Client, ListObjectsV2Command, GetObjectCommand} = mod.S3Client ? mod : mod.default!;
-  const endpoint = opts.endpointUrl ?? process.env.AWS_ENDPOINT_URL;
-  const client = new S3Client({
-    ...(opts.region ? {region: opts.region} : {}),
-    ...(opts.profile ? {profile: opts.profile} : {}),
-    // S3-compatible servers (MinIO, s3rver) want path-style addressing.
-    ...(endpoint ? {endpoint, forcePathStyle: true} : {}),
-  });
+  const {s3, s3Sdk, elbv2} = await createAwsClients(opts);
   return {
     async list(loc) {
       const keys: string[] = [];
       let token: string | undefined;
-      try {
-        do {
-          const r = await client.send(new ListObjectsV2Command({Bucket: loc.bucket, Prefix: loc.prefix, ...(token ? {ContinuationToken: token} : {})}));
-          for (const o of r.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key);
-          token = r.IsTruncated ? r.NextContinuationToken : undefined;
-        } while (token);
-      } catch (error) {
-        throw awsError(error, `listing s3://${loc.bucket}/${loc.prefix}`);
-      }
+      do {
+        const r = await callAws({action: 's3:ListBucket', resource: `s3://${loc.bucket}/${loc.prefix}`}, () =>
+          s3.send(new s3Sdk.ListObjectsV2Command({Bucket: loc.bucket, Prefix: loc.prefix, ...(token ? {ContinuationToken: token} : {})})),
+        );
+        for (const o of r.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key);
+        token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      } while (token);
       return keys.sort();
     },
     async open(bucket, key) {
-      try {
-        const r = await client.send(new GetObjectCommand({Bucket: bucket, Key: key}));
-        return r.Body as Readable;
-      } catch (error) {
-        throw awsError(error, `reading s3://${bucket}/${key}`);
-      }
+      const r = await callAws({action: 's3:GetObject', resource: `s3://${bucket}/${key}`}, () => s3.send(new s3Sdk.GetObjectCommand({Bucket: bucket, Key: key})));
+      return r.Body as Readable;
     },
     close() {
-      client.destroy();
+      s3.destroy();
+      elbv2.destroy();
     },
   };
 }
