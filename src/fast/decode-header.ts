@@ -1,0 +1,245 @@
+/**
+ * `decode-header`'s work and rendering, shared by the oclif command
+ * (src/commands/decode-header.ts) and the oclif-free fast path that bin/run.js takes for
+ * it (`main` below): loading @oclif/core alone costs more than the issue's cold-start
+ * budget (2.5x `node -e 0`), so the common case parses its few flags with node:util.
+ * Nothing here imports @oclif/core, @peculiar/* or issue.ts; verify.ts is loaded only
+ * with --trust-store.
+ */
+import {parseArgs} from 'node:util';
+import {readInput} from '../io/files.js';
+import type {ParsedCertificate} from '../lib/cert.js';
+import {type CertDetails, describeCertificate} from '../lib/describe.js';
+import {ExitCode, MtlsKitError, usageError} from '../lib/errors.js';
+import {type HeaderInputFormat, knownHeaderNames, readHeaderInput} from '../lib/header-input.js';
+import {decodeHeaderSet, type DecodedHeaderSet, type FieldCheck, type HeaderMap, type HeaderRole, type HeaderSetMode, type HeaderWarning, parseHeaderMap} from '../lib/headers.js';
+import {toPem} from '../lib/pem.js';
+import {readCertificates} from '../lib/read-certs.js';
+import {renderCertDetails} from '../ui/cert-render.js';
+import {errorBody, printErrorBody} from '../ui/error-output.js';
+import {hint, keyValues, out, printLine, warn} from '../ui/output.js';
+
+export interface DecodeHeaderParams {
+  /** The value given as the argument. */
+  value?: string | undefined;
+  /** A file to read, or `-` for stdin. */
+  file?: string | undefined;
+  headerMap?: string[] | undefined;
+  trustStore?: string | undefined;
+  crl?: string[] | undefined;
+  now: Date;
+}
+
+/** The ALB verdict on one decoded chain (verify.ts). */
+export interface VerificationSummary {
+  status: string;
+  code: string | null;
+  checks: Array<{name: string; ok: boolean; certificate?: string; detail: string; fix?: string; code?: string}>;
+}
+
+export interface DecodedSetResult {
+  mode: HeaderSetMode;
+  headers: Array<{name: string; role: HeaderRole}>;
+  /** Leaf first. */
+  certificates: Array<CertDetails & {header: string; position: number; pem: string}>;
+  checks: FieldCheck[];
+  warnings: HeaderWarning[];
+  verification: VerificationSummary | null;
+}
+
+/** `decode-header --json` (README "decode-header"). */
+export interface DecodeHeaderResult {
+  input: HeaderInputFormat;
+  /** For a bare value: the header it was read as. */
+  readAs: string | null;
+  sets: DecodedSetResult[];
+  warnings: number;
+  /** null without --trust-store; else whether every set verified. */
+  verified: boolean | null;
+}
+
+/** The verify.ts contract (INTERFACES.md), loaded only when --trust-store is given. */
+interface VerifyModule {
+  prepareTrustStore(certs: ParsedCertificate[]): unknown;
+  loadCrl(data: Uint8Array, source: string): unknown;
+  verifyChain(p: {chain: ParsedCertificate[]; trustStore: unknown; crls?: unknown[]; at: Date}): VerificationSummary & {path: ParsedCertificate[]};
+}
+
+async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCertificate[]) => VerificationSummary) | undefined> {
+  if (!p.trustStore) return undefined;
+  const verifyPath = '../lib/verify.js';
+  const v = (await import(verifyPath)) as VerifyModule;
+  const trustStore = v.prepareTrustStore(readCertificates(await readInput(p.trustStore), p.trustStore));
+  const crls: unknown[] = [];
+  for (const f of p.crl ?? []) crls.push(v.loadCrl(await readInput(f), f));
+  return (chain) => {
+    const r = v.verifyChain({chain, trustStore, crls, at: p.now});
+    return {status: r.status, code: r.code, checks: r.checks};
+  };
+}
+
+async function readText(p: DecodeHeaderParams): Promise<{text: string; source: string}> {
+  if (p.value !== undefined && p.file !== undefined) throw usageError('TOO_MANY_INPUTS', 'give the header value as an argument or --file, not both');
+  if (p.value !== undefined) return {text: p.value, source: 'the argument'};
+  if (p.file !== undefined) return {text: (await readInput(p.file)).toString('utf8'), source: p.file === '-' ? 'stdin' : p.file};
+  if (process.stdin.isTTY) {
+    throw usageError('NO_INPUT', 'no header value given', ['pass it as an argument, with --file FILE, or on stdin: pbpaste | mtls-kit decode-header']);
+  }
+  return {text: (await readInput('-')).toString('utf8'), source: 'stdin'};
+}
+
+/** Converts one decoded set to its JSON shape (certificate details, PEM). */
+export function toSetResult(set: DecodedHeaderSet, verify?: (chain: ParsedCertificate[]) => VerificationSummary): DecodedSetResult {
+  const chain = set.certificates.map((c) => c.certificate);
+  return {
+    mode: set.mode,
+    headers: set.headers.map((h) => ({name: h.name, role: h.role})),
+    certificates: set.certificates.map((c) => ({...describeCertificate(c.certificate), header: c.header, position: c.position, pem: toPem(c.certificate.der, 'CERTIFICATE')})),
+    checks: set.checks,
+    warnings: set.warnings,
+    verification: verify && chain.length ? verify(chain) : null,
+  };
+}
+
+/**
+ * Reads the input, decodes every header set, and verifies each chain with --trust-store.
+ * @throws MtlsKitError NO_INPUT/TOO_MANY_INPUTS/BAD_HEADER_MAP (exit 2); NO_MTLS_HEADERS,
+ *   MALFORMED_HEADER, BAD_HEADER_INPUT (exit 4) naming the header and what is wrong.
+ */
+export async function runDecodeHeader(p: DecodeHeaderParams): Promise<DecodeHeaderResult> {
+  const map: HeaderMap | undefined = p.headerMap?.length ? parseHeaderMap(p.headerMap) : undefined;
+  const {text, source} = await readText(p);
+  const input = readHeaderInput(text, source, map);
+  const verify = await loadVerifier(p);
+  const sets: DecodedSetResult[] = [];
+  let firstMalformed: HeaderWarning | undefined;
+  for (const fields of input.sets) {
+    const set = decodeHeaderSet(fields, map ? {map} : {});
+    if (!set) continue;
+    // A set with nothing usable (no certificate, every field malformed) is an error below.
+    const usable = set.certificates.length > 0 || set.checks.some((c) => !set.warnings.some((w) => w.header === c.header && w.code === 'MALFORMED_HEADER'));
+    const malformed = set.warnings.find((w) => w.code === 'MALFORMED_HEADER');
+    if (!usable && malformed) {
+      firstMalformed ??= malformed;
+      continue;
+    }
+    sets.push(toSetResult(set, verify));
+  }
+  if (sets.length === 0) {
+    if (firstMalformed) {
+      throw new MtlsKitError({code: 'MALFORMED_HEADER', message: firstMalformed.message, suggestions: ['pass the value exactly as the target received it (percent-encoded PEM for -Leaf / -Clientcert, facts doc 1.3)']});
+    }
+    const seen = [...new Set(input.sets.flat().map((f) => f.name))];
+    throw new MtlsKitError({
+      code: 'NO_MTLS_HEADERS',
+      message: `${source} has no mTLS header${seen.length ? ` (found ${seen.slice(0, 8).join(', ')}${seen.length > 8 ? ', ...' : ''})` : ''}`,
+      suggestions: [`expected one of ${knownHeaderNames(map).join(', ')}`, 'if your listener renames them (ALB header modification), pass --header-map leaf=X-Your-Leaf,subject=...'],
+    });
+  }
+  const warnings = sets.reduce((n, s) => n + s.warnings.length, 0);
+  const verified = verify ? sets.every((s) => s.verification === null || s.verification.status === 'Success') : null;
+  return {input: input.format, readAs: input.readAs ?? null, sets, warnings, verified};
+}
+
+const MODE_LABEL: Record<HeaderSetMode, string> = {
+  verify: 'ALB verify mode (X-Amzn-Mtls-Clientcert-* headers)',
+  passthrough: 'ALB passthrough mode (X-Amzn-Mtls-Clientcert chain)',
+  apigw: 'API Gateway clientCert',
+  'client-cert-sub': 'X-Client-Cert-Sub (aws-samples api-gateway-certificate-propagation)',
+};
+
+/** Human output: certificates and header checks on stdout, warnings on stderr. */
+export function renderDecodeHeader(r: DecodeHeaderResult): void {
+  r.sets.forEach((s, i) => {
+    const prefix = r.sets.length > 1 ? `request ${i + 1}: ` : '';
+    printLine(out.bold(`${prefix}${MODE_LABEL[s.mode]}, read from ${r.input}${r.readAs ? ` as ${r.readAs}` : ''}`));
+    for (const c of s.certificates) {
+      const what = c.position === 0 ? 'leaf' : `chain certificate ${c.position + 1}`;
+      printLine(renderCertDetails(c, `${what} (${c.header})`));
+    }
+    if (s.checks.length) {
+      printLine(out.bold('headers'));
+      const rows: Array<[string, string]> = s.checks.map((c) => [
+        c.header,
+        `${c.matches === null ? out.dim('·') : c.matches ? out.green('✓') : out.red('✗')} ${c.text}${c.matches === false ? out.red(` (the leaf says ${c.expected})`) : ''}`,
+      ]);
+      printLine(keyValues(rows));
+    }
+    if (s.verification) {
+      const v = s.verification;
+      printLine(`${out.bold('ALB verdict:')} ${v.status === 'Success' ? out.green(v.status) : out.red(v.status)}`);
+      for (const c of v.checks.filter((x) => !x.ok)) printLine(`  ${out.red('✗')} ${c.name}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
+    }
+    for (const w of s.warnings) warn(`${prefix}${w.message}`);
+    if (i < r.sets.length - 1) printLine();
+  });
+  if (r.sets.length > 1) hint(`${r.sets.length} requests, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}`);
+}
+
+/** Exit code for a result: 3 when --trust-store verification failed. */
+export function resultExitCode(r: DecodeHeaderResult): number {
+  return r.verified === false ? ExitCode.VerificationFailed : ExitCode.Ok;
+}
+
+/**
+ * Writes the --json result in pieces: a file of 100,000 requests makes a JSON text
+ * larger than one V8 string may be. Same text as JSON.stringify(result, null, 2).
+ */
+export function writeJson(r: DecodeHeaderResult): void {
+  const {sets, ...rest} = r;
+  const head = JSON.stringify({...rest, sets: []}, null, 2);
+  let buf = head.slice(0, head.lastIndexOf('[]')) + (sets.length ? '[\n' : '[');
+  sets.forEach((s, i) => {
+    buf += '    ' + JSON.stringify(s, null, 2).replaceAll('\n', '\n    ') + (i < sets.length - 1 ? ',\n' : '\n  ');
+    if (buf.length > 1 << 20) {
+      process.stdout.write(buf);
+      buf = '';
+    }
+  });
+  process.stdout.write(buf + head.slice(head.lastIndexOf('[]') + 1) + '\n');
+}
+
+/**
+ * The fast path: runs decode-header without oclif when the arguments are ones it knows.
+ * Returns the exit code, or undefined to let oclif handle the command (help, unknown
+ * flags and their usage errors stay oclif's).
+ */
+export async function main(argv: string[]): Promise<number | undefined> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        file: {type: 'string', short: 'f'},
+        'header-map': {type: 'string', multiple: true},
+        'trust-store': {type: 'string'},
+        crl: {type: 'string', multiple: true},
+        json: {type: 'boolean'},
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  // Two values, or --crl without --trust-store: oclif's usage errors say it best.
+  if (parsed.positionals.length > 1 || (parsed.values.crl && !parsed.values['trust-store'])) return undefined;
+  const json = parsed.values.json === true;
+  try {
+    const result = await runDecodeHeader({
+      value: parsed.positionals[0],
+      file: parsed.values.file,
+      headerMap: parsed.values['header-map'],
+      trustStore: parsed.values['trust-store'],
+      crl: parsed.values.crl,
+      now: new Date(),
+    });
+    if (json) writeJson(result);
+    else renderDecodeHeader(result);
+    return resultExitCode(result);
+  } catch (error) {
+    const body = errorBody(error);
+    printErrorBody(body, json);
+    return body.exitCode;
+  }
+}
