@@ -207,8 +207,10 @@ export function writeJson(r: DecodeHeaderResult): void {
 export async function main(argv: string[]): Promise<number | undefined> {
   let parsed;
   try {
+    // A PEM header value starts with "-----BEGIN": a value, not a flag.
+    const pem = argv.filter((a) => a.startsWith('-----'));
     parsed = parseArgs({
-      args: argv,
+      args: pem.length ? [...argv.filter((a) => !a.startsWith('-----')), '--', ...pem] : argv,
       allowPositionals: true,
       strict: true,
       options: {
