@@ -230,8 +230,17 @@ function formatName(attrs: NameAttribute[], style: NameStyle): string {
  * @throws DerError when the bytes are not a DER Name.
  */
 export function formatRfc2253(nameDer: Uint8Array): string {
-  return formatName(parseName(nameDer), RFC2253);
+  // decode-header formats a leaf's names for the header checks and again for its
+  // details; the same Uint8Array view comes back, so remember the string per view.
+  let s = rfc2253Memo.get(nameDer);
+  if (s === undefined) {
+    s = formatName(parseName(nameDer), RFC2253);
+    rfc2253Memo.set(nameDer, s);
+  }
+  return s;
 }
+
+const rfc2253Memo = new WeakMap<Uint8Array, string>();
 
 /**
  * API Gateway's `clientCert.subjectDN` / `issuerDN` form (facts doc 6.1): the RFC 2253
@@ -377,13 +386,18 @@ export function parseDnText(s: string): DnStringAttribute[][] {
         }
         // Raw characters (API Gateway / Node forms keep UTF-8): their UTF-8 bytes.
         const cp = s.codePointAt(i)!;
+        if (cp < 0x80) {
+          bytes.push(cp);
+          i++;
+          continue;
+        }
         const step = cp > 0xffff ? 2 : 1;
         for (const b of Buffer.from(s.slice(i, i + step), 'utf8')) bytes.push(b);
         i += step;
       }
     }
     const value = Uint8Array.from(bytes);
-    rdn.push({label, oid: oidForLabel(label), value, der, text: der ? derValueText(value) : Buffer.from(value).toString('utf8')});
+    rdn.push({label, oid: oidForLabel(label), value, der, text: der ? derValueText(value) : bytesText(bytes)});
     if (i >= n) break;
     if (s[i] === ',') {
       rdns.push(rdn);
@@ -395,6 +409,12 @@ export function parseDnText(s: string): DnStringAttribute[][] {
   }
   rdns.push(rdn);
   return rdns;
+}
+
+/** UTF-8 text of value bytes; plain ASCII without a Buffer round trip (decode-header runs this per header). */
+function bytesText(bytes: number[]): string {
+  for (const b of bytes) if (b > 0x7f) return Buffer.from(bytes).toString('utf8');
+  return String.fromCharCode(...bytes);
 }
 
 /** Text of a `#HEX` value: the string inside when it is a string TLV, else `#HEX`. */

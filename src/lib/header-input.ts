@@ -39,6 +39,8 @@ const REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/\d(?:\.\d)?$/;
  * a space that ends an escaped DN (`CN=x\ `, facts doc 8).
  */
 function fieldValue(raw: string): string {
+  const last = raw.charCodeAt(raw.length - 1);
+  if (last !== 0x20 && last !== 0x09 && last !== 0x0d) return raw;
   const v = raw.replace(/[ \t\r]+$/, '');
   if (v.length < raw.replace(/\r$/, '').length) {
     const trailingBackslashes = /\\+$/.exec(v)?.[0].length ?? 0;

@@ -248,13 +248,20 @@ function roleTable(map?: HeaderMap): Map<string, HeaderRole> {
 
 const defaultRoles = roleTable();
 
+/** Names as written → role (or null), per role table: the same names repeat on every request. */
+const seenNames = new WeakMap<Map<string, HeaderRole>, Map<string, HeaderRole | null>>();
+
 function roleIn(roles: Map<string, HeaderRole>, name: string): HeaderRole | undefined {
+  let seen = seenNames.get(roles);
+  if (!seen) seenNames.set(roles, (seen = new Map()));
+  const known = seen.get(name);
+  if (known !== undefined) return known ?? undefined;
   const l = name.toLowerCase();
-  const r = roles.get(l);
-  if (r) return r;
   // API Gateway fields arrive as paths: requestContext.identity.clientCert.subjectDN, ...
   const i = l.lastIndexOf('clientcert.');
-  return i >= 0 ? APIGW_ROLES[l.slice(i + 11)] : undefined;
+  const r = roles.get(l) ?? (i >= 0 ? APIGW_ROLES[l.slice(i + 11)] : undefined);
+  if (seen.size < 1024) seen.set(name, r ?? null);
+  return r;
 }
 
 /** The role of a header name (case-insensitive, facts doc 1.7), or undefined. */
@@ -300,15 +307,19 @@ export function splitPemChain(text: string): SplitPemResult {
   PEM_BLOCK.lastIndex = 0;
   while ((m = PEM_BLOCK.exec(text))) {
     let body = m[1]!.replace(/[\r\n\t]/g, '');
-    const spaces = body.split(' ').length - 1;
+    const spaces = body.includes(' ') ? body.split(' ').length - 1 : 0;
     if (spaces) {
       body = body.replaceAll(' ', '+');
       repairedPluses += spaces;
     }
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
+    // Node's decoder skips characters that are not base64, so a short result means some
+    // were there (cheaper than a regex over the whole body, which runs per request).
+    const bytes = body.length % 4 === 0 ? Buffer.from(body, 'base64') : undefined;
+    const pad = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
+    if (!bytes || body.length === 0 || bytes.length !== (body.length / 4) * 3 - pad) {
       throw new Error(`certificate ${der.length + 1} is not base64 (${body.length ? `"${body.slice(0, 24)}..."` : 'empty'})`);
     }
-    der.push(new Uint8Array(Buffer.from(body, 'base64')));
+    der.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
   }
   if (der.length === 0) throw new Error(text.includes('BEGIN') ? 'a BEGIN CERTIFICATE line has no END line' : 'it holds no -----BEGIN CERTIFICATE----- block');
   return {der, repairedPluses};
@@ -369,6 +380,19 @@ function decodePemHeader(ctx: Ctx, h: HeaderField, urlEncoded: boolean): ParsedC
  * (`CN="MÄNNIK,MARILIIS", C=EE`); the string itself if it does not parse.
  */
 export function dnText(dn: string): string {
+  // The same issuer (and often subject) comes with every request of a capture.
+  let t = dnTextMemo.get(dn);
+  if (t === undefined) {
+    if (dnTextMemo.size >= 4096) dnTextMemo.clear();
+    t = dnTextUncached(dn);
+    dnTextMemo.set(dn, t);
+  }
+  return t;
+}
+
+const dnTextMemo = new Map<string, string>();
+
+function dnTextUncached(dn: string): string {
   const show = (v: string): string => (/[,+;"]|^\s|\s$|^$/.test(v) ? JSON.stringify(v) : v);
   try {
     return parseDnText(dn)
