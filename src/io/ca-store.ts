@@ -10,7 +10,6 @@
  */
 import {join} from 'node:path';
 import {promises as fsp} from 'node:fs';
-import type * as x509 from '@peculiar/x509';
 import {parseCertificate, type ParsedCertificate} from '../lib/cert.js';
 import {MtlsKitError, preconditionError} from '../lib/errors.js';
 import {formatIndexLine, type IndexEntry, parseIndex} from '../lib/index-db.js';
@@ -168,4 +167,3 @@ export async function listDir(dir: string): Promise<string[]> {
 }
 
 export type {KeySpec};
-export type X509 = typeof x509;

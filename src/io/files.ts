@@ -3,7 +3,7 @@
  * overwrite without --force, and all-or-nothing groups of files (STYLE "Files").
  */
 import {randomBytes} from 'node:crypto';
-import {constants, promises as fsp} from 'node:fs';
+import {closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, promises as fsp, renameSync, rmSync, unlinkSync, writeSync} from 'node:fs';
 import {basename, dirname, join, resolve} from 'node:path';
 import {MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
 
@@ -67,56 +67,85 @@ function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+function fileExistsError(path: string, options: WriteOptions): MtlsKitError {
+  return preconditionError('FILE_EXISTS', `${path} already exists; nothing was written`, [
+    `re-run with ${options.forceFlag ?? '--force'} to replace it, or choose another folder`,
+  ]);
+}
+
+function writeFailed(files: PlannedFile[], error: unknown): MtlsKitError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new MtlsKitError({
+    code: code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' ? 'DIR_NOT_WRITABLE' : 'WRITE_FAILED',
+    message: `cannot write ${files.map((f) => f.path).join(', ')}: ${code ?? String(error)}`,
+    suggestions: ['check that the folder exists and is writable, and that the disk is not full'],
+    cause: error,
+  });
+}
+
 /**
- * Writes a group of files all-or-nothing: each goes to a temp file with its final
- * mode (created with O_EXCL so a key is never readable by others, even briefly),
- * is fsynced, and only when every temp file exists are they renamed into place.
- * On any failure every temp file is removed and no target is touched.
+ * Writes a group of files all-or-nothing (synchronous: fast in fleet worker threads,
+ * and a CLI has nothing else to do meanwhile). Each file goes to a temp file created
+ * with O_EXCL and its final mode (a key is never readable by others, even briefly),
+ * fsynced when `durable` (default), then moved into place: with `force` by rename,
+ * otherwise by link(2), which fails atomically when the target exists, so an existing
+ * file is never replaced even by a racing process. On any failure every temp file,
+ * and every target this call created, is removed.
  *
  * @throws MtlsKitError FILE_EXISTS (exit 4) when a target exists and force is not set,
- *   DIR_NOT_WRITABLE (exit 4) when a folder cannot be written.
+ *   DIR_NOT_WRITABLE / WRITE_FAILED (exit 4) when a folder cannot be written.
  */
-export async function writeFilesAtomic(files: PlannedFile[], options: WriteOptions = {}): Promise<void> {
-  await assertWritable(
-    files.map((f) => f.path),
-    options,
-  );
+export function writeFilesAtomicSync(files: PlannedFile[], options: WriteOptions & {durable?: boolean; precheck?: boolean} = {}): void {
+  if (!options.force && options.precheck !== false) {
+    for (const f of files) if (existsSync(f.path)) throw fileExistsError(f.path, options);
+  }
   const temps: string[] = [];
+  const placed: string[] = [];
+  const dirs = new Set<string>();
   try {
     for (const f of files) {
-      await ensureDir(dirname(f.path));
+      const dir = dirname(f.path);
+      if (!dirs.has(dir)) {
+        mkdirSync(dir, {recursive: true});
+        dirs.add(dir);
+      }
       const tmp = tempName(f.path);
-      const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, f.mode);
+      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, f.mode);
       temps.push(tmp);
       try {
-        await fh.writeFile(f.data);
-        await fh.chmod(f.mode);
-        await fh.sync();
+        writeSync(fd, typeof f.data === 'string' ? Buffer.from(f.data) : f.data);
+        fchmodSync(fd, f.mode);
+        if (options.durable !== false) fsyncSync(fd);
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     }
-    if (!options.force) {
-      // Re-check right before the renames: another process may have raced us.
-      await assertWritable(
-        files.map((f) => f.path),
-        options,
-      );
-    }
     for (const [i, f] of files.entries()) {
-      await fsp.rename(temps[i]!, f.path);
+      const tmp = temps[i]!;
+      if (options.force) {
+        renameSync(tmp, f.path);
+      } else {
+        try {
+          linkSync(tmp, f.path);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw fileExistsError(f.path, options);
+          throw error;
+        }
+        placed.push(f.path);
+        unlinkSync(tmp);
+      }
     }
   } catch (error) {
-    await Promise.all(temps.map((t) => fsp.rm(t, {force: true})));
+    for (const t of temps) rmSync(t, {force: true});
+    for (const p of placed) rmSync(p, {force: true});
     if (error instanceof MtlsKitError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new MtlsKitError({
-      code: 'WRITE_FAILED',
-      message: `cannot write ${files.map((f) => f.path).join(', ')}: ${code ?? String(error)}`,
-      suggestions: ['check that the folder exists and is writable, and that the disk is not full'],
-      cause: error,
-    });
+    throw writeFailed(files, error);
   }
+}
+
+/** Async form of writeFilesAtomicSync (same behaviour). */
+export async function writeFilesAtomic(files: PlannedFile[], options: WriteOptions = {}): Promise<void> {
+  writeFilesAtomicSync(files, options);
 }
 
 /** Writes one file atomically (see writeFilesAtomic). */

@@ -1,10 +1,10 @@
 /**
  * Creating a test CA: a root, and optionally an intermediate signed by it.
  */
-import {parseCertificate, type ParsedCertificate} from './cert.js';
+import type {ParsedCertificate} from './cert.js';
 import {formatSlashForm} from './dn.js';
 import type {IndexEntry} from './index-db.js';
-import {addDays, cryptoProvider, exportPkcs8, generateKeyPair, issueCertificate, pkcs8Pem, type Crypto} from './issue.js';
+import {addDays, generateKeyPair, issueCertificate, pkcs8Pem} from './issue.js';
 import type {NameEntry} from './names.js';
 import {KEY_TYPES, type KeyType, PROFILES} from './profiles.js';
 import {newSerialHex} from './serial.js';
@@ -17,7 +17,6 @@ export interface CreateCaParams {
   intermediateDays?: number;
   passphrase?: string;
   now: Date;
-  crypto?: Crypto;
 }
 
 export interface CaTierMaterial {
@@ -39,12 +38,11 @@ export interface CreateCaResult {
  * Creates a root CA (pathLen 1 when an intermediate follows, else 0) and optionally an
  * intermediate (pathLen 0). Validity starts one minute before `now` to absorb clock skew.
  */
-export async function createCa(p: CreateCaParams): Promise<CreateCaResult> {
-  const crypto = p.crypto ?? cryptoProvider();
+export function createCa(p: CreateCaParams): CreateCaResult {
   const spec = KEY_TYPES[p.keyType];
   const notBefore = addDays(p.now, -1 / 1440);
-  const rootKeys = await generateKeyPair(spec, crypto);
-  const root = await issueCertificate(
+  const rootKeys = generateKeyPair(spec);
+  const root = issueCertificate(
     {
       subject: p.rootSubject,
       issuerKey: rootKeys.privateKey,
@@ -57,17 +55,16 @@ export async function createCa(p: CreateCaParams): Promise<CreateCaResult> {
       profile: PROFILES.root,
       pathLength: p.intermediateSubject ? 1 : 0,
     },
-    crypto,
   );
-  const rootMaterial: CaTierMaterial = {certPem: root.pem, cert: parseCertificate(root.der), keyPem: pkcs8Pem(await exportPkcs8(rootKeys.privateKey, crypto), p.passphrase)};
+  const rootMaterial: CaTierMaterial = {certPem: root.pem, cert: root.parsed, keyPem: pkcs8Pem(rootKeys.privateKey, p.passphrase)};
   if (!p.intermediateSubject) return {root: rootMaterial, bundlePem: root.pem, rootIndex: []};
 
-  const intKeys = await generateKeyPair(spec, crypto);
+  const intKeys = generateKeyPair(spec);
   const intDays = Math.min(p.intermediateDays ?? PROFILES.intermediate.days, p.rootDays ?? PROFILES.root.days);
-  const inter = await issueCertificate(
+  const inter = issueCertificate(
     {
       subject: p.intermediateSubject,
-      issuerCert: root.cert,
+      issuerCert: root.parsed,
       issuerKey: rootKeys.privateKey,
       issuerSpec: spec,
       publicKey: intKeys.publicKey,
@@ -77,12 +74,11 @@ export async function createCa(p: CreateCaParams): Promise<CreateCaResult> {
       notAfter: addDays(p.now, intDays),
       profile: PROFILES.intermediate,
     },
-    crypto,
   );
-  const interCert = parseCertificate(inter.der);
+  const interCert = inter.parsed;
   return {
     root: rootMaterial,
-    intermediate: {certPem: inter.pem, cert: interCert, keyPem: pkcs8Pem(await exportPkcs8(intKeys.privateKey, crypto), p.passphrase)},
+    intermediate: {certPem: inter.pem, cert: interCert, keyPem: pkcs8Pem(intKeys.privateKey, p.passphrase)},
     bundlePem: root.pem + inter.pem,
     rootIndex: [{status: 'V', notAfter: interCert.notAfter, serial: interCert.serialHex, file: 'intermediate/ca.crt', subject: formatSlashForm(interCert.subject)}],
   };

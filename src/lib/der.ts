@@ -5,7 +5,7 @@
  * names (OpenSSL's RFC 2253 rendering depends on the string tag and raw octets, facts
  * doc section 8), a 500,000-entry CRL must load in well under 2 s, and `inspect` /
  * `decode-header` must start in ~2.5x `node -e 0`: importing @peculiar/x509 with its
- * crypto provider alone costs ~150 ms here. Generation still uses @peculiar/x509.
+ * crypto provider alone costs ~150 ms here. Generation (issue.ts) uses this writer too.
  */
 
 /** One TLV: tag byte(s), where its content starts and ends inside `buf`. */

@@ -1,7 +1,6 @@
 /**
  * Building subject names from flags or DN strings (the input side; dn.ts renders).
  */
-import type {JsonNameParams} from '@peculiar/x509';
 import {usageError} from './errors.js';
 
 export interface SubjectFields {
@@ -143,29 +142,6 @@ export function subjectFromFields(f: SubjectFields): NameEntry[][] {
   const rdns = order.filter(([k]) => f[k] !== undefined && f[k] !== '').map(([k, type]) => [{type, value: f[k] as string}]);
   if (rdns.length === 0) throw usageError('BAD_SUBJECT', 'no subject given', ['give --cn NAME (and optionally --org, --ou, --country, ...) or --subject "CN=...,O=..."']);
   return rdns;
-}
-
-const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
-
-/**
- * Converts to @peculiar/x509's JSON name with explicit string types (so a value that
- * starts with `#` is never read as hex): C PrintableString, emailAddress and DC
- * IA5String, others PrintableString when possible else UTF8String.
- */
-export function toJsonName(rdns: NameEntry[][]): JsonNameParams {
-  return rdns.map((rdn) => {
-    const out: Record<string, Array<{printableString?: string; utf8String?: string; ia5String?: string}>> = {};
-    for (const {type, value} of rdn) {
-      const v =
-        type === '1.2.840.113549.1.9.1' || type === '0.9.2342.19200300.100.1.25'
-          ? {ia5String: value}
-          : PRINTABLE.test(value)
-            ? {printableString: value}
-            : {utf8String: value};
-      (out[type] ??= []).push(v);
-    }
-    return out;
-  });
 }
 
 /** Expands a fleet template: `{n}` is the 1-based index, `{n:4}` zero-padded to 4. */

@@ -1,0 +1,156 @@
+import {resolve, join} from 'node:path';
+import {Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+import {dirFlag, forceFlag, keyTypeFlag, passphraseFileFlag, subjectFlags} from '../flags.js';
+import {appendIndex, loadCa, readIndex, serialSet} from '../io/ca-store.js';
+import {clientFilePaths, type ClientFiles, loadIssuer} from '../io/client-files.js';
+import {assertWritable} from '../io/files.js';
+import {defaultWorkers, type FleetJob, runFleet} from '../io/fleet.js';
+import {issueAndWrite} from '../io/issue-one.js';
+import {resolveSecret} from '../io/secrets.js';
+import {type CertDetails, describeCertificate} from '../lib/describe.js';
+import {usageError} from '../lib/errors.js';
+import {typeSan} from '../lib/issue.js';
+import {expandTemplate, type NameEntry, subjectFromFields} from '../lib/names.js';
+import {KEY_TYPES} from '../lib/profiles.js';
+import {newSerialHex} from '../lib/serial.js';
+import {renderCertDetails} from '../ui/cert-render.js';
+import {hint, printLine, progressBar} from '../ui/output.js';
+
+export interface IssuedSummary {
+  subject: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  sha256Fingerprint: string;
+  files: ClientFiles;
+}
+
+export interface GenClientResult {
+  caDir: string;
+  issuer: {tier: 'root' | 'intermediate'; subject: string};
+  keyType: string;
+  count: number;
+  /** Full details of the certificate when one was issued; null for fleets. */
+  certificate: (CertDetails & {files: ClientFiles}) | null;
+  certificates: IssuedSummary[];
+  workers: number;
+  seconds: number;
+  certsPerSecond: number;
+  next: string;
+}
+
+/** A folder name from a CN: keeps letters, digits, dot, dash and underscore. */
+function folderName(cn: string): string {
+  return cn.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || 'client';
+}
+
+export default class GenClient extends BaseCommand {
+  static override summary = 'Issue client certificates: private-key.pem, certificate.crt and chain.pem (one, or a fleet with --count).';
+  static override description = `Issues from the CA in --dir (the intermediate when there is one). Writes private-key.pem (PKCS#8, 0600), certificate.crt and chain.pem (leaf then intermediates, for clients that must send the chain) into --out. Every certificate is recorded in the CA's index.txt, which revoke and crl read.
+
+With --count N, issues N certificates named from a template (--cn 'device-{n}', {n:4} pads to 4 digits), one folder each under --out, on every core.
+
+Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --force), wrong CA passphrase.`;
+
+  static override examples = [
+    '<%= config.bin %> gen-client --cn device-1',
+    '<%= config.bin %> gen-client --cn api-client --org Acme --san api.example.com --san spiffe://acme/client --out ./client',
+    "<%= config.bin %> gen-client --cn 'device-{n:4}' --count 2000 --out ./fleet",
+  ];
+
+  static override flags = {
+    dir: dirFlag,
+    out: Flags.string({char: 'o', summary: 'Output folder (fleets: one subfolder per certificate).', default: '.', helpValue: 'DIR'}),
+    ...subjectFlags,
+    san: Flags.string({summary: 'Subject alternative name, repeatable; typed automatically (DNS name, IP, URI such as spiffe://..., email) or prefixed dns:/ip:/uri:/email:.', multiple: true, helpValue: 'VALUE'}),
+    days: Flags.integer({summary: 'Lifetime in days.', default: 365, min: 1}),
+    'key-type': keyTypeFlag,
+    count: Flags.integer({summary: 'Issue a fleet of N certificates; --cn must contain {n}.', min: 1, helpValue: 'N'}),
+    workers: Flags.integer({summary: 'Worker threads for fleets (default: every core).', min: 1}),
+    'passphrase-file': passphraseFileFlag,
+    force: forceFlag,
+  };
+
+  async run(): Promise<GenClientResult> {
+    const {flags} = await this.parse(GenClient);
+    const count = flags.count ?? 1;
+    const fleet = flags.count !== undefined;
+    if (!flags.cn && !flags.subject) throw usageError('MISSING_CN', 'no subject given', ['give --cn NAME (for a fleet a template such as --cn "device-{n}") or --subject "CN=...,O=..."']);
+    const template = flags.cn ?? flags.subject!;
+    if (fleet && count > 1 && !/\{n(:\d+)?\}/.test(template)) {
+      throw usageError('FLEET_TEMPLATE', `--count ${count} needs a name template with {n}, got "${template}"`, ["example: --cn 'device-{n}' or --cn 'device-{n:4}'"]);
+    }
+    const ca = await loadCa(flags.dir);
+    const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
+    const keySpec = KEY_TYPES[flags['key-type']];
+    const sanTemplates = flags.san ?? [];
+
+    // Plan every certificate first, so a conflict is found before anything is written.
+    const used = serialSet(await readIndex(ca.issuing.paths));
+    const jobs: FleetJob[] = [];
+    for (let n = 1; n <= count; n++) {
+      const subject: NameEntry[][] = subjectFromFields({
+        ...flags,
+        ...(flags.cn ? {cn: expandTemplate(flags.cn, n)} : {}),
+        ...(flags.subject ? {subject: expandTemplate(flags.subject, n)} : {}),
+      });
+      const cn = subject.flat().find((a) => a.type === '2.5.4.3')?.value ?? `client-${n}`;
+      const outDir = fleet ? join(flags.out, folderName(cn)) : flags.out;
+      const files = clientFilePaths(outDir);
+      const serialHex = newSerialHex(used);
+      used.add(serialHex);
+      jobs.push({n, subject, sans: sanTemplates.map((s) => typeSan(expandTemplate(s, n))), serialHex, files, indexFile: resolve(files.certificate)});
+    }
+    const outDirs = new Set(jobs.map((j) => j.files.key));
+    if (outDirs.size !== jobs.length) throw usageError('FLEET_NAMES_COLLIDE', `the name template "${template}" gives the same folder twice`, ['include {n} in --cn']);
+    await assertWritable(jobs.flatMap((j) => [j.files.key, j.files.certificate, j.files.chain]), {force: flags.force});
+
+    const {issuer, keyPkcs8Der} = await loadIssuer(ca, passphrase);
+    const started = process.hrtime.bigint();
+    let certificate: GenClientResult['certificate'] = null;
+    let summaries: IssuedSummary[];
+    let workers = 1;
+    if (!fleet) {
+      const job = jobs[0]!;
+      const issued = await issueAndWrite({issuer, keySpec, subject: job.subject, sans: job.sans, serialHex: job.serialHex, days: flags.days, now: new Date(), files: job.files, indexFile: job.indexFile, force: flags.force});
+      await appendIndex(ca.issuing.paths, [issued.index]);
+      const d = describeCertificate(issued.parsed);
+      certificate = {...d, files: job.files};
+      summaries = [{subject: d.subject, serial: d.serial, notBefore: d.notBefore, notAfter: d.notAfter, sha256Fingerprint: d.sha256Fingerprint, files: job.files}];
+    } else {
+      const bar = progressBar('issuing', count, !this.jsonEnabled() || Boolean(process.stderr.isTTY));
+      const shared = {issuerCertDer: ca.issuing.cert.der, issuerKeyPkcs8Der: keyPkcs8Der, issuerSpec: issuer.spec, chainPems: issuer.chainPems, keySpec, days: flags.days, nowMs: Date.now(), force: flags.force};
+      const r = await runFleet(jobs, shared, flags.workers ?? defaultWorkers(), (n) => bar.tick(n));
+      bar.done();
+      workers = r.workers;
+      // Record what was written even when a worker failed: those certificates exist.
+      await appendIndex(ca.issuing.paths, r.index);
+      if (r.error) throw r.error;
+      summaries = r.done.map((d) => ({subject: d.subject, serial: d.serial, notBefore: d.notBefore, notAfter: d.notAfter, sha256Fingerprint: d.sha256Fingerprint, files: d.files}));
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const first = jobs[0]!.files;
+    const result: GenClientResult = {
+      caDir: flags.dir,
+      issuer: {tier: ca.issuing.tier, subject: describeCertificate(ca.issuing.cert).subject},
+      keyType: flags['key-type'],
+      count: summaries.length,
+      certificate,
+      certificates: summaries,
+      workers,
+      seconds: Number(seconds.toFixed(3)),
+      certsPerSecond: Number((summaries.length / Math.max(seconds, 1e-9)).toFixed(1)),
+      next: `curl --key ${first.key} --cert ${first.certificate} https://your-alb.example.com/`,
+    };
+    return this.emit(result, (r) => {
+      if (r.certificate) {
+        printLine(renderCertDetails(r.certificate, `issued by ${r.issuer.subject} (${r.issuer.tier})`));
+        printLine(`wrote ${r.certificate.files.key} (0600), ${r.certificate.files.certificate}, ${r.certificate.files.chain}`);
+      } else {
+        printLine(`issued ${r.count} certificates by ${r.issuer.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'}) under ${flags.out}`);
+      }
+      hint(`next: ${r.next}`);
+    });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Issuing client certificates: the "Generate Certificate" step (seed: private-key.pem
+ * and certificate.crt), for one certificate or a whole fleet.
+ */
+import type {KeyObject} from 'node:crypto';
+import type {ParsedCertificate} from './cert.js';
+import {formatSlashForm} from './dn.js';
+import type {IndexEntry} from './index-db.js';
+import {addDays, exportPkcs8, generateKeyPair, issueCertificate, pkcs8Pem, type SanInput} from './issue.js';
+import type {NameEntry} from './names.js';
+import {type CertProfile, type KeySpec, PROFILES} from './profiles.js';
+
+export interface ClientIssuer {
+  cert: ParsedCertificate;
+  key: KeyObject;
+  spec: KeySpec;
+  /** PEMs of the CA certificates a client should send after its leaf (intermediates, not the root). */
+  chainPems: string[];
+}
+
+export interface IssueClientParams {
+  issuer: ClientIssuer;
+  keySpec: KeySpec;
+  subject: NameEntry[][];
+  sans: SanInput[];
+  days: number;
+  now: Date;
+  serialHex: string;
+  /** Relative path recorded in the index's file column. */
+  indexFile?: string;
+  /** Overrides for deliberately bad certificates (defects). */
+  notBefore?: Date;
+  notAfter?: Date;
+  profile?: CertProfile;
+  extKeyUsage?: string[];
+}
+
+export interface IssuedClient {
+  certPem: string;
+  certDer: Uint8Array;
+  /** Unencrypted PKCS#8 DER (for PKCS#12); written only as private-key.pem 0600. */
+  keyPkcs8Der: Uint8Array;
+  keyPem: string;
+  /** Leaf then intermediates. */
+  chainPem: string;
+  parsed: ParsedCertificate;
+  index: IndexEntry;
+}
+
+/**
+ * Issues one client certificate: a fresh key of `keySpec`, keyUsage digitalSignature
+ * (+ keyEncipherment for RSA), extendedKeyUsage clientAuth only, key identifiers, SANs.
+ * Validity starts one minute before `now` (clock skew) and lasts `days`.
+ */
+export function issueClientCert(p: IssueClientParams): IssuedClient {
+  const keys = generateKeyPair(p.keySpec);
+  const issued = issueCertificate(
+    {
+      subject: p.subject,
+      issuerCert: p.issuer.cert,
+      issuerKey: p.issuer.key,
+      issuerSpec: p.issuer.spec,
+      publicKey: keys.publicKey,
+      subjectSpec: p.keySpec,
+      serialHex: p.serialHex,
+      notBefore: p.notBefore ?? addDays(p.now, -1 / 1440),
+      notAfter: p.notAfter ?? addDays(p.now, p.days),
+      profile: p.profile ?? PROFILES.client,
+      sans: p.sans,
+      ...(p.extKeyUsage ? {extKeyUsage: p.extKeyUsage} : {}),
+    },
+  );
+  const keyPkcs8Der = exportPkcs8(keys.privateKey);
+  const parsed = issued.parsed;
+  return {
+    certPem: issued.pem,
+    certDer: issued.der,
+    keyPkcs8Der,
+    keyPem: pkcs8Pem(keys.privateKey),
+    chainPem: issued.pem + p.issuer.chainPems.join(''),
+    parsed,
+    index: {status: 'V', notAfter: parsed.notAfter, serial: parsed.serialHex, file: p.indexFile ?? 'unknown', subject: formatSlashForm(parsed.subject)},
+  };
+}
