@@ -230,17 +230,19 @@ function formatName(attrs: NameAttribute[], style: NameStyle): string {
  * @throws DerError when the bytes are not a DER Name.
  */
 export function formatRfc2253(nameDer: Uint8Array): string {
-  // decode-header formats a leaf's names for the header checks and again for its
-  // details; the same Uint8Array view comes back, so remember the string per view.
-  let s = rfc2253Memo.get(nameDer);
+  // decode-header formats every request's names twice (header checks, details), and a
+  // capture repeats the same issuer in every request: remember recent names by content.
+  const key = Buffer.from(nameDer.buffer, nameDer.byteOffset, nameDer.byteLength).toString('latin1');
+  let s = rfc2253Memo.get(key);
   if (s === undefined) {
     s = formatName(parseName(nameDer), RFC2253);
-    rfc2253Memo.set(nameDer, s);
+    if (rfc2253Memo.size >= 4096) rfc2253Memo.clear();
+    rfc2253Memo.set(key, s);
   }
   return s;
 }
 
-const rfc2253Memo = new WeakMap<Uint8Array, string>();
+const rfc2253Memo = new Map<string, string>();
 
 /**
  * API Gateway's `clientCert.subjectDN` / `issuerDN` form (facts doc 6.1): the RFC 2253
@@ -328,12 +330,11 @@ let snToOid: Map<string, string> | undefined;
 
 /** OID for an OpenSSL short name (case-sensitive, as OpenSSL prints them) or a dotted OID. */
 export function oidForLabel(label: string): string | undefined {
-  if (/^\d+(\.\d+)+$/.test(label)) return label;
   if (!snToOid) {
     snToOid = new Map();
     for (const [oid, sn] of Object.entries(OPENSSL_SHORT_NAMES)) if (!snToOid.has(sn)) snToOid.set(sn, oid);
   }
-  return snToOid.get(label);
+  return snToOid.get(label) ?? (/^\d+(\.\d+)+$/.test(label) ? label : undefined);
 }
 
 /** Error thrown by parseDnText; the message says where the string is wrong. */
@@ -372,6 +373,26 @@ export function parseDnText(s: string): DnStringAttribute[][] {
       der = true;
       i += m[0].length;
     } else {
+      // Fast path (decode-header parses two DNs per request): a plain ASCII run up to the
+      // next separator needs no byte-by-byte work.
+      const start = i;
+      while (i < n) {
+        const ch = s.charCodeAt(i);
+        if (ch === 0x2c || ch === 0x2b || ch === 0x5c || ch > 0x7e || ch < 0x20) break;
+        i++;
+      }
+      if (i >= n || s.charCodeAt(i) === 0x2c || s.charCodeAt(i) === 0x2b) {
+        const text = s.slice(start, i);
+        rdn.push({label, oid: oidForLabel(label), value: new Uint8Array(Buffer.from(text, 'latin1')), der: false, text});
+        if (i >= n) break;
+        if (s.charCodeAt(i) === 0x2c) {
+          rdns.push(rdn);
+          rdn = [];
+        }
+        i++;
+        continue;
+      }
+      for (let k = start; k < i; k++) bytes.push(s.charCodeAt(k));
       while (i < n && s[i] !== ',' && s[i] !== '+') {
         const ch = s.charCodeAt(i);
         if (ch === 0x5c) {

@@ -476,7 +476,7 @@ export function decodeHeaderSet(fields: HeaderField[], opts: DecodeHeadersOption
   for (const f of fields) {
     const role = roleIn(roles, f.name);
     if (!role) continue;
-    set.headers.push({...f, role});
+    set.headers.push({name: f.name, value: f.value, role});
     const first = byRole.get(role);
     if (first) {
       const same = first.value === f.value;
