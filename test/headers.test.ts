@@ -210,6 +210,15 @@ describe('decoding', () => {
     assert.equal(set.warnings.length, 0);
   });
 
+  it('verify-mode headers next to a passthrough chain are reported (one listener, one mode)', () => {
+    const l = pki.leaf('/CN=mixed');
+    const set = decodeHeaderSet(fields([encodePassthroughHeader([l.cert.der]), [ALB_HEADERS.subject, 'CN=admin']]))!;
+    const w = set.warnings.find((x) => x.code === 'MIXED_MODES');
+    assert.ok(w);
+    assert.ok(w.message.includes(SPOOF_HINT));
+    assert.equal(w.header, ALB_HEADERS.subject);
+  });
+
   it('renamed headers (--header-map, facts doc 1.8)', () => {
     const map = parseHeaderMap(['leaf=X-Client-Leaf,subject=X-Client-Subject', 'routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name=X-Client-Serial', 'X-Amzn-Mtls-Clientcert-Issuer=X-Client-Issuer']);
     assert.deepEqual(map, {leaf: 'X-Client-Leaf', subject: 'X-Client-Subject', serial: 'X-Client-Serial', issuer: 'X-Client-Issuer'});

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {readInput} from '../io/files.js';
-import {type ApigwClientCert, type EncodeMode, encodeHeaders, parseHeaderMap} from '../lib/headers.js';
+import {type ApigwClientCert, type EncodeMode, encodeHeaders, encodePemForHeader, parseHeaderMap} from '../lib/headers.js';
 import {readCertificates} from '../lib/read-certs.js';
 import {hint, printLine} from '../ui/output.js';
 
@@ -66,7 +66,7 @@ Exit codes: 0 printed; 2 bad flags; 4 the file is missing or holds no certificat
         for (const h of r.headers) printLine(`${h.name}: ${h.value}`);
         if (r.clientCert) {
           const c = r.clientCert;
-          const pem = encodeURIComponent(c.clientCertPem);
+          const pem = encodePemForHeader([chain[0]!.der]);
           for (const [k, v] of [['clientCertPem', pem], ['subjectDN', c.subjectDN], ['issuerDN', c.issuerDN], ['serialNumber', c.serialNumber], ['validity.notBefore', c.validity.notBefore], ['validity.notAfter', c.validity.notAfter]] as const) printLine(`clientCert.${k}: ${v}`);
         }
       }

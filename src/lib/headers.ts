@@ -183,7 +183,7 @@ export type HeaderRole =
 
 export type HeaderSetMode = 'verify' | 'passthrough' | 'apigw' | 'client-cert-sub';
 
-export type HeaderWarningCode = 'MISMATCH' | 'DUPLICATE_HEADER' | 'MALFORMED_HEADER' | 'FORM_DECODED' | 'BASE64_VALUE';
+export type HeaderWarningCode = 'MISMATCH' | 'DUPLICATE_HEADER' | 'MIXED_MODES' | 'MALFORMED_HEADER' | 'FORM_DECODED' | 'BASE64_VALUE';
 
 /** A problem with one header, naming it. */
 export interface HeaderWarning {
@@ -496,6 +496,12 @@ export function decodeHeaderSet(fields: HeaderField[], opts: DecodeHeadersOption
   const chainH = byRole.get('chain');
   const pemH = byRole.get('apigwPem');
   if (leafH) ctx.leaf = decodePemHeader(ctx, leafH, true)[0];
+  if (chainH && VERIFY_KEYS.some((k) => byRole.has(k))) {
+    // A listener is in one mode (facts doc 1.1): verify headers next to a passthrough chain
+    // came from somewhere else, e.g. a client, if ALB does not strip them (facts doc 7.1).
+    const others = VERIFY_KEYS.filter((k) => byRole.has(k)).map((k) => byRole.get(k)!.name);
+    set.warnings.push({header: others.join(', '), code: 'MIXED_MODES', message: `${others.join(', ')} came with ${chainH.name}; ALB sends either the verify-mode headers or the passthrough chain, never both: ${SPOOF_HINT}`});
+  }
   if (chainH) {
     const chain = decodePemHeader(ctx, chainH, true);
     if (ctx.leaf && chain[0] && Buffer.compare(chain[0].der, ctx.leaf.der) !== 0) {
