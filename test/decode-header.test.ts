@@ -126,6 +126,18 @@ describe('decode-header', () => {
     assert.match(j.json.error.message, /x-amzn-mtls-clientcert-leaf cannot be decoded: bad percent-escape "%G0"/);
   });
 
+  it('exit 4 for a bare value that is nothing decode-header knows', async () => {
+    const r = await runCli(['decode-header', 'hello world']);
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /X-Client-Cert-Sub "hello world" is not a distinguished name/);
+  });
+
+  it('reads --file - as stdin', async () => {
+    const r = await runCli(['decode-header', '--file', '-', '--json'], {input: 'X-Amzn-Mtls-Clientcert-Serial-Number: 03A5B1\n'});
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.sets[0].checks[0].value, '03A5B1');
+  });
+
   it('exit 4 when no mTLS header is there, with the names it looked for', async () => {
     const r = await runCli(['decode-header', '--json'], {input: 'Host: example.com\nUser-Agent: curl/8\n'});
     assert.equal(r.code, 4);

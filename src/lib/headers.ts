@@ -380,28 +380,40 @@ function decodePemHeader(ctx: Ctx, h: HeaderField, urlEncoded: boolean): ParsedC
  * (`CN="MÄNNIK,MARILIIS", C=EE`); the string itself if it does not parse.
  */
 export function dnText(dn: string): string {
-  // The same issuer (and often subject) comes with every request of a capture.
-  let t = dnTextMemo.get(dn);
+  return readDn(dn).text;
+}
+
+/** dnText, and the reason when the string is not a DN. Memoized: the same issuer (and often subject) comes with every request of a capture. */
+function readDn(dn: string): {text: string; error?: string} {
+  let t = dnMemo.get(dn);
   if (t === undefined) {
-    if (dnTextMemo.size >= 4096) dnTextMemo.clear();
-    t = dnTextUncached(dn);
-    dnTextMemo.set(dn, t);
+    if (dnMemo.size >= 4096) dnMemo.clear();
+    t = readDnUncached(dn);
+    dnMemo.set(dn, t);
   }
   return t;
 }
 
-const dnTextMemo = new Map<string, string>();
+const dnMemo = new Map<string, {text: string; error?: string}>();
 
-function dnTextUncached(dn: string): string {
+function readDnUncached(dn: string): {text: string; error?: string} {
   const show = (v: string): string => (/[,+;"]|^\s|\s$|^$/.test(v) ? JSON.stringify(v) : v);
   try {
-    return parseDnText(dn)
+    const text = parseDnText(dn)
       .map((rdn) => rdn.map((a) => `${a.label}=${show(a.text)}`).join(' + '))
       .join(', ');
+    return {text};
   } catch (error) {
-    if (error instanceof DnSyntaxError) return dn;
+    if (error instanceof DnSyntaxError) return {text: dn, error: error.message};
     throw error;
   }
+}
+
+/** Readable text of a DN header; a value that is not a DN is a MALFORMED_HEADER warning. */
+function dnField(ctx: Ctx, h: HeaderField): string {
+  const r = readDn(h.value);
+  if (r.error) warnOnce(ctx, {header: h.name, code: 'MALFORMED_HEADER', message: `${h.name} "${h.value}" is not a distinguished name: ${r.error}`});
+  return r.text;
 }
 
 /** Records a field check and its mismatch warning. `alternatives` are other accepted forms. */
@@ -523,21 +535,21 @@ export function decodeHeaderSet(fields: HeaderField[], opts: DecodeHeadersOption
         break;
       case 'subject':
       case 'issuer':
-        check(ctx, h, role, dnText(h.value), (c) => formatRfc2253(c[role]));
+        check(ctx, h, role, dnField(ctx, h), (c) => formatRfc2253(c[role]));
         break;
       case 'validity':
         checkValidity(ctx, h);
         break;
       case 'clientCertSub': {
         const v = clientCertSubValue(ctx, h);
-        check(ctx, {name: h.name, value: v}, role, dnText(v), (c) => formatClientCertSub(c.subject));
+        check(ctx, {name: h.name, value: v}, role, dnField(ctx, {name: h.name, value: v}), (c) => formatClientCertSub(c.subject));
         break;
       }
       case 'apigwSubject':
-        check(ctx, h, role, dnText(h.value), (c) => formatApigwDn(c.subject), [apigwDnAlternative('subject')]);
+        check(ctx, h, role, dnField(ctx, h), (c) => formatApigwDn(c.subject), [apigwDnAlternative('subject')]);
         break;
       case 'apigwIssuer':
-        check(ctx, h, role, dnText(h.value), (c) => formatApigwDn(c.issuer), [apigwDnAlternative('issuer')]);
+        check(ctx, h, role, dnField(ctx, h), (c) => formatApigwDn(c.issuer), [apigwDnAlternative('issuer')]);
         break;
       case 'apigwSerial':
         checkApigwSerial(ctx, h);
