@@ -478,7 +478,7 @@ function clientCertSubValue(ctx: Ctx, h: HeaderField): string {
  * renames from `map`), decodes the leaf / chain / API Gateway PEM into certificates
  * (leaf first), and checks every text header against the leaf. Never throws for bad
  * values: each problem is a warning naming its header (MISMATCH, DUPLICATE_HEADER,
- * MALFORMED_HEADER, FORM_DECODED, BASE64_VALUE). Returns undefined when the set holds
+ * MIXED_MODES, MALFORMED_HEADER, FORM_DECODED, BASE64_VALUE). Returns undefined when the set holds
  * no mTLS header at all.
  */
 export function decodeHeaderSet(fields: HeaderField[], opts: DecodeHeadersOptions = {}): DecodedHeaderSet | undefined {
