@@ -1,7 +1,7 @@
 /**
  * Headers area of `npm run bench` (issue 4 "Speed"):
  * - decode 100,000 captured verify-mode header sets from one file, in one node process
- *   (on dist/, like the command) through the code path decode-header runs (readHeaderInput → decodeHeaderSet → toSetResult,
+ *   (on the command's own bundle, dist/decode-header-fast.js) through the code path decode-header runs (readHeaderInput → decodeHeaderSet → toSetResult,
  *   i.e. sniffing, percent-decoding, certificate parsing, the four header checks and the
  *   certificate details), and also end to end with `decode-header --file F --json`;
  *   target >= 20,000 sets/s. Every set carries a different client certificate (same
@@ -53,9 +53,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   // the built dist/ so that the certificate generation above leaves no garbage behind.
   const script = `
     import {readFileSync} from 'node:fs';
-    const {readHeaderInput} = await import(${JSON.stringify(join(ROOT, 'dist/lib/header-input.js'))});
-    const {decodeHeaderSet} = await import(${JSON.stringify(join(ROOT, 'dist/lib/headers.js'))});
-    const {toSetResult} = await import(${JSON.stringify(join(ROOT, 'dist/fast/decode-header.js'))});
+    const {readHeaderInput, decodeHeaderSet, toSetResult} = await import(${JSON.stringify(join(ROOT, 'dist/decode-header-fast.js'))});
     const t0 = process.hrtime.bigint();
     const input = readHeaderInput(readFileSync(process.argv[1], 'utf8'), 'capture');
     let decoded = 0, warnings = 0;

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// mtls-kit entry point. `--version` is answered without loading oclif (cold start,
-// issue 2 "Speed"); so is a command with a fast path (FAST: its module's main(argv)
-// returns an exit code, or undefined to hand the command to oclif, e.g. for --help);
-// everything else goes through oclif with the generated manifest.
-const FAST = {'decode-header': '../dist/fast/decode-header.js'};
+// mtls-kit entry point. `--version` is answered without loading oclif; so is a command
+// with a fast path (FAST: an esbuild entry whose main(argv) returns an exit code, or
+// undefined to hand the command to oclif, e.g. for --help); everything else runs from
+// the esbuild bundle dist/cli.js (oclif and the commands in one file, see
+// scripts/build.js) with the generated oclif.manifest.json.
+const FAST = {'decode-header': '../dist/decode-header-fast.js'};
 const argv = process.argv.slice(2);
 let handled = false;
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
@@ -20,6 +21,6 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   }
 }
 if (!handled) {
-  const {execute} = await import('@oclif/core');
+  const {execute} = await import('../dist/cli.js');
   await execute({dir: import.meta.url});
 }

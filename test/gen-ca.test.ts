@@ -66,11 +66,17 @@ describe('gen-ca', () => {
     assert.match(r.stderr, /rsa-1000/);
   });
 
-  it('the manifest is not stale', async () => {
+  it('the manifest is not stale: every command and flag of the build is in it', async () => {
     const manifest = JSON.parse(readFileSync(new URL('../oclif.manifest.json', import.meta.url), 'utf8'));
     const {readdirSync} = await import('node:fs');
-    const commands = readdirSync(new URL('../src/commands', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
-    assert.deepEqual(Object.keys(manifest.commands).sort(), commands.sort());
+    const sources = readdirSync(new URL('../src/commands', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+    const {COMMANDS} = (await import(new URL('../dist/cli.js', import.meta.url).href)) as {COMMANDS: Record<string, {flags?: Record<string, unknown>}>};
+    assert.deepEqual(Object.keys(manifest.commands).sort(), sources.sort());
+    assert.deepEqual(Object.keys(COMMANDS).sort(), sources.sort());
+    for (const [id, cls] of Object.entries(COMMANDS)) {
+      const built = Object.keys(cls.flags ?? {}).concat('json').sort();
+      assert.deepEqual(Object.keys(manifest.commands[id].flags).sort(), [...new Set(built)].sort(), `flags of ${id}`);
+    }
     assert.equal(manifest.version, JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
   });
 });

@@ -108,4 +108,29 @@ describe('gen-client', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /\{n\}/);
   });
+
+  it('names the file for a CA key that does not match its certificate, and an unwritable folder (exit 4)', async () => {
+    const tmp = tempDir();
+    const a = join(tmp, 'a');
+    const b = join(tmp, 'b');
+    assert.equal((await runCli(['gen-ca', '--dir', a])).code, 0);
+    assert.equal((await runCli(['gen-ca', '--dir', b])).code, 0);
+    writeFileSync(join(a, 'root/ca.key'), readFileSync(join(b, 'root/ca.key')));
+    const mismatch = await runCli(['gen-client', '--dir', a, '--cn', 'x', '--out', join(tmp, 'o1'), '--json']);
+    assert.equal(mismatch.code, 4);
+    assert.equal(mismatch.json.error.code, 'KEY_MISMATCH');
+    assert.match(mismatch.json.error.message, /ca\.key does not belong to .*ca\.crt/);
+    assert.ok(!existsSync(join(tmp, 'o1')));
+    // A folder below a regular file cannot be created.
+    const blocked = await runCli(['gen-client', '--dir', b, '--cn', 'x', '--out', join(b, 'ca.json', 'sub')]);
+    assert.equal(blocked.code, 4);
+    assert.match(blocked.stderr, /ca\.json\/sub/);
+    assert.match(blocked.stderr, /ENOTDIR/);
+    // A truncated CA certificate is named.
+    const pem = readFileSync(join(b, 'root/ca.crt'), 'utf8');
+    writeFileSync(join(b, 'root/ca.crt'), pem.slice(0, 200));
+    const broken = await runCli(['gen-client', '--dir', b, '--cn', 'x', '--out', join(tmp, 'o2')]);
+    assert.equal(broken.code, 4);
+    assert.match(broken.stderr, /root\/ca\.crt/);
+  });
 });

@@ -3,10 +3,12 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag, keyTypeFlag, passphraseFileFlag, subjectFlags} from '../flags.js';
 import {appendIndex, loadCa, readIndex, serialSet} from '../io/ca-store.js';
-import {clientFilePaths, type ClientFiles, loadIssuer} from '../io/client-files.js';
+import {clientFilePaths, type ClientFiles, type IssuedSummary, loadIssuer} from '../io/client-files.js';
 import {assertWritable} from '../io/files.js';
 import {defaultWorkers, type FleetJob, runFleet} from '../io/fleet.js';
+import {writeDefect} from '../io/defect-write.js';
 import {issueAndWrite} from '../io/issue-one.js';
+import {DEFECT_KINDS, DEFECTS} from '../lib/defects.js';
 import {resolveSecret} from '../io/secrets.js';
 import {type CertDetails, describeCertificate} from '../lib/describe.js';
 import {usageError} from '../lib/errors.js';
@@ -14,17 +16,9 @@ import {typeSan} from '../lib/issue.js';
 import {expandTemplate, type NameEntry, subjectFromFields} from '../lib/names.js';
 import {KEY_TYPES} from '../lib/profiles.js';
 import {newSerialHex} from '../lib/serial.js';
+import {P12_PASSWORD_ENV} from '../lib/pkcs12-env.js';
 import {renderCertDetails} from '../ui/cert-render.js';
 import {hint, printLine, progressBar} from '../ui/output.js';
-
-export interface IssuedSummary {
-  subject: string;
-  serial: string;
-  notBefore: string;
-  notAfter: string;
-  sha256Fingerprint: string;
-  files: ClientFiles;
-}
 
 export interface GenClientResult {
   caDir: string;
@@ -35,6 +29,8 @@ export interface GenClientResult {
   certificate: (CertDetails & {files: ClientFiles}) | null;
   certificates: IssuedSummary[];
   workers: number;
+  /** With --defect: the kind, the status ALB should log, why, and the CRL written (revoked). */
+  defect?: {kind: string; expected: string; why: string; crl: string | null; throwawayCa: string | null};
   seconds: number;
   certsPerSecond: number;
   next: string;
@@ -68,8 +64,13 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
     'key-type': keyTypeFlag,
     count: Flags.integer({summary: 'Issue a fleet of N certificates; --cn must contain {n}.', min: 1, helpValue: 'N'}),
     workers: Flags.integer({summary: 'Worker threads for fleets (default: every core).', min: 1}),
+    p12: Flags.boolean({summary: 'Also write certificate.p12 (0600): PKCS#12 that OpenSSL 3 reads without -legacy (PBES2/AES-256, SHA-256 MAC).', default: false}),
+    'p12-legacy': Flags.boolean({summary: 'Also write certificate-legacy.p12 (0600): 3DES and a SHA-1 MAC, for older macOS and Java keystores.', default: false}),
+    'p12-password-file': Flags.string({summary: `File holding the PKCS#12 password (else ${P12_PASSWORD_ENV}).`, helpValue: 'FILE'}),
     'passphrase-file': passphraseFileFlag,
     force: forceFlag,
+    defect: Flags.option({summary: 'Issue a deliberately bad certificate that ALB must reject; prints the Failed:<code> ALB should log.', options: DEFECT_KINDS, exclusive: ['count']})(),
+    'defect-key': Flags.option({summary: 'Key for --defect unsupported-key.', options: ['rsa-1024', 'ed25519'] as const, default: 'rsa-1024' as const})(),
   };
 
   async run(): Promise<GenClientResult> {
@@ -85,6 +86,11 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
     const keySpec = KEY_TYPES[flags['key-type']];
     const sanTemplates = flags.san ?? [];
+    const wantP12 = flags.p12 || flags['p12-legacy'];
+    const p12Password = wantP12 ? await resolveSecret(flags['p12-password-file'], P12_PASSWORD_ENV, 'PKCS#12 password') : undefined;
+    if (wantP12 && p12Password === undefined) {
+      throw usageError('P12_PASSWORD_REQUIRED', '--p12 needs a password for the PKCS#12 file', [`pass --p12-password-file FILE or set ${P12_PASSWORD_ENV}`]);
+    }
 
     // Plan every certificate first, so a conflict is found before anything is written.
     const used = serialSet(await readIndex(ca.issuing.paths));
@@ -97,37 +103,47 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
       });
       const cn = subject.flat().find((a) => a.type === '2.5.4.3')?.value ?? `client-${n}`;
       const outDir = fleet ? join(flags.out, folderName(cn)) : flags.out;
-      const files = clientFilePaths(outDir);
+      const files = clientFilePaths(outDir, {p12: flags.p12, p12Legacy: flags['p12-legacy']});
       const serialHex = newSerialHex(used);
       used.add(serialHex);
       jobs.push({n, subject, sans: sanTemplates.map((s) => typeSan(expandTemplate(s, n))), serialHex, files, indexFile: resolve(files.certificate)});
     }
     const outDirs = new Set(jobs.map((j) => j.files.key));
     if (outDirs.size !== jobs.length) throw usageError('FLEET_NAMES_COLLIDE', `the name template "${template}" gives the same folder twice`, ['include {n} in --cn']);
-    await assertWritable(jobs.flatMap((j) => [j.files.key, j.files.certificate, j.files.chain]), {force: flags.force});
+    await assertWritable(jobs.flatMap((j) => Object.values(j.files) as string[]), {force: flags.force});
+    const p12 = p12Password === undefined ? undefined : {password: p12Password, modern: flags.p12, legacy: flags['p12-legacy']};
 
     const {issuer, keyPkcs8Der} = await loadIssuer(ca, passphrase);
     const started = process.hrtime.bigint();
     let certificate: GenClientResult['certificate'] = null;
     let summaries: IssuedSummary[];
     let workers = 1;
-    if (!fleet) {
+    let defect: GenClientResult['defect'];
+    if (flags.defect) {
       const job = jobs[0]!;
-      const issued = await issueAndWrite({issuer, keySpec, subject: job.subject, sans: job.sans, serialHex: job.serialHex, days: flags.days, now: new Date(), files: job.files, indexFile: job.indexFile, force: flags.force});
+      const d = await writeDefect({ca, issuer, kind: flags.defect, unsupportedKey: flags['defect-key'], keySpec, subject: job.subject, sans: job.sans, serialHex: job.serialHex, days: flags.days, files: job.files, indexFile: job.indexFile, force: flags.force});
+      const det = describeCertificate(d.material.issued.parsed);
+      certificate = {...det, files: job.files};
+      summaries = [{subject: det.subject, serial: det.serial, notBefore: det.notBefore, notAfter: det.notAfter, sha256Fingerprint: det.sha256Fingerprint, files: job.files}];
+      defect = {kind: flags.defect, expected: d.material.expected, why: DEFECTS[flags.defect].why, crl: d.crl, throwawayCa: d.throwawayCa};
+    } else if (!fleet) {
+      const job = jobs[0]!;
+      const cn = job.subject.flat().find((a) => a.type === '2.5.4.3')?.value;
+      const issued = await issueAndWrite({issuer, keySpec, subject: job.subject, sans: job.sans, serialHex: job.serialHex, days: flags.days, now: new Date(), files: job.files, indexFile: job.indexFile, force: flags.force, ...(p12 ? {p12: {...p12, ...(cn ? {friendlyName: cn} : {})}} : {})});
       await appendIndex(ca.issuing.paths, [issued.index]);
       const d = describeCertificate(issued.parsed);
       certificate = {...d, files: job.files};
       summaries = [{subject: d.subject, serial: d.serial, notBefore: d.notBefore, notAfter: d.notAfter, sha256Fingerprint: d.sha256Fingerprint, files: job.files}];
     } else {
       const bar = progressBar('issuing', count, !this.jsonEnabled() || Boolean(process.stderr.isTTY));
-      const shared = {issuerCertDer: ca.issuing.cert.der, issuerKeyPkcs8Der: keyPkcs8Der, issuerSpec: issuer.spec, chainPems: issuer.chainPems, keySpec, days: flags.days, nowMs: Date.now(), force: flags.force};
+      const shared = {issuerCertDer: ca.issuing.cert.der, issuerKeyPkcs8Der: keyPkcs8Der, issuerSpec: issuer.spec, chainDers: issuer.chain.map((c) => c.der), keySpec, days: flags.days, nowMs: Date.now(), force: flags.force, ...(p12 ? {p12} : {})};
       const r = await runFleet(jobs, shared, flags.workers ?? defaultWorkers(), (n) => bar.tick(n));
       bar.done();
       workers = r.workers;
       // Record what was written even when a worker failed: those certificates exist.
       await appendIndex(ca.issuing.paths, r.index);
       if (r.error) throw r.error;
-      summaries = r.done.map((d) => ({subject: d.subject, serial: d.serial, notBefore: d.notBefore, notAfter: d.notAfter, sha256Fingerprint: d.sha256Fingerprint, files: d.files}));
+      summaries = r.done.map((d) => d.summary);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const first = jobs[0]!.files;
@@ -139,6 +155,7 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
       certificate,
       certificates: summaries,
       workers,
+      ...(defect ? {defect} : {}),
       seconds: Number(seconds.toFixed(3)),
       certsPerSecond: Number((summaries.length / Math.max(seconds, 1e-9)).toFixed(1)),
       next: `curl --key ${first.key} --cert ${first.certificate} https://your-alb.example.com/`,
@@ -146,11 +163,16 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
     return this.emit(result, (r) => {
       if (r.certificate) {
         printLine(renderCertDetails(r.certificate, `issued by ${r.issuer.subject} (${r.issuer.tier})`));
-        printLine(`wrote ${r.certificate.files.key} (0600), ${r.certificate.files.certificate}, ${r.certificate.files.chain}`);
+        const f = r.certificate.files;
+        printLine(`wrote ${f.key} (0600), ${f.certificate}, ${f.chain}${f.p12 ? `, ${f.p12} (0600)` : ''}${f.p12Legacy ? `, ${f.p12Legacy} (0600)` : ''}`);
       } else {
         printLine(`issued ${r.count} certificates by ${r.issuer.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'}) under ${flags.out}`);
       }
-      hint(`next: ${r.next}`);
+      if (r.defect) {
+        printLine(`defect ${r.defect.kind}: ${r.defect.why}${r.defect.crl ? `; revoked and put on ${r.defect.crl}` : ''}`);
+        printLine(`ALB should log: ${r.defect.expected}`);
+        hint(`check: mtls-kit verify ${r.certificate?.files.chain ?? ''} --trust-store ${join(flags.dir, 'ca-bundle.pem')}${r.defect.crl ? ` --crl ${r.defect.crl}` : ''}`);
+      } else hint(`next: ${r.next}`);
     });
   }
 }

@@ -15,6 +15,7 @@ import {type HeaderInputFormat, knownHeaderNames, readHeaderInput} from '../lib/
 import {decodeHeaderSet, type DecodedHeaderSet, type FieldCheck, type HeaderMap, type HeaderRole, type HeaderSetMode, type HeaderWarning, parseHeaderMap} from '../lib/headers.js';
 import {toPem} from '../lib/pem.js';
 import {readCertificates} from '../lib/read-certs.js';
+import type {LoadedCrl, VerifyChainResult} from '../lib/verify.js';
 import {renderCertDetails} from '../ui/cert-render.js';
 import {errorBody, printErrorBody} from '../ui/error-output.js';
 import {hint, keyValues, out, printLine, warn} from '../ui/output.js';
@@ -30,12 +31,8 @@ export interface DecodeHeaderParams {
   now: Date;
 }
 
-/** The ALB verdict on one decoded chain (verify.ts). */
-export interface VerificationSummary {
-  status: string;
-  code: string | null;
-  checks: Array<{name: string; ok: boolean; certificate?: string; detail: string; fix?: string; code?: string}>;
-}
+/** The ALB verdict on one decoded chain (verify.ts verifyChain without the path). */
+export type VerificationSummary = Omit<VerifyChainResult, 'path'>;
 
 export interface DecodedSetResult {
   mode: HeaderSetMode;
@@ -58,19 +55,12 @@ export interface DecodeHeaderResult {
   verified: boolean | null;
 }
 
-/** The verify.ts contract (INTERFACES.md), loaded only when --trust-store is given. */
-interface VerifyModule {
-  prepareTrustStore(certs: ParsedCertificate[]): unknown;
-  loadCrl(data: Uint8Array, source: string): unknown;
-  verifyChain(p: {chain: ParsedCertificate[]; trustStore: unknown; crls?: unknown[]; at: Date}): VerificationSummary & {path: ParsedCertificate[]};
-}
-
 async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCertificate[]) => VerificationSummary) | undefined> {
   if (!p.trustStore) return undefined;
-  const verifyPath = '../lib/verify.js';
-  const v = (await import(verifyPath)) as VerifyModule;
+  // Loaded only with --trust-store (its own chunk in the bundle): cold start.
+  const v = await import('../lib/verify.js');
   const trustStore = v.prepareTrustStore(readCertificates(await readInput(p.trustStore), p.trustStore));
-  const crls: unknown[] = [];
+  const crls: LoadedCrl[] = [];
   for (const f of p.crl ?? []) crls.push(v.loadCrl(await readInput(f), f));
   return (chain) => {
     const r = v.verifyChain({chain, trustStore, crls, at: p.now});
@@ -108,6 +98,9 @@ export function toSetResult(set: DecodedHeaderSet, verify?: (chain: ParsedCertif
     verification: verify && chain.length ? verify(chain) : null,
   };
 }
+
+// For bench/headers.ts, which times this entry's own bundled code path.
+export {decodeHeaderSet, readHeaderInput};
 
 /** Receives each decoded request as soon as it is ready (streaming output). */
 export type SetSink = (set: DecodedSetResult, index: number, result: DecodeHeaderResult, requests: number) => void;

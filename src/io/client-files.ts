@@ -25,6 +25,16 @@ export interface ClientFiles {
   p12Legacy?: string;
 }
 
+/** What commands report for each issued certificate. */
+export interface IssuedSummary {
+  subject: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  sha256Fingerprint: string;
+  files: ClientFiles;
+}
+
 /** The paths a client certificate is written to in `dir`. */
 export function clientFilePaths(dir: string, opts: {p12?: boolean; p12Legacy?: boolean} = {}): ClientFiles {
   return {
@@ -50,8 +60,8 @@ export async function loadIssuer(ca: LoadedCa, passphrase: string | undefined): 
       'restore the matching key, or re-create the CA with mtls-kit gen-ca --force',
     ]);
   }
-  const chainPems = ca.issuing.tier === 'intermediate' ? [ca.issuing.certPem] : [];
-  return {issuer: {cert: tier.cert, key, spec, chainPems}, keyPkcs8Der: exportPkcs8(key)};
+  const chain = ca.issuing.tier === 'intermediate' ? [ca.issuing.cert] : [];
+  return {issuer: {cert: tier.cert, key, spec, chain}, keyPkcs8Der: exportPkcs8(key)};
 }
 
 /** Extra files (PKCS#12) to write beside the PEMs. */

@@ -11,7 +11,7 @@ import {issueAndWrite} from './issue-one.js';
 
 const {shared, jobs} = workerData as {shared: FleetShared; jobs: FleetJob[]};
 const key = createPrivateKey({key: Buffer.from(shared.issuerKeyPkcs8Der), format: 'der', type: 'pkcs8'});
-const issuer = {cert: parseCertificate(shared.issuerCertDer), key, spec: shared.issuerSpec, chainPems: shared.chainPems};
+const issuer = {cert: parseCertificate(shared.issuerCertDer), key, spec: shared.issuerSpec, chain: shared.chainDers.map((d) => parseCertificate(d))};
 const now = new Date(shared.nowMs);
 
 for (const job of jobs) {
@@ -36,12 +36,7 @@ for (const job of jobs) {
       type: 'done',
       n: job.n,
       index: {...rest, notAfterMs: notAfter.getTime()},
-      subject: d.subject,
-      serial: d.serial,
-      notBefore: d.notBefore,
-      notAfter: d.notAfter,
-      sha256Fingerprint: d.sha256Fingerprint,
-      files: job.files,
+      summary: {subject: d.subject, serial: d.serial, notBefore: d.notBefore, notAfter: d.notAfter, sha256Fingerprint: d.sha256Fingerprint, files: job.files},
     };
     parentPort!.postMessage(msg);
   } catch (error) {

@@ -10,7 +10,8 @@ import type {IndexEntry} from '../lib/index-db.js';
 import type {SanInput} from '../lib/issue.js';
 import type {NameEntry} from '../lib/names.js';
 import type {KeySpec} from '../lib/profiles.js';
-import {type ClientFiles} from './client-files.js';
+import type {ClientFiles, IssuedSummary} from './client-files.js';
+import type {P12Options} from './issue-one.js';
 
 /** One certificate to issue. */
 export interface FleetJob {
@@ -26,12 +27,12 @@ export interface FleetShared {
   issuerCertDer: Uint8Array;
   issuerKeyPkcs8Der: Uint8Array;
   issuerSpec: KeySpec;
-  chainPems: string[];
+  chainDers: Uint8Array[];
   keySpec: KeySpec;
   days: number;
   nowMs: number;
   force: boolean;
-  p12?: {password: string; modern: boolean; legacy: boolean};
+  p12?: P12Options;
 }
 
 /** What a worker sends back per certificate. */
@@ -39,12 +40,7 @@ export interface FleetDone {
   type: 'done';
   n: number;
   index: Omit<IndexEntry, 'notAfter'> & {notAfterMs: number};
-  subject: string;
-  serial: string;
-  notBefore: string;
-  notAfter: string;
-  sha256Fingerprint: string;
-  files: ClientFiles;
+  summary: IssuedSummary;
 }
 
 export interface FleetError {

@@ -8,14 +8,15 @@ import {formatSlashForm} from './dn.js';
 import type {IndexEntry} from './index-db.js';
 import {addDays, exportPkcs8, generateKeyPair, issueCertificate, pkcs8Pem, type SanInput} from './issue.js';
 import type {NameEntry} from './names.js';
+import {toPem} from './pem.js';
 import {type CertProfile, type KeySpec, PROFILES} from './profiles.js';
 
 export interface ClientIssuer {
   cert: ParsedCertificate;
   key: KeyObject;
   spec: KeySpec;
-  /** PEMs of the CA certificates a client should send after its leaf (intermediates, not the root). */
-  chainPems: string[];
+  /** CA certificates a client should send after its leaf (intermediates, not the root). */
+  chain: ParsedCertificate[];
 }
 
 export interface IssueClientParams {
@@ -77,7 +78,7 @@ export function issueClientCert(p: IssueClientParams): IssuedClient {
     certDer: issued.der,
     keyPkcs8Der,
     keyPem: pkcs8Pem(keys.privateKey),
-    chainPem: issued.pem + p.issuer.chainPems.join(''),
+    chainPem: issued.pem + p.issuer.chain.map((c) => toPem(c.der, 'CERTIFICATE')).join(''),
     parsed,
     index: {status: 'V', notAfter: parsed.notAfter, serial: parsed.serialHex, file: p.indexFile ?? 'unknown', subject: formatSlashForm(parsed.subject)},
   };

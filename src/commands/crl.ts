@@ -1,0 +1,76 @@
+import {Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+import {dirFlag, passphraseFileFlag} from '../flags.js';
+import {type CaTier, loadCa, readTierKey} from '../io/ca-store.js';
+import {writeTierCrl} from '../io/crl-write.js';
+import {resolveSecret} from '../io/secrets.js';
+import {ALB_CRL_LIMITS} from '../lib/crl.js';
+import {formatRfc2253} from '../lib/dn.js';
+import {usageError} from '../lib/errors.js';
+import {loadPrivateKey} from '../lib/issue.js';
+import {hint, printLine, warn} from '../ui/output.js';
+
+export interface CrlResult {
+  issuer: CaTier;
+  issuerSubject: string;
+  path: string;
+  derPath: string | null;
+  entries: number;
+  crlNumber: string;
+  thisUpdate: string;
+  nextUpdate: string;
+  sizeBytes: number;
+  skippedNegative: string[];
+  next: string;
+}
+
+export default class Crl extends BaseCommand {
+  static override summary = 'Write the CA\'s certificate revocation list (v2 CRL, PEM) for the ALB trust store.';
+  static override description = `Signs a CRL with the issuing CA (the intermediate of a two-tier CA; --issuer root for the root's own CRL) from the revocations in its index.txt, and writes <tier>/crl.pem (and crl.der with --der). The CRL number comes from <tier>/crlnumber (openssl ca format) and increases on every run. ALB accepts only PEM CRLs, at most 50 MB and 500,000 entries per trust store.
+
+Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without a passphrase.`;
+
+  static override examples = [
+    '<%= config.bin %> crl',
+    '<%= config.bin %> crl --days 7 --der',
+    '<%= config.bin %> crl --issuer root --dir ./pki-devices --json',
+  ];
+
+  static override flags = {
+    dir: dirFlag,
+    issuer: Flags.option({summary: 'The CA tier that signs the CRL (default: the tier that issues client certificates).', options: ['root', 'intermediate'] as const})(),
+    days: Flags.integer({summary: 'Days until nextUpdate.', default: 30, min: 1}),
+    der: Flags.boolean({summary: 'Also write the CRL in DER (crl.der).', default: false}),
+    'passphrase-file': passphraseFileFlag,
+  };
+
+  async run(): Promise<CrlResult> {
+    const {flags} = await this.parse(Crl);
+    const ca = await loadCa(flags.dir);
+    const tier = flags.issuer === undefined ? ca.issuing : flags.issuer === 'root' ? ca.root : ca.intermediate;
+    if (!tier) throw usageError('NO_SUCH_TIER', `the CA in ${flags.dir} has no intermediate`, ['leave out --issuer, or use --issuer root']);
+    const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
+    const {key: keyObject} = loadPrivateKey(await readTierKey(tier), tier.paths.key, passphrase);
+    const w = await writeTierCrl(tier, keyObject, flags.days, flags.der);
+    const result: CrlResult = {
+      issuer: tier.tier,
+      issuerSubject: formatRfc2253(tier.cert.subject),
+      path: w.path,
+      derPath: w.derPath,
+      entries: w.entries,
+      crlNumber: w.crlNumber.toString(),
+      thisUpdate: w.thisUpdate.toISOString().replace('.000Z', 'Z'),
+      nextUpdate: w.nextUpdate.toISOString().replace('.000Z', 'Z'),
+      sizeBytes: w.sizeBytes,
+      skippedNegative: w.skippedNegative,
+      next: `mtls-kit lint ${ca.paths.bundle} ${tier.paths.crl}`,
+    };
+    return this.emit(result, (r) => {
+      if (r.skippedNegative.length > 0) warn(`left out ${r.skippedNegative.length} negative serial(s) (ALB cannot revoke them): ${r.skippedNegative.slice(0, 3).join(', ')}`);
+      if (r.entries > ALB_CRL_LIMITS.maxEntriesPerTrustStore) warn(`${r.entries} entries is more than ALB's 500,000 per trust store`);
+      if (r.sizeBytes > ALB_CRL_LIMITS.maxFileBytes) warn(`${r.sizeBytes} bytes is more than ALB's 50 MB per CRL file`);
+      printLine(`wrote ${r.path}${r.derPath ? ` and ${r.derPath}` : ''}: CRL #${r.crlNumber} by ${r.issuerSubject}, ${r.entries} revoked entr${r.entries === 1 ? 'y' : 'ies'}, next update ${r.nextUpdate}`);
+      hint(`next: ${r.next}   (then upload ${r.path} to the trust store)`);
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import {Args, Flags} from '@oclif/core';
+import {promises as fsp} from 'node:fs';
+import {BaseCommand} from '../base-command.js';
+import {type LintFinding, lintFiles, type LintInput, type LintTarget} from '../lib/lint.js';
+import {out, printLine} from '../ui/output.js';
+
+export interface LintCommandResult {
+  target: LintTarget;
+  files: string[];
+  findings: LintFinding[];
+  errors: number;
+  warnings: number;
+}
+
+export default class Lint extends BaseCommand {
+  static override summary = 'Check CA bundles, CRLs and client certificates against what ALB or API Gateway accepts, before upload.';
+  static override description = `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root. CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed or close, issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
+
+Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
+
+  static override examples = [
+    '<%= config.bin %> lint ./pki/ca-bundle.pem ./pki/intermediate/crl.pem',
+    '<%= config.bin %> lint truststore.pem --target apigw',
+    '<%= config.bin %> lint ca-bundle.pem crl.pem client.pem --warn-days 14 --json',
+  ];
+
+  static override strict = false;
+
+  static override args = {
+    file: Args.string({description: 'Files to check (bundle, CRL, client certificate); several may be given.', required: true}),
+  };
+
+  static override flags = {
+    target: Flags.option({summary: 'What the files are for.', options: ['alb', 'apigw'] as const, default: 'alb' as const})(),
+    'warn-days': Flags.integer({summary: 'Warn about certificates and CRLs that expire within this many days.', default: 30, min: 0}),
+  };
+
+  async run(): Promise<LintCommandResult> {
+    const {argv, flags} = await this.parse(Lint);
+    const files = argv as string[];
+    const inputs: LintInput[] = [];
+    const unreadable: LintFinding[] = [];
+    for (const f of files) {
+      try {
+        inputs.push({path: f, data: await fsp.readFile(f)});
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        unreadable.push({severity: 'error', rule: 'unreadable', file: f, message: code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(error)})`, fix: 'check the path'});
+      }
+    }
+    const r = lintFiles(inputs, {target: flags.target, now: new Date(), warnDays: flags['warn-days']});
+    const findings = [...unreadable, ...r.findings];
+    const result: LintCommandResult = {target: flags.target, files, findings, errors: r.errors + unreadable.length, warnings: r.warnings};
+    if (result.errors > 0) this.resultExitCode = 3;
+    return this.emit(result, (x) => {
+      for (const f of x.findings) {
+        const sev = f.severity === 'error' ? out.red('error  ') : f.severity === 'warning' ? out.yellow('warning') : out.dim('info   ');
+        printLine(`${sev} ${f.file}${f.certificate ? ` [${f.certificate}]` : ''}: ${f.message} ${out.dim(`(${f.rule})`)}`);
+        printLine(`        ${out.dim('fix:')} ${f.fix}`);
+      }
+      printLine(`${x.files.length} file${x.files.length === 1 ? '' : 's'} checked for ${x.target === 'alb' ? 'ALB' : 'API Gateway'}: ${x.errors} error${x.errors === 1 ? '' : 's'}, ${x.warnings} warning${x.warnings === 1 ? '' : 's'}`);
+    });
+  }
+}

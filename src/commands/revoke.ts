@@ -1,0 +1,117 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+import {dirFlag, forceFlag} from '../flags.js';
+import {type CaTier, loadCa, type LoadedTier, readIndex, writeIndex} from '../io/ca-store.js';
+import {readInput} from '../io/files.js';
+import {preconditionError, usageError} from '../lib/errors.js';
+import {REVOCATION_REASONS, type RevocationReason} from '../lib/index-db.js';
+import {readCertificates} from '../lib/read-certs.js';
+import {revokeInIndex} from '../lib/revoke.js';
+import {parseSerial} from '../lib/serial.js';
+import {hint, printLine} from '../ui/output.js';
+
+export interface RevokeResult {
+  serial: string;
+  /** The CA tier whose index records the revocation. */
+  issuer: CaTier;
+  index: string;
+  reason: RevocationReason;
+  revokedAt: string;
+  /** True when the serial was already revoked (nothing changed). */
+  alreadyRevoked: boolean;
+  subject: string;
+  next: string;
+}
+
+export default class Revoke extends BaseCommand {
+  static override summary = 'Revoke a client certificate in the CA index, by serial or by certificate file.';
+  static override description = `Records the revocation in the issuing CA's index.txt (openssl ca format). The serial may be given as ALB prints it (03A5B1), as openssl prints it (03:a5:b1) or in decimal with a dec: prefix (dec:238001). Then run mtls-kit crl to write the CRL that ALB reads.
+
+Revoking a certificate twice changes nothing. A serial the CA never issued is refused unless --force.
+
+Exit codes: 0 revoked (or already revoked); 2 bad serial or flags; 4 no CA, unknown serial, or unreadable --cert file.`;
+
+  static override examples = [
+    '<%= config.bin %> revoke 03A5B1 --reason keyCompromise',
+    '<%= config.bin %> revoke --cert ./clients/device-1/device-1.crt --reason superseded',
+    '<%= config.bin %> revoke 3a:5f:00:91 --dir ./pki-devices --json',
+  ];
+
+  static override args = {
+    serial: Args.string({description: 'Serial number: ALB hex (03A5B1), openssl colon hex (03:a5:b1) or dec:<decimal>.', required: false}),
+  };
+
+  static override flags = {
+    dir: dirFlag,
+    cert: Flags.string({summary: 'Revoke the certificate in this PEM/DER file instead of giving its serial.', helpValue: 'FILE'}),
+    reason: Flags.option({summary: 'RFC 5280 revocation reason, put on the CRL entry.', options: REVOCATION_REASONS, default: 'unspecified' as const})(),
+    issuer: Flags.option({summary: 'The CA tier that issued the certificate (default: the tier whose index holds the serial, else the issuing tier).', options: ['root', 'intermediate'] as const})(),
+    force: Flags.boolean({...forceFlag, summary: 'Record a serial the index does not know.'}),
+  };
+
+  async run(): Promise<RevokeResult> {
+    const {args, flags} = await this.parse(Revoke);
+    if (!args.serial && !flags.cert) throw usageError('SERIAL_REQUIRED', 'give the serial to revoke, or --cert FILE', ['e.g. mtls-kit revoke 03A5B1, or mtls-kit revoke --cert device-1.crt']);
+    if (args.serial && flags.cert) throw usageError('SERIAL_AND_CERT', 'give either a serial or --cert, not both');
+    const ca = await loadCa(flags.dir);
+    let serial: string;
+    let certIssuer: Uint8Array | undefined;
+    if (flags.cert) {
+      const [cert] = readCertificates(await readInput(flags.cert), flags.cert);
+      serial = cert!.serialHex;
+      certIssuer = cert!.issuer;
+    } else {
+      serial = parseSerial(args.serial!);
+    }
+    if (serial.startsWith('-')) throw usageError('NEGATIVE_SERIAL', `serial ${serial} is negative; ALB cannot revoke certificates with negative serials (facts doc 4.3)`, ['reissue the certificate with a positive serial']);
+
+    const tiers: LoadedTier[] = [ca.issuing, ...[ca.root, ca.intermediate].filter((t): t is LoadedTier => t !== undefined && t !== ca.issuing)];
+    let tier: LoadedTier | undefined;
+    if (flags.issuer) {
+      tier = flags.issuer === 'root' ? ca.root : ca.intermediate;
+      if (!tier) throw usageError('NO_SUCH_TIER', `the CA in ${flags.dir} has no ${flags.issuer} tier`, ['leave out --issuer']);
+    } else if (certIssuer) {
+      tier = tiers.find((t) => Buffer.compare(t.cert.subject, certIssuer!) === 0);
+      if (!tier) throw preconditionError('NOT_ISSUED_HERE', `${flags.cert} was not issued by the CA in ${flags.dir}`, ['pass the --dir of the CA that issued it']);
+    }
+    let entries = tier ? await readIndex(tier.paths) : [];
+    if (!tier) {
+      for (const t of tiers) {
+        const e = await readIndex(t.paths);
+        if (e.some((x) => x.serial === serial)) {
+          tier = t;
+          entries = e;
+          break;
+        }
+      }
+      if (!tier) {
+        tier = ca.issuing;
+        entries = await readIndex(tier.paths);
+      }
+    }
+    const r = revokeInIndex({entries, serial, reason: flags.reason, now: new Date(), force: flags.force});
+    if (r.outcome === 'unknown') {
+      throw preconditionError('SERIAL_NOT_FOUND', `serial ${serial} is not in ${tier.paths.index}; the CA in ${flags.dir} never issued it`, [
+        'check the serial (mtls-kit inspect <cert> prints it), or the --dir of the CA',
+        'to record it anyway (a certificate this CA issued outside mtls-kit), re-run with --force',
+      ]);
+    }
+    if (r.outcome === 'revoked') await writeIndex(tier.paths, r.entries);
+    const dirArg = flags.dir === './pki' || flags.dir === 'pki' ? '' : ` --dir ${flags.dir}`;
+    const result: RevokeResult = {
+      serial,
+      issuer: tier.tier,
+      index: tier.paths.index,
+      reason: (r.entry.reason ?? 'unspecified') as RevocationReason,
+      revokedAt: r.entry.revokedAt!.toISOString().replace('.000Z', 'Z'),
+      alreadyRevoked: r.outcome === 'already-revoked',
+      subject: r.entry.subject,
+      next: `mtls-kit crl${dirArg}${tier.tier === ca.issuing.tier ? '' : ` --issuer ${tier.tier}`}`,
+    };
+    return this.emit(result, (x) => {
+      if (x.alreadyRevoked) hint(`notice: ${x.serial} was already revoked on ${x.revokedAt} (${x.reason}); nothing changed`);
+      else printLine(`revoked ${x.serial} (${x.subject}) in ${x.index}, reason ${x.reason}`);
+      hint(`next: ${x.next}   (writes the CRL that ALB reads)`);
+    });
+  }
+}

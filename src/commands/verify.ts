@@ -1,0 +1,94 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+import {dirFlag} from '../flags.js';
+import {readInput} from '../io/files.js';
+import {type ParsedCertificate} from '../lib/cert.js';
+import {loadCrl} from '../lib/crl.js';
+import {formatRfc2253} from '../lib/dn.js';
+import {isMtlsKitError, usageError} from '../lib/errors.js';
+import {readCertificates} from '../lib/read-certs.js';
+import {type AlbFailureCode, prepareTrustStore, type VerifyCheck, verifyChain} from '../lib/verify.js';
+import {out, printLine} from '../ui/output.js';
+
+export interface VerifyResult {
+  /** `Success` or `Failed:<code>`, as ALB logs it (facts doc 5). */
+  status: string;
+  code: AlbFailureCode | null;
+  checks: VerifyCheck[];
+  /** The path that was built, leaf first. */
+  path: Array<{subject: string; serial: string}>;
+  chainFile: string;
+  trustStore: string;
+  crls: string[];
+  at: string;
+  ignoreExpiry: boolean;
+}
+
+export default class Verify extends BaseCommand {
+  static override summary = 'Verify a client certificate chain as ALB would, offline: prints Success or Failed:<ALB code>, then every check.';
+  static override description = `The chain file is what the client presents: the leaf first, then any intermediates (PEM or DER). It is checked against the trust-store bundle and CRLs with ALB's rules (path to a CA in the bundle, signatures, validity, CA constraints, clientAuth purpose, key and signature algorithms, chain depth 4, revocation) and the result uses ALB's connection-log codes (ClientCertUntrusted, ClientCertExpired, ClientCertCrlHit, ...).
+
+Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 unreadable trust store or CRL.`;
+
+  static override examples = [
+    '<%= config.bin %> verify ./clients/device-1/device-1-chain.pem --trust-store ./pki/ca-bundle.pem',
+    '<%= config.bin %> verify client.pem --trust-store ca-bundle.pem --crl pki/intermediate/crl.pem --crl pki/root/crl.pem',
+    '<%= config.bin %> verify client.pem --trust-store ca-bundle.pem --at 2027-01-01T00:00:00Z --ignore-expiry --json',
+  ];
+
+  static override args = {
+    chain: Args.string({description: 'Client certificate chain file (leaf first), or - for stdin.', required: true}),
+  };
+
+  static override flags = {
+    dir: dirFlag,
+    'trust-store': Flags.string({summary: 'CA bundle (PEM) as uploaded to the ALB trust store (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
+    crl: Flags.string({summary: 'CRL (PEM or DER) in the trust store; repeatable.', multiple: true, helpValue: 'FILE'}),
+    at: Flags.string({summary: 'Verify at this time (ISO 8601) instead of now.', helpValue: 'TIME'}),
+    'ignore-expiry': Flags.boolean({summary: 'Accept expired certificates, as the listener option IgnoreClientCertificateExpiry does.', default: false}),
+  };
+
+  async run(): Promise<VerifyResult> {
+    const {args, flags} = await this.parse(Verify);
+    const at = flags.at ? new Date(flags.at) : new Date();
+    if (Number.isNaN(at.getTime())) throw usageError('BAD_TIME', `--at "${flags.at}" is not an ISO 8601 time`, ['e.g. --at 2027-01-01T00:00:00Z']);
+    const trustFile = flags['trust-store'] ?? `${flags.dir.replace(/\/$/, '')}/ca-bundle.pem`;
+    const trustStore = prepareTrustStore(readCertificates(await readInput(trustFile), trustFile));
+    const crlFiles = flags.crl ?? [];
+    const crls = [];
+    for (const f of crlFiles) crls.push(loadCrl(await readInput(f), f));
+    const data = await readInput(args.chain);
+    let chain: ParsedCertificate[] = [];
+    let parseError: string | undefined;
+    try {
+      chain = readCertificates(data, args.chain);
+    } catch (error) {
+      if (!isMtlsKitError(error)) throw error;
+      // What ALB logs when it cannot parse the client's certificate.
+      parseError = error.message;
+    }
+    const r = parseError
+      ? {status: 'Failed:ClientCertInvalid' as const, code: 'ClientCertInvalid' as const, checks: [{name: 'parse', ok: false, detail: parseError, fix: 'present a well-formed X.509 certificate (PEM or DER), leaf first', code: 'ClientCertInvalid' as const}], path: []}
+      : verifyChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry']});
+    const result: VerifyResult = {
+      status: r.status,
+      code: r.code,
+      checks: r.checks,
+      path: r.path.map((c) => ({subject: formatRfc2253(c.subject), serial: c.serialHex})),
+      chainFile: args.chain,
+      trustStore: trustFile,
+      crls: crlFiles,
+      at: at.toISOString().replace('.000Z', 'Z'),
+      ignoreExpiry: flags['ignore-expiry'],
+    };
+    if (r.code) this.resultExitCode = 3;
+    return this.emit(result, (x) => {
+      printLine(x.code ? out.red(x.status) : out.green(x.status));
+      for (const c of x.checks) {
+        const mark = c.ok ? out.green('✔') : out.red('✘');
+        printLine(`  ${mark} ${c.name.padEnd(18)} ${c.certificate ? out.bold(c.certificate) + ': ' : ''}${c.detail}${c.code && !c.ok ? out.dim(` [${c.code}]`) : ''}`);
+        if (!c.ok && c.fix) printLine(`      ${out.dim('fix:')} ${c.fix}`);
+      }
+    });
+  }
+}
