@@ -1,11 +1,12 @@
 /**
  * Headers area of `npm run bench` (issue 4 "Speed"):
  * - decode 100,000 captured verify-mode header sets from one file, in one node process
- *   (on the command's own bundle, dist/decode-header-fast.js) through the code path decode-header runs (readHeaderInput → decodeHeaderSet → toSetResult,
- *   i.e. sniffing, percent-decoding, certificate parsing, the four header checks and the
- *   certificate details), and also end to end with `decode-header --file F --json`;
- *   target >= 20,000 sets/s (the in-process row; the end-to-end row is for information). Every set carries a different client certificate (same
- *   issuer), the worst case for decode-header's small per-value memos.
+ *   running the command's own bundle (dist/decode-header-fast.js) through the code path
+ *   decode-header runs: readHeaderInput → decodeHeaderSet → toSetResult, i.e. sniffing,
+ *   percent-decoding, certificate parsing, the four header checks and the certificate
+ *   details. Target >= 20,000 sets/s. Every set carries a different client certificate
+ *   (same issuer), the worst case for decode-header's small per-value memos.
+ * - the same file end to end, `decode-header --file F --json` (for information).
  * - cold start of `decode-header <one leaf value>` against `node -e 0`; target <= 2.5x.
  */
 import {readFileSync, writeFileSync} from 'node:fs';
