@@ -90,6 +90,14 @@ describe('decode-header input formats', () => {
     assert.equal(readHeaderInput(Buffer.from('CN=client1').toString('base64'), 't').readAs, 'X-Client-Cert-Sub');
   });
 
+  it('a PEM pasted with real newlines (and form-decoded) under a header name stays whole', () => {
+    const mangled = new URLSearchParams('v=' + obj[ALB_HEADERS.leaf]).get('v')!;
+    const input = readHeaderInput(`Host: x\nX-Amzn-Mtls-Clientcert-Leaf: ${mangled}\nX-Other: y\n`, 't');
+    const set = decodeHeaderSet(input.sets[0]!)!;
+    assert.deepEqual(set.certificates[0]!.certificate.der, leaf.cert.der);
+    assert.equal(set.warnings.length, Buffer.from(leaf.cert.der).toString('base64').includes('+') ? 1 : 0);
+  });
+
   it('a trailing escaped space in a DN survives line parsing', () => {
     const input = readHeaderInput(`${ALB_HEADERS.subject}: CN=trailing\\ \r\n${ALB_HEADERS.issuer}: CN=x   \r\n`, 't');
     assert.deepEqual(input.sets[0]!.map((f) => f.value), ['CN=trailing\\ ', 'CN=x']);

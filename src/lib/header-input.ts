@@ -115,6 +115,11 @@ function readHttpLines(lines: string[], bodies: boolean): HeaderField[][] {
     }
     const m = HEADER_LINE.exec(l);
     if (m) cur.push({name: m[1]!, value: fieldValue(m[2]!)});
+    else {
+      // A PEM pasted already decoded (real newlines) spills over lines: keep it whole.
+      const last = cur[cur.length - 1];
+      if (last && last.value.includes('-----BEGIN') && !/-----END [A-Z ]+-----\s*$/.test(last.value)) last.value += '\n' + l;
+    }
   }
   if (cur.length) sets.push(cur);
   return sets;
