@@ -2,6 +2,7 @@
  * Header encoding and decoding (src/lib/headers.ts) on certificates made by openssl.
  */
 import assert from 'node:assert/strict';
+import {spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
@@ -29,6 +30,8 @@ import {tempDir} from './support/tmp.js';
 
 const dir = tempDir();
 const pki = makeOpensslPki(dir);
+/** Python's urllib is a second, independent peer for the percent-encoding rules. */
+const python = spawnSync('python3', ['--version']).status === 0;
 const fields = (pairs: Array<[string, string]>): HeaderField[] => pairs.map(([name, value]) => ({name, value}));
 const intermediate = readCertificates(new Uint8Array(Buffer.from(pki.intermediatePem)), 'int')[0]!;
 const root = readCertificates(new Uint8Array(Buffer.from(pki.rootPem)), 'root')[0]!;
@@ -67,6 +70,13 @@ describe('encoding (facts doc 1.2-1.6)', () => {
     assert.ok(!/%2B|%3D|%2F/i.test(v));
     assert.ok(!/[ \n]/.test(v));
     assert.equal(decodeURIComponent(v), leaf.pem);
+  });
+
+  it('PEM encoding equals Python urllib.parse.quote(pem, safe="+=/") (facts doc 1.3)', {skip: !python}, () => {
+    const l = plusHeavyLeaf();
+    const r = spawnSync('python3', ['-c', 'import sys, urllib.parse; sys.stdout.write(urllib.parse.quote(sys.stdin.read(), safe="+=/"))'], {input: l.pem, encoding: 'utf8'});
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(encodePemForHeader([l.cert.der]), r.stdout);
   });
 
   it('the Estonian ID-card capture (facts doc 1.5, 1.7) comes out exactly', () => {
@@ -136,6 +146,16 @@ describe('decoding', () => {
     assert.equal(w.header, ALB_HEADERS.leaf);
     assert.match(w.message, /form-decoded/);
     assert.match(w.message, /decodeURIComponent/);
+    assert.deepEqual(set.certificates[0]!.certificate.der, l.cert.der);
+  });
+
+  it('a value mangled by Python unquote_plus is repaired; unquote decodes it as we do', {skip: !python}, () => {
+    const l = plusHeavyLeaf();
+    const v = encodePemForHeader([l.cert.der]);
+    const py = (fn: string) => spawnSync('python3', ['-c', `import sys, urllib.parse; sys.stdout.write(urllib.parse.${fn}(sys.stdin.read()))`], {input: v, encoding: 'utf8'}).stdout;
+    assert.equal(percentDecode(v), py('unquote'));
+    const set = decodeHeaderSet(fields([[ALB_HEADERS.leaf, py('unquote_plus')]]))!;
+    assert.deepEqual(set.warnings.map((w) => w.code), ['FORM_DECODED']);
     assert.deepEqual(set.certificates[0]!.certificate.der, l.cert.der);
   });
 
