@@ -250,6 +250,11 @@ export async function main(argv: string[]): Promise<number | undefined> {
   // Two values, or --crl without --trust-store: oclif's usage errors say it best.
   if (parsed.positionals.length > 1 || (parsed.values.crl && !parsed.values['trust-store'])) return undefined;
   const json = parsed.values.json === true;
+  // `decode-header --file big.txt | head`: a reader that leaves is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   try {
     // Streamed: each request is printed as soon as it is decoded.
     let js: ReturnType<typeof jsonSink> | undefined;
