@@ -132,6 +132,51 @@ describe('formatRfc2253 equals openssl -nameopt RFC2253', () => {
   });
 });
 
+describe('random names, differential against openssl and Node', () => {
+  // Deterministic PRNG (mulberry32): the same names on every run.
+  let seed = 0x5eed;
+  const rnd = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const SPECIAL = [',', '+', '"', '\\', '<', '>', ';', '#', '=', ' ', '\u0001', '\u001f', '\u007f', 'a', 'Z', '0', '.', '-'];
+  const WIDE = ['é', 'Ä', 'ß', '東', '京', 'Ж', 'ǅ', '\u00a0', '😀', '𝄞'];
+  const OIDS = ['2.5.4.3', '2.5.4.10', '2.5.4.11', '2.5.4.7', '0.9.2342.19200300.100.1.1', '1.2.840.113549.1.9.1', '2.5.4.5', '2.5.4.97', '1.3.6.1.4.1.99999.1'];
+  function randomValue(tag: number): Uint8Array {
+    const len = 1 + Math.floor(rnd() * 6);
+    let str = '';
+    for (let i = 0; i < len; i++) str += rnd() < 0.7 ? pick(SPECIAL) : pick(WIDE);
+    if (tag === TAG.UTF8String) return utf8(str);
+    if (tag === TAG.UniversalString) return ucs4(str);
+    const bmpSafe = [...str].filter((ch) => ch.codePointAt(0)! < 0x10000).join('') || 'x';
+    if (tag === TAG.BMPString) return bmp(bmpSafe);
+    // 1-byte types: Latin-1 bytes, including 0x80-0xFF.
+    return latin1([...bmpSafe].map((ch) => String.fromCharCode(ch.charCodeAt(0) & 0xff)).join(''));
+  }
+  for (let k = 0; k < 40; k++) {
+    it(`random name ${k + 1}`, () => {
+      const rdns: NameEntryDer[][] = [];
+      const count = 1 + Math.floor(rnd() * 8);
+      for (let r = 0; r < count; r++) {
+        const members = rnd() < 0.25 ? 2 + Math.floor(rnd() * 2) : 1;
+        rdns.push(Array.from({length: members}, () => {
+          const tag = pick([TAG.UTF8String, TAG.UTF8String, TAG.BMPString, TAG.UniversalString, TAG.T61String, TAG.PrintableString, TAG.IA5String]);
+          return at(pick(OIDS), tag, randomValue(tag));
+        }));
+      }
+      const path = writeBuilt(encodeName(rdns));
+      const golden = opensslNames(path);
+      const mine = ours(path);
+      assert.equal(mine.subject, golden.subject);
+      const node = new X509Certificate(readFileSync(path, 'utf8'));
+      assert.equal(formatNodeName(mine.cert.subject), node.subject ?? '');
+    });
+  }
+});
+
 describe('other DN forms', () => {
   it('formatNodeName equals Node X509Certificate.subject/issuer on the stress certificates', () => {
     for (const [, subj] of SUBJ_CASES) {
