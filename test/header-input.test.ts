@@ -101,6 +101,7 @@ describe('decode-header input formats', () => {
   it('a trailing escaped space in a DN survives line parsing', () => {
     const input = readHeaderInput(`${ALB_HEADERS.subject}: CN=trailing\\ \r\n${ALB_HEADERS.issuer}: CN=x   \r\n`, 't');
     assert.deepEqual(input.sets[0]!.map((f) => f.value), ['CN=trailing\\ ', 'CN=x']);
+    assert.equal(readHeaderInput('CN=bare\\ \n', 't').sets[0]![0]!.value, 'CN=bare\\ ');
   });
 
   it('JSON that does not parse and empty input are errors naming the source (exit 4)', () => {

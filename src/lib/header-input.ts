@@ -40,13 +40,10 @@ const REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/\d(?:\.\d)?$/;
  */
 function fieldValue(raw: string): string {
   const last = raw.charCodeAt(raw.length - 1);
-  if (last !== 0x20 && last !== 0x09 && last !== 0x0d) return raw;
-  const v = raw.replace(/[ \t\r]+$/, '');
-  if (v.length < raw.replace(/\r$/, '').length) {
-    const trailingBackslashes = /\\+$/.exec(v)?.[0].length ?? 0;
-    if (trailingBackslashes % 2 === 1) return v + ' ';
-  }
-  return v;
+  if (last !== 0x20 && last !== 0x09 && last !== 0x0d && last !== 0x0a) return raw;
+  const v = raw.trimEnd();
+  const trailingBackslashes = /\\+$/.exec(v)?.[0].length ?? 0;
+  return trailingBackslashes % 2 === 1 && raw[v.length] === ' ' ? v + ' ' : v;
 }
 
 function badInput(source: string, message: string, suggestions: string[]): MtlsKitError {
@@ -59,7 +56,7 @@ function badInput(source: string, message: string, suggestions: string[]): MtlsK
  * @throws MtlsKitError BAD_HEADER_INPUT (exit 4) for empty input or JSON that does not parse.
  */
 export function readHeaderInput(text: string, source: string, map?: HeaderMap): HeaderInput {
-  const t = text.replace(/^\uFEFF/, '').trim();
+  const t = fieldValue(text.replace(/^\uFEFF/, '').trimStart());
   if (t === '') throw badInput(source, 'the input is empty', ['pass a header value, "Name: value" lines, a HAR file or a Lambda event']);
   if (t[0] === '{' || t[0] === '[') return readJson(t, source);
   const curlArgs = readCurlArgs(t);
