@@ -3,6 +3,7 @@
  * mode and format, --json shapes, exit codes, stdin, renamed headers.
  */
 import assert from 'node:assert/strict';
+import {spawnSync} from 'node:child_process';
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
@@ -151,6 +152,18 @@ describe('decode-header', () => {
     assert.equal((await runCli(['decode-header', 'x', '--header-map', 'nope'])).code, 2);
     assert.equal((await runCli(['decode-header', 'x', '--crl', 'a.crl'])).code, 2);
     assert.equal((await runCli(['decode-header', 'x', '--no-such-flag'])).code, 2);
+  });
+
+  it('the fast path and the oclif command give the same JSON', async () => {
+    const enc = await runCli(['encode-header', leaf.path]);
+    const file = join(dir, 'same.txt');
+    writeFileSync(file, enc.stdout);
+    const fast = await runCli(['decode-header', '--file', file, '--json']);
+    const script = `const {execute} = await import(${JSON.stringify(new URL('../dist/cli.js', import.meta.url).href)});
+      await execute({dir: ${JSON.stringify(new URL('../bin/run.js', import.meta.url).href)}, args: ['decode-header', '--file', ${JSON.stringify(file)}, '--json']});`;
+    const oclif = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8'});
+    assert.equal(oclif.status, 0, oclif.stderr);
+    assert.deepEqual(JSON.parse(oclif.stdout), fast.json);
   });
 
   it('--help goes through oclif', async () => {
