@@ -42,8 +42,10 @@ function fieldValue(raw: string): string {
   const last = raw.charCodeAt(raw.length - 1);
   if (last !== 0x20 && last !== 0x09 && last !== 0x0d && last !== 0x0a) return raw;
   const v = raw.trimEnd();
-  const trailingBackslashes = /\\+$/.exec(v)?.[0].length ?? 0;
-  return trailingBackslashes % 2 === 1 && raw[v.length] === ' ' ? v + ' ' : v;
+  // Count the backslashes that end the value (from the end: the input may be 100 MB).
+  let k = v.length;
+  while (k > 0 && v.charCodeAt(k - 1) === 0x5c) k--;
+  return (v.length - k) % 2 === 1 && raw[v.length] === ' ' ? v + ' ' : v;
 }
 
 function badInput(source: string, message: string, suggestions: string[]): MtlsKitError {

@@ -396,11 +396,15 @@ function readDn(dn: string): {text: string; error?: string} {
 
 const dnMemo = new Map<string, {text: string; error?: string}>();
 
+/** A DN value for reading: quoted when it holds a separator, a quote or edge spaces. */
+function showDnValue(v: string): string {
+  return /[,+;"]|^\s|\s$|^$/.test(v) ? JSON.stringify(v) : v;
+}
+
 function readDnUncached(dn: string): {text: string; error?: string} {
-  const show = (v: string): string => (/[,+;"]|^\s|\s$|^$/.test(v) ? JSON.stringify(v) : v);
   try {
     const text = parseDnText(dn)
-      .map((rdn) => rdn.map((a) => `${a.label}=${show(a.text)}`).join(' + '))
+      .map((rdn) => rdn.map((a) => `${a.label}=${showDnValue(a.text)}`).join(' + '))
       .join(', ');
     return {text};
   } catch (error) {
