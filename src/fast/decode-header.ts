@@ -206,18 +206,28 @@ export function resultExitCode(r: DecodeHeaderResult): number {
  * request is pretty-printed; with several, each request is one line of the "sets" array.
  */
 function jsonSink(many: boolean): {sink: SetSink; finish: (r: DecodeHeaderResult) => void} {
-  let buf = '';
+  // Each request's JSON becomes bytes at once and goes out in ~1 MB writes: cheaper than
+  // growing one string (a rope V8 must flatten before encoding it).
+  let parts: Buffer[] = [];
+  let size = 0;
+  const push = (text: string): void => {
+    const b = Buffer.from(text, 'utf8');
+    parts.push(b);
+    size += b.length;
+    if (size > 1 << 20) {
+      process.stdout.write(Buffer.concat(parts, size));
+      parts = [];
+      size = 0;
+    }
+  };
   const head = (r: DecodeHeaderResult): string => `{\n  "input": ${JSON.stringify(r.input)},\n  "readAs": ${JSON.stringify(r.readAs)},\n  "sets": [`;
   return {
     sink(s, i, r) {
-      buf += (i === 0 ? head(r) : ',') + '\n    ' + (many ? JSON.stringify(s) : JSON.stringify(s, null, 2).replaceAll('\n', '\n    '));
-      if (buf.length > 1 << 20) {
-        process.stdout.write(buf);
-        buf = '';
-      }
+      push((i === 0 ? head(r) : ',') + '\n    ' + (many ? JSON.stringify(s) : JSON.stringify(s, null, 2).replaceAll('\n', '\n    ')));
     },
     finish(r) {
-      process.stdout.write(`${buf}\n  ],\n  "warnings": ${r.warnings},\n  "verified": ${JSON.stringify(r.verified)}\n}\n`);
+      push(`\n  ],\n  "warnings": ${r.warnings},\n  "verified": ${JSON.stringify(r.verified)}\n}\n`);
+      process.stdout.write(Buffer.concat(parts, size));
     },
   };
 }
