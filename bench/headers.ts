@@ -14,7 +14,7 @@ import {join} from 'node:path';
 import {spawnSync} from 'node:child_process';
 import {parseCertificate} from '../src/lib/cert.js';
 import {TAG} from '../src/lib/der.js';
-import {encodeName} from '../src/lib/dn.js';
+import {encodeNameDer} from '../src/lib/dn.js';
 import {encodeVerifyHeaders} from '../src/lib/headers.js';
 import {buildCert} from '../test/support/cert-builder.js';
 import {BIN, type BenchContext, type BenchRow, fmt, medianCommand, ROOT, timeCommand} from './lib.js';
@@ -24,9 +24,9 @@ const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 /** Writes `sets` verify-mode header sets ("Name: value" lines, blank line between). */
 export function writeCapture(path: string, sets: number, distinct: number): string {
   const blocks: string[] = [];
-  const issuer = encodeName([[{oid: '2.5.4.6', tag: TAG.PrintableString, value: utf8('EE')}], [{oid: '2.5.4.10', tag: TAG.UTF8String, value: utf8('SK ID Solutions AS')}], [{oid: '2.5.4.3', tag: TAG.UTF8String, value: utf8('ESTEID2018')}]]);
+  const issuer = encodeNameDer([[{oid: '2.5.4.6', tag: TAG.PrintableString, value: utf8('EE')}], [{oid: '2.5.4.10', tag: TAG.UTF8String, value: utf8('SK ID Solutions AS')}], [{oid: '2.5.4.3', tag: TAG.UTF8String, value: utf8('ESTEID2018')}]]);
   for (let i = 0; i < distinct; i++) {
-    const subject = encodeName([
+    const subject = encodeNameDer([
       [{oid: '2.5.4.6', tag: TAG.PrintableString, value: utf8('EE')}],
       [{oid: '2.5.4.3', tag: TAG.UTF8String, value: utf8(`MÄNNIK,MARILIIS,${47101010033 + i}`)}],
       [{oid: '2.5.4.5', tag: TAG.PrintableString, value: utf8(`PNOEE-${47101010033 + i}`)}],

@@ -9,7 +9,7 @@ import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {parseCertificate} from '../src/lib/cert.js';
 import {TAG} from '../src/lib/der.js';
-import {encodeDnText, encodeName, formatApigwDn, formatClientCertSub, formatNodeName, formatRfc2253, type NameEntryDer, OPENSSL_SHORT_NAMES, parseDnText} from '../src/lib/dn.js';
+import {encodeDnText, encodeNameDer, formatApigwDn, formatClientCertSub, formatNodeName, formatRfc2253, type NameEntryDer, OPENSSL_SHORT_NAMES, parseDnText} from '../src/lib/dn.js';
 import {readCertificates} from '../src/lib/read-certs.js';
 import {buildCert} from './support/cert-builder.js';
 import {opensslOk} from './support/openssl.js';
@@ -107,8 +107,8 @@ describe('formatRfc2253 equals openssl -nameopt RFC2253', () => {
   ];
   for (const [name, rdns] of BUILT) {
     it(`built Name: ${name}`, () => {
-      const issuer = encodeName([[at('2.5.4.3', TAG.UTF8String, utf8('Issuer, with comma'))]]);
-      const path = writeBuilt(encodeName(rdns), issuer);
+      const issuer = encodeNameDer([[at('2.5.4.3', TAG.UTF8String, utf8('Issuer, with comma'))]]);
+      const path = writeBuilt(encodeNameDer(rdns), issuer);
       const golden = opensslNames(path);
       const mine = ours(path);
       assert.equal(mine.subject, golden.subject);
@@ -120,7 +120,7 @@ describe('formatRfc2253 equals openssl -nameopt RFC2253', () => {
     const oids = Object.keys(OPENSSL_SHORT_NAMES);
     assert.ok(oids.length > 1000, `table has ${oids.length} entries`);
     const rdns = oids.map((oid) => [at(oid, TAG.UTF8String, utf8('v'))]);
-    const path = writeBuilt(encodeName(rdns));
+    const path = writeBuilt(encodeNameDer(rdns));
     const golden = opensslNames(path).subject;
     const mine = ours(path).subject;
     if (mine !== golden) {
@@ -167,7 +167,7 @@ describe('random names, differential against openssl and Node', () => {
           return at(pick(OIDS), tag, randomValue(tag));
         }));
       }
-      const path = writeBuilt(encodeName(rdns));
+      const path = writeBuilt(encodeNameDer(rdns));
       const golden = opensslNames(path);
       const mine = ours(path);
       assert.equal(mine.subject, golden.subject);

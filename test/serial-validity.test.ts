@@ -6,7 +6,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {TAG} from '../src/lib/der.js';
-import {encodeName} from '../src/lib/dn.js';
+import {encodeNameDer} from '../src/lib/dn.js';
 import {readCertificates} from '../src/lib/read-certs.js';
 import {formatAlbValidity, formatApigwDate} from '../src/lib/validity.js';
 import {buildCert, type BuildCertParams} from './support/cert-builder.js';
@@ -16,7 +16,7 @@ import {tempDir} from './support/tmp.js';
 const dir = tempDir();
 const keyPath = join(dir, 'key.pem');
 opensslOk(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyPath]);
-const subject = encodeName([[{oid: '2.5.4.3', tag: TAG.UTF8String, value: new Uint8Array(Buffer.from('t'))}]]);
+const subject = encodeNameDer([[{oid: '2.5.4.3', tag: TAG.UTF8String, value: new Uint8Array(Buffer.from('t'))}]]);
 let n = 0;
 
 function load(path: string) {

@@ -463,7 +463,7 @@ export interface NameEntryDer {
  * multi-valued RDN are written in the order given (DER would sort them; tests use the
  * order to check OpenSSL's reversal).
  */
-export function encodeName(rdns: NameEntryDer[][]): Uint8Array {
+export function encodeNameDer(rdns: NameEntryDer[][]): Uint8Array {
   return tlv(
     TAG.SEQUENCE,
     ...rdns.map((rdn) => tlv(TAG.SET, ...rdn.map((a) => tlv(TAG.SEQUENCE, encodeOid(a.oid), tlv(a.tag, a.value))))),

@@ -264,10 +264,6 @@ function roleIn(roles: Map<string, HeaderRole>, name: string): HeaderRole | unde
   return r;
 }
 
-/** The role of a header name (case-insensitive, facts doc 1.7), or undefined. */
-export function headerRole(name: string, map?: HeaderMap): HeaderRole | undefined {
-  return roleIn(map ? roleTable(map) : defaultRoles, name);
-}
 
 /**
  * Percent-decodes a header value as ALB's targets must (facts doc 1.3): `%XX` escapes
