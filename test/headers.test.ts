@@ -188,6 +188,27 @@ describe('decoding', () => {
     assert.match(set.warnings[0]!.message, /not base64/);
   });
 
+  it('the AWS documentation example (facts doc 1.2) decodes; its elided PEM is named as undecodable', () => {
+    const set = decodeHeaderSet(
+      fields([
+        ['X-Amzn-Mtls-Clientcert-Serial-Number', '03A5B1'],
+        ['X-Amzn-Mtls-Clientcert-Issuer', 'CN=rootcamtls.com,OU=rootCA,O=mTLS,L=Seattle,ST=Washington,C=US'],
+        ['X-Amzn-Mtls-Clientcert-Subject', 'CN=client_.com,OU=client-3,O=mTLS,ST=Washington,C=US'],
+        ['X-Amzn-Mtls-Clientcert-Validity', 'NotBefore=2023-09-21T01:50:17Z;NotAfter=2024-09-20T01:50:17Z'],
+        ['X-Amzn-Mtls-Clientcert-Leaf', '-----BEGIN%20CERTIFICATE-----%0AMIIG<...reduced...>NmrUlw%0A-----END%20CERTIFICATE-----%0A'],
+      ]),
+    )!;
+    assert.deepEqual(
+      set.checks.map((c) => c.text),
+      ['03A5B1', 'CN=rootcamtls.com, OU=rootCA, O=mTLS, L=Seattle, ST=Washington, C=US', 'CN=client_.com, OU=client-3, O=mTLS, ST=Washington, C=US', '2023-09-21T01:50:17Z → 2024-09-20T01:50:17Z'],
+    );
+    assert.deepEqual(set.warnings.map((w) => [w.header, w.code]), [['X-Amzn-Mtls-Clientcert-Leaf', 'MALFORMED_HEADER']]);
+    // The passthrough example escapes "=" as %3D; its elided body is just as undecodable.
+    const chain = decodeHeaderSet(fields([['X-Amzn-Mtls-Clientcert', '-----BEGIN%20CERTIFICATE-----%0AMIID<...reduced...>do0g%3D%3D%0A-----END%20CERTIFICATE-----%0A-----BEGIN%20CERTIFICATE-----%0AMIID1<...reduced...>3eZlyKA%3D%3D%0A-----END%20CERTIFICATE-----%0A']]))!;
+    assert.equal(chain.mode, 'passthrough');
+    assert.match(chain.warnings[0]!.message, /certificate 1 is not base64/);
+  });
+
   it('headers that disagree with the leaf are named: edited or spoofed?', () => {
     const a = pki.leaf('/CN=alice');
     const b = pki.leaf('/CN=mallory');
