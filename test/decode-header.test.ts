@@ -133,6 +133,14 @@ describe('decode-header', () => {
     assert.match(r.stderr, /X-Client-Cert-Sub "hello world" is not a distinguished name/);
   });
 
+  it('reads a UTF-16LE file with a BOM (PowerShell redirect)', async () => {
+    const file = join(dir, 'utf16.txt');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('X-Amzn-Mtls-Clientcert-Subject: CN=M\\C3\\84NNIK\r\n', 'utf16le')]));
+    const r = await runCli(['decode-header', '--file', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.sets[0].checks[0].text, 'CN=MÄNNIK');
+  });
+
   it('reads --file - as stdin', async () => {
     const r = await runCli(['decode-header', '--file', '-', '--json'], {input: 'X-Amzn-Mtls-Clientcert-Serial-Number: 03A5B1\n'});
     assert.equal(r.code, 0, r.stderr);

@@ -71,11 +71,16 @@ async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCerti
 async function readText(p: DecodeHeaderParams): Promise<{text: string; source: string}> {
   if (p.value !== undefined && p.file !== undefined) throw usageError('TOO_MANY_INPUTS', 'give the header value as an argument or --file, not both');
   if (p.value !== undefined) return {text: p.value, source: 'the argument'};
-  if (p.file !== undefined) return {text: (await readInput(p.file)).toString('utf8'), source: p.file === '-' ? 'stdin' : p.file};
+  if (p.file !== undefined) return {text: decodeText(await readInput(p.file)), source: p.file === '-' ? 'stdin' : p.file};
   if (process.stdin.isTTY) {
     throw usageError('NO_INPUT', 'no header value given', ['pass it as an argument, with --file FILE, or on stdin: pbpaste | mtls-kit decode-header']);
   }
-  return {text: (await readInput('-')).toString('utf8'), source: 'stdin'};
+  return {text: decodeText(await readInput('-')), source: 'stdin'};
+}
+
+/** UTF-8, or UTF-16LE with its BOM (what PowerShell's `>` writes). */
+function decodeText(b: Buffer): string {
+  return b[0] === 0xff && b[1] === 0xfe ? b.subarray(2).toString('utf16le') : b.toString('utf8');
 }
 
 /** Converts one decoded set to its JSON shape (certificate details, PEM). */
