@@ -39,3 +39,30 @@ export const subjectFlags = {
     helpValue: 'DN',
   }),
 };
+
+/** AWS connection flags (deploy, status); the SDK's environment applies when they are absent. */
+export const awsFlags = {
+  region: Flags.string({summary: 'AWS region (else AWS_REGION or the profile\'s region).', helpValue: 'REGION'}),
+  profile: Flags.string({summary: 'AWS shared-config profile (else AWS_PROFILE).', helpValue: 'NAME'}),
+  'endpoint-url': Flags.string({
+    summary: 'Endpoint for both S3 and ELBv2 (S3-compatible stores, emulators); else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL.',
+    helpValue: 'URL',
+  }),
+};
+
+/** What deploy and status compare: the trust store, the bucket, the bundle and the CRLs. */
+export const deployInputFlags = {
+  'trust-store-name': Flags.string({summary: 'Trust store name (1-32 letters, digits and single hyphens).', required: true, env: 'MTLS_KIT_TRUST_STORE_NAME', helpValue: 'NAME'}),
+  bucket: Flags.string({summary: 'S3 bucket for the bundle and CRLs.', required: true, env: 'MTLS_KIT_BUCKET', helpValue: 'BUCKET'}),
+  prefix: Flags.string({summary: 'Key prefix in the bucket.', default: 'mtls-kit/', env: 'MTLS_KIT_PREFIX', helpValue: 'PREFIX'}),
+  'ca-bundle': Flags.string({summary: 'CA bundle to deploy (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
+  crl: Flags.string({summary: 'CRL to deploy; repeatable (default: the CA directory\'s current CRLs).', multiple: true, helpValue: 'FILE'}),
+  'skip-crl': Flags.boolean({summary: 'Deploy no CRL (the trust store\'s revocation lists are left as they are).', default: false, exclusive: ['crl']}),
+};
+
+/** The listener's MutualAuthentication (facts doc 2.2, 1.9). */
+export const mutualAuthFlags = {
+  mode: Flags.option({summary: 'Mutual TLS mode of the listener.', options: ['verify', 'passthrough', 'off'] as const, default: 'verify' as const})(),
+  'ignore-client-cert-expiry': Flags.boolean({summary: 'Accept expired client certificates (verify mode).', default: false}),
+  'advertise-ca-names': Flags.boolean({summary: 'Send the trust store\'s CA names in the TLS CertificateRequest (verify mode).', default: false}),
+};

@@ -1,0 +1,97 @@
+import {Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js';
+import {createAwsClients} from '../io/aws.js';
+import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState} from '../io/deploy-run.js';
+import {type DeployPlan, checkTrustStoreName, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy-plan.js';
+import {usageError} from '../lib/errors.js';
+import {renderDeploy} from '../ui/deploy-render.js';
+
+export interface DeployResult {
+  dryRun: boolean;
+  region: string;
+  bucket: string;
+  /** True when this run made (or, with --dry-run, would make) a mutating call. */
+  changed: boolean;
+  /** "unchanged", or what changed in one line. */
+  summary: string;
+  lint: {errors: number; warnings: number; findings: Array<{severity: string; rule: string; file: string; message: string; fix: string}>};
+  uploads: Array<{kind: 'bundle' | 'crl'; path: string; key: string; uri: string; action: 'upload' | 'unchanged'; versionId: string | null}>;
+  trustStore: {action: 'create' | 'modify' | 'unchanged'; name: string; arn: string | null; status: string | null; numberOfCaCertificates: number | null; totalRevokedEntries: number | null; reason: string};
+  revocations: {
+    added: Array<{path: string; key: string; revocationId: number | null; entries: number; issuer: string; crlNumber: string | null}>;
+    removed: Array<{revocationId: number; issuer: string; crlNumber: string | null; supersededBy: string}>;
+    unchanged: Array<{path: string; revocationId: number}>;
+    kept: number[];
+  };
+  listener: {
+    action: 'create' | 'modify' | 'unchanged';
+    arn: string | null;
+    loadBalancerArn: string | null;
+    mutualAuthentication: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'};
+    previous: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
+  } | null;
+}
+
+export default class Deploy extends BaseCommand {
+  static override summary = 'Deploy the CA bundle and CRLs to an ALB trust store and turn on mutual TLS on a listener, idempotently.';
+  static override description = `Steps, in order: (1) lint the bundle and CRLs locally and stop on any error; (2) upload them to S3 under content-addressed keys (skipping objects that already hold the same content); (3) create the trust store, or ModifyTrustStore only when the bundle changed, then poll until ACTIVE; (4) add the CRLs it does not hold yet, then remove the older CRLs of the same issuers; (5) set the listener's MutualAuthentication only when it differs, or create the listener; (6) print what was created, modified or left unchanged, with every ARN.
+
+A second run with the same inputs makes no mutating call and says "unchanged". --dry-run prints the plan and makes no mutating call.
+
+AWS configuration comes from --region, --profile, --endpoint-url and the SDK's environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_MAX_ATTEMPTS). Throttling and 5xx answers are retried with backoff. See docs/deploy.md.
+
+Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag values (trust-store name pattern, listener flags); 4 a local precondition (missing file, lint errors, no region or credentials, a newer CRL already deployed); 5 AWS failed (missing bucket, access denied with the refused action, quota, trust store not ready in --wait-timeout, rejected CRL, ...), with the AWS request id.`;
+
+  static override examples = [
+    '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --listener-arn arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/my-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
+    '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --dry-run',
+    '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --load-balancer-arn <alb-arn> --port 443 --certificate-arn <acm-arn> --target-group-arn <tg-arn> --json',
+    'AWS_ENDPOINT_URL=http://127.0.0.1:4566 <%= config.bin %> deploy --trust-store-name test --bucket test-bucket --region us-east-1',
+  ];
+
+  static override flags = {
+    dir: dirFlag,
+    ...deployInputFlags,
+    'listener-arn': Flags.string({summary: 'HTTPS listener whose mutual authentication to set.', exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
+    'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
+    port: Flags.integer({summary: 'Port of the listener to create.', min: 1, max: 65535, dependsOn: ['load-balancer-arn']}),
+    'certificate-arn': Flags.string({summary: 'Server certificate (ACM ARN) of the listener to create.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
+    'target-group-arn': Flags.string({summary: 'Target group the created listener forwards to.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
+    ...mutualAuthFlags,
+    'wait-timeout': Flags.integer({summary: 'Seconds to wait for the trust store to become ACTIVE.', default: 600, min: 1}),
+    'poll-interval': Flags.integer({summary: 'Milliseconds between DescribeTrustStores polls.', default: 2000, min: 10, env: 'MTLS_KIT_POLL_INTERVAL_MS', hidden: true}),
+    'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),
+    ...awsFlags,
+  };
+
+  async run(): Promise<DeployResult> {
+    const {flags} = await this.parse(Deploy);
+    const nameProblem = checkTrustStoreName(flags['trust-store-name']);
+    if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${flags['trust-store-name']}" ${nameProblem} (ALB's rule, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$)`, ['for example: --trust-store-name my-devices-prod']);
+    let listener: ListenerTarget | null = null;
+    if (flags['listener-arn']) listener = {kind: 'existing', listenerArn: flags['listener-arn']};
+    else if (flags['load-balancer-arn']) {
+      listener = {kind: 'create', loadBalancerArn: flags['load-balancer-arn'], port: flags.port!, certificateArn: flags['certificate-arn']!, targetGroupArn: flags['target-group-arn']!};
+    }
+
+    // Step 1: everything local first, so a bad bundle never reaches S3.
+    const inputs: DeployInputs = await readDeployInputs({
+      dir: flags.dir,
+      bundle: flags['ca-bundle'],
+      crls: flags['skip-crl'] ? [] : flags.crl,
+      prefix: flags.prefix,
+      trustStoreName: flags['trust-store-name'],
+      listener,
+      mutualAuthentication: {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off'},
+      now: new Date(),
+      quiet: this.jsonEnabled(),
+    });
+
+    const aws = await createAwsClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
+    const remote = await readRemoteState(aws, flags.bucket, inputs);
+    const plan: DeployPlan = planDeploy(inputs.local, remote.state);
+    const result = await executeDeploy({aws, bucket: flags.bucket, inputs, remote, plan, dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled()});
+    return this.emit(result, renderDeploy);
+  }
+}

@@ -1,0 +1,105 @@
+import {Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js';
+import {createAwsClients} from '../io/aws.js';
+import {readDeployInputs} from '../io/deploy-run.js';
+import {checkBucket, describeListener, getObject, readTrustStore} from '../io/trust-store-remote.js';
+import {checkTrustStoreName} from '../lib/deploy-plan.js';
+import {computeDrift, type CrlFreshness, type DriftCheck} from '../lib/drift.js';
+import {usageError} from '../lib/errors.js';
+import {out, printLine} from '../ui/output.js';
+
+export interface StatusResult {
+  /** True when anything differs (exit 3). */
+  drift: boolean;
+  region: string;
+  bucket: string;
+  trustStore: {name: string; arn: string | null; status: string | null; numberOfCaCertificates: number | null; totalRevokedEntries: number | null; revocationIds: number[]};
+  listener: {arn: string; mode: string; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
+  checks: DriftCheck[];
+  crls: CrlFreshness[];
+  /** Local lint findings (status reports them; deploy would stop on errors). */
+  lint: {errors: number; warnings: number; findings: Array<{severity: string; rule: string; file: string; message: string; fix: string}>};
+}
+
+export default class Status extends BaseCommand {
+  static override summary = 'Show drift between the local bundle and CRLs, the S3 objects, the trust store and the listener.';
+  static override description = `Compares the local CA bundle and CRLs with the S3 objects deploy uploaded, with the copy the trust store actually holds (downloaded through GetTrustStoreCaCertificatesBundle and GetTrustStoreRevocationContent), and with the listener's MutualAuthentication (--listener-arn). Also reports CRLs, local or deployed, whose nextUpdate has passed or is within --warn-days. Makes only read calls.
+
+Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a local precondition (missing file, no region or credentials); 5 AWS failed.`;
+
+  static override examples = [
+    '<%= config.bin %> status --trust-store-name my-devices --bucket my-pki-bucket',
+    '<%= config.bin %> status --trust-store-name my-devices --bucket my-pki-bucket --listener-arn <listener-arn> --json',
+  ];
+
+  static override flags = {
+    dir: dirFlag,
+    ...deployInputFlags,
+    'listener-arn': Flags.string({summary: 'Also check this listener\'s MutualAuthentication.', helpValue: 'ARN'}),
+    ...mutualAuthFlags,
+    'warn-days': Flags.integer({summary: 'Warn about CRLs whose nextUpdate is within this many days.', default: 7, min: 0}),
+    ...awsFlags,
+  };
+
+  async run(): Promise<StatusResult> {
+    const {flags} = await this.parse(Status);
+    const name = flags['trust-store-name'];
+    const nameProblem = checkTrustStoreName(name);
+    if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem}`);
+    const now = new Date();
+    const mutual = {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? ('on' as const) : ('off' as const)};
+    const inputs = await readDeployInputs({dir: flags.dir, bundle: flags['ca-bundle'], crls: flags['skip-crl'] ? [] : flags.crl, prefix: flags.prefix, trustStoreName: name, listener: null, mutualAuthentication: mutual, now, quiet: true, failOnLint: false});
+
+    const aws = await createAwsClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
+    await checkBucket(aws, flags.bucket);
+    const s3 = new Map<string, Uint8Array | undefined>();
+    for (const f of inputs.files) s3.set(f.key, await getObject(aws, flags.bucket, f.key));
+    const ts = await readTrustStore(aws, name);
+    const listener = flags['listener-arn'] ? await describeListener(aws, flags['listener-arn']) : null;
+
+    const bundleFile = inputs.files[0]!;
+    const drift = computeDrift({
+      bundle: {path: bundleFile.path, data: bundleFile.data, key: bundleFile.key, certificates: inputs.local.bundleCertificates},
+      crls: inputs.local.crls.map((c) => ({path: c.path, key: c.key, summary: c.summary, data: inputs.files.find((f) => f.key === c.key)!.data})),
+      s3,
+      bucket: flags.bucket,
+      trustStore: ts ? {name, arn: ts.summary.arn, status: ts.summary.status, certificates: ts.remote.bundleCertificates, revocations: ts.remote.revocations} : null,
+      trustStoreName: name,
+      listener: listener ? {arn: listener.arn, actual: listener.mutualAuthentication, expected: mutual} : null,
+      now,
+      warnDays: flags['warn-days'],
+    });
+    const result: StatusResult = {
+      drift: drift.drift,
+      region: aws.region,
+      bucket: flags.bucket,
+      trustStore: {
+        name,
+        arn: ts?.summary.arn ?? null,
+        status: ts?.summary.status ?? null,
+        numberOfCaCertificates: ts?.summary.numberOfCaCertificates ?? null,
+        totalRevokedEntries: ts?.summary.totalRevokedEntries ?? null,
+        revocationIds: ts?.remote.revocations.map((r) => r.revocationId) ?? [],
+      },
+      listener: listener ? {arn: listener.arn, ...listener.mutualAuthentication} : null,
+      checks: drift.checks,
+      crls: drift.crls,
+      lint: inputs.lint,
+    };
+    if (result.drift) this.resultExitCode = 3;
+    return this.emit(result, renderStatus);
+  }
+}
+
+function renderStatus(r: StatusResult): void {
+  const t = r.trustStore;
+  printLine(`trust store ${t.name}: ${t.arn ? `${t.status}, ${t.numberOfCaCertificates} CA certificate(s), ${t.totalRevokedEntries} revoked entries, revocation ids [${t.revocationIds.join(', ')}]  ${t.arn}` : 'not found'}`);
+  for (const c of r.checks) {
+    const mark = c.ok ? out.green('ok  ') : c.severity === 'warning' ? out.yellow('warn') : out.red('DRIFT');
+    printLine(`${mark} ${c.detail}${!c.ok && c.fix ? out.dim(`  → ${c.fix}`) : ''}`);
+  }
+  for (const c of r.crls) printLine(`crl  ${c.source}: ${c.issuer}, number ${c.crlNumber ?? '-'}, nextUpdate ${c.nextUpdate ?? '-'} (${c.state}${c.daysLeft !== null ? `, ${c.daysLeft} day(s)` : ''})`);
+  for (const f of r.lint.findings.filter((x) => x.severity === 'error')) printLine(`${out.yellow('lint')} ${f.file}: ${f.message} (deploy would stop here)`);
+  printLine(r.drift ? out.red('drift found') : 'in sync');
+}

@@ -1,0 +1,235 @@
+/**
+ * The AWS side of deploy and status: read what S3, the trust store and the listener hold,
+ * and make the mutating calls. Every call goes through callAws (error mapping, request id).
+ * Paginated reads are bounded (at most 50 pages).
+ */
+import {createHash} from 'node:crypto';
+import {readCertificates} from '../lib/read-certs.js';
+import {summarizeCrl} from '../lib/crl-summary.js';
+import type {MutualAuthentication, MutualMode, RemoteListener, RemoteObject, RemoteRevocation, RemoteTrustStore} from '../lib/deploy-plan.js';
+import {ExitCode, MtlsKitError} from '../lib/errors.js';
+import {type AwsClients, awsErrorCode, callAws, fetchLocation, mapAwsError} from './aws.js';
+
+const MAX_PAGES = 50;
+
+/** SHA-256 hex of each certificate DER in a bundle (the identity deploy compares). */
+export function bundleFingerprints(data: Uint8Array, source: string): string[] {
+  return readCertificates(data, source).map((c) => createHash('sha256').update(c.der).digest('hex'));
+}
+
+/**
+ * Checks the bucket exists and is reachable (HeadObject alone cannot tell a missing
+ * bucket from a missing key: both are 404).
+ */
+export async function checkBucket(aws: AwsClients, bucket: string): Promise<void> {
+  try {
+    await aws.s3.send(new aws.s3Sdk.HeadBucketCommand({Bucket: bucket}));
+  } catch (error) {
+    const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode;
+    const code = status === 404 ? 'NoSuchBucket' : status === 403 ? 'AccessDenied' : undefined;
+    throw mapAwsError(code ? Object.assign(error as object, {name: code}) : error, {action: 's3:ListBucket', resource: `s3://${bucket}`});
+  }
+}
+
+/** HeadObject for each key: whether it exists, its ETag and VersionId. */
+export async function statObjects(aws: AwsClients, bucket: string, keys: string[]): Promise<RemoteObject[]> {
+  const out: RemoteObject[] = [];
+  for (const key of keys) {
+    try {
+      const h = await aws.s3.send(new aws.s3Sdk.HeadObjectCommand({Bucket: bucket, Key: key}));
+      out.push({key, exists: true, ...(h.ETag ? {etag: h.ETag.replace(/"/g, '')} : {}), ...(h.VersionId && h.VersionId !== 'null' ? {versionId: h.VersionId} : {})});
+    } catch (error) {
+      const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode;
+      if (status === 404) out.push({key, exists: false});
+      else throw mapAwsError(error, {action: 's3:GetObject', resource: `s3://${bucket}/${key}`});
+    }
+  }
+  return out;
+}
+
+/** Uploads one object; returns its VersionId when the bucket is versioned. */
+export async function putObject(aws: AwsClients, bucket: string, key: string, data: Uint8Array, sha256: string): Promise<string | undefined> {
+  const r = await callAws({action: 's3:PutObject', resource: `s3://${bucket}/${key}`}, () =>
+    aws.s3.send(new aws.s3Sdk.PutObjectCommand({Bucket: bucket, Key: key, Body: data, ContentType: 'application/x-pem-file', Metadata: {'mtls-kit-sha256': sha256}})),
+  );
+  return r.VersionId && r.VersionId !== 'null' ? r.VersionId : undefined;
+}
+
+/** Reads an S3 object (status compares it with the local file); undefined when missing. */
+export async function getObject(aws: AwsClients, bucket: string, key: string): Promise<Uint8Array | undefined> {
+  try {
+    const r = await aws.s3.send(new aws.s3Sdk.GetObjectCommand({Bucket: bucket, Key: key}));
+    return r.Body ? await r.Body.transformToByteArray() : new Uint8Array();
+  } catch (error) {
+    if (awsErrorCode(error) === 'NoSuchKey') return undefined;
+    throw mapAwsError(error, {action: 's3:GetObject', resource: `s3://${bucket}/${key}`});
+  }
+}
+
+export interface TrustStoreSummary {
+  arn: string;
+  name: string;
+  status: string;
+  numberOfCaCertificates: number;
+  totalRevokedEntries: number;
+}
+
+/** DescribeTrustStores by name; null when there is none (AWS answers TrustStoreNotFound). */
+export async function describeTrustStore(aws: AwsClients, name: string): Promise<TrustStoreSummary | null> {
+  try {
+    const r = await aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoresCommand({Names: [name]}));
+    const t = r.TrustStores?.find((x) => x.Name === name);
+    return t ? toSummary(t) : null;
+  } catch (error) {
+    if (awsErrorCode(error) === 'TrustStoreNotFound') return null;
+    throw mapAwsError(error, {action: 'elasticloadbalancing:DescribeTrustStores', resource: name});
+  }
+}
+
+function toSummary(t: {TrustStoreArn?: string | undefined; Name?: string | undefined; Status?: string | undefined; NumberOfCaCertificates?: number | undefined; TotalRevokedEntries?: number | undefined}): TrustStoreSummary {
+  return {arn: t.TrustStoreArn ?? '', name: t.Name ?? '', status: t.Status ?? 'UNKNOWN', numberOfCaCertificates: t.NumberOfCaCertificates ?? 0, totalRevokedEntries: t.TotalRevokedEntries ?? 0};
+}
+
+/** The bundle the trust store holds (its own copy), via GetTrustStoreCaCertificatesBundle. */
+export async function readHeldBundle(aws: AwsClients, arn: string): Promise<Uint8Array> {
+  const r = await callAws({action: 'elasticloadbalancing:GetTrustStoreCaCertificatesBundle', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.GetTrustStoreCaCertificatesBundleCommand({TrustStoreArn: arn})));
+  if (!r.Location) throw new MtlsKitError({code: 'AWS_ERROR', message: `GetTrustStoreCaCertificatesBundle returned no Location for ${arn}`, exitCode: ExitCode.Aws});
+  return fetchLocation(r.Location, `the CA bundle of ${arn}`);
+}
+
+/** Every revocation list of a trust store (paginated), with the CRL it holds when readable. */
+export async function readHeldRevocations(aws: AwsClients, arn: string, withContent: boolean): Promise<Array<RemoteRevocation & {content?: Uint8Array}>> {
+  const out: Array<RemoteRevocation & {content?: Uint8Array}> = [];
+  let marker: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStoreRevocations', resource: arn}, () =>
+      aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoreRevocationsCommand({TrustStoreArn: arn, ...(marker ? {Marker: marker} : {})})),
+    );
+    for (const rev of r.TrustStoreRevocations ?? []) out.push({revocationId: Number(rev.RevocationId), entries: Number(rev.NumberOfRevokedEntries ?? 0), summary: null});
+    marker = r.NextMarker;
+    if (!marker) break;
+  }
+  if (withContent) {
+    for (const rev of out) {
+      const g = await callAws({action: 'elasticloadbalancing:GetTrustStoreRevocationContent', resource: `${arn} revocation ${rev.revocationId}`}, () =>
+        aws.elbv2.send(new aws.elbv2Sdk.GetTrustStoreRevocationContentCommand({TrustStoreArn: arn, RevocationId: rev.revocationId})),
+      );
+      if (!g.Location) continue;
+      const content = await fetchLocation(g.Location, `revocation ${rev.revocationId} of ${arn}`);
+      rev.content = content;
+      try {
+        rev.summary = summarizeCrl(content, `revocation ${rev.revocationId}`);
+      } catch {
+        rev.summary = null; // not ours to judge; deploy keeps lists it cannot read
+      }
+    }
+  }
+  return out;
+}
+
+/** Reads the whole remote trust store: summary, the certificates it holds, its revocations. */
+export async function readTrustStore(aws: AwsClients, name: string): Promise<{summary: TrustStoreSummary; remote: RemoteTrustStore; bundle: Uint8Array; revocations: Array<RemoteRevocation & {content?: Uint8Array}>} | null> {
+  const summary = await describeTrustStore(aws, name);
+  if (!summary) return null;
+  const bundle = await readHeldBundle(aws, summary.arn);
+  const revocations = await readHeldRevocations(aws, summary.arn, true);
+  let certs: string[];
+  try {
+    certs = bundleFingerprints(bundle, `the bundle held by trust store ${name}`);
+  } catch {
+    certs = [];
+  }
+  return {
+    summary,
+    bundle,
+    revocations,
+    remote: {arn: summary.arn, status: summary.status, numberOfCaCertificates: summary.numberOfCaCertificates, totalRevokedEntries: summary.totalRevokedEntries, bundleCertificates: certs, revocations: revocations.map(({content: _c, ...r}) => r)},
+  };
+}
+
+interface SdkListener {
+  ListenerArn?: string | undefined;
+  LoadBalancerArn?: string | undefined;
+  Port?: number | undefined;
+  Protocol?: string | undefined;
+  MutualAuthentication?: {Mode?: string | undefined; TrustStoreArn?: string | undefined; IgnoreClientCertificateExpiry?: boolean | undefined; AdvertiseTrustStoreCaNames?: string | undefined} | undefined;
+}
+
+function toRemoteListener(l: SdkListener): RemoteListener {
+  const m = l.MutualAuthentication;
+  const mode = (m?.Mode ?? 'off').toLowerCase() as MutualMode;
+  const mutualAuthentication: MutualAuthentication = {
+    mode,
+    trustStoreArn: mode === 'verify' ? (m?.TrustStoreArn ?? null) : null,
+    ignoreClientCertificateExpiry: m?.IgnoreClientCertificateExpiry ?? false,
+    advertiseTrustStoreCaNames: m?.AdvertiseTrustStoreCaNames === 'on' ? 'on' : 'off',
+  };
+  return {arn: l.ListenerArn ?? '', ...(l.LoadBalancerArn ? {loadBalancerArn: l.LoadBalancerArn} : {}), port: l.Port ?? 0, protocol: l.Protocol ?? '', mutualAuthentication};
+}
+
+/** DescribeListeners for one ARN. */
+export async function describeListener(aws: AwsClients, arn: string): Promise<RemoteListener> {
+  const r = await callAws({action: 'elasticloadbalancing:DescribeListeners', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.DescribeListenersCommand({ListenerArns: [arn]})));
+  const l = r.Listeners?.[0];
+  if (!l) throw new MtlsKitError({code: 'LISTENER_NOT_FOUND', message: `listener ${arn} does not exist`, exitCode: ExitCode.Aws});
+  return toRemoteListener(l);
+}
+
+/** The listener on `port` of a load balancer, or null (paginated, bounded). */
+export async function findListenerOnPort(aws: AwsClients, loadBalancerArn: string, port: number): Promise<RemoteListener | null> {
+  let marker: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await callAws({action: 'elasticloadbalancing:DescribeListeners', resource: loadBalancerArn}, () =>
+      aws.elbv2.send(new aws.elbv2Sdk.DescribeListenersCommand({LoadBalancerArn: loadBalancerArn, ...(marker ? {Marker: marker} : {})})),
+    );
+    const l = r.Listeners?.find((x) => x.Port === port);
+    if (l) return toRemoteListener(l);
+    marker = r.NextMarker;
+    if (!marker) break;
+  }
+  return null;
+}
+
+/** The MutualAuthentication parameter as the API takes it (facts doc 2.2). */
+export function toSdkMutual(m: MutualAuthentication): {Mode: string; TrustStoreArn?: string; IgnoreClientCertificateExpiry?: boolean; AdvertiseTrustStoreCaNames?: 'on' | 'off'} {
+  if (m.mode !== 'verify') return {Mode: m.mode};
+  return {Mode: 'verify', TrustStoreArn: m.trustStoreArn ?? '', IgnoreClientCertificateExpiry: m.ignoreClientCertificateExpiry, AdvertiseTrustStoreCaNames: m.advertiseTrustStoreCaNames};
+}
+
+export interface WaitParams {
+  arn: string;
+  name: string;
+  timeoutMs: number;
+  /** Called after each poll with the status and elapsed ms. */
+  onPoll?: (status: string, elapsedMs: number) => void;
+  /** Poll interval (default 2 s; MTLS_KIT_POLL_MS overrides, for tests). */
+  intervalMs?: number;
+}
+
+/**
+ * Polls DescribeTrustStores until the trust store is ACTIVE (there is no SDK waiter,
+ * facts doc 2.4). Bounded by `timeoutMs`.
+ * @throws MtlsKitError TRUST_STORE_WAIT_TIMEOUT (exit 5) with the last status.
+ */
+export async function waitForActive(aws: AwsClients, p: WaitParams): Promise<TrustStoreSummary> {
+  const start = Date.now();
+  const interval = p.intervalMs ?? 2000;
+  for (;;) {
+    const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStores', resource: p.arn}, () => aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoresCommand({TrustStoreArns: [p.arn]})));
+    const t = r.TrustStores?.[0];
+    const summary = toSummary(t ?? {});
+    const elapsed = Date.now() - start;
+    p.onPoll?.(summary.status, elapsed);
+    if (summary.status === 'ACTIVE') return summary;
+    if (elapsed + interval > p.timeoutMs) {
+      throw new MtlsKitError({
+        code: 'TRUST_STORE_WAIT_TIMEOUT',
+        message: `trust store ${p.name} is still ${summary.status} after ${Math.round(elapsed / 1000)}s (--wait-timeout ${Math.round(p.timeoutMs / 1000)}s); the listener was not changed`,
+        suggestions: [`re-run the same deploy later, or with a longer --wait-timeout: it picks up where it stopped`, `check it: aws elbv2 describe-trust-stores --trust-store-arns ${p.arn}`],
+        exitCode: ExitCode.Aws,
+        details: {trustStoreArn: p.arn, status: summary.status},
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Human output of deploy: one line per step with what was (or would be) done and the ARN.
+ */
+import type {DeployResult} from '../commands/deploy.js';
+import {hint, out, printLine} from './output.js';
+
+const PAST: Record<string, string> = {create: 'created', modify: 'modified', unchanged: 'unchanged', upload: 'uploaded', add: 'added', remove: 'removed'};
+const FUTURE: Record<string, string> = {create: 'would create', modify: 'would modify', unchanged: 'unchanged', upload: 'would upload', add: 'would add', remove: 'would remove'};
+
+/** Renders a DeployResult on stdout. */
+export function renderDeploy(r: DeployResult): void {
+  const verb = (a: string): string => {
+    const word = (r.dryRun ? FUTURE : PAST)[a] ?? a;
+    return a === 'unchanged' ? out.dim(word) : out.green(word);
+  };
+  if (r.dryRun) printLine(out.bold('plan (--dry-run: nothing was changed)'));
+  for (const u of r.uploads) printLine(`${verb(u.action)} ${u.uri}${u.versionId ? ` (version ${u.versionId})` : ''}  ← ${u.path}`);
+  const t = r.trustStore;
+  printLine(`${verb(t.action)} trust store ${t.name}${t.arn ? `  ${t.arn}` : ''}`);
+  if (t.status) printLine(`  status ${t.status}, ${t.numberOfCaCertificates} CA certificate(s), ${t.totalRevokedEntries} revoked entr${t.totalRevokedEntries === 1 ? 'y' : 'ies'}`);
+  if (t.action !== 'unchanged') printLine(`  ${out.dim(t.reason)}`);
+  for (const a of r.revocations.added) printLine(`${verb('add')} CRL ${a.path} (${a.issuer}, number ${a.crlNumber ?? '-'}, ${a.entries} entries)${a.revocationId !== null ? ` → revocation id ${a.revocationId}` : ''}`);
+  for (const d of r.revocations.removed) printLine(`${verb('remove')} revocation id ${d.revocationId} (${d.issuer}, number ${d.crlNumber ?? '-'}), superseded by ${d.supersededBy}`);
+  for (const u of r.revocations.unchanged) printLine(`${verb('unchanged')} CRL ${u.path} (revocation id ${u.revocationId})`);
+  if (r.revocations.kept.length) printLine(`${out.dim('kept')} revocation id(s) ${r.revocations.kept.join(', ')} (issuers without a local CRL)`);
+  if (r.listener) {
+    const m = r.listener.mutualAuthentication;
+    const desc = m.mode === 'verify' ? `Mode=verify, TrustStoreArn=${m.trustStoreArn ?? '(new trust store)'}, IgnoreClientCertificateExpiry=${m.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${m.advertiseTrustStoreCaNames}` : `Mode=${m.mode}`;
+    printLine(`${verb(r.listener.action)} listener ${r.listener.arn ?? '(new)'}  ${desc}`);
+  }
+  printLine(r.changed ? `${r.dryRun ? '' : 'done: '}${r.summary}` : 'unchanged: nothing to do');
+  if (r.dryRun && r.changed) hint('apply it: re-run without --dry-run');
+}

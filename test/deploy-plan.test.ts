@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import {describe, it} from 'node:test';
+import {mapAwsError} from '../src/io/aws.js';
+import type {CrlSummary} from '../src/lib/crl-summary.js';
+import {checkTrustStoreName, contentKey, type LocalState, planDeploy, type RemoteState} from '../src/lib/deploy-plan.js';
+import {isMtlsKitError} from '../src/lib/errors.js';
+
+const issuerA = new Uint8Array([0x30, 0x01, 0x41]);
+const issuerB = new Uint8Array([0x30, 0x01, 0x42]);
+const crl = (issuer: Uint8Array, n: number, sha: string): CrlSummary => ({
+  issuer,
+  issuerDn: issuer === issuerA ? 'CN=A' : 'CN=B',
+  crlNumber: String(n),
+  thisUpdate: new Date(Date.UTC(2026, 0, n)),
+  nextUpdate: new Date(Date.UTC(2026, 1, n)),
+  entries: n,
+  signatureAlgorithm: {oid: '1.2.840.10045.4.3.2', name: 'ecdsa-with-SHA256', hash: 'sha256'},
+  der: new Uint8Array(),
+  sha256: sha,
+  pem: true,
+});
+
+const local = (over: Partial<LocalState> = {}): LocalState => ({
+  trustStoreName: 'ts',
+  objects: [
+    {kind: 'bundle', path: 'ca-bundle.pem', key: 'p/ca-bundle-1.pem', md5: 'aa'},
+    {kind: 'crl', path: 'root/crl.pem', key: 'p/root-crl-2.pem', md5: 'bb'},
+  ],
+  bundleCertificates: ['c1', 'c2'],
+  crls: [{path: 'root/crl.pem', key: 'p/root-crl-2.pem', summary: crl(issuerA, 2, 'sha-a2')}],
+  listener: {kind: 'existing', listenerArn: 'arn:listener'},
+  mutualAuthentication: {mode: 'verify', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'},
+  ...over,
+});
+
+const inSync = (): RemoteState => ({
+  objects: [
+    {key: 'p/ca-bundle-1.pem', exists: true, etag: 'AA'},
+    {key: 'p/root-crl-2.pem', exists: true, etag: 'bb'},
+  ],
+  trustStore: {arn: 'arn:ts', status: 'ACTIVE', numberOfCaCertificates: 2, totalRevokedEntries: 2, bundleCertificates: ['c1', 'c2'], revocations: [{revocationId: 4, entries: 2, summary: crl(issuerA, 2, 'sha-a2')}]},
+  listener: {arn: 'arn:listener', protocol: 'HTTPS', port: 443, mutualAuthentication: {mode: 'verify', trustStoreArn: 'arn:ts', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}},
+});
+
+describe('planDeploy', () => {
+  it('plans nothing when everything matches', () => {
+    const p = planDeploy(local(), inSync());
+    assert.equal(p.changes, false);
+    assert.deepEqual(p.uploads.map((u) => u.action), ['unchanged', 'unchanged']);
+    assert.equal(p.trustStore.action, 'unchanged');
+    assert.deepEqual(p.revocations.unchanged, [{path: 'root/crl.pem', revocationId: 4}]);
+    assert.equal(p.listener.action, 'unchanged');
+  });
+
+  it('creates everything on an empty account', () => {
+    const p = planDeploy(local(), {objects: [], trustStore: null, listener: null});
+    assert.equal(p.trustStore.action, 'create');
+    assert.equal(p.revocations.add.length, 1);
+    assert.equal(p.listener.action, 'modify');
+    assert.equal(p.listener.to!.trustStoreArn, null);
+    assert.deepEqual(p.uploads.map((u) => u.action), ['upload', 'upload']);
+  });
+
+  it('re-uploads an object whose ETag differs, and keeps the VersionId of unchanged ones (versioned bucket)', () => {
+    const r = inSync();
+    r.objects = [
+      {key: 'p/ca-bundle-1.pem', exists: true, etag: 'aa', versionId: 'v-123'},
+      {key: 'p/root-crl-2.pem', exists: true, etag: 'tampered'},
+    ];
+    const p = planDeploy(local(), r);
+    assert.deepEqual(p.uploads.map((u) => [u.action, u.versionId]), [['unchanged', 'v-123'], ['upload', undefined]]);
+  });
+
+  it('modifies the trust store only when the certificates differ', () => {
+    const r = inSync();
+    r.trustStore!.bundleCertificates = ['c1'];
+    const p = planDeploy(local(), r);
+    assert.equal(p.trustStore.action, 'modify');
+    assert.equal(p.listener.action, 'unchanged');
+  });
+
+  it('adds a newer CRL and removes the older one of the same issuer; lists of other issuers are kept', () => {
+    const r = inSync();
+    r.trustStore!.revocations = [
+      {revocationId: 4, entries: 1, summary: crl(issuerA, 1, 'sha-a1')},
+      {revocationId: 5, entries: 9, summary: crl(issuerB, 7, 'sha-b7')},
+      {revocationId: 6, entries: 0, summary: null},
+    ];
+    const p = planDeploy(local(), r);
+    assert.deepEqual(p.revocations.add.map((a) => a.path), ['root/crl.pem']);
+    assert.deepEqual(p.revocations.remove.map((x) => x.revocationId), [4]);
+    assert.deepEqual(p.revocations.kept, [5, 6]);
+  });
+
+  it('refuses to roll a CRL back when the trust store holds a newer one (exit 4)', () => {
+    const r = inSync();
+    r.trustStore!.revocations = [{revocationId: 9, entries: 3, summary: crl(issuerA, 3, 'sha-a3')}];
+    assert.throws(() => planDeploy(local(), r), (e: unknown) => isMtlsKitError(e) && e.code === 'REMOTE_CRL_NEWER' && e.exitCode === 4);
+  });
+
+  it('modifies the listener when any MutualAuthentication field differs', () => {
+    for (const change of [{mode: 'passthrough'}, {trustStoreArn: 'arn:other'}, {ignoreClientCertificateExpiry: true}, {advertiseTrustStoreCaNames: 'on'}] as const) {
+      const r = inSync();
+      Object.assign(r.listener!.mutualAuthentication, change);
+      assert.equal(planDeploy(local(), r).listener.action, 'modify', JSON.stringify(change));
+    }
+    const off = local({mutualAuthentication: {mode: 'off', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}});
+    const r = inSync();
+    r.listener!.mutualAuthentication = {mode: 'off', trustStoreArn: null, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'};
+    assert.equal(planDeploy(off, r).listener.action, 'unchanged');
+  });
+});
+
+describe('deploy-plan helpers', () => {
+  it('checks the trust-store name as ALB does (facts doc 2.2)', () => {
+    for (const ok of ['a', 'my-store', 'A1-b2-C3', 'x'.repeat(32)]) assert.equal(checkTrustStoreName(ok), null, ok);
+    for (const bad of ['', '-a', 'a-', 'a--b', 'a_b', 'a.b', 'x'.repeat(33)]) assert.notEqual(checkTrustStoreName(bad), null, bad);
+  });
+
+  it('builds content-addressed keys', () => {
+    assert.equal(contentKey('p', 'ca-bundle', 'abcdef0123456789ffff'), 'p/ca-bundle-abcdef0123456789.pem');
+    assert.equal(contentKey('', 'x', '0'.repeat(64)), 'x-0000000000000000.pem');
+  });
+});
+
+describe('mapAwsError', () => {
+  const sdkError = (name: string, status = 400, message = 'm') => Object.assign(new Error(message), {name, $fault: 'client', $metadata: {httpStatusCode: status, requestId: 'req-123', attempts: 1}});
+  const cases: Array<[string, string, RegExp, number]> = [
+    ['TooManyTrustStoresException', 'TOO_MANY_TRUST_STORES', /L-A8F7060B/, 5],
+    ['TrustStoreNotReadyException', 'TRUST_STORE_NOT_READY', /--wait-timeout/, 5],
+    ['TrustStoreInUseException', 'TRUST_STORE_IN_USE', /describe-trust-store-associations/, 5],
+    ['InvalidRevocationContentException', 'CRL_REJECTED', /mtls-kit lint root\/crl\.pem/, 5],
+    ['NoSuchBucket', 'S3_BUCKET_NOT_FOUND', /aws s3 mb s3:\/\/b/, 5],
+    ['AccessDenied', 'AWS_ACCESS_DENIED', /allow s3:PutObject/, 5],
+    ['CredentialsProviderError', 'AWS_CREDENTIALS_MISSING', /AWS_PROFILE/, 4],
+  ];
+  for (const [name, code, suggestion, exit] of cases) {
+    it(`${name} → ${code} (exit ${exit}), request id kept`, () => {
+      const e = mapAwsError(sdkError(name), {action: 's3:PutObject', resource: 's3://b/k', file: 'root/crl.pem'});
+      assert.equal(e.code, code);
+      assert.equal(e.exitCode, exit);
+      assert.match(e.suggestions.join('\n'), suggestion);
+      assert.match(e.message, /request id req-123/);
+      assert.equal(e.details?.requestId, 'req-123');
+    });
+  }
+
+  it('names the refused action for AccessDenied', () => {
+    assert.match(mapAwsError(sdkError('AccessDenied', 403), {action: 'elasticloadbalancing:CreateTrustStore', resource: 'ts'}).message, /^AWS refused elasticloadbalancing:CreateTrustStore on ts/);
+  });
+
+  it('reports 5xx and throttling after the SDK gave up', () => {
+    assert.equal(mapAwsError(sdkError('ServiceUnavailable', 503), {action: 'x'}).code, 'AWS_SERVER_ERROR');
+    assert.equal(mapAwsError(sdkError('Throttling', 400), {action: 'x'}).code, 'AWS_THROTTLED');
+  });
+});
