@@ -7,11 +7,9 @@
  */
 import {Command, Errors} from '@oclif/core';
 import {ExitCode, isMtlsKitError} from './lib/errors.js';
-import {err as c, printErr} from './ui/output.js';
+import {errorBody, type ErrorJson, printErrorBody} from './ui/error-output.js';
 
-export interface ErrorJson {
-  error: {code: string; message: string; suggestions: string[]; exitCode: number; details?: Record<string, unknown>};
-}
+export type {ErrorJson} from './ui/error-output.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -22,24 +20,15 @@ export abstract class BaseCommand extends Command {
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     let body: ErrorJson['error'];
-    if (isMtlsKitError(error)) {
-      body = {code: error.code, message: error.message, suggestions: error.suggestions, exitCode: error.exitCode};
-      if (error.details) body.details = error.details;
-    } else if (error instanceof Errors.CLIError) {
+    if (error instanceof Errors.CLIError && !isMtlsKitError(error)) {
       // oclif parse/validation errors: unknown flags, bad option values (exit 2).
       const exit = error.oclif?.exit ?? ExitCode.Usage;
       body = {code: 'USAGE', message: error.message.split('\n')[0] ?? error.message, suggestions: ['see --help'], exitCode: exit};
       if (!this.jsonEnabled()) throw error;
     } else {
-      body = {code: 'BUG', message: `unexpected error: ${error.message}`, suggestions: ['this is a bug in mtls-kit; re-run with DEBUG=mtls-kit to see the stack'], exitCode: ExitCode.Bug};
-      if (process.env.DEBUG) printErr(error.stack ?? String(error));
+      body = errorBody(error);
     }
-    if (this.jsonEnabled()) {
-      process.stdout.write(JSON.stringify({error: body}, null, 2) + '\n');
-    } else {
-      printErr(`${c.red('error:')} ${body.message}`);
-      for (const s of body.suggestions) printErr(`  ${c.dim('→')} ${s}`);
-    }
+    printErrorBody(body, this.jsonEnabled());
     throw new Errors.ExitError(body.exitCode);
   }
 

@@ -70,12 +70,14 @@ describe('gen-ca', () => {
     const manifest = JSON.parse(readFileSync(new URL('../oclif.manifest.json', import.meta.url), 'utf8'));
     const {readdirSync} = await import('node:fs');
     const sources = readdirSync(new URL('../src/commands', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
-    const {COMMANDS} = (await import(new URL('../dist/cli.js', import.meta.url).href)) as {COMMANDS: Record<string, {flags?: Record<string, unknown>}>};
+    const {COMMANDS} = (await import(new URL('../dist/cli.js', import.meta.url).href)) as {COMMANDS: Record<string, unknown>};
     assert.deepEqual(Object.keys(manifest.commands).sort(), sources.sort());
     assert.deepEqual(Object.keys(COMMANDS).sort(), sources.sort());
-    for (const [id, cls] of Object.entries(COMMANDS)) {
-      const built = Object.keys(cls.flags ?? {}).concat('json').sort();
-      assert.deepEqual(Object.keys(manifest.commands[id].flags).sort(), [...new Set(built)].sort(), `flags of ${id}`);
+    for (const id of sources) {
+      const cls = (await import(new URL(`../src/commands/${id}.ts`, import.meta.url).href)).default as {flags?: Record<string, unknown>; args?: Record<string, unknown>};
+      const built = [...new Set(Object.keys(cls.flags ?? {}).concat('json'))].sort();
+      assert.deepEqual(Object.keys(manifest.commands[id].flags).sort(), built, `flags of ${id}`);
+      assert.deepEqual(Object.keys(manifest.commands[id].args).sort(), Object.keys(cls.args ?? {}).sort(), `args of ${id}`);
     }
     assert.equal(manifest.version, JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
   });

@@ -1,0 +1,76 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+import {readInput} from '../io/files.js';
+import {type ApigwClientCert, type EncodeMode, encodeHeaders, encodePemForHeader, parseHeaderMap} from '../lib/headers.js';
+import {readCertificates} from '../lib/read-certs.js';
+import {hint, printLine} from '../ui/output.js';
+
+export interface EncodeHeaderResult {
+  mode: EncodeMode;
+  format: 'lines' | 'curl' | 'json';
+  headers: Array<{name: string; value: string}>;
+  /** API Gateway's clientCert object, --mode apigw only. */
+  clientCert: ApigwClientCert | null;
+  certificates: number;
+}
+
+/** `'...'` for a POSIX shell. */
+const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+
+export default class EncodeHeader extends BaseCommand {
+  static override summary = 'Print exactly the headers ALB or API Gateway would send a backend for a client certificate.';
+  static override description = `--mode verify (default): the five X-Amzn-Mtls-Clientcert-* headers of ALB's verify mode for the first (leaf) certificate. --mode passthrough: the one X-Amzn-Mtls-Clientcert header with every certificate in the file, in file order (leaf first). --mode apigw: API Gateway's clientCert object (forward-order DNs, "MMM dD HH:MM:SS YYYY GMT" dates, decimal serial) and the X-Client-Cert-Sub header of the aws-samples certificate-propagation sample.
+
+--format lines prints "Name: value" lines (apigw adds clientCert.<field> lines, the PEM percent-encoded); curl prints -H arguments ready to paste after curl; json prints an object of headers ({"clientCert": ..., "headers": ...} for apigw). Every format decode-header reads gives back the same certificates byte for byte.
+
+Exit codes: 0 printed; 2 bad flags; 4 the file is missing or holds no certificate.`;
+
+  static override examples = [
+    '<%= config.bin %> encode-header pki/clients/device-1.crt',
+    '<%= config.bin %> encode-header chain.pem --mode passthrough --format curl',
+    '<%= config.bin %> encode-header device-1.crt --mode apigw --format json',
+    '<%= config.bin %> encode-header device-1.crt --header-map leaf=X-Client-Leaf,subject=X-Client-Subject',
+  ];
+
+  static override args = {
+    cert: Args.string({description: 'Certificate or chain (PEM or DER), leaf first; - for stdin.', required: true}),
+  };
+
+  static override flags = {
+    mode: Flags.option({summary: 'Which headers to print.', options: ['verify', 'passthrough', 'apigw'] as const, default: 'verify' as const})(),
+    format: Flags.option({summary: 'Output format.', options: ['lines', 'curl', 'json'] as const, default: 'lines' as const})(),
+    'header-map': Flags.string({summary: 'Renamed header names, KEY=Header-Name (e.g. leaf=X-Client-Leaf).', multiple: true, helpValue: 'KEY=NAME'}),
+  };
+
+  async run(): Promise<EncodeHeaderResult> {
+    const {args, flags} = await this.parse(EncodeHeader);
+    const map = flags['header-map']?.length ? parseHeaderMap(flags['header-map']) : undefined;
+    const source = args.cert === '-' ? 'stdin' : args.cert;
+    const chain = readCertificates(await readInput(args.cert), source);
+    const enc = encodeHeaders(chain, flags.mode, map);
+    const result: EncodeHeaderResult = {
+      mode: flags.mode,
+      format: flags.format,
+      headers: enc.headers.map(([name, value]) => ({name, value})),
+      clientCert: enc.clientCert ?? null,
+      certificates: flags.mode === 'passthrough' ? chain.length : 1,
+    };
+    return this.emit(result, (r) => {
+      if (r.format === 'json') {
+        const headers = Object.fromEntries(r.headers.map((h) => [h.name, h.value]));
+        printLine(JSON.stringify(r.clientCert ? {clientCert: r.clientCert, headers} : headers, null, 2));
+      } else if (r.format === 'curl') {
+        printLine(r.headers.map((h) => `-H ${shellQuote(`${h.name}: ${h.value}`)}`).join(' '));
+        if (r.clientCert) hint('clientCert is not a header: API Gateway puts it in the Lambda event; use --format json for it');
+      } else {
+        for (const h of r.headers) printLine(`${h.name}: ${h.value}`);
+        if (r.clientCert) {
+          const c = r.clientCert;
+          const pem = encodePemForHeader([chain[0]!.der]);
+          for (const [k, v] of [['clientCertPem', pem], ['subjectDN', c.subjectDN], ['issuerDN', c.issuerDN], ['serialNumber', c.serialNumber], ['validity.notBefore', c.validity.notBefore], ['validity.notAfter', c.validity.notAfter]] as const) printLine(`clientCert.${k}: ${v}`);
+        }
+      }
+      if (chain.length > 1 && flags.mode !== 'passthrough') hint(`${source} holds ${chain.length} certificates; ${flags.mode} mode describes the first (the leaf)`);
+    });
+  }
+}
