@@ -1,0 +1,252 @@
+/**
+ * `mtls-kit serve` (verify mode, with a CRL) against nginx (`ssl_verify_client on`,
+ * `ssl_crl`), side by side: same CA, server certificate, client certificate and CRL, the
+ * same backend (a Node http server in its own process), the same load generator
+ * (bench/load.ts, Node https presenting the client certificate). Both proxies forward the
+ * ALB-style headers (nginx from $ssl_client_* variables). nginx runs one worker process,
+ * as serve runs on one Node thread, so each gets one core.
+ *
+ * Measures requests/s with a new TLS connection (full mTLS handshake) per request and with
+ * keep-alive, and p99 latency. Issue 6 target: >= 60% of nginx on both.
+ */
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {type BenchRow, BIN, fmt} from './lib.js';
+import {runLoad, type LoadResult} from './load.js';
+
+const NGINX_HINT = 'nginx not installed: apt-get update && apt-get install -y nginx-light';
+
+function cli(args: string[]): any {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--json'], {encoding: 'utf8'});
+  if (r.status !== 0) throw new Error(`mtls-kit ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function runOk(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, {encoding: 'utf8'});
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** Waits for `ready(output)` on a child's stdout+stderr, or throws after 20 s. */
+function waitFor(child: ChildProcess, ready: (out: string) => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), 20_000);
+    const on = (d: Buffer): void => {
+      out += d.toString();
+      if (ready(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${out}`));
+    });
+  });
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+const BACKEND = `
+const http = require('node:http');
+const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, {'content-type': 'text/plain', 'content-length': 3}); res.end('ok\\n'); }); });
+s.keepAliveTimeout = 65000;
+s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
+`;
+
+function nginxConf(work: string, port: number, backendPort: number, f: Record<string, string>): string {
+  return `worker_processes 1;
+pid ${work}/nginx.pid;
+error_log ${work}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${work}/nginx-body;
+  proxy_temp_path ${work}/nginx-proxy;
+  fastcgi_temp_path ${work}/nginx-fastcgi;
+  uwsgi_temp_path ${work}/nginx-uwsgi;
+  scgi_temp_path ${work}/nginx-scgi;
+  upstream backend { server 127.0.0.1:${backendPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${f.serverCert};
+    ssl_certificate_key ${f.serverKey};
+    ssl_client_certificate ${f.bundle};
+    ssl_verify_client on;
+    ssl_verify_depth 4;
+    ssl_crl ${f.crl};
+    # ALB does not resume sessions in mTLS modes; neither does serve.
+    ssl_session_cache off;
+    ssl_session_tickets off;
+    keepalive_timeout 60s;
+    keepalive_requests 1000000;
+    location / {
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Amzn-Mtls-Clientcert-Serial-Number $ssl_client_serial;
+      proxy_set_header X-Amzn-Mtls-Clientcert-Issuer $ssl_client_i_dn;
+      proxy_set_header X-Amzn-Mtls-Clientcert-Subject $ssl_client_s_dn;
+      proxy_set_header X-Amzn-Mtls-Clientcert-Validity "NotBefore=$ssl_client_v_start;NotAfter=$ssl_client_v_end";
+      proxy_set_header X-Amzn-Mtls-Clientcert-Leaf $ssl_client_escaped_cert;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_pass http://backend;
+    }
+  }
+}
+`;
+}
+
+/** CPU seconds (user + system) used so far by a process and its direct children (nginx workers). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  const ticks = (p: number): number => {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return 0;
+    }
+  };
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    children = [];
+  }
+  // USER_HZ is 100 on Linux.
+  return (ticks(pid) + children.reduce((a, c) => a + ticks(c), 0)) / 100;
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as {port: number}).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow[]> {
+  const w = ctx.work;
+  const dir = join(w, 'pki');
+  cli(['gen-ca', '--dir', dir, '--cn', 'Bench Root']);
+  const good = cli(['gen-client', '--dir', dir, '--cn', 'bench-client', '--out', join(w, 'client')]);
+  // A revoked certificate puts a real entry on the CRL both servers check.
+  const revoked = cli(['gen-client', '--dir', dir, '--cn', 'bench-revoked', '--out', join(w, 'revoked'), '--defect', 'revoked']);
+  const f = {
+    bundle: join(dir, 'ca-bundle.pem'),
+    crl: revoked.defect.crl as string,
+    serverCert: join(w, 'server.crt'),
+    serverKey: join(w, 'server.key'),
+    clientCert: good.certificate.files.certificate as string,
+    clientKey: good.certificate.files.key as string,
+  };
+  // One server certificate for both, EC P-256 like serve's own, signed by the CA with openssl.
+  runOk('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f.serverKey, '-subj', '/CN=localhost', '-out', join(w, 'server.csr')]);
+  writeFileSync(join(w, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n');
+  runOk('openssl', ['x509', '-req', '-in', join(w, 'server.csr'), '-CA', join(dir, 'root/ca.crt'), '-CAkey', join(dir, 'root/ca.key'), '-CAcreateserial', '-days', '2', '-extfile', join(w, 'server.ext'), '-out', f.serverCert]);
+
+  const creds = {ca: readFileSync(join(dir, 'root/ca.crt')), cert: readFileSync(f.clientCert), key: readFileSync(f.clientKey)};
+  const durationMs = ctx.quick ? 2000 : 5000;
+  const concurrency = 16;
+  let backend: ChildProcess | undefined;
+  let serve: ChildProcess | undefined;
+  let nginx: ChildProcess | undefined;
+  type Measured = LoadResult & {cpuMsPerRequest: number};
+  const results: Record<string, {serve: Measured; nginx: Measured | null}> = {};
+  try {
+    backend = spawn(process.execPath, ['-e', BACKEND], {stdio: ['ignore', 'pipe', 'pipe']});
+    let backendPort = 0;
+    await waitFor(backend, (o) => {
+      const m = /port (\d+)/.exec(o);
+      if (m) backendPort = Number(m[1]);
+      return m !== null;
+    });
+    const target = `http://127.0.0.1:${backendPort}`;
+
+    const servePort = await freePort();
+    serve = spawn(process.execPath, [BIN, 'serve', '--port', String(servePort), '--mode', 'verify', '--trust-store', f.bundle, '--crl', f.crl, '--server-cert', f.serverCert, '--server-key', f.serverKey, '--target', target, '--connection-log', join(w, 'conn.log'), '--json'], {stdio: ['ignore', 'pipe', 'pipe']});
+    await waitFor(serve, (o) => o.includes('"listeners"'));
+
+    const nginxBin = spawnSync('nginx', ['-v'], {encoding: 'utf8'});
+    let nginxPort = 0;
+    if (nginxBin.status === 0) {
+      nginxPort = await freePort();
+      const conf = join(w, 'nginx.conf');
+      writeFileSync(conf, nginxConf(w, nginxPort, backendPort, f));
+      nginx = spawn('nginx', ['-c', conf, '-p', w, '-g', 'daemon off;'], {stdio: ['ignore', 'pipe', 'pipe']});
+      // nginx prints nothing when it starts; poll with one request.
+      for (let i = 0; i < 50; i++) {
+        const probe = await runLoad({url: `https://127.0.0.1:${nginxPort}/`, ...creds, concurrency: 1, durationMs: 1, keepAlive: false});
+        if (probe.requests > 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+
+    for (const keepAlive of [false, true]) {
+      const label = keepAlive ? 'keep-alive' : 'new TLS connection per request';
+      const load = async (port: number, pid?: number): Promise<Measured> => {
+        const cpu0 = cpuSeconds(pid);
+        const r = await runLoad({url: `https://127.0.0.1:${port}/`, ...creds, concurrency, durationMs, keepAlive});
+        return {...r, cpuMsPerRequest: ((cpuSeconds(pid) - cpu0) * 1000) / Math.max(1, r.requests)};
+      };
+      // Warm-up, then alternate so background noise hits both.
+      await load(servePort);
+      if (nginx) await load(nginxPort);
+      const s = await load(servePort, serve.pid);
+      const n = nginx ? await load(nginxPort, nginx.pid) : null;
+      results[label] = {serve: s, nginx: n};
+    }
+  } finally {
+    await stop(serve);
+    await stop(nginx);
+    await stop(backend);
+  }
+
+  const rows: BenchRow[] = [];
+  for (const [label, r] of Object.entries(results)) {
+    if (r.serve.errors > 0) throw new Error(`serve: ${r.serve.errors} failed requests (${label})`);
+    const ratio = r.nginx ? r.serve.rps / r.nginx.rps : NaN;
+    rows.push({
+      name: `serve verify+CRL: req/s, ${label} (c=${concurrency})`,
+      mtlsKit: `${fmt(r.serve.rps, 0)} req/s`,
+      peer: r.nginx ? `${fmt(r.nginx.rps, 0)} req/s (nginx)` : NGINX_HINT,
+      ratio: r.nginx ? `${fmt(ratio * 100, 0)}% of nginx` : '-',
+      target: '>= 60% of nginx',
+      ok: r.nginx ? ratio >= 0.6 : false,
+    });
+    rows.push({
+      name: `serve verify+CRL: p99 latency, ${label}`,
+      mtlsKit: `${fmt(r.serve.p99Ms, 1)} ms (p50 ${fmt(r.serve.p50Ms, 1)})`,
+      peer: r.nginx ? `${fmt(r.nginx.p99Ms, 1)} ms (p50 ${fmt(r.nginx.p50Ms, 1)}) (nginx)` : NGINX_HINT,
+      ratio: r.nginx ? `${fmt(r.serve.p99Ms / r.nginx.p99Ms, 2)}x nginx` : '-',
+      target: 'reported',
+      ok: true,
+    });
+    // Server CPU per request does not depend on how fast the load generator is.
+    rows.push({
+      name: `serve verify+CRL: server CPU per request, ${label}`,
+      mtlsKit: `${fmt(r.serve.cpuMsPerRequest, 3)} ms`,
+      peer: r.nginx ? `${fmt(r.nginx.cpuMsPerRequest, 3)} ms (nginx, 1 worker)` : NGINX_HINT,
+      ratio: r.nginx ? `${fmt(r.serve.cpuMsPerRequest / r.nginx.cpuMsPerRequest, 2)}x nginx` : '-',
+      target: 'reported',
+      ok: true,
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,104 @@
+import {createWriteStream, type WriteStream} from 'node:fs';
+import {Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+import {dirFlag, passphraseFileFlag} from '../flags.js';
+import {type ServeInfo, startServe} from '../io/serve-runtime.js';
+import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb-proxy.js';
+import {preconditionError} from '../lib/errors.js';
+import {parseHeaderMap} from '../lib/headers.js';
+import {err as ec, hint, out, printErr, printLine} from '../ui/output.js';
+
+export type ServeResult = ServeInfo;
+
+export default class Serve extends BaseCommand {
+  static override summary = 'Run a local ALB: HTTPS listeners in mTLS verify or passthrough mode in front of your backend.';
+  static override description = `Each listener behaves like an ALB mTLS listener (AWS facts doc 1): in verify mode the client chain is judged by the same code as \`mtls-kit verify\` (--trust-store, --crl, --ignore-expiry) and a rejected client, or one without a certificate, has its connection closed right after the TLS handshake, before any HTTP response; in passthrough mode any chain is accepted and forwarded in X-Amzn-Mtls-Clientcert. Requests go to --target with the headers ALB adds (renamed with --header-map), X-Forwarded-For/-Proto/-Port; client-sent X-Amzn-Mtls-* headers are removed first. Without --target a built-in echo backend answers with the headers it received.
+
+The server certificate comes from --server-cert/--server-key, or is issued in memory for localhost and 127.0.0.1 by the CA in --dir (never written). One ALB connection-log line per connection goes to --connection-log FILE, or stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
+
+--json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa}.
+
+Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unreadable, no CA, or a port in use.`;
+
+  static override examples = [
+    '<%= config.bin %> serve --port 8443 --target http://127.0.0.1:3000',
+    '<%= config.bin %> serve --listen 8443:verify --listen 9443:passthrough --crl pki/root/crl.pem',
+    '<%= config.bin %> serve --port 8443 --trust-store ca-bundle.pem --server-cert server.crt --server-key server.key --connection-log conn.log',
+  ];
+
+  static override flags = {
+    host: Flags.string({summary: 'Address to listen on.', default: '127.0.0.1'}),
+    port: Flags.integer({summary: 'Port of a single listener (with --mode; default 8443; 0 picks a free port).', min: 0, max: 65535, exclusive: ['listen']}),
+    mode: Flags.option({summary: 'Mode of the --port listener.', options: LISTENER_MODES, default: 'verify' as const})(),
+    listen: Flags.string({summary: 'A listener as PORT:MODE (repeatable), e.g. --listen 8443:verify --listen 9443:passthrough.', multiple: true, exclusive: ['port']}),
+    'trust-store': Flags.string({summary: 'CA bundle that verify listeners trust (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
+    crl: Flags.string({summary: 'CRL to check (PEM or DER, repeatable).', multiple: true, helpValue: 'FILE'}),
+    'ignore-expiry': Flags.boolean({summary: 'Accept expired client certificates (ALB IgnoreClientCertificateExpiry).', default: false}),
+    target: Flags.string({summary: 'Backend URL requests are forwarded to (default: the built-in echo backend).', helpValue: 'URL'}),
+    'header-map': Flags.string({summary: 'Rename an mTLS header as ALB header modification does (repeatable; syntax as encode-header --header-map).', multiple: true}),
+    'server-cert': Flags.string({summary: 'Server certificate (PEM, leaf first); default: issued in memory by the CA in --dir.', helpValue: 'FILE', dependsOn: ['server-key']}),
+    'server-key': Flags.string({summary: 'Server private key (PEM).', helpValue: 'FILE', dependsOn: ['server-cert']}),
+    dir: dirFlag,
+    'passphrase-file': passphraseFileFlag,
+    'connection-log': Flags.string({summary: 'Append ALB connection-log lines to this file (default: stderr).', helpValue: 'FILE'}),
+  };
+
+  async run(): Promise<ServeResult | undefined> {
+    const {flags} = await this.parse(Serve);
+    // Without --port or --listen: one listener on 8443 in --mode (verify by default).
+    const listeners: ListenerSpec[] = flags.listen ? parseListenSpecs(flags.listen) : [{port: flags.port ?? 8443, mode: flags.mode}];
+    let logFile: WriteStream | undefined;
+    if (flags['connection-log']) {
+      logFile = createWriteStream(flags['connection-log'], {flags: 'a'});
+      await new Promise<void>((resolve, reject) => {
+        logFile!.once('open', () => resolve());
+        logFile!.once('error', (e) => reject(preconditionError('LOG_NOT_WRITABLE', `cannot write --connection-log ${flags['connection-log']}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, ['choose a file in a folder you can write to'])));
+      });
+    }
+    const log = logFile ? (line: string): void => void logFile!.write(line + '\n') : (line: string): void => void process.stderr.write(line + '\n');
+    const running = await startServe({
+      host: flags.host,
+      listeners,
+      dir: flags.dir,
+      ...(flags['trust-store'] ? {trustStore: flags['trust-store']} : {}),
+      crls: flags.crl ?? [],
+      ignoreExpiry: flags['ignore-expiry'],
+      ...(flags.target ? {target: flags.target} : {}),
+      headerMap: parseHeaderMap(flags['header-map'] ?? []),
+      ...(flags['server-cert'] ? {serverCert: flags['server-cert']} : {}),
+      ...(flags['server-key'] ? {serverKey: flags['server-key']} : {}),
+      ...(flags['passphrase-file'] ? {passphraseFile: flags['passphrase-file']} : {}),
+      log,
+      onError: (m) => printErr(`${ec.yellow('warning:')} ${m}`),
+    });
+    const info = running.info;
+    if (this.jsonEnabled()) process.stdout.write(JSON.stringify(info) + '\n');
+    else renderReady(info);
+
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    if (!this.jsonEnabled()) hint('stopping…');
+    await running.close();
+    if (logFile) await new Promise<void>((resolve) => logFile!.end(() => resolve()));
+    // The ready object was the JSON result; nothing more on stdout.
+    return undefined;
+  }
+}
+
+function renderReady(info: ServeInfo): void {
+  for (const l of info.listeners) printLine(`${out.green('listening')} ${l.url} ${out.bold(l.mode)} → ${info.target === 'echo' ? 'built-in echo backend' : info.target}`);
+  if (info.trustStore) printLine(out.dim(`  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : ''}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`));
+  printLine(out.dim(`  server certificate ${info.serverCertificate}`));
+  printLine('\ntry (with a client certificate from mtls-kit gen-client):');
+  for (const l of info.listeners) printLine(`  ${l.curl}`);
+  const v = info.listeners.find((l) => l.mode === 'verify');
+  if (v) printLine(`  ${v.curl.replace(' --cert client.crt --key client.key', '')}   ${out.dim('# no certificate: the handshake is cut, curl fails')}`);
+  hint('connection log lines follow; Ctrl-C stops');
+}

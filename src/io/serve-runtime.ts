@@ -1,0 +1,203 @@
+/**
+ * Starting a local ALB from resolved options: loads the trust store, CRLs and server
+ * identity from disk, wires the verifier (src/lib/verify.ts) and the header encoder
+ * (src/lib/headers.ts) into the listeners, and starts the echo backend when there is no
+ * target. `mtls-kit serve` and `mtls-kit demo` both start through here.
+ */
+import {promises as fsp} from 'node:fs';
+import {isIP} from 'node:net';
+import {relative} from 'node:path';
+import type {ListenerMode, ListenerSpec} from '../lib/alb-proxy.js';
+import {preconditionError, usageError} from '../lib/errors.js';
+import {ALB_HEADERS, encodePassthroughHeader, encodeVerifyHeaders, type HeaderMap} from '../lib/headers.js';
+import {loadPrivateKey} from '../lib/issue.js';
+import {readCertificates} from '../lib/read-certs.js';
+import {issueServerCertificate} from '../lib/server-cert.js';
+import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl} from '../lib/verify.js';
+import {type ChainVerdict, type RunningAlbServer, startAlbServer} from './alb-server.js';
+import {caPaths, loadCa, readTierKey} from './ca-store.js';
+import {type RunningEchoBackend, startEchoBackend} from './echo-backend.js';
+import {resolveSecret} from './secrets.js';
+
+export interface ServeOptions {
+  host: string;
+  listeners: ListenerSpec[];
+  /** CA directory: the default trust store and the issuer of the on-the-fly server certificate. */
+  dir: string;
+  trustStore?: string;
+  crls: string[];
+  ignoreExpiry: boolean;
+  target?: string;
+  headerMap: HeaderMap;
+  serverCert?: string;
+  serverKey?: string;
+  /** A server identity already in memory (the demo's); wins over files and --dir. */
+  serverIdentity?: {certPem: string; keyPem: string; caFile: string; label: string};
+  passphraseFile?: string;
+  log: (line: string) => void;
+  onError?: (message: string) => void;
+}
+
+export interface ServeListenerInfo {
+  port: number;
+  mode: ListenerMode;
+  url: string;
+  /** A curl command for this listener (verify: with a client certificate). */
+  curl: string;
+}
+
+export interface ServeInfo {
+  host: string;
+  listeners: ServeListenerInfo[];
+  /** The target URL, or `echo` for the built-in echo backend. */
+  target: string;
+  trustStore: string | null;
+  crls: string[];
+  ignoreExpiry: boolean;
+  /** Where the server certificate came from: a file, or `issued by <dir>` in memory. */
+  serverCertificate: string;
+  /** The CA file a client should trust for the server certificate (null: unknown). */
+  serverCa: string | null;
+}
+
+export interface RunningServe {
+  info: ServeInfo;
+  close(): Promise<void>;
+}
+
+async function readFileOr(path: string, what: string, fix: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(path);
+  } catch (error) {
+    throw preconditionError('FILE_NOT_FOUND', `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, [fix]);
+  }
+}
+
+/** `localhost` and 127.0.0.1 always, plus the host the listeners bind to. */
+function serverNames(host: string): string[] {
+  const names = ['localhost', '127.0.0.1'];
+  if (host !== '0.0.0.0' && host !== '::' && !names.includes(host)) names.push(host);
+  if (isIP(host) === 6 && host === '::1') names.push('::1');
+  return names;
+}
+
+const shellPath = (p: string): string => {
+  const r = relative(process.cwd(), p);
+  const s = r && !r.startsWith('..') ? r : p;
+  return /^[\w./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+};
+
+/**
+ * Loads everything and starts the listeners (and the echo backend without a target).
+ * @throws MtlsKitError FILE_NOT_FOUND / CA_NOT_FOUND / BAD_CRL / PORT_IN_USE (exit 4),
+ *   BAD_TARGET / NO_TRUST_STORE (exit 2).
+ */
+export async function startServe(o: ServeOptions): Promise<RunningServe> {
+  const hasVerify = o.listeners.some((l) => l.mode === 'verify');
+  const paths = caPaths(o.dir);
+
+  // Trust store (verify listeners only): --trust-store, else the CA directory's bundle.
+  let trustStorePath: string | null = null;
+  let judge: (chain: Parameters<typeof verifyChain>[0]['chain']) => ChainVerdict = () => ({status: 'Success', ok: true});
+  const crls: LoadedCrl[] = [];
+  if (hasVerify) {
+    trustStorePath = o.trustStore ?? paths.bundle;
+    const bundle = await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`);
+    const store = prepareTrustStore(readCertificates(new Uint8Array(bundle), trustStorePath));
+    for (const c of o.crls) crls.push(loadCrl(new Uint8Array(await readFileOr(c, 'the CRL', 'check --crl')), c));
+    judge = (chain) => {
+      // An empty chain (no client certificate) gets the code verifyChain gives it,
+      // ClientCertInvalid: what ALB logs for a missing certificate is not documented
+      // (facts doc 1.1 says only that the handshake fails; see the open items in 7).
+      const r = verifyChain({chain, trustStore: store, crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
+      return {status: r.status, ok: r.code === null};
+    };
+  } else if (o.crls.length > 0 || o.trustStore) {
+    throw usageError('NO_VERIFY_LISTENER', '--trust-store and --crl apply to verify listeners, and none is configured', ['add --mode verify or --listen PORT:verify']);
+  }
+
+  // Server identity: files, or issued now by the CA for the names we answer on.
+  let certPem: string;
+  let keyPem: string;
+  let serverCertificate: string;
+  let serverCa: string | null;
+  if (o.serverIdentity) {
+    ({certPem, keyPem} = o.serverIdentity);
+    serverCertificate = o.serverIdentity.label;
+    serverCa = o.serverIdentity.caFile;
+  } else if (o.serverCert || o.serverKey) {
+    if (!o.serverCert || !o.serverKey) throw usageError('SERVER_CERT_INCOMPLETE', '--server-cert and --server-key go together', ['give both, or neither to have the CA issue one in memory']);
+    certPem = (await readFileOr(o.serverCert, 'the server certificate', 'check --server-cert')).toString('utf8');
+    keyPem = (await readFileOr(o.serverKey, 'the server key', 'check --server-key')).toString('utf8');
+    serverCertificate = o.serverCert;
+    serverCa = null;
+  } else {
+    const ca = await loadCa(o.dir);
+    const passphrase = await resolveSecret(o.passphraseFile, 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
+    const key = loadPrivateKey(await readTierKey(ca.issuing), ca.issuing.paths.key, passphrase);
+    const issued = issueServerCertificate({issuer: ca.issuing.cert, issuerKey: key.key, issuerSpec: key.spec, hosts: serverNames(o.host), now: new Date()});
+    // Send the intermediate too, so clients that trust only the root can build the path.
+    certPem = issued.certPem + (ca.intermediate && ca.issuing === ca.intermediate ? ca.intermediate.certPem : '');
+    keyPem = issued.keyPem;
+    serverCertificate = `issued in memory by ${ca.issuing.paths.cert} for ${serverNames(o.host).join(', ')}`;
+    serverCa = ca.root.paths.cert;
+  }
+
+  let target: URL;
+  let echo: RunningEchoBackend | undefined;
+  if (o.target) {
+    try {
+      target = new URL(o.target);
+    } catch {
+      throw usageError('BAD_TARGET', `--target ${o.target} is not a URL`, ['write it as --target http://127.0.0.1:3000']);
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw usageError('BAD_TARGET', `--target ${o.target} must be http:// or https://`);
+  } else {
+    echo = await startEchoBackend();
+    target = echo.url;
+  }
+
+  // Client-sent headers under the renamed names are stripped like X-Amzn-Mtls-* (spoofing).
+  const strip = new Set((Object.keys(ALB_HEADERS) as Array<keyof typeof ALB_HEADERS>).map((k) => (o.headerMap[k] ?? ALB_HEADERS[k]).toLowerCase()));
+  let server: RunningAlbServer;
+  try {
+    server = await startAlbServer({
+      host: o.host,
+      listeners: o.listeners,
+      certPem,
+      keyPem,
+      judge,
+      verifyHeaders: (leaf) => encodeVerifyHeaders(leaf, o.headerMap),
+      passthroughHeader: (der) => encodePassthroughHeader(der, o.headerMap),
+      strip,
+      target,
+      log: o.log,
+      ...(o.onError ? {onError: o.onError} : {}),
+    });
+  } catch (error) {
+    await echo?.close();
+    throw error;
+  }
+
+  const cacert = serverCa ? `--cacert ${shellPath(serverCa)}` : '--insecure';
+  const info: ServeInfo = {
+    host: o.host,
+    listeners: server.listeners.map((l) => ({
+      ...l,
+      curl: `curl ${cacert} --cert client.crt --key client.key ${l.url}`,
+    })),
+    target: o.target ?? 'echo',
+    trustStore: trustStorePath,
+    crls: o.crls,
+    ignoreExpiry: o.ignoreExpiry,
+    serverCertificate,
+    serverCa,
+  };
+  return {
+    info,
+    async close() {
+      await server.close();
+      await echo?.close();
+    },
+  };
+}
