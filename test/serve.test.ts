@@ -204,6 +204,22 @@ describe('serve --target', () => {
     assert.equal(await serve.stop(), 0);
   });
 
+  it('--ignore-expiry lets an expired certificate through (ALB IgnoreClientCertificateExpiry); passthrough accepts no certificate', async (t) => {
+    const tmp = tempDir();
+    const pki = await buildTestPki(tmp);
+    const serve = await spawnServe(['--dir', pki.dir, '--listen', '0:verify', '--listen', '0:passthrough', '--ignore-expiry']);
+    t.after(() => serve.stop());
+    const [v, p] = serve.info.listeners;
+    const expired = await curl(v!.url, {ca: pki.rootCert, cert: pki.expired.cert, key: pki.expired.key});
+    assert.equal(expired.status, '200', expired.stderr);
+    assert.equal(JSON.parse(expired.body).headers['x-amzn-mtls-clientcert-serial-number'], pki.expired.serial);
+    const untrusted = await curl(v!.url, {ca: pki.rootCert, cert: pki.untrusted.cert, key: pki.untrusted.key});
+    assert.equal(untrusted.status, '000');
+    const none = await curl(p!.url, {ca: pki.rootCert});
+    assert.equal(none.status, '200');
+    assert.equal(JSON.parse(none.body).headers['x-amzn-mtls-clientcert'], undefined);
+  });
+
   it('refuses bad flags with exit 2 and a busy port with exit 4', async (t) => {
     const tmp = tempDir();
     const pki = await buildTestPki(tmp);
