@@ -194,9 +194,10 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       agent,
     });
     upstream.on('response', (up) => {
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, filterResponseHeaders(up.rawHeaders) as unknown as http.OutgoingHttpHeaders);
-      up.pipe(res);
+      const headers = filterResponseHeaders(up.rawHeaders) as unknown as http.OutgoingHttpHeaders;
       up.on('error', () => res.destroy());
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
+      up.pipe(res);
     });
     upstream.on('error', (error) => {
       p.onError?.(`target ${p.target.origin} failed: ${(error as Error).message}`);
@@ -208,7 +209,13 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
         res.destroy();
       }
     });
-    req.pipe(upstream);
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+      // No request body (RFC 9112 6.3): nothing to stream.
+      req.resume();
+      upstream.end();
+    } else {
+      req.pipe(upstream);
+    }
     req.on('error', () => upstream.destroy());
   };
 
