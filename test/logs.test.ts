@@ -7,6 +7,7 @@ import {formatIndexLine} from '../src/lib/index-db.js';
 import {createLogSummarizer, percentile} from '../src/lib/log-summary.js';
 import {runCli} from './support/cli.js';
 import {generateConnectionLog} from './support/conn-logs.js';
+import {startS3} from './support/s3-server.js';
 import {tempDir} from './support/tmp.js';
 
 describe('logs', () => {
@@ -89,13 +90,11 @@ describe('logs', () => {
 
 describe('logs from S3', () => {
   it('reads every object under an s3:// prefix from an S3-compatible server (s3rver)', async (t) => {
-    const {default: S3rver} = (await import(['s3rver'][0]!)) as {default: new (o: object) => {run(): Promise<{port: number}>; close(): Promise<void>}};
     const tmp = tempDir();
-    const server = new S3rver({port: 0, address: '127.0.0.1', directory: join(tmp, 's3'), silent: true, configureBuckets: [{name: 'alb-logs'}]});
-    const {port} = await server.run();
-    t.after(() => server.close());
+    const server = await startS3(['alb-logs']);
+    t.after(() => server.stop());
+    const endpoint = server.url;
     const {S3Client, PutObjectCommand} = await import('@aws-sdk/client-s3');
-    const endpoint = `http://127.0.0.1:${port}`;
     const creds = {accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER'};
     const s3 = new S3Client({endpoint, region: 'us-east-1', forcePathStyle: true, credentials: creds});
     t.after(() => s3.destroy());
