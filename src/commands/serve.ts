@@ -99,6 +99,6 @@ function renderReady(info: ServeInfo): void {
   printLine('\ntry (with a client certificate from mtls-kit gen-client):');
   for (const l of info.listeners) printLine(`  ${l.curl}`);
   const v = info.listeners.find((l) => l.mode === 'verify');
-  if (v) printLine(`  ${v.curl.replace(' --cert client.crt --key client.key', '')}   ${out.dim('# no certificate: the handshake is cut, curl fails')}`);
+  if (v) printLine(`  ${v.curl.replace(' --cert certificate.crt --key private-key.pem', '')}   ${out.dim('# no certificate: the handshake is cut, curl fails')}`);
   hint('connection log lines follow; Ctrl-C stops');
 }

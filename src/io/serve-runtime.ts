@@ -184,7 +184,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     host: o.host,
     listeners: server.listeners.map((l) => ({
       ...l,
-      curl: `curl ${cacert} --cert client.crt --key client.key ${l.url}`,
+      curl: `curl ${cacert} --cert certificate.crt --key private-key.pem ${l.url}`,
     })),
     target: o.target ?? 'echo',
     trustStore: trustStorePath,
