@@ -37,7 +37,7 @@ describe('serve', () => {
 
   it('prints listeners and curl commands, and a good certificate gets through with ALB headers (curl)', async () => {
     assert.equal(serve!.info.target, 'echo');
-    assert.match(serve!.info.listeners[0]!.curl, /^curl --cacert .*ca\.crt --cert client\.crt --key client\.key https:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.match(serve!.info.listeners[0]!.curl, /^curl --cacert .*ca\.crt --cert certificate\.crt --key private-key\.pem https:\/\/127\.0\.0\.1:\d+\/$/);
     const r = await curl(`https://127.0.0.1:${verifyPort}/hello?x=1`, {ca: pki.rootCert, cert: pki.good.cert, key: pki.good.key});
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.status, '200');
