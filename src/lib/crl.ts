@@ -8,13 +8,15 @@
  * preallocated buffer, and the reader walks the entries without allocating a TLV per
  * field. Signing and signature checks use node:crypto.
  */
-import {createHash, createPublicKey, type KeyObject, sign, verify} from 'node:crypto';
+import {createPublicKey, type KeyObject, sign, verify} from 'node:crypto';
 import {OID, parseSignatureAlgorithm, type ParsedCertificate, type SignatureAlgorithm} from './cert.js';
 import {children, content, decodeOid, decodeTime, DerError, encodeLength, encodeOid, encodeSmallInteger, encodeTime, expectTag, raw, readTlv, TAG, tlv, toHex} from './der.js';
 import {formatRfc2253} from './dn.js';
 import {MtlsKitError} from './errors.js';
 import {REVOCATION_REASONS, reasonCode, type RevocationReason} from './index-db.js';
+import {issuerKeyIdentifier, signatureAlgorithmDer, signatureHash, specOfKeyObject} from './issue.js';
 import {looksLikePem, parsePem} from './pem.js';
+import type {KeySpec} from './profiles.js';
 import {formatSerialHex} from './serial.js';
 
 /** ALB's limits on revocation (facts doc 3 and 4.3). */
@@ -60,41 +62,20 @@ export interface SigAlg {
 }
 
 /**
- * The signature algorithm for a CA key: ECDSA with SHA-256/384/512 by curve size,
- * RSA PKCS#1 v1.5 with SHA-256 (SHA-384 from 4096 bits), as the certificate profiles do
- * (profiles.ts), all within what ALB accepts (facts doc 4.1). Ed25519 for Ed25519 keys.
- * Returns the node:crypto hash name and the DER AlgorithmIdentifier.
+ * The signature algorithm for a CA key, as certificates are signed (issue.ts / profiles.ts:
+ * ECDSA with SHA-256/384/512 by curve, RSA PKCS#1 v1.5 with SHA-256, SHA-384 from 4096 bits,
+ * Ed25519), all within what ALB accepts (facts doc 4.1). Returns the node:crypto hash
+ * name and the DER AlgorithmIdentifier.
  * @throws MtlsKitError UNSUPPORTED_KEY for other key types.
  */
 export function signatureAlgorithmForKey(key: KeyObject): SigAlg {
-  const d = key.asymmetricKeyDetails ?? {};
-  switch (key.asymmetricKeyType) {
-    case 'ec': {
-      const curve = d.namedCurve;
-      const hash = curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
-      const oid = {sha256: '1.2.840.10045.4.3.2', sha384: '1.2.840.10045.4.3.3', sha512: '1.2.840.10045.4.3.4'}[hash];
-      // RFC 5758 3.2: ECDSA AlgorithmIdentifiers have no parameters.
-      return {hash, algId: tlv(TAG.SEQUENCE, encodeOid(oid))};
-    }
-    case 'rsa': {
-      const hash = (d.modulusLength ?? 2048) >= 4096 ? 'sha384' : 'sha256';
-      const oid = hash === 'sha384' ? '1.2.840.113549.1.1.12' : '1.2.840.113549.1.1.11';
-      // RFC 4055 5: PKCS#1 v1.5 AlgorithmIdentifiers carry an explicit NULL.
-      return {hash, algId: tlv(TAG.SEQUENCE, encodeOid(oid), Uint8Array.of(TAG.NULL, 0))};
-    }
-    case 'ed25519':
-      return {hash: null, algId: tlv(TAG.SEQUENCE, encodeOid(OID.ed25519))};
-    default:
-      throw new MtlsKitError({code: 'UNSUPPORTED_KEY', message: `cannot sign a CRL with a ${key.asymmetricKeyType} key`, suggestions: ['use an RSA or EC CA key']});
+  let spec: KeySpec;
+  try {
+    spec = specOfKeyObject(key);
+  } catch {
+    throw new MtlsKitError({code: 'UNSUPPORTED_KEY', message: `cannot sign a CRL with a ${key.asymmetricKeyType} key`, suggestions: ['use an RSA or EC CA key']});
   }
-}
-
-/** The key identifier for the CRL's AKI: the issuer's SKI, else SHA-1 of its public key (RFC 5280 4.2.1.2 method 1). */
-function issuerKeyId(issuer: ParsedCertificate): Uint8Array {
-  if (issuer.subjectKeyId) return Buffer.from(issuer.subjectKeyId.replace(/:/g, ''), 'hex');
-  const spki = readTlv(issuer.publicKey.spki, 0);
-  const bits = children(spki)[1]!;
-  return createHash('sha1').update(content(bits).subarray(1)).digest();
+  return {hash: signatureHash(spec), algId: signatureAlgorithmDer(spec)};
 }
 
 /** Writes a DER length at `p`, returns the new offset. */
@@ -185,7 +166,7 @@ export function buildCrl(p: BuildCrlParams): BuildCrlResult {
   const alg = signatureAlgorithmForKey(p.issuerKey);
   const skippedNegative: string[] = [];
   const revoked = encodeRevokedList(p.entries, skippedNegative);
-  const aki = tlv(TAG.SEQUENCE, encodeOid(OID.authorityKeyId), tlv(TAG.OCTET_STRING, tlv(TAG.SEQUENCE, tlv(0x80, issuerKeyId(p.issuer)))));
+  const aki = tlv(TAG.SEQUENCE, encodeOid(OID.authorityKeyId), tlv(TAG.OCTET_STRING, tlv(TAG.SEQUENCE, tlv(0x80, issuerKeyIdentifier(p.issuer)))));
   const crlNumber = tlv(TAG.SEQUENCE, OID_CRL_NUMBER_BYTES, tlv(TAG.OCTET_STRING, encodeSmallInteger(p.crlNumber)));
   const extra = (p.extraExtensions ?? []).map((e) =>
     tlv(TAG.SEQUENCE, encodeOid(e.oid), ...(e.critical ? [Uint8Array.of(TAG.BOOLEAN, 1, 0xff)] : []), tlv(TAG.OCTET_STRING, e.value)),

@@ -198,10 +198,14 @@ export function signatureAlgorithmDer(spec: KeySpec): Uint8Array {
   return spec.kind === 'rsa' ? tlv(TAG.SEQUENCE, encodeOid(oid), Uint8Array.of(TAG.NULL, 0)) : tlv(TAG.SEQUENCE, encodeOid(oid));
 }
 
+/** node:crypto's hash name for signatures by a key of this spec (null for Ed25519). */
+export function signatureHash(spec: KeySpec): string | null {
+  return spec.kind === 'ed25519' ? null : spec.hash.replace('-', '').toLowerCase();
+}
+
 /** Signs bytes with a key of this spec: node:crypto, DER ECDSA signatures. */
 export function signBytes(spec: KeySpec, key: KeyObject, data: Uint8Array): Uint8Array {
-  const hash = spec.kind === 'ed25519' ? null : spec.hash.replace('-', '').toLowerCase();
-  return new Uint8Array(sign(hash, data, key));
+  return new Uint8Array(sign(signatureHash(spec), data, key));
 }
 
 const KU_BITS = {digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, dataEncipherment: 3, keyAgreement: 4, keyCertSign: 5, cRLSign: 6} as const;
@@ -244,6 +248,14 @@ export function keyIdentifier(spki: Uint8Array): Uint8Array {
 }
 
 /**
+ * The keyIdentifier for the authority key identifier of anything `issuer` signs
+ * (certificates, CRLs): its subject key identifier, else RFC 5280 4.2.1.2 method 1.
+ */
+export function issuerKeyIdentifier(issuer: ParsedCertificate): Uint8Array {
+  return issuer.subjectKeyId ? Uint8Array.from(Buffer.from(issuer.subjectKeyId.replace(/:/g, ''), 'hex')) : keyIdentifier(issuer.publicKey.spki);
+}
+
+/**
  * Issues an X.509 certificate from a profile: v3 with basicConstraints (critical;
  * CA:TRUE with a path length for CAs, CA:FALSE for end entities), keyUsage (critical;
  * + keyEncipherment for RSA end entities), extendedKeyUsage, subject and authority key
@@ -277,7 +289,7 @@ export function issueCertificate(p: IssueParams): IssuedCertificate {
     const eku = p.extKeyUsage ?? p.profile.extKeyUsage;
     if (eku.length > 0) exts.push(encodeExtension('2.5.29.37', false, tlv(TAG.SEQUENCE, ...eku.map(encodeOid))));
     exts.push(encodeExtension('2.5.29.14', false, tlv(TAG.OCTET_STRING, keyIdentifier(spki))));
-    const akid = p.issuerCert ? (p.issuerCert.subjectKeyId ? Uint8Array.from(Buffer.from(p.issuerCert.subjectKeyId.replace(/:/g, ''), 'hex')) : keyIdentifier(p.issuerCert.publicKey.spki)) : keyIdentifier(spki);
+    const akid = p.issuerCert ? issuerKeyIdentifier(p.issuerCert) : keyIdentifier(spki);
     exts.push(encodeExtension('2.5.29.35', false, tlv(TAG.SEQUENCE, tlv(0x80, akid))));
     if (p.sans && p.sans.length > 0) exts.push(encodeExtension('2.5.29.17', false, encodeSans(p.sans)));
     for (const e of p.extraExtensions ?? []) exts.push(encodeExtension(e.oid, e.critical, e.value));
