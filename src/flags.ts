@@ -3,7 +3,7 @@
  * flag, then MTLS_KIT_* environment variable, then default (STYLE "Files").
  */
 import {Flags} from '@oclif/core';
-import {KEY_TYPE_NAMES} from './lib/profiles.js';
+import {DEFAULT_KEY_TYPE, KEY_TYPE_NAMES} from './lib/profiles.js';
 
 export const dirFlag = Flags.string({
   char: 'd',
@@ -16,7 +16,7 @@ export const dirFlag = Flags.string({
 export const keyTypeFlag = Flags.option({
   summary: 'Key type; the signature hash follows it (SHA-256 for P-256 and RSA up to 3072, SHA-384 for P-384 and RSA-4096, SHA-512 for P-521).',
   options: KEY_TYPE_NAMES,
-  default: 'ec-p256' as const,
+  default: DEFAULT_KEY_TYPE,
 })();
 
 export const forceFlag = Flags.boolean({summary: 'Replace existing files.', default: false});

@@ -9,7 +9,6 @@
  *   intermediate/...         the same for the intermediate, when there is one
  */
 import {join} from 'node:path';
-import {promises as fsp} from 'node:fs';
 import {parseCertificate, type ParsedCertificate} from '../lib/cert.js';
 import {MtlsKitError, preconditionError} from '../lib/errors.js';
 import {formatIndexLine, type IndexEntry, parseIndex} from '../lib/index-db.js';
@@ -155,15 +154,6 @@ export async function readTierKey(tier: LoadedTier): Promise<string> {
 /** The serials already in an index, for uniqueness checks. */
 export function serialSet(entries: IndexEntry[]): Set<string> {
   return new Set(entries.map((e) => e.serial));
-}
-
-/** Lists directory names (for fleet output checks). */
-export async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await fsp.readdir(dir);
-  } catch {
-    return [];
-  }
 }
 
 export type {KeySpec};

@@ -3,7 +3,7 @@
  * (private-key.pem 0600, certificate.crt, chain.pem, optional PKCS#12).
  */
 import {join} from 'node:path';
-import {MtlsKitError, preconditionError} from '../lib/errors.js';
+import {preconditionError} from '../lib/errors.js';
 import type {ClientIssuer, IssuedClient} from '../lib/client-cert.js';
 import {exportPkcs8, keyMatchesSpki, loadPrivateKey} from '../lib/issue.js';
 import {type LoadedCa, readTierKey} from './ca-store.js';
@@ -82,9 +82,4 @@ export function writeClientFiles(paths: ClientFiles, issued: IssuedClient, extra
     ...extra.map((e) => ({path: e.path, data: e.data, mode: MODE_SECRET})),
   ];
   writeFilesAtomicSync(files, {force, durable: durable || Boolean(process.env.MTLS_KIT_DURABLE)});
-}
-
-/** Wraps an unexpected worker failure as a bug with the worker's message. */
-export function workerFailure(message: string): MtlsKitError {
-  return new MtlsKitError({code: 'WORKER_FAILED', message: `a fleet worker failed: ${message}`, exitCode: 1});
 }

@@ -4,7 +4,7 @@
  */
 import {randomBytes} from 'node:crypto';
 import {closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, promises as fsp, renameSync, rmSync, unlinkSync, writeSync} from 'node:fs';
-import {basename, dirname, join, resolve} from 'node:path';
+import {basename, dirname, join} from 'node:path';
 import {MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
 
 /** Private keys and PKCS#12 files. */
@@ -195,8 +195,3 @@ export async function readTextIfExists(path: string): Promise<string | undefined
 
 /** Whether a path exists. */
 export const pathExists = exists;
-
-/** Absolute path, for messages that must name the file unambiguously. */
-export function absolute(path: string): string {
-  return resolve(path);
-}

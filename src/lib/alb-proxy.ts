@@ -3,7 +3,6 @@
  * request carries to the target, and the connection-log entry of a connection.
  */
 import {usageError} from './errors.js';
-import type {ConnectionLogEntry} from './connection-log.js';
 
 export type ListenerMode = 'verify' | 'passthrough';
 export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough'];

@@ -407,13 +407,3 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   decodeKnownExtensions(parsed);
   return parsed;
 }
-
-/** Whether two DER names are equal (byte comparison, as OpenSSL's canonical compare in the common case). */
-export function sameName(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(a, b) === 0;
-}
-
-/** Whether the certificate names itself as issuer. */
-export function isSelfIssued(c: ParsedCertificate): boolean {
-  return sameName(c.subject, c.issuer);
-}

@@ -84,27 +84,3 @@ export const PROFILES: Record<CertRole, CertProfile> = {
 
 /** A server certificate for `serve` (localhost), not part of the user-facing profiles. */
 export const SERVER_PROFILE: CertProfile = {days: 30, ca: false, keyUsage: ['digitalSignature'], extKeyUsage: [OID_EKU_SERVER_AUTH]};
-
-/** WebCrypto algorithm parameters for generating a key of this spec. */
-export function keyGenAlgorithm(spec: KeySpec): RsaHashedKeyGenParams | EcKeyGenParams | Algorithm {
-  switch (spec.kind) {
-    case 'rsa':
-      return {name: 'RSASSA-PKCS1-v1_5', modulusLength: spec.bits, publicExponent: new Uint8Array([1, 0, 1]), hash: spec.hash};
-    case 'ec':
-      return {name: 'ECDSA', namedCurve: spec.curve};
-    case 'ed25519':
-      return {name: 'Ed25519'};
-  }
-}
-
-/** WebCrypto signing algorithm for certificates signed by a key of this spec. */
-export function signingAlgorithm(spec: KeySpec): Algorithm | EcdsaParams {
-  switch (spec.kind) {
-    case 'rsa':
-      return {name: 'RSASSA-PKCS1-v1_5', hash: spec.hash} as Algorithm;
-    case 'ec':
-      return {name: 'ECDSA', hash: spec.hash} as EcdsaParams;
-    case 'ed25519':
-      return {name: 'Ed25519'};
-  }
-}
