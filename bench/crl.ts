@@ -7,11 +7,11 @@
 import {spawnSync} from 'node:child_process';
 import {copyFileSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {loadCrl} from '../src/lib/crl.js';
-import {formatIndexLine} from '../src/lib/index-db.js';
-import {readCertificates} from '../src/lib/read-certs.js';
-import {newSerialHex} from '../src/lib/serial.js';
-import {prepareTrustStore, verifyChain} from '../src/lib/verify.js';
+import {loadCrl} from '../src/lib/x509/crl.js';
+import {formatIndexLine} from '../src/lib/x509/index-db.js';
+import {readCertificates} from '../src/lib/x509/read-certs.js';
+import {newSerialHex} from '../src/lib/x509/serial.js';
+import {prepareTrustStore, verifyChain} from '../src/lib/alb/verify.js';
 import {type BenchContext, BIN, type BenchRow, fmt} from './lib.js';
 
 /** Wall ms and peak RSS (KB, from GNU time) of one command. */

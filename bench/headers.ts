@@ -12,10 +12,10 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {spawnSync} from 'node:child_process';
-import {parseCertificate} from '../src/lib/cert.js';
-import {TAG} from '../src/lib/der.js';
-import {encodeNameDer} from '../src/lib/dn.js';
-import {encodeVerifyHeaders} from '../src/lib/headers.js';
+import {parseCertificate} from '../src/lib/x509/cert.js';
+import {TAG} from '../src/lib/x509/der.js';
+import {encodeNameDer} from '../src/lib/x509/dn.js';
+import {encodeVerifyHeaders} from '../src/lib/alb/headers.js';
 import {buildCert} from '../test/support/cert-builder.js';
 import {BIN, type BenchContext, type BenchRow, fmt, medianCommand, ROOT, timeCommand} from './lib.js';
 

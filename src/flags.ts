@@ -3,7 +3,7 @@
  * flag, then MTLS_KIT_* environment variable, then default (STYLE "Files").
  */
 import {Flags} from '@oclif/core';
-import {DEFAULT_KEY_TYPE, KEY_TYPE_NAMES} from './lib/profiles.js';
+import {DEFAULT_KEY_TYPE, KEY_TYPE_NAMES} from './lib/x509/profiles.js';
 
 export const dirFlag = Flags.string({
   char: 'd',
@@ -60,7 +60,7 @@ export const deployInputFlags = {
   'skip-crl': Flags.boolean({summary: 'Deploy no CRL (the trust store\'s revocation lists are left as they are).', default: false, exclusive: ['crl']}),
 };
 
-/** The listener's MutualAuthentication (facts doc 2.2, 1.9). */
+/** The listener's MutualAuthentication (aws-reference 2.2, 1.9). */
 export const mutualAuthFlags = {
   mode: Flags.option({summary: 'Mutual TLS mode of the listener.', options: ['verify', 'passthrough', 'off'] as const, default: 'verify' as const})(),
   'ignore-client-cert-expiry': Flags.boolean({summary: 'Accept expired client certificates (verify mode).', default: false}),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {buildUpstreamHeaders, filterResponseHeaders, formatTraceId, parseListenSpecs} from '../src/lib/alb-proxy.js';
+import {buildUpstreamHeaders, filterResponseHeaders, formatTraceId, parseListenSpecs} from '../src/lib/alb/proxy.js';
 
 describe('alb-proxy', () => {
   it('parses --listen PORT:MODE and refuses bad or duplicate values (exit 2)', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp, parseConnectionLogLine} from '../src/lib/connection-log.js';
+import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp, parseConnectionLogLine} from '../src/lib/alb/connection-log.js';
 
-// The AWS documentation's example lines, copied from facts doc 5 (12 fields each).
+// The AWS documentation's example lines, copied from aws-reference 5 (12 fields each).
 const AWS_SUCCESS =
   '2023-10-04T17:05:15.514108Z 203.0.113.1 36280 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 4.036 "CN=amazondomains.com,O=endEntity,L=Seattle,ST=Washington,C=US" NotBefore=2023-09-21T22:43:21Z;NotAfter=2026-06-17T22:43:21Z FEF257372D5C14D4 Success TID_3180a73013c8ca4bac2f731159d4b0fe';
 const AWS_FAILED =
@@ -28,7 +28,7 @@ const full: ConnectionLogEntry = {
 };
 
 describe('connection-log', () => {
-  it('parses the AWS example lines (facts doc 5)', () => {
+  it('parses the AWS example lines', () => {
     const ok = parseConnectionLogLine(AWS_SUCCESS);
     assert.ok(ok);
     assert.equal(ok.timestamp, '2023-10-04T17:05:15.514108Z');

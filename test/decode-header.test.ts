@@ -7,7 +7,7 @@ import {spawnSync} from 'node:child_process';
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
-import {readCertificates} from '../src/lib/read-certs.js';
+import {readCertificates} from '../src/lib/x509/read-certs.js';
 import {runCli} from './support/cli.js';
 import {makeOpensslPki} from './support/openssl-pki.js';
 import {tempDir} from './support/tmp.js';

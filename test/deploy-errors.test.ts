@@ -7,7 +7,7 @@ import {makeCa, revokeSerial, writeCrl} from './support/pki.js';
 import {tempDir} from './support/tmp.js';
 
 const BUCKET = 'err-bucket';
-// An account with no trust-store quota left (facts doc 3: 20 by default, L-A8F7060B).
+// An account with no trust-store quota left (aws-reference 3: 20 by default, L-A8F7060B).
 const full = await startAwsStandIns([BUCKET], {maxTrustStores: 0});
 const aws = await startAwsStandIns([BUCKET]);
 const dir = await makeCa(join(tempDir(), 'pki'));

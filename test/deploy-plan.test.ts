@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
 import {mapAwsError} from '../src/io/aws.js';
-import type {CrlSummary} from '../src/lib/crl-summary.js';
-import {checkTrustStoreName, contentKey, type LocalState, planDeploy, type RemoteState} from '../src/lib/deploy-plan.js';
+import type {CrlSummary} from '../src/lib/deploy/crl-summary.js';
+import {checkTrustStoreName, contentKey, type LocalState, planDeploy, type RemoteState} from '../src/lib/deploy/plan.js';
 import {isMtlsKitError} from '../src/lib/errors.js';
 
 const issuerA = new Uint8Array([0x30, 0x01, 0x41]);
@@ -112,7 +112,7 @@ describe('planDeploy', () => {
 });
 
 describe('deploy-plan helpers', () => {
-  it('checks the trust-store name as ALB does (facts doc 2.2)', () => {
+  it('checks the trust-store name as ALB does', () => {
     for (const ok of ['a', 'my-store', 'A1-b2-C3', 'x'.repeat(32)]) assert.equal(checkTrustStoreName(ok), null, ok);
     for (const bad of ['', '-a', 'a-', 'a--b', 'a_b', 'a.b', 'x'.repeat(33)]) assert.notEqual(checkTrustStoreName(bad), null, bad);
   });

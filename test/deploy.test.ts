@@ -99,7 +99,7 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     const mutating = aws.elb.calls.slice(start).filter((c) => !c.action.startsWith('Describe') && !c.action.startsWith('Get')).map((c) => c.action);
     assert.deepEqual(mutating, ['AddTrustStoreRevocations', 'RemoveTrustStoreRevocations']);
     assert.equal(aws.elb.served('RemoveTrustStoreRevocations').at(-1)!.params['RevocationIds.member.1'], '1');
-    // Revocation ids increase and are never reused (facts doc 2.5).
+    // Revocation ids increase and are never reused (aws-reference 2.5).
     assert.equal(r.json.revocations.added[0].revocationId, 3);
     assert.equal(r.json.trustStore.totalRevokedEntries, 3);
     assert.equal(r.json.trustStore.action, 'unchanged');

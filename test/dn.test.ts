@@ -7,10 +7,10 @@ import {X509Certificate} from 'node:crypto';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
-import {parseCertificate} from '../src/lib/cert.js';
-import {TAG} from '../src/lib/der.js';
-import {encodeDnText, encodeNameDer, formatApigwDn, formatClientCertSub, formatNodeName, formatRfc2253, type NameEntryDer, OPENSSL_SHORT_NAMES, parseDnText} from '../src/lib/dn.js';
-import {readCertificates} from '../src/lib/read-certs.js';
+import {parseCertificate} from '../src/lib/x509/cert.js';
+import {TAG} from '../src/lib/x509/der.js';
+import {encodeDnText, encodeNameDer, formatApigwDn, formatClientCertSub, formatNodeName, formatRfc2253, type NameEntryDer, OPENSSL_SHORT_NAMES, parseDnText} from '../src/lib/x509/dn.js';
+import {readCertificates} from '../src/lib/x509/read-certs.js';
 import {buildCert} from './support/cert-builder.js';
 import {opensslOk} from './support/openssl.js';
 import {tempDir} from './support/tmp.js';
@@ -189,14 +189,14 @@ describe('other DN forms', () => {
     }
   });
 
-  it('formatClientCertSub is the seed sample\'s subject.replaceAll("\\n", ",") (facts doc 6.2)', () => {
+  it('formatClientCertSub is the seed sample\'s subject.replaceAll("\\n", ",")', () => {
     const path = opensslCert('/C=EE/O=Test, Inc./CN=client1');
     const c = ours(path).cert;
     assert.equal(formatClientCertSub(c.subject), 'C=EE,O=Test\\, Inc.,CN=client1');
     assert.equal(formatClientCertSub(c.subject), new X509Certificate(readFileSync(path, 'utf8')).subject.replaceAll('\n', ','));
   });
 
-  it('formatApigwDn is forward order (facts doc 6.1 example)', () => {
+  it('formatApigwDn is forward order example)', () => {
     const path = opensslCert('/C=US/ST=Washington/L=Seattle/O=Amazon Web Services/OU=Security/CN=My Client');
     assert.equal(formatApigwDn(ours(path).cert.subject), 'C=US,ST=Washington,L=Seattle,O=Amazon Web Services,OU=Security,CN=My Client');
   });
@@ -204,7 +204,7 @@ describe('other DN forms', () => {
 
 describe('parseDnText', () => {
   const CAPTURED = [
-    // facts doc 1.5 / 1.7 (Estonian ID card, v3rm0n/eid-aws-alb)
+    // aws-reference 1.5 / 1.7 (Estonian ID card, v3rm0n/eid-aws-alb)
     'serialNumber=PNOEE-47101010033,GN=MARILIIS,SN=M\\C3\\84NNIK,CN=M\\C3\\84NNIK\\,MARILIIS\\,47101010033,C=EE',
     'CN=ESTEID2018,organizationIdentifier=NTREE-10747013,O=SK ID Solutions AS,C=EE',
     'CN=rootcamtls.com,OU=rootCA,O=mTLS,L=Seattle,ST=Washington,C=US',

@@ -25,7 +25,7 @@ describe('gen-ca', () => {
     opensslOk(['verify', '-CAfile', join(dir, 'root/ca.crt'), join(dir, 'intermediate/ca.crt')]);
     assert.equal(statSync(join(dir, 'root/ca.key')).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'intermediate/ca.key')).mode & 0o777, 0o600);
-    // ALB bundle format (facts doc 4.2): PEM blocks only, no blank lines.
+    // ALB bundle format (aws-reference 4.2): PEM blocks only, no blank lines.
     const bundle = readFileSync(join(dir, 'ca-bundle.pem'), 'utf8');
     assert.ok(!/\n\s*\n/.test(bundle), 'no blank lines');
     assert.equal(bundle.match(/BEGIN CERTIFICATE/g)?.length, 2);

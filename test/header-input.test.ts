@@ -1,12 +1,12 @@
 /**
- * Every input format decode-header accepts (src/lib/header-input.ts), each decoding to
+ * Every input format decode-header accepts (src/lib/alb/header-input.ts), each decoding to
  * the same certificate.
  */
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {readHeaderInput} from '../src/lib/header-input.js';
-import {ALB_HEADERS, decodeHeaderSet, encodeApigwClientCert, encodePassthroughHeader, encodeVerifyHeaders} from '../src/lib/headers.js';
-import {readCertificates} from '../src/lib/read-certs.js';
+import {readHeaderInput} from '../src/lib/alb/header-input.js';
+import {ALB_HEADERS, decodeHeaderSet, encodeApigwClientCert, encodePassthroughHeader, encodeVerifyHeaders} from '../src/lib/alb/headers.js';
+import {readCertificates} from '../src/lib/x509/read-certs.js';
 import {makeOpensslPki} from './support/openssl-pki.js';
 import {tempDir} from './support/tmp.js';
 

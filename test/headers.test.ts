@@ -1,13 +1,13 @@
 /**
- * Header encoding and decoding (src/lib/headers.ts) on certificates made by openssl.
+ * Header encoding and decoding (src/lib/alb/headers.ts) on certificates made by openssl.
  */
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
-import {parseCertificate} from '../src/lib/cert.js';
-import {formatRfc2253} from '../src/lib/dn.js';
+import {parseCertificate} from '../src/lib/x509/cert.js';
+import {formatRfc2253} from '../src/lib/x509/dn.js';
 import {isMtlsKitError} from '../src/lib/errors.js';
 import {
   ALB_HEADERS,
@@ -21,8 +21,8 @@ import {
   parseHeaderMap,
   percentDecode,
   SPOOF_HINT,
-} from '../src/lib/headers.js';
-import {readCertificates} from '../src/lib/read-certs.js';
+} from '../src/lib/alb/headers.js';
+import {readCertificates} from '../src/lib/x509/read-certs.js';
 import {buildCert} from './support/cert-builder.js';
 import {opensslOk} from './support/openssl.js';
 import {makeOpensslPki} from './support/openssl-pki.js';
@@ -36,7 +36,7 @@ const fields = (pairs: Array<[string, string]>): HeaderField[] => pairs.map(([na
 const intermediate = readCertificates(new Uint8Array(Buffer.from(pki.intermediatePem)), 'int')[0]!;
 const root = readCertificates(new Uint8Array(Buffer.from(pki.rootPem)), 'root')[0]!;
 
-/** A leaf whose base64 holds both "+" and "/" (facts doc 1.3: ALB leaves them unescaped). */
+/** A leaf whose base64 holds both "+" and "/" (aws-reference 1.3: ALB leaves them unescaped). */
 function plusHeavyLeaf() {
   for (let i = 0; i < 50; i++) {
     const l = pki.leaf('/C=US/O=Plus+Slash/CN=plus-heavy');
@@ -46,7 +46,7 @@ function plusHeavyLeaf() {
   throw new Error('no leaf with + and / in 50 tries');
 }
 
-describe('encoding (facts doc 1.2-1.6)', () => {
+describe('encoding-1.6)', () => {
   const leaf = pki.leaf('/C=EE/O=Test, Inc./OU=a+OU=b/CN=M\u00c4NNIK "x" <y>;z', {serial: '0x00FEF257372D5C14D4'});
 
   it('verify headers equal openssl\'s serial, RFC 2253 names and dates, in ALB order', () => {
@@ -72,14 +72,14 @@ describe('encoding (facts doc 1.2-1.6)', () => {
     assert.equal(decodeURIComponent(v), leaf.pem);
   });
 
-  it('PEM encoding equals Python urllib.parse.quote(pem, safe="+=/") (facts doc 1.3)', {skip: !python}, () => {
+  it('PEM encoding equals Python urllib.parse.quote(pem, safe="+=/")', {skip: !python}, () => {
     const l = plusHeavyLeaf();
     const r = spawnSync('python3', ['-c', 'import sys, urllib.parse; sys.stdout.write(urllib.parse.quote(sys.stdin.read(), safe="+=/"))'], {input: l.pem, encoding: 'utf8'});
     assert.equal(r.status, 0, r.stderr);
     assert.equal(encodePemForHeader([l.cert.der]), r.stdout);
   });
 
-  it('the Estonian ID-card capture (facts doc 1.5, 1.7) comes out exactly', () => {
+  it('the Estonian ID-card capture comes out exactly', () => {
     // The same names, made by openssl, and the captured serial and dates.
     const ca = join(dir, 'esteid.pem');
     opensslOk(['req', '-x509', '-new', '-key', join(dir, 'root.key'), '-subj', '/C=EE/O=SK ID Solutions AS/organizationIdentifier=NTREE-10747013/CN=ESTEID2018', '-days', '30', '-out', ca]);
@@ -101,7 +101,7 @@ describe('encoding (facts doc 1.2-1.6)', () => {
     assert.equal(h['x-amzn-mtls-clientcert-validity'], 'NotBefore=2019-04-11T09:36:15Z;NotAfter=2024-04-10T21:59:59Z');
   });
 
-  it('API Gateway clientCert: forward-order DNs, OpenSSL date text, decimal serial (facts doc 6.1)', () => {
+  it('API Gateway clientCert: forward-order DNs, OpenSSL date text, decimal serial', () => {
     const l = pki.leaf('/C=US/ST=Washington/L=Seattle/O=Amazon Web Services/OU=Security/CN=My Client', {serial: '1'});
     const c = encodeApigwClientCert(l.cert);
     assert.equal(c.subjectDN, 'C=US,ST=Washington,L=Seattle,O=Amazon Web Services,OU=Security,CN=My Client');
@@ -129,7 +129,7 @@ describe('decoding', () => {
     assert.equal(set.mode, 'verify');
     assert.deepEqual(set.certificates[0]!.certificate.der, l.cert.der);
     assert.ok(set.checks.every((c) => c.matches === true));
-    // AWS's own example escapes "=" as %3D (facts doc 1.3 "Conflict"): also fine.
+    // AWS's own example escapes "=" as %3D (aws-reference 1.3 "Conflict"): also fine.
     const v = encodePemForHeader([l.cert.der]).replaceAll('=', '%3D');
     assert.deepEqual(decodeHeaderSet(fields([[ALB_HEADERS.leaf, v]]))!.certificates[0]!.certificate.der, l.cert.der);
   });
@@ -166,7 +166,7 @@ describe('decoding', () => {
     assert.deepEqual(set.warnings.map((w) => [w.header, w.code]), [[ALB_HEADERS.subject, 'FORM_DECODED']]);
   });
 
-  it('the captured verify set (facts doc 1.7) decodes as shown there', () => {
+  it('the captured verify set decodes as shown there', () => {
     const set = decodeHeaderSet(
       fields([
         ['x-amzn-mtls-clientcert-serial-number', '12DB3F24BFFD390A5CAF1A8F2712DFB4'],
@@ -188,7 +188,7 @@ describe('decoding', () => {
     assert.match(set.warnings[0]!.message, /not base64/);
   });
 
-  it('the AWS documentation example (facts doc 1.2) decodes; its elided PEM is named as undecodable', () => {
+  it('the AWS documentation example decodes; its elided PEM is named as undecodable', () => {
     const set = decodeHeaderSet(
       fields([
         ['X-Amzn-Mtls-Clientcert-Serial-Number', '03A5B1'],
@@ -260,7 +260,7 @@ describe('decoding', () => {
     assert.equal(w.header, ALB_HEADERS.subject);
   });
 
-  it('renamed headers (--header-map, facts doc 1.8)', () => {
+  it('renamed headers (--header-map)', () => {
     const map = parseHeaderMap(['leaf=X-Client-Leaf,subject=X-Client-Subject', 'routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name=X-Client-Serial', 'X-Amzn-Mtls-Clientcert-Issuer=X-Client-Issuer']);
     assert.deepEqual(map, {leaf: 'X-Client-Leaf', subject: 'X-Client-Subject', serial: 'X-Client-Serial', issuer: 'X-Client-Issuer'});
     const l = pki.leaf('/CN=renamed');

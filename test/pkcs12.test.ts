@@ -1,5 +1,5 @@
 /**
- * PKCS#12 build/parse (src/lib/pkcs12.ts) against real peers: the openssl CLI (pkcs12, pkey,
+ * PKCS#12 build/parse (src/lib/x509/pkcs12.ts) against real peers: the openssl CLI (pkcs12, pkey,
  * x509, kdf) and Java's keytool (the "Java keystores import" proof, issue 2).
  */
 import assert from 'node:assert/strict';
@@ -8,15 +8,15 @@ import {mkdtempSync, writeFileSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {before, describe, it} from 'node:test';
-import {createCa} from '../src/lib/ca.js';
+import {createCa} from '../src/lib/pki/ca.js';
 import {isMtlsKitError, type MtlsKitError} from '../src/lib/errors.js';
-import {issueClientCert} from '../src/lib/client-cert.js';
-import {loadPrivateKey} from '../src/lib/issue.js';
-import {parseDnString} from '../src/lib/names.js';
-import {buildPkcs12, derivePkcs12Key, parsePkcs12} from '../src/lib/pkcs12.js';
-import {children, content, parseOne, raw} from '../src/lib/der.js';
-import {KEY_TYPES, type KeyType} from '../src/lib/profiles.js';
-import {newSerialHex} from '../src/lib/serial.js';
+import {issueClientCert} from '../src/lib/pki/client-cert.js';
+import {loadPrivateKey} from '../src/lib/x509/issue.js';
+import {parseDnString} from '../src/lib/x509/names.js';
+import {buildPkcs12, derivePkcs12Key, parsePkcs12} from '../src/lib/x509/pkcs12.js';
+import {children, content, parseOne, raw} from '../src/lib/x509/der.js';
+import {KEY_TYPES, type KeyType} from '../src/lib/x509/profiles.js';
+import {newSerialHex} from '../src/lib/x509/serial.js';
 import {openssl, opensslOk} from './support/openssl.js';
 import {tempDir} from './support/tmp.js';
 
@@ -83,7 +83,7 @@ function expectMtlsError(fn: () => unknown, code: string): MtlsKitError {
   assert.fail(`expected ${code}`);
 }
 
-const LIB = fileURLToPath(new URL('../src/lib/pkcs12.ts', import.meta.url));
+const LIB = fileURLToPath(new URL('../src/lib/x509/pkcs12.ts', import.meta.url));
 const hasKeytool = spawnSync('keytool', ['-help'], {stdio: 'ignore'}).status === 0;
 
 describe('PKCS#12 KDF (RFC 7292 B.2)', () => {

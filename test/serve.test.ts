@@ -4,7 +4,7 @@ import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
-import {parseConnectionLogLine} from '../src/lib/connection-log.js';
+import {parseConnectionLogLine} from '../src/lib/alb/connection-log.js';
 import {runCli} from './support/cli.js';
 import {opensslOk} from './support/openssl.js';
 import {curl, nodeGet, sClient, spawnServe, type SpawnedServe} from './support/serve.js';
@@ -44,7 +44,7 @@ describe('serve', () => {
     const echo = JSON.parse(r.body);
     assert.equal(echo.path, '/hello?x=1');
     const h = echo.headers;
-    // openssl is the oracle for the serial and the RFC 2253 names (facts doc 1.4, 1.5, 8).
+    // openssl is the oracle for the serial and the RFC 2253 names (aws-reference 1.4, 1.5, 8).
     const serial = opensslOk(['x509', '-in', pki.good.cert, '-noout', '-serial']).trim().replace('serial=', '');
     const subject = opensslOk(['x509', '-in', pki.good.cert, '-noout', '-subject', '-nameopt', 'RFC2253']).trim().replace('subject=', '');
     const issuer = opensslOk(['x509', '-in', pki.good.cert, '-noout', '-issuer', '-nameopt', 'RFC2253']).trim().replace('issuer=', '');

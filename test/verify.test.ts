@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {before, describe, it} from 'node:test';
-import {buildDefect, DEFECT_KINDS, type DefectKind, type DefectMaterial} from '../src/lib/defects.js';
-import {KEY_TYPES} from '../src/lib/profiles.js';
+import {buildDefect, DEFECT_KINDS, type DefectKind, type DefectMaterial} from '../src/lib/alb/defects.js';
+import {KEY_TYPES} from '../src/lib/x509/profiles.js';
 import {type CaDir, makeCaDir, recordInIndex, writePem} from './support/ca-dir.js';
 import {runCli} from './support/cli.js';
 import {openssl} from './support/openssl.js';
@@ -97,7 +97,7 @@ describe('verify: every defect kind gives its ALB code, agreeing with openssl ve
         assert.equal(o.ok, false, `openssl should reject ${kind}: ${o.out}`);
         assert.match(o.out, expected);
       } else {
-        // No openssl equivalent: ALB-only requirement (facts doc 4.1); openssl accepts it.
+        // No openssl equivalent: ALB-only requirement (aws-reference 4.1); openssl accepts it.
         assert.equal(o.ok, true, o.out);
       }
     });

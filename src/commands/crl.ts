@@ -4,10 +4,10 @@ import {dirFlag, passphraseFileFlag} from '../flags.js';
 import {type CaTier, loadCa, readTierKey} from '../io/ca-store.js';
 import {writeTierCrl} from '../io/crl-write.js';
 import {resolveSecret} from '../io/secrets.js';
-import {ALB_CRL_LIMITS} from '../lib/crl.js';
-import {formatRfc2253} from '../lib/dn.js';
+import {ALB_CRL_LIMITS} from '../lib/x509/crl.js';
+import {formatRfc2253} from '../lib/x509/dn.js';
 import {usageError} from '../lib/errors.js';
-import {loadPrivateKey} from '../lib/issue.js';
+import {loadPrivateKey} from '../lib/x509/issue.js';
 import {hint, printLine, warn} from '../ui/output.js';
 
 export interface CrlResult {

@@ -3,35 +3,12 @@ import {BaseCommand} from '../base-command.js';
 import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js';
 import {createAwsClients} from '../io/aws.js';
 import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState} from '../io/deploy-run.js';
-import {type DeployPlan, checkTrustStoreName, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy-plan.js';
+import {type DeployPlan, checkTrustStoreName, planDeploy, type ListenerTarget} from '../lib/deploy/plan.js';
 import {usageError} from '../lib/errors.js';
 import {renderDeploy} from '../ui/deploy-render.js';
+import type {DeployResult} from '../lib/deploy/result.js';
 
-export interface DeployResult {
-  dryRun: boolean;
-  region: string;
-  bucket: string;
-  /** True when this run made (or, with --dry-run, would make) a mutating call. */
-  changed: boolean;
-  /** "unchanged", or what changed in one line. */
-  summary: string;
-  lint: {errors: number; warnings: number; findings: Array<{severity: string; rule: string; file: string; message: string; fix: string}>};
-  uploads: Array<{kind: 'bundle' | 'crl'; path: string; key: string; uri: string; action: 'upload' | 'unchanged'; versionId: string | null}>;
-  trustStore: {action: 'create' | 'modify' | 'unchanged'; name: string; arn: string | null; status: string | null; numberOfCaCertificates: number | null; totalRevokedEntries: number | null; reason: string};
-  revocations: {
-    added: Array<{path: string; key: string; revocationId: number | null; entries: number; issuer: string; crlNumber: string | null}>;
-    removed: Array<{revocationId: number; issuer: string; crlNumber: string | null; supersededBy: string}>;
-    unchanged: Array<{path: string; revocationId: number}>;
-    kept: number[];
-  };
-  listener: {
-    action: 'create' | 'modify' | 'unchanged';
-    arn: string | null;
-    loadBalancerArn: string | null;
-    mutualAuthentication: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'};
-    previous: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
-  } | null;
-}
+export type {DeployResult} from '../lib/deploy/result.js';
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy the CA bundle and CRLs to an ALB trust store and turn on mutual TLS on a listener, idempotently.';

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {readInput} from '../io/files.js';
-import {type ApigwClientCert, type EncodeMode, encodeHeaders, encodePemForHeader, parseHeaderMap} from '../lib/headers.js';
-import {readCertificates} from '../lib/read-certs.js';
+import {type ApigwClientCert, type EncodeMode, encodeHeaders, encodePemForHeader, parseHeaderMap} from '../lib/alb/headers.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
 import {hint, printLine} from '../ui/output.js';
 
 export interface EncodeHeaderResult {

@@ -4,11 +4,11 @@ import {dirFlag, forceFlag, keyTypeFlag, passphraseFileFlag, subjectFlags} from 
 import {caExists, caPaths, type CaConfig} from '../io/ca-store.js';
 import {MODE_PUBLIC, MODE_SECRET, type PlannedFile, writeFilesAtomic} from '../io/files.js';
 import {resolveSecret} from '../io/secrets.js';
-import {createCa} from '../lib/ca.js';
-import {type CertDetails, describeCertificate} from '../lib/describe.js';
+import {createCa} from '../lib/pki/ca.js';
+import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import {preconditionError} from '../lib/errors.js';
-import {formatIndexLine} from '../lib/index-db.js';
-import {subjectFromFields} from '../lib/names.js';
+import {formatIndexLine} from '../lib/x509/index-db.js';
+import {subjectFromFields} from '../lib/x509/names.js';
 import {renderCertSummary} from '../ui/cert-render.js';
 import {hint, printLine} from '../ui/output.js';
 

@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {readInput} from '../io/files.js';
-import {type CertDetails, describeCertificate} from '../lib/describe.js';
-import {looksLikePem} from '../lib/pem.js';
-import {readCertificates} from '../lib/read-certs.js';
+import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
+import {looksLikePem} from '../lib/x509/pem.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
 import {renderCertDetails} from '../ui/cert-render.js';
 import {printLine} from '../ui/output.js';
 
@@ -12,7 +12,7 @@ export interface InspectResult {
   format: 'pem' | 'der' | 'pkcs12';
   count: number;
   certificates: CertDetails[];
-  /** True when every certificate meets ALB's certificate requirements (facts doc 4.1). */
+  /** True when every certificate meets ALB's certificate requirements (aws-reference 4.1). */
   albRequirementsMet: boolean;
 }
 

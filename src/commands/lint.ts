@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {promises as fsp} from 'node:fs';
 import {BaseCommand} from '../base-command.js';
-import {type LintFinding, lintFiles, type LintInput, type LintTarget} from '../lib/lint.js';
+import {type LintFinding, lintFiles, type LintInput, type LintTarget} from '../lib/alb/lint.js';
 import {out, printLine} from '../ui/output.js';
 
 export interface LintCommandResult {

@@ -4,7 +4,7 @@ import {dirFlag} from '../flags.js';
 import {caPaths, readIndex} from '../io/ca-store.js';
 import {forEachLogLine} from '../io/line-reader.js';
 import {usageError} from '../lib/errors.js';
-import {createLogSummarizer, type ExplainedClient, type ExplainedFailure, type FailureClient, explainFailures, type IndexedTier, type LogSummary} from '../lib/log-summary.js';
+import {createLogSummarizer, type ExplainedClient, type ExplainedFailure, type FailureClient, explainFailures, type IndexedTier, type LogSummary} from '../lib/alb/log-summary.js';
 import {hint, keyValues, out, printLine, warn} from '../ui/output.js';
 
 export interface LogsResult extends LogSummary {

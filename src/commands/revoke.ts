@@ -4,10 +4,10 @@ import {dirFlag, forceFlag} from '../flags.js';
 import {type CaTier, loadCa, type LoadedTier, readIndex, writeIndex} from '../io/ca-store.js';
 import {readInput} from '../io/files.js';
 import {preconditionError, usageError} from '../lib/errors.js';
-import {REVOCATION_REASONS, type RevocationReason} from '../lib/index-db.js';
-import {readCertificates} from '../lib/read-certs.js';
-import {revokeInIndex} from '../lib/revoke.js';
-import {parseSerial} from '../lib/serial.js';
+import {REVOCATION_REASONS, type RevocationReason} from '../lib/x509/index-db.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
+import {revokeInIndex} from '../lib/pki/revoke.js';
+import {parseSerial} from '../lib/x509/serial.js';
 import {hint, printLine} from '../ui/output.js';
 
 export interface RevokeResult {
@@ -63,7 +63,7 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags; 4 no CA, unkn
     } else {
       serial = parseSerial(args.serial!);
     }
-    if (serial.startsWith('-')) throw usageError('NEGATIVE_SERIAL', `serial ${serial} is negative; ALB cannot revoke certificates with negative serials (facts doc 4.3)`, ['reissue the certificate with a positive serial']);
+    if (serial.startsWith('-')) throw usageError('NEGATIVE_SERIAL', `serial ${serial} is negative; ALB cannot revoke certificates with negative serials`, ['reissue the certificate with a positive serial']);
 
     const tiers: LoadedTier[] = [ca.issuing, ...[ca.root, ca.intermediate].filter((t): t is LoadedTier => t !== undefined && t !== ca.issuing)];
     let tier: LoadedTier | undefined;

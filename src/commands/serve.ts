@@ -3,16 +3,16 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, passphraseFileFlag} from '../flags.js';
 import {type ServeInfo, startServe} from '../io/serve-runtime.js';
-import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb-proxy.js';
+import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb/proxy.js';
 import {preconditionError} from '../lib/errors.js';
-import {parseHeaderMap} from '../lib/headers.js';
+import {parseHeaderMap} from '../lib/alb/headers.js';
 import {err as ec, hint, out, printErr, printLine} from '../ui/output.js';
 
 export type ServeResult = ServeInfo;
 
 export default class Serve extends BaseCommand {
   static override summary = 'Run a local ALB: HTTPS listeners in mTLS verify or passthrough mode in front of your backend.';
-  static override description = `Each listener behaves like an ALB mTLS listener (AWS facts doc 1): in verify mode the client chain is judged by the same code as \`mtls-kit verify\` (--trust-store, --crl, --ignore-expiry) and a rejected client, or one without a certificate, has its connection closed right after the TLS handshake, before any HTTP response; in passthrough mode any chain is accepted and forwarded in X-Amzn-Mtls-Clientcert. Requests go to --target with the headers ALB adds (renamed with --header-map), X-Forwarded-For/-Proto/-Port; client-sent X-Amzn-Mtls-* headers are removed first. Without --target a built-in echo backend answers with the headers it received.
+  static override description = `Each listener behaves like an ALB mTLS listener: in verify mode the client chain is judged by the same code as \`mtls-kit verify\` (--trust-store, --crl, --ignore-expiry) and a rejected client, or one without a certificate, has its connection closed right after the TLS handshake, before any HTTP response; in passthrough mode any chain is accepted and forwarded in X-Amzn-Mtls-Clientcert. Requests go to --target with the headers ALB adds (renamed with --header-map), X-Forwarded-For/-Proto/-Port; client-sent X-Amzn-Mtls-* headers are removed first. Without --target a built-in echo backend answers with the headers it received.
 
 The server certificate comes from --server-cert/--server-key, or is issued in memory for localhost and 127.0.0.1 by the CA in --dir (never written). One ALB connection-log line per connection goes to --connection-log FILE, or stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 

@@ -4,8 +4,8 @@ import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js'
 import {createAwsClients} from '../io/aws.js';
 import {readDeployInputs} from '../io/deploy-run.js';
 import {checkBucket, describeListener, getObject, readTrustStore} from '../io/trust-store-remote.js';
-import {checkTrustStoreName} from '../lib/deploy-plan.js';
-import {computeDrift, type CrlFreshness, type DriftCheck} from '../lib/drift.js';
+import {checkTrustStoreName} from '../lib/deploy/plan.js';
+import {computeDrift, type CrlFreshness, type DriftCheck} from '../lib/deploy/drift.js';
 import {usageError} from '../lib/errors.js';
 import {out, printLine} from '../ui/output.js';
 

@@ -2,16 +2,16 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag} from '../flags.js';
 import {readInput} from '../io/files.js';
-import {type ParsedCertificate} from '../lib/cert.js';
-import {loadCrl} from '../lib/crl.js';
-import {formatRfc2253} from '../lib/dn.js';
+import {type ParsedCertificate} from '../lib/x509/cert.js';
+import {loadCrl} from '../lib/x509/crl.js';
+import {formatRfc2253} from '../lib/x509/dn.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
-import {readCertificates} from '../lib/read-certs.js';
-import {type AlbFailureCode, prepareTrustStore, type VerifyCheck, verifyChain} from '../lib/verify.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
+import {type AlbFailureCode, prepareTrustStore, type VerifyCheck, verifyChain} from '../lib/alb/verify.js';
 import {out, printLine} from '../ui/output.js';
 
 export interface VerifyResult {
-  /** `Success` or `Failed:<code>`, as ALB logs it (facts doc 5). */
+  /** `Success` or `Failed:<code>`, as ALB logs it (aws-reference 5). */
   status: string;
   code: AlbFailureCode | null;
   checks: VerifyCheck[];

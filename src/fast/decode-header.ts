@@ -8,14 +8,14 @@
  */
 import {parseArgs} from 'node:util';
 import {readInput} from '../io/files.js';
-import type {ParsedCertificate} from '../lib/cert.js';
-import {type CertDetails, describeCertificate} from '../lib/describe.js';
+import type {ParsedCertificate} from '../lib/x509/cert.js';
+import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import {ExitCode, MtlsKitError, usageError} from '../lib/errors.js';
-import {type HeaderInputFormat, knownHeaderNames, readHeaderInput} from '../lib/header-input.js';
-import {decodeHeaderSet, type DecodedHeaderSet, type FieldCheck, type HeaderMap, type HeaderRole, type HeaderSetMode, type HeaderWarning, parseHeaderMap} from '../lib/headers.js';
-import {toPem} from '../lib/pem.js';
-import {readCertificates} from '../lib/read-certs.js';
-import type {LoadedCrl, VerifyChainResult} from '../lib/verify.js';
+import {type HeaderInputFormat, knownHeaderNames, readHeaderInput} from '../lib/alb/header-input.js';
+import {decodeHeaderSet, type DecodedHeaderSet, type FieldCheck, type HeaderMap, type HeaderRole, type HeaderSetMode, type HeaderWarning, parseHeaderMap} from '../lib/alb/headers.js';
+import {toPem} from '../lib/x509/pem.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
+import type {LoadedCrl, VerifyChainResult} from '../lib/alb/verify.js';
 import {renderCertDetails} from '../ui/cert-render.js';
 import {errorBody, printErrorBody} from '../ui/error-output.js';
 import {hint, keyValues, out, printLine, warn} from '../ui/output.js';
@@ -58,7 +58,7 @@ export interface DecodeHeaderResult {
 async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCertificate[]) => VerificationSummary) | undefined> {
   if (!p.trustStore) return undefined;
   // Loaded only with --trust-store (its own chunk in the bundle): cold start.
-  const v = await import('../lib/verify.js');
+  const v = await import('../lib/alb/verify.js');
   const trustStore = v.prepareTrustStore(readCertificates(await readInput(p.trustStore), p.trustStore));
   const crls: LoadedCrl[] = [];
   for (const f of p.crl ?? []) crls.push(v.loadCrl(await readInput(f), f));
@@ -146,7 +146,7 @@ export async function runDecodeHeader(p: DecodeHeaderParams, sink?: SetSink): Pr
   }
   if (count === 0) {
     if (firstMalformed) {
-      throw new MtlsKitError({code: 'MALFORMED_HEADER', message: firstMalformed.message, suggestions: ['pass the value exactly as the target received it (percent-encoded PEM for -Leaf / -Clientcert, facts doc 1.3)']});
+      throw new MtlsKitError({code: 'MALFORMED_HEADER', message: firstMalformed.message, suggestions: ['pass the value exactly as the target received it (percent-encoded PEM for -Leaf / -Clientcert)']});
     }
     const seen = [...new Set(input.sets.flat().map((f) => f.name))];
     throw new MtlsKitError({

@@ -1,6 +1,6 @@
 /**
  * The sockets of `mtls-kit serve`: HTTPS listeners that behave like an ALB mTLS listener
- * (facts doc 1.1) in front of a target.
+ * (aws-reference 1.1) in front of a target.
  *
  * TLS is Node's (OpenSSL) with `requestCert: true, rejectUnauthorized: false`: OpenSSL asks
  * for a client certificate but accepts whatever comes, and the verdict is ours, made right
@@ -16,16 +16,16 @@ import {performance} from 'node:perf_hooks';
 import {constants as cryptoConstants} from 'node:crypto';
 import type {DetailedPeerCertificate, TLSSocket} from 'node:tls';
 import {type Dispatcher, Pool} from 'undici';
-import {buildUpstreamHeaders, formatTraceId, HOP_BY_HOP, type ListenerMode, type ListenerSpec} from '../lib/alb-proxy.js';
-import {parseCertificate, type ParsedCertificate} from '../lib/cert.js';
-import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp} from '../lib/connection-log.js';
-import {formatRfc2253} from '../lib/dn.js';
+import {buildUpstreamHeaders, formatTraceId, HOP_BY_HOP, type ListenerMode, type ListenerSpec} from '../lib/alb/proxy.js';
+import {parseCertificate, type ParsedCertificate} from '../lib/x509/cert.js';
+import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp} from '../lib/alb/connection-log.js';
+import {formatRfc2253} from '../lib/x509/dn.js';
 import {preconditionError} from '../lib/errors.js';
-import {formatAlbValidity} from '../lib/validity.js';
+import {formatAlbValidity} from '../lib/x509/validity.js';
 
 /** The verdict on a presented chain (leaf first; empty when the client sent none). */
 export interface ChainVerdict {
-  /** `Success` or `Failed:<code>` (facts doc 5). */
+  /** `Success` or `Failed:<code>` (aws-reference 5). */
   status: string;
   ok: boolean;
 }
@@ -38,9 +38,9 @@ export interface AlbServerParams {
   keyPem: string;
   /** Judges a chain on a verify listener; never throws. */
   judge: (chain: ParsedCertificate[]) => ChainVerdict;
-  /** The five verify-mode headers for a leaf (facts doc 1.2), names already mapped. */
+  /** The five verify-mode headers for a leaf (aws-reference 1.2), names already mapped. */
   verifyHeaders: (leaf: ParsedCertificate) => Array<[string, string]>;
-  /** The passthrough header for a chain (facts doc 1.2), name already mapped. */
+  /** The passthrough header for a chain (aws-reference 1.2), name already mapped. */
   passthroughHeader: (chainDer: Uint8Array[]) => [string, string];
   /** Lower-case header names to strip from client requests besides x-amzn-mtls-* (renamed names). */
   strip: ReadonlySet<string>;
@@ -141,7 +141,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       listenerPort,
       tlsProtocol: safe(() => socket.getProtocol() ?? '-', '-'),
       tlsCipher: cipher?.name ?? '-',
-      // ALB logs `-` for the latency of a failed handshake (facts doc 5 field 7 and its example).
+      // ALB logs `-` for the latency of a failed handshake (aws-reference 5 field 7 and its example).
       handshakeLatency: latencyMs === null ? '-' : formatHandshakeLatency(latencyMs),
       subject: leaf ? safe(() => formatRfc2253(leaf.subject), '-') : '-',
       validity: leaf ? formatAlbValidity(leaf.notBefore, leaf.notAfter) : '-',
@@ -170,7 +170,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       const verdict: ChainVerdict = chain === null ? {status: 'Failed:ClientCertInvalid', ok: false} : p.judge(chain);
       if (!verdict.ok) {
         logConnection(socket, listenerPort, leaf, verdict.status, null);
-        // Before any HTTP byte: the client sees the connection drop, as with ALB (facts doc 1.1).
+        // Before any HTTP byte: the client sees the connection drop, as with ALB (aws-reference 1.1).
         socket.destroy();
         return;
       }
@@ -179,7 +179,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       mtlsHeaders = [p.passthroughHeader(der)];
     }
     // Passthrough: ALB does not verify, so the connection is logged as Success (what ALB
-    // writes there is UNCONFIRMED, facts doc 7.3); no certificate is accepted too (7.2).
+    // writes there is UNCONFIRMED, aws-reference 7.3); no certificate is accepted too (7.2).
     logConnection(socket, listenerPort, leaf, 'Success', latencyMs);
     states.set(socket, {startMs, mtlsHeaders});
   };
@@ -222,7 +222,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       key: p.keyPem,
       requestCert: true,
       rejectUnauthorized: false,
-      // ALB does not resume sessions in verify or passthrough mode (facts doc 1.1): every
+      // ALB does not resume sessions in verify or passthrough mode (aws-reference 1.1): every
       // connection is judged on a full handshake. Node keeps no server session cache.
       secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
       // ALB's default idle timeout is 60 s.

@@ -115,7 +115,7 @@ interface SdkError {
 }
 
 /**
- * Runs one AWS call and maps its failure (STYLE "Errors"; facts doc 2.3 for the codes).
+ * Runs one AWS call and maps its failure (STYLE "Errors"; aws-reference 2.3 for the codes).
  * The request id goes into the message and `details.requestId`; the SDK error is the cause.
  */
 export async function callAws<T>(ctx: AwsCallContext, fn: () => Promise<T>): Promise<T> {
@@ -126,7 +126,7 @@ export async function callAws<T>(ctx: AwsCallContext, fn: () => Promise<T>): Pro
   }
 }
 
-/** The name of an SDK error without the `Exception` suffix (the wire code, facts doc 2.3). */
+/** The name of an SDK error without the `Exception` suffix (the wire code, aws-reference 2.3). */
 export function awsErrorCode(error: unknown): string {
   const e = error as SdkError;
   return (e.Code ?? e.name ?? e.code ?? 'Error').replace(/Exception$/, '');
@@ -164,7 +164,7 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
     case 'ExpiredToken':
       return make('AWS_CREDENTIALS_INVALID', `AWS rejected the credentials (${code}) for ${ctx.action}`, ['check AWS_PROFILE / --profile, or refresh expired session credentials']);
     case 'TooManyTrustStores':
-      // facts doc 3: trust stores per account per region, 20 by default, quota L-A8F7060B.
+      // aws-reference 3: trust stores per account per region, 20 by default, quota L-A8F7060B.
       return make('TOO_MANY_TRUST_STORES', `the account's trust-store quota is reached, so ${ctx.resource ?? 'the trust store'} cannot be created`, [
         'delete unused trust stores (aws elbv2 describe-trust-stores), or',
         'request more: aws service-quotas request-service-quota-increase --service-code elasticloadbalancing --quota-code L-A8F7060B --desired-value 30',
@@ -206,7 +206,7 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
 
 /**
  * Downloads a pre-signed URL (GetTrustStoreCaCertificatesBundle / GetTrustStoreRevocationContent
- * Location, valid 10 minutes, facts doc 2.1). Bounded: 30 s, 50 MB (the CRL size limit, facts doc 3).
+ * Location, valid 10 minutes, aws-reference 2.1). Bounded: 30 s, 50 MB (the CRL size limit, aws-reference 3).
  */
 export async function fetchLocation(url: string, what: string): Promise<Uint8Array> {
   let res: Response;

@@ -2,18 +2,18 @@
  * The CA directory on disk (`--dir`, MTLS_KIT_DIR, default ./pki):
  *
  *   ca.json                  what kind of CA this is (key type, tiers, encrypted)
- *   ca-bundle.pem            the ALB trust-store bundle (facts doc 4.2)
+ *   ca-bundle.pem            the ALB trust-store bundle (aws-reference 4.2)
  *   root/ca.crt, ca.key      the root CA (key 0600, PKCS#8, encrypted with a passphrase)
  *   root/index.txt           certificates the root issued (openssl ca format)
  *   root/crlnumber           next CRL number (openssl ca format, hex)
  *   intermediate/...         the same for the intermediate, when there is one
  */
 import {join} from 'node:path';
-import {parseCertificate, type ParsedCertificate} from '../lib/cert.js';
+import {parseCertificate, type ParsedCertificate} from '../lib/x509/cert.js';
 import {MtlsKitError, preconditionError} from '../lib/errors.js';
-import {formatIndexLine, type IndexEntry, parseIndex} from '../lib/index-db.js';
-import {parsePem} from '../lib/pem.js';
-import type {KeySpec, KeyType} from '../lib/profiles.js';
+import {formatIndexLine, type IndexEntry, parseIndex} from '../lib/x509/index-db.js';
+import {parsePem} from '../lib/x509/pem.js';
+import type {KeySpec, KeyType} from '../lib/x509/profiles.js';
 import {appendText, MODE_PUBLIC, pathExists, readTextIfExists, writeFileAtomic} from './files.js';
 
 export type CaTier = 'root' | 'intermediate';

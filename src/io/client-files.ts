@@ -4,8 +4,8 @@
  */
 import {join} from 'node:path';
 import {preconditionError} from '../lib/errors.js';
-import type {ClientIssuer, IssuedClient} from '../lib/client-cert.js';
-import {exportPkcs8, keyMatchesSpki, loadPrivateKey} from '../lib/issue.js';
+import type {ClientIssuer, IssuedClient} from '../lib/pki/client-cert.js';
+import {exportPkcs8, keyMatchesSpki, loadPrivateKey} from '../lib/x509/issue.js';
 import {type LoadedCa, readTierKey} from './ca-store.js';
 import {MODE_PUBLIC, MODE_SECRET, type PlannedFile, writeFilesAtomicSync} from './files.js';
 

@@ -2,8 +2,8 @@
  * Writing a tier's CRL: the shared tail of `mtls-kit crl` and `gen-client --defect revoked`.
  */
 import type {KeyObject} from 'node:crypto';
-import {buildCrl, formatCrlNumberFile, parseCrlNumberFile} from '../lib/crl.js';
-import {crlEntriesFromIndexText} from '../lib/revoke.js';
+import {buildCrl, formatCrlNumberFile, parseCrlNumberFile} from '../lib/x509/crl.js';
+import {crlEntriesFromIndexText} from '../lib/pki/revoke.js';
 import type {LoadedTier} from './ca-store.js';
 import {MODE_PUBLIC, type PlannedFile, readTextIfExists, writeFilesAtomic} from './files.js';
 

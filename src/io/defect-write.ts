@@ -3,12 +3,12 @@
  * any client certificate, record it in the index, and for `revoked` revoke it and write
  * the CRL.
  */
-import type {ClientIssuer} from '../lib/client-cert.js';
-import {buildDefect, type DefectKind, type DefectMaterial} from '../lib/defects.js';
-import type {SanInput} from '../lib/issue.js';
-import type {NameEntry} from '../lib/names.js';
-import type {KeySpec} from '../lib/profiles.js';
-import {revokeInIndex} from '../lib/revoke.js';
+import type {ClientIssuer} from '../lib/pki/client-cert.js';
+import {buildDefect, type DefectKind, type DefectMaterial} from '../lib/alb/defects.js';
+import type {SanInput} from '../lib/x509/issue.js';
+import type {NameEntry} from '../lib/x509/names.js';
+import type {KeySpec} from '../lib/x509/profiles.js';
+import {revokeInIndex} from '../lib/pki/revoke.js';
 import {appendIndex, type LoadedCa, readIndex, writeIndex} from './ca-store.js';
 import {type ClientFiles, writeClientFiles} from './client-files.js';
 import {writeTierCrl} from './crl-write.js';

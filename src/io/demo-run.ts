@@ -9,16 +9,16 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import https from 'node:https';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {createCa} from '../lib/ca.js';
-import {issueClientCert} from '../lib/client-cert.js';
-import {parseConnectionLogLine} from '../lib/connection-log.js';
-import {buildCrl} from '../lib/crl.js';
-import {formatRfc2253} from '../lib/dn.js';
-import {addDays} from '../lib/issue.js';
-import {KEY_TYPES} from '../lib/profiles.js';
-import {readCertificates} from '../lib/read-certs.js';
-import {newSerialHex} from '../lib/serial.js';
-import {issueServerCertificate} from '../lib/server-cert.js';
+import {createCa} from '../lib/pki/ca.js';
+import {issueClientCert} from '../lib/pki/client-cert.js';
+import {parseConnectionLogLine} from '../lib/alb/connection-log.js';
+import {buildCrl} from '../lib/x509/crl.js';
+import {formatRfc2253} from '../lib/x509/dn.js';
+import {addDays} from '../lib/x509/issue.js';
+import {KEY_TYPES} from '../lib/x509/profiles.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
+import {newSerialHex} from '../lib/x509/serial.js';
+import {issueServerCertificate} from '../lib/pki/server-cert.js';
 import type {EchoResponse} from './echo-backend.js';
 import {MODE_PUBLIC, MODE_SECRET, writeFilesAtomic} from './files.js';
 import {startServe} from './serve-runtime.js';
@@ -38,7 +38,7 @@ export interface DemoStep {
   httpStatus: number | null;
   /** The client-side error when the connection was cut (ECONNRESET, ...). */
   clientError: string | null;
-  /** The listener's connection-log line for this connection (facts doc 5). */
+  /** The listener's connection-log line for this connection (aws-reference 5). */
   connectionLog: string | null;
   verifyStatus: string | null;
   /** The mTLS headers the backend received (names lower-case). */
@@ -79,7 +79,7 @@ function fetch(url: string, ca: string, cert?: string, key?: string): Promise<Fe
   });
 }
 
-/** Certificates in a URL-encoded PEM header value (decodeURIComponent keeps `+`, facts doc 1.3). */
+/** Certificates in a URL-encoded PEM header value (decodeURIComponent keeps `+`, aws-reference 1.3). */
 function decodeCerts(value: string | undefined): ReturnType<typeof readCertificates> {
   if (!value) return [];
   return readCertificates(new TextEncoder().encode(decodeURIComponent(value)), 'header');
@@ -169,7 +169,7 @@ export async function runDemo(opts: {keep: boolean}): Promise<DemoResult> {
       const q = (p: string): string => (/^[\w./-]+$/.test(p) ? p : `'${p}'`);
       const base = `curl --cacert ${q(f.root)}`;
 
-      // Step 1: no certificate. ALB fails the handshake (facts doc 1.1).
+      // Step 1: no certificate. ALB fails the handshake (aws-reference 1.1).
       const s1 = await run('no-certificate', 'Step 1: no client certificate', 'the connection is cut before any HTTP response', verify.url, `${base} ${verify.url}`);
       s1.step.ok = s1.step.httpStatus === null && s1.step.verifyStatus?.startsWith('Failed:') === true;
       steps.push(s1.step);
@@ -181,7 +181,7 @@ export async function runDemo(opts: {keep: boolean}): Promise<DemoResult> {
       s2.step.ok = s2.step.httpStatus === 200 && s2.step.verifyStatus === 'Success' && s2.step.headers?.['x-amzn-mtls-clientcert-serial-number'] === good.parsed.serialHex && s2.step.decoded?.[0]?.matches === true;
       steps.push(s2.step);
 
-      // Passthrough: the whole presented chain in one header (facts doc 1.1).
+      // Passthrough: the whole presented chain in one header (aws-reference 1.1).
       const s3 = await run('passthrough', 'Passthrough: the chain is forwarded', 'HTTP 200; the backend receives the presented chain in X-Amzn-Mtls-Clientcert', pass.url, `${base} --cert ${q(f.chain)} --key ${q(f.key)} ${pass.url}`, good.chainPem, good.keyPem);
       const chain = decodeCerts(s3.step.headers?.['x-amzn-mtls-clientcert']);
       const sent = [good.certDer, inter.cert.der];
@@ -189,7 +189,7 @@ export async function runDemo(opts: {keep: boolean}): Promise<DemoResult> {
       s3.step.ok = s3.step.httpStatus === 200 && chain.length === 2 && s3.step.decoded.every((d) => d.matches);
       steps.push(s3.step);
 
-      // A revoked certificate: on the CRL, so ALB logs Failed:ClientCertCrlHit (facts doc 5).
+      // A revoked certificate: on the CRL, so ALB logs Failed:ClientCertCrlHit (aws-reference 5).
       const s4 = await run('revoked', 'A revoked certificate', 'the connection is cut; the log says Failed:ClientCertCrlHit', verify.url, `${base} --cert ${q(f.revokedCert)} --key ${q(f.revokedKey)} ${verify.url}`, revoked.certPem, revoked.keyPem);
       s4.step.ok = s4.step.httpStatus === null && s4.step.verifyStatus === 'Failed:ClientCertCrlHit';
       steps.push(s4.step);

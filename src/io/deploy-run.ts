@@ -5,11 +5,11 @@
  */
 import {createHash} from 'node:crypto';
 import {basename, dirname} from 'node:path';
-import type {DeployResult} from '../commands/deploy.js';
-import {summarizeCrl} from '../lib/crl-summary.js';
-import {contentKey, type DeployPlan, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy-plan.js';
+import type {DeployResult} from '../lib/deploy/result.js';
+import {summarizeCrl} from '../lib/deploy/crl-summary.js';
+import {contentKey, type DeployPlan, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy/plan.js';
 import {isMtlsKitError, MtlsKitError, preconditionError} from '../lib/errors.js';
-import {lintFiles, type LintFinding} from '../lib/lint.js';
+import {lintFiles, type LintFinding} from '../lib/alb/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
 import {caPaths} from './ca-store.js';
@@ -246,7 +246,7 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
 
 /**
  * Runs a listener call, retrying TrustStoreNotReady a few times: the listener side can lag
- * behind DescribeTrustStores saying ACTIVE (facts doc 2.4 warns of this error). Bounded: 5
+ * behind DescribeTrustStores saying ACTIVE (aws-reference 2.4 warns of this error). Bounded: 5
  * attempts, one poll interval apart.
  */
 async function retryNotReady<T>(p: ExecuteDeployParams, ctx: AwsCallContext, fn: () => Promise<T>): Promise<T> {

@@ -4,8 +4,8 @@
 import {parentPort, workerData} from 'node:worker_threads';
 import {isMtlsKitError} from '../lib/errors.js';
 import {createPrivateKey} from 'node:crypto';
-import {parseCertificate} from '../lib/cert.js';
-import {describeCertificate} from '../lib/describe.js';
+import {parseCertificate} from '../lib/x509/cert.js';
+import {describeCertificate} from '../lib/alb/describe.js';
 import type {FleetDone, FleetError, FleetJob, FleetShared} from './fleet.js';
 import {issueAndWrite} from './issue-one.js';
 

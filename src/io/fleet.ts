@@ -6,10 +6,10 @@
 import {availableParallelism} from 'node:os';
 import {Worker} from 'node:worker_threads';
 import {MtlsKitError, type ExitCodeValue} from '../lib/errors.js';
-import type {IndexEntry} from '../lib/index-db.js';
-import type {SanInput} from '../lib/issue.js';
-import type {NameEntry} from '../lib/names.js';
-import type {KeySpec} from '../lib/profiles.js';
+import type {IndexEntry} from '../lib/x509/index-db.js';
+import type {SanInput} from '../lib/x509/issue.js';
+import type {NameEntry} from '../lib/x509/names.js';
+import type {KeySpec} from '../lib/x509/profiles.js';
 import type {ClientFiles, IssuedSummary} from './client-files.js';
 import type {P12Options} from './issue-one.js';
 

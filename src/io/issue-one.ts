@@ -2,10 +2,10 @@
  * Issue one client certificate and write its files: the unit of work shared by
  * `gen-client` (main thread) and fleet workers.
  */
-import {type ClientIssuer, type IssuedClient, issueClientCert} from '../lib/client-cert.js';
-import type {SanInput} from '../lib/issue.js';
-import type {NameEntry} from '../lib/names.js';
-import type {KeySpec} from '../lib/profiles.js';
+import {type ClientIssuer, type IssuedClient, issueClientCert} from '../lib/pki/client-cert.js';
+import type {SanInput} from '../lib/x509/issue.js';
+import type {NameEntry} from '../lib/x509/names.js';
+import type {KeySpec} from '../lib/x509/profiles.js';
 import {type ClientFiles, type ExtraFile, writeClientFiles} from './client-files.js';
 
 export interface IssueOneParams {
@@ -46,7 +46,7 @@ export async function issueAndWrite(p: IssueOneParams): Promise<IssuedClient> {
   const extra: ExtraFile[] = [];
   if (p.p12 && (p.p12.modern || p.p12.legacy)) {
     // Loaded only when asked: the PKCS#12 module and its ASN.1 schemas cost ~100 ms to import.
-    const {buildPkcs12} = await import('../lib/pkcs12.js');
+    const {buildPkcs12} = await import('../lib/x509/pkcs12.js');
     const base = {keyPkcs8Der: issued.keyPkcs8Der, certDer: issued.certDer, chainDer: p.issuer.chain.map((c) => c.der), password: p.p12.password, friendlyName: p.p12.friendlyName};
     if (p.p12.modern && p.files.p12) extra.push({path: p.files.p12, data: buildPkcs12(base)});
     if (p.p12.legacy && p.files.p12Legacy) extra.push({path: p.files.p12Legacy, data: buildPkcs12({...base, legacy: true})});

@@ -2,9 +2,9 @@
  * Reading certificates out of a PKCS#12 file for `inspect`, with the password from
  * --password-file or MTLS_KIT_P12_PASSWORD.
  */
-import {parseCertificate, type ParsedCertificate} from '../lib/cert.js';
+import {parseCertificate, type ParsedCertificate} from '../lib/x509/cert.js';
 import {preconditionError} from '../lib/errors.js';
-import {P12_PASSWORD_ENV, parsePkcs12} from '../lib/pkcs12.js';
+import {P12_PASSWORD_ENV, parsePkcs12} from '../lib/x509/pkcs12.js';
 import {resolveSecret} from './secrets.js';
 
 /**

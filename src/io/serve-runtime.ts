@@ -1,19 +1,19 @@
 /**
  * Starting a local ALB from resolved options: loads the trust store, CRLs and server
- * identity from disk, wires the verifier (src/lib/verify.ts) and the header encoder
- * (src/lib/headers.ts) into the listeners, and starts the echo backend when there is no
+ * identity from disk, wires the verifier (src/lib/alb/verify.ts) and the header encoder
+ * (src/lib/alb/headers.ts) into the listeners, and starts the echo backend when there is no
  * target. `mtls-kit serve` and `mtls-kit demo` both start through here.
  */
 import {promises as fsp} from 'node:fs';
 import {isIP} from 'node:net';
 import {relative} from 'node:path';
-import type {ListenerMode, ListenerSpec} from '../lib/alb-proxy.js';
+import type {ListenerMode, ListenerSpec} from '../lib/alb/proxy.js';
 import {preconditionError, usageError} from '../lib/errors.js';
-import {ALB_HEADERS, encodePassthroughHeader, encodeVerifyHeaders, type HeaderMap} from '../lib/headers.js';
-import {loadPrivateKey} from '../lib/issue.js';
-import {readCertificates} from '../lib/read-certs.js';
-import {issueServerCertificate} from '../lib/server-cert.js';
-import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl} from '../lib/verify.js';
+import {ALB_HEADERS, encodePassthroughHeader, encodeVerifyHeaders, type HeaderMap} from '../lib/alb/headers.js';
+import {loadPrivateKey} from '../lib/x509/issue.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
+import {issueServerCertificate} from '../lib/pki/server-cert.js';
+import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl} from '../lib/alb/verify.js';
 import {type ChainVerdict, type RunningAlbServer, startAlbServer} from './alb-server.js';
 import {caPaths, loadCa, readTierKey} from './ca-store.js';
 import {type RunningEchoBackend, startEchoBackend} from './echo-backend.js';
@@ -108,7 +108,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     judge = (chain) => {
       // An empty chain (no client certificate) gets the code verifyChain gives it,
       // ClientCertInvalid: what ALB logs for a missing certificate is not documented
-      // (facts doc 1.1 says only that the handshake fails; see the open items in 7).
+      // (aws-reference 1.1 says only that the handshake fails; see the open items in 7).
       const r = verifyChain({chain, trustStore: store, crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
       return {status: r.status, ok: r.code === null};
     };

@@ -4,9 +4,9 @@
  * Paginated reads are bounded (at most 50 pages).
  */
 import {createHash} from 'node:crypto';
-import {readCertificates} from '../lib/read-certs.js';
-import {summarizeCrl} from '../lib/crl-summary.js';
-import type {MutualAuthentication, MutualMode, RemoteListener, RemoteObject, RemoteRevocation, RemoteTrustStore} from '../lib/deploy-plan.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
+import {summarizeCrl} from '../lib/deploy/crl-summary.js';
+import type {MutualAuthentication, MutualMode, RemoteListener, RemoteObject, RemoteRevocation, RemoteTrustStore} from '../lib/deploy/plan.js';
 import {ExitCode, MtlsKitError} from '../lib/errors.js';
 import {type AwsClients, awsErrorCode, callAws, fetchLocation, mapAwsError} from './aws.js';
 
@@ -190,7 +190,7 @@ export async function findListenerOnPort(aws: AwsClients, loadBalancerArn: strin
   return null;
 }
 
-/** The MutualAuthentication parameter as the API takes it (facts doc 2.2). */
+/** The MutualAuthentication parameter as the API takes it (aws-reference 2.2). */
 export function toSdkMutual(m: MutualAuthentication): {Mode: string; TrustStoreArn?: string; IgnoreClientCertificateExpiry?: boolean; AdvertiseTrustStoreCaNames?: 'on' | 'off'} {
   if (m.mode !== 'verify') return {Mode: m.mode};
   return {Mode: 'verify', TrustStoreArn: m.trustStoreArn ?? '', IgnoreClientCertificateExpiry: m.ignoreClientCertificateExpiry, AdvertiseTrustStoreCaNames: m.advertiseTrustStoreCaNames};
@@ -208,7 +208,7 @@ export interface WaitParams {
 
 /**
  * Polls DescribeTrustStores until the trust store is ACTIVE (there is no SDK waiter,
- * facts doc 2.4). Bounded by `timeoutMs`.
+ * aws-reference 2.4). Bounded by `timeoutMs`.
  * @throws MtlsKitError TRUST_STORE_WAIT_TIMEOUT (exit 5) with the last status.
  */
 export async function waitForActive(aws: AwsClients, p: WaitParams): Promise<TrustStoreSummary> {

@@ -1,7 +1,7 @@
 /**
  * Human rendering of certificate details.
  */
-import type {CertDetails} from '../lib/describe.js';
+import type {CertDetails} from '../lib/alb/describe.js';
 import {keyValues, out} from './output.js';
 
 /** Short block: subject, issuer, serial, validity, fingerprint. */

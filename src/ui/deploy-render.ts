@@ -1,7 +1,7 @@
 /**
  * Human output of deploy: one line per step with what was (or would be) done and the ARN.
  */
-import type {DeployResult} from '../commands/deploy.js';
+import type {DeployResult} from '../lib/deploy/result.js';
 import {hint, out, printLine} from './output.js';
 
 const PAST: Record<string, string> = {create: 'created', modify: 'modified', unchanged: 'unchanged', upload: 'uploaded', add: 'added', remove: 'removed'};

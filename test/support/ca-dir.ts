@@ -4,11 +4,11 @@
  */
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {parseCertificate} from '../../src/lib/cert.js';
-import type {ClientIssuer} from '../../src/lib/client-cert.js';
-import {formatIndexLine, type IndexEntry} from '../../src/lib/index-db.js';
-import {loadPrivateKey} from '../../src/lib/issue.js';
-import {parsePem, toPem} from '../../src/lib/pem.js';
+import {parseCertificate} from '../../src/lib/x509/cert.js';
+import type {ClientIssuer} from '../../src/lib/pki/client-cert.js';
+import {formatIndexLine, type IndexEntry} from '../../src/lib/x509/index-db.js';
+import {loadPrivateKey} from '../../src/lib/x509/issue.js';
+import {parsePem, toPem} from '../../src/lib/x509/pem.js';
 import {runCli} from './cli.js';
 
 export interface CaDir {

@@ -5,8 +5,8 @@
  * openssl is the oracle for how they print.
  */
 import {generateKeyPairSync, type KeyObject, sign} from 'node:crypto';
-import {encodeOid, encodeTime, TAG, tlv} from '../../src/lib/der.js';
-import {toPem} from '../../src/lib/pem.js';
+import {encodeOid, encodeTime, TAG, tlv} from '../../src/lib/x509/der.js';
+import {toPem} from '../../src/lib/x509/pem.js';
 
 const KEY = generateKeyPairSync('ec', {namedCurve: 'prime256v1'});
 

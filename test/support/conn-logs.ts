@@ -1,8 +1,8 @@
 /**
- * Synthetic ALB connection logs (facts doc 5) for the logs tests and bench: a fixed mix of
+ * Synthetic ALB connection logs (aws-reference 5) for the logs tests and bench: a fixed mix of
  * statuses, so the expected counts are known exactly.
  */
-import {formatConnectionLogLine, type ConnectionLogEntry} from '../../src/lib/connection-log.js';
+import {formatConnectionLogLine, type ConnectionLogEntry} from '../../src/lib/alb/connection-log.js';
 
 export interface GeneratedLog {
   text: string;

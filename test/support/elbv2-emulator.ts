@@ -1,11 +1,11 @@
 /**
- * An offline ELBv2 emulator for the trust-store API (facts doc 2), speaking the Query
+ * An offline ELBv2 emulator for the trust-store API (aws-reference 2), speaking the Query
  * protocol of API version 2015-12-01 exactly as the AWS SDK expects it: form-encoded
  * `Action=...&Version=2015-12-01` POSTs, XML results and `<ErrorResponse>` errors with
  * HTTP 400 (`Sender`) or 5xx (`Receiver`). No offline emulator implements trust stores
- * (facts doc 2.5, testing note), so the tests start this one on 127.0.0.1.
+ * (aws-reference 2.5, testing note), so the tests start this one on 127.0.0.1.
  *
- * What it enforces, as AWS does (facts doc 2 to 4):
+ * What it enforces, as AWS does (aws-reference 2 to 4):
  * - trust-store name pattern and length (2.2), DuplicateTrustStoreName, TooManyTrustStores (3: 20)
  * - it reads the CA bundle and CRLs from the S3 server with real GETs (honouring VersionId)
  *   and validates them: PEM only, no blank lines, `#` comments without `-`, X.509 v3,
@@ -26,11 +26,11 @@
 import {randomBytes} from 'node:crypto';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {parseCertificate} from '../../src/lib/cert.js';
-import {summarizeCrl} from '../../src/lib/crl-summary.js';
-import {ALB_CRL_LIMITS} from '../../src/lib/crl.js';
-import {checkAlbRequirements} from '../../src/lib/describe.js';
-import {parsePem} from '../../src/lib/pem.js';
+import {parseCertificate} from '../../src/lib/x509/cert.js';
+import {summarizeCrl} from '../../src/lib/deploy/crl-summary.js';
+import {ALB_CRL_LIMITS} from '../../src/lib/x509/crl.js';
+import {checkAlbRequirements} from '../../src/lib/alb/describe.js';
+import {parsePem} from '../../src/lib/x509/pem.js';
 
 const XMLNS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 const NAME_PATTERN = /^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$/;
@@ -59,7 +59,7 @@ export interface Elbv2EmulatorOptions {
   activationDelayMs?: number;
   region?: string;
   account?: string;
-  /** Quotas (facts doc 3); lower them to test the limits. */
+  /** Quotas (aws-reference 3); lower them to test the limits. */
   maxTrustStores?: number;
   maxRevocationLists?: number;
   maxRevocationEntries?: number;
@@ -276,7 +276,7 @@ export class Elbv2Emulator {
   private readonly handlers = {
     async CreateTrustStore(this: Elbv2Emulator, p: Record<string, string>) {
       const name = required(p, 'Name');
-      // facts doc 2.2: 1-32 characters, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$
+      // aws-reference 2.2: 1-32 characters, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$
       if (name.length > 32 || !NAME_PATTERN.test(name)) throw new AwsError('ValidationError', `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`);
       if ([...this.trustStores.values()].some((t) => t.name === name)) throw new AwsError('DuplicateTrustStoreName', `A trust store with the name '${name}' already exists`);
       if (this.trustStores.size >= this.opts.maxTrustStores) throw new AwsError('TooManyTrustStores', `You've reached the limit on the number of trust stores for your AWS account`);
@@ -339,7 +339,7 @@ export class Elbv2Emulator {
         if (!data) throw new AwsError('RevocationContentNotFound', `The specified revocation content does not exist: s3://${bucket}/${key}`);
         loaded.push({content: data, entries: validateCrl(data, `s3://${bucket}/${key}`)});
       }
-      // facts doc 3: 30 lists and 500,000 entries per trust store.
+      // aws-reference 3: 30 lists and 500,000 entries per trust store.
       const lists = ts.revocations.size + loaded.length;
       const entries = [...ts.revocations.values()].reduce((n, r) => n + r.entries, 0) + loaded.reduce((n, l) => n + l.entries, 0);
       if (lists > this.opts.maxRevocationLists || entries > this.opts.maxRevocationEntries) {
@@ -358,7 +358,7 @@ export class Elbv2Emulator {
       const ids = memberList(p, 'RevocationIds').map(Number);
       const missing = ids.filter((id) => !ts.revocations.has(id));
       if (missing.length > 0) throw new AwsError('RevocationIdNotFound', `The specified revocation ID does not exist: ${missing.join(', ')}`);
-      // Ids are never reused: nextRevocationId only grows (facts doc 2.5).
+      // Ids are never reused: nextRevocationId only grows (aws-reference 2.5).
       for (const id of ids) ts.revocations.delete(id);
       return {};
     },
@@ -456,9 +456,9 @@ export class Elbv2Emulator {
     const mutual: NonNullable<ListenerState['mutual']> = {Mode: mode};
     if (mode === 'verify') {
       const ts = this.findTrustStore(p['MutualAuthentication.TrustStoreArn'] ?? '');
-      // facts doc 2.2: CreateListener / ModifyListener fail while the trust store is not ACTIVE.
+      // aws-reference 2.2: CreateListener / ModifyListener fail while the trust store is not ACTIVE.
       if (this.status(ts) !== 'ACTIVE') throw new AwsError('TrustStoreNotReady', 'The specified trust store is not active');
-      // facts doc 3: 2 listeners in verify mode per load balancer.
+      // aws-reference 3: 2 listeners in verify mode per load balancer.
       const verifying = [...this.listeners.values()].filter((l) => l.loadBalancerArn === listener.loadBalancerArn && l.arn !== listener.arn && l.mutual?.Mode === 'verify');
       if (verifying.length >= 2) throw new AwsError('TooManyListeners', 'You have reached the limit of 2 listeners in verify mode for this load balancer');
       mutual.TrustStoreArn = ts.arn;
@@ -496,7 +496,7 @@ export class Elbv2Emulator {
 }
 
 /**
- * The bundle rules ALB applies (facts doc 4.2 and 4.1); returns the certificate count.
+ * The bundle rules ALB applies (aws-reference 4.2 and 4.1); returns the certificate count.
  * @throws AwsError InvalidCaCertificatesBundle
  */
 function validateBundle(data: Buffer): number {
@@ -543,7 +543,7 @@ function validateBundle(data: Buffer): number {
 }
 
 /**
- * The CRL rules ALB applies (facts doc 4.3): PEM only, a well-formed CRL, a supported
+ * The CRL rules ALB applies (aws-reference 4.3): PEM only, a well-formed CRL, a supported
  * signature algorithm. Returns the entry count.
  * @throws AwsError InvalidRevocationContent
  */
@@ -587,7 +587,7 @@ function structList(p: Record<string, string>, name: string): Array<Record<strin
   }
 }
 
-/** Marker / PageSize paging (PageSize 1-400, facts doc 2.1). */
+/** Marker / PageSize paging (PageSize 1-400, aws-reference 2.1). */
 function page(list: unknown[], p: Record<string, string>, key: string): Record<string, unknown> {
   const size = p.PageSize ? Number(p.PageSize) : 400;
   if (!(size >= 1 && size <= 400)) throw new AwsError('ValidationError', `PageSize must be between 1 and 400`);

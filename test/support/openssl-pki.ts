@@ -4,8 +4,8 @@
  */
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {readCertificates} from '../../src/lib/read-certs.js';
-import type {ParsedCertificate} from '../../src/lib/cert.js';
+import {readCertificates} from '../../src/lib/x509/read-certs.js';
+import type {ParsedCertificate} from '../../src/lib/x509/cert.js';
 import {opensslOk} from './openssl.js';
 
 export interface OpensslPki {

@@ -1,6 +1,6 @@
 /**
  * Test PKI on disk: a CA directory made by the real CLI (gen-ca) and CRLs made by the real
- * `openssl ca -gencrl` from that directory's index.txt (openssl format, see src/lib/index-db.ts).
+ * `openssl ca -gencrl` from that directory's index.txt (openssl format, see src/lib/x509/index-db.ts).
  */
 import {appendFileSync, existsSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';

@@ -1,0 +1,92 @@
+/**
+ * The pure parts of `mtls-kit serve`, the local ALB: listener specs, the headers a
+ * request carries to the target, and the connection-log entry of a connection.
+ */
+import {usageError} from '../errors.js';
+
+export type ListenerMode = 'verify' | 'passthrough';
+export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough'];
+
+export interface ListenerSpec {
+  port: number;
+  mode: ListenerMode;
+}
+
+/**
+ * Parses `--listen PORT:MODE` values (`8443:verify`, `9443:passthrough`); port 0 picks a
+ * free port.
+ * @throws MtlsKitError BAD_LISTEN (exit 2) naming the value; DUPLICATE_PORT (exit 2).
+ */
+export function parseListenSpecs(specs: string[]): ListenerSpec[] {
+  const out: ListenerSpec[] = [];
+  for (const s of specs) {
+    const m = /^(\d{1,5}):(verify|passthrough)$/.exec(s.trim());
+    const port = m ? Number(m[1]) : NaN;
+    if (!m || port > 65535) {
+      throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, ['write it as --listen 8443:verify or --listen 9443:passthrough']);
+    }
+    if (port !== 0 && out.some((l) => l.port === port)) throw usageError('DUPLICATE_PORT', `port ${port} is given twice`, ['give each listener its own port']);
+    out.push({port, mode: m[2] as ListenerMode});
+  }
+  return out;
+}
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) that a proxy must not forward. */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** The prefix of every ALB mTLS header (aws-reference 1.2). */
+const MTLS_PREFIX = 'x-amzn-mtls-';
+
+export interface UpstreamHeaderParams {
+  /** The client's headers as Node's rawHeaders (name, value, name, value, ...). */
+  rawHeaders: string[];
+  /** The mTLS headers this listener adds (already encoded; renamed by --header-map). */
+  mtlsHeaders: Array<[string, string]>;
+  /** Lower-case names to drop besides `x-amzn-mtls-*`: the renamed header names. */
+  strip: ReadonlySet<string>;
+  clientIp: string;
+  listenerPort: number;
+}
+
+/**
+ * The headers sent to the target: the client's, minus hop-by-hop headers and any
+ * client-sent `X-Amzn-Mtls-*` header or renamed equivalent (a client must not be able to
+ * claim an identity: aws-reference 7.1 leaves open whether ALB strips them, a local proxy
+ * that forwarded them would let any client spoof one), then the mTLS headers,
+ * `X-Forwarded-For` (appended to, as ALB does), `X-Forwarded-Proto` and `X-Forwarded-Port`.
+ * @returns a flat [name, value, ...] array in order, ready for `http.request`
+ */
+export function buildUpstreamHeaders(p: UpstreamHeaderParams): string[] {
+  const out: string[] = [];
+  let xff: string | undefined;
+  const connectionTokens = new Set<string>();
+  for (let i = 0; i < p.rawHeaders.length; i += 2) {
+    if (p.rawHeaders[i]!.toLowerCase() === 'connection') for (const t of p.rawHeaders[i + 1]!.split(',')) connectionTokens.add(t.trim().toLowerCase());
+  }
+  for (let i = 0; i < p.rawHeaders.length; i += 2) {
+    const name = p.rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower) || lower.startsWith(MTLS_PREFIX) || p.strip.has(lower)) continue;
+    if (lower === 'x-forwarded-for') {
+      xff = xff === undefined ? p.rawHeaders[i + 1]! : `${xff}, ${p.rawHeaders[i + 1]!}`;
+      continue;
+    }
+    if (lower === 'x-forwarded-proto' || lower === 'x-forwarded-port') continue;
+    out.push(name, p.rawHeaders[i + 1]!);
+  }
+  for (const [k, v] of p.mtlsHeaders) out.push(k, v);
+  out.push('X-Forwarded-For', xff === undefined ? p.clientIp : `${xff}, ${p.clientIp}`, 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', String(p.listenerPort));
+  return out;
+}
+
+/** Response headers from the target, minus hop-by-hop ones (flat rawHeaders form). */
+export function filterResponseHeaders(rawHeaders: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) if (!HOP_BY_HOP.has(rawHeaders[i]!.toLowerCase())) out.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+  return out;
+}
+
+/** A 32-hex connection trace id in ALB's form (`TID_…`, aws-reference 5 field 12). */
+export function formatTraceId(random16: Uint8Array): string {
+  return 'TID_' + Buffer.from(random16).toString('hex');
+}
