@@ -49,6 +49,7 @@ export const ALB_MAX_CHAIN_DEPTH = 4;
 export const ALB_MAX_TLS_MESSAGE = 64 * 1024;
 
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const EKU_ANY = '2.5.29.37.0';
 
 interface StoreCert {
@@ -113,6 +114,12 @@ export interface VerifyChainParams {
   at: Date;
   /** The listener option IgnoreClientCertificateExpiry (aws-reference 1.9). */
   ignoreExpiry?: boolean;
+  /**
+   * The TLS purpose the leaf is judged for: `sslclient` (ALB, the default) or
+   * `sslserver` (OpenSSL's -purpose sslserver; the conformance tests use it to compare
+   * path validation on serverAuth-only leaves).
+   */
+  purpose?: 'sslclient' | 'sslserver';
 }
 
 export interface VerifyCheck {
@@ -305,7 +312,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
       add({name: 'critical-extensions', ok: false, certificate: n.subject, detail: `unhandled critical extension${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (RFC 5280 4.2)`, fix: 'reissue the certificate without the critical extension, or mark it non-critical', code: 'ClientCertUntrusted'});
     }
     if (i === 0) {
-      purposeChecks(add, c, n.subject);
+      purposeChecks(add, c, n.subject, p.purpose === 'sslserver' ? EKU_SERVER_AUTH : EKU_CLIENT_AUTH);
       return;
     }
     // A CA on the path (RFC 5280 6.1.4).
@@ -322,7 +329,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     }
     // OpenSSL's check_ssl_ca: a CA restricted by EKU must allow clientAuth.
     const eku = c.extKeyUsage?.oids;
-    if (eku && !eku.includes(EKU_CLIENT_AUTH) && !eku.includes(EKU_ANY)) {
+    if (eku && !eku.includes(p.purpose === 'sslserver' ? EKU_SERVER_AUTH : EKU_CLIENT_AUTH) && !eku.includes(EKU_ANY)) {
       add({name: 'purpose', ok: false, certificate: n.subject, detail: 'the CA\'s extendedKeyUsage does not allow clientAuth', fix: 'reissue the CA without extendedKeyUsage, or with clientAuth in it', code: 'ClientCertPurposeInvalid'});
     }
     if (!isSelfSigned(c) || i !== path.length - 1) caCount++;
@@ -357,9 +364,9 @@ function requirementCheck(add: (c: VerifyCheck) => void, c: ParsedCertificate, s
 }
 
 /** Leaf purpose for a TLS client (OpenSSL X509_PURPOSE_SSL_CLIENT): EKU clientAuth/any/none; keyUsage, if present, digitalSignature or keyAgreement. */
-function purposeChecks(add: (c: VerifyCheck) => void, c: ParsedCertificate, subject: string): void {
+function purposeChecks(add: (c: VerifyCheck) => void, c: ParsedCertificate, subject: string, wanted: string): void {
   const eku = c.extKeyUsage?.oids;
-  if (eku && !eku.includes(EKU_CLIENT_AUTH) && !eku.includes(EKU_ANY)) {
+  if (eku && !eku.includes(wanted) && !eku.includes(EKU_ANY)) {
     add({name: 'purpose', ok: false, certificate: subject, detail: `extendedKeyUsage ${eku.map(ekuLabel).join(', ')} does not include clientAuth`, fix: 'reissue the client certificate with extendedKeyUsage clientAuth (mtls-kit gen-client does)', code: 'ClientCertPurposeInvalid'});
   } else {
     add({name: 'purpose', ok: true, certificate: subject, detail: eku ? `extendedKeyUsage ${eku.map(ekuLabel).join(', ')}` : 'no extendedKeyUsage (any purpose)'});
