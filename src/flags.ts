@@ -67,6 +67,19 @@ export const mutualAuthFlags = {
   'advertise-ca-names': Flags.boolean({summary: 'Send the trust store\'s CA names in the TLS CertificateRequest (verify mode).', default: false}),
 };
 
+/** NLB client certificate identity filters (aws-reference 9.3); read by io/identity-filters.ts. */
+export const identityFilterFlags = {
+  'identity-filter': Flags.string({
+    summary: 'NLB client certificate identity filter FIELD:MATCH:VALUE (FIELD subject-cn, subject-ou, san-dns or san-uri; MATCH exact or prefix); repeatable, any one must match.',
+    multiple: true,
+    helpValue: 'FIELD:MATCH:VALUE',
+  }),
+  'identity-filter-file': Flags.string({
+    summary: 'File of NLB identity filters: one FIELD:MATCH:VALUE per line (# comments), or the ClientCertificateIdentityFilters JSON list.',
+    helpValue: 'FILE',
+  }),
+};
+
 /** `serve`'s API Gateway listeners (`--listen PORT:apigw`): the Lambda authorizer, its cache, header mappings, access log. */
 export const apigwServeFlags = {
   authorizer: Flags.string({summary: 'Lambda authorizer module (exports handler; ESM or CommonJS, async or callback) called for every request on apigw listeners.', helpValue: 'FILE'}),

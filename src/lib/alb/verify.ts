@@ -43,6 +43,12 @@ export type AlbFailureCode =
   | 'ClientCertInvalid'
   | 'ClientCertPurposeInvalid';
 
+/**
+ * Every code a verdict can carry: ALB's, plus mtls-kit's name for a certificate that no NLB
+ * identity filter admits (lib/nlb/identity-filter.ts, aws-reference 9.2).
+ */
+export type VerifyFailureCode = AlbFailureCode | 'IdentityFilterNoMatch';
+
 /** ALB's quota "Maximum certificate chain depth" (aws-reference 3). */
 export const ALB_MAX_CHAIN_DEPTH = 4;
 /** ALB's quota "TLS message size" 64 K (aws-reference 3): the client's Certificate message must fit. */
@@ -115,6 +121,12 @@ export interface VerifyChainParams {
   /** The listener option IgnoreClientCertificateExpiry (aws-reference 1.9). */
   ignoreExpiry?: boolean;
   /**
+   * NLB only: the identity-filter check on the leaf, run after path validation and before
+   * revocation as NLB orders them (aws-reference 9.2), so its failure outranks a CRL hit.
+   * lib/nlb/identity-filter.ts makes it.
+   */
+  leafFilter?: (leaf: ParsedCertificate) => VerifyCheck;
+  /**
    * The TLS purpose the leaf is judged for: `sslclient` (ALB, the default) or
    * `sslserver` (OpenSSL's -purpose sslserver; the conformance tests use it to compare
    * path validation on serverAuth-only leaves).
@@ -129,12 +141,12 @@ export interface VerifyCheck {
   certificate?: string;
   detail: string;
   fix?: string;
-  code?: AlbFailureCode;
+  code?: VerifyFailureCode;
 }
 
 export interface VerifyChainResult {
-  status: 'Success' | `Failed:${AlbFailureCode}`;
-  code: AlbFailureCode | null;
+  status: 'Success' | `Failed:${VerifyFailureCode}`;
+  code: VerifyFailureCode | null;
   checks: VerifyCheck[];
   /** leaf..anchor when a path was built (else leaf..as far as it got). */
   path: ParsedCertificate[];
@@ -335,8 +347,11 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     if (!isSelfSigned(c) || i !== path.length - 1) caCount++;
   });
 
-  // 6. Revocation of every certificate on the path.
-  if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
+  // 6. Revocation of every certificate on the path (for NLB, after the identity filters).
+  const revocation = (): void => {
+    if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
+  };
+  if (!p.leafFilter) revocation();
 
   // 7. Signatures and validity, from the top down (OpenSSL internal_verify).
   for (let i = path.length - 1; i >= 0; i--) {
@@ -350,6 +365,11 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
       );
     }
     validityCheck(add, n, p);
+  }
+  // NLB: trust store, then identity filters, then revocation (aws-reference 9.2).
+  if (p.leafFilter) {
+    add(p.leafFilter(leaf));
+    revocation();
   }
   return finish(checks, path.map((n) => n.cert));
 }
