@@ -12,6 +12,7 @@ import {isMtlsKitError, MtlsKitError, preconditionError} from '../lib/errors.js'
 import {lintFiles, type LintFinding} from '../lib/alb/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
+import {addRevocation, createListener, createTrustStore, removeRevocations} from './trust-store-mutate.js';
 import {caPaths} from './ca-store.js';
 import {pathExists, readInput} from './files.js';
 import {bundleFingerprints, checkBucket, describeListener, findListenerOnPort, putObject, readTrustStore, statObjects, toSdkMutual, type TrustStoreSummary, waitForActive} from './trust-store-remote.js';
@@ -161,8 +162,7 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   let ts: TrustStoreSummary | null = p.remote.trustStore;
   const name = inputs.local.trustStoreName;
   if (!p.dryRun && plan.trustStore.action === 'create') {
-    const r = await callAws({action: 'elasticloadbalancing:CreateTrustStore', resource: name, file: inputs.files[0]!.path}, () => aws.elbv2.send(new elb.CreateTrustStoreCommand({Name: name, ...bundleSource})));
-    ts = summaryOf(r.TrustStores?.[0], name);
+    ts = await createTrustStore(aws, {Name: name, ...bundleSource}, inputs.files[0]!.path);
   } else if (!p.dryRun && plan.trustStore.action === 'modify' && ts) {
     const arn = ts.arn;
     const r = await callAws({action: 'elasticloadbalancing:ModifyTrustStore', resource: arn, file: inputs.files[0]!.path}, () => aws.elbv2.send(new elb.ModifyTrustStoreCommand({TrustStoreArn: arn, ...bundleSource})));
@@ -174,17 +174,15 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   const added: DeployResult['revocations']['added'] = plan.revocations.add.map((a) => ({path: a.path, key: a.key, revocationId: null, entries: a.entries, issuer: a.issuer, crlNumber: a.crlNumber}));
   if (!p.dryRun && ts) {
     const arn = ts.arn;
+    // Ids held before each add: after a lost answer, a new list holding the CRL is ours.
+    const knownIds = new Set((p.remote.state.trustStore?.revocations ?? []).map((r) => r.revocationId));
     for (const a of added) {
-      const version = versions.get(a.key);
-      const r = await callAws({action: 'elasticloadbalancing:AddTrustStoreRevocations', resource: `s3://${bucket}/${a.key}`, file: a.path}, () =>
-        aws.elbv2.send(new elb.AddTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationContents: [{S3Bucket: bucket, S3Key: a.key, RevocationType: 'CRL', ...(version ? {S3ObjectVersion: version} : {})}]})),
-      );
-      a.revocationId = r.TrustStoreRevocations?.[0]?.RevocationId ?? null;
+      const crlSha256 = inputs.local.crls.find((c) => c.key === a.key)!.summary.sha256;
+      a.revocationId = await addRevocation(aws, {arn, bucket, key: a.key, version: versions.get(a.key), path: a.path, crlSha256, knownIds});
+      if (a.revocationId !== null) knownIds.add(a.revocationId);
     }
     const ids = plan.revocations.remove.map((r) => r.revocationId);
-    if (ids.length > 0) {
-      await callAws({action: 'elasticloadbalancing:RemoveTrustStoreRevocations', resource: arn}, () => aws.elbv2.send(new elb.RemoveTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationIds: ids})));
-    }
+    if (ids.length > 0) await removeRevocations(aws, arn, ids);
   }
 
   // Step 5: the listener. In verify mode it needs the trust store's ARN, known only now when created.
@@ -194,19 +192,21 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     let arn = plan.listener.arn;
     const target = inputs.local.listener!;
     if (!p.dryRun && plan.listener.action === 'create' && target.kind === 'create') {
-      const r = await retryNotReady(p, {action: 'elasticloadbalancing:CreateListener', resource: ts?.arn ?? target.loadBalancerArn}, () =>
-        aws.elbv2.send(
-          new elb.CreateListenerCommand({
+      const ctx = {action: 'elasticloadbalancing:CreateListener', resource: ts?.arn ?? target.loadBalancerArn};
+      arn = await retryNotReady(p, ctx, () =>
+        createListener(
+          aws,
+          {
             LoadBalancerArn: target.loadBalancerArn,
             Protocol: 'HTTPS',
             Port: target.port,
             Certificates: [{CertificateArn: target.certificateArn}],
             DefaultActions: [{Type: 'forward', TargetGroupArn: target.targetGroupArn}],
             MutualAuthentication: toSdkMutual(to),
-          }),
+          },
+          ctx,
         ),
       );
-      arn = r.Listeners?.[0]?.ListenerArn ?? null;
     } else if (!p.dryRun && plan.listener.action === 'modify' && arn) {
       const listenerArn = arn;
       await retryNotReady(p, {action: 'elasticloadbalancing:ModifyListener', resource: ts?.arn ?? listenerArn}, () => aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: listenerArn, MutualAuthentication: toSdkMutual(to)})));
