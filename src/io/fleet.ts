@@ -1,5 +1,6 @@
 /**
- * Issuing fleets of client certificates on every core (worker threads). The main
+ * Issuing fleets of client certificates on every core (worker threads), and signing
+ * folders of CSRs (`sign DIR`) the same way. The main
  * thread only hands out jobs, draws the progress bar and appends the CA index; the
  * workers generate keys, sign and write files (src/io/fleet-worker.ts).
  */
@@ -8,6 +9,7 @@ import {Worker} from 'node:worker_threads';
 import {MtlsKitError, type ExitCodeValue} from '../lib/errors.js';
 import type {IndexEntry} from '../lib/x509/index-db.js';
 import type {SanInput} from '../lib/x509/issue.js';
+import type {StrippedItem} from '../lib/pki/sign-csr.js';
 import type {NameEntry} from '../lib/x509/names.js';
 import type {KeySpec} from '../lib/x509/profiles.js';
 import type {ClientFiles, IssuedSummary} from './client-files.js';
@@ -21,6 +23,8 @@ export interface FleetJob {
   serialHex: string;
   files: ClientFiles;
   indexFile: string;
+  /** Sign this CSR (`sign` batches) instead of generating a key; subject and SANs come from it. */
+  csrFile?: string;
 }
 
 export interface FleetShared {
@@ -33,6 +37,8 @@ export interface FleetShared {
   nowMs: number;
   force: boolean;
   p12?: P12Options;
+  /** `sign --strip-ca`: sign CA:TRUE requests as clients. */
+  stripCa?: boolean;
 }
 
 /** What a worker sends back per certificate. */
@@ -41,6 +47,8 @@ export interface FleetDone {
   n: number;
   index: Omit<IndexEntry, 'notAfter'> & {notAfterMs: number};
   summary: IssuedSummary;
+  /** `sign`: what the CSR asked for that the certificate does not carry. */
+  stripped?: StrippedItem[];
 }
 
 export interface FleetError {
