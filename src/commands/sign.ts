@@ -6,11 +6,12 @@ import {dirFlag, forceFlag, passphraseFileFlag, subjectFlags} from '../flags.js'
 import {appendIndex, loadCa, readIndex, serialSet} from '../io/ca-store.js';
 import {clientFilePaths, loadIssuer} from '../io/client-files.js';
 import {assertWritable, readInput} from '../io/files.js';
-import {defaultWorkers, type FleetJob, runFleet} from '../io/fleet.js';
+import {defaultWorkers, type FleetJob, runRecordedFleet} from '../io/fleet.js';
+import {stagingDirFor} from '../io/fleet-journal.js';
 import {resolveSecret} from '../io/secrets.js';
 import {signCsrAndWrite} from '../io/sign-one.js';
 import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
-import {preconditionError, usageError} from '../lib/errors.js';
+import {ExitCode, MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
 import type {CsrOverrides, StrippedItem} from '../lib/pki/sign-csr.js';
 import {typeSan} from '../lib/x509/issue.js';
 import {subjectFromFields} from '../lib/x509/names.js';
@@ -79,7 +80,7 @@ Anything else the request asks for is stripped and listed: serverAuth or other e
 
 Writes certificate.crt and chain.pem into --out (default: the CSR's folder) and records the certificate in the CA index. Given a folder, signs every *.csr in it and in its subfolders on every core (x/request.csr gives x/certificate.crt; x.csr gives x/certificate.crt).
 
-Exit codes: 0 signed; 2 bad flag values; 4 no CA, an unreadable or malformed CSR, a CSR whose signature does not verify, a CA request, an unsupported key, a file exists (use --force).`;
+Exit codes: 0 signed; 2 bad flag values; 130 stopped by Ctrl-C (what was signed is recorded); 4 no CA, an unreadable or malformed CSR, a CSR whose signature does not verify, a CA request, an unsupported key, a file exists (use --force).`;
 
   static override examples = [
     '<%= config.bin %> sign device-1/request.csr',
@@ -122,7 +123,9 @@ Exit codes: 0 signed; 2 bad flag values; 4 no CA, an unreadable or malformed CSR
       const serialHex = newSerialHex(used);
       used.add(serialHex);
       const files = clientFilePaths(p.outDir);
-      return {n: i + 1, subject: [], sans: [], serialHex, files, indexFile: resolve(files.certificate), csrFile: p.csr};
+      // Batches go through the fleet's staging folders (recorded in the index before they appear).
+      const stagingDir = stagingDirFor(p.outDir, serialHex);
+      return {n: i + 1, subject: [], sans: [], serialHex, files, stagingFiles: clientFilePaths(stagingDir), stagingDir, finalDir: p.outDir, indexFile: resolve(files.certificate), csrFile: p.csr};
     });
     await assertWritable(jobs.flatMap((j) => [j.files.certificate, j.files.chain]), {force: flags.force});
     const {issuer, keyPkcs8Der} = await loadIssuer(ca, passphrase);
@@ -142,11 +145,17 @@ Exit codes: 0 signed; 2 bad flag values; 4 no CA, an unreadable or malformed CSR
     } else {
       const bar = progressBar('signing', jobs.length, !this.jsonEnabled() || Boolean(process.stderr.isTTY));
       const shared = {issuerCertDer: ca.issuing.cert.der, issuerKeyPkcs8Der: keyPkcs8Der, issuerSpec: issuer.spec, chainDers: issuer.chain.map((c) => c.der), keySpec: KEY_TYPES['ec-p256'], days: flags.days, nowMs: Date.now(), force: flags.force, stripCa: flags['strip-ca']};
-      const r = await runFleet(jobs, shared, flags.workers ?? defaultWorkers(), (n) => bar.tick(n));
+      const r = await runRecordedFleet(jobs, shared, {workers: flags.workers ?? defaultWorkers(), indexPath: ca.issuing.paths.index, onProgress: (n) => bar.tick(n)});
       bar.done();
       workers = r.workers;
-      // Record what was written even when a worker failed: those certificates exist.
-      await appendIndex(ca.issuing.paths, r.index);
+      if (r.interrupted) {
+        throw new MtlsKitError({
+          code: 'INTERRUPTED',
+          message: `interrupted: ${r.done.length} of ${jobs.length} requests signed and recorded in ${ca.issuing.paths.index}; nothing half-written was left`,
+          suggestions: [`re-run with the folders of the ${jobs.length - r.done.length} unsigned requests, or all with --force`],
+          exitCode: ExitCode.Interrupted,
+        });
+      }
       if (r.error) throw r.error;
       certificates = r.done.map((d) => {
         const job = jobs[d.n - 1]!;
