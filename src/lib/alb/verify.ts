@@ -45,6 +45,12 @@ export type AlbFailureCode =
   | 'ClientCertInvalid'
   | 'ClientCertPurposeInvalid';
 
+/**
+ * Every code a verdict can carry: ALB's, plus mtls-kit's name for a certificate that no NLB
+ * identity filter admits (lib/nlb/identity-filter.ts, aws-reference 9.2).
+ */
+export type VerifyFailureCode = AlbFailureCode | 'IdentityFilterNoMatch';
+
 /** ALB's quota "Maximum certificate chain depth" (aws-reference 3). */
 export const ALB_MAX_CHAIN_DEPTH = 4;
 /** ALB's quota "TLS message size" 64 K (aws-reference 3): the client's Certificate message must fit. */
@@ -107,13 +113,6 @@ export function prepareTrustStore(certs: ParsedCertificate[]): TrustStore {
   return store;
 }
 
-/**
- * A step between path building and revocation (NLB identity filters, for example): gets
- * the built path, leaf first, and returns checks to add; a failed one with a code fails
- * the chain at that point of the order.
- */
-export type PathFilter = (path: ParsedCertificate[]) => VerifyCheck[];
-
 export interface VerifyChainParams {
   /** As presented by the client, leaf first. */
   chain: ParsedCertificate[];
@@ -123,13 +122,17 @@ export interface VerifyChainParams {
   /** The listener option IgnoreClientCertificateExpiry (aws-reference 1.9). */
   ignoreExpiry?: boolean;
   /**
+   * NLB only: the identity-filter check on the leaf, run after path validation and before
+   * revocation as NLB orders them (aws-reference 9.2), so its failure outranks a CRL hit.
+   * lib/nlb/identity-filter.ts makes it.
+   */
+  leafFilter?: (leaf: ParsedCertificate) => VerifyCheck;
+  /**
    * The TLS purpose the leaf is judged for: `sslclient` (ALB, the default) or
    * `sslserver` (OpenSSL's -purpose sslserver; the conformance tests use it to compare
    * path validation on serverAuth-only leaves).
    */
   purpose?: 'sslclient' | 'sslserver';
-  /** Checks run on the built path after the extension checks and before revocation. */
-  filters?: PathFilter[];
 }
 
 export interface VerifyCheck {
@@ -139,12 +142,12 @@ export interface VerifyCheck {
   certificate?: string;
   detail: string;
   fix?: string;
-  code?: AlbFailureCode;
+  code?: VerifyFailureCode;
 }
 
 export interface VerifyChainResult {
-  status: 'Success' | `Failed:${AlbFailureCode}`;
-  code: AlbFailureCode | null;
+  status: 'Success' | `Failed:${VerifyFailureCode}`;
+  code: VerifyFailureCode | null;
   checks: VerifyCheck[];
   /** leaf..anchor when a path was built (else leaf..as far as it got). */
   path: ParsedCertificate[];
@@ -453,13 +456,13 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     }
   });
 
-  // 6. Filters between path and revocation (e.g. NLB identity filters).
-  for (const f of p.filters ?? []) for (const c of f(path.map((n) => n.cert))) add(c);
+  // 6. Revocation of every certificate on the path (for NLB, after the identity filters).
+  const revocation = (): void => {
+    if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
+  };
+  if (!p.leafFilter) revocation();
 
-  // 7. Revocation of every certificate on the path.
-  if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
-
-  // 8. Signatures and validity, from the top down (OpenSSL internal_verify).
+  // 7. Signatures and validity, from the top down (OpenSSL internal_verify).
   for (let i = path.length - 1; i >= 0; i--) {
     const n = path[i]!;
     const issuer = path[i + 1];
@@ -473,7 +476,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     validityCheck(add, n, p);
   }
 
-  // 9. Name constraints of every CA over the certificates below it (OpenSSL check_name_constraints).
+  // 8. Name constraints of every CA over the certificates below it (OpenSSL check_name_constraints).
   for (let i = path.length - 1; i >= 0; i--) {
     const c = path[i]!.cert;
     if (i !== 0 && isSelfIssued(c)) continue;
@@ -484,6 +487,11 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
       if (r) add({name: 'name-constraints', ok: false, certificate: path[i]!.subject, detail: `${r} of the name constraints of ${path[j]!.subject}`, fix: 'issue the certificate with names inside the CA\'s permitted subtrees (and outside its excluded ones)', code: 'ClientCertUntrusted'});
       else add({name: 'name-constraints', ok: true, certificate: path[i]!.subject, detail: `within the name constraints of ${path[j]!.subject}`});
     }
+  }
+  // NLB: trust store, then identity filters, then revocation (aws-reference 9.2).
+  if (p.leafFilter) {
+    add(p.leafFilter(leaf));
+    revocation();
   }
   return finish(checks, path.map((n) => n.cert));
 }
