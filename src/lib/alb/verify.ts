@@ -413,7 +413,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
       ? `${leafSubject || '(empty subject)'} has invalid extensions (${leaf.invalidExtensions.join('; ')}), so OpenSSL finds no issuer for it`
       : isSelfSigned(top.cert)
         ? `${top.subject || '(empty subject)'} is self-signed and not in the trust store`
-        : `no issuer of ${top.subject || '(empty subject)'} (${safeDn(top.cert.issuer) || 'empty issuer name'}) is in the trust store or presented${top.cert.invalidExtensions.length > 0 ? `; it has invalid extensions (${top.cert.invalidExtensions.join('; ')})` : ''}`;
+        : `the issuer ${safeDn(top.cert.issuer) || '(empty)'} of ${top.subject || '(empty subject)'} is neither in the trust store nor presented${top.cert.invalidExtensions.length > 0 ? `; it has invalid extensions (${top.cert.invalidExtensions.join('; ')})` : ''}`;
     add({name: 'path', ok: false, certificate: top.subject, detail: why, fix: 'add the issuing CA (and its root) to the trust-store bundle, or present the missing intermediate after the leaf', code: 'ClientCertUntrusted'});
   } else {
     add({name: 'path', ok: true, certificate: path[anchorIndex]!.subject, detail: `${path.map((n) => n.subject || '(empty)').join(' → ')} (anchored at a trust-store certificate)`});
