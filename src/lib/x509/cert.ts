@@ -390,7 +390,8 @@ function decodeGeneralNames(t: Tlv): RawGeneralName[] {
   return children(t).map(decodeGeneralName);
 }
 
-function parseExtensions(list: Tlv): Extension[] {
+/** Decodes an Extensions SEQUENCE (RFC 5280 4.1); certificates, and CSRs' extensionRequest. */
+export function parseExtensions(list: Tlv): Extension[] {
   expectTag(list, TAG.SEQUENCE, 'extensions');
   return children(list).map((ext) => {
     const parts = children(ext);
