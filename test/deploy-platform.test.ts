@@ -8,7 +8,7 @@ import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {type AwsStandIns, startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
-import {makeCa, revokeSerial, writeCrl} from './support/pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 const BUCKET = 'platform-bucket';
@@ -18,11 +18,12 @@ const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1
 // Quotas lowered to 3 entries so a quota-exceeding rotation needs only a few serials.
 const aws: AwsStandIns = await startAwsStandIns([BUCKET], {maxRevocationEntries: 3});
 const quota = ['--revocation-entries-quota', '3'];
-const dir = await makeCa(join(tempDir(), 'pki'), {intermediate: true});
-revokeSerial(dir, 'intermediate', '0A01');
-revokeSerial(dir, 'intermediate', '0A02');
-writeCrl(dir, 'root');
-writeCrl(dir, 'intermediate');
+const ca = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Platform Test Root', intermediate: true});
+const dir = ca.dir;
+ca.revokeSerial('0A01', 'intermediate');
+ca.revokeSerial('0A02', 'intermediate');
+ca.opensslCrl('root');
+ca.opensslCrl('intermediate');
 const lbArn = aws.elb.addLoadBalancer('platform-alb');
 
 const run = (args: string[]) => runCli(args, {env: aws.env});
@@ -92,8 +93,8 @@ describe('deploy for platform teams (s3rver + ELBv2 emulator)', () => {
 
   it('stops before a rotation that would exceed the entry quota, and rotates with a measured gap when allowed', async () => {
     // The store holds 2 entries; the new intermediate CRL has 3. Adding first would need 5 (quota 3).
-    revokeSerial(dir, 'intermediate', '0A03');
-    writeCrl(dir, 'intermediate');
+    ca.revokeSerial('0A03', 'intermediate');
+    ca.opensslCrl('intermediate');
     const before = aws.elb.mutatingCalls().length;
     let r = await deploy('team-a', ['--listener-arn', listenerArn]);
     assert.equal(r.code, 4, r.stderr);
