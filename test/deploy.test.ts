@@ -5,18 +5,19 @@ import {describe, it} from 'node:test';
 import {type AwsStandIns, startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
 import {opensslOk} from './support/openssl.js';
-import {makeCa, revokeSerial, writeCrl} from './support/pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 const BUCKET = 'pki-bucket';
 
 // Both servers and the CA live for the whole file (after() at file level stops/removes them).
 const aws: AwsStandIns = await startAwsStandIns([BUCKET]);
-const dir = await makeCa(join(tempDir(), 'pki'), {intermediate: true});
-revokeSerial(dir, 'intermediate', '0A01');
-revokeSerial(dir, 'intermediate', '0A02');
-writeCrl(dir, 'root');
-writeCrl(dir, 'intermediate');
+const dirCa = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Deploy Test Root', intermediate: true});
+const dir = dirCa.dir;
+dirCa.revokeSerial('0A01', 'intermediate');
+dirCa.revokeSerial('0A02', 'intermediate');
+dirCa.opensslCrl('root');
+dirCa.opensslCrl('intermediate');
 const lbArn = aws.elb.addLoadBalancer('my-alb');
 
 describe('deploy (s3rver + ELBv2 emulator)', () => {
@@ -48,7 +49,8 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     listenerArn = j.listener.arn;
     // The order: trust store, (poll), revocations, listener.
     const order = aws.elb.mutatingCalls().map((c) => c.action);
-    assert.deepEqual(order, ['CreateTrustStore', 'AddTrustStoreRevocations', 'AddTrustStoreRevocations', 'CreateListener']);
+    // Then deploy records what the trust store holds (tags), so the next run downloads nothing.
+    assert.deepEqual(order, ['CreateTrustStore', 'AddTrustStoreRevocations', 'AddTrustStoreRevocations', 'CreateListener', 'AddTags']);
     const create = aws.elb.served('CreateListener')[0]!.params;
     assert.equal(create['MutualAuthentication.Mode'], 'verify');
     assert.equal(create['MutualAuthentication.TrustStoreArn'], trustStoreArn);
@@ -75,8 +77,8 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
   });
 
   it('--dry-run prints the plan and makes no mutating call', async () => {
-    revokeSerial(dir, 'root', '0B01');
-    writeCrl(dir, 'root');
+    dirCa.revokeSerial('0B01', 'root');
+    dirCa.opensslCrl('root');
     const before = aws.elb.mutatingCalls().length;
     const putsBefore = puts();
     const r = await deploy(['--dry-run', '--json']);
@@ -97,7 +99,9 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     const r = await deploy(['--json']);
     assert.equal(r.code, 0, r.stderr);
     const mutating = aws.elb.calls.slice(start).filter((c) => !c.action.startsWith('Describe') && !c.action.startsWith('Get')).map((c) => c.action);
-    assert.deepEqual(mutating, ['AddTrustStoreRevocations', 'RemoveTrustStoreRevocations']);
+    assert.deepEqual(mutating, ['AddTrustStoreRevocations', 'RemoveTrustStoreRevocations', 'RemoveTags', 'AddTags']);
+    // The rotation needed no download: the lists were known from deploy's records.
+    assert.deepEqual(r.json.trustStore.read, {bundle: 'record', revocationsFromRecords: 2, revocationsDownloaded: 0});
     assert.equal(aws.elb.served('RemoveTrustStoreRevocations').at(-1)!.params['RevocationIds.member.1'], '1');
     // Revocation ids increase and are never reused (aws-reference 2.5).
     assert.equal(r.json.revocations.added[0].revocationId, 3);
@@ -116,7 +120,7 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     const start = aws.elb.mutatingCalls().length;
     const r = await deploy(['--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(aws.elb.mutatingCalls().slice(start).map((c) => c.action), ['ModifyTrustStore']);
+    assert.deepEqual(aws.elb.mutatingCalls().slice(start).map((c) => c.action), ['ModifyTrustStore', 'AddTags']);
     assert.equal(r.json.trustStore.action, 'modify');
     assert.equal(r.json.trustStore.arn, trustStoreArn);
     assert.equal(r.json.trustStore.numberOfCaCertificates, 3);

@@ -22,7 +22,7 @@ import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {preconditionError} from '../lib/errors.js';
 import {formatAlbValidity} from '../lib/x509/validity.js';
-import {type PeerAddress, presentedChain, tapTlsServer, type TappedListener} from './tls-tap.js';
+import {type PeerAddress, presentedChain, TapRegistry, tapTlsServer, type TappedListener} from './tls-tap.js';
 
 /** The verdict on a presented chain (leaf first; empty when the client sent none). */
 export interface ChainVerdict {
@@ -70,6 +70,13 @@ interface ConnState {
   peer: PeerAddress;
   mtlsHeaders: Array<[string, string]>;
 }
+
+/**
+ * Node's re-linked view of the peer chain (kept for callers that do not tap their
+ * connections). The chain exactly as presented needs tapTlsServer and presentedChain
+ * (tls-tap.ts), as startAlbServer does.
+ */
+export {rebuiltChainDer as presentedChainDer} from './tls-tap.js';
 
 /** undici's response headers (lower-case object) minus hop-by-hop ones, for writeHead. */
 function flattenResponseHeaders(h: Record<string, string | string[] | undefined>): http.OutgoingHttpHeaders {
@@ -137,10 +144,33 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     p.log(formatConnectionLogLine(entry));
   };
 
-  const onSecure = (mode: ListenerMode, listenerPort: number, tapped: TappedListener) => (socket: TLSSocket): void => {
-    const tap = tapped.registry.tapOf(socket);
+  // One registry for every listener: it links each TLS socket to the tap of its TCP
+  // connection (the presented chain, the client's address).
+  const registry = new TapRegistry();
+  const peerOf = (socket: TLSSocket): PeerAddress =>
+    registry.tapOf(socket)?.peer ?? {remoteAddress: socket.remoteAddress ?? '-', remotePort: socket.remotePort ?? 0, localAddress: socket.localAddress ?? '-', localPort: socket.localPort ?? 0};
+
+  // A server never dies because of one client: whatever throws while judging, encoding or
+  // logging a connection ends that connection only, with the reason logged.
+  const failConnection = (socket: TLSSocket, listenerPort: number, error: unknown): void => {
+    const peer = safe(() => peerOf(socket), {remoteAddress: '-', remotePort: 0, localAddress: '-', localPort: 0});
+    safe(() => p.onError?.(`client ${peer.remoteAddress}:${peer.remotePort} on port ${listenerPort} refused: ${(error as Error)?.message ?? String(error)}`), undefined);
+    safe(() => logConnection(socket, peer, listenerPort, undefined, 'Failed:ClientCertInvalid', null), undefined);
+    socket.destroy();
+  };
+
+  const onSecure = (mode: ListenerMode, listenerPort: number) => (socket: TLSSocket): void => {
+    try {
+      judgeConnection(mode, listenerPort, socket);
+    } catch (error) {
+      failConnection(socket, listenerPort, error);
+    }
+  };
+
+  const judgeConnection = (mode: ListenerMode, listenerPort: number, socket: TLSSocket): void => {
+    const tap = registry.tapOf(socket);
     const startMs = tap?.acceptedAt ?? performance.now();
-    const peer: PeerAddress = tap?.peer ?? {remoteAddress: socket.remoteAddress ?? '-', remotePort: socket.remotePort ?? 0, localAddress: socket.localAddress ?? '-', localPort: socket.localPort ?? 0};
+    const peer = peerOf(socket);
     const latencyMs = performance.now() - startMs;
     // As presented on the wire: duplicates, unrelated certificates and order kept (tls-tap.ts).
     const {der} = presentedChain(socket, tap);
@@ -166,6 +196,14 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   };
 
   const onRequest = (listenerPort: number) => (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    try {
+      forward(listenerPort, req, res);
+    } catch (error) {
+      failConnection(req.socket as TLSSocket, listenerPort, error);
+    }
+  };
+
+  const forward = (listenerPort: number, req: http.IncomingMessage, res: http.ServerResponse): void => {
     const socket = req.socket as TLSSocket;
     const state = states.get(socket);
     if (!state) {
@@ -214,7 +252,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     });
     // Connections arrive through a tap that keeps the client's handshake bytes, to read the
     // chain exactly as presented (tls-tap.ts).
-    const tapped = tapTlsServer(server, () => performance.now());
+    const tapped = tapTlsServer(server, registry, () => performance.now());
     server.on('tlsClientError', () => {
       /* handshake failures are the client's; nothing to log beyond ALB's own behaviour */
     });
@@ -232,7 +270,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       throw error;
     });
     const port = (tapped.netServer.address() as AddressInfo).port;
-    server.on('secureConnection', onSecure(l.mode, port, tapped));
+    server.on('secureConnection', onSecure(l.mode, port));
     server.on('request', onRequest(port));
     servers.push({https: server, net: tapped.netServer, tapped});
     const hostForUrl = p.host.includes(':') ? `[${p.host}]` : p.host;

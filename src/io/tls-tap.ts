@@ -329,8 +329,7 @@ export interface TappedListener {
  * net.Server and handed over through a TapSocket; the server's keylog lines are routed to
  * the tap of their connection.
  */
-export function tapTlsServer(tlsServer: net.Server & {on(event: 'keylog', l: (line: Buffer, s: TLSSocket) => void): unknown}, now: () => number): TappedListener {
-  const registry = new TapRegistry();
+export function tapTlsServer(tlsServer: net.Server & {on(event: 'keylog', l: (line: Buffer, s: TLSSocket) => void): unknown}, registry: TapRegistry, now: () => number): TappedListener {
   const open = new Set<net.Socket>();
   tlsServer.on('keylog', registry.onKeylog);
   const netServer = net.createServer((raw) => {
