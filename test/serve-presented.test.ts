@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {parseConnectionLogLine} from '../src/lib/alb/connection-log.js';
 import {type ServeFixture, serveVerifyAndPassthrough} from './support/serve.js';
-import {buildTestPki, type TestPki} from './support/test-pki.js';
+import {makeServeClients, type ServeClients} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 const pems = (file: string): string[] => readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!.map((p) => (p.endsWith('\n') ? p : p + '\n'));
@@ -33,7 +33,7 @@ function curlWith(url: string, ca: string, cert: string, key: string, extra: str
 
 describe('serve: the chain as presented', () => {
   const tmp = tempDir();
-  let pki: TestPki;
+  let pki: ServeClients;
   let fx: ServeFixture | undefined;
   let fifty: string;
   let mixed: string;
@@ -41,7 +41,7 @@ describe('serve: the chain as presented', () => {
 
   after(() => fx?.serve.stop());
   before(async () => {
-    pki = await buildTestPki(tmp);
+    pki = await makeServeClients(tmp);
     fx = await serveVerifyAndPassthrough(tmp, pki.dir);
     const [leaf] = pems(pki.good.cert);
     const [, intermediate] = pems(pki.good.chain3);
