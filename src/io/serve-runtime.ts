@@ -13,8 +13,10 @@ import {ALB_HEADERS, encodePassthroughHeader, encodeVerifyHeaders, type HeaderMa
 import {loadPrivateKey} from '../lib/x509/issue.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {issueServerCertificate} from '../lib/pki/server-cert.js';
-import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl} from '../lib/alb/verify.js';
+import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
 import {type ChainVerdict, type RunningAlbServer, startAlbServer} from './alb-server.js';
+import {startNlbServe} from './nlb-server.js';
+import {formatIdentityFilter, type IdentityFilter} from '../lib/nlb/identity-filter.js';
 import {caPaths, loadCa, readTierKey} from './ca-store.js';
 import {type RunningEchoBackend, startEchoBackend} from './echo-backend.js';
 import {resolveSecret} from './secrets.js';
@@ -34,6 +36,8 @@ export interface ServeOptions {
   /** A server identity already in memory (the demo's); wins over files and --dir. */
   serverIdentity?: {certPem: string; keyPem: string; caFile: string; label: string};
   passphraseFile?: string;
+  /** Settings of `nlb` listeners: identity filters and PROXY protocol v2 to the target. */
+  nlb?: {identityFilters: IdentityFilter[]; proxyProtocol: boolean};
   log: (line: string) => void;
   onError?: (message: string) => void;
 }
@@ -58,6 +62,8 @@ export interface ServeInfo {
   serverCertificate: string;
   /** The CA file a client should trust for the server certificate (null: unknown). */
   serverCa: string | null;
+  /** nlb listeners only: the identity filters (FIELD:MATCH:VALUE) and whether PROXY v2 is sent. */
+  nlb?: {identityFilters: string[]; proxyProtocol: boolean};
 }
 
 export interface RunningServe {
@@ -93,23 +99,31 @@ const shellPath = (p: string): string => {
  *   BAD_TARGET / NO_TRUST_STORE (exit 2).
  */
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
-  const hasVerify = o.listeners.some((l) => l.mode === 'verify');
+  const nlbPorts = o.listeners.filter((l) => l.mode === 'nlb').map((l) => l.port);
+  if (nlbPorts.length > 0 && nlbPorts.length < o.listeners.length) {
+    throw usageError('MIXED_LISTENERS', 'nlb listeners forward TCP to a tcp:// target and cannot share a serve with HTTP listeners', ['run one mtls-kit serve for the nlb listeners and another for the others']);
+  }
+  if (o.nlb && (o.nlb.identityFilters.length > 0 || o.nlb.proxyProtocol) && nlbPorts.length === 0) {
+    throw usageError('NO_NLB_LISTENER', `${o.nlb.proxyProtocol ? '--proxy-protocol' : 'identity filters'} apply to nlb listeners, and none is configured`, ['add --listen PORT:nlb']);
+  }
+  const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb');
   const paths = caPaths(o.dir);
 
   // Trust store (verify listeners only): --trust-store, else the CA directory's bundle.
   let trustStorePath: string | null = null;
   let judge: (chain: Parameters<typeof verifyChain>[0]['chain']) => ChainVerdict = () => ({status: 'Success', ok: true});
   const crls: LoadedCrl[] = [];
+  let store: TrustStore | null = null;
   if (hasVerify) {
     trustStorePath = o.trustStore ?? paths.bundle;
     const bundle = await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`);
-    const store = prepareTrustStore(readCertificates(new Uint8Array(bundle), trustStorePath));
+    store = prepareTrustStore(readCertificates(new Uint8Array(bundle), trustStorePath));
     for (const c of o.crls) crls.push(loadCrl(new Uint8Array(await readFileOr(c, 'the CRL', 'check --crl')), c));
     judge = (chain) => {
       // An empty chain (no client certificate) gets the code verifyChain gives it,
       // ClientCertInvalid: what ALB logs for a missing certificate is not documented
       // (aws-reference 1.1 says only that the handshake fails; see the open items in 7).
-      const r = verifyChain({chain, trustStore: store, crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
+      const r = verifyChain({chain, trustStore: store!, crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
       return {status: r.status, ok: r.code === null};
     };
   } else if (o.crls.length > 0 || o.trustStore) {
@@ -141,6 +155,26 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     keyPem = issued.keyPem;
     serverCertificate = `issued in memory by ${ca.issuing.paths.cert} for ${serverNames(o.host).join(', ')}`;
     serverCa = ca.root.paths.cert;
+  }
+
+  const cacert = serverCa ? `--cacert ${shellPath(serverCa)}` : '--insecure';
+  if (nlbPorts.length > 0) {
+    // An NLB TLS listener: TCP to a tcp:// target (src/io/nlb-server.ts).
+    const nlbOptions = o.nlb ?? {identityFilters: [], proxyProtocol: false};
+    const nlb = await startNlbServe({host: o.host, ports: nlbPorts, certPem, keyPem, trustStore: store!, crls, ignoreExpiry: o.ignoreExpiry, identityFilters: nlbOptions.identityFilters, target: o.target, proxyProtocol: nlbOptions.proxyProtocol, log: o.log, ...(o.onError ? {onError: o.onError} : {})});
+    const caFlag = serverCa ? `-CAfile ${shellPath(serverCa)}` : '';
+    const info: ServeInfo = {
+      host: o.host,
+      listeners: nlb.listeners.map((l) => ({...l, curl: `openssl s_client -connect ${o.host.includes(':') ? `[${o.host}]` : o.host}:${l.port} ${caFlag} -cert certificate.crt -key private-key.pem -quiet`.replace('  ', ' ')})),
+      target: nlb.target,
+      trustStore: trustStorePath,
+      crls: o.crls,
+      ignoreExpiry: o.ignoreExpiry,
+      serverCertificate,
+      serverCa,
+      nlb: {identityFilters: nlbOptions.identityFilters.map(formatIdentityFilter), proxyProtocol: nlbOptions.proxyProtocol},
+    };
+    return {info, close: () => nlb.close()};
   }
 
   let target: URL;
@@ -179,7 +213,6 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     throw error;
   }
 
-  const cacert = serverCa ? `--cacert ${shellPath(serverCa)}` : '--insecure';
   const info: ServeInfo = {
     host: o.host,
     listeners: server.listeners.map((l) => ({

@@ -4,8 +4,9 @@
  */
 import {usageError} from '../errors.js';
 
-export type ListenerMode = 'verify' | 'passthrough';
-export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough'];
+/** ALB's verify and passthrough modes, and `nlb`: an NLB TLS listener with mTLS (src/io/nlb-server.ts). */
+export type ListenerMode = 'verify' | 'passthrough' | 'nlb';
+export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough', 'nlb'];
 
 export interface ListenerSpec {
   port: number;
@@ -20,10 +21,10 @@ export interface ListenerSpec {
 export function parseListenSpecs(specs: string[]): ListenerSpec[] {
   const out: ListenerSpec[] = [];
   for (const s of specs) {
-    const m = /^(\d{1,5}):(verify|passthrough)$/.exec(s.trim());
+    const m = /^(\d{1,5}):(verify|passthrough|nlb)$/.exec(s.trim());
     const port = m ? Number(m[1]) : NaN;
     if (!m || port > 65535) {
-      throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, ['write it as --listen 8443:verify or --listen 9443:passthrough']);
+      throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, ['write it as --listen 8443:verify, --listen 9443:passthrough or --listen 9444:nlb']);
     }
     if (port !== 0 && out.some((l) => l.port === port)) throw usageError('DUPLICATE_PORT', `port ${port} is given twice`, ['give each listener its own port']);
     out.push({port, mode: m[2] as ListenerMode});
