@@ -1,7 +1,8 @@
 import {createWriteStream, type WriteStream} from 'node:fs';
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {dirFlag, identityFilterFlags, passphraseFileFlag} from '../flags.js';
+import {apigwServeFlags, dirFlag, identityFilterFlags, passphraseFileFlag} from '../flags.js';
+import {resolveApigwOptions} from '../io/apigw-server.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {type ServeInfo, startServe} from '../io/serve-runtime.js';
 import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb/proxy.js';
@@ -17,6 +18,8 @@ export default class Serve extends BaseCommand {
 
 An nlb listener (--listen PORT:nlb) behaves like an NLB TLS listener with mutual TLS (verify mode, the only one NLB has): the client chain is judged against the trust store, then the identity filters (--identity-filter, --identity-filter-file; any one must match), then the CRLs; a rejected client is closed right after the handshake and never reaches the target. An admitted client's decrypted byte stream goes to --target tcp://HOST:PORT (without --target, a built-in TCP echo), after a PROXY protocol v2 header with --proxy-protocol; the target receives nothing about the certificate, as with NLB. One NLB TLS access-log line per connection, with mtls-kit's fields (verdict, matching filter, client serial and subject) after NLB's 22. nlb listeners run in their own serve (not with verify or passthrough ones); for them the "curl" field of --json holds an openssl s_client command.
 
+An apigw listener (--listen PORT:apigw) behaves like an API Gateway custom domain name with mutual TLS: the bundle is the truststore, a client needs the complete chain to a root in it (chain length 4, SHA-256+, RSA-2048+/ECDSA-256+), revocation is NOT checked, and an untrusted, expired or missing certificate fails the handshake. --authorizer runs your Lambda authorizer for every request with the REST REQUEST event (requestContext.identity.clientCert) or, with --authorizer-payload http-iam/http-simple, the HTTP API payload 2.0 event (requestContext.authentication.clientCert): Allow forwards, Deny answers 403, a thrown "Unauthorized" 401, anything else 500; --authorizer-ttl caches answers keyed by --identity-source. --map-header NAME=context.authorizer.KEY (or context.identity.clientCert.subjectDN, ...) sets integration request headers. One access-log line per request (--access-log FILE, else stderr) carries the $context.identity.clientCert.* fields.
+
 The server certificate comes from --server-cert/--server-key, or is issued in memory for localhost and 127.0.0.1 by the CA in --dir (never written). One ALB connection-log line per connection goes to --connection-log FILE, or stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
 --json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa}.
@@ -28,6 +31,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     '<%= config.bin %> serve --listen 8443:verify --listen 9443:passthrough --crl pki/root/crl.pem',
     '<%= config.bin %> serve --port 8443 --trust-store ca-bundle.pem --server-cert server.crt --server-key server.key --connection-log conn.log',
     '<%= config.bin %> serve --listen 9443:nlb --identity-filter subject-cn:prefix:device- --target tcp://127.0.0.1:7000 --proxy-protocol',
+    '<%= config.bin %> serve --listen 8443:apigw --trust-store truststore.pem --authorizer authorizer.js --map-header X-Client-Cert-Sub=context.authorizer.clientCertSub --target http://127.0.0.1:3000',
   ];
 
   static override flags = {
@@ -47,6 +51,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     'connection-log': Flags.string({summary: 'Append ALB connection-log lines (NLB access-log lines for nlb listeners) to this file (default: stderr).', helpValue: 'FILE'}),
     ...identityFilterFlags,
     'proxy-protocol': Flags.boolean({summary: 'nlb listeners: send a PROXY protocol v2 header with the client address to the target first, as a target group with proxy protocol v2 does.', default: false}),
+    ...apigwServeFlags,
   };
 
   async run(): Promise<ServeResult | undefined> {
@@ -62,6 +67,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
       });
     }
     const identityFilters = await resolveIdentityFilters(flags);
+    const apigw = await resolveApigwOptions(flags, listeners.some((l) => l.mode === 'apigw'));
     const log = logFile ? (line: string): void => void logFile!.write(line + '\n') : (line: string): void => void process.stderr.write(line + '\n');
     const running = await startServe({
       host: flags.host,
@@ -76,6 +82,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
       ...(flags['server-key'] ? {serverKey: flags['server-key']} : {}),
       ...(flags['passphrase-file'] ? {passphraseFile: flags['passphrase-file']} : {}),
       nlb: {identityFilters, proxyProtocol: flags['proxy-protocol']},
+      ...(apigw ? {apigw: apigw.options} : {}),
       log,
       onError: (m) => printErr(`${ec.yellow('warning:')} ${m}`),
     });
@@ -95,6 +102,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     if (!this.jsonEnabled()) hint('stopping…');
     await running.close();
     if (logFile) await new Promise<void>((resolve) => logFile!.end(() => resolve()));
+    await apigw?.close();
     // The ready object was the JSON result; nothing more on stdout.
     return undefined;
   }

@@ -14,6 +14,7 @@ import {loadPrivateKey} from '../lib/x509/issue.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {issueServerCertificate} from '../lib/pki/server-cert.js';
 import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
+import {type ApigwInfo, apigwInfo, type ApigwOptions, type RunningApigwServer, startApigwListeners} from './apigw-server.js';
 import {type ChainVerdict, type RunningAlbServer, startAlbServer} from './alb-server.js';
 import {startNlbServe} from './nlb-server.js';
 import {formatIdentityFilter, type IdentityFilter} from '../lib/nlb/identity-filter.js';
@@ -38,6 +39,8 @@ export interface ServeOptions {
   passphraseFile?: string;
   /** Settings of `nlb` listeners: identity filters and PROXY protocol v2 to the target. */
   nlb?: {identityFilters: IdentityFilter[]; proxyProtocol: boolean};
+  /** Settings of `apigw` listeners (required when there is one). */
+  apigw?: ApigwOptions;
   log: (line: string) => void;
   onError?: (message: string) => void;
 }
@@ -64,6 +67,8 @@ export interface ServeInfo {
   serverCa: string | null;
   /** nlb listeners only: the identity filters (FIELD:MATCH:VALUE) and whether PROXY v2 is sent. */
   nlb?: {identityFilters: string[]; proxyProtocol: boolean};
+  /** The API Gateway listeners' authorizer and mappings (null without apigw listeners). */
+  apigw: ApigwInfo | null;
 }
 
 export interface RunningServe {
@@ -106,7 +111,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   if (o.nlb && (o.nlb.identityFilters.length > 0 || o.nlb.proxyProtocol) && nlbPorts.length === 0) {
     throw usageError('NO_NLB_LISTENER', `${o.nlb.proxyProtocol ? '--proxy-protocol' : 'identity filters'} apply to nlb listeners, and none is configured`, ['add --listen PORT:nlb']);
   }
-  const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb');
+  // apigw listeners judge clients against the bundle too (as API Gateway's truststore), nlb ones as NLB does.
+  const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'apigw' || l.mode === 'nlb');
+  const apigwSpecs = o.listeners.filter((l) => l.mode === 'apigw');
   const paths = caPaths(o.dir);
 
   // Trust store (verify listeners only): --trust-store, else the CA directory's bundle.
@@ -114,6 +121,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   let judge: (chain: Parameters<typeof verifyChain>[0]['chain']) => ChainVerdict = () => ({status: 'Success', ok: true});
   const crls: LoadedCrl[] = [];
   let store: TrustStore | null = null;
+  if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb')) {
+    throw usageError('NO_VERIFY_LISTENER', '--crl applies to verify listeners, and none is configured (API Gateway does not check revocation)', ['add --listen PORT:verify, or check revocation in the Lambda authorizer']);
+  }
   if (hasVerify) {
     trustStorePath = o.trustStore ?? paths.bundle;
     const bundle = await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`);
@@ -157,7 +167,6 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     serverCa = ca.root.paths.cert;
   }
 
-  const cacert = serverCa ? `--cacert ${shellPath(serverCa)}` : '--insecure';
   if (nlbPorts.length > 0) {
     // An NLB TLS listener: TCP to a tcp:// target (src/io/nlb-server.ts).
     const nlbOptions = o.nlb ?? {identityFilters: [], proxyProtocol: false};
@@ -173,6 +182,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       serverCertificate,
       serverCa,
       nlb: {identityFilters: nlbOptions.identityFilters.map(formatIdentityFilter), proxyProtocol: nlbOptions.proxyProtocol},
+      apigw: null,
     };
     return {info, close: () => nlb.close()};
   }
@@ -197,7 +207,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   try {
     server = await startAlbServer({
       host: o.host,
-      listeners: o.listeners,
+      listeners: o.listeners.filter((l) => l.mode !== 'apigw'),
       certPem,
       keyPem,
       judge,
@@ -213,9 +223,22 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     throw error;
   }
 
+  let gw: RunningApigwServer | undefined;
+  if (apigwSpecs.length > 0) {
+    try {
+      if (!o.apigw) throw usageError('NO_APIGW_OPTIONS', 'apigw listeners need their settings');
+      gw = await startApigwListeners({...o.apigw, host: o.host, listeners: apigwSpecs, certPem, keyPem, trustStore: store!, target, ...(o.onError ? {onError: o.onError} : {})});
+    } catch (error) {
+      await server.close();
+      await echo?.close();
+      throw error;
+    }
+  }
+
+  const cacert = serverCa ? `--cacert ${shellPath(serverCa)}` : '--insecure';
   const info: ServeInfo = {
     host: o.host,
-    listeners: server.listeners.map((l) => ({
+    listeners: [...server.listeners, ...(gw?.listeners ?? [])].map((l) => ({
       ...l,
       curl: `curl ${cacert} --cert certificate.crt --key private-key.pem ${l.url}`,
     })),
@@ -225,10 +248,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     ignoreExpiry: o.ignoreExpiry,
     serverCertificate,
     serverCa,
+    apigw: gw && o.apigw ? apigwInfo(o.apigw) : null,
   };
   return {
     info,
     async close() {
+      await gw?.close();
       await server.close();
       await echo?.close();
     },

@@ -293,7 +293,8 @@ export function parseGeneralNames(seq: Tlv): GeneralName[] {
   });
 }
 
-function parseExtensions(list: Tlv): Extension[] {
+/** Decodes an Extensions SEQUENCE (RFC 5280 4.1); certificates, and CSRs' extensionRequest. */
+export function parseExtensions(list: Tlv): Extension[] {
   return children(list).map((ext) => {
     const parts = children(ext);
     const oid = decodeOid(parts[0]!);
