@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {runCli} from './support/cli.js';
 import {curl, nodeGet, spawnServe, type SpawnedServe} from './support/serve.js';
-import {buildTestPki, type TestPki} from './support/test-pki.js';
+import {makeServeClients, type ServeClients} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 // The seed sample's authorizer (aws-samples/api-gateway-certificate-propagation, aws-reference 6.2),
@@ -38,7 +38,7 @@ export const handler = (event, context, callback) => {
 
 describe('serve --listen PORT:apigw (API Gateway custom domain with mTLS and a Lambda authorizer)', () => {
   const tmp = tempDir();
-  let pki: TestPki;
+  let pki: ServeClients;
   let rest: SpawnedServe | undefined;
   let httpApi: SpawnedServe | undefined;
   let restPort: number;
@@ -53,7 +53,7 @@ describe('serve --listen PORT:apigw (API Gateway custom domain with mTLS and a L
     await httpApi?.stop();
   });
   before(async () => {
-    pki = await buildTestPki(tmp);
+    pki = await makeServeClients(tmp);
     writeFileSync(seedFile, SEED_AUTHORIZER);
     writeFileSync(httpFile, HTTP_AUTHORIZER);
     rest = await spawnServe(['--dir', pki.dir, '--listen', '0:apigw', '--authorizer', seedFile, '--map-header', 'X-Client-Cert-Sub=context.authorizer.clientCertSub', '--map-header', 'X-Client-DN=context.identity.clientCert.subjectDN', '--access-log', accessLog]);
