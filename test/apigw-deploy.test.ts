@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
 import {ApigwEmulator} from './support/apigw-emulator.js';
 import {runCli} from './support/cli.js';
-import {makeCa} from './support/pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {VersionedS3} from './support/s3-versioned.js';
 import {tempDir} from './support/tmp.js';
 
@@ -28,8 +28,8 @@ gw.map('http.example.com', 'http1', '$default');
 gw.addDomain('edge.example.com', {endpointType: 'EDGE'});
 gw.addDomain('warn.example.com');
 
-const dir = await makeCa(join(tmp, 'pki'), {intermediate: true});
-const other = await makeCa(join(tmp, 'other'), {cn: 'Second Root'});
+const dir = (await makeTestCa(join(tmp, 'pki'), {intermediate: true, cn: 'Deploy Test Root'})).dir;
+const other = (await makeTestCa(join(tmp, 'other'), {cn: 'Second Root'})).dir;
 const bundle = join(dir, 'ca-bundle.pem');
 const env: Record<string, string | undefined> = {
   AWS_ACCESS_KEY_ID: 'test',
