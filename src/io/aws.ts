@@ -213,15 +213,40 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
  * Downloads a pre-signed URL (GetTrustStoreCaCertificatesBundle / GetTrustStoreRevocationContent
  * Location, valid 10 minutes, aws-reference 2.1). Bounded: 30 s, 50 MB (the CRL size limit, aws-reference 3).
  */
-export async function fetchLocation(url: string, what: string): Promise<Uint8Array> {
+export async function fetchLocation(url: string, what: string, onHeaders?: (h: Headers) => void): Promise<Uint8Array> {
+  const res = await getLocation(url, what, {});
+  const len = Number(res.headers.get('content-length') ?? 0);
+  if (len > 50 * 1024 * 1024) throw new MtlsKitError({code: 'AWS_DOWNLOAD_FAILED', message: `${what} is larger than 50 MB`, exitCode: ExitCode.Aws});
+  onHeaders?.(res.headers);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * The ETag of the object behind a pre-signed URL, reading at most one byte of it (a ranged
+ * GET: the URL is signed for GET, so HEAD would not match the signature). Null without ETag.
+ */
+export async function fetchLocationEtag(url: string, what: string): Promise<string | null> {
+  const res = await getLocation(url, what, {range: 'bytes=0-0'});
+  // A server that ignores Range would send everything: stop reading.
+  await res.body?.cancel();
+  return res.headers.get('etag')?.replace(/"/g, '') ?? null;
+}
+
+async function getLocation(url: string, what: string, headers: Record<string, string>): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, {signal: AbortSignal.timeout(30_000)});
+    res = await fetch(url, {headers, signal: AbortSignal.timeout(30_000)});
   } catch (error) {
     throw new MtlsKitError({code: 'AWS_UNREACHABLE', message: `could not download ${what}: ${(error as Error).message}`, exitCode: ExitCode.Aws, cause: error});
   }
-  if (!res.ok) throw new MtlsKitError({code: 'AWS_DOWNLOAD_FAILED', message: `downloading ${what} failed with HTTP ${res.status}`, exitCode: ExitCode.Aws});
-  const len = Number(res.headers.get('content-length') ?? 0);
-  if (len > 50 * 1024 * 1024) throw new MtlsKitError({code: 'AWS_DOWNLOAD_FAILED', message: `${what} is larger than 50 MB`, exitCode: ExitCode.Aws});
-  return new Uint8Array(await res.arrayBuffer());
+  if (res.status === 403) {
+    await res.body?.cancel();
+    // aws-reference 2.1: the link is pre-signed for 10 minutes.
+    throw new MtlsKitError({code: 'AWS_DOWNLOAD_FAILED', message: `downloading ${what} was refused (HTTP 403): the pre-signed link expired or the clock is off`, suggestions: ['re-run: each run asks for a new link; check the machine clock if it keeps happening'], exitCode: ExitCode.Aws});
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new MtlsKitError({code: 'AWS_DOWNLOAD_FAILED', message: `downloading ${what} failed with HTTP ${res.status}`, exitCode: ExitCode.Aws});
+  }
+  return res;
 }

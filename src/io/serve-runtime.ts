@@ -16,6 +16,8 @@ import {issueServerCertificate} from '../lib/pki/server-cert.js';
 import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
 import {type ApigwInfo, apigwInfo, type ApigwOptions, type RunningApigwServer, startApigwListeners} from './apigw-server.js';
 import {type ChainVerdict, type RunningAlbServer, startAlbServer} from './alb-server.js';
+import {startNlbServe} from './nlb-server.js';
+import {formatIdentityFilter, type IdentityFilter} from '../lib/nlb/identity-filter.js';
 import {caPaths, loadCa, readTierKey} from './ca-store.js';
 import {type RunningEchoBackend, startEchoBackend} from './echo-backend.js';
 import {resolveSecret} from './secrets.js';
@@ -35,6 +37,8 @@ export interface ServeOptions {
   /** A server identity already in memory (the demo's); wins over files and --dir. */
   serverIdentity?: {certPem: string; keyPem: string; caFile: string; label: string};
   passphraseFile?: string;
+  /** Settings of `nlb` listeners: identity filters and PROXY protocol v2 to the target. */
+  nlb?: {identityFilters: IdentityFilter[]; proxyProtocol: boolean};
   /** Settings of `apigw` listeners (required when there is one). */
   apigw?: ApigwOptions;
   log: (line: string) => void;
@@ -61,6 +65,8 @@ export interface ServeInfo {
   serverCertificate: string;
   /** The CA file a client should trust for the server certificate (null: unknown). */
   serverCa: string | null;
+  /** nlb listeners only: the identity filters (FIELD:MATCH:VALUE) and whether PROXY v2 is sent. */
+  nlb?: {identityFilters: string[]; proxyProtocol: boolean};
   /** The API Gateway listeners' authorizer and mappings (null without apigw listeners). */
   apigw: ApigwInfo | null;
 }
@@ -98,8 +104,15 @@ const shellPath = (p: string): string => {
  *   BAD_TARGET / NO_TRUST_STORE (exit 2).
  */
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
-  // apigw listeners judge clients against the bundle too (as API Gateway's truststore).
-  const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'apigw');
+  const nlbPorts = o.listeners.filter((l) => l.mode === 'nlb').map((l) => l.port);
+  if (nlbPorts.length > 0 && nlbPorts.length < o.listeners.length) {
+    throw usageError('MIXED_LISTENERS', 'nlb listeners forward TCP to a tcp:// target and cannot share a serve with HTTP listeners', ['run one mtls-kit serve for the nlb listeners and another for the others']);
+  }
+  if (o.nlb && (o.nlb.identityFilters.length > 0 || o.nlb.proxyProtocol) && nlbPorts.length === 0) {
+    throw usageError('NO_NLB_LISTENER', `${o.nlb.proxyProtocol ? '--proxy-protocol' : 'identity filters'} apply to nlb listeners, and none is configured`, ['add --listen PORT:nlb']);
+  }
+  // apigw listeners judge clients against the bundle too (as API Gateway's truststore), nlb ones as NLB does.
+  const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'apigw' || l.mode === 'nlb');
   const apigwSpecs = o.listeners.filter((l) => l.mode === 'apigw');
   const paths = caPaths(o.dir);
 
@@ -108,7 +121,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   let judge: (chain: Parameters<typeof verifyChain>[0]['chain']) => ChainVerdict = () => ({status: 'Success', ok: true});
   const crls: LoadedCrl[] = [];
   let store: TrustStore | null = null;
-  if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify')) {
+  if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb')) {
     throw usageError('NO_VERIFY_LISTENER', '--crl applies to verify listeners, and none is configured (API Gateway does not check revocation)', ['add --listen PORT:verify, or check revocation in the Lambda authorizer']);
   }
   if (hasVerify) {
@@ -152,6 +165,26 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     keyPem = issued.keyPem;
     serverCertificate = `issued in memory by ${ca.issuing.paths.cert} for ${serverNames(o.host).join(', ')}`;
     serverCa = ca.root.paths.cert;
+  }
+
+  if (nlbPorts.length > 0) {
+    // An NLB TLS listener: TCP to a tcp:// target (src/io/nlb-server.ts).
+    const nlbOptions = o.nlb ?? {identityFilters: [], proxyProtocol: false};
+    const nlb = await startNlbServe({host: o.host, ports: nlbPorts, certPem, keyPem, trustStore: store!, crls, ignoreExpiry: o.ignoreExpiry, identityFilters: nlbOptions.identityFilters, target: o.target, proxyProtocol: nlbOptions.proxyProtocol, log: o.log, ...(o.onError ? {onError: o.onError} : {})});
+    const caFlag = serverCa ? `-CAfile ${shellPath(serverCa)}` : '';
+    const info: ServeInfo = {
+      host: o.host,
+      listeners: nlb.listeners.map((l) => ({...l, curl: `openssl s_client -connect ${o.host.includes(':') ? `[${o.host}]` : o.host}:${l.port} ${caFlag} -cert certificate.crt -key private-key.pem -quiet`.replace('  ', ' ')})),
+      target: nlb.target,
+      trustStore: trustStorePath,
+      crls: o.crls,
+      ignoreExpiry: o.ignoreExpiry,
+      serverCertificate,
+      serverCa,
+      nlb: {identityFilters: nlbOptions.identityFilters.map(formatIdentityFilter), proxyProtocol: nlbOptions.proxyProtocol},
+      apigw: null,
+    };
+    return {info, close: () => nlb.close()};
   }
 
   let target: URL;

@@ -10,7 +10,7 @@ import {BIN} from './cli.js';
 
 export interface ServeListener {
   port: number;
-  mode: 'verify' | 'passthrough' | 'apigw';
+  mode: 'verify' | 'passthrough' | 'apigw' | 'nlb';
   url: string;
   curl: string;
 }

@@ -5,6 +5,7 @@
 import {createHash} from 'node:crypto';
 import type {CrlSummary} from './crl-summary.js';
 import {type MutualAuthentication, sameMutual} from './plan.js';
+import {sameCertificates} from './record.js';
 
 export interface DriftCheck {
   name: string;
@@ -75,7 +76,8 @@ export function computeDrift(d: DriftInput): DriftResult {
     checks.push({name: 'trust-store', ok: false, severity: 'error', detail: `trust store ${d.trustStoreName} does not exist`, fix: 'run mtls-kit deploy to create it'});
   } else {
     if (ts.status !== 'ACTIVE') checks.push({name: 'trust-store-status', ok: false, severity: 'warning', detail: `trust store ${ts.name} is ${ts.status}`, fix: 'wait until it is ACTIVE'});
-    const same = ts.certificates.length === d.bundle.certificates.length && ts.certificates.every((x, i) => x === d.bundle.certificates[i]);
+    // Compared as sets: a reordered or de-duplicated copy holds the same trust.
+    const same = sameCertificates(ts.certificates, d.bundle.certificates);
     checks.push(
       same
         ? {name: 'trust-store-bundle', ok: true, severity: 'info', detail: `trust store ${ts.name} holds the ${ts.certificates.length} certificate(s) of ${d.bundle.path}`}
@@ -92,7 +94,7 @@ export function computeDrift(d: DriftInput): DriftResult {
     for (const r of ts.revocations) {
       const s = r.summary;
       if (!s || d.crls.some((c) => c.summary.sha256 === s.sha256)) continue;
-      if (d.crls.some((c) => Buffer.compare(c.summary.issuer, s.issuer) === 0)) {
+      if (d.crls.some((c) => c.summary.issuerId === s.issuerId)) {
         checks.push({name: 'trust-store-crl', ok: false, severity: 'error', detail: `trust store ${ts.name} still holds revocation id ${r.revocationId}, another CRL of ${s.issuerDn} (number ${s.crlNumber ?? '-'})`, fix: 'run mtls-kit deploy to remove the superseded list'});
       }
     }
