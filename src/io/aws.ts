@@ -40,19 +40,6 @@ export interface AwsClients {
 /** Attempts per call, throttling and 5xx included (SDK standard retry mode, exponential backoff with jitter). */
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
-<<<<<<< HEAD
-/** The configuration every SDK client of mtls-kit shares: region, profile, endpoint, retries, timeouts. */
-export function sdkClientConfig(p: AwsParams): {region?: string; profile?: string; endpoint?: string; maxAttempts: number; retryMode: string; requestHandler: {connectionTimeout: number; requestTimeout: number}} {
-  const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) > 0 ? Number(process.env.AWS_MAX_ATTEMPTS) : DEFAULT_MAX_ATTEMPTS;
-  return {
-    ...(p.region ? {region: p.region} : {}),
-    ...(p.profile ? {profile: p.profile} : {}),
-    ...(p.endpointUrl ? {endpoint: p.endpointUrl} : {}),
-    maxAttempts,
-    retryMode: 'standard',
-    requestHandler: {connectionTimeout: 5000, requestTimeout: 30_000},
-  };
-=======
 /** Bound on one HTTP request, connect to last byte (MTLS_KIT_AWS_TIMEOUT_MS overrides, for tests and slow links). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -60,7 +47,20 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export function requestTimeoutMs(): number {
   const v = Number(process.env.MTLS_KIT_AWS_TIMEOUT_MS);
   return v > 0 ? v : DEFAULT_REQUEST_TIMEOUT_MS;
->>>>>>> main
+}
+
+/** The configuration every SDK client of mtls-kit shares: region, profile, endpoint, retries, timeouts. */
+export function sdkClientConfig(p: AwsParams): {region?: string; profile?: string; endpoint?: string; maxAttempts: number; retryMode: string; requestHandler: {connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean; socketTimeout: number}} {
+  const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) > 0 ? Number(process.env.AWS_MAX_ATTEMPTS) : DEFAULT_MAX_ATTEMPTS;
+  const timeout = requestTimeoutMs();
+  return {
+    ...(p.region ? {region: p.region} : {}),
+    ...(p.profile ? {profile: p.profile} : {}),
+    ...(p.endpointUrl ? {endpoint: p.endpointUrl} : {}),
+    maxAttempts,
+    retryMode: 'standard',
+    requestHandler: {connectionTimeout: Math.min(5000, timeout), requestTimeout: timeout, throwOnRequestTimeout: true, socketTimeout: timeout},
+  };
 }
 
 /**
@@ -81,20 +81,8 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
   const [s3Sdk, elbv2Sdk] = await Promise.all([import('@aws-sdk/client-s3').then(commonJs), import('@aws-sdk/client-elastic-load-balancing-v2').then(commonJs)]);
   const env = process.env;
   const customS3 = Boolean(p.endpointUrl || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
-<<<<<<< HEAD
   const common = sdkClientConfig(p);
-=======
-  const maxAttempts = Number(env.AWS_MAX_ATTEMPTS) > 0 ? Number(env.AWS_MAX_ATTEMPTS) : DEFAULT_MAX_ATTEMPTS;
-  const timeout = requestTimeoutMs();
-  const common = {
-    ...(p.region ? {region: p.region} : {}),
-    ...(p.profile ? {profile: p.profile} : {}),
-    ...(p.endpointUrl ? {endpoint: p.endpointUrl} : {}),
-    maxAttempts,
-    retryMode: 'standard',
-    requestHandler: {connectionTimeout: Math.min(5000, timeout), requestTimeout: timeout, throwOnRequestTimeout: true, socketTimeout: timeout},
-  };
->>>>>>> main
+  const maxAttempts = common.maxAttempts;
   // S3-compatible stores (MinIO, s3rver, ...) often lack the SDK's default flexible
   // checksums: a streamed upload is sent aws-chunked with a CRC32 trailer, and s3rver stores
   // that framing as the object's bytes. With a custom endpoint we ask for checksums only
