@@ -51,6 +51,11 @@ export interface AlbServerParams {
   onSpoof?: (message: string) => void;
   /** Where requests go (http: or https:); required. */
   target: URL;
+  /**
+   * AdvertiseTrustStoreCaNames on (aws-reference 1.9): the trust store's certificates, whose
+   * subjects OpenSSL then sends as the acceptable CA names of the CertificateRequest.
+   */
+  advertiseCaPem?: string;
   /** Receives each connection-log line (no newline). */
   log: (line: string) => void;
   /** Called for errors that do not end the server (target unreachable, ...). */
@@ -251,6 +256,8 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       key: p.keyPem,
       requestCert: true,
       rejectUnauthorized: false,
+      // Node gives `ca` to OpenSSL as the client CA list; the verdict stays the judge's.
+      ...(p.advertiseCaPem ? {ca: p.advertiseCaPem} : {}),
       // ALB does not resume sessions in verify or passthrough mode (aws-reference 1.1): every
       // connection is judged on a full handshake. Node keeps no server session cache.
       // ALB's TLS server (s2n-tls) never renegotiates: a TLS 1.2 client's renegotiation

@@ -30,6 +30,8 @@ export interface ServeOptions {
   trustStore?: string;
   crls: string[];
   ignoreExpiry: boolean;
+  /** ALB's AdvertiseTrustStoreCaNames: send the trust store's subjects as acceptable CA names. */
+  advertiseCaNames?: boolean;
   target?: string;
   headerMap: HeaderMap;
   serverCert?: string;
@@ -131,12 +133,15 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   let crls: LoadedCrl[] = [];
   let store: TrustStore | null = null;
   let material: TrustMaterial | undefined;
+  let bundlePem: string | undefined;
   if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb')) {
     throw usageError('NO_VERIFY_LISTENER', '--crl applies to verify listeners, and none is configured (API Gateway does not check revocation)', ['add --listen PORT:verify, or check revocation in the Lambda authorizer']);
   }
   if (hasVerify) {
     trustStorePath = o.trustStore ?? paths.bundle;
-    if (!o.trustStore) await readFileOr(trustStorePath, 'the trust store', `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`);
+    // The CA names advertised in the CertificateRequest come from the bundle as it was at
+    // start-up; verification follows every reload.
+    bundlePem = (await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`)).toString('utf8');
     material = await TrustMaterial.load({bundlePath: trustStorePath, crlPaths: o.crls, ...(o.onNotice ? {onReload: o.onNotice} : {})});
     store = material.store;
     crls = material.crls;
@@ -237,6 +242,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       dropInvalidHeaderFields: o.dropInvalidHeaderFields ?? false,
       ...(o.onNotice ? {onSpoof: o.onNotice} : {}),
       target,
+      ...(o.advertiseCaNames && bundlePem ? {advertiseCaPem: bundlePem} : {}),
       log: o.log,
       ...(o.onError ? {onError: o.onError} : {}),
     });
