@@ -30,6 +30,8 @@ export interface ServeOptions {
   trustStore?: string;
   crls: string[];
   ignoreExpiry: boolean;
+  /** ALB's AdvertiseTrustStoreCaNames: send the trust store's subjects as acceptable CA names. */
+  advertiseCaNames?: boolean;
   target?: string;
   headerMap: HeaderMap;
   serverCert?: string;
@@ -121,6 +123,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   let judge: (chain: Parameters<typeof verifyChain>[0]['chain']) => ChainVerdict = () => ({status: 'Success', ok: true});
   const crls: LoadedCrl[] = [];
   let store: TrustStore | null = null;
+  let bundlePem: string | undefined;
   if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb')) {
     throw usageError('NO_VERIFY_LISTENER', '--crl applies to verify listeners, and none is configured (API Gateway does not check revocation)', ['add --listen PORT:verify, or check revocation in the Lambda authorizer']);
   }
@@ -128,6 +131,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     trustStorePath = o.trustStore ?? paths.bundle;
     const bundle = await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`);
     store = prepareTrustStore(readCertificates(new Uint8Array(bundle), trustStorePath));
+    bundlePem = bundle.toString('utf8');
     for (const c of o.crls) crls.push(loadCrl(new Uint8Array(await readFileOr(c, 'the CRL', 'check --crl')), c));
     judge = (chain) => {
       // An empty chain (no client certificate) gets the code verifyChain gives it,
@@ -215,6 +219,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       passthroughHeader: (der) => encodePassthroughHeader(der, o.headerMap),
       strip,
       target,
+      ...(o.advertiseCaNames && bundlePem ? {advertiseCaPem: bundlePem} : {}),
       log: o.log,
       ...(o.onError ? {onError: o.onError} : {}),
     });
