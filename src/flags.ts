@@ -66,3 +66,16 @@ export const mutualAuthFlags = {
   'ignore-client-cert-expiry': Flags.boolean({summary: 'Accept expired client certificates (verify mode).', default: false}),
   'advertise-ca-names': Flags.boolean({summary: 'Send the trust store\'s CA names in the TLS CertificateRequest (verify mode).', default: false}),
 };
+
+/** NLB client certificate identity filters (aws-reference 9.3); read by io/identity-filters.ts. */
+export const identityFilterFlags = {
+  'identity-filter': Flags.string({
+    summary: 'NLB client certificate identity filter FIELD:MATCH:VALUE (FIELD subject-cn, subject-ou, san-dns or san-uri; MATCH exact or prefix); repeatable, any one must match.',
+    multiple: true,
+    helpValue: 'FIELD:MATCH:VALUE',
+  }),
+  'identity-filter-file': Flags.string({
+    summary: 'File of NLB identity filters: one FIELD:MATCH:VALUE per line (# comments), or the ClientCertificateIdentityFilters JSON list.',
+    helpValue: 'FILE',
+  }),
+};

@@ -109,7 +109,7 @@ describe('gen-client', () => {
     assert.match(bad.stderr, /\{n\}/);
   });
 
-  it('names the file for a CA key that does not match its certificate, and an unwritable folder (exit 4)', async () => {
+  it('names the file for a CA key that does not match its certificate (exit 4), and a file in the way of --out (exit 2)', async () => {
     const tmp = tempDir();
     const a = join(tmp, 'a');
     const b = join(tmp, 'b');
@@ -121,11 +121,11 @@ describe('gen-client', () => {
     assert.equal(mismatch.json.error.code, 'KEY_MISMATCH');
     assert.match(mismatch.json.error.message, /ca\.key does not belong to .*ca\.crt/);
     assert.ok(!existsSync(join(tmp, 'o1')));
-    // A folder below a regular file cannot be created.
+    // A folder below a regular file cannot be created: a usage error naming the file in the way.
     const blocked = await runCli(['gen-client', '--dir', b, '--cn', 'x', '--out', join(b, 'ca.json', 'sub')]);
-    assert.equal(blocked.code, 4);
-    assert.match(blocked.stderr, /ca\.json\/sub/);
-    assert.match(blocked.stderr, /ENOTDIR/);
+    assert.equal(blocked.code, 2);
+    assert.match(blocked.stderr, /ca\.json is a file, not a folder, so .*ca\.json\/sub cannot be used/);
+    assert.doesNotMatch(blocked.stderr, /ENOTDIR/);
     // A truncated CA certificate is named.
     const pem = readFileSync(join(b, 'root/ca.crt'), 'utf8');
     writeFileSync(join(b, 'root/ca.crt'), pem.slice(0, 200));

@@ -3,15 +3,16 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag, keyTypeFlag, passphraseFileFlag, subjectFlags} from '../flags.js';
 import {appendIndex, loadCa, readIndex, serialSet} from '../io/ca-store.js';
-import {clientFilePaths, type ClientFiles, type IssuedSummary, loadIssuer} from '../io/client-files.js';
-import {assertWritable} from '../io/files.js';
+import {clientFilePaths, type ClientFiles, type IssuedSummary, isRecordedFolder, loadIssuer} from '../io/client-files.js';
+import {assertOutDir, assertWritable} from '../io/files.js';
+import {IndexJournal, stagingDirFor, sweepStaging} from '../io/fleet-journal.js';
 import {defaultWorkers, type FleetJob, runFleet} from '../io/fleet.js';
 import {writeDefect} from '../io/defect-write.js';
 import {issueAndWrite} from '../io/issue-one.js';
 import {DEFECT_KINDS, DEFECTS} from '../lib/alb/defects.js';
 import {resolveSecret} from '../io/secrets.js';
 import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
-import {usageError} from '../lib/errors.js';
+import {ExitCode, MtlsKitError, usageError} from '../lib/errors.js';
 import {typeSan} from '../lib/x509/issue.js';
 import {expandTemplate, type NameEntry, subjectFromFields} from '../lib/x509/names.js';
 import {KEY_TYPES} from '../lib/x509/profiles.js';
@@ -24,7 +25,10 @@ export interface GenClientResult {
   caDir: string;
   issuer: {tier: 'root' | 'intermediate'; subject: string};
   keyType: string;
+  /** Certificates issued by this run. */
   count: number;
+  /** Fleets: certificates an earlier, interrupted run of the same command had already issued (skipped). */
+  alreadyIssued: number;
   /** Full details of the certificate when one was issued; null for fleets. */
   certificate: (CertDetails & {files: ClientFiles}) | null;
   certificates: IssuedSummary[];
@@ -45,9 +49,9 @@ export default class GenClient extends BaseCommand {
   static override summary = 'Issue client certificates: private-key.pem, certificate.crt and chain.pem (one, or a fleet with --count).';
   static override description = `Issues from the CA in --dir (the intermediate when there is one). Writes private-key.pem (PKCS#8, 0600), certificate.crt and chain.pem (leaf then intermediates, for clients that must send the chain) into --out. Every certificate is recorded in the CA's index.txt, which revoke and crl read.
 
-With --count N, issues N certificates named from a template (--cn 'device-{n}', {n:4} pads to 4 digits), one folder each under --out, on every core.
+With --count N, issues N certificates named from a template (--cn 'device-{n}', {n:4} pads to 4 digits), one folder each under --out, on every core. Each certificate is recorded in index.txt (fsynced in batches) before its folder appears, so Ctrl-C or kill -9 never leaves a certificate nobody can revoke; re-running the same command issues only the missing ones (and finishes or removes what the interrupted run left in hidden .<name>.<serial>.partial folders).
 
-Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --force), wrong CA passphrase.`;
+Exit codes: 0 issued; 2 bad flag values, a file where --out or --dir should be a folder; 4 no CA in --dir, a file exists (use --force), wrong CA passphrase; 130 stopped by Ctrl-C (what was issued is recorded; re-run to finish).`;
 
   static override examples = [
     '<%= config.bin %> gen-client --cn device-1',
@@ -93,8 +97,9 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
     }
 
     // Plan every certificate first, so a conflict is found before anything is written.
-    const used = serialSet(await readIndex(ca.issuing.paths));
-    const jobs: FleetJob[] = [];
+    const indexEntries = await readIndex(ca.issuing.paths);
+    const used = serialSet(indexEntries);
+    let jobs: FleetJob[] = [];
     for (let n = 1; n <= count; n++) {
       const subject: NameEntry[][] = subjectFromFields({
         ...flags,
@@ -103,13 +108,31 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
       });
       const cn = subject.flat().find((a) => a.type === '2.5.4.3')?.value ?? `client-${n}`;
       const outDir = fleet ? join(flags.out, folderName(cn)) : flags.out;
-      const files = clientFilePaths(outDir, {p12: flags.p12, p12Legacy: flags['p12-legacy']});
+      const fileOpts = {p12: flags.p12, p12Legacy: flags['p12-legacy']};
+      const files = clientFilePaths(outDir, fileOpts);
       const serialHex = newSerialHex(used);
       used.add(serialHex);
-      jobs.push({n, subject, sans: sanTemplates.map((s) => typeSan(expandTemplate(s, n))), serialHex, files, indexFile: resolve(files.certificate)});
+      const stagingDir = stagingDirFor(outDir, serialHex);
+      jobs.push({n, subject, sans: sanTemplates.map((s) => typeSan(expandTemplate(s, n))), serialHex, files, stagingFiles: clientFilePaths(stagingDir, fileOpts), stagingDir, finalDir: outDir, indexFile: resolve(files.certificate)});
     }
     const outDirs = new Set(jobs.map((j) => j.files.key));
     if (outDirs.size !== jobs.length) throw usageError('FLEET_NAMES_COLLIDE', `the name template "${template}" gives the same folder twice`, ['include {n} in --cn']);
+    await assertOutDir(flags.out);
+    let alreadyIssued = 0;
+    if (fleet) {
+      // Resuming: finish or remove what an interrupted run left, then skip every
+      // certificate already issued and recorded by an earlier run of the same command.
+      const sweep = sweepStaging(flags.out, serialSet(indexEntries));
+      if (sweep.promoted.length + sweep.removed.length > 0 && !this.jsonEnabled()) {
+        hint(`an interrupted run left ${sweep.promoted.length} recorded certificate${sweep.promoted.length === 1 ? '' : 's'} (moved into place) and ${sweep.removed.length} unrecorded one${sweep.removed.length === 1 ? '' : 's'} (deleted)`);
+      }
+      if (!flags.force) {
+        const recorded = new Map(indexEntries.map((e) => [e.serial, e]));
+        const before = jobs.length;
+        jobs = jobs.filter((j) => !isRecordedFolder(j, recorded));
+        alreadyIssued = before - jobs.length;
+      }
+    }
     await assertWritable(jobs.flatMap((j) => Object.values(j.files) as string[]), {force: flags.force});
     const p12 = p12Password === undefined ? undefined : {password: p12Password, modern: flags.p12, legacy: flags['p12-legacy']};
 
@@ -134,24 +157,50 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
       const d = describeCertificate(issued.parsed);
       certificate = {...d, files: job.files};
       summaries = [{subject: d.subject, serial: d.serial, notBefore: d.notBefore, notAfter: d.notAfter, sha256Fingerprint: d.sha256Fingerprint, files: job.files}];
-    } else {
-      const bar = progressBar('issuing', count, !this.jsonEnabled() || Boolean(process.stderr.isTTY));
+    } else if (jobs.length > 0) {
+      const bar = progressBar('issuing', jobs.length, !this.jsonEnabled() || Boolean(process.stderr.isTTY));
       const shared = {issuerCertDer: ca.issuing.cert.der, issuerKeyPkcs8Der: keyPkcs8Der, issuerSpec: issuer.spec, chainDers: issuer.chain.map((c) => c.der), keySpec, days: flags.days, nowMs: Date.now(), force: flags.force, ...(p12 ? {p12} : {})};
-      const r = await runFleet(jobs, shared, flags.workers ?? defaultWorkers(), (n) => bar.tick(n));
+      // Ctrl-C (or SIGTERM) stops the workers; what they finished is recorded, the rest removed.
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const journal = new IndexJournal(ca.issuing.paths.index);
+      let r: Awaited<ReturnType<typeof runFleet>>;
+      try {
+        r = await runFleet(jobs, shared, {workers: flags.workers ?? defaultWorkers(), journal, onProgress: (n) => bar.tick(n), stop: stop.signal});
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        journal.close();
+        // Staging folders of certificates a stopped worker wrote but nobody recorded.
+        sweepStaging(flags.out, journal.recorded);
+      }
       bar.done();
       workers = r.workers;
-      // Record what was written even when a worker failed: those certificates exist.
-      await appendIndex(ca.issuing.paths, r.index);
+      if (r.interrupted) {
+        const total = alreadyIssued + r.done.length;
+        throw new MtlsKitError({
+          code: 'INTERRUPTED',
+          message: `interrupted: ${r.done.length} certificates issued and recorded in ${ca.issuing.paths.index} (${total} of ${count} in ${flags.out}); nothing half-written was left`,
+          suggestions: [`re-run the same command to issue the remaining ${count - total}`],
+          exitCode: ExitCode.Interrupted,
+          details: {issued: r.done.length, recorded: r.done.length, alreadyIssued, remaining: count - total},
+        });
+      }
       if (r.error) throw r.error;
       summaries = r.done.map((d) => d.summary);
+    } else {
+      summaries = [];
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const first = jobs[0]!.files;
+    const first = (jobs[0] ?? {files: clientFilePaths(fleet ? join(flags.out, '<name>') : flags.out)}).files;
     const result: GenClientResult = {
       caDir: flags.dir,
       issuer: {tier: ca.issuing.tier, subject: describeCertificate(ca.issuing.cert).subject},
       keyType: flags['key-type'],
       count: summaries.length,
+      alreadyIssued,
       certificate,
       certificates: summaries,
       workers,
@@ -166,6 +215,7 @@ Exit codes: 0 issued; 2 bad flag values; 4 no CA in --dir, a file exists (use --
         const f = r.certificate.files;
         printLine(`wrote ${f.key} (0600), ${f.certificate}, ${f.chain}${f.p12 ? `, ${f.p12} (0600)` : ''}${f.p12Legacy ? `, ${f.p12Legacy} (0600)` : ''}`);
       } else {
+        if (r.alreadyIssued > 0) printLine(`${r.alreadyIssued} of ${count} were already issued by an earlier run; issued the remaining ${r.count}`);
         printLine(`issued ${r.count} certificates by ${r.issuer.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'}) under ${flags.out}`);
       }
       if (r.defect) {

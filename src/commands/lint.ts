@@ -1,12 +1,19 @@
 import {Args, Flags} from '@oclif/core';
 import {promises as fsp} from 'node:fs';
 import {BaseCommand} from '../base-command.js';
-import {type LintFinding, lintFiles, type LintInput, type LintTarget} from '../lib/alb/lint.js';
+import {identityFilterFlags} from '../flags.js';
+import {readIdentityFilters} from '../io/identity-filters.js';
+import {type LintFinding, lintFiles, type LintInput} from '../lib/alb/lint.js';
+import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
+import {lintForNlb} from '../lib/nlb/lint.js';
+import {usageError} from '../lib/errors.js';
 import {out, printLine} from '../ui/output.js';
 
 export interface LintCommandResult {
-  target: LintTarget;
+  target: 'alb' | 'nlb' | 'apigw';
   files: string[];
+  /** --target nlb: the identity filters that were checked (FIELD:MATCH:VALUE), those that parse. */
+  identityFilters?: string[];
   findings: LintFinding[];
   errors: number;
   warnings: number;
@@ -14,7 +21,7 @@ export interface LintCommandResult {
 
 export default class Lint extends BaseCommand {
   static override summary = 'Check CA bundles, CRLs and client certificates against what ALB or API Gateway accepts, before upload.';
-  static override description = `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root. CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed or close, issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
+  static override description = `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root; with --target nlb the same as ALB, plus the identity filters given with --identity-filter or --identity-filter-file (1 to 256 printable ASCII characters, a san-uri value starting with a URI scheme). CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed or close, issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
 
 Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
 
@@ -22,22 +29,27 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     '<%= config.bin %> lint ./pki/ca-bundle.pem ./pki/intermediate/crl.pem',
     '<%= config.bin %> lint truststore.pem --target apigw',
     '<%= config.bin %> lint ca-bundle.pem crl.pem client.pem --warn-days 14 --json',
+    '<%= config.bin %> lint ca-bundle.pem --target nlb --identity-filter subject-cn:prefix:device- --identity-filter-file filters.txt',
   ];
 
   static override strict = false;
 
   static override args = {
-    file: Args.string({description: 'Files to check (bundle, CRL, client certificate); several may be given.', required: true}),
+    file: Args.string({description: 'Files to check (bundle, CRL, client certificate); several may be given.', required: false}),
   };
 
   static override flags = {
-    target: Flags.option({summary: 'What the files are for.', options: ['alb', 'apigw'] as const, default: 'alb' as const})(),
+    target: Flags.option({summary: 'What the files are for.', options: ['alb', 'nlb', 'apigw'] as const, default: 'alb' as const})(),
     'warn-days': Flags.integer({summary: 'Warn about certificates and CRLs that expire within this many days.', default: 30, min: 0}),
+    ...identityFilterFlags,
   };
 
   async run(): Promise<LintCommandResult> {
     const {argv, flags} = await this.parse(Lint);
     const files = argv as string[];
+    const hasFilters = (flags['identity-filter']?.length ?? 0) > 0 || flags['identity-filter-file'] !== undefined;
+    if (hasFilters && flags.target !== 'nlb') throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners', ['add --target nlb']);
+    if (files.length === 0 && !hasFilters) throw usageError('NOTHING_TO_LINT', 'no file to check', ['e.g. mtls-kit lint ./pki/ca-bundle.pem']);
     const inputs: LintInput[] = [];
     const unreadable: LintFinding[] = [];
     for (const f of files) {
@@ -48,9 +60,18 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
         unreadable.push({severity: 'error', rule: 'unreadable', file: f, message: code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(error)})`, fix: 'check the path'});
       }
     }
-    const r = lintFiles(inputs, {target: flags.target, now: new Date(), warnDays: flags['warn-days']});
+    const options = {now: new Date(), warnDays: flags['warn-days']};
+    let r;
+    let identityFilters: string[] | undefined;
+    if (flags.target === 'nlb') {
+      const {filters, problems} = await readIdentityFilters(flags);
+      identityFilters = filters.map(formatIdentityFilter);
+      r = lintForNlb({inputs, options, filters, filterProblems: problems});
+    } else {
+      r = lintFiles(inputs, {...options, target: flags.target});
+    }
     const findings = [...unreadable, ...r.findings];
-    const result: LintCommandResult = {target: flags.target, files, findings, errors: r.errors + unreadable.length, warnings: r.warnings};
+    const result: LintCommandResult = {target: flags.target, files, ...(identityFilters ? {identityFilters} : {}), findings, errors: r.errors + unreadable.length, warnings: r.warnings};
     if (result.errors > 0) this.resultExitCode = 3;
     return this.emit(result, (x) => {
       for (const f of x.findings) {
@@ -58,7 +79,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
         printLine(`${sev} ${f.file}${f.certificate ? ` [${f.certificate}]` : ''}: ${f.message} ${out.dim(`(${f.rule})`)}`);
         printLine(`        ${out.dim('fix:')} ${f.fix}`);
       }
-      printLine(`${x.files.length} file${x.files.length === 1 ? '' : 's'} checked for ${x.target === 'alb' ? 'ALB' : 'API Gateway'}: ${x.errors} error${x.errors === 1 ? '' : 's'}, ${x.warnings} warning${x.warnings === 1 ? '' : 's'}`);
+      printLine(`${x.files.length} file${x.files.length === 1 ? '' : 's'}${x.identityFilters ? ` and ${x.identityFilters.length} identity filter${x.identityFilters.length === 1 ? '' : 's'}` : ''} checked for ${{alb: 'ALB', nlb: 'NLB', apigw: 'API Gateway'}[x.target]}: ${x.errors} error${x.errors === 1 ? '' : 's'}, ${x.warnings} warning${x.warnings === 1 ? '' : 's'}`);
     });
   }
 }

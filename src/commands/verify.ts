@@ -1,19 +1,25 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {dirFlag} from '../flags.js';
+import {dirFlag, identityFilterFlags} from '../flags.js';
 import {readInput} from '../io/files.js';
+import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {type ParsedCertificate} from '../lib/x509/cert.js';
 import {loadCrl} from '../lib/x509/crl.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
-import {type AlbFailureCode, prepareTrustStore, type VerifyCheck, verifyChain} from '../lib/alb/verify.js';
+import {prepareTrustStore, type VerifyCheck, verifyChain, type VerifyFailureCode} from '../lib/alb/verify.js';
+import {type FilterEvaluation, formatIdentityFilter, verifyNlbChain} from '../lib/nlb/identity-filter.js';
 import {out, printLine} from '../ui/output.js';
 
 export interface VerifyResult {
-  /** `Success` or `Failed:<code>`, as ALB logs it (aws-reference 5). */
+  /** `Success` or `Failed:<code>`, as ALB logs it (aws-reference 5); for NLB, `Failed:IdentityFilterNoMatch` is mtls-kit's own. */
   status: string;
-  code: AlbFailureCode | null;
+  code: VerifyFailureCode | null;
+  /** Whose rules: ALB's, or an NLB TLS listener's (chain, identity filters, revocation). */
+  target: 'alb' | 'nlb';
+  /** NLB only: the filters given, the one that matched (FIELD:MATCH:VALUE) or null, and why. */
+  identityFilters?: {filters: string[]; matched: string | null; matchedValue: string | null; reason: string};
   checks: VerifyCheck[];
   /** The path that was built, leaf first. */
   path: Array<{subject: string; serial: string}>;
@@ -25,8 +31,10 @@ export interface VerifyResult {
 }
 
 export default class Verify extends BaseCommand {
-  static override summary = 'Verify a client certificate chain as ALB would, offline: prints Success or Failed:<ALB code>, then every check.';
+  static override summary = 'Verify a client certificate chain as ALB (or an NLB TLS listener) would, offline: prints Success or Failed:<code>, then every check.';
   static override description = `The chain file is what the client presents: the leaf first, then any intermediates (PEM or DER). It is checked against the trust-store bundle and CRLs with ALB's rules (path to a CA in the bundle, signatures, validity, CA constraints, clientAuth purpose, key and signature algorithms, chain depth 4, revocation) and the result uses ALB's connection-log codes (ClientCertUntrusted, ClientCertExpired, ClientCertCrlHit, ...).
+
+With --target nlb or --identity-filter, the rules are an NLB TLS listener's: the chain against the trust store, then the client certificate identity filters (any one must match; subject-cn, subject-ou and san-dns ignore case, san-uri ignores the case of scheme and host only), then revocation. A certificate no filter admits fails with Failed:IdentityFilterNoMatch (mtls-kit's name; NLB logs no code for it), even when it is also revoked.
 
 Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 unreadable trust store or CRL.`;
 
@@ -34,6 +42,7 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 un
     '<%= config.bin %> verify ./clients/device-1/device-1-chain.pem --trust-store ./pki/ca-bundle.pem',
     '<%= config.bin %> verify client.pem --trust-store ca-bundle.pem --crl pki/intermediate/crl.pem --crl pki/root/crl.pem',
     '<%= config.bin %> verify client.pem --trust-store ca-bundle.pem --at 2027-01-01T00:00:00Z --ignore-expiry --json',
+    '<%= config.bin %> verify client.pem --trust-store ca-bundle.pem --identity-filter subject-cn:prefix:device- --identity-filter san-uri:exact:spiffe://acme/client',
   ];
 
   static override args = {
@@ -46,12 +55,17 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 un
     crl: Flags.string({summary: 'CRL (PEM or DER) in the trust store; repeatable.', multiple: true, helpValue: 'FILE'}),
     at: Flags.string({summary: 'Verify at this time (ISO 8601) instead of now.', helpValue: 'TIME'}),
     'ignore-expiry': Flags.boolean({summary: 'Accept expired certificates, as the listener option IgnoreClientCertificateExpiry does.', default: false}),
+    target: Flags.option({summary: 'Whose rules: ALB, or an NLB TLS listener (default nlb when identity filters are given, else alb).', options: ['alb', 'nlb'] as const})(),
+    ...identityFilterFlags,
   };
 
   async run(): Promise<VerifyResult> {
     const {args, flags} = await this.parse(Verify);
     const at = flags.at ? new Date(flags.at) : new Date();
     if (Number.isNaN(at.getTime())) throw usageError('BAD_TIME', `--at "${flags.at}" is not an ISO 8601 time`, ['e.g. --at 2027-01-01T00:00:00Z']);
+    const filters = await resolveIdentityFilters(flags);
+    const target = flags.target ?? (filters.length > 0 ? 'nlb' : 'alb');
+    if (target === 'alb' && filters.length > 0) throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners, not on ALB', ['drop --target alb, or use --target nlb']);
     const trustFile = flags['trust-store'] ?? `${flags.dir.replace(/\/$/, '')}/ca-bundle.pem`;
     const trustStore = prepareTrustStore(readCertificates(await readInput(trustFile), trustFile));
     const crlFiles = flags.crl ?? [];
@@ -69,10 +83,17 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 un
     }
     const r = parseError
       ? {status: 'Failed:ClientCertInvalid' as const, code: 'ClientCertInvalid' as const, checks: [{name: 'parse', ok: false, detail: parseError, fix: 'present a well-formed X.509 certificate (PEM or DER), leaf first', code: 'ClientCertInvalid' as const}], path: []}
-      : verifyChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry']});
+      : target === 'nlb'
+        ? verifyNlbChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry'], identityFilters: filters})
+        : verifyChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry']});
+    const evaluation: FilterEvaluation | null = 'identityFilters' in r ? (r.identityFilters as FilterEvaluation | null) : null;
     const result: VerifyResult = {
       status: r.status,
       code: r.code,
+      target,
+      ...(target === 'nlb'
+        ? {identityFilters: {filters: filters.map(formatIdentityFilter), matched: evaluation?.matched ?? null, matchedValue: evaluation?.matchedValue ?? null, reason: evaluation?.reason ?? 'not evaluated: no certificate'}}
+        : {}),
       checks: r.checks,
       path: r.path.map((c) => ({subject: formatRfc2253(c.subject), serial: c.serialHex})),
       chainFile: args.chain,

@@ -2,7 +2,11 @@
  * Loading the issuing CA for signing, and writing a client certificate's files
  * (private-key.pem 0600, certificate.crt, chain.pem, optional PKCS#12).
  */
+import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {parseCertificate} from '../lib/x509/cert.js';
+import type {IndexEntry} from '../lib/x509/index-db.js';
+import {parsePem} from '../lib/x509/pem.js';
 import {preconditionError} from '../lib/errors.js';
 import type {ClientIssuer, IssuedClient} from '../lib/pki/client-cert.js';
 import {exportPkcs8, keyMatchesSpki, loadPrivateKey} from '../lib/x509/issue.js';
@@ -82,4 +86,21 @@ export function writeClientFiles(paths: ClientFiles, issued: IssuedClient, extra
     ...extra.map((e) => ({path: e.path, data: e.data, mode: MODE_SECRET})),
   ];
   writeFilesAtomicSync(files, {force, durable: durable || Boolean(process.env.MTLS_KIT_DURABLE)});
+}
+
+/**
+ * Whether a certificate's folder already holds what an earlier run of the same command
+ * issued: its key, and a certificate whose serial the index records for this very file.
+ * Anything else there (unreadable, another serial, unrecorded) is not ours to skip.
+ */
+export function isRecordedFolder(job: {files: ClientFiles; indexFile: string}, recorded: ReadonlyMap<string, IndexEntry>): boolean {
+  if (!existsSync(job.files.key)) return false;
+  try {
+    const blocks = parsePem(readFileSync(job.files.certificate, 'utf8'), job.files.certificate);
+    if (blocks.length !== 1) return false;
+    const cert = parseCertificate(blocks[0]!.der);
+    return recorded.get(cert.serialHex)?.file === job.indexFile;
+  } catch {
+    return false;
+  }
 }

@@ -3,7 +3,7 @@
  * overwrite without --force, and all-or-nothing groups of files (STYLE "Files").
  */
 import {randomBytes} from 'node:crypto';
-import {closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, promises as fsp, renameSync, rmSync, unlinkSync, writeSync} from 'node:fs';
+import {chmodSync, closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, promises as fsp, renameSync, rmSync, statSync, unlinkSync, writeSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
 
@@ -11,6 +11,67 @@ import {MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
 export const MODE_SECRET = 0o600;
 /** Certificates, bundles, CRLs, indexes. */
 export const MODE_PUBLIC = 0o644;
+/** Folders that hold a private key (a CA tier, a client's folder). */
+export const MODE_DIR_SECRET = 0o700;
+/** Other folders we create (the CA directory, a fleet's --out). */
+export const MODE_DIR_PUBLIC = 0o755;
+
+/**
+ * The first of `path` and its parents that exists and is not a folder, if any: what
+ * ENOTDIR and EEXIST from mkdir really mean ("pki is a file").
+ */
+export function fileInTheWay(path: string): string | undefined {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return statSync(p).isDirectory() ? undefined : p;
+    } catch {
+      if (dirname(p) === p) return undefined;
+    }
+  }
+}
+
+function notAFolder(path: string, file: string): MtlsKitError {
+  return usageError('NOT_A_FOLDER', file === path ? `${path} is a file, not a folder` : `${file} is a file, not a folder, so ${path} cannot be used`, [
+    'choose another folder (--out / --dir / MTLS_KIT_DIR), or move that file away',
+  ]);
+}
+
+/**
+ * Checks that a folder we are about to write into is a folder, or does not exist yet and
+ * can be created (no file in the way).
+ * @throws MtlsKitError NOT_A_FOLDER (exit 2) naming the file in the way.
+ */
+export async function assertOutDir(dir: string): Promise<void> {
+  const file = fileInTheWay(dir);
+  if (file) throw notAFolder(dir, file);
+}
+
+/**
+ * mkdir -p with the modes we mean whatever the umask (it can be 000): the folder itself
+ * gets `mode`, each parent created on the way MODE_DIR_PUBLIC. Existing folders are left as
+ * they are.
+ */
+export function makeDirSync(dir: string, mode: number): void {
+  const first = mkdirSync(dir, {recursive: true, mode});
+  if (first === undefined) return;
+  chmodSync(dir, mode);
+  for (let d = dirname(dir); d.length >= first.length && d !== dirname(d); d = dirname(d)) chmodSync(d, MODE_DIR_PUBLIC);
+}
+
+/** The error for a failed mkdir or open: a file in the way is a usage error naming it. */
+function folderError(dir: string, error: unknown): MtlsKitError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    const file = fileInTheWay(dir);
+    if (file) return notAFolder(dir, file);
+  }
+  return new MtlsKitError({
+    code: 'DIR_NOT_WRITABLE',
+    message: `cannot create folder ${dir}: ${code ?? String(error)}`,
+    suggestions: ['choose a folder you can write to (--out / --dir)'],
+    cause: error,
+  });
+}
 
 export interface PlannedFile {
   path: string;
@@ -35,16 +96,11 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Creates a directory (and parents) or fails with a clear, exit-4 error. */
-export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
+export async function ensureDir(dir: string, mode = MODE_DIR_PUBLIC): Promise<void> {
   try {
-    await fsp.mkdir(dir, {recursive: true, mode});
+    makeDirSync(dir, mode);
   } catch (error) {
-    throw new MtlsKitError({
-      code: 'DIR_NOT_WRITABLE',
-      message: `cannot create folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      suggestions: ['choose a folder you can write to (--out / --dir)'],
-      cause: error,
-    });
+    throw folderError(dir, error);
   }
 }
 
@@ -75,6 +131,12 @@ function fileExistsError(path: string, options: WriteOptions): MtlsKitError {
 
 function writeFailed(files: PlannedFile[], error: unknown): MtlsKitError {
   const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    for (const f of files) {
+      const file = fileInTheWay(dirname(f.path));
+      if (file) return notAFolder(dirname(f.path), file);
+    }
+  }
   return new MtlsKitError({
     code: code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' ? 'DIR_NOT_WRITABLE' : 'WRITE_FAILED',
     message: `cannot write ${files.map((f) => f.path).join(', ')}: ${code ?? String(error)}`,
@@ -101,14 +163,15 @@ export function writeFilesAtomicSync(files: PlannedFile[], options: WriteOptions
   }
   const temps: string[] = [];
   const placed: string[] = [];
-  const dirs = new Set<string>();
+  // A folder that receives a key is 0700, any other we create 0755 (keys 0600 in 0700 folders).
+  const dirs = new Map<string, number>();
+  for (const f of files) {
+    const dir = dirname(f.path);
+    dirs.set(dir, f.mode === MODE_SECRET || dirs.get(dir) === MODE_DIR_SECRET ? MODE_DIR_SECRET : MODE_DIR_PUBLIC);
+  }
   try {
+    for (const [dir, mode] of dirs) makeDirSync(dir, mode);
     for (const f of files) {
-      const dir = dirname(f.path);
-      if (!dirs.has(dir)) {
-        mkdirSync(dir, {recursive: true});
-        dirs.add(dir);
-      }
       const tmp = tempName(f.path);
       const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, f.mode);
       temps.push(tmp);
@@ -153,10 +216,18 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   await writeFilesAtomic([{path, data, mode}], options);
 }
 
-/** Appends text to a file with one write (O_APPEND), creating it 0644 if needed. */
+/** Appends text to a file with one write (O_APPEND) and fsyncs it, creating it 0644 if needed. */
 export async function appendText(path: string, text: string): Promise<void> {
   await ensureDir(dirname(path));
-  await fsp.appendFile(path, text, {mode: MODE_PUBLIC});
+  const fd = await fsp.open(path, 'a', MODE_PUBLIC);
+  try {
+    // The umask may have taken bits off a new file; 0644 is what we mean.
+    if ((await fd.stat()).size === 0) await fd.chmod(MODE_PUBLIC);
+    await fd.write(text);
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
 }
 
 /**
@@ -179,17 +250,25 @@ export async function readInput(file: string): Promise<Buffer> {
     if (code === 'EISDIR') {
       throw usageError('IS_A_DIRECTORY', `${file} is a folder, not a file`);
     }
+    if (code === 'ENOTDIR') throw notAFolder(dirname(file), fileInTheWay(dirname(file)) ?? dirname(file));
     throw new MtlsKitError({code: 'FILE_UNREADABLE', message: `cannot read ${file}: ${code ?? String(error)}`, cause: error});
   }
 }
 
-/** Reads a UTF-8 text file if it exists, else returns undefined. */
+/**
+ * Reads a UTF-8 text file if it exists, else returns undefined.
+ * @throws MtlsKitError NOT_A_FOLDER (exit 2) when a parent is a file (`--dir` pointing at
+ *   a file), IS_A_DIRECTORY (exit 2), FILE_UNREADABLE (exit 4) naming the file.
+ */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
   try {
     return await fsp.readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOTDIR') throw notAFolder(dirname(path), fileInTheWay(dirname(path)) ?? dirname(path));
+    if (code === 'EISDIR') throw usageError('IS_A_DIRECTORY', `${path} is a folder, not a file`, ['move that folder away, or choose another --dir']);
+    throw new MtlsKitError({code: 'FILE_UNREADABLE', message: `cannot read ${path}: ${code ?? String(error)}`, suggestions: ['check the file permissions'], cause: error});
   }
 }
 

@@ -24,7 +24,7 @@ for (const job of jobs) {
       serialHex: job.serialHex,
       days: shared.days,
       now,
-      files: job.files,
+      files: job.stagingFiles,
       indexFile: job.indexFile,
       force: shared.force,
       durable: false,

@@ -11,6 +11,7 @@ import type {SanInput} from '../lib/x509/issue.js';
 import type {NameEntry} from '../lib/x509/names.js';
 import type {KeySpec} from '../lib/x509/profiles.js';
 import type {ClientFiles, IssuedSummary} from './client-files.js';
+import type {IndexJournal} from './fleet-journal.js';
 import type {P12Options} from './issue-one.js';
 
 /** One certificate to issue. */
@@ -19,7 +20,12 @@ export interface FleetJob {
   subject: NameEntry[][];
   sans: SanInput[];
   serialHex: string;
+  /** Where the files end up (reported, and named in index.txt). */
   files: ClientFiles;
+  /** Where the worker writes them: the same names in the hidden staging folder. */
+  stagingFiles: ClientFiles;
+  stagingDir: string;
+  finalDir: string;
   indexFile: string;
 }
 
@@ -50,12 +56,26 @@ export interface FleetError {
 }
 
 export interface FleetRunResult {
+  /** Every certificate written and recorded, in job order. */
   done: FleetDone[];
-  /** Index entries of every certificate written (also on failure). */
-  index: IndexEntry[];
   error?: MtlsKitError;
+  /** Set when `stop` was aborted (Ctrl-C): workers were stopped, what they finished is recorded. */
+  interrupted: boolean;
   workers: number;
 }
+
+export interface FleetRunOptions {
+  workers: number;
+  /** Records each certificate; flushed every FLUSH_MS and every FLUSH_BATCH certificates. */
+  journal: IndexJournal;
+  onProgress: (n: number) => void;
+  /** Aborting stops the workers (Ctrl-C). */
+  stop?: AbortSignal;
+}
+
+/** A batch is fsynced at least this often, so little is lost to kill -9 (which loses nothing recorded). */
+const FLUSH_MS = 200;
+const FLUSH_BATCH = 256;
 
 /** Default worker count: every core. */
 export function defaultWorkers(): number {
@@ -63,41 +83,70 @@ export function defaultWorkers(): number {
 }
 
 /**
- * Runs the jobs on `workers` threads. Resolves when all are done or the first failure
- * has stopped every worker; certificates already written are returned for the index.
+ * Runs the jobs on `workers` threads. Each certificate a worker finishes is recorded in
+ * the journal (index line fsynced, then its folder renamed into place, see
+ * fleet-journal.ts). Resolves when all are done, or the first failure or `stop` has ended
+ * every worker; the journal is flushed before it resolves, also on failure.
  */
-export async function runFleet(jobs: FleetJob[], shared: FleetShared, workers: number, onProgress: (n: number) => void): Promise<FleetRunResult> {
-  const count = Math.max(1, Math.min(workers, jobs.length));
+export async function runFleet(jobs: FleetJob[], shared: FleetShared, o: FleetRunOptions): Promise<FleetRunResult> {
+  const count = Math.max(1, Math.min(o.workers, jobs.length));
   const buckets: FleetJob[][] = Array.from({length: count}, () => []);
   jobs.forEach((j, i) => buckets[i % count]!.push(j));
+  const byN = new Map(jobs.map((j) => [j.n, j]));
   const done: FleetDone[] = [];
   let firstError: MtlsKitError | undefined;
+  let flushError: MtlsKitError | undefined;
+  let interrupted = false;
   const threads: Worker[] = [];
-  await Promise.all(
-    buckets.map(
-      (bucket) =>
-        new Promise<void>((resolve) => {
-          const w = new Worker(new URL('./fleet-worker.js', import.meta.url), {workerData: {shared, jobs: bucket}});
-          threads.push(w);
-          w.on('message', (m: FleetDone | FleetError) => {
-            if (m.type === 'done') {
-              done.push(m);
-              onProgress(1);
-            } else if (!firstError) {
-              firstError = new MtlsKitError({code: m.error.code, message: m.error.message, suggestions: m.error.suggestions, exitCode: m.error.exitCode as ExitCodeValue});
-              for (const t of threads) void t.terminate();
-            }
-          });
-          w.on('error', (e) => {
-            firstError ??= new MtlsKitError({code: 'WORKER_FAILED', message: `a fleet worker failed: ${e.message}`, exitCode: 1});
-            resolve();
-          });
-          w.on('exit', () => resolve());
-        }),
-    ),
-  );
+  const flush = (): void => {
+    try {
+      o.journal.flush();
+    } catch (error) {
+      flushError ??= error as MtlsKitError;
+      for (const t of threads) void t.terminate();
+    }
+  };
+  const timer = setInterval(flush, FLUSH_MS);
+  const onStop = (): void => {
+    interrupted = true;
+    for (const t of threads) void t.terminate();
+  };
+  o.stop?.addEventListener('abort', onStop, {once: true});
+  try {
+    await Promise.all(
+      buckets.map(
+        (bucket) =>
+          new Promise<void>((resolve) => {
+            const w = new Worker(new URL('./fleet-worker.js', import.meta.url), {workerData: {shared, jobs: bucket}});
+            threads.push(w);
+            if (interrupted) void w.terminate();
+            w.on('message', (m: FleetDone | FleetError) => {
+              if (m.type === 'done') {
+                const job = byN.get(m.n)!;
+                const {notAfterMs, ...rest} = m.index;
+                o.journal.add({...rest, notAfter: new Date(notAfterMs)}, job.stagingDir, job.finalDir);
+                done.push(m);
+                o.onProgress(1);
+                if (o.journal.pendingCount >= FLUSH_BATCH) flush();
+              } else if (!firstError) {
+                firstError = new MtlsKitError({code: m.error.code, message: m.error.message, suggestions: m.error.suggestions, exitCode: m.error.exitCode as ExitCodeValue});
+                for (const t of threads) void t.terminate();
+              }
+            });
+            w.on('error', (e) => {
+              firstError ??= new MtlsKitError({code: 'WORKER_FAILED', message: `a fleet worker failed: ${e.message}`, exitCode: 1});
+              resolve();
+            });
+            w.on('exit', () => resolve());
+          }),
+      ),
+    );
+  } finally {
+    clearInterval(timer);
+    o.stop?.removeEventListener('abort', onStop);
+    flush();
+  }
   done.sort((a, b) => a.n - b.n);
-  const index = done.map((d) => ({...d.index, notAfter: new Date(d.index.notAfterMs)}) as IndexEntry);
-  for (const e of index) delete (e as unknown as {notAfterMs?: number}).notAfterMs;
-  return {done, index, ...(firstError ? {error: firstError} : {}), workers: count};
+  const error = flushError ?? firstError;
+  return {done, ...(error ? {error} : {}), interrupted, workers: count};
 }

@@ -2,7 +2,8 @@
  * The one error class of mtls-kit, and the documented exit codes.
  *
  * Every command can return these codes (README "Exit codes"):
- *   0 ok, 1 bug, 2 usage, 3 verification failed, 4 precondition, 5 AWS.
+ *   0 ok, 1 bug, 2 usage, 3 verification failed, 4 precondition, 5 AWS;
+ *   130 when Ctrl-C stopped work that can be resumed (gen-client --count).
  */
 export const ExitCode = {
   Ok: 0,
@@ -11,6 +12,8 @@ export const ExitCode = {
   VerificationFailed: 3,
   Precondition: 4,
   Aws: 5,
+  /** Stopped by Ctrl-C or SIGTERM before the work was done (128 + SIGINT, as shells report it). */
+  Interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -43,12 +43,19 @@ export type AlbFailureCode =
   | 'ClientCertInvalid'
   | 'ClientCertPurposeInvalid';
 
+/**
+ * Every code a verdict can carry: ALB's, plus mtls-kit's name for a certificate that no NLB
+ * identity filter admits (lib/nlb/identity-filter.ts, aws-reference 9.2).
+ */
+export type VerifyFailureCode = AlbFailureCode | 'IdentityFilterNoMatch';
+
 /** ALB's quota "Maximum certificate chain depth" (aws-reference 3). */
 export const ALB_MAX_CHAIN_DEPTH = 4;
 /** ALB's quota "TLS message size" 64 K (aws-reference 3): the client's Certificate message must fit. */
 export const ALB_MAX_TLS_MESSAGE = 64 * 1024;
 
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const EKU_ANY = '2.5.29.37.0';
 
 interface StoreCert {
@@ -113,6 +120,18 @@ export interface VerifyChainParams {
   at: Date;
   /** The listener option IgnoreClientCertificateExpiry (aws-reference 1.9). */
   ignoreExpiry?: boolean;
+  /**
+   * NLB only: the identity-filter check on the leaf, run after path validation and before
+   * revocation as NLB orders them (aws-reference 9.2), so its failure outranks a CRL hit.
+   * lib/nlb/identity-filter.ts makes it.
+   */
+  leafFilter?: (leaf: ParsedCertificate) => VerifyCheck;
+  /**
+   * The TLS purpose the leaf is judged for: `sslclient` (ALB, the default) or
+   * `sslserver` (OpenSSL's -purpose sslserver; the conformance tests use it to compare
+   * path validation on serverAuth-only leaves).
+   */
+  purpose?: 'sslclient' | 'sslserver';
 }
 
 export interface VerifyCheck {
@@ -122,12 +141,12 @@ export interface VerifyCheck {
   certificate?: string;
   detail: string;
   fix?: string;
-  code?: AlbFailureCode;
+  code?: VerifyFailureCode;
 }
 
 export interface VerifyChainResult {
-  status: 'Success' | `Failed:${AlbFailureCode}`;
-  code: AlbFailureCode | null;
+  status: 'Success' | `Failed:${VerifyFailureCode}`;
+  code: VerifyFailureCode | null;
   checks: VerifyCheck[];
   /** leaf..anchor when a path was built (else leaf..as far as it got). */
   path: ParsedCertificate[];
@@ -305,7 +324,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
       add({name: 'critical-extensions', ok: false, certificate: n.subject, detail: `unhandled critical extension${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (RFC 5280 4.2)`, fix: 'reissue the certificate without the critical extension, or mark it non-critical', code: 'ClientCertUntrusted'});
     }
     if (i === 0) {
-      purposeChecks(add, c, n.subject);
+      purposeChecks(add, c, n.subject, p.purpose === 'sslserver' ? EKU_SERVER_AUTH : EKU_CLIENT_AUTH);
       return;
     }
     // A CA on the path (RFC 5280 6.1.4).
@@ -322,14 +341,17 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     }
     // OpenSSL's check_ssl_ca: a CA restricted by EKU must allow clientAuth.
     const eku = c.extKeyUsage?.oids;
-    if (eku && !eku.includes(EKU_CLIENT_AUTH) && !eku.includes(EKU_ANY)) {
+    if (eku && !eku.includes(p.purpose === 'sslserver' ? EKU_SERVER_AUTH : EKU_CLIENT_AUTH) && !eku.includes(EKU_ANY)) {
       add({name: 'purpose', ok: false, certificate: n.subject, detail: 'the CA\'s extendedKeyUsage does not allow clientAuth', fix: 'reissue the CA without extendedKeyUsage, or with clientAuth in it', code: 'ClientCertPurposeInvalid'});
     }
     if (!isSelfSigned(c) || i !== path.length - 1) caCount++;
   });
 
-  // 6. Revocation of every certificate on the path.
-  if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
+  // 6. Revocation of every certificate on the path (for NLB, after the identity filters).
+  const revocation = (): void => {
+    if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
+  };
+  if (!p.leafFilter) revocation();
 
   // 7. Signatures and validity, from the top down (OpenSSL internal_verify).
   for (let i = path.length - 1; i >= 0; i--) {
@@ -344,6 +366,11 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     }
     validityCheck(add, n, p);
   }
+  // NLB: trust store, then identity filters, then revocation (aws-reference 9.2).
+  if (p.leafFilter) {
+    add(p.leafFilter(leaf));
+    revocation();
+  }
   return finish(checks, path.map((n) => n.cert));
 }
 
@@ -357,9 +384,9 @@ function requirementCheck(add: (c: VerifyCheck) => void, c: ParsedCertificate, s
 }
 
 /** Leaf purpose for a TLS client (OpenSSL X509_PURPOSE_SSL_CLIENT): EKU clientAuth/any/none; keyUsage, if present, digitalSignature or keyAgreement. */
-function purposeChecks(add: (c: VerifyCheck) => void, c: ParsedCertificate, subject: string): void {
+function purposeChecks(add: (c: VerifyCheck) => void, c: ParsedCertificate, subject: string, wanted: string): void {
   const eku = c.extKeyUsage?.oids;
-  if (eku && !eku.includes(EKU_CLIENT_AUTH) && !eku.includes(EKU_ANY)) {
+  if (eku && !eku.includes(wanted) && !eku.includes(EKU_ANY)) {
     add({name: 'purpose', ok: false, certificate: subject, detail: `extendedKeyUsage ${eku.map(ekuLabel).join(', ')} does not include clientAuth`, fix: 'reissue the client certificate with extendedKeyUsage clientAuth (mtls-kit gen-client does)', code: 'ClientCertPurposeInvalid'});
   } else {
     add({name: 'purpose', ok: true, certificate: subject, detail: eku ? `extendedKeyUsage ${eku.map(ekuLabel).join(', ')}` : 'no extendedKeyUsage (any purpose)'});
