@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
+import {isoSeconds} from '../lib/x509/validity.js';
 import {dirFlag, identityFilterFlags} from '../flags.js';
 import {readInput} from '../io/files.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
@@ -99,7 +100,7 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 un
       chainFile: args.chain,
       trustStore: trustFile,
       crls: crlFiles,
-      at: at.toISOString().replace('.000Z', 'Z'),
+      at: isoSeconds(at),
       ignoreExpiry: flags['ignore-expiry'],
     };
     if (r.code) this.resultExitCode = 3;

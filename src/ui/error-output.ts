@@ -1,5 +1,5 @@
 /**
- * The error contract's rendering (README "JSON output"), shared by BaseCommand and the
+ * The error contract's rendering (docs/json.md), shared by BaseCommand and the
  * not-found hook: `{"error": {...}}` on stdout with --json, else
  * `error: <one line>` and the suggestions on stderr.
  */
