@@ -79,3 +79,16 @@ export const identityFilterFlags = {
     helpValue: 'FILE',
   }),
 };
+
+/** `serve`'s API Gateway listeners (`--listen PORT:apigw`): the Lambda authorizer, its cache, header mappings, access log. */
+export const apigwServeFlags = {
+  authorizer: Flags.string({summary: 'Lambda authorizer module (exports handler; ESM or CommonJS, async or callback) called for every request on apigw listeners.', helpValue: 'FILE'}),
+  'authorizer-payload': Flags.option({summary: 'Event and answers: rest (REST REQUEST authorizer, IAM policy), http-iam or http-simple (HTTP API payload 2.0).', options: ['rest', 'http-iam', 'http-simple'] as const, default: 'rest' as const})(),
+  'authorizer-ttl': Flags.integer({summary: 'Seconds API Gateway caches an authorizer answer, keyed by --identity-source values (0: no cache).', default: 0, min: 0, max: 3600}),
+  'identity-source': Flags.string({summary: 'Identity source (repeatable): method.request.header.NAME, method.request.querystring.NAME, context.VAR ($request.header.NAME for HTTP APIs); missing → 401.', multiple: true, helpValue: 'SOURCE'}),
+  'authorizer-timeout': Flags.integer({summary: 'Seconds to wait for the authorizer before answering 500.', default: 10, min: 1, max: 30}),
+  'map-header': Flags.string({summary: 'Integration request header from a source (repeatable), e.g. X-Client-Cert-Sub=context.authorizer.clientCertSub or X-Client-DN=context.identity.clientCert.subjectDN.', multiple: true, helpValue: 'NAME=SOURCE'}),
+  stage: Flags.string({summary: 'Stage name in methodArn and the event (default: test for REST, $default for HTTP APIs).', helpValue: 'NAME'}),
+  'access-log': Flags.string({summary: 'Append API Gateway access-log lines to this file (default: stderr).', helpValue: 'FILE'}),
+  'access-log-format': Flags.string({summary: 'Access-log format with $context variables (default: JSON with the $context.identity.clientCert.* fields).', helpValue: 'FORMAT'}),
+};

@@ -10,7 +10,7 @@ import {KEY_TYPES, PROFILES} from '../src/lib/x509/profiles.js';
 import {crlEntriesFromIndex, crlEntriesFromIndexText, revokeInIndex} from '../src/lib/pki/revoke.js';
 import {parseIndex} from '../src/lib/x509/index-db.js';
 import {newSerialHex} from '../src/lib/x509/serial.js';
-import {makeCaDir} from './support/ca-dir.js';
+import {makeTestCaIn} from './support/test-pki.js';
 import {runCli} from './support/cli.js';
 import {openssl} from './support/openssl.js';
 import {tempDir} from './support/tmp.js';
@@ -20,7 +20,7 @@ const day = 86_400_000;
 
 describe('crl lib', () => {
   it('round-trips entries, reasons and the CRL number; leaves out negative serials', async () => {
-    const ca = await makeCaDir(work, {oneTier: true, keyType: 'rsa-2048'});
+    const ca = await makeTestCaIn(work, {keyType: 'rsa-2048'});
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     const built = buildCrl({
       issuer: ca.issuer.cert,
@@ -71,7 +71,7 @@ describe('crl lib', () => {
 
 describe('CRL processing errors', () => {
   it('an unknown critical CRL extension: ClientCertCrlProcessingError, openssl agrees, lint flags it', async () => {
-    const ca = await makeCaDir(work);
+    const ca = await makeTestCaIn(work, {intermediate: true});
     const g = await runCli(['gen-client', '--dir', ca.dir, '--cn', 'c1', '--out', join(work, 'c1')]);
     assert.equal(g.code, 0, g.stderr);
     const now = new Date(Date.now() - 60_000);
@@ -90,7 +90,7 @@ describe('CRL processing errors', () => {
   });
 
   it('verify with a malformed CRL file: exit 4 naming the file', async () => {
-    const ca = await makeCaDir(work, {oneTier: true});
+    const ca = await makeTestCaIn(work);
     const bad = join(work, 'broken.crl');
     writeFileSync(bad, '-----BEGIN X509 CRL-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END X509 CRL-----\n');
     const r = await runCli(['verify', ca.bundle, '--trust-store', ca.bundle, '--crl', bad]);

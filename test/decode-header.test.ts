@@ -8,14 +8,14 @@ import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {readCertificates} from '../src/lib/x509/read-certs.js';
 import {runCli} from './support/cli.js';
-import {makeOpensslPki} from './support/openssl-pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 const dir = tempDir();
-const pki = makeOpensslPki(dir);
-const leaf = pki.leaf('/C=EE/O=Test, Inc./CN=M\u00c4NNIK\\+cli');
+const pki = await makeTestCa(dir, {intermediate: true, maker: 'openssl', cn: 'Header Root'});
+const leaf = pki.opensslLeaf('/C=EE/O=Test, Inc./CN=M\u00c4NNIK\\+cli');
 const chainPath = join(dir, 'chain.pem');
-writeFileSync(chainPath, leaf.pem + pki.intermediatePem);
+writeFileSync(chainPath, leaf.pem + pki.intermediatePem!);
 const pemOf = (p: string) => readCertificates(new Uint8Array(Buffer.from(p)), 'x').map((c) => Buffer.from(c.der).toString('base64'));
 
 describe('encode-header → decode-header round trip', () => {
@@ -32,7 +32,7 @@ describe('encode-header → decode-header round trip', () => {
         const set = dec.json.sets[0];
         assert.equal(dec.json.sets.length, 1);
         assert.deepEqual(set.warnings, []);
-        const want = mode === 'passthrough' ? pemOf(leaf.pem + pki.intermediatePem) : pemOf(leaf.pem);
+        const want = mode === 'passthrough' ? pemOf(leaf.pem + pki.intermediatePem!) : pemOf(leaf.pem);
         assert.deepEqual(set.certificates.map((c: {pem: string}) => pemOf(c.pem)[0]), want);
         assert.equal(set.mode, mode);
         assert.ok(set.checks.every((c: {matches: boolean}) => c.matches === true));

@@ -3,16 +3,17 @@ import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
-import {makeCa, revokeSerial, writeCrl} from './support/pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 const BUCKET = 'err-bucket';
 // An account with no trust-store quota left (aws-reference 3: 20 by default, L-A8F7060B).
 const full = await startAwsStandIns([BUCKET], {maxTrustStores: 0});
 const aws = await startAwsStandIns([BUCKET]);
-const dir = await makeCa(join(tempDir(), 'pki'));
-revokeSerial(dir, 'root', '0E01');
-writeCrl(dir, 'root');
+const dirCa = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Deploy Test Root'});
+const dir = dirCa.dir;
+dirCa.revokeSerial('0E01', 'root');
+dirCa.opensslCrl('root');
 
 describe('deploy error paths', () => {
   it('TooManyTrustStores names the quota code and keeps the request id (exit 5)', async () => {
@@ -28,9 +29,10 @@ describe('deploy error paths', () => {
   });
 
   it('a CRL AWS would reject (SHA-1 signature) is named by file, locally or by AWS', async () => {
-    const crlDir = await makeCa(join(tempDir(), 'sha1'));
-    revokeSerial(crlDir, 'root', '0E02');
-    writeCrl(crlDir, 'root', {md: 'sha1'});
+    const crlDirCa = await makeTestCa(join(tempDir(), 'sha1'), {cn: 'Deploy Test Root'});
+    const crlDir = crlDirCa.dir;
+    crlDirCa.revokeSerial('0E02', 'root');
+    crlDirCa.opensslCrl('root', {md: 'sha1'});
     const r = await runCli(['deploy', '--dir', crlDir, '--trust-store-name', 'sha1-ts', '--bucket', BUCKET, '--json'], {env: {...aws.env, OPENSSL_CONF: undefined}});
     // lint does not judge CRL signature algorithms today, so the emulator rejects it like ALB
     // (InvalidRevocationContent, exit 5); if lint learns the rule it stops it locally (exit 4).

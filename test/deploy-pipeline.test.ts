@@ -3,7 +3,7 @@ import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
-import {makeCa} from './support/pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 // The whole path with mtls-kit's own tools: gen-ca, gen-client, revoke, crl, then deploy
@@ -11,7 +11,8 @@ import {tempDir} from './support/tmp.js';
 const BUCKET = 'pipeline';
 const aws = await startAwsStandIns([BUCKET]);
 const tmp = tempDir();
-const dir = await makeCa(join(tmp, 'pki'), {intermediate: true});
+const dirCa = await makeTestCa(join(tmp, 'pki'), {cn: 'Deploy Test Root', intermediate: true});
+const dir = dirCa.dir;
 const ok = async (args: string[]) => {
   const r = await runCli(args, {env: aws.env});
   assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}${r.stdout}`);

@@ -5,18 +5,19 @@ import {describe, it} from 'node:test';
 import {type AwsStandIns, startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
 import {opensslOk} from './support/openssl.js';
-import {makeCa, revokeSerial, writeCrl} from './support/pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 const BUCKET = 'pki-bucket';
 
 // Both servers and the CA live for the whole file (after() at file level stops/removes them).
 const aws: AwsStandIns = await startAwsStandIns([BUCKET]);
-const dir = await makeCa(join(tempDir(), 'pki'), {intermediate: true});
-revokeSerial(dir, 'intermediate', '0A01');
-revokeSerial(dir, 'intermediate', '0A02');
-writeCrl(dir, 'root');
-writeCrl(dir, 'intermediate');
+const dirCa = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Deploy Test Root', intermediate: true});
+const dir = dirCa.dir;
+dirCa.revokeSerial('0A01', 'intermediate');
+dirCa.revokeSerial('0A02', 'intermediate');
+dirCa.opensslCrl('root');
+dirCa.opensslCrl('intermediate');
 const lbArn = aws.elb.addLoadBalancer('my-alb');
 
 describe('deploy (s3rver + ELBv2 emulator)', () => {
@@ -75,8 +76,8 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
   });
 
   it('--dry-run prints the plan and makes no mutating call', async () => {
-    revokeSerial(dir, 'root', '0B01');
-    writeCrl(dir, 'root');
+    dirCa.revokeSerial('0B01', 'root');
+    dirCa.opensslCrl('root');
     const before = aws.elb.mutatingCalls().length;
     const putsBefore = puts();
     const r = await deploy(['--dry-run', '--json']);

@@ -6,7 +6,7 @@ import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import {PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {startAwsStandIns} from './support/aws-env.js';
 import {opensslOk} from './support/openssl.js';
-import {makeCa, revokeSerial, writeCrl} from './support/pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 // The emulator speaks the Query protocol to the real SDK (signing, XML parsing, error
@@ -18,10 +18,11 @@ const credentials = {accessKeyId: 'test', secretAccessKey: 'test'};
 const elb = new elbv2.ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint: aws.elb.url, credentials, maxAttempts: 1});
 const s3 = new S3Client({region: 'us-east-1', endpoint: aws.s3.url, forcePathStyle: true, credentials});
 const put = (key: string, body: string | Buffer) => s3.send(new PutObjectCommand({Bucket: B, Key: key, Body: body}));
-const dir = await makeCa(join(tempDir(), 'pki'), {intermediate: true});
+const dirCa = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Deploy Test Root', intermediate: true});
+const dir = dirCa.dir;
 const bundle = readFileSync(join(dir, 'ca-bundle.pem'), 'utf8');
-revokeSerial(dir, 'intermediate', '0D01');
-const crlPem = writeCrl(dir, 'intermediate');
+dirCa.revokeSerial('0D01', 'intermediate');
+const crlPem = dirCa.opensslCrl('intermediate');
 await put('bundle.pem', bundle);
 await put('crl.pem', crlPem);
 
@@ -93,8 +94,8 @@ describe('ELBv2 emulator (through the real SDK)', () => {
     await rejects(elb.send(new elbv2.RemoveTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationIds: [1]})), 'RevocationIdNotFoundException');
     assert.equal((await add('crl.pem')).TrustStoreRevocations![0]!.RevocationId, 2);
     // Entry limit (500,000 in AWS; 4 in this file): 1 held + 5 new entries is too many.
-    for (const serial of ['0F01', '0F02', '0F03', '0F04', '0F05']) revokeSerial(dir, 'root', serial);
-    await put('big.pem', writeCrl(dir, 'root'));
+    for (const serial of ['0F01', '0F02', '0F03', '0F04', '0F05']) dirCa.revokeSerial(serial, 'root');
+    await put('big.pem', dirCa.opensslCrl('root'));
     await rejects(add('big.pem'), 'TooManyTrustStoreRevocationEntriesException');
     assert.equal((await add('crl.pem')).TrustStoreRevocations![0]!.RevocationId, 3);
     await rejects(add('crl.pem'), 'TooManyTrustStoreRevocationEntriesException'); // 2 lists in this file

@@ -7,12 +7,12 @@ import {describe, it} from 'node:test';
 import {readHeaderInput} from '../src/lib/alb/header-input.js';
 import {ALB_HEADERS, decodeHeaderSet, encodeApigwClientCert, encodePassthroughHeader, encodeVerifyHeaders} from '../src/lib/alb/headers.js';
 import {readCertificates} from '../src/lib/x509/read-certs.js';
-import {makeOpensslPki} from './support/openssl-pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
-const pki = makeOpensslPki(tempDir());
-const leaf = pki.leaf('/C=EE/O=Test, Inc./CN=input formats');
-const intermediate = readCertificates(new Uint8Array(Buffer.from(pki.intermediatePem)), 'int')[0]!;
+const pki = await makeTestCa(tempDir(), {intermediate: true, maker: 'openssl', cn: 'Header Root'});
+const leaf = pki.opensslLeaf('/C=EE/O=Test, Inc./CN=input formats');
+const intermediate = readCertificates(new Uint8Array(Buffer.from(pki.intermediatePem!)), 'int')[0]!;
 const verify = encodeVerifyHeaders(leaf.cert);
 const lines = verify.map(([n, v]) => `${n}: ${v}`).join('\r\n');
 const obj = Object.fromEntries(verify);

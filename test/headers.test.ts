@@ -25,21 +25,21 @@ import {
 import {readCertificates} from '../src/lib/x509/read-certs.js';
 import {buildCert} from './support/cert-builder.js';
 import {opensslOk} from './support/openssl.js';
-import {makeOpensslPki} from './support/openssl-pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 const dir = tempDir();
-const pki = makeOpensslPki(dir);
+const pki = await makeTestCa(dir, {intermediate: true, maker: 'openssl', cn: 'Header Root'});
 /** Python's urllib is a second, independent peer for the percent-encoding rules. */
 const python = spawnSync('python3', ['--version']).status === 0;
 const fields = (pairs: Array<[string, string]>): HeaderField[] => pairs.map(([name, value]) => ({name, value}));
-const intermediate = readCertificates(new Uint8Array(Buffer.from(pki.intermediatePem)), 'int')[0]!;
+const intermediate = readCertificates(new Uint8Array(Buffer.from(pki.intermediatePem!)), 'int')[0]!;
 const root = readCertificates(new Uint8Array(Buffer.from(pki.rootPem)), 'root')[0]!;
 
 /** A leaf whose base64 holds both "+" and "/" (aws-reference 1.3: ALB leaves them unescaped). */
 function plusHeavyLeaf() {
   for (let i = 0; i < 50; i++) {
-    const l = pki.leaf('/C=US/O=Plus+Slash/CN=plus-heavy');
+    const l = pki.opensslLeaf('/C=US/O=Plus+Slash/CN=plus-heavy');
     const b64 = Buffer.from(l.cert.der).toString('base64');
     if ((b64.match(/\+/g)?.length ?? 0) >= 2 && b64.includes('/')) return l;
   }
@@ -47,7 +47,7 @@ function plusHeavyLeaf() {
 }
 
 describe('encoding-1.6)', () => {
-  const leaf = pki.leaf('/C=EE/O=Test, Inc./OU=a+OU=b/CN=M\u00c4NNIK "x" <y>;z', {serial: '0x00FEF257372D5C14D4'});
+  const leaf = pki.opensslLeaf('/C=EE/O=Test, Inc./OU=a+OU=b/CN=M\u00c4NNIK "x" <y>;z', {serial: '0x00FEF257372D5C14D4'});
 
   it('verify headers equal openssl\'s serial, RFC 2253 names and dates, in ALB order', () => {
     const h = encodeVerifyHeaders(leaf.cert);
@@ -82,8 +82,8 @@ describe('encoding-1.6)', () => {
   it('the Estonian ID-card capture comes out exactly', () => {
     // The same names, made by openssl, and the captured serial and dates.
     const ca = join(dir, 'esteid.pem');
-    opensslOk(['req', '-x509', '-new', '-key', join(dir, 'root.key'), '-subj', '/C=EE/O=SK ID Solutions AS/organizationIdentifier=NTREE-10747013/CN=ESTEID2018', '-days', '30', '-out', ca]);
-    const l = pki.leaf('/C=EE/CN=M\u00c4NNIK,MARILIIS,47101010033/SN=M\u00c4NNIK/GN=MARILIIS/serialNumber=PNOEE-47101010033');
+    opensslOk(['req', '-x509', '-new', '-key', join(dir, 'root', 'ca.key'), '-subj', '/C=EE/O=SK ID Solutions AS/organizationIdentifier=NTREE-10747013/CN=ESTEID2018', '-days', '30', '-out', ca]);
+    const l = pki.opensslLeaf('/C=EE/CN=M\u00c4NNIK,MARILIIS,47101010033/SN=M\u00c4NNIK/GN=MARILIIS/serialNumber=PNOEE-47101010033');
     const esteid = readCertificates(new Uint8Array(readFileSync(ca)), ca)[0]!;
     const built = parseCertificate(
       buildCert({
@@ -102,7 +102,7 @@ describe('encoding-1.6)', () => {
   });
 
   it('API Gateway clientCert: forward-order DNs, OpenSSL date text, decimal serial', () => {
-    const l = pki.leaf('/C=US/ST=Washington/L=Seattle/O=Amazon Web Services/OU=Security/CN=My Client', {serial: '1'});
+    const l = pki.opensslLeaf('/C=US/ST=Washington/L=Seattle/O=Amazon Web Services/OU=Security/CN=My Client', {serial: '1'});
     const c = encodeApigwClientCert(l.cert);
     assert.equal(c.subjectDN, 'C=US,ST=Washington,L=Seattle,O=Amazon Web Services,OU=Security,CN=My Client');
     assert.equal(c.issuerDN, 'C=US,O=Header Tests,CN=Header Intermediate');
@@ -160,7 +160,7 @@ describe('decoding', () => {
   });
 
   it('a form-decoded subject is explained, not called a spoof', () => {
-    const l = pki.leaf('/CN=a\\+b/O=x\\+y');
+    const l = pki.opensslLeaf('/CN=a\\+b/O=x\\+y');
     const h = encodeVerifyHeaders(l.cert).map(([n, v]): [string, string] => [n, n === ALB_HEADERS.subject ? v.replaceAll('+', ' ') : v]);
     const set = decodeHeaderSet(fields(h))!;
     assert.deepEqual(set.warnings.map((w) => [w.header, w.code]), [[ALB_HEADERS.subject, 'FORM_DECODED']]);
@@ -210,8 +210,8 @@ describe('decoding', () => {
   });
 
   it('headers that disagree with the leaf are named: edited or spoofed?', () => {
-    const a = pki.leaf('/CN=alice');
-    const b = pki.leaf('/CN=mallory');
+    const a = pki.opensslLeaf('/CN=alice');
+    const b = pki.opensslLeaf('/CN=mallory');
     const h = encodeVerifyHeaders(a.cert).map(([n, v]): [string, string] => [n, n === ALB_HEADERS.subject ? formatRfc2253(b.cert.subject) : n === ALB_HEADERS.serial ? b.cert.serialHex : v]);
     const set = decodeHeaderSet(fields(h))!;
     const mism = set.warnings.filter((w) => w.code === 'MISMATCH');
@@ -222,7 +222,7 @@ describe('decoding', () => {
   });
 
   it('a duplicated mTLS header is reported', () => {
-    const a = pki.leaf('/CN=dup');
+    const a = pki.opensslLeaf('/CN=dup');
     const h = encodeVerifyHeaders(a.cert);
     const set = decodeHeaderSet(fields([...h, [ALB_HEADERS.subject.toLowerCase(), 'CN=admin']]))!;
     const w = set.warnings.find((x) => x.code === 'DUPLICATE_HEADER');
@@ -232,7 +232,7 @@ describe('decoding', () => {
   });
 
   it('an undecodable text header is a warning naming it', () => {
-    const a = pki.leaf('/CN=bad-validity');
+    const a = pki.opensslLeaf('/CN=bad-validity');
     const h = encodeVerifyHeaders(a.cert).map(([n, v]): [string, string] => [n, n === ALB_HEADERS.validity ? 'yesterday' : v]);
     const set = decodeHeaderSet(fields(h))!;
     const codes = set.warnings.filter((w) => w.header === ALB_HEADERS.validity).map((w) => w.code);
@@ -240,7 +240,7 @@ describe('decoding', () => {
   });
 
   it('the passthrough chain is split leaf first, in order', () => {
-    const l = pki.leaf('/CN=chain-leaf');
+    const l = pki.opensslLeaf('/CN=chain-leaf');
     const [name, value] = encodePassthroughHeader([l.cert.der, intermediate.der, root.der]);
     const set = decodeHeaderSet(fields([[name, value]]))!;
     assert.equal(set.mode, 'passthrough');
@@ -252,7 +252,7 @@ describe('decoding', () => {
   });
 
   it('verify-mode headers next to a passthrough chain are reported (one listener, one mode)', () => {
-    const l = pki.leaf('/CN=mixed');
+    const l = pki.opensslLeaf('/CN=mixed');
     const set = decodeHeaderSet(fields([encodePassthroughHeader([l.cert.der]), [ALB_HEADERS.subject, 'CN=admin']]))!;
     const w = set.warnings.find((x) => x.code === 'MIXED_MODES');
     assert.ok(w);
@@ -263,7 +263,7 @@ describe('decoding', () => {
   it('renamed headers (--header-map)', () => {
     const map = parseHeaderMap(['leaf=X-Client-Leaf,subject=X-Client-Subject', 'routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name=X-Client-Serial', 'X-Amzn-Mtls-Clientcert-Issuer=X-Client-Issuer']);
     assert.deepEqual(map, {leaf: 'X-Client-Leaf', subject: 'X-Client-Subject', serial: 'X-Client-Serial', issuer: 'X-Client-Issuer'});
-    const l = pki.leaf('/CN=renamed');
+    const l = pki.opensslLeaf('/CN=renamed');
     const h = encodeVerifyHeaders(l.cert, map);
     assert.deepEqual(h.map(([n]) => n), ['X-Client-Serial', 'X-Client-Issuer', 'X-Client-Subject', ALB_HEADERS.validity, 'X-Client-Leaf']);
     const set = decodeHeaderSet(fields(h.map(([n, v]) => [n.toLowerCase(), v])), {map})!;
@@ -278,7 +278,7 @@ describe('decoding', () => {
   });
 
   it('API Gateway fields and X-Client-Cert-Sub (plain and base64) check against the PEM', () => {
-    const l = pki.leaf('/C=EE/O=Test, Inc./CN=client1');
+    const l = pki.opensslLeaf('/C=EE/O=Test, Inc./CN=client1');
     const c = encodeApigwClientCert(l.cert);
     const p = 'requestContext.identity.clientCert';
     const set = decodeHeaderSet(

@@ -15,6 +15,7 @@ import {Ajv2020} from 'ajv/dist/2020.js';
 import {schemaFiles} from '../scripts/json-schemas.js';
 import {startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
+import {opensslOk as openssl} from './support/openssl.js';
 import {generateConnectionLog} from './support/conn-logs.js';
 import {spawnServe} from './support/serve.js';
 import {tempDir} from './support/tmp.js';
@@ -43,6 +44,14 @@ const SAMPLES: Record<string, Sample[]> = {
   'gen-client': [() => cli(['gen-client', '--cn', 'device-1', '--out', 'device-1']), () => cli(['gen-client', '--cn', 'fleet-{n}', '--count', '3', '--out', 'fleet'])],
   revoke: [() => cli(['revoke', '--cert', 'fleet/fleet-1/certificate.crt'])],
   crl: [() => cli(['crl'])],
+  list: [() => cli(['list'])],
+  renew: [() => cli(['renew', 'device-1/'])],
+  sign: [
+    async () => {
+      openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(work, 'csr-key.pem'), '-subj', '/CN=csr-device', '-out', join(work, 'request.csr')]);
+      return cli(['sign', 'request.csr', '--out', 'csr-device']);
+    },
+  ],
   inspect: [() => cli(['inspect', 'device-1/chain.pem'])],
   verify: [() => cli(['verify', 'device-1/chain.pem']), () => cli(['verify', 'device-1/chain.pem', '--crl', 'pki/intermediate/crl.pem', '--trust-store', 'pki/ca-bundle.pem'])],
   lint: [() => cli(['lint', 'pki/ca-bundle.pem', 'pki/intermediate/crl.pem'])],

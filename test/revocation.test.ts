@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
 import {buildCrl, loadCrl} from '../src/lib/x509/crl.js';
 import {newSerialHex} from '../src/lib/x509/serial.js';
-import {makeCaDir} from './support/ca-dir.js';
+import {makeTestCaIn} from './support/test-pki.js';
 import {runCli} from './support/cli.js';
 import {opensslServerCert, startOpensslServer, tlsGet} from './support/tls-peers.js';
 import {openssl, opensslOk} from './support/openssl.js';
@@ -15,7 +15,7 @@ const work = tempDir();
 
 describe('revoke and crl', () => {
   it('revokes by any serial form, twice is a no-op, unknown refused unless --force; the CRL parses in openssl', async () => {
-    const ca = await makeCaDir(work);
+    const ca = await makeTestCaIn(work, {intermediate: true});
     const out = join(work, 'c1');
     const g = await runCli(['gen-client', '--dir', ca.dir, '--cn', 'device-1', '--out', out, '--json']);
     assert.equal(g.code, 0, g.stderr);
@@ -63,7 +63,7 @@ describe('revoke and crl', () => {
   });
 
   it('gen-client --defect revoked is rejected in a real handshake by openssl s_server -crl_check with our CRL; a good one is accepted', async (t) => {
-    const ca = await makeCaDir(work);
+    const ca = await makeTestCaIn(work, {intermediate: true});
     const bad = await runCli(['gen-client', '--dir', ca.dir, '--cn', 'revoked-1', '--defect', 'revoked', '--out', join(work, 'hs-bad'), '--json']);
     assert.equal(bad.code, 0, bad.stderr);
     assert.equal(bad.json.defect.expected, 'Failed:ClientCertCrlHit');
@@ -82,7 +82,7 @@ describe('revoke and crl', () => {
   });
 
   it('a 500,000-entry CRL built in-process parses in openssl, fits 50 MB, and loads back fast', async () => {
-    const ca = await makeCaDir(work);
+    const ca = await makeTestCaIn(work, {intermediate: true});
     const now = new Date();
     const entries = Array.from({length: 500_000}, (_, i) => ({serial: newSerialHex(), revokedAt: now, ...(i % 3 === 0 ? {reason: 'keyCompromise' as const} : {})}));
     const built = buildCrl({issuer: ca.issuer.cert, issuerKey: ca.issuer.key, entries, crlNumber: 7n, thisUpdate: now, nextUpdate: new Date(now.getTime() + 30 * 86_400_000)});
@@ -103,7 +103,7 @@ describe('revoke and crl', () => {
 
 describe('lint', () => {
   it('finds blank lines, dashed comments, text dumps, DER and truncated CRLs; never crashes', async () => {
-    const ca = await makeCaDir(work);
+    const ca = await makeTestCaIn(work, {intermediate: true});
     assert.equal((await runCli(['crl', '--dir', ca.dir, '--der'])).code, 0);
     const clean = await runCli(['lint', ca.bundle, join(ca.dir, 'intermediate/crl.pem'), '--json']);
     assert.equal(clean.code, 0, clean.stdout);
@@ -133,8 +133,8 @@ describe('lint', () => {
   });
 
   it('--target apigw needs the full chain to the root; a CRL issuer missing from the bundle is an error', async () => {
-    const ca = await makeCaDir(work);
-    const other = await makeCaDir(work);
+    const ca = await makeTestCaIn(work, {intermediate: true});
+    const other = await makeTestCaIn(work, {intermediate: true});
     assert.equal((await runCli(['crl', '--dir', other.dir])).code, 0);
     const r = await runCli(['lint', join(ca.dir, 'intermediate/ca.crt'), '--target', 'apigw', '--json']);
     assert.equal(r.code, 3);
@@ -149,7 +149,7 @@ describe('lint', () => {
 
 describe('gen-client --defect', () => {
   it('every kind prints the Failed:<code> ALB should log, and mtls-kit verify reports exactly that code', async () => {
-    const ca = await makeCaDir(work);
+    const ca = await makeTestCaIn(work, {intermediate: true});
     const kinds = ['expired', 'not-yet-valid', 'untrusted', 'revoked', 'wrong-purpose', 'too-deep', 'unsupported-key', 'v1'];
     const made: Array<[string, string, string]> = [];
     for (const kind of kinds) {

@@ -8,7 +8,7 @@ import {parseConnectionLogLine} from '../src/lib/alb/connection-log.js';
 import {runCli} from './support/cli.js';
 import {opensslOk} from './support/openssl.js';
 import {curl, nodeGet, sClient, spawnServe, type SpawnedServe} from './support/serve.js';
-import {buildTestPki, type TestPki} from './support/test-pki.js';
+import {makeServeClients, type ServeClients} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 const pemOf = (file: string): string => readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!.join('');
@@ -20,7 +20,7 @@ const logLines = (file: string): ReturnType<typeof parseConnectionLogLine>[] =>
 
 describe('serve', () => {
   const tmp = tempDir();
-  let pki: TestPki;
+  let pki: ServeClients;
   let serve: SpawnedServe | undefined;
   let verifyPort: number;
   let passPort: number;
@@ -28,7 +28,7 @@ describe('serve', () => {
 
   after(() => serve?.stop());
   before(async () => {
-    pki = await buildTestPki(tmp);
+    pki = await makeServeClients(tmp);
     connLog = join(tmp, 'conn.log');
     serve = await spawnServe(['--dir', pki.dir, '--listen', '0:verify', '--listen', '0:passthrough', '--crl', pki.crl, '--connection-log', connLog]);
     verifyPort = serve!.info.listeners.find((l) => l.mode === 'verify')!.port;
@@ -83,7 +83,7 @@ describe('serve', () => {
     assert.match(s.output, /HTTP\/1\.1 200 OK/);
   });
 
-  const rejected: Array<[string, keyof TestPki | null, string]> = [
+  const rejected: Array<[string, keyof ServeClients | null, string]> = [
     ['no certificate', null, 'ClientCertInvalid'],
     ['expired', 'expired', 'ClientCertExpired'],
     ['untrusted', 'untrusted', 'ClientCertUntrusted'],
@@ -92,7 +92,7 @@ describe('serve', () => {
   ];
   for (const [label, which, code] of rejected) {
     it(`${label}: rejected before any HTTP response (curl, s_client, Node) and logged as Failed:${code}`, async () => {
-      const files = which ? (pki[which] as TestPki['good']) : undefined;
+      const files = which ? (pki[which] as ServeClients['good']) : undefined;
       const creds = files ? {cert: files.cert, key: files.key} : {};
       const c = await curl(`https://127.0.0.1:${verifyPort}/`, {ca: pki.rootCert, ...creds});
       assert.notEqual(c.code, 0, 'curl must fail');
@@ -169,7 +169,7 @@ describe('serve', () => {
 describe('serve --target', () => {
   it('forwards to the target with a streamed body, X-Forwarded-For appended, renamed headers, and 502 when the target is down', async (t) => {
     const tmp = tempDir();
-    const pki = await buildTestPki(tmp);
+    const pki = await makeServeClients(tmp);
     const seen: Array<{headers: http.IncomingHttpHeaders; body: number}> = [];
     const backend = http.createServer((req, res) => {
       let n = 0;
@@ -206,7 +206,7 @@ describe('serve --target', () => {
 
   it('--ignore-expiry lets an expired certificate through (ALB IgnoreClientCertificateExpiry); passthrough accepts no certificate', async (t) => {
     const tmp = tempDir();
-    const pki = await buildTestPki(tmp);
+    const pki = await makeServeClients(tmp);
     const serve = await spawnServe(['--dir', pki.dir, '--listen', '0:verify', '--listen', '0:passthrough', '--ignore-expiry']);
     t.after(() => serve.stop());
     const [v, p] = serve.info.listeners;
@@ -222,7 +222,7 @@ describe('serve --target', () => {
 
   it('refuses bad flags with exit 2 and a busy port with exit 4', async (t) => {
     const tmp = tempDir();
-    const pki = await buildTestPki(tmp);
+    const pki = await makeServeClients(tmp);
     const bad = await runCli(['serve', '--dir', pki.dir, '--listen', '8443:sideways']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /8443:sideways/);

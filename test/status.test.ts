@@ -6,15 +6,16 @@ import {PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {readFileSync} from 'node:fs';
 import {type AwsStandIns, startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
-import {makeCa, revokeSerial, writeCrl} from './support/pki.js';
+import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 const BUCKET = 'status-bucket';
 const aws: AwsStandIns = await startAwsStandIns([BUCKET]);
-const dir = await makeCa(join(tempDir(), 'pki'), {intermediate: true});
-revokeSerial(dir, 'intermediate', '0C01');
-writeCrl(dir, 'root');
-writeCrl(dir, 'intermediate');
+const dirCa = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Deploy Test Root', intermediate: true});
+const dir = dirCa.dir;
+dirCa.revokeSerial('0C01', 'intermediate');
+dirCa.opensslCrl('root');
+dirCa.opensslCrl('intermediate');
 const lbArn = aws.elb.addLoadBalancer('status-alb');
 const credentials = {accessKeyId: 'test', secretAccessKey: 'test'};
 
@@ -48,7 +49,8 @@ describe('status (s3rver + ELBv2 emulator)', () => {
   });
 
   it('detects a bundle changed behind its back in the trust store (exit 3)', async () => {
-    const other = await makeCa(join(tempDir(), 'other'), {cn: 'Someone Else Root'});
+    const otherCa = await makeTestCa(join(tempDir(), 'other'), {cn: 'Someone Else Root'});
+    const other = otherCa.dir;
     const original = aws.elb.heldBundle('status-ts')!;
     aws.elb.replaceHeldBundle('status-ts', readFileSync(join(other, 'ca-bundle.pem')));
     try {
@@ -96,11 +98,11 @@ describe('status (s3rver + ELBv2 emulator)', () => {
 
   it('flags a CRL whose nextUpdate has passed (exit 3) and one that is near (warning, exit 0)', async () => {
     await runCli(['deploy', ...base, '--listener-arn', listenerArn], {env: aws.env});
-    writeCrl(dir, 'root', {lastUpdate: '20200101000000Z', nextUpdate: '20200201000000Z'});
+    dirCa.opensslCrl('root', {lastUpdate: '20200101000000Z', nextUpdate: '20200201000000Z'});
     const r = await status(['--json', '--skip-crl']);
     // --skip-crl compares no local CRL, but what the trust store serves is still checked.
     assert.equal(r.json.crls.length, 2);
-    writeCrl(dir, 'root', {days: 2});
+    dirCa.opensslCrl('root', {days: 2});
     const d = await runCli(['deploy', ...base, '--listener-arn', listenerArn, '--json'], {env: aws.env});
     assert.equal(d.code, 0, d.stderr + d.stdout);
     const s = await status(['--json']);
@@ -108,7 +110,7 @@ describe('status (s3rver + ELBv2 emulator)', () => {
     const warn = s.json.checks.find((c: {name: string; severity: string}) => c.name === 'crl-next-update');
     assert.equal(warn.severity, 'warning');
     assert.match(warn.detail, /nextUpdate in [01] day\(s\)/);
-    writeCrl(dir, 'root', {lastUpdate: '20200101000000Z', nextUpdate: '20200201000000Z'});
+    dirCa.opensslCrl('root', {lastUpdate: '20200101000000Z', nextUpdate: '20200201000000Z'});
     const e = await status(['--json']);
     assert.equal(e.code, 3);
     assert.ok(e.json.checks.some((c: {name: string; ok: boolean; detail: string}) => c.name === 'crl-next-update' && !c.ok && /has passed/.test(c.detail)));

@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {before, describe, it} from 'node:test';
 import {buildDefect, DEFECT_KINDS, type DefectKind, type DefectMaterial} from '../src/lib/alb/defects.js';
 import {KEY_TYPES} from '../src/lib/x509/profiles.js';
-import {type CaDir, makeCaDir, recordInIndex, writePem} from './support/ca-dir.js';
+import {makeTestCaIn, type TestCa, writePem} from './support/test-pki.js';
 import {runCli} from './support/cli.js';
 import {openssl} from './support/openssl.js';
 import {tempDir} from './support/tmp.js';
@@ -15,7 +15,7 @@ import {tempDir} from './support/tmp.js';
  * bundles hold the root, so the path runs to it as in verify.ts (with -partial_chain
  * openssl would stop at the intermediate and then find no CRL over it).
  */
-function opensslVerify(ca: CaDir, chainFile: string, intermediates: string | undefined, crls: string[], extra: string[] = []): {ok: boolean; out: string} {
+function opensslVerify(ca: TestCa, chainFile: string, intermediates: string | undefined, crls: string[], extra: string[] = []): {ok: boolean; out: string} {
   const args = ['verify', '-CAfile', ca.bundle, '-purpose', 'sslclient', '-verify_depth', '4', ...extra];
   if (intermediates) args.push('-untrusted', intermediates);
   if (crls.length > 0) args.push('-crl_check_all', ...crls.flatMap((c) => ['-CRLfile', c]));
@@ -38,17 +38,17 @@ const OPENSSL_ERROR: Record<DefectKind, RegExp | null> = {
 
 describe('verify: every defect kind gives its ALB code, agreeing with openssl verify', () => {
   const work = tempDir();
-  let ca: CaDir;
+  let ca: TestCa;
   let crls: string[];
   const made = new Map<DefectKind, {material: DefectMaterial; leaf: string; chain: string; intermediates?: string}>();
   let goodChain: string;
 
   before(async () => {
-    ca = await makeCaDir(work);
+    ca = await makeTestCaIn(work, {intermediate: true});
     const now = new Date();
     for (const kind of DEFECT_KINDS) {
       const material = buildDefect({kind, issuer: ca.issuer, subject: [[{type: '2.5.4.3', value: `defect-${kind}`}]], keySpec: KEY_TYPES['ec-p256'], days: 30, now});
-      recordInIndex(ca, material.indexEntries);
+      ca.recordInIndex(material.indexEntries);
       const leaf = writePem(join(work, `${kind}.crt`), [material.issued.certDer]);
       const chain = join(work, `${kind}-chain.pem`);
       writeFileSync(chain, material.issued.chainPem);
@@ -60,7 +60,7 @@ describe('verify: every defect kind gives its ALB code, agreeing with openssl ve
       }
     }
     const good = buildDefect({kind: 'revoked', issuer: ca.issuer, subject: [[{type: '2.5.4.3', value: 'good'}]], keySpec: KEY_TYPES['ec-p256'], days: 30, now});
-    recordInIndex(ca, good.indexEntries);
+    ca.recordInIndex(good.indexEntries);
     goodChain = writePem(join(work, 'good.crt'), [good.issued.certDer]);
     assert.equal((await runCli(['crl', '--dir', ca.dir])).code, 0);
     assert.equal((await runCli(['crl', '--dir', ca.dir, '--issuer', 'root'])).code, 0);
@@ -124,7 +124,7 @@ describe('verify: every defect kind gives its ALB code, agreeing with openssl ve
 
   it('a CRL with a bad signature, an expired CRL: ClientCertCrlProcessingError; openssl agrees', async () => {
     // The intermediate CRL re-signed by another CA of the same name = signature failure.
-    const other = await makeCaDir(work);
+    const other = await makeTestCaIn(work, {intermediate: true});
     const forged = join(other.dir, 'intermediate/crl.pem');
     assert.equal((await runCli(['crl', '--dir', other.dir])).code, 0);
     const r = await runCli(['verify', goodChain, '--trust-store', ca.bundle, '--crl', forged, '--json']);

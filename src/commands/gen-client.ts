@@ -9,6 +9,7 @@ import {IndexJournal, stagingDirFor, sweepStaging} from '../io/fleet-journal.js'
 import {defaultWorkers, type FleetJob, runFleet} from '../io/fleet.js';
 import {writeDefect} from '../io/defect-write.js';
 import {issueAndWrite} from '../io/issue-one.js';
+import {CSR_FILE_NAME, csrFilePaths, type WrittenCsr, writeKeyAndCsr} from '../io/csr-write.js';
 import {DEFECT_KINDS, DEFECTS} from '../lib/alb/defects.js';
 import {resolveSecret} from '../io/secrets.js';
 import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
@@ -42,6 +43,15 @@ export interface GenClientResult {
   next: string;
 }
 
+/** With --csr-only: the keys and requests written (no CA is used). */
+export interface GenClientCsrResult {
+  csrOnly: true;
+  keyType: string;
+  count: number;
+  requests: WrittenCsr[];
+  next: string;
+}
+
 /** A folder name from a CN: keeps letters, digits, dot, dash and underscore. */
 function folderName(cn: string): string {
   return cn.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || 'client';
@@ -51,6 +61,8 @@ export default class GenClient extends BaseCommand {
   static override summary = 'Issue client certificates: private-key.pem, certificate.crt and chain.pem (one, or a fleet with --count).';
   static override description = `Issues from the CA in --dir (the intermediate when there is one). Writes private-key.pem (PKCS#8, 0600), certificate.crt and chain.pem (leaf then intermediates, for clients that must send the chain) into --out. Every certificate is recorded in the CA's index.txt, which revoke and crl read.
 
+With --csr-only, writes private-key.pem and request.csr (PKCS#10 with the subject and SANs) instead, for a CA mtls-kit does not hold (AWS Private CA, an enterprise CA) or for mtls-kit sign; no CA is needed.
+
 With --count N, issues N certificates named from a template (--cn 'device-{n}', {n:4} pads to 4 digits), one folder each under --out, on every core. Each certificate is recorded in index.txt (fsynced in batches) before its folder appears, so Ctrl-C or kill -9 never leaves a certificate nobody can revoke; re-running the same command issues only the missing ones (and finishes or removes what the interrupted run left in hidden .<name>.<serial>.partial folders).
 
 Exit codes: 0 issued; 2 bad flag values, a file where --out or --dir should be a folder; 4 no CA in --dir, a file exists (use --force), wrong CA passphrase; 130 stopped by Ctrl-C (what was issued is recorded; re-run to finish).`;
@@ -59,6 +71,7 @@ Exit codes: 0 issued; 2 bad flag values, a file where --out or --dir should be a
     '<%= config.bin %> gen-client --cn device-1',
     '<%= config.bin %> gen-client --cn api-client --org Acme --san api.example.com --san spiffe://acme/client --out ./client',
     "<%= config.bin %> gen-client --cn 'device-{n:4}' --count 2000 --out ./fleet",
+    '<%= config.bin %> gen-client --cn device-1 --san device-1.example.com --csr-only --out ./device-1',
   ];
 
   static override flags = {
@@ -75,11 +88,12 @@ Exit codes: 0 issued; 2 bad flag values, a file where --out or --dir should be a
     'p12-password-file': Flags.string({summary: `File holding the PKCS#12 password (else ${P12_PASSWORD_ENV}).`, helpValue: 'FILE'}),
     'passphrase-file': passphraseFileFlag,
     force: forceFlag,
+    'csr-only': Flags.boolean({summary: 'Write private-key.pem and request.csr (a PKCS#10 request to get signed elsewhere, or by mtls-kit sign) instead of a certificate.', default: false, exclusive: ['p12', 'p12-legacy', 'defect']}),
     defect: Flags.option({summary: 'Issue a deliberately bad certificate that ALB must reject; prints the Failed:<code> ALB should log.', options: DEFECT_KINDS, exclusive: ['count']})(),
     'defect-key': Flags.option({summary: 'Key for --defect unsupported-key.', options: ['rsa-1024', 'ed25519'] as const, default: 'rsa-1024' as const})(),
   };
 
-  async run(): Promise<GenClientResult> {
+  async run(): Promise<GenClientResult | GenClientCsrResult> {
     const {flags} = await this.parse(GenClient);
     const count = flags.count ?? 1;
     const fleet = flags.count !== undefined;
@@ -88,6 +102,7 @@ Exit codes: 0 issued; 2 bad flag values, a file where --out or --dir should be a
     if (fleet && count > 1 && !/\{n(:\d+)?\}/.test(template)) {
       throw usageError('FLEET_TEMPLATE', `--count ${count} needs a name template with {n}, got "${template}"`, ["example: --cn 'device-{n}' or --cn 'device-{n:4}'"]);
     }
+    if (flags['csr-only']) return this.csrOnly(flags, count, fleet);
     const ca = await loadCa(flags.dir);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
     const keySpec = KEY_TYPES[flags['key-type']];
@@ -225,6 +240,27 @@ Exit codes: 0 issued; 2 bad flag values, a file where --out or --dir should be a
         printLine(`ALB should log: ${r.defect.expected}`);
         hint(`check: mtls-kit verify ${r.certificate?.files.chain ?? ''} --trust-store ${join(flags.dir, 'ca-bundle.pem')}${r.defect.crl ? ` --crl ${r.defect.crl}` : ''}`);
       } else hint(`next: ${r.next}`);
+    });
+  }
+
+  /** --csr-only: keys and requests, no CA. */
+  private async csrOnly(flags: {cn?: string; subject?: string; san?: string[]; out: string; force: boolean; 'key-type': keyof typeof KEY_TYPES; dir: string} & Record<string, unknown>, count: number, fleet: boolean): Promise<GenClientCsrResult> {
+    const keySpec = KEY_TYPES[flags['key-type']];
+    const planned = [];
+    for (let n = 1; n <= count; n++) {
+      const subject = subjectFromFields({...flags, ...(flags.cn ? {cn: expandTemplate(flags.cn, n)} : {}), ...(flags.subject ? {subject: expandTemplate(flags.subject, n)} : {})});
+      const cn = subject.flat().find((a) => a.type === '2.5.4.3')?.value ?? `client-${n}`;
+      planned.push({subject, sans: (flags.san ?? []).map((s) => typeSan(expandTemplate(s, n))), files: csrFilePaths(fleet ? join(flags.out, folderName(cn)) : flags.out)});
+    }
+    await assertWritable(planned.flatMap((p) => [p.files.key, p.files.csr]), {force: flags.force});
+    const requests = planned.map((p) => writeKeyAndCsr({...p, keySpec, force: flags.force, durable: !fleet}));
+    const dirArg = flags.dir === './pki' ? '' : ` --dir ${flags.dir}`;
+    const result: GenClientCsrResult = {csrOnly: true, keyType: flags['key-type'], count: requests.length, requests, next: `mtls-kit sign ${fleet ? flags.out : requests[0]!.files.csr}${dirArg}`};
+    return this.emit(result, (r) => {
+      if (fleet) printLine(`wrote ${r.count} keys (0600) and requests under ${flags.out}`);
+      else printLine(`wrote ${r.requests[0]!.files.key} (0600) and ${r.requests[0]!.files.csr} for ${r.requests[0]!.subject}${r.requests[0]!.sans.length ? ` (${r.requests[0]!.sans.join(', ')})` : ''}`);
+      hint(`next: ${r.next}   (a CA directory made by mtls-kit gen-ca)`);
+      hint(`or with AWS Private CA: aws acm-pca issue-certificate --certificate-authority-arn <CA ARN> --csr fileb://${fleet ? '<folder>/' + CSR_FILE_NAME : r.requests[0]!.files.csr} --signing-algorithm ${keySpec.kind === 'rsa' ? 'SHA256WITHRSA' : 'SHA256WITHECDSA'} --template-arn arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1 --validity Value=${flags.days ?? 365},Type=DAYS`);
     });
   }
 }

@@ -1,7 +1,8 @@
 import {createWriteStream, type WriteStream} from 'node:fs';
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {dirFlag, passphraseFileFlag} from '../flags.js';
+import {apigwServeFlags, dirFlag, passphraseFileFlag} from '../flags.js';
+import {resolveApigwOptions} from '../io/apigw-server.js';
 import {type ServeInfo, startServe} from '../io/serve-runtime.js';
 import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb/proxy.js';
 import {preconditionError} from '../lib/errors.js';
@@ -14,6 +15,8 @@ export default class Serve extends BaseCommand {
   static override summary = 'Run a local ALB: HTTPS listeners in mTLS verify or passthrough mode in front of your backend.';
   static override description = `Each listener behaves like an ALB mTLS listener: in verify mode the client chain is judged by the same code as \`mtls-kit verify\` (--trust-store, --crl, --ignore-expiry) and a rejected client, or one without a certificate, has its connection closed right after the TLS handshake, before any HTTP response; in passthrough mode any chain is accepted and forwarded in X-Amzn-Mtls-Clientcert. Requests go to --target with the headers ALB adds (renamed with --header-map), X-Forwarded-For/-Proto/-Port; client-sent X-Amzn-Mtls-* headers are removed first. Without --target a built-in echo backend answers with the headers it received.
 
+An apigw listener (--listen PORT:apigw) behaves like an API Gateway custom domain name with mutual TLS: the bundle is the truststore, a client needs the complete chain to a root in it (chain length 4, SHA-256+, RSA-2048+/ECDSA-256+), revocation is NOT checked, and an untrusted, expired or missing certificate fails the handshake. --authorizer runs your Lambda authorizer for every request with the REST REQUEST event (requestContext.identity.clientCert) or, with --authorizer-payload http-iam/http-simple, the HTTP API payload 2.0 event (requestContext.authentication.clientCert): Allow forwards, Deny answers 403, a thrown "Unauthorized" 401, anything else 500; --authorizer-ttl caches answers keyed by --identity-source. --map-header NAME=context.authorizer.KEY (or context.identity.clientCert.subjectDN, ...) sets integration request headers. One access-log line per request (--access-log FILE, else stderr) carries the $context.identity.clientCert.* fields.
+
 The server certificate comes from --server-cert/--server-key, or is issued in memory for localhost and 127.0.0.1 by the CA in --dir (never written). One ALB connection-log line per connection goes to --connection-log FILE, or stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
 --json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa}.
@@ -24,6 +27,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     '<%= config.bin %> serve --port 8443 --target http://127.0.0.1:3000',
     '<%= config.bin %> serve --listen 8443:verify --listen 9443:passthrough --crl pki/root/crl.pem',
     '<%= config.bin %> serve --port 8443 --trust-store ca-bundle.pem --server-cert server.crt --server-key server.key --connection-log conn.log',
+    '<%= config.bin %> serve --listen 8443:apigw --trust-store truststore.pem --authorizer authorizer.js --map-header X-Client-Cert-Sub=context.authorizer.clientCertSub --target http://127.0.0.1:3000',
   ];
 
   static override flags = {
@@ -41,6 +45,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     dir: dirFlag,
     'passphrase-file': passphraseFileFlag,
     'connection-log': Flags.string({summary: 'Append ALB connection-log lines to this file (default: stderr).', helpValue: 'FILE'}),
+    ...apigwServeFlags,
   };
 
   async run(): Promise<ServeResult | undefined> {
@@ -55,6 +60,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
         logFile!.once('error', (e) => reject(preconditionError('LOG_NOT_WRITABLE', `cannot write --connection-log ${flags['connection-log']}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, ['choose a file in a folder you can write to'])));
       });
     }
+    const apigw = await resolveApigwOptions(flags, listeners.some((l) => l.mode === 'apigw'));
     const log = logFile ? (line: string): void => void logFile!.write(line + '\n') : (line: string): void => void process.stderr.write(line + '\n');
     const running = await startServe({
       host: flags.host,
@@ -68,6 +74,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
       ...(flags['server-cert'] ? {serverCert: flags['server-cert']} : {}),
       ...(flags['server-key'] ? {serverKey: flags['server-key']} : {}),
       ...(flags['passphrase-file'] ? {passphraseFile: flags['passphrase-file']} : {}),
+      ...(apigw ? {apigw: apigw.options} : {}),
       log,
       onError: (m) => printErr(`${ec.yellow('warning:')} ${m}`),
     });
@@ -87,6 +94,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     if (!this.jsonEnabled()) hint('stopping…');
     await running.close();
     if (logFile) await new Promise<void>((resolve) => logFile!.end(() => resolve()));
+    await apigw?.close();
     // The ready object was the JSON result; nothing more on stdout.
     return undefined;
   }

@@ -158,7 +158,23 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     p.log(formatConnectionLogLine(entry));
   };
 
+  // A server never dies because of one client: whatever throws while judging, encoding or
+  // logging a connection ends that connection only, with the reason logged.
+  const failConnection = (socket: TLSSocket, listenerPort: number, error: unknown): void => {
+    safe(() => p.onError?.(`client ${socket.remoteAddress ?? '-'}:${socket.remotePort ?? 0} on port ${listenerPort} refused: ${(error as Error)?.message ?? String(error)}`), undefined);
+    safe(() => logConnection(socket, listenerPort, undefined, 'Failed:ClientCertInvalid', null), undefined);
+    socket.destroy();
+  };
+
   const onSecure = (mode: ListenerMode, listenerPort: number) => (socket: TLSSocket): void => {
+    try {
+      judgeConnection(mode, listenerPort, socket);
+    } catch (error) {
+      failConnection(socket, listenerPort, error);
+    }
+  };
+
+  const judgeConnection = (mode: ListenerMode, listenerPort: number, socket: TLSSocket): void => {
     const raw = (socket as unknown as {_parent?: TimedSocket})._parent;
     const startMs = (raw?.[START] ?? (socket as TimedSocket)[START]) ?? performance.now();
     const latencyMs = performance.now() - startMs;
@@ -185,6 +201,14 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   };
 
   const onRequest = (listenerPort: number) => (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    try {
+      forward(listenerPort, req, res);
+    } catch (error) {
+      failConnection(req.socket as TLSSocket, listenerPort, error);
+    }
+  };
+
+  const forward = (listenerPort: number, req: http.IncomingMessage, res: http.ServerResponse): void => {
     const socket = req.socket as TLSSocket;
     const state = states.get(socket);
     if (!state) {

@@ -1,17 +1,20 @@
 /**
- * Issuing fleets of client certificates on every core (worker threads). The main
+ * Issuing fleets of client certificates on every core (worker threads), and signing
+ * folders of CSRs (`sign DIR`) the same way. The main
  * thread only hands out jobs, draws the progress bar and appends the CA index; the
  * workers generate keys, sign and write files (src/io/fleet-worker.ts).
  */
+import {rmSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
 import {Worker} from 'node:worker_threads';
 import {MtlsKitError, type ExitCodeValue} from '../lib/errors.js';
 import type {IndexEntry} from '../lib/x509/index-db.js';
 import type {SanInput} from '../lib/x509/issue.js';
+import type {StrippedItem} from '../lib/pki/sign-csr.js';
 import type {NameEntry} from '../lib/x509/names.js';
 import type {KeySpec} from '../lib/x509/profiles.js';
 import type {ClientFiles, IssuedSummary} from './client-files.js';
-import type {IndexJournal} from './fleet-journal.js';
+import {IndexJournal} from './fleet-journal.js';
 import type {P12Options} from './issue-one.js';
 
 /** One certificate to issue. */
@@ -27,6 +30,8 @@ export interface FleetJob {
   stagingDir: string;
   finalDir: string;
   indexFile: string;
+  /** Sign this CSR (`sign` batches) instead of generating a key; subject and SANs come from it. */
+  csrFile?: string;
 }
 
 export interface FleetShared {
@@ -39,6 +44,8 @@ export interface FleetShared {
   nowMs: number;
   force: boolean;
   p12?: P12Options;
+  /** `sign --strip-ca`: sign CA:TRUE requests as clients. */
+  stripCa?: boolean;
 }
 
 /** What a worker sends back per certificate. */
@@ -47,6 +54,8 @@ export interface FleetDone {
   n: number;
   index: Omit<IndexEntry, 'notAfter'> & {notAfterMs: number};
   summary: IssuedSummary;
+  /** `sign`: what the CSR asked for that the certificate does not carry. */
+  stripped?: StrippedItem[];
 }
 
 export interface FleetError {
@@ -71,6 +80,27 @@ export interface FleetRunOptions {
   onProgress: (n: number) => void;
   /** Aborting stops the workers (Ctrl-C). */
   stop?: AbortSignal;
+}
+
+/**
+ * runFleet with the index journal and Ctrl-C handling set up: SIGINT/SIGTERM stop the
+ * workers, what they finished is recorded, and the staging folders of these jobs that
+ * were not recorded are removed. Used by `sign` for folders of CSRs.
+ */
+export async function runRecordedFleet(jobs: FleetJob[], shared: FleetShared, o: {workers: number; indexPath: string; onProgress: (n: number) => void}): Promise<FleetRunResult> {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const journal = new IndexJournal(o.indexPath);
+  try {
+    return await runFleet(jobs, shared, {workers: o.workers, journal, onProgress: o.onProgress, stop: stop.signal});
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    journal.close();
+    for (const j of jobs) if (!journal.recorded.has(j.serialHex)) rmSync(j.stagingDir, {recursive: true, force: true});
+  }
 }
 
 /** A batch is fsynced at least this often, so little is lost to kill -9 (which loses nothing recorded). */

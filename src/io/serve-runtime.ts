@@ -13,7 +13,8 @@ import {ALB_HEADERS, encodePassthroughHeader, encodeVerifyHeaders, type HeaderMa
 import {loadPrivateKey} from '../lib/x509/issue.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {issueServerCertificate} from '../lib/pki/server-cert.js';
-import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl} from '../lib/alb/verify.js';
+import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
+import {type ApigwInfo, apigwInfo, type ApigwOptions, type RunningApigwServer, startApigwListeners} from './apigw-server.js';
 import {type ChainVerdict, type RunningAlbServer, startAlbServer} from './alb-server.js';
 import {caPaths, loadCa, readTierKey} from './ca-store.js';
 import {type RunningEchoBackend, startEchoBackend} from './echo-backend.js';
@@ -34,6 +35,8 @@ export interface ServeOptions {
   /** A server identity already in memory (the demo's); wins over files and --dir. */
   serverIdentity?: {certPem: string; keyPem: string; caFile: string; label: string};
   passphraseFile?: string;
+  /** Settings of `apigw` listeners (required when there is one). */
+  apigw?: ApigwOptions;
   log: (line: string) => void;
   onError?: (message: string) => void;
 }
@@ -58,6 +61,8 @@ export interface ServeInfo {
   serverCertificate: string;
   /** The CA file a client should trust for the server certificate (null: unknown). */
   serverCa: string | null;
+  /** The API Gateway listeners' authorizer and mappings (null without apigw listeners). */
+  apigw: ApigwInfo | null;
 }
 
 export interface RunningServe {
@@ -93,23 +98,29 @@ const shellPath = (p: string): string => {
  *   BAD_TARGET / NO_TRUST_STORE (exit 2).
  */
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
-  const hasVerify = o.listeners.some((l) => l.mode === 'verify');
+  // apigw listeners judge clients against the bundle too (as API Gateway's truststore).
+  const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'apigw');
+  const apigwSpecs = o.listeners.filter((l) => l.mode === 'apigw');
   const paths = caPaths(o.dir);
 
   // Trust store (verify listeners only): --trust-store, else the CA directory's bundle.
   let trustStorePath: string | null = null;
   let judge: (chain: Parameters<typeof verifyChain>[0]['chain']) => ChainVerdict = () => ({status: 'Success', ok: true});
   const crls: LoadedCrl[] = [];
+  let store: TrustStore | null = null;
+  if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify')) {
+    throw usageError('NO_VERIFY_LISTENER', '--crl applies to verify listeners, and none is configured (API Gateway does not check revocation)', ['add --listen PORT:verify, or check revocation in the Lambda authorizer']);
+  }
   if (hasVerify) {
     trustStorePath = o.trustStore ?? paths.bundle;
     const bundle = await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`);
-    const store = prepareTrustStore(readCertificates(new Uint8Array(bundle), trustStorePath));
+    store = prepareTrustStore(readCertificates(new Uint8Array(bundle), trustStorePath));
     for (const c of o.crls) crls.push(loadCrl(new Uint8Array(await readFileOr(c, 'the CRL', 'check --crl')), c));
     judge = (chain) => {
       // An empty chain (no client certificate) gets the code verifyChain gives it,
       // ClientCertInvalid: what ALB logs for a missing certificate is not documented
       // (aws-reference 1.1 says only that the handshake fails; see the open items in 7).
-      const r = verifyChain({chain, trustStore: store, crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
+      const r = verifyChain({chain, trustStore: store!, crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
       return {status: r.status, ok: r.code === null};
     };
   } else if (o.crls.length > 0 || o.trustStore) {
@@ -163,7 +174,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   try {
     server = await startAlbServer({
       host: o.host,
-      listeners: o.listeners,
+      listeners: o.listeners.filter((l) => l.mode !== 'apigw'),
       certPem,
       keyPem,
       judge,
@@ -179,10 +190,22 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     throw error;
   }
 
+  let gw: RunningApigwServer | undefined;
+  if (apigwSpecs.length > 0) {
+    try {
+      if (!o.apigw) throw usageError('NO_APIGW_OPTIONS', 'apigw listeners need their settings');
+      gw = await startApigwListeners({...o.apigw, host: o.host, listeners: apigwSpecs, certPem, keyPem, trustStore: store!, target, ...(o.onError ? {onError: o.onError} : {})});
+    } catch (error) {
+      await server.close();
+      await echo?.close();
+      throw error;
+    }
+  }
+
   const cacert = serverCa ? `--cacert ${shellPath(serverCa)}` : '--insecure';
   const info: ServeInfo = {
     host: o.host,
-    listeners: server.listeners.map((l) => ({
+    listeners: [...server.listeners, ...(gw?.listeners ?? [])].map((l) => ({
       ...l,
       curl: `curl ${cacert} --cert certificate.crt --key private-key.pem ${l.url}`,
     })),
@@ -192,10 +215,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     ignoreExpiry: o.ignoreExpiry,
     serverCertificate,
     serverCa,
+    apigw: gw && o.apigw ? apigwInfo(o.apigw) : null,
   };
   return {
     info,
     async close() {
+      await gw?.close();
       await server.close();
       await echo?.close();
     },

@@ -10,7 +10,7 @@ import {BIN} from './cli.js';
 
 export interface ServeListener {
   port: number;
-  mode: 'verify' | 'passthrough';
+  mode: 'verify' | 'passthrough' | 'apigw';
   url: string;
   curl: string;
 }

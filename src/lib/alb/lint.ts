@@ -224,7 +224,9 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
           continue;
         }
         try {
-          certs.push(parseCertificate(b.der!));
+          const c = parseCertificate(b.der!);
+          certs.push(c);
+          unusableFindings(c, file, `the certificate at line ${b.line}`, findings);
         } catch (error) {
           findings.push({severity: 'error', rule: 'certificate-invalid', file, message: `the certificate at line ${b.line} is not a valid X.509 certificate (${(error as Error).message})`, fix: 'replace it with an intact copy'});
         }
@@ -232,7 +234,9 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
     }
   } else {
     try {
-      certs.push(parseCertificate(input.data));
+      const c = parseCertificate(input.data);
+      certs.push(c);
+      unusableFindings(c, file, 'the certificate', findings);
     } catch {
       // not a certificate: maybe a DER CRL (checked below)
     }
@@ -249,6 +253,12 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
     findings.push({severity: 'error', rule: 'unknown-content', file, message: 'holds no certificate and no CRL', fix: 'pass a PEM CA bundle, a CRL (PEM) or a client certificate'});
   }
   return state;
+}
+
+/** What makes a readable certificate unusable to OpenSSL's verifier (hence to ALB): errors. */
+function unusableFindings(c: ParsedCertificate, file: string, what: string, findings: LintFinding[]): void {
+  const problems = [...(c.timeError ? [`its validity ${c.timeError}`] : []), ...c.invalidExtensions, ...(c.unsupportedCritical.length > 0 ? [`critical extension(s) OpenSSL does not handle: ${c.unsupportedCritical.join(', ')}`] : [])];
+  if (problems.length > 0) findings.push({severity: 'error', rule: 'certificate-invalid', file, certificate: dn(c), message: `${what} cannot be used by ALB's verifier: ${problems.join('; ')}`, fix: 'reissue it with well-formed extensions and RFC 5280 validity times'});
 }
 
 function expiryFindings(c: ParsedCertificate, file: string, what: string, opts: LintOptions, findings: LintFinding[]): void {

@@ -4,8 +4,9 @@
  */
 import {usageError} from '../errors.js';
 
-export type ListenerMode = 'verify' | 'passthrough';
-export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough'];
+/** ALB's verify and passthrough modes, and `apigw`: an API Gateway custom domain (src/io/apigw-server.ts). */
+export type ListenerMode = 'verify' | 'passthrough' | 'apigw';
+export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough', 'apigw'];
 
 export interface ListenerSpec {
   port: number;
@@ -13,17 +14,17 @@ export interface ListenerSpec {
 }
 
 /**
- * Parses `--listen PORT:MODE` values (`8443:verify`, `9443:passthrough`); port 0 picks a
+ * Parses `--listen PORT:MODE` values (`8443:verify`, `9443:passthrough`, `8444:apigw`); port 0 picks a
  * free port.
  * @throws MtlsKitError BAD_LISTEN (exit 2) naming the value; DUPLICATE_PORT (exit 2).
  */
 export function parseListenSpecs(specs: string[]): ListenerSpec[] {
   const out: ListenerSpec[] = [];
   for (const s of specs) {
-    const m = /^(\d{1,5}):(verify|passthrough)$/.exec(s.trim());
+    const m = /^(\d{1,5}):(verify|passthrough|apigw)$/.exec(s.trim());
     const port = m ? Number(m[1]) : NaN;
     if (!m || port > 65535) {
-      throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, ['write it as --listen 8443:verify or --listen 9443:passthrough']);
+      throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, ['write it as --listen 8443:verify, --listen 9443:passthrough or --listen 8444:apigw']);
     }
     if (port !== 0 && out.some((l) => l.port === port)) throw usageError('DUPLICATE_PORT', `port ${port} is given twice`, ['give each listener its own port']);
     out.push({port, mode: m[2] as ListenerMode});

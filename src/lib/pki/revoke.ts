@@ -51,6 +51,22 @@ export function revokeInIndex(p: RevokeInIndexParams): RevokeInIndexResult {
   return {outcome: 'revoked', entries: [...p.entries, entry], entry};
 }
 
+/**
+ * Marks every listed serial revoked in one pass (`renew --revoke-old` on a fleet), with the
+ * same fields as revokeInIndex; serials already revoked or not in the index are left alone.
+ * @returns the new index and how many lines changed.
+ */
+export function revokeManyInIndex(entries: IndexEntry[], serials: ReadonlySet<string>, reason: RevocationReason, now: Date): {entries: IndexEntry[]; revoked: number} {
+  const revokedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  let revoked = 0;
+  const out = entries.map((e) => {
+    if (e.status === 'R' || !serials.has(e.serial)) return e;
+    revoked++;
+    return {...e, status: 'R' as const, revokedAt, ...(reason === 'unspecified' ? {} : {reason})};
+  });
+  return {entries: out, revoked};
+}
+
 /** The CRL entries of an index: every revoked line (status R), as `openssl ca -gencrl` takes them. */
 export function crlEntriesFromIndex(entries: IndexEntry[]): CrlEntryInput[] {
   const out: CrlEntryInput[] = [];

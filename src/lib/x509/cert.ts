@@ -2,8 +2,9 @@
  * X.509 certificate parsing into the fields mtls-kit reads (RFC 5280 4.1), on the DER
  * reader in der.ts (see there for why). Keeps the raw bytes that verification signs.
  */
-import {createHash} from 'node:crypto';
-import {children, content, decodeOid, decodeTime, DerError, expectTag, parseOne, raw, readTlv, TAG, type Tlv, toHex} from './der.js';
+import {createHash, X509Certificate} from 'node:crypto';
+import {children, content, decodeOid, decodeTime, DerError, expectTag, inner, parseOne, raw, readTlv, TAG, type Tlv, toHex} from './der.js';
+import {canonicalName} from './name-canon.js';
 import {formatSerialHex, isNegativeSerial} from './serial.js';
 
 export interface Extension {
@@ -76,6 +77,49 @@ export interface ParsedCertificate {
   authorityKeyId?: string;
   /** SHA-256 of the DER, uppercase hex with colons (as openssl -fingerprint). */
   sha256Fingerprint: string;
+  /** The AlgorithmIdentifier DER inside the TBS and outside it (OpenSSL requires them equal). */
+  tbsSignatureAlgDer: Uint8Array;
+  signatureAlgDer: Uint8Array;
+  /** OpenSSL's canonical encodings of subject and issuer (X509_NAME_cmp, RFC 5280 7.1), as latin1 strings. */
+  subjectCanon: string;
+  issuerCanon: string;
+  /** Why OpenSSL would flag the certificate's extensions invalid (EXFLAG_INVALID): it can then issue nothing and be issued by nothing. */
+  invalidExtensions: string[];
+  /** Critical extensions OpenSSL does not support (X509_supported_extension): verification fails. */
+  unsupportedCritical: string[];
+  /** A validity time OpenSSL's X509_cmp_time refuses (RFC 5280 4.1.2.5: YYMMDDHHMMSSZ / YYYYMMDDHHMMSSZ, a real date). */
+  timeError?: string;
+  /** The subjectAltName entries as tag and content octets (for name constraints). */
+  altNamesRaw: RawGeneralName[];
+  nameConstraints?: NameConstraintsExt;
+  /** Netscape certificate type bits (first octet), when present. */
+  nsCertType?: number;
+  /** authorityKeyIdentifier authorityCertSerialNumber (content octets) and authorityCertIssuer directory name (DER). */
+  authorityKeySerial?: Uint8Array;
+  authorityKeyIssuer?: Uint8Array;
+  /** crlDistributionPoints: each point's fullName GeneralNames (raw DER, latin1), for IDP matching. */
+  crlDistributionPoints?: Array<{fullNames: string[]; hasCrlIssuer: boolean; hasReasons: boolean}>;
+}
+
+/** A GeneralName as its context tag and content octets (explicit [4] directoryName: the Name DER). */
+export interface RawGeneralName {
+  tag: number;
+  value: Uint8Array;
+  /** For otherName: its type-id OID. */
+  otherOid?: string;
+  /** For otherName: the value inside [0] EXPLICIT. */
+  otherValue?: Tlv;
+}
+
+export interface GeneralSubtree {
+  base: RawGeneralName;
+  /** minimum absent or 0 and maximum absent: OpenSSL's nc_minmax_valid. */
+  minMaxValid: boolean;
+}
+
+export interface NameConstraintsExt {
+  permitted: GeneralSubtree[];
+  excluded: GeneralSubtree[];
 }
 
 export type KeyUsageName =
@@ -126,25 +170,43 @@ export const OID = {
   dsa: '1.2.840.10040.4.1',
 } as const;
 
-/** Extensions this parser understands; any other critical one is "unknown critical". */
+/**
+ * The extensions OpenSSL may see critical (crypto/x509/v3_purp.c X509_supported_extension);
+ * any other critical extension makes verification fail with
+ * X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, even AKI, SKI or AIA.
+ */
 export const KNOWN_EXTENSIONS = new Set<string>([
+  '2.16.840.1.113730.1.1', // netscape-cert-type
+  OID.keyUsage,
+  OID.subjectAltName,
+  OID.basicConstraints,
+  OID.certificatePolicies,
+  OID.crlDistributionPoints,
+  OID.extKeyUsage,
+  '1.3.6.1.5.5.7.1.7', // sbgp-ipAddrBlock
+  '1.3.6.1.5.5.7.1.8', // sbgp-autonomousSysNum
+  '1.3.6.1.5.5.7.48.1.5', // OCSP noCheck
+  OID.policyConstraints,
+  '1.3.6.1.5.5.7.1.14', // proxyCertInfo
+  OID.nameConstraints,
+  '2.5.29.33', // policyMappings
+  OID.inhibitAnyPolicy,
+]);
+
+/** Extensions OpenSSL decodes when it caches a certificate's extensions: a decoding error or a duplicate marks the certificate invalid. */
+const DECODED_EXTENSIONS = new Set<string>([
   OID.basicConstraints,
   OID.keyUsage,
   OID.extKeyUsage,
   OID.subjectAltName,
   OID.subjectKeyId,
   OID.authorityKeyId,
-  OID.crlDistributionPoints,
-  OID.certificatePolicies,
-  OID.authorityInfoAccess,
   OID.nameConstraints,
-  OID.policyConstraints,
-  OID.inhibitAnyPolicy,
-  '2.5.29.18', // issuerAltName
-  '2.5.29.9', // subjectDirectoryAttributes
-  '2.5.29.33', // policyMappings
-  '1.3.6.1.5.5.7.1.11', // subjectInfoAccess
-  '1.3.6.1.4.1.11129.2.4.2', // CT precertificate SCTs
+  OID.crlDistributionPoints,
+  '2.16.840.1.113730.1.1',
+  '1.3.6.1.5.5.7.1.14',
+  '1.3.6.1.5.5.7.1.7',
+  '1.3.6.1.5.5.7.1.8',
 ]);
 
 const CURVES: Record<string, {name: string; bits: number}> = {
@@ -271,7 +333,7 @@ function formatIp(b: Uint8Array): string {
   return toHex(b);
 }
 
-/** Decodes GeneralNames (RFC 5280 4.2.1.6). */
+/** Decodes GeneralNames (RFC 5280 4.2.1.6) for display. */
 export function parseGeneralNames(seq: Tlv): GeneralName[] {
   return children(seq).map((g): GeneralName => {
     const v = content(g);
@@ -293,16 +355,55 @@ export function parseGeneralNames(seq: Tlv): GeneralName[] {
   });
 }
 
-function parseExtensions(list: Tlv): Extension[] {
+/**
+ * One GeneralName, checked as OpenSSL's decoder checks it (the form of each CHOICE).
+ * @throws DerError when OpenSSL could not decode it.
+ */
+export function decodeGeneralName(g: Tlv): RawGeneralName {
+  switch (g.tag) {
+    case 0x81:
+    case 0x82:
+    case 0x86:
+    case 0x87:
+    case 0x88:
+      return {tag: g.tag, value: content(g)};
+    case 0xa0: {
+      const [oidT, valT] = children(g);
+      if (!oidT || oidT.tag !== TAG.OID || !valT || valT.tag !== 0xa0) throw new DerError('bad otherName');
+      return {tag: g.tag, value: content(g), otherOid: decodeOid(oidT), otherValue: inner(valT)};
+    }
+    case 0xa4: {
+      const name = inner(g);
+      expectTag(name, TAG.SEQUENCE, 'directoryName');
+      return {tag: g.tag, value: raw(name)};
+    }
+    case 0xa3:
+    case 0xa5:
+      return {tag: g.tag, value: content(g)};
+    default:
+      throw new DerError(`bad GeneralName tag 0x${g.tag.toString(16)}`);
+  }
+}
+
+function decodeGeneralNames(t: Tlv): RawGeneralName[] {
+  expectTag(t, TAG.SEQUENCE, 'GeneralNames');
+  return children(t).map(decodeGeneralName);
+}
+
+/** Decodes an Extensions SEQUENCE (RFC 5280 4.1); certificates, and CSRs' extensionRequest. */
+export function parseExtensions(list: Tlv): Extension[] {
+  expectTag(list, TAG.SEQUENCE, 'extensions');
   return children(list).map((ext) => {
     const parts = children(ext);
-    const oid = decodeOid(parts[0]!);
+    if (!parts[0] || parts[0].tag !== TAG.OID) throw new DerError('extension without an OID');
+    const oid = decodeOid(parts[0]);
     let critical = false;
-    let valueT = parts[1]!;
-    if (valueT.tag === TAG.BOOLEAN) {
+    let valueT = parts[1];
+    if (valueT?.tag === TAG.BOOLEAN) {
       critical = content(valueT)[0] !== 0;
-      valueT = parts[2]!;
+      valueT = parts[2];
     }
+    if (!valueT) throw new DerError(`extension ${oid} has no value`);
     expectTag(valueT, TAG.OCTET_STRING, `extension ${oid}`);
     return {oid, critical, value: content(valueT)};
   });
@@ -312,68 +413,201 @@ function colonHex(bytes: Uint8Array): string {
   return toHex(bytes).replace(/(..)(?=.)/g, '$1:');
 }
 
-/** Applies the extensions we understand to the parsed certificate. */
+/** A non-negative INTEGER that fits a number; -1 for a negative one. */
+function smallInteger(t: Tlv): number {
+  const c = content(expectTag(t, TAG.INTEGER, 'INTEGER'));
+  if (c.length === 0) throw new DerError('empty INTEGER');
+  if (c[0]! & 0x80) return -1;
+  return Number(bigintFrom(c));
+}
+
+function decodeBoolean(t: Tlv): boolean {
+  const c = content(expectTag(t, TAG.BOOLEAN, 'BOOLEAN'));
+  if (c.length !== 1) throw new DerError('bad BOOLEAN');
+  return c[0] !== 0;
+}
+
+function decodeSubtrees(t: Tlv): GeneralSubtree[] {
+  return children(t).map((st) => {
+    const parts = children(expectTag(st, TAG.SEQUENCE, 'GeneralSubtree'));
+    if (!parts[0]) throw new DerError('empty GeneralSubtree');
+    const base = decodeGeneralName(parts[0]);
+    let minMaxValid = true;
+    for (const f of parts.slice(1)) {
+      if (f.tag === 0x80) {
+        if (content(f).some((b) => b !== 0)) minMaxValid = false;
+      } else if (f.tag === 0x81) minMaxValid = false;
+      else throw new DerError('bad GeneralSubtree');
+    }
+    return {base, minMaxValid};
+  });
+}
+
+/**
+ * Applies the extensions to the parsed certificate as OpenSSL's x509v3_cache_extensions
+ * does: an extension it decodes that does not decode, appears twice, or says something
+ * contradictory (pathLen negative or without CA:TRUE) marks the certificate invalid.
+ */
 function decodeKnownExtensions(cert: ParsedCertificate): void {
+  const seen = new Set<string>();
   for (const ext of cert.extensions) {
-    const t = parseOne(ext.value);
-    switch (ext.oid) {
-      case OID.basicConstraints: {
-        let ca = false;
-        let pathLength: number | undefined;
-        for (const c of children(t)) {
-          if (c.tag === TAG.BOOLEAN) ca = content(c)[0] !== 0;
-          if (c.tag === TAG.INTEGER) pathLength = Number(bigintFrom(content(c)));
-        }
-        cert.basicConstraints = {ca, critical: ext.critical, ...(pathLength === undefined ? {} : {pathLength})};
-        break;
-      }
-      case OID.keyUsage: {
-        const bytes = content(t).subarray(1);
-        const flags: KeyUsageName[] = [];
-        KEY_USAGE_BITS.forEach((name, bit) => {
-          const byte = bytes[bit >> 3];
-          if (byte !== undefined && byte & (0x80 >> (bit & 7))) flags.push(name);
-        });
-        cert.keyUsage = {flags, critical: ext.critical};
-        break;
-      }
-      case OID.extKeyUsage:
-        cert.extKeyUsage = {oids: children(t).map(decodeOid), critical: ext.critical};
-        break;
-      case OID.subjectAltName:
-        cert.subjectAltNames = parseGeneralNames(t);
-        break;
-      case OID.subjectKeyId:
-        cert.subjectKeyId = colonHex(content(t));
-        break;
-      case OID.authorityKeyId:
-        for (const c of children(t)) if (c.tag === 0x80) cert.authorityKeyId = colonHex(content(c));
-        break;
+    if (ext.critical && !KNOWN_EXTENSIONS.has(ext.oid)) cert.unsupportedCritical.push(ext.oid);
+    if (!DECODED_EXTENSIONS.has(ext.oid)) continue;
+    if (seen.has(ext.oid)) {
+      cert.invalidExtensions.push(`extension ${ext.oid} appears more than once`);
+      continue;
+    }
+    seen.add(ext.oid);
+    try {
+      decodeExtension(cert, ext);
+    } catch (error) {
+      cert.invalidExtensions.push(`extension ${ext.oid} cannot be decoded (${(error as Error).message})`);
     }
   }
 }
 
+function decodeExtension(cert: ParsedCertificate, ext: Extension): void {
+  const t = parseOne(ext.value);
+  switch (ext.oid) {
+    case OID.basicConstraints: {
+      expectTag(t, TAG.SEQUENCE, 'basicConstraints');
+      let ca = false;
+      let pathLength: number | undefined;
+      const parts = children(t);
+      let i = 0;
+      if (parts[i]?.tag === TAG.BOOLEAN) ca = decodeBoolean(parts[i++]!);
+      if (parts[i]?.tag === TAG.INTEGER) pathLength = smallInteger(parts[i++]!);
+      if (i !== parts.length) throw new DerError('extra fields in basicConstraints');
+      cert.basicConstraints = {ca, critical: ext.critical, ...(pathLength === undefined ? {} : {pathLength: Math.max(pathLength, 0)})};
+      if (pathLength !== undefined && (pathLength < 0 || !ca)) cert.invalidExtensions.push(pathLength < 0 ? 'basicConstraints pathLen is negative' : 'basicConstraints has a pathLen but not CA:TRUE');
+      break;
+    }
+    case OID.keyUsage: {
+      const bits = content(expectTag(t, TAG.BIT_STRING, 'keyUsage'));
+      if (bits.length === 0 || bits[0]! > 7) throw new DerError('bad BIT STRING');
+      const bytes = bits.subarray(1);
+      const flags: KeyUsageName[] = [];
+      KEY_USAGE_BITS.forEach((name, bit) => {
+        const byte = bytes[bit >> 3];
+        if (byte !== undefined && byte & (0x80 >> (bit & 7))) flags.push(name);
+      });
+      cert.keyUsage = {flags, critical: ext.critical};
+      break;
+    }
+    case OID.extKeyUsage:
+      cert.extKeyUsage = {oids: children(expectTag(t, TAG.SEQUENCE, 'extKeyUsage')).map((o) => decodeOid(expectTag(o, TAG.OID, 'KeyPurposeId'))), critical: ext.critical};
+      break;
+    case OID.subjectAltName:
+      cert.altNamesRaw = decodeGeneralNames(t);
+      cert.subjectAltNames = parseGeneralNames(t);
+      break;
+    case OID.subjectKeyId:
+      cert.subjectKeyId = colonHex(content(expectTag(t, TAG.OCTET_STRING, 'subjectKeyIdentifier')));
+      break;
+    case OID.authorityKeyId:
+      for (const c of children(expectTag(t, TAG.SEQUENCE, 'authorityKeyIdentifier'))) {
+        if (c.tag === 0x80) cert.authorityKeyId = colonHex(content(c));
+        else if (c.tag === 0xa1) {
+          const dir = children(c).map(decodeGeneralName).find((g) => g.tag === 0xa4);
+          if (dir) cert.authorityKeyIssuer = dir.value;
+        } else if (c.tag === 0x82) cert.authorityKeySerial = content(c);
+        else throw new DerError('bad authorityKeyIdentifier field');
+      }
+      break;
+    case OID.nameConstraints: {
+      const nc: NameConstraintsExt = {permitted: [], excluded: []};
+      for (const c of children(expectTag(t, TAG.SEQUENCE, 'nameConstraints'))) {
+        if (c.tag === 0xa0) nc.permitted = decodeSubtrees(c);
+        else if (c.tag === 0xa1) nc.excluded = decodeSubtrees(c);
+        else throw new DerError('bad nameConstraints field');
+      }
+      cert.nameConstraints = nc;
+      break;
+    }
+    case OID.crlDistributionPoints:
+      cert.crlDistributionPoints = children(expectTag(t, TAG.SEQUENCE, 'cRLDistributionPoints')).map((dp) => {
+        const out = {fullNames: [] as string[], hasCrlIssuer: false, hasReasons: false};
+        for (const f of children(expectTag(dp, TAG.SEQUENCE, 'DistributionPoint'))) {
+          if (f.tag === 0xa0) {
+            const name = inner(f);
+            if (name.tag === 0xa0) for (const g of children(name)) out.fullNames.push(latin1(raw(g)));
+          } else if (f.tag === 0x81) out.hasReasons = true;
+          else if (f.tag === 0xa2) out.hasCrlIssuer = true;
+        }
+        return out;
+      });
+      break;
+    case '2.16.840.1.113730.1.1': {
+      const bits = content(expectTag(t, TAG.BIT_STRING, 'nsCertType'));
+      cert.nsCertType = bits[1] ?? 0;
+      break;
+    }
+  }
+}
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
 /**
- * Parses a DER certificate.
+ * A certificate validity time as OpenSSL's X509_cmp_time accepts it: exactly
+ * YYMMDDHHMMSSZ (UTCTime) or YYYYMMDDHHMMSSZ (GeneralizedTime), RFC 5280 4.1.2.5, and a
+ * real calendar date. Returns the date and, when it is not acceptable, why (the date is
+ * then a best effort, never an Invalid Date).
+ */
+export function decodeStrictTime(t: Tlv): {date: Date; error?: string} {
+  const s = Buffer.from(content(t)).toString('latin1');
+  const m = t.tag === TAG.UTCTime ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : t.tag === TAG.GeneralizedTime ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+  let date: Date;
+  try {
+    date = decodeTime(t);
+  } catch {
+    date = new Date(0);
+  }
+  if (!m) return {date, error: `time "${s.slice(0, 40)}" is not in the RFC 5280 form`};
+  const year = t.tag === TAG.UTCTime ? (Number(m[1]) >= 50 ? 1900 : 2000) + Number(m[1]) : Number(m[1]);
+  const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  const days = new Date(Date.UTC(year, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59 || se > 59) return {date, error: `time "${s}" is not a real date`};
+  return {date};
+}
+
+const OPENSSL_X509 = new WeakMap<ParsedCertificate, X509Certificate>();
+
+/** OpenSSL's own parse of the certificate (node:crypto X509Certificate), made when it was parsed. */
+export function opensslCertificate(c: ParsedCertificate): X509Certificate {
+  let x = OPENSSL_X509.get(c);
+  if (!x) {
+    x = new X509Certificate(c.der);
+    OPENSSL_X509.set(c, x);
+  }
+  return x;
+}
+
+/**
+ * Parses a DER certificate. OpenSSL (node:crypto X509Certificate) must be able to parse it
+ * too: what OpenSSL refuses, mtls-kit refuses, so verification never judges a certificate
+ * ALB could not read.
  * @throws DerError when the bytes are not a well-formed X.509 certificate.
  */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const cert = parseOne(der);
   expectTag(cert, TAG.SEQUENCE, 'Certificate');
-  const [tbsT, sigAlgT, sigT] = children(cert);
-  if (!tbsT || !sigAlgT || !sigT) throw new DerError('Certificate needs tbsCertificate, signatureAlgorithm and signature');
+  const top = children(cert);
+  const [tbsT, sigAlgT, sigT] = top;
+  if (!tbsT || !sigAlgT || !sigT || top.length !== 3) throw new DerError('Certificate needs exactly tbsCertificate, signatureAlgorithm and signature');
   expectTag(tbsT, TAG.SEQUENCE, 'tbsCertificate');
+  expectTag(sigAlgT, TAG.SEQUENCE, 'signatureAlgorithm');
   expectTag(sigT, TAG.BIT_STRING, 'signature');
   const f = children(tbsT);
   let i = 0;
   let version = 1;
   if (f[0]?.tag === 0xa0) {
-    const v = readTlv(f[0].buf, f[0].contentStart, f[0].end);
-    version = Number(bigintFrom(content(v))) + 1;
+    version = smallInteger(inner(f[0])) + 1;
+    if (version < 1 || version > 3) throw new DerError(`unknown version ${version}`);
     i = 1;
   }
+  if (f.length < i + 6) throw new DerError('tbsCertificate is missing fields');
   const serialT = expectTag(f[i]!, TAG.INTEGER, 'serialNumber');
-  const tbsSigT = f[i + 1]!;
+  const tbsSigT = expectTag(f[i + 1]!, TAG.SEQUENCE, 'signature');
   const issuerT = expectTag(f[i + 2]!, TAG.SEQUENCE, 'issuer');
   const validityT = expectTag(f[i + 3]!, TAG.SEQUENCE, 'validity');
   const subjectT = expectTag(f[i + 4]!, TAG.SEQUENCE, 'subject');
@@ -382,9 +616,16 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (!nb || !na) throw new DerError('validity needs notBefore and notAfter');
   let extensions: Extension[] = [];
   for (const rest of f.slice(i + 6)) {
-    if (rest.tag === 0xa3) extensions = parseExtensions(readTlv(rest.buf, rest.contentStart, rest.end));
+    if (rest.tag === 0xa3) extensions = parseExtensions(inner(rest));
+    else if (rest.tag !== 0x81 && rest.tag !== 0x82 && rest.tag !== 0xa1 && rest.tag !== 0xa2) throw new DerError(`unexpected field (tag 0x${rest.tag.toString(16)}) in tbsCertificate`);
   }
   const serial = content(serialT);
+  const sigBits = content(sigT);
+  if (sigBits.length === 0) throw new DerError('empty signature BIT STRING');
+  const before = decodeStrictTime(nb);
+  const after = decodeStrictTime(na);
+  const tbsAlg = children(tbsSigT)[0];
+  if (!tbsAlg || tbsAlg.tag !== TAG.OID) throw new DerError('bad signature AlgorithmIdentifier in tbsCertificate');
   const parsed: ParsedCertificate = {
     der,
     tbs: raw(tbsT),
@@ -393,17 +634,31 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     serialHex: formatSerialHex(serial),
     serialNegative: isNegativeSerial(serial),
     signatureAlgorithm: parseSignatureAlgorithm(sigAlgT),
-    tbsSignatureOid: decodeOid(children(tbsSigT)[0]!),
+    tbsSignatureOid: decodeOid(tbsAlg),
     issuer: raw(issuerT),
     subject: raw(subjectT),
-    notBefore: decodeTime(nb),
-    notAfter: decodeTime(na),
+    notBefore: before.date,
+    notAfter: after.date,
     publicKey: parsePublicKeyInfo(spkiT),
     extensions,
-    signature: content(sigT).subarray(1),
+    signature: sigBits.subarray(1),
     subjectAltNames: [],
     sha256Fingerprint: colonHex(createHash('sha256').update(der).digest()),
+    tbsSignatureAlgDer: raw(tbsSigT),
+    signatureAlgDer: raw(sigAlgT),
+    subjectCanon: canonicalName(raw(subjectT)),
+    issuerCanon: canonicalName(raw(issuerT)),
+    invalidExtensions: [],
+    unsupportedCritical: [],
+    altNamesRaw: [],
   };
+  const timeError = before.error ?? after.error;
+  if (timeError) parsed.timeError = timeError;
   decodeKnownExtensions(parsed);
+  try {
+    OPENSSL_X509.set(parsed, new X509Certificate(der));
+  } catch (error) {
+    throw new DerError(`OpenSSL cannot parse it (${(error as Error).message.replace(/^error:[0-9A-F]+:/, '')})`);
+  }
   return parsed;
 }

@@ -9,8 +9,9 @@
  * field. Signing and signature checks use node:crypto.
  */
 import {createPublicKey, type KeyObject, sign, verify} from 'node:crypto';
-import {OID, parseSignatureAlgorithm, type ParsedCertificate, type SignatureAlgorithm} from './cert.js';
-import {children, content, decodeOid, decodeTime, DerError, encodeLength, encodeOid, encodeSmallInteger, encodeTime, expectTag, raw, readTlv, TAG, tlv, toHex} from './der.js';
+import {decodeStrictTime, OID, parseSignatureAlgorithm, type ParsedCertificate, type SignatureAlgorithm} from './cert.js';
+import {children, content, decodeOid, decodeTime, DerError, encodeLength, encodeOid, encodeSmallInteger, encodeTime, expectTag, raw, readTlv, TAG, type Tlv, tlv, toHex} from './der.js';
+import {canonicalName} from './name-canon.js';
 import {formatRfc2253} from './dn.js';
 import {MtlsKitError} from '../errors.js';
 import {REVOCATION_REASONS, reasonCode, type RevocationReason} from './index-db.js';
@@ -211,6 +212,8 @@ export interface RevokedEntry {
   serial: string;
   revokedAt: Date;
   reason?: string;
+  /** The CRLReason code (8 = removeFromCRL, which OpenSSL does not count as revoked). */
+  reasonCode?: number;
 }
 
 /**
@@ -246,6 +249,30 @@ export interface LoadedCrl {
   delta: boolean;
   /** Signature results by issuer SPKI (checked once per issuer key). */
   signatureChecks: Map<string, boolean>;
+  /** OpenSSL's canonical issuer name (name-canon.ts), for matching certificates. */
+  issuerCanon: string;
+  /** authorityKeyIdentifier serial and issuer directory name, when present. */
+  authorityKeySerial?: Uint8Array;
+  authorityKeyIssuer?: Uint8Array;
+  /** AlgorithmIdentifier DER inside and outside the signed part, and the signature BIT STRING's unused bits. */
+  tbsSignatureAlgDer: Uint8Array;
+  signatureAlgDer: Uint8Array;
+  signatureUnusedBits: number;
+  /** thisUpdate or nextUpdate not in RFC 5280 form (OpenSSL's X509_cmp_time refuses it). */
+  timeError?: string;
+  /** issuingDistributionPoint (RFC 5280 5.2.5), when present. */
+  idp?: IssuingDistributionPoint;
+}
+
+export interface IssuingDistributionPoint {
+  /** fullName GeneralNames (raw DER, latin1); undefined when the IDP names no distribution point. */
+  fullNames?: string[];
+  onlyUser: boolean;
+  onlyCa: boolean;
+  onlyAttribute: boolean;
+  indirect: boolean;
+  /** OpenSSL's reason mask (CRLDP_ALL_REASONS 0x807f when absent). */
+  reasons?: number;
 }
 
 function badCrl(source: string, message: string): MtlsKitError {
@@ -256,10 +283,10 @@ function badCrl(source: string, message: string): MtlsKitError {
   });
 }
 
-/** CRL-level extensions we understand (RFC 5280 5.2). */
-const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.authorityKeyId, OID.crlNumber, '2.5.29.18' /* issuerAltName */, '1.3.6.1.5.5.7.1.1' /* AIA */]);
-/** Entry extensions we understand (RFC 5280 5.3): reasonCode, invalidityDate. certificateIssuer (indirect CRLs) is not supported. */
-const KNOWN_ENTRY_EXTENSIONS = new Set<string>([OID.crlReason, '2.5.29.24']);
+/** CRL extensions OpenSSL handles when critical (crypto/x509/x_crl.c crl_cb): IDP, AKI, delta indicator; any other critical one makes the CRL unusable. */
+const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.authorityKeyId, OID.issuingDistributionPoint, OID.deltaCrlIndicator]);
+/** Entry extensions OpenSSL handles when critical: certificateIssuer only (even a critical reasonCode is unhandled). */
+const KNOWN_ENTRY_EXTENSIONS = new Set<string>(['2.5.29.29']);
 
 /** Looks inside an entry's extensions for critical ones we do not handle. */
 function scanEntryExtensions(buf: Uint8Array, exts: {start: number; end: number}, unhandled: Set<string>): void {
@@ -353,13 +380,17 @@ function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'
   const tbsSigT = expectTag(t, TAG.SEQUENCE, 'signature');
   const issuerT = expectTag(readTlv(der, tbsSigT.end, tbsT.end), TAG.SEQUENCE, 'issuer');
   const thisT = readTlv(der, issuerT.end, tbsT.end);
-  const thisUpdate = decodeTime(thisT);
+  const thisTime = decodeStrictTime(thisT);
+  const thisUpdate = thisTime.date;
+  let timeError = thisTime.error ? `thisUpdate ${thisTime.error}` : undefined;
   p = thisT.end;
   let nextUpdate: Date | undefined;
   if (p < tbsT.end) {
     t = readTlv(der, p, tbsT.end);
     if (t.tag === TAG.UTCTime || t.tag === TAG.GeneralizedTime) {
-      nextUpdate = decodeTime(t);
+      const next = decodeStrictTime(t);
+      nextUpdate = next.date;
+      if (next.error) timeError ??= `nextUpdate ${next.error}`;
       p = t.end;
     }
   }
@@ -412,6 +443,9 @@ function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'
   }
   let crlNumber: bigint | undefined;
   let authorityKeyId: string | undefined;
+  let authorityKeySerial: Uint8Array | undefined;
+  let authorityKeyIssuer: Uint8Array | undefined;
+  let idp: IssuingDistributionPoint | undefined;
   let delta = false;
   if (p < tbsT.end) {
     t = readTlv(der, p, tbsT.end);
@@ -429,13 +463,22 @@ function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'
         for (const b of content(inner)) v = (v << 8n) | BigInt(b);
         crlNumber = v;
       } else if (oid === OID.authorityKeyId) {
-        for (const c of children(inner)) if (c.tag === 0x80) authorityKeyId = toHex(content(c)).replace(/(..)(?=.)/g, '$1:');
+        for (const c of children(inner)) {
+          if (c.tag === 0x80) authorityKeyId = toHex(content(c)).replace(/(..)(?=.)/g, '$1:');
+          else if (c.tag === 0x82) authorityKeySerial = content(c);
+          else if (c.tag === 0xa1) {
+            const dir = children(c).find((g) => g.tag === 0xa4);
+            if (dir) authorityKeyIssuer = raw(readTlv(der, dir.contentStart, dir.contentEnd));
+          }
+        }
       } else if (oid === OID.deltaCrlIndicator) {
         // Delta CRLs: UNCONFIRMED for ALB (aws-reference 4.3); like openssl without
-        // -use_deltas, we do not apply them, and a critical one is unhandled.
+        // -use_deltas, a delta CRL is never used as the CRL of a certificate.
         delta = true;
-        if (critical) unhandled.add(oid);
-      } else if (critical && !KNOWN_CRL_EXTENSIONS.has(oid)) {
+      } else if (oid === OID.issuingDistributionPoint) {
+        idp = parseIdp(inner);
+      }
+      if (critical && !KNOWN_CRL_EXTENSIONS.has(oid)) {
         unhandled.add(oid);
       }
     }
@@ -462,7 +505,35 @@ function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'
     unhandledCritical: [...unhandled],
     delta,
     signatureChecks: new Map(),
+    issuerCanon: canonicalName(raw(issuerT)),
+    ...(authorityKeySerial ? {authorityKeySerial} : {}),
+    ...(authorityKeyIssuer ? {authorityKeyIssuer} : {}),
+    tbsSignatureAlgDer: raw(tbsSigT),
+    signatureAlgDer: raw(sigAlgT),
+    signatureUnusedBits: content(sigT)[0] ?? 0,
+    ...(timeError ? {timeError} : {}),
+    ...(idp ? {idp} : {}),
   };
+}
+
+/** Reads an issuingDistributionPoint (RFC 5280 5.2.5) as OpenSSL's setup_idp does. */
+function parseIdp(t: Tlv): IssuingDistributionPoint {
+  const out: IssuingDistributionPoint = {onlyUser: false, onlyCa: false, onlyAttribute: false, indirect: false};
+  const flag = (f: Tlv): boolean => content(f)[0] !== 0;
+  for (const f of children(expectTag(t, TAG.SEQUENCE, 'issuingDistributionPoint'))) {
+    if (f.tag === 0xa0) {
+      const name = readTlv(f.buf, f.contentStart, f.contentEnd);
+      if (name.tag === 0xa0) out.fullNames = children(name).map((g) => Buffer.from(raw(g)).toString('latin1'));
+      else out.fullNames = ['relative:' + Buffer.from(raw(name)).toString('latin1')];
+    } else if (f.tag === 0x81) out.onlyUser = flag(f);
+    else if (f.tag === 0x82) out.onlyCa = flag(f);
+    else if (f.tag === 0x83) {
+      const bits = content(f);
+      out.reasons = ((bits[1] ?? 0) | ((bits[2] ?? 0) << 8)) & 0x807f;
+    } else if (f.tag === 0x84) out.indirect = flag(f);
+    else if (f.tag === 0x85) out.onlyAttribute = flag(f);
+  }
+  return out;
 }
 
 /** The revocation entry for a serial, or undefined when the serial is not on the CRL. */
@@ -479,6 +550,7 @@ export function findRevoked(crl: LoadedCrl, serialHex: string): RevokedEntry | u
       const parts = children(ext);
       if (decodeOid(parts[0]!) === OID.crlReason) {
         const code = content(readTlv(content(parts[parts.length - 1]!), 0))[0]!;
+        out.reasonCode = code;
         out.reason = REVOCATION_REASONS[code >= 8 ? code - 1 : code] ?? `reason ${code}`;
       }
     }

@@ -16,7 +16,9 @@ export interface Tlv {
   start: number;
   /** Offset of the first content octet. */
   contentStart: number;
-  /** Offset one past the last content octet (= end of the TLV). */
+  /** Offset one past the last content octet (before the end-of-contents octets of a BER indefinite length). */
+  contentEnd: number;
+  /** Offset one past the whole TLV. */
   end: number;
   buf: Uint8Array;
 }
@@ -50,12 +52,17 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
+/** Nesting bound for BER indefinite lengths (a hostile input cannot exhaust the stack). */
+const MAX_BER_DEPTH = 32;
+
 /**
  * Reads the TLV at `offset`. Only low tag numbers (< 31) are supported, which covers
- * every structure in certificates and CRLs.
- * @throws DerError on truncation, indefinite lengths or lengths past `limit`.
+ * every structure in certificates and CRLs. A constructed element may use the BER
+ * indefinite length (OpenSSL's parser accepts it, e.g. in a subject's SET); its content
+ * then ends at the matching end-of-contents octets.
+ * @throws DerError on truncation, bad lengths or lengths past `limit`.
  */
-export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv {
+export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length, depth = 0): Tlv {
   if (offset + 2 > limit) throw new DerError(`truncated DER at offset ${offset}`);
   const tag = buf[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new DerError(`high-tag-number form at offset ${offset}`);
@@ -63,7 +70,16 @@ export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv {
   let p = offset + 2;
   if (len & 0x80) {
     const n = len & 0x7f;
-    if (n === 0) throw new DerError(`indefinite length at offset ${offset}`);
+    if (n === 0) {
+      if (!(tag & 0x20)) throw new DerError(`indefinite length on a primitive element at offset ${offset}`);
+      if (depth >= MAX_BER_DEPTH) throw new DerError(`indefinite lengths nested too deeply at offset ${offset}`);
+      let q = p;
+      for (;;) {
+        if (q + 2 > limit) throw new DerError(`no end-of-contents for the indefinite length at offset ${offset}`);
+        if (buf[q] === 0 && buf[q + 1] === 0) return {tag, start: offset, contentStart: p, contentEnd: q, end: q + 2, buf};
+        q = readTlv(buf, q, limit, depth + 1).end;
+      }
+    }
     if (n > 4) throw new DerError(`length too large at offset ${offset}`);
     if (p + n > limit) throw new DerError(`truncated length at offset ${offset}`);
     len = 0;
@@ -72,12 +88,12 @@ export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv {
   }
   const end = p + len;
   if (end > limit) throw new DerError(`truncated DER: element at offset ${offset} needs ${len} bytes, ${limit - p} left`);
-  return {tag, start: offset, contentStart: p, end, buf};
+  return {tag, start: offset, contentStart: p, contentEnd: end, end, buf};
 }
 
 /** Content octets of a TLV (a view, not a copy). */
 export function content(t: Tlv): Uint8Array {
-  return t.buf.subarray(t.contentStart, t.end);
+  return t.buf.subarray(t.contentStart, t.contentEnd);
 }
 
 /** The whole TLV's bytes (a view). */
@@ -89,12 +105,17 @@ export function raw(t: Tlv): Uint8Array {
 export function children(t: Tlv): Tlv[] {
   const out: Tlv[] = [];
   let p = t.contentStart;
-  while (p < t.end) {
-    const c = readTlv(t.buf, p, t.end);
+  while (p < t.contentEnd) {
+    const c = readTlv(t.buf, p, t.contentEnd);
     out.push(c);
     p = c.end;
   }
   return out;
+}
+
+/** The TLV inside an explicitly tagged element ([0] EXPLICIT ...). */
+export function inner(t: Tlv): Tlv {
+  return readTlv(t.buf, t.contentStart, t.contentEnd);
 }
 
 /** Reads exactly one TLV spanning the whole buffer. */

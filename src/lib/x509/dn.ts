@@ -226,8 +226,9 @@ function formatName(attrs: NameAttribute[], style: NameStyle): string {
  * `X-Amzn-Mtls-Clientcert-Subject`/`-Issuer`, aws-reference 1.5 and 8): RDNs in reverse
  * order joined by `,`, multi-valued RDN members joined by `+` (also reversed), the
  * RFC 2253 escapes, `\XX` for control characters and UTF-8 bytes >= 0x80, OpenSSL short
- * names, unknown OIDs as `oid=#HEX`. An empty name is the empty string.
- * @throws DerError when the bytes are not a DER Name.
+ * names, unknown OIDs as `oid=#HEX`. An empty name is the empty string. BER forms
+ * OpenSSL's parser accepts (indefinite lengths) render as OpenSSL renders them; bytes
+ * that are no Name at all render as `#HEX` (never throws).
  */
 export function formatRfc2253(nameDer: Uint8Array): string {
   // decode-header formats every request's names twice (header checks, details), and a
@@ -235,7 +236,13 @@ export function formatRfc2253(nameDer: Uint8Array): string {
   const key = Buffer.from(nameDer.buffer, nameDer.byteOffset, nameDer.byteLength).toString('latin1');
   let s = rfc2253Memo.get(key);
   if (s === undefined) {
-    s = formatName(parseName(nameDer), RFC2253);
+    try {
+      s = formatName(parseName(nameDer), RFC2253);
+    } catch {
+      // Rendering never throws (a name is shown in logs and headers of a connection that
+      // must not die for it): what cannot be read is shown as `#` and its bytes in hex.
+      s = '#' + toHex(nameDer);
+    }
     if (rfc2253Memo.size >= 4096) rfc2253Memo.clear();
     rfc2253Memo.set(key, s);
   }

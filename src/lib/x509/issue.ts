@@ -131,6 +131,8 @@ export interface RawExtension {
 
 export interface IssueParams {
   subject: NameEntry[][];
+  /** The subject as DER, used as is instead of `subject` (a CSR's requested name, byte for byte). */
+  subjectDer?: Uint8Array;
   /** The issuer's certificate; undefined for a self-signed certificate. */
   issuerCert?: ParsedCertificate;
   issuerKey: KeyObject;
@@ -221,7 +223,8 @@ function encodeKeyUsage(flags: Array<keyof typeof KU_BITS>): Uint8Array {
   return tlv(TAG.BIT_STRING, Uint8Array.of(unused), Uint8Array.from(bytes));
 }
 
-function encodeExtension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+/** One Extension (RFC 5280 4.1: extnID, critical only when true, extnValue). */
+export function encodeExtension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
   return critical ? tlv(TAG.SEQUENCE, encodeOid(oid), Uint8Array.of(TAG.BOOLEAN, 1, 0xff), tlv(TAG.OCTET_STRING, value)) : tlv(TAG.SEQUENCE, encodeOid(oid), tlv(TAG.OCTET_STRING, value));
 }
 
@@ -235,7 +238,7 @@ function ipBytes(ip: string): Uint8Array {
 }
 
 /** GeneralNames for a SAN extension (RFC 5280 4.2.1.6). */
-function encodeSans(sans: SanInput[]): Uint8Array {
+export function encodeSans(sans: SanInput[]): Uint8Array {
   const tags = {dns: 0x82, ip: 0x87, url: 0x86, email: 0x81} as const;
   return tlv(TAG.SEQUENCE, ...sans.map((s) => tlv(tags[s.type], s.type === 'ip' ? ipBytes(s.value) : te.encode(s.value))));
 }
@@ -263,7 +266,7 @@ export function issuerKeyIdentifier(issuer: ParsedCertificate): Uint8Array {
  */
 export function issueCertificate(p: IssueParams): IssuedCertificate {
   const spki = new Uint8Array(p.publicKey.export({format: 'der', type: 'spki'}));
-  const subjectName = encodeName(p.subject);
+  const subjectName = p.subjectDer ?? encodeName(p.subject);
   const issuerName = p.issuerCert ? p.issuerCert.subject : subjectName;
   const sigAlg = signatureAlgorithmDer(p.issuerSpec);
   const version = p.version ?? 3;
