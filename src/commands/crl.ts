@@ -9,7 +9,7 @@ import {ALB_CRL_LIMITS} from '../lib/x509/crl.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {usageError} from '../lib/errors.js';
 import {loadPrivateKey} from '../lib/x509/issue.js';
-import {hint, printLine, warn} from '../ui/output.js';
+import {hint, printLine, warn, whenRelative} from '../ui/output.js';
 
 export interface CrlResult {
   /** The CA that signed the CRL. */
@@ -70,7 +70,7 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
       if (r.skippedNegative.length > 0) warn(`left out ${r.skippedNegative.length} negative serial(s) (ALB cannot revoke them): ${r.skippedNegative.slice(0, 3).join(', ')}`);
       if (r.entries > ALB_CRL_LIMITS.maxEntriesPerTrustStore) warn(`${r.entries} entries is more than ALB's 500,000 per trust store`);
       if (r.sizeBytes > ALB_CRL_LIMITS.maxFileBytes) warn(`${r.sizeBytes} bytes is more than ALB's 50 MB per CRL file`);
-      printLine(`wrote ${r.path}${r.derPath ? ` and ${r.derPath}` : ''}: CRL #${r.crlNumber} by ${r.ca.subject}, ${r.entries} revoked entr${r.entries === 1 ? 'y' : 'ies'}, next update ${r.nextUpdate}`);
+      printLine(`wrote ${r.path}${r.derPath ? ` and ${r.derPath}` : ''}: CRL #${r.crlNumber} by ${r.ca.subject}, ${r.entries} revoked entr${r.entries === 1 ? 'y' : 'ies'}, next update ${whenRelative(r.nextUpdate)}`);
       hint(`next: ${r.next}   (then upload ${r.path} to the trust store)`);
     });
   }

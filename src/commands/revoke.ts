@@ -3,7 +3,9 @@ import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag} from '../flags.js';
 import {loadCa, type LoadedTier, readIndex, writeIndex} from '../io/ca-store.js';
 import type {CaRef} from '../lib/pki/ca.js';
-import {encodeDnText, formatRfc2253} from '../lib/x509/dn.js';
+import {formatRfc2253} from '../lib/x509/dn.js';
+import {encodeName} from '../lib/x509/issue.js';
+import {parseDnString} from '../lib/x509/names.js';
 import {readInput} from '../io/files.js';
 import {preconditionError, usageError} from '../lib/errors.js';
 import {REVOCATION_REASONS, type RevocationReason} from '../lib/x509/index-db.js';
@@ -29,7 +31,7 @@ export interface RevokeResult {
 /** index.txt holds OpenSSL's /C=../CN=.. form; JSON speaks RFC 2253 (as it was written, if unreadable). */
 function indexSubjectRfc2253(s: string): string {
   try {
-    return formatRfc2253(encodeDnText(s));
+    return formatRfc2253(encodeName(parseDnString(s)));
   } catch {
     return s;
   }
