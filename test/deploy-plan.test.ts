@@ -3,6 +3,7 @@ import {describe, it} from 'node:test';
 import {mapAwsError} from '../src/io/aws.js';
 import type {CrlSummary} from '../src/lib/deploy/crl-summary.js';
 import {checkTrustStoreName, contentKey, type LocalState, planDeploy, type RemoteState} from '../src/lib/deploy/plan.js';
+import {bundleDigest, decodeCrlRecord, encodeCrlRecord, planTagChanges} from '../src/lib/deploy/record.js';
 import {isMtlsKitError} from '../src/lib/errors.js';
 
 const issuerA = new Uint8Array([0x30, 0x01, 0x41]);
@@ -10,6 +11,7 @@ const issuerB = new Uint8Array([0x30, 0x01, 0x42]);
 const crl = (issuer: Uint8Array, n: number, sha: string): CrlSummary => ({
   issuer,
   issuerDn: issuer === issuerA ? 'CN=A' : 'CN=B',
+  issuerId: issuer === issuerA ? 'a'.repeat(32) : 'b'.repeat(32),
   crlNumber: String(n),
   thisUpdate: new Date(Date.UTC(2026, 0, n)),
   nextUpdate: new Date(Date.UTC(2026, 1, n)),
@@ -28,7 +30,7 @@ const local = (over: Partial<LocalState> = {}): LocalState => ({
   ],
   bundleCertificates: ['c1', 'c2'],
   crls: [{path: 'root/crl.pem', key: 'p/root-crl-2.pem', summary: crl(issuerA, 2, 'sha-a2')}],
-  listener: {kind: 'existing', listenerArn: 'arn:listener'},
+  listeners: [{kind: 'existing', listenerArn: 'arn:listener'}],
   mutualAuthentication: {mode: 'verify', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'},
   ...over,
 });
@@ -39,7 +41,7 @@ const inSync = (): RemoteState => ({
     {key: 'p/root-crl-2.pem', exists: true, etag: 'bb'},
   ],
   trustStore: {arn: 'arn:ts', status: 'ACTIVE', numberOfCaCertificates: 2, totalRevokedEntries: 2, bundleCertificates: ['c1', 'c2'], revocations: [{revocationId: 4, entries: 2, summary: crl(issuerA, 2, 'sha-a2')}]},
-  listener: {arn: 'arn:listener', protocol: 'HTTPS', port: 443, mutualAuthentication: {mode: 'verify', trustStoreArn: 'arn:ts', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}},
+  listeners: [{arn: 'arn:listener', protocol: 'HTTPS', port: 443, mutualAuthentication: {mode: 'verify', trustStoreArn: 'arn:ts', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}}],
 });
 
 describe('planDeploy', () => {
@@ -49,15 +51,15 @@ describe('planDeploy', () => {
     assert.deepEqual(p.uploads.map((u) => u.action), ['unchanged', 'unchanged']);
     assert.equal(p.trustStore.action, 'unchanged');
     assert.deepEqual(p.revocations.unchanged, [{path: 'root/crl.pem', revocationId: 4}]);
-    assert.equal(p.listener.action, 'unchanged');
+    assert.equal(p.listeners[0]!.action, 'unchanged');
   });
 
   it('creates everything on an empty account', () => {
-    const p = planDeploy(local(), {objects: [], trustStore: null, listener: null});
+    const p = planDeploy(local(), {objects: [], trustStore: null, listeners: [null]});
     assert.equal(p.trustStore.action, 'create');
     assert.equal(p.revocations.add.length, 1);
-    assert.equal(p.listener.action, 'modify');
-    assert.equal(p.listener.to!.trustStoreArn, null);
+    assert.equal(p.listeners[0]!.action, 'modify');
+    assert.equal(p.listeners[0]!.to.trustStoreArn, null);
     assert.deepEqual(p.uploads.map((u) => u.action), ['upload', 'upload']);
   });
 
@@ -76,7 +78,24 @@ describe('planDeploy', () => {
     r.trustStore!.bundleCertificates = ['c1'];
     const p = planDeploy(local(), r);
     assert.equal(p.trustStore.action, 'modify');
-    assert.equal(p.listener.action, 'unchanged');
+    assert.equal(p.listeners[0]!.action, 'unchanged');
+  });
+
+  it('compares bundles as sets: a reordered or de-duplicated copy is unchanged', () => {
+    for (const held of [['c2', 'c1'], ['c1', 'c2', 'c1']]) {
+      const r = inSync();
+      r.trustStore!.bundleCertificates = held;
+      assert.equal(planDeploy(local(), r).trustStore.action, 'unchanged', held.join());
+    }
+  });
+
+  it('trusts a recorded bundle digest when the copy was not downloaded', () => {
+    const r = inSync();
+    r.trustStore!.bundleCertificates = null;
+    r.trustStore!.bundleDigest = bundleDigest(['c2', 'c1']);
+    assert.equal(planDeploy(local(), r).trustStore.action, 'unchanged');
+    r.trustStore!.bundleDigest = bundleDigest(['c1']);
+    assert.equal(planDeploy(local(), r).trustStore.action, 'modify');
   });
 
   it('adds a newer CRL and removes the older one of the same issuer; lists of other issuers are kept', () => {
@@ -99,15 +118,119 @@ describe('planDeploy', () => {
   });
 
   it('modifies the listener when any MutualAuthentication field differs', () => {
-    for (const change of [{mode: 'passthrough'}, {trustStoreArn: 'arn:other'}, {ignoreClientCertificateExpiry: true}, {advertiseTrustStoreCaNames: 'on'}] as const) {
+    for (const change of [{mode: 'passthrough', trustStoreArn: null}, {ignoreClientCertificateExpiry: true}, {advertiseTrustStoreCaNames: 'on'}] as const) {
       const r = inSync();
-      Object.assign(r.listener!.mutualAuthentication, change);
-      assert.equal(planDeploy(local(), r).listener.action, 'modify', JSON.stringify(change));
+      Object.assign(r.listeners[0]!.mutualAuthentication, change);
+      assert.equal(planDeploy(local(), r).listeners[0]!.action, 'modify', JSON.stringify(change));
     }
     const off = local({mutualAuthentication: {mode: 'off', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}});
     const r = inSync();
-    r.listener!.mutualAuthentication = {mode: 'off', trustStoreArn: null, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'};
-    assert.equal(planDeploy(off, r).listener.action, 'unchanged');
+    r.listeners[0]!.mutualAuthentication = {mode: 'off', trustStoreArn: null, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'};
+    assert.equal(planDeploy(off, r).listeners[0]!.action, 'unchanged');
+  });
+
+  it('refuses to repoint a listener that verifies against another trust store, unless forced', () => {
+    const r = inSync();
+    r.listeners[0]!.mutualAuthentication.trustStoreArn = 'arn:other';
+    assert.throws(() => planDeploy(local(), r), (e: unknown) => isMtlsKitError(e) && e.code === 'LISTENER_USES_OTHER_TRUST_STORE' && e.exitCode === 4 && /--force/.test(e.suggestions.join()));
+    const p = planDeploy(local(), r, {force: true});
+    assert.equal(p.listeners[0]!.action, 'modify');
+    assert.equal(p.listeners[0]!.from!.trustStoreArn, 'arn:other');
+  });
+
+  it('plans each of several listeners', () => {
+    const l = local({listeners: [{kind: 'existing', listenerArn: 'arn:listener'}, {kind: 'existing', listenerArn: 'arn:l2'}]});
+    const r = inSync();
+    r.listeners.push({arn: 'arn:l2', protocol: 'HTTPS', port: 8443, mutualAuthentication: {mode: 'off', trustStoreArn: null, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}});
+    const p = planDeploy(l, r);
+    assert.deepEqual(p.listeners.map((x) => [x.arn, x.action]), [['arn:listener', 'unchanged'], ['arn:l2', 'modify']]);
+    assert.equal(p.changes, true);
+  });
+});
+
+describe('quota-aware revocation order', () => {
+  // Two issuers, each rotating from an old list (in the store) to a new one (local).
+  const rotation = (entries: number) => {
+    const l = local({
+      crls: [
+        {path: 'root/crl.pem', key: 'k1', summary: {...crl(issuerA, 2, 'sha-a2'), entries}},
+        {path: 'intermediate/crl.pem', key: 'k2', summary: {...crl(issuerB, 2, 'sha-b2'), entries}},
+      ],
+    });
+    const r = inSync();
+    r.trustStore!.revocations = [
+      {revocationId: 1, entries, summary: {...crl(issuerA, 1, 'sha-a1'), entries}},
+      {revocationId: 2, entries, summary: {...crl(issuerB, 1, 'sha-b1'), entries}},
+    ];
+    return {l, r};
+  };
+
+  it('adds everything, then removes, when the quotas allow it', () => {
+    const {l, r} = rotation(100);
+    const p = planDeploy(l, r);
+    assert.equal(p.revocations.order, 'add-then-remove');
+    assert.deepEqual(p.revocations.steps.map((s) => s.kind), ['add', 'add', 'remove']);
+    assert.deepEqual(p.revocations.count.peak, {lists: 4, entries: 400});
+    assert.deepEqual(p.revocations.count.after, {lists: 2, entries: 200});
+  });
+
+  it('rotates issuer by issuer (still no gap) when adding everything first would exceed a quota', () => {
+    const {l, r} = rotation(100);
+    const p = planDeploy(l, r, {quotas: {lists: 3, entries: 1000}});
+    assert.equal(p.revocations.order, 'per-issuer');
+    assert.deepEqual(p.revocations.steps.map((s) => s.kind), ['add', 'remove', 'add', 'remove']);
+    assert.deepEqual(p.revocations.count.peak, {lists: 3, entries: 300});
+  });
+
+  it('stops and explains when only a remove-first rotation fits (two 260k-entry CRLs under 500,000)', () => {
+    const l = local({crls: [{path: 'root/crl.pem', key: 'k1', summary: {...crl(issuerA, 2, 'sha-a2'), entries: 260_000}}]});
+    const r = inSync();
+    r.trustStore!.revocations = [{revocationId: 7, entries: 260_000, summary: {...crl(issuerA, 1, 'sha-a1'), entries: 260_000}}];
+    assert.throws(
+      () => planDeploy(l, r),
+      (e: unknown) => isMtlsKitError(e) && e.code === 'REVOCATION_ROTATION_EXCEEDS_QUOTA' && e.exitCode === 4 && /520000 entries/.test(e.message) && /--allow-revocation-gap/.test(e.suggestions.join()),
+    );
+    const p = planDeploy(l, r, {allowRevocationGap: true});
+    assert.equal(p.revocations.order, 'remove-first');
+    assert.deepEqual(p.revocations.steps, [{kind: 'remove', revocationIds: [7], supersededBy: 'root/crl.pem'}, {kind: 'add', path: 'root/crl.pem'}]);
+    assert.deepEqual(p.revocations.count.peak, {lists: 1, entries: 260_000});
+  });
+
+  it('stops when even the final state exceeds a quota, gap or not', () => {
+    const l = local({crls: [{path: 'root/crl.pem', key: 'k1', summary: {...crl(issuerA, 2, 'sha-a2'), entries: 600_000}}]});
+    const r = inSync();
+    r.trustStore!.revocations = [];
+    assert.throws(() => planDeploy(l, r, {allowRevocationGap: true}), (e: unknown) => isMtlsKitError(e) && e.code === 'REVOCATION_QUOTA_EXCEEDED' && /L-37E1617B/.test(e.suggestions.join()));
+  });
+
+  it('counts lists too (30 by default)', () => {
+    const l = local();
+    const r = inSync();
+    r.trustStore!.revocations = Array.from({length: 30}, (_, i) => ({revocationId: i + 10, entries: 1, summary: i === 0 ? crl(issuerA, 1, 'sha-a1') : null}));
+    assert.throws(() => planDeploy(l, r), (e: unknown) => isMtlsKitError(e) && e.code === 'REVOCATION_ROTATION_EXCEEDS_QUOTA' && /31 list/.test(e.message));
+    assert.equal(planDeploy(l, r, {allowRevocationGap: true}).revocations.count.after.lists, 30);
+  });
+});
+
+describe('deploy records (trust-store tags)', () => {
+  it('round-trips the bundle and CRL records within AWS tag rules', () => {
+    const facts = {...crl(issuerA, 12345, 'f'.repeat(64))};
+    const value = encodeCrlRecord(facts);
+    assert.ok(value.length <= 256);
+    assert.match(value, /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u);
+    const back = decodeCrlRecord(value)!;
+    assert.deepEqual([back.sha256, back.issuerId, back.crlNumber, back.thisUpdate.getTime(), back.entries], [facts.sha256, facts.issuerId, '12345', facts.thisUpdate.getTime(), facts.entries]);
+    assert.equal(decodeCrlRecord('v2:whatever'), null);
+  });
+
+  it('removes records of removed lists and keeps within 50 tags', () => {
+    const current = [{key: 'team', value: 'x'}, {key: 'mtls-kit:crl:1', value: 'old'}];
+    const revocations = Array.from({length: 60}, (_, i) => ({revocationId: i + 2, facts: crl(issuerA, 1, 'e'.repeat(64))}));
+    const c = planTagChanges({current, user: [{key: 'team', value: 'y'}], bundle: {count: 2, digest: '0'.repeat(64), etag: 'abc'}, revocations});
+    assert.deepEqual(c.remove, ['mtls-kit:crl:1']);
+    assert.ok(c.add.some((t) => t.key === 'team' && t.value === 'y'));
+    assert.equal(c.add.length, 1 + 1 + 48); // team, bundle, and records up to 50 tags
+    assert.equal(c.skipped, 12);
   });
 });
 

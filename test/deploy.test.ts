@@ -49,7 +49,8 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     listenerArn = j.listener.arn;
     // The order: trust store, (poll), revocations, listener.
     const order = aws.elb.mutatingCalls().map((c) => c.action);
-    assert.deepEqual(order, ['CreateTrustStore', 'AddTrustStoreRevocations', 'AddTrustStoreRevocations', 'CreateListener']);
+    // Then deploy records what the trust store holds (tags), so the next run downloads nothing.
+    assert.deepEqual(order, ['CreateTrustStore', 'AddTrustStoreRevocations', 'AddTrustStoreRevocations', 'CreateListener', 'AddTags']);
     const create = aws.elb.served('CreateListener')[0]!.params;
     assert.equal(create['MutualAuthentication.Mode'], 'verify');
     assert.equal(create['MutualAuthentication.TrustStoreArn'], trustStoreArn);
@@ -98,7 +99,9 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     const r = await deploy(['--json']);
     assert.equal(r.code, 0, r.stderr);
     const mutating = aws.elb.calls.slice(start).filter((c) => !c.action.startsWith('Describe') && !c.action.startsWith('Get')).map((c) => c.action);
-    assert.deepEqual(mutating, ['AddTrustStoreRevocations', 'RemoveTrustStoreRevocations']);
+    assert.deepEqual(mutating, ['AddTrustStoreRevocations', 'RemoveTrustStoreRevocations', 'RemoveTags', 'AddTags']);
+    // The rotation needed no download: the lists were known from deploy's records.
+    assert.deepEqual(r.json.trustStore.read, {bundle: 'record', revocationsFromRecords: 2, revocationsDownloaded: 0});
     assert.equal(aws.elb.served('RemoveTrustStoreRevocations').at(-1)!.params['RevocationIds.member.1'], '1');
     // Revocation ids increase and are never reused (aws-reference 2.5).
     assert.equal(r.json.revocations.added[0].revocationId, 3);
@@ -117,7 +120,7 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     const start = aws.elb.mutatingCalls().length;
     const r = await deploy(['--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(aws.elb.mutatingCalls().slice(start).map((c) => c.action), ['ModifyTrustStore']);
+    assert.deepEqual(aws.elb.mutatingCalls().slice(start).map((c) => c.action), ['ModifyTrustStore', 'AddTags']);
     assert.equal(r.json.trustStore.action, 'modify');
     assert.equal(r.json.trustStore.arn, trustStoreArn);
     assert.equal(r.json.trustStore.numberOfCaCertificates, 3);

@@ -28,7 +28,14 @@ const BUCKET = 'schema-bucket';
 const aws = await startAwsStandIns([BUCKET]);
 const lbArn = aws.elb.addLoadBalancer('schema-alb');
 
-/** Runs one sample; `null` means the command is sampled another way (serve). */
+let serverUrl = '';
+let stopServe: (() => Promise<number>) | undefined;
+after(async () => {
+  await stopServe?.();
+});
+let serverCa = '';
+
+/** Runs one sample (a function returning the parsed --json output). */
 type Sample = () => Promise<unknown>;
 const cli = async (args: string[], env: Record<string, string | undefined> = {}): Promise<unknown> => {
   const r = await runCli([...args, '--json'], {cwd: work, env});
@@ -41,7 +48,8 @@ const deployArgs = ['--trust-store-name', 'schema', '--bucket', BUCKET, '--load-
 /** In order: later samples use the files earlier ones wrote. */
 const SAMPLES: Record<string, Sample[]> = {
   'gen-ca': [() => cli(['gen-ca', '--intermediate'])],
-  'gen-client': [() => cli(['gen-client', '--cn', 'device-1', '--out', 'device-1']), () => cli(['gen-client', '--cn', 'fleet-{n}', '--count', '3', '--out', 'fleet'])],
+  'gen-client': [() => cli(['gen-client', '--cn', 'device-1', '--out', 'device-1']),
+    () => cli(['gen-client', '--cn', 'device-2', '--out', 'device-2']), () => cli(['gen-client', '--cn', 'fleet-{n}', '--count', '3', '--out', 'fleet'])],
   revoke: [() => cli(['revoke', '--cert', 'fleet/fleet-1/certificate.crt'])],
   crl: [() => cli(['crl'])],
   list: [() => cli(['list'])],
@@ -80,10 +88,14 @@ const SAMPLES: Record<string, Sample[]> = {
   serve: [
     async () => {
       const s = await spawnServe(['--dir', join(work, 'pki'), '--port', '0']);
-      after(() => s.stop());
+      stopServe = s.stop;
+      serverUrl = s.info.listeners[0]!.url;
+      serverCa = s.info.serverCa!;
       return s.info;
     },
   ],
+  // After serve (SAMPLES run in order): probes the listener serve started.
+  probe: [() => cli(['probe', serverUrl, '--client', './device-2', '--trust-store', serverCa])],
 };
 
 /** Commands whose output is not JSON, with the reason. */

@@ -2,8 +2,9 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js';
 import {createAwsClients} from '../io/aws.js';
-import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState} from '../io/deploy-run.js';
-import {type DeployPlan, checkTrustStoreName, planDeploy, type ListenerTarget} from '../lib/deploy/plan.js';
+import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type S3Options} from '../io/deploy-run.js';
+import {type DeployPlan, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget} from '../lib/deploy/plan.js';
+import {checkTag, type Tag} from '../lib/deploy/record.js';
 import {usageError} from '../lib/errors.js';
 import {renderDeploy} from '../ui/deploy-render.js';
 import type {DeployResult} from '../lib/deploy/result.js';
@@ -30,7 +31,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
   static override flags = {
     dir: dirFlag,
     ...deployInputFlags,
-    'listener-arn': Flags.string({summary: 'HTTPS listener whose mutual authentication to set.', exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
+    'listener-arn': Flags.string({summary: 'HTTPS listener whose mutual authentication to set; repeatable.', multiple: true, exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
     'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
     port: Flags.integer({summary: 'Port of the listener to create.', min: 1, max: 65535, dependsOn: ['load-balancer-arn']}),
     'certificate-arn': Flags.string({summary: 'Server certificate (ACM ARN) of the listener to create.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
@@ -38,6 +39,15 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
     ...mutualAuthFlags,
     'wait-timeout': Flags.integer({summary: 'Seconds to wait for the trust store to become ACTIVE.', default: 600, min: 1}),
     'poll-interval': Flags.integer({summary: 'Milliseconds between DescribeTrustStores polls.', default: 2000, min: 10, env: 'MTLS_KIT_POLL_INTERVAL_MS', hidden: true}),
+    force: Flags.boolean({summary: 'Repoint listeners that verify against another trust store.', default: false}),
+    tag: Flags.string({summary: 'Tag KEY=VALUE on what deploy creates (trust store, listener, S3 objects); repeatable.', multiple: true, helpValue: 'KEY=VALUE'}),
+    sse: Flags.option({summary: 'Server-side encryption of the uploaded objects.', options: ['aws:kms', 'AES256'] as const})(),
+    'kms-key-id': Flags.string({summary: 'KMS key (id, ARN or alias) for --sse aws:kms.', dependsOn: ['sse'], helpValue: 'KEY'}),
+    'expected-bucket-owner': Flags.string({summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).', env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER', helpValue: 'ACCOUNT'}),
+    'allow-revocation-gap': Flags.boolean({summary: 'When adding new CRLs before removing old ones would exceed a quota, remove first (reports how long revoked serials were not enforced).', default: false}),
+    'revocation-lists-quota': Flags.integer({summary: 'Your account\'s revocation-lists-per-trust-store quota (L-332EE142).', default: DEFAULT_REVOCATION_QUOTAS.lists, min: 1, env: 'MTLS_KIT_REVOCATION_LISTS_QUOTA'}),
+    'revocation-entries-quota': Flags.integer({summary: 'Your account\'s revocation-entries-per-trust-store quota (L-37E1617B).', default: DEFAULT_REVOCATION_QUOTAS.entries, min: 1, env: 'MTLS_KIT_REVOCATION_ENTRIES_QUOTA'}),
+    refresh: Flags.boolean({summary: 'Download what the trust store holds instead of trusting the digests deploy recorded on it.', default: false}),
     'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),
     ...awsFlags,
   };
@@ -46,11 +56,13 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
     const {flags} = await this.parse(Deploy);
     const nameProblem = checkTrustStoreName(flags['trust-store-name']);
     if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${flags['trust-store-name']}" ${nameProblem} (ALB's rule, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$)`, ['for example: --trust-store-name my-devices-prod']);
-    let listener: ListenerTarget | null = null;
-    if (flags['listener-arn']) listener = {kind: 'existing', listenerArn: flags['listener-arn']};
-    else if (flags['load-balancer-arn']) {
-      listener = {kind: 'create', loadBalancerArn: flags['load-balancer-arn'], port: flags.port!, certificateArn: flags['certificate-arn']!, targetGroupArn: flags['target-group-arn']!};
+    const listeners: ListenerTarget[] = [...new Set(flags['listener-arn'] ?? [])].map((listenerArn) => ({kind: 'existing', listenerArn}));
+    if (flags['load-balancer-arn']) {
+      listeners.push({kind: 'create', loadBalancerArn: flags['load-balancer-arn'], port: flags.port!, certificateArn: flags['certificate-arn']!, targetGroupArn: flags['target-group-arn']!});
     }
+    const tags = parseTags(flags.tag ?? []);
+    if (flags.sse === 'aws:kms' && !flags['kms-key-id']) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
+    const s3: S3Options = {...(flags.sse ? {sse: flags.sse} : {}), ...(flags['kms-key-id'] ? {kmsKeyId: flags['kms-key-id']} : {}), ...(flags['expected-bucket-owner'] ? {expectedBucketOwner: flags['expected-bucket-owner']} : {})};
 
     // Step 1: everything local first, so a bad bundle never reaches S3.
     const inputs: DeployInputs = await readDeployInputs({
@@ -59,16 +71,35 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
       crls: flags['skip-crl'] ? [] : flags.crl,
       prefix: flags.prefix,
       trustStoreName: flags['trust-store-name'],
-      listener,
+      listeners,
       mutualAuthentication: {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off'},
       now: new Date(),
       quiet: this.jsonEnabled(),
     });
 
     const aws = await createAwsClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
-    const remote = await readRemoteState(aws, flags.bucket, inputs);
-    const plan: DeployPlan = planDeploy(inputs.local, remote.state);
-    const result = await executeDeploy({aws, bucket: flags.bucket, inputs, remote, plan, dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled()});
+    const remote = await readRemoteState(aws, flags.bucket, inputs, {refresh: flags.refresh, s3});
+    const plan: DeployPlan = planDeploy(inputs.local, remote.state, {
+      quotas: {lists: flags['revocation-lists-quota'], entries: flags['revocation-entries-quota']},
+      allowRevocationGap: flags['allow-revocation-gap'],
+      force: flags.force,
+    });
+    const result = await executeDeploy({aws, bucket: flags.bucket, inputs, remote, plan, dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled(), tags, s3});
     return this.emit(result, renderDeploy);
   }
+}
+
+/** `--tag KEY=VALUE` values, checked against AWS's tag rules (exit 2). */
+function parseTags(values: string[]): Tag[] {
+  const tags = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq < 1) throw usageError('BAD_TAG', `--tag "${v}" is not KEY=VALUE`, ['for example: --tag team=platform --tag env=prod']);
+    const tag = {key: v.slice(0, eq), value: v.slice(eq + 1)};
+    const problem = checkTag(tag);
+    if (problem) throw usageError('BAD_TAG', `--tag "${v}": ${problem}`);
+    if (tags.has(tag.key)) throw usageError('BAD_TAG', `--tag ${tag.key} is given twice`);
+    tags.set(tag.key, tag.value);
+  }
+  return [...tags].map(([key, value]) => ({key, value}));
 }

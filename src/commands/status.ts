@@ -3,7 +3,7 @@ import {BaseCommand} from '../base-command.js';
 import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js';
 import {createAwsClients} from '../io/aws.js';
 import {readDeployInputs} from '../io/deploy-run.js';
-import {checkBucket, describeListener, getObject, readTrustStore} from '../io/trust-store-remote.js';
+import {checkBucket, describeListener, getObject, readTrustStore, trustStoreAssociations} from '../io/trust-store-remote.js';
 import {checkTrustStoreName} from '../lib/deploy/plan.js';
 import {computeDrift, type CrlFreshness, type DriftCheck} from '../lib/deploy/drift.js';
 import {usageError} from '../lib/errors.js';
@@ -14,7 +14,16 @@ export interface StatusResult {
   drift: boolean;
   region: string;
   bucket: string;
-  trustStore: {name: string; arn: string | null; status: string | null; numberOfCaCertificates: number | null; totalRevokedEntries: number | null; revocationIds: number[]};
+  trustStore: {
+    name: string;
+    arn: string | null;
+    status: string | null;
+    numberOfCaCertificates: number | null;
+    totalRevokedEntries: number | null;
+    revocationIds: number[];
+    /** Load balancers whose listeners use this trust store (DescribeTrustStoreAssociations). */
+    associations: string[];
+  };
   listener: {arn: string; mode: string; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
   checks: DriftCheck[];
   crls: CrlFreshness[];
@@ -49,7 +58,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem}`);
     const now = new Date();
     const mutual = {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? ('on' as const) : ('off' as const)};
-    const inputs = await readDeployInputs({dir: flags.dir, bundle: flags['ca-bundle'], crls: flags['skip-crl'] ? [] : flags.crl, prefix: flags.prefix, trustStoreName: name, listener: null, mutualAuthentication: mutual, now, quiet: true, failOnLint: false});
+    const inputs = await readDeployInputs({dir: flags.dir, bundle: flags['ca-bundle'], crls: flags['skip-crl'] ? [] : flags.crl, prefix: flags.prefix, trustStoreName: name, listeners: [], mutualAuthentication: mutual, now, quiet: true, failOnLint: false});
 
     const aws = await createAwsClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
     await checkBucket(aws, flags.bucket);
@@ -57,6 +66,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     for (const f of inputs.files) s3.set(f.key, await getObject(aws, flags.bucket, f.key));
     const ts = await readTrustStore(aws, name);
     const listener = flags['listener-arn'] ? await describeListener(aws, flags['listener-arn']) : null;
+    const associations = ts ? await trustStoreAssociations(aws, ts.summary.arn) : [];
 
     const bundleFile = inputs.files[0]!;
     const drift = computeDrift({
@@ -64,7 +74,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
       crls: inputs.local.crls.map((c) => ({path: c.path, key: c.key, summary: c.summary, data: inputs.files.find((f) => f.key === c.key)!.data})),
       s3,
       bucket: flags.bucket,
-      trustStore: ts ? {name, arn: ts.summary.arn, status: ts.summary.status, certificates: ts.remote.bundleCertificates, revocations: ts.remote.revocations} : null,
+      trustStore: ts ? {name, arn: ts.summary.arn, status: ts.summary.status, certificates: ts.remote.bundleCertificates, revocations: ts.revocations} : null,
       trustStoreName: name,
       listener: listener ? {arn: listener.arn, actual: listener.mutualAuthentication, expected: mutual} : null,
       now,
@@ -81,6 +91,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
         numberOfCaCertificates: ts?.summary.numberOfCaCertificates ?? null,
         totalRevokedEntries: ts?.summary.totalRevokedEntries ?? null,
         revocationIds: ts?.remote.revocations.map((r) => r.revocationId) ?? [],
+        associations,
       },
       listener: listener ? {arn: listener.arn, ...listener.mutualAuthentication} : null,
       checks: drift.checks,
@@ -95,6 +106,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
 function renderStatus(r: StatusResult): void {
   const t = r.trustStore;
   printLine(`trust store ${t.name}: ${t.arn ? `${t.status}, ${t.numberOfCaCertificates} CA certificate(s), ${t.totalRevokedEntries} revoked entries, revocation ids [${t.revocationIds.join(', ')}]  ${t.arn}` : 'not found'}`);
+  if (t.arn) printLine(`used by ${t.associations.length ? t.associations.join(', ') : 'no load balancer'}`);
   for (const c of r.checks) {
     const mark = c.ok ? out.green('ok  ') : c.severity === 'warning' ? out.yellow('warn') : out.red('DRIFT');
     printLine(`${mark} ${c.detail}${!c.ok && c.fix ? out.dim(`  → ${c.fix}`) : ''}`);

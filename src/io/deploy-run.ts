@@ -7,14 +7,17 @@ import {createHash} from 'node:crypto';
 import {basename, dirname} from 'node:path';
 import type {DeployResult} from '../lib/deploy/result.js';
 import {summarizeCrl} from '../lib/deploy/crl-summary.js';
+import type {CrlFacts} from '../lib/deploy/crl-summary.js';
 import {contentKey, type DeployPlan, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy/plan.js';
+import {bundleDigest, planTagChanges, type Tag} from '../lib/deploy/record.js';
 import {isMtlsKitError, MtlsKitError, preconditionError} from '../lib/errors.js';
 import {lintFiles, type LintFinding} from '../lib/alb/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
+import {addRevocation, createListener, createTrustStore, removeRevocations} from './trust-store-mutate.js';
 import {caPaths, currentCrlPaths} from './ca-store.js';
 import {pathExists, readInput} from './files.js';
-import {bundleFingerprints, checkBucket, describeListener, findListenerOnPort, putObject, readTrustStore, statObjects, toSdkMutual, type TrustStoreSummary, waitForActive} from './trust-store-remote.js';
+import {bundleFingerprints, changeTags, checkBucket, checkKmsReadable, kmsExplanation, describeListener, findListenerOnPort, heldBundleEtag, putObject, readTrustStoreForDeploy, type RemoteReadStats, statObjects, toSdkMutual, type TrustStoreSummary, waitForActive} from './trust-store-remote.js';
 
 export interface LocalFile {
   kind: 'bundle' | 'crl';
@@ -37,7 +40,7 @@ export interface ReadDeployInputsParams {
   crls: string[] | undefined;
   prefix: string;
   trustStoreName: string;
-  listener: ListenerTarget | null;
+  listeners: ListenerTarget[];
   mutualAuthentication: Omit<MutualAuthentication, 'trustStoreArn'>;
   now: Date;
   /** No warnings on stderr (--json). */
@@ -95,7 +98,7 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
     objects: files.map((f) => ({kind: f.kind, path: f.path, key: f.key, md5: md5(f.data)})),
     bundleCertificates: bundleFingerprints(bundleData, bundlePath),
     crls,
-    listener: p.listener,
+    listeners: p.listeners,
     mutualAuthentication: p.mutualAuthentication,
   };
   return {local, files, lint: {errors: lint.errors, warnings: lint.warnings, findings}};
@@ -104,21 +107,41 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
 export interface RemoteRead {
   state: RemoteState;
   trustStore: TrustStoreSummary | null;
+  /** The trust store's tags (user tags and deploy's records). */
+  tags: Tag[];
+  /** ETag of the trust store's copy of its bundle, when known. */
+  bundleEtag: string | null;
+  stats: RemoteReadStats | null;
 }
 
-/** Reads what AWS holds for these inputs (read-only calls only). */
-export async function readRemoteState(aws: AwsClients, bucket: string, inputs: DeployInputs): Promise<RemoteRead> {
-  await checkBucket(aws, bucket);
-  const objects = await statObjects(aws, bucket, inputs.files.map((f) => f.key));
-  const ts = await readTrustStore(aws, inputs.local.trustStoreName);
-  const target = inputs.local.listener;
-  let listener: RemoteState['listener'] = null;
-  if (target?.kind === 'existing') listener = await describeListener(aws, target.listenerArn);
-  else if (target?.kind === 'create') listener = await findListenerOnPort(aws, target.loadBalancerArn, target.port);
-  if (listener && listener.protocol !== 'HTTPS') {
-    throw preconditionError('LISTENER_NOT_HTTPS', `listener ${listener.arn} (port ${listener.port}) is ${listener.protocol}; mutual TLS needs an HTTPS listener`, ['pass an HTTPS listener with --listener-arn, or create one with --load-balancer-arn --port 443 --certificate-arn --target-group-arn']);
+/** S3 settings for what deploy writes and reads. */
+export interface S3Options {
+  /** Server-side encryption of the uploads (aws:kms with kmsKeyId, or AES256). */
+  sse?: 'aws:kms' | 'AES256';
+  kmsKeyId?: string;
+  /** Account that must own the bucket (ExpectedBucketOwner on every S3 call). */
+  expectedBucketOwner?: string;
+  /** Tags on the uploaded objects. */
+  tags?: Tag[];
+}
+
+/**
+ * Reads what AWS holds for these inputs (read-only calls only). The trust store's contents
+ * come from deploy's records when they match (no download); `refresh` downloads everything.
+ */
+export async function readRemoteState(aws: AwsClients, bucket: string, inputs: DeployInputs, opts: {refresh?: boolean; s3?: S3Options} = {}): Promise<RemoteRead> {
+  await checkBucket(aws, bucket, opts.s3?.expectedBucketOwner);
+  const objects = await statObjects(aws, bucket, inputs.files.map((f) => f.key), opts.s3?.expectedBucketOwner);
+  const ts = await readTrustStoreForDeploy(aws, inputs.local.trustStoreName, {localDigest: bundleDigest(inputs.local.bundleCertificates), refresh: opts.refresh ?? false});
+  const listeners: RemoteState['listeners'] = [];
+  for (const target of inputs.local.listeners) {
+    const listener = target.kind === 'existing' ? await describeListener(aws, target.listenerArn) : await findListenerOnPort(aws, target.loadBalancerArn, target.port);
+    if (listener && listener.protocol !== 'HTTPS') {
+      throw preconditionError('LISTENER_NOT_HTTPS', `listener ${listener.arn} (port ${listener.port}) is ${listener.protocol}; mutual TLS needs an HTTPS listener`, ['pass an HTTPS listener with --listener-arn, or create one with --load-balancer-arn --port 443 --certificate-arn --target-group-arn']);
+    }
+    listeners.push(listener);
   }
-  return {state: {objects, trustStore: ts?.remote ?? null, listener}, trustStore: ts?.summary ?? null};
+  return {state: {objects, trustStore: ts?.remote ?? null, listeners}, trustStore: ts?.summary ?? null, tags: ts?.tags ?? [], bundleEtag: ts?.bundleEtag ?? null, stats: ts?.stats ?? null};
 }
 
 export interface ExecuteDeployParams {
@@ -131,12 +154,17 @@ export interface ExecuteDeployParams {
   waitTimeoutMs: number;
   pollIntervalMs: number;
   progress: boolean;
+  /** --tag values: on the trust store, created listeners and uploaded objects. */
+  tags?: Tag[];
+  s3?: S3Options;
 }
 
 /** Applies the plan (or, with dryRun, only describes it) and returns the deploy result. */
 export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResult> {
   const {aws, bucket, inputs, plan} = p;
   const elb = aws.elbv2Sdk;
+  const userTags = p.tags ?? [];
+  const sdkTags = userTags.map((t) => ({Key: t.key, Value: t.value}));
   const versions = new Map<string, string>();
   for (const u of plan.uploads) if (u.versionId) versions.set(u.key, u.versionId);
   const fileOf = (key: string): LocalFile => inputs.files.find((f) => f.key === key)!;
@@ -145,11 +173,16 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   if (!p.dryRun) {
     for (const u of plan.uploads.filter((x) => x.action === 'upload')) {
       const f = fileOf(u.key);
-      const version = await putObject(aws, bucket, u.key, f.data, f.sha256);
+      const version = await putObject(aws, bucket, u.key, f.data, f.sha256, {...p.s3, tags: userTags});
       if (version) versions.set(u.key, version);
     }
   }
   const bundleKey = inputs.files[0]!.key;
+  if (p.s3?.sse === 'aws:kms' && p.s3.kmsKeyId) {
+    // aws-reference 2.1 (INFERRED from the API's use of the caller's S3 access): say what KMS needs before AWS fails on it.
+    if (p.progress) for (const line of kmsExplanation(p.s3.kmsKeyId, aws.region)) printErr(c.dim(`kms: ${line}`));
+    if (!p.dryRun && plan.changes) await checkKmsReadable(aws, bucket, bundleKey, p.s3.kmsKeyId, p.s3.expectedBucketOwner);
+  }
   const bundleVersion = versions.get(bundleKey);
   const bundleSource = {CaCertificatesBundleS3Bucket: bucket, CaCertificatesBundleS3Key: bundleKey, ...(bundleVersion ? {CaCertificatesBundleS3ObjectVersion: bundleVersion} : {})};
 
@@ -157,8 +190,7 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   let ts: TrustStoreSummary | null = p.remote.trustStore;
   const name = inputs.local.trustStoreName;
   if (!p.dryRun && plan.trustStore.action === 'create') {
-    const r = await callAws({action: 'elasticloadbalancing:CreateTrustStore', resource: name, file: inputs.files[0]!.path}, () => aws.elbv2.send(new elb.CreateTrustStoreCommand({Name: name, ...bundleSource})));
-    ts = summaryOf(r.TrustStores?.[0], name);
+    ts = await createTrustStore(aws, {Name: name, ...bundleSource, ...(sdkTags.length ? {Tags: sdkTags} : {})}, inputs.files[0]!.path);
   } else if (!p.dryRun && plan.trustStore.action === 'modify' && ts) {
     const arn = ts.arn;
     const r = await callAws({action: 'elasticloadbalancing:ModifyTrustStore', resource: arn, file: inputs.files[0]!.path}, () => aws.elbv2.send(new elb.ModifyTrustStoreCommand({TrustStoreArn: arn, ...bundleSource})));
@@ -166,52 +198,74 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   }
   if (!p.dryRun && ts && ts.status !== 'ACTIVE') ts = await waitWithProgress(p, ts);
 
-  // Step 4: revocations, add before remove.
+  // Step 4: revocations, in the plan's order (add before remove unless a quota forbids it).
   const added: DeployResult['revocations']['added'] = plan.revocations.add.map((a) => ({path: a.path, key: a.key, revocationId: null, entries: a.entries, issuer: a.issuer, crlNumber: a.crlNumber}));
+  const gaps: DeployResult['revocations']['gaps'] = [];
   if (!p.dryRun && ts) {
     const arn = ts.arn;
-    for (const a of added) {
-      const version = versions.get(a.key);
-      const r = await callAws({action: 'elasticloadbalancing:AddTrustStoreRevocations', resource: `s3://${bucket}/${a.key}`, file: a.path}, () =>
-        aws.elbv2.send(new elb.AddTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationContents: [{S3Bucket: bucket, S3Key: a.key, RevocationType: 'CRL', ...(version ? {S3ObjectVersion: version} : {})}]})),
-      );
-      a.revocationId = r.TrustStoreRevocations?.[0]?.RevocationId ?? null;
-    }
-    const ids = plan.revocations.remove.map((r) => r.revocationId);
-    if (ids.length > 0) {
-      await callAws({action: 'elasticloadbalancing:RemoveTrustStoreRevocations', resource: arn}, () => aws.elbv2.send(new elb.RemoveTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationIds: ids})));
+    let gapStart: {path: string; at: bigint} | null = null;
+    // Ids held before each add: after a lost answer, a new list holding the CRL is ours.
+    const knownIds = new Set((p.remote.state.trustStore?.revocations ?? []).map((r) => r.revocationId));
+    for (const step of plan.revocations.steps) {
+      if (step.kind === 'add') {
+        const a = added.find((x) => x.path === step.path)!;
+        const crlSha256 = inputs.local.crls.find((c) => c.key === a.key)!.summary.sha256;
+        a.revocationId = await addRevocation(aws, {arn, bucket, key: a.key, version: versions.get(a.key), path: a.path, crlSha256, knownIds});
+        if (a.revocationId !== null) knownIds.add(a.revocationId);
+        if (gapStart?.path === a.path) {
+          gaps.push({path: a.path, issuer: a.issuer, ms: Math.round(Number(process.hrtime.bigint() - gapStart.at) / 1e6)});
+          gapStart = null;
+        }
+      } else {
+        await removeRevocations(aws, arn, step.revocationIds);
+        if (plan.revocations.order === 'remove-first' && added.some((a) => a.path === step.supersededBy)) gapStart = {path: step.supersededBy, at: process.hrtime.bigint()};
+      }
     }
   }
 
-  // Step 5: the listener. In verify mode it needs the trust store's ARN, known only now when created.
-  let listener: DeployResult['listener'] = null;
-  if (plan.listener.action !== 'none' && plan.listener.to) {
-    const to: MutualAuthentication = {...plan.listener.to, trustStoreArn: plan.listener.to.mode === 'verify' ? (ts?.arn ?? null) : null};
-    let arn = plan.listener.arn;
-    const target = inputs.local.listener!;
-    if (!p.dryRun && plan.listener.action === 'create' && target.kind === 'create') {
-      const r = await retryNotReady(p, {action: 'elasticloadbalancing:CreateListener', resource: ts?.arn ?? target.loadBalancerArn}, () =>
-        aws.elbv2.send(
-          new elb.CreateListenerCommand({
+  // Step 5: the listeners. In verify mode they need the trust store's ARN, known only now when created.
+  const listeners: NonNullable<DeployResult['listener']>[] = [];
+  for (const [i, pl] of plan.listeners.entries()) {
+    const to: MutualAuthentication = {...pl.to, trustStoreArn: pl.to.mode === 'verify' ? (ts?.arn ?? null) : null};
+    let arn = pl.arn;
+    const target = pl.target;
+    if (!p.dryRun && pl.action === 'create' && target.kind === 'create') {
+      const ctx = {action: 'elasticloadbalancing:CreateListener', resource: ts?.arn ?? target.loadBalancerArn};
+      arn = await retryNotReady(p, ctx, () =>
+        createListener(
+          aws,
+          {
             LoadBalancerArn: target.loadBalancerArn,
             Protocol: 'HTTPS',
             Port: target.port,
             Certificates: [{CertificateArn: target.certificateArn}],
             DefaultActions: [{Type: 'forward', TargetGroupArn: target.targetGroupArn}],
             MutualAuthentication: toSdkMutual(to),
-          }),
+            ...(sdkTags.length ? {Tags: sdkTags} : {}),
+          },
+          ctx,
         ),
       );
-      arn = r.Listeners?.[0]?.ListenerArn ?? null;
-    } else if (!p.dryRun && plan.listener.action === 'modify' && arn) {
+    } else if (!p.dryRun && pl.action === 'modify' && arn) {
       const listenerArn = arn;
-      await retryNotReady(p, {action: 'elasticloadbalancing:ModifyListener', resource: ts?.arn ?? listenerArn}, () => aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: listenerArn, MutualAuthentication: toSdkMutual(to)})));
+      await retryNotReady(p, {action: 'elasticloadbalancing:ModifyListener', resource: listenerArn}, () => aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: listenerArn, MutualAuthentication: toSdkMutual(to)})));
     }
-    const loadBalancerArn = target.kind === 'create' ? target.loadBalancerArn : (p.remote.state.listener?.loadBalancerArn ?? null);
-    listener = {action: plan.listener.action, arn, loadBalancerArn, mutualAuthentication: to, previous: plan.listener.from};
+    const loadBalancerArn = target.kind === 'create' ? target.loadBalancerArn : (p.remote.state.listeners[i]?.loadBalancerArn ?? null);
+    listeners.push({action: pl.action, arn, loadBalancerArn, mutualAuthentication: to, previous: pl.from});
   }
 
-  // Step 6: the final state (one read, only when something changed).
+  // Step 6: record what the trust store now holds (tags), so the next run downloads nothing.
+  let records: DeployResult['trustStore']['records'] = {added: 0, removed: 0, skipped: 0};
+  if (!p.dryRun && ts) {
+    const heldAfter = plannedHeldAfter(plan, p.remote, inputs, added);
+    const etag = plan.trustStore.action === 'unchanged' && p.remote.bundleEtag ? p.remote.bundleEtag : await heldBundleEtag(aws, ts.arn);
+    const bundle = etag ? {count: inputs.local.bundleCertificates.length, digest: bundleDigest(inputs.local.bundleCertificates), etag} : null;
+    const changes = planTagChanges({current: p.remote.tags, user: userTags, bundle, revocations: heldAfter});
+    await changeTags(aws, ts.arn, changes.add, changes.remove);
+    records = {added: changes.add.length, removed: changes.remove.length, skipped: changes.skipped};
+  }
+
+  // Step 7: the final state (one read, only when something changed).
   if (!p.dryRun && plan.changes && ts) {
     const arn = ts.arn;
     const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStores', resource: arn}, () => aws.elbv2.send(new elb.DescribeTrustStoresCommand({TrustStoreArns: [arn]})));
@@ -234,10 +288,25 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
       numberOfCaCertificates: ts?.numberOfCaCertificates ?? null,
       totalRevokedEntries: ts?.totalRevokedEntries ?? null,
       reason: plan.trustStore.reason,
+      read: p.remote.stats,
+      records,
     },
-    revocations: {added, removed: plan.revocations.remove, unchanged: plan.revocations.unchanged, kept: plan.revocations.kept},
-    listener,
+    revocations: {added, removed: plan.revocations.remove, unchanged: plan.revocations.unchanged, kept: plan.revocations.kept, order: plan.revocations.order, count: plan.revocations.count, gaps},
+    listener: listeners[0] ?? null,
+    listeners,
   };
+}
+
+/** Every list the trust store holds after the run, with what it holds (for the records). */
+function plannedHeldAfter(plan: DeployPlan, remote: RemoteRead, inputs: DeployInputs, added: DeployResult['revocations']['added']): Array<{revocationId: number; facts: CrlFacts | null}> {
+  const removed = new Set(plan.revocations.remove.map((r) => r.revocationId));
+  const out: Array<{revocationId: number; facts: CrlFacts | null}> = [];
+  for (const h of remote.state.trustStore?.revocations ?? []) if (!removed.has(h.revocationId)) out.push({revocationId: h.revocationId, facts: h.summary});
+  for (const a of added) {
+    const crl = inputs.local.crls.find((c) => c.path === a.path);
+    if (a.revocationId !== null && crl) out.push({revocationId: a.revocationId, facts: crl.summary});
+  }
+  return out;
 }
 
 /**
@@ -289,6 +358,6 @@ function summarize(plan: DeployPlan, dryRun: boolean): string {
   if (plan.trustStore.action !== 'unchanged') parts.push(`${plan.trustStore.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} trust store ${plan.trustStore.name}`);
   if (plan.revocations.add.length) parts.push(`${dryRun ? 'add' : 'added'} ${plan.revocations.add.length} CRL(s)`);
   if (plan.revocations.remove.length) parts.push(`${dryRun ? 'remove' : 'removed'} ${plan.revocations.remove.length} superseded CRL(s)`);
-  if (plan.listener.action === 'create' || plan.listener.action === 'modify') parts.push(`${plan.listener.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} the listener`);
+  for (const l of plan.listeners) if (l.action !== 'unchanged') parts.push(`${l.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} listener ${l.arn ?? '(new)'}`);
   return (dryRun ? 'would ' : '') + parts.join(', ');
 }

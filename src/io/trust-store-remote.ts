@@ -5,10 +5,11 @@
  */
 import {createHash} from 'node:crypto';
 import {readCertificates} from '../lib/x509/read-certs.js';
-import {summarizeCrl} from '../lib/deploy/crl-summary.js';
+import {type CrlSummary, summarizeCrl} from '../lib/deploy/crl-summary.js';
+import {BUNDLE_RECORD_KEY, bundleDigest, CRL_RECORD_PREFIX, decodeBundleRecord, decodeCrlRecord, type Tag} from '../lib/deploy/record.js';
 import type {MutualAuthentication, MutualMode, RemoteListener, RemoteObject, RemoteRevocation, RemoteTrustStore} from '../lib/deploy/plan.js';
 import {ExitCode, MtlsKitError} from '../lib/errors.js';
-import {type AwsClients, awsErrorCode, callAws, fetchLocation, mapAwsError} from './aws.js';
+import {type AwsClients, awsErrorCode, callAws, fetchLocation, fetchLocationEtag, mapAwsError} from './aws.js';
 
 const MAX_PAGES = 50;
 
@@ -21,9 +22,9 @@ export function bundleFingerprints(data: Uint8Array, source: string): string[] {
  * Checks the bucket exists and is reachable (HeadObject alone cannot tell a missing
  * bucket from a missing key: both are 404).
  */
-export async function checkBucket(aws: AwsClients, bucket: string): Promise<void> {
+export async function checkBucket(aws: AwsClients, bucket: string, expectedBucketOwner?: string): Promise<void> {
   try {
-    await aws.s3.send(new aws.s3Sdk.HeadBucketCommand({Bucket: bucket}));
+    await aws.s3.send(new aws.s3Sdk.HeadBucketCommand({Bucket: bucket, ...owner(expectedBucketOwner)}));
   } catch (error) {
     const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode;
     const code = status === 404 ? 'NoSuchBucket' : status === 403 ? 'AccessDenied' : undefined;
@@ -32,11 +33,11 @@ export async function checkBucket(aws: AwsClients, bucket: string): Promise<void
 }
 
 /** HeadObject for each key: whether it exists, its ETag and VersionId. */
-export async function statObjects(aws: AwsClients, bucket: string, keys: string[]): Promise<RemoteObject[]> {
+export async function statObjects(aws: AwsClients, bucket: string, keys: string[], expectedBucketOwner?: string): Promise<RemoteObject[]> {
   const out: RemoteObject[] = [];
   for (const key of keys) {
     try {
-      const h = await aws.s3.send(new aws.s3Sdk.HeadObjectCommand({Bucket: bucket, Key: key}));
+      const h = await aws.s3.send(new aws.s3Sdk.HeadObjectCommand({Bucket: bucket, Key: key, ...owner(expectedBucketOwner)}));
       out.push({key, exists: true, ...(h.ETag ? {etag: h.ETag.replace(/"/g, '')} : {}), ...(h.VersionId && h.VersionId !== 'null' ? {versionId: h.VersionId} : {})});
     } catch (error) {
       const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode;
@@ -47,12 +48,72 @@ export async function statObjects(aws: AwsClients, bucket: string, keys: string[
   return out;
 }
 
+/** ExpectedBucketOwner, when set: S3 answers 403 when another account owns the bucket. */
+function owner(expectedBucketOwner: string | undefined): {ExpectedBucketOwner?: string} {
+  return expectedBucketOwner ? {ExpectedBucketOwner: expectedBucketOwner} : {};
+}
+
+export interface PutOptions {
+  sse?: 'aws:kms' | 'AES256';
+  kmsKeyId?: string;
+  expectedBucketOwner?: string;
+  tags?: Tag[];
+}
+
 /** Uploads one object; returns its VersionId when the bucket is versioned. */
-export async function putObject(aws: AwsClients, bucket: string, key: string, data: Uint8Array, sha256: string): Promise<string | undefined> {
+export async function putObject(aws: AwsClients, bucket: string, key: string, data: Uint8Array, sha256: string, o: PutOptions = {}): Promise<string | undefined> {
+  // Object tags travel as one URL-encoded header (x-amz-tagging).
+  const tagging = o.tags?.length ? new URLSearchParams(o.tags.map((t) => [t.key, t.value])).toString() : undefined;
   const r = await callAws({action: 's3:PutObject', resource: `s3://${bucket}/${key}`}, () =>
-    aws.s3.send(new aws.s3Sdk.PutObjectCommand({Bucket: bucket, Key: key, Body: data, ContentType: 'application/x-pem-file', Metadata: {'mtls-kit-sha256': sha256}})),
+    aws.s3.send(
+      new aws.s3Sdk.PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: data,
+        ContentType: 'application/x-pem-file',
+        Metadata: {'mtls-kit-sha256': sha256},
+        ...(o.sse ? {ServerSideEncryption: o.sse} : {}),
+        ...(o.sse === 'aws:kms' && o.kmsKeyId ? {SSEKMSKeyId: o.kmsKeyId} : {}),
+        ...(tagging ? {Tagging: tagging} : {}),
+        ...owner(o.expectedBucketOwner),
+      }),
+    ),
   );
   return r.VersionId && r.VersionId !== 'null' ? r.VersionId : undefined;
+}
+
+/**
+ * Reads one byte of an object with the caller's credentials: with SSE-KMS this needs
+ * kms:Decrypt on the key, which ELBv2 also needs when it reads the bundle and CRLs for the
+ * caller (CreateTrustStore, ModifyTrustStore, AddTrustStoreRevocations).
+ * @throws MtlsKitError KMS_DECRYPT_DENIED (exit 5) with what to grant.
+ */
+export async function checkKmsReadable(aws: AwsClients, bucket: string, key: string, kmsKeyId: string, expectedBucketOwner?: string): Promise<void> {
+  try {
+    const r = await aws.s3.send(new aws.s3Sdk.GetObjectCommand({Bucket: bucket, Key: key, Range: 'bytes=0-0', ...owner(expectedBucketOwner)}));
+    await r.Body?.transformToByteArray();
+  } catch (error) {
+    const code = awsErrorCode(error);
+    if (code === 'AccessDenied' || code === 'KMS.AccessDeniedException' || /kms/i.test(String((error as Error).message))) {
+      throw new MtlsKitError({
+        code: 'KMS_DECRYPT_DENIED',
+        message: `s3://${bucket}/${key} is encrypted with KMS key ${kmsKeyId}, and these credentials cannot read it back (${code})`,
+        suggestions: kmsExplanation(kmsKeyId, aws.region),
+        exitCode: ExitCode.Aws,
+        cause: error,
+      });
+    }
+    throw mapAwsError(error, {action: 's3:GetObject', resource: `s3://${bucket}/${key}`});
+  }
+}
+
+/** What the load balancer service needs to read SSE-KMS objects (shown at plan time and on failure). */
+export function kmsExplanation(kmsKeyId: string, region: string): string[] {
+  return [
+    `ELBv2 reads the bundle and CRLs from S3 with the credentials that call CreateTrustStore, ModifyTrustStore and AddTrustStoreRevocations, so those credentials need kms:Decrypt on ${kmsKeyId}`,
+    `allow it in the key policy (or an IAM policy the key policy delegates to), for example with the condition kms:ViaService = s3.${region}.amazonaws.com`,
+    'an AWS managed key (aws/s3) cannot be shared across accounts; use a customer managed key when the trust store is in another account',
+  ];
 }
 
 /** Reads an S3 object (status compares it with the local file); undefined when missing. */
@@ -92,14 +153,20 @@ function toSummary(t: {TrustStoreArn?: string | undefined; Name?: string | undef
 
 /** The bundle the trust store holds (its own copy), via GetTrustStoreCaCertificatesBundle. */
 export async function readHeldBundle(aws: AwsClients, arn: string): Promise<Uint8Array> {
-  const r = await callAws({action: 'elasticloadbalancing:GetTrustStoreCaCertificatesBundle', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.GetTrustStoreCaCertificatesBundleCommand({TrustStoreArn: arn})));
-  if (!r.Location) throw new MtlsKitError({code: 'AWS_ERROR', message: `GetTrustStoreCaCertificatesBundle returned no Location for ${arn}`, exitCode: ExitCode.Aws});
-  return fetchLocation(r.Location, `the CA bundle of ${arn}`);
+  return fetchLocation(await bundleLocation(aws, arn), `the CA bundle of ${arn}`);
+}
+
+/** A revocation list as read: its full summary when downloaded. */
+export interface HeldRevocation {
+  revocationId: number;
+  entries: number;
+  summary: CrlSummary | null;
+  content?: Uint8Array;
 }
 
 /** Every revocation list of a trust store (paginated), with the CRL it holds when readable. */
-export async function readHeldRevocations(aws: AwsClients, arn: string, withContent: boolean): Promise<Array<RemoteRevocation & {content?: Uint8Array}>> {
-  const out: Array<RemoteRevocation & {content?: Uint8Array}> = [];
+export async function readHeldRevocations(aws: AwsClients, arn: string, withContent: boolean | ((id: number, entries: number) => boolean)): Promise<HeldRevocation[]> {
+  const out: HeldRevocation[] = [];
   let marker: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStoreRevocations', resource: arn}, () =>
@@ -111,6 +178,7 @@ export async function readHeldRevocations(aws: AwsClients, arn: string, withCont
   }
   if (withContent) {
     for (const rev of out) {
+      if (typeof withContent === 'function' && !withContent(rev.revocationId, rev.entries)) continue;
       const g = await callAws({action: 'elasticloadbalancing:GetTrustStoreRevocationContent', resource: `${arn} revocation ${rev.revocationId}`}, () =>
         aws.elbv2.send(new aws.elbv2Sdk.GetTrustStoreRevocationContentCommand({TrustStoreArn: arn, RevocationId: rev.revocationId})),
       );
@@ -128,7 +196,7 @@ export async function readHeldRevocations(aws: AwsClients, arn: string, withCont
 }
 
 /** Reads the whole remote trust store: summary, the certificates it holds, its revocations. */
-export async function readTrustStore(aws: AwsClients, name: string): Promise<{summary: TrustStoreSummary; remote: RemoteTrustStore; bundle: Uint8Array; revocations: Array<RemoteRevocation & {content?: Uint8Array}>} | null> {
+export async function readTrustStore(aws: AwsClients, name: string): Promise<{summary: TrustStoreSummary; remote: RemoteTrustStore & {bundleCertificates: string[]}; bundle: Uint8Array; revocations: HeldRevocation[]} | null> {
   const summary = await describeTrustStore(aws, name);
   if (!summary) return null;
   const bundle = await readHeldBundle(aws, summary.arn);
@@ -143,8 +211,137 @@ export async function readTrustStore(aws: AwsClients, name: string): Promise<{su
     summary,
     bundle,
     revocations,
-    remote: {arn: summary.arn, status: summary.status, numberOfCaCertificates: summary.numberOfCaCertificates, totalRevokedEntries: summary.totalRevokedEntries, bundleCertificates: certs, revocations: revocations.map(({content: _c, ...r}) => r)},
+    remote: {arn: summary.arn, status: summary.status, numberOfCaCertificates: summary.numberOfCaCertificates, totalRevokedEntries: summary.totalRevokedEntries, bundleCertificates: certs, bundleDigest: bundleDigest(certs), revocations: revocations.map(({content: _c, ...r}) => r)},
   };
+}
+
+/** How deploy learnt what the trust store holds: from its records, or by downloading. */
+export interface RemoteReadStats {
+  /** `record`: the recorded digest and the held copy's ETag matched; `downloaded`: the copy was fetched. */
+  bundle: 'record' | 'downloaded';
+  revocationsFromRecords: number;
+  revocationsDownloaded: number;
+}
+
+export interface TrustStoreForDeploy {
+  summary: TrustStoreSummary;
+  remote: RemoteTrustStore;
+  /** The trust store's tags (user tags and deploy's records). */
+  tags: Tag[];
+  /** ETag of the held copy of the bundle, when known. */
+  bundleEtag: string | null;
+  stats: RemoteReadStats;
+}
+
+/**
+ * Reads the trust store for deploy's plan, downloading only what its records do not cover
+ * (record.ts): the bundle when its record is missing, its digest differs from `localDigest`
+ * or the held copy's ETag changed; each revocation list without a record. `refresh` ignores
+ * the records and downloads everything (the behaviour before records existed).
+ */
+export async function readTrustStoreForDeploy(aws: AwsClients, name: string, p: {localDigest: string; refresh: boolean}): Promise<TrustStoreForDeploy | null> {
+  const summary = await describeTrustStore(aws, name);
+  if (!summary) return null;
+  const tags = await describeTags(aws, summary.arn);
+  const tagOf = (key: string): string | undefined => tags.find((t) => t.key === key)?.value;
+  const stats: RemoteReadStats = {bundle: 'downloaded', revocationsFromRecords: 0, revocationsDownloaded: 0};
+
+  let certs: string[] | null = null;
+  let digest: string | undefined;
+  let bundleEtag: string | null = null;
+  const record = p.refresh ? null : decodeBundleRecord(tagOf(BUNDLE_RECORD_KEY));
+  if (record && record.digest === p.localDigest && record.count === summary.numberOfCaCertificates) {
+    // One ranged byte of the held copy tells whether it is still the copy the record describes.
+    bundleEtag = await heldBundleEtag(aws, summary.arn);
+    if (bundleEtag === record.etag) {
+      digest = record.digest;
+      stats.bundle = 'record';
+    }
+  }
+  if (!digest) {
+    const {data, etag} = await readHeldBundleWithEtag(aws, summary.arn);
+    bundleEtag = etag;
+    try {
+      certs = bundleFingerprints(data, `the bundle held by trust store ${name}`);
+    } catch {
+      certs = [];
+    }
+    digest = bundleDigest(certs);
+  }
+
+  const recorded = new Map<number, ReturnType<typeof decodeCrlRecord>>();
+  const held = await readHeldRevocations(aws, summary.arn, (id, entries) => {
+    const facts = p.refresh ? null : decodeCrlRecord(tagOf(`${CRL_RECORD_PREFIX}${id}`));
+    if (facts && facts.entries === entries) {
+      recorded.set(id, facts);
+      return false;
+    }
+    return true;
+  });
+  const revocations: RemoteRevocation[] = held.map((h) => {
+    const facts = recorded.get(h.revocationId);
+    if (facts) stats.revocationsFromRecords++;
+    else if (h.content) stats.revocationsDownloaded++;
+    return {revocationId: h.revocationId, entries: h.entries, summary: facts ?? h.summary};
+  });
+  return {
+    summary,
+    tags,
+    bundleEtag,
+    stats,
+    remote: {arn: summary.arn, status: summary.status, numberOfCaCertificates: summary.numberOfCaCertificates, totalRevokedEntries: summary.totalRevokedEntries, bundleCertificates: certs, bundleDigest: digest, revocations},
+  };
+}
+
+/** The ETag of the trust store's copy of its bundle (one ranged byte of the pre-signed URL). */
+export async function heldBundleEtag(aws: AwsClients, arn: string): Promise<string | null> {
+  return fetchLocationEtag(await bundleLocation(aws, arn), `the CA bundle of ${arn}`);
+}
+
+async function bundleLocation(aws: AwsClients, arn: string): Promise<string> {
+  const r = await callAws({action: 'elasticloadbalancing:GetTrustStoreCaCertificatesBundle', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.GetTrustStoreCaCertificatesBundleCommand({TrustStoreArn: arn})));
+  if (!r.Location) throw new MtlsKitError({code: 'AWS_ERROR', message: `GetTrustStoreCaCertificatesBundle returned no Location for ${arn}`, exitCode: ExitCode.Aws});
+  return r.Location;
+}
+
+async function readHeldBundleWithEtag(aws: AwsClients, arn: string): Promise<{data: Uint8Array; etag: string | null}> {
+  const location = await bundleLocation(aws, arn);
+  let etag: string | null = null;
+  const data = await fetchLocation(location, `the CA bundle of ${arn}`, (h) => {
+    etag = h.get('etag')?.replace(/"/g, '') ?? null;
+  });
+  return {data, etag};
+}
+
+/** The load balancers whose listeners use the trust store (DescribeTrustStoreAssociations, paginated, bounded). */
+export async function trustStoreAssociations(aws: AwsClients, arn: string): Promise<string[]> {
+  const out: string[] = [];
+  let marker: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStoreAssociations', resource: arn}, () =>
+      aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoreAssociationsCommand({TrustStoreArn: arn, ...(marker ? {Marker: marker} : {})})),
+    );
+    for (const a of r.TrustStoreAssociations ?? []) if (a.ResourceArn) out.push(a.ResourceArn);
+    marker = r.NextMarker;
+    if (!marker) break;
+  }
+  return out;
+}
+
+/** The tags of one ELBv2 resource. */
+export async function describeTags(aws: AwsClients, arn: string): Promise<Tag[]> {
+  const r = await callAws({action: 'elasticloadbalancing:DescribeTags', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.DescribeTagsCommand({ResourceArns: [arn]})));
+  return (r.TagDescriptions?.find((d) => d.ResourceArn === arn)?.Tags ?? []).map((t) => ({key: t.Key ?? '', value: t.Value ?? ''}));
+}
+
+/** AddTags (adds or overwrites) and RemoveTags on one ELBv2 resource; no call when empty. */
+export async function changeTags(aws: AwsClients, arn: string, add: Tag[], remove: string[]): Promise<void> {
+  if (remove.length > 0) {
+    await callAws({action: 'elasticloadbalancing:RemoveTags', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.RemoveTagsCommand({ResourceArns: [arn], TagKeys: remove})));
+  }
+  if (add.length > 0) {
+    await callAws({action: 'elasticloadbalancing:AddTags', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.AddTagsCommand({ResourceArns: [arn], Tags: add.map((t) => ({Key: t.key, Value: t.value}))})));
+  }
 }
 
 interface SdkListener {
@@ -214,20 +411,28 @@ export interface WaitParams {
 export async function waitForActive(aws: AwsClients, p: WaitParams): Promise<TrustStoreSummary> {
   const start = Date.now();
   const interval = p.intervalMs ?? 2000;
+  let status = 'CREATING';
   for (;;) {
-    const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStores', resource: p.arn}, () => aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoresCommand({TrustStoreArns: [p.arn]})));
-    const t = r.TrustStores?.[0];
-    const summary = toSummary(t ?? {});
+    // Each poll, SDK retries included, ends by the deadline: a hung poll cannot outlast --wait-timeout.
+    const left = Math.max(1, p.timeoutMs - (Date.now() - start));
+    let summary: TrustStoreSummary | null = null;
+    try {
+      const r = await aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoresCommand({TrustStoreArns: [p.arn]}), {abortSignal: AbortSignal.timeout(left)});
+      summary = toSummary(r.TrustStores?.[0] ?? {});
+      status = summary.status;
+    } catch (error) {
+      if (Date.now() - start < p.timeoutMs) throw mapAwsError(error, {action: 'elasticloadbalancing:DescribeTrustStores', resource: p.arn});
+    }
     const elapsed = Date.now() - start;
-    p.onPoll?.(summary.status, elapsed);
-    if (summary.status === 'ACTIVE') return summary;
-    if (elapsed + interval > p.timeoutMs) {
+    p.onPoll?.(status, elapsed);
+    if (summary?.status === 'ACTIVE') return summary;
+    if (!summary || elapsed + interval > p.timeoutMs) {
       throw new MtlsKitError({
         code: 'TRUST_STORE_WAIT_TIMEOUT',
-        message: `trust store ${p.name} is still ${summary.status} after ${Math.round(elapsed / 1000)}s (--wait-timeout ${Math.round(p.timeoutMs / 1000)}s); the listener was not changed`,
+        message: `trust store ${p.name} is still ${status}${summary ? '' : ' (the last poll did not answer)'} after ${Math.round(elapsed / 1000)}s (--wait-timeout ${Math.round(p.timeoutMs / 1000)}s); the listener was not changed`,
         suggestions: [`re-run the same deploy later, or with a longer --wait-timeout: it picks up where it stopped`, `check it: aws elbv2 describe-trust-stores --trust-store-arns ${p.arn}`],
         exitCode: ExitCode.Aws,
-        details: {trustStoreArn: p.arn, status: summary.status},
+        details: {trustStoreArn: p.arn, status},
       });
     }
     await new Promise((resolve) => setTimeout(resolve, interval));

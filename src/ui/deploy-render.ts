@@ -23,11 +23,19 @@ export function renderDeploy(r: DeployResult): void {
   for (const d of r.revocations.removed) printLine(`${verb('remove')} revocation id ${d.revocationId} (${d.issuer}, number ${d.crlNumber ?? '-'}), superseded by ${d.supersededBy}`);
   for (const u of r.revocations.unchanged) printLine(`${verb('unchanged')} CRL ${u.path} (revocation id ${u.revocationId})`);
   if (r.revocations.kept.length) printLine(`${out.dim('kept')} revocation id(s) ${r.revocations.kept.join(', ')} (issuers without a local CRL)`);
-  if (r.listener) {
-    const m = r.listener.mutualAuthentication;
-    const desc = m.mode === 'verify' ? `Mode=verify, TrustStoreArn=${m.trustStoreArn ?? '(new trust store)'}, IgnoreClientCertificateExpiry=${m.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${m.advertiseTrustStoreCaNames}` : `Mode=${m.mode}`;
-    printLine(`${verb(r.listener.action)} listener ${r.listener.arn ?? '(new)'}  ${desc}`);
+  for (const l of r.listeners) {
+    printLine(`${verb(l.action)} listener ${l.arn ?? '(new)'}  ${describeMutual(l.mutualAuthentication)}`);
+    if (l.action === 'modify' && l.previous) printLine(`  ${out.dim(`was ${describeMutual(l.previous)}`)}`);
   }
+  const c = r.revocations.count;
+  if (r.revocations.added.length || r.revocations.removed.length) {
+    printLine(`  ${out.dim(`revocation lists ${c.now.lists} → ${c.after.lists} (at most ${c.peak.lists} of ${c.quotas.lists}), entries ${c.now.entries} → ${c.after.entries} (at most ${c.peak.entries} of ${c.quotas.entries}), order ${r.revocations.order}`)}`);
+  }
+  for (const g of r.revocations.gaps) printLine(out.yellow(`gap: revoked certificates of ${g.issuer} were not enforced for ${g.ms} ms (old list removed before ${g.path} was added)`));
   printLine(r.changed ? `${r.dryRun ? '' : 'done: '}${r.summary}` : 'unchanged: nothing to do');
   if (r.dryRun && r.changed) hint('apply it: re-run without --dry-run');
+}
+
+function describeMutual(m: DeployResult['listeners'][number]['mutualAuthentication']): string {
+  return m.mode === 'verify' ? `Mode=verify, TrustStoreArn=${m.trustStoreArn ?? '(new trust store)'}, IgnoreClientCertificateExpiry=${m.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${m.advertiseTrustStoreCaNames}` : `Mode=${m.mode}`;
 }

@@ -18,12 +18,26 @@
  * - revocation ids increase and are never reused (2.5); the bundle and CRLs are copied at
  *   create/modify time, so later S3 changes do not reach the trust store
  * - GetTrustStoreCaCertificatesBundle / GetTrustStoreRevocationContent return a URL to the
- *   copy, served by this server (AWS returns a pre-signed S3 URL, 2.1)
+ *   copy, served by this server (AWS returns a pre-signed S3 URL, 2.1). Like a pre-signed
+ *   S3 URL it expires (10 minutes, `locationTtlMs`; then 403 AccessDenied "Request has
+ *   expired"), answers with an ETag and honours a one-range `Range: bytes=a-b` (206)
+ * - tags (AddTags / RemoveTags / DescribeTags, and Tags on CreateTrustStore / CreateListener;
+ *   https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_AddTags.html):
+ *   at most 50 per resource (TooManyTags), a key twice in one call (DuplicateTagKeys),
+ *   keys starting with `aws:` (ValidationError)
+ * - bundle limits (3, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html):
+ *   25 CA certificates, 16 KB per certificate, and the "CA certificates subject size" quota
+ *   of 10,000 (unit not stated by AWS, UNCONFIRMED: the emulator counts subject DER bytes).
+ *   The model lists no dedicated error for these, so they answer InvalidCaCertificatesBundle.
+ * - load-balancer attributes (DescribeLoadBalancerAttributes / ModifyLoadBalancerAttributes,
+ *   https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html):
+ *   connection_logs.s3.enabled / .bucket / .prefix among the defaults; enabling connection
+ *   logs checks that the bucket policy lets ELB write (see `bucketPolicies`)
  *
  * Fault injection: `injectFault({kind: 'throttle' | 'server-error' | 'error', count, action?, code?})` and
  * `stuckCreating = true`. Every call is recorded in `calls` (action and flat params).
  */
-import {randomBytes} from 'node:crypto';
+import {createHash, randomBytes} from 'node:crypto';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {parseCertificate} from '../../src/lib/x509/cert.js';
@@ -59,6 +73,8 @@ export interface Elbv2EmulatorOptions {
   activationDelayMs?: number;
   region?: string;
   account?: string;
+  /** How long a pre-signed content URL stays valid (default 10 minutes, aws-reference 2.1). */
+  locationTtlMs?: number;
   /** Quotas (aws-reference 3); lower them to test the limits. */
   maxTrustStores?: number;
   maxRevocationLists?: number;
@@ -73,6 +89,7 @@ interface Revocation {
 
 interface TrustStoreState {
   name: string;
+  tags: Map<string, string>;
   arn: string;
   createdAt: number;
   bundle: Buffer;
@@ -84,6 +101,7 @@ interface TrustStoreState {
 
 interface ListenerState {
   arn: string;
+  tags: Map<string, string>;
   loadBalancerArn: string;
   port: number;
   protocol: string;
@@ -97,7 +115,24 @@ interface LoadBalancerState {
   arn: string;
   name: string;
   dns: string;
+  tags: Map<string, string>;
+  attributes: Map<string, string>;
 }
+
+/** What DescribeLoadBalancerAttributes answers for a new ALB (the ones deploy touches and a few more). */
+const DEFAULT_LB_ATTRIBUTES: Array<[string, string]> = [
+  ['access_logs.s3.enabled', 'false'],
+  ['access_logs.s3.bucket', ''],
+  ['access_logs.s3.prefix', ''],
+  ['connection_logs.s3.enabled', 'false'],
+  ['connection_logs.s3.bucket', ''],
+  ['connection_logs.s3.prefix', ''],
+  ['deletion_protection.enabled', 'false'],
+  ['idle_timeout.timeout_seconds', '60'],
+];
+
+/** Tags per resource (AddTags, TooManyTags). */
+const MAX_TAGS = 50;
 
 class AwsError extends Error {
   constructor(
@@ -126,12 +161,20 @@ export class Elbv2Emulator {
   private readonly trustStores = new Map<string, TrustStoreState>();
   private readonly loadBalancers = new Map<string, LoadBalancerState>();
   private readonly listeners = new Map<string, ListenerState>();
-  private readonly content = new Map<string, Buffer>();
+  private readonly content = new Map<string, {data: Buffer; etag: string; expires: number}>();
+  /**
+   * Bucket policies the load balancer service sees (bucket → policy JSON): enabling
+   * connection logs into a bucket whose policy does not let ELB write fails, as on AWS.
+   */
+  readonly bucketPolicies = new Map<string, string>();
+  /** Names of trust stores whose CreateTrustStore is reading its bundle. */
+  private readonly creating = new Set<string>();
   private readonly opts: Required<Elbv2EmulatorOptions>;
 
   constructor(opts: Elbv2EmulatorOptions) {
     this.opts = {
       activationDelayMs: 300,
+      locationTtlMs: 600_000,
       region: 'us-east-1',
       account: '123456789012',
       maxTrustStores: 20,
@@ -177,7 +220,7 @@ export class Elbv2Emulator {
 
   /** Creates an ALB directly (setup for tests), returning its ARN. */
   addLoadBalancer(name: string): string {
-    const lb: LoadBalancerState = {arn: `arn:aws:elasticloadbalancing:${this.opts.region}:${this.opts.account}:loadbalancer/app/${name}/${hexId(8)}`, name, dns: `${name}-${hexId(4)}.${this.opts.region}.elb.amazonaws.com`};
+    const lb: LoadBalancerState = {arn: `arn:aws:elasticloadbalancing:${this.opts.region}:${this.opts.account}:loadbalancer/app/${name}/${hexId(8)}`, name, dns: `${name}-${hexId(4)}.${this.opts.region}.elb.amazonaws.com`, tags: new Map(), attributes: new Map(DEFAULT_LB_ATTRIBUTES)};
     this.loadBalancers.set(lb.arn, lb);
     return lb.arn;
   }
@@ -194,6 +237,35 @@ export class Elbv2Emulator {
     ts.bundle = bundle;
   }
 
+  /** Adds `count` revocation lists of the same content directly (benchmark setup); returns their ids. */
+  seedRevocations(name: string, content: Buffer, entries: number, count: number): number[] {
+    const ts = [...this.trustStores.values()].find((t) => t.name === name);
+    if (!ts) throw new Error(`no trust store ${name}`);
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const r: Revocation = {id: ts.nextRevocationId++, content, entries};
+      ts.revocations.set(r.id, r);
+      ids.push(r.id);
+    }
+    return ids;
+  }
+
+  /** A trust store's tags (test helper). */
+  tagsOf(name: string): Record<string, string> {
+    const ts = [...this.trustStores.values()].find((t) => t.name === name);
+    return Object.fromEntries(ts?.tags ?? []);
+  }
+
+  /** A load balancer's attributes (test helper). */
+  loadBalancerAttributes(arn: string): Record<string, string> {
+    return Object.fromEntries(this.loadBalancers.get(arn)?.attributes ?? []);
+  }
+
+  /** Whether a trust store with this name exists (test helper). */
+  hasTrustStore(name: string): boolean {
+    return [...this.trustStores.values()].some((t) => t.name === name);
+  }
+
   private status(ts: TrustStoreState): 'ACTIVE' | 'CREATING' {
     if (ts.stuck) return 'CREATING';
     return Date.now() - ts.createdAt >= this.opts.activationDelayMs ? 'ACTIVE' : 'CREATING';
@@ -202,9 +274,7 @@ export class Elbv2Emulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUuid();
     if (req.method === 'GET' && req.url?.startsWith('/_content/')) {
-      const body = this.content.get(req.url.slice('/_content/'.length));
-      res.writeHead(body ? 200 : 404, {'content-type': 'application/octet-stream'});
-      res.end(body ?? 'NoSuchKey');
+      this.serveContent(req, res, req.url.slice('/_content/'.length));
       return;
     }
     const chunks: Buffer[] = [];
@@ -244,6 +314,36 @@ export class Elbv2Emulator {
     }
   }
 
+  /** A pre-signed content URL: 404 unknown, 403 expired, 206 for one `bytes=a-b` range, else 200. */
+  private serveContent(req: IncomingMessage, res: ServerResponse, token: string): void {
+    const c = this.content.get(token);
+    const s3Error = (status: number, code: string, message: string): void => {
+      res.writeHead(status, {'content-type': 'application/xml'});
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+    };
+    if (!c) return s3Error(404, 'NoSuchKey', 'The specified key does not exist.');
+    if (Date.now() > c.expires) return s3Error(403, 'AccessDenied', 'Request has expired');
+    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    if (m && Number(m[1]) < c.data.length) {
+      const start = Number(m[1]);
+      const end = Math.min(m[2] ? Number(m[2]) : c.data.length - 1, c.data.length - 1);
+      res.writeHead(206, {'content-type': 'application/octet-stream', etag: `"${c.etag}"`, 'content-range': `bytes ${start}-${end}/${c.data.length}`, 'content-length': end - start + 1});
+      res.end(c.data.subarray(start, end + 1));
+      return;
+    }
+    res.writeHead(200, {'content-type': 'application/octet-stream', etag: `"${c.etag}"`, 'content-length': c.data.length});
+    res.end(c.data);
+  }
+
+  /** The tags of any resource this emulator holds. */
+  private tagsOfArn(arn: string): Map<string, string> {
+    const r = this.trustStores.get(arn) ?? this.listeners.get(arn) ?? this.loadBalancers.get(arn);
+    if (r) return r.tags;
+    if (arn.includes(':truststore/')) throw new AwsError('TrustStoreNotFound', `The specified trust store does not exist: ${arn}`);
+    if (arn.includes(':listener/')) throw new AwsError('ListenerNotFound', 'One or more listeners not found');
+    throw new AwsError('LoadBalancerNotFound', 'One or more load balancers not found');
+  }
+
   private findTrustStore(arn: string | undefined): TrustStoreState {
     const ts = arn ? this.trustStores.get(arn) : undefined;
     if (!ts) throw new AwsError('TrustStoreNotFound', `The specified trust store does not exist: ${arn ?? ''}`);
@@ -278,11 +378,23 @@ export class Elbv2Emulator {
       const name = required(p, 'Name');
       // aws-reference 2.2: 1-32 characters, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$
       if (name.length > 32 || !NAME_PATTERN.test(name)) throw new AwsError('ValidationError', `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`);
-      if ([...this.trustStores.values()].some((t) => t.name === name)) throw new AwsError('DuplicateTrustStoreName', `A trust store with the name '${name}' already exists`);
-      if (this.trustStores.size >= this.opts.maxTrustStores) throw new AwsError('TooManyTrustStores', `You've reached the limit on the number of trust stores for your AWS account`);
-      const {bundle, certificates} = await this.loadBundle(p);
+      // The name is reserved before the bundle is read (an await): two CreateTrustStore calls
+      // that arrive at once must not both pass this check.
+      if (this.creating.has(name) || [...this.trustStores.values()].some((t) => t.name === name)) throw new AwsError('DuplicateTrustStoreName', `A trust store with the name '${name}' already exists`);
+      if (this.trustStores.size + this.creating.size >= this.opts.maxTrustStores) throw new AwsError('TooManyTrustStores', `You've reached the limit on the number of trust stores for your AWS account`);
+      this.creating.add(name);
+      let loaded: {bundle: Buffer; certificates: number};
+      try {
+        loaded = await this.loadBundle(p);
+      } finally {
+        this.creating.delete(name);
+      }
+      const {bundle, certificates} = loaded;
+      const tags = new Map<string, string>();
+      applyTags(tags, p);
       const ts: TrustStoreState = {
         name,
+        tags,
         arn: `arn:aws:elasticloadbalancing:${this.opts.region}:${this.opts.account}:truststore/${name}/${hexId(8)}`,
         createdAt: Date.now(),
         bundle,
@@ -390,6 +502,56 @@ export class Elbv2Emulator {
       return page([...lbs].map((ResourceArn) => ({ResourceArn})), p, 'TrustStoreAssociations');
     },
 
+    async AddTags(this: Elbv2Emulator, p: Record<string, string>) {
+      const arns = memberList(p, 'ResourceArns');
+      if (arns.length === 0) throw new AwsError('ValidationError', 'ResourceArns must not be empty');
+      for (const arn of arns) applyTags(this.tagsOfArn(arn), p);
+      return {};
+    },
+
+    async RemoveTags(this: Elbv2Emulator, p: Record<string, string>) {
+      const keys = memberList(p, 'TagKeys');
+      for (const arn of memberList(p, 'ResourceArns')) {
+        const tags = this.tagsOfArn(arn);
+        for (const k of keys) tags.delete(k);
+      }
+      return {};
+    },
+
+    async DescribeTags(this: Elbv2Emulator, p: Record<string, string>) {
+      const arns = memberList(p, 'ResourceArns');
+      // The API takes at most 20 ARNs per call.
+      if (arns.length === 0 || arns.length > 20) throw new AwsError('ValidationError', 'ResourceArns must hold 1 to 20 ARNs');
+      return {TagDescriptions: arns.map((arn) => ({ResourceArn: arn, Tags: [...this.tagsOfArn(arn)].map(([Key, Value]) => ({Key, Value}))}))};
+    },
+
+    async DescribeLoadBalancerAttributes(this: Elbv2Emulator, p: Record<string, string>) {
+      const lb = this.loadBalancers.get(required(p, 'LoadBalancerArn'));
+      if (!lb) throw new AwsError('LoadBalancerNotFound', 'One or more load balancers not found');
+      return {Attributes: [...lb.attributes].map(([Key, Value]) => ({Key, Value}))};
+    },
+
+    async ModifyLoadBalancerAttributes(this: Elbv2Emulator, p: Record<string, string>) {
+      const lb = this.loadBalancers.get(required(p, 'LoadBalancerArn'));
+      if (!lb) throw new AwsError('LoadBalancerNotFound', 'One or more load balancers not found');
+      const changes = structList(p, 'Attributes');
+      const next = new Map(lb.attributes);
+      for (const a of changes) {
+        if (!a.Key || !next.has(a.Key)) throw new AwsError('ValidationError', `Load balancer attribute key '${a.Key ?? ''}' is not recognized`);
+        next.set(a.Key, a.Value ?? '');
+      }
+      if (next.get('connection_logs.s3.enabled') === 'true') {
+        const bucket = next.get('connection_logs.s3.bucket') ?? '';
+        if (!bucket) throw new AwsError('ValidationError', 'connection_logs.s3.bucket is required when connection logs are enabled');
+        // ALB-connlogs: AWS checks it can write a test file; a policy that does not allow ELB fails.
+        if (!policyLetsElbWrite(this.bucketPolicies.get(bucket), bucket, next.get('connection_logs.s3.prefix') ?? '', this.opts.account, this.opts.region)) {
+          throw new AwsError('InvalidConfigurationRequest', `Access Denied for bucket: ${bucket}. Please check S3bucket permission`);
+        }
+      }
+      lb.attributes = next;
+      return {Attributes: [...next].map(([Key, Value]) => ({Key, Value}))};
+    },
+
     async CreateLoadBalancer(this: Elbv2Emulator, p: Record<string, string>) {
       const name = required(p, 'Name');
       if ([...this.loadBalancers.values()].some((l) => l.name === name)) throw new AwsError('DuplicateLoadBalancerName', `A load balancer with the same name '${name}' exists`);
@@ -413,8 +575,11 @@ export class Elbv2Emulator {
       const protocol = p.Protocol ?? 'HTTP';
       const certificates = structList(p, 'Certificates').map((c) => c.CertificateArn ?? '');
       if (protocol === 'HTTPS' && certificates.length === 0) throw new AwsError('CertificateNotFound', 'A certificate must be specified for HTTPS listeners');
+      const tags = new Map<string, string>();
+      applyTags(tags, p);
       const listener: ListenerState = {
         arn: lb.arn.replace(':loadbalancer/', ':listener/') + '/' + hexId(8),
+        tags,
         loadBalancerArn: lb.arn,
         port,
         protocol,
@@ -490,7 +655,9 @@ export class Elbv2Emulator {
 
   private publish(data: Buffer): string {
     const token = hexId(16);
-    this.content.set(token, data);
+    // Expired entries are dropped as new ones are published (bounded memory in long tests).
+    for (const [k, v] of this.content) if (Date.now() > v.expires) this.content.delete(k);
+    this.content.set(token, {data, etag: etagOf(data), expires: Date.now() + this.opts.locationTtlMs});
     return `${this.url}/_content/${token}`;
   }
 }
@@ -529,6 +696,14 @@ function validateBundle(data: Buffer): number {
     throw bad((error as Error).message);
   }
   if (blocks.length === 0) throw bad('no certificate');
+  // aws-reference 3: 25 CA certificates per trust store (L-43FE5A42), 16 KB per certificate,
+  // "CA certificates subject size" 10,000 (unit not stated; UNCONFIRMED, counted here as the
+  // subject DER bytes of all the certificates).
+  if (blocks.length > 25) throw bad(`${blocks.length} certificates; the trust store quota is 25 CA certificates`);
+  let subjectBytes = 0;
+  for (const b of blocks) {
+    if (b.der.length > 16 * 1024) throw bad(`the certificate at line ${b.line} is ${b.der.length} bytes; the limit is 16 KB`);
+  }
   for (const b of blocks) {
     let cert;
     try {
@@ -538,7 +713,9 @@ function validateBundle(data: Buffer): number {
     }
     const req = checkAlbRequirements(cert);
     if (!req.ok) throw bad(`the certificate at line ${b.line}: ${req.problems.join('; ')}`);
+    subjectBytes += cert.subject.length;
   }
+  if (subjectBytes > 10_000) throw bad(`the certificates' subjects total ${subjectBytes} bytes; the trust store quota is 10,000`);
   return blocks.length;
 }
 
@@ -616,6 +793,67 @@ function toXml(v: unknown): string {
 function sendError(res: ServerResponse, requestId: string, e: AwsError): void {
   res.writeHead(e.status, {'content-type': 'text/xml', 'x-amzn-requestid': requestId});
   res.end(`<ErrorResponse xmlns="${XMLNS}"><Error><Type>${e.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+}
+
+/** ELB's account per Region for bucket policies in Regions older than August 2022 (ALB-connlogs, access-logs page); a few. */
+const ELB_ACCOUNTS: Record<string, string> = {'us-east-1': '127311923021', 'us-east-2': '033677994240', 'us-west-1': '027434742980', 'us-west-2': '797873946194', 'eu-west-1': '156460612806', 'eu-central-1': '054676820928'};
+
+/**
+ * Whether a bucket policy lets the load balancer service write `prefix/AWSLogs/<account>/…`
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html#attach-bucket-policy):
+ * an Allow of s3:PutObject to the logdelivery.elasticloadbalancing.amazonaws.com service or
+ * to the Region's ELB account, on a resource covering that path.
+ */
+function policyLetsElbWrite(policy: string | undefined, bucket: string, prefix: string, account: string, region: string): boolean {
+  if (!policy) return false;
+  let doc: {Statement?: unknown};
+  try {
+    doc = JSON.parse(policy) as {Statement?: unknown};
+  } catch {
+    return false;
+  }
+  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+  const target = `arn:aws:s3:::${bucket}/${prefix ? `${prefix}/` : ''}AWSLogs/${account}/conn_log_test`;
+  const matches = (pattern: string): boolean => new RegExp(`^${pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(target);
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  return statements.some((st) => {
+    const s = st as {Effect?: string; Principal?: {Service?: unknown; AWS?: unknown}; Action?: unknown; Resource?: unknown};
+    if (s?.Effect !== 'Allow') return false;
+    const principals = [...list(s.Principal?.Service), ...list(s.Principal?.AWS)];
+    const elb = principals.some((x) => x === 'logdelivery.elasticloadbalancing.amazonaws.com' || x === `arn:aws:iam::${ELB_ACCOUNTS[region] ?? ''}:root` || x === ELB_ACCOUNTS[region]);
+    const put = list(s.Action).some((a) => a === 's3:PutObject' || a === 's3:*');
+    return elb && put && list(s.Resource).some(matches);
+  });
+}
+
+/** The S3-style ETag of a single-part object: MD5 hex (memoised per buffer, CRLs can be 50 MB). */
+const etags = new WeakMap<Buffer, string>();
+function etagOf(data: Buffer): string {
+  let e = etags.get(data);
+  if (!e) {
+    e = createHash('md5').update(data).digest('hex');
+    etags.set(data, e);
+  }
+  return e;
+}
+
+/**
+ * `Tags.member.N.Key/Value` → map, with AWS's checks (DuplicateTagKeys, reserved `aws:`, 50 per resource).
+ * @throws AwsError
+ */
+function applyTags(target: Map<string, string>, p: Record<string, string>): void {
+  const list = structList(p, 'Tags');
+  const seen = new Set<string>();
+  for (const t of list) {
+    const key = t.Key ?? '';
+    if (seen.has(key)) throw new AwsError('DuplicateTagKeys', `A tag key was specified more than once: ${key}`);
+    seen.add(key);
+    if (key === '' || key.length > 128 || /^aws:/i.test(key)) throw new AwsError('ValidationError', `Tag key '${key}' is not valid`);
+    if ((t.Value ?? '').length > 256) throw new AwsError('ValidationError', `Tag value for '${key}' is longer than 256 characters`);
+  }
+  const after = new Set([...target.keys(), ...seen]);
+  if (after.size > MAX_TAGS) throw new AwsError('TooManyTags', `You've reached the limit on the number of tags for this resource (${MAX_TAGS})`);
+  for (const t of list) target.set(t.Key ?? '', t.Value ?? '');
 }
 
 function hexId(bytes: number): string {

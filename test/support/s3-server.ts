@@ -19,8 +19,8 @@ account.DUMMY_ACCOUNT.createKeyPair('test', 'test');
 
 export interface S3Server {
   url: string;
-  /** Every request s3rver served: method and path. */
-  requests: Array<{method: string; path: string}>;
+  /** Every request s3rver served: method, path and headers. */
+  requests: Array<{method: string; path: string; headers: Record<string, string | string[] | undefined>}>;
   stop(): Promise<void>;
 }
 
@@ -30,8 +30,8 @@ export async function startS3(buckets: string[]): Promise<S3Server> {
   const requests: S3Server['requests'] = [];
   const server = new S3rver({address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: buckets.map((name) => ({name}))});
   // s3rver is a Koa app; record before its router answers.
-  server.middleware.unshift(async (ctx: {method: string; path: string}, next: () => Promise<void>) => {
-    requests.push({method: ctx.method, path: ctx.path});
+  server.middleware.unshift(async (ctx: {method: string; path: string; headers: Record<string, string | string[] | undefined>}, next: () => Promise<void>) => {
+    requests.push({method: ctx.method, path: ctx.path, headers: ctx.headers});
     await next();
   });
   const address = (await server.run()) as {port: number};

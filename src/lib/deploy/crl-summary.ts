@@ -8,22 +8,32 @@ import {createHash} from 'node:crypto';
 import type {SignatureAlgorithm} from '../x509/cert.js';
 import {loadCrl} from '../x509/crl.js';
 
-export interface CrlSummary {
-  /** Raw issuer Name DER. */
-  issuer: Uint8Array;
-  /** Issuer as RFC 2253 (aws-reference 8). */
-  issuerDn: string;
+/**
+ * What deploy's plan needs to know about a CRL the trust store holds. It is small enough to
+ * be recorded on the trust store as a tag (record.ts), so a later run need not download it.
+ */
+export interface CrlFacts {
+  /** Lowercase hex SHA-256 of the DER (equal DER = same CRL, whatever the PEM wrapping). */
+  sha256: string;
+  /** First 32 hex of SHA-256 of the issuer Name DER: equal ids = same issuer. */
+  issuerId: string;
+  /** Issuer as RFC 2253 (aws-reference 8), or null when only the recorded facts are known. */
+  issuerDn: string | null;
   /** cRLNumber as decimal string, or null when the CRL has none. */
   crlNumber: string | null;
   thisUpdate: Date;
-  nextUpdate: Date | null;
   /** Number of revokedCertificates entries. */
   entries: number;
+}
+
+export interface CrlSummary extends CrlFacts {
+  /** Raw issuer Name DER. */
+  issuer: Uint8Array;
+  issuerDn: string;
+  nextUpdate: Date | null;
   signatureAlgorithm: SignatureAlgorithm;
   /** The CRL's DER. */
   der: Uint8Array;
-  /** Lowercase hex SHA-256 of the DER (equal DER = same CRL, whatever the PEM wrapping). */
-  sha256: string;
   /** Whether the input was PEM (ALB accepts only PEM, aws-reference 4.3). */
   pem: boolean;
 }
@@ -38,6 +48,7 @@ export function summarizeCrl(data: Uint8Array, source: string): CrlSummary {
   return {
     issuer: c.issuer,
     issuerDn: c.issuerDn,
+    issuerId: issuerIdOf(c.issuer),
     crlNumber: c.crlNumber === undefined ? null : c.crlNumber.toString(),
     thisUpdate: c.thisUpdate,
     nextUpdate: c.nextUpdate ?? null,
@@ -49,11 +60,16 @@ export function summarizeCrl(data: Uint8Array, source: string): CrlSummary {
   };
 }
 
+/** The issuer id of CrlFacts: the first 32 hex digits of SHA-256 of the issuer Name DER. */
+export function issuerIdOf(issuerDer: Uint8Array): string {
+  return createHash('sha256').update(issuerDer).digest('hex').slice(0, 32);
+}
+
 /**
  * Orders two CRLs of the same issuer: by cRLNumber when both have one (RFC 5280 5.2.3
  * says it increases), else by thisUpdate. Returns <0 when a is older than b.
  */
-export function compareCrlAge(a: CrlSummary, b: CrlSummary): number {
+export function compareCrlAge(a: CrlFacts, b: CrlFacts): number {
   if (a.crlNumber !== null && b.crlNumber !== null) {
     const d = BigInt(a.crlNumber) - BigInt(b.crlNumber);
     if (d !== 0n) return d < 0n ? -1 : 1;

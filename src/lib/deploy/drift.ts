@@ -5,6 +5,7 @@
 import {createHash} from 'node:crypto';
 import type {CrlSummary} from './crl-summary.js';
 import {type MutualAuthentication, sameMutual} from './plan.js';
+import {sameCertificates} from './record.js';
 
 export interface DriftCheck {
   name: string;
@@ -75,7 +76,8 @@ export function computeDrift(d: DriftInput): DriftResult {
     checks.push({name: 'trust-store', ok: false, severity: 'error', detail: `trust store ${d.trustStoreName} does not exist`, fix: 'run mtls-kit deploy to create it'});
   } else {
     if (ts.status !== 'ACTIVE') checks.push({name: 'trust-store-status', ok: false, severity: 'warning', detail: `trust store ${ts.name} is ${ts.status}`, fix: 'wait until it is ACTIVE'});
-    const same = ts.certificates.length === d.bundle.certificates.length && ts.certificates.every((x, i) => x === d.bundle.certificates[i]);
+    // Compared as sets: a reordered or de-duplicated copy holds the same trust.
+    const same = sameCertificates(ts.certificates, d.bundle.certificates);
     checks.push(
       same
         ? {name: 'trust-store-bundle', ok: true, severity: 'info', detail: `trust store ${ts.name} holds the ${ts.certificates.length} certificate(s) of ${d.bundle.path}`}
@@ -89,10 +91,20 @@ export function computeDrift(d: DriftInput): DriftResult {
           : {name: 'trust-store-crl', ok: false, severity: 'error', detail: `trust store ${ts.name} does not hold ${c.path} (${c.summary.issuerDn}, number ${c.summary.crlNumber ?? '-'})`, fix: 'run mtls-kit deploy to add it'},
       );
     }
+    // The same CRL held twice (a retried AddTrustStoreRevocations whose answer was lost, or
+    // two deploys at once) counts twice against the 30-list and entry quotas (aws-reference 3).
+    const firstOf = new Map<string, number>();
+    for (const r of ts.revocations) {
+      const s = r.summary;
+      if (!s) continue;
+      const first = firstOf.get(s.sha256);
+      if (first === undefined) firstOf.set(s.sha256, r.revocationId);
+      else checks.push({name: 'trust-store-duplicate', ok: false, severity: 'error', detail: `trust store ${ts.name} holds the same CRL twice: revocation ids ${first} and ${r.revocationId} (${s.issuerDn}, number ${s.crlNumber ?? '-'})`, fix: 'run mtls-kit deploy to remove the copy'});
+    }
     for (const r of ts.revocations) {
       const s = r.summary;
       if (!s || d.crls.some((c) => c.summary.sha256 === s.sha256)) continue;
-      if (d.crls.some((c) => Buffer.compare(c.summary.issuer, s.issuer) === 0)) {
+      if (d.crls.some((c) => c.summary.issuerId === s.issuerId)) {
         checks.push({name: 'trust-store-crl', ok: false, severity: 'error', detail: `trust store ${ts.name} still holds revocation id ${r.revocationId}, another CRL of ${s.issuerDn} (number ${s.crlNumber ?? '-'})`, fix: 'run mtls-kit deploy to remove the superseded list'});
       }
     }

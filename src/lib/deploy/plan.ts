@@ -10,9 +10,15 @@
  * - Revocations: add every local CRL the trust store does not hold yet, then remove the
  *   lists it supersedes (an older CRL of the same issuer). Add before remove, so the
  *   revoked serials are never missing.
- * - Listener: MutualAuthentication is changed only when it differs.
+ * - Quotas (aws-reference 3): the lists and entries the trust store holds at every step are
+ *   counted; the plan picks the order that never leaves a revoked serial unenforced and
+ *   fits the quotas, and stops and explains when none does (unless a gap is allowed).
+ * - Listeners: MutualAuthentication is changed only when it differs, and a listener that
+ *   verifies against another trust store is not repointed without `force`.
+ * - Bundles are compared as sets of certificates (record.ts `bundleDigest`).
  */
-import {compareCrlAge, type CrlSummary} from './crl-summary.js';
+import {compareCrlAge, type CrlFacts, type CrlSummary} from './crl-summary.js';
+import {bundleDigest} from './record.js';
 import {MtlsKitError} from '../errors.js';
 
 export type MutualMode = 'verify' | 'passthrough' | 'off';
@@ -50,7 +56,8 @@ export interface LocalState {
   /** SHA-256 (hex) of each certificate's DER in the local bundle, in file order. */
   bundleCertificates: string[];
   crls: LocalCrl[];
-  listener: ListenerTarget | null;
+  /** The listeners to set (--listener-arn, repeatable, or one to create). */
+  listeners: ListenerTarget[];
   mutualAuthentication: Omit<MutualAuthentication, 'trustStoreArn'>;
 }
 
@@ -65,8 +72,8 @@ export interface RemoteObject {
 export interface RemoteRevocation {
   revocationId: number;
   entries: number;
-  /** The CRL the trust store holds, or null when it could not be read. */
-  summary: CrlSummary | null;
+  /** What the list holds (downloaded, or recorded by an earlier deploy), or null when unknown. */
+  summary: CrlFacts | null;
 }
 
 export interface RemoteTrustStore {
@@ -74,8 +81,10 @@ export interface RemoteTrustStore {
   status: string;
   numberOfCaCertificates: number;
   totalRevokedEntries: number;
-  /** SHA-256 (hex) of each certificate DER in the copy the trust store holds. */
-  bundleCertificates: string[];
+  /** SHA-256 (hex) of each certificate DER in the copy the trust store holds; null when not downloaded. */
+  bundleCertificates: string[] | null;
+  /** bundleDigest() of that copy (from the record deploy wrote, or computed from the download). */
+  bundleDigest?: string;
   revocations: RemoteRevocation[];
 }
 
@@ -90,8 +99,8 @@ export interface RemoteListener {
 export interface RemoteState {
   objects: RemoteObject[];
   trustStore: RemoteTrustStore | null;
-  /** The listener named by --listener-arn, or the one on --port of --load-balancer-arn. */
-  listener: RemoteListener | null;
+  /** For each local listener target, in order: the listener AWS has (null = none yet). */
+  listeners: Array<RemoteListener | null>;
 }
 
 export type StepAction = 'create' | 'modify' | 'unchanged';
@@ -119,6 +128,42 @@ export interface PlannedRevocationRemove {
   crlNumber: string | null;
   /** The local CRL that supersedes it. */
   supersededBy: string;
+  entries: number;
+}
+
+/** One revocation call, in the order the runner makes them. */
+export type RevocationStep = {kind: 'add'; path: string} | {kind: 'remove'; revocationIds: number[]; supersededBy: string};
+
+/**
+ * How the revocation calls are ordered:
+ * - `add-then-remove`: every add, then one remove (no serial is ever unenforced);
+ * - `per-issuer`: for each issuer, add its new list then remove its old ones (still no gap,
+ *   a lower peak when adding everything first would exceed a quota);
+ * - `remove-first`: for each issuer, remove its old lists then add the new one: the issuer's
+ *   revoked serials are not enforced between the two calls (only with allowRevocationGap).
+ */
+export type RevocationOrder = 'add-then-remove' | 'per-issuer' | 'remove-first';
+
+/** Revocation quotas of a trust store (aws-reference 3: L-332EE142 lists, L-37E1617B entries). */
+export interface RevocationQuotas {
+  lists: number;
+  entries: number;
+}
+
+export const DEFAULT_REVOCATION_QUOTAS: RevocationQuotas = {lists: 30, entries: 500_000};
+
+export interface QuotaCount {
+  lists: number;
+  entries: number;
+}
+
+export interface PlannedListener {
+  action: StepAction;
+  /** The listener's ARN (null until one is created). */
+  arn: string | null;
+  target: ListenerTarget;
+  from: MutualAuthentication | null;
+  to: MutualAuthentication;
 }
 
 export interface DeployPlan {
@@ -131,19 +176,34 @@ export interface DeployPlan {
     unchanged: Array<{path: string; revocationId: number}>;
     /** Lists of issuers deploy does not manage (no local CRL of that issuer): left alone. */
     kept: number[];
+    order: RevocationOrder;
+    steps: RevocationStep[];
+    /** Lists and entries the trust store holds now, at the fullest moment of the run, and after. */
+    count: {now: QuotaCount; peak: QuotaCount; after: QuotaCount; quotas: RevocationQuotas};
   };
-  listener: {action: StepAction | 'none'; arn: string | null; from: MutualAuthentication | null; to: MutualAuthentication | null};
+  listeners: PlannedListener[];
   /** Whether any mutating call is planned. */
   changes: boolean;
+}
+
+export interface PlanOptions {
+  quotas?: RevocationQuotas;
+  /** Allow the remove-first order when adding first would exceed a quota. */
+  allowRevocationGap?: boolean;
+  /** Repoint listeners that verify against another trust store. */
+  force?: boolean;
 }
 
 /**
  * Computes the deploy plan.
  * @returns the plan; `changes` is false when a run would make no mutating call.
  * @throws MtlsKitError REMOTE_CRL_NEWER (exit 4) when the trust store holds a newer CRL of
- *   an issuer than the local one (deploying would roll revocations back).
+ *   an issuer than the local one (deploying would roll revocations back);
+ *   REVOCATION_QUOTA_EXCEEDED (exit 4) when the lists after the run exceed a quota;
+ *   REVOCATION_ROTATION_EXCEEDS_QUOTA (exit 4) when only a remove-first rotation fits and
+ *   `allowRevocationGap` is not set; LISTENER_USES_OTHER_TRUST_STORE (exit 4) without `force`.
  */
-export function planDeploy(local: LocalState, remote: RemoteState): DeployPlan {
+export function planDeploy(local: LocalState, remote: RemoteState, options: PlanOptions = {}): DeployPlan {
   const uploads: PlannedUpload[] = local.objects.map((o) => {
     const r = remote.objects.find((x) => x.key === o.key);
     // Content-addressed keys: an existing object with our MD5 ETag holds our bytes.
@@ -154,36 +214,49 @@ export function planDeploy(local: LocalState, remote: RemoteState): DeployPlan {
   const ts = remote.trustStore;
   let trustStore: DeployPlan['trustStore'];
   if (!ts) trustStore = {action: 'create', name: local.trustStoreName, arn: null, reason: 'no trust store with this name'};
-  else if (!sameList(ts.bundleCertificates, local.bundleCertificates)) {
-    trustStore = {action: 'modify', name: local.trustStoreName, arn: ts.arn, reason: `the trust store holds ${ts.bundleCertificates.length} certificate(s) that differ from the local bundle (${local.bundleCertificates.length})`};
+  else if (remoteBundleDigest(ts) !== bundleDigest(local.bundleCertificates)) {
+    const held = ts.bundleCertificates?.length ?? ts.numberOfCaCertificates;
+    trustStore = {action: 'modify', name: local.trustStoreName, arn: ts.arn, reason: `the trust store holds ${held} certificate(s) that differ from the local bundle (${local.bundleCertificates.length})`};
   } else trustStore = {action: 'unchanged', name: local.trustStoreName, arn: ts.arn, reason: 'the trust store holds the same certificates'};
 
-  const revocations = planRevocations(local.crls, ts?.revocations ?? []);
+  const revocations = planRevocations(local.crls, ts?.revocations ?? [], options);
 
-  let listener: DeployPlan['listener'] = {action: 'none', arn: null, from: null, to: null};
-  if (local.listener) {
-    const to: MutualAuthentication = {...local.mutualAuthentication, trustStoreArn: local.mutualAuthentication.mode === 'verify' ? (ts?.arn ?? null) : null};
-    if (!remote.listener) {
-      if (local.listener.kind === 'existing') listener = {action: 'modify', arn: local.listener.listenerArn, from: null, to};
-      else listener = {action: 'create', arn: null, from: null, to};
-    } else {
-      const from = remote.listener.mutualAuthentication;
-      const same = to.trustStoreArn !== null || to.mode !== 'verify' ? sameMutual(from, to) : false;
-      listener = {action: same ? 'unchanged' : 'modify', arn: remote.listener.arn, from, to};
-    }
-  }
+  const listeners = local.listeners.map((target, i) => planListener(local, target, remote.listeners[i] ?? null, ts, options));
 
   const changes =
     uploads.some((u) => u.action === 'upload') ||
     trustStore.action !== 'unchanged' ||
     revocations.add.length > 0 ||
     revocations.remove.length > 0 ||
-    listener.action === 'create' ||
-    listener.action === 'modify';
-  return {uploads, trustStore, revocations, listener, changes};
+    listeners.some((l) => l.action !== 'unchanged');
+  return {uploads, trustStore, revocations, listeners, changes};
 }
 
-function planRevocations(crls: LocalCrl[], held: RemoteRevocation[]): DeployPlan['revocations'] {
+function remoteBundleDigest(ts: RemoteTrustStore): string | null {
+  if (ts.bundleDigest) return ts.bundleDigest;
+  return ts.bundleCertificates ? bundleDigest(ts.bundleCertificates) : null;
+}
+
+function planListener(local: LocalState, target: ListenerTarget, held: RemoteListener | null, ts: RemoteTrustStore | null, options: PlanOptions): PlannedListener {
+  const to: MutualAuthentication = {...local.mutualAuthentication, trustStoreArn: local.mutualAuthentication.mode === 'verify' ? (ts?.arn ?? null) : null};
+  if (!held) return target.kind === 'existing' ? {action: 'modify', arn: target.listenerArn, target, from: null, to} : {action: 'create', arn: null, target, from: null, to};
+  const from = held.mutualAuthentication;
+  // aws-reference 2.5: a listener has one trust store. One that verifies against another
+  // trust store belongs to someone else's setup: repointing it silently would lock out
+  // their clients.
+  if (from.mode === 'verify' && from.trustStoreArn && from.trustStoreArn !== ts?.arn && !options.force) {
+    throw new MtlsKitError({
+      code: 'LISTENER_USES_OTHER_TRUST_STORE',
+      message: `listener ${held.arn} verifies clients against another trust store (${from.trustStoreArn}); deploy would repoint it to ${local.trustStoreName}`,
+      suggestions: [`check who owns it: aws elbv2 describe-trust-store-associations --trust-store-arn ${from.trustStoreArn}`, 'to repoint it anyway, re-run with --force'],
+      details: {listenerArn: held.arn, trustStoreArn: from.trustStoreArn},
+    });
+  }
+  const same = to.trustStoreArn !== null || to.mode !== 'verify' ? sameMutual(from, to) : false;
+  return {action: same ? 'unchanged' : 'modify', arn: held.arn, target, from, to};
+}
+
+function planRevocations(crls: LocalCrl[], held: RemoteRevocation[], options: PlanOptions): DeployPlan['revocations'] {
   const add: PlannedRevocationAdd[] = [];
   const remove: PlannedRevocationRemove[] = [];
   const unchanged: Array<{path: string; revocationId: number}> = [];
@@ -201,7 +274,7 @@ function planRevocations(crls: LocalCrl[], held: RemoteRevocation[]): DeployPlan
   for (const h of held) {
     if (matched.has(h.revocationId)) continue;
     const s = h.summary;
-    const local = s ? crls.find((c) => Buffer.compare(c.summary.issuer, s.issuer) === 0) : undefined;
+    const local = s ? crls.find((c) => c.summary.issuerId === s.issuerId) : undefined;
     if (!s || !local) {
       kept.push(h.revocationId);
       continue;
@@ -209,14 +282,93 @@ function planRevocations(crls: LocalCrl[], held: RemoteRevocation[]): DeployPlan
     if (s.sha256 !== local.summary.sha256 && compareCrlAge(s, local.summary) > 0) {
       throw new MtlsKitError({
         code: 'REMOTE_CRL_NEWER',
-        message: `the trust store holds a newer CRL of ${s.issuerDn} (number ${s.crlNumber ?? '?'}, revocation id ${h.revocationId}) than ${local.path} (number ${local.summary.crlNumber ?? '?'}); deploying would un-revoke certificates`,
+        message: `the trust store holds a newer CRL of ${local.summary.issuerDn} (number ${s.crlNumber ?? '?'}, revocation id ${h.revocationId}) than ${local.path} (number ${local.summary.crlNumber ?? '?'}); deploying would un-revoke certificates`,
         suggestions: ['regenerate the CRL (mtls-kit crl) so it is the newest, or deploy from the CA directory that issued the newer one'],
       });
     }
     // An older CRL of the same issuer, or a second copy of the same CRL: superseded.
-    remove.push({revocationId: h.revocationId, issuer: s.issuerDn, crlNumber: s.crlNumber, supersededBy: local.path});
+    remove.push({revocationId: h.revocationId, issuer: local.summary.issuerDn, crlNumber: s.crlNumber, supersededBy: local.path, entries: h.entries});
   }
-  return {add, remove, unchanged, kept};
+  return {add, remove, unchanged, kept, ...orderRevocations(crls, held, add, remove, options)};
+}
+
+/**
+ * Chooses the order of the revocation calls that fits the quotas (aws-reference 3), trying
+ * the orders without a gap first.
+ */
+function orderRevocations(crls: LocalCrl[], held: RemoteRevocation[], add: PlannedRevocationAdd[], remove: PlannedRevocationRemove[], options: PlanOptions): Pick<DeployPlan['revocations'], 'order' | 'steps' | 'count'> {
+  const quotas = options.quotas ?? DEFAULT_REVOCATION_QUOTAS;
+  const now: QuotaCount = {lists: held.length, entries: held.reduce((n, h) => n + h.entries, 0)};
+  const entriesOfAdd = new Map(add.map((a) => [a.path, a.entries]));
+  const entriesOfId = new Map(remove.map((r) => [r.revocationId, r.entries]));
+  const after: QuotaCount = {lists: now.lists + add.length - remove.length, entries: now.entries + add.reduce((n, a) => n + a.entries, 0) - remove.reduce((n, r) => n + r.entries, 0)};
+  const fits = (c: QuotaCount): boolean => c.lists <= quotas.lists && c.entries <= quotas.entries;
+  const peakOf = (steps: RevocationStep[]): QuotaCount => {
+    const c = {...now};
+    const peak = {...now};
+    for (const s of steps) {
+      if (s.kind === 'add') {
+        c.lists++;
+        c.entries += entriesOfAdd.get(s.path) ?? 0;
+      } else {
+        c.lists -= s.revocationIds.length;
+        c.entries -= s.revocationIds.reduce((n, id) => n + (entriesOfId.get(id) ?? 0), 0);
+      }
+      peak.lists = Math.max(peak.lists, c.lists);
+      peak.entries = Math.max(peak.entries, c.entries);
+    }
+    return peak;
+  };
+  const count = (peak: QuotaCount) => ({now, peak, after, quotas});
+
+  if (!fits(after)) {
+    throw new MtlsKitError({
+      code: 'REVOCATION_QUOTA_EXCEEDED',
+      message: `after this deploy the trust store would hold ${after.lists} revocation list(s) and ${after.entries} entries; its quotas are ${quotas.lists} lists and ${quotas.entries} entries`,
+      suggestions: [
+        'remove lists you no longer need (aws elbv2 describe-trust-store-revocations), or shorten the CRLs (drop expired certificates)',
+        'or request more: aws service-quotas request-service-quota-increase --service-code elasticloadbalancing --quota-code L-332EE142 (lists) or L-37E1617B (entries), then pass the new values with --revocation-lists-quota / --revocation-entries-quota',
+      ],
+      details: {now, after, quotas},
+    });
+  }
+
+  // Per local CRL: the removes it supersedes that are already covered (its content is held), first.
+  const covered = new Set(crls.filter((c) => !add.some((a) => a.path === c.path)).map((c) => c.path));
+  const removesOf = (path: string): number[] => remove.filter((r) => r.supersededBy === path).map((r) => r.revocationId);
+  const safeRemoves: RevocationStep[] = [...covered].filter((p) => removesOf(p).length > 0).map((p) => ({kind: 'remove', revocationIds: removesOf(p), supersededBy: p}));
+
+  const allAtOnce: RevocationStep[] = [...safeRemoves, ...add.map((a): RevocationStep => ({kind: 'add', path: a.path}))];
+  const rest = remove.filter((r) => !covered.has(r.supersededBy));
+  if (rest.length > 0) allAtOnce.push({kind: 'remove', revocationIds: rest.map((r) => r.revocationId), supersededBy: [...new Set(rest.map((r) => r.supersededBy))].join(', ')});
+  if (fits(peakOf(allAtOnce))) return {order: 'add-then-remove', steps: allAtOnce, count: count(peakOf(allAtOnce))};
+
+  const perIssuer: RevocationStep[] = [...safeRemoves];
+  for (const a of add) {
+    perIssuer.push({kind: 'add', path: a.path});
+    if (removesOf(a.path).length > 0) perIssuer.push({kind: 'remove', revocationIds: removesOf(a.path), supersededBy: a.path});
+  }
+  if (fits(peakOf(perIssuer))) return {order: 'per-issuer', steps: perIssuer, count: count(peakOf(perIssuer))};
+
+  const removeFirst: RevocationStep[] = [...safeRemoves];
+  for (const a of add) {
+    if (removesOf(a.path).length > 0) removeFirst.push({kind: 'remove', revocationIds: removesOf(a.path), supersededBy: a.path});
+    removeFirst.push({kind: 'add', path: a.path});
+  }
+  const peak = peakOf(removeFirst);
+  if (!options.allowRevocationGap || !fits(peak)) {
+    const worst = peakOf(perIssuer);
+    throw new MtlsKitError({
+      code: 'REVOCATION_ROTATION_EXCEEDS_QUOTA',
+      message: `adding the new CRLs before removing the old ones needs room for ${worst.lists} list(s) and ${worst.entries} entries at once; the trust store's quotas are ${quotas.lists} lists and ${quotas.entries} entries`,
+      suggestions: [
+        'request more: aws service-quotas request-service-quota-increase --service-code elasticloadbalancing --quota-code L-332EE142 (lists) or L-37E1617B (entries), then pass --revocation-lists-quota / --revocation-entries-quota',
+        "or re-run with --allow-revocation-gap: each issuer's old list is removed before its new one is added, so its revoked certificates are accepted for the moment between the two calls (deploy reports how long)",
+      ],
+      details: {now, peak: worst, after, quotas},
+    });
+  }
+  return {order: 'remove-first', steps: removeFirst, count: count(peak)};
 }
 
 /** Normalised comparison of MutualAuthentication (defaults: expiry false, advertise off). */
@@ -224,10 +376,6 @@ export function sameMutual(a: MutualAuthentication, b: MutualAuthentication): bo
   if (a.mode !== b.mode) return false;
   if (a.mode !== 'verify') return true;
   return a.trustStoreArn === b.trustStoreArn && a.ignoreClientCertificateExpiry === b.ignoreClientCertificateExpiry && a.advertiseTrustStoreCaNames === b.advertiseTrustStoreCaNames;
-}
-
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**

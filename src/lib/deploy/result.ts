@@ -2,7 +2,7 @@
  * `deploy --json`: the result shape shared by the command, the deploy runner (io) and its
  * renderer (ui), kept below all three so none imports a command.
  */
-import type {MutualMode} from './plan.js';
+import type {MutualMode, QuotaCount, RevocationOrder, RevocationQuotas} from './plan.js';
 
 export interface DeployResult {
   dryRun: boolean;
@@ -14,18 +14,40 @@ export interface DeployResult {
   summary: string;
   lint: {errors: number; warnings: number; findings: Array<{severity: string; rule: string; file: string; message: string; fix: string}>};
   uploads: Array<{kind: 'bundle' | 'crl'; path: string; key: string; uri: string; action: 'upload' | 'unchanged'; versionId: string | null}>;
-  trustStore: {action: 'create' | 'modify' | 'unchanged'; name: string; arn: string | null; status: string | null; numberOfCaCertificates: number | null; totalRevokedEntries: number | null; reason: string};
+  trustStore: {
+    action: 'create' | 'modify' | 'unchanged';
+    name: string;
+    arn: string | null;
+    status: string | null;
+    numberOfCaCertificates: number | null;
+    totalRevokedEntries: number | null;
+    reason: string;
+    /** How the run learnt what the trust store held: from deploy's records (no download) or by downloading; null when it did not exist. */
+    read: {bundle: 'record' | 'downloaded'; revocationsFromRecords: number; revocationsDownloaded: number} | null;
+    /** Record tags (mtls-kit:*) added or updated, removed, and skipped for lack of room (50 tags). */
+    records: {added: number; removed: number; skipped: number};
+  };
   revocations: {
     added: Array<{path: string; key: string; revocationId: number | null; entries: number; issuer: string; crlNumber: string | null}>;
-    removed: Array<{revocationId: number; issuer: string; crlNumber: string | null; supersededBy: string}>;
+    removed: Array<{revocationId: number; issuer: string; crlNumber: string | null; supersededBy: string; entries: number}>;
     unchanged: Array<{path: string; revocationId: number}>;
     kept: number[];
+    /** add-then-remove, per-issuer (both never leave a serial unenforced) or remove-first (--allow-revocation-gap). */
+    order: RevocationOrder;
+    /** Lists and entries now, at the fullest moment of the run, and after it, against the quotas. */
+    count: {now: QuotaCount; peak: QuotaCount; after: QuotaCount; quotas: RevocationQuotas};
+    /** remove-first only: how long each issuer's revoked serials were not enforced. */
+    gaps: Array<{path: string; issuer: string; ms: number}>;
   };
-  listener: {
-    action: 'create' | 'modify' | 'unchanged';
-    arn: string | null;
-    loadBalancerArn: string | null;
-    mutualAuthentication: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'};
-    previous: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
-  } | null;
+  /** The first of `listeners` (kept for scripts written before --listener-arn was repeatable). */
+  listener: DeployedListener | null;
+  listeners: DeployedListener[];
+}
+
+export interface DeployedListener {
+  action: 'create' | 'modify' | 'unchanged';
+  arn: string | null;
+  loadBalancerArn: string | null;
+  mutualAuthentication: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'};
+  previous: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
 }
