@@ -25,7 +25,8 @@ export function renderVerify(x: VerifyView, verbose: boolean): void {
   const leaf = x.path[0]?.subject;
   printLine(x.code ? out.red(x.status) : `${out.green(x.status)}${leaf ? `: ${leaf} is accepted` : ''}`);
   const failed = x.checks.filter((c) => !c.ok);
-  for (const c of verbose ? x.checks : failed) renderCheck(c);
+  // NLB: which identity filter admitted the client is part of the verdict.
+  for (const c of verbose ? x.checks : x.checks.filter((k) => !k.ok || k.name === 'identity-filter')) renderCheck(c);
   const crls = x.crls.length ? `CRLs ${x.crls.join(', ')}` : out.yellow('no CRL (revocation not checked)');
   printLine(out.dim(`  trust store ${x.trustStore}; `) + (x.crls.length ? out.dim(crls) : crls));
   if (!verbose) {
