@@ -1,7 +1,7 @@
 // Build: type-check, then bundle oclif and every command in src/commands with
 // esbuild into dist/cli.js (plus lazily loaded chunks, and the fleet worker), then
-// regenerate oclif.manifest.json from the bundle. The manifest is committed; a test
-// fails when it is stale.
+// regenerate oclif.manifest.json and docs/schemas. Both are committed; tests
+// fail when either is stale.
 //
 // Why a bundle: cold start (issue 2 "Speed": a command within 2.5x `node -e 0`).
 // Resolving and compiling @oclif/core's hundreds of files cost ~75 ms of CPU; from one
@@ -111,3 +111,5 @@ module.exports = new Proxy(() => {}, {
   ],
 });
 run(process.execPath, ['--import', 'tsx', 'scripts/manifest.ts']);
+// docs/schemas from the XxxResult types (docs/json.md); committed, like the manifest.
+run(process.execPath, ['--import', 'tsx', 'scripts/json-schemas.ts']);

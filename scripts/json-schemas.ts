@@ -1,7 +1,7 @@
 // Writes docs/schemas/<command>.schema.json: the JSON Schema of each command's --json
 // result, generated from the type its run() returns (the XxxResult interface at the top of
 // the command file) with the TypeScript checker, plus error.schema.json for the error
-// document. Run by `npm run build`; test/json-schema.test.ts validates every command's real
+// document. Run by `npm run build` (and `npm run schemas`); test/json-schema.test.ts validates every command's real
 // --json output against these files and fails when they are stale.
 //
 // Rules (docs/json.md): every property of the type is required unless optional (`?`), no

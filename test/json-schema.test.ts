@@ -5,7 +5,7 @@
  * files are not stale.
  *
  * Adding a command: add how to run it to SAMPLES below (or to NOT_SAMPLED with the reason),
- * then `npm run schemas` and commit docs/schemas.
+ * then `npm run build` (it runs `npm run schemas`) and commit docs/schemas.
  */
 import assert from 'node:assert/strict';
 import {readFileSync, writeFileSync} from 'node:fs';
