@@ -155,26 +155,23 @@ function rssMb(pid: number | undefined): number {
 
 type Creds = {ca: Buffer; cert: Buffer; key: Buffer};
 
+/** One GET; resolves true on a 200. */
+async function getOk(port: number, options: import('node:https').RequestOptions): Promise<boolean> {
+  const https = await import('node:https');
+  return new Promise((resolve) => {
+    const req = https.get(`https://127.0.0.1:${port}/`, {timeout: 30_000, ...options}, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(false));
+  });
+}
+
 /** `n` requests one after the other, each on a new TLS connection (a full mTLS handshake); returns failures. */
 async function sequentialHandshakes(port: number, n: number, creds: Creds): Promise<number> {
-  const https = await import('node:https');
   let errors = 0;
-  for (let i = 0; i < n; i++) {
-    await new Promise<void>((resolve) => {
-      const req = https.get(`https://127.0.0.1:${port}/`, {...creds, agent: false, timeout: 10_000}, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode !== 200) errors++;
-          resolve();
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-    });
-  }
+  for (let i = 0; i < n; i++) if (!(await getOk(port, {...creds, agent: false}))) errors++;
   return errors;
 }
 
@@ -186,22 +183,10 @@ async function concurrentKeepAlive(port: number, n: number, creds: Creds): Promi
   const https = await import('node:https');
   const agent = new https.Agent({keepAlive: true, maxSockets: n, maxFreeSockets: n, ...creds});
   let errors = 0;
-  const one = (): Promise<void> =>
-    new Promise((resolve) => {
-      const req = https.get(`https://127.0.0.1:${port}/`, {agent, timeout: 30_000}, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode !== 200) errors++;
-          resolve();
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-    });
-  for (let round = 0; round < 2; round++) await Promise.all(Array.from({length: n}, one));
+  for (let round = 0; round < 2; round++) {
+    const oks = await Promise.all(Array.from({length: n}, () => getOk(port, {agent})));
+    errors += oks.filter((ok) => !ok).length;
+  }
   agent.destroy();
   // Let the server see every close.
   await new Promise((r) => setTimeout(r, 500));
