@@ -1,19 +1,29 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js';
+import {apigwDeployFlags, awsFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
+import {createApigwClients, runApigwDeploy} from '../io/apigw-deploy.js';
+import {resolveIdentityFilters} from '../io/identity-filters.js';
+import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
+import {renderApigwDeploy} from '../ui/apigw-render.js';
+import type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 import {createAwsClients} from '../io/aws.js';
 import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type S3Options} from '../io/deploy-run.js';
-import {type DeployPlan, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget} from '../lib/deploy/plan.js';
+import {type DeployPlan, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget} from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
 import {usageError} from '../lib/errors.js';
 import {renderDeploy} from '../ui/deploy-render.js';
 import type {DeployResult} from '../lib/deploy/result.js';
 
 export type {DeployResult} from '../lib/deploy/result.js';
+export type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 
 export default class Deploy extends BaseCommand {
-  static override summary = 'Deploy the CA bundle and CRLs to an ALB trust store and turn on mutual TLS on a listener, idempotently.';
+  static override summary = 'Deploy the CA bundle and CRLs to an ELBv2 trust store and turn on mutual TLS on ALB HTTPS or NLB TLS listeners, idempotently.';
   static override description = `Steps, in order: (1) lint the bundle and CRLs locally and stop on any error; (2) upload them to S3 under content-addressed keys (skipping objects that already hold the same content); (3) create the trust store, or ModifyTrustStore only when the bundle changed, then poll until ACTIVE; (4) add the CRLs it does not hold yet, then remove the older CRLs of the same issuers; (5) set the listener's MutualAuthentication only when it differs, or create the listener; (6) print what was created, modified or left unchanged, with every ARN.
+
+Network Load Balancer TLS listeners (an ARN with loadbalancer/net/ or listener/net/) take verify mode only (--mode passthrough is refused: NLB has no passthrough; a TCP listener passes the encrypted stream to targets instead) and the client certificate identity filters of --identity-filter / --identity-filter-file; filters are compared as a set and always sent, an empty list included.
+
+API Gateway (--apigw-domain NAME instead of --trust-store-name): finds whether REST APIs or HTTP APIs own the custom domain name (--api-type to force), lints the bundle for API Gateway (complete chains, 1,000 certificates, 1 MB), uploads it as a new version of one object in a versioned bucket (--truststore-key, default <prefix>truststore.pem) only when its content changed, turns on or updates the domain's mutual TLS (REST: patch operations on /mutualTlsAuthentication/truststoreUri and /truststoreVersion; HTTP: MutualTlsAuthentication), waits until the domain is AVAILABLE, and fails (exit 5) on truststoreWarnings, naming each certificate. It warns when a mapped API still has its default execute-api endpoint enabled (clients could bypass mutual TLS there). Endpoints: AWS_ENDPOINT_URL_API_GATEWAY, AWS_ENDPOINT_URL_APIGATEWAYV2.
 
 A second run with the same inputs makes no mutating call and says "unchanged". --dry-run prints the plan and makes no mutating call.
 
@@ -25,18 +35,21 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
     '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --listener-arn arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/my-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
     '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --dry-run',
     '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --load-balancer-arn <alb-arn> --port 443 --certificate-arn <acm-arn> --target-group-arn <tg-arn> --json',
+    '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --listener-arn <nlb-tls-listener-arn> --identity-filter subject-cn:prefix:device- --identity-filter san-uri:exact:spiffe://acme/client',
     'AWS_ENDPOINT_URL=http://127.0.0.1:4566 <%= config.bin %> deploy --trust-store-name test --bucket test-bucket --region us-east-1',
   ];
 
   static override flags = {
     dir: dirFlag,
-    ...deployInputFlags,
-    'listener-arn': Flags.string({summary: 'HTTPS listener whose mutual authentication to set; repeatable.', multiple: true, exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
-    'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
+    ...deployInputFlagsApigw,
+    ...apigwDeployFlags,
+    'listener-arn': Flags.string({summary: 'ALB HTTPS or NLB TLS listener whose mutual authentication to set; repeatable.', multiple: true, exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
+    'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB, or a TLS listener on this NLB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
     port: Flags.integer({summary: 'Port of the listener to create.', min: 1, max: 65535, dependsOn: ['load-balancer-arn']}),
     'certificate-arn': Flags.string({summary: 'Server certificate (ACM ARN) of the listener to create.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
     'target-group-arn': Flags.string({summary: 'Target group the created listener forwards to.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
     ...mutualAuthFlags,
+    ...identityFilterFlags,
     'wait-timeout': Flags.integer({summary: 'Seconds to wait for the trust store to become ACTIVE.', default: 600, min: 1}),
     'poll-interval': Flags.integer({summary: 'Milliseconds between DescribeTrustStores polls.', default: 2000, min: 10, env: 'MTLS_KIT_POLL_INTERVAL_MS', hidden: true}),
     force: Flags.boolean({summary: 'Repoint listeners that verify against another trust store.', default: false}),
@@ -52,14 +65,24 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
     ...awsFlags,
   };
 
-  async run(): Promise<DeployResult> {
+  async run(): Promise<DeployResult | ApigwDeployResult> {
     const {flags} = await this.parse(Deploy);
+    // API Gateway custom domain: src/io/apigw-deploy.ts.
+    if (flags['apigw-domain']) {
+      const clients = await createApigwClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
+      const key = flags['truststore-key'] ?? `${flags.prefix}truststore.pem`;
+      const r = await runApigwDeploy({clients, dir: flags.dir, bundle: flags['ca-bundle'], bucket: flags.bucket, key, domain: flags['apigw-domain'], apiType: flags['api-type'], dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], now: new Date(), quiet: this.jsonEnabled()});
+      return this.emit(r, renderApigwDeploy);
+    }
+    if (!flags['trust-store-name']) throw usageError('MISSING_TARGET', 'give --trust-store-name (ALB) or --apigw-domain (API Gateway)', ['for example: --trust-store-name my-devices --bucket my-pki-bucket']);
     const nameProblem = checkTrustStoreName(flags['trust-store-name']);
     if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${flags['trust-store-name']}" ${nameProblem} (ALB's rule, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$)`, ['for example: --trust-store-name my-devices-prod']);
     const listeners: ListenerTarget[] = [...new Set(flags['listener-arn'] ?? [])].map((listenerArn) => ({kind: 'existing', listenerArn}));
     if (flags['load-balancer-arn']) {
       listeners.push({kind: 'create', loadBalancerArn: flags['load-balancer-arn'], port: flags.port!, certificateArn: flags['certificate-arn']!, targetGroupArn: flags['target-group-arn']!});
     }
+    const filters = await resolveIdentityFilters(flags);
+    checkNlbTargets(listeners, flags.mode, filters.length);
     const tags = parseTags(flags.tag ?? []);
     if (flags.sse === 'aws:kms' && !flags['kms-key-id']) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
     const s3: S3Options = {...(flags.sse ? {sse: flags.sse} : {}), ...(flags['kms-key-id'] ? {kmsKeyId: flags['kms-key-id']} : {}), ...(flags['expected-bucket-owner'] ? {expectedBucketOwner: flags['expected-bucket-owner']} : {})};
@@ -72,7 +95,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
       prefix: flags.prefix,
       trustStoreName: flags['trust-store-name'],
       listeners,
-      mutualAuthentication: {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off'},
+      mutualAuthentication: {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off', identityFilters: filters.map(formatIdentityFilter)},
       now: new Date(),
       quiet: this.jsonEnabled(),
     });
