@@ -7,11 +7,13 @@ import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwDeploy} from '../ui/apigw-render.js';
 import type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 import {createAwsClients} from '../io/aws.js';
-import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type S3Options} from '../io/deploy-run.js';
+import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type RemoteRead, type S3Options} from '../io/deploy-run.js';
+import {acquireDeployLease} from '../io/deploy-lease.js';
 import {type DeployPlan, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget} from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
 import {usageError} from '../lib/errors.js';
 import {renderDeploy} from '../ui/deploy-render.js';
+import {warn} from '../ui/output.js';
 import type {DeployResult} from '../lib/deploy/result.js';
 
 export type {DeployResult} from '../lib/deploy/result.js';
@@ -61,6 +63,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
     'revocation-lists-quota': Flags.integer({summary: 'Your account\'s revocation-lists-per-trust-store quota (L-332EE142).', default: DEFAULT_REVOCATION_QUOTAS.lists, min: 1, env: 'MTLS_KIT_REVOCATION_LISTS_QUOTA'}),
     'revocation-entries-quota': Flags.integer({summary: 'Your account\'s revocation-entries-per-trust-store quota (L-37E1617B).', default: DEFAULT_REVOCATION_QUOTAS.entries, min: 1, env: 'MTLS_KIT_REVOCATION_ENTRIES_QUOTA'}),
     refresh: Flags.boolean({summary: 'Download what the trust store holds instead of trusting the digests deploy recorded on it.', default: false}),
+    'lease-timeout': Flags.integer({summary: 'Seconds to wait while another deploy of the same trust store runs.', default: 300, min: 0}),
     'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),
     ...awsFlags,
   };
@@ -101,14 +104,36 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
     });
 
     const aws = await createAwsClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
-    const remote = await readRemoteState(aws, flags.bucket, inputs, {refresh: flags.refresh, s3});
-    const plan: DeployPlan = planDeploy(inputs.local, remote.state, {
-      quotas: {lists: flags['revocation-lists-quota'], entries: flags['revocation-entries-quota']},
-      allowRevocationGap: flags['allow-revocation-gap'],
-      force: flags.force,
-    });
-    const result = await executeDeploy({aws, bucket: flags.bucket, inputs, remote, plan, dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled(), tags, s3});
-    return this.emit(result, renderDeploy);
+    const readAndPlan = async (): Promise<{remote: RemoteRead; plan: DeployPlan}> => {
+      const remote = await readRemoteState(aws, flags.bucket, inputs, {refresh: flags.refresh, s3});
+      const plan = planDeploy(inputs.local, remote.state, {
+        quotas: {lists: flags['revocation-lists-quota'], entries: flags['revocation-entries-quota']},
+        allowRevocationGap: flags['allow-revocation-gap'],
+        force: flags.force,
+      });
+      return {remote, plan};
+    };
+    let {remote, plan} = await readAndPlan();
+    // One deploy at a time per trust store: a run with changes takes the lease, then reads
+    // the state again, so it plans from what a concurrent run left (see docs/deploy.md).
+    const lease = plan.changes && !flags['dry-run']
+      ? await acquireDeployLease(aws, {
+          bucket: flags.bucket,
+          prefix: flags.prefix,
+          trustStoreName: flags['trust-store-name'],
+          ttlMs: (flags['wait-timeout'] + 600) * 1000,
+          waitMs: flags['lease-timeout'] * 1000,
+          ...s3,
+          onWait: (h) => this.jsonEnabled() || warn(`another deploy of ${flags['trust-store-name']} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
+        })
+      : null;
+    try {
+      if (lease) ({remote, plan} = await readAndPlan());
+      const result = await executeDeploy({aws, bucket: flags.bucket, inputs, remote, plan, dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled(), tags, s3});
+      return this.emit(result, renderDeploy);
+    } finally {
+      await lease?.release();
+    }
   }
 }
 
