@@ -9,14 +9,15 @@ import {dirname, join, relative, resolve} from 'node:path';
 export const LAYERS = {
   'lib/x509': ['lib'],
   'lib/pki': ['lib', 'lib/x509'],
+  'lib/tls': ['lib', 'lib/x509'],
   'lib/alb': ['lib', 'lib/x509', 'lib/pki'],
   'lib/nlb': ['lib', 'lib/x509', 'lib/pki', 'lib/alb'],
   'lib/apigw': ['lib', 'lib/x509', 'lib/pki', 'lib/alb'],
   'lib/deploy': ['lib', 'lib/x509', 'lib/pki', 'lib/alb', 'lib/nlb', 'lib/apigw'],
   lib: ['lib/x509'],
-  ui: ['lib', 'lib/x509', 'lib/pki', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy'],
-  io: ['lib', 'lib/x509', 'lib/pki', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy', 'ui'],
-  commands: ['lib', 'lib/x509', 'lib/pki', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy', 'ui', 'io', 'fast', '.'],
+  ui: ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy'],
+  io: ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy', 'ui'],
+  commands: ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy', 'ui', 'io', 'fast', '.'],
   // fast/: decode-header's oclif-free entry (to be folded into the one entry path, issue 12).
   fast: ['lib', 'lib/x509', 'lib/pki', 'lib/alb', 'ui', 'io'],
   '.': ['lib', 'lib/x509', 'lib/pki', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy', 'ui', 'io'],

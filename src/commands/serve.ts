@@ -1,8 +1,9 @@
 import {createWriteStream, type WriteStream} from 'node:fs';
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {apigwServeFlags, dirFlag, passphraseFileFlag} from '../flags.js';
+import {apigwServeFlags, dirFlag, identityFilterFlags, passphraseFileFlag} from '../flags.js';
 import {resolveApigwOptions} from '../io/apigw-server.js';
+import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {type ServeInfo, startServe} from '../io/serve-runtime.js';
 import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb/proxy.js';
 import {preconditionError} from '../lib/errors.js';
@@ -14,6 +15,8 @@ export type ServeResult = ServeInfo;
 export default class Serve extends BaseCommand {
   static override summary = 'Run a local ALB: HTTPS listeners in mTLS verify or passthrough mode in front of your backend.';
   static override description = `Each listener behaves like an ALB mTLS listener: in verify mode the client chain is judged by the same code as \`mtls-kit verify\` (--trust-store, --crl, --ignore-expiry) and a rejected client, or one without a certificate, has its connection closed right after the TLS handshake, before any HTTP response; in passthrough mode any chain is accepted and forwarded in X-Amzn-Mtls-Clientcert. Requests go to --target with the headers ALB adds (renamed with --header-map), X-Forwarded-For/-Proto/-Port; client-sent X-Amzn-Mtls-* headers are removed first. Without --target a built-in echo backend answers with the headers it received.
+
+An nlb listener (--listen PORT:nlb) behaves like an NLB TLS listener with mutual TLS (verify mode, the only one NLB has): the client chain is judged against the trust store, then the identity filters (--identity-filter, --identity-filter-file; any one must match), then the CRLs; a rejected client is closed right after the handshake and never reaches the target. An admitted client's decrypted byte stream goes to --target tcp://HOST:PORT (without --target, a built-in TCP echo), after a PROXY protocol v2 header with --proxy-protocol; the target receives nothing about the certificate, as with NLB. One NLB TLS access-log line per connection, with mtls-kit's fields (verdict, matching filter, client serial and subject) after NLB's 22. nlb listeners run in their own serve (not with verify or passthrough ones); for them the "curl" field of --json holds an openssl s_client command.
 
 An apigw listener (--listen PORT:apigw) behaves like an API Gateway custom domain name with mutual TLS: the bundle is the truststore, a client needs the complete chain to a root in it (chain length 4, SHA-256+, RSA-2048+/ECDSA-256+), revocation is NOT checked, and an untrusted, expired or missing certificate fails the handshake. --authorizer runs your Lambda authorizer for every request with the REST REQUEST event (requestContext.identity.clientCert) or, with --authorizer-payload http-iam/http-simple, the HTTP API payload 2.0 event (requestContext.authentication.clientCert): Allow forwards, Deny answers 403, a thrown "Unauthorized" 401, anything else 500; --authorizer-ttl caches answers keyed by --identity-source. --map-header NAME=context.authorizer.KEY (or context.identity.clientCert.subjectDN, ...) sets integration request headers. One access-log line per request (--access-log FILE, else stderr) carries the $context.identity.clientCert.* fields.
 
@@ -27,6 +30,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     '<%= config.bin %> serve --port 8443 --target http://127.0.0.1:3000',
     '<%= config.bin %> serve --listen 8443:verify --listen 9443:passthrough --crl pki/root/crl.pem',
     '<%= config.bin %> serve --port 8443 --trust-store ca-bundle.pem --server-cert server.crt --server-key server.key --connection-log conn.log',
+    '<%= config.bin %> serve --listen 9443:nlb --identity-filter subject-cn:prefix:device- --target tcp://127.0.0.1:7000 --proxy-protocol',
     '<%= config.bin %> serve --listen 8443:apigw --trust-store truststore.pem --authorizer authorizer.js --map-header X-Client-Cert-Sub=context.authorizer.clientCertSub --target http://127.0.0.1:3000',
   ];
 
@@ -38,13 +42,16 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     'trust-store': Flags.string({summary: 'CA bundle that verify listeners trust (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
     crl: Flags.string({summary: 'CRL to check (PEM or DER, repeatable).', multiple: true, helpValue: 'FILE'}),
     'ignore-expiry': Flags.boolean({summary: 'Accept expired client certificates (ALB IgnoreClientCertificateExpiry).', default: false}),
-    target: Flags.string({summary: 'Backend URL requests are forwarded to (default: the built-in echo backend).', helpValue: 'URL'}),
+    'advertise-ca-names': Flags.boolean({summary: 'Send the trust store\'s CA names in the TLS CertificateRequest (ALB AdvertiseTrustStoreCaNames).', default: false}),
+    target: Flags.string({summary: 'Backend URL requests are forwarded to (default: the built-in echo backend); tcp://HOST:PORT for nlb listeners.', helpValue: 'URL'}),
     'header-map': Flags.string({summary: 'Rename an mTLS header as ALB header modification does (repeatable; syntax as encode-header --header-map).', multiple: true}),
     'server-cert': Flags.string({summary: 'Server certificate (PEM, leaf first); default: issued in memory by the CA in --dir.', helpValue: 'FILE', dependsOn: ['server-key']}),
     'server-key': Flags.string({summary: 'Server private key (PEM).', helpValue: 'FILE', dependsOn: ['server-cert']}),
     dir: dirFlag,
     'passphrase-file': passphraseFileFlag,
-    'connection-log': Flags.string({summary: 'Append ALB connection-log lines to this file (default: stderr).', helpValue: 'FILE'}),
+    'connection-log': Flags.string({summary: 'Append ALB connection-log lines (NLB access-log lines for nlb listeners) to this file (default: stderr).', helpValue: 'FILE'}),
+    ...identityFilterFlags,
+    'proxy-protocol': Flags.boolean({summary: 'nlb listeners: send a PROXY protocol v2 header with the client address to the target first, as a target group with proxy protocol v2 does.', default: false}),
     ...apigwServeFlags,
   };
 
@@ -60,6 +67,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
         logFile!.once('error', (e) => reject(preconditionError('LOG_NOT_WRITABLE', `cannot write --connection-log ${flags['connection-log']}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, ['choose a file in a folder you can write to'])));
       });
     }
+    const identityFilters = await resolveIdentityFilters(flags);
     const apigw = await resolveApigwOptions(flags, listeners.some((l) => l.mode === 'apigw'));
     const log = logFile ? (line: string): void => void logFile!.write(line + '\n') : (line: string): void => void process.stderr.write(line + '\n');
     const running = await startServe({
@@ -69,11 +77,13 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
       ...(flags['trust-store'] ? {trustStore: flags['trust-store']} : {}),
       crls: flags.crl ?? [],
       ignoreExpiry: flags['ignore-expiry'],
+      advertiseCaNames: flags['advertise-ca-names'],
       ...(flags.target ? {target: flags.target} : {}),
       headerMap: parseHeaderMap(flags['header-map'] ?? []),
       ...(flags['server-cert'] ? {serverCert: flags['server-cert']} : {}),
       ...(flags['server-key'] ? {serverKey: flags['server-key']} : {}),
       ...(flags['passphrase-file'] ? {passphraseFile: flags['passphrase-file']} : {}),
+      nlb: {identityFilters, proxyProtocol: flags['proxy-protocol']},
       ...(apigw ? {apigw: apigw.options} : {}),
       log,
       onError: (m) => printErr(`${ec.yellow('warning:')} ${m}`),
@@ -101,7 +111,10 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
 }
 
 function renderReady(info: ServeInfo): void {
-  for (const l of info.listeners) printLine(`${out.green('listening')} ${l.url} ${out.bold(l.mode)} → ${info.target === 'echo' ? 'built-in echo backend' : info.target}`);
+  for (const l of info.listeners) printLine(`${out.green('listening')} ${l.url} ${out.bold(l.mode)} → ${info.target === 'echo' ? (l.mode === 'nlb' ? 'built-in TCP echo target' : 'built-in echo backend') : info.target}`);
+  if (info.nlb) {
+    printLine(out.dim(`  identity filters: ${info.nlb.identityFilters.length > 0 ? info.nlb.identityFilters.join(', ') : 'none (every trusted certificate is admitted)'}${info.nlb.proxyProtocol ? '; PROXY protocol v2 to the target' : ''}`));
+  }
   if (info.trustStore) printLine(out.dim(`  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : ''}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`));
   printLine(out.dim(`  server certificate ${info.serverCertificate}`));
   printLine('\ntry (with a client certificate from mtls-kit gen-client):');

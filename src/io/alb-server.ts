@@ -11,10 +11,10 @@
 import {randomBytes} from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type {AddressInfo, Socket} from 'node:net';
+import type {AddressInfo, Server} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {constants as cryptoConstants} from 'node:crypto';
-import type {DetailedPeerCertificate, TLSSocket} from 'node:tls';
+import type {TLSSocket} from 'node:tls';
 import {type Dispatcher, Pool} from 'undici';
 import {buildUpstreamHeaders, formatTraceId, HOP_BY_HOP, type ListenerMode, type ListenerSpec} from '../lib/alb/proxy.js';
 import {parseCertificate, type ParsedCertificate} from '../lib/x509/cert.js';
@@ -22,6 +22,7 @@ import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {preconditionError} from '../lib/errors.js';
 import {formatAlbValidity} from '../lib/x509/validity.js';
+import {type PeerAddress, presentedChain, TapRegistry, tapTlsServer, type TappedListener} from './tls-tap.js';
 
 /** The verdict on a presented chain (leaf first; empty when the client sent none). */
 export interface ChainVerdict {
@@ -46,6 +47,11 @@ export interface AlbServerParams {
   strip: ReadonlySet<string>;
   /** Where requests go (http: or https:); required. */
   target: URL;
+  /**
+   * AdvertiseTrustStoreCaNames on (aws-reference 1.9): the trust store's certificates, whose
+   * subjects OpenSSL then sends as the acceptable CA names of the CertificateRequest.
+   */
+  advertiseCaPem?: string;
   /** Receives each connection-log line (no newline). */
   log: (line: string) => void;
   /** Called for errors that do not end the server (target unreachable, ...). */
@@ -66,31 +72,16 @@ export interface RunningAlbServer {
 
 interface ConnState {
   startMs: number;
+  peer: PeerAddress;
   mtlsHeaders: Array<[string, string]>;
 }
 
-const START = Symbol('mtls-kit.start');
-type TimedSocket = Socket & {[START]?: number};
-
 /**
- * The chain the client presented, leaf first, as DER. Node exposes it only through
- * getPeerCertificate(true), whose `issuerCertificate` links end on a self-issued
- * certificate (pointing at itself).
+ * Node's re-linked view of the peer chain (kept for callers that do not tap their
+ * connections). The chain exactly as presented needs tapTlsServer and presentedChain
+ * (tls-tap.ts), as startAlbServer does.
  */
-export function presentedChainDer(socket: TLSSocket): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  // An empty object when the client sent no certificate.
-  let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true) as DetailedPeerCertificate | undefined;
-  const seen = new Set<DetailedPeerCertificate>();
-  while (c && c.raw && !seen.has(c)) {
-    seen.add(c);
-    out.push(new Uint8Array(c.raw.buffer, c.raw.byteOffset, c.raw.byteLength));
-    const next: DetailedPeerCertificate | undefined = c.issuerCertificate;
-    if (!next || next === c) break;
-    c = next;
-  }
-  return out;
-}
+export {rebuiltChainDer as presentedChainDer} from './tls-tap.js';
 
 /** undici's response headers (lower-case object) minus hop-by-hop ones, for writeHead. */
 function flattenResponseHeaders(h: Record<string, string | string[] | undefined>): http.OutgoingHttpHeaders {
@@ -128,16 +119,16 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   const pool = new Pool(p.target.origin, {connections: 256, keepAliveTimeout: 60_000});
   const targetPath = p.target.pathname === '/' ? '' : p.target.pathname.replace(/\/$/, '');
   const elb = 'app/mtls-kit-serve/local';
-  const servers: https.Server[] = [];
+  const servers: Array<{https: https.Server; net: Server; tapped: TappedListener}> = [];
   const running: RunningListener[] = [];
   const states = new WeakMap<TLSSocket, ConnState>();
 
-  const logConnection = (socket: TLSSocket, listenerPort: number, leaf: ParsedCertificate | undefined, status: string, latencyMs: number | null): void => {
+  const logConnection = (socket: TLSSocket, peer: PeerAddress, listenerPort: number, leaf: ParsedCertificate | undefined, status: string, latencyMs: number | null): void => {
     const cipher = safe(() => socket.getCipher(), undefined);
     const entry: ConnectionLogEntry = {
       timestamp: formatLogTimestamp(performance.timeOrigin + performance.now()),
-      clientIp: socket.remoteAddress ?? '-',
-      clientPort: socket.remotePort ?? 0,
+      clientIp: peer.remoteAddress,
+      clientPort: peer.remotePort,
       listenerPort,
       tlsProtocol: safe(() => socket.getProtocol() ?? '-', '-'),
       tlsCipher: cipher?.name ?? '-',
@@ -152,17 +143,24 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       // is client-only), so the field stays `-`.
       tlsKeyExchange: '-',
       elb,
-      ipAddress: socket.localAddress ?? '-',
+      ipAddress: peer.localAddress,
       extra: [],
     };
     p.log(formatConnectionLogLine(entry));
   };
 
+  // One registry for every listener: it links each TLS socket to the tap of its TCP
+  // connection (the presented chain, the client's address).
+  const registry = new TapRegistry();
+  const peerOf = (socket: TLSSocket): PeerAddress =>
+    registry.tapOf(socket)?.peer ?? {remoteAddress: socket.remoteAddress ?? '-', remotePort: socket.remotePort ?? 0, localAddress: socket.localAddress ?? '-', localPort: socket.localPort ?? 0};
+
   // A server never dies because of one client: whatever throws while judging, encoding or
   // logging a connection ends that connection only, with the reason logged.
   const failConnection = (socket: TLSSocket, listenerPort: number, error: unknown): void => {
-    safe(() => p.onError?.(`client ${socket.remoteAddress ?? '-'}:${socket.remotePort ?? 0} on port ${listenerPort} refused: ${(error as Error)?.message ?? String(error)}`), undefined);
-    safe(() => logConnection(socket, listenerPort, undefined, 'Failed:ClientCertInvalid', null), undefined);
+    const peer = safe(() => peerOf(socket), {remoteAddress: '-', remotePort: 0, localAddress: '-', localPort: 0});
+    safe(() => p.onError?.(`client ${peer.remoteAddress}:${peer.remotePort} on port ${listenerPort} refused: ${(error as Error)?.message ?? String(error)}`), undefined);
+    safe(() => logConnection(socket, peer, listenerPort, undefined, 'Failed:ClientCertInvalid', null), undefined);
     socket.destroy();
   };
 
@@ -175,17 +173,19 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   };
 
   const judgeConnection = (mode: ListenerMode, listenerPort: number, socket: TLSSocket): void => {
-    const raw = (socket as unknown as {_parent?: TimedSocket})._parent;
-    const startMs = (raw?.[START] ?? (socket as TimedSocket)[START]) ?? performance.now();
+    const tap = registry.tapOf(socket);
+    const startMs = tap?.acceptedAt ?? performance.now();
+    const peer = peerOf(socket);
     const latencyMs = performance.now() - startMs;
-    const der = presentedChainDer(socket);
+    // As presented on the wire: duplicates, unrelated certificates and order kept (tls-tap.ts).
+    const {der} = presentedChain(socket, tap);
     const chain = parseChain(der);
     const leaf = chain?.[0];
     let mtlsHeaders: Array<[string, string]> = [];
     if (mode === 'verify') {
       const verdict: ChainVerdict = chain === null ? {status: 'Failed:ClientCertInvalid', ok: false} : p.judge(chain);
       if (!verdict.ok) {
-        logConnection(socket, listenerPort, leaf, verdict.status, null);
+        logConnection(socket, peer, listenerPort, leaf, verdict.status, null);
         // Before any HTTP byte: the client sees the connection drop, as with ALB (aws-reference 1.1).
         socket.destroy();
         return;
@@ -196,8 +196,8 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     }
     // Passthrough: ALB does not verify, so the connection is logged as Success (what ALB
     // writes there is UNCONFIRMED, aws-reference 7.3); no certificate is accepted too (7.2).
-    logConnection(socket, listenerPort, leaf, 'Success', latencyMs);
-    states.set(socket, {startMs, mtlsHeaders});
+    logConnection(socket, peer, listenerPort, leaf, 'Success', latencyMs);
+    states.set(socket, {startMs, peer, mtlsHeaders});
   };
 
   const onRequest = (listenerPort: number) => (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -215,7 +215,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       socket.destroy();
       return;
     }
-    const headers = buildUpstreamHeaders({rawHeaders: req.rawHeaders, mtlsHeaders: state.mtlsHeaders, strip: p.strip, clientIp: socket.remoteAddress ?? '', listenerPort});
+    const headers = buildUpstreamHeaders({rawHeaders: req.rawHeaders, mtlsHeaders: state.mtlsHeaders, strip: p.strip, clientIp: state.peer.remoteAddress, listenerPort});
     // Expect: 100-continue was answered by Node's server already; undici refuses to send it.
     for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i]!.toLowerCase() === 'expect') headers.splice(i, 2);
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
@@ -246,35 +246,40 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       key: p.keyPem,
       requestCert: true,
       rejectUnauthorized: false,
+      // Node gives `ca` to OpenSSL as the client CA list; the verdict stays the judge's.
+      ...(p.advertiseCaPem ? {ca: p.advertiseCaPem} : {}),
       // ALB does not resume sessions in verify or passthrough mode (aws-reference 1.1): every
       // connection is judged on a full handshake. Node keeps no server session cache.
-      secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
+      // ALB's TLS server (s2n-tls) never renegotiates: a TLS 1.2 client's renegotiation
+      // ClientHello is refused (OpenSSL answers no_renegotiation), so no second, unjudged
+      // handshake can happen on a judged connection.
+      secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
       // ALB's default idle timeout is 60 s.
       keepAliveTimeout: 60_000,
     });
-    server.on('connection', (s: TimedSocket) => {
-      s[START] = performance.now();
-    });
+    // Connections arrive through a tap that keeps the client's handshake bytes, to read the
+    // chain exactly as presented (tls-tap.ts).
+    const tapped = tapTlsServer(server, registry, () => performance.now());
     server.on('tlsClientError', () => {
       /* handshake failures are the client's; nothing to log beyond ALB's own behaviour */
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => {
+      tapped.netServer.once('error', (error: NodeJS.ErrnoException) => {
         reject(
           error.code === 'EADDRINUSE'
             ? preconditionError('PORT_IN_USE', `port ${l.port} on ${p.host} is already in use`, ['choose another --port / --listen, or stop what is listening there'])
             : error,
         );
       });
-      server.listen(l.port, p.host, () => resolve());
+      tapped.netServer.listen(l.port, p.host, () => resolve());
     }).catch(async (error) => {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      await Promise.all(servers.map((s) => new Promise((r) => s.net.close(r))));
       throw error;
     });
-    const port = (server.address() as AddressInfo).port;
+    const port = (tapped.netServer.address() as AddressInfo).port;
     server.on('secureConnection', onSecure(l.mode, port));
     server.on('request', onRequest(port));
-    servers.push(server);
+    servers.push({https: server, net: tapped.netServer, tapped});
     const hostForUrl = p.host.includes(':') ? `[${p.host}]` : p.host;
     running.push({port, mode: l.mode, url: `https://${hostForUrl}:${port}/`});
   }
@@ -286,8 +291,9 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
         servers.map(
           (s) =>
             new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
+              s.net.close(() => resolve());
+              s.https.closeAllConnections();
+              s.tapped.destroyAll();
             }),
         ),
       );

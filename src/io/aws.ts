@@ -22,6 +22,15 @@ export interface AwsParams {
 export interface AwsClients {
   s3: S3Client;
   elbv2: ElasticLoadBalancingV2Client;
+  /**
+   * The same ELBv2 client without SDK retries, for the calls that are not idempotent
+   * (CreateTrustStore, AddTrustStoreRevocations, RemoveTrustStoreRevocations, CreateListener):
+   * after a lost answer a blind retry would repeat work AWS already did, so these go
+   * through mutateWithReadBack (aws-retry.ts), which reads the state back before retrying.
+   */
+  elbv2Once: ElasticLoadBalancingV2Client;
+  /** Attempts per call (AWS_MAX_ATTEMPTS or DEFAULT_MAX_ATTEMPTS). */
+  maxAttempts: number;
   s3Sdk: typeof import('@aws-sdk/client-s3');
   elbv2Sdk: typeof import('@aws-sdk/client-elastic-load-balancing-v2');
   /** The region the clients resolved. */
@@ -31,12 +40,24 @@ export interface AwsClients {
 /** Attempts per call, throttling and 5xx included (SDK standard retry mode, exponential backoff with jitter). */
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
+/** Bound on one HTTP request, connect to last byte (MTLS_KIT_AWS_TIMEOUT_MS overrides, for tests and slow links). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The request timeout in force: MTLS_KIT_AWS_TIMEOUT_MS when a positive number, else 30 s. */
+export function requestTimeoutMs(): number {
+  const v = Number(process.env.MTLS_KIT_AWS_TIMEOUT_MS);
+  return v > 0 ? v : DEFAULT_REQUEST_TIMEOUT_MS;
+}
+
 /**
  * Builds the S3 and ELBv2 clients.
  * - S3 uses path-style addressing when a custom endpoint is set (S3-compatible stores
  *   and local servers rarely resolve `<bucket>.host`), and checksums only when required.
- * - Retries: the SDK's standard strategy, `AWS_MAX_ATTEMPTS` or 5 attempts, bounded
- *   connect (5 s) and request (30 s) timeouts.
+ * - Retries: the SDK's standard strategy, `AWS_MAX_ATTEMPTS` or 5 attempts.
+ * - Every request is bounded: connect 5 s, then the request timeout (30 s) as an error, not
+ *   the warning @smithy/node-http-handler logs by default (`throwOnRequestTimeout`), and
+ *   the same bound on an idle socket (`socketTimeout`, a body that stops mid-way). A hung
+ *   connection therefore costs at most attempts x timeout, never forever.
  * @throws MtlsKitError AWS_REGION_MISSING (exit 4) when no region is configured.
  */
 export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
@@ -47,13 +68,14 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
   const env = process.env;
   const customS3 = Boolean(p.endpointUrl || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
   const maxAttempts = Number(env.AWS_MAX_ATTEMPTS) > 0 ? Number(env.AWS_MAX_ATTEMPTS) : DEFAULT_MAX_ATTEMPTS;
+  const timeout = requestTimeoutMs();
   const common = {
     ...(p.region ? {region: p.region} : {}),
     ...(p.profile ? {profile: p.profile} : {}),
     ...(p.endpointUrl ? {endpoint: p.endpointUrl} : {}),
     maxAttempts,
     retryMode: 'standard',
-    requestHandler: {connectionTimeout: 5000, requestTimeout: 30_000},
+    requestHandler: {connectionTimeout: Math.min(5000, timeout), requestTimeout: timeout, throwOnRequestTimeout: true, socketTimeout: timeout},
   };
   // S3-compatible stores (MinIO, s3rver, ...) often lack the SDK's default flexible
   // checksums: a streamed upload is sent aws-chunked with a CRC32 trailer, and s3rver stores
@@ -68,6 +90,7 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
     : {};
   const s3 = new s3Sdk.S3Client({...common, forcePathStyle: customS3, ...checksums});
   const elbv2 = new elbv2Sdk.ElasticLoadBalancingV2Client(common);
+  const elbv2Once = new elbv2Sdk.ElasticLoadBalancingV2Client({...common, maxAttempts: 1});
   let region: string;
   try {
     region = await elbv2.config.region();
@@ -82,7 +105,7 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
       exitCode: ExitCode.Precondition,
     });
   }
-  return {s3, elbv2, s3Sdk, elbv2Sdk, region};
+  return {s3, elbv2, elbv2Once, maxAttempts, s3Sdk, elbv2Sdk, region};
 }
 
 /**
@@ -192,6 +215,9 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
       break;
   }
   const msg = e.message ?? String(error);
+  if (code === 'Timeout' || code === 'TimeoutError' || (e as {code?: string}).code === 'ETIMEDOUT') {
+    return make('AWS_TIMEOUT', `AWS did not answer ${ctx.action}${where} within ${Math.round(requestTimeoutMs() / 1000)}s (${e.$metadata?.attempts ?? 1} attempt(s))`, ['check the network and --endpoint-url / AWS_ENDPOINT_URL*, then re-run: deploy continues from what AWS holds']);
+  }
   if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|socket hang up|TimeoutError/i.test(`${code} ${msg}`)) {
     return make('AWS_UNREACHABLE', `could not reach AWS for ${ctx.action}: ${msg}`, ['check the network, --region and --endpoint-url / AWS_ENDPOINT_URL*']);
   }

@@ -17,6 +17,7 @@ import {isMtlsKitError, MtlsKitError, preconditionError} from '../lib/errors.js'
 import {lintFiles, type LintFinding} from '../lib/alb/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
+import {addRevocation, createListener, createTrustStore, removeRevocations} from './trust-store-mutate.js';
 import {caPaths} from './ca-store.js';
 import {pathExists, readInput} from './files.js';
 import {changeTags, checkBucket, checkKmsReadable, kmsExplanation, describeListener, findListenerOnPort, heldBundleEtag, heldRevocationSerials, putObject, readTrustStoreForDeploy, type RemoteReadStats, statObjects, toSdkMutual, type TrustStoreSummary, waitForActive} from './trust-store-remote.js';
@@ -205,8 +206,7 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   let ts: TrustStoreSummary | null = p.remote.trustStore;
   const name = inputs.local.trustStoreName;
   if (!p.dryRun && plan.trustStore.action === 'create') {
-    const r = await callAws({action: 'elasticloadbalancing:CreateTrustStore', resource: name, file: inputs.files[0]!.path}, () => aws.elbv2.send(new elb.CreateTrustStoreCommand({Name: name, ...bundleSource, ...(sdkTags.length ? {Tags: sdkTags} : {})})));
-    ts = summaryOf(r.TrustStores?.[0], name);
+    ts = await createTrustStore(aws, {Name: name, ...bundleSource, ...(sdkTags.length ? {Tags: sdkTags} : {})}, inputs.files[0]!.path);
   } else if (!p.dryRun && plan.trustStore.action === 'modify' && ts) {
     const arn = ts.arn;
     const r = await callAws({action: 'elasticloadbalancing:ModifyTrustStore', resource: arn, file: inputs.files[0]!.path}, () => aws.elbv2.send(new elb.ModifyTrustStoreCommand({TrustStoreArn: arn, ...bundleSource})));
@@ -220,21 +220,20 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   if (!p.dryRun && ts) {
     const arn = ts.arn;
     let gapStart: {path: string; at: bigint} | null = null;
+    // Ids held before each add: after a lost answer, a new list holding the CRL is ours.
+    const knownIds = new Set((p.remote.state.trustStore?.revocations ?? []).map((r) => r.revocationId));
     for (const step of plan.revocations.steps) {
       if (step.kind === 'add') {
         const a = added.find((x) => x.path === step.path)!;
-        const version = versions.get(a.key);
-        const r = await callAws({action: 'elasticloadbalancing:AddTrustStoreRevocations', resource: `s3://${bucket}/${a.key}`, file: a.path}, () =>
-          aws.elbv2.send(new elb.AddTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationContents: [{S3Bucket: bucket, S3Key: a.key, RevocationType: 'CRL', ...(version ? {S3ObjectVersion: version} : {})}]})),
-        );
-        a.revocationId = r.TrustStoreRevocations?.[0]?.RevocationId ?? null;
+        const crlSha256 = inputs.local.crls.find((c) => c.key === a.key)!.summary.sha256;
+        a.revocationId = await addRevocation(aws, {arn, bucket, key: a.key, version: versions.get(a.key), path: a.path, crlSha256, knownIds});
+        if (a.revocationId !== null) knownIds.add(a.revocationId);
         if (gapStart?.path === a.path) {
           gaps.push({path: a.path, issuer: a.issuer, ms: Math.round(Number(process.hrtime.bigint() - gapStart.at) / 1e6)});
           gapStart = null;
         }
       } else {
-        const ids = step.revocationIds;
-        await callAws({action: 'elasticloadbalancing:RemoveTrustStoreRevocations', resource: `${arn} revocation id(s) ${ids.join(', ')}`}, () => aws.elbv2.send(new elb.RemoveTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationIds: ids})));
+        await removeRevocations(aws, arn, step.revocationIds);
         if (plan.revocations.order === 'remove-first' && added.some((a) => a.path === step.supersededBy)) gapStart = {path: step.supersededBy, at: process.hrtime.bigint()};
       }
     }
@@ -247,9 +246,11 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     let arn = pl.arn;
     const target = pl.target;
     if (!p.dryRun && pl.action === 'create' && target.kind === 'create') {
-      const r = await retryNotReady(p, {action: 'elasticloadbalancing:CreateListener', resource: ts?.arn ?? target.loadBalancerArn}, () =>
-        aws.elbv2.send(
-          new elb.CreateListenerCommand({
+      const ctx = {action: 'elasticloadbalancing:CreateListener', resource: ts?.arn ?? target.loadBalancerArn};
+      arn = await retryNotReady(p, ctx, () =>
+        createListener(
+          aws,
+          {
             LoadBalancerArn: target.loadBalancerArn,
             Protocol: 'HTTPS',
             Port: target.port,
@@ -257,10 +258,10 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
             DefaultActions: [{Type: 'forward', TargetGroupArn: target.targetGroupArn}],
             MutualAuthentication: toSdkMutual(to),
             ...(sdkTags.length ? {Tags: sdkTags} : {}),
-          }),
+          },
+          ctx,
         ),
       );
-      arn = r.Listeners?.[0]?.ListenerArn ?? null;
     } else if (!p.dryRun && pl.action === 'modify' && arn) {
       const listenerArn = arn;
       await retryNotReady(p, {action: 'elasticloadbalancing:ModifyListener', resource: listenerArn}, () => aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: listenerArn, MutualAuthentication: toSdkMutual(to)})));

@@ -6,6 +6,14 @@ import {randomBytes} from 'node:crypto';
 import {chmodSync, closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, promises as fsp, renameSync, rmSync, statSync, unlinkSync, writeSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
+import {setCrlParseGate} from '../lib/x509/crl-gate.js';
+
+// OpenSSL parses every CRL mtls-kit reads (lib/x509/crl-gate.ts); node:tls is loaded only
+// when a CRL is read, so commands that read none do not pay for it.
+setCrlParseGate((pem) => {
+  const tls = process.getBuiltinModule('node:tls') as typeof import('node:tls');
+  tls.createSecureContext({crl: pem});
+});
 
 /** Private keys and PKCS#12 files. */
 export const MODE_SECRET = 0o600;

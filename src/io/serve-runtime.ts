@@ -16,6 +16,8 @@ import {issueServerCertificate} from '../lib/pki/server-cert.js';
 import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
 import {type ApigwInfo, apigwInfo, type ApigwOptions, type RunningApigwServer, startApigwListeners} from './apigw-server.js';
 import {type ChainVerdict, type RunningAlbServer, startAlbServer} from './alb-server.js';
+import {startNlbServe} from './nlb-server.js';
+import {formatIdentityFilter, type IdentityFilter} from '../lib/nlb/identity-filter.js';
 import {caPaths, loadCa, readTierKey} from './ca-store.js';
 import {type RunningEchoBackend, startEchoBackend} from './echo-backend.js';
 import {resolveSecret} from './secrets.js';
@@ -28,6 +30,8 @@ export interface ServeOptions {
   trustStore?: string;
   crls: string[];
   ignoreExpiry: boolean;
+  /** ALB's AdvertiseTrustStoreCaNames: send the trust store's subjects as acceptable CA names. */
+  advertiseCaNames?: boolean;
   target?: string;
   headerMap: HeaderMap;
   serverCert?: string;
@@ -35,6 +39,8 @@ export interface ServeOptions {
   /** A server identity already in memory (the demo's); wins over files and --dir. */
   serverIdentity?: {certPem: string; keyPem: string; caFile: string; label: string};
   passphraseFile?: string;
+  /** Settings of `nlb` listeners: identity filters and PROXY protocol v2 to the target. */
+  nlb?: {identityFilters: IdentityFilter[]; proxyProtocol: boolean};
   /** Settings of `apigw` listeners (required when there is one). */
   apigw?: ApigwOptions;
   log: (line: string) => void;
@@ -61,6 +67,8 @@ export interface ServeInfo {
   serverCertificate: string;
   /** The CA file a client should trust for the server certificate (null: unknown). */
   serverCa: string | null;
+  /** nlb listeners only: the identity filters (FIELD:MATCH:VALUE) and whether PROXY v2 is sent. */
+  nlb?: {identityFilters: string[]; proxyProtocol: boolean};
   /** The API Gateway listeners' authorizer and mappings (null without apigw listeners). */
   apigw: ApigwInfo | null;
 }
@@ -98,8 +106,15 @@ const shellPath = (p: string): string => {
  *   BAD_TARGET / NO_TRUST_STORE (exit 2).
  */
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
-  // apigw listeners judge clients against the bundle too (as API Gateway's truststore).
-  const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'apigw');
+  const nlbPorts = o.listeners.filter((l) => l.mode === 'nlb').map((l) => l.port);
+  if (nlbPorts.length > 0 && nlbPorts.length < o.listeners.length) {
+    throw usageError('MIXED_LISTENERS', 'nlb listeners forward TCP to a tcp:// target and cannot share a serve with HTTP listeners', ['run one mtls-kit serve for the nlb listeners and another for the others']);
+  }
+  if (o.nlb && (o.nlb.identityFilters.length > 0 || o.nlb.proxyProtocol) && nlbPorts.length === 0) {
+    throw usageError('NO_NLB_LISTENER', `${o.nlb.proxyProtocol ? '--proxy-protocol' : 'identity filters'} apply to nlb listeners, and none is configured`, ['add --listen PORT:nlb']);
+  }
+  // apigw listeners judge clients against the bundle too (as API Gateway's truststore), nlb ones as NLB does.
+  const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'apigw' || l.mode === 'nlb');
   const apigwSpecs = o.listeners.filter((l) => l.mode === 'apigw');
   const paths = caPaths(o.dir);
 
@@ -108,13 +123,15 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   let judge: (chain: Parameters<typeof verifyChain>[0]['chain']) => ChainVerdict = () => ({status: 'Success', ok: true});
   const crls: LoadedCrl[] = [];
   let store: TrustStore | null = null;
-  if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify')) {
+  let bundlePem: string | undefined;
+  if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb')) {
     throw usageError('NO_VERIFY_LISTENER', '--crl applies to verify listeners, and none is configured (API Gateway does not check revocation)', ['add --listen PORT:verify, or check revocation in the Lambda authorizer']);
   }
   if (hasVerify) {
     trustStorePath = o.trustStore ?? paths.bundle;
     const bundle = await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`);
     store = prepareTrustStore(readCertificates(new Uint8Array(bundle), trustStorePath));
+    bundlePem = bundle.toString('utf8');
     for (const c of o.crls) crls.push(loadCrl(new Uint8Array(await readFileOr(c, 'the CRL', 'check --crl')), c));
     judge = (chain) => {
       // An empty chain (no client certificate) gets the code verifyChain gives it,
@@ -154,6 +171,26 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     serverCa = ca.root.paths.cert;
   }
 
+  if (nlbPorts.length > 0) {
+    // An NLB TLS listener: TCP to a tcp:// target (src/io/nlb-server.ts).
+    const nlbOptions = o.nlb ?? {identityFilters: [], proxyProtocol: false};
+    const nlb = await startNlbServe({host: o.host, ports: nlbPorts, certPem, keyPem, trustStore: store!, crls, ignoreExpiry: o.ignoreExpiry, identityFilters: nlbOptions.identityFilters, target: o.target, proxyProtocol: nlbOptions.proxyProtocol, log: o.log, ...(o.onError ? {onError: o.onError} : {})});
+    const caFlag = serverCa ? `-CAfile ${shellPath(serverCa)}` : '';
+    const info: ServeInfo = {
+      host: o.host,
+      listeners: nlb.listeners.map((l) => ({...l, curl: `openssl s_client -connect ${o.host.includes(':') ? `[${o.host}]` : o.host}:${l.port} ${caFlag} -cert certificate.crt -key private-key.pem -quiet`.replace('  ', ' ')})),
+      target: nlb.target,
+      trustStore: trustStorePath,
+      crls: o.crls,
+      ignoreExpiry: o.ignoreExpiry,
+      serverCertificate,
+      serverCa,
+      nlb: {identityFilters: nlbOptions.identityFilters.map(formatIdentityFilter), proxyProtocol: nlbOptions.proxyProtocol},
+      apigw: null,
+    };
+    return {info, close: () => nlb.close()};
+  }
+
   let target: URL;
   let echo: RunningEchoBackend | undefined;
   if (o.target) {
@@ -182,6 +219,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       passthroughHeader: (der) => encodePassthroughHeader(der, o.headerMap),
       strip,
       target,
+      ...(o.advertiseCaNames && bundlePem ? {advertiseCaPem: bundlePem} : {}),
       log: o.log,
       ...(o.onError ? {onError: o.onError} : {}),
     });

@@ -431,20 +431,28 @@ export interface WaitParams {
 export async function waitForActive(aws: AwsClients, p: WaitParams): Promise<TrustStoreSummary> {
   const start = Date.now();
   const interval = p.intervalMs ?? 2000;
+  let status = 'CREATING';
   for (;;) {
-    const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStores', resource: p.arn}, () => aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoresCommand({TrustStoreArns: [p.arn]})));
-    const t = r.TrustStores?.[0];
-    const summary = toSummary(t ?? {});
+    // Each poll, SDK retries included, ends by the deadline: a hung poll cannot outlast --wait-timeout.
+    const left = Math.max(1, p.timeoutMs - (Date.now() - start));
+    let summary: TrustStoreSummary | null = null;
+    try {
+      const r = await aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoresCommand({TrustStoreArns: [p.arn]}), {abortSignal: AbortSignal.timeout(left)});
+      summary = toSummary(r.TrustStores?.[0] ?? {});
+      status = summary.status;
+    } catch (error) {
+      if (Date.now() - start < p.timeoutMs) throw mapAwsError(error, {action: 'elasticloadbalancing:DescribeTrustStores', resource: p.arn});
+    }
     const elapsed = Date.now() - start;
-    p.onPoll?.(summary.status, elapsed);
-    if (summary.status === 'ACTIVE') return summary;
-    if (elapsed + interval > p.timeoutMs) {
+    p.onPoll?.(status, elapsed);
+    if (summary?.status === 'ACTIVE') return summary;
+    if (!summary || elapsed + interval > p.timeoutMs) {
       throw new MtlsKitError({
         code: 'TRUST_STORE_WAIT_TIMEOUT',
-        message: `trust store ${p.name} is still ${summary.status} after ${Math.round(elapsed / 1000)}s (--wait-timeout ${Math.round(p.timeoutMs / 1000)}s); the listener was not changed`,
+        message: `trust store ${p.name} is still ${status}${summary ? '' : ' (the last poll did not answer)'} after ${Math.round(elapsed / 1000)}s (--wait-timeout ${Math.round(p.timeoutMs / 1000)}s); the listener was not changed`,
         suggestions: [`re-run the same deploy later, or with a longer --wait-timeout: it picks up where it stopped`, `check it: aws elbv2 describe-trust-stores --trust-store-arns ${p.arn}`],
         exitCode: ExitCode.Aws,
-        details: {trustStoreArn: p.arn, status: summary.status},
+        details: {trustStoreArn: p.arn, status},
       });
     }
     await new Promise((resolve) => setTimeout(resolve, interval));

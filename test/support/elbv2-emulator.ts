@@ -167,6 +167,8 @@ export class Elbv2Emulator {
    * connection logs into a bucket whose policy does not let ELB write fails, as on AWS.
    */
   readonly bucketPolicies = new Map<string, string>();
+  /** Names of trust stores whose CreateTrustStore is reading its bundle. */
+  private readonly creating = new Set<string>();
   private readonly opts: Required<Elbv2EmulatorOptions>;
 
   constructor(opts: Elbv2EmulatorOptions) {
@@ -376,9 +378,18 @@ export class Elbv2Emulator {
       const name = required(p, 'Name');
       // aws-reference 2.2: 1-32 characters, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$
       if (name.length > 32 || !NAME_PATTERN.test(name)) throw new AwsError('ValidationError', `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`);
-      if ([...this.trustStores.values()].some((t) => t.name === name)) throw new AwsError('DuplicateTrustStoreName', `A trust store with the name '${name}' already exists`);
-      if (this.trustStores.size >= this.opts.maxTrustStores) throw new AwsError('TooManyTrustStores', `You've reached the limit on the number of trust stores for your AWS account`);
-      const {bundle, certificates} = await this.loadBundle(p);
+      // The name is reserved before the bundle is read (an await): two CreateTrustStore calls
+      // that arrive at once must not both pass this check.
+      if (this.creating.has(name) || [...this.trustStores.values()].some((t) => t.name === name)) throw new AwsError('DuplicateTrustStoreName', `A trust store with the name '${name}' already exists`);
+      if (this.trustStores.size + this.creating.size >= this.opts.maxTrustStores) throw new AwsError('TooManyTrustStores', `You've reached the limit on the number of trust stores for your AWS account`);
+      this.creating.add(name);
+      let loaded: {bundle: Buffer; certificates: number};
+      try {
+        loaded = await this.loadBundle(p);
+      } finally {
+        this.creating.delete(name);
+      }
+      const {bundle, certificates} = loaded;
       const tags = new Map<string, string>();
       applyTags(tags, p);
       const ts: TrustStoreState = {

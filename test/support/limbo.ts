@@ -20,6 +20,7 @@ import {join} from 'node:path';
 import {gunzipSync} from 'node:zlib';
 import {loadCrl, type LoadedCrl, prepareTrustStore, verifyChain, type VerifyChainResult} from '../../src/lib/alb/verify.js';
 import {readCertificates} from '../../src/lib/x509/read-certs.js';
+import '../../src/io/files.js'; // registers OpenSSL's CRL parse gate, as every command has it
 import type {ParsedCertificate} from '../../src/lib/x509/cert.js';
 
 export interface LimboCase {

@@ -10,7 +10,7 @@ import {BIN} from './cli.js';
 
 export interface ServeListener {
   port: number;
-  mode: 'verify' | 'passthrough' | 'apigw';
+  mode: 'verify' | 'passthrough' | 'apigw' | 'nlb';
   url: string;
   curl: string;
 }
@@ -111,4 +111,19 @@ export function nodeGet(url: string, opts: {ca: string; cert?: string; key?: str
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e: NodeJS.ErrnoException) => resolve({error: e.code ?? e.message}));
   });
+}
+
+/** A test PKI (support/test-pki.ts) and `serve` on a verify and a passthrough listener, logging to conn.log. */
+export interface ServeFixture {
+  serve: SpawnedServe;
+  verifyPort: number;
+  passPort: number;
+  connLog: string;
+}
+
+/** Starts `serve --dir <pki> --listen 0:verify --listen 0:passthrough --connection-log <tmp>/conn.log <extra>`. */
+export async function serveVerifyAndPassthrough(tmp: string, pkiDir: string, extra: string[] = []): Promise<ServeFixture> {
+  const connLog = `${tmp}/conn.log`;
+  const serve = await spawnServe(['--dir', pkiDir, '--listen', '0:verify', '--listen', '0:passthrough', '--connection-log', connLog, ...extra]);
+  return {serve, connLog, verifyPort: serve.info.listeners.find((l) => l.mode === 'verify')!.port, passPort: serve.info.listeners.find((l) => l.mode === 'passthrough')!.port};
 }

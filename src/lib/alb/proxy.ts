@@ -4,9 +4,12 @@
  */
 import {usageError} from '../errors.js';
 
-/** ALB's verify and passthrough modes, and `apigw`: an API Gateway custom domain (src/io/apigw-server.ts). */
-export type ListenerMode = 'verify' | 'passthrough' | 'apigw';
-export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough', 'apigw'];
+/**
+ * ALB's verify and passthrough modes, `apigw`: an API Gateway custom domain
+ * (src/io/apigw-server.ts), and `nlb`: an NLB TLS listener with mTLS (src/io/nlb-server.ts).
+ */
+export type ListenerMode = 'verify' | 'passthrough' | 'apigw' | 'nlb';
+export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough', 'apigw', 'nlb'];
 
 export interface ListenerSpec {
   port: number;
@@ -21,10 +24,10 @@ export interface ListenerSpec {
 export function parseListenSpecs(specs: string[]): ListenerSpec[] {
   const out: ListenerSpec[] = [];
   for (const s of specs) {
-    const m = /^(\d{1,5}):(verify|passthrough|apigw)$/.exec(s.trim());
+    const m = /^(\d{1,5}):(verify|passthrough|apigw|nlb)$/.exec(s.trim());
     const port = m ? Number(m[1]) : NaN;
     if (!m || port > 65535) {
-      throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, ['write it as --listen 8443:verify, --listen 9443:passthrough or --listen 8444:apigw']);
+      throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, ['write it as --listen 8443:verify, --listen 9443:passthrough, --listen 8444:apigw or --listen 9444:nlb']);
     }
     if (port !== 0 && out.some((l) => l.port === port)) throw usageError('DUPLICATE_PORT', `port ${port} is given twice`, ['give each listener its own port']);
     out.push({port, mode: m[2] as ListenerMode});

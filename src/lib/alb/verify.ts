@@ -456,6 +456,11 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     }
   });
 
+  // OpenSSL X509_get_pubkey_parameters: every key on the path must decode.
+  for (const n of path) {
+    if (keyFor(p.trustStore, n) === null) add({name: 'public-key', ok: false, certificate: n.subject, detail: 'OpenSSL cannot decode its public key', fix: 'reissue the certificate with a well-formed RSA or EC public key', code: 'ClientCertUntrusted'});
+  }
+
   // 6. Revocation of every certificate on the path (for NLB, after the identity filters).
   const revocation = (): void => {
     if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
@@ -635,7 +640,7 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
       const t = crlTimeProblem(crl, p.at);
       if (t) problems.push(t);
       if (issuer.cert.keyUsage && !issuer.cert.keyUsage.flags.includes('cRLSign')) problems.push(`its signer's keyUsage ${issuer.cert.keyUsage.flags.join(', ') || '(empty)'} lacks cRLSign`);
-      if (crl.unhandledCritical.length > 0) problems.push(`it has critical extension(s) OpenSSL does not handle: ${crl.unhandledCritical.join(', ')}`);
+      if (crl.unhandledCritical.length > 0) problems.push(`it has unhandled critical extension(s) ${crl.unhandledCritical.join(', ')} (OpenSSL handles only the distribution point, authority key identifier and delta indicator as critical)`);
       if (!crlSignatureValid(p.trustStore, crl, issuer)) problems.push(`its signature does not verify with ${issuer.subject}'s key`);
       if (problems.length > 0) {
         add({name: 'crl', ok: false, certificate: n.subject, detail: `${crl.source}: ${problems.join('; ')}`, fix: 'write a fresh CRL signed by the issuing CA (mtls-kit crl) and upload it to the trust store', code: 'ClientCertCrlProcessingError'});

@@ -91,6 +91,16 @@ export function computeDrift(d: DriftInput): DriftResult {
           : {name: 'trust-store-crl', ok: false, severity: 'error', detail: `trust store ${ts.name} does not hold ${c.path} (${c.summary.issuerDn}, number ${c.summary.crlNumber ?? '-'})`, fix: 'run mtls-kit deploy to add it'},
       );
     }
+    // The same CRL held twice (a retried AddTrustStoreRevocations whose answer was lost, or
+    // two deploys at once) counts twice against the 30-list and entry quotas (aws-reference 3).
+    const firstOf = new Map<string, number>();
+    for (const r of ts.revocations) {
+      const s = r.summary;
+      if (!s) continue;
+      const first = firstOf.get(s.sha256);
+      if (first === undefined) firstOf.set(s.sha256, r.revocationId);
+      else checks.push({name: 'trust-store-duplicate', ok: false, severity: 'error', detail: `trust store ${ts.name} holds the same CRL twice: revocation ids ${first} and ${r.revocationId} (${s.issuerDn}, number ${s.crlNumber ?? '-'})`, fix: 'run mtls-kit deploy to remove the copy'});
+    }
     for (const r of ts.revocations) {
       const s = r.summary;
       if (!s || d.crls.some((c) => c.summary.sha256 === s.sha256)) continue;

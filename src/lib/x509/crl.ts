@@ -12,6 +12,7 @@ import {createPublicKey, type KeyObject, sign, verify} from 'node:crypto';
 import {decodeStrictTime, OID, parseSignatureAlgorithm, type ParsedCertificate, type SignatureAlgorithm} from './cert.js';
 import {children, content, decodeOid, decodeTime, DerError, encodeLength, encodeOid, encodeSmallInteger, encodeTime, expectTag, raw, readTlv, TAG, type Tlv, tlv, toHex} from './der.js';
 import {canonicalName} from './name-canon.js';
+import {opensslCrlProblem} from './crl-gate.js';
 import {formatRfc2253} from './dn.js';
 import {MtlsKitError} from '../errors.js';
 import {REVOCATION_REASONS, reasonCode, type RevocationReason} from './index-db.js';
@@ -321,12 +322,16 @@ export function loadCrl(data: Uint8Array, source: string): LoadedCrl {
   } else {
     der = data;
   }
+  let crl: LoadedCrl;
   try {
-    return parseCrlDer(der, source, format, data.length);
+    crl = parseCrlDer(der, source, format, data.length);
   } catch (error) {
     if (error instanceof MtlsKitError) throw error;
     throw badCrl(source, `not a valid CRL (${(error as Error).message})`);
   }
+  const problem = opensslCrlProblem(format === 'pem' ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1') : encodePemFast(der, 'X509 CRL'));
+  if (problem !== null) throw badCrl(source, `OpenSSL cannot parse it (${problem})`);
+  return crl;
 }
 
 const PEM_BEGIN = '-----BEGIN X509 CRL-----';

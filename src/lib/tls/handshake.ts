@@ -1,0 +1,263 @@
+/**
+ * Reading a TLS handshake from captured bytes (what the server sent): records (RFC 8446
+ * 5.1), handshake messages (4), the ServerHello's version and cipher suite (4.1.3,
+ * supported_versions 4.2.1), the CertificateRequest's acceptable CA names (TLS 1.2:
+ * RFC 5246 7.4.4 certificate_authorities; TLS 1.3: the certificate_authorities extension,
+ * RFC 8446 4.2.4), and the decryption of TLS 1.3 handshake records (5.2, 5.3, 7.1, 7.3)
+ * with the SERVER_HANDSHAKE_TRAFFIC_SECRET that Node's `keylog` event reports.
+ */
+import {createDecipheriv, createHmac} from 'node:crypto';
+
+export const CONTENT = {changeCipherSpec: 20, alert: 21, handshake: 22, applicationData: 23} as const;
+export const HANDSHAKE = {serverHello: 2, encryptedExtensions: 8, certificate: 11, certificateRequest: 13, serverHelloDone: 14, finished: 20} as const;
+
+export interface TlsRecord {
+  type: number;
+  /** The 5-byte header (the AEAD additional data in TLS 1.3). */
+  header: Uint8Array;
+  fragment: Uint8Array;
+}
+
+export interface HandshakeMessage {
+  type: number;
+  body: Uint8Array;
+}
+
+/** Splits a byte stream into records; an incomplete last record is left out. */
+export function splitRecords(data: Uint8Array): TlsRecord[] {
+  const out: TlsRecord[] = [];
+  let p = 0;
+  while (p + 5 <= data.length) {
+    const len = (data[p + 3]! << 8) | data[p + 4]!;
+    if (p + 5 + len > data.length) break;
+    out.push({type: data[p]!, header: data.subarray(p, p + 5), fragment: data.subarray(p + 5, p + 5 + len)});
+    p += 5 + len;
+  }
+  return out;
+}
+
+/** Splits concatenated handshake fragments into messages; an incomplete last one is left out. */
+export function splitHandshake(data: Uint8Array): HandshakeMessage[] {
+  const out: HandshakeMessage[] = [];
+  let p = 0;
+  while (p + 4 <= data.length) {
+    const len = (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
+    if (p + 4 + len > data.length) break;
+    out.push({type: data[p]!, body: data.subarray(p + 4, p + 4 + len)});
+    p += 4 + len;
+  }
+  return out;
+}
+
+const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
+const u16 = (b: Uint8Array, p: number): number => (b[p]! << 8) | b[p + 1]!;
+
+export interface ServerHello {
+  /** 'TLSv1.3' or 'TLSv1.2' (or older). */
+  version: string;
+  cipherSuite: number;
+}
+
+const VERSIONS: Record<number, string> = {0x0304: 'TLSv1.3', 0x0303: 'TLSv1.2', 0x0302: 'TLSv1.1', 0x0301: 'TLSv1'};
+
+/** Decodes a ServerHello body; supported_versions (43) gives TLS 1.3. */
+export function parseServerHello(body: Uint8Array): ServerHello {
+  let p = 2 + 32;
+  const sidLen = body[p]!;
+  p += 1 + sidLen;
+  const cipherSuite = u16(body, p);
+  p += 3; // suite + compression
+  let version = u16(body, 0);
+  if (p + 2 <= body.length) {
+    const end = p + 2 + u16(body, p);
+    p += 2;
+    while (p + 4 <= end) {
+      const type = u16(body, p);
+      const len = u16(body, p + 2);
+      if (type === 43 && len === 2) version = u16(body, p + 4);
+      p += 4 + len;
+    }
+  }
+  return {version: VERSIONS[version] ?? `0x${version.toString(16)}`, cipherSuite};
+}
+
+/** The DER Names in a DistinguishedName list (opaque DistinguishedName<1..2^16-1>, each 2-byte length prefixed). */
+function readNameList(b: Uint8Array, p: number, end: number): Uint8Array[] {
+  const names: Uint8Array[] = [];
+  while (p + 2 <= end) {
+    const len = u16(b, p);
+    names.push(b.subarray(p + 2, p + 2 + len));
+    p += 2 + len;
+  }
+  return names;
+}
+
+export interface CertificateRequestInfo {
+  /** DER Names of the acceptable client CAs, in the server's order (empty: none advertised). */
+  caNames: Uint8Array[];
+  /** SignatureScheme code points (RFC 8446 4.2.3). */
+  signatureSchemes: number[];
+}
+
+/**
+ * Decodes a CertificateRequest body.
+ * TLS 1.2: certificate_types<1..2^8-1>, supported_signature_algorithms<2..2^16-2>,
+ * certificate_authorities<0..2^16-1>. TLS 1.3: certificate_request_context<0..2^8-1>,
+ * extensions<2..2^16-1> with signature_algorithms (13) and certificate_authorities (47).
+ */
+export function parseCertificateRequest(body: Uint8Array, tls13: boolean): CertificateRequestInfo {
+  const schemes = (p: number, end: number): number[] => {
+    const out: number[] = [];
+    for (; p + 2 <= end; p += 2) out.push(u16(body, p));
+    return out;
+  };
+  if (!tls13) {
+    let p = 1 + body[0]!;
+    const sigLen = u16(body, p);
+    const signatureSchemes = schemes(p + 2, p + 2 + sigLen);
+    p += 2 + sigLen;
+    const caLen = p + 2 <= body.length ? u16(body, p) : 0;
+    return {caNames: readNameList(body, p + 2, p + 2 + caLen), signatureSchemes};
+  }
+  let p = 1 + body[0]!;
+  const end = p + 2 + u16(body, p);
+  p += 2;
+  const info: CertificateRequestInfo = {caNames: [], signatureSchemes: []};
+  while (p + 4 <= end) {
+    const type = u16(body, p);
+    const len = u16(body, p + 2);
+    const v = p + 4;
+    if (type === 13) info.signatureSchemes = schemes(v + 2, v + 2 + u16(body, v));
+    if (type === 47) info.caNames = readNameList(body, v + 2, v + 2 + u16(body, v));
+    p = v + len;
+  }
+  return info;
+}
+
+/**
+ * The certificates of a Certificate message, leaf first, as the server sent them.
+ * TLS 1.2: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1> (RFC 5246 7.4.2).
+ * TLS 1.3: certificate_request_context<0..2^8-1>, then CertificateEntry {cert_data<1..2^24-1>,
+ * extensions<0..2^16-1>} (RFC 8446 4.4.2).
+ */
+export function parseCertificateMessage(body: Uint8Array, tls13: boolean): Uint8Array[] {
+  const u24 = (p: number): number => (body[p]! << 16) | (body[p + 1]! << 8) | body[p + 2]!;
+  let p = tls13 ? 1 + body[0]! : 0;
+  const end = Math.min(body.length, p + 3 + u24(p));
+  p += 3;
+  const out: Uint8Array[] = [];
+  while (p + 3 <= end) {
+    const len = u24(p);
+    out.push(body.subarray(p + 3, p + 3 + len));
+    p += 3 + len;
+    if (tls13) p += 2 + u16(body, p);
+  }
+  return out;
+}
+
+/** HKDF-Expand-Label (RFC 8446 7.1) for outputs no longer than one hash block. */
+function expandLabel(hash: string, secret: Uint8Array, label: string, length: number): Buffer {
+  const full = Buffer.from(`tls13 ${label}`, 'latin1');
+  const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0])]);
+  return createHmac(hash, secret).update(Buffer.concat([info, Buffer.from([1])])).digest().subarray(0, length);
+}
+
+const SUITES: Record<number, {cipher: string; keyLen: number; hash: string}> = {
+  0x1301: {cipher: 'aes-128-gcm', keyLen: 16, hash: 'sha256'},
+  0x1302: {cipher: 'aes-256-gcm', keyLen: 32, hash: 'sha384'},
+  0x1303: {cipher: 'chacha20-poly1305', keyLen: 32, hash: 'sha256'},
+};
+
+/**
+ * Decrypts the server's encrypted handshake records of TLS 1.3 (those after the
+ * ServerHello, under the server handshake traffic secret) and returns the handshake
+ * messages in them (EncryptedExtensions, CertificateRequest, Certificate, ...).
+ * Stops at the first record that does not decrypt (application data keys start there).
+ * @returns null when the cipher suite is not one of the three TLS 1.3 suites.
+ */
+export function decryptTls13Handshake(records: TlsRecord[], cipherSuite: number, serverHandshakeSecret: Uint8Array): HandshakeMessage[] | null {
+  const suite = SUITES[cipherSuite];
+  if (!suite) return null;
+  const key = expandLabel(suite.hash, serverHandshakeSecret, 'key', suite.keyLen);
+  const iv = expandLabel(suite.hash, serverHandshakeSecret, 'iv', 12);
+  const plain: Uint8Array[] = [];
+  let seq = 0n;
+  for (const r of records) {
+    if (r.type !== CONTENT.applicationData) continue;
+    const nonce = Buffer.from(iv);
+    for (let i = 0; i < 8; i++) nonce[11 - i]! ^= Number((seq >> BigInt(8 * i)) & 0xffn);
+    seq++;
+    const body = r.fragment;
+    if (body.length < 17) break;
+    let inner: Buffer;
+    try {
+      const d = createDecipheriv(suite.cipher as 'aes-128-gcm', key, nonce, {authTagLength: 16});
+      d.setAAD(r.header);
+      d.setAuthTag(body.subarray(body.length - 16));
+      inner = Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]);
+    } catch {
+      break;
+    }
+    // TLSInnerPlaintext: content, content type, zero padding (5.2).
+    let end = inner.length - 1;
+    while (end >= 0 && inner[end] === 0) end--;
+    if (end < 0) break;
+    if (inner[end] !== CONTENT.handshake) break;
+    plain.push(inner.subarray(0, end));
+  }
+  return splitHandshake(concat(plain));
+}
+
+/** Alert descriptions (RFC 8446 6, RFC 5246 7.2). */
+export const ALERTS: Record<number, string> = {
+  0: 'close_notify',
+  10: 'unexpected_message',
+  20: 'bad_record_mac',
+  22: 'record_overflow',
+  40: 'handshake_failure',
+  42: 'bad_certificate',
+  43: 'unsupported_certificate',
+  44: 'certificate_revoked',
+  45: 'certificate_expired',
+  46: 'certificate_unknown',
+  47: 'illegal_parameter',
+  48: 'unknown_ca',
+  49: 'access_denied',
+  50: 'decode_error',
+  51: 'decrypt_error',
+  70: 'protocol_version',
+  71: 'insufficient_security',
+  80: 'internal_error',
+  86: 'inappropriate_fallback',
+  90: 'user_canceled',
+  109: 'missing_extension',
+  110: 'unsupported_extension',
+  112: 'unrecognized_name',
+  113: 'bad_certificate_status_response',
+  115: 'unknown_psk_identity',
+  116: 'certificate_required',
+  120: 'no_application_protocol',
+};
+
+/** The cleartext handshake messages (TLS 1.2 before ChangeCipherSpec; TLS 1.3 only the ServerHello). */
+export function cleartextHandshake(records: TlsRecord[]): {messages: HandshakeMessage[]; rest: TlsRecord[]} {
+  const frags: Uint8Array[] = [];
+  let i = 0;
+  for (; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.type === CONTENT.handshake) frags.push(r.fragment);
+    else if (r.type !== CONTENT.changeCipherSpec || frags.length === 0) break;
+    else {
+      // TLS 1.2: CCS ends the cleartext part. TLS 1.3: a compatibility CCS, then encrypted records.
+      i++;
+      break;
+    }
+  }
+  return {messages: splitHandshake(concat(frags)), rest: records.slice(i)};
+}
+
+/** A plaintext alert record among the records (TLS 1.2, or a TLS 1.3 alert before keys). */
+export function plaintextAlert(records: TlsRecord[]): number | undefined {
+  const a = records.find((r) => r.type === CONTENT.alert && r.fragment.length === 2);
+  return a ? a.fragment[1] : undefined;
+}
