@@ -88,7 +88,7 @@ export function listIndexText(text: string, source: string, tier: 'root' | 'inte
       const status: CertStatus = st === 0x52 ? 'revoked' : st === 0x45 || end <= t ? 'expired' : 'valid';
       const keep = !((filter.revoked && status !== 'revoked') || (filter.expired && status !== 'expired') || (filter.expiringWithinMs !== undefined && (status !== 'valid' || end - t > filter.expiringWithinMs)));
       if (keep) {
-        const row: ListedCert = {tier, status, serial: text.slice(t3 + 1, t4).toUpperCase(), subject: text.slice(t5 + 1, nl), notAfter: exp![1], daysLeft: Math.floor((end - t) / 86_400_000), file: text.slice(t4 + 1, t5)};
+        const row: ListedCert = {tier, status, serial: upper(text.slice(t3 + 1, t4)), subject: text.slice(t5 + 1, nl), notAfter: exp![1], daysLeft: Math.floor((end - t) / 86_400_000), file: text.slice(t4 + 1, t5)};
         if (t3 > t2 + 1) {
           const rev = text.slice(t2 + 1, t3);
           const comma = rev.indexOf(',');
@@ -105,6 +105,9 @@ export function listIndexText(text: string, source: string, tier: 'root' | 'inte
   }
   return sortByEnd(rows, ends);
 }
+
+/** openssl writes serials in uppercase; only others are converted (no copy per line). */
+const upper = (s: string): string => (/[a-f]/.test(s) ? s.toUpperCase() : s);
 
 /** Lists of several tiers (each sorted) merged, soonest expiry first. */
 export function mergeByExpiry(lists: ListedCert[][]): ListedCert[] {
