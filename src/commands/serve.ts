@@ -14,7 +14,9 @@ export type ServeResult = ServeInfo;
 
 export default class Serve extends BaseCommand {
   static override summary = 'Run a local ALB: HTTPS listeners in mTLS verify or passthrough mode in front of your backend.';
-  static override description = `Each listener behaves like an ALB mTLS listener: in verify mode the client chain is judged by the same code as \`mtls-kit verify\` (--trust-store, --crl, --ignore-expiry) and a rejected client, or one without a certificate, has its connection closed right after the TLS handshake, before any HTTP response; in passthrough mode any chain is accepted and forwarded in X-Amzn-Mtls-Clientcert. Requests go to --target with the headers ALB adds (renamed with --header-map), X-Forwarded-For/-Proto/-Port; client-sent X-Amzn-Mtls-* headers are removed first. Without --target a built-in echo backend answers with the headers it received.
+  static override description = `Each listener behaves like an ALB mTLS listener: in verify mode the client chain is judged by the same code as \`mtls-kit verify\` (--trust-store, --crl, --ignore-expiry) and a rejected client, or one without a certificate, has its connection closed right after the TLS handshake, before any HTTP response; in passthrough mode any chain is accepted and forwarded in X-Amzn-Mtls-Clientcert. Requests go to --target with the headers ALB adds (renamed with --header-map), X-Forwarded-For/-Proto/-Port; client-sent X-Amzn-Mtls-* headers are removed first. Look-alikes such as X_Amzn_Mtls_Clientcert_Subject (which CGI, WSGI, PHP and Rack backends read as the real header) are forwarded as ALB forwards them, or dropped with --drop-invalid-header-fields (ALB's routing.http.drop_invalid_header_fields.enabled), and every one is reported on stderr as a spoofing attempt. The chain judged and forwarded is the one the client presented, in its order with duplicates; TLS renegotiation is refused. Without --target a built-in echo backend answers with the headers it received.
+
+The trust store and CRLs are read again when their files change (for example after mtls-kit revoke and mtls-kit crl) and on SIGHUP; the next handshake uses them. Each reload is reported on stderr; a file that does not parse keeps the previous material and says why.
 
 An nlb listener (--listen PORT:nlb) behaves like an NLB TLS listener with mutual TLS (verify mode, the only one NLB has): the client chain is judged against the trust store, then the identity filters (--identity-filter, --identity-filter-file; any one must match), then the CRLs; a rejected client is closed right after the handshake and never reaches the target. An admitted client's decrypted byte stream goes to --target tcp://HOST:PORT (without --target, a built-in TCP echo), after a PROXY protocol v2 header with --proxy-protocol; the target receives nothing about the certificate, as with NLB. One NLB TLS access-log line per connection, with mtls-kit's fields (verdict, matching filter, client serial and subject) after NLB's 22. nlb listeners run in their own serve (not with verify or passthrough ones); for them the "curl" field of --json holds an openssl s_client command.
 
@@ -53,6 +55,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     ...identityFilterFlags,
     'proxy-protocol': Flags.boolean({summary: 'nlb listeners: send a PROXY protocol v2 header with the client address to the target first, as a target group with proxy protocol v2 does.', default: false}),
     ...apigwServeFlags,
+    'drop-invalid-header-fields': Flags.boolean({summary: "Drop client headers whose names are not letters, digits and '-' (X_Amzn_Mtls_...), as ALB's routing.http.drop_invalid_header_fields.enabled does; off by default, as on ALB.", default: false}),
   };
 
   async run(): Promise<ServeResult | undefined> {
@@ -85,13 +88,18 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
       ...(flags['passphrase-file'] ? {passphraseFile: flags['passphrase-file']} : {}),
       nlb: {identityFilters, proxyProtocol: flags['proxy-protocol']},
       ...(apigw ? {apigw: apigw.options} : {}),
+      dropInvalidHeaderFields: flags['drop-invalid-header-fields'],
       log,
       onError: (m) => printErr(`${ec.yellow('warning:')} ${m}`),
+      onNotice: (m) => printErr(`${ec.cyan('serve:')} ${m}`),
     });
     const info = running.info;
     if (this.jsonEnabled()) process.stdout.write(JSON.stringify(info) + '\n');
     else renderReady(info);
 
+    // SIGHUP reads the trust store and CRLs again (they are also reloaded when their files change).
+    const hup = (): void => void running.reload('SIGHUP');
+    process.on('SIGHUP', hup);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
@@ -101,6 +109,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    process.off('SIGHUP', hup);
     if (!this.jsonEnabled()) hint('stopping…');
     await running.close();
     if (logFile) await new Promise<void>((resolve) => logFile!.end(() => resolve()));

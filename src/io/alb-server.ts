@@ -16,7 +16,7 @@ import {performance} from 'node:perf_hooks';
 import {constants as cryptoConstants} from 'node:crypto';
 import type {TLSSocket} from 'node:tls';
 import {type Dispatcher, Pool} from 'undici';
-import {buildUpstreamHeaders, formatTraceId, HOP_BY_HOP, type ListenerMode, type ListenerSpec} from '../lib/alb/proxy.js';
+import {buildUpstreamHeaders, findSpoofedHeaders, formatTraceId, HOP_BY_HOP, VALID_HEADER_NAME, type ListenerMode, type ListenerSpec} from '../lib/alb/proxy.js';
 import {parseCertificate, type ParsedCertificate} from '../lib/x509/cert.js';
 import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp} from '../lib/alb/connection-log.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
@@ -45,6 +45,10 @@ export interface AlbServerParams {
   passthroughHeader: (chainDer: Uint8Array[]) => [string, string];
   /** Lower-case header names to strip from client requests besides x-amzn-mtls-* (renamed names). */
   strip: ReadonlySet<string>;
+  /** ALB's routing.http.drop_invalid_header_fields.enabled (aws-reference 7.12); default false. */
+  dropInvalidHeaderFields?: boolean;
+  /** Told of every client header that folds into an mTLS or identity header (spoofing attempt). */
+  onSpoof?: (message: string) => void;
   /** Where requests go (http: or https:); required. */
   target: URL;
   /**
@@ -215,7 +219,13 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       socket.destroy();
       return;
     }
-    const headers = buildUpstreamHeaders({rawHeaders: req.rawHeaders, mtlsHeaders: state.mtlsHeaders, strip: p.strip, clientIp: state.peer.remoteAddress, listenerPort});
+    const spoofed = findSpoofedHeaders(req.rawHeaders, p.strip);
+    if (spoofed.length > 0) {
+      const kept = spoofed.filter((n) => !n.toLowerCase().startsWith('x-amzn-mtls-') && !p.strip.has(n.toLowerCase()) && !(p.dropInvalidHeaderFields && !VALID_HEADER_NAME.test(n)));
+      const fate = kept.length === 0 ? 'removed' : `forwarded as ALB does: ${kept.join(', ')} (--drop-invalid-header-fields drops names with _)`;
+      (p.onSpoof ?? p.onError)?.(`spoofing attempt: client ${state.peer.remoteAddress}:${state.peer.remotePort} on port ${listenerPort} sent ${spoofed.join(', ')}, which ${spoofed.length === 1 ? 'reads' : 'read'} as an mTLS identity header once case and _/- are folded; ${fate}`);
+    }
+    const headers = buildUpstreamHeaders({rawHeaders: req.rawHeaders, mtlsHeaders: state.mtlsHeaders, strip: p.strip, clientIp: state.peer.remoteAddress, listenerPort, dropInvalidHeaderFields: p.dropInvalidHeaderFields ?? false});
     // Expect: 100-continue was answered by Node's server already; undici refuses to send it.
     for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i]!.toLowerCase() === 'expect') headers.splice(i, 2);
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;

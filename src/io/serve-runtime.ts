@@ -11,9 +11,8 @@ import type {ListenerMode, ListenerSpec} from '../lib/alb/proxy.js';
 import {preconditionError, usageError} from '../lib/errors.js';
 import {ALB_HEADERS, encodePassthroughHeader, encodeVerifyHeaders, type HeaderMap} from '../lib/alb/headers.js';
 import {loadPrivateKey} from '../lib/x509/issue.js';
-import {readCertificates} from '../lib/x509/read-certs.js';
 import {issueServerCertificate} from '../lib/pki/server-cert.js';
-import {loadCrl, prepareTrustStore, verifyChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
+import {verifyChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
 import {type ApigwInfo, apigwInfo, type ApigwOptions, type RunningApigwServer, startApigwListeners} from './apigw-server.js';
 import {type ChainVerdict, type RunningAlbServer, startAlbServer} from './alb-server.js';
 import {startNlbServe} from './nlb-server.js';
@@ -21,6 +20,7 @@ import {formatIdentityFilter, type IdentityFilter} from '../lib/nlb/identity-fil
 import {caPaths, loadCa, readTierKey} from './ca-store.js';
 import {type RunningEchoBackend, startEchoBackend} from './echo-backend.js';
 import {resolveSecret} from './secrets.js';
+import {TrustMaterial} from './trust-material.js';
 
 export interface ServeOptions {
   host: string;
@@ -43,8 +43,14 @@ export interface ServeOptions {
   nlb?: {identityFilters: IdentityFilter[]; proxyProtocol: boolean};
   /** Settings of `apigw` listeners (required when there is one). */
   apigw?: ApigwOptions;
+  /** ALB's routing.http.drop_invalid_header_fields.enabled (aws-reference 7.12). */
+  dropInvalidHeaderFields?: boolean;
+  /** Reload the trust store and CRLs when their files change (default true). */
+  watch?: boolean;
   log: (line: string) => void;
   onError?: (message: string) => void;
+  /** Reloads of the trust material and spoofing attempts (one line each). */
+  onNotice?: (message: string) => void;
 }
 
 export interface ServeListenerInfo {
@@ -75,6 +81,8 @@ export interface ServeInfo {
 
 export interface RunningServe {
   info: ServeInfo;
+  /** Reads the trust store and CRLs again (SIGHUP); keeps the old ones when a file is bad. */
+  reload(reason: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,30 +127,36 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   const paths = caPaths(o.dir);
 
   // Trust store (verify listeners only): --trust-store, else the CA directory's bundle.
+  // Reloaded when the bundle or a CRL changes, and on SIGHUP (trust-material.ts).
   let trustStorePath: string | null = null;
   let judge: (chain: Parameters<typeof verifyChain>[0]['chain']) => ChainVerdict = () => ({status: 'Success', ok: true});
-  const crls: LoadedCrl[] = [];
+  let crls: LoadedCrl[] = [];
   let store: TrustStore | null = null;
+  let material: TrustMaterial | undefined;
   let bundlePem: string | undefined;
   if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb')) {
     throw usageError('NO_VERIFY_LISTENER', '--crl applies to verify listeners, and none is configured (API Gateway does not check revocation)', ['add --listen PORT:verify, or check revocation in the Lambda authorizer']);
   }
   if (hasVerify) {
     trustStorePath = o.trustStore ?? paths.bundle;
-    const bundle = await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`);
-    store = prepareTrustStore(readCertificates(new Uint8Array(bundle), trustStorePath));
-    bundlePem = bundle.toString('utf8');
-    for (const c of o.crls) crls.push(loadCrl(new Uint8Array(await readFileOr(c, 'the CRL', 'check --crl')), c));
+    // The CA names advertised in the CertificateRequest come from the bundle as it was at
+    // start-up; verification follows every reload.
+    bundlePem = (await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`)).toString('utf8');
+    material = await TrustMaterial.load({bundlePath: trustStorePath, crlPaths: o.crls, ...(o.onNotice ? {onReload: o.onNotice} : {})});
+    store = material.store;
+    crls = material.crls;
+    const live = material;
     judge = (chain) => {
       // An empty chain (no client certificate) gets the code verifyChain gives it,
       // ClientCertInvalid: what ALB logs for a missing certificate is not documented
       // (aws-reference 1.1 says only that the handshake fails; see the open items in 7).
-      const r = verifyChain({chain, trustStore: store!, crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
+      const r = verifyChain({chain, trustStore: live.store, crls: live.crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
       return {status: r.status, ok: r.code === null};
     };
   } else if (o.crls.length > 0 || o.trustStore) {
     throw usageError('NO_VERIFY_LISTENER', '--trust-store and --crl apply to verify listeners, and none is configured', ['add --mode verify or --listen PORT:verify']);
   }
+  if (o.watch !== false) material?.watch();
 
   // Server identity: files, or issued now by the CA for the names we answer on.
   let certPem: string;
@@ -188,7 +202,14 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       nlb: {identityFilters: nlbOptions.identityFilters.map(formatIdentityFilter), proxyProtocol: nlbOptions.proxyProtocol},
       apigw: null,
     };
-    return {info, close: () => nlb.close()};
+    return {
+      info,
+      reload: async (reason) => material?.reload(reason, true),
+      close: async () => {
+        material?.close();
+        await nlb.close();
+      },
+    };
   }
 
   let target: URL;
@@ -218,6 +239,8 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       verifyHeaders: (leaf) => encodeVerifyHeaders(leaf, o.headerMap),
       passthroughHeader: (der) => encodePassthroughHeader(der, o.headerMap),
       strip,
+      dropInvalidHeaderFields: o.dropInvalidHeaderFields ?? false,
+      ...(o.onNotice ? {onSpoof: o.onNotice} : {}),
       target,
       ...(o.advertiseCaNames && bundlePem ? {advertiseCaPem: bundlePem} : {}),
       log: o.log,
@@ -257,7 +280,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   };
   return {
     info,
+    reload: async (reason) => material?.reload(reason, true),
     async close() {
+      material?.close();
       await gw?.close();
       await server.close();
       await echo?.close();

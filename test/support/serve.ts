@@ -18,6 +18,8 @@ export interface ServeListener {
 export interface SpawnedServe {
   info: {listeners: ServeListener[]; target: string; serverCa: string | null};
   stderr: () => string;
+  /** The process id (to send it SIGHUP). */
+  pid: number;
   /** SIGTERM, resolves with the exit code. */
   stop(): Promise<number>;
 }
@@ -50,7 +52,7 @@ export function spawnServe(args: string[]): Promise<SpawnedServe> {
       if (nl >= 0) {
         clearTimeout(timer);
         try {
-          resolve({info: JSON.parse(out.slice(0, nl)), stderr: () => err, stop});
+          resolve({info: JSON.parse(out.slice(0, nl)), stderr: () => err, pid: child.pid!, stop});
         } catch {
           reject(new Error(`serve printed ${out}`));
         }

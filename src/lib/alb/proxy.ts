@@ -50,6 +50,39 @@ export interface UpstreamHeaderParams {
   strip: ReadonlySet<string>;
   clientIp: string;
   listenerPort: number;
+  /**
+   * ALB's `routing.http.drop_invalid_header_fields.enabled` (default false): drop client
+   * headers whose names are not `[-A-Za-z0-9]+` (aws-reference 7.12).
+   */
+  dropInvalidHeaderFields?: boolean;
+}
+
+/** A header name ALB calls valid (aws-reference 7.12): letters, digits and hyphens. */
+export const VALID_HEADER_NAME = /^[A-Za-z0-9-]+$/;
+
+/**
+ * A header name as CGI, WSGI, PHP and Rack backends see it: case folded and `_` read as
+ * `-` (they turn both `X-A` and `X_A` into HTTP_X_A), so two names that fold alike reach
+ * the application as one.
+ */
+export function foldHeaderName(name: string): string {
+  return name.toLowerCase().replace(/_/g, '-');
+}
+
+/**
+ * The client-sent header names that collide with an mTLS or identity header once folded
+ * (foldHeaderName): any `X-Amzn-Mtls-*` and any renamed header name in `identity`
+ * (lower-case). These are spoofing attempts, whether or not they are forwarded.
+ * @returns the names as the client wrote them, in order
+ */
+export function findSpoofedHeaders(rawHeaders: string[], identity: ReadonlySet<string>): string[] {
+  const folded = new Set([...identity].map(foldHeaderName));
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const f = foldHeaderName(rawHeaders[i]!);
+    if (f.startsWith(MTLS_PREFIX) || folded.has(f)) out.push(rawHeaders[i]!);
+  }
+  return out;
 }
 
 /**
@@ -58,6 +91,8 @@ export interface UpstreamHeaderParams {
  * claim an identity: aws-reference 7.1 leaves open whether ALB strips them, a local proxy
  * that forwarded them would let any client spoof one), then the mTLS headers,
  * `X-Forwarded-For` (appended to, as ALB does), `X-Forwarded-Proto` and `X-Forwarded-Port`.
+ * Look-alikes such as `X_Amzn_Mtls_Clientcert_Subject` are forwarded, as ALB forwards
+ * them, unless `dropInvalidHeaderFields` (findSpoofedHeaders names them for the log).
  * @returns a flat [name, value, ...] array in order, ready for `http.request`
  */
 export function buildUpstreamHeaders(p: UpstreamHeaderParams): string[] {
@@ -71,6 +106,7 @@ export function buildUpstreamHeaders(p: UpstreamHeaderParams): string[] {
     const name = p.rawHeaders[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower) || lower.startsWith(MTLS_PREFIX) || p.strip.has(lower)) continue;
+    if (p.dropInvalidHeaderFields && !VALID_HEADER_NAME.test(name)) continue;
     if (lower === 'x-forwarded-for') {
       xff = xff === undefined ? p.rawHeaders[i + 1]! : `${xff}, ${p.rawHeaders[i + 1]!}`;
       continue;
