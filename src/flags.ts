@@ -92,3 +92,13 @@ export const apigwServeFlags = {
   'access-log': Flags.string({summary: 'Append API Gateway access-log lines to this file (default: stderr).', helpValue: 'FILE'}),
   'access-log-format': Flags.string({summary: 'Access-log format with $context variables (default: JSON with the $context.identity.clientCert.* fields).', helpValue: 'FORMAT'}),
 };
+
+/** `deploy` and `status` for an API Gateway custom domain name instead of an ALB trust store. */
+export const apigwDeployFlags = {
+  'apigw-domain': Flags.string({summary: 'API Gateway custom domain name whose mutual TLS truststore to deploy (REST or HTTP API, found automatically); replaces --trust-store-name.', exclusive: ['trust-store-name'], helpValue: 'NAME'}),
+  'api-type': Flags.option({summary: 'Which API owns the --apigw-domain (auto: the one its mappings point to).', options: ['auto', 'rest', 'http'] as const, default: 'auto' as const})(),
+  'truststore-key': Flags.string({summary: 'S3 key of the versioned truststore object (default: <prefix>truststore.pem).', helpValue: 'KEY'}),
+};
+
+/** deployInputFlags with --trust-store-name optional: --apigw-domain needs none. */
+export const deployInputFlagsApigw = {...deployInputFlags, 'trust-store-name': {...deployInputFlags['trust-store-name'], required: false}};

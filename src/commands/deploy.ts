@@ -1,6 +1,9 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js';
+import {apigwDeployFlags, awsFlags, deployInputFlags, deployInputFlagsApigw, dirFlag, mutualAuthFlags} from '../flags.js';
+import {createApigwClients, runApigwDeploy} from '../io/apigw-deploy.js';
+import {renderApigwDeploy} from '../ui/apigw-render.js';
+import type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 import {createAwsClients} from '../io/aws.js';
 import {readFile} from 'node:fs/promises';
 import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState} from '../io/deploy-run.js';
@@ -14,10 +17,13 @@ import {hint} from '../ui/output.js';
 import type {DeployResult} from '../lib/deploy/result.js';
 
 export type {DeployResult} from '../lib/deploy/result.js';
+export type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy the CA bundle and CRLs to an ALB trust store and turn on mutual TLS on a listener, idempotently.';
   static override description = `Steps, in order: (1) lint the bundle and CRLs locally and stop on any error; (2) upload them to S3 under content-addressed keys (skipping objects that already hold the same content); (3) create the trust store, or ModifyTrustStore only when the bundle changed, then poll until ACTIVE; (4) add the CRLs it does not hold yet, then remove the older CRLs of the same issuers; (5) set the listener's MutualAuthentication only when it differs, or create the listener; (6) print what was created, modified or left unchanged, with every ARN.
+
+API Gateway (--apigw-domain NAME instead of --trust-store-name): finds whether REST APIs or HTTP APIs own the custom domain name (--api-type to force), lints the bundle for API Gateway (complete chains, 1,000 certificates, 1 MB), uploads it as a new version of one object in a versioned bucket (--truststore-key, default <prefix>truststore.pem) only when its content changed, turns on or updates the domain's mutual TLS (REST: patch operations on /mutualTlsAuthentication/truststoreUri and /truststoreVersion; HTTP: MutualTlsAuthentication), waits until the domain is AVAILABLE, and fails (exit 5) on truststoreWarnings, naming each certificate. It warns when a mapped API still has its default execute-api endpoint enabled (clients could bypass mutual TLS there). Endpoints: AWS_ENDPOINT_URL_API_GATEWAY, AWS_ENDPOINT_URL_APIGATEWAYV2.
 
 A second run with the same inputs makes no mutating call and says "unchanged". --dry-run prints the plan and makes no mutating call.
 
@@ -34,9 +40,9 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
 
   static override flags = {
     dir: dirFlag,
-    ...deployInputFlags,
+    ...deployInputFlagsApigw,
+    ...apigwDeployFlags,
     // Required unless --plan gives them (checked in settingsFromFlags).
-    'trust-store-name': Flags.string({...deployInputFlags['trust-store-name'], required: false}),
     bucket: Flags.string({...deployInputFlags.bucket, required: false}),
     'listener-arn': Flags.string({summary: 'HTTPS listener whose mutual authentication to set; repeatable.', multiple: true, exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
     'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
@@ -66,8 +72,16 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     ...awsFlags,
   };
 
-  async run(): Promise<DeployResult> {
+  async run(): Promise<DeployResult | ApigwDeployResult> {
     const {flags} = await this.parse(Deploy);
+    // API Gateway custom domain: src/io/apigw-deploy.ts.
+    if (flags['apigw-domain']) {
+      if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);
+      const clients = await createApigwClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
+      const key = flags['truststore-key'] ?? `${flags.prefix}truststore.pem`;
+      const r = await runApigwDeploy({clients, dir: flags.dir, bundle: flags['ca-bundle'], bucket: flags.bucket, key, domain: flags['apigw-domain'], apiType: flags['api-type'], dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], now: new Date(), quiet: this.jsonEnabled()});
+      return this.emit(r, renderApigwDeploy);
+    }
     if (flags['exit-code'] && !flags['dry-run'] && !flags['plan-out']) throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run or --plan-out', ['for example: mtls-kit deploy ... --dry-run --exit-code']);
     const saved = flags.plan ? parseSavedPlan(await readFile(flags.plan, 'utf8').catch(() => {
       throw preconditionError('PLAN_NOT_FOUND', `${flags.plan} does not exist or cannot be read`, ['make one: mtls-kit deploy ... --plan-out plan.json']);
@@ -110,7 +124,8 @@ type DeployFlags = Awaited<ReturnType<Deploy['parse']>>['flags'] & Record<string
 function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} & DeployFlags): DeploySettings {
   const name = flags['trust-store-name'] as string | undefined;
   const bucket = flags.bucket as string | undefined;
-  if (!name || !bucket) throw usageError('MISSING_FLAG', `${name ? '--bucket' : '--trust-store-name'} is required (or --plan FILE)`, ['for example: mtls-kit deploy --trust-store-name my-devices --bucket my-pki-bucket']);
+  if (!name) throw usageError('MISSING_TARGET', 'give --trust-store-name (ALB) or --apigw-domain (API Gateway), or --plan FILE', ['for example: --trust-store-name my-devices --bucket my-pki-bucket']);
+  if (!bucket) throw usageError('MISSING_FLAG', '--bucket is required (or --plan FILE)', ['for example: --bucket my-pki-bucket']);
   const nameProblem = checkTrustStoreName(name);
   if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem} (ALB's rule, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$)`, ['for example: --trust-store-name my-devices-prod']);
   const listeners: ListenerTarget[] = [...new Set((flags['listener-arn'] as string[] | undefined) ?? [])].map((listenerArn) => ({kind: 'existing', listenerArn}));

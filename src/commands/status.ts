@@ -1,6 +1,9 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {awsFlags, deployInputFlags, dirFlag, mutualAuthFlags} from '../flags.js';
+import {apigwDeployFlags, awsFlags, deployInputFlagsApigw, dirFlag, mutualAuthFlags} from '../flags.js';
+import {createApigwClients, runApigwStatus} from '../io/apigw-deploy.js';
+import type {ApigwStatusResult} from '../lib/apigw/deploy-plan.js';
+import {renderApigwStatus} from '../ui/apigw-render.js';
 import {createAwsClients} from '../io/aws.js';
 import {readDeployInputs} from '../io/deploy-run.js';
 import {checkBucket, describeListener, getObject, readTrustStore, trustStoreAssociations} from '../io/trust-store-remote.js';
@@ -35,6 +38,8 @@ export default class Status extends BaseCommand {
   static override summary = 'Show drift between the local bundle and CRLs, the S3 objects, the trust store and the listener.';
   static override description = `Compares the local CA bundle and CRLs with the S3 objects deploy uploaded, with the copy the trust store actually holds (downloaded through GetTrustStoreCaCertificatesBundle and GetTrustStoreRevocationContent), and with the listener's MutualAuthentication (--listener-arn). Also reports CRLs, local or deployed, whose nextUpdate has passed or is within --warn-days. Makes only read calls.
 
+With --apigw-domain NAME: compares the local truststore with the current version of the S3 object (--truststore-key) and that version with the domain's truststoreUri/truststoreVersion, and reports truststoreWarnings and mapped APIs whose default execute-api endpoint is still enabled.
+
 Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a local precondition (missing file, no region or credentials); 5 AWS failed.`;
 
   static override examples = [
@@ -44,16 +49,24 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
 
   static override flags = {
     dir: dirFlag,
-    ...deployInputFlags,
+    ...deployInputFlagsApigw,
+    ...apigwDeployFlags,
     'listener-arn': Flags.string({summary: 'Also check this listener\'s MutualAuthentication.', helpValue: 'ARN'}),
     ...mutualAuthFlags,
     'warn-days': Flags.integer({summary: 'Warn about CRLs whose nextUpdate is within this many days.', default: 7, min: 0}),
     ...awsFlags,
   };
 
-  async run(): Promise<StatusResult> {
+  async run(): Promise<StatusResult | ApigwStatusResult> {
     const {flags} = await this.parse(Status);
+    if (flags['apigw-domain']) {
+      const clients = await createApigwClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
+      const r = await runApigwStatus({clients, dir: flags.dir, bundle: flags['ca-bundle'], bucket: flags.bucket, key: flags['truststore-key'] ?? `${flags.prefix}truststore.pem`, domain: flags['apigw-domain'], apiType: flags['api-type'], now: new Date()});
+      if (r.drift) this.resultExitCode = 3;
+      return this.emit(r, renderApigwStatus);
+    }
     const name = flags['trust-store-name'];
+    if (!name) throw usageError('MISSING_TARGET', 'give --trust-store-name (ALB) or --apigw-domain (API Gateway)');
     const nameProblem = checkTrustStoreName(name);
     if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem}`);
     const now = new Date();

@@ -49,6 +49,20 @@ export function requestTimeoutMs(): number {
   return v > 0 ? v : DEFAULT_REQUEST_TIMEOUT_MS;
 }
 
+/** The configuration every SDK client of mtls-kit shares: region, profile, endpoint, retries, timeouts. */
+export function sdkClientConfig(p: AwsParams): {region?: string; profile?: string; endpoint?: string; maxAttempts: number; retryMode: string; requestHandler: {connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean; socketTimeout: number}} {
+  const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) > 0 ? Number(process.env.AWS_MAX_ATTEMPTS) : DEFAULT_MAX_ATTEMPTS;
+  const timeout = requestTimeoutMs();
+  return {
+    ...(p.region ? {region: p.region} : {}),
+    ...(p.profile ? {profile: p.profile} : {}),
+    ...(p.endpointUrl ? {endpoint: p.endpointUrl} : {}),
+    maxAttempts,
+    retryMode: 'standard',
+    requestHandler: {connectionTimeout: Math.min(5000, timeout), requestTimeout: timeout, throwOnRequestTimeout: true, socketTimeout: timeout},
+  };
+}
+
 /**
  * Builds the S3 and ELBv2 clients.
  * - S3 uses path-style addressing when a custom endpoint is set (S3-compatible stores
@@ -67,16 +81,8 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
   const [s3Sdk, elbv2Sdk] = await Promise.all([import('@aws-sdk/client-s3').then(commonJs), import('@aws-sdk/client-elastic-load-balancing-v2').then(commonJs)]);
   const env = process.env;
   const customS3 = Boolean(p.endpointUrl || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
-  const maxAttempts = Number(env.AWS_MAX_ATTEMPTS) > 0 ? Number(env.AWS_MAX_ATTEMPTS) : DEFAULT_MAX_ATTEMPTS;
-  const timeout = requestTimeoutMs();
-  const common = {
-    ...(p.region ? {region: p.region} : {}),
-    ...(p.profile ? {profile: p.profile} : {}),
-    ...(p.endpointUrl ? {endpoint: p.endpointUrl} : {}),
-    maxAttempts,
-    retryMode: 'standard',
-    requestHandler: {connectionTimeout: Math.min(5000, timeout), requestTimeout: timeout, throwOnRequestTimeout: true, socketTimeout: timeout},
-  };
+  const common = sdkClientConfig(p);
+  const maxAttempts = common.maxAttempts;
   // S3-compatible stores (MinIO, s3rver, ...) often lack the SDK's default flexible
   // checksums: a streamed upload is sent aws-chunked with a CRC32 trailer, and s3rver stores
   // that framing as the object's bytes. With a custom endpoint we ask for checksums only
@@ -113,7 +119,7 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
  * (scripts/build.js) such a chunk exports only `default` (= module.exports); under plain
  * Node `default` is module.exports too, next to the named exports.
  */
-function commonJs<T extends object>(m: T): T {
+export function commonJs<T extends object>(m: T): T {
   const d = (m as {default?: unknown}).default;
   return d !== null && typeof d === 'object' ? (d as T) : m;
 }
