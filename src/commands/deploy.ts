@@ -1,14 +1,16 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {apigwDeployFlags, awsFlags, deployInputFlags, deployInputFlagsApigw, dirFlag, mutualAuthFlags} from '../flags.js';
+import {apigwDeployFlags, awsFlags, deployInputFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
 import {createApigwClients, runApigwDeploy} from '../io/apigw-deploy.js';
+import {resolveIdentityFilters} from '../io/identity-filters.js';
+import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwDeploy} from '../ui/apigw-render.js';
 import type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 import {createAwsClients} from '../io/aws.js';
 import {readFile} from 'node:fs/promises';
 import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState} from '../io/deploy-run.js';
 import {MODE_PUBLIC, writeFileAtomic} from '../io/files.js';
-import {type DeployPlan, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy/plan.js';
+import {type DeployPlan, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
 import {checkSavedPlan, type DeploySettings, fingerprintRemote, parseSavedPlan, SAVED_PLAN_VERSION, type SavedPlan} from '../lib/deploy/saved-plan.js';
 import {ExitCode, preconditionError, usageError} from '../lib/errors.js';
@@ -20,8 +22,10 @@ export type {DeployResult} from '../lib/deploy/result.js';
 export type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 
 export default class Deploy extends BaseCommand {
-  static override summary = 'Deploy the CA bundle and CRLs to an ALB trust store and turn on mutual TLS on a listener, idempotently.';
+  static override summary = 'Deploy the CA bundle and CRLs to an ELBv2 trust store and turn on mutual TLS on ALB HTTPS or NLB TLS listeners, idempotently.';
   static override description = `Steps, in order: (1) lint the bundle and CRLs locally and stop on any error; (2) upload them to S3 under content-addressed keys (skipping objects that already hold the same content); (3) create the trust store, or ModifyTrustStore only when the bundle changed, then poll until ACTIVE; (4) add the CRLs it does not hold yet, then remove the older CRLs of the same issuers; (5) set the listener's MutualAuthentication only when it differs, or create the listener; (6) print what was created, modified or left unchanged, with every ARN.
+
+Network Load Balancer TLS listeners (an ARN with loadbalancer/net/ or listener/net/) take verify mode only (--mode passthrough is refused: NLB has no passthrough; a TCP listener passes the encrypted stream to targets instead) and the client certificate identity filters of --identity-filter / --identity-filter-file; filters are compared as a set and always sent, an empty list included.
 
 API Gateway (--apigw-domain NAME instead of --trust-store-name): finds whether REST APIs or HTTP APIs own the custom domain name (--api-type to force), lints the bundle for API Gateway (complete chains, 1,000 certificates, 1 MB), uploads it as a new version of one object in a versioned bucket (--truststore-key, default <prefix>truststore.pem) only when its content changed, turns on or updates the domain's mutual TLS (REST: patch operations on /mutualTlsAuthentication/truststoreUri and /truststoreVersion; HTTP: MutualTlsAuthentication), waits until the domain is AVAILABLE, and fails (exit 5) on truststoreWarnings, naming each certificate. It warns when a mapped API still has its default execute-api endpoint enabled (clients could bypass mutual TLS there). Endpoints: AWS_ENDPOINT_URL_API_GATEWAY, AWS_ENDPOINT_URL_APIGATEWAYV2.
 
@@ -44,12 +48,13 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     ...apigwDeployFlags,
     // Required unless --plan gives them (checked in settingsFromFlags).
     bucket: Flags.string({...deployInputFlags.bucket, required: false}),
-    'listener-arn': Flags.string({summary: 'HTTPS listener whose mutual authentication to set; repeatable.', multiple: true, exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
-    'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
+    'listener-arn': Flags.string({summary: 'ALB HTTPS or NLB TLS listener whose mutual authentication to set; repeatable.', multiple: true, exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
+    'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB, or a TLS listener on this NLB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
     port: Flags.integer({summary: 'Port of the listener to create.', min: 1, max: 65535, dependsOn: ['load-balancer-arn']}),
     'certificate-arn': Flags.string({summary: 'Server certificate (ACM ARN) of the listener to create.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
     'target-group-arn': Flags.string({summary: 'Target group the created listener forwards to.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
     ...mutualAuthFlags,
+    ...identityFilterFlags,
     'wait-timeout': Flags.integer({summary: 'Seconds to wait for the trust store to become ACTIVE.', default: 600, min: 1}),
     'poll-interval': Flags.integer({summary: 'Milliseconds between DescribeTrustStores polls.', default: 2000, min: 10, env: 'MTLS_KIT_POLL_INTERVAL_MS', hidden: true}),
     force: Flags.boolean({summary: 'Repoint listeners that verify against another trust store.', default: false}),
@@ -86,7 +91,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     const saved = flags.plan ? parseSavedPlan(await readFile(flags.plan, 'utf8').catch(() => {
       throw preconditionError('PLAN_NOT_FOUND', `${flags.plan} does not exist or cannot be read`, ['make one: mtls-kit deploy ... --plan-out plan.json']);
     }), flags.plan) : null;
-    const settings: DeploySettings = saved ? saved.settings : settingsFromFlags(flags);
+    const settings: DeploySettings = saved ? saved.settings : settingsFromFlags(flags, saved ? [] : (await resolveIdentityFilters(flags)).map(formatIdentityFilter));
 
     // Step 1: everything local first, so a bad bundle never reaches S3.
     const inputs: DeployInputs = await readDeployInputs({
@@ -121,7 +126,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
 type DeployFlags = Awaited<ReturnType<Deploy['parse']>>['flags'] & Record<string, unknown>;
 
 /** The settings of a run from the command line (exit 2 on bad values). */
-function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} & DeployFlags): DeploySettings {
+function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} & DeployFlags, identityFilters: string[]): DeploySettings {
   const name = flags['trust-store-name'] as string | undefined;
   const bucket = flags.bucket as string | undefined;
   if (!name) throw usageError('MISSING_TARGET', 'give --trust-store-name (ALB) or --apigw-domain (API Gateway), or --plan FILE', ['for example: --trust-store-name my-devices --bucket my-pki-bucket']);
@@ -132,6 +137,7 @@ function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} &
   if (flags['load-balancer-arn']) {
     listeners.push({kind: 'create', loadBalancerArn: flags['load-balancer-arn'] as string, port: flags.port as number, certificateArn: flags['certificate-arn'] as string, targetGroupArn: flags['target-group-arn'] as string});
   }
+  checkNlbTargets(listeners, flags.mode as MutualMode, identityFilters.length);
   const sse = flags.sse as 'aws:kms' | 'AES256' | undefined;
   const kmsKeyId = flags['kms-key-id'] as string | undefined;
   if (sse === 'aws:kms' && !kmsKeyId) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
@@ -144,7 +150,7 @@ function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} &
     trustStoreName: name,
     bucket,
     listeners,
-    mutualAuthentication: {mode: flags.mode as MutualMode, ignoreClientCertificateExpiry: Boolean(flags['ignore-client-cert-expiry']), advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off'},
+    mutualAuthentication: {mode: flags.mode as MutualMode, ignoreClientCertificateExpiry: Boolean(flags['ignore-client-cert-expiry']), advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off', identityFilters},
     tags: parseTags((flags.tag as string[] | undefined) ?? []),
     s3: {...(sse ? {sse} : {}), ...(kmsKeyId ? {kmsKeyId} : {}), ...(owner ? {expectedBucketOwner: owner} : {})},
     quotas: {lists: flags['revocation-lists-quota'] as number, entries: flags['revocation-entries-quota'] as number},

@@ -1,13 +1,15 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {apigwDeployFlags, awsFlags, deployInputFlagsApigw, dirFlag, mutualAuthFlags} from '../flags.js';
+import {apigwDeployFlags, awsFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
 import {createApigwClients, runApigwStatus} from '../io/apigw-deploy.js';
+import {resolveIdentityFilters} from '../io/identity-filters.js';
 import type {ApigwStatusResult} from '../lib/apigw/deploy-plan.js';
+import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwStatus} from '../ui/apigw-render.js';
 import {createAwsClients} from '../io/aws.js';
 import {readDeployInputs} from '../io/deploy-run.js';
 import {checkBucket, describeListener, getObject, readTrustStore, trustStoreAssociations} from '../io/trust-store-remote.js';
-import {checkTrustStoreName} from '../lib/deploy/plan.js';
+import {checkNlbTargets, checkTrustStoreName} from '../lib/deploy/plan.js';
 import {computeDrift, type CrlFreshness, type DriftCheck} from '../lib/deploy/drift.js';
 import {usageError} from '../lib/errors.js';
 import {out, printLine} from '../ui/output.js';
@@ -27,7 +29,8 @@ export interface StatusResult {
     /** Load balancers whose listeners use this trust store (DescribeTrustStoreAssociations). */
     associations: string[];
   };
-  listener: {arn: string; mode: string; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
+  /** identityFilters (FIELD:MATCH:VALUE, as the listener holds them) only on NLB TLS listeners. */
+  listener: {arn: string; mode: string; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'; identityFilters?: string[]} | null;
   checks: DriftCheck[];
   crls: CrlFreshness[];
   /** Local lint findings (status reports them; deploy would stop on errors). */
@@ -36,7 +39,7 @@ export interface StatusResult {
 
 export default class Status extends BaseCommand {
   static override summary = 'Show drift between the local bundle and CRLs, the S3 objects, the trust store and the listener.';
-  static override description = `Compares the local CA bundle and CRLs with the S3 objects deploy uploaded, with the copy the trust store actually holds (downloaded through GetTrustStoreCaCertificatesBundle and GetTrustStoreRevocationContent), and with the listener's MutualAuthentication (--listener-arn). Also reports CRLs, local or deployed, whose nextUpdate has passed or is within --warn-days. Makes only read calls.
+  static override description = `Compares the local CA bundle and CRLs with the S3 objects deploy uploaded, with the copy the trust store actually holds (downloaded through GetTrustStoreCaCertificatesBundle and GetTrustStoreRevocationContent), and with the listener's MutualAuthentication (--listener-arn; on an NLB TLS listener also its client certificate identity filters, compared as a set with --identity-filter / --identity-filter-file). Also reports CRLs, local or deployed, whose nextUpdate has passed or is within --warn-days. Makes only read calls.
 
 With --apigw-domain NAME: compares the local truststore with the current version of the S3 object (--truststore-key) and that version with the domain's truststoreUri/truststoreVersion, and reports truststoreWarnings and mapped APIs whose default execute-api endpoint is still enabled.
 
@@ -53,6 +56,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     ...apigwDeployFlags,
     'listener-arn': Flags.string({summary: 'Also check this listener\'s MutualAuthentication.', helpValue: 'ARN'}),
     ...mutualAuthFlags,
+    ...identityFilterFlags,
     'warn-days': Flags.integer({summary: 'Warn about CRLs whose nextUpdate is within this many days.', default: 7, min: 0}),
     ...awsFlags,
   };
@@ -70,6 +74,9 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     const nameProblem = checkTrustStoreName(name);
     if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem}`);
     const now = new Date();
+    const filters = await resolveIdentityFilters(flags);
+    if (flags['listener-arn']) checkNlbTargets([{kind: 'existing', listenerArn: flags['listener-arn']}], flags.mode, filters.length);
+    else if (filters.length > 0) throw usageError('FILTERS_NEED_LISTENER', 'identity filters are checked on a listener', ['add --listener-arn <nlb-tls-listener-arn>']);
     const mutual = {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? ('on' as const) : ('off' as const)};
     const inputs = await readDeployInputs({dir: flags.dir, bundle: flags['ca-bundle'], crls: flags['skip-crl'] ? [] : flags.crl, prefix: flags.prefix, trustStoreName: name, listeners: [], mutualAuthentication: mutual, now, quiet: true, failOnLint: false});
 
@@ -89,7 +96,8 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
       bucket: flags.bucket,
       trustStore: ts ? {name, arn: ts.summary.arn, status: ts.summary.status, certificates: ts.remote.bundleCertificates, revocations: ts.revocations} : null,
       trustStoreName: name,
-      listener: listener ? {arn: listener.arn, actual: listener.mutualAuthentication, expected: mutual} : null,
+      // On an NLB TLS listener the filters are part of what is expected (none: an empty list).
+      listener: listener ? {arn: listener.arn, actual: listener.mutualAuthentication, expected: listener.protocol === 'TLS' ? {...mutual, identityFilters: filters.map(formatIdentityFilter)} : mutual} : null,
       now,
       warnDays: flags['warn-days'],
     });

@@ -11,6 +11,7 @@
  */
 import type {S3Client} from '@aws-sdk/client-s3';
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {addNlbFilterMiddleware} from './elbv2-nlb-filters.js';
 import {ExitCode, MtlsKitError} from '../lib/errors.js';
 
 export interface AwsParams {
@@ -97,6 +98,9 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
   const s3 = new s3Sdk.S3Client({...common, forcePathStyle: customS3, ...checksums});
   const elbv2 = new elbv2Sdk.ElasticLoadBalancingV2Client(common);
   const elbv2Once = new elbv2Sdk.ElasticLoadBalancingV2Client({...common, maxAttempts: 1});
+  // NLB identity filters, which the SDK's model lacks (remove with that module).
+  addNlbFilterMiddleware(elbv2);
+  addNlbFilterMiddleware(elbv2Once);
   let region: string;
   try {
     region = await elbv2.config.region();

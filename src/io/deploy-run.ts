@@ -8,7 +8,7 @@ import {basename, dirname} from 'node:path';
 import type {DeployResult} from '../lib/deploy/result.js';
 import {summarizeCrl} from '../lib/deploy/crl-summary.js';
 import type {CrlFacts} from '../lib/deploy/crl-summary.js';
-import {contentKey, type DeployPlan, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy/plan.js';
+import {contentKey, type DeployPlan, isNetworkListener, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy/plan.js';
 import {bundleDigest, planTagChanges, type Tag} from '../lib/deploy/record.js';
 import {briefCertificates, type CertBrief, diffCertificates, diffSerials, type SerialChanges} from '../lib/deploy/review.js';
 import {loadCrl} from '../lib/x509/crl.js';
@@ -148,7 +148,11 @@ export async function readRemoteState(aws: AwsClients, bucket: string, inputs: D
   const listeners: RemoteState['listeners'] = [];
   for (const target of inputs.local.listeners) {
     const listener = target.kind === 'existing' ? await describeListener(aws, target.listenerArn) : await findListenerOnPort(aws, target.loadBalancerArn, target.port);
-    if (listener && listener.protocol !== 'HTTPS') {
+    if (listener && isNetworkListener(target) && listener.protocol !== 'TLS') {
+      // aws-reference 9.1, 9.8: NLB mTLS is on TLS listeners; a TCP listener passes the encrypted stream to the targets.
+      throw preconditionError('LISTENER_NOT_TLS', `listener ${listener.arn} (port ${listener.port}) is ${listener.protocol}; NLB mutual TLS needs a TLS listener`, ['pass a TLS listener of the NLB with --listener-arn, or create one with --load-balancer-arn --port 443 --certificate-arn --target-group-arn', 'with a TCP listener the NLB does not terminate TLS: your targets then verify clients themselves']);
+    }
+    if (listener && !isNetworkListener(target) && listener.protocol !== 'HTTPS') {
       throw preconditionError('LISTENER_NOT_HTTPS', `listener ${listener.arn} (port ${listener.port}) is ${listener.protocol}; mutual TLS needs an HTTPS listener`, ['pass an HTTPS listener with --listener-arn, or create one with --load-balancer-arn --port 443 --certificate-arn --target-group-arn']);
     }
     listeners.push(listener);
@@ -252,7 +256,8 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
           aws,
           {
             LoadBalancerArn: target.loadBalancerArn,
-            Protocol: 'HTTPS',
+            // A Network Load Balancer's mTLS listener is TLS (aws-reference 9.1).
+            Protocol: pl.nlb ? 'TLS' : 'HTTPS',
             Port: target.port,
             Certificates: [{CertificateArn: target.certificateArn}],
             DefaultActions: [{Type: 'forward', TargetGroupArn: target.targetGroupArn}],

@@ -9,6 +9,8 @@ import {type CrlSummary, summarizeCrl} from '../lib/deploy/crl-summary.js';
 import {briefCertificates, type CertBrief} from '../lib/deploy/review.js';
 import {loadCrl} from '../lib/x509/crl.js';
 import {BUNDLE_RECORD_KEY, bundleDigest, CRL_RECORD_PREFIX, decodeBundleRecord, decodeCrlRecord, type Tag} from '../lib/deploy/record.js';
+import type {WireIdentityFilter} from './elbv2-nlb-filters.js';
+import {parseIdentityFilter} from '../lib/nlb/identity-filter.js';
 import type {MutualAuthentication, MutualMode, RemoteListener, RemoteObject, RemoteRevocation, RemoteTrustStore} from '../lib/deploy/plan.js';
 import {ExitCode, MtlsKitError} from '../lib/errors.js';
 import {type AwsClients, awsErrorCode, callAws, fetchLocation, fetchLocationEtag, mapAwsError} from './aws.js';
@@ -369,7 +371,9 @@ interface SdkListener {
   LoadBalancerArn?: string | undefined;
   Port?: number | undefined;
   Protocol?: string | undefined;
-  MutualAuthentication?: {Mode?: string | undefined; TrustStoreArn?: string | undefined; IgnoreClientCertificateExpiry?: boolean | undefined; AdvertiseTrustStoreCaNames?: string | undefined} | undefined;
+  MutualAuthentication?:
+    | {Mode?: string | undefined; TrustStoreArn?: string | undefined; IgnoreClientCertificateExpiry?: boolean | undefined; AdvertiseTrustStoreCaNames?: string | undefined; ClientCertificateIdentityFilters?: WireIdentityFilter[] | undefined}
+    | undefined;
 }
 
 function toRemoteListener(l: SdkListener): RemoteListener {
@@ -380,6 +384,8 @@ function toRemoteListener(l: SdkListener): RemoteListener {
     trustStoreArn: mode === 'verify' ? (m?.TrustStoreArn ?? null) : null,
     ignoreClientCertificateExpiry: m?.IgnoreClientCertificateExpiry ?? false,
     advertiseTrustStoreCaNames: m?.AdvertiseTrustStoreCaNames === 'on' ? 'on' : 'off',
+    // NLB TLS listeners: the filters the middleware read back (src/io/elbv2-nlb-filters.ts).
+    ...(l.Protocol === 'TLS' ? {identityFilters: (m?.ClientCertificateIdentityFilters ?? []).map((f) => `${f.Field}:${f.MatchType}:${f.Value}`)} : {}),
   };
   return {arn: l.ListenerArn ?? '', ...(l.LoadBalancerArn ? {loadBalancerArn: l.LoadBalancerArn} : {}), port: l.Port ?? 0, protocol: l.Protocol ?? '', mutualAuthentication};
 }
@@ -407,10 +413,18 @@ export async function findListenerOnPort(aws: AwsClients, loadBalancerArn: strin
   return null;
 }
 
-/** The MutualAuthentication parameter as the API takes it (aws-reference 2.2). */
-export function toSdkMutual(m: MutualAuthentication): {Mode: string; TrustStoreArn?: string; IgnoreClientCertificateExpiry?: boolean; AdvertiseTrustStoreCaNames?: 'on' | 'off'} {
+/**
+ * The MutualAuthentication parameter as the API takes it (aws-reference 2.2). On an NLB TLS
+ * listener in verify mode the identity filters are always sent, an empty list included, so
+ * that a removed filter is removed whichever way AWS treats an absent list (9.4).
+ */
+export function toSdkMutual(m: MutualAuthentication): {Mode: string; TrustStoreArn?: string; IgnoreClientCertificateExpiry?: boolean; AdvertiseTrustStoreCaNames?: 'on' | 'off'; ClientCertificateIdentityFilters?: WireIdentityFilter[]} {
   if (m.mode !== 'verify') return {Mode: m.mode};
-  return {Mode: 'verify', TrustStoreArn: m.trustStoreArn ?? '', IgnoreClientCertificateExpiry: m.ignoreClientCertificateExpiry, AdvertiseTrustStoreCaNames: m.advertiseTrustStoreCaNames};
+  const filters = m.identityFilters?.map((text): WireIdentityFilter => {
+    const f = parseIdentityFilter(text);
+    return {Action: f.action, Field: f.field, MatchType: f.matchType, Value: f.value};
+  });
+  return {Mode: 'verify', TrustStoreArn: m.trustStoreArn ?? '', IgnoreClientCertificateExpiry: m.ignoreClientCertificateExpiry, AdvertiseTrustStoreCaNames: m.advertiseTrustStoreCaNames, ...(filters ? {ClientCertificateIdentityFilters: filters} : {})};
 }
 
 export interface WaitParams {

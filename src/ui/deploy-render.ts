@@ -1,6 +1,7 @@
 /**
  * Human output of deploy: one line per step with what was (or would be) done and the ARN.
  */
+import {formatFiltersSuffix} from '../lib/deploy/drift.js';
 import type {DeployResult} from '../lib/deploy/result.js';
 import {hint, out, printLine} from './output.js';
 
@@ -47,5 +48,5 @@ export function renderDeploy(r: DeployResult): void {
 }
 
 function describeMutual(m: DeployResult['listeners'][number]['mutualAuthentication']): string {
-  return m.mode === 'verify' ? `Mode=verify, TrustStoreArn=${m.trustStoreArn ?? '(new trust store)'}, IgnoreClientCertificateExpiry=${m.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${m.advertiseTrustStoreCaNames}` : `Mode=${m.mode}`;
+  return m.mode === 'verify' ? `Mode=verify, TrustStoreArn=${m.trustStoreArn ?? '(new trust store)'}, IgnoreClientCertificateExpiry=${m.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${m.advertiseTrustStoreCaNames}${formatFiltersSuffix(m)}` : `Mode=${m.mode}`;
 }

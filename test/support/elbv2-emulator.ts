@@ -52,6 +52,8 @@ const NAME_PATTERN = /^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$/;
 export interface RecordedCall {
   action: string;
   params: Record<string, string>;
+  /** The form body exactly as it arrived (Query protocol encoding). */
+  body: string;
   /** The fault injected instead of running the action, if any. */
   fault?: string;
 }
@@ -108,11 +110,13 @@ interface ListenerState {
   certificates: string[];
   defaultActions: Array<Record<string, string>>;
   sslPolicy?: string;
-  mutual?: {Mode: string; TrustStoreArn?: string; IgnoreClientCertificateExpiry?: boolean; AdvertiseTrustStoreCaNames?: string};
+  mutual?: {Mode: string; TrustStoreArn?: string; IgnoreClientCertificateExpiry?: boolean; AdvertiseTrustStoreCaNames?: string; ClientCertificateIdentityFilters?: Array<Record<string, string>>};
 }
 
 interface LoadBalancerState {
   arn: string;
+  /** `application` (ALB) or `network` (NLB). */
+  type: 'application' | 'network';
   name: string;
   dns: string;
   tags: Map<string, string>;
@@ -218,9 +222,9 @@ export class Elbv2Emulator {
     return this.calls.filter((c) => c.action === action && !c.fault);
   }
 
-  /** Creates an ALB directly (setup for tests), returning its ARN. */
-  addLoadBalancer(name: string): string {
-    const lb: LoadBalancerState = {arn: `arn:aws:elasticloadbalancing:${this.opts.region}:${this.opts.account}:loadbalancer/app/${name}/${hexId(8)}`, name, dns: `${name}-${hexId(4)}.${this.opts.region}.elb.amazonaws.com`, tags: new Map(), attributes: new Map(DEFAULT_LB_ATTRIBUTES)};
+  /** Creates an ALB (or with type `network` an NLB) directly (setup for tests), returning its ARN. */
+  addLoadBalancer(name: string, type: 'application' | 'network' = 'application'): string {
+    const lb: LoadBalancerState = {arn: `arn:aws:elasticloadbalancing:${this.opts.region}:${this.opts.account}:loadbalancer/${type === 'network' ? 'net' : 'app'}/${name}/${hexId(8)}`, type, name, dns: `${name}-${hexId(4)}.${this.opts.region}.elb.amazonaws.com`, tags: new Map(), attributes: new Map(DEFAULT_LB_ATTRIBUTES)};
     this.loadBalancers.set(lb.arn, lb);
     return lb.arn;
   }
@@ -281,14 +285,14 @@ export class Elbv2Emulator {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     if (req.method !== 'POST' || !/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) {
-      this.calls.push({action: `${req.method} ${req.url}`, params: {}, fault: 'not-a-query-request'});
+      this.calls.push({action: `${req.method} ${req.url}`, params: {}, body: raw, fault: 'not-a-query-request'});
       sendError(res, requestId, new AwsError('InvalidAction', `not an ELBv2 Query request: ${req.method} ${req.url}`));
       return;
     }
     // Form encoding: here `+` is a space, as the SDK's query serializer escapes a real `+`.
     const params = Object.fromEntries(new URLSearchParams(raw));
     const action = params.Action ?? '';
-    const call: RecordedCall = {action, params};
+    const call: RecordedCall = {action, params, body: raw};
     this.calls.push(call);
     const fault = this.faults.find((f) => f.count > 0 && (!f.action || f.action === action));
     if (fault) {
@@ -555,7 +559,9 @@ export class Elbv2Emulator {
     async CreateLoadBalancer(this: Elbv2Emulator, p: Record<string, string>) {
       const name = required(p, 'Name');
       if ([...this.loadBalancers.values()].some((l) => l.name === name)) throw new AwsError('DuplicateLoadBalancerName', `A load balancer with the same name '${name}' exists`);
-      const arn = this.addLoadBalancer(name);
+      const type = p.Type ?? 'application';
+      if (type !== 'application' && type !== 'network') throw new AwsError('ValidationError', `Load balancer type '${type}' is not supported here`);
+      const arn = this.addLoadBalancer(name, type);
       return {LoadBalancers: [this.describeLb(this.loadBalancers.get(arn)!)]};
     },
 
@@ -572,9 +578,11 @@ export class Elbv2Emulator {
       if (!lb) throw new AwsError('LoadBalancerNotFound', 'One or more load balancers not found');
       const port = Number(required(p, 'Port'));
       if ([...this.listeners.values()].some((l) => l.loadBalancerArn === lb.arn && l.port === port)) throw new AwsError('DuplicateListener', 'A listener already exists on this port for this load balancer');
-      const protocol = p.Protocol ?? 'HTTP';
+      const protocol = p.Protocol ?? (lb.type === 'network' ? 'TCP' : 'HTTP');
+      const allowed = lb.type === 'network' ? ['TCP', 'TLS', 'UDP', 'TCP_UDP'] : ['HTTP', 'HTTPS'];
+      if (!allowed.includes(protocol)) throw new AwsError('ValidationError', `Protocol '${protocol}' is not supported for a load balancer of type '${lb.type}'`);
       const certificates = structList(p, 'Certificates').map((c) => c.CertificateArn ?? '');
-      if (protocol === 'HTTPS' && certificates.length === 0) throw new AwsError('CertificateNotFound', 'A certificate must be specified for HTTPS listeners');
+      if ((protocol === 'HTTPS' || protocol === 'TLS') && certificates.length === 0) throw new AwsError('CertificateNotFound', `A certificate must be specified for ${protocol} listeners`);
       const tags = new Map<string, string>();
       applyTags(tags, p);
       const listener: ListenerState = {
@@ -616,16 +624,23 @@ export class Elbv2Emulator {
   private applyMutual(listener: ListenerState, p: Record<string, string>): void {
     const mode = p['MutualAuthentication.Mode'];
     if (mode === undefined) return;
-    if (listener.protocol !== 'HTTPS') throw new AwsError('InvalidConfigurationRequest', 'Mutual authentication is supported only on HTTPS listeners');
+    const nlb = this.loadBalancers.get(listener.loadBalancerArn)?.type === 'network';
+    if (listener.protocol !== (nlb ? 'TLS' : 'HTTPS')) throw new AwsError('InvalidConfigurationRequest', `Mutual authentication is supported only on ${nlb ? 'TLS listeners of a Network Load Balancer' : 'HTTPS listeners'}`);
     if (!['off', 'passthrough', 'verify'].includes(mode)) throw new AwsError('ValidationError', `Mutual authentication mode '${mode}' is not valid`);
+    // aws-reference 9.8: verify only on NLB (the error code is UNCONFIRMED; InvalidConfigurationRequest assumed). Off is accepted.
+    if (nlb && mode === 'passthrough') throw new AwsError('InvalidConfigurationRequest', 'Network Load Balancers support mutual TLS in verify mode only');
+    const filters = identityFilters(p);
+    if (filters !== undefined && (!nlb || mode !== 'verify')) throw new AwsError('InvalidConfigurationRequest', 'Client certificate identity filters are supported only in verify mode on TLS listeners of a Network Load Balancer');
     const mutual: NonNullable<ListenerState['mutual']> = {Mode: mode};
+    // The whole MutualAuthentication is replaced: no list means no filters (UNCONFIRMED, aws-reference 9.4).
+    if (filters && filters.length > 0) mutual.ClientCertificateIdentityFilters = filters;
     if (mode === 'verify') {
       const ts = this.findTrustStore(p['MutualAuthentication.TrustStoreArn'] ?? '');
       // aws-reference 2.2: CreateListener / ModifyListener fail while the trust store is not ACTIVE.
       if (this.status(ts) !== 'ACTIVE') throw new AwsError('TrustStoreNotReady', 'The specified trust store is not active');
       // aws-reference 3: 2 listeners in verify mode per load balancer.
       const verifying = [...this.listeners.values()].filter((l) => l.loadBalancerArn === listener.loadBalancerArn && l.arn !== listener.arn && l.mutual?.Mode === 'verify');
-      if (verifying.length >= 2) throw new AwsError('TooManyListeners', 'You have reached the limit of 2 listeners in verify mode for this load balancer');
+      if (!nlb && verifying.length >= 2) throw new AwsError('TooManyListeners', 'You have reached the limit of 2 listeners in verify mode for this load balancer');
       mutual.TrustStoreArn = ts.arn;
       mutual.IgnoreClientCertificateExpiry = p['MutualAuthentication.IgnoreClientCertificateExpiry'] === 'true';
       mutual.AdvertiseTrustStoreCaNames = p['MutualAuthentication.AdvertiseTrustStoreCaNames'] ?? 'off';
@@ -636,7 +651,7 @@ export class Elbv2Emulator {
   }
 
   private describeLb(l: LoadBalancerState): Record<string, unknown> {
-    return {LoadBalancerArn: l.arn, LoadBalancerName: l.name, DNSName: l.dns, Scheme: 'internet-facing', Type: 'application', State: {Code: 'active'}};
+    return {LoadBalancerArn: l.arn, LoadBalancerName: l.name, DNSName: l.dns, Scheme: 'internet-facing', Type: l.type, State: {Code: 'active'}};
   }
 
   private describeListener(l: ListenerState): Record<string, unknown> {
@@ -648,8 +663,8 @@ export class Elbv2Emulator {
       Certificates: l.certificates.map((CertificateArn) => ({CertificateArn})),
       DefaultActions: l.defaultActions,
       ...(l.sslPolicy ? {SslPolicy: l.sslPolicy} : {}),
-      // HTTPS listeners report Mode off when mutual TLS was never set.
-      ...(l.protocol === 'HTTPS' ? {MutualAuthentication: l.mutual ?? {Mode: 'off', IgnoreClientCertificateExpiry: false}} : {}),
+      // HTTPS (and NLB TLS) listeners report Mode off when mutual TLS was never set.
+      ...(l.protocol === 'HTTPS' || l.protocol === 'TLS' ? {MutualAuthentication: l.mutual ?? {Mode: 'off', IgnoreClientCertificateExpiry: false}} : {}),
     };
   }
 
@@ -762,6 +777,35 @@ function structList(p: Record<string, string>, name: string): Array<Record<strin
     if (Object.keys(entry).length === 0) return out;
     out.push(entry);
   }
+}
+
+/** NLB's filter fields and match types (aws-reference 9.3, 9.4), written here independently of src/lib/nlb. */
+const FILTER_FIELDS = ['subject-cn', 'subject-ou', 'san-dns', 'san-uri'];
+const FILTER_MATCH_TYPES = ['exact', 'prefix'];
+
+/**
+ * `MutualAuthentication.ClientCertificateIdentityFilters.member.N.{Action,Field,MatchType,Value}`
+ * with AWS's documented validation (aws-reference 9.3, 9.4); `...Filters=` (empty) is the
+ * empty list; undefined when the request has no list.
+ * @throws AwsError ValidationError naming the member, as AWS's validation messages do
+ */
+function identityFilters(p: Record<string, string>): Array<Record<string, string>> | undefined {
+  const name = 'MutualAuthentication.ClientCertificateIdentityFilters';
+  const list = structList(p, name);
+  if (list.length === 0) return p[name] === '' ? [] : undefined;
+  const invalid = (i: number, member: string, value: string, constraint: string): AwsError =>
+    new AwsError('ValidationError', `1 validation error detected: Value '${value}' at 'mutualAuthentication.clientCertificateIdentityFilters.${i + 1}.member.${member}' failed to satisfy constraint: ${constraint}`);
+  list.forEach((f, i) => {
+    for (const m of ['Action', 'Field', 'MatchType', 'Value']) if (f[m] === undefined) throw invalid(i, m.charAt(0).toLowerCase() + m.slice(1), 'null', 'Member must not be null');
+    if (f.Action !== 'accept') throw invalid(i, 'action', f.Action!, 'Member must satisfy enum value set: [accept]');
+    if (!FILTER_FIELDS.includes(f.Field!)) throw invalid(i, 'field', f.Field!, `Member must satisfy enum value set: [${FILTER_FIELDS.join(', ')}]`);
+    if (!FILTER_MATCH_TYPES.includes(f.MatchType!)) throw invalid(i, 'matchType', f.MatchType!, `Member must satisfy enum value set: [${FILTER_MATCH_TYPES.join(', ')}]`);
+    const v = f.Value!;
+    if (v.length < 1 || v.length > 256) throw invalid(i, 'value', v, 'Member must have length between 1 and 256');
+    if (!/^[\x20-\x7e]+$/.test(v)) throw invalid(i, 'value', v, 'Member must contain only printable ASCII characters');
+    if (f.Field === 'san-uri' && !/^[A-Za-z][A-Za-z0-9+.-]*(:|$)/.test(v)) throw invalid(i, 'value', v, 'A san-uri value must begin with a letter, and before the first colon contain only letters, digits, plus signs, periods and hyphens');
+  });
+  return list;
 }
 
 /** Marker / PageSize paging (PageSize 1-400, aws-reference 2.1). */

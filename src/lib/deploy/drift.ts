@@ -115,12 +115,12 @@ export function computeDrift(d: DriftInput): DriftResult {
     const a = d.listener.actual;
     checks.push(
       sameMutual(a, expected)
-        ? {name: 'listener', ok: true, severity: 'info', detail: `listener ${d.listener.arn} uses Mode=${a.mode}${a.mode === 'verify' ? ` with ${a.trustStoreArn}` : ''}`}
+        ? {name: 'listener', ok: true, severity: 'info', detail: `listener ${d.listener.arn} uses Mode=${a.mode}${a.mode === 'verify' ? ` with ${a.trustStoreArn}` : ''}${formatFiltersSuffix(a)}`}
         : {
             name: 'listener',
             ok: false,
             severity: 'error',
-            detail: `listener ${d.listener.arn} has Mode=${a.mode}${a.trustStoreArn ? `, TrustStoreArn=${a.trustStoreArn}` : ''}, IgnoreClientCertificateExpiry=${a.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${a.advertiseTrustStoreCaNames}; expected Mode=${expected.mode}${expected.trustStoreArn ? `, TrustStoreArn=${expected.trustStoreArn}` : ''}, IgnoreClientCertificateExpiry=${expected.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${expected.advertiseTrustStoreCaNames}`,
+            detail: `listener ${d.listener.arn} has Mode=${a.mode}${a.trustStoreArn ? `, TrustStoreArn=${a.trustStoreArn}` : ''}, IgnoreClientCertificateExpiry=${a.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${a.advertiseTrustStoreCaNames}${formatFiltersSuffix(a)}; expected Mode=${expected.mode}${expected.trustStoreArn ? `, TrustStoreArn=${expected.trustStoreArn}` : ''}, IgnoreClientCertificateExpiry=${expected.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${expected.advertiseTrustStoreCaNames}${formatFiltersSuffix(expected)}`,
             fix: 'run mtls-kit deploy --listener-arn <arn> to set it',
           },
     );
@@ -142,4 +142,9 @@ export function computeDrift(d: DriftInput): DriftResult {
   for (const r of ts?.revocations ?? []) if (r.summary) freshness(`revocation id ${r.revocationId}`, r.summary);
 
   return {drift: checks.some((c) => !c.ok && c.severity === 'error'), checks, crls};
+}
+
+/** NLB listeners: `, ClientCertificateIdentityFilters=[a, b]` (none: `[]`); ALB: nothing (aws-reference 9.4). */
+export function formatFiltersSuffix(m: {identityFilters?: string[] | undefined}): string {
+  return m.identityFilters ? `, ClientCertificateIdentityFilters=[${m.identityFilters.join(', ')}]` : '';
 }

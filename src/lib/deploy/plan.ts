@@ -19,7 +19,7 @@
  */
 import {compareCrlAge, type CrlFacts, type CrlSummary} from './crl-summary.js';
 import {bundleDigest} from './record.js';
-import {MtlsKitError} from '../errors.js';
+import {MtlsKitError, usageError} from '../errors.js';
 
 export type MutualMode = 'verify' | 'passthrough' | 'off';
 
@@ -30,6 +30,11 @@ export interface MutualAuthentication {
   trustStoreArn: string | null;
   ignoreClientCertificateExpiry: boolean;
   advertiseTrustStoreCaNames: 'on' | 'off';
+  /**
+   * NLB TLS listeners only: the ClientCertificateIdentityFilters as FIELD:MATCH:VALUE
+   * (aws-reference 9.4); absent on ALB listeners.
+   */
+  identityFilters?: string[];
 }
 
 export interface LocalObject {
@@ -164,6 +169,8 @@ export interface PlannedListener {
   target: ListenerTarget;
   from: MutualAuthentication | null;
   to: MutualAuthentication;
+  /** A TLS listener of a Network Load Balancer (identity filters, verify only). */
+  nlb: boolean;
 }
 
 export interface DeployPlan {
@@ -238,8 +245,10 @@ function remoteBundleDigest(ts: RemoteTrustStore): string | null {
 }
 
 function planListener(local: LocalState, target: ListenerTarget, held: RemoteListener | null, ts: RemoteTrustStore | null, options: PlanOptions): PlannedListener {
-  const to: MutualAuthentication = {...local.mutualAuthentication, trustStoreArn: local.mutualAuthentication.mode === 'verify' ? (ts?.arn ?? null) : null};
-  if (!held) return target.kind === 'existing' ? {action: 'modify', arn: target.listenerArn, target, from: null, to} : {action: 'create', arn: null, target, from: null, to};
+  const nlb = isNetworkListener(target);
+  const {identityFilters, ...common} = local.mutualAuthentication;
+  const to: MutualAuthentication = {...common, trustStoreArn: common.mode === 'verify' ? (ts?.arn ?? null) : null, ...(nlb ? {identityFilters: identityFilters ?? []} : {})};
+  if (!held) return target.kind === 'existing' ? {action: 'modify', arn: target.listenerArn, target, from: null, to, nlb} : {action: 'create', arn: null, target, from: null, to, nlb};
   const from = held.mutualAuthentication;
   // aws-reference 2.5: a listener has one trust store. One that verifies against another
   // trust store belongs to someone else's setup: repointing it silently would lock out
@@ -253,7 +262,7 @@ function planListener(local: LocalState, target: ListenerTarget, held: RemoteLis
     });
   }
   const same = to.trustStoreArn !== null || to.mode !== 'verify' ? sameMutual(from, to) : false;
-  return {action: same ? 'unchanged' : 'modify', arn: held.arn, target, from, to};
+  return {action: same ? 'unchanged' : 'modify', arn: held.arn, target, from, to, nlb};
 }
 
 function planRevocations(crls: LocalCrl[], held: RemoteRevocation[], options: PlanOptions): DeployPlan['revocations'] {
@@ -375,7 +384,45 @@ function orderRevocations(crls: LocalCrl[], held: RemoteRevocation[], add: Plann
 export function sameMutual(a: MutualAuthentication, b: MutualAuthentication): boolean {
   if (a.mode !== b.mode) return false;
   if (a.mode !== 'verify') return true;
-  return a.trustStoreArn === b.trustStoreArn && a.ignoreClientCertificateExpiry === b.ignoreClientCertificateExpiry && a.advertiseTrustStoreCaNames === b.advertiseTrustStoreCaNames;
+  return a.trustStoreArn === b.trustStoreArn && a.ignoreClientCertificateExpiry === b.ignoreClientCertificateExpiry && a.advertiseTrustStoreCaNames === b.advertiseTrustStoreCaNames && sameFilters(a.identityFilters ?? [], b.identityFilters ?? []);
+}
+
+/** Identity filters compare as sets: they are ORed, so their order does not matter (aws-reference 9.3). */
+function sameFilters(a: string[], b: string[]): boolean {
+  const x = [...new Set(a)].sort();
+  const y = [...new Set(b)].sort();
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/** Whether an ELBv2 ARN is a Network Load Balancer's or one of its listeners' (`loadbalancer/net/...`, `listener/net/...`). */
+export function isNetworkArn(arn: string): boolean {
+  return /:(loadbalancer|listener)\/net\//.test(arn);
+}
+
+/** Whether a deploy target is (or will be) a listener of a Network Load Balancer. */
+export function isNetworkListener(target: ListenerTarget): boolean {
+  return isNetworkArn(target.kind === 'existing' ? target.listenerArn : target.loadBalancerArn);
+}
+
+/**
+ * NLB's rules for deploy's listener targets (aws-reference 9.1, 9.8): mutual TLS in verify
+ * mode only, and identity filters only on NLB listeners.
+ * @throws MtlsKitError (usage) naming the listener and the way out.
+ */
+export function checkNlbTargets(targets: ListenerTarget[], mode: MutualMode, filterCount: number): void {
+  const nlb = targets.filter(isNetworkListener);
+  const first = nlb[0];
+  if (first && mode === 'passthrough') {
+    throw usageError(
+      'NLB_VERIFY_ONLY',
+      `${first.kind === 'existing' ? `listener ${first.listenerArn}` : `load balancer ${first.loadBalancerArn}`} is a Network Load Balancer's, and NLB supports mutual TLS in verify mode only`,
+      ['use --mode verify; to let your targets see the client certificate themselves, use a TCP listener instead, which passes the encrypted stream through'],
+    );
+  }
+  if (filterCount > 0 && nlb.length < targets.length) {
+    const alb = targets.find((t) => !isNetworkListener(t))!;
+    throw usageError('FILTERS_NEED_NLB', `identity filters exist only on NLB TLS listeners, and ${alb.kind === 'existing' ? `listener ${alb.listenerArn}` : `load balancer ${alb.loadBalancerArn}`} is not one`, ['deploy the ALB listeners without --identity-filter, in a separate run']);
+  }
 }
 
 /**

@@ -52,6 +52,7 @@ export interface DeployedListener {
   action: 'create' | 'modify' | 'unchanged';
   arn: string | null;
   loadBalancerArn: string | null;
-  mutualAuthentication: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'};
-  previous: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'} | null;
+  /** identityFilters (FIELD:MATCH:VALUE) only on NLB TLS listeners. */
+  mutualAuthentication: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'; identityFilters?: string[]};
+  previous: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'; identityFilters?: string[]} | null;
 }
