@@ -74,8 +74,8 @@ describe('deploy under faults (fault proxy)', () => {
 
   it('a hung DescribeTrustStores poll cannot outlast --wait-timeout', async () => {
     const ca = await newCa('hang-poll');
-    // The first DescribeTrustStores reads the state; the polls after CreateTrustStore hang.
-    proxy.inject({kind: 'hang', count: 1000, match: 'DescribeTrustStores', skip: 1});
+    // Reading the state asks by name; the polls after CreateTrustStore ask by ARN, and hang.
+    proxy.inject({kind: 'hang', count: 1000, match: (q) => q.action === 'DescribeTrustStores' && q.params['TrustStoreArns.member.1'] !== undefined});
     const r = await deploy(ca, 'hang-poll', ['--wait-timeout', '2'], {MTLS_KIT_AWS_TIMEOUT_MS: '600000'});
     proxy.clearFaults();
     assert.equal(r.code, 5, r.stderr + r.stdout);

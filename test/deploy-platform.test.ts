@@ -49,7 +49,7 @@ describe('deploy for platform teams (s3rver + ELBv2 emulator)', () => {
     assert.equal(createTs['Tags.member.1.Key'], 'team');
     assert.equal(createTs['Tags.member.1.Value'], 'platform');
     assert.equal(aws.elb.served('CreateListener').at(-1)!.params['Tags.member.2.Key'], 'cost-center');
-    const puts = aws.s3.requests.filter((q) => q.method === 'PUT' && q.path.startsWith(`/${BUCKET}/`));
+    const puts = aws.s3.requests.filter((q) => q.method === 'PUT' && q.path.startsWith(`/${BUCKET}/`) && !q.path.includes('/locks/'));
     assert.equal(puts.length, 3);
     for (const q of puts) assert.equal(q.headers['x-amz-tagging'], 'team=platform&cost-center=42');
   });

@@ -1,8 +1,10 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {type DecodeHeaderResult, renderDecodeHeader, resultExitCode, runDecodeHeader} from '../fast/decode-header.js';
+import {type DecodeHeaderResult, resultExitCode} from '../lib/alb/decode-header-result.js';
+import {runDecodeHeader, type SetSink} from '../io/decode-header-run.js';
+import {jsonSink, renderSet, renderSummary} from '../ui/decode-header-render.js';
 
-export type {DecodeHeaderResult} from '../fast/decode-header.js';
+export type {DecodeHeaderResult} from '../lib/alb/decode-header-result.js';
 
 export default class DecodeHeader extends BaseCommand {
   static override summary = 'Decode the mTLS headers a backend received from ALB or API Gateway, and check that they agree.';
@@ -32,17 +34,39 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
     crl: Flags.string({summary: 'CRL to check revocation against (repeatable); needs --trust-store.', multiple: true, dependsOn: ['trust-store'], helpValue: 'FILE'}),
   };
 
+  /**
+   * Output is streamed: each request is printed (or written as JSON) as soon as it is
+   * decoded, so the returned result's `sets` is empty and oclif must not print it again.
+   */
+  override logJson(): void {}
+
   async run(): Promise<DecodeHeaderResult> {
     const {args, flags} = await this.parse(DecodeHeader);
-    const result = await runDecodeHeader({
-      value: args.value,
-      file: flags.file,
-      headerMap: flags['header-map'],
-      trustStore: flags['trust-store'],
-      crl: flags.crl,
-      now: new Date(),
+    // `decode-header --file big.txt | head`: a reader that leaves is not an error.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(process.exitCode ?? 0);
     });
+    const json = this.jsonEnabled();
+    let js: ReturnType<typeof jsonSink> | undefined;
+    let many = false;
+    let count = 0;
+    const sink: SetSink = (s, i, r, requests) => {
+      count++;
+      if (i === 0) {
+        many = requests > 1;
+        js = json ? jsonSink(many) : undefined;
+      }
+      if (js) js.sink(s, i, r);
+      else renderSet(s, i, r, many);
+    };
+    const result = await runDecodeHeader(
+      {value: args.value, file: flags.file, headerMap: flags['header-map'], trustStore: flags['trust-store'], crl: flags.crl, now: new Date()},
+      sink,
+    );
+    if (js) js.finish(result);
+    else renderSummary(result, count);
     this.resultExitCode = resultExitCode(result);
-    return this.emit(result, renderDecodeHeader);
+    return result;
   }
 }

@@ -8,14 +8,15 @@ import {renderApigwDeploy} from '../ui/apigw-render.js';
 import type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 import {createAwsClients} from '../io/aws.js';
 import {readFile} from 'node:fs/promises';
-import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState} from '../io/deploy-run.js';
+import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type RemoteRead} from '../io/deploy-run.js';
+import {acquireDeployLease} from '../io/deploy-lease.js';
 import {MODE_PUBLIC, writeFileAtomic} from '../io/files.js';
 import {type DeployPlan, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
 import {checkSavedPlan, type DeploySettings, fingerprintRemote, parseSavedPlan, SAVED_PLAN_VERSION, type SavedPlan} from '../lib/deploy/saved-plan.js';
 import {ExitCode, preconditionError, usageError} from '../lib/errors.js';
 import {renderDeploy} from '../ui/deploy-render.js';
-import {hint} from '../ui/output.js';
+import {hint, warn} from '../ui/output.js';
 import type {DeployResult} from '../lib/deploy/result.js';
 
 export type {DeployResult} from '../lib/deploy/result.js';
@@ -73,6 +74,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
       exclusive: ['dry-run', 'listener-arn', 'load-balancer-arn', 'tag', 'sse', 'kms-key-id', 'ca-bundle', 'crl', 'skip-crl', 'force', 'allow-revocation-gap'],
       helpValue: 'FILE',
     }),
+    'lease-timeout': Flags.integer({summary: 'Seconds to wait while another deploy of the same trust store runs.', default: 300, min: 0}),
     'exit-code': Flags.boolean({summary: 'With --dry-run or --plan-out: exit 10 when the plan has changes (0 when none).', default: false}),
     ...awsFlags,
   };
@@ -107,19 +109,45 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     });
 
     const aws = await createAwsClients({region: flags.region ?? (saved ? settings.region : undefined), profile: flags.profile, endpointUrl: flags['endpoint-url']});
-    const remote = await readRemoteState(aws, settings.bucket, inputs, {refresh: flags.refresh, s3: settings.s3});
-    const plan: DeployPlan = planDeploy(inputs.local, remote.state, {quotas: settings.quotas, allowRevocationGap: settings.allowRevocationGap, force: settings.force});
+    const readAndPlan = async (): Promise<{remote: RemoteRead; plan: DeployPlan}> => {
+      const remote = await readRemoteState(aws, settings.bucket, inputs, {refresh: flags.refresh, s3: settings.s3});
+      const plan = planDeploy(inputs.local, remote.state, {quotas: settings.quotas, allowRevocationGap: settings.allowRevocationGap, force: settings.force});
+      return {remote, plan};
+    };
+    let {remote, plan} = await readAndPlan();
     const files = inputs.files.map((f) => ({path: f.path, sha256: f.sha256}));
     if (saved) checkSavedPlan(saved, files, fingerprintRemote(remote.state), plan, flags.plan!);
     const planOnly = flags['dry-run'] || Boolean(flags['plan-out']);
-    const result = await executeDeploy({aws, bucket: settings.bucket, inputs, remote, plan, dryRun: planOnly, waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled(), tags: settings.tags, s3: settings.s3});
-    if (flags['plan-out']) {
-      const file: SavedPlan = {mtlsKitPlan: SAVED_PLAN_VERSION, createdAt: new Date().toISOString(), settings: {...settings, region: aws.region}, files, remote: fingerprintRemote(remote.state), plan, result};
-      await writeFileAtomic(flags['plan-out'], `${JSON.stringify(file, null, 2)}\n`, MODE_PUBLIC, {force: true});
-      if (!this.jsonEnabled()) hint(`wrote ${flags['plan-out']}; apply exactly this plan: mtls-kit deploy --plan ${flags['plan-out']}`);
+    // One deploy at a time per trust store: a run with changes takes the lease, then reads
+    // the state again, so it plans from what a concurrent run left (see docs/deploy.md).
+    const lease = plan.changes && !planOnly
+      ? await acquireDeployLease(aws, {
+          bucket: settings.bucket,
+          prefix: settings.prefix,
+          trustStoreName: settings.trustStoreName,
+          ttlMs: (flags['wait-timeout'] + 600) * 1000,
+          waitMs: flags['lease-timeout'] * 1000,
+          ...settings.s3,
+          onWait: (h) => this.jsonEnabled() || warn(`another deploy of ${settings.trustStoreName} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
+        })
+      : null;
+    try {
+      if (lease) {
+        ({remote, plan} = await readAndPlan());
+        // A saved plan applies only to the state it was made from, also after waiting for the lease.
+        if (saved) checkSavedPlan(saved, files, fingerprintRemote(remote.state), plan, flags.plan!);
+      }
+      const result = await executeDeploy({aws, bucket: settings.bucket, inputs, remote, plan, dryRun: planOnly, waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled(), tags: settings.tags, s3: settings.s3});
+      if (flags['plan-out']) {
+        const file: SavedPlan = {mtlsKitPlan: SAVED_PLAN_VERSION, createdAt: new Date().toISOString(), settings: {...settings, region: aws.region}, files, remote: fingerprintRemote(remote.state), plan, result};
+        await writeFileAtomic(flags['plan-out'], `${JSON.stringify(file, null, 2)}\n`, MODE_PUBLIC, {force: true});
+        if (!this.jsonEnabled()) hint(`wrote ${flags['plan-out']}; apply exactly this plan: mtls-kit deploy --plan ${flags['plan-out']}`);
+      }
+      if (flags['exit-code'] && result.changed) this.resultExitCode = ExitCode.ChangesPending;
+      return this.emit(result, renderDeploy);
+    } finally {
+      await lease?.release();
     }
-    if (flags['exit-code'] && result.changed) this.resultExitCode = ExitCode.ChangesPending;
-    return this.emit(result, renderDeploy);
   }
 }
 

@@ -18,7 +18,7 @@ import {lintFiles, type LintFinding} from '../lib/alb/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
 import {addRevocation, createListener, createTrustStore, removeRevocations} from './trust-store-mutate.js';
-import {caPaths} from './ca-store.js';
+import {caPaths, currentCrlPaths} from './ca-store.js';
 import {pathExists, readInput} from './files.js';
 import {changeTags, checkBucket, checkKmsReadable, kmsExplanation, describeListener, findListenerOnPort, heldBundleEtag, heldRevocationSerials, putObject, readTrustStoreForDeploy, type RemoteReadStats, statObjects, toSdkMutual, type TrustStoreSummary, waitForActive} from './trust-store-remote.js';
 
@@ -68,11 +68,7 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   if (!p.bundle && !(await pathExists(bundlePath))) {
     throw preconditionError('BUNDLE_NOT_FOUND', `${bundlePath} does not exist`, [`create a CA first: mtls-kit gen-ca --dir ${p.dir}`, 'or pass --ca-bundle FILE']);
   }
-  let crlPaths = p.crls;
-  if (crlPaths === undefined) {
-    crlPaths = [];
-    for (const f of [paths.root.crl, paths.intermediate.crl]) if (await pathExists(f)) crlPaths.push(f);
-  }
+  const crlPaths = p.crls ?? (await currentCrlPaths(p.dir));
   const bundleData = await readInput(bundlePath);
   const crlData = await Promise.all(crlPaths.map(async (path) => ({path, data: await readInput(path)})));
 

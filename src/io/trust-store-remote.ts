@@ -463,7 +463,7 @@ export async function waitForActive(aws: AwsClients, p: WaitParams): Promise<Tru
     if (!summary || elapsed + interval > p.timeoutMs) {
       throw new MtlsKitError({
         code: 'TRUST_STORE_WAIT_TIMEOUT',
-        message: `trust store ${p.name} is still ${status}${summary ? '' : ' (the last poll did not answer)'} after ${Math.round(elapsed / 1000)}s (--wait-timeout ${Math.round(p.timeoutMs / 1000)}s); the listener was not changed`,
+        message: `trust store ${p.name} is still ${status} after ${Math.round(elapsed / 1000)}s (--wait-timeout ${Math.round(p.timeoutMs / 1000)}s); the listener was not changed${summary ? '' : ' (the last poll did not answer)'}`,
         suggestions: [`re-run the same deploy later, or with a longer --wait-timeout: it picks up where it stopped`, `check it: aws elbv2 describe-trust-stores --trust-store-arns ${p.arn}`],
         exitCode: ExitCode.Aws,
         details: {trustStoreArn: p.arn, status},

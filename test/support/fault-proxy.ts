@@ -24,6 +24,8 @@ export interface ProxiedRequest {
   action: string;
   method: string;
   path: string;
+  /** ELBv2: the form parameters; S3: {}. */
+  params: Record<string, string>;
   /** Whether it changes state (S3 PUT/POST/DELETE, ELBv2 Create/Modify/Add/Remove/...). */
   mutating: boolean;
   fault?: ProxyFaultKind;
@@ -112,8 +114,9 @@ export class FaultProxy {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const isElb = method === 'POST' && /x-www-form-urlencoded/.test(req.headers['content-type'] ?? '');
-    const action = isElb ? (new URLSearchParams(body.toString('utf8')).get('Action') ?? '') : `${method} ${path.split('?')[0]}`;
-    const r: ProxiedRequest = {service: isElb ? 'elbv2' : 's3', action, method, path, mutating: isElb ? MUTATING.test(action) : ['PUT', 'POST', 'DELETE'].includes(method)};
+    const params: Record<string, string> = isElb ? Object.fromEntries(new URLSearchParams(body.toString('utf8'))) : {};
+    const action = isElb ? (params.Action ?? '') : `${method} ${path.split('?')[0]}`;
+    const r: ProxiedRequest = {service: isElb ? 'elbv2' : 's3', action, method, path, params, mutating: isElb ? MUTATING.test(action) : ['PUT', 'POST', 'DELETE'].includes(method)};
     this.requests.push(r);
     const fault = this.takeFault(r);
     if (fault) r.fault = fault;

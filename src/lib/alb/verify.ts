@@ -143,6 +143,8 @@ export interface VerifyCheck {
   detail: string;
   fix?: string;
   code?: VerifyFailureCode;
+  /** True when the check could not be made (no CRL for that issuer): it passed, but proves nothing. */
+  notChecked?: boolean;
 }
 
 export interface VerifyChainResult {
@@ -464,6 +466,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
   // 6. Revocation of every certificate on the path (for NLB, after the identity filters).
   const revocation = (): void => {
     if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
+    else if (path.length > 0) add({name: 'revocation', ok: true, notChecked: true, certificate: path[0]!.subject, detail: 'no CRL given; revocation not checked'});
   };
   if (!p.leafFilter) revocation();
 
@@ -615,11 +618,11 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
     const c = n.cert;
     const byName = p.crls!.filter((crl) => crl.issuerCanon === c.issuerCanon);
     if (byName.length === 0) {
-      if (i < path.length - 1) add({name: 'revocation', ok: true, certificate: n.subject, detail: `no CRL from ${path[i + 1]?.subject ?? safeDn(c.issuer)} given; not checked`});
+      if (i < path.length - 1) add({name: 'revocation', ok: true, notChecked: true, certificate: n.subject, detail: `no CRL from ${path[i + 1]?.subject ?? safeDn(c.issuer)} given; not checked`});
       return;
     }
     if (i === path.length - 1 && !isSelfSigned(c)) {
-      add({name: 'revocation', ok: true, certificate: n.subject, detail: `its issuer ${safeDn(c.issuer)} is not on the path (the trust store ends here), so its CRL cannot be checked`});
+      add({name: 'revocation', ok: true, notChecked: true, certificate: n.subject, detail: `its issuer ${safeDn(c.issuer)} is not on the path (the trust store ends here), so its CRL cannot be checked`});
       return;
     }
     let done = 0;
