@@ -71,10 +71,10 @@ describe('help, suggestions and usage errors', () => {
   });
 
   it('a missing required flag names it with its dashes and shows it in the usage line', async () => {
-    const r = await runCli(['deploy'], {env: {MTLS_KIT_BUCKET: undefined, MTLS_KIT_TRUST_STORE_NAME: undefined}});
+    const r = await runCli(['status'], {env: {MTLS_KIT_BUCKET: undefined, MTLS_KIT_TRUST_STORE_NAME: undefined}});
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--bucket/);
-    assert.match(r.stderr, /usage: mtls-kit deploy (--\S+ \S+ )*--bucket BUCKET (--\S+ \S+ )*\[flags\]/);
+    assert.match(r.stderr, /usage: mtls-kit status (--\S+ \S+ )*--bucket BUCKET (--\S+ \S+ )*\[flags\]/);
   });
 
   it('autocomplete prints its set-up instructions', async () => {
