@@ -29,7 +29,8 @@ function run1(cmd: string, args: string[], cwd?: string): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.slice(-400)}`);
 }
 
-function writeIndexFile(path: string, n: number): void {
+/** Appends n revoked entries (random serials) to an openssl-ca index.txt. */
+export function writeIndexFile(path: string, n: number): void {
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);
   const notAfter = new Date(now.getTime() + 365 * 86_400_000);
   const lines: string[] = [readFileSync(path, 'utf8')];

@@ -1,8 +1,7 @@
 /**
  * Headers area of `npm run bench` (issue 4 "Speed"):
  * - decode 100,000 captured verify-mode header sets from one file, in one node process
- *   running the command's own bundle (dist/decode-header-fast.js) through the code path
- *   decode-header runs: readHeaderInput → decodeHeaderSet → toSetResult, i.e. sniffing,
+ *   running the command's own modules (src/, through tsx) on the code path decode-header runs: readHeaderInput → decodeHeaderSet → toSetResult, i.e. sniffing,
  *   percent-decoding, certificate parsing, the four header checks and the certificate
  *   details. Target >= 20,000 sets/s. Every set carries a different client certificate
  *   (same issuer), the worst case for decode-header's small per-value memos.
@@ -51,10 +50,12 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   writeCapture(file, sets, sets);
 
   // In-process, the command's own path (minus printing), in a fresh node process on
-  // the built dist/ so that the certificate generation above leaves no garbage behind.
+  // src/ so that the certificate generation above leaves no garbage behind.
   const script = `
     import {readFileSync} from 'node:fs';
-    const {readHeaderInput, decodeHeaderSet, toSetResult} = await import(${JSON.stringify(join(ROOT, 'dist/decode-header-fast.js'))});
+    const {readHeaderInput} = await import(${JSON.stringify(join(ROOT, 'src/lib/alb/header-input.ts'))});
+    const {decodeHeaderSet} = await import(${JSON.stringify(join(ROOT, 'src/lib/alb/headers.ts'))});
+    const {toSetResult} = await import(${JSON.stringify(join(ROOT, 'src/lib/alb/decode-header-result.ts'))});
     const t0 = process.hrtime.bigint();
     const input = readHeaderInput(readFileSync(process.argv[1], 'utf8'), 'capture');
     let decoded = 0, warnings = 0;
@@ -66,7 +67,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     }
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     process.stdout.write(JSON.stringify({decoded, warnings, secs}));`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, file], {encoding: 'utf8', maxBuffer: 1 << 20});
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, file], {encoding: 'utf8', maxBuffer: 1 << 20});
   if (child.status !== 0) throw new Error(`in-process decode failed: ${child.stderr.slice(0, 300)}`);
   const {decoded, warnings, secs} = JSON.parse(child.stdout) as {decoded: number; warnings: number; secs: number};
   if (decoded !== sets || warnings !== 0) throw new Error(`decoded ${decoded}/${sets} sets with ${warnings} warnings`);

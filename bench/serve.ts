@@ -8,6 +8,10 @@
  *
  * Measures requests/s with a new TLS connection (full mTLS handshake) per request and with
  * keep-alive, and p99 latency. Issue 6 target: >= 60% of nginx on both.
+ *
+ * Then a soak (issue 11): 20,000 sequential mTLS handshakes (RSS after each quarter) and
+ * three rounds of 2,000 concurrent keep-alive connections (RSS after each round), on both
+ * servers; memory that stops growing is flat over the last quarter and the last round.
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
@@ -130,6 +134,89 @@ function cpuSeconds(pid: number | undefined): number {
   return (ticks(pid) + children.reduce((a, c) => a + ticks(c), 0)) / 100;
 }
 
+/** Resident memory of a process and its direct children (nginx workers), in MB. */
+function rssMb(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const one = (p: number): number => {
+    try {
+      return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    } catch {
+      return 0;
+    }
+  };
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    children = [];
+  }
+  return one(pid) + children.reduce((a, c) => a + one(c), 0);
+}
+
+type Creds = {ca: Buffer; cert: Buffer; key: Buffer};
+
+/** One GET; resolves true on a 200. */
+async function getOk(port: number, options: import('node:https').RequestOptions): Promise<boolean> {
+  const https = await import('node:https');
+  return new Promise((resolve) => {
+    const req = https.get(`https://127.0.0.1:${port}/`, {timeout: 30_000, ...options}, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** `n` requests one after the other, each on a new TLS connection (a full mTLS handshake); returns failures. */
+async function sequentialHandshakes(port: number, n: number, creds: Creds): Promise<number> {
+  let errors = 0;
+  for (let i = 0; i < n; i++) if (!(await getOk(port, {...creds, agent: false}))) errors++;
+  return errors;
+}
+
+/**
+ * Opens `n` keep-alive connections at once (one request each), sends a second request on
+ * every one of them while all are open, then closes them; returns failures.
+ */
+async function concurrentKeepAlive(port: number, n: number, creds: Creds): Promise<number> {
+  const https = await import('node:https');
+  const agent = new https.Agent({keepAlive: true, maxSockets: n, maxFreeSockets: n, ...creds});
+  let errors = 0;
+  for (let round = 0; round < 2; round++) {
+    const oks = await Promise.all(Array.from({length: n}, () => getOk(port, {agent})));
+    errors += oks.filter((ok) => !ok).length;
+  }
+  agent.destroy();
+  // Let the server see every close.
+  await new Promise((r) => setTimeout(r, 500));
+  return errors;
+}
+
+/** The RSS series of one server under the soak: before, then after each step. */
+interface Soak {
+  before: number;
+  afterSequential: number[];
+  afterConcurrent: number[];
+  errors: number;
+}
+
+async function soak(port: number, pid: number | undefined, creds: Creds, quick: boolean): Promise<Soak> {
+  const sequential = quick ? 2000 : 20_000;
+  const concurrent = quick ? 500 : 2000;
+  const r: Soak = {before: rssMb(pid), afterSequential: [], afterConcurrent: [], errors: 0};
+  // Four quarters of the sequential run: memory that stops growing is flat over the last ones.
+  for (let q = 0; q < 4; q++) {
+    r.errors += await sequentialHandshakes(port, sequential / 4, creds);
+    r.afterSequential.push(rssMb(pid));
+  }
+  for (let round = 0; round < 3; round++) {
+    r.errors += await concurrentKeepAlive(port, concurrent, creds);
+    r.afterConcurrent.push(rssMb(pid));
+  }
+  return r;
+}
+
 async function freePort(): Promise<number> {
   const net = await import('node:net');
   return new Promise((resolve) => {
@@ -169,6 +256,7 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
   let nginx: ChildProcess | undefined;
   type Measured = LoadResult & {cpuMsPerRequest: number};
   const results: Record<string, {serve: Measured; nginx: Measured | null}> = {};
+  const soaks: {serve?: Soak; nginx?: Soak} = {};
   try {
     backend = spawn(process.execPath, ['-e', BACKEND], {stdio: ['ignore', 'pipe', 'pipe']});
     let backendPort = 0;
@@ -212,6 +300,10 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
       const n = nginx ? await load(nginxPort, nginx.pid) : null;
       results[label] = {serve: s, nginx: n};
     }
+    // Soak: many sequential handshakes, then rounds of many concurrent keep-alive
+    // connections; the RSS after each step shows whether memory stops growing.
+    soaks.serve = await soak(servePort, serve.pid, creds, ctx.quick);
+    if (nginx) soaks.nginx = await soak(nginxPort, nginx.pid, creds, ctx.quick);
   } finally {
     await stop(serve);
     await stop(nginx);
@@ -246,6 +338,35 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
       ratio: r.nginx ? `${fmt(r.serve.cpuMsPerRequest / r.nginx.cpuMsPerRequest, 2)}x nginx` : '-',
       target: 'reported',
       ok: true,
+    });
+  }
+  if (soaks.serve) {
+    const sv = soaks.serve;
+    const nx = soaks.nginx;
+    if (sv.errors > 0) throw new Error(`serve soak: ${sv.errors} failed requests`);
+    const series = (x: Soak): string => `${fmt(x.before, 0)} MB → ${x.afterSequential.map((m) => fmt(m, 0)).join(' → ')} MB`;
+    const seqN = ctx.quick ? 2000 : 20_000;
+    const conN = ctx.quick ? 500 : 2000;
+    // Stops growing: the last quarter adds under 2% (or 2 MB) of what the first added.
+    const lastQuarter = (x: Soak): number => x.afterSequential[3]! - x.afterSequential[2]!;
+    const flatSeq = lastQuarter(sv) <= Math.max(2, 0.02 * sv.afterSequential[3]!);
+    rows.push({
+      name: `serve soak: RSS before and after each quarter of ${seqN} sequential mTLS handshakes`,
+      mtlsKit: `${series(sv)} (last quarter ${lastQuarter(sv) >= 0 ? '+' : ''}${fmt(lastQuarter(sv), 1)} MB)`,
+      peer: nx ? `${series(nx)} (nginx, master + worker)` : NGINX_HINT,
+      ratio: nx ? `${fmt(sv.afterSequential[3]! / nx.afterSequential[3]!, 1)}x nginx RSS` : '-',
+      target: 'flat over the last quarter',
+      ok: flatSeq,
+    });
+    const conc = (x: Soak): string => `${fmt(x.afterSequential[3]!, 0)} MB → ${x.afterConcurrent.map((m) => fmt(m, 0)).join(' → ')} MB`;
+    const lastRound = sv.afterConcurrent[2]! - sv.afterConcurrent[1]!;
+    rows.push({
+      name: `serve soak: RSS after each of 3 rounds of ${conN} concurrent keep-alive connections (2 requests each)`,
+      mtlsKit: `${conc(sv)} (last round ${lastRound >= 0 ? '+' : ''}${fmt(lastRound, 1)} MB)`,
+      peer: nx ? `${conc(nx)} (nginx)` : NGINX_HINT,
+      ratio: nx ? `${fmt(sv.afterConcurrent[2]! / nx.afterConcurrent[2]!, 1)}x nginx RSS` : '-',
+      target: 'flat over the last round',
+      ok: lastRound <= Math.max(4, 0.05 * sv.afterConcurrent[2]!),
     });
   }
   return rows;

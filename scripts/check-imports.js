@@ -17,9 +17,7 @@ export const LAYERS = {
   lib: ['lib/x509'],
   ui: ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy'],
   io: ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy', 'ui'],
-  commands: ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy', 'ui', 'io', 'fast', '.'],
-  // fast/: decode-header's oclif-free entry (to be folded into the one entry path, issue 12).
-  fast: ['lib', 'lib/x509', 'lib/pki', 'lib/alb', 'ui', 'io'],
+  commands: ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy', 'ui', 'io', '.'],
   '.': ['lib', 'lib/x509', 'lib/pki', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy', 'ui', 'io'],
 };
 

@@ -1,7 +1,10 @@
 // Writes oclif.manifest.json from the real command classes in src/commands, with oclif's
 // own cacheCommand (the function `oclif manifest` uses). The bundle's entry exports lazy
 // wrappers (see build.js), which carry no flags, so the manifest cannot come from it.
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
+// @ts-expect-error plain JS module shared with build.js
+import {commandTable} from './command-table.js';
 import {createRequire} from 'node:module';
 
 const root = new URL('..', import.meta.url);
@@ -12,15 +15,14 @@ const {cacheCommand} = require('../node_modules/@oclif/core/lib/util/cache-comma
 };
 const pjson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {name: string; version: string};
 const plugin = {name: pjson.name, alias: pjson.name, type: 'core'};
-const ids = readdirSync(new URL('src/commands', root))
-  .filter((f) => f.endsWith('.ts'))
-  .map((f) => f.slice(0, -3))
-  .sort();
+const table = commandTable(fileURLToPath(root)) as Array<[string, string]>;
 const commands: Record<string, unknown> = {};
-for (const id of ids) {
-  const cls = (await import(new URL(`src/commands/${id}.ts`, root).href)).default as {id?: string; plugin?: unknown};
+for (const [id, path] of table) {
+  const url = new URL(path.startsWith('src/') ? path.replace(/\.js$/, '.ts') : path, root);
+  const cls = (await import(url.href)).default as {id?: string; plugin?: unknown};
   cls.id = id;
   commands[id] = await cacheCommand(cls, plugin, false);
 }
+const ids = table.map(([id]) => id);
 writeFileSync(new URL('oclif.manifest.json', root), JSON.stringify({commands, version: pjson.version}, null, 2) + '\n');
 console.log(`wrote manifest (${ids.length} commands)`);

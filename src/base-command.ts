@@ -1,15 +1,54 @@
 /**
- * The base of every mtls-kit command: `--json`, the error contract and exit codes.
+ * The base of every mtls-kit command: `--json`, argument parsing, the error contract and
+ * exit codes.
  *
- * JSON contract (README "JSON output"): on success stdout holds the command's result
- * object; on failure `{"error": {"code", "message", "suggestions", "exitCode"}}`.
- * Human output: the result on stdout, `error: <one line>` and suggestions on stderr.
+ * JSON contract (docs/json.md): on success stdout holds the command's result object; on
+ * failure `{"error": {"code", "message", "suggestions", "exitCode"}}`, also for usage errors.
+ * Human output: the result on stdout, `error: <one line>` and suggestions on stderr; a
+ * usage error adds the command's usage line, never its whole help.
+ *
+ * Parsing (every command, so new flags behave the same): flags may come before or after
+ * the arguments, a repeatable flag takes one value per occurrence (`verify --crl a.pem
+ * chain.pem` keeps chain.pem as the argument, as openssl does), and a value that starts
+ * with `-----` (a PEM header value) is an argument, not a flag. A missing argument is never
+ * read from stdin behind the user's back; `-` means stdin.
  */
-import {Command, Errors} from '@oclif/core';
-import {ExitCode, isMtlsKitError} from './lib/errors.js';
+import {Command, Errors, type Interfaces} from '@oclif/core';
+import {isMtlsKitError} from './lib/errors.js';
 import {errorBody, type ErrorJson, printErrorBody} from './ui/error-output.js';
+import {type CommandShape, parseErrorBody} from './usage.js';
 
 export type {ErrorJson} from './ui/error-output.js';
+
+// oclif's FlagOutput and ArgOutput (not exported by @oclif/core).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Output = {[name: string]: any};
+type FlagDefs = Record<string, {type?: string; char?: string; multiple?: boolean; multipleNonGreedy?: boolean} | undefined>;
+
+/**
+ * argv with every PEM-like value (starting with `-----`, or multi-line) that is not a
+ * flag's value moved after `--`, so the parser takes it as an argument.
+ */
+export function valuesAsArguments(argv: readonly string[], flags: FlagDefs): string[] {
+  const takesValue = (tok: string): boolean => {
+    if (tok.includes('=')) return false;
+    const f = tok.startsWith('--') ? flags[tok.slice(2)] : Object.values(flags).find((x) => x?.char !== undefined && tok === `-${x.char}`);
+    return f !== undefined && f.type === 'option';
+  };
+  const kept: string[] = [];
+  const moved: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i]!;
+    if (tok === '--') return moved.length ? [...kept, '--', ...moved, ...argv.slice(i + 1)] : [...argv];
+    if (tok.startsWith('-') && takesValue(tok) && i + 1 < argv.length) {
+      kept.push(tok, argv[++i]!);
+      continue;
+    }
+    if (tok.startsWith('---') || (tok.startsWith('-') && tok.includes('\n'))) moved.push(tok);
+    else kept.push(tok);
+  }
+  return moved.length ? [...kept, '--', ...moved] : kept;
+}
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -17,14 +56,28 @@ export abstract class BaseCommand extends Command {
   /** Exit with a code after the result was rendered (e.g. 3 for a failed verification). */
   protected resultExitCode = 0;
 
+  protected override async parse<F extends Output, B extends Output, A extends Output>(
+    options?: Interfaces.Input<F, B, A>,
+    argv: string[] = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const input = options ?? (this.ctor as unknown as Interfaces.Input<F, B, A>);
+    const flags = (input.flags ?? {}) as FlagDefs;
+    for (const f of Object.values(flags)) if (f?.multiple) f.multipleNonGreedy = true;
+    // oclif would read stdin as the value of a missing argument; commands read stdin
+    // themselves, for `-` or when a command documents it (decode-header).
+    for (const a of Object.values((input.args ?? {}) as Record<string, {ignoreStdin?: boolean} | undefined>)) if (a) a.ignoreStdin = true;
+    return super.parse(input, valuesAsArguments(argv, flags));
+  }
+
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     let body: ErrorJson['error'];
     if (error instanceof Errors.CLIError && !isMtlsKitError(error)) {
-      // oclif parse/validation errors: unknown flags, bad option values (exit 2).
-      const exit = error.oclif?.exit ?? ExitCode.Usage;
-      body = {code: 'USAGE', message: error.message.split('\n')[0] ?? error.message, suggestions: ['see --help'], exitCode: exit};
-      if (!this.jsonEnabled()) throw error;
+      // oclif parse/validation errors: unknown flags, missing arguments, bad option values (exit 2).
+      const ctor = this.ctor as unknown as CommandShape;
+      body = parseErrorBody(error, this.config.bin, {id: this.id ?? ctor.id, args: ctor.args, flags: {...ctor.flags, json: {type: 'boolean'}}});
+      const exit = error.oclif?.exit;
+      if (typeof exit === 'number' && exit !== 1) body.exitCode = exit;
     } else {
       body = errorBody(error);
     }

@@ -16,6 +16,8 @@ describe('demo', () => {
     assert.match(r.stdout, /x-amzn-mtls-clientcert: -----BEGIN%20CERTIFICATE-----/);
     assert.match(r.stdout, / Failed:ClientCertCrlHit /);
     assert.match(r.stdout, /all steps behaved as ALB does/);
+    assert.match(r.stdout, /API Gateway 2: with the client certificate ✓[\s\S]+x-client-cert-sub: C=US,O=Example Corp,CN=device-1/);
+    assert.match(r.stdout, /API Gateway 3: the revoked certificate ✓[\s\S]+→ HTTP 403/);
     assert.doesNotMatch(r.stdout, /PRIVATE KEY/);
   });
 
@@ -25,7 +27,7 @@ describe('demo', () => {
     const dir: string = r.json.dir;
     t.after(() => rmSync(dir, {recursive: true, force: true}));
     assert.equal(r.json.ok, true);
-    assert.deepEqual(r.json.steps.map((s: {name: string}) => s.name), ['no-certificate', 'certificate', 'passthrough', 'revoked']);
+    assert.deepEqual(r.json.steps.map((s: {name: string}) => s.name), ['no-certificate', 'certificate', 'passthrough', 'revoked', 'apigw-no-certificate', 'apigw-certificate', 'apigw-deny', 'apigw-untrusted']);
     const [s1, s2, s3, s4] = r.json.steps;
     assert.equal(s1.httpStatus, null);
     assert.match(s1.verifyStatus, /^Failed:/);
@@ -35,6 +37,12 @@ describe('demo', () => {
     assert.equal(s2.decoded[0].matches, true);
     assert.equal(s3.decoded.length, 2);
     assert.equal(s4.verifyStatus, 'Failed:ClientCertCrlHit');
+    // API Gateway: the seed's pattern with the authorizer the demo wrote.
+    const gw = r.json.steps.slice(4);
+    assert.deepEqual(gw.map((s: {httpStatus: number | null}) => s.httpStatus), [null, 200, 403, null]);
+    assert.equal(gw[1].headers['x-client-cert-sub'], 'C=US,O=Example Corp,CN=device-1');
+    assert.ok(existsSync(join(dir, 'authorizer.cjs')));
+    assert.match(r.json.apigwServeCommand, /--listen 8444:apigw .*--authorizer \S+authorizer\.cjs --map-header X-Client-Cert-Sub=context\.authorizer\.clientCertSub/);
     assert.equal(statSync(join(dir, 'device-1/private-key.pem')).mode & 0o777, 0o600);
     assert.ok(existsSync(join(dir, 'server.key')));
     // The printed serve command, on free ports, then Step 2's curl.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {before, describe, it} from 'node:test';
-import {toSetResult} from '../src/fast/decode-header.js';
+import {toSetResult} from '../src/lib/alb/decode-header-result.js';
 import {describeCertificate} from '../src/lib/alb/describe.js';
 import {readHeaderInput} from '../src/lib/alb/header-input.js';
 import {decodeHeaderSet, encodePemForHeader} from '../src/lib/alb/headers.js';

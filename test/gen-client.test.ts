@@ -21,7 +21,7 @@ describe('gen-client', () => {
         const r = await runCli(['gen-client', '--dir', dir, '--cn', 'device-1', '--key-type', keyType, '--out', out, '--san', 'device-1.example.com', '--json']);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.json.count, 1);
-        assert.equal(r.json.issuer.tier, intermediate ? 'intermediate' : 'root');
+        assert.equal(r.json.ca.tier, intermediate ? 'intermediate' : 'root');
         assert.equal(r.json.certificate.subject, 'CN=device-1');
         assert.equal(r.json.certificate.albRequirements.ok, true);
         const v = openssl(['verify', '-CAfile', join(dir, 'ca-bundle.pem'), '-untrusted', join(out, 'chain.pem'), '-purpose', 'sslclient', join(out, 'certificate.crt')]);

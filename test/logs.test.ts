@@ -60,13 +60,13 @@ describe('logs', () => {
     assert.match(crl.fix, /gen-client/);
     const c = crl.clients.find((x: {serial: string}) => x.serial === '1006');
     assert.equal(c.issued.status, 'revoked');
-    assert.equal(c.issued.revokedAt, '2026-11-01T10:00:00.000Z');
+    assert.equal(c.issued.revokedAt, '2026-11-01T10:00:00Z');
     assert.equal(c.issued.reason, 'keyCompromise');
     assert.equal(c.issued.crl, join(dir, 'root/crl.pem'));
     const other = crl.clients.find((x: {serial: string}) => x.serial === '1010');
     assert.equal(other.issued, null);
     const human = await runCli(['logs', join(tmp, 'c.log'), '--explain', '--dir', dir]);
-    assert.match(human.stdout, /revoked 2026-11-01T10:00:00.000Z \(keyCompromise\)/);
+    assert.match(human.stdout, /revoked 2026-11-01T10:00:00Z \(keyCompromise\)/);
   });
 
   it('a missing file is a precondition error (exit 4), a bad s3 URL a usage error (exit 2)', async () => {

@@ -90,4 +90,15 @@ describe('verify and lint for NLB: identity filters from the command line', () =
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /1 file and 1 identity filter checked for NLB: 0 errors/);
   });
+
+  it('decode-header and logs --target nlb say that an NLB target sees no certificate data (exit 4)', async () => {
+    const d = await runCli(['decode-header', 'X-Amzn-Mtls-Clientcert-Serial-Number: 0A', '--target', 'nlb', '--json']);
+    assert.equal(d.code, 4);
+    assert.equal(d.json.error.code, 'NLB_SENDS_NO_CERTIFICATE');
+    assert.match(d.json.error.message, /an NLB target receives no client-certificate headers/);
+    const l = await runCli(['logs', join(work, 'none.log'), '--target', 'nlb']);
+    assert.equal(l.code, 4);
+    assert.match(l.stderr, /NLB logs carry no client-certificate fields/);
+    assert.match(l.stderr, /use a TCP listener/);
+  });
 });

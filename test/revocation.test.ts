@@ -25,6 +25,10 @@ describe('revoke and crl', () => {
     assert.equal(r1.code, 0, r1.stderr);
     assert.equal(r1.json.serial, serial);
     assert.equal(r1.json.alreadyRevoked, false);
+    // One JSON vocabulary: subjects in RFC 2253, the CA as {tier, subject}.
+    assert.equal(r1.json.subject, 'CN=device-1');
+    assert.equal(r1.json.ca.tier, g.json.ca.tier);
+    assert.equal(r1.json.ca.subject, g.json.ca.subject);
     const r2 = await runCli(['revoke', '--cert', join(out, 'certificate.crt'), '--dir', ca.dir]);
     assert.equal(r2.code, 0);
     assert.match(r2.stderr, /already revoked/);
@@ -54,7 +58,7 @@ describe('revoke and crl', () => {
     assert.match(v.stdout + v.stderr, /verify OK/);
     // The root's own CRL.
     const root = await runCli(['crl', '--dir', ca.dir, '--issuer', 'root', '--json']);
-    assert.equal(root.json.issuerSubject, 'CN=Test Root');
+    assert.deepEqual(root.json.ca, {tier: 'root', subject: 'CN=Test Root'});
     opensslOk(['crl', '-in', join(ca.dir, 'root/crl.pem'), '-noout', '-text']);
   });
 

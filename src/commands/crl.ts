@@ -1,21 +1,23 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, passphraseFileFlag} from '../flags.js';
-import {type CaTier, loadCa, readTierKey} from '../io/ca-store.js';
+import {loadCa, readTierKey} from '../io/ca-store.js';
+import type {CaRef} from '../lib/pki/ca.js';
 import {writeTierCrl} from '../io/crl-write.js';
 import {resolveSecret} from '../io/secrets.js';
 import {ALB_CRL_LIMITS} from '../lib/x509/crl.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {usageError} from '../lib/errors.js';
 import {loadPrivateKey} from '../lib/x509/issue.js';
-import {hint, printLine, warn} from '../ui/output.js';
+import {hint, printLine, warn, whenRelative} from '../ui/output.js';
 
 export interface CrlResult {
-  issuer: CaTier;
-  issuerSubject: string;
+  /** The CA that signed the CRL. */
+  ca: CaRef;
   path: string;
   derPath: string | null;
   entries: number;
+  /** Decimal, as a string: CRL numbers may be up to 20 octets (RFC 5280 5.2.3). */
   crlNumber: string;
   thisUpdate: string;
   nextUpdate: string;
@@ -53,8 +55,7 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
     const {key: keyObject} = loadPrivateKey(await readTierKey(tier), tier.paths.key, passphrase);
     const w = await writeTierCrl(tier, keyObject, flags.days, flags.der);
     const result: CrlResult = {
-      issuer: tier.tier,
-      issuerSubject: formatRfc2253(tier.cert.subject),
+      ca: {tier: tier.tier, subject: formatRfc2253(tier.cert.subject)},
       path: w.path,
       derPath: w.derPath,
       entries: w.entries,
@@ -69,7 +70,7 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
       if (r.skippedNegative.length > 0) warn(`left out ${r.skippedNegative.length} negative serial(s) (ALB cannot revoke them): ${r.skippedNegative.slice(0, 3).join(', ')}`);
       if (r.entries > ALB_CRL_LIMITS.maxEntriesPerTrustStore) warn(`${r.entries} entries is more than ALB's 500,000 per trust store`);
       if (r.sizeBytes > ALB_CRL_LIMITS.maxFileBytes) warn(`${r.sizeBytes} bytes is more than ALB's 50 MB per CRL file`);
-      printLine(`wrote ${r.path}${r.derPath ? ` and ${r.derPath}` : ''}: CRL #${r.crlNumber} by ${r.issuerSubject}, ${r.entries} revoked entr${r.entries === 1 ? 'y' : 'ies'}, next update ${r.nextUpdate}`);
+      printLine(`wrote ${r.path}${r.derPath ? ` and ${r.derPath}` : ''}: CRL #${r.crlNumber} by ${r.ca.subject}, ${r.entries} revoked entr${r.entries === 1 ? 'y' : 'ies'}, next update ${whenRelative(r.nextUpdate)}`);
       hint(`next: ${r.next}   (then upload ${r.path} to the trust store)`);
     });
   }

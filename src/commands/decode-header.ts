@@ -1,8 +1,11 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {type DecodeHeaderResult, renderDecodeHeader, resultExitCode, runDecodeHeader} from '../fast/decode-header.js';
+import {type DecodeHeaderResult, resultExitCode} from '../lib/alb/decode-header-result.js';
+import {runDecodeHeader, type SetSink} from '../io/decode-header-run.js';
+import {jsonSink, renderSet, renderSummary} from '../ui/decode-header-render.js';
+import {nlbSendsNoCertificateData} from '../lib/nlb/target.js';
 
-export type {DecodeHeaderResult} from '../fast/decode-header.js';
+export type {DecodeHeaderResult} from '../lib/alb/decode-header-result.js';
 
 export default class DecodeHeader extends BaseCommand {
   static override summary = 'Decode the mTLS headers a backend received from ALB or API Gateway, and check that they agree.';
@@ -12,7 +15,9 @@ It recognises ALB's verify-mode set (the five X-Amzn-Mtls-Clientcert-* headers),
 
 --header-map takes KEY=Header-Name (comma-separated or repeated), KEY one of serial, issuer, subject, validity, leaf, chain, the original header name, or ALB's listener attribute key (routing.http.request.x_amzn_mtls_clientcert_leaf.header_name).
 
-Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trust-store verification failed; 4 malformed input (the message names the header and what is wrong) or no mTLS header found.`;
+With --target nlb it says that an NLB target receives no certificate headers (NLB TLS listeners forward only the decrypted bytes) and exits 4.
+
+Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trust-store verification failed; 4 malformed input (the message names the header and what is wrong), no mTLS header found, or --target nlb.`;
 
   static override examples = [
     "<%= config.bin %> decode-header 'CN=M\\C3\\84NNIK\\,MARILIIS,C=EE'",
@@ -30,19 +35,44 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
     'header-map': Flags.string({summary: 'Renamed header names, KEY=Header-Name (e.g. leaf=X-Client-Leaf).', multiple: true, helpValue: 'KEY=NAME'}),
     'trust-store': Flags.string({summary: 'CA bundle to verify the decoded chain against, as ALB would.', helpValue: 'FILE'}),
     crl: Flags.string({summary: 'CRL to check revocation against (repeatable); needs --trust-store.', multiple: true, dependsOn: ['trust-store'], helpValue: 'FILE'}),
+    target: Flags.option({summary: 'What the headers came through: ALB (default) or API Gateway are decoded; nlb says that an NLB target receives no certificate headers.', options: ['alb', 'apigw', 'nlb'] as const})(),
   };
+
+  /**
+   * Output is streamed: each request is printed (or written as JSON) as soon as it is
+   * decoded, so the returned result's `sets` is empty and oclif must not print it again.
+   */
+  override logJson(): void {}
 
   async run(): Promise<DecodeHeaderResult> {
     const {args, flags} = await this.parse(DecodeHeader);
-    const result = await runDecodeHeader({
-      value: args.value,
-      file: flags.file,
-      headerMap: flags['header-map'],
-      trustStore: flags['trust-store'],
-      crl: flags.crl,
-      now: new Date(),
+    // aws-reference 9.5: an NLB sends its targets nothing about the certificate.
+    if (flags.target === 'nlb') throw nlbSendsNoCertificateData('headers');
+    // `decode-header --file big.txt | head`: a reader that leaves is not an error.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(process.exitCode ?? 0);
     });
+    const json = this.jsonEnabled();
+    let js: ReturnType<typeof jsonSink> | undefined;
+    let many = false;
+    let count = 0;
+    const sink: SetSink = (s, i, r, requests) => {
+      count++;
+      if (i === 0) {
+        many = requests > 1;
+        js = json ? jsonSink(many) : undefined;
+      }
+      if (js) js.sink(s, i, r);
+      else renderSet(s, i, r, many);
+    };
+    const result = await runDecodeHeader(
+      {value: args.value, file: flags.file, headerMap: flags['header-map'], trustStore: flags['trust-store'], crl: flags.crl, now: new Date()},
+      sink,
+    );
+    if (js) js.finish(result);
+    else renderSummary(result, count);
     this.resultExitCode = resultExitCode(result);
-    return this.emit(result, renderDecodeHeader);
+    return result;
   }
 }

@@ -12,9 +12,10 @@ export default class Demo extends BaseCommand {
   Step 2   with the certificate: the X-Amzn-Mtls-Clientcert-* headers the backend received, decoded
   Passthrough   the chain header X-Amzn-Mtls-Clientcert
   Revoked  a certificate on the CRL: Failed:ClientCertCrlHit
+  API Gateway 1-4   the certificate-propagation pattern: an apigw listener with the Lambda authorizer the demo writes (it extracts the subject); no certificate fails the handshake, a good one reaches the backend with x-client-cert-sub, the revoked one passes the handshake (API Gateway checks no CRL) and the authorizer's Deny gives 403, a certificate from another CA fails the handshake
 then stops everything. The requests are made with Node's https client; the curl commands printed do the same. --keep keeps the folder (and writes the server certificate there) so those commands and the printed serve command work afterwards.
 
---json: {dir, kept, listeners, steps: [{name, title, curl, expected, ok, httpStatus, clientError, connectionLog, verifyStatus, headers?, decoded?}], ok, serveCommand, seconds}.
+--json: {dir, kept, listeners, steps: [{name, title, curl, expected, ok, httpStatus, clientError, connectionLog, verifyStatus, headers?, decoded?}], ok, serveCommand, apigwServeCommand, seconds}.
 
 Exit codes: 0 every step behaved as ALB does; 3 a step did not.`;
 
@@ -55,6 +56,7 @@ function renderDemo(r: DemoResult): void {
   if (r.kept) {
     printLine(`files kept in ${r.dir}`);
     if (r.serveCommand) printLine(`run the listeners again: ${r.serveCommand}`);
+    if (r.apigwServeCommand) printLine(`and the API Gateway listener: ${r.apigwServeCommand}`);
   } else {
     hint('the temporary folder was removed; run mtls-kit demo --keep to keep the files the curl commands use');
   }

@@ -1,19 +1,22 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {apigwDeployFlags, awsFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
+import {apigwDeployFlags, awsFlags, deployInputFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
 import {createApigwClients, runApigwDeploy} from '../io/apigw-deploy.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwDeploy} from '../ui/apigw-render.js';
 import type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 import {createAwsClients} from '../io/aws.js';
-import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type RemoteRead, type S3Options} from '../io/deploy-run.js';
+import {readFile} from 'node:fs/promises';
+import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type RemoteRead} from '../io/deploy-run.js';
 import {acquireDeployLease} from '../io/deploy-lease.js';
-import {type DeployPlan, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget} from '../lib/deploy/plan.js';
+import {MODE_PUBLIC, writeFileAtomic} from '../io/files.js';
+import {type DeployPlan, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
-import {usageError} from '../lib/errors.js';
+import {checkSavedPlan, type DeploySettings, fingerprintRemote, parseSavedPlan, SAVED_PLAN_VERSION, type SavedPlan} from '../lib/deploy/saved-plan.js';
+import {ExitCode, preconditionError, usageError} from '../lib/errors.js';
 import {renderDeploy} from '../ui/deploy-render.js';
-import {warn} from '../ui/output.js';
+import {hint, warn} from '../ui/output.js';
 import type {DeployResult} from '../lib/deploy/result.js';
 
 export type {DeployResult} from '../lib/deploy/result.js';
@@ -31,13 +34,12 @@ A second run with the same inputs makes no mutating call and says "unchanged". -
 
 AWS configuration comes from --region, --profile, --endpoint-url and the SDK's environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_MAX_ATTEMPTS). Throttling and 5xx answers are retried with backoff. See docs/deploy.md.
 
-Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag values (trust-store name pattern, listener flags); 4 a local precondition (missing file, lint errors, no region or credentials, a newer CRL already deployed); 5 AWS failed (missing bucket, access denied with the refused action, quota, trust store not ready in --wait-timeout, rejected CRL, ...), with the AWS request id.`;
+Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit-code and --dry-run/--plan-out: changes pending; 2 bad flag values (trust-store name pattern, listener flags); 4 a local precondition (missing file, lint errors, no region or credentials, a newer CRL already deployed); 5 AWS failed (missing bucket, access denied with the refused action, quota, trust store not ready in --wait-timeout, rejected CRL, ...), with the AWS request id.`;
 
   static override examples = [
     '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --listener-arn arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/my-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
     '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --dry-run',
     '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --load-balancer-arn <alb-arn> --port 443 --certificate-arn <acm-arn> --target-group-arn <tg-arn> --json',
-    '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --listener-arn <nlb-tls-listener-arn> --identity-filter subject-cn:prefix:device- --identity-filter san-uri:exact:spiffe://acme/client',
     'AWS_ENDPOINT_URL=http://127.0.0.1:4566 <%= config.bin %> deploy --trust-store-name test --bucket test-bucket --region us-east-1',
   ];
 
@@ -45,6 +47,8 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
     dir: dirFlag,
     ...deployInputFlagsApigw,
     ...apigwDeployFlags,
+    // Required unless --plan gives them (checked in settingsFromFlags).
+    bucket: Flags.string({...deployInputFlags.bucket, required: false}),
     'listener-arn': Flags.string({summary: 'ALB HTTPS or NLB TLS listener whose mutual authentication to set; repeatable.', multiple: true, exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
     'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB, or a TLS listener on this NLB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
     port: Flags.integer({summary: 'Port of the listener to create.', min: 1, max: 65535, dependsOn: ['load-balancer-arn']}),
@@ -63,8 +67,15 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
     'revocation-lists-quota': Flags.integer({summary: 'Your account\'s revocation-lists-per-trust-store quota (L-332EE142).', default: DEFAULT_REVOCATION_QUOTAS.lists, min: 1, env: 'MTLS_KIT_REVOCATION_LISTS_QUOTA'}),
     'revocation-entries-quota': Flags.integer({summary: 'Your account\'s revocation-entries-per-trust-store quota (L-37E1617B).', default: DEFAULT_REVOCATION_QUOTAS.entries, min: 1, env: 'MTLS_KIT_REVOCATION_ENTRIES_QUOTA'}),
     refresh: Flags.boolean({summary: 'Download what the trust store holds instead of trusting the digests deploy recorded on it.', default: false}),
-    'lease-timeout': Flags.integer({summary: 'Seconds to wait while another deploy of the same trust store runs.', default: 300, min: 0}),
     'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),
+    'plan-out': Flags.string({summary: 'Write the plan (and what it was computed from) to FILE; make no mutating call.', exclusive: ['plan'], helpValue: 'FILE'}),
+    plan: Flags.string({
+      summary: 'Apply exactly the plan in FILE (from --plan-out), or refuse when the files or AWS changed since.',
+      exclusive: ['dry-run', 'listener-arn', 'load-balancer-arn', 'tag', 'sse', 'kms-key-id', 'ca-bundle', 'crl', 'skip-crl', 'force', 'allow-revocation-gap'],
+      helpValue: 'FILE',
+    }),
+    'lease-timeout': Flags.integer({summary: 'Seconds to wait while another deploy of the same trust store runs.', default: 300, min: 0}),
+    'exit-code': Flags.boolean({summary: 'With --dry-run or --plan-out: exit 10 when the plan has changes (0 when none).', default: false}),
     ...awsFlags,
   };
 
@@ -72,69 +83,109 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 2 bad flag val
     const {flags} = await this.parse(Deploy);
     // API Gateway custom domain: src/io/apigw-deploy.ts.
     if (flags['apigw-domain']) {
+      if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);
       const clients = await createApigwClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
       const key = flags['truststore-key'] ?? `${flags.prefix}truststore.pem`;
       const r = await runApigwDeploy({clients, dir: flags.dir, bundle: flags['ca-bundle'], bucket: flags.bucket, key, domain: flags['apigw-domain'], apiType: flags['api-type'], dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], now: new Date(), quiet: this.jsonEnabled()});
       return this.emit(r, renderApigwDeploy);
     }
-    if (!flags['trust-store-name']) throw usageError('MISSING_TARGET', 'give --trust-store-name (ALB) or --apigw-domain (API Gateway)', ['for example: --trust-store-name my-devices --bucket my-pki-bucket']);
-    const nameProblem = checkTrustStoreName(flags['trust-store-name']);
-    if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${flags['trust-store-name']}" ${nameProblem} (ALB's rule, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$)`, ['for example: --trust-store-name my-devices-prod']);
-    const listeners: ListenerTarget[] = [...new Set(flags['listener-arn'] ?? [])].map((listenerArn) => ({kind: 'existing', listenerArn}));
-    if (flags['load-balancer-arn']) {
-      listeners.push({kind: 'create', loadBalancerArn: flags['load-balancer-arn'], port: flags.port!, certificateArn: flags['certificate-arn']!, targetGroupArn: flags['target-group-arn']!});
-    }
-    const filters = await resolveIdentityFilters(flags);
-    checkNlbTargets(listeners, flags.mode, filters.length);
-    const tags = parseTags(flags.tag ?? []);
-    if (flags.sse === 'aws:kms' && !flags['kms-key-id']) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
-    const s3: S3Options = {...(flags.sse ? {sse: flags.sse} : {}), ...(flags['kms-key-id'] ? {kmsKeyId: flags['kms-key-id']} : {}), ...(flags['expected-bucket-owner'] ? {expectedBucketOwner: flags['expected-bucket-owner']} : {})};
+    if (flags['exit-code'] && !flags['dry-run'] && !flags['plan-out']) throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run or --plan-out', ['for example: mtls-kit deploy ... --dry-run --exit-code']);
+    const saved = flags.plan ? parseSavedPlan(await readFile(flags.plan, 'utf8').catch(() => {
+      throw preconditionError('PLAN_NOT_FOUND', `${flags.plan} does not exist or cannot be read`, ['make one: mtls-kit deploy ... --plan-out plan.json']);
+    }), flags.plan) : null;
+    const settings: DeploySettings = saved ? saved.settings : settingsFromFlags(flags, saved ? [] : (await resolveIdentityFilters(flags)).map(formatIdentityFilter));
 
     // Step 1: everything local first, so a bad bundle never reaches S3.
     const inputs: DeployInputs = await readDeployInputs({
-      dir: flags.dir,
-      bundle: flags['ca-bundle'],
-      crls: flags['skip-crl'] ? [] : flags.crl,
-      prefix: flags.prefix,
-      trustStoreName: flags['trust-store-name'],
-      listeners,
-      mutualAuthentication: {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off', identityFilters: filters.map(formatIdentityFilter)},
+      dir: settings.dir,
+      bundle: settings.bundle,
+      crls: settings.crls,
+      prefix: settings.prefix,
+      trustStoreName: settings.trustStoreName,
+      listeners: settings.listeners,
+      mutualAuthentication: settings.mutualAuthentication,
       now: new Date(),
       quiet: this.jsonEnabled(),
     });
 
-    const aws = await createAwsClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
+    const aws = await createAwsClients({region: flags.region ?? (saved ? settings.region : undefined), profile: flags.profile, endpointUrl: flags['endpoint-url']});
     const readAndPlan = async (): Promise<{remote: RemoteRead; plan: DeployPlan}> => {
-      const remote = await readRemoteState(aws, flags.bucket, inputs, {refresh: flags.refresh, s3});
-      const plan = planDeploy(inputs.local, remote.state, {
-        quotas: {lists: flags['revocation-lists-quota'], entries: flags['revocation-entries-quota']},
-        allowRevocationGap: flags['allow-revocation-gap'],
-        force: flags.force,
-      });
+      const remote = await readRemoteState(aws, settings.bucket, inputs, {refresh: flags.refresh, s3: settings.s3});
+      const plan = planDeploy(inputs.local, remote.state, {quotas: settings.quotas, allowRevocationGap: settings.allowRevocationGap, force: settings.force});
       return {remote, plan};
     };
     let {remote, plan} = await readAndPlan();
+    const files = inputs.files.map((f) => ({path: f.path, sha256: f.sha256}));
+    if (saved) checkSavedPlan(saved, files, fingerprintRemote(remote.state), plan, flags.plan!);
+    const planOnly = flags['dry-run'] || Boolean(flags['plan-out']);
     // One deploy at a time per trust store: a run with changes takes the lease, then reads
     // the state again, so it plans from what a concurrent run left (see docs/deploy.md).
-    const lease = plan.changes && !flags['dry-run']
+    const lease = plan.changes && !planOnly
       ? await acquireDeployLease(aws, {
-          bucket: flags.bucket,
-          prefix: flags.prefix,
-          trustStoreName: flags['trust-store-name'],
+          bucket: settings.bucket,
+          prefix: settings.prefix,
+          trustStoreName: settings.trustStoreName,
           ttlMs: (flags['wait-timeout'] + 600) * 1000,
           waitMs: flags['lease-timeout'] * 1000,
-          ...s3,
-          onWait: (h) => this.jsonEnabled() || warn(`another deploy of ${flags['trust-store-name']} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
+          ...settings.s3,
+          onWait: (h) => this.jsonEnabled() || warn(`another deploy of ${settings.trustStoreName} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
         })
       : null;
     try {
-      if (lease) ({remote, plan} = await readAndPlan());
-      const result = await executeDeploy({aws, bucket: flags.bucket, inputs, remote, plan, dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled(), tags, s3});
+      if (lease) {
+        ({remote, plan} = await readAndPlan());
+        // A saved plan applies only to the state it was made from, also after waiting for the lease.
+        if (saved) checkSavedPlan(saved, files, fingerprintRemote(remote.state), plan, flags.plan!);
+      }
+      const result = await executeDeploy({aws, bucket: settings.bucket, inputs, remote, plan, dryRun: planOnly, waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled(), tags: settings.tags, s3: settings.s3});
+      if (flags['plan-out']) {
+        const file: SavedPlan = {mtlsKitPlan: SAVED_PLAN_VERSION, createdAt: new Date().toISOString(), settings: {...settings, region: aws.region}, files, remote: fingerprintRemote(remote.state), plan, result};
+        await writeFileAtomic(flags['plan-out'], `${JSON.stringify(file, null, 2)}\n`, MODE_PUBLIC, {force: true});
+        if (!this.jsonEnabled()) hint(`wrote ${flags['plan-out']}; apply exactly this plan: mtls-kit deploy --plan ${flags['plan-out']}`);
+      }
+      if (flags['exit-code'] && result.changed) this.resultExitCode = ExitCode.ChangesPending;
       return this.emit(result, renderDeploy);
     } finally {
       await lease?.release();
     }
   }
+}
+
+type DeployFlags = Awaited<ReturnType<Deploy['parse']>>['flags'] & Record<string, unknown>;
+
+/** The settings of a run from the command line (exit 2 on bad values). */
+function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} & DeployFlags, identityFilters: string[]): DeploySettings {
+  const name = flags['trust-store-name'] as string | undefined;
+  const bucket = flags.bucket as string | undefined;
+  if (!name) throw usageError('MISSING_TARGET', 'give --trust-store-name (ALB) or --apigw-domain (API Gateway), or --plan FILE', ['for example: --trust-store-name my-devices --bucket my-pki-bucket']);
+  if (!bucket) throw usageError('MISSING_FLAG', '--bucket is required (or --plan FILE)', ['for example: --bucket my-pki-bucket']);
+  const nameProblem = checkTrustStoreName(name);
+  if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem} (ALB's rule, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$)`, ['for example: --trust-store-name my-devices-prod']);
+  const listeners: ListenerTarget[] = [...new Set((flags['listener-arn'] as string[] | undefined) ?? [])].map((listenerArn) => ({kind: 'existing', listenerArn}));
+  if (flags['load-balancer-arn']) {
+    listeners.push({kind: 'create', loadBalancerArn: flags['load-balancer-arn'] as string, port: flags.port as number, certificateArn: flags['certificate-arn'] as string, targetGroupArn: flags['target-group-arn'] as string});
+  }
+  checkNlbTargets(listeners, flags.mode as MutualMode, identityFilters.length);
+  const sse = flags.sse as 'aws:kms' | 'AES256' | undefined;
+  const kmsKeyId = flags['kms-key-id'] as string | undefined;
+  if (sse === 'aws:kms' && !kmsKeyId) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
+  const owner = flags['expected-bucket-owner'] as string | undefined;
+  return {
+    dir: flags.dir as string,
+    bundle: flags['ca-bundle'] as string | undefined,
+    crls: flags['skip-crl'] ? [] : (flags.crl as string[] | undefined),
+    prefix: flags.prefix as string,
+    trustStoreName: name,
+    bucket,
+    listeners,
+    mutualAuthentication: {mode: flags.mode as MutualMode, ignoreClientCertificateExpiry: Boolean(flags['ignore-client-cert-expiry']), advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off', identityFilters},
+    tags: parseTags((flags.tag as string[] | undefined) ?? []),
+    s3: {...(sse ? {sse} : {}), ...(kmsKeyId ? {kmsKeyId} : {}), ...(owner ? {expectedBucketOwner: owner} : {})},
+    quotas: {lists: flags['revocation-lists-quota'] as number, entries: flags['revocation-entries-quota'] as number},
+    allowRevocationGap: Boolean(flags['allow-revocation-gap']),
+    force: Boolean(flags.force),
+    region: '',
+  };
 }
 
 /** `--tag KEY=VALUE` values, checked against AWS's tag rules (exit 2). */

@@ -13,7 +13,7 @@ import {renderCertSummary} from '../ui/cert-render.js';
 import {hint, printLine} from '../ui/output.js';
 
 export interface GenCaResult {
-  dir: string;
+  caDir: string;
   keyType: string;
   encrypted: boolean;
   root: CertDetails & {path: string};
@@ -105,7 +105,7 @@ Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), t
 
     const dirArg = dir === './pki' || dir === 'pki' ? '' : ` --dir ${dir}`;
     const result: GenCaResult = {
-      dir,
+      caDir: dir,
       keyType: flags['key-type'],
       encrypted: config.encrypted,
       root: {...describeCertificate(ca.root.cert), path: paths.root.cert},

@@ -18,13 +18,15 @@ import {typeSan} from '../lib/x509/issue.js';
 import {expandTemplate, type NameEntry, subjectFromFields} from '../lib/x509/names.js';
 import {KEY_TYPES} from '../lib/x509/profiles.js';
 import {newSerialHex} from '../lib/x509/serial.js';
+import type {CaRef} from '../lib/pki/ca.js';
 import {P12_PASSWORD_ENV} from '../lib/x509/pkcs12-env.js';
 import {renderCertDetails} from '../ui/cert-render.js';
 import {hint, printLine, progressBar} from '../ui/output.js';
 
 export interface GenClientResult {
   caDir: string;
-  issuer: {tier: 'root' | 'intermediate'; subject: string};
+  /** The CA that issued them. */
+  ca: CaRef;
   keyType: string;
   /** Certificates issued by this run. */
   count: number;
@@ -212,7 +214,7 @@ Exit codes: 0 issued; 2 bad flag values, a file where --out or --dir should be a
     const first = (jobs[0] ?? {files: clientFilePaths(fleet ? join(flags.out, '<name>') : flags.out)}).files;
     const result: GenClientResult = {
       caDir: flags.dir,
-      issuer: {tier: ca.issuing.tier, subject: describeCertificate(ca.issuing.cert).subject},
+      ca: {tier: ca.issuing.tier, subject: describeCertificate(ca.issuing.cert).subject},
       keyType: flags['key-type'],
       count: summaries.length,
       alreadyIssued,
@@ -226,12 +228,12 @@ Exit codes: 0 issued; 2 bad flag values, a file where --out or --dir should be a
     };
     return this.emit(result, (r) => {
       if (r.certificate) {
-        printLine(renderCertDetails(r.certificate, `issued by ${r.issuer.subject} (${r.issuer.tier})`));
+        printLine(renderCertDetails(r.certificate, `issued by ${r.ca.subject} (${r.ca.tier})`));
         const f = r.certificate.files;
         printLine(`wrote ${f.key} (0600), ${f.certificate}, ${f.chain}${f.p12 ? `, ${f.p12} (0600)` : ''}${f.p12Legacy ? `, ${f.p12Legacy} (0600)` : ''}`);
       } else {
         if (r.alreadyIssued > 0) printLine(`${r.alreadyIssued} of ${count} were already issued by an earlier run; issued the remaining ${r.count}`);
-        printLine(`issued ${r.count} certificates by ${r.issuer.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'}) under ${flags.out}`);
+        printLine(`issued ${r.count} certificates by ${r.ca.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'}) under ${flags.out}`);
       }
       if (r.defect) {
         printLine(`defect ${r.defect.kind}: ${r.defect.why}${r.defect.crl ? `; revoked and put on ${r.defect.crl}` : ''}`);

@@ -1,3 +1,4 @@
+import {nlbSendsNoCertificateData} from '../lib/nlb/target.js';
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag} from '../flags.js';
@@ -21,7 +22,9 @@ export default class Logs extends BaseCommand {
 
 --explain joins the failing clients' serials with the CA directory's index (which certificate, revoked when, on which CRL) and says how to fix each failure code.
 
-Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is missing or not readable; 5 S3 error.`;
+With --target nlb it says that NLB's TLS access logs carry no client-certificate fields and exits 4.
+
+Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is missing or not readable, or --target nlb; 5 S3 error.`;
 
   static override examples = [
     '<%= config.bin %> logs conn_log_*.log.gz',
@@ -41,10 +44,13 @@ Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is m
     'endpoint-url': Flags.string({summary: 'S3-compatible endpoint (else AWS_ENDPOINT_URL).', helpValue: 'URL'}),
     region: Flags.string({summary: 'AWS region of the log bucket (else the SDK default chain).'}),
     profile: Flags.string({summary: 'AWS profile (else AWS_PROFILE / the default chain).'}),
+    target: Flags.option({summary: 'Whose logs: ALB connection logs (default); nlb says that NLB logs carry no client-certificate fields.', options: ['alb', 'nlb'] as const})(),
   };
 
   async run(): Promise<LogsResult> {
     const {argv, flags} = await this.parse(Logs);
+    // aws-reference 9.5, 9.6: NLB's TLS access logs have no client-certificate fields.
+    if (flags.target === 'nlb') throw nlbSendsNoCertificateData('logs');
     const inputs = argv as string[];
     if (inputs.length === 0) throw usageError('NO_INPUT', 'no connection-log files given', ['mtls-kit logs conn_log.log.gz (or a folder, or s3://bucket/prefix)']);
     const summarizer = createLogSummarizer({topClients: flags.top});

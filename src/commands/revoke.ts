@@ -1,7 +1,11 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag} from '../flags.js';
-import {type CaTier, loadCa, type LoadedTier, readIndex, writeIndex} from '../io/ca-store.js';
+import {loadCa, type LoadedTier, readIndex, writeIndex} from '../io/ca-store.js';
+import type {CaRef} from '../lib/pki/ca.js';
+import {formatRfc2253} from '../lib/x509/dn.js';
+import {encodeName} from '../lib/x509/issue.js';
+import {parseDnString} from '../lib/x509/names.js';
 import {readInput} from '../io/files.js';
 import {preconditionError, usageError} from '../lib/errors.js';
 import {REVOCATION_REASONS, type RevocationReason} from '../lib/x509/index-db.js';
@@ -12,15 +16,25 @@ import {hint, printLine} from '../ui/output.js';
 
 export interface RevokeResult {
   serial: string;
-  /** The CA tier whose index records the revocation. */
-  issuer: CaTier;
+  /** The CA whose index records the revocation. */
+  ca: CaRef;
   index: string;
   reason: RevocationReason;
   revokedAt: string;
   /** True when the serial was already revoked (nothing changed). */
   alreadyRevoked: boolean;
+  /** RFC 2253. */
   subject: string;
   next: string;
+}
+
+/** index.txt holds OpenSSL's /C=../CN=.. form; JSON speaks RFC 2253 (as it was written, if unreadable). */
+function indexSubjectRfc2253(s: string): string {
+  try {
+    return formatRfc2253(encodeName(parseDnString(s)));
+  } catch {
+    return s;
+  }
 }
 
 export default class Revoke extends BaseCommand {
@@ -100,12 +114,12 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags; 4 no CA, unkn
     const dirArg = flags.dir === './pki' || flags.dir === 'pki' ? '' : ` --dir ${flags.dir}`;
     const result: RevokeResult = {
       serial,
-      issuer: tier.tier,
+      ca: {tier: tier.tier, subject: formatRfc2253(tier.cert.subject)},
       index: tier.paths.index,
       reason: (r.entry.reason ?? 'unspecified') as RevocationReason,
       revokedAt: r.entry.revokedAt!.toISOString().replace('.000Z', 'Z'),
       alreadyRevoked: r.outcome === 'already-revoked',
-      subject: r.entry.subject,
+      subject: indexSubjectRfc2253(r.entry.subject),
       next: `mtls-kit crl${dirArg}${tier.tier === ca.issuing.tier ? '' : ` --issuer ${tier.tier}`}`,
     };
     return this.emit(result, (x) => {

@@ -8,7 +8,8 @@ import {type ServeInfo, startServe} from '../io/serve-runtime.js';
 import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb/proxy.js';
 import {preconditionError} from '../lib/errors.js';
 import {parseHeaderMap} from '../lib/alb/headers.js';
-import {err as ec, hint, out, printErr, printLine} from '../ui/output.js';
+import {err as ec, hint, out, printErr, printLine, warn} from '../ui/output.js';
+import {currentCrlPaths} from '../io/ca-store.js';
 
 export type ServeResult = ServeInfo;
 
@@ -42,7 +43,8 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
     mode: Flags.option({summary: 'Mode of the --port listener.', options: LISTENER_MODES, default: 'verify' as const})(),
     listen: Flags.string({summary: 'A listener as PORT:MODE (repeatable), e.g. --listen 8443:verify --listen 9443:passthrough.', multiple: true, exclusive: ['port']}),
     'trust-store': Flags.string({summary: 'CA bundle that verify listeners trust (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
-    crl: Flags.string({summary: 'CRL to check (PEM or DER, repeatable).', multiple: true, helpValue: 'FILE'}),
+    crl: Flags.string({summary: 'CRL to check (PEM or DER, repeatable; default, with the CA directory\'s bundle: its current CRLs, as deploy uploads them).', multiple: true, helpValue: 'FILE'}),
+    'skip-crl': Flags.boolean({summary: 'Check no CRL, not even the CA directory\'s (revoked clients are served).', default: false, exclusive: ['crl']}),
     'ignore-expiry': Flags.boolean({summary: 'Accept expired client certificates (ALB IgnoreClientCertificateExpiry).', default: false}),
     'advertise-ca-names': Flags.boolean({summary: 'Send the trust store\'s CA names in the TLS CertificateRequest (ALB AdvertiseTrustStoreCaNames).', default: false}),
     target: Flags.string({summary: 'Backend URL requests are forwarded to (default: the built-in echo backend); tcp://HOST:PORT for nlb listeners.', helpValue: 'URL'}),
@@ -70,6 +72,10 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
         logFile!.once('error', (e) => reject(preconditionError('LOG_NOT_WRITABLE', `cannot write --connection-log ${flags['connection-log']}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, ['choose a file in a folder you can write to'])));
       });
     }
+    // With the CA directory's bundle, its current CRLs (as deploy uploads them), so serve and the deployed listener agree.
+    const verifies = listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb');
+    const crls = flags.crl ?? (verifies && !flags['trust-store'] && !flags['skip-crl'] ? await currentCrlPaths(flags.dir) : []);
+    if (verifies && crls.length === 0) warn(`verify listeners check no CRL: revoked clients are accepted${flags['skip-crl'] ? '' : ' (pass --crl FILE, or write the CA directory\'s CRL: mtls-kit crl)'}`);
     const identityFilters = await resolveIdentityFilters(flags);
     const apigw = await resolveApigwOptions(flags, listeners.some((l) => l.mode === 'apigw'));
     const log = logFile ? (line: string): void => void logFile!.write(line + '\n') : (line: string): void => void process.stderr.write(line + '\n');
@@ -78,7 +84,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unr
       listeners,
       dir: flags.dir,
       ...(flags['trust-store'] ? {trustStore: flags['trust-store']} : {}),
-      crls: flags.crl ?? [],
+      crls,
       ignoreExpiry: flags['ignore-expiry'],
       advertiseCaNames: flags['advertise-ca-names'],
       ...(flags.target ? {target: flags.target} : {}),
@@ -124,7 +130,7 @@ function renderReady(info: ServeInfo): void {
   if (info.nlb) {
     printLine(out.dim(`  identity filters: ${info.nlb.identityFilters.length > 0 ? info.nlb.identityFilters.join(', ') : 'none (every trusted certificate is admitted)'}${info.nlb.proxyProtocol ? '; PROXY protocol v2 to the target' : ''}`));
   }
-  if (info.trustStore) printLine(out.dim(`  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : ''}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`));
+  if (info.trustStore) printLine(out.dim(`  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : ', no CRL (revocation not checked)'}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`));
   printLine(out.dim(`  server certificate ${info.serverCertificate}`));
   printLine('\ntry (with a client certificate from mtls-kit gen-client):');
   for (const l of info.listeners) printLine(`  ${l.curl}`);

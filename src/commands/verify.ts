@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
+import {isoSeconds} from '../lib/x509/validity.js';
 import {dirFlag, identityFilterFlags} from '../flags.js';
 import {readInput} from '../io/files.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
@@ -10,7 +11,9 @@ import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {prepareTrustStore, type VerifyCheck, verifyChain, type VerifyFailureCode} from '../lib/alb/verify.js';
 import {type FilterEvaluation, formatIdentityFilter, verifyNlbChain} from '../lib/nlb/identity-filter.js';
-import {out, printLine} from '../ui/output.js';
+import {renderVerify} from '../ui/verify-render.js';
+import {hint, warn} from '../ui/output.js';
+import {currentCrlPaths} from '../io/ca-store.js';
 
 export interface VerifyResult {
   /** `Success` or `Failed:<code>`, as ALB logs it (aws-reference 5); for NLB, `Failed:IdentityFilterNoMatch` is mtls-kit's own. */
@@ -36,6 +39,8 @@ export default class Verify extends BaseCommand {
 
 With --target nlb or --identity-filter, the rules are an NLB TLS listener's: the chain against the trust store, then the client certificate identity filters (any one must match; subject-cn, subject-ou and san-dns ignore case, san-uri ignores the case of scheme and host only), then revocation. A certificate no filter admits fails with Failed:IdentityFilterNoMatch (mtls-kit's name; NLB logs no code for it), even when it is also revoked.
 
+By default (with the CA directory's bundle) the directory's current CRLs are checked, as deploy uploads them; the CRLs used are named, and a warning says when revocation was not checked. The output is the verdict, the failing check and its fix; --verbose lists every check.
+
 Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 unreadable trust store or CRL.`;
 
   static override examples = [
@@ -52,7 +57,9 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 un
   static override flags = {
     dir: dirFlag,
     'trust-store': Flags.string({summary: 'CA bundle (PEM) as uploaded to the ALB trust store (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
-    crl: Flags.string({summary: 'CRL (PEM or DER) in the trust store; repeatable.', multiple: true, helpValue: 'FILE'}),
+    crl: Flags.string({summary: 'CRL (PEM or DER) in the trust store; repeatable (default, with the CA directory\'s bundle: its current CRLs, as deploy uploads them).', multiple: true, helpValue: 'FILE'}),
+    'skip-crl': Flags.boolean({summary: 'Check no CRL, not even the CA directory\'s (revocation is not tested).', default: false, exclusive: ['crl']}),
+    verbose: Flags.boolean({summary: 'List every check, not only the verdict and what failed.', default: false}),
     at: Flags.string({summary: 'Verify at this time (ISO 8601) instead of now.', helpValue: 'TIME'}),
     'ignore-expiry': Flags.boolean({summary: 'Accept expired certificates, as the listener option IgnoreClientCertificateExpiry does.', default: false}),
     target: Flags.option({summary: 'Whose rules: ALB, or an NLB TLS listener (default nlb when identity filters are given, else alb).', options: ['alb', 'nlb'] as const})(),
@@ -68,7 +75,8 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 un
     if (target === 'alb' && filters.length > 0) throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners, not on ALB', ['drop --target alb, or use --target nlb']);
     const trustFile = flags['trust-store'] ?? `${flags.dir.replace(/\/$/, '')}/ca-bundle.pem`;
     const trustStore = prepareTrustStore(readCertificates(await readInput(trustFile), trustFile));
-    const crlFiles = flags.crl ?? [];
+    // With the CA directory's bundle, its current CRLs, as deploy uploads them: local and deployed verdicts agree.
+    const crlFiles = flags.crl ?? (flags['trust-store'] === undefined && !flags['skip-crl'] ? await currentCrlPaths(flags.dir) : []);
     const crls = [];
     for (const f of crlFiles) crls.push(loadCrl(await readInput(f), f));
     const data = await readInput(args.chain);
@@ -99,17 +107,16 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 un
       chainFile: args.chain,
       trustStore: trustFile,
       crls: crlFiles,
-      at: at.toISOString().replace('.000Z', 'Z'),
+      at: isoSeconds(at),
       ignoreExpiry: flags['ignore-expiry'],
     };
     if (r.code) this.resultExitCode = 3;
-    return this.emit(result, (x) => {
-      printLine(x.code ? out.red(x.status) : out.green(x.status));
-      for (const c of x.checks) {
-        const mark = c.ok ? out.green('✔') : out.red('✘');
-        printLine(`  ${mark} ${c.name.padEnd(18)} ${c.certificate ? out.bold(c.certificate) + ': ' : ''}${c.detail}${c.code && !c.ok ? out.dim(` [${c.code}]`) : ''}`);
-        if (!c.ok && c.fix) printLine(`      ${out.dim('fix:')} ${c.fix}`);
-      }
-    });
+    // The client certificate's own revocation (an intermediate's shows in --verbose).
+    const unchecked = result.checks.find((c) => c.notChecked && c.certificate === result.path[0]?.subject);
+    if (unchecked) {
+      warn(`revocation of ${unchecked.certificate} not checked: ${crlFiles.length ? unchecked.detail : 'no CRL'}`);
+      hint(crlFiles.length || flags['skip-crl'] ? '  pass the missing CRL with --crl FILE' : '  pass --crl FILE, or write the CA directory\'s CRL: mtls-kit crl');
+    }
+    return this.emit(result, (x) => renderVerify(x, flags.verbose));
   }
 }

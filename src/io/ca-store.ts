@@ -157,3 +157,15 @@ export function serialSet(entries: IndexEntry[]): Set<string> {
 }
 
 export type {KeySpec};
+
+/**
+ * The CA directory's current CRLs (root/crl.pem, intermediate/crl.pem, those that exist):
+ * what deploy uploads, and what verify and serve check by default when they use the
+ * directory's bundle, so local checks and the deployed trust store agree.
+ */
+export async function currentCrlPaths(dir: string): Promise<string[]> {
+  const paths = caPaths(dir);
+  const found: string[] = [];
+  for (const f of [paths.root.crl, paths.intermediate.crl]) if (await pathExists(f)) found.push(f);
+  return found;
+}

@@ -22,8 +22,10 @@ import {issueServerCertificate} from '../lib/pki/server-cert.js';
 import type {EchoResponse} from './echo-backend.js';
 import {MODE_PUBLIC, MODE_SECRET, writeFilesAtomic} from './files.js';
 import {startServe} from './serve-runtime.js';
+import {type ApigwDemoStepName, runApigwDemo} from './demo-apigw.js';
+import {encodeApigwClientCert} from '../lib/alb/headers.js';
 
-export type DemoStepName = 'no-certificate' | 'certificate' | 'passthrough' | 'revoked';
+export type DemoStepName = 'no-certificate' | 'certificate' | 'passthrough' | 'revoked' | ApigwDemoStepName;
 
 export interface DemoStep {
   name: DemoStepName;
@@ -56,6 +58,8 @@ export interface DemoResult {
   ok: boolean;
   /** With --keep: the serve command that restarts these listeners on the kept files. */
   serveCommand: string | null;
+  /** With --keep: the serve command for the API Gateway listener and its authorizer. */
+  apigwServeCommand: string | null;
   seconds: number;
 }
 
@@ -194,11 +198,26 @@ export async function runDemo(opts: {keep: boolean}): Promise<DemoResult> {
       s4.step.ok = s4.step.httpStatus === null && s4.step.verifyStatus === 'Failed:ClientCertCrlHit';
       steps.push(s4.step);
 
-      const listeners = running.info.listeners.map((l) => ({mode: l.mode, url: l.url}));
+      // API Gateway: the certificate-propagation pattern (aws-reference 6.2).
+      const gw = await runApigwDemo({
+        dir,
+        bundle: f.bundle,
+        rootPem,
+        rootFile: f.root,
+        good: {certPem: good.certPem, keyPem: good.keyPem, cert: f.cert, key: f.key},
+        revoked: {certPem: revoked.certPem, keyPem: revoked.keyPem, cert: f.revokedCert, key: f.revokedKey, serialDecimal: encodeApigwClientCert(revoked.parsed).serialNumber},
+        serverIdentity: {certPem: serverCertPem, keyPem: server.keyPem, caFile: f.root, label: 'issued in memory by the demo intermediate CA for localhost, 127.0.0.1'},
+        keep: opts.keep,
+        now,
+        q,
+      });
+      steps.push(...gw.steps);
+
+      const listeners = [...running.info.listeners.map((l) => ({mode: l.mode, url: l.url})), {mode: 'apigw', url: gw.url}];
       const serveCommand = opts.keep
         ? `mtls-kit serve --listen 8443:verify --listen 9443:passthrough --trust-store ${q(f.bundle)} --crl ${q(f.crl)} --server-cert ${q(f.serverCert)} --server-key ${q(f.serverKey)}`
         : null;
-      return {dir, kept: opts.keep, listeners, steps, ok: steps.every((s) => s.ok), serveCommand, seconds: (performance.now() - t0) / 1000};
+      return {dir, kept: opts.keep, listeners, steps, ok: steps.every((s) => s.ok), serveCommand, apigwServeCommand: gw.serveCommand, seconds: (performance.now() - t0) / 1000};
     } finally {
       await running.close();
     }

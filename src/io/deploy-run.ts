@@ -10,14 +10,17 @@ import {summarizeCrl} from '../lib/deploy/crl-summary.js';
 import type {CrlFacts} from '../lib/deploy/crl-summary.js';
 import {contentKey, type DeployPlan, isNetworkListener, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy/plan.js';
 import {bundleDigest, planTagChanges, type Tag} from '../lib/deploy/record.js';
+import {briefCertificates, type CertBrief, diffCertificates, diffSerials, type SerialChanges} from '../lib/deploy/review.js';
+import {loadCrl} from '../lib/x509/crl.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
 import {isMtlsKitError, MtlsKitError, preconditionError} from '../lib/errors.js';
 import {lintFiles, type LintFinding} from '../lib/alb/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
 import {addRevocation, createListener, createTrustStore, removeRevocations} from './trust-store-mutate.js';
-import {caPaths} from './ca-store.js';
+import {caPaths, currentCrlPaths} from './ca-store.js';
 import {pathExists, readInput} from './files.js';
-import {bundleFingerprints, changeTags, checkBucket, checkKmsReadable, kmsExplanation, describeListener, findListenerOnPort, heldBundleEtag, putObject, readTrustStoreForDeploy, type RemoteReadStats, statObjects, toSdkMutual, type TrustStoreSummary, waitForActive} from './trust-store-remote.js';
+import {changeTags, checkBucket, checkKmsReadable, kmsExplanation, describeListener, findListenerOnPort, heldBundleEtag, heldRevocationSerials, putObject, readTrustStoreForDeploy, type RemoteReadStats, statObjects, toSdkMutual, type TrustStoreSummary, waitForActive} from './trust-store-remote.js';
 
 export interface LocalFile {
   kind: 'bundle' | 'crl';
@@ -31,6 +34,8 @@ export interface DeployInputs {
   local: LocalState;
   files: LocalFile[];
   lint: DeployResult['lint'];
+  /** Subject, fingerprint and expiry of each local bundle certificate (plan review). */
+  bundleBriefs: CertBrief[];
 }
 
 export interface ReadDeployInputsParams {
@@ -63,11 +68,7 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   if (!p.bundle && !(await pathExists(bundlePath))) {
     throw preconditionError('BUNDLE_NOT_FOUND', `${bundlePath} does not exist`, [`create a CA first: mtls-kit gen-ca --dir ${p.dir}`, 'or pass --ca-bundle FILE']);
   }
-  let crlPaths = p.crls;
-  if (crlPaths === undefined) {
-    crlPaths = [];
-    for (const f of [paths.root.crl, paths.intermediate.crl]) if (await pathExists(f)) crlPaths.push(f);
-  }
+  const crlPaths = p.crls ?? (await currentCrlPaths(p.dir));
   const bundleData = await readInput(bundlePath);
   const crlData = await Promise.all(crlPaths.map(async (path) => ({path, data: await readInput(path)})));
 
@@ -97,15 +98,16 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
     files.push({kind: 'crl', path, key, data, sha256: s});
     crls.push({path, key, summary: summarizeCrl(data, path)});
   }
+  const bundleBriefs = briefCertificates(readCertificates(bundleData, bundlePath));
   const local: LocalState = {
     trustStoreName: p.trustStoreName,
     objects: files.map((f) => ({kind: f.kind, path: f.path, key: f.key, md5: md5(f.data)})),
-    bundleCertificates: bundleFingerprints(bundleData, bundlePath),
+    bundleCertificates: bundleBriefs.map((c) => c.fingerprint),
     crls,
     listeners: p.listeners,
     mutualAuthentication: p.mutualAuthentication,
   };
-  return {local, files, lint: {errors: lint.errors, warnings: lint.warnings, findings}};
+  return {local, files, lint: {errors: lint.errors, warnings: lint.warnings, findings}, bundleBriefs};
 }
 
 export interface RemoteRead {
@@ -115,6 +117,8 @@ export interface RemoteRead {
   tags: Tag[];
   /** ETag of the trust store's copy of its bundle, when known. */
   bundleEtag: string | null;
+  /** The certificates the trust store holds, when they were downloaded. */
+  heldCertificates: CertBrief[] | null;
   stats: RemoteReadStats | null;
 }
 
@@ -149,7 +153,7 @@ export async function readRemoteState(aws: AwsClients, bucket: string, inputs: D
     }
     listeners.push(listener);
   }
-  return {state: {objects, trustStore: ts?.remote ?? null, listeners}, trustStore: ts?.summary ?? null, tags: ts?.tags ?? [], bundleEtag: ts?.bundleEtag ?? null, stats: ts?.stats ?? null};
+  return {state: {objects, trustStore: ts?.remote ?? null, listeners}, trustStore: ts?.summary ?? null, tags: ts?.tags ?? [], bundleEtag: ts?.bundleEtag ?? null, heldCertificates: ts?.heldCertificates ?? null, stats: ts?.stats ?? null};
 }
 
 export interface ExecuteDeployParams {
@@ -194,6 +198,10 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   const bundleVersion = versions.get(bundleKey);
   const bundleSource = {CaCertificatesBundleS3Bucket: bucket, CaCertificatesBundleS3Key: bundleKey, ...(bundleVersion ? {CaCertificatesBundleS3ObjectVersion: bundleVersion} : {})};
 
+  // The review: which certificates and which serials change (downloads only what rotates).
+  const certificates = plan.trustStore.action === 'create' ? diffCertificates(inputs.bundleBriefs, []) : plan.trustStore.action === 'modify' && p.remote.heldCertificates ? diffCertificates(inputs.bundleBriefs, p.remote.heldCertificates) : null;
+  const serials = await reviewSerials(p);
+
   // Step 3: the trust store.
   let ts: TrustStoreSummary | null = p.remote.trustStore;
   const name = inputs.local.trustStoreName;
@@ -207,7 +215,7 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   if (!p.dryRun && ts && ts.status !== 'ACTIVE') ts = await waitWithProgress(p, ts);
 
   // Step 4: revocations, in the plan's order (add before remove unless a quota forbids it).
-  const added: DeployResult['revocations']['added'] = plan.revocations.add.map((a) => ({path: a.path, key: a.key, revocationId: null, entries: a.entries, issuer: a.issuer, crlNumber: a.crlNumber}));
+  const added: DeployResult['revocations']['added'] = plan.revocations.add.map((a) => ({path: a.path, key: a.key, revocationId: null, entries: a.entries, issuer: a.issuer, crlNumber: a.crlNumber, serials: serials.get(a.path) ?? null}));
   const gaps: DeployResult['revocations']['gaps'] = [];
   if (!p.dryRun && ts) {
     const arn = ts.arn;
@@ -297,6 +305,7 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
       numberOfCaCertificates: ts?.numberOfCaCertificates ?? null,
       totalRevokedEntries: ts?.totalRevokedEntries ?? null,
       reason: plan.trustStore.reason,
+      certificates,
       read: p.remote.stats,
       records,
     },
@@ -304,6 +313,30 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     listener: listeners[0] ?? null,
     listeners,
   };
+}
+
+/**
+ * For each local CRL that replaces lists of its issuer: the serials it revokes and un-revokes
+ * compared with the list(s) it supersedes (downloaded; rotations only).
+ */
+async function reviewSerials(p: ExecuteDeployParams): Promise<Map<string, SerialChanges>> {
+  const out = new Map<string, SerialChanges>();
+  const arn = p.remote.trustStore?.arn;
+  if (!arn) return out;
+  for (const a of p.plan.revocations.add) {
+    const olds = p.plan.revocations.remove.filter((r) => r.supersededBy === a.path);
+    if (olds.length === 0) continue;
+    const older: string[] = [];
+    for (const o of olds) {
+      const s = await heldRevocationSerials(p.aws, arn, o.revocationId);
+      if (!s) return out;
+      older.push(...s);
+    }
+    const file = p.inputs.files.find((f) => f.path === a.path);
+    if (!file) continue;
+    out.set(a.path, diffSerials(loadCrl(file.data, file.path).revoked.keys(), older));
+  }
+  return out;
 }
 
 /** Every list the trust store holds after the run, with what it holds (for the records). */

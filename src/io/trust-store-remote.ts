@@ -6,6 +6,8 @@
 import {createHash} from 'node:crypto';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {type CrlSummary, summarizeCrl} from '../lib/deploy/crl-summary.js';
+import {briefCertificates, type CertBrief} from '../lib/deploy/review.js';
+import {loadCrl} from '../lib/x509/crl.js';
 import {BUNDLE_RECORD_KEY, bundleDigest, CRL_RECORD_PREFIX, decodeBundleRecord, decodeCrlRecord, type Tag} from '../lib/deploy/record.js';
 import type {WireIdentityFilter} from './elbv2-nlb-filters.js';
 import {parseIdentityFilter} from '../lib/nlb/identity-filter.js';
@@ -232,6 +234,8 @@ export interface TrustStoreForDeploy {
   tags: Tag[];
   /** ETag of the held copy of the bundle, when known. */
   bundleEtag: string | null;
+  /** The certificates of the held copy, when it was downloaded (the plan review names them). */
+  heldCertificates: CertBrief[] | null;
   stats: RemoteReadStats;
 }
 
@@ -249,6 +253,7 @@ export async function readTrustStoreForDeploy(aws: AwsClients, name: string, p: 
   const stats: RemoteReadStats = {bundle: 'downloaded', revocationsFromRecords: 0, revocationsDownloaded: 0};
 
   let certs: string[] | null = null;
+  let heldCertificates: CertBrief[] | null = null;
   let digest: string | undefined;
   let bundleEtag: string | null = null;
   const record = p.refresh ? null : decodeBundleRecord(tagOf(BUNDLE_RECORD_KEY));
@@ -264,7 +269,8 @@ export async function readTrustStoreForDeploy(aws: AwsClients, name: string, p: 
     const {data, etag} = await readHeldBundleWithEtag(aws, summary.arn);
     bundleEtag = etag;
     try {
-      certs = bundleFingerprints(data, `the bundle held by trust store ${name}`);
+      heldCertificates = briefCertificates(readCertificates(data, `the bundle held by trust store ${name}`));
+      certs = heldCertificates.map((c) => c.fingerprint);
     } catch {
       certs = [];
     }
@@ -290,9 +296,23 @@ export async function readTrustStoreForDeploy(aws: AwsClients, name: string, p: 
     summary,
     tags,
     bundleEtag,
+    heldCertificates,
     stats,
     remote: {arn: summary.arn, status: summary.status, numberOfCaCertificates: summary.numberOfCaCertificates, totalRevokedEntries: summary.totalRevokedEntries, bundleCertificates: certs, bundleDigest: digest, revocations},
   };
+}
+
+/** The serials of one revocation list the trust store holds (downloaded; for the plan review). */
+export async function heldRevocationSerials(aws: AwsClients, arn: string, revocationId: number): Promise<string[] | null> {
+  const g = await callAws({action: 'elasticloadbalancing:GetTrustStoreRevocationContent', resource: `${arn} revocation ${revocationId}`}, () =>
+    aws.elbv2.send(new aws.elbv2Sdk.GetTrustStoreRevocationContentCommand({TrustStoreArn: arn, RevocationId: revocationId})),
+  );
+  if (!g.Location) return null;
+  try {
+    return [...loadCrl(await fetchLocation(g.Location, `revocation ${revocationId} of ${arn}`), `revocation ${revocationId}`).revoked.keys()];
+  } catch {
+    return null;
+  }
 }
 
 /** The ETag of the trust store's copy of its bundle (one ranged byte of the pre-signed URL). */

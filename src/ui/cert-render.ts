@@ -2,7 +2,7 @@
  * Human rendering of certificate details.
  */
 import type {CertDetails} from '../lib/alb/describe.js';
-import {keyValues, out} from './output.js';
+import {expiryPhrase, keyValues, out, whenRelative} from './output.js';
 
 /** Short block: subject, issuer, serial, validity, fingerprint. */
 export function renderCertSummary(d: CertDetails, title?: string): string {
@@ -13,7 +13,7 @@ export function renderCertSummary(d: CertDetails, title?: string): string {
       ['subject', d.subject || '(empty)'],
       ['issuer', d.issuer || '(empty)'],
       ['serial', d.serial],
-      ['valid', `${d.notBefore} → ${d.notAfter}`],
+      ['valid', `${d.notBefore} → ${d.notAfter} (${expiryPhrase(d.notAfter)})`],
       ['sha256', d.sha256Fingerprint],
     ])
   );
@@ -30,8 +30,8 @@ export function renderCertDetails(d: CertDetails, title?: string): string {
       ['subject', d.subject || '(empty)'],
       ['issuer', d.issuer || '(empty)'],
       ['serial', d.serial],
-      ['not before', d.notBefore],
-      ['not after', d.notAfter],
+      ['not before', whenRelative(d.notBefore)],
+      ['not after', `${d.notAfter} (${expiryPhrase(d.notAfter)})`],
       ['version', `v${d.version}`],
       ['key', d.keyType.startsWith('EC') ? d.keyType : `${d.keyType} ${d.keyBits} bits`],
       ['signature', d.signatureAlgorithm],

@@ -20,7 +20,17 @@ export function renderDeploy(r: DeployResult): void {
   printLine(`${verb(t.action)} trust store ${t.name}${t.arn ? `  ${t.arn}` : ''}`);
   if (t.status) printLine(`  status ${t.status}, ${t.numberOfCaCertificates} CA certificate(s), ${t.totalRevokedEntries} revoked entr${t.totalRevokedEntries === 1 ? 'y' : 'ies'}`);
   if (t.action !== 'unchanged') printLine(`  ${out.dim(t.reason)}`);
-  for (const a of r.revocations.added) printLine(`${verb('add')} CRL ${a.path} (${a.issuer}, number ${a.crlNumber ?? '-'}, ${a.entries} entries)${a.revocationId !== null ? ` → revocation id ${a.revocationId}` : ''}`);
+  for (const c of t.certificates?.added ?? []) printLine(`  ${out.green('+')} ${c.subject}  sha256 ${c.fingerprint}  expires ${c.notAfter}`);
+  for (const c of t.certificates?.removed ?? []) printLine(`  ${out.red('-')} ${c.subject}  sha256 ${c.fingerprint}  expires ${c.notAfter}`);
+  for (const a of r.revocations.added) {
+    printLine(`${verb('add')} CRL ${a.path} (${a.issuer}, number ${a.crlNumber ?? '-'}, ${a.entries} entries)${a.revocationId !== null ? ` → revocation id ${a.revocationId}` : ''}`);
+    const sc = a.serials;
+    if (sc) {
+      printLine(`  ${out.dim(`compared with the list it replaces: ${sc.added} serial(s) newly revoked, ${sc.removed} no longer revoked`)}`);
+      if (sc.addedSerials.length) printLine(`  ${out.green('+')} ${sc.addedSerials.join(' ')}${sc.added > sc.addedSerials.length ? ' …' : ''}`);
+      if (sc.removedSerials.length) printLine(`  ${out.red('-')} ${sc.removedSerials.join(' ')}${sc.removed > sc.removedSerials.length ? ' …' : ''}  ${out.yellow('(un-revoked)')}`);
+    }
+  }
   for (const d of r.revocations.removed) printLine(`${verb('remove')} revocation id ${d.revocationId} (${d.issuer}, number ${d.crlNumber ?? '-'}), superseded by ${d.supersededBy}`);
   for (const u of r.revocations.unchanged) printLine(`${verb('unchanged')} CRL ${u.path} (revocation id ${u.revocationId})`);
   if (r.revocations.kept.length) printLine(`${out.dim('kept')} revocation id(s) ${r.revocations.kept.join(', ')} (issuers without a local CRL)`);

@@ -1,6 +1,6 @@
 /**
- * The error contract's rendering (README "JSON output"), shared by BaseCommand and the
- * oclif-free fast paths (src/fast): `{"error": {...}}` on stdout with --json, else
+ * The error contract's rendering (docs/json.md), shared by BaseCommand and the
+ * not-found hook: `{"error": {...}}` on stdout with --json, else
  * `error: <one line>` and the suggestions on stderr.
  */
 import {ExitCode, isMtlsKitError} from '../lib/errors.js';

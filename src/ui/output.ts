@@ -77,3 +77,23 @@ export function progressBar(label: string, total: number, enabled = true): Progr
     },
   };
 }
+
+/**
+ * A timestamp with its relative form, as people read dates: "2027-11-29T12:22:25Z (in 364
+ * days)", "(3 days ago)", "(in 5 hours)". Whole days from 2 days on; hours below.
+ */
+export function whenRelative(iso: string, now: Date = new Date()): string {
+  const ms = Date.parse(iso) - now.getTime();
+  if (Number.isNaN(ms)) return iso;
+  const abs = Math.abs(ms);
+  const hours = Math.round(abs / 3_600_000);
+  const days = Math.floor(abs / 86_400_000);
+  const span = abs < 60_000 ? 'now' : days >= 2 ? `${days} days` : hours >= 1 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${Math.max(1, Math.round(abs / 60_000))} minutes`;
+  return `${iso} (${span === 'now' ? 'now' : ms > 0 ? `in ${span}` : `${span} ago`})`;
+}
+
+/** "expires in 364 days" / "expired 3 days ago" for a notAfter. */
+export function expiryPhrase(notAfter: string, now: Date = new Date()): string {
+  const rel = whenRelative(notAfter, now).replace(/^.*\((.*)\)$/, '$1');
+  return rel.startsWith('in ') ? `expires ${rel}` : rel === 'now' ? 'expires now' : `expired ${rel}`;
+}

@@ -16,7 +16,7 @@ export interface ServeListener {
 }
 
 export interface SpawnedServe {
-  info: {listeners: ServeListener[]; target: string; serverCa: string | null};
+  info: {listeners: ServeListener[]; target: string; serverCa: string | null; crls: string[]};
   stderr: () => string;
   /** The process id (to send it SIGHUP). */
   pid: number;

@@ -5,6 +5,7 @@
  */
 import {parseConnectionLogLine} from './connection-log.js';
 import type {IndexEntry} from '../x509/index-db.js';
+import {isoSeconds} from '../x509/validity.js';
 
 export interface FailureClient {
   subject: string;
@@ -244,8 +245,8 @@ export function explainFailures(failures: FailureSummary[], tiers: IndexedTier[]
             status,
             file: e.file,
             indexSubject: e.subject,
-            notAfter: e.notAfter.toISOString(),
-            ...(e.revokedAt ? {revokedAt: e.revokedAt.toISOString()} : {}),
+            notAfter: isoSeconds(e.notAfter),
+            ...(e.revokedAt ? {revokedAt: isoSeconds(e.revokedAt)} : {}),
             ...(e.reason ? {reason: e.reason} : {}),
             ...(status === 'revoked' ? {crl: hit.tier.crl} : {}),
           },

@@ -78,20 +78,26 @@ export interface TrustStore {
   byDer: Map<string, StoreCert>;
   /** Verified signatures of CA certificates (issuer DER + child DER), bounded. */
   signatureCache: Map<string, boolean>;
-  /** Public keys of presented intermediates (DER → key), bounded. */
-  keyCache: Map<string, KeyObject | null>;
 }
 
 const CACHE_LIMIT = 4096;
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
+const KEYS = new WeakMap<ParsedCertificate, KeyObject | null>();
+
+/** The certificate's public key as OpenSSL decodes it (null when it cannot), once per certificate. */
 function publicKeyOf(cert: ParsedCertificate): KeyObject | null {
-  try {
-    return opensslCertificate(cert).publicKey;
-  } catch {
-    return null;
+  let key = KEYS.get(cert);
+  if (key === undefined) {
+    try {
+      key = opensslCertificate(cert).publicKey;
+    } catch {
+      key = null;
+    }
+    KEYS.set(cert, key);
   }
+  return key;
 }
 
 /**
@@ -102,7 +108,7 @@ function publicKeyOf(cert: ParsedCertificate): KeyObject | null {
  * build_chain does, so that every CA on it is checked.
  */
 export function prepareTrustStore(certs: ParsedCertificate[]): TrustStore {
-  const store: TrustStore = {certs, bySubject: new Map(), byDer: new Map(), signatureCache: new Map(), keyCache: new Map()};
+  const store: TrustStore = {certs, bySubject: new Map(), byDer: new Map(), signatureCache: new Map()};
   for (const cert of certs) {
     const entry: StoreCert = {cert, key: publicKeyOf(cert), subject: safeDn(cert.subject), derKey: latin1(cert.der)};
     const list = store.bySubject.get(cert.subjectCanon);
@@ -143,6 +149,8 @@ export interface VerifyCheck {
   detail: string;
   fix?: string;
   code?: VerifyFailureCode;
+  /** True when the check could not be made (no CRL for that issuer): it passed, but proves nothing. */
+  notChecked?: boolean;
 }
 
 export interface VerifyChainResult {
@@ -268,16 +276,8 @@ function buildPath(p: VerifyChainParams): PathNode[] {
   return path;
 }
 
-function keyFor(store: TrustStore, node: PathNode): KeyObject | null {
-  if (node.store) return node.store.key;
-  const k = latin1(node.cert.der);
-  let key = store.keyCache.get(k);
-  if (key === undefined) {
-    key = publicKeyOf(node.cert);
-    if (store.keyCache.size >= CACHE_LIMIT) store.keyCache.clear();
-    store.keyCache.set(k, key);
-  }
-  return key;
+function keyFor(_store: TrustStore, node: PathNode): KeyObject | null {
+  return node.store ? node.store.key : publicKeyOf(node.cert);
 }
 
 /**
@@ -464,6 +464,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
   // 6. Revocation of every certificate on the path (for NLB, after the identity filters).
   const revocation = (): void => {
     if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
+    else if (path.length > 0) add({name: 'revocation', ok: true, notChecked: true, certificate: path[0]!.subject, detail: 'no CRL given; revocation not checked'});
   };
   if (!p.leafFilter) revocation();
 
@@ -615,11 +616,11 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
     const c = n.cert;
     const byName = p.crls!.filter((crl) => crl.issuerCanon === c.issuerCanon);
     if (byName.length === 0) {
-      if (i < path.length - 1) add({name: 'revocation', ok: true, certificate: n.subject, detail: `no CRL from ${path[i + 1]?.subject ?? safeDn(c.issuer)} given; not checked`});
+      if (i < path.length - 1) add({name: 'revocation', ok: true, notChecked: true, certificate: n.subject, detail: `no CRL from ${path[i + 1]?.subject ?? safeDn(c.issuer)} given; not checked`});
       return;
     }
     if (i === path.length - 1 && !isSelfSigned(c)) {
-      add({name: 'revocation', ok: true, certificate: n.subject, detail: `its issuer ${safeDn(c.issuer)} is not on the path (the trust store ends here), so its CRL cannot be checked`});
+      add({name: 'revocation', ok: true, notChecked: true, certificate: n.subject, detail: `its issuer ${safeDn(c.issuer)} is not on the path (the trust store ends here), so its CRL cannot be checked`});
       return;
     }
     let done = 0;

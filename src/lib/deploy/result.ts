@@ -2,6 +2,7 @@
  * `deploy --json`: the result shape shared by the command, the deploy runner (io) and its
  * renderer (ui), kept below all three so none imports a command.
  */
+import type {CertBrief, SerialChanges} from './review.js';
 import type {MutualMode, QuotaCount, RevocationOrder, RevocationQuotas} from './plan.js';
 
 export interface DeployResult {
@@ -22,13 +23,16 @@ export interface DeployResult {
     numberOfCaCertificates: number | null;
     totalRevokedEntries: number | null;
     reason: string;
+    /** The certificates the bundle change adds and removes (null when unchanged, or when the held copy was not downloaded). */
+    certificates: {added: CertBrief[]; removed: CertBrief[]} | null;
     /** How the run learnt what the trust store held: from deploy's records (no download) or by downloading; null when it did not exist. */
     read: {bundle: 'record' | 'downloaded'; revocationsFromRecords: number; revocationsDownloaded: number} | null;
     /** Record tags (mtls-kit:*) added or updated, removed, and skipped for lack of room (50 tags). */
     records: {added: number; removed: number; skipped: number};
   };
   revocations: {
-    added: Array<{path: string; key: string; revocationId: number | null; entries: number; issuer: string; crlNumber: string | null}>;
+    /** `serials`: what the list revokes and un-revokes compared with the list(s) it supersedes (null for a new issuer). */
+    added: Array<{path: string; key: string; revocationId: number | null; entries: number; issuer: string; crlNumber: string | null; serials: SerialChanges | null}>;
     removed: Array<{revocationId: number; issuer: string; crlNumber: string | null; supersededBy: string; entries: number}>;
     unchanged: Array<{path: string; revocationId: number}>;
     kept: number[];

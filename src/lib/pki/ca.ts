@@ -83,3 +83,12 @@ export function createCa(p: CreateCaParams): CreateCaResult {
     rootIndex: [{status: 'V', notAfter: interCert.notAfter, serial: interCert.serialHex, file: 'intermediate/ca.crt', subject: formatSlashForm(interCert.subject)}],
   };
 }
+
+/**
+ * Which CA of a CA directory a command used, in every --json result (docs/json.md): the
+ * tier and its subject (RFC 2253). `issuer` in JSON always means a certificate's issuer DN.
+ */
+export interface CaRef {
+  tier: 'root' | 'intermediate';
+  subject: string;
+}

@@ -589,6 +589,21 @@ export function opensslCertificate(c: ParsedCertificate): X509Certificate {
  * @throws DerError when the bytes are not a well-formed X.509 certificate.
  */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  // serve parses every presented chain: the same intermediates, and the same client
+  // reconnecting, are parsed once (OpenSSL's parse costs about as much as a signature check).
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  const hit = PARSED.get(key);
+  if (hit) return hit;
+  const parsed = parseCertificateUncached(der);
+  if (PARSED.size >= 1024) PARSED.clear();
+  PARSED.set(key, parsed);
+  return parsed;
+}
+
+/** Recently parsed certificates by DER (bounded); a ParsedCertificate is never changed after parsing. */
+const PARSED = new Map<string, ParsedCertificate>();
+
+function parseCertificateUncached(der: Uint8Array): ParsedCertificate {
   const cert = parseOne(der);
   expectTag(cert, TAG.SEQUENCE, 'Certificate');
   const top = children(cert);

@@ -1,0 +1,179 @@
+/**
+ * The API Gateway part of `mtls-kit demo`: the certificate-propagation pattern of the
+ * aws-samples seed (aws-reference 6.2) on 127.0.0.1. It writes the sample's Lambda
+ * authorizer (extracting the subject, plus a deny list, since API Gateway checks no CRL),
+ * starts an apigw listener with `--map-header X-Client-Cert-Sub=context.authorizer.clientCertSub`
+ * in front of the echo backend, and runs four requests: no certificate, a good one (the
+ * backend receives x-client-cert-sub), the revoked one (the authorizer denies: 403) and an
+ * untrusted one (the handshake fails).
+ */
+import {createPrivateKey, X509Certificate} from 'node:crypto';
+import https from 'node:https';
+import {join} from 'node:path';
+import {DEFAULT_ACCESS_LOG_FORMAT, parseHeaderMappings} from '../lib/apigw/context.js';
+import {createCa} from '../lib/pki/ca.js';
+import {issueClientCert} from '../lib/pki/client-cert.js';
+import {KEY_TYPES} from '../lib/x509/profiles.js';
+import {newSerialHex} from '../lib/x509/serial.js';
+import type {EchoResponse} from './echo-backend.js';
+import {MODE_PUBLIC, MODE_SECRET, writeFilesAtomic} from './files.js';
+import {startServe} from './serve-runtime.js';
+
+export type ApigwDemoStepName = 'apigw-no-certificate' | 'apigw-certificate' | 'apigw-deny' | 'apigw-untrusted';
+
+/** The seed's authorizer (src/authorizer/index.js), denying the demo's revoked device. */
+export const DEMO_AUTHORIZER = `// The aws-samples/api-gateway-certificate-propagation authorizer, plus a deny list:
+// API Gateway does not check CRLs, so revocation belongs here.
+const crypto = require('crypto');
+const REVOKED = new Set(process.env.DEMO_REVOKED_SERIALS ? process.env.DEMO_REVOKED_SERIALS.split(',') : []);
+
+exports.handler = async (event) => {
+    const clientCertPem = event.requestContext.identity.clientCert.clientCertPem;
+    const clientCert = new crypto.X509Certificate(clientCertPem);
+    const clientCertSub = clientCert.subject.replaceAll('\\n', ',');
+    const effect = REVOKED.has(event.requestContext.identity.clientCert.serialNumber) ? 'Deny' : 'Allow';
+    return {
+        principalId: clientCertSub,
+        context: { clientCertSub },
+        policyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: event.methodArn }],
+        },
+    };
+};
+`;
+
+/** One step, in demo-run's DemoStep shape. */
+export interface ApigwDemoStep {
+  name: ApigwDemoStepName;
+  title: string;
+  curl: string;
+  expected: string;
+  ok: boolean;
+  httpStatus: number | null;
+  clientError: string | null;
+  /** The access-log line of the request, or why the handshake was rejected. */
+  connectionLog: string | null;
+  verifyStatus: string | null;
+  headers?: Record<string, string>;
+}
+
+interface Client {
+  certPem: string;
+  keyPem: string;
+  cert: string;
+  key: string;
+}
+
+function get(url: string, ca: string, c?: Client): Promise<{status: number | null; error: string | null; body: string}> {
+  return new Promise((resolve) => {
+    const req = https.get(url, {ca, ...(c ? {cert: c.certPem, key: c.keyPem} : {}), agent: false, timeout: 5000}, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({status: res.statusCode ?? null, error: null, body}));
+      res.on('error', (e: NodeJS.ErrnoException) => resolve({status: res.statusCode ?? null, error: e.code ?? e.message, body}));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({status: null, error: e.code ?? e.message, body: ''}));
+  });
+}
+
+/**
+ * Runs the API Gateway steps with the demo's CA files.
+ * @param p.serverIdentity the demo's in-memory server certificate
+ */
+export async function runApigwDemo(p: {
+  dir: string;
+  bundle: string;
+  rootPem: string;
+  rootFile: string;
+  good: Client;
+  revoked: Client & {serialDecimal: string};
+  serverIdentity: {certPem: string; keyPem: string; caFile: string; label: string};
+  keep: boolean;
+  now: Date;
+  q: (path: string) => string;
+}): Promise<{steps: ApigwDemoStep[]; url: string; authorizer: string; serveCommand: string | null}> {
+  const spec = KEY_TYPES['ec-p256'];
+  const other = createCa({keyType: 'ec-p256', rootSubject: [[{type: '2.5.4.3', value: 'Someone Else Root CA'}]], now: p.now});
+  const stranger = issueClientCert({issuer: {cert: other.root.cert, key: createPrivateKey(other.root.keyPem), spec, chain: []}, keySpec: spec, subject: [[{type: '2.5.4.3', value: 'stranger'}]], sans: [], days: 30, now: p.now, serialHex: newSerialHex()});
+  const authorizer = join(p.dir, 'authorizer.cjs');
+  const strangerFiles = {cert: join(p.dir, 'stranger', 'certificate.crt'), key: join(p.dir, 'stranger', 'private-key.pem')};
+  await writeFilesAtomic([
+    {path: authorizer, data: DEMO_AUTHORIZER, mode: MODE_PUBLIC},
+    {path: strangerFiles.cert, data: stranger.certPem, mode: MODE_PUBLIC},
+    {path: strangerFiles.key, data: stranger.keyPem, mode: MODE_SECRET},
+  ]);
+  // The authorizer reads its deny list from the environment, as a Lambda reads its configuration.
+  const previous = process.env.DEMO_REVOKED_SERIALS;
+  process.env.DEMO_REVOKED_SERIALS = p.revoked.serialDecimal;
+  const access: string[] = [];
+  const rejected: string[] = [];
+  const mapping = 'X-Client-Cert-Sub=context.authorizer.clientCertSub';
+  const running = await startServe({
+    host: '127.0.0.1',
+    listeners: [{port: 0, mode: 'apigw'}],
+    dir: p.dir,
+    trustStore: p.bundle,
+    crls: [],
+    ignoreExpiry: false,
+    headerMap: {},
+    serverIdentity: p.serverIdentity,
+    apigw: {
+      authorizer,
+      payload: 'rest',
+      identitySources: [],
+      ttlSeconds: 0,
+      authorizerTimeoutMs: 10_000,
+      mappings: parseHeaderMappings([mapping]),
+      api: {region: 'us-east-1', accountId: '123456789012', apiId: 'mtlskit', stage: 'test', domainName: 'localhost'},
+      accessLogFormat: DEFAULT_ACCESS_LOG_FORMAT,
+      accessLog: (l) => access.push(l),
+      authorizerLog: () => {},
+    },
+    log: () => {},
+    onError: (m) => rejected.push(m),
+  });
+  try {
+    const url = running.info.listeners[0]!.url;
+    const base = `curl --cacert ${p.q(p.rootFile)}`;
+    const step = async (name: ApigwDemoStepName, title: string, expected: string, c?: Client): Promise<ApigwDemoStep> => {
+      const [a, r] = [access.length, rejected.length];
+      const res = await get(url, p.rootPem, c);
+      let echo: EchoResponse | null = null;
+      try {
+        echo = res.status === 200 ? (JSON.parse(res.body) as EchoResponse) : null;
+      } catch {
+        echo = null;
+      }
+      // Let the server write its line for a connection the client saw cut.
+      for (let i = 0; i < 20 && access.length === a && rejected.length === r; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const line = access.slice(a).at(-1) ?? rejected.slice(r).at(-1) ?? null;
+      const s: ApigwDemoStep = {name, title, curl: `${base}${c ? ` --cert ${p.q(c.cert)} --key ${p.q(c.key)}` : ''} ${url}`, expected, ok: false, httpStatus: res.status, clientError: res.error, connectionLog: line, verifyStatus: null};
+      if (echo?.headers['x-client-cert-sub'] !== undefined) s.headers = {'x-client-cert-sub': String(echo.headers['x-client-cert-sub'])};
+      return s;
+    };
+    const steps: ApigwDemoStep[] = [];
+    const s1 = await step('apigw-no-certificate', 'API Gateway 1: no client certificate', 'the TLS handshake fails; the authorizer is not called');
+    s1.ok = s1.httpStatus === null;
+    steps.push(s1);
+    const s2 = await step('apigw-certificate', 'API Gateway 2: with the client certificate', 'HTTP 200; the authorizer extracts the subject and the backend receives it in x-client-cert-sub', p.good);
+    s2.ok = s2.httpStatus === 200 && s2.headers?.['x-client-cert-sub'] === new X509Certificate(p.good.certPem).subject.replaceAll('\n', ',');
+    steps.push(s2);
+    const s3 = await step('apigw-deny', 'API Gateway 3: the revoked certificate', 'the handshake succeeds (API Gateway checks no CRL); the authorizer answers Deny: HTTP 403', p.revoked);
+    s3.ok = s3.httpStatus === 403;
+    steps.push(s3);
+    const s4 = await step('apigw-untrusted', 'API Gateway 4: a certificate from another CA', 'the TLS handshake fails (not in the truststore)', {...stranger, ...strangerFiles});
+    s4.ok = s4.httpStatus === null;
+    steps.push(s4);
+    const serveCommand = p.keep
+      ? `DEMO_REVOKED_SERIALS=${p.revoked.serialDecimal} mtls-kit serve --listen 8444:apigw --trust-store ${p.q(p.bundle)} --authorizer ${p.q(authorizer)} --map-header ${mapping} --server-cert ${p.q(join(p.dir, 'server.crt'))} --server-key ${p.q(join(p.dir, 'server.key'))}`
+      : null;
+    return {steps, url, authorizer, serveCommand};
+  } finally {
+    await running.close();
+    if (previous === undefined) delete process.env.DEMO_REVOKED_SERIALS;
+    else process.env.DEMO_REVOKED_SERIALS = previous;
+  }
+}

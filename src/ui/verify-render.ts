@@ -1,0 +1,37 @@
+/**
+ * `verify`'s human output: the verdict, then what failed and its fix, then what was used
+ * (trust store, CRLs); every check only with --verbose.
+ */
+import type {VerifyCheck} from '../lib/alb/verify.js';
+import {out, printLine} from './output.js';
+
+export interface VerifyView {
+  status: string;
+  code: string | null;
+  checks: VerifyCheck[];
+  path: Array<{subject: string}>;
+  trustStore: string;
+  crls: string[];
+}
+
+function renderCheck(c: VerifyCheck): void {
+  const mark = c.notChecked ? out.yellow('·') : c.ok ? out.green('✔') : out.red('✘');
+  const detail = c.notChecked ? out.yellow(c.detail) : c.detail;
+  printLine(`  ${mark} ${c.name.padEnd(18)} ${c.certificate ? out.bold(c.certificate) + ': ' : ''}${detail}${c.code && !c.ok ? out.dim(` [${c.code}]`) : ''}`);
+  if (!c.ok && c.fix) printLine(`      ${out.dim('fix:')} ${c.fix}`);
+}
+
+export function renderVerify(x: VerifyView, verbose: boolean): void {
+  const leaf = x.path[0]?.subject;
+  printLine(x.code ? out.red(x.status) : `${out.green(x.status)}${leaf ? `: ${leaf} is accepted` : ''}`);
+  const failed = x.checks.filter((c) => !c.ok);
+  // NLB: which identity filter admitted the client is part of the verdict.
+  for (const c of verbose ? x.checks : x.checks.filter((k) => !k.ok || k.name === 'identity-filter')) renderCheck(c);
+  const crls = x.crls.length ? `CRLs ${x.crls.join(', ')}` : out.yellow('no CRL (revocation not checked)');
+  printLine(out.dim(`  trust store ${x.trustStore}; `) + (x.crls.length ? out.dim(crls) : crls));
+  if (!verbose) {
+    const passed = x.checks.filter((c) => c.ok && !c.notChecked).length;
+    const skipped = x.checks.filter((c) => c.notChecked).length;
+    printLine(out.dim(`  ${passed} ${failed.length ? 'other ' : ''}check${passed === 1 ? '' : 's'} passed${skipped ? `, ${skipped} not checked` : ''} (--verbose lists them)`));
+  }
+}
