@@ -9,21 +9,11 @@ import {X509Certificate} from 'node:crypto';
 import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {describe, it} from 'node:test';
+import {prng} from './support/prng.js';
 import {parseIndex} from '../src/lib/x509/index-db.js';
 import {BIN, runCli} from './support/cli.js';
 import {tempDir} from './support/tmp.js';
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Large enough that a fleet on an idle machine (about 1,000 certificates a second) is still
 // being issued when the signals land.

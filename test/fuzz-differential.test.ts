@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {before, describe, it} from 'node:test';
+import {prng as rng} from './support/prng.js';
 import {toSetResult} from '../src/lib/alb/decode-header-result.js';
 import {describeCertificate} from '../src/lib/alb/describe.js';
 import {readHeaderInput} from '../src/lib/alb/header-input.js';
@@ -33,16 +34,6 @@ const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 /** openssl runs for every case verify accepts, up to this many (fixed seed, so the same ones each run). */
 const OPENSSL_LIMIT = 250;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function allNodes(n: Node, out: Node[] = []): Node[] {
   out.push(n);
