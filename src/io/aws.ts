@@ -179,6 +179,12 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
     new MtlsKitError({code: c, message: message + rid, suggestions, exitCode, cause: error, details});
 
   const bucket = ctx.resource?.replace(/^s3:\/\//, '').split('/')[0];
+  const bucketRegion = ctx.action.startsWith('s3:') ? s3RedirectRegion(error, code) : null;
+  if (bucketRegion) {
+    // S3 answers 301 PermanentRedirect (a HEAD: no body, only x-amz-bucket-region) or 400
+    // AuthorizationHeaderMalformed naming the region when the request went to the wrong region.
+    return make('S3_WRONG_REGION', `S3 bucket ${bucket} is in region ${bucketRegion}, not the region these calls used`, [`pass --region ${bucketRegion} (the trust store and load balancers must then be in ${bucketRegion} too), or use a bucket in the load balancer's region`], ExitCode.Precondition);
+  }
   switch (code) {
     case 'CredentialsProviderError':
     case 'ProviderError':
@@ -219,6 +225,23 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
     case 'CaCertificatesBundleNotFound':
     case 'RevocationContentNotFound':
       return make('S3_OBJECT_NOT_FOUND', `AWS could not read ${ctx.resource ?? 'the S3 object'} (${code})`, ['the load balancer service reads the object with your credentials: check the key, the bucket region and s3:GetObject / s3:GetObjectVersion permissions']);
+    case 'RevocationIdNotFound':
+      return make('REVOCATION_NOT_FOUND', `the revocation list(s) ${ctx.resource ?? ''} no longer exist in the trust store (removed meanwhile by another run or by hand)`, ['re-run: mtls-kit reads what the trust store holds again and plans from that']);
+    case 'ListenerNotFound':
+      return make('LISTENER_NOT_FOUND', `listener ${ctx.resource ?? ''} does not exist (deleted, or in another region or account)`, ['check --listener-arn and --region; list them with: aws elbv2 describe-listeners --load-balancer-arn <load-balancer-arn>']);
+    case 'LoadBalancerNotFound':
+      return make('LOAD_BALANCER_NOT_FOUND', `load balancer ${ctx.resource ?? ''} does not exist (deleted, or in another region or account)`, ['check --load-balancer-arn and --region: aws elbv2 describe-load-balancers']);
+    case 'DuplicateListener':
+      return make('LISTENER_EXISTS', `the load balancer already has a listener on that port (${ctx.action} on ${ctx.resource ?? ''})`, ['pass that listener with --listener-arn instead (aws elbv2 describe-listeners --load-balancer-arn <load-balancer-arn>), or choose another --port']);
+    case 'TooManyListeners':
+      // aws-reference 3: 2 listeners in mTLS verify mode per ALB (not adjustable); 50 listeners per load balancer.
+      return make('TOO_MANY_LISTENERS', `the load balancer of ${ctx.resource ?? 'this listener'} has reached a listener quota: at most 2 listeners in mutual TLS verify mode per Application Load Balancer, and 50 listeners per load balancer`, [
+        'set another listener of that load balancer to --mode off or passthrough first (or delete an unused listener), or use another load balancer',
+      ]);
+    case 'CertificateNotFound':
+      return make('CERTIFICATE_NOT_FOUND', `AWS found no server certificate for ${ctx.action}${where}`, ['check --certificate-arn: an issued ACM certificate in the same region and account as the load balancer (aws acm list-certificates --region <region>)']);
+    case 'ValidationError':
+      return make('AWS_VALIDATION_ERROR', `AWS rejected a parameter of ${ctx.action}${where}: ${e.message ?? ''}`, ['correct the flag that gave the value named above and re-run; mtls-kit lint and --dry-run check most values before any call']);
     case 'DuplicateTrustStoreName':
       return make('TRUST_STORE_EXISTS', `a trust store named ${ctx.resource ?? ''} already exists (created concurrently?)`, ['re-run deploy: it will find and update it']);
     default:
@@ -238,6 +261,26 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
     return make('AWS_THROTTLED', `AWS kept throttling ${ctx.action} after ${e.$metadata?.attempts ?? 1} attempts`, ['re-run later, or raise AWS_MAX_ATTEMPTS']);
   }
   return make('AWS_ERROR', `${ctx.action}${where} failed: ${code}: ${msg}`, ['see the AWS error above; deploy is idempotent and can be re-run']);
+}
+
+/**
+ * The region S3 says the bucket is in, when a request went to the wrong one: the
+ * `x-amz-bucket-region` header of a 301 PermanentRedirect or 400 AuthorizationHeaderMalformed
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html, "x-amz-bucket-region"),
+ * the `Region` element of AuthorizationHeaderMalformed, or the region in its message or in a
+ * PermanentRedirect's `Endpoint`. Null for every other failure.
+ */
+export function s3RedirectRegion(error: unknown, code = awsErrorCode(error)): string | null {
+  const e = error as SdkError & {$response?: {headers?: Record<string, string | undefined>}; Region?: string; Endpoint?: string};
+  const status = e.$metadata?.httpStatusCode;
+  const redirect = status === 301 || status === 307 || code === 'PermanentRedirect' || code === 'TemporaryRedirect' || code === 'AuthorizationHeaderMalformed' || code === 'IllegalLocationConstraintException';
+  if (!redirect && status !== 400) return null;
+  const header = e.$response?.headers?.['x-amz-bucket-region'];
+  const fromBody = e.Region ?? /expecting '([a-z0-9-]+)'/.exec(e.message ?? '')?.[1] ?? /\.s3[.-]([a-z]{2}(?:-[a-z]+)+-\d)\./.exec(e.Endpoint ?? '')?.[1];
+  const region = header ?? fromBody;
+  if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) return null;
+  // A 400 of another kind that merely carries the header is not a redirect.
+  return redirect || code === 'Unknown' ? region : null;
 }
 
 /**
