@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core';
-import {promises as fsp} from 'node:fs';
 import {BaseCommand} from '../base-command.js';
 import {identityFilterFlags} from '../flags.js';
 import {readIdentityFilters} from '../io/identity-filters.js';
 import {type LintFinding, lintFiles, type LintInput} from '../lib/alb/lint.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {lintForNlb} from '../lib/nlb/lint.js';
-import {usageError} from '../lib/errors.js';
+import {isMtlsKitError, usageError} from '../lib/errors.js';
+import {readInput} from '../io/files.js';
 import {out, printLine} from '../ui/output.js';
 
 export interface LintCommandResult {
@@ -35,7 +35,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
   static override strict = false;
 
   static override args = {
-    file: Args.string({description: 'Files to check (bundle, CRL, client certificate); several may be given.', required: false}),
+    file: Args.string({description: 'Files to check (bundle, CRL, client certificate); several may be given; - for stdin.', required: false}),
   };
 
   static override flags = {
@@ -54,10 +54,12 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     const unreadable: LintFinding[] = [];
     for (const f of files) {
       try {
-        inputs.push({path: f, data: await fsp.readFile(f)});
+        inputs.push({path: f === '-' ? 'stdin' : f, data: await readInput(f)});
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        unreadable.push({severity: 'error', rule: 'unreadable', file: f, message: code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(error)})`, fix: 'check the path'});
+        if (!isMtlsKitError(error)) throw error;
+        // readInput's message names the file first ("x does not exist"); the finding names it apart.
+        const message = error.message.startsWith(`${f} `) ? error.message.slice(f.length + 1) : error.message;
+        unreadable.push({severity: 'error', rule: 'unreadable', file: f, message, fix: error.suggestions[0] ?? 'check the path'});
       }
     }
     const options = {now: new Date(), warnDays: flags['warn-days']};

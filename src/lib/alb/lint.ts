@@ -6,6 +6,7 @@
 import {parseCertificate, type ParsedCertificate} from '../x509/cert.js';
 import {ALB_CRL_LIMITS, checkCrlSignature, loadCrl, type LoadedCrl} from '../x509/crl.js';
 import {DerError, readTlv} from '../x509/der.js';
+import {wrongInputError} from '../x509/input-kind.js';
 import {checkAlbRequirements} from './describe.js';
 import {formatRfc2253} from '../x509/dn.js';
 import {isMtlsKitError} from '../errors.js';
@@ -248,7 +249,13 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
       certs.push(c);
       unusableFindings(c, file, 'the certificate', findings);
     } catch {
-      // not a certificate: maybe a DER CRL (checked below)
+      // Not a certificate: a DER CRL (checked below), or another kind of file (a key, a CSR, gzip).
+      const wrong = wrongInputError(input.data, file, ['crl', 'certificate'], {wanted: 'a CA bundle, a CRL or a client certificate'});
+      if (wrong) {
+        const key = (wrong.details?.found as string | undefined)?.includes('private-key');
+        findings.push({severity: 'error', rule: key ? 'private-key' : 'unknown-content', file, message: wrong.message.slice(file.length + 1) + (key ? '; never upload private keys' : ''), fix: wrong.suggestions[0] ?? 'pass a PEM CA bundle, a CRL (PEM) or a client certificate'});
+        return {input, kind: 'unknown', certs: [], pem: false};
+      }
     }
   }
   const kind = detectKind(scan, isPem ? undefined : input.data, certs);
