@@ -174,6 +174,16 @@ interface FileState {
  * @returns every finding with its severity, the counts of errors and warnings. Never throws.
  */
 export function lintFiles(inputs: LintInput[], opts: LintOptions): LintResult {
+  const {crls: _crls, ...result} = lintFilesKeepingCrls(inputs, opts);
+  return result;
+}
+
+/**
+ * lintFiles, also returning each input's CRL as lint parsed it (undefined for inputs that are
+ * not a readable CRL), so a caller that needs the CRLs does not parse a large file again.
+ * @returns as lintFiles, plus `crls` aligned with `inputs`. Never throws.
+ */
+export function lintFilesKeepingCrls(inputs: LintInput[], opts: LintOptions): LintResult & {crls: Array<LoadedCrl | undefined>} {
   const findings: LintFinding[] = [];
   const states: FileState[] = [];
   for (const input of inputs) {
@@ -191,7 +201,7 @@ export function lintFiles(inputs: LintInput[], opts: LintOptions): LintResult {
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
-  return {findings, errors, warnings};
+  return {findings, errors, warnings, crls: inputs.map((input) => states.find((st) => st.input === input)?.crl)};
 }
 
 function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): FileState {
