@@ -5,7 +5,8 @@ import {describe, it} from 'node:test';
 import {buildCrl, findRevoked, loadCrl, parseCrlNumberFile, formatCrlNumberFile} from '../src/lib/x509/crl.js';
 import {TAG, tlv} from '../src/lib/x509/der.js';
 import {generateKeyPair, issueCertificate} from '../src/lib/x509/issue.js';
-import {lintFiles} from '../src/lib/alb/lint.js';
+import {lintFiles, lintFilesKeepingCrls} from '../src/lib/alb/lint.js';
+import {summarizeCrl, summarizeLoadedCrl} from '../src/lib/deploy/crl-summary.js';
 import {KEY_TYPES, PROFILES} from '../src/lib/x509/profiles.js';
 import {crlEntriesFromIndex, crlEntriesFromIndexText, revokeInIndex} from '../src/lib/pki/revoke.js';
 import {parseIndex} from '../src/lib/x509/index-db.js';
@@ -87,6 +88,22 @@ describe('CRL processing errors', () => {
     assert.match(o.stdout + o.stderr, /unhandled critical CRL extension/);
     const lint = lintFiles([{path: file, data: readFileSync(file)}, {path: ca.bundle, data: readFileSync(ca.bundle)}], {target: 'alb', now: new Date(), warnDays: 0});
     assert.ok(lint.findings.some((f) => f.rule === 'crl-critical-extension' && f.severity === 'error'));
+  });
+
+  it('lint hands back the CRLs it parsed (deploy summarises them without parsing again), none for a broken one', async () => {
+    const ca = await makeTestCaIn(work);
+    const now = new Date(Date.now() - 60_000);
+    const good = buildCrl({issuer: ca.issuer.cert, issuerKey: ca.issuer.key, entries: [{serial: '0A', revokedAt: now}], crlNumber: 7n, thisUpdate: now, nextUpdate: new Date(now.getTime() + day)});
+    const broken = Buffer.from('-----BEGIN X509 CRL-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END X509 CRL-----\n');
+    const inputs = [{path: ca.bundle, data: readFileSync(ca.bundle)}, {path: 'good.pem', data: Buffer.from(good.pem)}, {path: 'broken.pem', data: broken}];
+    const r = lintFilesKeepingCrls(inputs, {target: 'alb', now: new Date(), warnDays: 0});
+    assert.equal(r.crls.length, 3);
+    assert.equal(r.crls[0], undefined);
+    assert.equal(r.crls[2], undefined);
+    assert.ok(r.findings.some((f) => f.file === 'broken.pem' && f.rule === 'crl-invalid'));
+    assert.deepEqual(summarizeLoadedCrl(r.crls[1]!), summarizeCrl(inputs[1]!.data, 'good.pem'));
+    const {crls: _crls, ...plain} = r;
+    assert.deepEqual(lintFiles(inputs, {target: 'alb', now: new Date(), warnDays: 0}).findings.map((f) => f.rule), plain.findings.map((f) => f.rule));
   });
 
   it('verify with a malformed CRL file: exit 4 naming the file', async () => {

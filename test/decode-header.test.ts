@@ -73,13 +73,15 @@ describe('encode-header → decode-header round trip', () => {
     assert.equal(v.json.clientCert, null);
   });
 
-  it('encode-header exit codes: 2 bad mode, 4 missing file or no certificate', async () => {
+  it('encode-header exit codes: 2 bad mode or a key instead of a certificate, 4 missing file', async () => {
     assert.equal((await runCli(['encode-header', leaf.path, '--mode', 'nope'])).code, 2);
     const missing = await runCli(['encode-header', join(dir, 'missing.pem')]);
     assert.equal(missing.code, 4);
     assert.match(missing.stderr, /missing\.pem does not exist/);
     writeFileSync(join(dir, 'key-only.pem'), '-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n');
-    assert.equal((await runCli(['encode-header', join(dir, 'key-only.pem')])).code, 4);
+    const key = await runCli(['encode-header', join(dir, 'key-only.pem')]);
+    assert.equal(key.code, 2);
+    assert.match(key.stderr, /key-only\.pem is a private key \(PEM\), not a certificate or chain/);
   });
 });
 

@@ -27,7 +27,7 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
   ];
 
   static override args = {
-    value: Args.string({description: 'The header value, or headers / an event as text (default: --file or stdin).', required: false}),
+    value: Args.string({description: 'The header value, or headers / an event as text; - for stdin (default: --file or stdin).', required: false}),
   };
 
   static override flags = {

@@ -23,7 +23,7 @@ export default class EncodeHeader extends BaseCommand {
 
 --format lines prints "Name: value" lines (apigw adds clientCert.<field> lines, the PEM percent-encoded); curl prints -H arguments ready to paste after curl; json prints an object of headers ({"clientCert": ..., "headers": ...} for apigw). Every format decode-header reads gives back the same certificates byte for byte.
 
-Exit codes: 0 printed; 2 bad flags; 4 the file is missing or holds no certificate.`;
+Exit codes: 0 printed; 2 bad flags, a file of another kind (a CRL or key where a certificate belongs, ...), a folder or a URL; 4 the file is missing, empty or holds no certificate.`;
 
   static override examples = [
     '<%= config.bin %> encode-header pki/clients/device-1.crt',
@@ -46,7 +46,7 @@ Exit codes: 0 printed; 2 bad flags; 4 the file is missing or holds no certificat
     const {args, flags} = await this.parse(EncodeHeader);
     const map = flags['header-map']?.length ? parseHeaderMap(flags['header-map']) : undefined;
     const source = args.cert === '-' ? 'stdin' : args.cert;
-    const chain = readCertificates(await readInput(args.cert), source);
+    const chain = readCertificates(await readInput(args.cert), source, {wanted: 'a certificate or chain'});
     const enc = encodeHeaders(chain, flags.mode, map);
     const result: EncodeHeaderResult = {
       mode: flags.mode,

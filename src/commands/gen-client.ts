@@ -65,7 +65,7 @@ With --csr-only, writes private-key.pem and request.csr (PKCS#10 with the subjec
 
 With --count N, issues N certificates named from a template (--cn 'device-{n}', {n:4} pads to 4 digits), one folder each under --out, on every core. Each certificate is recorded in index.txt (fsynced in batches) before its folder appears, so Ctrl-C or kill -9 never leaves a certificate nobody can revoke; re-running the same command issues only the missing ones (and finishes or removes what the interrupted run left in hidden .<name>.<serial>.partial folders).
 
-Exit codes: 0 issued; 2 bad flag values, a file where --out or --dir should be a folder; 4 no CA in --dir, a file exists (use --force), wrong CA passphrase; 130 stopped by Ctrl-C (what was issued is recorded; re-run to finish).`;
+Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address, email or URI), a file where --out or --dir should be a folder; 4 no CA in --dir, a file exists (use --force), wrong CA passphrase; 130 stopped by Ctrl-C (what was issued is recorded; re-run to finish).`;
 
   static override examples = [
     '<%= config.bin %> gen-client --cn device-1',

@@ -20,7 +20,7 @@ export default class Inspect extends BaseCommand {
   static override summary = 'Show the details of a certificate, chain, CA bundle or PKCS#12 file, and whether ALB accepts it.';
   static override description = `Reads PEM or DER (or - for stdin) and prints, for each certificate: subject and issuer (RFC 2253, as ALB sends them), serial (uppercase hex, as ALB prints it), validity, key type and size, signature algorithm, SANs, key usage, extended key usage, basic constraints, key identifiers, SHA-256 fingerprint, and whether ALB's certificate requirements are met.
 
-Exit codes: 0 read; 2 bad flags; 4 the file is missing, malformed or truncated, or the PKCS#12 password is wrong.`;
+Exit codes: 0 read; 2 bad flags, a folder or a URL; 4 the file is missing, empty, malformed or truncated, or the PKCS#12 password is wrong.`;
 
   static override examples = ['<%= config.bin %> inspect certificate.crt', '<%= config.bin %> inspect pki/ca-bundle.pem --json', 'cat chain.pem | <%= config.bin %> inspect -'];
 

@@ -5,6 +5,7 @@ import {BaseCommand} from '../base-command.js';
 import {dirFlag} from '../flags.js';
 import {CLIENT_FILE_NAMES} from '../io/client-files.js';
 import {readInput} from '../io/files.js';
+import {assertInputKind, PRIVATE_KEY_KINDS} from '../lib/x509/input-kind.js';
 import {probeEndpoint} from '../io/probe.js';
 import {loadCrl, prepareTrustStore, verifyChain} from '../lib/alb/verify.js';
 import {usageError} from '../lib/errors.js';
@@ -34,7 +35,7 @@ export default class Probe extends BaseCommand {
 
 The CA names are read from the handshake itself: in TLS 1.2 the CertificateRequest is cleartext; in TLS 1.3 it is encrypted, and probe decrypts its own connection's handshake with the secret Node reports for it (keylog).
 
-Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (or closed it); 2 a bad address or flags; 4 no TCP connection, unreadable certificate or key files.`;
+Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (or closed it); 2 a bad address or flags, a certificate or key file of another kind; 4 no TCP connection, unreadable certificate or key files.`;
 
   static override examples = [
     '<%= config.bin %> probe https://api.example.com/health',
@@ -69,8 +70,10 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
       keyFile = join(flags.client, CLIENT_FILE_NAMES.key);
     }
     const certPem = certFile ? (await readInput(certFile)).toString('utf8') : undefined;
-    const keyPem = keyFile ? (await readInput(keyFile)).toString('utf8') : undefined;
-    const presented = certFile && certPem ? readCertificates(Buffer.from(certPem), certFile) : [];
+    const keyData = keyFile ? await readInput(keyFile) : undefined;
+    if (keyData) assertInputKind(keyData, keyFile!, PRIVATE_KEY_KINDS, {wanted: 'a private key', hints: {certificate: `pass the certificate with --cert ${keyFile} and its key with --key`}});
+    const keyPem = keyData?.toString('utf8');
+    const presented = certFile && certPem ? readCertificates(Buffer.from(certPem), certFile, {wanted: 'a client certificate', hints: {'private-key': `pass the key with --key ${certFile} and the certificate with --cert`}}) : [];
     const defaultBundle = join(flags.dir, 'ca-bundle.pem');
     const bundleFile = flags['trust-store'] ?? (existsSync(defaultBundle) ? defaultBundle : undefined);
     const bundle = bundleFile ? readCertificates(await readInput(bundleFile), bundleFile) : [];

@@ -43,7 +43,7 @@ export default class Revoke extends BaseCommand {
 
 Revoking a certificate twice changes nothing. A serial the CA never issued is refused unless --force.
 
-Exit codes: 0 revoked (or already revoked); 2 bad serial or flags; 4 no CA, unknown serial, or unreadable --cert file.`;
+Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file of another kind; 4 no CA, unknown serial, or unreadable --cert file.`;
 
   static override examples = [
     '<%= config.bin %> revoke 03A5B1 --reason keyCompromise',
@@ -71,7 +71,7 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags; 4 no CA, unkn
     let serial: string;
     let certIssuer: Uint8Array | undefined;
     if (flags.cert) {
-      const [cert] = readCertificates(await readInput(flags.cert), flags.cert);
+      const [cert] = readCertificates(await readInput(flags.cert), flags.cert, {wanted: 'a certificate'});
       serial = cert!.serialHex;
       certIssuer = cert!.issuer;
     } else {

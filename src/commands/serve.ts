@@ -27,7 +27,7 @@ The server certificate comes from --server-cert/--server-key, or is issued in me
 
 --json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa}.
 
-Exit codes: 0 stopped by a signal; 2 bad flag values; 4 a file is missing or unreadable, no CA, or a port in use.`;
+Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file of another kind; 4 a file is missing or unreadable, no CA, or a port in use.`;
 
   static override examples = [
     '<%= config.bin %> serve --port 8443 --target http://127.0.0.1:3000',

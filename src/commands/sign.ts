@@ -80,7 +80,7 @@ Anything else the request asks for is stripped and listed: serverAuth or other e
 
 Writes certificate.crt and chain.pem into --out (default: the CSR's folder) and records the certificate in the CA index. Given a folder, signs every *.csr in it and in its subfolders on every core (x/request.csr gives x/certificate.crt; x.csr gives x/certificate.crt).
 
-Exit codes: 0 signed; 2 bad flag values; 130 stopped by Ctrl-C (what was signed is recorded); 4 no CA, an unreadable or malformed CSR, a CSR whose signature does not verify, a CA request, an unsupported key, a file exists (use --force).`;
+Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address, email or URI), a file that is not a CSR (a certificate, a key); 130 stopped by Ctrl-C (what was signed is recorded); 4 no CA, an unreadable or malformed CSR, a CSR whose signature does not verify, a CA request, an unsupported key, a file exists (use --force).`;
 
   static override examples = [
     '<%= config.bin %> sign device-1/request.csr',
@@ -112,7 +112,7 @@ Exit codes: 0 signed; 2 bad flag values; 130 stopped by Ctrl-C (what was signed 
     if (isFolder && (subjectGiven || flags.san)) throw usageError('OVERRIDE_IN_BATCH', '--cn, --subject and --san apply to one CSR, not to a folder', ['sign the CSR on its own to override its subject or SANs']);
     const overrides: CsrOverrides = {
       ...(subjectGiven ? {subject: subjectFromFields(flags)} : {}),
-      ...(flags.san ? {sans: flags.san.map(typeSan)} : {}),
+      ...(flags.san ? {sans: flags.san.map((v) => typeSan(v))} : {}),
     };
     const ca = await loadCa(flags.dir);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');

@@ -41,7 +41,7 @@ With --target nlb or --identity-filter, the rules are an NLB TLS listener's: the
 
 By default (with the CA directory's bundle) the directory's current CRLs are checked, as deploy uploads them; the CRLs used are named, and a warning says when revocation was not checked. The output is the verdict, the failing check and its fix; --verbose lists every check.
 
-Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 unreadable trust store or CRL.`;
+Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a file of another kind (a CRL or key where a certificate belongs, ...), a folder or a URL; 4 an empty file, unreadable trust store or CRL.`;
 
   static override examples = [
     '<%= config.bin %> verify ./clients/device-1/device-1-chain.pem --trust-store ./pki/ca-bundle.pem',
@@ -74,18 +74,19 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags; 4 un
     const target = flags.target ?? (filters.length > 0 ? 'nlb' : 'alb');
     if (target === 'alb' && filters.length > 0) throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners, not on ALB', ['drop --target alb, or use --target nlb']);
     const trustFile = flags['trust-store'] ?? `${flags.dir.replace(/\/$/, '')}/ca-bundle.pem`;
-    const trustStore = prepareTrustStore(readCertificates(await readInput(trustFile), trustFile));
+    const trustStore = prepareTrustStore(readCertificates(await readInput(trustFile), trustFile, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${trustFile}`}}));
     // With the CA directory's bundle, its current CRLs, as deploy uploads them: local and deployed verdicts agree.
     const crlFiles = flags.crl ?? (flags['trust-store'] === undefined && !flags['skip-crl'] ? await currentCrlPaths(flags.dir) : []);
     const crls = [];
-    for (const f of crlFiles) crls.push(loadCrl(await readInput(f), f));
+    for (const f of crlFiles) crls.push(loadCrl(await readInput(f), f, {wanted: 'a CRL', hints: {certificate: `pass the chain to verify as the argument (mtls-kit verify ${f}) and only CRLs with --crl`}}));
     const data = await readInput(args.chain);
     let chain: ParsedCertificate[] = [];
     let parseError: string | undefined;
     try {
-      chain = readCertificates(data, args.chain);
+      chain = readCertificates(data, args.chain, {wanted: 'a certificate chain', hints: {crl: `pass it with --crl ${args.chain}`}});
     } catch (error) {
-      if (!isMtlsKitError(error)) throw error;
+      // An empty file or another kind of file (a CRL, a key) is the user's mistake, not a client's certificate.
+      if (!isMtlsKitError(error) || error.code === 'EMPTY_FILE' || error.code === 'WRONG_FILE_KIND') throw error;
       // What ALB logs when it cannot parse the client's certificate.
       parseError = error.message;
     }

@@ -27,7 +27,7 @@ async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCerti
   if (!p.trustStore) return undefined;
   // Loaded only with --trust-store (its own chunk in the bundle): cold start.
   const v = await import('../lib/alb/verify.js');
-  const trustStore = v.prepareTrustStore(readCertificates(await readInput(p.trustStore), p.trustStore));
+  const trustStore = v.prepareTrustStore(readCertificates(await readInput(p.trustStore), p.trustStore, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${p.trustStore}`}}));
   const crls: LoadedCrl[] = [];
   for (const f of p.crl ?? []) crls.push(v.loadCrl(await readInput(f), f));
   return (chain) => {
@@ -38,6 +38,8 @@ async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCerti
 
 async function readText(p: DecodeHeaderParams): Promise<{text: string; source: string}> {
   if (p.value !== undefined && p.file !== undefined) throw usageError('TOO_MANY_INPUTS', 'give the header value as an argument or --file, not both');
+  // `-` means stdin, as for every command that reads a file (a header value is never "-").
+  if (p.value === '-') return {text: decodeText(await readInput('-')), source: 'stdin'};
   if (p.value !== undefined) return {text: p.value, source: 'the argument'};
   if (p.file !== undefined) return {text: decodeText(await readInput(p.file)), source: p.file === '-' ? 'stdin' : p.file};
   if (process.stdin.isTTY) {

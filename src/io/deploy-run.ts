@@ -6,7 +6,7 @@
 import {createHash} from 'node:crypto';
 import {basename, dirname} from 'node:path';
 import type {DeployResult} from '../lib/deploy/result.js';
-import {summarizeCrl} from '../lib/deploy/crl-summary.js';
+import {summarizeCrl, summarizeLoadedCrl} from '../lib/deploy/crl-summary.js';
 import type {CrlFacts} from '../lib/deploy/crl-summary.js';
 import {contentKey, type DeployPlan, isNetworkListener, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy/plan.js';
 import {bundleDigest, planTagChanges, type Tag} from '../lib/deploy/record.js';
@@ -14,7 +14,7 @@ import {briefCertificates, type CertBrief, diffCertificates, diffSerials, type S
 import {loadCrl} from '../lib/x509/crl.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {isMtlsKitError, MtlsKitError, preconditionError} from '../lib/errors.js';
-import {lintFiles, type LintFinding} from '../lib/alb/lint.js';
+import {lintFilesKeepingCrls, type LintFinding} from '../lib/alb/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
 import {addRevocation, createListener, createTrustStore, removeRevocations} from './trust-store-mutate.js';
@@ -72,7 +72,7 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   const bundleData = await readInput(bundlePath);
   const crlData = await Promise.all(crlPaths.map(async (path) => ({path, data: await readInput(path)})));
 
-  const lint = lintFiles([{path: bundlePath, data: bundleData}, ...crlData], {target: 'alb', now: p.now, warnDays: CRL_WARN_DAYS});
+  const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {target: 'alb', now: p.now, warnDays: CRL_WARN_DAYS});
   const findings = lint.findings.map((f: LintFinding) => ({severity: f.severity, rule: f.rule, file: f.file, message: f.message, fix: f.fix}));
   if (lint.errors > 0 && p.failOnLint !== false) {
     const errors = findings.filter((f) => f.severity === 'error');
@@ -90,13 +90,15 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   const bundleSha = sha(bundleData);
   const files: LocalFile[] = [{kind: 'bundle', path: bundlePath, key: contentKey(p.prefix, 'ca-bundle', bundleSha), data: bundleData, sha256: bundleSha}];
   const crls: LocalState['crls'] = [];
-  for (const {path, data} of crlData) {
+  for (const [i, {path, data}] of crlData.entries()) {
     const s = sha(data);
     // root/crl.pem → "root-crl": the tier stays readable in the bucket listing.
     const base = `${basename(dirname(path))}-${basename(path).replace(/\.[^.]*$/, '')}`.replace(/[^A-Za-z0-9._-]/g, '_');
     const key = contentKey(p.prefix, base, s);
     files.push({kind: 'crl', path, key, data, sha256: s});
-    crls.push({path, key, summary: summarizeCrl(data, path)});
+    // Lint parsed it already (inputs[0] is the bundle); a 500,000-entry CRL takes seconds to parse.
+    const parsed = lint.crls[i + 1];
+    crls.push({path, key, summary: parsed ? summarizeLoadedCrl(parsed) : summarizeCrl(data, path)});
   }
   const bundleBriefs = briefCertificates(readCertificates(bundleData, bundlePath));
   const local: LocalState = {

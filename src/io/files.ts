@@ -238,9 +238,18 @@ export async function appendText(path: string, text: string): Promise<void> {
   }
 }
 
+/** A URL where a file was wanted: mtls-kit reads local files only (it fetches nothing). */
+function urlGivenAsFile(url: string): MtlsKitError {
+  const name = basename(url.replace(/[?#].*$/, '')) || 'downloaded.pem';
+  return usageError('URL_NOT_FETCHED', `${url} is a URL; mtls-kit reads local files and does not download anything`, [
+    url.startsWith('s3://') ? `download it first: aws s3 cp ${url} ${name}` : `download it first: curl -fsSLo ${name} '${url}', then pass ${name}`,
+  ]);
+}
+
 /**
  * Reads a whole input file, or stdin for `-`.
- * @throws MtlsKitError FILE_NOT_FOUND / FILE_UNREADABLE (exit 4) naming the file.
+ * @throws MtlsKitError FILE_NOT_FOUND / FILE_UNREADABLE (exit 4) naming the file,
+ *   IS_A_DIRECTORY / URL_NOT_FETCHED (exit 2).
  */
 export async function readInput(file: string): Promise<Buffer> {
   if (file === '-') {
@@ -253,10 +262,11 @@ export async function readInput(file: string): Promise<Buffer> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw urlGivenAsFile(file);
       throw preconditionError('FILE_NOT_FOUND', `${file} does not exist`, ['check the path; relative paths are resolved from ' + process.cwd()]);
     }
     if (code === 'EISDIR') {
-      throw usageError('IS_A_DIRECTORY', `${file} is a folder, not a file`);
+      throw usageError('IS_A_DIRECTORY', `${file} is a folder, not a file`, ['pass a file inside it (ls ' + file + '), or - to read stdin']);
     }
     if (code === 'ENOTDIR') throw notAFolder(dirname(file), fileInTheWay(dirname(file)) ?? dirname(file));
     throw new MtlsKitError({code: 'FILE_UNREADABLE', message: `cannot read ${file}: ${code ?? String(error)}`, cause: error});

@@ -11,6 +11,7 @@ import type {ListenerMode, ListenerSpec} from '../lib/alb/proxy.js';
 import {preconditionError, usageError} from '../lib/errors.js';
 import {ALB_HEADERS, encodePassthroughHeader, encodeVerifyHeaders, type HeaderMap} from '../lib/alb/headers.js';
 import {loadPrivateKey} from '../lib/x509/issue.js';
+import {assertInputKind, PRIVATE_KEY_KINDS} from '../lib/x509/input-kind.js';
 import {issueServerCertificate} from '../lib/pki/server-cert.js';
 import {verifyChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
 import {type ApigwInfo, apigwInfo, type ApigwOptions, type RunningApigwServer, startApigwListeners} from './apigw-server.js';
@@ -169,8 +170,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     serverCa = o.serverIdentity.caFile;
   } else if (o.serverCert || o.serverKey) {
     if (!o.serverCert || !o.serverKey) throw usageError('SERVER_CERT_INCOMPLETE', '--server-cert and --server-key go together', ['give both, or neither to have the CA issue one in memory']);
-    certPem = (await readFileOr(o.serverCert, 'the server certificate', 'check --server-cert')).toString('utf8');
-    keyPem = (await readFileOr(o.serverKey, 'the server key', 'check --server-key')).toString('utf8');
+    const certData = await readFileOr(o.serverCert, 'the server certificate', 'check --server-cert');
+    const keyData = await readFileOr(o.serverKey, 'the server key', 'check --server-key');
+    assertInputKind(certData, o.serverCert, ['certificate'], {wanted: 'a server certificate', hints: {'private-key': `pass it with --server-key ${o.serverCert}`}});
+    assertInputKind(keyData, o.serverKey, PRIVATE_KEY_KINDS, {wanted: 'a private key', hints: {certificate: `pass it with --server-cert ${o.serverKey}`}});
+    certPem = certData.toString('utf8');
+    keyPem = keyData.toString('utf8');
     serverCertificate = o.serverCert;
     serverCa = null;
   } else {

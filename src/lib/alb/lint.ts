@@ -6,6 +6,7 @@
 import {parseCertificate, type ParsedCertificate} from '../x509/cert.js';
 import {ALB_CRL_LIMITS, checkCrlSignature, loadCrl, type LoadedCrl} from '../x509/crl.js';
 import {DerError, readTlv} from '../x509/der.js';
+import {wrongInputError} from '../x509/input-kind.js';
 import {checkAlbRequirements} from './describe.js';
 import {formatRfc2253} from '../x509/dn.js';
 import {isMtlsKitError} from '../errors.js';
@@ -173,6 +174,16 @@ interface FileState {
  * @returns every finding with its severity, the counts of errors and warnings. Never throws.
  */
 export function lintFiles(inputs: LintInput[], opts: LintOptions): LintResult {
+  const {crls: _crls, ...result} = lintFilesKeepingCrls(inputs, opts);
+  return result;
+}
+
+/**
+ * lintFiles, also returning each input's CRL as lint parsed it (undefined for inputs that are
+ * not a readable CRL), so a caller that needs the CRLs does not parse a large file again.
+ * @returns as lintFiles, plus `crls` aligned with `inputs`. Never throws.
+ */
+export function lintFilesKeepingCrls(inputs: LintInput[], opts: LintOptions): LintResult & {crls: Array<LoadedCrl | undefined>} {
   const findings: LintFinding[] = [];
   const states: FileState[] = [];
   for (const input of inputs) {
@@ -190,7 +201,7 @@ export function lintFiles(inputs: LintInput[], opts: LintOptions): LintResult {
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
-  return {findings, errors, warnings};
+  return {findings, errors, warnings, crls: inputs.map((input) => states.find((st) => st.input === input)?.crl)};
 }
 
 function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): FileState {
@@ -238,7 +249,13 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
       certs.push(c);
       unusableFindings(c, file, 'the certificate', findings);
     } catch {
-      // not a certificate: maybe a DER CRL (checked below)
+      // Not a certificate: a DER CRL (checked below), or another kind of file (a key, a CSR, gzip).
+      const wrong = wrongInputError(input.data, file, ['crl', 'certificate'], {wanted: 'a CA bundle, a CRL or a client certificate'});
+      if (wrong) {
+        const key = (wrong.details?.found as string | undefined)?.includes('private-key');
+        findings.push({severity: 'error', rule: key ? 'private-key' : 'unknown-content', file, message: wrong.message.slice(file.length + 1) + (key ? '; never upload private keys' : ''), fix: wrong.suggestions[0] ?? 'pass a PEM CA bundle, a CRL (PEM) or a client certificate'});
+        return {input, kind: 'unknown', certs: [], pem: false};
+      }
     }
   }
   const kind = detectKind(scan, isPem ? undefined : input.data, certs);
@@ -377,6 +394,24 @@ function lintCrl(s: FileState, opts: LintOptions, findings: LintFinding[]): void
     return;
   }
   s.crl = crl;
+  findings.push(...crlFindings(crl, opts));
+}
+
+/** Part of a CRL's own lifetime (nextUpdate − thisUpdate) below which lint says it is time for a fresh one. */
+export const CRL_RENEW_FRACTION = 1 / 3;
+
+/**
+ * The checks of one CRL on its own, as lint and inspect apply them: ALB's PEM-only, size and
+ * entry limits (aws-reference 3), negative serials, unhandled critical extensions, thisUpdate
+ * in the future, nextUpdate missing or passed, delta CRLs; and freshness: a warning
+ * (crl-expiring) when less than opts.warnDays AND less than a third of the CRL's own lifetime
+ * is left, so a CRL just written with `crl --days 30` passes, and the same CRL warns once
+ * fewer than 10 days remain (a 7-day CRL: fewer than 2 days 8 hours; a 365-day CRL: fewer than
+ * --warn-days). Bundle cross-checks (issuer, signature) need the bundle and are lint's alone.
+ */
+export function crlFindings(crl: LoadedCrl, opts: Omit<LintOptions, 'target'> & {target: LintTarget | 'nlb'}): LintFinding[] {
+  const findings: LintFinding[] = [];
+  const file = crl.source;
   const issuer = crl.issuerDn || '(empty issuer)';
   if (opts.target === 'apigw') {
     findings.push({severity: 'info', rule: 'crl-not-used', file, certificate: issuer, message: 'API Gateway does not check revocation', fix: 'check revocation in a Lambda authorizer instead'});
@@ -403,11 +438,17 @@ function lintCrl(s: FileState, opts: LintOptions, findings: LintFinding[]): void
     findings.push({severity: 'warning', rule: 'crl-no-next-update', file, certificate: issuer, message: 'no nextUpdate', fix: 'write CRLs with a nextUpdate (mtls-kit crl --days 30)'});
   } else if (crl.nextUpdate < opts.now) {
     findings.push({severity: 'error', rule: 'crl-expired', file, certificate: issuer, message: `past its nextUpdate ${iso(crl.nextUpdate)}; verifiers treat it as a CRL processing error`, fix: 'write a fresh CRL (mtls-kit crl) and upload it'});
-  } else if (crl.nextUpdate.getTime() - opts.now.getTime() < opts.warnDays * day) {
-    const days = Math.floor((crl.nextUpdate.getTime() - opts.now.getTime()) / day);
-    findings.push({severity: 'warning', rule: 'crl-expiring', file, certificate: issuer, message: `nextUpdate ${iso(crl.nextUpdate)} is in ${days} day${days === 1 ? '' : 's'}`, fix: 'write and upload a fresh CRL before then (mtls-kit crl)'});
+  } else {
+    const left = crl.nextUpdate.getTime() - opts.now.getTime();
+    const lifetime = crl.nextUpdate.getTime() - crl.thisUpdate.getTime();
+    if (left < opts.warnDays * day && left < lifetime * CRL_RENEW_FRACTION) {
+      const days = Math.floor(left / day);
+      const life = Math.round(lifetime / day);
+      findings.push({severity: 'warning', rule: 'crl-expiring', file, certificate: issuer, message: `nextUpdate ${iso(crl.nextUpdate)} is in ${days} day${days === 1 ? '' : 's'}, less than a third of its ${life}-day lifetime`, fix: 'write and upload a fresh CRL before then (mtls-kit crl)'});
+    }
   }
   if (crl.delta) findings.push({severity: 'warning', rule: 'crl-delta', file, certificate: issuer, message: 'a delta CRL; ALB support for delta CRLs is not documented', fix: 'upload full CRLs'});
+  return findings;
 }
 
 function lintClient(s: FileState, opts: LintOptions, findings: LintFinding[]): void {

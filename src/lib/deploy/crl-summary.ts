@@ -6,7 +6,7 @@
  */
 import {createHash} from 'node:crypto';
 import type {SignatureAlgorithm} from '../x509/cert.js';
-import {loadCrl} from '../x509/crl.js';
+import {loadCrl, type LoadedCrl} from '../x509/crl.js';
 
 /**
  * What deploy's plan needs to know about a CRL the trust store holds. It is small enough to
@@ -44,7 +44,11 @@ export interface CrlSummary extends CrlFacts {
  * @throws MtlsKitError BAD_CRL (exit 4) when the bytes are not one CRL (from loadCrl).
  */
 export function summarizeCrl(data: Uint8Array, source: string): CrlSummary {
-  const c = loadCrl(data, source);
+  return summarizeLoadedCrl(loadCrl(data, source));
+}
+
+/** The summary of a CRL already parsed (lint's copy: a 500,000-entry CRL is not parsed twice). */
+export function summarizeLoadedCrl(c: LoadedCrl): CrlSummary {
   return {
     issuer: c.issuer,
     issuerDn: c.issuerDn,

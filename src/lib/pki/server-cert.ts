@@ -32,7 +32,7 @@ export interface IssueServerCertResult {
 export function issueServerCertificate(p: IssueServerCertParams): IssueServerCertResult {
   const spec = KEY_TYPES['ec-p256'];
   const keys = generateKeyPair(spec);
-  const sans: SanInput[] = [...new Set(p.hosts)].map((h) => typeSan(h));
+  const sans: SanInput[] = [...new Set(p.hosts)].map((h) => typeSan(h, '--host'));
   const cert = issueCertificate({
     subject: [[{type: '2.5.4.3', value: p.hosts[0] ?? 'localhost'}]],
     issuerCert: p.issuer,

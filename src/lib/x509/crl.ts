@@ -17,6 +17,7 @@ import {formatRfc2253} from './dn.js';
 import {MtlsKitError} from '../errors.js';
 import {REVOCATION_REASONS, reasonCode, type RevocationReason} from './index-db.js';
 import {issuerKeyIdentifier, signatureAlgorithmDer, signatureHash, specOfKeyObject} from './issue.js';
+import {wrongInputError, type WrongInputOptions} from './input-kind.js';
 import {looksLikePem, parsePem} from './pem.js';
 import type {KeySpec} from './profiles.js';
 import {formatSerialHex} from './serial.js';
@@ -311,21 +312,26 @@ function scanEntryExtensions(buf: Uint8Array, exts: {start: number; end: number}
  * critical extensions are recorded in `unhandledCritical`, not thrown: verification
  * reports them as ClientCertCrlProcessingError and lint as a finding.
  * @param source the file name for messages
- * @throws MtlsKitError BAD_CRL (exit 4) when the bytes are not a well-formed CRL.
+ * @param expect what the command wanted and next steps, for input of another kind
+ * @throws MtlsKitError BAD_CRL (exit 4) when the bytes are not a well-formed CRL, EMPTY_FILE
+ *   (exit 4), WRONG_FILE_KIND (exit 2) when they are a certificate, key, CSR, ...
  */
-export function loadCrl(data: Uint8Array, source: string): LoadedCrl {
+export function loadCrl(data: Uint8Array, source: string, expect: WrongInputOptions = {wanted: 'a CRL'}): LoadedCrl {
   let der: Uint8Array;
   let format: LoadedCrl['format'] = 'der';
-  if (looksLikePem(data)) {
-    format = 'pem';
-    der = decodeCrlPem(data, source);
-  } else {
-    der = data;
-  }
   let crl: LoadedCrl;
   try {
+    if (looksLikePem(data)) {
+      format = 'pem';
+      der = decodeCrlPem(data, source);
+    } else {
+      der = data;
+    }
     crl = parseCrlDer(der, source, format, data.length);
   } catch (error) {
+    // Empty, or another kind of file (a certificate given as --crl): say what it is.
+    const wrong = wrongInputError(data, source, ['crl'], expect);
+    if (wrong) throw wrong;
     if (error instanceof MtlsKitError) throw error;
     throw badCrl(source, `not a valid CRL (${(error as Error).message})`);
   }

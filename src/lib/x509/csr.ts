@@ -14,6 +14,7 @@ import {verifySignature} from './crl.js';
 import {children, content, DerError, encodeOid, encodeSmallInteger, expectTag, parseOne, raw, TAG, tlv} from './der.js';
 import {encodeExtension, encodeName, encodeSans, type SanInput, signatureAlgorithmDer, signBytes} from './issue.js';
 import type {NameEntry} from './names.js';
+import {wrongInputError} from './input-kind.js';
 import {looksLikePem, parsePem, toPem} from './pem.js';
 import type {KeySpec} from './profiles.js';
 
@@ -44,9 +45,11 @@ function badCsr(source: string, why: string): MtlsKitError {
 
 /**
  * The DER of the one CSR in PEM or DER input.
- * @throws MtlsKitError BAD_CSR / BAD_PEM (exit 4) naming the file.
+ * @throws MtlsKitError BAD_CSR / BAD_PEM / EMPTY_FILE (exit 4), WRONG_FILE_KIND (exit 2) naming the file.
  */
 export function csrDerFromInput(data: Uint8Array, source: string): Uint8Array {
+  const wrong = wrongInputError(data, source, ['csr'], {wanted: 'a certificate signing request (CSR)', hints: {certificate: `it is already issued; to renew it: mtls-kit renew ${source}`}});
+  if (wrong) throw wrong;
   if (!looksLikePem(data)) return data;
   const blocks = parsePem(Buffer.from(data).toString('utf8'), source).filter((b) => PEM_LABELS.has(b.label));
   if (blocks.length !== 1) throw badCsr(source, blocks.length === 0 ? 'no -----BEGIN CERTIFICATE REQUEST----- block' : `${blocks.length} requests in one file`);

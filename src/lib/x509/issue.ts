@@ -105,21 +105,8 @@ export function keyMatchesSpki(key: KeyObject, spki: Uint8Array): boolean {
   return Buffer.compare(pub, Buffer.from(spki)) === 0;
 }
 
-export type SanInput = {type: 'dns' | 'ip' | 'url' | 'email'; value: string};
-
-/** Types a `--san` value: IP address, URI (has a scheme), email (has @), else DNS name. */
-export function typeSan(value: string): SanInput {
-  const v = value.trim();
-  const m = /^(dns|ip|uri|url|email):(.*)$/i.exec(v);
-  if (m) {
-    const t = m[1]!.toLowerCase();
-    return {type: t === 'uri' || t === 'url' ? 'url' : (t as SanInput['type']), value: m[2]!};
-  }
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v) || (v.includes(':') && /^[0-9a-f:.]+$/i.test(v))) return {type: 'ip', value: v};
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(urn|spiffe|mailto):/i.test(v)) return {type: 'url', value: v};
-  if (/^[^@\s]+@[^@\s]+$/.test(v)) return {type: 'email', value: v};
-  return {type: 'dns', value: v};
-}
+export {type SanInput, typeSan} from './san-input.js';
+import type {SanInput} from './san-input.js';
 
 /** An extension to add as is (defects, server certificates). */
 export interface RawExtension {

@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {gzipSync} from 'node:zlib';
+import {before, describe, it} from 'node:test';
+import {runCli} from './support/cli.js';
+import {openssl, opensslOk} from './support/openssl.js';
+import {tempDir} from './support/tmp.js';
+import {identifyInput} from '../src/lib/x509/input-kind.js';
+import {typeSan} from '../src/lib/x509/san-input.js';
+
+// Files made by the real openssl CLI, then given to commands that want something else.
+describe('what a file is, when it is not what the command wants', () => {
+  const tmp = tempDir();
+  const dir = join(tmp, 'pki');
+  const out = join(tmp, 'd1');
+  const f = (name: string): string => join(tmp, name);
+  before(async () => {
+    assert.equal((await runCli(['gen-ca', '--dir', dir])).code, 0);
+    assert.equal((await runCli(['gen-client', '--dir', dir, '--cn', 'd1', '--out', out])).code, 0);
+    opensslOk(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('rsa.key'), '-subj', '/CN=req', '-out', f('req.csr')]);
+    opensslOk(['req', '-in', f('req.csr'), '-outform', 'DER', '-out', f('req.der')]);
+    opensslOk(['pkey', '-in', f('rsa.key'), '-outform', 'DER', '-out', f('rsa-key.der')]);
+    opensslOk(['pkey', '-in', f('rsa.key'), '-aes256', '-passout', 'pass:pw', '-out', f('rsa-enc.key')]);
+    opensslOk(['ca', '-gencrl', '-keyfile', join(dir, 'root', 'ca.key'), '-cert', join(dir, 'root', 'ca.crt'), '-out', f('root.crl'), '-config', writeCaConf()]);
+    opensslOk(['crl', '-in', f('root.crl'), '-outform', 'DER', '-out', f('root-crl.der')]);
+    opensslOk(['x509', '-in', join(out, 'certificate.crt'), '-outform', 'DER', '-out', f('cert.der')]);
+    writeFileSync(f('empty.pem'), '');
+    writeFileSync(f('cert.pem.gz'), gzipSync(readFileSync(join(out, 'certificate.crt'))));
+    mkdirSync(f('folder'));
+  });
+
+  function writeCaConf(): string {
+    const conf = f('ca.cnf');
+    writeFileSync(f('index.txt'), '');
+    writeFileSync(conf, `[ca]\ndefault_ca=x\n[x]\ndatabase=${f('index.txt')}\ndefault_md=sha256\ndefault_crl_days=30\n`);
+    return conf;
+  }
+
+  it('identifies PEM and DER certificates, CRLs, CSRs, keys, gzip, text and emptiness', () => {
+    const cases: Array<[string, string]> = [
+      [join(out, 'certificate.crt'), 'certificate'],
+      [f('cert.der'), 'certificate'],
+      [f('root.crl'), 'crl'],
+      [f('root-crl.der'), 'crl'],
+      [f('req.csr'), 'csr'],
+      [f('req.der'), 'csr'],
+      [f('rsa.key'), 'private-key'],
+      [f('rsa-key.der'), 'private-key'],
+      [join(out, 'private-key.pem'), 'private-key'],
+      [f('rsa-enc.key'), 'encrypted-private-key'],
+      [f('cert.pem.gz'), 'gzip'],
+      [f('empty.pem'), 'empty'],
+    ];
+    for (const [file, kind] of cases) assert.equal(identifyInput(readFileSync(file)).kind, kind, file);
+    assert.equal(identifyInput(Buffer.from('hello\n')).kind, 'text');
+    assert.equal(identifyInput(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00])).kind, 'binary');
+  });
+
+  it('verify: a CRL as the chain says so and how to pass it (PEM and DER, exit 2)', async () => {
+    for (const crl of [f('root.crl'), f('root-crl.der')]) {
+      const r = await runCli(['verify', crl, '--dir', dir]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`${crl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is a certificate revocation list \\((PEM|DER)\\), not a certificate chain`));
+      assert.match(r.stderr, /pass it with --crl/);
+    }
+    const j = await runCli(['verify', f('root.crl'), '--dir', dir, '--json']);
+    assert.equal(j.code, 2);
+    assert.equal(j.json.error.code, 'WRONG_FILE_KIND');
+    assert.equal(j.json.error.details.found, 'crl');
+  });
+
+  it('verify: a certificate given as --crl, a key or a CSR as the chain, gzip', async () => {
+    const asCrl = await runCli(['verify', join(out, 'certificate.crt'), '--crl', join(out, 'certificate.crt'), '--dir', dir]);
+    assert.equal(asCrl.code, 2);
+    assert.match(asCrl.stderr, /certificate\.crt is a certificate \(PEM\), not a CRL/);
+    const key = await runCli(['verify', f('rsa-key.der'), '--dir', dir]);
+    assert.equal(key.code, 2);
+    assert.match(key.stderr, /rsa-key\.der is a private key \(DER\), not a certificate chain/);
+    assert.ok(!key.stderr.includes('MII') && !key.stdout.includes('MII'), 'never any part of the key');
+    const csr = await runCli(['verify', f('req.csr'), '--dir', dir]);
+    assert.match(csr.stderr, /is a certificate signing request \(PEM\).*\n.*mtls-kit sign/);
+    const gz = await runCli(['verify', f('cert.pem.gz'), '--dir', dir]);
+    assert.equal(gz.code, 2);
+    assert.match(gz.stderr, /gzip-compressed file.*\n.*gunzip -k/);
+  });
+
+  it('empty file, URL, folder: one sentence each, not a DER offset or "does not exist"', async () => {
+    const empty = await runCli(['inspect', f('empty.pem')]);
+    assert.equal(empty.code, 4);
+    assert.match(empty.stderr, /empty\.pem is empty/);
+    assert.doesNotMatch(empty.stderr, /offset/);
+    const emptyStdin = await runCli(['verify', '-', '--dir', dir, '--json'], {input: ''});
+    assert.equal(emptyStdin.json.error.code, 'EMPTY_FILE');
+    const url = await runCli(['verify', 'https://example.com/pki/chain.pem', '--dir', dir]);
+    assert.equal(url.code, 2);
+    assert.match(url.stderr, /is a URL; mtls-kit reads local files and does not download anything/);
+    assert.match(url.stderr, /curl -fsSLo chain\.pem/);
+    const s3 = await runCli(['inspect', 's3://bucket/ca-bundle.pem']);
+    assert.match(s3.stderr, /aws s3 cp s3:\/\/bucket\/ca-bundle\.pem ca-bundle\.pem/);
+    const folder = await runCli(['encode-header', f('folder')]);
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /folder is a folder, not a file/);
+  });
+
+  it('sign refuses a certificate, encode-header and revoke a CRL, lint names a DER key', async () => {
+    const s = await runCli(['sign', join(out, 'certificate.crt'), '--dir', dir, '--out', f('signed')]);
+    assert.equal(s.code, 2);
+    assert.match(s.stderr, /is a certificate \(PEM\), not a certificate signing request/);
+    const e = await runCli(['encode-header', f('root.crl')]);
+    assert.equal(e.code, 2);
+    assert.match(e.stderr, /root\.crl is a certificate revocation list \(PEM\), not a certificate or chain/);
+    const r = await runCli(['revoke', '--cert', f('req.der'), '--dir', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /req\.der is a certificate signing request \(DER\), not a certificate/);
+    const l = await runCli(['lint', f('rsa-key.der'), '--json']);
+    assert.equal(l.code, 3);
+    const finding = l.json.findings.find((x: {file: string}) => x.file === f('rsa-key.der'));
+    assert.equal(finding.rule, 'private-key');
+    assert.match(finding.message, /a private key \(DER\)/);
+  });
+
+  it('- is stdin for decode-header (positional), lint and verify', async () => {
+    const leaf = readFileSync(join(out, 'certificate.crt'));
+    const header = `X-Amzn-Mtls-Clientcert-Leaf: ${encodeURIComponent(leaf.toString('utf8')).replace(/%20/g, ' ')}\n`;
+    const d = await runCli(['decode-header', '-', '--json'], {input: header});
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /CN=d1/);
+    const l = await runCli(['lint', '-', '--json'], {input: readFileSync(join(dir, 'ca-bundle.pem'))});
+    assert.equal(l.code, 0, l.stdout);
+    assert.deepEqual(l.json.files, ['-']);
+    const v = await runCli(['verify', '-', '--dir', dir, '--skip-crl', '--json'], {input: leaf});
+    assert.equal(v.json.status, 'Success');
+  });
+});
+
+describe('--san values are checked before anything is issued', () => {
+  const tmp = tempDir();
+  const dir = join(tmp, 'pki');
+  before(async () => {
+    assert.equal((await runCli(['gen-ca', '--dir', dir])).code, 0);
+  });
+
+  it('typeSan accepts DNS names (leading wildcard), IPv4/IPv6, email, URI; refuses the rest', () => {
+    assert.deepEqual(typeSan('*.example.com'), {type: 'dns', value: '*.example.com'});
+    assert.deepEqual(typeSan('device-1'), {type: 'dns', value: 'device-1'});
+    assert.deepEqual(typeSan('2001:db8::1'), {type: 'ip', value: '2001:db8::1'});
+    assert.deepEqual(typeSan('192.0.2.10'), {type: 'ip', value: '192.0.2.10'});
+    assert.deepEqual(typeSan('ops@example.com'), {type: 'email', value: 'ops@example.com'});
+    assert.deepEqual(typeSan('spiffe://acme/device-1'), {type: 'url', value: 'spiffe://acme/device-1'});
+    assert.deepEqual(typeSan('dns:host.example'), {type: 'dns', value: 'host.example'});
+    for (const bad of ['not a san!', 'a..b', '-x.example.com', 'x-.example.com', 'a.*.example.com', '*', 'ex_ample.com', '300.1.1.1', '1:2:3:4:5:6:7:8:9', 'a@b@c', 'ops@bad domain', 'spiffe://acme/has space', 'ip:example.com', 'x'.repeat(64) + '.com', '']) {
+      assert.throws(() => typeSan(bad), (e: {code?: string; exitCode?: number; message?: string}) => e.code === 'BAD_SAN' && e.exitCode === 2 && e.message!.includes(`"${bad}"`), bad);
+    }
+  });
+
+  it('gen-client --san "not a san!" exits 2 naming the value and the forms, and writes nothing', async () => {
+    const r = await runCli(['gen-client', '--dir', dir, '--cn', 'x', '--san', 'not a san!', '--out', join(tmp, 'x')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--san "not a san!" is not a valid DNS name/);
+    assert.match(r.stderr, /IPv4 or IPv6 address.*email address.*URI/);
+    assert.equal(openssl(['x509', '-in', join(tmp, 'x', 'certificate.crt'), '-noout']).code !== 0, true, 'no certificate written');
+    const csrOnly = await runCli(['gen-client', '--dir', dir, '--cn', 'x', '--san', 'bad_name.example', '--csr-only', '--out', join(tmp, 'y'), '--json']);
+    assert.equal(csrOnly.code, 2);
+    assert.equal(csrOnly.json.error.code, 'BAD_SAN');
+  });
+
+  it('sign --san refuses a bad value; good values reach the certificate as openssl reads them', async () => {
+    opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp, 'k.pem'), '-subj', '/CN=s', '-out', join(tmp, 's.csr')]);
+    const bad = await runCli(['sign', join(tmp, 's.csr'), '--dir', dir, '--san', 'a b', '--out', join(tmp, 's')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--san "a b"/);
+    const ok = await runCli(['sign', join(tmp, 's.csr'), '--dir', dir, '--san', '*.fleet.example.com', '--san', '2001:db8::7', '--san', 'ops@example.com', '--san', 'spiffe://acme/s', '--out', join(tmp, 's')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const text = opensslOk(['x509', '-in', join(tmp, 's', 'certificate.crt'), '-noout', '-ext', 'subjectAltName']);
+    assert.match(text, /DNS:\*\.fleet\.example\.com, IP Address:2001:DB8:0:0:0:0:0:7, email:ops@example\.com, URI:spiffe:\/\/acme\/s/);
+  });
+});
