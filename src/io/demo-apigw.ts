@@ -14,11 +14,11 @@ import {createCa} from '../lib/pki/ca.js';
 import {issueClientCert} from '../lib/pki/client-cert.js';
 import {KEY_TYPES} from '../lib/x509/profiles.js';
 import {newSerialHex} from '../lib/x509/serial.js';
-import {curlCommand, type DemoClient, fetchOnce, shellWord} from './demo-client.js';
+import {type ApigwDemoStepName, curlCommand, type DemoClient, type DemoStep, fetchOnce, shellWord} from './demo-client.js';
 import {MODE_PUBLIC, MODE_SECRET, writeFilesAtomic} from './files.js';
 import {startServe} from './serve-runtime.js';
 
-export type ApigwDemoStepName = 'apigw-no-certificate' | 'apigw-certificate' | 'apigw-deny' | 'apigw-untrusted';
+export type {ApigwDemoStepName};
 
 /** The seed's authorizer (src/authorizer/index.js), denying the demo's revoked device. */
 export const DEMO_AUTHORIZER = `// The aws-samples/api-gateway-certificate-propagation authorizer, plus a deny list:
@@ -42,20 +42,8 @@ exports.handler = async (event) => {
 };
 `;
 
-/** One step, in demo-run's DemoStep shape. */
-export interface ApigwDemoStep {
-  name: ApigwDemoStepName;
-  title: string;
-  curl: string;
-  expected: string;
-  ok: boolean;
-  httpStatus: number | null;
-  clientError: string | null;
-  /** The access-log line of the request, or why the handshake was rejected. */
-  connectionLog: string | null;
-  verifyStatus: string | null;
-  headers?: Record<string, string>;
-}
+/** One API Gateway step. */
+export type ApigwDemoStep = DemoStep & {name: ApigwDemoStepName};
 
 /**
  * Runs the API Gateway steps with the demo's CA files; the listener runs until `close`.

@@ -6,6 +6,33 @@
 import https from 'node:https';
 import type {EchoResponse} from './echo-backend.js';
 
+export type ApigwDemoStepName = 'apigw-no-certificate' | 'apigw-certificate' | 'apigw-deny' | 'apigw-untrusted';
+export type DemoStepName = 'no-certificate' | 'certificate' | 'passthrough' | 'revoked' | ApigwDemoStepName;
+
+/** One step of the demo: a request, what ALB or API Gateway does, and what happened. */
+export interface DemoStep {
+  name: DemoStepName;
+  title: string;
+  /** What a user would type. */
+  curl: string;
+  /** What ALB or API Gateway does here. */
+  expected: string;
+  /** Whether the listener behaved as ALB or API Gateway does. */
+  ok: boolean;
+  /** HTTP status, or null when the connection was cut before any response. */
+  httpStatus: number | null;
+  /** The client-side error when the connection was cut (ECONNRESET, ...). */
+  clientError: string | null;
+  /** ALB: the listener's connection-log line (aws-reference 5); API Gateway: the access-log line, or why the handshake was rejected. */
+  connectionLog: string | null;
+  /** ALB steps: the verify status of that line; null for API Gateway. */
+  verifyStatus: string | null;
+  /** The mTLS headers the backend received (names lower-case). */
+  headers?: Record<string, string>;
+  /** Those headers decoded: the certificates they carry. */
+  decoded?: Array<{subject: string; issuer: string; serial: string; matches: boolean}>;
+}
+
 /** A client certificate: PEM for the request, file paths for the printed curl command. */
 export interface DemoClient {
   certPem: string;

@@ -20,35 +20,13 @@ import {KEY_TYPES} from '../lib/x509/profiles.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {newSerialHex} from '../lib/x509/serial.js';
 import {issueServerCertificate} from '../lib/pki/server-cert.js';
-import {curlCommand, type DemoClient, fetchOnce, shellWord} from './demo-client.js';
+import {curlCommand, type DemoClient, type DemoStep, type DemoStepName, fetchOnce, shellWord} from './demo-client.js';
 import {MODE_PUBLIC, MODE_SECRET, writeFilesAtomic} from './files.js';
 import {startServe} from './serve-runtime.js';
-import {type ApigwDemoStepName, runApigwDemo} from './demo-apigw.js';
+import {runApigwDemo} from './demo-apigw.js';
 import {encodeApigwClientCert} from '../lib/alb/headers.js';
 
-export type DemoStepName = 'no-certificate' | 'certificate' | 'passthrough' | 'revoked' | ApigwDemoStepName;
-
-export interface DemoStep {
-  name: DemoStepName;
-  title: string;
-  /** What a user would type. */
-  curl: string;
-  /** What ALB does here. */
-  expected: string;
-  /** Whether the listener behaved as ALB does. */
-  ok: boolean;
-  /** HTTP status, or null when the connection was cut before any response. */
-  httpStatus: number | null;
-  /** The client-side error when the connection was cut (ECONNRESET, ...). */
-  clientError: string | null;
-  /** The listener's connection-log line for this connection (aws-reference 5). */
-  connectionLog: string | null;
-  verifyStatus: string | null;
-  /** The mTLS headers the backend received (names lower-case). */
-  headers?: Record<string, string>;
-  /** Those headers decoded: the certificates they carry. */
-  decoded?: Array<{subject: string; issuer: string; serial: string; matches: boolean}>;
-}
+export type {DemoStep, DemoStepName} from './demo-client.js';
 
 export interface DemoResult {
   /** The folder holding the CA, clients, CRL and authorizer (a temporary one, removed at the end, unless kept). */
