@@ -6,12 +6,12 @@
  * (no mutating call). Bounded: the points of one first deploy, both phases.
  */
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
 import {startAwsStandIns} from './support/aws-env.js';
-import {BIN, runCli} from './support/cli.js';
+import {runCli} from './support/cli.js';
 import {FaultProxy} from './support/fault-proxy.js';
+import {runKilledAt} from './support/kill-at.js';
 import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
@@ -29,28 +29,7 @@ const args = (name: string): string[] => ['deploy', '--dir', ca.dir, '--trust-st
 
 /** Runs deploy and SIGKILLs it at mutating request `point` (1-based) in `phase`; resolves when it exited. */
 function deployKilledAt(name: string, point: number, phase: 'before' | 'after'): Promise<{killed: boolean}> {
-  return new Promise((resolve) => {
-    const e: Record<string, string> = {};
-    for (const [k, v] of Object.entries({...process.env, ...env})) if (v !== undefined) e[k] = v;
-    const child = spawn(process.execPath, [BIN, ...args(name)], {env: e, stdio: 'ignore'});
-    let seen = 0;
-    let killed = false;
-    proxy.onRequest = (r, ph) => {
-      if (!r.mutating || killed) return;
-      if (ph === 'before') seen++;
-      if (seen === point && ph === phase) {
-        killed = true;
-        child.kill('SIGKILL');
-        if (phase === 'before') throw new Error('killed before forwarding');
-      }
-    };
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      proxy.onRequest = undefined;
-      resolve({killed});
-    });
-  });
+  return runKilledAt(proxy, args(name), env, point, phase);
 }
 
 describe('SIGKILL at each mutating point converges on re-run', () => {

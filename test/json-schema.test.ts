@@ -84,6 +84,15 @@ const SAMPLES: Record<string, Sample[]> = {
       return cli(['status', '--trust-store-name', 'schema', '--bucket', BUCKET, '--listener-arn', d.listener.arn], aws.env);
     },
   ],
+  destroy: [
+    async () => {
+      const lb = aws.elb.addLoadBalancer('schema-destroy-alb');
+      const d = (await cli(['deploy', '--trust-store-name', 'schema-destroy', '--bucket', BUCKET, '--prefix', 'destroy/', '--load-balancer-arn', lb, '--port', '443', '--certificate-arn', 'arn:aws:acm:us-east-1:123456789012:certificate/abc', '--target-group-arn', 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1'], aws.env)) as {listener: {arn: string}};
+      const args = ['destroy', '--trust-store-name', 'schema-destroy', '--bucket', BUCKET, '--prefix', 'destroy/', '--listener-arn', d.listener.arn, '--delete-objects'];
+      await cli([...args, '--dry-run'], aws.env);
+      return cli([...args, '--yes'], aws.env);
+    },
+  ],
   demo: [() => cli(['demo'])],
   serve: [
     async () => {

@@ -21,7 +21,7 @@ export interface LintCommandResult {
 
 export default class Lint extends BaseCommand {
   static override summary = 'Check CA bundles, CRLs and client certificates against what ALB or API Gateway accepts, before upload.';
-  static override description = `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root; with --target nlb the same as ALB, plus the identity filters given with --identity-filter or --identity-filter-file (1 to 256 printable ASCII characters, a san-uri value starting with a URI scheme). CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed or close, issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
+  static override description = `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root; with --target nlb the same as ALB, plus the identity filters given with --identity-filter or --identity-filter-file (1 to 256 printable ASCII characters, a san-uri value starting with a URI scheme). CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed, or close (a warning when less than --warn-days and less than a third of the CRL's own lifetime, nextUpdate minus thisUpdate, is left: a CRL just written with crl --days 30 passes and warns from 10 days before its nextUpdate), issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
 
 Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
 
@@ -40,7 +40,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
 
   static override flags = {
     target: Flags.option({summary: 'What the files are for.', options: ['alb', 'nlb', 'apigw'] as const, default: 'alb' as const})(),
-    'warn-days': Flags.integer({summary: 'Warn about certificates and CRLs that expire within this many days.', default: 30, min: 0}),
+    'warn-days': Flags.integer({summary: 'Warn about certificates that expire within this many days, and CRLs whose nextUpdate is this close and less than a third of their lifetime away.', default: 30, min: 0}),
     ...identityFilterFlags,
   };
 

@@ -24,7 +24,7 @@ export default class Logs extends BaseCommand {
 
 With --target nlb it says that NLB's TLS access logs carry no client-certificate fields and exits 4.
 
-Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is missing or not readable, or --target nlb; 5 S3 error.`;
+Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is missing or not readable, is not text (binary data, a key or certificate, an archive other than gzip), or --target nlb; 5 S3 error.`;
 
   static override examples = [
     '<%= config.bin %> logs conn_log_*.log.gz',
@@ -34,7 +34,7 @@ Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is m
 
   static override strict = false;
   static override args = {
-    input: Args.string({description: 'Connection-log files, folders, or s3://bucket/prefix (several allowed).', required: true}),
+    input: Args.string({description: 'Connection-log files (plain or .gz), folders, s3://bucket/prefix, or - for stdin (several allowed).', required: true}),
   };
 
   static override flags = {

@@ -13,6 +13,7 @@
 import {randomUUID} from 'node:crypto';
 import {hostname} from 'node:os';
 import {setTimeout as sleep} from 'node:timers/promises';
+import {keyPrefix} from '../lib/deploy/plan.js';
 import {ExitCode, MtlsKitError} from '../lib/errors.js';
 import {type AwsClients, awsErrorCode, mapAwsError} from './aws.js';
 
@@ -51,8 +52,7 @@ export interface LeaseParams {
 
 /** The lease object's key: `<prefix>locks/<name>.json`. */
 export function leaseKey(prefix: string, trustStoreName: string): string {
-  const p = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-  return `${p}locks/${trustStoreName}.json`;
+  return `${keyPrefix(prefix)}locks/${trustStoreName}.json`;
 }
 
 /**

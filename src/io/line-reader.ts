@@ -9,6 +9,7 @@ import type {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
 import {createGunzip} from 'node:zlib';
 import {preconditionError} from '../lib/errors.js';
+import {nextStepFor, notTextLines} from '../lib/x509/input-kind.js';
 
 export type LineHandler = (line: string, lineNumber: number) => void;
 
@@ -20,7 +21,7 @@ const isGzipMagic = (b: Buffer): boolean => b.length >= 2 && b[0] === 0x1f && b[
  * counts too). gzip input is detected by its magic bytes and decompressed on the fly.
  * @returns the number of lines
  */
-export async function forEachLine(stream: Readable, onLine: LineHandler): Promise<number> {
+export async function forEachLine(stream: Readable, onLine: LineHandler, checkFirst?: (head: Buffer, gzipped: boolean) => void): Promise<number> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let n = 0;
@@ -50,7 +51,12 @@ export async function forEachLine(stream: Readable, onLine: LineHandler): Promis
       for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
     })();
   }
+  let firstChunk = true;
   for await (const chunk of source) {
+    if (firstChunk) {
+      firstChunk = false;
+      checkFirst?.(chunk, isGzipMagic(first));
+    }
     const text = rest + decoder.write(chunk);
     let start = 0;
     let nl = text.indexOf('\n');
@@ -64,6 +70,19 @@ export async function forEachLine(stream: Readable, onLine: LineHandler): Promis
   rest += decoder.end();
   if (rest.length > 0) onLine(rest, ++n);
   return n;
+}
+
+/**
+ * Refuses input that is not text lines before any line is read (so no raw bytes, and never a
+ * line of a key, are shown as "malformed lines").
+ * @throws MtlsKitError NOT_A_LOG (exit 4) naming the file, what it looks like and the fix.
+ */
+function assertLogText(head: Buffer, gzipped: boolean, source: string): void {
+  const found = notTextLines(head);
+  if (!found) return;
+  const what = !gzipped ? found.description : found.kind === 'gzip' ? 'gzip-compressed twice' : `gzip-compressed ${found.description.replace(/^an? /, '')}`;
+  const fix = found.kind === 'binary' || found.kind === 'damaged-der' ? 'pass the connection-log files ALB writes (conn_log_*.log.gz, or the .log text inside)' : nextStepFor(found.kind, source);
+  throw preconditionError('NOT_A_LOG', `${source} is not a connection log: it is ${what}, not text lines`, [fix, 'logs reads plain text and gzip (.log, .log.gz), folders of them, and s3://bucket/prefix']);
 }
 
 /**
@@ -113,7 +132,7 @@ export async function forEachLogLine(
   const readOne = async (source: string, open: () => Promise<Readable>): Promise<void> => {
     onSource(source);
     try {
-      await forEachLine(await open(), (line, n) => onLine(line, source, n));
+      await forEachLine(await open(), (line, n) => onLine(line, source, n), (head, gzipped) => assertLogText(head, gzipped, source));
     } catch (error) {
       if ((error as {code?: string}).code?.startsWith('Z_') || (error as Error).message?.includes('incorrect header check')) {
         throw preconditionError('UNREADABLE_LOG', `${source} is not a readable gzip file (${(error as Error).message})`, ['re-download it, or leave it out']);
@@ -122,7 +141,9 @@ export async function forEachLogLine(
     }
   };
   for (const input of inputs) {
-    if (input.startsWith('s3://')) {
+    if (input === '-') {
+      await readOne('stdin', async () => process.stdin);
+    } else if (input.startsWith('s3://')) {
       const {createS3Reader, parseS3Url} = await import('./s3-read.js');
       const loc = parseS3Url(input);
       const s3 = await createS3Reader(opts);

@@ -398,19 +398,24 @@ export async function describeListener(aws: AwsClients, arn: string): Promise<Re
   return toRemoteListener(l);
 }
 
-/** The listener on `port` of a load balancer, or null (paginated, bounded). */
+/** The listener on `port` of a load balancer, or null. */
 export async function findListenerOnPort(aws: AwsClients, loadBalancerArn: string, port: number): Promise<RemoteListener | null> {
+  return (await listListeners(aws, loadBalancerArn)).find((l) => l.port === port) ?? null;
+}
+
+/** Every listener of a load balancer (paginated, bounded). */
+export async function listListeners(aws: AwsClients, loadBalancerArn: string): Promise<RemoteListener[]> {
+  const out: RemoteListener[] = [];
   let marker: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const r = await callAws({action: 'elasticloadbalancing:DescribeListeners', resource: loadBalancerArn}, () =>
       aws.elbv2.send(new aws.elbv2Sdk.DescribeListenersCommand({LoadBalancerArn: loadBalancerArn, ...(marker ? {Marker: marker} : {})})),
     );
-    const l = r.Listeners?.find((x) => x.Port === port);
-    if (l) return toRemoteListener(l);
+    for (const l of r.Listeners ?? []) out.push(toRemoteListener(l));
     marker = r.NextMarker;
     if (!marker) break;
   }
-  return null;
+  return out;
 }
 
 /**

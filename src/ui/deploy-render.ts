@@ -52,6 +52,7 @@ export function renderDeploy(r: DeployResult): void {
   if (r.dryRun && r.changed) hint('apply it: re-run without --dry-run');
 }
 
-function describeMutual(m: DeployResult['listeners'][number]['mutualAuthentication']): string {
+/** MutualAuthentication in the CLI's own spelling (Mode=..., TrustStoreArn=...). */
+export function describeMutual(m: DeployResult['listeners'][number]['mutualAuthentication']): string {
   return m.mode === 'verify' ? `Mode=verify, TrustStoreArn=${m.trustStoreArn ?? '(new trust store)'}, IgnoreClientCertificateExpiry=${m.ignoreClientCertificateExpiry}, AdvertiseTrustStoreCaNames=${m.advertiseTrustStoreCaNames}${formatFiltersSuffix(m)}` : `Mode=${m.mode}`;
 }

@@ -14,7 +14,14 @@
  *   → InvalidRevocationContent (4.3); missing → RevocationContentNotFound;
  *   30 lists / 500,000 entries → TooManyTrustStoreRevocationEntries (3)
  * - CREATING, then ACTIVE after `activationDelayMs`; TrustStoreNotReady on CreateListener /
- *   ModifyListener while CREATING (2.2); TrustStoreInUse on delete (2.5)
+ *   ModifyListener while CREATING (2.2); DeleteTrustStore answers TrustStoreInUse while a
+ *   listener uses the trust store and TrustStoreNotFound once it is gone (2.5,
+ *   https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteTrustStore.html);
+ *   RemoveTrustStoreRevocations answers RevocationIdNotFound for an id the trust store does not
+ *   hold (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RemoveTrustStoreRevocations.html);
+ *   ListenerNotFound, DuplicateListener, TooManyListeners (2 verify-mode listeners per ALB, 3) and
+ *   CertificateNotFound as CreateListener / ModifyListener / DescribeListeners document them
+ *   (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateListener.html)
  * - revocation ids increase and are never reused (2.5); the bundle and CRLs are copied at
  *   create/modify time, so later S3 changes do not reach the trust store
  * - GetTrustStoreCaCertificatesBundle / GetTrustStoreRevocationContent return a URL to the
@@ -448,6 +455,8 @@ export class Elbv2Emulator {
       return page(list.map((t) => this.describeTrustStore(t)), p, 'TrustStores');
     },
 
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteTrustStore.html:
+    // its errors are TrustStoreInUse (still used by a listener) and TrustStoreNotFound.
     async DeleteTrustStore(this: Elbv2Emulator, p: Record<string, string>) {
       const ts = this.findTrustStore(required(p, 'TrustStoreArn'));
       if ([...this.listeners.values()].some((l) => l.mutual?.TrustStoreArn === ts.arn)) throw new AwsError('TrustStoreInUse', `Trust store '${ts.arn}' is in use by one or more listeners`);

@@ -394,6 +394,24 @@ function lintCrl(s: FileState, opts: LintOptions, findings: LintFinding[]): void
     return;
   }
   s.crl = crl;
+  findings.push(...crlFindings(crl, opts));
+}
+
+/** Part of a CRL's own lifetime (nextUpdate − thisUpdate) below which lint says it is time for a fresh one. */
+export const CRL_RENEW_FRACTION = 1 / 3;
+
+/**
+ * The checks of one CRL on its own, as lint and inspect apply them: ALB's PEM-only, size and
+ * entry limits (aws-reference 3), negative serials, unhandled critical extensions, thisUpdate
+ * in the future, nextUpdate missing or passed, delta CRLs; and freshness: a warning
+ * (crl-expiring) when less than opts.warnDays AND less than a third of the CRL's own lifetime
+ * is left, so a CRL just written with `crl --days 30` passes, and the same CRL warns once
+ * fewer than 10 days remain (a 7-day CRL: fewer than 2 days 8 hours; a 365-day CRL: fewer than
+ * --warn-days). Bundle cross-checks (issuer, signature) need the bundle and are lint's alone.
+ */
+export function crlFindings(crl: LoadedCrl, opts: Omit<LintOptions, 'target'> & {target: LintTarget | 'nlb'}): LintFinding[] {
+  const findings: LintFinding[] = [];
+  const file = crl.source;
   const issuer = crl.issuerDn || '(empty issuer)';
   if (opts.target === 'apigw') {
     findings.push({severity: 'info', rule: 'crl-not-used', file, certificate: issuer, message: 'API Gateway does not check revocation', fix: 'check revocation in a Lambda authorizer instead'});
@@ -420,11 +438,17 @@ function lintCrl(s: FileState, opts: LintOptions, findings: LintFinding[]): void
     findings.push({severity: 'warning', rule: 'crl-no-next-update', file, certificate: issuer, message: 'no nextUpdate', fix: 'write CRLs with a nextUpdate (mtls-kit crl --days 30)'});
   } else if (crl.nextUpdate < opts.now) {
     findings.push({severity: 'error', rule: 'crl-expired', file, certificate: issuer, message: `past its nextUpdate ${iso(crl.nextUpdate)}; verifiers treat it as a CRL processing error`, fix: 'write a fresh CRL (mtls-kit crl) and upload it'});
-  } else if (crl.nextUpdate.getTime() - opts.now.getTime() < opts.warnDays * day) {
-    const days = Math.floor((crl.nextUpdate.getTime() - opts.now.getTime()) / day);
-    findings.push({severity: 'warning', rule: 'crl-expiring', file, certificate: issuer, message: `nextUpdate ${iso(crl.nextUpdate)} is in ${days} day${days === 1 ? '' : 's'}`, fix: 'write and upload a fresh CRL before then (mtls-kit crl)'});
+  } else {
+    const left = crl.nextUpdate.getTime() - opts.now.getTime();
+    const lifetime = crl.nextUpdate.getTime() - crl.thisUpdate.getTime();
+    if (left < opts.warnDays * day && left < lifetime * CRL_RENEW_FRACTION) {
+      const days = Math.floor(left / day);
+      const life = Math.round(lifetime / day);
+      findings.push({severity: 'warning', rule: 'crl-expiring', file, certificate: issuer, message: `nextUpdate ${iso(crl.nextUpdate)} is in ${days} day${days === 1 ? '' : 's'}, less than a third of its ${life}-day lifetime`, fix: 'write and upload a fresh CRL before then (mtls-kit crl)'});
+    }
   }
   if (crl.delta) findings.push({severity: 'warning', rule: 'crl-delta', file, certificate: issuer, message: 'a delta CRL; ALB support for delta CRLs is not documented', fix: 'upload full CRLs'});
+  return findings;
 }
 
 function lintClient(s: FileState, opts: LintOptions, findings: LintFinding[]): void {

@@ -467,8 +467,23 @@ export function checkConnectionLogTargets(targets: ListenerTarget[]): void {
  * gets a new key and an unchanged one is never re-uploaded.
  */
 export function contentKey(prefix: string, base: string, sha256: string): string {
-  const p = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-  return `${p}${base}-${sha256.slice(0, 16)}.pem`;
+  return `${keyPrefix(prefix)}${base}-${sha256.slice(0, 16)}.pem`;
+}
+
+/** `--prefix` as keys start with it: empty, or ending in `/`. */
+export function keyPrefix(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+/**
+ * The base and the 16 hex digits of a key contentKey() made under `prefix`, or null for any
+ * other key (a lease, another tool's object, a key in a deeper folder).
+ */
+export function parseContentKey(prefix: string, key: string): {base: string; sha256Prefix: string} | null {
+  const p = keyPrefix(prefix);
+  if (!key.startsWith(p)) return null;
+  const m = /^([A-Za-z0-9._-]+)-([0-9a-f]{16})\.pem$/.exec(key.slice(p.length));
+  return m ? {base: m[1]!, sha256Prefix: m[2]!} : null;
 }
 
 /** AWS's trust-store name rule (aws-reference 2.2): 1-32 characters, `^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`. */

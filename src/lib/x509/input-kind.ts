@@ -19,6 +19,9 @@ export type InputKind =
   | 'pkcs7'
   | 'gzip'
   | 'zip'
+  | 'bzip2'
+  | 'xz'
+  | 'zstd'
   | 'unknown-pem'
   | 'damaged-der'
   | 'text'
@@ -44,6 +47,9 @@ const NOUN: Record<InputKind, string> = {
   pkcs7: 'a PKCS#7 certificate bundle',
   gzip: 'a gzip-compressed file',
   zip: 'a zip archive',
+  bzip2: 'a bzip2-compressed file',
+  xz: 'an xz-compressed file',
+  zstd: 'a zstd-compressed file',
   'unknown-pem': 'a PEM file',
   'damaged-der': 'damaged or truncated DER data',
   text: 'a text file without PEM blocks',
@@ -150,6 +156,9 @@ export function identifyInput(data: Uint8Array): InputDescription {
   if (data.length === 0 || (data.length < 4096 && Buffer.from(data).toString('latin1').trim() === '')) return {kind: 'empty', description: NOUN.empty};
   if (data[0] === 0x1f && data[1] === 0x8b) return {kind: 'gzip', description: NOUN.gzip};
   if (data[0] === 0x50 && data[1] === 0x4b && data[2] === 0x03 && data[3] === 0x04) return {kind: 'zip', description: NOUN.zip};
+  if (data[0] === 0x42 && data[1] === 0x5a && data[2] === 0x68) return {kind: 'bzip2', description: NOUN.bzip2};
+  if (data[0] === 0xfd && data[1] === 0x37 && data[2] === 0x7a && data[3] === 0x58 && data[4] === 0x5a) return {kind: 'xz', description: NOUN.xz};
+  if (data[0] === 0x28 && data[1] === 0xb5 && data[2] === 0x2f && data[3] === 0xfd) return {kind: 'zstd', description: NOUN.zstd};
   const latin = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
   if (latin.includes('-----BEGIN ')) {
     const kinds = [...new Set(pemKinds(latin))];
@@ -192,6 +201,12 @@ function defaultHint(kind: InputKind, source: string): string {
       return `decompress it first: gunzip -k ${source}`;
     case 'zip':
       return `extract it first: unzip ${source}`;
+    case 'bzip2':
+      return `decompress it first: bunzip2 -k ${source}`;
+    case 'xz':
+      return `decompress it first: unxz -k ${source}`;
+    case 'zstd':
+      return `decompress it first: unzstd ${source}`;
     default:
       return 'check that this is the file you meant';
   }
@@ -237,3 +252,31 @@ export function assertInputKind(data: Uint8Array, source: string, accept: InputK
 
 /** Private keys as a command reads them (PEM or DER, plain or encrypted). */
 export const PRIVATE_KEY_KINDS: InputKind[] = ['private-key', 'encrypted-private-key'];
+
+/** Kinds that are text lines a line-oriented reader (logs) can use. */
+const LINE_TEXT = new Set<InputKind>(['text', 'empty', 'unknown-pem']);
+
+/**
+ * Whether the first bytes of an input meant to be text lines (a connection log) are not:
+ * what they look like instead (a certificate, a key, an archive, binary data), or undefined
+ * for text. Binary: a NUL byte, or more than 1% control characters or invalid UTF-8.
+ * A key is reported by kind only: none of its bytes are ever shown.
+ */
+export function notTextLines(head: Uint8Array): InputDescription | undefined {
+  const found = identifyInput(head);
+  // "damaged DER" only means the sample starts with 0x30 ("0" in text): the bytes decide.
+  if (!LINE_TEXT.has(found.kind) && found.kind !== 'damaged-der') return found;
+  const sample = head.subarray(0, Math.min(head.length, 65_536));
+  let control = 0;
+  for (const b of sample) {
+    if (b === 0) return {kind: 'binary', description: NOUN.binary};
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) control++;
+  }
+  const bad = (new TextDecoder('utf-8').decode(sample, {stream: true}).match(/\uFFFD/g) ?? []).length;
+  return control + bad > sample.length / 100 ? {kind: 'binary', description: NOUN.binary} : undefined;
+}
+
+/** The next step for a file of this kind (the default hint of wrongInputError). */
+export function nextStepFor(kind: InputKind, source: string): string {
+  return defaultHint(kind, source);
+}
