@@ -13,8 +13,10 @@ import {CreateListenerCommand, CreateTrustStoreCommand, DescribeListenersCommand
 import {ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
+import {Elbv2Emulator} from './support/elbv2-emulator.js';
 import {FaultProxy} from './support/fault-proxy.js';
 import {runKilledAt} from './support/kill-at.js';
+import {VersionedS3} from './support/s3-versioned.js';
 import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
@@ -177,6 +179,35 @@ describe('destroy', () => {
     assert.equal(forced.json.trustStore.deployed, false);
     assert.equal(aws.elb.hasTrustStore('theirs'), false);
     assert.deepEqual(await keys('theirs/'), ['theirs/bundle.pem']);
+  });
+});
+
+describe('destroy in a versioned bucket', () => {
+  it('deletes the current versions (delete markers), keeps and reports the earlier versions', async () => {
+    const vs3 = new VersionedS3([{name: 'versioned', versioning: 'Enabled'}]);
+    await vs3.start();
+    const velb = new Elbv2Emulator({s3Endpoint: vs3.url, activationDelayMs: 50});
+    await velb.start();
+    after(async () => {
+      await velb.stop();
+      await vs3.stop();
+    });
+    const env = {...aws.env, AWS_ENDPOINT_URL: velb.url, AWS_ENDPOINT_URL_S3: vs3.url, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: velb.url};
+    const d = await runCli(['deploy', '--dir', ca.dir, '--trust-store-name', 'vers', '--bucket', 'versioned', '--json'], {env});
+    assert.equal(d.code, 0, d.stderr + d.stdout);
+    const uploaded = d.json.uploads.map((u: {key: string}) => u.key).sort();
+    const r = await runCli(['destroy', '--trust-store-name', 'vers', '--bucket', 'versioned', '--delete-objects', '--yes'], {env});
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stderr, /s3:\/\/versioned keeps versions: the deleted objects' earlier versions stay \(S3 added a delete marker\)/);
+    assert.equal(velb.hasTrustStore('vers'), false);
+    for (const key of uploaded) {
+      const versions = vs3.objectVersions('versioned', key);
+      assert.deepEqual(versions.map((v) => Boolean(v.deleteMarker)), [false, true], key);
+    }
+    const j = await runCli(['destroy', '--trust-store-name', 'vers', '--bucket', 'versioned', '--delete-objects', '--json'], {env});
+    assert.equal(j.code, 0, j.stdout);
+    assert.equal(j.json.changed, false);
+    assert.deepEqual(j.json.objects.deleted, []);
   });
 });
 

@@ -42,6 +42,8 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
     'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),
     'exit-code': Flags.boolean({summary: 'With --dry-run: exit 10 when there is something to destroy (0 when nothing).', default: false}),
     'expected-bucket-owner': Flags.string({summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).', env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER', helpValue: 'ACCOUNT'}),
+    sse: Flags.option({summary: 'Server-side encryption of the lease object destroy writes while it runs (as deploy\'s --sse, for buckets that require it).', options: ['aws:kms', 'AES256'] as const})(),
+    'kms-key-id': Flags.string({summary: 'KMS key for --sse aws:kms.', dependsOn: ['sse'], helpValue: 'KEY'}),
     'lease-timeout': Flags.integer({summary: 'Seconds to wait while a deploy of the same trust store runs.', default: 300, min: 0}),
     ...awsFlags,
   };
@@ -54,6 +56,7 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
     const nameProblem = name ? checkTrustStoreName(name) : null;
     if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem}`);
     if (arn && !/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:truststore\/[^/]+\/[^/]+$/.test(arn)) throw usageError('BAD_TRUST_STORE_ARN', `--trust-store-arn "${arn}" is not a trust-store ARN`, ['for example: arn:aws:elasticloadbalancing:us-east-1:111122223333:truststore/my-devices/3ym756xh7yj']);
+    if (flags.sse === 'aws:kms' && !flags['kms-key-id']) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
     if (flags['exit-code'] && !flags['dry-run']) throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run', ['for example: mtls-kit destroy ... --dry-run --exit-code']);
 
     const target: DestroyTarget = {
@@ -94,6 +97,8 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
       ttlMs: 15 * 60_000,
       waitMs: flags['lease-timeout'] * 1000,
       expectedBucketOwner: target.expectedBucketOwner,
+      sse: flags.sse,
+      kmsKeyId: flags['kms-key-id'],
       onWait: (h) => quiet || warn(`a deploy of ${read.name} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
     });
     try {

@@ -39,8 +39,8 @@
  * - injected faults: `injectFault({status, code, count})` (429 TooManyRequestsException is
  *   retried by the SDK)
  */
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
-import type {AddressInfo} from 'node:net';
+import type {IncomingMessage, ServerResponse} from 'node:http';
+import {HttpStandIn} from './http-stand-in.js';
 import {parseCertificate, type ParsedCertificate} from '../../src/lib/x509/cert.js';
 import {formatRfc2253} from '../../src/lib/x509/dn.js';
 import {parsePem} from '../../src/lib/x509/pem.js';
@@ -80,16 +80,16 @@ class ApiError extends Error {
   }
 }
 
-export class ApigwEmulator {
+export class ApigwEmulator extends HttpStandIn {
   readonly domains = new Map<string, EmulatedDomain>();
   readonly apis = new Map<string, {type: ApiType; disableExecuteApiEndpoint: boolean}>();
   readonly mappings: Array<{domain: string; apiId: string; basePath: string; stage: string}> = [];
   readonly calls: ApigwCall[] = [];
   private faults: Array<{status: number; code: string; count: number}> = [];
-  private server: Server | null = null;
-  url = '';
 
-  constructor(readonly opts: ApigwEmulatorOptions) {}
+  constructor(readonly opts: ApigwEmulatorOptions) {
+    super();
+  }
 
   addDomain(name: string, o: {endpointType?: 'REGIONAL' | 'EDGE'; securityPolicy?: string} = {}): void {
     this.domains.set(name, {name, endpointType: o.endpointType ?? 'REGIONAL', securityPolicy: o.securityPolicy ?? 'TLS_1_2', status: 'AVAILABLE', mtls: null, held: null});
@@ -112,22 +112,7 @@ export class ApigwEmulator {
     return this.calls.filter((c) => c.method !== 'GET');
   }
 
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s) await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');

@@ -14,12 +14,20 @@
  *   the MD5 ETag kept; errors NoSuchBucket, NoSuchKey, NoSuchVersion (404), InvalidArgument
  *   for a malformed version id (400); HEAD errors have no body
  *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+ * - DeleteObject: in a versioned bucket a delete without a version id adds a delete marker
+ *   (`x-amz-delete-marker: true`) and keeps every earlier version; with `?versionId=` it
+ *   removes that version; unversioned buckets remove the object. A key whose newest version
+ *   is a delete marker reads as NoSuchKey
+ *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html
+ * - ListObjectsV2 (`?list-type=2&prefix=`, one page): the keys whose newest version is not a
+ *   delete marker
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
  *
  * `requests` records every call; `objectVersions(bucket, key)` lists what a key holds.
  */
 import {createHash, randomBytes} from 'node:crypto';
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
-import type {AddressInfo} from 'node:net';
+import type {IncomingMessage, ServerResponse} from 'node:http';
+import {HttpStandIn} from './http-stand-in.js';
 
 interface Version {
   versionId: string | null;
@@ -28,6 +36,8 @@ interface Version {
   metadata: Record<string, string>;
   contentType: string;
   lastModified: Date;
+  /** A delete marker: the key reads as missing while it is the newest version. */
+  deleteMarker?: boolean;
 }
 
 interface Bucket {
@@ -38,29 +48,13 @@ interface Bucket {
 
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-export class VersionedS3 {
+export class VersionedS3 extends HttpStandIn {
   readonly buckets = new Map<string, Bucket>();
   readonly requests: Array<{method: string; path: string; query: string}> = [];
-  private server: Server | null = null;
-  url = '';
 
   constructor(buckets: Array<{name: string; versioning?: 'Enabled' | 'Suspended' | null}>) {
+    super();
     for (const b of buckets) this.buckets.set(b.name, {versioning: b.versioning ?? null, objects: new Map()});
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s) await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
   }
 
   /** Every version of a key, oldest first. */
@@ -83,7 +77,7 @@ export class VersionedS3 {
     return v;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
@@ -115,7 +109,18 @@ export class VersionedS3 {
         res.writeHead(200);
         return void res.end();
       }
-      return error(501, 'NotImplemented', 'only HeadBucket and versioning are implemented on buckets');
+      if (req.method === 'GET' && u.searchParams.get('list-type') === '2') {
+        const prefix = u.searchParams.get('prefix') ?? '';
+        const live = [...b.objects].filter(([k, vs]) => k.startsWith(prefix) && vs.length > 0 && !vs[vs.length - 1]!.deleteMarker).sort(([x], [y]) => (x < y ? -1 : 1));
+        const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+        const contents = live.map(([k, vs]) => {
+          const v = vs[vs.length - 1]!;
+          return `<Contents><Key>${esc(k)}</Key><LastModified>${v.lastModified.toISOString()}</LastModified><ETag>${esc(v.etag)}</ETag><Size>${v.data.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+        });
+        res.writeHead(200, {'content-type': 'application/xml'});
+        return void res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="${XMLNS}"><Name>${esc(bucketName ?? '')}</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${live.length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`);
+      }
+      return error(501, 'NotImplemented', 'only HeadBucket, ListObjectsV2 and versioning are implemented on buckets');
     }
     if (req.method === 'PUT') {
       const metadata: Record<string, string> = {};
@@ -124,9 +129,25 @@ export class VersionedS3 {
       res.writeHead(200, {etag: v.etag, ...(v.versionId ? {'x-amz-version-id': v.versionId} : {})});
       return void res.end();
     }
-    if (req.method !== 'GET' && !head) return error(501, 'NotImplemented', `${req.method} is not implemented`);
     const versions = b.objects.get(key) ?? [];
     const wanted = u.searchParams.get('versionId');
+    if (req.method === 'DELETE') {
+      if (wanted !== null) {
+        b.objects.set(key, versions.filter((x) => (x.versionId ?? 'null') !== wanted));
+        res.writeHead(204, {'x-amz-version-id': wanted});
+        return void res.end();
+      }
+      if (b.versioning === null) {
+        b.objects.delete(key);
+        res.writeHead(204);
+        return void res.end();
+      }
+      const marker = this.store(b, key, Buffer.alloc(0), {}, '');
+      marker.deleteMarker = true;
+      res.writeHead(204, {'x-amz-delete-marker': 'true', ...(marker.versionId ? {'x-amz-version-id': marker.versionId} : {})});
+      return void res.end();
+    }
+    if (req.method !== 'GET' && !head) return error(501, 'NotImplemented', `${req.method} is not implemented`);
     let v: Version | undefined;
     if (wanted !== null) {
       if (wanted !== 'null' && !/^[A-Za-z0-9_.-]{1,1024}$/.test(wanted)) return error(400, 'InvalidArgument', 'Invalid version id specified');
@@ -134,7 +155,7 @@ export class VersionedS3 {
       if (!v) return error(404, 'NoSuchVersion', 'The specified version does not exist.');
     } else {
       v = versions[versions.length - 1];
-      if (!v) return error(404, 'NoSuchKey', 'The specified key does not exist.');
+      if (!v || v.deleteMarker) return error(404, 'NoSuchKey', 'The specified key does not exist.');
     }
     const headers: Record<string, string> = {
       'content-type': v.contentType,
