@@ -60,7 +60,12 @@ const SAMPLES: Record<string, Sample[]> = {
       return cli(['sign', 'request.csr', '--out', 'csr-device']);
     },
   ],
-  inspect: [() => cli(['inspect', 'device-1/chain.pem'])],
+  inspect: [
+    () => cli(['inspect', 'device-1/chain.pem']),
+    () => cli(['inspect', 'pki/intermediate/crl.pem']),
+    () => cli(['inspect', 'request.csr']),
+    () => cli(['inspect', 'device-1/private-key.pem']),
+  ],
   verify: [() => cli(['verify', 'device-1/chain.pem']), () => cli(['verify', 'device-1/chain.pem', '--crl', 'pki/intermediate/crl.pem', '--trust-store', 'pki/ca-bundle.pem'])],
   lint: [() => cli(['lint', 'pki/ca-bundle.pem', 'pki/intermediate/crl.pem'])],
   'encode-header': [() => cli(['encode-header', 'device-1/certificate.crt'])],

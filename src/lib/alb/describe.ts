@@ -3,7 +3,7 @@
  * with the ALB certificate requirements of aws-reference 4.1.
  */
 import {formatRfc2253} from '../x509/dn.js';
-import type {ParsedCertificate} from '../x509/cert.js';
+import type {ParsedCertificate, PublicKeyInfo} from '../x509/cert.js';
 import {formatAlbValidity} from '../x509/validity.js';
 
 export interface RequirementCheck {
@@ -53,7 +53,7 @@ export function ekuName(oid: string): string {
 }
 
 /** Key type label: `RSA`, `EC prime256v1`, `Ed25519`, ... */
-export function keyTypeLabel(c: ParsedCertificate): string {
+export function keyTypeLabel(c: {publicKey: ParsedCertificate['publicKey']}): string {
   const k = c.publicKey;
   switch (k.kind) {
     case 'rsa':
@@ -85,14 +85,7 @@ const ALB_HASHES = new Set(['sha256', 'sha384', 'sha512']);
 export function checkAlbRequirements(c: ParsedCertificate): RequirementCheck {
   const problems: string[] = [];
   if (c.version !== 3) problems.push(`X.509 v${c.version}; ALB accepts only v3 certificates`);
-  const k = c.publicKey;
-  if (k.kind === 'rsa' || k.kind === 'rsa-pss') {
-    if (k.bits < 2048 || k.bits > 8192) problems.push(`RSA-${k.bits} key; ALB accepts RSA 2048 to 8192 bits`);
-  } else if (k.kind === 'ec') {
-    if (!ALB_CURVES.has(k.curve ?? '')) problems.push(`EC key on ${k.curve}; ALB accepts P-256, P-384 and P-521`);
-  } else {
-    problems.push(`${keyTypeLabel(c)} key; ALB accepts RSA and ECDSA keys only`);
-  }
+  problems.push(...albKeyProblems(c.publicKey));
   const s = c.signatureAlgorithm;
   if (s.pss) {
     if (!ALB_HASHES.has(s.pss.hash) || !ALB_HASHES.has(s.pss.mgfHash)) problems.push(`RSASSA-PSS with ${s.pss.hash}/MGF1-${s.pss.mgfHash}; ALB needs SHA-256, SHA-384 or SHA-512`);
@@ -100,6 +93,13 @@ export function checkAlbRequirements(c: ParsedCertificate): RequirementCheck {
     problems.push(`signature ${s.name}; ALB accepts SHA-256/384/512 with RSA or ECDSA, or RSASSA-PSS`);
   }
   return {ok: problems.length === 0, problems};
+}
+
+/** ALB's key requirements (aws-reference 4.1): RSA 2048-8192 or ECDSA P-256/P-384/P-521. */
+export function albKeyProblems(k: PublicKeyInfo): string[] {
+  if (k.kind === 'rsa' || k.kind === 'rsa-pss') return k.bits < 2048 || k.bits > 8192 ? [`RSA-${k.bits} key; ALB accepts RSA 2048 to 8192 bits`] : [];
+  if (k.kind === 'ec') return ALB_CURVES.has(k.curve ?? '') ? [] : [`EC key on ${k.curve}; ALB accepts P-256, P-384 and P-521`];
+  return [`${keyTypeLabel({publicKey: k})} key; ALB accepts RSA and ECDSA keys only`];
 }
 
 /** All details of a parsed certificate. */

@@ -33,6 +33,8 @@ export interface ParsedCsr {
   requestedExtensions: Extension[];
   /** OIDs of any other attributes (challengePassword, unstructuredName, ...). */
   otherAttributes: string[];
+  /** Whether the request's signature verifies with its own key (always true unless parsed with allowBadSignature). */
+  signatureValid: boolean;
 }
 
 const PEM_LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
@@ -61,9 +63,11 @@ let decoder: Promise<typeof import('./csr-asn1.js')> | undefined;
 /**
  * Parses a CSR and checks its signature with its own key (proof of possession).
  * @param source the file name for messages
+ * @param opts allowBadSignature: report a signature that does not verify in `signatureValid`
+ *   instead of throwing (inspect shows it; sign refuses it)
  * @throws MtlsKitError BAD_CSR (malformed) or CSR_BAD_SIGNATURE (exit 4).
  */
-export async function parseCsr(der: Uint8Array, source: string): Promise<ParsedCsr> {
+export async function parseCsr(der: Uint8Array, source: string, opts: {allowBadSignature?: boolean} = {}): Promise<ParsedCsr> {
   // Loaded once, on first use: the ASN.1 schemas cost tens of milliseconds to import.
   decoder ??= import('./csr-asn1.js');
   const {decodeCsr} = await decoder;
@@ -98,7 +102,8 @@ export async function parseCsr(der: Uint8Array, source: string): Promise<ParsedC
   } catch (error) {
     throw badCsr(source, `unreadable public key: ${(error as Error).message}`);
   }
-  if (!verifySignature(signatureAlgorithm, infoRaw, signature, key)) {
+  const signatureValid = verifySignature(signatureAlgorithm, infoRaw, signature, key);
+  if (!signatureValid && !opts.allowBadSignature) {
     throw preconditionError('CSR_BAD_SIGNATURE', `${source}: the request's signature does not verify with its own public key (${signatureAlgorithm.name}); it was altered or damaged`, [
       'ask for a fresh CSR from the device (openssl req -new -key private-key.pem -out request.csr)',
     ]);
@@ -116,7 +121,7 @@ export async function parseCsr(der: Uint8Array, source: string): Promise<ParsedC
       throw badCsr(source, `extensionRequest: ${(error as Error).message}`);
     }
   }
-  return {der, subject, publicKey, signatureAlgorithm, requestedExtensions, otherAttributes};
+  return {der, subject, publicKey, signatureAlgorithm, requestedExtensions, otherAttributes, signatureValid};
 }
 
 function parseExtensionList(der: Uint8Array): Extension[] {

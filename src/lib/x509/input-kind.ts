@@ -33,6 +33,8 @@ export interface InputDescription {
   description: string;
   /** PEM or DER where that applies. */
   encoding?: 'pem' | 'der';
+  /** PEM: the kind of every block, in order, each once (a chain with its key: certificate, private-key). */
+  kinds?: InputKind[];
 }
 
 const NOUN: Record<InputKind, string> = {
@@ -166,7 +168,7 @@ export function identifyInput(data: Uint8Array): InputDescription {
     const known = kinds.filter((k) => k !== 'unknown-pem');
     const kind = known[0] ?? 'unknown-pem';
     const description = known.length > 1 ? `a PEM file with ${known.map((k) => NOUN[k]).join(' and ')}` : `${NOUN[kind]} (PEM)`;
-    return {kind, description, encoding: 'pem'};
+    return {kind, description, encoding: 'pem', kinds};
   }
   if (data[0] === TAG.SEQUENCE) {
     const kind = derKind(data);
