@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
 import {ElasticLoadBalancingV2Client, CreateListenerCommand, CreateLoadBalancerCommand, DeleteTrustStoreCommand, DescribeListenersCommand, ModifyListenerCommand, RemoveTrustStoreRevocationsCommand} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
-import {callAws} from '../src/io/aws.js';
+import {callAws, createAwsClients} from '../src/io/aws.js';
 import {isMtlsKitError, type MtlsKitError} from '../src/lib/errors.js';
 import {startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
@@ -152,11 +152,25 @@ describe('an S3 bucket in another region', async () => {
     });
   }
 
+  it('a 400 whose x-amz-bucket-region is the region of the run is not a redirect', async () => {
+    process.env.AWS_ACCESS_KEY_ID ??= 'test';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+    const clients = await createAwsClients({region: 'eu-west-1', endpointUrl: s3.url});
+    try {
+      const e = await mapped('s3:ListBucket', 's3://auth-b', () => client.send(new HeadBucketCommand({Bucket: 'auth-b'})));
+      assert.notEqual(e.code, 'S3_WRONG_REGION', e.message);
+    } finally {
+      clients.s3.destroy();
+      clients.elbv2.destroy();
+      clients.elbv2Once.destroy();
+    }
+  });
+
   it('deploy against it stops at the first S3 call with that message', async () => {
     const ca = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Region Root'});
     const r = await runCli(['deploy', '--dir', ca.dir, '--trust-store-name', 'region', '--bucket', 'far-bucket'], {env: {...aws.env, AWS_ENDPOINT_URL_S3: s3.url}});
     assert.equal(r.code, 4, r.stdout + r.stderr);
-    assert.match(r.stderr, /S3 bucket far-bucket is in region eu-west-1/);
+    assert.match(r.stderr, /S3 bucket far-bucket is in region eu-west-1, not us-east-1/);
     assert.match(r.stderr, /pass --region eu-west-1/);
   });
 });

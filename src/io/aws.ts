@@ -38,6 +38,9 @@ export interface AwsClients {
   region: string;
 }
 
+/** The region the last createAwsClients resolved: a bucket "in another region" must differ from it. */
+let runRegion = '';
+
 /** Attempts per call, throttling and 5xx included (SDK standard retry mode, exponential backoff with jitter). */
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
@@ -115,6 +118,7 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
       exitCode: ExitCode.Precondition,
     });
   }
+  runRegion = region;
   return {s3, elbv2, elbv2Once, maxAttempts, s3Sdk, elbv2Sdk, region};
 }
 
@@ -183,7 +187,7 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
   if (bucketRegion) {
     // S3 answers 301 PermanentRedirect (a HEAD: no body, only x-amz-bucket-region) or 400
     // AuthorizationHeaderMalformed naming the region when the request went to the wrong region.
-    return make('S3_WRONG_REGION', `S3 bucket ${bucket} is in region ${bucketRegion}, not the region these calls used`, [`pass --region ${bucketRegion} (the trust store and load balancers must then be in ${bucketRegion} too), or use a bucket in the load balancer's region`], ExitCode.Precondition);
+    return make('S3_WRONG_REGION', `S3 bucket ${bucket} is in region ${bucketRegion}, not ${runRegion || 'the region of this run'}`, [`pass --region ${bucketRegion} (the trust store and load balancers must then be in ${bucketRegion} too), or use a bucket in the load balancer's region`], ExitCode.Precondition);
   }
   switch (code) {
     case 'CredentialsProviderError':
@@ -211,7 +215,10 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
     case 'TrustStoreNotReady':
       return make('TRUST_STORE_NOT_READY', `trust store ${ctx.resource ?? ''} is not ACTIVE yet, so the listener cannot use it`, ['re-run deploy with a longer --wait-timeout; the trust store is usually ACTIVE within a few minutes']);
     case 'TrustStoreInUse':
-      return make('TRUST_STORE_IN_USE', `trust store ${ctx.resource ?? ''} is still used by a listener`, ['set the listener to another trust store or Mode=off first: aws elbv2 describe-trust-store-associations --trust-store-arn <arn>']);
+      return make('TRUST_STORE_IN_USE', `trust store ${ctx.resource ?? ''} is still used by a listener`, [
+        'set the listener to another trust store or Mode=off first: aws elbv2 describe-trust-store-associations --trust-store-arn <arn>',
+        'mtls-kit destroy --listener-arn <listener-arn> ... turns their mutual TLS off before deleting it',
+      ]);
     case 'TrustStoreNotFound':
       return make('TRUST_STORE_NOT_FOUND', `trust store ${ctx.resource ?? ''} does not exist`, ['check --trust-store-name and --region']);
     case 'InvalidRevocationContent':
@@ -278,7 +285,7 @@ export function s3RedirectRegion(error: unknown, code = awsErrorCode(error)): st
   const header = e.$response?.headers?.['x-amz-bucket-region'];
   const fromBody = e.Region ?? /expecting '([a-z0-9-]+)'/.exec(e.message ?? '')?.[1] ?? /\.s3[.-]([a-z]{2}(?:-[a-z]+)+-\d)\./.exec(e.Endpoint ?? '')?.[1];
   const region = header ?? fromBody;
-  if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) return null;
+  if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region) || region === runRegion) return null;
   // A 400 of another kind that merely carries the header is not a redirect.
   return redirect || code === 'Unknown' ? region : null;
 }

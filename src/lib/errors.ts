@@ -4,7 +4,7 @@
  * Every command can return these codes (README "Exit codes"):
  *   0 ok, 1 bug, 2 usage, 3 verification failed, 4 precondition, 5 AWS;
  *   130 when Ctrl-C stopped work that can be resumed (gen-client --count);
- *   10 when `deploy --exit-code` planned changes (--dry-run / --plan-out), not an error.
+ *   10 when `deploy --exit-code` or `destroy --exit-code` planned changes (--dry-run / --plan-out), not an error.
  */
 export const ExitCode = {
   Ok: 0,
@@ -13,7 +13,7 @@ export const ExitCode = {
   VerificationFailed: 3,
   Precondition: 4,
   Aws: 5,
-  /** `deploy --exit-code` with --dry-run or --plan-out: the plan has changes (not an error). */
+  /** `deploy --exit-code` with --dry-run or --plan-out, `destroy --exit-code --dry-run`: the plan has changes (not an error). */
   ChangesPending: 10,
   /** Stopped by Ctrl-C or SIGTERM before the work was done (128 + SIGINT, as shells report it). */
   Interrupted: 130,

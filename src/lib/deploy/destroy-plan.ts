@@ -90,7 +90,7 @@ export function planDestroy(name: string, s: DestroyState, o: DestroyOptions): D
     throw new MtlsKitError({
       code: 'TRUST_STORE_NOT_DEPLOYED',
       message: `trust store ${ts.name} (${ts.arn}) carries no mtls-kit deploy records, so it was not made by mtls-kit deploy and may belong to another team`,
-      suggestions: [`check who uses it: aws elbv2 describe-tags --resource-arns ${ts.arn}`, 'to destroy it anyway, re-run with --force'],
+      suggestions: [`check who uses it: aws elbv2 describe-tags --resource-arns ${ts.arn}`, 'to destroy it anyway, re-run with --force (a deploy stopped before it finished also leaves no records: re-running that deploy writes them)'],
       details: {trustStoreArn: ts.arn},
     });
   }
