@@ -120,6 +120,32 @@ describe('what a file is, when it is not what the command wants', () => {
     assert.match(finding.message, /a private key \(DER\)/);
   });
 
+  it('decode-header refuses a key (never echoing it), a CRL, a DER certificate and binary data; UTF-16 headers still read', async () => {
+    const key = await runCli(['decode-header', '--file', join(out, 'private-key.pem')]);
+    assert.equal(key.code, 2);
+    assert.match(key.stderr, /private-key\.pem holds a private key, not mTLS headers/);
+    for (const line of readFileSync(join(out, 'private-key.pem'), 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'))) {
+      assert.ok(!key.stderr.includes(line.slice(0, 16)) && !key.stdout.includes(line.slice(0, 16)), 'no part of the key is echoed');
+    }
+    const asArg = await runCli(['decode-header', readFileSync(f('rsa.key'), 'utf8')]);
+    assert.equal(asArg.code, 2);
+    assert.ok(!asArg.stderr.includes(readFileSync(f('rsa.key'), 'utf8').split('\n')[1]!.slice(0, 16)));
+    const crl = await runCli(['decode-header', '--file', f('root-crl.der'), '--json']);
+    assert.equal(crl.code, 2);
+    assert.match(crl.json.error.message, /root-crl\.der is a certificate revocation list \(DER\), not mTLS headers/);
+    const der = await runCli(['decode-header', '--file', f('cert.der')]);
+    assert.match(der.stderr, /is a certificate \(DER\).*\n.*mtls-kit encode-header/);
+    writeFileSync(f('random.bin'), Buffer.from(Array.from({length: 512}, (_, i) => (i * 151 + 7) % 256)));
+    const bin = await runCli(['decode-header', '-'], {input: readFileSync(f('random.bin'))});
+    assert.equal(bin.code, 4);
+    assert.match(bin.stderr, /stdin is binary data, not header text/);
+    const enc = await runCli(['encode-header', join(out, 'certificate.crt')]);
+    writeFileSync(f('utf16.txt'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(enc.stdout, 'utf16le')]));
+    const u16 = await runCli(['decode-header', '--file', f('utf16.txt'), '--json']);
+    assert.equal(u16.code, 0, u16.stderr);
+    assert.match(u16.stdout, /CN=d1/);
+  });
+
   it('- is stdin for decode-header (positional), lint and verify', async () => {
     const leaf = readFileSync(join(out, 'certificate.crt'));
     const header = `X-Amzn-Mtls-Clientcert-Leaf: ${encodeURIComponent(leaf.toString('utf8')).replace(/%20/g, ' ')}\n`;
