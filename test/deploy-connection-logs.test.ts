@@ -143,6 +143,29 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
     assert.match(text.stdout, /connection logs of .*logs-alb.*: s3:\/\/cl-log-bucket\/alb\/prod/);
   });
 
+  it('a saved plan carries the connection logs, applies them, and is refused when the attributes changed since', async () => {
+    const plan = join(tempDir(), 'plan.json');
+    await putPolicy(deliveryStatement({partition: 'aws', region: 'us-east-1', account: ACCOUNT, bucket: LOGS, prefix: 'alb/v2'}));
+    const made = await deploy(['--listener-arn', listenerArn, '--connection-logs', `s3://${LOGS}/alb/v2`, '--plan-out', plan, '--exit-code', '--json']);
+    assert.equal(made.code, 10, made.stderr + made.stdout);
+    assert.equal(made.json.connectionLogs[0].action, 'modify');
+    // Someone turns them off meanwhile: the plan no longer applies.
+    const {ElasticLoadBalancingV2Client, ModifyLoadBalancerAttributesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2');
+    const elb = new ElasticLoadBalancingV2Client({endpoint: aws.elb.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1});
+    await elb.send(new ModifyLoadBalancerAttributesCommand({LoadBalancerArn: lbArn, Attributes: [{Key: 'connection_logs.s3.enabled', Value: 'false'}]}));
+    const stale = await runCli(['deploy', '--plan', plan, '--json'], {env: aws.env});
+    assert.equal(stale.code, 4, stale.stdout);
+    assert.equal(stale.json.error.code, 'PLAN_STALE');
+    assert.match(stale.json.error.message, /the connection logs of .*logs-alb.* changed/);
+    // A fresh plan applies exactly.
+    const again = await deploy(['--listener-arn', listenerArn, '--connection-logs', `s3://${LOGS}/alb/v2`, '--plan-out', plan]);
+    assert.equal(again.code, 0, again.stderr);
+    const applied = await runCli(['deploy', '--plan', plan, '--json'], {env: aws.env});
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    assert.equal(aws.elb.loadBalancerAttributes(lbArn)['connection_logs.s3.prefix'], 'alb/v2');
+    assert.equal(aws.elb.loadBalancerAttributes(lbArn)['connection_logs.s3.enabled'], 'true');
+  });
+
   it('AWS refusing the bucket at ModifyLoadBalancerAttributes (its own test write) is the same exit 4 with the statement', async () => {
     // The local check passes (the right statement), AWS's own test write fails anyway (an SCP, a KMS-encrypted bucket, ...).
     await putPolicy(deliveryStatement({partition: 'aws', region: 'us-east-1', account: ACCOUNT, bucket: LOGS, prefix: 'alb/other'}));
@@ -151,7 +174,7 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
     assert.equal(r.code, 4, r.stdout);
     assert.equal(r.json.error.code, 'CONNECTION_LOGS_BUCKET_POLICY');
     assert.match(r.json.error.message, /AWS refused it \(Access Denied for bucket/);
-    assert.equal(aws.elb.loadBalancerAttributes(lbArn)['connection_logs.s3.prefix'], 'alb/prod');
+    assert.equal(aws.elb.loadBalancerAttributes(lbArn)['connection_logs.s3.prefix'], 'alb/v2');
     await s3.send(new DeleteBucketPolicyCommand({Bucket: LOGS}));
   });
 

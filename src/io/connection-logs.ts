@@ -31,9 +31,9 @@ export async function readLoadBalancersForLogs(aws: AwsClients, loadBalancerArns
 }
 
 /** GetBucketPolicy: the policy JSON, null when the bucket has none, 'denied' when these credentials may not read it. */
-export async function getBucketPolicy(aws: AwsClients, bucket: string, expectedBucketOwner?: string): Promise<string | null | 'denied'> {
+export async function getBucketPolicy(aws: AwsClients, bucket: string): Promise<string | null | 'denied'> {
   try {
-    const r = await aws.s3.send(new aws.s3Sdk.GetBucketPolicyCommand({Bucket: bucket, ...(expectedBucketOwner ? {ExpectedBucketOwner: expectedBucketOwner} : {})}));
+    const r = await aws.s3.send(new aws.s3Sdk.GetBucketPolicyCommand({Bucket: bucket}));
     return r.Policy ?? null;
   } catch (error) {
     const code = awsErrorCode(error);
@@ -69,9 +69,9 @@ function policyMissing(scope: DeliveryScope, reason: string, cause?: unknown): M
  * @returns a warning to show when the check could not be made or is not conclusive, else null.
  * @throws MtlsKitError CONNECTION_LOGS_BUCKET_POLICY (exit 4) with the statement to add.
  */
-export async function checkLogDelivery(aws: AwsClients, loadBalancerArn: string, target: ConnectionLogTarget, expectedBucketOwner?: string): Promise<string | null> {
+export async function checkLogDelivery(aws: AwsClients, loadBalancerArn: string, target: ConnectionLogTarget): Promise<string | null> {
   const scope = deliveryScope(loadBalancerArn, target);
-  const policy = await getBucketPolicy(aws, target.bucket, expectedBucketOwner);
+  const policy = await getBucketPolicy(aws, target.bucket);
   if (policy === 'denied') return `cannot read the bucket policy of ${target.bucket} (s3:GetBucketPolicy denied); the load balancer checks it when the attributes are set`;
   const verdict = checkDeliveryPolicy(policy, scope);
   if (!verdict.ok) throw policyMissing(scope, verdict.reason);

@@ -172,7 +172,8 @@ export async function readRemoteState(aws: AwsClients, bucket: string, inputs: D
     // Only when they change: a run that leaves them alone reads no bucket policy.
     for (const lb of state.loadBalancers) {
       if (sameConnectionLogs(lb.connectionLogs, logs)) continue;
-      const w = await checkLogDelivery(aws, lb.arn, logs, opts.s3?.expectedBucketOwner);
+      // Not --expected-bucket-owner: that names the owner of --bucket; the log bucket may be another account's (aws-reference 5.2).
+      const w = await checkLogDelivery(aws, lb.arn, logs);
       if (w) warnings.push(w);
     }
   }
