@@ -52,7 +52,16 @@ describe('what a file is, when it is not what the command wants', () => {
       [f('cert.pem.gz'), 'gzip'],
       [f('empty.pem'), 'empty'],
     ];
+    opensslOk(['crl2pkcs7', '-nocrl', '-certfile', join(out, 'chain.pem'), '-out', f('chain.p7b')]);
+    opensslOk(['crl2pkcs7', '-nocrl', '-certfile', join(out, 'chain.pem'), '-outform', 'DER', '-out', f('chain-p7b.der')]);
+    opensslOk(['pkcs12', '-export', '-in', join(out, 'certificate.crt'), '-inkey', join(out, 'private-key.pem'), '-passout', 'pass:x', '-out', f('bundle.p12')]);
+    opensslOk(['pkey', '-in', f('rsa.key'), '-pubout', '-out', f('rsa.pub')]);
+    opensslOk(['pkey', '-in', f('rsa.key'), '-pubout', '-outform', 'DER', '-out', f('rsa-pub.der')]);
+    cases.push([f('chain.p7b'), 'pkcs7'], [f('chain-p7b.der'), 'pkcs7'], [f('bundle.p12'), 'pkcs12'], [f('rsa.pub'), 'public-key'], [f('rsa-pub.der'), 'public-key']);
     for (const [file, kind] of cases) assert.equal(identifyInput(readFileSync(file)).kind, kind, file);
+    const both = identifyInput(Buffer.concat([readFileSync(join(out, 'certificate.crt')), readFileSync(join(out, 'private-key.pem'))]));
+    assert.deepEqual(both.kinds, ['certificate', 'private-key']);
+    assert.equal(both.description, 'a PEM file with a certificate and a private key');
     assert.equal(identifyInput(Buffer.from('hello\n')).kind, 'text');
     assert.equal(identifyInput(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00])).kind, 'binary');
   });
@@ -83,6 +92,21 @@ describe('what a file is, when it is not what the command wants', () => {
     const gz = await runCli(['verify', f('cert.pem.gz'), '--dir', dir]);
     assert.equal(gz.code, 2);
     assert.match(gz.stderr, /gzip-compressed file.*\n.*gunzip -k/);
+  });
+
+  it('inspect: a public key or PKCS#7 says what it is and what inspect reads; a certificate with its key shows the certificate only', async () => {
+    const pub = await runCli(['inspect', f('rsa-pub.der')]);
+    assert.equal(pub.code, 2);
+    assert.match(pub.stderr, /rsa-pub\.der is a public key \(DER\), not a certificate, CRL, certificate request, private key or PKCS#12 file/);
+    const p7 = await runCli(['inspect', f('chain.p7b')]);
+    assert.equal(p7.code, 2);
+    assert.match(p7.stderr, /openssl pkcs7 -print_certs -in .*chain\.p7b/);
+    writeFileSync(f('combined.pem'), Buffer.concat([readFileSync(join(out, 'certificate.crt')), readFileSync(join(out, 'private-key.pem'))]));
+    const combined = await runCli(['inspect', f('combined.pem'), '--json']);
+    assert.equal(combined.code, 0, combined.stderr);
+    assert.equal(combined.json.kind, 'certificates');
+    assert.match(combined.stderr, /also holds a private key \(not shown/);
+    assert.ok(!combined.stdout.includes(readFileSync(join(out, 'private-key.pem'), 'utf8').split('\n')[1]!.slice(0, 16)));
   });
 
   it('empty file, URL, folder: one sentence each, not a DER offset or "does not exist"', async () => {
@@ -118,6 +142,13 @@ describe('what a file is, when it is not what the command wants', () => {
     const finding = l.json.findings.find((x: {file: string}) => x.file === f('rsa-key.der'));
     assert.equal(finding.rule, 'private-key');
     assert.match(finding.message, /a private key \(DER\)/);
+    writeFileSync(f('noise.bin'), Buffer.from(Array.from({length: 300}, (_, i) => (i * 37 + 1) % 256)));
+    const other = await runCli(['lint', f('cert.pem.gz'), f('noise.bin'), '--json']);
+    assert.equal(other.code, 3);
+    const byFile = (p: string) => other.json.findings.find((x: {file: string}) => x.file === p);
+    assert.match(byFile(f('cert.pem.gz')).message, /is a gzip-compressed file, not a CA bundle/);
+    assert.match(byFile(f('cert.pem.gz')).fix, /gunzip -k/);
+    assert.match(byFile(f('noise.bin')).message, /is binary data, not a CA bundle/);
   });
 
   it('decode-header refuses a key (never echoing it), a CRL, a DER certificate and binary data; UTF-16 headers still read', async () => {
