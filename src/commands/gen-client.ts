@@ -20,7 +20,7 @@ import {KEY_TYPES} from '../lib/x509/profiles.js';
 import {newSerialHex} from '../lib/x509/serial.js';
 import type {CaRef} from '../lib/pki/ca.js';
 import {P12_PASSWORD_ENV} from '../lib/x509/pkcs12-env.js';
-import {renderCertDetails} from '../ui/cert-render.js';
+import {renderCertDetails, renderCertSummary} from '../ui/cert-render.js';
 import {hint, printLine, progressBar} from '../ui/output.js';
 
 export interface GenClientResult {
@@ -77,6 +77,7 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
   static override flags = {
     dir: dirFlag,
     out: Flags.string({char: 'o', summary: 'Output folder (fleets: one subfolder per certificate).', default: '.', helpValue: 'DIR'}),
+    verbose: Flags.boolean({summary: 'Show every field of the issued certificate (as inspect does), not only the summary.', default: false}),
     ...subjectFlags,
     san: Flags.string({summary: 'Subject alternative name, repeatable; typed automatically (DNS name, IP, URI such as spiffe://..., email) or prefixed dns:/ip:/uri:/email:.', multiple: true, helpValue: 'VALUE'}),
     days: Flags.integer({summary: 'Lifetime in days.', default: 365, min: 1}),
@@ -228,7 +229,7 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     };
     return this.emit(result, (r) => {
       if (r.certificate) {
-        printLine(renderCertDetails(r.certificate, `issued by ${r.ca.subject} (${r.ca.tier})`));
+        printLine((flags.verbose ? renderCertDetails : renderCertSummary)(r.certificate, `issued by ${r.ca.subject} (${r.ca.tier})`));
         const f = r.certificate.files;
         printLine(`wrote ${f.key} (0600), ${f.certificate}, ${f.chain}${f.p12 ? `, ${f.p12} (0600)` : ''}${f.p12Legacy ? `, ${f.p12Legacy} (0600)` : ''}`);
       } else {

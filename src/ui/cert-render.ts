@@ -4,7 +4,7 @@
 import type {CertDetails} from '../lib/alb/describe.js';
 import {expiryPhrase, keyValues, out, whenRelative} from './output.js';
 
-/** Short block: subject, issuer, serial, validity, fingerprint. */
+/** Short block: subject, issuer, serial, validity, SANs, fingerprint, and ALB's requirements only when they fail. */
 export function renderCertSummary(d: CertDetails, title?: string): string {
   const head = title ? out.bold(title) + '\n' : '';
   return (
@@ -14,7 +14,9 @@ export function renderCertSummary(d: CertDetails, title?: string): string {
       ['issuer', d.issuer || '(empty)'],
       ['serial', d.serial],
       ['valid', `${d.notBefore} → ${d.notAfter} (${expiryPhrase(d.notAfter)})`],
+      ['SANs', d.subjectAltNames.length ? d.subjectAltNames.join(', ') : undefined],
       ['sha256', d.sha256Fingerprint],
+      ['ALB', d.albRequirements.ok ? undefined : out.red('does not meet ALB requirements: ' + d.albRequirements.problems.join('; '))],
     ])
   );
 }
