@@ -30,6 +30,16 @@ export interface LintResult {
   errors: number;
   warnings: number;
 }
+/** What `mtls-kit lint` reports (its --json result): the files, the findings and their counts. */
+export interface LintReport {
+  target: 'alb' | 'nlb' | 'apigw';
+  files: string[];
+  /** --target nlb: the identity filters that were checked (FIELD:MATCH:VALUE), those that parse. */
+  identityFilters?: string[];
+  findings: LintFinding[];
+  errors: number;
+  warnings: number;
+}
 export interface LintOptions {
   target: LintTarget;
   now: Date;
