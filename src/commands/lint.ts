@@ -6,7 +6,7 @@ import {type LintFinding, lintFiles, type LintInput, type LintReport} from '../l
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {lintForNlb} from '../lib/nlb/lint.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
-import {readInput} from '../io/files.js';
+import {inputName, readInput} from '../io/files.js';
 import {renderLint} from '../ui/lint-render.js';
 
 /** The findings, as `LintReport` in src/lib/alb/lint.ts says. */
@@ -50,7 +50,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     const unreadable: LintFinding[] = [];
     for (const f of files) {
       try {
-        inputs.push({path: f === '-' ? 'stdin' : f, data: await readInput(f)});
+        inputs.push({path: inputName(f), data: await readInput(f)});
       } catch (error) {
         if (!isMtlsKitError(error)) throw error;
         // readInput's message names the file first ("x does not exist"); the finding names it apart.

@@ -15,7 +15,7 @@ import {looksLikePem, parsePem} from '../lib/x509/pem.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {isoSeconds} from '../lib/x509/validity.js';
 import {caPaths, readIndex} from './ca-store.js';
-import {pathExists} from './files.js';
+import {inputName, pathExists} from './files.js';
 import {resolveSecret} from './secrets.js';
 
 export interface InspectOtherParams {
@@ -103,7 +103,7 @@ async function candidateCertificates(file: string, caDir: string, needle: Uint8A
  * @throws MtlsKitError BAD_CRL / BAD_CSR / BAD_KEY / WRONG_PASSPHRASE (exit 4).
  */
 export async function inspectOther(p: InspectOtherParams): Promise<InspectOtherResult> {
-  const source = p.file === '-' ? 'stdin' : p.file;
+  const source = inputName(p.file);
   if (p.kind === 'crl') {
     const crl = loadCrl(p.data, source);
     const {candidates} = await candidateCertificates(p.file, p.caDir, crl.issuer, false);
