@@ -52,7 +52,16 @@ describe('what a file is, when it is not what the command wants', () => {
       [f('cert.pem.gz'), 'gzip'],
       [f('empty.pem'), 'empty'],
     ];
+    opensslOk(['crl2pkcs7', '-nocrl', '-certfile', join(out, 'chain.pem'), '-out', f('chain.p7b')]);
+    opensslOk(['crl2pkcs7', '-nocrl', '-certfile', join(out, 'chain.pem'), '-outform', 'DER', '-out', f('chain-p7b.der')]);
+    opensslOk(['pkcs12', '-export', '-in', join(out, 'certificate.crt'), '-inkey', join(out, 'private-key.pem'), '-passout', 'pass:x', '-out', f('bundle.p12')]);
+    opensslOk(['pkey', '-in', f('rsa.key'), '-pubout', '-out', f('rsa.pub')]);
+    opensslOk(['pkey', '-in', f('rsa.key'), '-pubout', '-outform', 'DER', '-out', f('rsa-pub.der')]);
+    cases.push([f('chain.p7b'), 'pkcs7'], [f('chain-p7b.der'), 'pkcs7'], [f('bundle.p12'), 'pkcs12'], [f('rsa.pub'), 'public-key'], [f('rsa-pub.der'), 'public-key']);
     for (const [file, kind] of cases) assert.equal(identifyInput(readFileSync(file)).kind, kind, file);
+    const both = identifyInput(Buffer.concat([readFileSync(join(out, 'certificate.crt')), readFileSync(join(out, 'private-key.pem'))]));
+    assert.deepEqual(both.kinds, ['certificate', 'private-key']);
+    assert.equal(both.description, 'a PEM file with a certificate and a private key');
     assert.equal(identifyInput(Buffer.from('hello\n')).kind, 'text');
     assert.equal(identifyInput(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00])).kind, 'binary');
   });
@@ -83,6 +92,21 @@ describe('what a file is, when it is not what the command wants', () => {
     const gz = await runCli(['verify', f('cert.pem.gz'), '--dir', dir]);
     assert.equal(gz.code, 2);
     assert.match(gz.stderr, /gzip-compressed file.*\n.*gunzip -k/);
+  });
+
+  it('inspect: a public key or PKCS#7 says what it is and what inspect reads; a certificate with its key shows the certificate only', async () => {
+    const pub = await runCli(['inspect', f('rsa-pub.der')]);
+    assert.equal(pub.code, 2);
+    assert.match(pub.stderr, /rsa-pub\.der is a public key \(DER\), not a certificate, CRL, certificate request, private key or PKCS#12 file/);
+    const p7 = await runCli(['inspect', f('chain.p7b')]);
+    assert.equal(p7.code, 2);
+    assert.match(p7.stderr, /openssl pkcs7 -print_certs -in .*chain\.p7b/);
+    writeFileSync(f('combined.pem'), Buffer.concat([readFileSync(join(out, 'certificate.crt')), readFileSync(join(out, 'private-key.pem'))]));
+    const combined = await runCli(['inspect', f('combined.pem'), '--json']);
+    assert.equal(combined.code, 0, combined.stderr);
+    assert.equal(combined.json.kind, 'certificates');
+    assert.match(combined.stderr, /also holds a private key \(not shown/);
+    assert.ok(!combined.stdout.includes(readFileSync(join(out, 'private-key.pem'), 'utf8').split('\n')[1]!.slice(0, 16)));
   });
 
   it('empty file, URL, folder: one sentence each, not a DER offset or "does not exist"', async () => {
@@ -118,6 +142,39 @@ describe('what a file is, when it is not what the command wants', () => {
     const finding = l.json.findings.find((x: {file: string}) => x.file === f('rsa-key.der'));
     assert.equal(finding.rule, 'private-key');
     assert.match(finding.message, /a private key \(DER\)/);
+    writeFileSync(f('noise.bin'), Buffer.from(Array.from({length: 300}, (_, i) => (i * 37 + 1) % 256)));
+    const other = await runCli(['lint', f('cert.pem.gz'), f('noise.bin'), '--json']);
+    assert.equal(other.code, 3);
+    const byFile = (p: string) => other.json.findings.find((x: {file: string}) => x.file === p);
+    assert.match(byFile(f('cert.pem.gz')).message, /is a gzip-compressed file, not a CA bundle/);
+    assert.match(byFile(f('cert.pem.gz')).fix, /gunzip -k/);
+    assert.match(byFile(f('noise.bin')).message, /is binary data, not a CA bundle/);
+  });
+
+  it('decode-header refuses a key (never echoing it), a CRL, a DER certificate and binary data; UTF-16 headers still read', async () => {
+    const key = await runCli(['decode-header', '--file', join(out, 'private-key.pem')]);
+    assert.equal(key.code, 2);
+    assert.match(key.stderr, /private-key\.pem holds a private key, not mTLS headers/);
+    for (const line of readFileSync(join(out, 'private-key.pem'), 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'))) {
+      assert.ok(!key.stderr.includes(line.slice(0, 16)) && !key.stdout.includes(line.slice(0, 16)), 'no part of the key is echoed');
+    }
+    const asArg = await runCli(['decode-header', readFileSync(f('rsa.key'), 'utf8')]);
+    assert.equal(asArg.code, 2);
+    assert.ok(!asArg.stderr.includes(readFileSync(f('rsa.key'), 'utf8').split('\n')[1]!.slice(0, 16)));
+    const crl = await runCli(['decode-header', '--file', f('root-crl.der'), '--json']);
+    assert.equal(crl.code, 2);
+    assert.match(crl.json.error.message, /root-crl\.der is a certificate revocation list \(DER\), not mTLS headers/);
+    const der = await runCli(['decode-header', '--file', f('cert.der')]);
+    assert.match(der.stderr, /is a certificate \(DER\).*\n.*mtls-kit encode-header/);
+    writeFileSync(f('random.bin'), Buffer.from(Array.from({length: 512}, (_, i) => (i * 151 + 7) % 256)));
+    const bin = await runCli(['decode-header', '-'], {input: readFileSync(f('random.bin'))});
+    assert.equal(bin.code, 4);
+    assert.match(bin.stderr, /stdin is binary data, not header text/);
+    const enc = await runCli(['encode-header', join(out, 'certificate.crt')]);
+    writeFileSync(f('utf16.txt'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(enc.stdout, 'utf16le')]));
+    const u16 = await runCli(['decode-header', '--file', f('utf16.txt'), '--json']);
+    assert.equal(u16.code, 0, u16.stderr);
+    assert.match(u16.stdout, /CN=d1/);
   });
 
   it('- is stdin for decode-header (positional), lint and verify', async () => {

@@ -1,64 +1,74 @@
-import {Flags} from '@oclif/core';
+import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {type DemoResult, runDemo} from '../io/demo-run.js';
-import {hint, out, printLine} from '../ui/output.js';
+import {usageError} from '../lib/errors.js';
+import {DEMO_KEEP_PORTS, type DemoPorts, type DemoResult, runDemo} from '../io/demo-run.js';
+import {waitForStopSignal} from '../io/stop-signal.js';
+import {renderDemo, renderKeptRunning} from '../ui/demo-render.js';
 
 export type {DemoResult};
 
+const DEFAULT_KEEP_DIR = './mtls-kit-demo';
+const PORTS = `${DEMO_KEEP_PORTS.verify},${DEMO_KEEP_PORTS.passthrough},${DEMO_KEEP_PORTS.apigw}`;
+
 export default class Demo extends BaseCommand {
-  static override summary = 'Walk through ALB mTLS locally in a few seconds: no certificate, a good one, passthrough, a revoked one.';
-  static override description = `In a temporary folder and on 127.0.0.1 only, creates a CA, a client certificate and a revoked one, starts a verify listener and a passthrough listener (mtls-kit serve) with the built-in echo backend, and shows:
-  Step 1   no client certificate: the connection is cut before any HTTP response, and the connection-log line
-  Step 2   with the certificate: the X-Amzn-Mtls-Clientcert-* headers the backend received, decoded
-  Passthrough   the chain header X-Amzn-Mtls-Clientcert
-  Revoked  a certificate on the CRL: Failed:ClientCertCrlHit
-  API Gateway 1-4   the certificate-propagation pattern: an apigw listener with the Lambda authorizer the demo writes (it extracts the subject); no certificate fails the handshake, a good one reaches the backend with x-client-cert-sub, the revoked one passes the handshake (API Gateway checks no CRL) and the authorizer's Deny gives 403, a certificate from another CA fails the handshake
-then stops everything. The requests are made with Node's https client; the curl commands printed do the same. --keep keeps the folder (and writes the server certificate there) so those commands and the printed serve command work afterwards.
+  static override summary = 'Walk through mTLS on ALB and API Gateway locally in a few seconds: verify and passthrough modes, a revoked certificate, an authorizer.';
+  static override description = `On 127.0.0.1 only, creates a CA, a client certificate and a revoked one, starts an ALB verify listener, an ALB passthrough listener and an API Gateway listener (mtls-kit serve) with the built-in echo backend, and shows:
+  verify mode   the load balancer checks the client's chain against the trust store and its CRLs, rejects a failing client in the TLS handshake, and sends the target the leaf in X-Amzn-Mtls-Clientcert-* headers
+    Step 1   no client certificate: the connection is cut before any HTTP response, and the connection-log line
+    Step 2   with the certificate: the headers the backend received, decoded
+    Step 3   a certificate on the CRL: Failed:ClientCertCrlHit
+  passthrough mode   the load balancer checks nothing and forwards the whole chain the client sent in X-Amzn-Mtls-Clientcert; the target checks it
+  API Gateway 1-4   the certificate-propagation pattern: the truststore is checked in the handshake (no CRL), a Lambda authorizer the demo writes extracts the subject (x-client-cert-sub) and denies the revoked device (403)
+The requests are made with Node's https client.
 
---json: {dir, kept, listeners, steps: [{name, title, curl, expected, ok, httpStatus, clientError, connectionLog, verifyStatus, headers?, decoded?}], ok, serveCommand, apigwServeCommand, seconds}.
+Without --keep everything runs in a temporary folder on free ports and is removed at the end. --keep [DIR] writes the files into DIR (default ${DEFAULT_KEEP_DIR}, new or empty), runs the listeners on fixed ports (--ports, default ${PORTS}), prints the curl command of each step, and leaves the listeners running until Ctrl-C so those commands work when copied; DIR stays.
 
-Exit codes: 0 every step behaved as ALB does; 3 a step did not.`;
+--json: {dir, kept, listeners, steps: [{name, title, curl, expected, ok, httpStatus, clientError, connectionLog, verifyStatus, headers?, decoded?}], ok, serveCommand, apigwServeCommand, seconds}; with --keep it is printed as soon as the listeners are ready.
 
-  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --keep', '<%= config.bin %> demo --json'];
+Exit codes: 0 every step behaved as ALB and API Gateway do; 2 bad --ports; 3 a step did not; 4 DIR not empty, or a port in use.`;
 
-  static override flags = {
-    keep: Flags.boolean({summary: 'Keep the temporary folder with the certificates, CRL and server certificate.', default: false}),
+  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --keep', `<%= config.bin %> demo --keep ./demo --ports 18443,19443,18444`, '<%= config.bin %> demo --json'];
+
+  static override args = {
+    dir: Args.string({description: `Folder for --keep (default ${DEFAULT_KEEP_DIR}); giving it implies --keep.`, required: false}),
   };
 
-  async run(): Promise<DemoResult> {
-    const {flags} = await this.parse(Demo);
-    const result = await runDemo({keep: flags.keep});
+  static override flags = {
+    keep: Flags.boolean({summary: `Keep the files in DIR (default ${DEFAULT_KEEP_DIR}) and the listeners running on fixed ports until Ctrl-C.`, default: false}),
+    ports: Flags.string({summary: `Ports of the verify, passthrough and API Gateway listeners (default with --keep: ${PORTS}; without: any free ones).`, helpValue: 'V,P,A'}),
+  };
+
+  async run(): Promise<DemoResult | undefined> {
+    const {args, flags} = await this.parse(Demo);
+    const keepDir = flags.keep || args.dir !== undefined ? (args.dir ?? DEFAULT_KEEP_DIR) : null;
+    const ports = parsePorts(flags.ports, keepDir !== null);
+    let held = false;
+    const result = await runDemo({
+      keepDir,
+      ports,
+      hold: async (r) => {
+        held = true;
+        if (!r.ok) this.resultExitCode = 3;
+        if (this.jsonEnabled()) process.stdout.write(JSON.stringify(r) + '\n');
+        else {
+          renderDemo(r);
+          renderKeptRunning(r);
+        }
+        await waitForStopSignal();
+      },
+    });
+    // With --keep the result was printed while the listeners ran.
+    if (held) return undefined;
     if (!result.ok) this.resultExitCode = 3;
     return this.emit(result, renderDemo);
   }
 }
 
-function renderDemo(r: DemoResult): void {
-  printLine(out.bold('mtls-kit demo: a local ALB with mutual TLS'));
-  for (const l of r.listeners) printLine(out.dim(`  ${l.mode.padEnd(11)} ${l.url} → echo backend`));
-  for (const s of r.steps) {
-    printLine('\n' + out.bold(s.title) + ' ' + (s.ok ? out.green('✓') : out.red('✗ unexpected')));
-    printLine(`  $ ${s.curl}`);
-    printLine(out.dim(`  expected: ${s.expected}`));
-    if (s.httpStatus === null) printLine(`  → no HTTP response: the TLS connection was closed (${s.clientError ?? 'closed'})`);
-    else printLine(`  → HTTP ${s.httpStatus}`);
-    if (s.headers) {
-      printLine('  headers the backend received:');
-      for (const [k, v] of Object.entries(s.headers)) printLine(`    ${out.cyan(k)}: ${v.length > 100 ? v.slice(0, 97) + '…' : v}`);
-    }
-    if (s.decoded && s.decoded.length > 0) {
-      printLine('  decoded:');
-      s.decoded.forEach((d, i) => printLine(`    [${i}] subject ${d.subject}, issuer ${d.issuer}, serial ${d.serial}${d.matches ? out.green(' (the certificate sent)') : out.red(' (differs from the certificate sent)')}`));
-    }
-    if (s.connectionLog) printLine(`  connection log: ${out.dim(s.connectionLog)}`);
+function parsePorts(value: string | undefined, keep: boolean): DemoPorts {
+  if (value === undefined) return keep ? DEMO_KEEP_PORTS : {verify: 0, passthrough: 0, apigw: 0};
+  const n = value.split(',').map((p) => Number(p.trim()));
+  if (n.length !== 3 || n.some((p) => !Number.isInteger(p) || p < 0 || p > 65535) || new Set(n.filter((p) => p !== 0)).size !== n.filter((p) => p !== 0).length) {
+    throw usageError('BAD_PORTS', `--ports ${value} is not three different ports`, [`give the verify, passthrough and API Gateway ports: --ports ${PORTS}`]);
   }
-  printLine('\n' + (r.ok ? out.green(`all steps behaved as ALB does (${r.seconds.toFixed(1)} s)`) : out.red('some steps did not behave as ALB does')));
-  if (r.kept) {
-    printLine(`files kept in ${r.dir}`);
-    if (r.serveCommand) printLine(`run the listeners again: ${r.serveCommand}`);
-    if (r.apigwServeCommand) printLine(`and the API Gateway listener: ${r.apigwServeCommand}`);
-  } else {
-    hint('the temporary folder was removed; run mtls-kit demo --keep to keep the files the curl commands use');
-  }
-  hint('next: mtls-kit gen-ca, mtls-kit gen-client --cn device-1, then mtls-kit serve --port 8443 --target http://127.0.0.1:3000 for your own backend');
+  return {verify: n[0]!, passthrough: n[1]!, apigw: n[2]!};
 }

@@ -11,8 +11,9 @@ import {readFile} from 'node:fs/promises';
 import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type RemoteRead} from '../io/deploy-run.js';
 import {acquireDeployLease} from '../io/deploy-lease.js';
 import {MODE_PUBLIC, writeFileAtomic} from '../io/files.js';
-import {type DeployPlan, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy/plan.js';
+import {type DeployPlan, checkConnectionLogTargets, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
+import {parseConnectionLogsUri} from '../lib/deploy/connection-logs.js';
 import {checkSavedPlan, type DeploySettings, fingerprintRemote, parseSavedPlan, SAVED_PLAN_VERSION, type SavedPlan} from '../lib/deploy/saved-plan.js';
 import {ExitCode, preconditionError, usageError} from '../lib/errors.js';
 import {renderDeploy} from '../ui/deploy-render.js';
@@ -24,7 +25,7 @@ export type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy the CA bundle and CRLs to an ELBv2 trust store and turn on mutual TLS on ALB HTTPS or NLB TLS listeners, idempotently.';
-  static override description = `Steps, in order: (1) lint the bundle and CRLs locally and stop on any error; (2) upload them to S3 under content-addressed keys (skipping objects that already hold the same content); (3) create the trust store, or ModifyTrustStore only when the bundle changed, then poll until ACTIVE; (4) add the CRLs it does not hold yet, then remove the older CRLs of the same issuers; (5) set the listener's MutualAuthentication only when it differs, or create the listener; (6) print what was created, modified or left unchanged, with every ARN.
+  static override description = `Steps, in order: (1) lint the bundle and CRLs locally and stop on any error; (2) upload them to S3 under content-addressed keys (skipping objects that already hold the same content); (3) create the trust store, or ModifyTrustStore only when the bundle changed, then poll until ACTIVE; (4) add the CRLs it does not hold yet, then remove the older CRLs of the same issuers; (5) set the listener's MutualAuthentication only when it differs, or create the listener, and with --connection-logs s3://bucket/prefix the connection-log attributes of each listener's Application Load Balancer when they differ (after checking that the bucket policy lets Elastic Load Balancing write there; exit 4 with the statement to add when it does not); (6) print what was created, modified or left unchanged, with every ARN.
 
 Network Load Balancer TLS listeners (an ARN with loadbalancer/net/ or listener/net/) take verify mode only (--mode passthrough is refused: NLB has no passthrough; a TCP listener passes the encrypted stream to targets instead) and the client certificate identity filters of --identity-filter / --identity-filter-file; filters are compared as a set and always sent, an empty list included.
 
@@ -34,7 +35,7 @@ A second run with the same inputs makes no mutating call and says "unchanged". -
 
 AWS configuration comes from --region, --profile, --endpoint-url and the SDK's environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_MAX_ATTEMPTS). Throttling and 5xx answers are retried with backoff. See docs/deploy.md.
 
-Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit-code and --dry-run/--plan-out: changes pending; 2 bad flag values (trust-store name pattern, listener flags); 4 a local precondition (missing file, lint errors, no region or credentials, a newer CRL already deployed); 5 AWS failed (missing bucket, access denied with the refused action, quota, trust store not ready in --wait-timeout, rejected CRL, ...), with the AWS request id.`;
+Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit-code and --dry-run/--plan-out: changes pending; 2 bad flag values (trust-store name pattern, listener flags); 4 a local precondition (missing file, lint errors, no region or credentials, a newer CRL already deployed, a bucket policy that does not let Elastic Load Balancing write the connection logs); 5 AWS failed (missing bucket, access denied with the refused action, quota, trust store not ready in --wait-timeout, rejected CRL, ...), with the AWS request id.`;
 
   static override examples = [
     '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --listener-arn arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/my-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
@@ -59,6 +60,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     'wait-timeout': Flags.integer({summary: 'Seconds to wait for the trust store to become ACTIVE.', default: 600, min: 1}),
     'poll-interval': Flags.integer({summary: 'Milliseconds between DescribeTrustStores polls.', default: 2000, min: 10, env: 'MTLS_KIT_POLL_INTERVAL_MS', hidden: true}),
     force: Flags.boolean({summary: 'Repoint listeners that verify against another trust store.', default: false}),
+    'connection-logs': Flags.string({summary: "Send the connection logs of the listeners' Application Load Balancers to s3://bucket/prefix (checks the bucket policy first).", helpValue: 's3://BUCKET/PREFIX'}),
     tag: Flags.string({summary: 'Tag KEY=VALUE on what deploy creates (trust store, listener, S3 objects); repeatable.', multiple: true, helpValue: 'KEY=VALUE'}),
     sse: Flags.option({summary: 'Server-side encryption of the uploaded objects.', options: ['aws:kms', 'AES256'] as const})(),
     'kms-key-id': Flags.string({summary: 'KMS key (id, ARN or alias) for --sse aws:kms.', dependsOn: ['sse'], helpValue: 'KEY'}),
@@ -71,7 +73,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     'plan-out': Flags.string({summary: 'Write the plan (and what it was computed from) to FILE; make no mutating call.', exclusive: ['plan'], helpValue: 'FILE'}),
     plan: Flags.string({
       summary: 'Apply exactly the plan in FILE (from --plan-out), or refuse when the files or AWS changed since.',
-      exclusive: ['dry-run', 'listener-arn', 'load-balancer-arn', 'tag', 'sse', 'kms-key-id', 'ca-bundle', 'crl', 'skip-crl', 'force', 'allow-revocation-gap'],
+      exclusive: ['dry-run', 'listener-arn', 'load-balancer-arn', 'tag', 'sse', 'kms-key-id', 'ca-bundle', 'crl', 'skip-crl', 'force', 'allow-revocation-gap', 'connection-logs'],
       helpValue: 'FILE',
     }),
     'lease-timeout': Flags.integer({summary: 'Seconds to wait while another deploy of the same trust store runs.', default: 300, min: 0}),
@@ -104,6 +106,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
       trustStoreName: settings.trustStoreName,
       listeners: settings.listeners,
       mutualAuthentication: settings.mutualAuthentication,
+      connectionLogs: settings.connectionLogs ?? null,
       now: new Date(),
       quiet: this.jsonEnabled(),
     });
@@ -166,6 +169,8 @@ function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} &
     listeners.push({kind: 'create', loadBalancerArn: flags['load-balancer-arn'] as string, port: flags.port as number, certificateArn: flags['certificate-arn'] as string, targetGroupArn: flags['target-group-arn'] as string});
   }
   checkNlbTargets(listeners, flags.mode as MutualMode, identityFilters.length);
+  const connectionLogs = flags['connection-logs'] ? parseConnectionLogsUri(flags['connection-logs'] as string) : null;
+  if (connectionLogs) checkConnectionLogTargets(listeners);
   const sse = flags.sse as 'aws:kms' | 'AES256' | undefined;
   const kmsKeyId = flags['kms-key-id'] as string | undefined;
   if (sse === 'aws:kms' && !kmsKeyId) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
@@ -184,6 +189,7 @@ function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} &
     quotas: {lists: flags['revocation-lists-quota'] as number, entries: flags['revocation-entries-quota'] as number},
     allowRevocationGap: Boolean(flags['allow-revocation-gap']),
     force: Boolean(flags.force),
+    ...(connectionLogs ? {connectionLogs} : {}),
     region: '',
   };
 }

@@ -72,7 +72,7 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
       const {readPkcs12Certificates} = await import('../io/pkcs12-input.js');
       certs = await readPkcs12Certificates(data, source, flags['password-file']);
     } else {
-      certs = readCertificates(data, source);
+      certs = readCertificates(data, source, {wanted: 'a certificate, CRL, certificate request, private key or PKCS#12 file'});
     }
     const certificates = certs.map(describeCertificate);
     const result: InspectResult = {file: args.file, kind: 'certificates', format, count: certificates.length, certificates, albRequirementsMet: certificates.every((c) => c.albRequirements.ok)};

@@ -2,6 +2,7 @@ import {createWriteStream, type WriteStream} from 'node:fs';
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {apigwServeFlags, dirFlag, identityFilterFlags, passphraseFileFlag} from '../flags.js';
+import {waitForStopSignal} from '../io/stop-signal.js';
 import {resolveApigwOptions} from '../io/apigw-server.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {type ServeInfo, startServe} from '../io/serve-runtime.js';
@@ -106,15 +107,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
     // SIGHUP reads the trust store and CRLs again (they are also reloaded when their files change).
     const hup = (): void => void running.reload('SIGHUP');
     process.on('SIGHUP', hup);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await waitForStopSignal();
     process.off('SIGHUP', hup);
     if (!this.jsonEnabled()) hint('stopping…');
     await running.close();

@@ -10,8 +10,10 @@ import {createAwsClients} from '../io/aws.js';
 import {readDeployInputs} from '../io/deploy-run.js';
 import {checkBucket, describeListener, getObject, readTrustStore, trustStoreAssociations} from '../io/trust-store-remote.js';
 import {checkNlbTargets, checkTrustStoreName} from '../lib/deploy/plan.js';
+import {readConnectionLogs} from '../io/connection-logs.js';
+import {formatConnectionLogsUri, loadBalancerOfListener} from '../lib/deploy/connection-logs.js';
 import {computeDrift, type CrlFreshness, type DriftCheck} from '../lib/deploy/drift.js';
-import {usageError} from '../lib/errors.js';
+import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {out, printLine} from '../ui/output.js';
 
 export interface StatusResult {
@@ -31,6 +33,8 @@ export interface StatusResult {
   };
   /** identityFilters (FIELD:MATCH:VALUE, as the listener holds them) only on NLB TLS listeners. */
   listener: {arn: string; mode: string; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'; identityFilters?: string[]} | null;
+  /** The connection logs of the listener's load balancer (null without --listener-arn, or on a load balancer without them: NLB). */
+  connectionLogs: {loadBalancerArn: string; enabled: boolean; bucket: string; prefix: string; uri: string | null} | null;
   checks: DriftCheck[];
   crls: CrlFreshness[];
   /** Local lint findings (status reports them; deploy would stop on errors). */
@@ -39,7 +43,7 @@ export interface StatusResult {
 
 export default class Status extends BaseCommand {
   static override summary = 'Show drift between the local bundle and CRLs, the S3 objects, the trust store and the listener.';
-  static override description = `Compares the local CA bundle and CRLs with the S3 objects deploy uploaded, with the copy the trust store actually holds (downloaded through GetTrustStoreCaCertificatesBundle and GetTrustStoreRevocationContent), and with the listener's MutualAuthentication (--listener-arn; on an NLB TLS listener also its client certificate identity filters, compared as a set with --identity-filter / --identity-filter-file). Also reports CRLs, local or deployed, whose nextUpdate has passed or is within --warn-days. Makes only read calls.
+  static override description = `Compares the local CA bundle and CRLs with the S3 objects deploy uploaded, with the copy the trust store actually holds (downloaded through GetTrustStoreCaCertificatesBundle and GetTrustStoreRevocationContent), and with the listener's MutualAuthentication (--listener-arn; on an NLB TLS listener also its client certificate identity filters, compared as a set with --identity-filter / --identity-filter-file). With --listener-arn, also shows where the listener's Application Load Balancer writes its connection logs. Also reports CRLs, local or deployed, whose nextUpdate has passed or is within --warn-days. Makes only read calls.
 
 With --apigw-domain NAME: compares the local truststore with the current version of the S3 object (--truststore-key) and that version with the domain's truststoreUri/truststoreVersion, and reports truststoreWarnings and mapped APIs whose default execute-api endpoint is still enabled.
 
@@ -87,6 +91,12 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     const ts = await readTrustStore(aws, name);
     const listener = flags['listener-arn'] ? await describeListener(aws, flags['listener-arn']) : null;
     const associations = ts ? await trustStoreAssociations(aws, ts.summary.arn) : [];
+    const lbArn = listener ? (listener.loadBalancerArn ?? loadBalancerOfListener(listener.arn)) : null;
+    // Shown, not compared: credentials without DescribeLoadBalancerAttributes still get a status.
+    const logs = lbArn ? await readConnectionLogs(aws, lbArn).catch((error: unknown) => {
+      if (isMtlsKitError(error) && error.code === 'AWS_ACCESS_DENIED') return null;
+      throw error;
+    }) : null;
 
     const bundleFile = inputs.files[0]!;
     const drift = computeDrift({
@@ -115,6 +125,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
         associations,
       },
       listener: listener ? {arn: listener.arn, ...listener.mutualAuthentication} : null,
+      connectionLogs: lbArn && logs ? {loadBalancerArn: lbArn, ...logs, uri: logs.enabled ? formatConnectionLogsUri(logs) : null} : null,
       checks: drift.checks,
       crls: drift.crls,
       lint: inputs.lint,
@@ -128,6 +139,7 @@ function renderStatus(r: StatusResult): void {
   const t = r.trustStore;
   printLine(`trust store ${t.name}: ${t.arn ? `${t.status}, ${t.numberOfCaCertificates} CA certificate(s), ${t.totalRevokedEntries} revoked entries, revocation ids [${t.revocationIds.join(', ')}]  ${t.arn}` : 'not found'}`);
   if (t.arn) printLine(`used by ${t.associations.length ? t.associations.join(', ') : 'no load balancer'}`);
+  if (r.connectionLogs) printLine(`connection logs of ${r.connectionLogs.loadBalancerArn}: ${r.connectionLogs.uri ?? 'off'}`);
   for (const c of r.checks) {
     const mark = c.ok ? out.green('ok  ') : c.severity === 'warning' ? out.yellow('warn') : out.red('DRIFT');
     printLine(`${mark} ${c.detail}${!c.ok && c.fix ? out.dim(`  → ${c.fix}`) : ''}`);

@@ -9,6 +9,7 @@ import {MtlsKitError, usageError} from '../lib/errors.js';
 import {knownHeaderNames, readHeaderInput} from '../lib/alb/header-input.js';
 import {decodeHeaderSet, type HeaderMap, type HeaderWarning, parseHeaderMap} from '../lib/alb/headers.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
+import {notTextLines, wrongInputError} from '../lib/x509/input-kind.js';
 import type {LoadedCrl} from '../lib/alb/verify.js';
 import {type DecodedSetResult, type DecodeHeaderResult, toSetResult, type VerificationSummary} from '../lib/alb/decode-header-result.js';
 
@@ -36,16 +37,45 @@ async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCerti
   };
 }
 
+const WANTED = 'mTLS headers (a header value, "Name: value" lines, a HAR file or a Lambda event)';
+
+/**
+ * Refuses input that is not header text before anything is decoded, so no error message ever
+ * echoes a key or binary bytes: a private key anywhere in it, or something else than text (a
+ * CRL, a DER certificate, an archive, binary data). A PEM certificate is accepted (read as the leaf).
+ * @throws MtlsKitError WRONG_FILE_KIND (exit 2), NOT_HEADER_TEXT (exit 4).
+ */
+function assertHeaderText(text: string, source: string, bytes: Buffer | undefined): void {
+  // The bytes as read (a DER file is recognised from them), unless UTF-16 made them text.
+  const head = bytes && !(bytes[0] === 0xff && bytes[1] === 0xfe) ? bytes.subarray(0, 65_536) : Buffer.from(text.length > 65_536 ? text.slice(0, 65_536) : text, 'utf8');
+  if (/-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/.test(text)) {
+    throw new MtlsKitError({code: 'WRONG_FILE_KIND', message: `${source} holds a private key, not ${WANTED}`, suggestions: ['decode-header reads the headers a target received; keep the key to yourself'], exitCode: 2, details: {found: 'private-key'}});
+  }
+  const found = notTextLines(head);
+  if (!found || (found.kind === 'certificate' && found.encoding === 'pem')) return;
+  throw (
+    wrongInputError(head, source, [], {wanted: WANTED, hints: {certificate: `see the headers ALB would send for it: mtls-kit encode-header ${source}`}}) ??
+    new MtlsKitError({code: 'NOT_HEADER_TEXT', message: `${source} is ${found.description}, not header text`, suggestions: ['pass a header value, "Name: value" lines, a HAR file or a Lambda event (UTF-8, or UTF-16 with its BOM)']})
+  );
+}
+
 async function readText(p: DecodeHeaderParams): Promise<{text: string; source: string}> {
+  const r = await readTextUnchecked(p);
+  assertHeaderText(r.text, r.source, r.bytes);
+  return r;
+}
+
+async function readTextUnchecked(p: DecodeHeaderParams): Promise<{text: string; source: string; bytes?: Buffer}> {
   if (p.value !== undefined && p.file !== undefined) throw usageError('TOO_MANY_INPUTS', 'give the header value as an argument or --file, not both');
+  const fromBytes = (bytes: Buffer, source: string): {text: string; source: string; bytes: Buffer} => ({text: decodeText(bytes), source, bytes});
   // `-` means stdin, as for every command that reads a file (a header value is never "-").
-  if (p.value === '-') return {text: decodeText(await readInput('-')), source: 'stdin'};
+  if (p.value === '-') return fromBytes(await readInput('-'), 'stdin');
   if (p.value !== undefined) return {text: p.value, source: 'the argument'};
-  if (p.file !== undefined) return {text: decodeText(await readInput(p.file)), source: p.file === '-' ? 'stdin' : p.file};
+  if (p.file !== undefined) return fromBytes(await readInput(p.file), p.file === '-' ? 'stdin' : p.file);
   if (process.stdin.isTTY) {
     throw usageError('NO_INPUT', 'no header value given', ['pass it as an argument, with --file FILE, or on stdin: pbpaste | mtls-kit decode-header']);
   }
-  return {text: decodeText(await readInput('-')), source: 'stdin'};
+  return fromBytes(await readInput('-'), 'stdin');
 }
 
 /** UTF-8, or UTF-16LE with its BOM (what PowerShell's `>` writes). */

@@ -8,18 +8,17 @@
  * untrusted one (the handshake fails).
  */
 import {createPrivateKey, X509Certificate} from 'node:crypto';
-import https from 'node:https';
 import {join} from 'node:path';
 import {DEFAULT_ACCESS_LOG_FORMAT, parseHeaderMappings} from '../lib/apigw/context.js';
 import {createCa} from '../lib/pki/ca.js';
 import {issueClientCert} from '../lib/pki/client-cert.js';
 import {KEY_TYPES} from '../lib/x509/profiles.js';
 import {newSerialHex} from '../lib/x509/serial.js';
-import type {EchoResponse} from './echo-backend.js';
+import {type ApigwDemoStepName, curlCommand, type DemoClient, type DemoStep, fetchOnce, shellWord} from './demo-client.js';
 import {MODE_PUBLIC, MODE_SECRET, writeFilesAtomic} from './files.js';
 import {startServe} from './serve-runtime.js';
 
-export type ApigwDemoStepName = 'apigw-no-certificate' | 'apigw-certificate' | 'apigw-deny' | 'apigw-untrusted';
+export type {ApigwDemoStepName};
 
 /** The seed's authorizer (src/authorizer/index.js), denying the demo's revoked device. */
 export const DEMO_AUTHORIZER = `// The aws-samples/api-gateway-certificate-propagation authorizer, plus a deny list:
@@ -43,58 +42,26 @@ exports.handler = async (event) => {
 };
 `;
 
-/** One step, in demo-run's DemoStep shape. */
-export interface ApigwDemoStep {
-  name: ApigwDemoStepName;
-  title: string;
-  curl: string;
-  expected: string;
-  ok: boolean;
-  httpStatus: number | null;
-  clientError: string | null;
-  /** The access-log line of the request, or why the handshake was rejected. */
-  connectionLog: string | null;
-  verifyStatus: string | null;
-  headers?: Record<string, string>;
-}
-
-interface Client {
-  certPem: string;
-  keyPem: string;
-  cert: string;
-  key: string;
-}
-
-function get(url: string, ca: string, c?: Client): Promise<{status: number | null; error: string | null; body: string}> {
-  return new Promise((resolve) => {
-    const req = https.get(url, {ca, ...(c ? {cert: c.certPem, key: c.keyPem} : {}), agent: false, timeout: 5000}, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({status: res.statusCode ?? null, error: null, body}));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve({status: res.statusCode ?? null, error: e.code ?? e.message, body}));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({status: null, error: e.code ?? e.message, body: ''}));
-  });
-}
+/** One API Gateway step. */
+export type ApigwDemoStep = DemoStep & {name: ApigwDemoStepName};
 
 /**
- * Runs the API Gateway steps with the demo's CA files.
+ * Runs the API Gateway steps with the demo's CA files; the listener runs until `close`.
  * @param p.serverIdentity the demo's in-memory server certificate
  */
 export async function runApigwDemo(p: {
   dir: string;
+  /** The listener's port (0: any free port). */
+  port: number;
   bundle: string;
   rootPem: string;
   rootFile: string;
-  good: Client;
-  revoked: Client & {serialDecimal: string};
+  good: DemoClient;
+  revoked: DemoClient & {serialDecimal: string};
   serverIdentity: {certPem: string; keyPem: string; caFile: string; label: string};
   keep: boolean;
   now: Date;
-  q: (path: string) => string;
-}): Promise<{steps: ApigwDemoStep[]; url: string; authorizer: string; serveCommand: string | null}> {
+}): Promise<{steps: ApigwDemoStep[]; url: string; authorizer: string; serveCommand: string | null; close: () => Promise<void>}> {
   const spec = KEY_TYPES['ec-p256'];
   const other = createCa({keyType: 'ec-p256', rootSubject: [[{type: '2.5.4.3', value: 'Someone Else Root CA'}]], now: p.now});
   const stranger = issueClientCert({issuer: {cert: other.root.cert, key: createPrivateKey(other.root.keyPem), spec, chain: []}, keySpec: spec, subject: [[{type: '2.5.4.3', value: 'stranger'}]], sans: [], days: 30, now: p.now, serialHex: newSerialHex()});
@@ -113,7 +80,7 @@ export async function runApigwDemo(p: {
   const mapping = 'X-Client-Cert-Sub=context.authorizer.clientCertSub';
   const running = await startServe({
     host: '127.0.0.1',
-    listeners: [{port: 0, mode: 'apigw'}],
+    listeners: [{port: p.port, mode: 'apigw'}],
     dir: p.dir,
     trustStore: p.bundle,
     crls: [],
@@ -135,22 +102,21 @@ export async function runApigwDemo(p: {
     log: () => {},
     onError: (m) => rejected.push(m),
   });
+  const close = async (): Promise<void> => {
+    await running.close();
+    if (previous === undefined) delete process.env.DEMO_REVOKED_SERIALS;
+    else process.env.DEMO_REVOKED_SERIALS = previous;
+  };
   try {
     const url = running.info.listeners[0]!.url;
-    const base = `curl --cacert ${p.q(p.rootFile)}`;
-    const step = async (name: ApigwDemoStepName, title: string, expected: string, c?: Client): Promise<ApigwDemoStep> => {
+    const step = async (name: ApigwDemoStepName, title: string, expected: string, c?: DemoClient): Promise<ApigwDemoStep> => {
       const [a, r] = [access.length, rejected.length];
-      const res = await get(url, p.rootPem, c);
-      let echo: EchoResponse | null = null;
-      try {
-        echo = res.status === 200 ? (JSON.parse(res.body) as EchoResponse) : null;
-      } catch {
-        echo = null;
-      }
+      const res = await fetchOnce(url, p.rootPem, c);
+      const echo = res.echo;
       // Let the server write its line for a connection the client saw cut.
       for (let i = 0; i < 20 && access.length === a && rejected.length === r; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       const line = access.slice(a).at(-1) ?? rejected.slice(r).at(-1) ?? null;
-      const s: ApigwDemoStep = {name, title, curl: `${base}${c ? ` --cert ${p.q(c.cert)} --key ${p.q(c.key)}` : ''} ${url}`, expected, ok: false, httpStatus: res.status, clientError: res.error, connectionLog: line, verifyStatus: null};
+      const s: ApigwDemoStep = {name, title, curl: curlCommand(p.rootFile, url, c), expected, ok: false, httpStatus: res.status, clientError: res.error, connectionLog: line, verifyStatus: null};
       if (echo?.headers['x-client-cert-sub'] !== undefined) s.headers = {'x-client-cert-sub': String(echo.headers['x-client-cert-sub'])};
       return s;
     };
@@ -168,12 +134,11 @@ export async function runApigwDemo(p: {
     s4.ok = s4.httpStatus === null;
     steps.push(s4);
     const serveCommand = p.keep
-      ? `DEMO_REVOKED_SERIALS=${p.revoked.serialDecimal} mtls-kit serve --listen 8444:apigw --trust-store ${p.q(p.bundle)} --authorizer ${p.q(authorizer)} --map-header ${mapping} --server-cert ${p.q(join(p.dir, 'server.crt'))} --server-key ${p.q(join(p.dir, 'server.key'))}`
+      ? `DEMO_REVOKED_SERIALS=${p.revoked.serialDecimal} mtls-kit serve --listen ${p.port}:apigw --trust-store ${shellWord(p.bundle)} --authorizer ${shellWord(authorizer)} --map-header ${mapping} --server-cert ${shellWord(join(p.dir, 'server.crt'))} --server-key ${shellWord(join(p.dir, 'server.key'))}`
       : null;
-    return {steps, url, authorizer, serveCommand};
-  } finally {
-    await running.close();
-    if (previous === undefined) delete process.env.DEMO_REVOKED_SERIALS;
-    else process.env.DEMO_REVOKED_SERIALS = previous;
+    return {steps, url, authorizer, serveCommand, close};
+  } catch (e) {
+    await close();
+    throw e;
   }
 }

@@ -2,13 +2,14 @@
  * `mtls-kit demo`: the seed walkthrough on this machine, in-process, on 127.0.0.1 only.
  * A CA, a client certificate and a revoked one are made in a temporary folder; a verify
  * listener and a passthrough listener start with the echo backend; Node's https client
- * plays the user's curl for four steps; then everything stops.
+ * plays the user's curl for four steps (then the API Gateway steps of demo-apigw.ts); then
+ * everything stops, or with a kept folder runs on fixed ports until `hold` resolves.
  */
 import {createPrivateKey} from 'node:crypto';
-import {mkdtempSync, rmSync} from 'node:fs';
-import https from 'node:https';
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {join, resolve} from 'node:path';
+import {preconditionError} from '../lib/errors.js';
 import {createCa} from '../lib/pki/ca.js';
 import {issueClientCert} from '../lib/pki/client-cert.js';
 import {parseConnectionLogLine} from '../lib/alb/connection-log.js';
@@ -19,68 +20,27 @@ import {KEY_TYPES} from '../lib/x509/profiles.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {newSerialHex} from '../lib/x509/serial.js';
 import {issueServerCertificate} from '../lib/pki/server-cert.js';
-import type {EchoResponse} from './echo-backend.js';
+import {curlCommand, type DemoClient, type DemoStep, type DemoStepName, fetchOnce, shellWord} from './demo-client.js';
 import {MODE_PUBLIC, MODE_SECRET, writeFilesAtomic} from './files.js';
 import {startServe} from './serve-runtime.js';
-import {type ApigwDemoStepName, runApigwDemo} from './demo-apigw.js';
+import {runApigwDemo} from './demo-apigw.js';
 import {encodeApigwClientCert} from '../lib/alb/headers.js';
 
-export type DemoStepName = 'no-certificate' | 'certificate' | 'passthrough' | 'revoked' | ApigwDemoStepName;
-
-export interface DemoStep {
-  name: DemoStepName;
-  title: string;
-  /** What a user would type. */
-  curl: string;
-  /** What ALB does here. */
-  expected: string;
-  /** Whether the listener behaved as ALB does. */
-  ok: boolean;
-  /** HTTP status, or null when the connection was cut before any response. */
-  httpStatus: number | null;
-  /** The client-side error when the connection was cut (ECONNRESET, ...). */
-  clientError: string | null;
-  /** The listener's connection-log line for this connection (aws-reference 5). */
-  connectionLog: string | null;
-  verifyStatus: string | null;
-  /** The mTLS headers the backend received (names lower-case). */
-  headers?: Record<string, string>;
-  /** Those headers decoded: the certificates they carry. */
-  decoded?: Array<{subject: string; issuer: string; serial: string; matches: boolean}>;
-}
+export type {DemoStep, DemoStepName} from './demo-client.js';
 
 export interface DemoResult {
-  /** The temporary folder (removed at the end unless --keep). */
+  /** The folder holding the CA, clients, CRL and authorizer (a temporary one, removed at the end, unless kept). */
   dir: string;
+  /** Whether dir stays (--keep); the listeners then ran on fixed ports until Ctrl-C. */
   kept: boolean;
   listeners: Array<{mode: string; url: string}>;
   steps: DemoStep[];
   ok: boolean;
-  /** With --keep: the serve command that restarts these listeners on the kept files. */
+  /** With --keep: the serve command that starts these listeners again on the kept files. */
   serveCommand: string | null;
   /** With --keep: the serve command for the API Gateway listener and its authorizer. */
   apigwServeCommand: string | null;
   seconds: number;
-}
-
-interface Fetched {
-  status: number | null;
-  error: string | null;
-  body: string;
-}
-
-function fetch(url: string, ca: string, cert?: string, key?: string): Promise<Fetched> {
-  return new Promise((resolve) => {
-    const req = https.get(url, {ca, ...(cert ? {cert} : {}), ...(key ? {key} : {}), agent: false, timeout: 5000}, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({status: res.statusCode ?? null, error: null, body}));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve({status: res.statusCode ?? null, error: e.code ?? e.message, body}));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({status: null, error: e.code ?? e.message, body: ''}));
-  });
 }
 
 /** Certificates in a URL-encoded PEM header value (decodeURIComponent keeps `+`, aws-reference 1.3). */
@@ -89,13 +49,45 @@ function decodeCerts(value: string | undefined): ReturnType<typeof readCertifica
   return readCertificates(new TextEncoder().encode(decodeURIComponent(value)), 'header');
 }
 
+/** Ports of the three listeners (0: any free port). */
+export interface DemoPorts {
+  verify: number;
+  passthrough: number;
+  apigw: number;
+}
+
+/** The ports `demo --keep` uses unless --ports says otherwise: the ones the README and ALB examples use. */
+export const DEMO_KEEP_PORTS: DemoPorts = {verify: 8443, passthrough: 9443, apigw: 8444};
+
+export interface DemoParams {
+  /** Keep the files in this folder (made if missing; it must hold nothing yet); null: a temporary folder, removed at the end. */
+  keepDir: string | null;
+  ports: DemoPorts;
+  /** With keepDir: called with the result while the listeners still run; they stop when it resolves. */
+  hold?: (result: DemoResult) => Promise<void>;
+}
+
+function demoFolder(keepDir: string | null): string {
+  if (keepDir === null) return mkdtempSync(join(tmpdir(), 'mtls-kit-demo-'));
+  const dir = resolve(keepDir);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw preconditionError('NOT_A_FOLDER', `${keepDir} is a file; demo --keep needs a folder`, ['give a new folder: mtls-kit demo --keep ./mtls-kit-demo-2']);
+    if (readdirSync(dir).length > 0) throw preconditionError('FOLDER_NOT_EMPTY', `${keepDir} already holds files; demo --keep writes only into a new or empty folder`, [`remove it (rm -r ${shellWord(keepDir)}) or give another: mtls-kit demo --keep ./mtls-kit-demo-2`]);
+  }
+  mkdirSync(dir, {recursive: true, mode: 0o700});
+  return dir;
+}
+
 /**
- * Runs the four steps and stops everything.
- * @param keep keep the temporary folder (and write the server certificate there) so the printed commands work afterwards
+ * Runs the ALB steps and the API Gateway steps, then stops everything; with `keepDir` the
+ * files stay there and the listeners run until `hold` resolves.
+ * @throws MtlsKitError FOLDER_NOT_EMPTY / NOT_A_FOLDER for keepDir, PORT_IN_USE for a port
  */
-export async function runDemo(opts: {keep: boolean}): Promise<DemoResult> {
+export async function runDemo(opts: DemoParams): Promise<DemoResult> {
   const t0 = performance.now();
-  const dir = mkdtempSync(join(tmpdir(), 'mtls-kit-demo-'));
+  const keep = opts.keepDir !== null;
+  const dir = demoFolder(opts.keepDir);
+  let finished = false;
   const now = new Date();
   const spec = KEY_TYPES['ec-p256'];
   try {
@@ -131,15 +123,15 @@ export async function runDemo(opts: {keep: boolean}): Promise<DemoResult> {
       {path: f.revokedCert, data: revoked.certPem, mode: MODE_PUBLIC},
       {path: f.revokedKey, data: revoked.keyPem, mode: MODE_SECRET},
       // Only kept folders get the server key: otherwise it lives in memory alone.
-      ...(opts.keep ? [{path: f.serverCert, data: serverCertPem, mode: MODE_PUBLIC}, {path: f.serverKey, data: server.keyPem, mode: MODE_SECRET}] : []),
+      ...(keep ? [{path: f.serverCert, data: serverCertPem, mode: MODE_PUBLIC}, {path: f.serverKey, data: server.keyPem, mode: MODE_SECRET}] : []),
     ]);
 
     const lines: string[] = [];
     const running = await startServe({
       host: '127.0.0.1',
       listeners: [
-        {port: 0, mode: 'verify'},
-        {port: 0, mode: 'passthrough'},
+        {port: opts.ports.verify, mode: 'verify'},
+        {port: opts.ports.passthrough, mode: 'passthrough'},
       ],
       dir,
       trustStore: f.bundle,
@@ -154,74 +146,76 @@ export async function runDemo(opts: {keep: boolean}): Promise<DemoResult> {
       const verify = running.info.listeners.find((l) => l.mode === 'verify')!;
       const pass = running.info.listeners.find((l) => l.mode === 'passthrough')!;
       const rootPem = ca.root.certPem;
-      const run = async (name: DemoStepName, title: string, expected: string, url: string, curl: string, cert?: string, key?: string): Promise<{step: DemoStep; echo: EchoResponse | null}> => {
+      const run = async (name: DemoStepName, title: string, expected: string, url: string, client?: DemoClient): Promise<DemoStep> => {
         const before = lines.length;
-        const r = await fetch(url, rootPem, cert, key);
+        const r = await fetchOnce(url, rootPem, client);
         // The log line is written before the socket is cut or the request forwarded.
         const line = lines.slice(before).at(-1) ?? null;
         const entry = line ? parseConnectionLogLine(line) : null;
-        let echo: EchoResponse | null = null;
-        try {
-          echo = r.status === 200 ? (JSON.parse(r.body) as EchoResponse) : null;
-        } catch {
-          echo = null;
-        }
-        const step: DemoStep = {name, title, curl, expected, ok: false, httpStatus: r.status, clientError: r.error, connectionLog: line, verifyStatus: entry?.verifyStatus ?? null};
-        if (echo) step.headers = Object.fromEntries(Object.entries(echo.headers).filter(([k]) => k.startsWith('x-amzn-mtls-')).map(([k, v]) => [k, String(v)]));
-        return {step, echo};
+        const step: DemoStep = {name, title, curl: curlCommand(f.root, url, client), expected, ok: false, httpStatus: r.status, clientError: r.error, connectionLog: line, verifyStatus: entry?.verifyStatus ?? null};
+        if (r.echo) step.headers = Object.fromEntries(Object.entries(r.echo.headers).filter(([k]) => k.startsWith('x-amzn-mtls-')).map(([k, v]) => [k, String(v)]));
+        return step;
       };
-      const q = (p: string): string => (/^[\w./-]+$/.test(p) ? p : `'${p}'`);
-      const base = `curl --cacert ${q(f.root)}`;
+      const device1: DemoClient = {certPem: good.certPem, keyPem: good.keyPem, cert: f.cert, key: f.key};
+      const device2: DemoClient = {certPem: revoked.certPem, keyPem: revoked.keyPem, cert: f.revokedCert, key: f.revokedKey};
 
       // Step 1: no certificate. ALB fails the handshake (aws-reference 1.1).
-      const s1 = await run('no-certificate', 'Step 1: no client certificate', 'the connection is cut before any HTTP response', verify.url, `${base} ${verify.url}`);
-      s1.step.ok = s1.step.httpStatus === null && s1.step.verifyStatus?.startsWith('Failed:') === true;
-      steps.push(s1.step);
+      const s1 = await run('no-certificate', 'Step 1: no client certificate', 'the connection is cut before any HTTP response', verify.url);
+      s1.ok = s1.httpStatus === null && s1.verifyStatus?.startsWith('Failed:') === true;
+      steps.push(s1);
 
       // Step 2: with the certificate; the backend receives the five verify headers.
-      const s2 = await run('certificate', 'Step 2: with the client certificate', 'HTTP 200; the backend receives X-Amzn-Mtls-Clientcert-Serial-Number, -Issuer, -Subject, -Validity, -Leaf', verify.url, `${base} --cert ${q(f.cert)} --key ${q(f.key)} ${verify.url}`, good.certPem, good.keyPem);
-      const leaf = decodeCerts(s2.step.headers?.['x-amzn-mtls-clientcert-leaf'])[0];
-      if (leaf) s2.step.decoded = [{subject: formatRfc2253(leaf.subject), issuer: formatRfc2253(leaf.issuer), serial: leaf.serialHex, matches: Buffer.from(leaf.der).equals(Buffer.from(good.certDer))}];
-      s2.step.ok = s2.step.httpStatus === 200 && s2.step.verifyStatus === 'Success' && s2.step.headers?.['x-amzn-mtls-clientcert-serial-number'] === good.parsed.serialHex && s2.step.decoded?.[0]?.matches === true;
-      steps.push(s2.step);
-
-      // Passthrough: the whole presented chain in one header (aws-reference 1.1).
-      const s3 = await run('passthrough', 'Passthrough: the chain is forwarded', 'HTTP 200; the backend receives the presented chain in X-Amzn-Mtls-Clientcert', pass.url, `${base} --cert ${q(f.chain)} --key ${q(f.key)} ${pass.url}`, good.chainPem, good.keyPem);
-      const chain = decodeCerts(s3.step.headers?.['x-amzn-mtls-clientcert']);
-      const sent = [good.certDer, inter.cert.der];
-      s3.step.decoded = chain.map((c, i) => ({subject: formatRfc2253(c.subject), issuer: formatRfc2253(c.issuer), serial: c.serialHex, matches: sent[i] !== undefined && Buffer.from(c.der).equals(Buffer.from(sent[i]!))}));
-      s3.step.ok = s3.step.httpStatus === 200 && chain.length === 2 && s3.step.decoded.every((d) => d.matches);
-      steps.push(s3.step);
+      const s2 = await run('certificate', 'Step 2: with the client certificate', 'HTTP 200; the backend receives X-Amzn-Mtls-Clientcert-Serial-Number, -Issuer, -Subject, -Validity, -Leaf', verify.url, device1);
+      const leaf = decodeCerts(s2.headers?.['x-amzn-mtls-clientcert-leaf'])[0];
+      if (leaf) s2.decoded = [{subject: formatRfc2253(leaf.subject), issuer: formatRfc2253(leaf.issuer), serial: leaf.serialHex, matches: Buffer.from(leaf.der).equals(Buffer.from(good.certDer))}];
+      s2.ok = s2.httpStatus === 200 && s2.verifyStatus === 'Success' && s2.headers?.['x-amzn-mtls-clientcert-serial-number'] === good.parsed.serialHex && s2.decoded?.[0]?.matches === true;
+      steps.push(s2);
 
       // A revoked certificate: on the CRL, so ALB logs Failed:ClientCertCrlHit (aws-reference 5).
-      const s4 = await run('revoked', 'A revoked certificate', 'the connection is cut; the log says Failed:ClientCertCrlHit', verify.url, `${base} --cert ${q(f.revokedCert)} --key ${q(f.revokedKey)} ${verify.url}`, revoked.certPem, revoked.keyPem);
-      s4.step.ok = s4.step.httpStatus === null && s4.step.verifyStatus === 'Failed:ClientCertCrlHit';
-      steps.push(s4.step);
+      const s4 = await run('revoked', 'Step 3: a revoked certificate', 'the connection is cut; the log says Failed:ClientCertCrlHit', verify.url, device2);
+      s4.ok = s4.httpStatus === null && s4.verifyStatus === 'Failed:ClientCertCrlHit';
+      steps.push(s4);
+
+      // Passthrough: the whole presented chain in one header (aws-reference 1.1).
+      const s3 = await run('passthrough', 'Passthrough: the chain is forwarded to the target', 'HTTP 200; the backend receives the presented chain in X-Amzn-Mtls-Clientcert', pass.url, {...device1, certPem: good.chainPem, cert: f.chain});
+      const chain = decodeCerts(s3.headers?.['x-amzn-mtls-clientcert']);
+      const sent = [good.certDer, inter.cert.der];
+      s3.decoded = chain.map((c, i) => ({subject: formatRfc2253(c.subject), issuer: formatRfc2253(c.issuer), serial: c.serialHex, matches: sent[i] !== undefined && Buffer.from(c.der).equals(Buffer.from(sent[i]!))}));
+      s3.ok = s3.httpStatus === 200 && chain.length === 2 && s3.decoded.every((d) => d.matches);
+      steps.push(s3);
 
       // API Gateway: the certificate-propagation pattern (aws-reference 6.2).
       const gw = await runApigwDemo({
         dir,
+        port: opts.ports.apigw,
         bundle: f.bundle,
         rootPem,
         rootFile: f.root,
-        good: {certPem: good.certPem, keyPem: good.keyPem, cert: f.cert, key: f.key},
-        revoked: {certPem: revoked.certPem, keyPem: revoked.keyPem, cert: f.revokedCert, key: f.revokedKey, serialDecimal: encodeApigwClientCert(revoked.parsed).serialNumber},
+        good: device1,
+        revoked: {...device2, serialDecimal: encodeApigwClientCert(revoked.parsed).serialNumber},
         serverIdentity: {certPem: serverCertPem, keyPem: server.keyPem, caFile: f.root, label: 'issued in memory by the demo intermediate CA for localhost, 127.0.0.1'},
-        keep: opts.keep,
+        keep,
         now,
-        q,
       });
-      steps.push(...gw.steps);
-
-      const listeners = [...running.info.listeners.map((l) => ({mode: l.mode, url: l.url})), {mode: 'apigw', url: gw.url}];
-      const serveCommand = opts.keep
-        ? `mtls-kit serve --listen 8443:verify --listen 9443:passthrough --trust-store ${q(f.bundle)} --crl ${q(f.crl)} --server-cert ${q(f.serverCert)} --server-key ${q(f.serverKey)}`
-        : null;
-      return {dir, kept: opts.keep, listeners, steps, ok: steps.every((s) => s.ok), serveCommand, apigwServeCommand: gw.serveCommand, seconds: (performance.now() - t0) / 1000};
+      try {
+        steps.push(...gw.steps);
+        const listeners = [...running.info.listeners.map((l) => ({mode: l.mode, url: l.url})), {mode: 'apigw', url: gw.url}];
+        const serveCommand = keep
+          ? `mtls-kit serve --listen ${opts.ports.verify}:verify --listen ${opts.ports.passthrough}:passthrough --trust-store ${shellWord(f.bundle)} --crl ${shellWord(f.crl)} --server-cert ${shellWord(f.serverCert)} --server-key ${shellWord(f.serverKey)}`
+          : null;
+        const result: DemoResult = {dir, kept: keep, listeners, steps, ok: steps.every((s) => s.ok), serveCommand, apigwServeCommand: gw.serveCommand, seconds: (performance.now() - t0) / 1000};
+        finished = true;
+        if (keep && opts.hold) await opts.hold(result);
+        return result;
+      } finally {
+        await gw.close();
+      }
     } finally {
       await running.close();
     }
   } finally {
-    if (!opts.keep) rmSync(dir, {recursive: true, force: true});
+    // A kept folder stays only when the demo ran; after a failure (a port in use) it goes too.
+    if (!keep) rmSync(dir, {recursive: true, force: true});
+    else if (!finished) for (const e of readdirSync(dir)) rmSync(join(dir, e), {recursive: true, force: true});
   }
 }

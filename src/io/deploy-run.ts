@@ -10,6 +10,8 @@ import {summarizeCrl, summarizeLoadedCrl} from '../lib/deploy/crl-summary.js';
 import type {CrlFacts} from '../lib/deploy/crl-summary.js';
 import {contentKey, type DeployPlan, isNetworkListener, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy/plan.js';
 import {bundleDigest, planTagChanges, type Tag} from '../lib/deploy/record.js';
+import {type ConnectionLogTarget, formatConnectionLogsUri, loadBalancerOfListener, sameConnectionLogs} from '../lib/deploy/connection-logs.js';
+import {checkLogDelivery, readLoadBalancersForLogs, setConnectionLogs} from './connection-logs.js';
 import {briefCertificates, type CertBrief, diffCertificates, diffSerials, type SerialChanges} from '../lib/deploy/review.js';
 import {loadCrl} from '../lib/x509/crl.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
@@ -52,6 +54,8 @@ export interface ReadDeployInputsParams {
   quiet: boolean;
   /** deploy stops on lint errors; status only reports them (default true). */
   failOnLint?: boolean;
+  /** --connection-logs (deploy only). */
+  connectionLogs?: ConnectionLogTarget | null;
 }
 
 /** Days before nextUpdate when lint warns about a CRL (status uses the same window). */
@@ -108,6 +112,7 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
     crls,
     listeners: p.listeners,
     mutualAuthentication: p.mutualAuthentication,
+    ...(p.connectionLogs ? {connectionLogs: p.connectionLogs} : {}),
   };
   return {local, files, lint: {errors: lint.errors, warnings: lint.warnings, findings}, bundleBriefs};
 }
@@ -122,6 +127,8 @@ export interface RemoteRead {
   /** The certificates the trust store holds, when they were downloaded. */
   heldCertificates: CertBrief[] | null;
   stats: RemoteReadStats | null;
+  /** Connection-log checks that could not be conclusive (shown as warnings). */
+  warnings: string[];
 }
 
 /** S3 settings for what deploy writes and reads. */
@@ -155,7 +162,22 @@ export async function readRemoteState(aws: AwsClients, bucket: string, inputs: D
     }
     listeners.push(listener);
   }
-  return {state: {objects, trustStore: ts?.remote ?? null, listeners}, trustStore: ts?.summary ?? null, tags: ts?.tags ?? [], bundleEtag: ts?.bundleEtag ?? null, heldCertificates: ts?.heldCertificates ?? null, stats: ts?.stats ?? null};
+  const state: RemoteState = {objects, trustStore: ts?.remote ?? null, listeners};
+  const warnings: string[] = [];
+  const logs = inputs.local.connectionLogs;
+  if (logs) {
+    // aws-reference 5.1: the attributes belong to the load balancer of each listener.
+    const arns = inputs.local.listeners.map((t, i) => (t.kind === 'create' ? t.loadBalancerArn : (listeners[i]?.loadBalancerArn ?? loadBalancerOfListener(t.listenerArn) ?? t.listenerArn)));
+    state.loadBalancers = await readLoadBalancersForLogs(aws, arns);
+    // Only when they change: a run that leaves them alone reads no bucket policy.
+    for (const lb of state.loadBalancers) {
+      if (sameConnectionLogs(lb.connectionLogs, logs)) continue;
+      // Not --expected-bucket-owner: that names the owner of --bucket; the log bucket may be another account's (aws-reference 5.2).
+      const w = await checkLogDelivery(aws, lb.arn, logs);
+      if (w) warnings.push(w);
+    }
+  }
+  return {state, trustStore: ts?.summary ?? null, tags: ts?.tags ?? [], bundleEtag: ts?.bundleEtag ?? null, heldCertificates: ts?.heldCertificates ?? null, stats: ts?.stats ?? null, warnings};
 }
 
 export interface ExecuteDeployParams {
@@ -273,6 +295,10 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     listeners.push({action: pl.action, arn, loadBalancerArn, mutualAuthentication: to, previous: pl.from});
   }
 
+  // Step 5b: the load balancers' connection logs (aws-reference 5.1), only where they differ.
+  if (p.progress) for (const w of p.remote.warnings) warn(w);
+  if (!p.dryRun) for (const c of plan.connectionLogs) if (c.action === 'modify') await setConnectionLogs(aws, c.loadBalancerArn, c.to);
+
   // Step 6: record what the trust store now holds (tags), so the next run downloads nothing.
   let records: DeployResult['trustStore']['records'] = {added: 0, removed: 0, skipped: 0};
   if (!p.dryRun && ts) {
@@ -314,6 +340,7 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     revocations: {added, removed: plan.revocations.remove, unchanged: plan.revocations.unchanged, kept: plan.revocations.kept, order: plan.revocations.order, count: plan.revocations.count, gaps},
     listener: listeners[0] ?? null,
     listeners,
+    connectionLogs: plan.connectionLogs.map((c) => ({loadBalancerArn: c.loadBalancerArn, action: c.action, uri: formatConnectionLogsUri(c.to), bucket: c.to.bucket, prefix: c.to.prefix, previous: c.from})),
   };
 }
 
@@ -403,5 +430,6 @@ function summarize(plan: DeployPlan, dryRun: boolean): string {
   if (plan.revocations.add.length) parts.push(`${dryRun ? 'add' : 'added'} ${plan.revocations.add.length} CRL(s)`);
   if (plan.revocations.remove.length) parts.push(`${dryRun ? 'remove' : 'removed'} ${plan.revocations.remove.length} superseded CRL(s)`);
   for (const l of plan.listeners) if (l.action !== 'unchanged') parts.push(`${l.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} listener ${l.arn ?? '(new)'}`);
+  for (const cl of plan.connectionLogs) if (cl.action !== 'unchanged') parts.push(`${dryRun ? 'send' : 'sent'} connection logs of ${cl.loadBalancerArn} to ${formatConnectionLogsUri(cl.to)}`);
   return (dryRun ? 'would ' : '') + parts.join(', ');
 }

@@ -1,6 +1,7 @@
 /**
  * Human output of deploy: one line per step with what was (or would be) done and the ARN.
  */
+import {formatConnectionLogsUri} from '../lib/deploy/connection-logs.js';
 import {formatFiltersSuffix} from '../lib/deploy/drift.js';
 import type {DeployResult} from '../lib/deploy/result.js';
 import {hint, out, printLine} from './output.js';
@@ -37,6 +38,10 @@ export function renderDeploy(r: DeployResult): void {
   for (const l of r.listeners) {
     printLine(`${verb(l.action)} listener ${l.arn ?? '(new)'}  ${describeMutual(l.mutualAuthentication)}`);
     if (l.action === 'modify' && l.previous) printLine(`  ${out.dim(`was ${describeMutual(l.previous)}`)}`);
+  }
+  for (const cl of r.connectionLogs) {
+    printLine(`${verb(cl.action)} connection logs of ${cl.loadBalancerArn}  → ${cl.uri}`);
+    if (cl.action === 'modify') printLine(`  ${out.dim(`was ${cl.previous.enabled ? formatConnectionLogsUri(cl.previous) : 'off'}`)}`);
   }
   const c = r.revocations.count;
   if (r.revocations.added.length || r.revocations.removed.length) {

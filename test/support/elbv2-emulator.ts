@@ -38,8 +38,14 @@
  *   The model lists no dedicated error for these, so they answer InvalidCaCertificatesBundle.
  * - load-balancer attributes (DescribeLoadBalancerAttributes / ModifyLoadBalancerAttributes,
  *   https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html):
- *   connection_logs.s3.enabled / .bucket / .prefix among the defaults; enabling connection
- *   logs checks that the bucket policy lets ELB write (see `bucketPolicies`)
+ *   connection_logs.s3.enabled / .bucket / .prefix among an ALB's defaults; NLBs have no
+ *   connection_logs.* ("supported by only Application Load Balancers", same page), so setting
+ *   them there is ValidationError like any key the load balancer does not have; `enabled` is
+ *   `true` or `false`; a prefix holding "AWSLogs" is refused (ALB-connlogs: "must not include
+ *   the string AWSLogs"; the error code AWS gives is UNCONFIRMED, ValidationError here);
+ *   enabling connection logs reads the bucket policy from the S3 server (GET ?policy) and
+ *   fails with InvalidConfigurationRequest "Access Denied for bucket" unless it lets ELB write
+ *   there (AWS writes a test object, aws-reference 5.2)
  *
  * Fault injection: `injectFault({kind: 'throttle' | 'server-error' | 'error', count, action?, code?})` and
  * `stuckCreating = true`. Every call is recorded in `calls` (action and flat params).
@@ -73,6 +79,8 @@ export interface Fault {
   count: number;
   /** Only this action (default: any). */
   action?: string;
+  /** The error message (default `injected <code>`). */
+  message?: string;
 }
 
 export interface Elbv2EmulatorOptions {
@@ -130,6 +138,15 @@ interface LoadBalancerState {
   attributes: Map<string, string>;
 }
 
+/** What DescribeLoadBalancerAttributes answers for a new NLB (no connection logs: an ALB feature). */
+const NLB_ATTRIBUTES: Array<[string, string]> = [
+  ['access_logs.s3.enabled', 'false'],
+  ['access_logs.s3.bucket', ''],
+  ['access_logs.s3.prefix', ''],
+  ['deletion_protection.enabled', 'false'],
+  ['load_balancing.cross_zone.enabled', 'false'],
+];
+
 /** What DescribeLoadBalancerAttributes answers for a new ALB (the ones deploy touches and a few more). */
 const DEFAULT_LB_ATTRIBUTES: Array<[string, string]> = [
   ['access_logs.s3.enabled', 'false'],
@@ -173,11 +190,6 @@ export class Elbv2Emulator {
   private readonly loadBalancers = new Map<string, LoadBalancerState>();
   private readonly listeners = new Map<string, ListenerState>();
   private readonly content = new Map<string, {data: Buffer; etag: string; expires: number}>();
-  /**
-   * Bucket policies the load balancer service sees (bucket → policy JSON): enabling
-   * connection logs into a bucket whose policy does not let ELB write fails, as on AWS.
-   */
-  readonly bucketPolicies = new Map<string, string>();
   /** Names of trust stores whose CreateTrustStore is reading its bundle. */
   private readonly creating = new Set<string>();
   private readonly opts: Required<Elbv2EmulatorOptions>;
@@ -231,7 +243,7 @@ export class Elbv2Emulator {
 
   /** Creates an ALB (or with type `network` an NLB) directly (setup for tests), returning its ARN. */
   addLoadBalancer(name: string, type: 'application' | 'network' = 'application'): string {
-    const lb: LoadBalancerState = {arn: `arn:aws:elasticloadbalancing:${this.opts.region}:${this.opts.account}:loadbalancer/${type === 'network' ? 'net' : 'app'}/${name}/${hexId(8)}`, type, name, dns: `${name}-${hexId(4)}.${this.opts.region}.elb.amazonaws.com`, tags: new Map(), attributes: new Map(DEFAULT_LB_ATTRIBUTES)};
+    const lb: LoadBalancerState = {arn: `arn:aws:elasticloadbalancing:${this.opts.region}:${this.opts.account}:loadbalancer/${type === 'network' ? 'net' : 'app'}/${name}/${hexId(8)}`, type, name, dns: `${name}-${hexId(4)}.${this.opts.region}.elb.amazonaws.com`, tags: new Map(), attributes: new Map(type === 'network' ? NLB_ATTRIBUTES : DEFAULT_LB_ATTRIBUTES)};
     this.loadBalancers.set(lb.arn, lb);
     return lb.arn;
   }
@@ -306,7 +318,7 @@ export class Elbv2Emulator {
       fault.count--;
       call.fault = fault.kind;
       if (fault.kind === 'throttle') sendError(res, requestId, new AwsError('Throttling', 'Rate exceeded'));
-      else if (fault.kind === 'error') sendError(res, requestId, new AwsError(fault.code ?? 'InternalFailure', `injected ${fault.code ?? 'error'}`));
+      else if (fault.kind === 'error') sendError(res, requestId, new AwsError(fault.code ?? 'InternalFailure', fault.message ?? `injected ${fault.code ?? 'error'}`));
       else sendError(res, requestId, new AwsError('ServiceUnavailable', 'Service is unavailable, please try again', 503));
       return;
     }
@@ -551,13 +563,16 @@ export class Elbv2Emulator {
       const next = new Map(lb.attributes);
       for (const a of changes) {
         if (!a.Key || !next.has(a.Key)) throw new AwsError('ValidationError', `Load balancer attribute key '${a.Key ?? ''}' is not recognized`);
+        if (a.Key.endsWith('.enabled') && a.Value !== 'true' && a.Value !== 'false') throw new AwsError('ValidationError', `Load balancer attribute '${a.Key}' must be 'true' or 'false'`);
         next.set(a.Key, a.Value ?? '');
       }
+      if (next.get('connection_logs.s3.prefix')?.includes('AWSLogs')) throw new AwsError('ValidationError', "The prefix for connection logs must not include the string 'AWSLogs'");
       if (next.get('connection_logs.s3.enabled') === 'true') {
         const bucket = next.get('connection_logs.s3.bucket') ?? '';
         if (!bucket) throw new AwsError('ValidationError', 'connection_logs.s3.bucket is required when connection logs are enabled');
         // ALB-connlogs: AWS checks it can write a test file; a policy that does not allow ELB fails.
-        if (!policyLetsElbWrite(this.bucketPolicies.get(bucket), bucket, next.get('connection_logs.s3.prefix') ?? '', this.opts.account, this.opts.region)) {
+        const policy = await fetch(`${this.opts.s3Endpoint}/${bucket}?policy`, {signal: AbortSignal.timeout(10_000)});
+        if (!policyLetsElbWrite(policy.ok ? await policy.text() : undefined, bucket, next.get('connection_logs.s3.prefix') ?? '', this.opts.account, this.opts.region)) {
           throw new AwsError('InvalidConfigurationRequest', `Access Denied for bucket: ${bucket}. Please check S3bucket permission`);
         }
       }

@@ -6,7 +6,7 @@
 import {parseCertificate, type ParsedCertificate} from '../x509/cert.js';
 import {ALB_CRL_LIMITS, checkCrlSignature, loadCrl, type LoadedCrl} from '../x509/crl.js';
 import {DerError, readTlv} from '../x509/der.js';
-import {wrongInputError} from '../x509/input-kind.js';
+import {identifyInput, wrongInputError} from '../x509/input-kind.js';
 import {checkAlbRequirements} from './describe.js';
 import {formatRfc2253} from '../x509/dn.js';
 import {isMtlsKitError} from '../errors.js';
@@ -211,6 +211,15 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
   if (input.data.length === 0) {
     findings.push({severity: 'error', rule: 'empty-file', file, message: 'the file is empty', fix: 'pass the bundle, CRL or certificate file'});
     return {input, kind: 'unknown', certs: [], pem: false};
+  }
+  if (!head.includes('-----BEGIN ') && input.data[0] !== 0x30) {
+    // Neither PEM nor DER: an archive or binary data is said to be so; text goes on to the PEM rules (a text dump).
+    const found = identifyInput(input.data);
+    if (found.kind !== 'text') {
+      const wrong = wrongInputError(input.data, file, [], {wanted: 'a CA bundle, a CRL or a client certificate'});
+      findings.push({severity: 'error', rule: 'unknown-content', file, message: wrong ? wrong.message.slice(file.length + 1) : `is ${found.description}, not a CA bundle, a CRL or a client certificate`, fix: wrong?.suggestions[0] ?? 'pass a PEM CA bundle, a CRL (PEM) or a client certificate'});
+      return {input, kind: 'unknown', certs: [], pem: false};
+    }
   }
   const certs: ParsedCertificate[] = [];
   let scan: PemScan | undefined;

@@ -16,8 +16,11 @@
  * - Listeners: MutualAuthentication is changed only when it differs, and a listener that
  *   verifies against another trust store is not repointed without `force`.
  * - Bundles are compared as sets of certificates (record.ts `bundleDigest`).
+ * - Connection logs (aws-reference 5.1): the attributes of each listener's load balancer are
+ *   changed only when they do not already point at the requested bucket and prefix.
  */
 import {compareCrlAge, type CrlFacts, type CrlSummary} from './crl-summary.js';
+import {type ConnectionLogSetting, type ConnectionLogTarget, sameConnectionLogs} from './connection-logs.js';
 import {bundleDigest} from './record.js';
 import {MtlsKitError, usageError} from '../errors.js';
 
@@ -64,6 +67,8 @@ export interface LocalState {
   /** The listeners to set (--listener-arn, repeatable, or one to create). */
   listeners: ListenerTarget[];
   mutualAuthentication: Omit<MutualAuthentication, 'trustStoreArn'>;
+  /** --connection-logs: where the listeners' load balancers should write connection logs (absent: left alone). */
+  connectionLogs?: ConnectionLogTarget | null;
 }
 
 export interface RemoteObject {
@@ -106,6 +111,8 @@ export interface RemoteState {
   trustStore: RemoteTrustStore | null;
   /** For each local listener target, in order: the listener AWS has (null = none yet). */
   listeners: Array<RemoteListener | null>;
+  /** With --connection-logs: each load balancer of the listeners, with its connection-log attributes. */
+  loadBalancers?: Array<{arn: string; connectionLogs: ConnectionLogSetting}>;
 }
 
 export type StepAction = 'create' | 'modify' | 'unchanged';
@@ -173,6 +180,14 @@ export interface PlannedListener {
   nlb: boolean;
 }
 
+/** One load balancer's connection-log attributes (aws-reference 5.1). */
+export interface PlannedConnectionLogs {
+  loadBalancerArn: string;
+  action: 'modify' | 'unchanged';
+  from: ConnectionLogSetting;
+  to: ConnectionLogSetting;
+}
+
 export interface DeployPlan {
   uploads: PlannedUpload[];
   trustStore: {action: StepAction; name: string; arn: string | null; reason: string};
@@ -189,6 +204,8 @@ export interface DeployPlan {
     count: {now: QuotaCount; peak: QuotaCount; after: QuotaCount; quotas: RevocationQuotas};
   };
   listeners: PlannedListener[];
+  /** With --connection-logs, per load balancer (empty otherwise). */
+  connectionLogs: PlannedConnectionLogs[];
   /** Whether any mutating call is planned. */
   changes: boolean;
 }
@@ -229,14 +246,19 @@ export function planDeploy(local: LocalState, remote: RemoteState, options: Plan
   const revocations = planRevocations(local.crls, ts?.revocations ?? [], options);
 
   const listeners = local.listeners.map((target, i) => planListener(local, target, remote.listeners[i] ?? null, ts, options));
+  const want = local.connectionLogs;
+  const connectionLogs: PlannedConnectionLogs[] = want
+    ? (remote.loadBalancers ?? []).map((lb) => ({loadBalancerArn: lb.arn, action: sameConnectionLogs(lb.connectionLogs, want) ? 'unchanged' : 'modify', from: lb.connectionLogs, to: {enabled: true, ...want}}))
+    : [];
 
   const changes =
     uploads.some((u) => u.action === 'upload') ||
     trustStore.action !== 'unchanged' ||
     revocations.add.length > 0 ||
     revocations.remove.length > 0 ||
-    listeners.some((l) => l.action !== 'unchanged');
-  return {uploads, trustStore, revocations, listeners, changes};
+    listeners.some((l) => l.action !== 'unchanged') ||
+    connectionLogs.some((c) => c.action !== 'unchanged');
+  return {uploads, trustStore, revocations, listeners, connectionLogs, changes};
 }
 
 function remoteBundleDigest(ts: RemoteTrustStore): string | null {
@@ -422,6 +444,21 @@ export function checkNlbTargets(targets: ListenerTarget[], mode: MutualMode, fil
   if (filterCount > 0 && nlb.length < targets.length) {
     const alb = targets.find((t) => !isNetworkListener(t))!;
     throw usageError('FILTERS_NEED_NLB', `identity filters exist only on NLB TLS listeners, and ${alb.kind === 'existing' ? `listener ${alb.listenerArn}` : `load balancer ${alb.loadBalancerArn}`} is not one`, ['deploy the ALB listeners without --identity-filter, in a separate run']);
+  }
+}
+
+/**
+ * --connection-logs needs listeners, all of Application Load Balancers: connection logs are an
+ * ALB feature (aws-reference 5.1; NLB writes TLS access logs, 9.6).
+ * @throws MtlsKitError (usage, exit 2) naming the listener or the missing flag.
+ */
+export function checkConnectionLogTargets(targets: ListenerTarget[]): void {
+  if (targets.length === 0) throw usageError('CONNECTION_LOGS_NEED_LISTENER', "--connection-logs sets the connection logs of the listeners' load balancers, and no listener was given", ['add --listener-arn <alb-https-listener-arn> (or --load-balancer-arn with --port, --certificate-arn, --target-group-arn)']);
+  const nlb = targets.find(isNetworkListener);
+  if (nlb) {
+    throw usageError('CONNECTION_LOGS_NEED_ALB', `${nlb.kind === 'existing' ? `listener ${nlb.listenerArn}` : `load balancer ${nlb.loadBalancerArn}`} is a Network Load Balancer's, and connection logs exist only on Application Load Balancers`, [
+      'deploy the NLB listeners without --connection-logs, in a separate run (an NLB writes TLS access logs instead: its access_logs.s3.* attributes)',
+    ]);
   }
 }
 

@@ -46,6 +46,8 @@ export interface DeployResult {
   /** The first of `listeners` (kept for scripts written before --listener-arn was repeatable). */
   listener: DeployedListener | null;
   listeners: DeployedListener[];
+  /** --connection-logs: each listener's load balancer, its setting before and where its connection logs go now (empty without the flag). */
+  connectionLogs: Array<{loadBalancerArn: string; action: 'modify' | 'unchanged'; uri: string; bucket: string; prefix: string; previous: {enabled: boolean; bucket: string; prefix: string}}>;
 }
 
 export interface DeployedListener {

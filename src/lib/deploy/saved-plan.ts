@@ -9,6 +9,7 @@
  */
 import type {DeployPlan, ListenerTarget, MutualAuthentication, RemoteState} from './plan.js';
 import type {Tag} from './record.js';
+import type {ConnectionLogSetting, ConnectionLogTarget} from './connection-logs.js';
 import type {DeployResult} from './result.js';
 import {MtlsKitError} from '../errors.js';
 
@@ -29,6 +30,8 @@ export interface DeploySettings {
   quotas: {lists: number; entries: number};
   allowRevocationGap: boolean;
   force: boolean;
+  /** --connection-logs (absent: the load balancers' connection logs are left alone). */
+  connectionLogs?: ConnectionLogTarget;
   region: string;
 }
 
@@ -37,6 +40,8 @@ export interface RemoteFingerprint {
   objects: Array<{key: string; exists: boolean; etag: string | null}>;
   trustStore: null | {arn: string; bundleDigest: string | null; revocations: Array<{revocationId: number; entries: number; sha256: string | null}>};
   listeners: Array<null | {arn: string; mutualAuthentication: MutualAuthentication}>;
+  /** With --connection-logs: each load balancer's connection-log attributes. */
+  loadBalancers?: Array<{arn: string; connectionLogs: ConnectionLogSetting}>;
 }
 
 export interface SavedPlan {
@@ -58,6 +63,7 @@ export function fingerprintRemote(r: RemoteState): RemoteFingerprint {
     objects: r.objects.map((o) => ({key: o.key, exists: o.exists, etag: o.etag ?? null})),
     trustStore: ts ? {arn: ts.arn, bundleDigest: ts.bundleDigest ?? null, revocations: ts.revocations.map((x) => ({revocationId: x.revocationId, entries: x.entries, sha256: x.summary?.sha256 ?? null}))} : null,
     listeners: r.listeners.map((l) => (l ? {arn: l.arn, mutualAuthentication: l.mutualAuthentication} : null)),
+    ...(r.loadBalancers ? {loadBalancers: r.loadBalancers} : {}),
   };
 }
 
@@ -84,6 +90,10 @@ export function checkSavedPlan(saved: SavedPlan, files: Array<{path: string; sha
   a.listeners.forEach((l, i) => {
     if (JSON.stringify(l) !== JSON.stringify(remote.listeners[i] ?? null)) changes.push(`listener ${l?.arn ?? saved.settings.listeners[i]?.kind ?? i} changed`);
   });
+  for (const lb of a.loadBalancers ?? []) {
+    const now = remote.loadBalancers?.find((x) => x.arn === lb.arn);
+    if (JSON.stringify(now?.connectionLogs ?? null) !== JSON.stringify(lb.connectionLogs)) changes.push(`the connection logs of ${lb.arn} changed`);
+  }
   if (changes.length === 0 && JSON.stringify(stripVolatile(replanned)) !== JSON.stringify(stripVolatile(saved.plan))) changes.push('the plan computed now differs from the saved one');
   if (changes.length > 0) {
     throw new MtlsKitError({
