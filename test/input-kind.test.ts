@@ -177,6 +177,20 @@ describe('what a file is, when it is not what the command wants', () => {
     assert.match(u16.stdout, /CN=d1/);
   });
 
+  it('serve: a certificate as --server-key, a key as --server-cert, a folder as --trust-store, a CRL as the bundle', async () => {
+    const crt = join(out, 'certificate.crt');
+    const key = join(out, 'private-key.pem');
+    const swapped = await runCli(['serve', '--dir', dir, '--port', '0', '--server-cert', key, '--server-key', crt], {timeoutMs: 30_000});
+    assert.equal(swapped.code, 2);
+    assert.match(swapped.stderr, /private-key\.pem is a private key \(PEM\), not a server certificate\n.*pass it with --server-key/);
+    const folder = await runCli(['serve', '--dir', dir, '--port', '0', '--trust-store', f('folder')], {timeoutMs: 30_000});
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /folder is a folder, not a file/);
+    const crlBundle = await runCli(['serve', '--dir', dir, '--port', '0', '--trust-store', f('root.crl')], {timeoutMs: 30_000});
+    assert.equal(crlBundle.code, 2);
+    assert.match(crlBundle.stderr, /root\.crl is a certificate revocation list \(PEM\), not a CA bundle\n.*pass it with --crl/);
+  });
+
   it('- is stdin for decode-header (positional), lint and verify', async () => {
     const leaf = readFileSync(join(out, 'certificate.crt'));
     const header = `X-Amzn-Mtls-Clientcert-Leaf: ${encodeURIComponent(leaf.toString('utf8')).replace(/%20/g, ' ')}\n`;

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {readInput} from '../io/files.js';
+import {inputName, readInput} from '../io/files.js';
 import {type ApigwClientCert, type EncodeMode, encodeHeaders, encodePemForHeader, parseHeaderMap} from '../lib/alb/headers.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {hint, printLine} from '../ui/output.js';
@@ -45,7 +45,7 @@ Exit codes: 0 printed; 2 bad flags, a file of another kind (a CRL or key where a
   async run(): Promise<EncodeHeaderResult> {
     const {args, flags} = await this.parse(EncodeHeader);
     const map = flags['header-map']?.length ? parseHeaderMap(flags['header-map']) : undefined;
-    const source = args.cert === '-' ? 'stdin' : args.cert;
+    const source = inputName(args.cert);
     const chain = readCertificates(await readInput(args.cert), source, {wanted: 'a certificate or chain'});
     const enc = encodeHeaders(chain, flags.mode, map);
     const result: EncodeHeaderResult = {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {readInput} from '../io/files.js';
+import {inputName, readInput} from '../io/files.js';
 import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import type {CrlDetails, CsrDetails, PrivateKeyDetails} from '../lib/alb/describe-files.js';
 import {identifyInput, type InputKind} from '../lib/x509/input-kind.js';
@@ -62,7 +62,7 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
   async run(): Promise<InspectResult> {
     const {args, flags} = await this.parse(Inspect);
     const data = await readInput(args.file);
-    const source = args.file === '-' ? 'stdin' : args.file;
+    const source = inputName(args.file);
     const found = identifyInput(data);
     if (OTHER_KINDS.has(found.kind) && !found.kinds?.includes('certificate')) return this.inspectOther(data, args.file, found.kind as OtherKind, found.encoding ?? 'der', flags);
     let format: InspectResult['format'] = looksLikePem(data) ? 'pem' : 'der';
@@ -92,7 +92,7 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
     const albRequirementsMet = r.crl ? !r.crl.findings.some((f) => f.severity === 'error') : r.csr ? r.csr.albRequirements.ok : (r.privateKey?.albRequirements?.ok ?? null);
     const result: InspectResult = {file, kind: r.crl ? 'crl' : r.csr ? 'csr' : 'private-key', format, count: 0, certificates: [], albRequirementsMet, ...r};
     if (r.privateKey && r.privateKey.publicKeySha256 === null) {
-      hint(`${file === '-' ? 'stdin' : file} is encrypted: pass --passphrase-file FILE (or set MTLS_KIT_CA_PASSPHRASE) to see its type, size, public key and certificate`);
+      hint(`${inputName(file)} is encrypted: pass --passphrase-file FILE (or set MTLS_KIT_CA_PASSPHRASE) to see its type, size, public key and certificate`);
     }
     return this.emit(result, (x) => {
       if (x.crl) printLine(render.renderCrlDetails(x.crl, x.format));

@@ -2,26 +2,21 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {identityFilterFlags} from '../flags.js';
 import {readIdentityFilters} from '../io/identity-filters.js';
-import {type LintFinding, lintFiles, type LintInput} from '../lib/alb/lint.js';
+import {type LintFinding, lintFiles, type LintInput, type LintReport} from '../lib/alb/lint.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {lintForNlb} from '../lib/nlb/lint.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
-import {readInput} from '../io/files.js';
-import {out, printLine} from '../ui/output.js';
+import {inputName, readInput} from '../io/files.js';
+import {renderLint} from '../ui/lint-render.js';
 
-export interface LintCommandResult {
-  target: 'alb' | 'nlb' | 'apigw';
-  files: string[];
-  /** --target nlb: the identity filters that were checked (FIELD:MATCH:VALUE), those that parse. */
-  identityFilters?: string[];
-  findings: LintFinding[];
-  errors: number;
-  warnings: number;
-}
+/** The findings, as `LintReport` in src/lib/alb/lint.ts says. */
+export interface LintCommandResult extends LintReport {}
 
 export default class Lint extends BaseCommand {
   static override summary = 'Check CA bundles, CRLs and client certificates against what ALB or API Gateway accepts, before upload.';
   static override description = `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root; with --target nlb the same as ALB, plus the identity filters given with --identity-filter or --identity-filter-file (1 to 256 printable ASCII characters, a san-uri value starting with a URI scheme). CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed, or close (a warning when less than --warn-days and less than a third of the CRL's own lifetime, nextUpdate minus thisUpdate, is left: a CRL just written with crl --days 30 passes and warns from 10 days before its nextUpdate), issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
+
+The output is the verdict, then each error and warning with its fix (a rule that fires many times shows three and a count); --verbose adds the notes (info findings) and every repeat. --json always holds every finding.
 
 Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
 
@@ -41,6 +36,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
   static override flags = {
     target: Flags.option({summary: 'What the files are for.', options: ['alb', 'nlb', 'apigw'] as const, default: 'alb' as const})(),
     'warn-days': Flags.integer({summary: 'Warn about certificates that expire within this many days, and CRLs whose nextUpdate is this close and less than a third of their lifetime away.', default: 30, min: 0}),
+    verbose: Flags.boolean({summary: 'Also show notes, and every finding of a rule that fires many times.', default: false}),
     ...identityFilterFlags,
   };
 
@@ -54,7 +50,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     const unreadable: LintFinding[] = [];
     for (const f of files) {
       try {
-        inputs.push({path: f === '-' ? 'stdin' : f, data: await readInput(f)});
+        inputs.push({path: inputName(f), data: await readInput(f)});
       } catch (error) {
         if (!isMtlsKitError(error)) throw error;
         // readInput's message names the file first ("x does not exist"); the finding names it apart.
@@ -75,13 +71,6 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     const findings = [...unreadable, ...r.findings];
     const result: LintCommandResult = {target: flags.target, files, ...(identityFilters ? {identityFilters} : {}), findings, errors: r.errors + unreadable.length, warnings: r.warnings};
     if (result.errors > 0) this.resultExitCode = 3;
-    return this.emit(result, (x) => {
-      for (const f of x.findings) {
-        const sev = f.severity === 'error' ? out.red('error  ') : f.severity === 'warning' ? out.yellow('warning') : out.dim('info   ');
-        printLine(`${sev} ${f.file}${f.certificate ? ` [${f.certificate}]` : ''}: ${f.message} ${out.dim(`(${f.rule})`)}`);
-        printLine(`        ${out.dim('fix:')} ${f.fix}`);
-      }
-      printLine(`${x.files.length} file${x.files.length === 1 ? '' : 's'}${x.identityFilters ? ` and ${x.identityFilters.length} identity filter${x.identityFilters.length === 1 ? '' : 's'}` : ''} checked for ${{alb: 'ALB', nlb: 'NLB', apigw: 'API Gateway'}[x.target]}: ${x.errors} error${x.errors === 1 ? '' : 's'}, ${x.warnings} warning${x.warnings === 1 ? '' : 's'}`);
-    });
+    return this.emit(result, (x) => renderLint(x, flags.verbose));
   }
 }

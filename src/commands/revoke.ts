@@ -6,7 +6,7 @@ import type {CaRef} from '../lib/pki/ca.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {encodeName} from '../lib/x509/issue.js';
 import {parseDnString} from '../lib/x509/names.js';
-import {readInput} from '../io/files.js';
+import {inputName, readInput} from '../io/files.js';
 import {preconditionError, usageError} from '../lib/errors.js';
 import {REVOCATION_REASONS, type RevocationReason} from '../lib/x509/index-db.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
@@ -71,7 +71,7 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
     let serial: string;
     let certIssuer: Uint8Array | undefined;
     if (flags.cert) {
-      const [cert] = readCertificates(await readInput(flags.cert), flags.cert, {wanted: 'a certificate'});
+      const [cert] = readCertificates(await readInput(flags.cert), inputName(flags.cert), {wanted: 'a certificate'});
       serial = cert!.serialHex;
       certIssuer = cert!.issuer;
     } else {

@@ -5,7 +5,7 @@ import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag, passphraseFileFlag, subjectFlags} from '../flags.js';
 import {appendIndex, loadCa, readIndex, serialSet} from '../io/ca-store.js';
 import {clientFilePaths, loadIssuer} from '../io/client-files.js';
-import {assertWritable, readInput} from '../io/files.js';
+import {assertWritable, inputName, readInput} from '../io/files.js';
 import {defaultWorkers, type FleetJob, runRecordedFleet} from '../io/fleet.js';
 import {stagingDirFor} from '../io/fleet-journal.js';
 import {resolveSecret} from '../io/secrets.js';
@@ -136,7 +136,7 @@ Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address
     const filesOf = (j: FleetJob): SignedFiles => ({certificate: j.files.certificate, chain: j.files.chain});
     if (!isFolder) {
       const job = jobs[0]!;
-      const source = args.csr === '-' ? 'stdin' : args.csr;
+      const source = inputName(args.csr);
       const r = await signCsrAndWrite({issuer, csrFile: source, data: await readInput(args.csr), overrides, stripCa: flags['strip-ca'], serialHex: job.serialHex, days: flags.days, now: new Date(), files: job.files, indexFile: job.indexFile, force: flags.force});
       await appendIndex(ca.issuing.paths, [r.signed.index]);
       const d = describeCertificate(r.signed.parsed);

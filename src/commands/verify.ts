@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {isoSeconds} from '../lib/x509/validity.js';
 import {dirFlag, identityFilterFlags} from '../flags.js';
-import {readInput} from '../io/files.js';
+import {inputName, readInput} from '../io/files.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {type ParsedCertificate} from '../lib/x509/cert.js';
 import {loadCrl} from '../lib/x509/crl.js';
@@ -74,16 +74,16 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
     const target = flags.target ?? (filters.length > 0 ? 'nlb' : 'alb');
     if (target === 'alb' && filters.length > 0) throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners, not on ALB', ['drop --target alb, or use --target nlb']);
     const trustFile = flags['trust-store'] ?? `${flags.dir.replace(/\/$/, '')}/ca-bundle.pem`;
-    const trustStore = prepareTrustStore(readCertificates(await readInput(trustFile), trustFile, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${trustFile}`}}));
+    const trustStore = prepareTrustStore(readCertificates(await readInput(trustFile), inputName(trustFile), {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${trustFile}`}}));
     // With the CA directory's bundle, its current CRLs, as deploy uploads them: local and deployed verdicts agree.
     const crlFiles = flags.crl ?? (flags['trust-store'] === undefined && !flags['skip-crl'] ? await currentCrlPaths(flags.dir) : []);
     const crls = [];
-    for (const f of crlFiles) crls.push(loadCrl(await readInput(f), f, {wanted: 'a CRL', hints: {certificate: `pass the chain to verify as the argument (mtls-kit verify ${f}) and only CRLs with --crl`}}));
+    for (const f of crlFiles) crls.push(loadCrl(await readInput(f), inputName(f), {wanted: 'a CRL', hints: {certificate: `pass the chain to verify as the argument (mtls-kit verify ${f}) and only CRLs with --crl`}}));
     const data = await readInput(args.chain);
     let chain: ParsedCertificate[] = [];
     let parseError: string | undefined;
     try {
-      chain = readCertificates(data, args.chain, {wanted: 'a certificate chain', hints: {crl: `pass it with --crl ${args.chain}`}});
+      chain = readCertificates(data, inputName(args.chain), {wanted: 'a certificate chain', hints: {crl: args.chain === '-' ? 'save it to a file and pass it with --crl FILE' : `pass it with --crl ${args.chain}`}});
     } catch (error) {
       // An empty file or another kind of file (a CRL, a key) is the user's mistake, not a client's certificate.
       if (!isMtlsKitError(error) || error.code === 'EMPTY_FILE' || error.code === 'WRONG_FILE_KIND') throw error;

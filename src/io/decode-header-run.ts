@@ -3,7 +3,7 @@
  * set and, with a trust store, verifies each chain as ALB would. verify.ts is loaded only
  * with --trust-store (its own chunk: cold start).
  */
-import {readInput} from './files.js';
+import {inputName, readInput} from './files.js';
 import type {ParsedCertificate} from '../lib/x509/cert.js';
 import {MtlsKitError, usageError} from '../lib/errors.js';
 import {knownHeaderNames, readHeaderInput} from '../lib/alb/header-input.js';
@@ -71,7 +71,7 @@ async function readTextUnchecked(p: DecodeHeaderParams): Promise<{text: string; 
   // `-` means stdin, as for every command that reads a file (a header value is never "-").
   if (p.value === '-') return fromBytes(await readInput('-'), 'stdin');
   if (p.value !== undefined) return {text: p.value, source: 'the argument'};
-  if (p.file !== undefined) return fromBytes(await readInput(p.file), p.file === '-' ? 'stdin' : p.file);
+  if (p.file !== undefined) return fromBytes(await readInput(p.file), inputName(p.file));
   if (process.stdin.isTTY) {
     throw usageError('NO_INPUT', 'no header value given', ['pass it as an argument, with --file FILE, or on stdin: pbpaste | mtls-kit decode-header']);
   }

@@ -13,10 +13,10 @@ import {bundleDigest, planTagChanges, type Tag} from '../lib/deploy/record.js';
 import {type ConnectionLogTarget, formatConnectionLogsUri, loadBalancerOfListener, sameConnectionLogs} from '../lib/deploy/connection-logs.js';
 import {checkLogDelivery, readLoadBalancersForLogs, setConnectionLogs} from './connection-logs.js';
 import {briefCertificates, type CertBrief, diffCertificates, diffSerials, type SerialChanges} from '../lib/deploy/review.js';
-import {loadCrl} from '../lib/x509/crl.js';
+import {loadCrl, type LoadedCrl} from '../lib/x509/crl.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {isMtlsKitError, MtlsKitError, preconditionError} from '../lib/errors.js';
-import {lintFilesKeepingCrls, type LintFinding} from '../lib/alb/lint.js';
+import {crlOpensslFinding, lintFilesKeepingCrls, type LintFinding} from '../lib/alb/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
 import {addRevocation, createListener, createTrustStore, removeRevocations} from './trust-store-mutate.js';
@@ -38,6 +38,8 @@ export interface DeployInputs {
   lint: DeployResult['lint'];
   /** Subject, fingerprint and expiry of each local bundle certificate (plan review). */
   bundleBriefs: CertBrief[];
+  /** CRLs whose OpenSSL parse was deferred (deferCrlOpensslCheck): readRemoteState runs it unless AWS holds them. */
+  opensslPending: Array<{path: string; data: Uint8Array; crl: LoadedCrl; passed?: boolean}>;
 }
 
 export interface ReadDeployInputsParams {
@@ -56,6 +58,11 @@ export interface ReadDeployInputsParams {
   failOnLint?: boolean;
   /** --connection-logs (deploy only). */
   connectionLogs?: ConnectionLogTarget | null;
+  /**
+   * Defer OpenSSL's parse of the CRLs to readRemoteState, which skips it for a CRL the trust
+   * store already holds from these exact bytes (deploy only; default false).
+   */
+  deferCrlOpensslCheck?: boolean;
 }
 
 /** Days before nextUpdate when lint warns about a CRL (status uses the same window). */
@@ -76,17 +83,10 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   const bundleData = await readInput(bundlePath);
   const crlData = await Promise.all(crlPaths.map(async (path) => ({path, data: await readInput(path)})));
 
-  const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {target: 'alb', now: p.now, warnDays: CRL_WARN_DAYS});
-  const findings = lint.findings.map((f: LintFinding) => ({severity: f.severity, rule: f.rule, file: f.file, message: f.message, fix: f.fix}));
-  if (lint.errors > 0 && p.failOnLint !== false) {
-    const errors = findings.filter((f) => f.severity === 'error');
-    throw new MtlsKitError({
-      code: 'LINT_FAILED',
-      message: `${errors.length} lint error(s) in ${[...new Set(errors.map((f) => f.file))].join(', ')}; nothing was uploaded`,
-      suggestions: errors.map((f) => `${f.file}: ${f.message} → ${f.fix}`),
-      details: {findings},
-    });
-  }
+  const deferred = p.deferCrlOpensslCheck === true;
+  const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {target: 'alb', now: p.now, warnDays: CRL_WARN_DAYS, deferCrlOpensslCheck: deferred});
+  const findings = lint.findings.map(resultFinding);
+  if (lint.errors > 0 && p.failOnLint !== false) throw lintFailed(findings);
   if (!p.quiet) for (const f of findings.filter((x) => x.severity === 'warning')) warn(`${f.file}: ${f.message} (${f.fix})`);
 
   const sha = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
@@ -114,7 +114,46 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
     mutualAuthentication: p.mutualAuthentication,
     ...(p.connectionLogs ? {connectionLogs: p.connectionLogs} : {}),
   };
-  return {local, files, lint: {errors: lint.errors, warnings: lint.warnings, findings}, bundleBriefs};
+  const opensslPending = deferred ? crlData.flatMap(({path, data}, i) => (lint.crls[i + 1] ? [{path, data, crl: lint.crls[i + 1]!}] : [])) : [];
+  return {local, files, lint: {errors: lint.errors, warnings: lint.warnings, findings}, bundleBriefs, opensslPending};
+}
+
+function resultFinding(f: LintFinding): DeployResult['lint']['findings'][number] {
+  return {severity: f.severity, rule: f.rule, file: f.file, message: f.message, fix: f.fix};
+}
+
+/** LINT_FAILED (exit 4) with every error finding. */
+function lintFailed(findings: DeployResult['lint']['findings']): MtlsKitError {
+  const errors = findings.filter((f) => f.severity === 'error');
+  return new MtlsKitError({
+    code: 'LINT_FAILED',
+    message: `${errors.length} lint error(s) in ${[...new Set(errors.map((f) => f.file))].join(', ')}; nothing was uploaded`,
+    suggestions: errors.map((f) => `${f.file}: ${f.message} → ${f.fix}`),
+    details: {findings},
+  });
+}
+
+/**
+ * The lint step readDeployInputs deferred: OpenSSL parses each local CRL, except one whose
+ * DER the trust store holds and whose exact file S3 already has at its content-addressed key.
+ * Those bytes passed this check before the run that uploaded them, and ALB accepted them; a
+ * changed file has another key and is checked (aws-reference 4.3).
+ * @throws MtlsKitError LINT_FAILED (exit 4) before anything is uploaded.
+ */
+function runDeferredCrlChecks(inputs: DeployInputs, state: RemoteState): void {
+  const held = new Set((state.trustStore?.revocations ?? []).map((r) => r.summary?.sha256));
+  const findings: DeployResult['lint']['findings'] = [];
+  for (const pending of inputs.opensslPending) {
+    const local = inputs.local.crls.find((c) => c.path === pending.path);
+    const object = inputs.local.objects.find((o) => o.key === local?.key);
+    const stored = state.objects.find((o) => o.key === object?.key && o.exists && o.etag?.toLowerCase() === object.md5);
+    if (pending.passed || (local && held.has(local.summary.sha256) && stored)) continue;
+    const finding = crlOpensslFinding(pending, pending.crl);
+    // Once per run: deploy reads the remote state again after taking its lease.
+    if (finding) findings.push(resultFinding(finding));
+    else pending.passed = true;
+  }
+  if (findings.length > 0) throw lintFailed(findings);
 }
 
 export interface RemoteRead {
@@ -163,6 +202,7 @@ export async function readRemoteState(aws: AwsClients, bucket: string, inputs: D
     listeners.push(listener);
   }
   const state: RemoteState = {objects, trustStore: ts?.remote ?? null, listeners};
+  runDeferredCrlChecks(inputs, state);
   const warnings: string[] = [];
   const logs = inputs.local.connectionLogs;
   if (logs) {

@@ -238,6 +238,11 @@ export async function appendText(path: string, text: string): Promise<void> {
   }
 }
 
+/** How messages name an input: `stdin` for `-`, else the path as given. */
+export function inputName(file: string): string {
+  return file === '-' ? 'stdin' : file;
+}
+
 /** A URL where a file was wanted: mtls-kit reads local files only (it fetches nothing). */
 function urlGivenAsFile(url: string): MtlsKitError {
   const name = basename(url.replace(/[?#].*$/, '')) || 'downloaded.pem';

@@ -11,10 +11,11 @@ import {checkCrlSignature, loadCrl} from '../lib/x509/crl.js';
 import {csrDerFromInput, parseCsr} from '../lib/x509/csr.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {readPrivateKeyInfo} from '../lib/x509/private-key-info.js';
+import {looksLikePem, parsePem} from '../lib/x509/pem.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {isoSeconds} from '../lib/x509/validity.js';
 import {caPaths, readIndex} from './ca-store.js';
-import {pathExists} from './files.js';
+import {inputName, pathExists} from './files.js';
 import {resolveSecret} from './secrets.js';
 
 export interface InspectOtherParams {
@@ -53,10 +54,11 @@ const shown = (p: string): string => {
 };
 
 /**
- * The certificates beside `file` and in the CA directory (its bundle, tier certificates and
- * every certificate its index records), each file read once.
+ * The certificates beside `file` and in the CA directory (its bundle and tier certificates,
+ * and with `issued` every certificate its index records) whose DER holds `needle`, each file
+ * read once.
  */
-async function candidateCertificates(file: string, caDir: string): Promise<{candidates: Candidate[]; searched: string[]}> {
+async function candidateCertificates(file: string, caDir: string, needle: Uint8Array, issued: boolean): Promise<{candidates: Candidate[]; searched: string[]}> {
   const paths: string[] = [];
   const searched: string[] = [];
   if (file !== '-') {
@@ -69,7 +71,7 @@ async function candidateCertificates(file: string, caDir: string): Promise<{cand
     const p = caPaths(caDir);
     searched.push(shown(resolve(caDir)));
     paths.push(p.bundle, p.root.cert, p.intermediate.cert);
-    for (const tier of [p.root, p.intermediate]) {
+    for (const tier of issued ? [p.root, p.intermediate] : []) {
       const entries = await readIndex(tier).catch(() => []);
       for (const e of entries.slice(-MAX_INDEX_FILES)) if (e.file !== 'unknown') paths.push(e.file);
     }
@@ -84,7 +86,11 @@ async function candidateCertificates(file: string, caDir: string): Promise<{cand
     try {
       const st = await fsp.stat(abs);
       if (!st.isFile() || st.size > MAX_FILE_BYTES) continue;
-      for (const cert of readCertificates(await fsp.readFile(abs), p)) candidates.push({file: shown(abs), cert});
+      const data = await fsp.readFile(abs);
+      // Parse only files whose DER holds the bytes looked for (the key's SPKI, the CRL issuer's name): a fleet's thousands stay cheap.
+      const ders = looksLikePem(data) ? parsePem(data.toString('latin1'), p).map((b) => Buffer.from(b.der)) : [data];
+      if (!ders.some((d) => d.indexOf(needle) >= 0)) continue;
+      for (const cert of readCertificates(data, p)) candidates.push({file: shown(abs), cert});
     } catch {
       // Not a certificate file (a key, a CSR, something else): not a candidate.
     }
@@ -97,10 +103,10 @@ async function candidateCertificates(file: string, caDir: string): Promise<{cand
  * @throws MtlsKitError BAD_CRL / BAD_CSR / BAD_KEY / WRONG_PASSPHRASE (exit 4).
  */
 export async function inspectOther(p: InspectOtherParams): Promise<InspectOtherResult> {
-  const source = p.file === '-' ? 'stdin' : p.file;
+  const source = inputName(p.file);
   if (p.kind === 'crl') {
     const crl = loadCrl(p.data, source);
-    const {candidates} = await candidateCertificates(p.file, p.caDir);
+    const {candidates} = await candidateCertificates(p.file, p.caDir, crl.issuer, false);
     const issuers = candidates.filter((c) => Buffer.compare(c.cert.subject, crl.issuer) === 0);
     const verified = issuers.find((c) => checkCrlSignature(crl, c.cert));
     const issuer = verified ?? issuers[0];
@@ -116,7 +122,7 @@ export async function inspectOther(p: InspectOtherParams): Promise<InspectOtherR
   let matches: KeyMatch[] = [];
   let searched: string[] = [];
   if (key.spki) {
-    const found = await candidateCertificates(p.file, p.caDir);
+    const found = await candidateCertificates(p.file, p.caDir, key.spki, true);
     searched = found.searched;
     const seen = new Set<string>();
     matches = found.candidates

@@ -4,11 +4,11 @@
  * (src/lib/alb/headers.ts) into the listeners, and starts the echo backend when there is no
  * target. `mtls-kit serve` and `mtls-kit demo` both start through here.
  */
-import {promises as fsp} from 'node:fs';
 import {isIP} from 'node:net';
 import {relative} from 'node:path';
 import type {ListenerMode, ListenerSpec} from '../lib/alb/proxy.js';
-import {preconditionError, usageError} from '../lib/errors.js';
+import {isMtlsKitError, preconditionError, usageError} from '../lib/errors.js';
+import {readInput} from './files.js';
 import {ALB_HEADERS, encodePassthroughHeader, encodeVerifyHeaders, type HeaderMap} from '../lib/alb/headers.js';
 import {loadPrivateKey} from '../lib/x509/issue.js';
 import {assertInputKind, PRIVATE_KEY_KINDS} from '../lib/x509/input-kind.js';
@@ -89,9 +89,11 @@ export interface RunningServe {
 
 async function readFileOr(path: string, what: string, fix: string): Promise<Buffer> {
   try {
-    return await fsp.readFile(path);
+    return await readInput(path);
   } catch (error) {
-    throw preconditionError('FILE_NOT_FOUND', `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, [fix]);
+    // A folder or a URL keeps readInput's sentence; a missing file names what it was for.
+    if (isMtlsKitError(error) && error.code !== 'FILE_NOT_FOUND') throw error;
+    throw preconditionError('FILE_NOT_FOUND', `cannot read ${what} ${path}: ENOENT`, [fix]);
   }
 }
 

@@ -10,11 +10,12 @@
  * keep their identity), so every listener holding them (verify, nlb, apigw) sees it.
  */
 import {createHash} from 'node:crypto';
-import {type FSWatcher, promises as fsp, watch} from 'node:fs';
+import {type FSWatcher, watch} from 'node:fs';
 import {basename, dirname} from 'node:path';
 import {isMtlsKitError, preconditionError} from '../lib/errors.js';
 import {loadCrl, type LoadedCrl, prepareTrustStore, type TrustStore} from '../lib/alb/verify.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
+import {readInput} from './files.js';
 
 /** Waits this long after the last change event before reloading (an editor writes in bursts). */
 const SETTLE_MS = 150;
@@ -48,15 +49,17 @@ async function parseAll(bundlePath: string, crlPaths: string[]): Promise<Parsed>
   const hash = createHash('sha256');
   const read = async (path: string, what: string): Promise<Uint8Array> => {
     try {
-      const data = await fsp.readFile(path);
+      const data = await readInput(path);
       hash.update(path).update('\0').update(data);
       return new Uint8Array(data);
     } catch (error) {
-      throw preconditionError('FILE_NOT_FOUND', `cannot read ${what} ${path}: ${describeError(error)}`, [`check ${what === 'the CRL' ? '--crl' : '--trust-store'}`]);
+      // A folder or a URL keeps readInput's sentence; a missing file names what it was for.
+      if (isMtlsKitError(error) && error.code !== 'FILE_NOT_FOUND') throw error;
+      throw preconditionError('FILE_NOT_FOUND', `cannot read ${what} ${path}: ${isMtlsKitError(error) ? 'ENOENT' : describeError(error)}`, [`check ${what === 'the CRL' ? '--crl' : '--trust-store'}`]);
     }
   };
   const bundle = await read(bundlePath, 'the trust store');
-  const certs = readCertificates(bundle, bundlePath);
+  const certs = readCertificates(bundle, bundlePath, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${bundlePath}`}});
   if (certs.length === 0) throw preconditionError('EMPTY_TRUST_STORE', `${bundlePath} holds no certificate`, ['point --trust-store at a PEM bundle of CA certificates']);
   const store = prepareTrustStore(certs);
   const crls: LoadedCrl[] = [];

@@ -4,7 +4,7 @@
  * detected from the content. Malformed input never throws: it becomes a finding.
  */
 import {parseCertificate, type ParsedCertificate} from '../x509/cert.js';
-import {ALB_CRL_LIMITS, checkCrlSignature, loadCrl, type LoadedCrl} from '../x509/crl.js';
+import {ALB_CRL_LIMITS, checkCrlSignature, checkCrlWithOpenSsl, loadCrl, type LoadedCrl, parseCrl} from '../x509/crl.js';
 import {DerError, readTlv} from '../x509/der.js';
 import {identifyInput, wrongInputError} from '../x509/input-kind.js';
 import {checkAlbRequirements} from './describe.js';
@@ -30,11 +30,26 @@ export interface LintResult {
   errors: number;
   warnings: number;
 }
+/** What `mtls-kit lint` reports (its --json result): the files, the findings and their counts. */
+export interface LintReport {
+  target: 'alb' | 'nlb' | 'apigw';
+  files: string[];
+  /** --target nlb: the identity filters that were checked (FIELD:MATCH:VALUE), those that parse. */
+  identityFilters?: string[];
+  findings: LintFinding[];
+  errors: number;
+  warnings: number;
+}
 export interface LintOptions {
   target: LintTarget;
   now: Date;
   /** Warn about certificates and CRLs that expire within this many days. */
   warnDays: number;
+  /**
+   * Leave out OpenSSL's parse of each CRL (checkCrlWithOpenSsl); the caller runs it later with
+   * crlOpensslFinding. Every other check still runs. Default false.
+   */
+  deferCrlOpensslCheck?: boolean;
 }
 
 /** ALB quotas (aws-reference 3). */
@@ -392,14 +407,32 @@ function chainFindings(s: FileState, opts: LintOptions, findings: LintFinding[])
   }
 }
 
+/** lint's finding for a CRL that does not load. */
+function crlInvalidFinding(file: string, pem: boolean, error: unknown): LintFinding {
+  const message = isMtlsKitError(error) ? error.message.replace(`${file}: `, '') : (error as Error).message;
+  return {severity: 'error', rule: 'crl-invalid', file, message: pem ? `not a readable CRL: ${message}` : `neither a DER certificate nor a readable DER CRL (${message})`, fix: 'regenerate it (mtls-kit crl) or re-download it; check it was not truncated'};
+}
+
+/**
+ * The check lintFiles leaves out with `deferCrlOpensslCheck`: OpenSSL's parse of a CRL lint
+ * parsed. Null when OpenSSL reads it, else the finding lint would have made.
+ */
+export function crlOpensslFinding(input: LintInput, crl: LoadedCrl): LintFinding | null {
+  try {
+    checkCrlWithOpenSsl(input.data, crl);
+    return null;
+  } catch (error) {
+    return crlInvalidFinding(input.path, crl.format === 'pem', error);
+  }
+}
+
 function lintCrl(s: FileState, opts: LintOptions, findings: LintFinding[]): void {
   const file = s.input.path;
   let crl: LoadedCrl;
   try {
-    crl = loadCrl(s.input.data, file);
+    crl = opts.deferCrlOpensslCheck ? parseCrl(s.input.data, file) : loadCrl(s.input.data, file);
   } catch (error) {
-    const message = isMtlsKitError(error) ? error.message.replace(`${file}: `, '') : (error as Error).message;
-    findings.push({severity: 'error', rule: 'crl-invalid', file, message: s.pem ? `not a readable CRL: ${message}` : `neither a DER certificate nor a readable DER CRL (${message})`, fix: 'regenerate it (mtls-kit crl) or re-download it; check it was not truncated'});
+    findings.push(crlInvalidFinding(file, s.pem, error));
     return;
   }
   s.crl = crl;
