@@ -135,6 +135,18 @@ describe('destroy', () => {
     assert.deepEqual(r.json.objects, {requested: false, deleted: [], kept: [], versioned: false});
   });
 
+  it('an ARN and a name (flag or MTLS_KIT_TRUST_STORE_NAME) that disagree: exit 2 before any call', async () => {
+    const calls = aws.elb.calls.length;
+    const arn = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:truststore/one/0123456789abcdef';
+    const r = await runCli(['destroy', '--trust-store-arn', arn, '--bucket', BUCKET, '--dry-run', '--json'], {env: {...aws.env, MTLS_KIT_TRUST_STORE_NAME: 'two'}});
+    assert.equal(r.code, 2, r.stdout);
+    assert.equal(r.json.error.code, 'TRUST_STORE_MISMATCH');
+    assert.equal(aws.elb.calls.length, calls);
+    const same = await runCli(['destroy', '--trust-store-arn', arn, '--bucket', BUCKET, '--dry-run', '--json'], {env: {...aws.env, MTLS_KIT_TRUST_STORE_NAME: 'one'}});
+    assert.equal(same.code, 0, same.stdout);
+    assert.equal(same.json.summary, 'nothing to destroy');
+  });
+
   it('refuses, before any change, a trust store a listener it was not given still uses (exit 4)', async () => {
     const {listener} = await deployed('inuse');
     const m = aws.elb.mutatingCalls().length;

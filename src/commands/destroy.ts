@@ -4,7 +4,7 @@ import {BaseCommand} from '../base-command.js';
 import {awsFlags, deployInputFlags} from '../flags.js';
 import {createAwsClients} from '../io/aws.js';
 import {acquireDeployLease} from '../io/deploy-lease.js';
-import {type DestroyRead, type DestroyTarget, executeDestroy, readDestroyState} from '../io/destroy-run.js';
+import {type DestroyRead, type DestroyTarget, executeDestroy, nameOfTrustStoreArn, readDestroyState} from '../io/destroy-run.js';
 import {type DestroyPlan, type DestroyResult, planDestroy} from '../lib/deploy/destroy-plan.js';
 import {checkTrustStoreName} from '../lib/deploy/plan.js';
 import {ExitCode, usageError} from '../lib/errors.js';
@@ -30,8 +30,8 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
   ];
 
   static override flags = {
-    'trust-store-name': Flags.string({...deployInputFlags['trust-store-name'], required: false, exclusive: ['trust-store-arn']}),
-    'trust-store-arn': Flags.string({summary: 'The trust store by ARN instead of name.', helpValue: 'ARN'}),
+    'trust-store-name': Flags.string({...deployInputFlags['trust-store-name'], required: false}),
+    'trust-store-arn': Flags.string({summary: 'The trust store by ARN instead of name (a name given too, for example by MTLS_KIT_TRUST_STORE_NAME, must be the same).', helpValue: 'ARN'}),
     bucket: deployInputFlags.bucket,
     prefix: deployInputFlags.prefix,
     'listener-arn': Flags.string({summary: 'Listener whose mutual TLS to turn off (Mode=off) when it verifies against the trust store; repeatable.', multiple: true, helpValue: 'ARN'}),
@@ -57,6 +57,7 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
     if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem}`);
     if (arn && !/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:truststore\/[^/]+\/[^/]+$/.test(arn)) throw usageError('BAD_TRUST_STORE_ARN', `--trust-store-arn "${arn}" is not a trust-store ARN`, ['for example: arn:aws:elasticloadbalancing:us-east-1:111122223333:truststore/my-devices/3ym756xh7yj']);
     if (flags.sse === 'aws:kms' && !flags['kms-key-id']) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
+    if (arn && name && nameOfTrustStoreArn(arn) !== name) throw usageError('TRUST_STORE_MISMATCH', `--trust-store-arn names trust store ${nameOfTrustStoreArn(arn)}, but --trust-store-name (or MTLS_KIT_TRUST_STORE_NAME) is ${name}`, ['give one of them, or make them agree']);
     if (flags['exit-code'] && !flags['dry-run']) throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run', ['for example: mtls-kit destroy ... --dry-run --exit-code']);
 
     const target: DestroyTarget = {
