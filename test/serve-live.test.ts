@@ -8,18 +8,10 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {after, before, describe, it} from 'node:test';
 import {parseConnectionLogLine} from '../src/lib/alb/connection-log.js';
 import {runCli} from './support/cli.js';
-import {curl, type ServeFixture, serveVerifyAndPassthrough, spawnServe, type SpawnedServe} from './support/serve.js';
+import {curl, eventually, type ServeFixture, serveVerifyAndPassthrough, spawnServe, type SpawnedServe} from './support/serve.js';
 import {makeServeClients, type ServeClients} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
-/** Polls `check` every 100 ms, at most 100 times; returns whether it became true. */
-async function eventually(check: () => boolean | Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
 
 const count = (text: string, re: RegExp): number => text.match(new RegExp(re.source, 'g'))?.length ?? 0;
 

@@ -9,7 +9,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {parseConnectionLogLine} from '../src/lib/alb/connection-log.js';
-import {type ServeFixture, serveVerifyAndPassthrough} from './support/serve.js';
+import {eventually, type ServeFixture, serveVerifyAndPassthrough} from './support/serve.js';
 import {makeServeClients, type ServeClients} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
@@ -59,7 +59,7 @@ describe('serve: the chain as presented', () => {
   const logLines = (): string[] => (existsSync(fx!.connLog) ? readFileSync(fx!.connLog, 'utf8').split('\n').filter(Boolean) : []);
   /** The first connection-log line after `before` lines, once serve has written it (bounded wait). */
   const nextLog = async (before: number): Promise<ReturnType<typeof parseConnectionLogLine>> => {
-    for (let i = 0; i < 100 && logLines().length <= before; i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => logLines().length > before);
     return parseConnectionLogLine(logLines()[before]!);
   };
 

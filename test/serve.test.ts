@@ -7,7 +7,7 @@ import {after, before, describe, it} from 'node:test';
 import {parseConnectionLogLine} from '../src/lib/alb/connection-log.js';
 import {runCli} from './support/cli.js';
 import {opensslOk} from './support/openssl.js';
-import {curl, nodeGet, sClient, spawnServe, type SpawnedServe} from './support/serve.js';
+import {curl, eventually, nodeGet, sClient, spawnServe, type SpawnedServe} from './support/serve.js';
 import {makeServeClients, type ServeClients} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
@@ -104,9 +104,10 @@ describe('serve', () => {
       assert.equal(n.status, undefined);
       assert.ok(n.error);
       // Each of the three attempts is one log line with the code.
-      await new Promise((r) => setTimeout(r, 100));
       const serial = files?.serial ?? '-';
-      const mine = logLines(connLog).filter((e) => e && e.listenerPort === verifyPort && e.serial === serial && e.verifyStatus.startsWith('Failed'));
+      const failed = (): ReturnType<typeof logLines> => logLines(connLog).filter((e) => e && e.listenerPort === verifyPort && e.serial === serial && e.verifyStatus.startsWith('Failed'));
+      await eventually(() => failed().length >= 3);
+      const mine = failed();
       assert.ok(mine.length >= 3, `${mine.length} lines for ${serial}`);
       for (const e of mine) {
         assert.equal(e!.verifyStatus, `Failed:${code}`);
@@ -139,8 +140,9 @@ describe('serve', () => {
     const u = await curl(`https://127.0.0.1:${passPort}/`, {ca: pki.rootCert, cert: pki.untrusted.cert, key: pki.untrusted.key});
     assert.equal(u.status, '200');
     assert.equal(decodeURIComponent(JSON.parse(u.body).headers['x-amzn-mtls-clientcert']), pemOf(pki.untrusted.cert));
-    const ok = logLines(connLog).filter((e) => e?.listenerPort === passPort && e.serial === pki.untrusted.serial);
-    assert.equal(ok[0]?.verifyStatus, 'Success');
+    const untrusted = (): ReturnType<typeof logLines> => logLines(connLog).filter((e) => e?.listenerPort === passPort && e.serial === pki.untrusted.serial);
+    await eventually(() => untrusted().length > 0);
+    assert.equal(untrusted()[0]?.verifyStatus, 'Success');
   });
 
   it('writes 15-field connection-log lines with subject, serial and latency for successes', async () => {

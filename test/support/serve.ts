@@ -129,3 +129,16 @@ export async function serveVerifyAndPassthrough(tmp: string, pkiDir: string, ext
   const serve = await spawnServe(['--dir', pkiDir, '--listen', '0:verify', '--listen', '0:passthrough', '--connection-log', connLog, ...extra]);
   return {serve, connLog, verifyPort: serve.info.listeners.find((l) => l.mode === 'verify')!.port, passPort: serve.info.listeners.find((l) => l.mode === 'passthrough')!.port};
 }
+
+/**
+ * Polls `check` every 100 ms, at most 200 times (20 s); returns whether it became true.
+ * serve writes its connection log after the client has its answer, so a test reads it
+ * through this, never after a fixed sleep (a loaded machine writes later).
+ */
+export async function eventually(check: () => boolean | Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
