@@ -22,7 +22,7 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
   static override examples = [
     "<%= config.bin %> decode-header 'CN=M\\C3\\84NNIK\\,MARILIIS,C=EE'",
     '<%= config.bin %> decode-header --file captured-headers.txt',
-    'pbpaste | <%= config.bin %> decode-header --trust-store ca-bundle.pem --crl revoked.crl',
+    '<%= config.bin %> decode-header - --trust-store ca-bundle.pem --crl revoked.crl < captured-request.txt',
     '<%= config.bin %> decode-header --file lambda-event.json --header-map leaf=X-Client-Leaf --json',
   ];
 

@@ -73,7 +73,7 @@ async function readTextUnchecked(p: DecodeHeaderParams): Promise<{text: string; 
   if (p.value !== undefined) return {text: p.value, source: 'the argument'};
   if (p.file !== undefined) return fromBytes(await readInput(p.file), inputName(p.file));
   if (process.stdin.isTTY) {
-    throw usageError('NO_INPUT', 'no header value given', ['pass it as an argument, with --file FILE, or on stdin: pbpaste | mtls-kit decode-header']);
+    throw usageError('NO_INPUT', 'no header value given', ['pass it as an argument, with --file FILE, or on stdin: mtls-kit decode-header - < captured-request.txt']);
   }
   return fromBytes(await readInput('-'), 'stdin');
 }
