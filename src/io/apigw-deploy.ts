@@ -85,6 +85,16 @@ async function callApigw<T>(ctx: AwsCallContext, fn: () => Promise<T>): Promise<
 
 const isNotFound = (error: unknown): boolean => awsErrorCode(error) === 'NotFound' || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404;
 
+/** callApigw for a read whose missing resource is an answer (null), not an error. */
+async function readOrNull<T>(ctx: AwsCallContext, fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    return callApigw(ctx, () => Promise.reject(error));
+  }
+}
+
 interface DomainRead {
   state: ApigwDomainState;
   /** APIs mapped to the domain. */
@@ -92,13 +102,8 @@ interface DomainRead {
 }
 
 async function readRestDomain(c: ApigwClients, name: string): Promise<DomainRead | null> {
-  let d;
-  try {
-    d = await c.rest.send(new c.restSdk.GetDomainNameCommand({domainName: name}));
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    return callApigw({action: 'apigateway:GET /domainnames', resource: name}, () => Promise.reject(error));
-  }
+  const d = await readOrNull({action: 'apigateway:GET /domainnames', resource: name}, () => c.rest.send(new c.restSdk.GetDomainNameCommand({domainName: name})));
+  if (!d) return null;
   const maps = await callApigw({action: 'apigateway:GET /domainnames/basepathmappings', resource: name}, () => c.rest.send(new c.restSdk.GetBasePathMappingsCommand({domainName: name, limit: 500})));
   const m = d.mutualTlsAuthentication;
   return {
@@ -117,13 +122,8 @@ async function readRestDomain(c: ApigwClients, name: string): Promise<DomainRead
 }
 
 async function readHttpDomain(c: ApigwClients, name: string): Promise<DomainRead | null> {
-  let d;
-  try {
-    d = await c.v2.send(new c.v2Sdk.GetDomainNameCommand({DomainName: name}));
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    return callApigw({action: 'apigateway:GET /v2/domainnames', resource: name}, () => Promise.reject(error));
-  }
+  const d = await readOrNull({action: 'apigateway:GET /v2/domainnames', resource: name}, () => c.v2.send(new c.v2Sdk.GetDomainNameCommand({DomainName: name})));
+  if (!d) return null;
   const maps = await callApigw({action: 'apigateway:GET /v2/domainnames/apimappings', resource: name}, () => c.v2.send(new c.v2Sdk.GetApiMappingsCommand({DomainName: name, MaxResults: '500'})));
   const conf = d.DomainNameConfigurations?.[0];
   const m = d.MutualTlsAuthentication;
