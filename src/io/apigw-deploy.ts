@@ -10,7 +10,7 @@
 import {createHash} from 'node:crypto';
 import type {APIGatewayClient} from '@aws-sdk/client-api-gateway';
 import type {ApiGatewayV2Client} from '@aws-sdk/client-apigatewayv2';
-import {lintFiles} from '../lib/alb/lint.js';
+import {deployLintSummary, lintFiles} from '../lib/alb/lint.js';
 import {
   type ApigwDeployResult,
   apigwDrift,
@@ -226,7 +226,8 @@ async function readLocal(p: {dir: string; bundle: string | undefined; now: Date;
   if (!p.bundle && !(await pathExists(path))) throw preconditionError('BUNDLE_NOT_FOUND', `${path} does not exist`, [`create a CA first: mtls-kit gen-ca --dir ${p.dir}`, 'or pass --ca-bundle truststore.pem']);
   const data = new Uint8Array(await readInput(path));
   const lint = lintFiles([{path, data}], {target: 'apigw', now: p.now, warnDays: 7});
-  const findings = lint.findings.map((f) => ({severity: f.severity, rule: f.rule, file: f.file, message: f.message, fix: f.fix}));
+  const summary = deployLintSummary(lint);
+  const {findings} = summary;
   if (lint.errors > 0 && p.failOnLint) {
     const errors = findings.filter((f) => f.severity === 'error');
     throw new MtlsKitError({
@@ -236,7 +237,7 @@ async function readLocal(p: {dir: string; bundle: string | undefined; now: Date;
       details: {findings},
     });
   }
-  return {path, data, sha256: createHash('sha256').update(data).digest('hex'), lint: {errors: lint.errors, warnings: lint.warnings, findings}};
+  return {path, data, sha256: createHash('sha256').update(data).digest('hex'), lint: summary};
 }
 
 /** Polls GetDomainName until AVAILABLE. @throws APIGW_DOMAIN_NOT_AVAILABLE (exit 5) after the timeout. */

@@ -16,7 +16,7 @@ import {briefCertificates, type CertBrief, diffCertificates, diffSerials, type S
 import {loadCrl, type LoadedCrl} from '../lib/x509/crl.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {isMtlsKitError, MtlsKitError, preconditionError} from '../lib/errors.js';
-import {crlOpensslFinding, lintFilesKeepingCrls, type LintFinding} from '../lib/alb/lint.js';
+import {crlOpensslFinding, deployLintFinding, type DeployLintFinding, deployLintSummary, lintFilesKeepingCrls} from '../lib/alb/lint.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 import {type AwsCallContext, type AwsClients, callAws} from './aws.js';
 import {addRevocation, createListener, createTrustStore, removeRevocations} from './trust-store-mutate.js';
@@ -85,9 +85,9 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
 
   const deferred = p.deferCrlOpensslCheck === true;
   const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {target: 'alb', now: p.now, warnDays: CRL_WARN_DAYS, deferCrlOpensslCheck: deferred});
-  const findings = lint.findings.map(resultFinding);
-  if (lint.errors > 0 && p.failOnLint !== false) throw lintFailed(findings);
-  if (!p.quiet) for (const f of findings.filter((x) => x.severity === 'warning')) warn(`${f.file}: ${f.message} (${f.fix})`);
+  const summary = deployLintSummary(lint);
+  if (lint.errors > 0 && p.failOnLint !== false) throw lintFailed(summary.findings);
+  if (!p.quiet) for (const f of summary.findings.filter((x) => x.severity === 'warning')) warn(`${f.file}: ${f.message} (${f.fix})`);
 
   const sha = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
   const md5 = (d: Uint8Array): string => createHash('md5').update(d).digest('hex');
@@ -115,15 +115,11 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
     ...(p.connectionLogs ? {connectionLogs: p.connectionLogs} : {}),
   };
   const opensslPending = deferred ? crlData.flatMap(({path, data}, i) => (lint.crls[i + 1] ? [{path, data, crl: lint.crls[i + 1]!}] : [])) : [];
-  return {local, files, lint: {errors: lint.errors, warnings: lint.warnings, findings}, bundleBriefs, opensslPending};
-}
-
-function resultFinding(f: LintFinding): DeployResult['lint']['findings'][number] {
-  return {severity: f.severity, rule: f.rule, file: f.file, message: f.message, fix: f.fix};
+  return {local, files, lint: summary, bundleBriefs, opensslPending};
 }
 
 /** LINT_FAILED (exit 4) with every error finding. */
-function lintFailed(findings: DeployResult['lint']['findings']): MtlsKitError {
+function lintFailed(findings: DeployLintFinding[]): MtlsKitError {
   const errors = findings.filter((f) => f.severity === 'error');
   return new MtlsKitError({
     code: 'LINT_FAILED',
@@ -142,7 +138,7 @@ function lintFailed(findings: DeployResult['lint']['findings']): MtlsKitError {
  */
 function runDeferredCrlChecks(inputs: DeployInputs, state: RemoteState): void {
   const held = new Set((state.trustStore?.revocations ?? []).map((r) => r.summary?.sha256));
-  const findings: DeployResult['lint']['findings'] = [];
+  const findings: DeployLintFinding[] = [];
   for (const pending of inputs.opensslPending) {
     const local = inputs.local.crls.find((c) => c.path === pending.path);
     const object = inputs.local.objects.find((o) => o.key === local?.key);
@@ -150,7 +146,7 @@ function runDeferredCrlChecks(inputs: DeployInputs, state: RemoteState): void {
     if (pending.passed || (local && held.has(local.summary.sha256) && stored)) continue;
     const finding = crlOpensslFinding(pending, pending.crl);
     // Once per run: deploy reads the remote state again after taking its lease.
-    if (finding) findings.push(resultFinding(finding));
+    if (finding) findings.push(deployLintFinding(finding));
     else pending.passed = true;
   }
   if (findings.length > 0) throw lintFailed(findings);

@@ -30,6 +30,28 @@ export interface LintResult {
   errors: number;
   warnings: number;
 }
+/** A finding as deploy (ALB and API Gateway) reports it in --json: no certificate reference. */
+export interface DeployLintFinding {
+  severity: string;
+  rule: string;
+  file: string;
+  message: string;
+  fix: string;
+}
+/** The `lint` part of deploy's --json result (ALB and API Gateway). */
+export interface DeployLintSummary {
+  errors: number;
+  warnings: number;
+  findings: DeployLintFinding[];
+}
+/** One finding in deploy's --json form. */
+export function deployLintFinding(f: LintFinding): DeployLintFinding {
+  return {severity: f.severity, rule: f.rule, file: f.file, message: f.message, fix: f.fix};
+}
+/** A lint result in deploy's --json form. */
+export function deployLintSummary(r: LintResult): DeployLintSummary {
+  return {errors: r.errors, warnings: r.warnings, findings: r.findings.map(deployLintFinding)};
+}
 /** What `mtls-kit lint` reports (its --json result): the files, the findings and their counts. */
 export interface LintReport {
   target: 'alb' | 'nlb' | 'apigw';

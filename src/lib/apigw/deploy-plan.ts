@@ -7,6 +7,7 @@
  * TLS 1.2, unversioned bucket), drift, and which local certificate each truststore
  * warning concerns. Pure: the remote state comes in as values.
  */
+import type {DeployLintSummary} from '../alb/lint.js';
 import type {ParsedCertificate} from '../x509/cert.js';
 import {formatApigwDn, formatRfc2253} from '../x509/dn.js';
 
@@ -204,7 +205,7 @@ export interface ApigwDeployResult {
   bucket: string;
   changed: boolean;
   summary: string;
-  lint: {errors: number; warnings: number; findings: Array<{severity: string; rule: string; file: string; message: string; fix: string}>};
+  lint: DeployLintSummary;
   truststore: {path: string; key: string; uri: string; action: 'upload' | 'unchanged'; versionId: string | null; certificates: number};
   domain: {
     name: string;

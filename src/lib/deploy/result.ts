@@ -2,6 +2,7 @@
  * `deploy --json`: the result shape shared by the command, the deploy runner (io) and its
  * renderer (ui), kept below all three so none imports a command.
  */
+import type {DeployLintSummary} from '../alb/lint.js';
 import type {CertBrief, SerialChanges} from './review.js';
 import type {MutualMode, QuotaCount, RevocationOrder, RevocationQuotas} from './plan.js';
 
@@ -13,7 +14,7 @@ export interface DeployResult {
   changed: boolean;
   /** "unchanged", or what changed in one line. */
   summary: string;
-  lint: {errors: number; warnings: number; findings: Array<{severity: string; rule: string; file: string; message: string; fix: string}>};
+  lint: DeployLintSummary;
   uploads: Array<{kind: 'bundle' | 'crl'; path: string; key: string; uri: string; action: 'upload' | 'unchanged'; versionId: string | null}>;
   trustStore: {
     action: 'create' | 'modify' | 'unchanged';
