@@ -113,13 +113,11 @@ http {
 `;
 }
 
-/** CPU seconds (user + system) used so far by a process and its direct children (nginx workers). */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  const ticks = (p: number): number => {
+/** `read` summed over a process and its direct children (nginx workers); a file that cannot be read counts 0. */
+function sumOverProcessAndChildren(pid: number, read: (p: number) => number): number {
+  const safe = (p: number): number => {
     try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return Number(f[11]) + Number(f[12]);
+      return read(p);
     } catch {
       return 0;
     }
@@ -130,27 +128,24 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     children = [];
   }
-  // USER_HZ is 100 on Linux.
-  return (ticks(pid) + children.reduce((a, c) => a + ticks(c), 0)) / 100;
+  return safe(pid) + children.reduce((a, c) => a + safe(c), 0);
+}
+
+/** CPU seconds (user + system) used so far by a process and its direct children (nginx workers). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  // utime + stime in clock ticks; USER_HZ is 100 on Linux.
+  const ticks = (p: number): number => {
+    const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(f[11]) + Number(f[12]);
+  };
+  return sumOverProcessAndChildren(pid, ticks) / 100;
 }
 
 /** Resident memory of a process and its direct children (nginx workers), in MB. */
 function rssMb(pid: number | undefined): number {
   if (!pid) return NaN;
-  const one = (p: number): number => {
-    try {
-      return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-    } catch {
-      return 0;
-    }
-  };
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    children = [];
-  }
-  return one(pid) + children.reduce((a, c) => a + one(c), 0);
+  return sumOverProcessAndChildren(pid, (p) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 }
 
 type Creds = {ca: Buffer; cert: Buffer; key: Buffer};
