@@ -18,10 +18,10 @@
  * cannot be read this way (a cipher suite we do not decrypt), the caller falls back to
  * Node's rebuilt chain and says so.
  */
-import {createDecipheriv, createHmac} from 'node:crypto';
 import net from 'node:net';
 import {Duplex} from 'node:stream';
 import type {DetailedPeerCertificate, TLSSocket} from 'node:tls';
+import {cleartextHandshake, decryptTls13Handshake, HANDSHAKE, type HandshakeMessage, parseCertificateMessage, splitRecords, TLS13_SUITE_IDS} from '../lib/tls/handshake.js';
 
 /** OpenSSL's default limit on a peer's certificate list is 100 KB; keep a little more. */
 const MAX_TAP = 160 * 1024;
@@ -105,126 +105,9 @@ export class TapSocket extends Duplex {
   private clientRandom(): string | undefined {
     const data = this.tapped();
     if (!data) return undefined;
-    const hs = readHandshake(plainRecords(data), 1);
-    return hs && hs.length >= 34 ? hs.subarray(2, 34).toString('hex') : undefined;
+    const hello = cleartextHandshake(splitRecords(data)).messages.find((m) => m.type === HANDSHAKE.clientHello);
+    return hello && hello.body.length >= 34 ? Buffer.from(hello.body.subarray(2, 34)).toString('hex') : undefined;
   }
-}
-
-/** TLS records: [type, body]; stops at an incomplete one. */
-function* records(data: Buffer): Generator<{type: number; header: Buffer; body: Buffer}> {
-  let off = 0;
-  while (off + 5 <= data.length) {
-    const len = data.readUInt16BE(off + 3);
-    if (off + 5 + len > data.length) return;
-    yield {type: data[off]!, header: data.subarray(off, off + 5), body: data.subarray(off + 5, off + 5 + len)};
-    off += 5 + len;
-  }
-}
-
-/** The bodies of the plaintext handshake records (type 22) before anything encrypted. */
-function plainRecords(data: Buffer): Buffer {
-  const out: Buffer[] = [];
-  for (const r of records(data)) {
-    if (r.type === 22) out.push(r.body);
-    else if (r.type !== 20) break; // 20: ChangeCipherSpec; anything else ends the clear part
-  }
-  return Buffer.concat(out);
-}
-
-/** The body of the first handshake message of `type` in a handshake byte stream. */
-function readHandshake(stream: Buffer, type: number): Buffer | undefined {
-  let off = 0;
-  while (off + 4 <= stream.length) {
-    const t = stream[off]!;
-    const len = stream.readUIntBE(off + 1, 3);
-    if (off + 4 + len > stream.length) return undefined;
-    if (t === type) return stream.subarray(off + 4, off + 4 + len);
-    off += 4 + len;
-  }
-  return undefined;
-}
-
-/** RFC 8446 7.1 HKDF-Expand-Label, for lengths up to one hash block. */
-function expandLabel(hash: string, secret: Buffer, label: string, length: number): Buffer {
-  const full = Buffer.from('tls13 ' + label, 'latin1');
-  const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0]), Buffer.from([1])]);
-  return createHmac(hash, secret).update(info).digest().subarray(0, length);
-}
-
-const TLS13_SUITES: Record<string, {hash: string; cipher: string; keyLen: number}> = {
-  TLS_AES_128_GCM_SHA256: {hash: 'sha256', cipher: 'aes-128-gcm', keyLen: 16},
-  TLS_AES_256_GCM_SHA384: {hash: 'sha384', cipher: 'aes-256-gcm', keyLen: 32},
-  TLS_CHACHA20_POLY1305_SHA256: {hash: 'sha256', cipher: 'chacha20-poly1305', keyLen: 32},
-};
-
-/**
- * Decrypts the client's encrypted handshake records (RFC 8446 5.2, 5.3) and returns the
- * handshake byte stream, or undefined when a record does not decrypt.
- */
-function decryptClientHandshake(data: Buffer, suite: string, secretHex: string): Buffer | undefined {
-  const s = TLS13_SUITES[suite];
-  if (!s) return undefined;
-  const secret = Buffer.from(secretHex, 'hex');
-  const key = expandLabel(s.hash, secret, 'key', s.keyLen);
-  const iv = expandLabel(s.hash, secret, 'iv', 12);
-  const out: Buffer[] = [];
-  let seq = 0n;
-  let clear = true;
-  for (const r of records(data)) {
-    if (clear && (r.type === 22 || r.type === 20)) continue; // ClientHello(s), compatibility CCS
-    clear = false;
-    if (r.type === 20) continue;
-    if (r.type !== 23 || r.body.length < 17) return undefined;
-    const nonce = Buffer.from(iv);
-    for (let i = 0; i < 8; i++) nonce[11 - i]! ^= Number((seq >> BigInt(8 * i)) & 0xffn);
-    seq++;
-    let plain: Buffer;
-    try {
-      const d = createDecipheriv(s.cipher as 'aes-128-gcm', key, nonce, {authTagLength: 16});
-      d.setAAD(r.header);
-      d.setAuthTag(r.body.subarray(r.body.length - 16));
-      plain = Buffer.concat([d.update(r.body.subarray(0, r.body.length - 16)), d.final()]);
-    } catch {
-      return undefined;
-    }
-    // TLSInnerPlaintext: content, then the real content type, then zero padding.
-    let end = plain.length - 1;
-    while (end >= 0 && plain[end] === 0) end--;
-    if (end < 0) return undefined;
-    if (plain[end] === 22) out.push(plain.subarray(0, end));
-    else break; // application data: the handshake is over
-    const stream = Buffer.concat(out);
-    // Finished (20) ends the client's handshake.
-    if (readHandshake(stream, 20)) return stream;
-  }
-  return Buffer.concat(out);
-}
-
-/** The certificate_list of a Certificate message body (TLS 1.3 has a context and extensions). */
-function parseCertificateList(body: Buffer, tls13: boolean): Uint8Array[] | undefined {
-  let off = 0;
-  if (tls13) {
-    if (body.length < 1) return undefined;
-    off = 1 + body[0]!;
-  }
-  if (off + 3 > body.length) return undefined;
-  const end = off + 3 + body.readUIntBE(off, 3);
-  if (end !== body.length) return undefined;
-  off += 3;
-  const certs: Uint8Array[] = [];
-  while (off < end) {
-    if (off + 3 > end) return undefined;
-    const len = body.readUIntBE(off, 3);
-    off += 3;
-    if (len === 0 || off + len > end) return undefined;
-    certs.push(new Uint8Array(body.subarray(off, off + len)));
-    off += len;
-    if (tls13) {
-      if (off + 2 > end) return undefined;
-      off += 2 + body.readUInt16BE(off);
-    }
-  }
-  return off === end ? certs : undefined;
 }
 
 /** Links each TLS socket to its tap, by the client random in the keylog lines. */
@@ -276,20 +159,25 @@ export function presentedChain(socket: TLSSocket, tap: TapSocket | undefined): {
   const data = tap?.tapped();
   tap?.stopTapping();
   if (tap && data) {
-    const protocol = socket.getProtocol();
-    let stream: Buffer | undefined;
-    if (protocol === 'TLSv1.3') {
+    const tls13 = socket.getProtocol() === 'TLSv1.3';
+    const records = splitRecords(data);
+    let messages: HandshakeMessage[] | null = null;
+    if (tls13) {
       const secret = tap.keylog.find((l) => l.startsWith('CLIENT_HANDSHAKE_TRAFFIC_SECRET '))?.split(' ')[1];
-      const suite = socket.getCipher()?.standardName ?? '';
-      if (secret) stream = decryptClientHandshake(data, suite, secret);
+      const suite = TLS13_SUITE_IDS[socket.getCipher()?.standardName ?? ''];
+      if (secret && suite !== undefined) messages = decryptTls13Handshake(records, suite, Buffer.from(secret, 'hex'));
     } else {
-      stream = plainRecords(data);
+      messages = cleartextHandshake(records).messages;
     }
-    const body = stream ? readHandshake(stream, 11) : undefined;
-    if (body) {
-      const der = parseCertificateList(body, protocol === 'TLSv1.3');
-      if (der) return {der, source: 'presented'};
-    } else if (stream && readHandshake(stream, 20)) {
+    const certificate = messages?.find((m) => m.type === HANDSHAKE.certificate);
+    if (certificate) {
+      try {
+        // Copies: the tapped bytes are dropped, the chain is kept.
+        return {der: parseCertificateMessage(certificate.body, tls13).map((c) => new Uint8Array(c)), source: 'presented'};
+      } catch {
+        /* a malformed message: Node's view below */
+      }
+    } else if (messages?.some((m) => m.type === HANDSHAKE.finished)) {
       // A complete client handshake with no Certificate message: no certificate sent.
       return {der: [], source: 'presented'};
     }

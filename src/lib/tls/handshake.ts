@@ -4,12 +4,14 @@
  * supported_versions 4.2.1), the CertificateRequest's acceptable CA names (TLS 1.2:
  * RFC 5246 7.4.4 certificate_authorities; TLS 1.3: the certificate_authorities extension,
  * RFC 8446 4.2.4), and the decryption of TLS 1.3 handshake records (5.2, 5.3, 7.1, 7.3)
- * with the SERVER_HANDSHAKE_TRAFFIC_SECRET that Node's `keylog` event reports.
+ * with the handshake traffic secret that Node's `keylog` event reports. probe reads what a
+ * server sent (SERVER_HANDSHAKE_TRAFFIC_SECRET); serve's tap (io/tls-tap.ts) reads what a
+ * client sent (CLIENT_HANDSHAKE_TRAFFIC_SECRET).
  */
 import {createDecipheriv, createHmac} from 'node:crypto';
 
 export const CONTENT = {changeCipherSpec: 20, alert: 21, handshake: 22, applicationData: 23} as const;
-export const HANDSHAKE = {serverHello: 2, encryptedExtensions: 8, certificate: 11, certificateRequest: 13, serverHelloDone: 14, finished: 20} as const;
+export const HANDSHAKE = {clientHello: 1, serverHello: 2, encryptedExtensions: 8, certificate: 11, certificateRequest: 13, serverHelloDone: 14, finished: 20} as const;
 
 export interface TlsRecord {
   type: number;
@@ -135,23 +137,40 @@ export function parseCertificateRequest(body: Uint8Array, tls13: boolean): Certi
 }
 
 /**
- * The certificates of a Certificate message, leaf first, as the server sent them.
+ * The certificates of a Certificate message, leaf first, as the peer sent them.
  * TLS 1.2: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1> (RFC 5246 7.4.2).
  * TLS 1.3: certificate_request_context<0..2^8-1>, then CertificateEntry {cert_data<1..2^24-1>,
  * extensions<0..2^16-1>} (RFC 8446 4.4.2).
+ * @throws Error when the lengths do not add up (callers then keep Node's view of the chain)
  */
 export function parseCertificateMessage(body: Uint8Array, tls13: boolean): Uint8Array[] {
+  const bad = (): never => {
+    throw new Error('malformed Certificate message');
+  };
   const u24 = (p: number): number => (body[p]! << 16) | (body[p + 1]! << 8) | body[p + 2]!;
-  let p = tls13 ? 1 + body[0]! : 0;
-  const end = Math.min(body.length, p + 3 + u24(p));
+  let p = 0;
+  if (tls13) {
+    if (body.length < 1) bad();
+    p = 1 + body[0]!;
+  }
+  if (p + 3 > body.length) bad();
+  const end = p + 3 + u24(p);
+  if (end !== body.length) bad();
   p += 3;
   const out: Uint8Array[] = [];
-  while (p + 3 <= end) {
+  while (p < end) {
+    if (p + 3 > end) bad();
     const len = u24(p);
-    out.push(body.subarray(p + 3, p + 3 + len));
-    p += 3 + len;
-    if (tls13) p += 2 + u16(body, p);
+    p += 3;
+    if (len === 0 || p + len > end) bad();
+    out.push(body.subarray(p, p + len));
+    p += len;
+    if (tls13) {
+      if (p + 2 > end) bad();
+      p += 2 + u16(body, p);
+    }
   }
+  if (p !== end) bad();
   return out;
 }
 
@@ -162,6 +181,9 @@ function expandLabel(hash: string, secret: Uint8Array, label: string, length: nu
   return createHmac(hash, secret).update(Buffer.concat([info, Buffer.from([1])])).digest().subarray(0, length);
 }
 
+/** The TLS 1.3 cipher suites by the standard name Node's getCipher() reports. */
+export const TLS13_SUITE_IDS: Readonly<Record<string, number>> = {TLS_AES_128_GCM_SHA256: 0x1301, TLS_AES_256_GCM_SHA384: 0x1302, TLS_CHACHA20_POLY1305_SHA256: 0x1303};
+
 const SUITES: Record<number, {cipher: string; keyLen: number; hash: string}> = {
   0x1301: {cipher: 'aes-128-gcm', keyLen: 16, hash: 'sha256'},
   0x1302: {cipher: 'aes-256-gcm', keyLen: 32, hash: 'sha384'},
@@ -169,17 +191,18 @@ const SUITES: Record<number, {cipher: string; keyLen: number; hash: string}> = {
 };
 
 /**
- * Decrypts the server's encrypted handshake records of TLS 1.3 (those after the
- * ServerHello, under the server handshake traffic secret) and returns the handshake
- * messages in them (EncryptedExtensions, CertificateRequest, Certificate, ...).
+ * Decrypts one side's encrypted handshake records of TLS 1.3 (the server's after its
+ * ServerHello, or the client's after its ClientHello; cleartext records are skipped) under
+ * that side's handshake traffic secret, and returns the handshake messages in them
+ * (EncryptedExtensions, CertificateRequest, Certificate, CertificateVerify, Finished).
  * Stops at the first record that does not decrypt (application data keys start there).
  * @returns null when the cipher suite is not one of the three TLS 1.3 suites.
  */
-export function decryptTls13Handshake(records: TlsRecord[], cipherSuite: number, serverHandshakeSecret: Uint8Array): HandshakeMessage[] | null {
+export function decryptTls13Handshake(records: TlsRecord[], cipherSuite: number, handshakeSecret: Uint8Array): HandshakeMessage[] | null {
   const suite = SUITES[cipherSuite];
   if (!suite) return null;
-  const key = expandLabel(suite.hash, serverHandshakeSecret, 'key', suite.keyLen);
-  const iv = expandLabel(suite.hash, serverHandshakeSecret, 'iv', 12);
+  const key = expandLabel(suite.hash, handshakeSecret, 'key', suite.keyLen);
+  const iv = expandLabel(suite.hash, handshakeSecret, 'iv', 12);
   const plain: Uint8Array[] = [];
   let seq = 0n;
   for (const r of records) {
