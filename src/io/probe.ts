@@ -6,10 +6,10 @@
  * them (lib/tls/handshake.ts). Then one HTTP/1.1 GET of the path.
  */
 import {connect as netConnect, isIP, type Socket} from 'node:net';
-import {Duplex} from 'node:stream';
 import {connect as tlsConnect, type PeerCertificate, type TLSSocket} from 'node:tls';
 import {MtlsKitError} from '../lib/errors.js';
 import {ALERTS, cleartextHandshake, decryptTls13Handshake, HANDSHAKE, type HandshakeMessage, parseCertificateMessage, parseCertificateRequest, parseServerHello, plaintextAlert, splitRecords} from '../lib/tls/handshake.js';
+import {SocketRelay} from './socket-relay.js';
 
 export interface ProbeParams {
   host: string;
@@ -44,35 +44,12 @@ export interface ProbeObservation {
   httpStatusText: string | null;
 }
 
-/** A Duplex that forwards to a TCP socket and keeps a copy of what arrives. */
-class TapStream extends Duplex {
+/** A relay to a TCP socket that keeps a copy of what arrives. */
+class TapStream extends SocketRelay {
   readonly received: Buffer[] = [];
-  constructor(private readonly sock: Socket) {
-    super();
-    sock.on('data', (d: Buffer) => {
-      this.received.push(d);
-      if (!this.push(d)) sock.pause();
-    });
-    sock.on('end', () => this.push(null));
-    sock.on('error', (e) => this.destroy(e));
-    sock.on('close', () => this.destroy());
-  }
 
-  override _read(): void {
-    this.sock.resume();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.sock.write(chunk, cb);
-  }
-
-  override _final(cb: (e?: Error | null) => void): void {
-    this.sock.end(cb);
-  }
-
-  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    this.sock.destroy();
-    cb(err);
+  protected override onChunk(d: Buffer): void {
+    this.received.push(d);
   }
 }
 

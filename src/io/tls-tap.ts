@@ -19,9 +19,9 @@
  * Node's rebuilt chain and says so.
  */
 import net from 'node:net';
-import {Duplex} from 'node:stream';
 import type {DetailedPeerCertificate, TLSSocket} from 'node:tls';
 import {cleartextHandshake, decryptTls13Handshake, HANDSHAKE, type HandshakeMessage, parseCertificateMessage, splitRecords, TLS13_SUITE_IDS} from '../lib/tls/handshake.js';
+import {SocketRelay} from './socket-relay.js';
 
 /** OpenSSL's default limit on a peer's certificate list is 100 KB; keep a little more. */
 const MAX_TAP = 160 * 1024;
@@ -38,7 +38,7 @@ export interface PeerAddress {
  * The Duplex between a TCP socket and the TLS server: passes bytes both ways and keeps
  * the client's handshake bytes until `stopTapping`.
  */
-export class TapSocket extends Duplex {
+export class TapSocket extends SocketRelay {
   private chunks: Buffer[] = [];
   private size = 0;
   private tapping = true;
@@ -51,44 +51,30 @@ export class TapSocket extends Duplex {
   private random: string | undefined;
 
   /** `onHello` gets the client random as soon as the ClientHello has arrived, before TLS sees it. */
-  constructor(readonly raw: net.Socket, acceptedAt: number, onHello: (random: string, tap: TapSocket) => void) {
-    super({allowHalfOpen: false});
+  constructor(
+    raw: net.Socket,
+    acceptedAt: number,
+    private readonly onHello: (random: string, tap: TapSocket) => void,
+  ) {
+    super(raw, {allowHalfOpen: false});
     this.acceptedAt = acceptedAt;
     this.peer = {remoteAddress: raw.remoteAddress ?? '-', remotePort: raw.remotePort ?? 0, localAddress: raw.localAddress ?? '-', localPort: raw.localPort ?? 0};
-    raw.on('data', (d: Buffer) => {
-      if (this.tapping) {
-        this.chunks.push(d);
-        this.size += d.length;
-        if (this.size > MAX_TAP) this.stopTapping();
-        else if (this.random === undefined) {
-          this.random = this.clientRandom();
-          if (this.random) onHello(this.random, this);
-        }
-      }
-      if (!this.push(d)) raw.pause();
-    });
-    raw.on('end', () => this.push(null));
-    raw.on('error', (e) => this.destroy(e));
-    raw.on('close', () => this.destroy());
   }
 
-  override _read(): void {
-    this.raw.resume();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    if (this.raw.destroyed) return cb();
-    this.raw.write(chunk, cb);
-  }
-
-  override _final(cb: (e?: Error | null) => void): void {
-    this.raw.end(cb);
+  protected override onChunk(d: Buffer): void {
+    if (!this.tapping) return;
+    this.chunks.push(d);
+    this.size += d.length;
+    if (this.size > MAX_TAP) this.stopTapping();
+    else if (this.random === undefined) {
+      this.random = this.clientRandom();
+      if (this.random) this.onHello(this.random, this);
+    }
   }
 
   override _destroy(error: Error | null, cb: (e?: Error | null) => void): void {
-    this.raw.destroy();
     this.chunks = [];
-    cb(error);
+    super._destroy(error, cb);
   }
 
   /** What the client sent so far (while tapping). */
