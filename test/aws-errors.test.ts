@@ -1,5 +1,5 @@
 /**
- * AWS failures mapped to what the user should do next (src/io/aws.ts mapAwsError): each
+ * AWS failures mapped to what the user should do next (src/io/aws/clients.ts mapAwsError): each
  * error is produced by the ELBv2 emulator or an S3 stand-in and reaches the mapping through
  * the real SDK, as in a deploy or destroy run.
  */
@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
 import {ElasticLoadBalancingV2Client, CreateListenerCommand, CreateLoadBalancerCommand, DeleteTrustStoreCommand, DescribeListenersCommand, ModifyListenerCommand, RemoveTrustStoreRevocationsCommand} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
-import {callAws, createAwsClients} from '../src/io/aws.js';
+import {callAws, createAwsClients} from '../src/io/aws/clients.js';
 import {isMtlsKitError, type MtlsKitError} from '../src/lib/errors.js';
 import {startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';

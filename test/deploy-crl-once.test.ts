@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
-import {createAwsClients} from '../src/io/aws.js';
-import {readDeployInputs, readRemoteState} from '../src/io/deploy-run.js';
+import {createAwsClients} from '../src/io/aws/clients.js';
+import {readDeployInputs, readRemoteState} from '../src/flows/deploy.js';
 import {setCrlParseGate} from '../src/lib/x509/crl-gate.js';
 import {isMtlsKitError} from '../src/lib/errors.js';
 import {startAwsStandIns} from './support/aws-env.js';
@@ -31,7 +31,7 @@ setCrlParseGate(() => {
   if (refuse) throw new Error('error:0680007B:asn1 encoding routines::header too long');
 });
 
-const inputs = () => readDeployInputs({dir: ca.dir, bundle: undefined, crls: undefined, prefix: 'mtls-kit/', trustStoreName: 'crl-once', listeners: [], mutualAuthentication: {mode: 'verify', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}, now: new Date(), quiet: true, deferCrlOpensslCheck: true});
+const inputs = () => readDeployInputs({dir: ca.dir, bundle: undefined, crls: undefined, prefix: 'mtls-kit/', trustStoreName: 'crl-once', listeners: [], mutualAuthentication: {mode: 'verify', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}, now: new Date(), deferCrlOpensslCheck: true});
 
 describe('deploy: OpenSSL parses a CRL only when AWS does not hold it yet', () => {
   it('a new CRL is checked (after the remote read, before any upload); a held one is not', async () => {

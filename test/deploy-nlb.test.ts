@@ -122,7 +122,7 @@ describe('deploy and status on an NLB TLS listener (s3rver + ELBv2 emulator)', (
 describe('ELBv2 emulator: NLB identity filters validated as AWS documents them', () => {
   it('refuses a bad field, match type, action, value length or san-uri scheme, and filters on an ALB', async () => {
     const {ElasticLoadBalancingV2Client, CreateListenerCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2');
-    const {addNlbFilterMiddleware} = await import('../src/io/elbv2-nlb-filters.js');
+    const {addNlbFilterMiddleware} = await import('../src/io/aws/nlb-filters-wire.js');
     const client = new ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint: aws.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 ?? aws.env.AWS_ENDPOINT_URL, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1});
     addNlbFilterMiddleware(client);
     const ts = (await runCli(['deploy', '--dir', dir, '--trust-store-name', 'emu-ts', '--bucket', BUCKET, '--skip-crl', '--json'], {env: aws.env})).json.trustStore.arn as string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {mapAwsError} from '../src/io/aws.js';
+import {mapAwsError} from '../src/io/aws/clients.js';
 import type {CrlSummary} from '../src/lib/deploy/crl-summary.js';
 import {checkTrustStoreName, contentKey, type LocalState, planDeploy, type RemoteState} from '../src/lib/deploy/plan.js';
 import {bundleDigest, decodeCrlRecord, encodeCrlRecord, planTagChanges} from '../src/lib/deploy/record.js';

@@ -4,7 +4,7 @@ import {after, describe, it} from 'node:test';
 import {GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {startS3} from './support/s3-server.js';
 
-// Why src/io/aws.ts sets requestChecksumCalculation=WHEN_REQUIRED for custom S3 endpoints,
+// Why src/io/aws/clients.ts sets requestChecksumCalculation=WHEN_REQUIRED for custom S3 endpoints,
 // and why the tests cannot cover versioned buckets: both are facts about s3rver, proven here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const s3 = await startS3(['compat']);

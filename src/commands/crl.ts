@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, passphraseFileFlag} from '../flags.js';
-import {loadCa, readTierKey} from '../io/ca-store.js';
+import {loadCa, readTierKey} from '../io/ca/directory.js';
 import type {CaRef} from '../lib/pki/ca.js';
-import {writeTierCrl} from '../io/crl-write.js';
+import {writeTierCrl} from '../io/ca/crl.js';
 import {resolveSecret} from '../io/secrets.js';
 import {ALB_CRL_LIMITS} from '../lib/x509/crl.js';
 import {formatRfc2253} from '../lib/x509/dn.js';

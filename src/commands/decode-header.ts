@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {type DecodeHeaderResult, resultExitCode} from '../lib/alb/decode-header-result.js';
-import {runDecodeHeader, type SetSink} from '../io/decode-header-run.js';
+import {runDecodeHeader, type SetSink} from '../flows/decode-header.js';
 import {jsonSink, renderSet, renderSummary} from '../ui/decode-header-render.js';
 import {nlbSendsNoCertificateData} from '../lib/nlb/target.js';
 

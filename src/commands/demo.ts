@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {usageError} from '../lib/errors.js';
-import {DEMO_KEEP_PORTS, type DemoPorts, type DemoResult, runDemo} from '../io/demo-run.js';
+import {DEMO_KEEP_PORTS, type DemoPorts, type DemoResult, runDemo} from '../flows/demo.js';
 import {waitForStopSignal} from '../io/stop-signal.js';
 import {renderDemo, renderKeptRunning} from '../ui/demo-render.js';
 

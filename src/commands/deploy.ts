@@ -1,15 +1,15 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {apigwDeployFlags, awsFlags, deployInputFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
-import {createApigwClients, runApigwDeploy} from '../io/apigw-deploy.js';
+import {createApigwClients, runApigwDeploy} from '../flows/apigw-deploy.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwDeploy} from '../ui/apigw-render.js';
 import type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
-import {createAwsClients} from '../io/aws.js';
+import {createAwsClients} from '../io/aws/clients.js';
 import {readFile} from 'node:fs/promises';
-import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type RemoteRead} from '../io/deploy-run.js';
-import {acquireDeployLease} from '../io/deploy-lease.js';
+import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type RemoteRead} from '../flows/deploy.js';
+import {acquireDeployLease} from '../io/aws/lease.js';
 import {MODE_PUBLIC, writeFileAtomic} from '../io/files.js';
 import {type DeployPlan, checkConnectionLogTargets, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
@@ -17,7 +17,7 @@ import {parseConnectionLogsUri} from '../lib/deploy/connection-logs.js';
 import {checkSavedPlan, type DeploySettings, fingerprintRemote, parseSavedPlan, SAVED_PLAN_VERSION, type SavedPlan} from '../lib/deploy/saved-plan.js';
 import {ExitCode, preconditionError, usageError} from '../lib/errors.js';
 import {renderDeploy} from '../ui/deploy-render.js';
-import {hint, warn} from '../ui/output.js';
+import {hint, stderrProgress, warn} from '../ui/output.js';
 import type {DeployResult} from '../lib/deploy/result.js';
 
 export type {DeployResult} from '../lib/deploy/result.js';
@@ -83,12 +83,12 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
 
   async run(): Promise<DeployResult | ApigwDeployResult> {
     const {flags} = await this.parse(Deploy);
-    // API Gateway custom domain: src/io/apigw-deploy.ts.
+    // API Gateway custom domain: src/flows/apigw-deploy.ts.
     if (flags['apigw-domain']) {
       if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);
       const clients = await createApigwClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
       const key = flags['truststore-key'] ?? `${flags.prefix}truststore.pem`;
-      const r = await runApigwDeploy({clients, dir: flags.dir, bundle: flags['ca-bundle'], bucket: flags.bucket, key, domain: flags['apigw-domain'], apiType: flags['api-type'], dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], now: new Date(), quiet: this.jsonEnabled()});
+      const r = await runApigwDeploy({clients, dir: flags.dir, bundle: flags['ca-bundle'], bucket: flags.bucket, key, domain: flags['apigw-domain'], apiType: flags['api-type'], dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], now: new Date(), onProgress: this.jsonEnabled() ? undefined : stderrProgress()});
       return this.emit(r, renderApigwDeploy);
     }
     if (flags['exit-code'] && !flags['dry-run'] && !flags['plan-out']) throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run or --plan-out', ['for example: mtls-kit deploy ... --dry-run --exit-code']);
@@ -110,7 +110,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
       // OpenSSL's parse of a CRL runs after the remote read, only for CRLs AWS does not hold yet (a 500,000-entry CRL: ~0.5 s).
       deferCrlOpensslCheck: true,
       now: new Date(),
-      quiet: this.jsonEnabled(),
+      onProgress: this.jsonEnabled() ? undefined : stderrProgress(),
     });
 
     const aws = await createAwsClients({region: flags.region ?? (saved ? settings.region : undefined), profile: flags.profile, endpointUrl: flags['endpoint-url']});
@@ -142,7 +142,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
         // A saved plan applies only to the state it was made from, also after waiting for the lease.
         if (saved) checkSavedPlan(saved, files, fingerprintRemote(remote.state), plan, flags.plan!);
       }
-      const result = await executeDeploy({aws, bucket: settings.bucket, inputs, remote, plan, dryRun: planOnly, waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], progress: !this.jsonEnabled(), tags: settings.tags, s3: settings.s3});
+      const result = await executeDeploy({aws, bucket: settings.bucket, inputs, remote, plan, dryRun: planOnly, waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], onProgress: this.jsonEnabled() ? undefined : stderrProgress(), tags: settings.tags, s3: settings.s3});
       if (flags['plan-out']) {
         const file: SavedPlan = {mtlsKitPlan: SAVED_PLAN_VERSION, createdAt: new Date().toISOString(), settings: {...settings, region: aws.region}, files, remote: fingerprintRemote(remote.state), plan, result};
         await writeFileAtomic(flags['plan-out'], `${JSON.stringify(file, null, 2)}\n`, MODE_PUBLIC, {force: true});

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag, keyTypeFlag, passphraseFileFlag, subjectFlags} from '../flags.js';
-import {caExists, caPaths, type CaConfig} from '../io/ca-store.js';
+import {caExists, caPaths, type CaConfig} from '../io/ca/directory.js';
 import {MODE_PUBLIC, MODE_SECRET, type PlannedFile, writeFilesAtomic} from '../io/files.js';
 import {resolveSecret} from '../io/secrets.js';
 import {createCa} from '../lib/pki/ca.js';

@@ -87,7 +87,7 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
 
   /** CRLs, requests and keys: their code is loaded only for them (cold start of inspect certificate.crt). */
   private async inspectOther(data: Uint8Array, file: string, kind: OtherKind, format: 'pem' | 'der', flags: {'passphrase-file'?: string; dir: string}): Promise<InspectResult> {
-    const [{inspectOther}, render] = await Promise.all([import('../io/inspect-files.js'), import('../ui/file-render.js')]);
+    const [{inspectOther}, render] = await Promise.all([import('../io/ca/inspect-files.js'), import('../ui/file-render.js')]);
     const r = await inspectOther({data, file, kind, caDir: flags.dir, ...(flags['passphrase-file'] ? {passphraseFile: flags['passphrase-file']} : {}), now: new Date(), warnDays: 30});
     const albRequirementsMet = r.crl ? !r.crl.findings.some((f) => f.severity === 'error') : r.csr ? r.csr.albRequirements.ok : (r.privateKey?.albRequirements?.ok ?? null);
     const result: InspectResult = {file, kind: r.crl ? 'crl' : r.csr ? 'csr' : 'private-key', format, count: 0, certificates: [], albRequirementsMet, ...r};

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag} from '../flags.js';
-import {loadCa, type LoadedTier} from '../io/ca-store.js';
+import {loadCa, type LoadedTier} from '../io/ca/directory.js';
 import {readTextIfExists} from '../io/files.js';
 import {type ListedCert, type ListFilter, listIndexText, mergeByExpiry, parseDuration} from '../lib/pki/inventory.js';
 import {renderInventory} from '../ui/inventory-render.js';

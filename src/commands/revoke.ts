@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag} from '../flags.js';
-import {loadCa, type LoadedTier, readIndex, writeIndex} from '../io/ca-store.js';
+import {loadCa, type LoadedTier, readIndex, writeIndex} from '../io/ca/directory.js';
 import type {CaRef} from '../lib/pki/ca.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {encodeName} from '../lib/x509/issue.js';

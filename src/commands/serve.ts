@@ -3,14 +3,14 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {apigwServeFlags, dirFlag, identityFilterFlags, passphraseFileFlag} from '../flags.js';
 import {waitForStopSignal} from '../io/stop-signal.js';
-import {resolveApigwOptions} from '../io/apigw-server.js';
+import {resolveApigwOptions} from '../io/net/apigw-listener.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
-import {type ServeInfo, startServe} from '../io/serve-runtime.js';
+import {type ServeInfo, startServe} from '../flows/serve.js';
 import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb/proxy.js';
 import {preconditionError} from '../lib/errors.js';
 import {parseHeaderMap} from '../lib/alb/headers.js';
 import {err as ec, hint, out, printErr, printLine, warn} from '../ui/output.js';
-import {currentCrlPaths} from '../io/ca-store.js';
+import {currentCrlPaths} from '../io/ca/directory.js';
 
 export type ServeResult = ServeInfo;
 

@@ -1,16 +1,16 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {apigwDeployFlags, awsFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
-import {createApigwClients, runApigwStatus} from '../io/apigw-deploy.js';
+import {createApigwClients, runApigwStatus} from '../flows/apigw-deploy.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import type {ApigwStatusResult} from '../lib/apigw/deploy-plan.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwStatus} from '../ui/apigw-render.js';
-import {createAwsClients} from '../io/aws.js';
-import {readDeployInputs} from '../io/deploy-run.js';
-import {checkBucket, describeListener, getObject, readTrustStore, trustStoreAssociations} from '../io/trust-store-remote.js';
+import {createAwsClients} from '../io/aws/clients.js';
+import {readDeployInputs} from '../flows/deploy.js';
+import {checkBucket, describeListener, getObject, readTrustStore, trustStoreAssociations} from '../io/aws/trust-store-read.js';
 import {checkNlbTargets, checkTrustStoreName} from '../lib/deploy/plan.js';
-import {readConnectionLogs} from '../io/connection-logs.js';
+import {readConnectionLogs} from '../io/aws/connection-log-attributes.js';
 import {formatConnectionLogsUri, loadBalancerOfListener} from '../lib/deploy/connection-logs.js';
 import {computeDrift, type CrlFreshness, type DriftCheck} from '../lib/deploy/drift.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
@@ -82,7 +82,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     if (flags['listener-arn']) checkNlbTargets([{kind: 'existing', listenerArn: flags['listener-arn']}], flags.mode, filters.length);
     else if (filters.length > 0) throw usageError('FILTERS_NEED_LISTENER', 'identity filters are checked on a listener', ['add --listener-arn <nlb-tls-listener-arn>']);
     const mutual = {mode: flags.mode, ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'], advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? ('on' as const) : ('off' as const)};
-    const inputs = await readDeployInputs({dir: flags.dir, bundle: flags['ca-bundle'], crls: flags['skip-crl'] ? [] : flags.crl, prefix: flags.prefix, trustStoreName: name, listeners: [], mutualAuthentication: mutual, now, quiet: true, failOnLint: false});
+    const inputs = await readDeployInputs({dir: flags.dir, bundle: flags['ca-bundle'], crls: flags['skip-crl'] ? [] : flags.crl, prefix: flags.prefix, trustStoreName: name, listeners: [], mutualAuthentication: mutual, now, failOnLint: false});
 
     const aws = await createAwsClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
     await checkBucket(aws, flags.bucket);

@@ -13,7 +13,7 @@ import {prepareTrustStore, type VerifyCheck, verifyChain, type VerifyFailureCode
 import {type FilterEvaluation, formatIdentityFilter, verifyNlbChain} from '../lib/nlb/identity-filter.js';
 import {renderVerify} from '../ui/verify-render.js';
 import {hint, warn} from '../ui/output.js';
-import {currentCrlPaths} from '../io/ca-store.js';
+import {currentCrlPaths} from '../io/ca/directory.js';
 
 export interface VerifyResult {
   /** `Success` or `Failed:<code>`, as ALB logs it (aws-reference 5); for NLB, `Failed:IdentityFilterNoMatch` is mtls-kit's own. */

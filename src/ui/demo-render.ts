@@ -2,7 +2,7 @@
  * What `mtls-kit demo` prints for people: each mode explained where its steps start, every
  * step with what ALB or API Gateway does and what happened, and the verdict last.
  */
-import type {DemoResult, DemoStep} from '../io/demo-run.js';
+import type {DemoResult, DemoStep} from '../flows/demo.js';
 import {hint, out, printLine} from './output.js';
 
 /** Printed above the first step of each mode. */

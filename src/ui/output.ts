@@ -3,6 +3,7 @@
  * blocks, and a progress bar on stderr. Results go to stdout, everything else to stderr.
  */
 import chalk, {Chalk, type ChalkInstance} from 'chalk';
+import type {OnProgress} from '../flows/progress.js';
 
 const noColor = (): boolean => process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
 
@@ -97,4 +98,27 @@ export function whenRelative(iso: string, now: Date = new Date()): string {
 export function expiryPhrase(notAfter: string, now: Date = new Date()): string {
   const rel = whenRelative(notAfter, now).replace(/^.*\((.*)\)$/, '$1');
   return rel.startsWith('in ') ? `expires ${rel}` : rel === 'now' ? 'expires now' : `expired ${rel}`;
+}
+
+/**
+ * The terminal side of a flow's progress events (flows/progress.ts): warnings as `warning:`
+ * lines, notes dimmed, and a status line redrawn in place on a TTY or printed about every
+ * 10 s (and when final) in a log.
+ */
+export function stderrProgress(): OnProgress {
+  const tty = Boolean(process.stderr.isTTY);
+  let lastPrinted = -Infinity;
+  let drawing = false;
+  return (e) => {
+    if (e.kind === 'warning') warn(e.text);
+    else if (e.kind === 'note') printErr(err.dim(e.text));
+    else if (tty) {
+      process.stderr.write(`\r${err.cyan(e.text)} ${e.final ? '\n' : ''}`);
+      drawing = !e.final;
+    } else if (e.final || Date.now() - lastPrinted >= 10_000) {
+      printErr(e.text);
+      lastPrinted = Date.now();
+    }
+    if (drawing && e.kind !== 'status') drawing = false;
+  };
 }

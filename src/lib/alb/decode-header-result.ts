@@ -1,7 +1,7 @@
 /**
  * decode-header's result (docs/json.md "decode-header"): one entry per request, each with
  * the decoded certificates, the header checks, warnings and, with a trust store, ALB's
- * verdict. Types and conversion only; src/io/decode-header-run.ts reads the input and
+ * verdict. Types and conversion only; src/flows/decode-header.ts reads the input and
  * src/ui/decode-header-render.ts prints it.
  */
 import type {VerifyChainResult} from './verify.js';

@@ -6,7 +6,7 @@ import {usageError} from '../errors.js';
 
 /**
  * ALB's verify and passthrough modes, `apigw`: an API Gateway custom domain
- * (src/io/apigw-server.ts), and `nlb`: an NLB TLS listener with mTLS (src/io/nlb-server.ts).
+ * (src/io/net/apigw-listener.ts), and `nlb`: an NLB TLS listener with mTLS (src/io/net/nlb-listener.ts).
  */
 export type ListenerMode = 'verify' | 'passthrough' | 'apigw' | 'nlb';
 export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough', 'apigw', 'nlb'];

@@ -2,7 +2,7 @@
  * `deploy --connection-logs s3://bucket/prefix`: where an Application Load Balancer writes its
  * connection logs (the load-balancer attributes of aws-reference 5.1), and whether a bucket
  * policy lets Elastic Load Balancing deliver them there (aws-reference 5.2). Pure: takes the
- * attributes and the policy text, returns values; the AWS calls are in src/io/connection-logs.ts.
+ * attributes and the policy text, returns values; the AWS calls are in src/io/aws/connection-log-attributes.ts.
  */
 import {usageError} from '../errors.js';
 

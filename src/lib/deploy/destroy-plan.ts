@@ -1,7 +1,7 @@
 /**
  * The destroy plan: given what AWS holds, which listeners to detach, which revocation lists
  * to remove, whether to delete the trust store and which S3 objects to delete, or why
- * destroy must refuse. Pure: no AWS calls (STYLE "Where code lives"); src/io/destroy-run.ts
+ * destroy must refuse. Pure: no AWS calls (STYLE "Where code lives"); src/flows/destroy.ts
  * reads the state and carries the plan out.
  *
  * The rules (docs/deploy.md "destroy"):

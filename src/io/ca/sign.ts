@@ -1,0 +1,62 @@
+/**
+ * Sign one CSR and write certificate.crt and chain.pem: the unit of work shared by
+ * `sign` (main thread) and batch signing in fleet workers (fleet-worker.ts).
+ */
+import {readFileSync} from 'node:fs';
+import {MtlsKitError, preconditionError} from '../../lib/errors.js';
+import type {ClientIssuer} from '../../lib/pki/client-cert.js';
+import {type CsrOverrides, planClientRequest, type SignedForKey, signClientForKey, type StrippedItem} from '../../lib/pki/sign-csr.js';
+import {csrDerFromInput, parseCsr} from '../../lib/x509/csr.js';
+import {MODE_PUBLIC, writeFilesAtomicSync} from '../files.js';
+
+export interface SignOneParams {
+  issuer: ClientIssuer;
+  /** The CSR file (for messages, and read when `data` is absent). */
+  csrFile: string;
+  data?: Uint8Array;
+  overrides?: CsrOverrides;
+  stripCa: boolean;
+  serialHex: string;
+  days: number;
+  now: Date;
+  files: {certificate: string; chain: string};
+  indexFile: string;
+  force: boolean;
+  /** fsync each file (default true; batches turn it off, as fleets do). */
+  durable?: boolean;
+}
+
+export interface SignOneResult {
+  signed: SignedForKey;
+  stripped: StrippedItem[];
+}
+
+function readCsrFile(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw preconditionError('FILE_NOT_FOUND', `${file} does not exist`, ['check the path']);
+    throw new MtlsKitError({code: 'FILE_UNREADABLE', message: `cannot read ${file}: ${code ?? String(error)}`, cause: error});
+  }
+}
+
+/**
+ * Reads, checks and signs a CSR with the client profile, then writes the certificate and
+ * chain all-or-nothing.
+ * @throws MtlsKitError BAD_CSR, CSR_BAD_SIGNATURE, CSR_REQUESTS_CA, CSR_KEY_UNSUPPORTED, FILE_EXISTS (exit 4).
+ */
+export async function signCsrAndWrite(p: SignOneParams): Promise<SignOneResult> {
+  const der = csrDerFromInput(p.data ?? readCsrFile(p.csrFile), p.csrFile);
+  const csr = await parseCsr(der, p.csrFile);
+  const plan = planClientRequest(csr, p.csrFile, p.overrides, p.stripCa);
+  const signed = signClientForKey({issuer: p.issuer, subjectDer: plan.subjectDer, sans: plan.sans, spki: plan.spki, keySpec: plan.keySpec, serialHex: p.serialHex, days: p.days, now: p.now, indexFile: p.indexFile});
+  writeFilesAtomicSync(
+    [
+      {path: p.files.certificate, data: signed.certPem, mode: MODE_PUBLIC},
+      {path: p.files.chain, data: signed.chainPem, mode: MODE_PUBLIC},
+    ],
+    {force: p.force, durable: (p.durable ?? true) || Boolean(process.env.MTLS_KIT_DURABLE)},
+  );
+  return {signed, stripped: plan.stripped};
+}
