@@ -116,7 +116,20 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     MTLS_KIT_POLL_INTERVAL_MS: '20',
     NO_COLOR: '1',
   };
-  const args = ['deploy', '--dir', pki, '--crl', join(pki, 'intermediate/crl.pem'), '--trust-store-name', 'bench', '--bucket', BUCKET, '--revocation-entries-quota', String(30 * n), '--json'];
+  const args = [
+    'deploy',
+    '--dir',
+    pki,
+    '--crl',
+    join(pki, 'intermediate/crl.pem'),
+    '--trust-store-name',
+    'bench',
+    '--bucket',
+    BUCKET,
+    '--revocation-entries-quota',
+    String(30 * n),
+    '--json',
+  ];
   try {
     await cli(args, env);
     elb.seedRevocations('bench', otherCrl, otherEntries, 29);

@@ -239,9 +239,39 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
     clientKey: good.certificate.files.key as string,
   };
   // One server certificate for both, EC P-256 like serve's own, signed by the CA with openssl.
-  runOk('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f.serverKey, '-subj', '/CN=localhost', '-out', join(w, 'server.csr')]);
+  runOk('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    f.serverKey,
+    '-subj',
+    '/CN=localhost',
+    '-out',
+    join(w, 'server.csr'),
+  ]);
   writeFileSync(join(w, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n');
-  runOk('openssl', ['x509', '-req', '-in', join(w, 'server.csr'), '-CA', join(dir, 'root/ca.crt'), '-CAkey', join(dir, 'root/ca.key'), '-CAcreateserial', '-days', '2', '-extfile', join(w, 'server.ext'), '-out', f.serverCert]);
+  runOk('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    join(w, 'server.csr'),
+    '-CA',
+    join(dir, 'root/ca.crt'),
+    '-CAkey',
+    join(dir, 'root/ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    join(w, 'server.ext'),
+    '-out',
+    f.serverCert,
+  ]);
 
   const creds = {ca: readFileSync(join(dir, 'root/ca.crt')), cert: readFileSync(f.clientCert), key: readFileSync(f.clientKey)};
   const durationMs = ctx.quick ? 2000 : 5000;
@@ -263,7 +293,31 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
     const target = `http://127.0.0.1:${backendPort}`;
 
     const servePort = await freePort();
-    serve = spawn(process.execPath, [BIN, 'serve', '--port', String(servePort), '--mode', 'verify', '--trust-store', f.bundle, '--crl', f.crl, '--server-cert', f.serverCert, '--server-key', f.serverKey, '--target', target, '--connection-log', join(w, 'conn.log'), '--json'], {stdio: ['ignore', 'pipe', 'pipe']});
+    serve = spawn(
+      process.execPath,
+      [
+        BIN,
+        'serve',
+        '--port',
+        String(servePort),
+        '--mode',
+        'verify',
+        '--trust-store',
+        f.bundle,
+        '--crl',
+        f.crl,
+        '--server-cert',
+        f.serverCert,
+        '--server-key',
+        f.serverKey,
+        '--target',
+        target,
+        '--connection-log',
+        join(w, 'conn.log'),
+        '--json',
+      ],
+      {stdio: ['ignore', 'pipe', 'pipe']},
+    );
     await waitFor(serve, (o) => o.includes('"listeners"'));
 
     const nginxBin = spawnSync('nginx', ['-v'], {encoding: 'utf8'});

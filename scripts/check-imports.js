@@ -64,7 +64,10 @@ export function checkImports(root) {
       const to = folder(target);
       const allowed = LAYERS[from];
       const typeAllowed = typeOnly && (TYPE_ONLY[from] ?? []).includes(to);
-      if (from !== to && !typeAllowed && (!allowed || !allowed.includes(to))) problems.push(`layer: ${relative(root, f)} imports ${relative(root, target)} (${from} may import ${allowed ? allowed.join(', ') : 'nothing: add the folder to scripts/check-imports.js LAYERS'})`);
+      if (from !== to && !typeAllowed && !allowed?.includes(to))
+        problems.push(
+          `layer: ${relative(root, f)} imports ${relative(root, target)} (${from} may import ${allowed ? allowed.join(', ') : 'nothing: add the folder to scripts/check-imports.js LAYERS'})`,
+        );
     }
     edges.set(f, deps);
   }

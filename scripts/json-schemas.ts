@@ -77,7 +77,9 @@ export function generateSchemas(): Record<string, Schema> {
   const out: Record<string, Schema> = {};
   for (const [i, id] of ids.entries()) {
     const sf = program.getSourceFile(files[i]!)!;
-    const cls = sf.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && (ts.getCombinedModifierFlags(s) & ts.ModifierFlags.Default) !== 0);
+    const cls = sf.statements.find(
+      (s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && (ts.getCombinedModifierFlags(s) & ts.ModifierFlags.Default) !== 0,
+    );
     const run = cls?.members.find((m): m is ts.MethodDeclaration => ts.isMethodDeclaration(m) && m.name.getText(sf) === 'run');
     if (!run) throw new Error(`src/commands/${id}.ts: no default class with run()`);
     const sig = checker.getSignatureFromDeclaration(run)!;

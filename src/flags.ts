@@ -42,35 +42,42 @@ export const subjectFlags = {
 
 /** AWS connection flags (deploy, status); the SDK's environment applies when they are absent. */
 export const awsFlags = {
-  region: Flags.string({summary: 'AWS region (else AWS_REGION or the profile\'s region).', helpValue: 'REGION'}),
+  region: Flags.string({summary: "AWS region (else AWS_REGION or the profile's region).", helpValue: 'REGION'}),
   profile: Flags.string({summary: 'AWS shared-config profile (else AWS_PROFILE).', helpValue: 'NAME'}),
   'endpoint-url': Flags.string({
-    summary: 'Endpoint for both S3 and ELBv2 (S3-compatible stores, emulators); else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL.',
+    summary:
+      'Endpoint for both S3 and ELBv2 (S3-compatible stores, emulators); else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL.',
     helpValue: 'URL',
   }),
 };
 
 /** What deploy and status compare: the trust store, the bucket, the bundle and the CRLs. */
 export const deployInputFlags = {
-  'trust-store-name': Flags.string({summary: 'Trust store name (1-32 letters, digits and single hyphens).', required: true, env: 'MTLS_KIT_TRUST_STORE_NAME', helpValue: 'NAME'}),
+  'trust-store-name': Flags.string({
+    summary: 'Trust store name (1-32 letters, digits and single hyphens).',
+    required: true,
+    env: 'MTLS_KIT_TRUST_STORE_NAME',
+    helpValue: 'NAME',
+  }),
   bucket: Flags.string({summary: 'S3 bucket for the bundle and CRLs.', required: true, env: 'MTLS_KIT_BUCKET', helpValue: 'BUCKET'}),
   prefix: Flags.string({summary: 'Key prefix in the bucket.', default: 'mtls-kit/', env: 'MTLS_KIT_PREFIX', helpValue: 'PREFIX'}),
   'ca-bundle': Flags.string({summary: 'CA bundle to deploy (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
-  crl: Flags.string({summary: 'CRL to deploy; repeatable (default: the CA directory\'s current CRLs).', multiple: true, helpValue: 'FILE'}),
-  'skip-crl': Flags.boolean({summary: 'Deploy no CRL (the trust store\'s revocation lists are left as they are).', default: false, exclusive: ['crl']}),
+  crl: Flags.string({summary: "CRL to deploy; repeatable (default: the CA directory's current CRLs).", multiple: true, helpValue: 'FILE'}),
+  'skip-crl': Flags.boolean({summary: "Deploy no CRL (the trust store's revocation lists are left as they are).", default: false, exclusive: ['crl']}),
 };
 
 /** The listener's MutualAuthentication (aws-reference 2.2, 1.9). */
 export const mutualAuthFlags = {
   mode: Flags.option({summary: 'Mutual TLS mode of the listener.', options: ['verify', 'passthrough', 'off'] as const, default: 'verify' as const})(),
   'ignore-client-cert-expiry': Flags.boolean({summary: 'Accept expired client certificates (verify mode).', default: false}),
-  'advertise-ca-names': Flags.boolean({summary: 'Send the trust store\'s CA names in the TLS CertificateRequest (verify mode).', default: false}),
+  'advertise-ca-names': Flags.boolean({summary: "Send the trust store's CA names in the TLS CertificateRequest (verify mode).", default: false}),
 };
 
 /** NLB client certificate identity filters (aws-reference 9.3); read by io/identity-filters.ts. */
 export const identityFilterFlags = {
   'identity-filter': Flags.string({
-    summary: 'NLB client certificate identity filter FIELD:MATCH:VALUE (FIELD subject-cn, subject-ou, san-dns or san-uri; MATCH exact or prefix); repeatable, any one must match.',
+    summary:
+      'NLB client certificate identity filter FIELD:MATCH:VALUE (FIELD subject-cn, subject-ou, san-dns or san-uri; MATCH exact or prefix); repeatable, any one must match.',
     multiple: true,
     helpValue: 'FIELD:MATCH:VALUE',
   }),
@@ -82,21 +89,54 @@ export const identityFilterFlags = {
 
 /** `serve`'s API Gateway listeners (`--listen PORT:apigw`): the Lambda authorizer, its cache, header mappings, access log. */
 export const apigwServeFlags = {
-  authorizer: Flags.string({summary: 'Lambda authorizer module (exports handler; ESM or CommonJS, async or callback) called for every request on apigw listeners.', helpValue: 'FILE'}),
-  'authorizer-payload': Flags.option({summary: 'Event and answers: rest (REST REQUEST authorizer, IAM policy), http-iam or http-simple (HTTP API payload 2.0).', options: ['rest', 'http-iam', 'http-simple'] as const, default: 'rest' as const})(),
-  'authorizer-ttl': Flags.integer({summary: 'Seconds API Gateway caches an authorizer answer, keyed by --identity-source values (0: no cache).', default: 0, min: 0, max: 3600}),
-  'identity-source': Flags.string({summary: 'Identity source (repeatable): method.request.header.NAME, method.request.querystring.NAME, context.VAR ($request.header.NAME for HTTP APIs); missing → 401.', multiple: true, helpValue: 'SOURCE'}),
+  authorizer: Flags.string({
+    summary: 'Lambda authorizer module (exports handler; ESM or CommonJS, async or callback) called for every request on apigw listeners.',
+    helpValue: 'FILE',
+  }),
+  'authorizer-payload': Flags.option({
+    summary: 'Event and answers: rest (REST REQUEST authorizer, IAM policy), http-iam or http-simple (HTTP API payload 2.0).',
+    options: ['rest', 'http-iam', 'http-simple'] as const,
+    default: 'rest' as const,
+  })(),
+  'authorizer-ttl': Flags.integer({
+    summary: 'Seconds API Gateway caches an authorizer answer, keyed by --identity-source values (0: no cache).',
+    default: 0,
+    min: 0,
+    max: 3600,
+  }),
+  'identity-source': Flags.string({
+    summary:
+      'Identity source (repeatable): method.request.header.NAME, method.request.querystring.NAME, context.VAR ($request.header.NAME for HTTP APIs); missing → 401.',
+    multiple: true,
+    helpValue: 'SOURCE',
+  }),
   'authorizer-timeout': Flags.integer({summary: 'Seconds to wait for the authorizer before answering 500.', default: 10, min: 1, max: 30}),
-  'map-header': Flags.string({summary: 'Integration request header from a source (repeatable), e.g. X-Client-Cert-Sub=context.authorizer.clientCertSub or X-Client-DN=context.identity.clientCert.subjectDN.', multiple: true, helpValue: 'NAME=SOURCE'}),
+  'map-header': Flags.string({
+    summary:
+      'Integration request header from a source (repeatable), e.g. X-Client-Cert-Sub=context.authorizer.clientCertSub or X-Client-DN=context.identity.clientCert.subjectDN.',
+    multiple: true,
+    helpValue: 'NAME=SOURCE',
+  }),
   stage: Flags.string({summary: 'Stage name in methodArn and the event (default: test for REST, $default for HTTP APIs).', helpValue: 'NAME'}),
   'access-log': Flags.string({summary: 'Append API Gateway access-log lines to this file (default: stderr).', helpValue: 'FILE'}),
-  'access-log-format': Flags.string({summary: 'Access-log format with $context variables (default: JSON with the $context.identity.clientCert.* fields).', helpValue: 'FORMAT'}),
+  'access-log-format': Flags.string({
+    summary: 'Access-log format with $context variables (default: JSON with the $context.identity.clientCert.* fields).',
+    helpValue: 'FORMAT',
+  }),
 };
 
 /** `deploy` and `status` for an API Gateway custom domain name instead of an ALB trust store. */
 export const apigwDeployFlags = {
-  'apigw-domain': Flags.string({summary: 'API Gateway custom domain name whose mutual TLS truststore to deploy (REST or HTTP API, found automatically); replaces --trust-store-name.', exclusive: ['trust-store-name'], helpValue: 'NAME'}),
-  'api-type': Flags.option({summary: 'Which API owns the --apigw-domain (auto: the one its mappings point to).', options: ['auto', 'rest', 'http'] as const, default: 'auto' as const})(),
+  'apigw-domain': Flags.string({
+    summary: 'API Gateway custom domain name whose mutual TLS truststore to deploy (REST or HTTP API, found automatically); replaces --trust-store-name.',
+    exclusive: ['trust-store-name'],
+    helpValue: 'NAME',
+  }),
+  'api-type': Flags.option({
+    summary: 'Which API owns the --apigw-domain (auto: the one its mappings point to).',
+    options: ['auto', 'rest', 'http'] as const,
+    default: 'auto' as const,
+  })(),
   'truststore-key': Flags.string({summary: 'S3 key of the versioned truststore object (default: <prefix>truststore.pem).', helpValue: 'KEY'}),
 };
 

@@ -10,7 +10,7 @@ import {ExitCode} from './lib/errors.js';
 import {printErrorBody} from './ui/error-output.js';
 import {closest} from './usage.js';
 
-const hook: Hook.CommandNotFound = async function (opts) {
+const hook: Hook.CommandNotFound = async (opts) => {
   const {config} = opts;
   const bin = config.bin;
   const ids = config.commands.filter((c) => !c.hidden).map((c) => c.id);

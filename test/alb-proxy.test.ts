@@ -10,23 +10,64 @@ describe('alb-proxy', () => {
       {port: 0, mode: 'verify'},
       {port: 0, mode: 'passthrough'},
     ]);
-    for (const bad of ['8443', 'verify', '8443:off', '70000:verify', ':verify']) assert.throws(() => parseListenSpecs([bad]), (e: {exitCode: number; message: string}) => e.exitCode === 2 && e.message.includes(bad));
+    for (const bad of ['8443', 'verify', '8443:off', '70000:verify', ':verify'])
+      assert.throws(
+        () => parseListenSpecs([bad]),
+        (e: {exitCode: number; message: string}) => e.exitCode === 2 && e.message.includes(bad),
+      );
     assert.throws(() => parseListenSpecs(['8443:verify', '8443:passthrough']), /twice/);
   });
 
-  it('strips client-sent mTLS headers (any case), renamed names and hop-by-hop headers, then adds ALB\'s', () => {
+  it("strips client-sent mTLS headers (any case), renamed names and hop-by-hop headers, then adds ALB's", () => {
     const h = buildUpstreamHeaders({
-      rawHeaders: ['Host', 'a.example', 'X-AMZN-MTLS-CLIENTCERT-SUBJECT', 'CN=admin', 'x-amzn-mtls-clientcert', 'evil', 'X-Client-Subject', 'CN=admin', 'Connection', 'keep-alive, X-Secret', 'X-Secret', '1', 'Transfer-Encoding', 'chunked', 'X-Forwarded-For', '198.51.100.7', 'X-Forwarded-Proto', 'http', 'Accept', '*/*'],
+      rawHeaders: [
+        'Host',
+        'a.example',
+        'X-AMZN-MTLS-CLIENTCERT-SUBJECT',
+        'CN=admin',
+        'x-amzn-mtls-clientcert',
+        'evil',
+        'X-Client-Subject',
+        'CN=admin',
+        'Connection',
+        'keep-alive, X-Secret',
+        'X-Secret',
+        '1',
+        'Transfer-Encoding',
+        'chunked',
+        'X-Forwarded-For',
+        '198.51.100.7',
+        'X-Forwarded-Proto',
+        'http',
+        'Accept',
+        '*/*',
+      ],
       mtlsHeaders: [['X-Client-Subject', 'CN=device-1']],
       strip: new Set(['x-client-subject']),
       clientIp: '203.0.113.9',
       listenerPort: 8443,
     });
-    assert.deepEqual(h, ['Host', 'a.example', 'Accept', '*/*', 'X-Client-Subject', 'CN=device-1', 'X-Forwarded-For', '198.51.100.7, 203.0.113.9', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '8443']);
+    assert.deepEqual(h, [
+      'Host',
+      'a.example',
+      'Accept',
+      '*/*',
+      'X-Client-Subject',
+      'CN=device-1',
+      'X-Forwarded-For',
+      '198.51.100.7, 203.0.113.9',
+      'X-Forwarded-Proto',
+      'https',
+      'X-Forwarded-Port',
+      '8443',
+    ]);
   });
 
   it('drops hop-by-hop response headers and formats trace ids', () => {
-    assert.deepEqual(filterResponseHeaders(['Content-Type', 'text/plain', 'Keep-Alive', 'timeout=5', 'Connection', 'keep-alive']), ['Content-Type', 'text/plain']);
+    assert.deepEqual(filterResponseHeaders(['Content-Type', 'text/plain', 'Keep-Alive', 'timeout=5', 'Connection', 'keep-alive']), [
+      'Content-Type',
+      'text/plain',
+    ]);
     assert.equal(formatTraceId(new Uint8Array(16).fill(0xab)), 'TID_' + 'ab'.repeat(16));
   });
 });

@@ -139,7 +139,7 @@ describe('deploy --apigw-domain (API Gateway emulator + versioned S3)', () => {
     assert.equal(gw.domains.get('api.example.com')!.held!.toString(), readFileSync(changed, 'utf8'));
   });
 
-  it('status: an S3 version uploaded behind deploy\'s back is drift between the object and the domain', async () => {
+  it("status: an S3 version uploaded behind deploy's back is drift between the object and the domain", async () => {
     const changed = join(tmp, 'truststore-2.pem');
     const v3 = s3.putDirect(BUCKET, 'mtls-kit/truststore.pem', readFileSync(changed));
     const r = await status(['--apigw-domain', 'api.example.com', '--ca-bundle', changed, '--json']);
@@ -164,7 +164,10 @@ describe('deploy --apigw-domain (API Gateway emulator + versioned S3)', () => {
     const call = gw.mutatingCalls().at(-1)!;
     assert.equal(call.path, '/v2/domainnames/http.example.com');
     const version = s3.objectVersions(BUCKET, 'http/truststore.pem')[0]!.versionId;
-    assert.deepEqual((call.body as {mutualTlsAuthentication: unknown}).mutualTlsAuthentication, {truststoreUri: `s3://${BUCKET}/http/truststore.pem`, truststoreVersion: version});
+    assert.deepEqual((call.body as {mutualTlsAuthentication: unknown}).mutualTlsAuthentication, {
+      truststoreUri: `s3://${BUCKET}/http/truststore.pem`,
+      truststoreVersion: version,
+    });
     assert.deepEqual(r.json.executeApiEndpoints, [{apiId: 'http1', enabled: false}]);
     assert.doesNotMatch(r.stderr, /execute-api endpoint enabled/);
     const st = await status(['--apigw-domain', 'http.example.com', '--truststore-key', 'http/truststore.pem']);
@@ -211,11 +214,22 @@ describe('deploy --apigw-domain (API Gateway emulator + versioned S3)', () => {
     assert.equal(none.code, 2);
   });
 
-  it('the emulator enforces AWS\'s rules through the real SDK (missing version, bad patch path, unknown domain)', async () => {
+  it("the emulator enforces AWS's rules through the real SDK (missing version, bad patch path, unknown domain)", async () => {
     const {APIGatewayClient, UpdateDomainNameCommand, GetDomainNameCommand} = await import('@aws-sdk/client-api-gateway');
     const c = new APIGatewayClient({region: 'us-east-1', endpoint: gw.url, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1});
-    await assert.rejects(c.send(new UpdateDomainNameCommand({domainName: 'warn.example.com', patchOperations: [{op: 'replace', path: '/mutualTlsAuthentication/truststoreVersion', value: 'no-such-version'}]})), (e: Error) => e.name === 'BadRequestException' && /NoSuchVersion/.test(e.message));
-    await assert.rejects(c.send(new UpdateDomainNameCommand({domainName: 'warn.example.com', patchOperations: [{op: 'replace', path: '/certificateArn', value: 'x'}]})), (e: Error) => e.name === 'BadRequestException' && /Invalid patch path/.test(e.message));
+    await assert.rejects(
+      c.send(
+        new UpdateDomainNameCommand({
+          domainName: 'warn.example.com',
+          patchOperations: [{op: 'replace', path: '/mutualTlsAuthentication/truststoreVersion', value: 'no-such-version'}],
+        }),
+      ),
+      (e: Error) => e.name === 'BadRequestException' && /NoSuchVersion/.test(e.message),
+    );
+    await assert.rejects(
+      c.send(new UpdateDomainNameCommand({domainName: 'warn.example.com', patchOperations: [{op: 'replace', path: '/certificateArn', value: 'x'}]})),
+      (e: Error) => e.name === 'BadRequestException' && /Invalid patch path/.test(e.message),
+    );
     await assert.rejects(c.send(new GetDomainNameCommand({domainName: 'missing.example.com'})), (e: Error) => e.name === 'NotFoundException');
     c.destroy();
   });

@@ -20,13 +20,20 @@ describe('lib/apigw', () => {
 
   it('interpretAuthorizerResult: REST needs principalId; context values must be scalars; simple responses', () => {
     const policy = {Statement: [stmt('Allow', ARN)]};
-    assert.deepEqual(interpretAuthorizerResult('rest', {principalId: 'p', policyDocument: policy, context: {a: 1, b: true}}, ARN), {kind: 'allow', principalId: 'p', context: {a: 1, b: true}});
+    assert.deepEqual(interpretAuthorizerResult('rest', {principalId: 'p', policyDocument: policy, context: {a: 1, b: true}}, ARN), {
+      kind: 'allow',
+      principalId: 'p',
+      context: {a: 1, b: true},
+    });
     assert.equal(interpretAuthorizerResult('rest', {policyDocument: policy}, ARN).kind, 'error');
     assert.equal(interpretAuthorizerResult('http-iam', {policyDocument: policy}, ARN).kind, 'allow');
     assert.equal(interpretAuthorizerResult('rest', {principalId: 'p', policyDocument: policy, context: {x: [1]}}, ARN).kind, 'error');
     assert.deepEqual(interpretAuthorizerResult('http-simple', {isAuthorized: false}, ARN), {kind: 'deny', explicit: false, principalId: null});
     assert.equal(interpretAuthorizerResult('http-simple', {isAuthorized: 'yes'}, ARN).kind, 'error');
-    assert.equal(gatewayResponse('rest', {kind: 'deny', explicit: false, principalId: null}).body, '{"Message":"User is not authorized to access this resource"}');
+    assert.equal(
+      gatewayResponse('rest', {kind: 'deny', explicit: false, principalId: null}).body,
+      '{"Message":"User is not authorized to access this resource"}',
+    );
     assert.equal(gatewayResponse('http-iam', {kind: 'error', message: 'x'}).status, 500);
   });
 
@@ -46,19 +53,36 @@ describe('lib/apigw', () => {
   });
 
   it('--map-header forms and sources; access log escapes JSON and writes - for missing values', () => {
-    assert.deepEqual(parseHeaderMappings(['integration.request.header.X-Client-Cert-Sub=context.authorizer.clientCertSub']).map((m) => [m.header, m.source]), [['X-Client-Cert-Sub', {kind: 'context', name: 'authorizer.clientCertSub'}]]);
-    assert.deepEqual(parseHeaderMappings(['overwrite:header.X-Dn=$context.identity.clientCert.subjectDN'])[0]!.source, {kind: 'context', name: 'identity.clientCert.subjectDN'});
+    assert.deepEqual(
+      parseHeaderMappings(['integration.request.header.X-Client-Cert-Sub=context.authorizer.clientCertSub']).map((m) => [m.header, m.source]),
+      [['X-Client-Cert-Sub', {kind: 'context', name: 'authorizer.clientCertSub'}]],
+    );
+    assert.deepEqual(parseHeaderMappings(['overwrite:header.X-Dn=$context.identity.clientCert.subjectDN'])[0]!.source, {
+      kind: 'context',
+      name: 'identity.clientCert.subjectDN',
+    });
     assert.deepEqual(parseValueSource('method.request.header.Authorization'), {kind: 'header', name: 'authorization'});
     assert.deepEqual(parseValueSource("'static'"), {kind: 'literal', value: 'static'});
     assert.throws(() => parseHeaderMappings(['nope']), /is not NAME=SOURCE/);
     assert.throws(() => parseValueSource('stageVariables.x'), /is not a value source/);
-    const line = formatAccessLog('{"dn":"$context.identity.clientCert.subjectDN","x":"$context.nothing"}', {'identity.clientCert.subjectDN': 'C=US,O=A\\, "B",CN=x'});
+    const line = formatAccessLog('{"dn":"$context.identity.clientCert.subjectDN","x":"$context.nothing"}', {
+      'identity.clientCert.subjectDN': 'C=US,O=A\\, "B",CN=x',
+    });
     assert.deepEqual(JSON.parse(line), {dn: 'C=US,O=A\\, "B",CN=x', x: '-'});
     assert.equal(formatAccessLog('$context.status $context.path', {status: '200', path: '/a'}), '200 /a');
   });
 
   it('planApigwDeploy and patchOperations: enable, new version, unchanged', () => {
-    const domain: ApigwDomainState = {apiType: 'rest', name: 'd', status: 'AVAILABLE', endpointType: 'REGIONAL', securityPolicy: 'TLS_1_2', truststoreUri: null, truststoreVersion: null, warnings: []};
+    const domain: ApigwDomainState = {
+      apiType: 'rest',
+      name: 'd',
+      status: 'AVAILABLE',
+      endpointType: 'REGIONAL',
+      securityPolicy: 'TLS_1_2',
+      truststoreUri: null,
+      truststoreVersion: null,
+      warnings: [],
+    };
     const object = {versioning: 'Enabled', exists: true, versionId: 'v1', sha256: 'aa'};
     const enable = planApigwDeploy({bucket: 'b', key: 'k', sha256: 'aa', object, domain});
     assert.equal(enable.upload.action, 'unchanged');
@@ -72,6 +96,8 @@ describe('lib/apigw', () => {
     const changed = planApigwDeploy({bucket: 'b', key: 'k', sha256: 'bb', object, domain: {...domain, truststoreUri: 's3://b/k', truststoreVersion: 'v1'}});
     assert.equal(changed.upload.action, 'upload');
     assert.equal(changed.domain.action, 'update');
-    assert.deepEqual(patchOperations(changed.domain.from, {truststoreUri: 's3://b/k', truststoreVersion: 'v2'}), [{op: 'replace', path: '/mutualTlsAuthentication/truststoreVersion', value: 'v2'}]);
+    assert.deepEqual(patchOperations(changed.domain.from, {truststoreUri: 's3://b/k', truststoreVersion: 'v2'}), [
+      {op: 'replace', path: '/mutualTlsAuthentication/truststoreVersion', value: 'v2'},
+    ]);
   });
 });

@@ -56,11 +56,36 @@ describe('serve --listen PORT:apigw (API Gateway custom domain with mTLS and a L
     pki = await makeServeClients(tmp);
     writeFileSync(seedFile, SEED_AUTHORIZER);
     writeFileSync(httpFile, HTTP_AUTHORIZER);
-    rest = await spawnServe(['--dir', pki.dir, '--listen', '0:apigw', '--authorizer', seedFile, '--map-header', 'X-Client-Cert-Sub=context.authorizer.clientCertSub', '--map-header', 'X-Client-DN=context.identity.clientCert.subjectDN', '--access-log', accessLog]);
+    rest = await spawnServe([
+      '--dir',
+      pki.dir,
+      '--listen',
+      '0:apigw',
+      '--authorizer',
+      seedFile,
+      '--map-header',
+      'X-Client-Cert-Sub=context.authorizer.clientCertSub',
+      '--map-header',
+      'X-Client-DN=context.identity.clientCert.subjectDN',
+      '--access-log',
+      accessLog,
+    ]);
     restPort = rest.info.listeners[0]!.port;
     httpApi = await spawnServe([
-      '--dir', pki.dir, '--listen', '0:apigw', '--authorizer', httpFile, '--authorizer-payload', 'http-simple',
-      '--authorizer-ttl', '300', '--identity-source', '$request.header.X-Token', '--map-header', 'X-Dn=$context.authorizer.dn',
+      '--dir',
+      pki.dir,
+      '--listen',
+      '0:apigw',
+      '--authorizer',
+      httpFile,
+      '--authorizer-payload',
+      'http-simple',
+      '--authorizer-ttl',
+      '300',
+      '--identity-source',
+      '$request.header.X-Token',
+      '--map-header',
+      'X-Dn=$context.authorizer.dn',
     ]);
     httpPort = httpApi.info.listeners[0]!.port;
   });
@@ -87,7 +112,12 @@ describe('serve --listen PORT:apigw (API Gateway custom domain with mTLS and a L
   });
 
   it('a good certificate: the backend receives X-Client-Cert-Sub equal to what the authorizer computed (curl)', async () => {
-    const c = await curl(`https://127.0.0.1:${restPort}/hello?a=1&a=2`, {ca: pki.rootCert, cert: pki.good.cert, key: pki.good.key, headers: ['X-Client-Cert-Sub: spoofed']});
+    const c = await curl(`https://127.0.0.1:${restPort}/hello?a=1&a=2`, {
+      ca: pki.rootCert,
+      cert: pki.good.cert,
+      key: pki.good.key,
+      headers: ['X-Client-Cert-Sub: spoofed'],
+    });
     assert.equal(c.code, 0, c.stderr);
     assert.equal(c.status, '200');
     const echo = JSON.parse(c.body);
@@ -141,7 +171,10 @@ describe('serve --listen PORT:apigw (API Gateway custom domain with mTLS and a L
   });
 
   it('writes one access-log line per request with the $context.identity.clientCert fields', async () => {
-    const lines = readFileSync(accessLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = readFileSync(accessLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const ok = lines.find((l) => l.path === '/hello')!;
     const enc = (await runCli(['encode-header', pki.good.cert, '--mode', 'apigw', '--format', 'json'])).json.clientCert;
     assert.equal(ok.status, '200');
@@ -159,7 +192,8 @@ describe('serve --listen PORT:apigw (API Gateway custom domain with mTLS and a L
   });
 
   it('HTTP API payload 2.0, ESM callback authorizer, simple responses, cache keyed by the identity source', async () => {
-    const get = (token: string | null, files = pki.good) => curl(`https://127.0.0.1:${httpPort}/v2?q=1`, {ca: pki.rootCert, cert: files.cert, key: files.key, headers: token ? [`X-Token: ${token}`] : []});
+    const get = (token: string | null, files = pki.good) =>
+      curl(`https://127.0.0.1:${httpPort}/v2?q=1`, {ca: pki.rootCert, cert: files.cert, key: files.key, headers: token ? [`X-Token: ${token}`] : []});
     const a = await get('t1');
     assert.equal(a.status, '200', a.body);
     const enc = (await runCli(['encode-header', pki.good.cert, '--mode', 'apigw', '--format', 'json'])).json.clientCert;

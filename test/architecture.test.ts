@@ -34,11 +34,36 @@ describe('architecture', () => {
   // A rule that cannot fail is no rule: plant each kind of violation in a scratch copy of src/
   // and see both the exported function and the script (what CI and the hook run) catch it.
   const planted: Array<[string, string, string, RegExp]> = [
-    ['io imports ui', 'io/net/planted.ts', "import {warn} from '../../ui/output.js';\nexport const x = warn;\n", /layer: io\/net\/planted\.ts imports ui\/output\.ts/],
-    ['lib imports io', 'lib/x509/planted.ts', "import {pathExists} from '../../io/files.js';\nexport const x = pathExists;\n", /layer: lib\/x509\/planted\.ts imports io\/files\.ts/],
-    ['flows imports ui', 'flows/planted.ts', "import {warn} from '../ui/output.js';\nexport const x = warn;\n", /layer: flows\/planted\.ts imports ui\/output\.ts/],
-    ['ui imports a flow for a value', 'ui/planted.ts', "import {runDemo} from '../flows/demo.js';\nexport const x = runDemo;\n", /layer: ui\/planted\.ts imports flows\/demo\.ts/],
-    ['a cycle', 'lib/x509/planted-a.ts', "import {b} from './planted-b.js';\nexport const a = (): unknown => b;\n", /cycle: lib\/x509\/planted-a\.ts <-> lib\/x509\/planted-b\.ts/],
+    [
+      'io imports ui',
+      'io/net/planted.ts',
+      "import {warn} from '../../ui/output.js';\nexport const x = warn;\n",
+      /layer: io\/net\/planted\.ts imports ui\/output\.ts/,
+    ],
+    [
+      'lib imports io',
+      'lib/x509/planted.ts',
+      "import {pathExists} from '../../io/files.js';\nexport const x = pathExists;\n",
+      /layer: lib\/x509\/planted\.ts imports io\/files\.ts/,
+    ],
+    [
+      'flows imports ui',
+      'flows/planted.ts',
+      "import {warn} from '../ui/output.js';\nexport const x = warn;\n",
+      /layer: flows\/planted\.ts imports ui\/output\.ts/,
+    ],
+    [
+      'ui imports a flow for a value',
+      'ui/planted.ts',
+      "import {runDemo} from '../flows/demo.js';\nexport const x = runDemo;\n",
+      /layer: ui\/planted\.ts imports flows\/demo\.ts/,
+    ],
+    [
+      'a cycle',
+      'lib/x509/planted-a.ts',
+      "import {b} from './planted-b.js';\nexport const a = (): unknown => b;\n",
+      /cycle: lib\/x509\/planted-a\.ts <-> lib\/x509\/planted-b\.ts/,
+    ],
   ];
   for (const [name, file, text, expected] of planted) {
     it(`a planted violation is caught: ${name}`, () => {
@@ -49,7 +74,10 @@ describe('architecture', () => {
         writeFileSync(join(copy, file), text);
         if (name === 'a cycle') writeFileSync(join(copy, 'lib/x509/planted-b.ts'), "import {a} from './planted-a.js';\nexport const b = (): unknown => a;\n");
         const problems = checkImports(copy) as string[];
-        assert.ok(problems.some((p) => expected.test(p)), problems.join('\n'));
+        assert.ok(
+          problems.some((p) => expected.test(p)),
+          problems.join('\n'),
+        );
         const script = spawnSync(process.execPath, ['scripts/check-imports.js', copy], {encoding: 'utf8'});
         assert.equal(script.status, 1);
         assert.match(script.stdout, expected);
@@ -75,7 +103,8 @@ describe('architecture', () => {
     const bad: string[] = [];
     for (const f of walk(join(SRC, 'lib'))) {
       const src = readFileSync(f, 'utf8');
-      for (const re of [/from 'node:(fs|net|tls|http|https|dgram|child_process)(\/promises)?'/, /process\.env/, /\bconsole\./, /from 'chalk'/]) if (re.test(src)) bad.push(`${f}: ${re}`);
+      for (const re of [/from 'node:(fs|net|tls|http|https|dgram|child_process)(\/promises)?'/, /process\.env/, /\bconsole\./, /from 'chalk'/])
+        if (re.test(src)) bad.push(`${f}: ${re}`);
     }
     assert.deepEqual(bad, []);
   });

@@ -8,7 +8,15 @@ import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
-import {ElasticLoadBalancingV2Client, CreateListenerCommand, CreateLoadBalancerCommand, DeleteTrustStoreCommand, DescribeListenersCommand, ModifyListenerCommand, RemoveTrustStoreRevocationsCommand} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  ElasticLoadBalancingV2Client,
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  DeleteTrustStoreCommand,
+  DescribeListenersCommand,
+  ModifyListenerCommand,
+  RemoveTrustStoreRevocationsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {callAws, createAwsClients} from '../src/io/aws/clients.js';
 import {isMtlsKitError, type MtlsKitError} from '../src/lib/errors.js';
@@ -49,7 +57,16 @@ describe('ELBv2 errors are mapped to the next step (exit 5)', () => {
   });
 
   it('DuplicateListener says to pass the existing listener', async () => {
-    const create = () => elb.send(new CreateListenerCommand({LoadBalancerArn: lb, Protocol: 'HTTPS', Port: 8443, Certificates: [{CertificateArn: 'arn:cert'}], DefaultActions: [{Type: 'forward', TargetGroupArn: 'arn:tg'}]}));
+    const create = () =>
+      elb.send(
+        new CreateListenerCommand({
+          LoadBalancerArn: lb,
+          Protocol: 'HTTPS',
+          Port: 8443,
+          Certificates: [{CertificateArn: 'arn:cert'}],
+          DefaultActions: [{Type: 'forward', TargetGroupArn: 'arn:tg'}],
+        }),
+      );
     await create();
     const e = await mapped('elasticloadbalancing:CreateListener', lb, create);
     assert.equal(e.code, 'LISTENER_EXISTS');
@@ -59,13 +76,15 @@ describe('ELBv2 errors are mapped to the next step (exit 5)', () => {
   });
 
   it('CertificateNotFound points at --certificate-arn', async () => {
-    const e = await mapped('elasticloadbalancing:CreateListener', lb, () => elb.send(new CreateListenerCommand({LoadBalancerArn: lb, Protocol: 'HTTPS', Port: 9443, DefaultActions: [{Type: 'forward', TargetGroupArn: 'arn:tg'}]})));
+    const e = await mapped('elasticloadbalancing:CreateListener', lb, () =>
+      elb.send(new CreateListenerCommand({LoadBalancerArn: lb, Protocol: 'HTTPS', Port: 9443, DefaultActions: [{Type: 'forward', TargetGroupArn: 'arn:tg'}]})),
+    );
     assert.equal(e.code, 'CERTIFICATE_NOT_FOUND');
     assert.equal(e.exitCode, 5);
     assert.match(e.suggestions[0]!, /--certificate-arn: an issued ACM certificate in the same region/);
   });
 
-  it('ValidationError keeps AWS\'s reason', async () => {
+  it("ValidationError keeps AWS's reason", async () => {
     const e = await mapped('elasticloadbalancing:CreateLoadBalancer', 'x', () => elb.send(new CreateLoadBalancerCommand({Name: 'gw', Type: 'gateway'})));
     assert.equal(e.code, 'AWS_VALIDATION_ERROR');
     assert.equal(e.exitCode, 5);
@@ -75,7 +94,9 @@ describe('ELBv2 errors are mapped to the next step (exit 5)', () => {
   it('TooManyListeners names both listener quotas', async () => {
     aws.elb.injectFault({kind: 'error', code: 'TooManyListeners', count: 1, action: 'ModifyListener'});
     const arn = `${lb.replace(':loadbalancer/', ':listener/')}/0000000000000001`;
-    const e = await mapped('elasticloadbalancing:ModifyListener', arn, () => elb.send(new ModifyListenerCommand({ListenerArn: arn, MutualAuthentication: {Mode: 'off'}})));
+    const e = await mapped('elasticloadbalancing:ModifyListener', arn, () =>
+      elb.send(new ModifyListenerCommand({ListenerArn: arn, MutualAuthentication: {Mode: 'off'}})),
+    );
     assert.equal(e.code, 'TOO_MANY_LISTENERS');
     assert.equal(e.exitCode, 5);
     assert.match(e.message, /at most 2 listeners in mutual TLS verify mode/);
@@ -84,7 +105,9 @@ describe('ELBv2 errors are mapped to the next step (exit 5)', () => {
 
   it('RevocationIdNotFound says to re-run', async () => {
     aws.elb.injectFault({kind: 'error', code: 'RevocationIdNotFound', count: 1, action: 'RemoveTrustStoreRevocations'});
-    const e = await mapped('elasticloadbalancing:RemoveTrustStoreRevocations', `${ts} revocation id(s) 7`, () => elb.send(new RemoveTrustStoreRevocationsCommand({TrustStoreArn: ts, RevocationIds: [7]})));
+    const e = await mapped('elasticloadbalancing:RemoveTrustStoreRevocations', `${ts} revocation id(s) 7`, () =>
+      elb.send(new RemoveTrustStoreRevocationsCommand({TrustStoreArn: ts, RevocationIds: [7]})),
+    );
     assert.equal(e.code, 'REVOCATION_NOT_FOUND');
     assert.equal(e.exitCode, 5);
     assert.match(e.message, /revocation id\(s\) 7 no longer exist/);
@@ -141,7 +164,12 @@ describe('an S3 bucket in another region', async () => {
     ['HeadBucket 301 (header only)', 's3:ListBucket', 's3://b', () => client.send(new HeadBucketCommand({Bucket: 'b'}))],
     ['PutObject 301 PermanentRedirect', 's3:PutObject', 's3://b/k.pem', () => client.send(new PutObjectCommand({Bucket: 'b', Key: 'k.pem', Body: 'x'}))],
     ['ListObjectsV2 301 PermanentRedirect', 's3:ListBucket', 's3://b', () => client.send(new ListObjectsV2Command({Bucket: 'b'}))],
-    ['PutObject 400 AuthorizationHeaderMalformed', 's3:PutObject', 's3://auth-b/k.pem', () => client.send(new PutObjectCommand({Bucket: 'auth-b', Key: 'k.pem', Body: 'x'}))],
+    [
+      'PutObject 400 AuthorizationHeaderMalformed',
+      's3:PutObject',
+      's3://auth-b/k.pem',
+      () => client.send(new PutObjectCommand({Bucket: 'auth-b', Key: 'k.pem', Body: 'x'})),
+    ],
   ] as const) {
     it(`${name}: says where the bucket is and to pass --region (exit 4)`, async () => {
       const e = await mapped(action, resource, fn);
@@ -168,7 +196,9 @@ describe('an S3 bucket in another region', async () => {
 
   it('deploy against it stops at the first S3 call with that message', async () => {
     const ca = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Region Root'});
-    const r = await runCli(['deploy', '--dir', ca.dir, '--trust-store-name', 'region', '--bucket', 'far-bucket'], {env: {...aws.env, AWS_ENDPOINT_URL_S3: s3.url}});
+    const r = await runCli(['deploy', '--dir', ca.dir, '--trust-store-name', 'region', '--bucket', 'far-bucket'], {
+      env: {...aws.env, AWS_ENDPOINT_URL_S3: s3.url},
+    });
     assert.equal(r.code, 4, r.stdout + r.stderr);
     assert.match(r.stderr, /S3 bucket far-bucket is in region eu-west-1, not us-east-1/);
     assert.match(r.stderr, /pass --region eu-west-1/);

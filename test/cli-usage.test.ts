@@ -21,7 +21,11 @@ describe('help, suggestions and usage errors', () => {
     const top = await runCli(['-h']);
     assert.equal(top.code, 0);
     assert.equal(top.stdout, all.stdout);
-    for (const args of [['help', 'gen-client'], ['gen-client', '-h'], ['gen-client', '--help']]) {
+    for (const args of [
+      ['help', 'gen-client'],
+      ['gen-client', '-h'],
+      ['gen-client', '--help'],
+    ]) {
       const r = await runCli(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /USAGE\n {2}\$ mtls-kit gen-client/);

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp, parseConnectionLogLine} from '../src/lib/alb/connection-log.js';
+import {
+  type ConnectionLogEntry,
+  formatConnectionLogLine,
+  formatHandshakeLatency,
+  formatLogTimestamp,
+  parseConnectionLogLine,
+} from '../src/lib/alb/connection-log.js';
 
 // The AWS documentation's example lines, copied from aws-reference 5 (12 fields each).
 const AWS_SUCCESS =

@@ -52,7 +52,10 @@ describe('crl lib', () => {
 
   it('malformed CRLs throw BAD_CRL with the file name, never anything else', () => {
     for (const bad of ['-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n', '-----BEGIN X509 CRL-----\nMIIB', 'garbage', '\x30\x03\x02\x01\x01']) {
-      assert.throws(() => loadCrl(new TextEncoder().encode(bad), 'bad.crl'), (e: Error & {code?: string}) => e.code === 'BAD_CRL' && /bad\.crl/.test(e.message));
+      assert.throws(
+        () => loadCrl(new TextEncoder().encode(bad), 'bad.crl'),
+        (e: Error & {code?: string}) => e.code === 'BAD_CRL' && /bad\.crl/.test(e.message),
+      );
     }
   });
 
@@ -76,7 +79,15 @@ describe('CRL processing errors', () => {
     const g = await runCli(['gen-client', '--dir', ca.dir, '--cn', 'c1', '--out', join(work, 'c1')]);
     assert.equal(g.code, 0, g.stderr);
     const now = new Date(Date.now() - 60_000);
-    const built = buildCrl({issuer: ca.issuer.cert, issuerKey: ca.issuer.key, entries: [], crlNumber: 1n, thisUpdate: now, nextUpdate: new Date(now.getTime() + day), extraExtensions: [{oid: '1.3.6.1.4.1.99999.1', critical: true, value: tlv(TAG.NULL)}]});
+    const built = buildCrl({
+      issuer: ca.issuer.cert,
+      issuerKey: ca.issuer.key,
+      entries: [],
+      crlNumber: 1n,
+      thisUpdate: now,
+      nextUpdate: new Date(now.getTime() + day),
+      extraExtensions: [{oid: '1.3.6.1.4.1.99999.1', critical: true, value: tlv(TAG.NULL)}],
+    });
     const file = join(work, 'crit.pem');
     writeFileSync(file, built.pem);
     const chain = join(work, 'c1/chain.pem');
@@ -86,16 +97,33 @@ describe('CRL processing errors', () => {
     const o = openssl(['verify', '-CAfile', ca.bundle, '-crl_check', '-CRLfile', file, join(work, 'c1/certificate.crt')]);
     assert.notEqual(o.code, 0);
     assert.match(o.stdout + o.stderr, /unhandled critical CRL extension/);
-    const lint = lintFiles([{path: file, data: readFileSync(file)}, {path: ca.bundle, data: readFileSync(ca.bundle)}], {target: 'alb', now: new Date(), warnDays: 0});
+    const lint = lintFiles(
+      [
+        {path: file, data: readFileSync(file)},
+        {path: ca.bundle, data: readFileSync(ca.bundle)},
+      ],
+      {target: 'alb', now: new Date(), warnDays: 0},
+    );
     assert.ok(lint.findings.some((f) => f.rule === 'crl-critical-extension' && f.severity === 'error'));
   });
 
   it('lint hands back the CRLs it parsed (deploy summarises them without parsing again), none for a broken one', async () => {
     const ca = await makeTestCaIn(work);
     const now = new Date(Date.now() - 60_000);
-    const good = buildCrl({issuer: ca.issuer.cert, issuerKey: ca.issuer.key, entries: [{serial: '0A', revokedAt: now}], crlNumber: 7n, thisUpdate: now, nextUpdate: new Date(now.getTime() + day)});
+    const good = buildCrl({
+      issuer: ca.issuer.cert,
+      issuerKey: ca.issuer.key,
+      entries: [{serial: '0A', revokedAt: now}],
+      crlNumber: 7n,
+      thisUpdate: now,
+      nextUpdate: new Date(now.getTime() + day),
+    });
     const broken = Buffer.from('-----BEGIN X509 CRL-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END X509 CRL-----\n');
-    const inputs = [{path: ca.bundle, data: readFileSync(ca.bundle)}, {path: 'good.pem', data: Buffer.from(good.pem)}, {path: 'broken.pem', data: broken}];
+    const inputs = [
+      {path: ca.bundle, data: readFileSync(ca.bundle)},
+      {path: 'good.pem', data: Buffer.from(good.pem)},
+      {path: 'broken.pem', data: broken},
+    ];
     const r = lintFilesKeepingCrls(inputs, {target: 'alb', now: new Date(), warnDays: 0});
     assert.equal(r.crls.length, 3);
     assert.equal(r.crls[0], undefined);
@@ -103,7 +131,10 @@ describe('CRL processing errors', () => {
     assert.ok(r.findings.some((f) => f.file === 'broken.pem' && f.rule === 'crl-invalid'));
     assert.deepEqual(summarizeLoadedCrl(r.crls[1]!), summarizeCrl(inputs[1]!.data, 'good.pem'));
     const {crls: _crls, ...plain} = r;
-    assert.deepEqual(lintFiles(inputs, {target: 'alb', now: new Date(), warnDays: 0}).findings.map((f) => f.rule), plain.findings.map((f) => f.rule));
+    assert.deepEqual(
+      lintFiles(inputs, {target: 'alb', now: new Date(), warnDays: 0}).findings.map((f) => f.rule),
+      plain.findings.map((f) => f.rule),
+    );
   });
 
   it('verify with a malformed CRL file: exit 4 naming the file', async () => {
@@ -123,7 +154,17 @@ describe('lint quotas', () => {
     let pem = '';
     for (let i = 0; i < 26; i++) {
       const k = generateKeyPair(spec);
-      pem += issueCertificate({subject: [[{type: '2.5.4.3', value: `CA ${i}`}]], issuerKey: k.privateKey, issuerSpec: spec, publicKey: k.publicKey, subjectSpec: spec, serialHex: newSerialHex(), notBefore: now, notAfter: new Date(now.getTime() + 400 * day), profile: PROFILES.root}).pem;
+      pem += issueCertificate({
+        subject: [[{type: '2.5.4.3', value: `CA ${i}`}]],
+        issuerKey: k.privateKey,
+        issuerSpec: spec,
+        publicKey: k.publicKey,
+        subjectSpec: spec,
+        serialHex: newSerialHex(),
+        notBefore: now,
+        notAfter: new Date(now.getTime() + 400 * day),
+        profile: PROFILES.root,
+      }).pem;
     }
     const input = [{path: 'many.pem', data: new TextEncoder().encode(pem)}];
     const alb = lintFiles(input, {target: 'alb', now, warnDays: 30});

@@ -27,7 +27,7 @@ describe('decode-header --trust-store', () => {
     assert.equal(r.json.sets[0].verification.status, 'Success');
   });
 
-  it('a leaf of another CA fails with exit 3 and ALB\'s code', async () => {
+  it("a leaf of another CA fails with exit 3 and ALB's code", async () => {
     const leaf = other.opensslLeaf('/CN=stranger');
     const r = await runCli(['decode-header', '--trust-store', pki.bundle, '--json'], {input: await headersFor(leaf.path)});
     assert.equal(r.code, 3);

@@ -33,7 +33,10 @@ describe('encode-header → decode-header round trip', () => {
         assert.equal(dec.json.sets.length, 1);
         assert.deepEqual(set.warnings, []);
         const want = mode === 'passthrough' ? pemOf(leaf.pem + pki.intermediatePem!) : pemOf(leaf.pem);
-        assert.deepEqual(set.certificates.map((c: {pem: string}) => pemOf(c.pem)[0]), want);
+        assert.deepEqual(
+          set.certificates.map((c: {pem: string}) => pemOf(c.pem)[0]),
+          want,
+        );
         assert.equal(set.mode, mode);
         assert.ok(set.checks.every((c: {matches: boolean}) => c.matches === true));
       });
@@ -69,7 +72,16 @@ describe('encode-header → decode-header round trip', () => {
     assert.equal(r.json.clientCert.subjectDN, 'C=EE,O=Test\\, Inc.,CN=M\\C3\\84NNIK\\+cli');
     assert.deepEqual(r.json.headers[0], {name: 'X-Client-Cert-Sub', value: 'C=EE,O=Test\\, Inc.,CN=M\u00c4NNIK\\+cli'});
     const v = await runCli(['encode-header', leaf.path, '--json']);
-    assert.deepEqual(v.json.headers.map((h: {name: string}) => h.name), ['X-Amzn-Mtls-Clientcert-Serial-Number', 'X-Amzn-Mtls-Clientcert-Issuer', 'X-Amzn-Mtls-Clientcert-Subject', 'X-Amzn-Mtls-Clientcert-Validity', 'X-Amzn-Mtls-Clientcert-Leaf']);
+    assert.deepEqual(
+      v.json.headers.map((h: {name: string}) => h.name),
+      [
+        'X-Amzn-Mtls-Clientcert-Serial-Number',
+        'X-Amzn-Mtls-Clientcert-Issuer',
+        'X-Amzn-Mtls-Clientcert-Subject',
+        'X-Amzn-Mtls-Clientcert-Validity',
+        'X-Amzn-Mtls-Clientcert-Leaf',
+      ],
+    );
     assert.equal(v.json.clientCert, null);
   });
 
@@ -99,7 +111,11 @@ describe('decode-header', () => {
   });
 
   it('takes the value as an argument', async () => {
-    const r = await runCli(['decode-header', 'serialNumber=PNOEE-47101010033,GN=MARILIIS,SN=M\\C3\\84NNIK,CN=M\\C3\\84NNIK\\,MARILIIS\\,47101010033,C=EE', '--json']);
+    const r = await runCli([
+      'decode-header',
+      'serialNumber=PNOEE-47101010033,GN=MARILIIS,SN=M\\C3\\84NNIK,CN=M\\C3\\84NNIK\\,MARILIIS\\,47101010033,C=EE',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.input, 'value');
     assert.equal(r.json.readAs, 'X-Amzn-Mtls-Clientcert-Subject');
@@ -122,7 +138,11 @@ describe('decode-header', () => {
     const r = await runCli(['decode-header', '-----BEGIN%20CERTIFICATE-----REMOVED-----END%20CERTIFICATE-----%0A']);
     assert.equal(r.code, 4);
     assert.match(r.stderr, /X-Amzn-Mtls-Clientcert-Leaf cannot be decoded: certificate 1 is not base64/);
-    const j = await runCli(['decode-header', 'x-amzn-mtls-clientcert-leaf: -----BEGIN%20CERTIFICATE-----%0AMIIB%G0%0A-----END%20CERTIFICATE-----%0A', '--json']);
+    const j = await runCli([
+      'decode-header',
+      'x-amzn-mtls-clientcert-leaf: -----BEGIN%20CERTIFICATE-----%0AMIIB%G0%0A-----END%20CERTIFICATE-----%0A',
+      '--json',
+    ]);
     assert.equal(j.code, 4);
     assert.equal(j.json.error.code, 'MALFORMED_HEADER');
     assert.match(j.json.error.message, /x-amzn-mtls-clientcert-leaf cannot be decoded: bad percent-escape "%G0"/);
@@ -165,7 +185,11 @@ describe('decode-header', () => {
 
   it('a PEM value (starting with -----BEGIN) is the argument, before or after flags, and after --', async () => {
     const pem = readFileSync(leaf.path, 'utf8');
-    for (const args of [[pem, '--json'], ['--json', pem], ['--json', '--', pem]]) {
+    for (const args of [
+      [pem, '--json'],
+      ['--json', pem],
+      ['--json', '--', pem],
+    ]) {
       const r = await runCli(['decode-header', ...args]);
       assert.equal(r.code, 0, r.stderr + r.stdout);
       assert.equal(r.json.sets[0].certificates.length, 1);

@@ -10,7 +10,7 @@ import {runCli} from './support/cli.js';
 import {curl, spawnServe} from './support/serve.js';
 import {tempDir} from './support/tmp.js';
 
-describe('the CA directory\'s CRLs by default', () => {
+describe("the CA directory's CRLs by default", () => {
   const work = tempDir();
   const run = (args: string[]) => runCli(args, {cwd: work});
   before(async () => {
@@ -59,7 +59,7 @@ describe('the CA directory\'s CRLs by default', () => {
     assert.match(verbose.stdout, /· revocation .*CN=mtls-kit Test Root CA Intermediate: no CRL from/);
   });
 
-  it('serve with the CA directory\'s bundle refuses the revoked client and names the CRL', async () => {
+  it("serve with the CA directory's bundle refuses the revoked client and names the CRL", async () => {
     const s = await spawnServe(['--dir', join(work, 'pki'), '--port', '0']);
     after(() => s.stop());
     assert.deepEqual(s.info.crls, [join(work, 'pki/intermediate/crl.pem')]);

@@ -16,10 +16,22 @@ describe('demo', () => {
   it('explains verify and passthrough mode, shows every step, and prints no command for what is gone', async () => {
     const r = await runCli(['demo'], {timeoutMs: 30_000});
     assert.equal(r.code, 0, r.stderr);
-    for (const step of ['Step 1: no client certificate', 'Step 2: with the client certificate', 'Step 3: a revoked certificate', 'Passthrough: the chain is forwarded']) assert.match(r.stdout, new RegExp(step));
+    for (const step of [
+      'Step 1: no client certificate',
+      'Step 2: with the client certificate',
+      'Step 3: a revoked certificate',
+      'Passthrough: the chain is forwarded',
+    ])
+      assert.match(r.stdout, new RegExp(step));
     // Each mode explained right above its steps.
-    assert.match(r.stdout, /ALB verify mode: the load balancer checks the client's chain against the trust store and its CRLs,\nrejects a failing client in the TLS handshake, and sends the target the leaf in X-Amzn-Mtls-Clientcert-\* headers\.\n\nStep 1/);
-    assert.match(r.stdout, /ALB passthrough mode: the load balancer checks nothing; it forwards the whole chain the client sent\nin X-Amzn-Mtls-Clientcert, and the target must check it itself\.\n\nPassthrough/);
+    assert.match(
+      r.stdout,
+      /ALB verify mode: the load balancer checks the client's chain against the trust store and its CRLs,\nrejects a failing client in the TLS handshake, and sends the target the leaf in X-Amzn-Mtls-Clientcert-\* headers\.\n\nStep 1/,
+    );
+    assert.match(
+      r.stdout,
+      /ALB passthrough mode: the load balancer checks nothing; it forwards the whole chain the client sent\nin X-Amzn-Mtls-Clientcert, and the target must check it itself\.\n\nPassthrough/,
+    );
     assert.match(r.stdout, /Failed:ClientCertInvalid/);
     assert.match(r.stdout, /x-amzn-mtls-clientcert-subject: CN=device-1,O=Example Corp,C=US/);
     assert.match(r.stdout, /x-amzn-mtls-clientcert: -----BEGIN%20CERTIFICATE-----/);
@@ -39,7 +51,11 @@ describe('demo', () => {
     const dir = join(tmp, 'kept');
     const ports = [await freePort(), await freePort(), await freePort()];
     const tempsBefore = demoTemps();
-    const child = spawn(process.execPath, [BIN, 'demo', '--keep', dir, '--ports', ports.join(','), '--json'], {cwd: tmp, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']});
+    const child = spawn(process.execPath, [BIN, 'demo', '--keep', dir, '--ports', ports.join(','), '--json'], {
+      cwd: tmp,
+      env: {...process.env, NO_COLOR: '1'},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     t.after(() => child.kill('SIGKILL'));
     let stdout = '';
     let stderr = '';
@@ -59,8 +75,14 @@ describe('demo', () => {
     assert.equal(json.ok, true);
     assert.equal(json.kept, true);
     assert.equal(json.dir, dir);
-    assert.deepEqual(json.listeners.map((l: {url: string}) => l.url), ports.map((p) => `https://127.0.0.1:${p}/`));
-    assert.deepEqual(json.steps.map((s: {name: string}) => s.name), ['no-certificate', 'certificate', 'revoked', 'passthrough', 'apigw-no-certificate', 'apigw-certificate', 'apigw-deny', 'apigw-untrusted']);
+    assert.deepEqual(
+      json.listeners.map((l: {url: string}) => l.url),
+      ports.map((p) => `https://127.0.0.1:${p}/`),
+    );
+    assert.deepEqual(
+      json.steps.map((s: {name: string}) => s.name),
+      ['no-certificate', 'certificate', 'revoked', 'passthrough', 'apigw-no-certificate', 'apigw-certificate', 'apigw-deny', 'apigw-untrusted'],
+    );
     assert.equal(statSync(join(dir, 'device-1/private-key.pem')).mode & 0o777, 0o600);
     // Run the printed commands as a user would paste them: still served by the demo.
     const step = (name: string): {curl: string} => json.steps.find((s: {name: string}) => s.name === name);
@@ -75,16 +97,27 @@ describe('demo', () => {
     // Ctrl-C: the listeners stop, the process ends, DIR stays, nothing else is left.
     child.kill('SIGINT');
     assert.equal(await exited, 0, stderr);
-    const c = await curl(json.listeners[0].url, {ca: join(dir, 'root-ca.crt'), cert: join(dir, 'device-1/certificate.crt'), key: join(dir, 'device-1/private-key.pem')});
+    const c = await curl(json.listeners[0].url, {
+      ca: join(dir, 'root-ca.crt'),
+      cert: join(dir, 'device-1/certificate.crt'),
+      key: join(dir, 'device-1/private-key.pem'),
+    });
     assert.equal(c.status, '000');
     assert.deepEqual(readdirSync(tmp), ['kept']);
     assert.deepEqual(demoTemps(), tempsBefore);
     assert.ok(existsSync(join(dir, 'authorizer.cjs')));
     // The printed serve command starts the same listeners again later (on free ports here).
-    const args = (json.serveCommand as string).split(' ').slice(2).map((a) => a.replace(/^\d+:(verify|passthrough)$/, '0:$1'));
+    const args = (json.serveCommand as string)
+      .split(' ')
+      .slice(2)
+      .map((a) => a.replace(/^\d+:(verify|passthrough)$/, '0:$1'));
     const serve = await spawnServe(args);
     t.after(() => serve.stop());
-    const again = await curl(serve.info.listeners[0]!.url, {ca: join(dir, 'root-ca.crt'), cert: join(dir, 'device-1/certificate.crt'), key: join(dir, 'device-1/private-key.pem')});
+    const again = await curl(serve.info.listeners[0]!.url, {
+      ca: join(dir, 'root-ca.crt'),
+      cert: join(dir, 'device-1/certificate.crt'),
+      key: join(dir, 'device-1/private-key.pem'),
+    });
     assert.equal(again.status, '200', again.stderr);
   });
 

@@ -26,7 +26,8 @@ describe('concurrent deploys', () => {
     await s3.send(new PutObjectCommand({Bucket: BUCKET, Key: 'emu/bundle.pem', Body: readFileSync(join(ca.dir, 'ca-bundle.pem'))}));
     s3.destroy();
     const elb = new ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint: aws.elb.url, credentials, maxAttempts: 1});
-    const create = () => elb.send(new CreateTrustStoreCommand({Name: 'same-name', CaCertificatesBundleS3Bucket: BUCKET, CaCertificatesBundleS3Key: 'emu/bundle.pem'}));
+    const create = () =>
+      elb.send(new CreateTrustStoreCommand({Name: 'same-name', CaCertificatesBundleS3Bucket: BUCKET, CaCertificatesBundleS3Key: 'emu/bundle.pem'}));
     const results = await Promise.allSettled([create(), create(), create()]);
     elb.destroy();
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
@@ -43,7 +44,11 @@ describe('concurrent deploys', () => {
     writeFileSync(join(older, 'crl.pem'), ca.opensslCrl('root'));
     ca.revokeSerial('0C02', 'root');
     writeFileSync(join(newer, 'crl.pem'), ca.opensslCrl('root'));
-    const deploy = (crl: string) => runCli(['deploy', '--dir', ca.dir, '--trust-store-name', 'raced', '--bucket', BUCKET, '--crl', join(crl, 'crl.pem'), '--json'], {env: aws.env, timeoutMs: 90_000});
+    const deploy = (crl: string) =>
+      runCli(['deploy', '--dir', ca.dir, '--trust-store-name', 'raced', '--bucket', BUCKET, '--crl', join(crl, 'crl.pem'), '--json'], {
+        env: aws.env,
+        timeoutMs: 90_000,
+      });
     const [a, b] = await Promise.all([deploy(older), deploy(newer)]);
     // The newer one always succeeds. The older one either ran first (then the newer one
     // replaced its list) or ran second and refused to roll revocations back.
@@ -52,7 +57,9 @@ describe('concurrent deploys', () => {
     assert.ok(aws.s3.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/locks/raced.json')).length >= 3);
     assert.ok(a.code === 0 || (a.code === 4 && a.json.error.code === 'REMOTE_CRL_NEWER'), a.stderr + a.stdout);
     assert.equal(aws.elb.served('CreateTrustStore').filter((c) => c.params.Name === 'raced').length, 1);
-    const s = await runCli(['status', '--dir', ca.dir, '--trust-store-name', 'raced', '--bucket', BUCKET, '--crl', join(newer, 'crl.pem'), '--json'], {env: aws.env});
+    const s = await runCli(['status', '--dir', ca.dir, '--trust-store-name', 'raced', '--bucket', BUCKET, '--crl', join(newer, 'crl.pem'), '--json'], {
+      env: aws.env,
+    });
     assert.equal(s.code, 0, s.stdout);
     assert.equal(s.json.trustStore.revocationIds.length, 1);
     // The lease is gone, and a re-run of the newer one changes nothing.

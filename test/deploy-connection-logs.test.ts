@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {DeleteBucketPolicyCommand, PutBucketPolicyCommand, S3Client} from '@aws-sdk/client-s3';
-import {checkDeliveryPolicy, deliveryStatement, type DeliveryScope, loadBalancerOfListener, parseConnectionLogsUri, readConnectionLogSetting} from '../src/lib/deploy/connection-logs.js';
+import {
+  checkDeliveryPolicy,
+  deliveryStatement,
+  type DeliveryScope,
+  loadBalancerOfListener,
+  parseConnectionLogsUri,
+  readConnectionLogSetting,
+} from '../src/lib/deploy/connection-logs.js';
 import {isMtlsKitError} from '../src/lib/errors.js';
 import {type AwsStandIns, startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
@@ -26,7 +33,13 @@ describe('connection-log bucket policy (lib)', () => {
   const policy = (...statements: unknown[]): string => JSON.stringify({Version: '2012-10-17', Statement: statements});
 
   it('prints the statement AWS documents: the ELB account in older Regions, the log-delivery service elsewhere', () => {
-    assert.deepEqual(deliveryStatement(scope('us-east-1')), {Sid: 'AllowElbConnectionLogs', Effect: 'Allow', Principal: {AWS: 'arn:aws:iam::127311923021:root'}, Action: 's3:PutObject', Resource: `arn:aws:s3:::${LOGS}/alb/prod/AWSLogs/${ACCOUNT}/*`});
+    assert.deepEqual(deliveryStatement(scope('us-east-1')), {
+      Sid: 'AllowElbConnectionLogs',
+      Effect: 'Allow',
+      Principal: {AWS: 'arn:aws:iam::127311923021:root'},
+      Action: 's3:PutObject',
+      Resource: `arn:aws:s3:::${LOGS}/alb/prod/AWSLogs/${ACCOUNT}/*`,
+    });
     assert.deepEqual(deliveryStatement(scope('eu-south-2', '')).Principal, {Service: 'logdelivery.elasticloadbalancing.amazonaws.com'});
     assert.equal(deliveryStatement(scope('eu-south-2', '')).Resource, `arn:aws:s3:::${LOGS}/AWSLogs/${ACCOUNT}/*`);
   });
@@ -35,7 +48,18 @@ describe('connection-log bucket policy (lib)', () => {
     const s = scope('us-east-1');
     assert.equal(checkDeliveryPolicy(policy(deliveryStatement(s)), s).ok, true);
     // The service principal and a bucket-wide wildcard are accepted too.
-    assert.equal(checkDeliveryPolicy(policy({Effect: 'Allow', Principal: {Service: ['logdelivery.elasticloadbalancing.amazonaws.com']}, Action: ['s3:Put*'], Resource: `arn:aws:s3:::${LOGS}/*`}), s).ok, true);
+    assert.equal(
+      checkDeliveryPolicy(
+        policy({
+          Effect: 'Allow',
+          Principal: {Service: ['logdelivery.elasticloadbalancing.amazonaws.com']},
+          Action: ['s3:Put*'],
+          Resource: `arn:aws:s3:::${LOGS}/*`,
+        }),
+        s,
+      ).ok,
+      true,
+    );
     const wrongPrefix = checkDeliveryPolicy(policy(deliveryStatement(scope('us-east-1', 'alb/staging'))), s);
     assert.equal(wrongPrefix.ok, false);
     assert.match(wrongPrefix.reason, /no statement .* under arn:aws:s3:::cl-log-bucket\/alb\/prod\/AWSLogs\/123456789012\//);
@@ -43,11 +67,30 @@ describe('connection-log bucket policy (lib)', () => {
     // Another Region's ELB account does not write here.
     assert.equal(checkDeliveryPolicy(policy({...deliveryStatement(s), Principal: {AWS: 'arn:aws:iam::797873946194:root'}}), s).ok, false);
     assert.equal(checkDeliveryPolicy(policy({...deliveryStatement(s), Action: 's3:GetObject'}), s).ok, false);
-    const denied = checkDeliveryPolicy(policy(deliveryStatement(s), {Sid: 'NoWrites', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${LOGS}/*`}), s);
+    const denied = checkDeliveryPolicy(
+      policy(deliveryStatement(s), {Sid: 'NoWrites', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${LOGS}/*`}),
+      s,
+    );
     assert.deepEqual([denied.ok, /NoWrites/.test(denied.reason)], [false, true]);
     // A Deny under a Condition (the usual aws:SecureTransport rule) does not refuse ELB's writes.
-    assert.equal(checkDeliveryPolicy(policy(deliveryStatement(s), {Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${LOGS}/*`, Condition: {Bool: {'aws:SecureTransport': 'false'}}}), s).ok, true);
-    assert.deepEqual(checkDeliveryPolicy(policy({...deliveryStatement(s), Condition: {StringEquals: {'aws:SourceAccount': ACCOUNT}}}), s), {ok: true, reason: 'allowed by a statement with a Condition, which mtls-kit does not evaluate', conditional: true});
+    assert.equal(
+      checkDeliveryPolicy(
+        policy(deliveryStatement(s), {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: `arn:aws:s3:::${LOGS}/*`,
+          Condition: {Bool: {'aws:SecureTransport': 'false'}},
+        }),
+        s,
+      ).ok,
+      true,
+    );
+    assert.deepEqual(checkDeliveryPolicy(policy({...deliveryStatement(s), Condition: {StringEquals: {'aws:SourceAccount': ACCOUNT}}}), s), {
+      ok: true,
+      reason: 'allowed by a statement with a Condition, which mtls-kit does not evaluate',
+      conditional: true,
+    });
     assert.equal(checkDeliveryPolicy(null, s).ok, false);
     assert.equal(checkDeliveryPolicy('{not json', s).ok, false);
   });
@@ -56,9 +99,16 @@ describe('connection-log bucket policy (lib)', () => {
     assert.deepEqual(parseConnectionLogsUri('s3://cl-log-bucket/alb/prod/'), {bucket: LOGS, prefix: 'alb/prod'});
     assert.deepEqual(parseConnectionLogsUri('s3://cl-log-bucket'), {bucket: LOGS, prefix: ''});
     for (const bad of ['cl-log-bucket/alb', 's3://Upper_Case/x', 's3://cl-log-bucket/alb/AWSLogs/x', 's3://']) {
-      assert.throws(() => parseConnectionLogsUri(bad), (e: unknown) => isMtlsKitError(e) && e.exitCode === 2 && e.code === 'BAD_CONNECTION_LOGS_URI', bad);
+      assert.throws(
+        () => parseConnectionLogsUri(bad),
+        (e: unknown) => isMtlsKitError(e) && e.exitCode === 2 && e.code === 'BAD_CONNECTION_LOGS_URI',
+        bad,
+      );
     }
-    assert.equal(loadBalancerOfListener(`arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener/app/my-alb/50dc6c495c0c9188/f2f7dc8efc522ab2`), `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:loadbalancer/app/my-alb/50dc6c495c0c9188`);
+    assert.equal(
+      loadBalancerOfListener(`arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener/app/my-alb/50dc6c495c0c9188/f2f7dc8efc522ab2`),
+      `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:loadbalancer/app/my-alb/50dc6c495c0c9188`,
+    );
     assert.equal(readConnectionLogSetting([{key: 'access_logs.s3.enabled', value: 'false'}]), null);
   });
 });
@@ -68,9 +118,14 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
   const ca = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Connection Logs Root'});
   const lbArn = aws.elb.addLoadBalancer('logs-alb');
   const s3 = new S3Client({endpoint: aws.s3.url, forcePathStyle: true, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}});
-  const putPolicy = (statement: unknown) => s3.send(new PutBucketPolicyCommand({Bucket: LOGS, Policy: JSON.stringify({Version: '2012-10-17', Statement: [statement]})}));
+  const putPolicy = (statement: unknown) =>
+    s3.send(new PutBucketPolicyCommand({Bucket: LOGS, Policy: JSON.stringify({Version: '2012-10-17', Statement: [statement]})}));
   const deploy = (extra: string[]) => runCli(['deploy', '--dir', ca.dir, '--trust-store-name', 'logs-ts', '--bucket', BUCKET, ...extra], {env: aws.env});
-  const mutating = (since: number): string[] => aws.elb.calls.slice(since).filter((c) => /^(Create|Modify|Add|Remove|Delete)/.test(c.action)).map((c) => c.action);
+  const mutating = (since: number): string[] =>
+    aws.elb.calls
+      .slice(since)
+      .filter((c) => /^(Create|Modify|Add|Remove|Delete)/.test(c.action))
+      .map((c) => c.action);
   const policyReads = (): number => aws.s3.requests.filter((q) => q.method === 'GET' && q.path === `/${LOGS}`).length;
   let listenerArn = '';
 
@@ -87,7 +142,13 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
     assert.equal(r.code, 4, r.stdout);
     assert.equal(r.json.error.code, 'CONNECTION_LOGS_BUCKET_POLICY');
     assert.match(r.json.error.message, /cl-log-bucket has no bucket policy/);
-    assert.deepEqual(r.json.error.details.statement, {Sid: 'AllowElbConnectionLogs', Effect: 'Allow', Principal: {AWS: 'arn:aws:iam::127311923021:root'}, Action: 's3:PutObject', Resource: `arn:aws:s3:::${LOGS}/alb/prod/AWSLogs/${ACCOUNT}/*`});
+    assert.deepEqual(r.json.error.details.statement, {
+      Sid: 'AllowElbConnectionLogs',
+      Effect: 'Allow',
+      Principal: {AWS: 'arn:aws:iam::127311923021:root'},
+      Action: 's3:PutObject',
+      Resource: `arn:aws:s3:::${LOGS}/alb/prod/AWSLogs/${ACCOUNT}/*`,
+    });
     assert.deepEqual(mutating(start), []);
     assert.equal(aws.elb.loadBalancerAttributes(lbArn)['connection_logs.s3.enabled'], 'false');
     // Without --json the statement is on stderr, one line to copy.
@@ -97,7 +158,12 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
   });
 
   it('a policy for another prefix is refused the same way, naming the prefix it needs', async () => {
-    await putPolicy({Effect: 'Allow', Principal: {AWS: 'arn:aws:iam::127311923021:root'}, Action: 's3:PutObject', Resource: `arn:aws:s3:::${LOGS}/alb/staging/AWSLogs/${ACCOUNT}/*`});
+    await putPolicy({
+      Effect: 'Allow',
+      Principal: {AWS: 'arn:aws:iam::127311923021:root'},
+      Action: 's3:PutObject',
+      Resource: `arn:aws:s3:::${LOGS}/alb/staging/AWSLogs/${ACCOUNT}/*`,
+    });
     const r = await deploy(['--listener-arn', listenerArn, '--connection-logs', `s3://${LOGS}/alb/prod`, '--json']);
     assert.equal(r.code, 4, r.stdout);
     assert.match(r.json.error.message, /no statement .* under arn:aws:s3:::cl-log-bucket\/alb\/prod\/AWSLogs\/123456789012\//);
@@ -121,7 +187,16 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
     const r = await deploy(['--listener-arn', listenerArn, '--connection-logs', `s3://${LOGS}/alb/prod`, '--json']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(policyReads(), reads + 1);
-    assert.deepEqual(r.json.connectionLogs, [{loadBalancerArn: lbArn, action: 'modify', uri: `s3://${LOGS}/alb/prod`, bucket: LOGS, prefix: 'alb/prod', previous: {enabled: false, bucket: '', prefix: ''}}]);
+    assert.deepEqual(r.json.connectionLogs, [
+      {
+        loadBalancerArn: lbArn,
+        action: 'modify',
+        uri: `s3://${LOGS}/alb/prod`,
+        bucket: LOGS,
+        prefix: 'alb/prod',
+        previous: {enabled: false, bucket: '', prefix: ''},
+      },
+    ]);
     const attrs = aws.elb.loadBalancerAttributes(lbArn);
     assert.deepEqual([attrs['connection_logs.s3.enabled'], attrs['connection_logs.s3.bucket'], attrs['connection_logs.s3.prefix']], ['true', LOGS, 'alb/prod']);
     assert.equal(r.json.changed, true);
@@ -136,7 +211,9 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
     assert.equal(r.json.connectionLogs[0].action, 'unchanged');
     assert.deepEqual(mutating(start), []);
     assert.equal(policyReads(), reads);
-    const st = await runCli(['status', '--dir', ca.dir, '--trust-store-name', 'logs-ts', '--bucket', BUCKET, '--listener-arn', listenerArn, '--json'], {env: aws.env});
+    const st = await runCli(['status', '--dir', ca.dir, '--trust-store-name', 'logs-ts', '--bucket', BUCKET, '--listener-arn', listenerArn, '--json'], {
+      env: aws.env,
+    });
     assert.equal(st.code, 0, st.stderr + st.stdout);
     assert.deepEqual(st.json.connectionLogs, {loadBalancerArn: lbArn, enabled: true, bucket: LOGS, prefix: 'alb/prod', uri: `s3://${LOGS}/alb/prod`});
     const text = await runCli(['status', '--dir', ca.dir, '--trust-store-name', 'logs-ts', '--bucket', BUCKET, '--listener-arn', listenerArn], {env: aws.env});
@@ -151,7 +228,12 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
     assert.equal(made.json.connectionLogs[0].action, 'modify');
     // Someone turns them off meanwhile: the plan no longer applies.
     const {ElasticLoadBalancingV2Client, ModifyLoadBalancerAttributesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2');
-    const elb = new ElasticLoadBalancingV2Client({endpoint: aws.elb.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1});
+    const elb = new ElasticLoadBalancingV2Client({
+      endpoint: aws.elb.url,
+      region: 'us-east-1',
+      credentials: {accessKeyId: 'test', secretAccessKey: 'test'},
+      maxAttempts: 1,
+    });
     await elb.send(new ModifyLoadBalancerAttributesCommand({LoadBalancerArn: lbArn, Attributes: [{Key: 'connection_logs.s3.enabled', Value: 'false'}]}));
     const stale = await runCli(['deploy', '--plan', plan, '--json'], {env: aws.env});
     assert.equal(stale.code, 4, stale.stdout);
@@ -169,7 +251,13 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
   it('AWS refusing the bucket at ModifyLoadBalancerAttributes (its own test write) is the same exit 4 with the statement', async () => {
     // The local check passes (the right statement), AWS's own test write fails anyway (an SCP, a KMS-encrypted bucket, ...).
     await putPolicy(deliveryStatement({partition: 'aws', region: 'us-east-1', account: ACCOUNT, bucket: LOGS, prefix: 'alb/other'}));
-    aws.elb.injectFault({kind: 'error', code: 'InvalidConfigurationRequest', action: 'ModifyLoadBalancerAttributes', count: 1, message: `Access Denied for bucket: ${LOGS}. Please check S3bucket permission`});
+    aws.elb.injectFault({
+      kind: 'error',
+      code: 'InvalidConfigurationRequest',
+      action: 'ModifyLoadBalancerAttributes',
+      count: 1,
+      message: `Access Denied for bucket: ${LOGS}. Please check S3bucket permission`,
+    });
     const r = await deploy(['--listener-arn', listenerArn, '--connection-logs', `s3://${LOGS}/alb/other`, '--json']);
     assert.equal(r.code, 4, r.stdout);
     assert.equal(r.json.error.code, 'CONNECTION_LOGS_BUCKET_POLICY');
@@ -193,9 +281,23 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
 
   it('the emulator refuses connection-log attributes on an NLB and a prefix holding AWSLogs (AWS API rules)', async () => {
     const {ElasticLoadBalancingV2Client, ModifyLoadBalancerAttributesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2');
-    const elb = new ElasticLoadBalancingV2Client({endpoint: aws.elb.url, region: 'us-east-1', credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1});
+    const elb = new ElasticLoadBalancingV2Client({
+      endpoint: aws.elb.url,
+      region: 'us-east-1',
+      credentials: {accessKeyId: 'test', secretAccessKey: 'test'},
+      maxAttempts: 1,
+    });
     const nlbArn = aws.elb.addLoadBalancer('logs-nlb', 'network');
-    const set = (arn: string, prefix: string) => elb.send(new ModifyLoadBalancerAttributesCommand({LoadBalancerArn: arn, Attributes: [{Key: 'connection_logs.s3.enabled', Value: 'false'}, {Key: 'connection_logs.s3.prefix', Value: prefix}]}));
+    const set = (arn: string, prefix: string) =>
+      elb.send(
+        new ModifyLoadBalancerAttributesCommand({
+          LoadBalancerArn: arn,
+          Attributes: [
+            {Key: 'connection_logs.s3.enabled', Value: 'false'},
+            {Key: 'connection_logs.s3.prefix', Value: prefix},
+          ],
+        }),
+      );
     await assert.rejects(set(nlbArn, 'x'), (e: Error) => e.name === 'ValidationError' && /not recognized/.test(e.message));
     await assert.rejects(set(lbArn, 'a/AWSLogs'), (e: Error) => e.name === 'ValidationError');
   });

@@ -31,7 +31,18 @@ setCrlParseGate(() => {
   if (refuse) throw new Error('error:0680007B:asn1 encoding routines::header too long');
 });
 
-const inputs = () => readDeployInputs({dir: ca.dir, bundle: undefined, crls: undefined, prefix: 'mtls-kit/', trustStoreName: 'crl-once', listeners: [], mutualAuthentication: {mode: 'verify', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}, now: new Date(), deferCrlOpensslCheck: true});
+const inputs = () =>
+  readDeployInputs({
+    dir: ca.dir,
+    bundle: undefined,
+    crls: undefined,
+    prefix: 'mtls-kit/',
+    trustStoreName: 'crl-once',
+    listeners: [],
+    mutualAuthentication: {mode: 'verify', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'},
+    now: new Date(),
+    deferCrlOpensslCheck: true,
+  });
 
 describe('deploy: OpenSSL parses a CRL only when AWS does not hold it yet', () => {
   it('a new CRL is checked (after the remote read, before any upload); a held one is not', async () => {
@@ -57,7 +68,10 @@ describe('deploy: OpenSSL parses a CRL only when AWS does not hold it yet', () =
     ca.opensslCrl('root');
     const changed = await inputs();
     const puts = aws.s3.requests.filter((q) => q.method === 'PUT').length;
-    await assert.rejects(readRemoteState(client, BUCKET, changed), (e: unknown) => isMtlsKitError(e) && e.code === 'LINT_FAILED' && e.exitCode === 4 && /OpenSSL cannot parse it/.test(e.suggestions.join(' ')));
+    await assert.rejects(
+      readRemoteState(client, BUCKET, changed),
+      (e: unknown) => isMtlsKitError(e) && e.code === 'LINT_FAILED' && e.exitCode === 4 && /OpenSSL cannot parse it/.test(e.suggestions.join(' ')),
+    );
     assert.equal(gateCalls, 1);
     assert.equal(aws.s3.requests.filter((q) => q.method === 'PUT').length, puts);
     refuse = false;

@@ -33,7 +33,9 @@ describe('deploy error paths', () => {
     const crlDir = crlDirCa.dir;
     crlDirCa.revokeSerial('0E02', 'root');
     crlDirCa.opensslCrl('root', {md: 'sha1'});
-    const r = await runCli(['deploy', '--dir', crlDir, '--trust-store-name', 'sha1-ts', '--bucket', BUCKET, '--json'], {env: {...aws.env, OPENSSL_CONF: undefined}});
+    const r = await runCli(['deploy', '--dir', crlDir, '--trust-store-name', 'sha1-ts', '--bucket', BUCKET, '--json'], {
+      env: {...aws.env, OPENSSL_CONF: undefined},
+    });
     // lint does not judge CRL signature algorithms today, so the emulator rejects it like ALB
     // (InvalidRevocationContent, exit 5); if lint learns the rule it stops it locally (exit 4).
     assert.ok(r.code === 5 || r.code === 4, r.stdout);
@@ -51,15 +53,42 @@ describe('deploy error paths', () => {
     });
     // The S3 HeadBucket reached the ELBv2 emulator, which is not S3: an AWS failure.
     assert.equal(r.code, 5, r.stderr);
-    assert.deepEqual(aws.elb.calls.slice(before).map((c) => c.action), [`HEAD /${BUCKET}/`]);
+    assert.deepEqual(
+      aws.elb.calls.slice(before).map((c) => c.action),
+      [`HEAD /${BUCKET}/`],
+    );
   });
 
   it('--mode passthrough sets the listener without a trust store; a second run is unchanged', async () => {
     const lb = aws.elb.addLoadBalancer('pt-alb');
-    const args = ['deploy', '--dir', dir, '--trust-store-name', 'pt', '--bucket', BUCKET, '--mode', 'passthrough', '--load-balancer-arn', lb, '--port', '8443', '--certificate-arn', 'arn:cert', '--target-group-arn', 'arn:tg', '--json'];
+    const args = [
+      'deploy',
+      '--dir',
+      dir,
+      '--trust-store-name',
+      'pt',
+      '--bucket',
+      BUCKET,
+      '--mode',
+      'passthrough',
+      '--load-balancer-arn',
+      lb,
+      '--port',
+      '8443',
+      '--certificate-arn',
+      'arn:cert',
+      '--target-group-arn',
+      'arn:tg',
+      '--json',
+    ];
     const r = await runCli(args, {env: aws.env});
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.deepEqual(r.json.listener.mutualAuthentication, {mode: 'passthrough', trustStoreArn: null, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'});
+    assert.deepEqual(r.json.listener.mutualAuthentication, {
+      mode: 'passthrough',
+      trustStoreArn: null,
+      ignoreClientCertificateExpiry: false,
+      advertiseTrustStoreCaNames: 'off',
+    });
     const created = aws.elb.served('CreateListener').at(-1)!.params;
     assert.equal(created['MutualAuthentication.Mode'], 'passthrough');
     assert.equal(created['MutualAuthentication.TrustStoreArn'], undefined);
@@ -73,7 +102,27 @@ describe('deploy error paths', () => {
   const lagging = async (lbName: string, failures: number) => {
     const lb = aws.elb.addLoadBalancer(lbName);
     aws.elb.injectFault({kind: 'error', code: 'TrustStoreNotReady', count: failures, action: 'CreateListener'});
-    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'lag', '--bucket', BUCKET, '--load-balancer-arn', lb, '--port', '443', '--certificate-arn', 'arn:cert', '--target-group-arn', 'arn:tg', '--json'], {env: aws.env});
+    const r = await runCli(
+      [
+        'deploy',
+        '--dir',
+        dir,
+        '--trust-store-name',
+        'lag',
+        '--bucket',
+        BUCKET,
+        '--load-balancer-arn',
+        lb,
+        '--port',
+        '443',
+        '--certificate-arn',
+        'arn:cert',
+        '--target-group-arn',
+        'arn:tg',
+        '--json',
+      ],
+      {env: aws.env},
+    );
     return {r, attempts: aws.elb.calls.filter((c) => c.action === 'CreateListener' && c.params.LoadBalancerArn === lb).length};
   };
 
@@ -96,10 +145,14 @@ describe('deploy error paths', () => {
     const lb = aws.elb.addLoadBalancer('http-alb');
     const {ElasticLoadBalancingV2Client, CreateListenerCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2');
     const c = new ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint: aws.elb.url, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}});
-    const l = await c.send(new CreateListenerCommand({LoadBalancerArn: lb, Protocol: 'HTTP', Port: 80, DefaultActions: [{Type: 'forward', TargetGroupArn: 'arn:tg'}]}));
+    const l = await c.send(
+      new CreateListenerCommand({LoadBalancerArn: lb, Protocol: 'HTTP', Port: 80, DefaultActions: [{Type: 'forward', TargetGroupArn: 'arn:tg'}]}),
+    );
     c.destroy();
     const mutating = aws.elb.mutatingCalls().length;
-    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'http-ts', '--bucket', BUCKET, '--listener-arn', l.Listeners![0]!.ListenerArn!], {env: aws.env});
+    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'http-ts', '--bucket', BUCKET, '--listener-arn', l.Listeners![0]!.ListenerArn!], {
+      env: aws.env,
+    });
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, /is HTTP; mutual TLS needs an HTTPS listener/);
     assert.equal(aws.elb.mutatingCalls().length, mutating);
@@ -114,13 +167,24 @@ describe('deploy preconditions (exit 4)', () => {
   });
 
   it('no credentials found', async () => {
-    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'ts', '--bucket', BUCKET, '--json'], {env: {...aws.env, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined, AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined, AWS_WEB_IDENTITY_TOKEN_FILE: undefined}});
+    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'ts', '--bucket', BUCKET, '--json'], {
+      env: {
+        ...aws.env,
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+        AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+      },
+    });
     assert.equal(r.code, 4, r.stdout + r.stderr);
     assert.equal(r.json.error.code, 'AWS_CREDENTIALS_MISSING');
   });
 
   it('an unknown --profile', async () => {
-    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'ts', '--bucket', BUCKET, '--profile', 'nope', '--json'], {env: {...aws.env, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}});
+    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'ts', '--bucket', BUCKET, '--profile', 'nope', '--json'], {
+      env: {...aws.env, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined},
+    });
     assert.equal(r.code, 4, r.stdout + r.stderr);
     assert.equal(r.json.error.code, 'AWS_CREDENTIALS_MISSING');
   });

@@ -20,7 +20,14 @@ const proxy = new FaultProxy(aws.s3.url, aws.elb.url);
 await proxy.start();
 after(() => proxy.stop());
 // Short request timeout and few attempts keep a hung request cheap; every endpoint is the proxy.
-const env = {...aws.env, AWS_ENDPOINT_URL: proxy.url, AWS_ENDPOINT_URL_S3: proxy.url, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: proxy.url, MTLS_KIT_AWS_TIMEOUT_MS: '1500', AWS_MAX_ATTEMPTS: '3'};
+const env = {
+  ...aws.env,
+  AWS_ENDPOINT_URL: proxy.url,
+  AWS_ENDPOINT_URL_S3: proxy.url,
+  AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: proxy.url,
+  MTLS_KIT_AWS_TIMEOUT_MS: '1500',
+  AWS_MAX_ATTEMPTS: '3',
+};
 
 async function newCa(name: string): Promise<TestCa> {
   const ca = await makeTestCa(join(tempDir(), name), {cn: `Faults ${name}`, intermediate: true});
@@ -32,7 +39,8 @@ async function newCa(name: string): Promise<TestCa> {
 
 const deploy = (ca: TestCa, name: string, extra: string[] = [], e: Record<string, string | undefined> = {}) =>
   runCli(['deploy', '--dir', ca.dir, '--trust-store-name', name, '--bucket', BUCKET, '--json', ...extra], {env: {...env, ...e}, timeoutMs: 90_000});
-const status = (ca: TestCa, name: string) => runCli(['status', '--dir', ca.dir, '--trust-store-name', name, '--bucket', BUCKET, '--json'], {env, timeoutMs: 90_000});
+const status = (ca: TestCa, name: string) =>
+  runCli(['status', '--dir', ca.dir, '--trust-store-name', name, '--bucket', BUCKET, '--json'], {env, timeoutMs: 90_000});
 
 /** The state after a fault: status in sync (no duplicate lists), and a re-run makes no mutating call. */
 async function assertConverged(ca: TestCa, name: string, lists: number): Promise<void> {
@@ -44,7 +52,10 @@ async function assertConverged(ca: TestCa, name: string, lists: number): Promise
   const again = await deploy(ca, name);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.json.changed, false, again.stdout);
-  assert.deepEqual(proxy.requests.slice(mark).filter((r) => r.mutating), []);
+  assert.deepEqual(
+    proxy.requests.slice(mark).filter((r) => r.mutating),
+    [],
+  );
 }
 
 describe('deploy under faults (fault proxy)', () => {
@@ -66,7 +77,10 @@ describe('deploy under faults (fault proxy)', () => {
     assert.equal(r.code, 5, r.stderr + r.stdout);
     assert.equal(r.json.error.code, 'AWS_TIMEOUT');
     assert.match(r.json.error.message, /did not answer s3:PutObject on s3:\/\/fault-bucket\/.* within 2s \(3 attempt/);
-    assert.deepEqual(proxy.requests.slice(mark).filter((x) => x.service === 'elbv2' && x.mutating), []);
+    assert.deepEqual(
+      proxy.requests.slice(mark).filter((x) => x.service === 'elbv2' && x.mutating),
+      [],
+    );
     const again = await deploy(ca, 'hang-always');
     assert.equal(again.code, 0, again.stderr);
     await assertConverged(ca, 'hang-always', 2);
@@ -128,7 +142,12 @@ describe('deploy under faults (fault proxy)', () => {
     assert.equal(r.code, 0, r.stderr);
     const added = r.json.revocations.added[0];
     const client = new ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint: aws.elb.url, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}});
-    await client.send(new AddTrustStoreRevocationsCommand({TrustStoreArn: r.json.trustStore.arn, RevocationContents: [{S3Bucket: BUCKET, S3Key: added.key, RevocationType: 'CRL'}]}));
+    await client.send(
+      new AddTrustStoreRevocationsCommand({
+        TrustStoreArn: r.json.trustStore.arn,
+        RevocationContents: [{S3Bucket: BUCKET, S3Key: added.key, RevocationType: 'CRL'}],
+      }),
+    );
     client.destroy();
     const s = await status(ca, 'dup');
     assert.equal(s.code, 3, s.stdout);

@@ -28,7 +28,20 @@ describe('deploy and status on an NLB TLS listener (s3rver + ELBv2 emulator)', (
   const status = (extra: string[]) => runCli(['status', ...base, '--listener-arn', listenerArn, ...extra, '--json'], {env: aws.env});
 
   it('creates a TLS listener on the NLB in verify mode with the filters, encoded on the wire as the Query protocol does', async () => {
-    const r = await deploy(['--load-balancer-arn', nlbArn, '--port', '443', '--certificate-arn', CERT, '--target-group-arn', TG, '--identity-filter', 'subject-cn:prefix:device-', '--identity-filter', 'san-uri:exact:spiffe://acme/a b+c&d=e']);
+    const r = await deploy([
+      '--load-balancer-arn',
+      nlbArn,
+      '--port',
+      '443',
+      '--certificate-arn',
+      CERT,
+      '--target-group-arn',
+      TG,
+      '--identity-filter',
+      'subject-cn:prefix:device-',
+      '--identity-filter',
+      'san-uri:exact:spiffe://acme/a b+c&d=e',
+    ]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     listenerArn = r.json.listener.arn;
     assert.match(listenerArn, /:listener\/net\/my-nlb\//);
@@ -50,7 +63,19 @@ describe('deploy and status on an NLB TLS listener (s3rver + ELBv2 emulator)', (
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.json.drift, false);
     assert.deepEqual(r.json.listener.identityFilters, ['subject-cn:prefix:device-', 'san-uri:exact:spiffe://acme/a b+c&d=e']);
-    const h = await runCli(['status', ...base, '--listener-arn', listenerArn, '--identity-filter', 'subject-cn:prefix:device-', '--identity-filter', 'san-uri:exact:spiffe://acme/a b+c&d=e'], {env: aws.env});
+    const h = await runCli(
+      [
+        'status',
+        ...base,
+        '--listener-arn',
+        listenerArn,
+        '--identity-filter',
+        'subject-cn:prefix:device-',
+        '--identity-filter',
+        'san-uri:exact:spiffe://acme/a b+c&d=e',
+      ],
+      {env: aws.env},
+    );
     assert.match(h.stdout, /ClientCertificateIdentityFilters=\[subject-cn:prefix:device-, san-uri:exact:spiffe:\/\/acme\/a b\+c&d=e\]/);
   });
 
@@ -64,7 +89,14 @@ describe('deploy and status on an NLB TLS listener (s3rver + ELBv2 emulator)', (
 
   it('a second run (filters in another order) makes no mutating call', async () => {
     const before = aws.elb.mutatingCalls().length;
-    const r = await deploy(['--listener-arn', listenerArn, '--identity-filter', 'san-uri:exact:spiffe://acme/a b+c&d=e', '--identity-filter', 'subject-cn:prefix:device-']);
+    const r = await deploy([
+      '--listener-arn',
+      listenerArn,
+      '--identity-filter',
+      'san-uri:exact:spiffe://acme/a b+c&d=e',
+      '--identity-filter',
+      'subject-cn:prefix:device-',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.changed, false);
     assert.equal(r.json.listener.action, 'unchanged');
@@ -103,7 +135,18 @@ describe('deploy and status on an NLB TLS listener (s3rver + ELBv2 emulator)', (
   });
 
   it('identity filters for an ALB listener are refused before any AWS call (exit 2)', async () => {
-    const r = await deploy(['--load-balancer-arn', albArn, '--port', '443', '--certificate-arn', CERT, '--target-group-arn', TG, '--identity-filter', 'subject-cn:exact:x']);
+    const r = await deploy([
+      '--load-balancer-arn',
+      albArn,
+      '--port',
+      '443',
+      '--certificate-arn',
+      CERT,
+      '--target-group-arn',
+      TG,
+      '--identity-filter',
+      'subject-cn:exact:x',
+    ]);
     assert.equal(r.code, 2);
     assert.equal(r.json.error.code, 'FILTERS_NEED_NLB');
   });
@@ -111,8 +154,14 @@ describe('deploy and status on an NLB TLS listener (s3rver + ELBv2 emulator)', (
   it('a TCP listener of the NLB is refused with the reason (exit 4)', async () => {
     // Make a TCP listener behind deploy's back, then point deploy at it.
     const {ElasticLoadBalancingV2Client, CreateListenerCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2');
-    const client = new ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint: aws.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 ?? aws.env.AWS_ENDPOINT_URL, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}});
-    const made = await client.send(new CreateListenerCommand({LoadBalancerArn: nlbArn, Protocol: 'TCP', Port: 8080, DefaultActions: [{Type: 'forward', TargetGroupArn: TG}]}));
+    const client = new ElasticLoadBalancingV2Client({
+      region: 'us-east-1',
+      endpoint: aws.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 ?? aws.env.AWS_ENDPOINT_URL,
+      credentials: {accessKeyId: 'test', secretAccessKey: 'test'},
+    });
+    const made = await client.send(
+      new CreateListenerCommand({LoadBalancerArn: nlbArn, Protocol: 'TCP', Port: 8080, DefaultActions: [{Type: 'forward', TargetGroupArn: TG}]}),
+    );
     const r = await deploy(['--listener-arn', made.Listeners![0]!.ListenerArn!]);
     assert.equal(r.code, 4);
     assert.equal(r.json.error.code, 'LISTENER_NOT_TLS');
@@ -123,9 +172,15 @@ describe('ELBv2 emulator: NLB identity filters validated as AWS documents them',
   it('refuses a bad field, match type, action, value length or san-uri scheme, and filters on an ALB', async () => {
     const {ElasticLoadBalancingV2Client, CreateListenerCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2');
     const {addNlbFilterMiddleware} = await import('../src/io/aws/nlb-filters-wire.js');
-    const client = new ElasticLoadBalancingV2Client({region: 'us-east-1', endpoint: aws.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 ?? aws.env.AWS_ENDPOINT_URL, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1});
+    const client = new ElasticLoadBalancingV2Client({
+      region: 'us-east-1',
+      endpoint: aws.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 ?? aws.env.AWS_ENDPOINT_URL,
+      credentials: {accessKeyId: 'test', secretAccessKey: 'test'},
+      maxAttempts: 1,
+    });
     addNlbFilterMiddleware(client);
-    const ts = (await runCli(['deploy', '--dir', dir, '--trust-store-name', 'emu-ts', '--bucket', BUCKET, '--skip-crl', '--json'], {env: aws.env})).json.trustStore.arn as string;
+    const ts = (await runCli(['deploy', '--dir', dir, '--trust-store-name', 'emu-ts', '--bucket', BUCKET, '--skip-crl', '--json'], {env: aws.env})).json
+      .trustStore.arn as string;
     let port = 9000;
     const create = (lb: string, filters: Array<Record<string, string>>) =>
       client.send(
@@ -149,7 +204,11 @@ describe('ELBv2 emulator: NLB identity filters validated as AWS documents them',
       [{...ok, Value: 'caf\u00e9'}, /printable ASCII/],
       [{...ok, Field: 'san-uri', Value: '1abc://x'}, /must begin with a letter/],
     ];
-    for (const [filter, why] of cases) await assert.rejects(create(nlbArn, [filter]), (e: Error & {name: string}) => e.name === 'ValidationError' && why.test(e.message));
-    await assert.rejects(create(albArn, [ok]), (e: Error & {name: string}) => e.name === 'InvalidConfigurationRequestException' || e.name === 'InvalidConfigurationRequest');
+    for (const [filter, why] of cases)
+      await assert.rejects(create(nlbArn, [filter]), (e: Error & {name: string}) => e.name === 'ValidationError' && why.test(e.message));
+    await assert.rejects(
+      create(albArn, [ok]),
+      (e: Error & {name: string}) => e.name === 'InvalidConfigurationRequestException' || e.name === 'InvalidConfigurationRequest',
+    );
   });
 });

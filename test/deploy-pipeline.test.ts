@@ -28,7 +28,10 @@ describe('gen-client → revoke → crl → deploy (defaults)', () => {
     await ok(['crl', '--dir', dir]);
     await ok(['crl', '--dir', dir, '--issuer', 'root']);
     const first = await ok(['deploy', '--dir', dir, '--trust-store-name', 'pipeline', '--bucket', BUCKET, '--json']);
-    assert.deepEqual(first.json.uploads.map((u: {kind: string}) => u.kind), ['bundle', 'crl', 'crl']);
+    assert.deepEqual(
+      first.json.uploads.map((u: {kind: string}) => u.kind),
+      ['bundle', 'crl', 'crl'],
+    );
     assert.equal(first.json.trustStore.totalRevokedEntries, 1);
     assert.equal(first.json.revocations.added.length, 2);
 

@@ -40,15 +40,32 @@ const inSync = (): RemoteState => ({
     {key: 'p/ca-bundle-1.pem', exists: true, etag: 'AA'},
     {key: 'p/root-crl-2.pem', exists: true, etag: 'bb'},
   ],
-  trustStore: {arn: 'arn:ts', status: 'ACTIVE', numberOfCaCertificates: 2, totalRevokedEntries: 2, bundleCertificates: ['c1', 'c2'], revocations: [{revocationId: 4, entries: 2, summary: crl(issuerA, 2, 'sha-a2')}]},
-  listeners: [{arn: 'arn:listener', protocol: 'HTTPS', port: 443, mutualAuthentication: {mode: 'verify', trustStoreArn: 'arn:ts', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}}],
+  trustStore: {
+    arn: 'arn:ts',
+    status: 'ACTIVE',
+    numberOfCaCertificates: 2,
+    totalRevokedEntries: 2,
+    bundleCertificates: ['c1', 'c2'],
+    revocations: [{revocationId: 4, entries: 2, summary: crl(issuerA, 2, 'sha-a2')}],
+  },
+  listeners: [
+    {
+      arn: 'arn:listener',
+      protocol: 'HTTPS',
+      port: 443,
+      mutualAuthentication: {mode: 'verify', trustStoreArn: 'arn:ts', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'},
+    },
+  ],
 });
 
 describe('planDeploy', () => {
   it('plans nothing when everything matches', () => {
     const p = planDeploy(local(), inSync());
     assert.equal(p.changes, false);
-    assert.deepEqual(p.uploads.map((u) => u.action), ['unchanged', 'unchanged']);
+    assert.deepEqual(
+      p.uploads.map((u) => u.action),
+      ['unchanged', 'unchanged'],
+    );
     assert.equal(p.trustStore.action, 'unchanged');
     assert.deepEqual(p.revocations.unchanged, [{path: 'root/crl.pem', revocationId: 4}]);
     assert.equal(p.listeners[0]!.action, 'unchanged');
@@ -60,7 +77,10 @@ describe('planDeploy', () => {
     assert.equal(p.revocations.add.length, 1);
     assert.equal(p.listeners[0]!.action, 'modify');
     assert.equal(p.listeners[0]!.to.trustStoreArn, null);
-    assert.deepEqual(p.uploads.map((u) => u.action), ['upload', 'upload']);
+    assert.deepEqual(
+      p.uploads.map((u) => u.action),
+      ['upload', 'upload'],
+    );
   });
 
   it('re-uploads an object whose ETag differs, and keeps the VersionId of unchanged ones (versioned bucket)', () => {
@@ -70,7 +90,13 @@ describe('planDeploy', () => {
       {key: 'p/root-crl-2.pem', exists: true, etag: 'tampered'},
     ];
     const p = planDeploy(local(), r);
-    assert.deepEqual(p.uploads.map((u) => [u.action, u.versionId]), [['unchanged', 'v-123'], ['upload', undefined]]);
+    assert.deepEqual(
+      p.uploads.map((u) => [u.action, u.versionId]),
+      [
+        ['unchanged', 'v-123'],
+        ['upload', undefined],
+      ],
+    );
   });
 
   it('modifies the trust store only when the certificates differ', () => {
@@ -82,7 +108,10 @@ describe('planDeploy', () => {
   });
 
   it('compares bundles as sets: a reordered or de-duplicated copy is unchanged', () => {
-    for (const held of [['c2', 'c1'], ['c1', 'c2', 'c1']]) {
+    for (const held of [
+      ['c2', 'c1'],
+      ['c1', 'c2', 'c1'],
+    ]) {
       const r = inSync();
       r.trustStore!.bundleCertificates = held;
       assert.equal(planDeploy(local(), r).trustStore.action, 'unchanged', held.join());
@@ -106,15 +135,24 @@ describe('planDeploy', () => {
       {revocationId: 6, entries: 0, summary: null},
     ];
     const p = planDeploy(local(), r);
-    assert.deepEqual(p.revocations.add.map((a) => a.path), ['root/crl.pem']);
-    assert.deepEqual(p.revocations.remove.map((x) => x.revocationId), [4]);
+    assert.deepEqual(
+      p.revocations.add.map((a) => a.path),
+      ['root/crl.pem'],
+    );
+    assert.deepEqual(
+      p.revocations.remove.map((x) => x.revocationId),
+      [4],
+    );
     assert.deepEqual(p.revocations.kept, [5, 6]);
   });
 
   it('refuses to roll a CRL back when the trust store holds a newer one (exit 4)', () => {
     const r = inSync();
     r.trustStore!.revocations = [{revocationId: 9, entries: 3, summary: crl(issuerA, 3, 'sha-a3')}];
-    assert.throws(() => planDeploy(local(), r), (e: unknown) => isMtlsKitError(e) && e.code === 'REMOTE_CRL_NEWER' && e.exitCode === 4);
+    assert.throws(
+      () => planDeploy(local(), r),
+      (e: unknown) => isMtlsKitError(e) && e.code === 'REMOTE_CRL_NEWER' && e.exitCode === 4,
+    );
   });
 
   it('modifies the listener when any MutualAuthentication field differs', () => {
@@ -132,18 +170,37 @@ describe('planDeploy', () => {
   it('refuses to repoint a listener that verifies against another trust store, unless forced', () => {
     const r = inSync();
     r.listeners[0]!.mutualAuthentication.trustStoreArn = 'arn:other';
-    assert.throws(() => planDeploy(local(), r), (e: unknown) => isMtlsKitError(e) && e.code === 'LISTENER_USES_OTHER_TRUST_STORE' && e.exitCode === 4 && /--force/.test(e.suggestions.join()));
+    assert.throws(
+      () => planDeploy(local(), r),
+      (e: unknown) => isMtlsKitError(e) && e.code === 'LISTENER_USES_OTHER_TRUST_STORE' && e.exitCode === 4 && /--force/.test(e.suggestions.join()),
+    );
     const p = planDeploy(local(), r, {force: true});
     assert.equal(p.listeners[0]!.action, 'modify');
     assert.equal(p.listeners[0]!.from!.trustStoreArn, 'arn:other');
   });
 
   it('plans each of several listeners', () => {
-    const l = local({listeners: [{kind: 'existing', listenerArn: 'arn:listener'}, {kind: 'existing', listenerArn: 'arn:l2'}]});
+    const l = local({
+      listeners: [
+        {kind: 'existing', listenerArn: 'arn:listener'},
+        {kind: 'existing', listenerArn: 'arn:l2'},
+      ],
+    });
     const r = inSync();
-    r.listeners.push({arn: 'arn:l2', protocol: 'HTTPS', port: 8443, mutualAuthentication: {mode: 'off', trustStoreArn: null, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'}});
+    r.listeners.push({
+      arn: 'arn:l2',
+      protocol: 'HTTPS',
+      port: 8443,
+      mutualAuthentication: {mode: 'off', trustStoreArn: null, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'},
+    });
     const p = planDeploy(l, r);
-    assert.deepEqual(p.listeners.map((x) => [x.arn, x.action]), [['arn:listener', 'unchanged'], ['arn:l2', 'modify']]);
+    assert.deepEqual(
+      p.listeners.map((x) => [x.arn, x.action]),
+      [
+        ['arn:listener', 'unchanged'],
+        ['arn:l2', 'modify'],
+      ],
+    );
     assert.equal(p.changes, true);
   });
 });
@@ -169,7 +226,10 @@ describe('quota-aware revocation order', () => {
     const {l, r} = rotation(100);
     const p = planDeploy(l, r);
     assert.equal(p.revocations.order, 'add-then-remove');
-    assert.deepEqual(p.revocations.steps.map((s) => s.kind), ['add', 'add', 'remove']);
+    assert.deepEqual(
+      p.revocations.steps.map((s) => s.kind),
+      ['add', 'add', 'remove'],
+    );
     assert.deepEqual(p.revocations.count.peak, {lists: 4, entries: 400});
     assert.deepEqual(p.revocations.count.after, {lists: 2, entries: 200});
   });
@@ -178,7 +238,10 @@ describe('quota-aware revocation order', () => {
     const {l, r} = rotation(100);
     const p = planDeploy(l, r, {quotas: {lists: 3, entries: 1000}});
     assert.equal(p.revocations.order, 'per-issuer');
-    assert.deepEqual(p.revocations.steps.map((s) => s.kind), ['add', 'remove', 'add', 'remove']);
+    assert.deepEqual(
+      p.revocations.steps.map((s) => s.kind),
+      ['add', 'remove', 'add', 'remove'],
+    );
     assert.deepEqual(p.revocations.count.peak, {lists: 3, entries: 300});
   });
 
@@ -188,11 +251,19 @@ describe('quota-aware revocation order', () => {
     r.trustStore!.revocations = [{revocationId: 7, entries: 260_000, summary: {...crl(issuerA, 1, 'sha-a1'), entries: 260_000}}];
     assert.throws(
       () => planDeploy(l, r),
-      (e: unknown) => isMtlsKitError(e) && e.code === 'REVOCATION_ROTATION_EXCEEDS_QUOTA' && e.exitCode === 4 && /520000 entries/.test(e.message) && /--allow-revocation-gap/.test(e.suggestions.join()),
+      (e: unknown) =>
+        isMtlsKitError(e) &&
+        e.code === 'REVOCATION_ROTATION_EXCEEDS_QUOTA' &&
+        e.exitCode === 4 &&
+        /520000 entries/.test(e.message) &&
+        /--allow-revocation-gap/.test(e.suggestions.join()),
     );
     const p = planDeploy(l, r, {allowRevocationGap: true});
     assert.equal(p.revocations.order, 'remove-first');
-    assert.deepEqual(p.revocations.steps, [{kind: 'remove', revocationIds: [7], supersededBy: 'root/crl.pem'}, {kind: 'add', path: 'root/crl.pem'}]);
+    assert.deepEqual(p.revocations.steps, [
+      {kind: 'remove', revocationIds: [7], supersededBy: 'root/crl.pem'},
+      {kind: 'add', path: 'root/crl.pem'},
+    ]);
     assert.deepEqual(p.revocations.count.peak, {lists: 1, entries: 260_000});
   });
 
@@ -200,14 +271,20 @@ describe('quota-aware revocation order', () => {
     const l = local({crls: [{path: 'root/crl.pem', key: 'k1', summary: {...crl(issuerA, 2, 'sha-a2'), entries: 600_000}}]});
     const r = inSync();
     r.trustStore!.revocations = [];
-    assert.throws(() => planDeploy(l, r, {allowRevocationGap: true}), (e: unknown) => isMtlsKitError(e) && e.code === 'REVOCATION_QUOTA_EXCEEDED' && /L-37E1617B/.test(e.suggestions.join()));
+    assert.throws(
+      () => planDeploy(l, r, {allowRevocationGap: true}),
+      (e: unknown) => isMtlsKitError(e) && e.code === 'REVOCATION_QUOTA_EXCEEDED' && /L-37E1617B/.test(e.suggestions.join()),
+    );
   });
 
   it('counts lists too (30 by default)', () => {
     const l = local();
     const r = inSync();
     r.trustStore!.revocations = Array.from({length: 30}, (_, i) => ({revocationId: i + 10, entries: 1, summary: i === 0 ? crl(issuerA, 1, 'sha-a1') : null}));
-    assert.throws(() => planDeploy(l, r), (e: unknown) => isMtlsKitError(e) && e.code === 'REVOCATION_ROTATION_EXCEEDS_QUOTA' && /31 list/.test(e.message));
+    assert.throws(
+      () => planDeploy(l, r),
+      (e: unknown) => isMtlsKitError(e) && e.code === 'REVOCATION_ROTATION_EXCEEDS_QUOTA' && /31 list/.test(e.message),
+    );
     assert.equal(planDeploy(l, r, {allowRevocationGap: true}).revocations.count.after.lists, 30);
   });
 });
@@ -219,12 +296,18 @@ describe('deploy records (trust-store tags)', () => {
     assert.ok(value.length <= 256);
     assert.match(value, /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u);
     const back = decodeCrlRecord(value)!;
-    assert.deepEqual([back.sha256, back.issuerId, back.crlNumber, back.thisUpdate.getTime(), back.entries], [facts.sha256, facts.issuerId, '12345', facts.thisUpdate.getTime(), facts.entries]);
+    assert.deepEqual(
+      [back.sha256, back.issuerId, back.crlNumber, back.thisUpdate.getTime(), back.entries],
+      [facts.sha256, facts.issuerId, '12345', facts.thisUpdate.getTime(), facts.entries],
+    );
     assert.equal(decodeCrlRecord('v2:whatever'), null);
   });
 
   it('removes records of removed lists and keeps within 50 tags', () => {
-    const current = [{key: 'team', value: 'x'}, {key: 'mtls-kit:crl:1', value: 'old'}];
+    const current = [
+      {key: 'team', value: 'x'},
+      {key: 'mtls-kit:crl:1', value: 'old'},
+    ];
     const revocations = Array.from({length: 60}, (_, i) => ({revocationId: i + 2, facts: crl(issuerA, 1, 'e'.repeat(64))}));
     const c = planTagChanges({current, user: [{key: 'team', value: 'y'}], bundle: {count: 2, digest: '0'.repeat(64), etag: 'abc'}, revocations});
     assert.deepEqual(c.remove, ['mtls-kit:crl:1']);
@@ -247,7 +330,8 @@ describe('deploy-plan helpers', () => {
 });
 
 describe('mapAwsError', () => {
-  const sdkError = (name: string, status = 400, message = 'm') => Object.assign(new Error(message), {name, $fault: 'client', $metadata: {httpStatusCode: status, requestId: 'req-123', attempts: 1}});
+  const sdkError = (name: string, status = 400, message = 'm') =>
+    Object.assign(new Error(message), {name, $fault: 'client', $metadata: {httpStatusCode: status, requestId: 'req-123', attempts: 1}});
   const cases: Array<[string, string, RegExp, number]> = [
     ['TooManyTrustStoresException', 'TOO_MANY_TRUST_STORES', /L-A8F7060B/, 5],
     ['TrustStoreNotReadyException', 'TRUST_STORE_NOT_READY', /--wait-timeout/, 5],
@@ -269,7 +353,10 @@ describe('mapAwsError', () => {
   }
 
   it('names the refused action for AccessDenied', () => {
-    assert.match(mapAwsError(sdkError('AccessDenied', 403), {action: 'elasticloadbalancing:CreateTrustStore', resource: 'ts'}).message, /^AWS refused elasticloadbalancing:CreateTrustStore on ts/);
+    assert.match(
+      mapAwsError(sdkError('AccessDenied', 403), {action: 'elasticloadbalancing:CreateTrustStore', resource: 'ts'}).message,
+      /^AWS refused elasticloadbalancing:CreateTrustStore on ts/,
+    );
   });
 
   it('reports 5xx and throttling after the SDK gave up', () => {

@@ -29,7 +29,11 @@ const lbArn = aws.elb.addLoadBalancer('platform-alb');
 const run = (args: string[]) => runCli(args, {env: aws.env});
 const deploy = (name: string, extra: string[] = []) => run(['deploy', '--dir', dir, '--trust-store-name', name, '--bucket', BUCKET, ...quota, ...extra]);
 const create = (port: number): string[] => ['--load-balancer-arn', lbArn, '--port', String(port), '--certificate-arn', CERT, '--target-group-arn', TG];
-const downloads = (since: number): string[] => aws.elb.calls.slice(since).filter((c) => c.action.startsWith('GetTrustStore')).map((c) => c.action);
+const downloads = (since: number): string[] =>
+  aws.elb.calls
+    .slice(since)
+    .filter((c) => c.action.startsWith('GetTrustStore'))
+    .map((c) => c.action);
 
 describe('deploy for platform teams (s3rver + ELBv2 emulator)', () => {
   let listenerArn = '';
@@ -60,7 +64,10 @@ describe('deploy for platform teams (s3rver + ELBv2 emulator)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.changed, false);
     assert.deepEqual(r.json.trustStore.read, {bundle: 'record', revocationsFromRecords: 2, revocationsDownloaded: 0});
-    assert.deepEqual(aws.elb.calls.slice(start).filter((c) => /^(Create|Modify|Add|Remove|Delete)/.test(c.action)), []);
+    assert.deepEqual(
+      aws.elb.calls.slice(start).filter((c) => /^(Create|Modify|Add|Remove|Delete)/.test(c.action)),
+      [],
+    );
     // Only the bundle link is asked for (its ETag is read with one ranged byte), never a CRL.
     assert.deepEqual(downloads(start), ['GetTrustStoreCaCertificatesBundle']);
 
@@ -98,7 +105,10 @@ describe('deploy for platform teams (s3rver + ELBv2 emulator)', () => {
     const before = aws.elb.mutatingCalls().length;
     let r = await deploy('team-a', ['--listener-arn', listenerArn]);
     assert.equal(r.code, 4, r.stderr);
-    assert.match(r.stderr, /adding the new CRLs before removing the old ones needs room for 3 list\(s\) and 5 entries at once; the trust store's quotas are 30 lists and 3 entries/);
+    assert.match(
+      r.stderr,
+      /adding the new CRLs before removing the old ones needs room for 3 list\(s\) and 5 entries at once; the trust store's quotas are 30 lists and 3 entries/,
+    );
     assert.match(r.stderr, /--allow-revocation-gap/);
     assert.equal(aws.elb.mutatingCalls().length, before, 'nothing was changed');
 
@@ -109,7 +119,10 @@ describe('deploy for platform teams (s3rver + ELBv2 emulator)', () => {
     assert.equal(r.json.revocations.gaps.length, 1);
     assert.match(r.json.revocations.gaps[0].path, /intermediate/);
     assert.equal(typeof r.json.revocations.gaps[0].ms, 'number');
-    const order = aws.elb.mutatingCalls().slice(before).map((c) => c.action);
+    const order = aws.elb
+      .mutatingCalls()
+      .slice(before)
+      .map((c) => c.action);
     assert.deepEqual(order.slice(0, 2), ['RemoveTrustStoreRevocations', 'AddTrustStoreRevocations']);
     const human = await deploy('team-a', ['--listener-arn', listenerArn]);
     assert.match(human.stdout, /unchanged: nothing to do/);
@@ -133,7 +146,13 @@ describe('deploy for platform teams (s3rver + ELBv2 emulator)', () => {
     const l2 = second.json.listener.arn;
     const r = await deploy('team-a', ['--listener-arn', listenerArn, '--listener-arn', l2, '--ignore-client-cert-expiry', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.json.listeners.map((l: {arn: string; action: string}) => [l.arn, l.action]), [[listenerArn, 'modify'], [l2, 'modify']]);
+    assert.deepEqual(
+      r.json.listeners.map((l: {arn: string; action: string}) => [l.arn, l.action]),
+      [
+        [listenerArn, 'modify'],
+        [l2, 'modify'],
+      ],
+    );
     assert.equal(r.json.listeners[0].previous.ignoreClientCertificateExpiry, false);
     assert.equal(r.json.listeners[1].mutualAuthentication.ignoreClientCertificateExpiry, true);
   });
@@ -141,7 +160,17 @@ describe('deploy for platform teams (s3rver + ELBv2 emulator)', () => {
   it('sends SSE-KMS and ExpectedBucketOwner on the uploads; rejects bad tags locally (exit 2)', async () => {
     // A new prefix: every object is uploaded again, nothing else changes.
     const start = aws.s3.requests.length;
-    const r = await deploy('team-a', ['--prefix', 'kms/', '--sse', 'aws:kms', '--kms-key-id', 'alias/pki', '--expected-bucket-owner', '123456789012', '--json']);
+    const r = await deploy('team-a', [
+      '--prefix',
+      'kms/',
+      '--sse',
+      'aws:kms',
+      '--kms-key-id',
+      'alias/pki',
+      '--expected-bucket-owner',
+      '123456789012',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const put = aws.s3.requests.slice(start).find((q) => q.method === 'PUT' && q.path.includes('root-crl'))!;
     assert.equal(put.headers['x-amz-server-side-encryption'], 'aws:kms');

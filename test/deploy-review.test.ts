@@ -22,7 +22,16 @@ ca.revokeSerial('0A01', 'intermediate');
 ca.opensslCrl('root');
 ca.opensslCrl('intermediate');
 const lbArn = aws.elb.addLoadBalancer('review-alb');
-const create = ['--load-balancer-arn', lbArn, '--port', '443', '--certificate-arn', 'arn:aws:acm:us-east-1:123456789012:certificate/abc', '--target-group-arn', 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1'];
+const create = [
+  '--load-balancer-arn',
+  lbArn,
+  '--port',
+  '443',
+  '--certificate-arn',
+  'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+  '--target-group-arn',
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1',
+];
 const deploy = (extra: string[]) => runCli(['deploy', '--dir', dir, '--trust-store-name', 'review', '--bucket', BUCKET, ...extra], {env: aws.env});
 const planFile = join(work, 'plan.json');
 
@@ -53,13 +62,47 @@ describe('deploy: a plan to review and apply (s3rver + ELBv2 emulator)', () => {
     ca.opensslCrl('intermediate');
     const tmp = tempDir();
     writeFileSync(join(tmp, 'ext.cnf'), 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n');
-    opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp, 'i2.key'), '-subj', '/CN=Review Intermediate 2', '-out', join(tmp, 'i2.csr')]);
-    opensslOk(['x509', '-req', '-in', join(tmp, 'i2.csr'), '-CA', join(dir, 'root/ca.crt'), '-CAkey', join(dir, 'root/ca.key'), '-CAcreateserial', '-days', '365', '-sha256', '-extfile', join(tmp, 'ext.cnf'), '-out', join(tmp, 'i2.crt')]);
+    opensslOk([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(tmp, 'i2.key'),
+      '-subj',
+      '/CN=Review Intermediate 2',
+      '-out',
+      join(tmp, 'i2.csr'),
+    ]);
+    opensslOk([
+      'x509',
+      '-req',
+      '-in',
+      join(tmp, 'i2.csr'),
+      '-CA',
+      join(dir, 'root/ca.crt'),
+      '-CAkey',
+      join(dir, 'root/ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '365',
+      '-sha256',
+      '-extfile',
+      join(tmp, 'ext.cnf'),
+      '-out',
+      join(tmp, 'i2.crt'),
+    ]);
     appendFileSync(join(dir, 'ca-bundle.pem'), readFileSync(join(tmp, 'i2.crt'), 'utf8'));
 
     const r = await deploy(['--listener-arn', listenerArn, '--ignore-client-cert-expiry', '--plan-out', planFile, '--exit-code', '--json']);
     assert.equal(r.code, 10, r.stderr);
-    assert.deepEqual(r.json.trustStore.certificates.added.map((c: {subject: string}) => c.subject), ['CN=Review Intermediate 2']);
+    assert.deepEqual(
+      r.json.trustStore.certificates.added.map((c: {subject: string}) => c.subject),
+      ['CN=Review Intermediate 2'],
+    );
     assert.deepEqual(r.json.trustStore.certificates.removed, []);
     const add = r.json.revocations.added[0];
     assert.deepEqual([add.serials.added, add.serials.removed, add.serials.addedSerials], [1, 0, ['0A02']]);

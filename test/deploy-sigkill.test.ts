@@ -20,7 +20,13 @@ const aws = await startAwsStandIns([BUCKET]);
 const proxy = new FaultProxy(aws.s3.url, aws.elb.url);
 await proxy.start();
 after(() => proxy.stop());
-const env: Record<string, string | undefined> = {...aws.env, AWS_ENDPOINT_URL: proxy.url, AWS_ENDPOINT_URL_S3: proxy.url, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: proxy.url, NO_COLOR: '1'};
+const env: Record<string, string | undefined> = {
+  ...aws.env,
+  AWS_ENDPOINT_URL: proxy.url,
+  AWS_ENDPOINT_URL_S3: proxy.url,
+  AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: proxy.url,
+  NO_COLOR: '1',
+};
 const ca = await makeTestCa(join(tempDir(), 'kill'), {cn: 'Kill Root'});
 ca.revokeSerial('0D01', 'root');
 ca.opensslCrl('root');
@@ -54,7 +60,14 @@ describe('SIGKILL at each mutating point converges on re-run', () => {
         const m = proxy.requests.length;
         const third = await runCli(args(name), {env});
         assert.equal(third.json.changed, false, `${name}: ${third.stdout}`);
-        assert.deepEqual(proxy.requests.slice(m).filter((r) => r.mutating).map((r) => r.action), [], name);
+        assert.deepEqual(
+          proxy.requests
+            .slice(m)
+            .filter((r) => r.mutating)
+            .map((r) => r.action),
+          [],
+          name,
+        );
       }
     }
     assert.equal(n, points * 2);

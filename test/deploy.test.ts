@@ -23,7 +23,16 @@ const lbArn = aws.elb.addLoadBalancer('my-alb');
 describe('deploy (s3rver + ELBv2 emulator)', () => {
   let trustStoreArn: string;
   let listenerArn: string;
-  const listenerFlags = (): string[] => ['--load-balancer-arn', lbArn, '--port', '443', '--certificate-arn', 'arn:aws:acm:us-east-1:123456789012:certificate/abc', '--target-group-arn', 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1'];
+  const listenerFlags = (): string[] => [
+    '--load-balancer-arn',
+    lbArn,
+    '--port',
+    '443',
+    '--certificate-arn',
+    'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+    '--target-group-arn',
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1',
+  ];
   const deploy = (extra: string[] = [], env: Record<string, string | undefined> = {}) =>
     runCli(['deploy', '--dir', dir, '--trust-store-name', 'devices', '--bucket', BUCKET, ...listenerFlags(), ...extra], {env: {...aws.env, ...env}});
   // Uploads only: the deploy lease (<prefix>locks/) is an S3 PUT too.
@@ -34,18 +43,29 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const j = r.json;
     assert.equal(j.changed, true);
-    assert.deepEqual(j.uploads.map((u: {action: string}) => u.action), ['upload', 'upload', 'upload']);
+    assert.deepEqual(
+      j.uploads.map((u: {action: string}) => u.action),
+      ['upload', 'upload', 'upload'],
+    );
     assert.match(j.uploads[0].key, /^mtls-kit\/ca-bundle-[0-9a-f]{16}\.pem$/);
     assert.equal(j.trustStore.action, 'create');
     assert.equal(j.trustStore.status, 'ACTIVE');
     assert.equal(j.trustStore.numberOfCaCertificates, 2);
     assert.equal(j.trustStore.totalRevokedEntries, 2);
     assert.match(j.trustStore.arn, /^arn:aws:elasticloadbalancing:us-east-1:\d+:truststore\/devices\//);
-    assert.deepEqual(j.revocations.added.map((a: {revocationId: number}) => a.revocationId), [1, 2]);
+    assert.deepEqual(
+      j.revocations.added.map((a: {revocationId: number}) => a.revocationId),
+      [1, 2],
+    );
     assert.equal(j.listener.action, 'create');
     assert.match(j.listener.arn, /:listener\/app\/my-alb\//);
     assert.equal(j.listener.loadBalancerArn, lbArn);
-    assert.deepEqual(j.listener.mutualAuthentication, {mode: 'verify', trustStoreArn: j.trustStore.arn, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'});
+    assert.deepEqual(j.listener.mutualAuthentication, {
+      mode: 'verify',
+      trustStoreArn: j.trustStore.arn,
+      ignoreClientCertificateExpiry: false,
+      advertiseTrustStoreCaNames: 'off',
+    });
     trustStoreArn = j.trustStore.arn;
     listenerArn = j.listener.arn;
     // The order: trust store, (poll), revocations, listener.
@@ -99,7 +119,10 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     const start = aws.elb.calls.length;
     const r = await deploy(['--json']);
     assert.equal(r.code, 0, r.stderr);
-    const mutating = aws.elb.calls.slice(start).filter((c) => !c.action.startsWith('Describe') && !c.action.startsWith('Get')).map((c) => c.action);
+    const mutating = aws.elb.calls
+      .slice(start)
+      .filter((c) => !c.action.startsWith('Describe') && !c.action.startsWith('Get'))
+      .map((c) => c.action);
     assert.deepEqual(mutating, ['AddTrustStoreRevocations', 'RemoveTrustStoreRevocations', 'RemoveTags', 'AddTags']);
     // The rotation needed no download: the lists were known from deploy's records.
     assert.deepEqual(r.json.trustStore.read, {bundle: 'record', revocationsFromRecords: 2, revocationsDownloaded: 0});
@@ -115,17 +138,57 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     const tmp = tempDir();
     const ext = join(tmp, 'ext.cnf');
     writeFileSync(ext, 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n');
-    opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp, 'i2.key'), '-subj', '/CN=Deploy Test Intermediate 2', '-out', join(tmp, 'i2.csr')]);
-    opensslOk(['x509', '-req', '-in', join(tmp, 'i2.csr'), '-CA', join(dir, 'root/ca.crt'), '-CAkey', join(dir, 'root/ca.key'), '-CAcreateserial', '-days', '365', '-sha256', '-extfile', ext, '-out', join(tmp, 'i2.crt')]);
+    opensslOk([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(tmp, 'i2.key'),
+      '-subj',
+      '/CN=Deploy Test Intermediate 2',
+      '-out',
+      join(tmp, 'i2.csr'),
+    ]);
+    opensslOk([
+      'x509',
+      '-req',
+      '-in',
+      join(tmp, 'i2.csr'),
+      '-CA',
+      join(dir, 'root/ca.crt'),
+      '-CAkey',
+      join(dir, 'root/ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '365',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      join(tmp, 'i2.crt'),
+    ]);
     appendFileSync(join(dir, 'ca-bundle.pem'), readFileSync(join(tmp, 'i2.crt'), 'utf8'));
     const start = aws.elb.mutatingCalls().length;
     const r = await deploy(['--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(aws.elb.mutatingCalls().slice(start).map((c) => c.action), ['ModifyTrustStore', 'AddTags']);
+    assert.deepEqual(
+      aws.elb
+        .mutatingCalls()
+        .slice(start)
+        .map((c) => c.action),
+      ['ModifyTrustStore', 'AddTags'],
+    );
     assert.equal(r.json.trustStore.action, 'modify');
     assert.equal(r.json.trustStore.arn, trustStoreArn);
     assert.equal(r.json.trustStore.numberOfCaCertificates, 3);
-    assert.deepEqual(r.json.uploads.map((u: {action: string}) => u.action), ['upload', 'unchanged', 'unchanged']);
+    assert.deepEqual(
+      r.json.uploads.map((u: {action: string}) => u.action),
+      ['upload', 'unchanged', 'unchanged'],
+    );
     assert.equal(aws.elb.served('ModifyTrustStore')[0]!.params.CaCertificatesBundleS3Key, r.json.uploads[0].key);
     assert.equal((await deploy(['--json'])).json.changed, false);
   });
@@ -148,14 +211,34 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     try {
       const lb2 = aws.elb.addLoadBalancer('stuck-alb');
       const r = await runCli(
-        ['deploy', '--dir', dir, '--trust-store-name', 'devices-stuck', '--bucket', BUCKET, '--wait-timeout', '1', '--load-balancer-arn', lb2, '--port', '443', '--certificate-arn', 'arn:aws:acm:us-east-1:1:certificate/x', '--target-group-arn', 'arn:tg'],
+        [
+          'deploy',
+          '--dir',
+          dir,
+          '--trust-store-name',
+          'devices-stuck',
+          '--bucket',
+          BUCKET,
+          '--wait-timeout',
+          '1',
+          '--load-balancer-arn',
+          lb2,
+          '--port',
+          '443',
+          '--certificate-arn',
+          'arn:aws:acm:us-east-1:1:certificate/x',
+          '--target-group-arn',
+          'arn:tg',
+        ],
         {env: aws.env},
       );
       assert.equal(r.code, 5, r.stderr);
       assert.match(r.stderr, /trust store devices-stuck is still CREATING after \d+s \(--wait-timeout 1s\); the listener was not changed/);
       assert.match(r.stderr, /re-run the same deploy later/);
       assert.equal(aws.elb.served('CreateListener').filter((c) => c.params.LoadBalancerArn === lb2).length, 0);
-      const j = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'devices-stuck', '--bucket', BUCKET, '--wait-timeout', '1', '--json'], {env: aws.env});
+      const j = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'devices-stuck', '--bucket', BUCKET, '--wait-timeout', '1', '--json'], {
+        env: aws.env,
+      });
       assert.equal(j.code, 5);
       assert.equal(j.json.error.code, 'TRUST_STORE_WAIT_TIMEOUT');
     } finally {
@@ -174,7 +257,10 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
     assert.equal(r.code, 4, r.stdout);
     assert.equal(r.json.error.code, 'LINT_FAILED');
     assert.match(r.json.error.message, /bad-bundle\.pem/);
-    assert.ok(r.json.error.suggestions.some((s: string) => /blank/.test(s)), r.stdout);
+    assert.ok(
+      r.json.error.suggestions.some((s: string) => /blank/.test(s)),
+      r.stdout,
+    );
     assert.equal(puts(), putsBefore);
     assert.equal(aws.s3.requests.length, requestsBefore);
     assert.equal(aws.elb.calls.length, callsBefore);
@@ -196,7 +282,9 @@ describe('deploy (s3rver + ELBv2 emulator)', () => {
   });
 
   it('an access denial names the refused action and never prints the credentials', async () => {
-    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'devices', '--bucket', BUCKET, '--json'], {env: {...aws.env, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEYID0001', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMIexampleSECRETkey'}});
+    const r = await runCli(['deploy', '--dir', dir, '--trust-store-name', 'devices', '--bucket', BUCKET, '--json'], {
+      env: {...aws.env, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEYID0001', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMIexampleSECRETkey'},
+    });
     assert.equal(r.code, 5); // s3rver does not know this key: HeadBucket answers 403
     assert.ok(!r.stdout.includes('wJalrXUtnFEMIexampleSECRETkey') && !r.stderr.includes('wJalrXUtnFEMIexampleSECRETkey'));
     assert.equal(r.json.error.code, 'AWS_ACCESS_DENIED');

@@ -8,7 +8,12 @@ const TS = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:truststore/devic
 const OTHER = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:truststore/theirs/bbbb';
 const L1 = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/a/1/1';
 const L2 = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/a/1/2';
-const mutual = (mode: MutualAuthentication['mode'], trustStoreArn: string | null = null): MutualAuthentication => ({mode, trustStoreArn, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'off'});
+const mutual = (mode: MutualAuthentication['mode'], trustStoreArn: string | null = null): MutualAuthentication => ({
+  mode,
+  trustStoreArn,
+  ignoreClientCertificateExpiry: false,
+  advertiseTrustStoreCaNames: 'off',
+});
 const listener = (arn: string, m: MutualAuthentication): RemoteListener => ({arn, protocol: 'HTTPS', port: 443, mutualAuthentication: m});
 const state = (over: Partial<DestroyState> = {}): DestroyState => ({
   trustStore: {arn: TS, name: 'devices', status: 'ACTIVE', deployed: true, revocations: [{revocationId: 3, entries: 10}]},
@@ -31,8 +36,22 @@ const code = (fn: () => unknown): string => {
 
 describe('planDestroy', () => {
   it('detaches a named listener that verifies against the trust store; the rest is left', () => {
-    const p = planDestroy('devices', state({named: [{arn: L1, listener: listener(L1, mutual('verify', TS))}, {arn: L2, listener: listener(L2, mutual('passthrough'))}, {arn: 'gone', listener: null}], users: [L1]}), opts);
-    assert.deepEqual(p.listeners.map((l) => l.action), ['detach', 'unchanged', 'absent']);
+    const p = planDestroy(
+      'devices',
+      state({
+        named: [
+          {arn: L1, listener: listener(L1, mutual('verify', TS))},
+          {arn: L2, listener: listener(L2, mutual('passthrough'))},
+          {arn: 'gone', listener: null},
+        ],
+        users: [L1],
+      }),
+      opts,
+    );
+    assert.deepEqual(
+      p.listeners.map((l) => l.action),
+      ['detach', 'unchanged', 'absent'],
+    );
     assert.deepEqual(p.listeners[0]!.after, mutual('off'));
     assert.equal(p.listeners[1]!.reason, 'Mode=passthrough uses no trust store');
     assert.deepEqual(p.revocations, [{revocationId: 3, entries: 10}]);
@@ -46,11 +65,25 @@ describe('planDestroy', () => {
     ['a listener not named uses it', state({users: [L1]}), opts, 'TRUST_STORE_USED_BY_OTHER_LISTENERS'],
     ['... even with --force', state({users: [L1]}), {...opts, force: true}, 'TRUST_STORE_USED_BY_OTHER_LISTENERS'],
     ['a load balancer whose listeners could not be read', state({unreadable: ['arn:lb']}), opts, 'TRUST_STORE_USED_BY_OTHER_LISTENERS'],
-    ['a named listener of another trust store', state({named: [{arn: L1, listener: listener(L1, mutual('verify', OTHER))}]}), opts, 'LISTENER_USES_OTHER_TRUST_STORE'],
-    ['a named verifying listener when the trust store is gone', state({trustStore: null, named: [{arn: L1, listener: listener(L1, mutual('verify', OTHER))}]}), opts, 'LISTENER_USES_OTHER_TRUST_STORE'],
+    [
+      'a named listener of another trust store',
+      state({named: [{arn: L1, listener: listener(L1, mutual('verify', OTHER))}]}),
+      opts,
+      'LISTENER_USES_OTHER_TRUST_STORE',
+    ],
+    [
+      'a named verifying listener when the trust store is gone',
+      state({trustStore: null, named: [{arn: L1, listener: listener(L1, mutual('verify', OTHER))}]}),
+      opts,
+      'LISTENER_USES_OTHER_TRUST_STORE',
+    ],
     ['users of a trust store that is gone do not matter', state({trustStore: null, users: [L1]}), opts, 'ok'],
   ] as const) {
-    it(`${name}: ${expected}`, () => assert.equal(code(() => planDestroy('devices', s, o)), expected));
+    it(`${name}: ${expected}`, () =>
+      assert.equal(
+        code(() => planDestroy('devices', s, o)),
+        expected,
+      ));
   }
 
   it('objects: what the trust store holds is deleted, the rest kept unless --all-objects', () => {
@@ -60,8 +93,14 @@ describe('planDestroy', () => {
       {key: 'p/root-crl-0000000000000003.pem', holds: null, versionId: null},
     ];
     const p = planDestroy('devices', state({objects}), opts);
-    assert.deepEqual(p.objects!.delete.map((o) => o.key), objects.slice(0, 2).map((o) => o.key));
-    assert.deepEqual(p.objects!.keep.map((o) => o.key), [objects[2]!.key]);
+    assert.deepEqual(
+      p.objects!.delete.map((o) => o.key),
+      objects.slice(0, 2).map((o) => o.key),
+    );
+    assert.deepEqual(
+      p.objects!.keep.map((o) => o.key),
+      [objects[2]!.key],
+    );
     const all = planDestroy('devices', state({objects}), {...opts, allObjects: true});
     assert.equal(all.objects!.delete.length, 3);
   });

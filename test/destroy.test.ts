@@ -9,7 +9,12 @@ import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
-import {CreateListenerCommand, CreateTrustStoreCommand, DescribeListenersCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateListenerCommand,
+  CreateTrustStoreCommand,
+  DescribeListenersCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {startAwsStandIns} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
@@ -33,14 +38,41 @@ const ca = await makeTestCa(join(tempDir(), 'pki'), {cn: 'Destroy Root'});
 ca.revokeSerial('0D01', 'root');
 ca.opensslCrl('root');
 
-const keys = async (prefix: string): Promise<string[]> => ((await s3.send(new ListObjectsV2Command({Bucket: BUCKET, Prefix: prefix}))).Contents ?? []).map((o) => o.Key!).sort();
+const keys = async (prefix: string): Promise<string[]> =>
+  ((await s3.send(new ListObjectsV2Command({Bucket: BUCKET, Prefix: prefix}))).Contents ?? []).map((o) => o.Key!).sort();
 const mutualOf = async (arn: string) => (await elb.send(new DescribeListenersCommand({ListenerArns: [arn]}))).Listeners![0]!.MutualAuthentication;
-const s3Mutations = (from: number): string[] => aws.s3.requests.slice(from).filter((r) => ['PUT', 'POST', 'DELETE'].includes(r.method)).map((r) => `${r.method} ${r.path}`);
+const s3Mutations = (from: number): string[] =>
+  aws.s3.requests
+    .slice(from)
+    .filter((r) => ['PUT', 'POST', 'DELETE'].includes(r.method))
+    .map((r) => `${r.method} ${r.path}`);
 
 /** deploy NAME under prefix NAME/ with a new HTTPS listener on a new ALB; returns the listener ARN. */
 async function deployed(name: string, env = aws.env): Promise<{listener: string; lb: string}> {
   const lb = aws.elb.addLoadBalancer(`${name}-alb`);
-  const r = await runCli(['deploy', '--dir', ca.dir, '--trust-store-name', name, '--bucket', BUCKET, '--prefix', `${name}/`, '--load-balancer-arn', lb, '--port', '443', '--certificate-arn', 'arn:cert', '--target-group-arn', 'arn:tg', '--json'], {env});
+  const r = await runCli(
+    [
+      'deploy',
+      '--dir',
+      ca.dir,
+      '--trust-store-name',
+      name,
+      '--bucket',
+      BUCKET,
+      '--prefix',
+      `${name}/`,
+      '--load-balancer-arn',
+      lb,
+      '--port',
+      '443',
+      '--certificate-arn',
+      'arn:cert',
+      '--target-group-arn',
+      'arn:tg',
+      '--json',
+    ],
+    {env},
+  );
   assert.equal(r.code, 0, r.stderr + r.stdout);
   return {listener: r.json.listener.arn, lb};
 }
@@ -76,7 +108,10 @@ describe('destroy', () => {
     const r = await runCli(destroyArgs('noyes', '--listener-arn', listener, '--json'), {env: aws.env});
     assert.equal(r.code, 2, r.stdout);
     assert.equal(r.json.error.code, 'CONFIRMATION_REQUIRED');
-    assert.match(r.json.error.message, /needs --yes without a terminal; it would detach 1 listener\(s\), remove 1 revocation list\(s\), delete trust store noyes/);
+    assert.match(
+      r.json.error.message,
+      /needs --yes without a terminal; it would detach 1 listener\(s\), remove 1 revocation list\(s\), delete trust store noyes/,
+    );
     assert.equal(aws.elb.mutatingCalls().length, m);
   });
 
@@ -117,16 +152,62 @@ describe('destroy', () => {
   it('without --delete-objects the objects stay; by ARN; an NLB TLS listener is detached too', async () => {
     const {listener} = await deployed('keep');
     const nlb = aws.elb.addLoadBalancer('keep-nlb', 'network');
-    const n = await elb.send(new CreateListenerCommand({LoadBalancerArn: nlb, Protocol: 'TLS', Port: 443, Certificates: [{CertificateArn: 'arn:cert'}], DefaultActions: [{Type: 'forward', TargetGroupArn: 'arn:tg'}]}));
+    const n = await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: nlb,
+        Protocol: 'TLS',
+        Port: 443,
+        Certificates: [{CertificateArn: 'arn:cert'}],
+        DefaultActions: [{Type: 'forward', TargetGroupArn: 'arn:tg'}],
+      }),
+    );
     const nlbListener = n.Listeners![0]!.ListenerArn!;
-    const d = await runCli(['deploy', '--dir', ca.dir, '--trust-store-name', 'keep', '--bucket', BUCKET, '--prefix', 'keep/', '--listener-arn', nlbListener, '--identity-filter', 'subject-cn:prefix:device-', '--json'], {env: aws.env});
+    const d = await runCli(
+      [
+        'deploy',
+        '--dir',
+        ca.dir,
+        '--trust-store-name',
+        'keep',
+        '--bucket',
+        BUCKET,
+        '--prefix',
+        'keep/',
+        '--listener-arn',
+        nlbListener,
+        '--identity-filter',
+        'subject-cn:prefix:device-',
+        '--json',
+      ],
+      {env: aws.env},
+    );
     assert.equal(d.code, 0, d.stderr + d.stdout);
     const before = await keys('keep/');
     const arn = d.json.trustStore.arn as string;
-    const r = await runCli(['destroy', '--trust-store-arn', arn, '--bucket', BUCKET, '--prefix', 'keep/', '--listener-arn', listener, '--listener-arn', nlbListener, '--yes', '--json'], {env: aws.env});
+    const r = await runCli(
+      [
+        'destroy',
+        '--trust-store-arn',
+        arn,
+        '--bucket',
+        BUCKET,
+        '--prefix',
+        'keep/',
+        '--listener-arn',
+        listener,
+        '--listener-arn',
+        nlbListener,
+        '--yes',
+        '--json',
+      ],
+      {env: aws.env},
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(r.json.trustStore.name, 'keep');
-    assert.deepEqual(r.json.listeners.map((l: {action: string}) => l.action), ['detach', 'detach']);
+    assert.deepEqual(
+      r.json.listeners.map((l: {action: string}) => l.action),
+      ['detach', 'detach'],
+    );
     assert.deepEqual(r.json.listeners[1].before.identityFilters, ['subject-cn:prefix:device-']);
     assert.equal((await mutualOf(listener))?.Mode, 'off');
     assert.equal((await mutualOf(nlbListener))?.Mode, 'off');
@@ -138,11 +219,15 @@ describe('destroy', () => {
   it('an ARN and a name (flag or MTLS_KIT_TRUST_STORE_NAME) that disagree: exit 2 before any call', async () => {
     const calls = aws.elb.calls.length;
     const arn = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:truststore/one/0123456789abcdef';
-    const r = await runCli(['destroy', '--trust-store-arn', arn, '--bucket', BUCKET, '--dry-run', '--json'], {env: {...aws.env, MTLS_KIT_TRUST_STORE_NAME: 'two'}});
+    const r = await runCli(['destroy', '--trust-store-arn', arn, '--bucket', BUCKET, '--dry-run', '--json'], {
+      env: {...aws.env, MTLS_KIT_TRUST_STORE_NAME: 'two'},
+    });
     assert.equal(r.code, 2, r.stdout);
     assert.equal(r.json.error.code, 'TRUST_STORE_MISMATCH');
     assert.equal(aws.elb.calls.length, calls);
-    const same = await runCli(['destroy', '--trust-store-arn', arn, '--bucket', BUCKET, '--dry-run', '--json'], {env: {...aws.env, MTLS_KIT_TRUST_STORE_NAME: 'one'}});
+    const same = await runCli(['destroy', '--trust-store-arn', arn, '--bucket', BUCKET, '--dry-run', '--json'], {
+      env: {...aws.env, MTLS_KIT_TRUST_STORE_NAME: 'one'},
+    });
     assert.equal(same.code, 0, same.stdout);
     assert.equal(same.json.summary, 'nothing to destroy');
   });
@@ -153,13 +238,18 @@ describe('destroy', () => {
     const r = await runCli(destroyArgs('inuse', '--yes', '--json'), {env: aws.env});
     assert.equal(r.code, 4, r.stdout);
     assert.equal(r.json.error.code, 'TRUST_STORE_USED_BY_OTHER_LISTENERS');
-    assert.match(r.json.error.message, new RegExp(`still used by listener ${listener.replace(/[/.]/g, '\\$&')}, which destroy was not asked to detach; AWS refuses to delete a trust store in use \\(TrustStoreInUse\\)`));
+    assert.match(
+      r.json.error.message,
+      new RegExp(
+        `still used by listener ${listener.replace(/[/.]/g, '\\$&')}, which destroy was not asked to detach; AWS refuses to delete a trust store in use \\(TrustStoreInUse\\)`,
+      ),
+    );
     assert.equal(r.json.error.suggestions[0], `to turn mutual TLS off there too, add --listener-arn ${listener}`);
     assert.equal(aws.elb.mutatingCalls().length, m);
     assert.ok(aws.elb.hasTrustStore('inuse'));
   });
 
-  it('AWS\'s own TrustStoreInUse (a listener attached meanwhile) is explained (exit 5)', async () => {
+  it("AWS's own TrustStoreInUse (a listener attached meanwhile) is explained (exit 5)", async () => {
     const {listener} = await deployed('race2');
     aws.elb.injectFault({kind: 'error', code: 'TrustStoreInUse', count: 1, action: 'DeleteTrustStore'});
     const r = await runCli(destroyArgs('race2', '--listener-arn', listener, '--yes', '--json'), {env: aws.env});
@@ -172,7 +262,7 @@ describe('destroy', () => {
     assert.equal(aws.elb.hasTrustStore('race2'), false);
   });
 
-  it('refuses another team\'s trust store (no mtls-kit records) without --force, and a listener of another trust store', async () => {
+  it("refuses another team's trust store (no mtls-kit records) without --force, and a listener of another trust store", async () => {
     const {listener} = await deployed('mine');
     await s3.send(new PutObjectCommand({Bucket: BUCKET, Key: 'theirs/bundle.pem', Body: readFileSync(join(ca.dir, 'ca-bundle.pem'))}));
     await elb.send(new CreateTrustStoreCommand({Name: 'theirs', CaCertificatesBundleS3Bucket: BUCKET, CaCertificatesBundleS3Key: 'theirs/bundle.pem'}));
@@ -214,7 +304,11 @@ describe('destroy in a versioned bucket', () => {
     assert.equal(velb.hasTrustStore('vers'), false);
     for (const key of uploaded) {
       const versions = vs3.objectVersions('versioned', key);
-      assert.deepEqual(versions.map((v) => Boolean(v.deleteMarker)), [false, true], key);
+      assert.deepEqual(
+        versions.map((v) => Boolean(v.deleteMarker)),
+        [false, true],
+        key,
+      );
     }
     const j = await runCli(['destroy', '--trust-store-name', 'vers', '--bucket', 'versioned', '--delete-objects', '--json'], {env});
     assert.equal(j.code, 0, j.stdout);
@@ -228,7 +322,12 @@ describe('destroy killed with SIGKILL at each mutating call converges on re-run'
     const proxy = new FaultProxy(aws.s3.url, aws.elb.url);
     await proxy.start();
     after(() => proxy.stop());
-    const env: Record<string, string | undefined> = {...aws.env, AWS_ENDPOINT_URL: proxy.url, AWS_ENDPOINT_URL_S3: proxy.url, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: proxy.url};
+    const env: Record<string, string | undefined> = {
+      ...aws.env,
+      AWS_ENDPOINT_URL: proxy.url,
+      AWS_ENDPOINT_URL_S3: proxy.url,
+      AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: proxy.url,
+    };
     const args = (name: string, listener: string): string[] => [...destroyArgs(name, '--listener-arn', listener, '--delete-objects', '--yes', '--json')];
 
     const ref = await deployed('kref');
@@ -253,7 +352,14 @@ describe('destroy killed with SIGKILL at each mutating call converges on re-run'
         const m = proxy.requests.length;
         const third = await runCli(args(name, listener), {env});
         assert.equal(third.json.changed, false, `${name}: ${third.stdout}`);
-        assert.deepEqual(proxy.requests.slice(m).filter((r) => r.mutating).map((r) => r.action), [], name);
+        assert.deepEqual(
+          proxy.requests
+            .slice(m)
+            .filter((r) => r.mutating)
+            .map((r) => r.action),
+          [],
+          name,
+        );
       }
     }
   });

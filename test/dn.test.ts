@@ -7,9 +7,19 @@ import {X509Certificate} from 'node:crypto';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
-import {parseCertificate} from '../src/lib/x509/cert.js';
+import type {parseCertificate} from '../src/lib/x509/cert.js';
 import {TAG} from '../src/lib/x509/der.js';
-import {encodeDnText, encodeNameDer, formatApigwDn, formatClientCertSub, formatNodeName, formatRfc2253, type NameEntryDer, OPENSSL_SHORT_NAMES, parseDnText} from '../src/lib/x509/dn.js';
+import {
+  encodeDnText,
+  encodeNameDer,
+  formatApigwDn,
+  formatClientCertSub,
+  formatNodeName,
+  formatRfc2253,
+  type NameEntryDer,
+  OPENSSL_SHORT_NAMES,
+  parseDnText,
+} from '../src/lib/x509/dn.js';
 import {readCertificates} from '../src/lib/x509/read-certs.js';
 import {buildCert} from './support/cert-builder.js';
 import {opensslOk} from './support/openssl.js';
@@ -101,7 +111,10 @@ describe('formatRfc2253 equals openssl -nameopt RFC2253', () => {
     ['unknown OID', [[at('1.2.3.4.5', TAG.UTF8String, utf8('secret'))], [at('2.5.4.3', TAG.UTF8String, utf8('x'))]]],
     ['known OID with a non-string value (OCTET STRING is dumped)', [[at('2.5.4.3', TAG.BIT_STRING, Uint8Array.of(0, 0xab))]]],
     ['UTF8String with raw control bytes and 0x80+', [[at('2.5.4.3', TAG.UTF8String, Uint8Array.of(0x00, 0x41, 0x0a, 0x7f, 0xc3, 0xa9, 0x20))]]],
-    ['multi-valued RDN in non-sorted order', [[at('2.5.4.3', TAG.UTF8String, utf8('b')), at('2.5.4.11', TAG.UTF8String, utf8('a')), at('0.9.2342.19200300.100.1.1', TAG.UTF8String, utf8('c'))]]],
+    [
+      'multi-valued RDN in non-sorted order',
+      [[at('2.5.4.3', TAG.UTF8String, utf8('b')), at('2.5.4.11', TAG.UTF8String, utf8('a')), at('0.9.2342.19200300.100.1.1', TAG.UTF8String, utf8('c'))]],
+    ],
     ['empty value', [[at('2.5.4.3', TAG.UTF8String, new Uint8Array(0))]]],
     ['mail (RFC 1274, not in the usual lists)', [[at('0.9.2342.19200300.100.1.3', TAG.IA5String, utf8('m@x'))]]],
   ];
@@ -116,7 +129,7 @@ describe('formatRfc2253 equals openssl -nameopt RFC2253', () => {
     });
   }
 
-  it('every OID in the short-name table prints with openssl\'s label (one certificate, all OIDs)', () => {
+  it("every OID in the short-name table prints with openssl's label (one certificate, all OIDs)", () => {
     const oids = Object.keys(OPENSSL_SHORT_NAMES);
     assert.ok(oids.length > 1000, `table has ${oids.length} entries`);
     const rdns = oids.map((oid) => [at(oid, TAG.UTF8String, utf8('v'))]);
@@ -144,7 +157,17 @@ describe('random names, differential against openssl and Node', () => {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const SPECIAL = [',', '+', '"', '\\', '<', '>', ';', '#', '=', ' ', '\u0001', '\u001f', '\u007f', 'a', 'Z', '0', '.', '-'];
   const WIDE = ['é', 'Ä', 'ß', '東', '京', 'Ж', 'ǅ', '\u00a0', '😀', '𝄞'];
-  const OIDS = ['2.5.4.3', '2.5.4.10', '2.5.4.11', '2.5.4.7', '0.9.2342.19200300.100.1.1', '1.2.840.113549.1.9.1', '2.5.4.5', '2.5.4.97', '1.3.6.1.4.1.99999.1'];
+  const OIDS = [
+    '2.5.4.3',
+    '2.5.4.10',
+    '2.5.4.11',
+    '2.5.4.7',
+    '0.9.2342.19200300.100.1.1',
+    '1.2.840.113549.1.9.1',
+    '2.5.4.5',
+    '2.5.4.97',
+    '1.3.6.1.4.1.99999.1',
+  ];
   function randomValue(tag: number): Uint8Array {
     const len = 1 + Math.floor(rnd() * 6);
     let str = '';
@@ -162,10 +185,12 @@ describe('random names, differential against openssl and Node', () => {
       const count = 1 + Math.floor(rnd() * 8);
       for (let r = 0; r < count; r++) {
         const members = rnd() < 0.25 ? 2 + Math.floor(rnd() * 2) : 1;
-        rdns.push(Array.from({length: members}, () => {
-          const tag = pick([TAG.UTF8String, TAG.UTF8String, TAG.BMPString, TAG.UniversalString, TAG.T61String, TAG.PrintableString, TAG.IA5String]);
-          return at(pick(OIDS), tag, randomValue(tag));
-        }));
+        rdns.push(
+          Array.from({length: members}, () => {
+            const tag = pick([TAG.UTF8String, TAG.UTF8String, TAG.BMPString, TAG.UniversalString, TAG.T61String, TAG.PrintableString, TAG.IA5String]);
+            return at(pick(OIDS), tag, randomValue(tag));
+          }),
+        );
       }
       const path = writeBuilt(encodeNameDer(rdns));
       const golden = opensslNames(path);

@@ -26,8 +26,10 @@ const crlPem = dirCa.opensslCrl('intermediate');
 await put('bundle.pem', bundle);
 await put('crl.pem', crlPem);
 
-const rejects = (p: Promise<unknown>, name: string) => assert.rejects(p, (e: Error & {$metadata?: {httpStatusCode?: number}}) => e.name === name && e.$metadata?.httpStatusCode === 400);
-const create = (Name: string, key = 'bundle.pem') => elb.send(new elbv2.CreateTrustStoreCommand({Name, CaCertificatesBundleS3Bucket: B, CaCertificatesBundleS3Key: key}));
+const rejects = (p: Promise<unknown>, name: string) =>
+  assert.rejects(p, (e: Error & {$metadata?: {httpStatusCode?: number}}) => e.name === name && e.$metadata?.httpStatusCode === 400);
+const create = (Name: string, key = 'bundle.pem') =>
+  elb.send(new elbv2.CreateTrustStoreCommand({Name, CaCertificatesBundleS3Bucket: B, CaCertificatesBundleS3Key: key}));
 
 describe('ELBv2 emulator (through the real SDK)', () => {
   it('validates the bundle like ALB: blank lines, text dumps, comments with "-", v1 and unsupported keys', async () => {
@@ -36,14 +38,43 @@ describe('ELBv2 emulator (through the real SDK)', () => {
     await put('comment-ok.pem', '# devices root\n' + bundle);
     await put('comment-dash.pem', '# devices - root\n' + bundle);
     const tmp = tempDir();
-    opensslOk(['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-keyout', join(tmp, 'k'), '-subj', '/CN=small', '-days', '1', '-out', join(tmp, 'rsa1024.pem')]);
+    opensslOk([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:1024',
+      '-nodes',
+      '-keyout',
+      join(tmp, 'k'),
+      '-subj',
+      '/CN=small',
+      '-days',
+      '1',
+      '-out',
+      join(tmp, 'rsa1024.pem'),
+    ]);
     await put('rsa1024.pem', readFileSync(join(tmp, 'rsa1024.pem')));
     // openssl x509 -req without extensions writes an X.509 v1 certificate.
-    opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp, 'v1.key'), '-subj', '/CN=v1', '-out', join(tmp, 'v1.csr')]);
+    opensslOk([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(tmp, 'v1.key'),
+      '-subj',
+      '/CN=v1',
+      '-out',
+      join(tmp, 'v1.csr'),
+    ]);
     opensslOk(['x509', '-req', '-in', join(tmp, 'v1.csr'), '-key', join(tmp, 'v1.key'), '-days', '2', '-out', join(tmp, 'v1.pem')]);
     assert.match(opensslOk(['x509', '-in', join(tmp, 'v1.pem'), '-noout', '-text']), /Version: 1 \(0x0\)/);
     await put('v1.pem', readFileSync(join(tmp, 'v1.pem')));
-    for (const key of ['blank.pem', 'text.pem', 'comment-dash.pem', 'rsa1024.pem', 'v1.pem']) await rejects(create(`bad-${key.replace('.pem', '')}`, key), 'InvalidCaCertificatesBundleException');
+    for (const key of ['blank.pem', 'text.pem', 'comment-dash.pem', 'rsa1024.pem', 'v1.pem'])
+      await rejects(create(`bad-${key.replace('.pem', '')}`, key), 'InvalidCaCertificatesBundleException');
     const ok = await create('comment-ok', 'comment-ok.pem');
     assert.equal(ok.TrustStores![0]!.NumberOfCaCertificates, 2);
     await rejects(create('missing', 'nope.pem'), 'CaCertificatesBundleNotFoundException');
@@ -59,22 +90,48 @@ describe('ELBv2 emulator (through the real SDK)', () => {
   });
 
   it('is CREATING, then ACTIVE; listeners cannot use it before; it cannot be deleted while used', async () => {
-    await elb.send(new elbv2.DeleteTrustStoreCommand({TrustStoreArn: (await elb.send(new elbv2.DescribeTrustStoresCommand({Names: ['quota-2']}))).TrustStores![0]!.TrustStoreArn}));
+    await elb.send(
+      new elbv2.DeleteTrustStoreCommand({
+        TrustStoreArn: (await elb.send(new elbv2.DescribeTrustStoresCommand({Names: ['quota-2']}))).TrustStores![0]!.TrustStoreArn,
+      }),
+    );
     const ts = (await create('lifecycle')).TrustStores![0]!;
     assert.equal(ts.Status, 'CREATING');
     const lb = aws.elb.addLoadBalancer('emu-alb');
-    const listener = {LoadBalancerArn: lb, Protocol: 'HTTPS' as const, Port: 443, Certificates: [{CertificateArn: 'arn:cert'}], DefaultActions: [{Type: 'forward' as const, TargetGroupArn: 'arn:tg'}]};
-    await rejects(elb.send(new elbv2.CreateListenerCommand({...listener, MutualAuthentication: {Mode: 'verify', TrustStoreArn: ts.TrustStoreArn}})), 'TrustStoreNotReadyException');
+    const listener = {
+      LoadBalancerArn: lb,
+      Protocol: 'HTTPS' as const,
+      Port: 443,
+      Certificates: [{CertificateArn: 'arn:cert'}],
+      DefaultActions: [{Type: 'forward' as const, TargetGroupArn: 'arn:tg'}],
+    };
+    await rejects(
+      elb.send(new elbv2.CreateListenerCommand({...listener, MutualAuthentication: {Mode: 'verify', TrustStoreArn: ts.TrustStoreArn}})),
+      'TrustStoreNotReadyException',
+    );
     const l = (await elb.send(new elbv2.CreateListenerCommand(listener))).Listeners![0]!;
     assert.equal(l.MutualAuthentication?.Mode, 'off');
-    await rejects(elb.send(new elbv2.ModifyListenerCommand({ListenerArn: l.ListenerArn, MutualAuthentication: {Mode: 'verify', TrustStoreArn: ts.TrustStoreArn}})), 'TrustStoreNotReadyException');
+    await rejects(
+      elb.send(new elbv2.ModifyListenerCommand({ListenerArn: l.ListenerArn, MutualAuthentication: {Mode: 'verify', TrustStoreArn: ts.TrustStoreArn}})),
+      'TrustStoreNotReadyException',
+    );
     for (let i = 0; i < 100; i++) {
       const s = (await elb.send(new elbv2.DescribeTrustStoresCommand({TrustStoreArns: [ts.TrustStoreArn!]}))).TrustStores![0]!.Status;
       if (s === 'ACTIVE') break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const m = await elb.send(new elbv2.ModifyListenerCommand({ListenerArn: l.ListenerArn, MutualAuthentication: {Mode: 'verify', TrustStoreArn: ts.TrustStoreArn, AdvertiseTrustStoreCaNames: 'on'}}));
-    assert.deepEqual(m.Listeners![0]!.MutualAuthentication, {Mode: 'verify', TrustStoreArn: ts.TrustStoreArn, IgnoreClientCertificateExpiry: false, AdvertiseTrustStoreCaNames: 'on'});
+    const m = await elb.send(
+      new elbv2.ModifyListenerCommand({
+        ListenerArn: l.ListenerArn,
+        MutualAuthentication: {Mode: 'verify', TrustStoreArn: ts.TrustStoreArn, AdvertiseTrustStoreCaNames: 'on'},
+      }),
+    );
+    assert.deepEqual(m.Listeners![0]!.MutualAuthentication, {
+      Mode: 'verify',
+      TrustStoreArn: ts.TrustStoreArn,
+      IgnoreClientCertificateExpiry: false,
+      AdvertiseTrustStoreCaNames: 'on',
+    });
     await rejects(elb.send(new elbv2.DeleteTrustStoreCommand({TrustStoreArn: ts.TrustStoreArn})), 'TrustStoreInUseException');
     const assoc = await elb.send(new elbv2.DescribeTrustStoreAssociationsCommand({TrustStoreArn: ts.TrustStoreArn}));
     assert.deepEqual(assoc.TrustStoreAssociations, [{ResourceArn: lb}]);
@@ -84,7 +141,8 @@ describe('ELBv2 emulator (through the real SDK)', () => {
     const arn = (await elb.send(new elbv2.DescribeTrustStoresCommand({Names: ['lifecycle']}))).TrustStores![0]!.TrustStoreArn!;
     const derCrl = Buffer.from(crlPem.replace(/-----[A-Z0-9 ]+-----/g, '').replace(/\s+/g, ''), 'base64');
     await put('crl-der.crl', derCrl);
-    const add = (key: string) => elb.send(new elbv2.AddTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationContents: [{S3Bucket: B, S3Key: key, RevocationType: 'CRL'}]}));
+    const add = (key: string) =>
+      elb.send(new elbv2.AddTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationContents: [{S3Bucket: B, S3Key: key, RevocationType: 'CRL'}]}));
     await rejects(add('crl-der.crl'), 'InvalidRevocationContentException');
     await rejects(add('nope.crl'), 'RevocationContentNotFoundException');
     const first = (await add('crl.pem')).TrustStoreRevocations![0]!;
@@ -100,7 +158,10 @@ describe('ELBv2 emulator (through the real SDK)', () => {
     assert.equal((await add('crl.pem')).TrustStoreRevocations![0]!.RevocationId, 3);
     await rejects(add('crl.pem'), 'TooManyTrustStoreRevocationEntriesException'); // 2 lists in this file
     const d = await elb.send(new elbv2.DescribeTrustStoreRevocationsCommand({TrustStoreArn: arn}));
-    assert.deepEqual(d.TrustStoreRevocations!.map((r) => r.RevocationId), [2, 3]);
+    assert.deepEqual(
+      d.TrustStoreRevocations!.map((r) => r.RevocationId),
+      [2, 3],
+    );
     const link = await elb.send(new elbv2.GetTrustStoreRevocationContentCommand({TrustStoreArn: arn, RevocationId: 2}));
     assert.equal(await (await fetch(link.Location!)).text(), crlPem);
     assert.equal((await elb.send(new elbv2.DescribeTrustStoresCommand({TrustStoreArns: [arn]}))).TrustStores![0]!.TotalRevokedEntries, 2);
@@ -122,7 +183,10 @@ describe('ELBv2 emulator (through the real SDK)', () => {
     const r = await retrying.send(new elbv2.DescribeTrustStoresCommand({}));
     assert.equal(r.$metadata.attempts, 3);
     aws.elb.injectFault({kind: 'throttle', count: 1, action: 'DescribeTrustStores'});
-    await assert.rejects(elb.send(new elbv2.DescribeTrustStoresCommand({})), (e: Error & {$metadata?: {httpStatusCode?: number}}) => e.name === 'Throttling' && e.message === 'Rate exceeded' && e.$metadata?.httpStatusCode === 400);
+    await assert.rejects(
+      elb.send(new elbv2.DescribeTrustStoresCommand({})),
+      (e: Error & {$metadata?: {httpStatusCode?: number}}) => e.name === 'Throttling' && e.message === 'Rate exceeded' && e.$metadata?.httpStatusCode === 400,
+    );
     retrying.destroy();
     elb.destroy();
     s3.destroy();

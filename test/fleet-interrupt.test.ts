@@ -14,7 +14,6 @@ import {parseIndex} from '../src/lib/x509/index-db.js';
 import {BIN, runCli} from './support/cli.js';
 import {tempDir} from './support/tmp.js';
 
-
 // Large enough that a fleet on an idle machine (about 1,000 certificates a second) is still
 // being issued when the signals land.
 const COUNT = 4000;
@@ -25,7 +24,12 @@ const lineCount = (file: string): number => (existsSync(file) ? readFileSync(fil
  * Runs the command and sends `signal` `afterMs` after it started, or, with `index`, after
  * index.txt has grown (so the signal lands while certificates are being issued).
  */
-function runAndStop(args: string[], signal: NodeJS.Signals, afterMs: number, index?: string): Promise<{code: number | null; signal: NodeJS.Signals | null; stderr: string}> {
+function runAndStop(
+  args: string[],
+  signal: NodeJS.Signals,
+  afterMs: number,
+  index?: string,
+): Promise<{code: number | null; signal: NodeJS.Signals | null; stderr: string}> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [BIN, ...args], {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'ignore', 'pipe']});
     let stderr = '';

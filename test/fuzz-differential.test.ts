@@ -34,14 +34,26 @@ const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 /** openssl runs for every case verify accepts, up to this many (fixed seed, so the same ones each run). */
 const OPENSSL_LIMIT = 250;
 
-
 function allNodes(n: Node, out: Node[] = []): Node[] {
   out.push(n);
   for (const c of n.children ?? []) allNodes(c, out);
   return out;
 }
 
-const TIMES = ['2402301200Z', '241301120000Z', '2401011200Z', '240101120000.5Z', '20240101120000.123Z', '240101120000+0100', '991231235959Z', '500101000000Z', '20500101000000Z', '19491231235959Z', '240229120000Z', '230229120000Z'];
+const TIMES = [
+  '2402301200Z',
+  '241301120000Z',
+  '2401011200Z',
+  '240101120000.5Z',
+  '20240101120000.123Z',
+  '240101120000+0100',
+  '991231235959Z',
+  '500101000000Z',
+  '20500101000000Z',
+  '19491231235959Z',
+  '240229120000Z',
+  '230229120000Z',
+];
 const TAGS = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x13, 0x16, 0x17, 0x18, 0x1e, 0x30, 0x31, 0x80, 0x81, 0x82, 0xa0, 0xa3, 0xa4];
 
 /** One structure-aware mutation of a TBS-like tree (in place). */
@@ -120,7 +132,9 @@ function mutateTree(root: Node, r: () => number): string {
     }
     default: {
       // Algorithm identifiers: add or drop NULL parameters.
-      const algs = nodes.filter((n) => n.tag === 0x30 && n.children?.[0]?.tag === 0x06 && n.children.length <= 2 && (n.children.length === 1 || n.children[1]!.tag === 0x05));
+      const algs = nodes.filter(
+        (n) => n.tag === 0x30 && n.children?.[0]?.tag === 0x06 && n.children.length <= 2 && (n.children.length === 1 || n.children[1]!.tag === 0x05),
+      );
       if (algs.length > 0) {
         const a = pick(algs);
         if (a.children!.length === 1) a.children!.push({tag: 0x05, content: Buffer.alloc(0)});
@@ -147,7 +161,10 @@ describe('differential mutation fuzzer: inspect, verify, lint, decode-header aga
   before(async () => {
     for (const maker of ['mtls-kit', 'openssl'] as const) {
       const ca = await makeTestCa(join(tmp, maker), {intermediate: true, cn: `Fuzz ${maker} Root`, maker});
-      const leaf = maker === 'openssl' ? readFileSync(ca.opensslLeaf('/CN=fuzz-leaf').path) : readFileSync((await ca.client('fuzz-leaf', {out: join(tmp, `${maker}-leaf`)})).cert);
+      const leaf =
+        maker === 'openssl'
+          ? readFileSync(ca.opensslLeaf('/CN=fuzz-leaf').path)
+          : readFileSync((await ca.client('fuzz-leaf', {out: join(tmp, `${maker}-leaf`)})).cert);
       const bundle = readCertificates(readFileSync(ca.bundle), ca.bundle);
       const crlPem = ca.opensslCrl();
       const {createPrivateKey} = await import('node:crypto');
@@ -239,7 +256,14 @@ describe('differential mutation fuzzer: inspect, verify, lint, decode-header aga
           // does not check that CA (aws-reference 7.8), so openssl runs without -crl_check.
           const crlApplies = crls.length > 0 && crls[0]!.issuerCanon === chain[0]!.issuerCanon;
           if (crlApplies) writeFileSync(join(dir, 'crl.pem'), pem(crlDer!, 'X509 CRL'));
-          accepted.push({dir, what, leaf: join(dir, 'leaf.pem'), untrusted: join(dir, 'untrusted.pem'), ...(crlApplies ? {crl: join(dir, 'crl.pem')} : {}), ca: m.ca.rootCert});
+          accepted.push({
+            dir,
+            what,
+            leaf: join(dir, 'leaf.pem'),
+            untrusted: join(dir, 'untrusted.pem'),
+            ...(crlApplies ? {crl: join(dir, 'crl.pem')} : {}),
+            ca: m.ca.rootCert,
+          });
         }
       });
       // lint (the chain as a client file, the CRL with the bundle)
@@ -264,7 +288,18 @@ describe('differential mutation fuzzer: inspect, verify, lint, decode-header aga
     const disagreements: string[] = [];
     await pool(
       accepted.slice(0, OPENSSL_LIMIT).map((a) => async () => {
-        const args = ['verify', '-partial_chain', '-purpose', 'sslclient', '-CAfile', a.ca, '-untrusted', a.untrusted, ...(a.crl ? ['-crl_check', '-CRLfile', a.crl] : []), a.leaf];
+        const args = [
+          'verify',
+          '-partial_chain',
+          '-purpose',
+          'sslclient',
+          '-CAfile',
+          a.ca,
+          '-untrusted',
+          a.untrusted,
+          ...(a.crl ? ['-crl_check', '-CRLfile', a.crl] : []),
+          a.leaf,
+        ];
         const o = await new Promise<{code: number; out: string}>((resolve) => {
           const p = spawn('openssl', args);
           let out = '';
@@ -276,7 +311,14 @@ describe('differential mutation fuzzer: inspect, verify, lint, decode-header aga
             resolve({code: code ?? -1, out});
           });
         });
-        if (o.code !== 0) disagreements.push(`${a.dir} (${a.what}): mtls-kit Success, openssl: ${o.out.trim().split('\n').filter((l) => l.startsWith('error')).join(' | ')}`);
+        if (o.code !== 0)
+          disagreements.push(
+            `${a.dir} (${a.what}): mtls-kit Success, openssl: ${o.out
+              .trim()
+              .split('\n')
+              .filter((l) => l.startsWith('error'))
+              .join(' | ')}`,
+          );
       }),
       4,
     );

@@ -69,14 +69,19 @@ describe('gen-ca', () => {
   it('the manifest is not stale: every command and flag of the build is in it', async () => {
     const manifest = JSON.parse(readFileSync(new URL('../oclif.manifest.json', import.meta.url), 'utf8'));
     const {readdirSync} = await import('node:fs');
-    const sources = readdirSync(new URL('../src/commands', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+    const sources = readdirSync(new URL('../src/commands', import.meta.url))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''));
     // The bundled oclif plugins' commands (scripts/command-table.js) are in both too.
     const all = [...sources, 'help', 'autocomplete', 'autocomplete:create', 'autocomplete:script'];
     const {COMMANDS} = (await import(new URL('../dist/cli.js', import.meta.url).href)) as {COMMANDS: Record<string, unknown>};
     assert.deepEqual(Object.keys(manifest.commands).sort(), all.sort());
     assert.deepEqual(Object.keys(COMMANDS).sort(), all.sort());
     for (const id of sources) {
-      const cls = (await import(new URL(`../src/commands/${id}.ts`, import.meta.url).href)).default as {flags?: Record<string, unknown>; args?: Record<string, unknown>};
+      const cls = (await import(new URL(`../src/commands/${id}.ts`, import.meta.url).href)).default as {
+        flags?: Record<string, unknown>;
+        args?: Record<string, unknown>;
+      };
       const built = [...new Set(Object.keys(cls.flags ?? {}).concat('json'))].sort();
       assert.deepEqual(Object.keys(manifest.commands[id].flags).sort(), built, `flags of ${id}`);
       assert.deepEqual(Object.keys(manifest.commands[id].args).sort(), Object.keys(cls.args ?? {}).sort(), `args of ${id}`);

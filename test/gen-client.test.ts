@@ -7,7 +7,14 @@ import {openssl, opensslOk} from './support/openssl.js';
 import {tempDir} from './support/tmp.js';
 
 const KEY_TYPES = ['ec-p256', 'ec-p384', 'ec-p521', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
-const HASH: Record<string, string> = {'ec-p256': 'ecdsa-with-SHA256', 'ec-p384': 'ecdsa-with-SHA384', 'ec-p521': 'ecdsa-with-SHA512', 'rsa-2048': 'sha256WithRSAEncryption', 'rsa-3072': 'sha256WithRSAEncryption', 'rsa-4096': 'sha384WithRSAEncryption'};
+const HASH: Record<string, string> = {
+  'ec-p256': 'ecdsa-with-SHA256',
+  'ec-p384': 'ecdsa-with-SHA384',
+  'ec-p521': 'ecdsa-with-SHA512',
+  'rsa-2048': 'sha256WithRSAEncryption',
+  'rsa-3072': 'sha256WithRSAEncryption',
+  'rsa-4096': 'sha384WithRSAEncryption',
+};
 
 describe('gen-client', () => {
   for (const keyType of KEY_TYPES) {
@@ -18,13 +25,35 @@ describe('gen-client', () => {
         const out = join(tmp, 'client');
         const ca = await runCli(['gen-ca', '--dir', dir, '--key-type', keyType, '--cn', 'Root', ...(intermediate ? ['--intermediate'] : [])]);
         assert.equal(ca.code, 0, ca.stderr);
-        const r = await runCli(['gen-client', '--dir', dir, '--cn', 'device-1', '--key-type', keyType, '--out', out, '--san', 'device-1.example.com', '--json']);
+        const r = await runCli([
+          'gen-client',
+          '--dir',
+          dir,
+          '--cn',
+          'device-1',
+          '--key-type',
+          keyType,
+          '--out',
+          out,
+          '--san',
+          'device-1.example.com',
+          '--json',
+        ]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.json.count, 1);
         assert.equal(r.json.ca.tier, intermediate ? 'intermediate' : 'root');
         assert.equal(r.json.certificate.subject, 'CN=device-1');
         assert.equal(r.json.certificate.albRequirements.ok, true);
-        const v = openssl(['verify', '-CAfile', join(dir, 'ca-bundle.pem'), '-untrusted', join(out, 'chain.pem'), '-purpose', 'sslclient', join(out, 'certificate.crt')]);
+        const v = openssl([
+          'verify',
+          '-CAfile',
+          join(dir, 'ca-bundle.pem'),
+          '-untrusted',
+          join(out, 'chain.pem'),
+          '-purpose',
+          'sslclient',
+          join(out, 'certificate.crt'),
+        ]);
         assert.equal(v.code, 0, v.stdout + v.stderr);
         const text = opensslOk(['x509', '-in', join(out, 'certificate.crt'), '-noout', '-text']);
         assert.match(text, /Version: 3 \(0x2\)/);
@@ -39,7 +68,10 @@ describe('gen-client', () => {
         const key = readFileSync(join(out, 'private-key.pem'), 'utf8');
         assert.match(key, /^-----BEGIN PRIVATE KEY-----/);
         assert.equal(statSync(join(out, 'private-key.pem')).mode & 0o777, 0o600);
-        assert.equal(opensslOk(['pkey', '-in', join(out, 'private-key.pem'), '-pubout']), opensslOk(['x509', '-in', join(out, 'certificate.crt'), '-noout', '-pubkey']));
+        assert.equal(
+          opensslOk(['pkey', '-in', join(out, 'private-key.pem'), '-pubout']),
+          opensslOk(['x509', '-in', join(out, 'certificate.crt'), '-noout', '-pubkey']),
+        );
         assert.ok(!r.stdout.includes('PRIVATE KEY'), 'no key in output');
         // Recorded in the issuing CA's index, in openssl ca format.
         const index = readFileSync(join(dir, intermediate ? 'intermediate' : 'root', 'index.txt'), 'utf8');
@@ -61,7 +93,10 @@ describe('gen-client', () => {
     assert.match(again.stderr, /already exists/);
     assert.equal(readFileSync(join(tmp, 'certificate.crt'), 'utf8'), before);
     assert.equal(readFileSync(join(tmp, 'private-key.pem'), 'utf8'), keyBefore);
-    assert.deepEqual(readdirSync(tmp).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(tmp).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
     assert.equal((await runCli(['gen-client', '--dir', dir, '--cn', 'b', '--out', tmp, '--force'])).code, 0);
     assert.notEqual(readFileSync(join(tmp, 'certificate.crt'), 'utf8'), before);
   });
@@ -100,7 +135,16 @@ describe('gen-client', () => {
     assert.equal(serials.size, 40);
     const index = readFileSync(join(dir, 'intermediate/index.txt'), 'utf8').trim().split('\n');
     assert.equal(index.length, 40);
-    const v = openssl(['verify', '-CAfile', join(dir, 'ca-bundle.pem'), '-untrusted', join(tmp, 'fleet/device-040/chain.pem'), '-purpose', 'sslclient', join(tmp, 'fleet/device-040/certificate.crt')]);
+    const v = openssl([
+      'verify',
+      '-CAfile',
+      join(dir, 'ca-bundle.pem'),
+      '-untrusted',
+      join(tmp, 'fleet/device-040/chain.pem'),
+      '-purpose',
+      'sslclient',
+      join(tmp, 'fleet/device-040/certificate.crt'),
+    ]);
     assert.equal(v.code, 0, v.stderr);
     assert.equal(statSync(join(tmp, 'fleet/device-017/private-key.pem')).mode & 0o777, 0o600);
     // A template without {n} is a usage error.

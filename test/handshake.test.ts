@@ -27,7 +27,17 @@ describe('real TLS handshakes with generated certificates', () => {
   });
 
   it('openssl s_server -Verify with ca-bundle.pem accepts ours, rejects none and another CA', async () => {
-    const s = await startOpensslServer(['-cert', server.cert, '-key', server.key, '-Verify', '3', '-CAfile', join(dir, 'ca-bundle.pem'), '-verify_return_error']);
+    const s = await startOpensslServer([
+      '-cert',
+      server.cert,
+      '-key',
+      server.key,
+      '-Verify',
+      '3',
+      '-CAfile',
+      join(dir, 'ca-bundle.pem'),
+      '-verify_return_error',
+    ]);
     after(s.stop);
     try {
       assert.match(await tlsGet(s.port, {key: join(good, 'private-key.pem'), cert: join(good, 'chain.pem')}), /HTTP\/1\.0 200/);
@@ -40,10 +50,19 @@ describe('real TLS handshakes with generated certificates', () => {
 
   it('a Node tls server requiring client certificates from ca-bundle.pem does the same', async () => {
     const authorized: boolean[] = [];
-    const srv = createServer({key: readFileSync(server.key), cert: readFileSync(server.cert), ca: readFileSync(join(dir, 'ca-bundle.pem')), requestCert: true, rejectUnauthorized: true}, (sock) => {
-      authorized.push(sock.authorized);
-      sock.end('HTTP/1.0 200 OK\r\n\r\nhello');
-    });
+    const srv = createServer(
+      {
+        key: readFileSync(server.key),
+        cert: readFileSync(server.cert),
+        ca: readFileSync(join(dir, 'ca-bundle.pem')),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (sock) => {
+        authorized.push(sock.authorized);
+        sock.end('HTTP/1.0 200 OK\r\n\r\nhello');
+      },
+    );
     srv.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
     after(() => srv.close());

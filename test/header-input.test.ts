@@ -44,7 +44,15 @@ describe('decode-header input formats', () => {
   });
 
   it('curl -v output and curl -H arguments', () => {
-    const v = ['*   Trying 127.0.0.1:443...', '> GET / HTTP/1.1', '> Host: x', ...verify.map(([n, val]) => `> ${n}: ${val}`), '> ', '< HTTP/1.1 200 OK', '< content-type: text/plain'].join('\n');
+    const v = [
+      '*   Trying 127.0.0.1:443...',
+      '> GET / HTTP/1.1',
+      '> Host: x',
+      ...verify.map(([n, val]) => `> ${n}: ${val}`),
+      '> ',
+      '< HTTP/1.1 200 OK',
+      '< content-type: text/plain',
+    ].join('\n');
     expectLeaf(v, 'curl');
     const args = `curl https://x ${verify.map(([n, val]) => `-H '${n}: ${val}'`).join(' ')}`;
     expectLeaf(args.replace('curl https://x ', ''), 'curl');
@@ -53,7 +61,16 @@ describe('decode-header input formats', () => {
 
   it('a HAR file (one set per entry with mTLS headers)', () => {
     const entry = (headers: Array<{name: string; value: string}>) => ({request: {method: 'GET', url: 'https://x/', headers}, response: {status: 200}});
-    const har = {log: {version: '1.2', entries: [entry(verify.map(([name, value]) => ({name, value}))), entry([{name: 'Host', value: 'x'}]), entry([{name: ALB_HEADERS.leaf, value: obj[ALB_HEADERS.leaf]!}])]}};
+    const har = {
+      log: {
+        version: '1.2',
+        entries: [
+          entry(verify.map(([name, value]) => ({name, value}))),
+          entry([{name: 'Host', value: 'x'}]),
+          entry([{name: ALB_HEADERS.leaf, value: obj[ALB_HEADERS.leaf]!}]),
+        ],
+      },
+    };
     expectLeaf(JSON.stringify(har), 'har', 2);
   });
 
@@ -100,12 +117,18 @@ describe('decode-header input formats', () => {
 
   it('a trailing escaped space in a DN survives line parsing', () => {
     const input = readHeaderInput(`${ALB_HEADERS.subject}: CN=trailing\\ \r\n${ALB_HEADERS.issuer}: CN=x   \r\n`, 't');
-    assert.deepEqual(input.sets[0]!.map((f) => f.value), ['CN=trailing\\ ', 'CN=x']);
+    assert.deepEqual(
+      input.sets[0]!.map((f) => f.value),
+      ['CN=trailing\\ ', 'CN=x'],
+    );
     assert.equal(readHeaderInput('CN=bare\\ \n', 't').sets[0]![0]!.value, 'CN=bare\\ ');
   });
 
   it('JSON that does not parse and empty input are errors naming the source (exit 4)', () => {
-    assert.throws(() => readHeaderInput('{"headers": ', 'capture.json'), (e: Error & {exitCode?: number}) => e.exitCode === 4 && /capture\.json: looks like JSON/.test(e.message));
+    assert.throws(
+      () => readHeaderInput('{"headers": ', 'capture.json'),
+      (e: Error & {exitCode?: number}) => e.exitCode === 4 && /capture\.json: looks like JSON/.test(e.message),
+    );
     assert.throws(() => readHeaderInput('  \n', 'stdin'), /stdin: the input is empty/);
   });
 });

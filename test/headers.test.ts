@@ -49,7 +49,7 @@ function plusHeavyLeaf() {
 describe('encoding-1.6)', () => {
   const leaf = pki.opensslLeaf('/C=EE/O=Test, Inc./OU=a+OU=b/CN=M\u00c4NNIK "x" <y>;z', {serial: '0x00FEF257372D5C14D4'});
 
-  it('verify headers equal openssl\'s serial, RFC 2253 names and dates, in ALB order', () => {
+  it("verify headers equal openssl's serial, RFC 2253 names and dates, in ALB order", () => {
     const h = encodeVerifyHeaders(leaf.cert);
     assert.deepEqual(
       h.map(([n]) => n),
@@ -74,7 +74,10 @@ describe('encoding-1.6)', () => {
 
   it('PEM encoding equals Python urllib.parse.quote(pem, safe="+=/")', {skip: !python}, () => {
     const l = plusHeavyLeaf();
-    const r = spawnSync('python3', ['-c', 'import sys, urllib.parse; sys.stdout.write(urllib.parse.quote(sys.stdin.read(), safe="+=/"))'], {input: l.pem, encoding: 'utf8'});
+    const r = spawnSync('python3', ['-c', 'import sys, urllib.parse; sys.stdout.write(urllib.parse.quote(sys.stdin.read(), safe="+=/"))'], {
+      input: l.pem,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(encodePemForHeader([l.cert.der]), r.stdout);
   });
@@ -82,7 +85,19 @@ describe('encoding-1.6)', () => {
   it('the Estonian ID-card capture comes out exactly', () => {
     // The same names, made by openssl, and the captured serial and dates.
     const ca = join(dir, 'esteid.pem');
-    opensslOk(['req', '-x509', '-new', '-key', join(dir, 'root', 'ca.key'), '-subj', '/C=EE/O=SK ID Solutions AS/organizationIdentifier=NTREE-10747013/CN=ESTEID2018', '-days', '30', '-out', ca]);
+    opensslOk([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      join(dir, 'root', 'ca.key'),
+      '-subj',
+      '/C=EE/O=SK ID Solutions AS/organizationIdentifier=NTREE-10747013/CN=ESTEID2018',
+      '-days',
+      '30',
+      '-out',
+      ca,
+    ]);
     const l = pki.opensslLeaf('/C=EE/CN=M\u00c4NNIK,MARILIIS,47101010033/SN=M\u00c4NNIK/GN=MARILIIS/serialNumber=PNOEE-47101010033');
     const esteid = readCertificates(new Uint8Array(readFileSync(ca)), ca)[0]!;
     const built = parseCertificate(
@@ -97,7 +112,10 @@ describe('encoding-1.6)', () => {
     const h = Object.fromEntries(encodeVerifyHeaders(built).map(([n, v]) => [n.toLowerCase(), v]));
     assert.equal(h['x-amzn-mtls-clientcert-serial-number'], '12DB3F24BFFD390A5CAF1A8F2712DFB4');
     assert.equal(h['x-amzn-mtls-clientcert-issuer'], 'CN=ESTEID2018,organizationIdentifier=NTREE-10747013,O=SK ID Solutions AS,C=EE');
-    assert.equal(h['x-amzn-mtls-clientcert-subject'], 'serialNumber=PNOEE-47101010033,GN=MARILIIS,SN=M\\C3\\84NNIK,CN=M\\C3\\84NNIK\\,MARILIIS\\,47101010033,C=EE');
+    assert.equal(
+      h['x-amzn-mtls-clientcert-subject'],
+      'serialNumber=PNOEE-47101010033,GN=MARILIIS,SN=M\\C3\\84NNIK,CN=M\\C3\\84NNIK\\,MARILIIS\\,47101010033,C=EE',
+    );
     assert.equal(h['x-amzn-mtls-clientcert-validity'], 'NotBefore=2019-04-11T09:36:15Z;NotAfter=2024-04-10T21:59:59Z');
   });
 
@@ -152,10 +170,14 @@ describe('decoding', () => {
   it('a value mangled by Python unquote_plus is repaired; unquote decodes it as we do', {skip: !python}, () => {
     const l = plusHeavyLeaf();
     const v = encodePemForHeader([l.cert.der]);
-    const py = (fn: string) => spawnSync('python3', ['-c', `import sys, urllib.parse; sys.stdout.write(urllib.parse.${fn}(sys.stdin.read()))`], {input: v, encoding: 'utf8'}).stdout;
+    const py = (fn: string) =>
+      spawnSync('python3', ['-c', `import sys, urllib.parse; sys.stdout.write(urllib.parse.${fn}(sys.stdin.read()))`], {input: v, encoding: 'utf8'}).stdout;
     assert.equal(percentDecode(v), py('unquote'));
     const set = decodeHeaderSet(fields([[ALB_HEADERS.leaf, py('unquote_plus')]]))!;
-    assert.deepEqual(set.warnings.map((w) => w.code), ['FORM_DECODED']);
+    assert.deepEqual(
+      set.warnings.map((w) => w.code),
+      ['FORM_DECODED'],
+    );
     assert.deepEqual(set.certificates[0]!.certificate.der, l.cert.der);
   });
 
@@ -163,7 +185,10 @@ describe('decoding', () => {
     const l = pki.opensslLeaf('/CN=a\\+b/O=x\\+y');
     const h = encodeVerifyHeaders(l.cert).map(([n, v]): [string, string] => [n, n === ALB_HEADERS.subject ? v.replaceAll('+', ' ') : v]);
     const set = decodeHeaderSet(fields(h))!;
-    assert.deepEqual(set.warnings.map((w) => [w.header, w.code]), [[ALB_HEADERS.subject, 'FORM_DECODED']]);
+    assert.deepEqual(
+      set.warnings.map((w) => [w.header, w.code]),
+      [[ALB_HEADERS.subject, 'FORM_DECODED']],
+    );
   });
 
   it('the captured verify set decodes as shown there', () => {
@@ -184,7 +209,10 @@ describe('decoding', () => {
     assert.equal(text.validity, '2019-04-11T09:36:15Z → 2024-04-10T21:59:59Z');
     assert.ok(set.checks.every((c) => c.matches === null));
     // The author removed the certificate body: that header is named as undecodable.
-    assert.deepEqual(set.warnings.map((w) => [w.header, w.code]), [['x-amzn-mtls-clientcert-leaf', 'MALFORMED_HEADER']]);
+    assert.deepEqual(
+      set.warnings.map((w) => [w.header, w.code]),
+      [['x-amzn-mtls-clientcert-leaf', 'MALFORMED_HEADER']],
+    );
     assert.match(set.warnings[0]!.message, /not base64/);
   });
 
@@ -200,11 +228,26 @@ describe('decoding', () => {
     )!;
     assert.deepEqual(
       set.checks.map((c) => c.text),
-      ['03A5B1', 'CN=rootcamtls.com, OU=rootCA, O=mTLS, L=Seattle, ST=Washington, C=US', 'CN=client_.com, OU=client-3, O=mTLS, ST=Washington, C=US', '2023-09-21T01:50:17Z → 2024-09-20T01:50:17Z'],
+      [
+        '03A5B1',
+        'CN=rootcamtls.com, OU=rootCA, O=mTLS, L=Seattle, ST=Washington, C=US',
+        'CN=client_.com, OU=client-3, O=mTLS, ST=Washington, C=US',
+        '2023-09-21T01:50:17Z → 2024-09-20T01:50:17Z',
+      ],
     );
-    assert.deepEqual(set.warnings.map((w) => [w.header, w.code]), [['X-Amzn-Mtls-Clientcert-Leaf', 'MALFORMED_HEADER']]);
+    assert.deepEqual(
+      set.warnings.map((w) => [w.header, w.code]),
+      [['X-Amzn-Mtls-Clientcert-Leaf', 'MALFORMED_HEADER']],
+    );
     // The passthrough example escapes "=" as %3D; its elided body is just as undecodable.
-    const chain = decodeHeaderSet(fields([['X-Amzn-Mtls-Clientcert', '-----BEGIN%20CERTIFICATE-----%0AMIID<...reduced...>do0g%3D%3D%0A-----END%20CERTIFICATE-----%0A-----BEGIN%20CERTIFICATE-----%0AMIID1<...reduced...>3eZlyKA%3D%3D%0A-----END%20CERTIFICATE-----%0A']]))!;
+    const chain = decodeHeaderSet(
+      fields([
+        [
+          'X-Amzn-Mtls-Clientcert',
+          '-----BEGIN%20CERTIFICATE-----%0AMIID<...reduced...>do0g%3D%3D%0A-----END%20CERTIFICATE-----%0A-----BEGIN%20CERTIFICATE-----%0AMIID1<...reduced...>3eZlyKA%3D%3D%0A-----END%20CERTIFICATE-----%0A',
+        ],
+      ]),
+    )!;
     assert.equal(chain.mode, 'passthrough');
     assert.match(chain.warnings[0]!.message, /certificate 1 is not base64/);
   });
@@ -212,7 +255,10 @@ describe('decoding', () => {
   it('headers that disagree with the leaf are named: edited or spoofed?', () => {
     const a = pki.opensslLeaf('/CN=alice');
     const b = pki.opensslLeaf('/CN=mallory');
-    const h = encodeVerifyHeaders(a.cert).map(([n, v]): [string, string] => [n, n === ALB_HEADERS.subject ? formatRfc2253(b.cert.subject) : n === ALB_HEADERS.serial ? b.cert.serialHex : v]);
+    const h = encodeVerifyHeaders(a.cert).map(([n, v]): [string, string] => [
+      n,
+      n === ALB_HEADERS.subject ? formatRfc2253(b.cert.subject) : n === ALB_HEADERS.serial ? b.cert.serialHex : v,
+    ]);
     const set = decodeHeaderSet(fields(h))!;
     const mism = set.warnings.filter((w) => w.code === 'MISMATCH');
     assert.deepEqual(mism.map((w) => w.header).sort(), [ALB_HEADERS.serial, ALB_HEADERS.subject].sort());
@@ -261,11 +307,18 @@ describe('decoding', () => {
   });
 
   it('renamed headers (--header-map)', () => {
-    const map = parseHeaderMap(['leaf=X-Client-Leaf,subject=X-Client-Subject', 'routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name=X-Client-Serial', 'X-Amzn-Mtls-Clientcert-Issuer=X-Client-Issuer']);
+    const map = parseHeaderMap([
+      'leaf=X-Client-Leaf,subject=X-Client-Subject',
+      'routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name=X-Client-Serial',
+      'X-Amzn-Mtls-Clientcert-Issuer=X-Client-Issuer',
+    ]);
     assert.deepEqual(map, {leaf: 'X-Client-Leaf', subject: 'X-Client-Subject', serial: 'X-Client-Serial', issuer: 'X-Client-Issuer'});
     const l = pki.opensslLeaf('/CN=renamed');
     const h = encodeVerifyHeaders(l.cert, map);
-    assert.deepEqual(h.map(([n]) => n), ['X-Client-Serial', 'X-Client-Issuer', 'X-Client-Subject', ALB_HEADERS.validity, 'X-Client-Leaf']);
+    assert.deepEqual(
+      h.map(([n]) => n),
+      ['X-Client-Serial', 'X-Client-Issuer', 'X-Client-Subject', ALB_HEADERS.validity, 'X-Client-Leaf'],
+    );
     const set = decodeHeaderSet(fields(h.map(([n, v]) => [n.toLowerCase(), v])), {map})!;
     assert.equal(set.checks.length, 4);
     assert.ok(set.checks.every((c) => c.matches));
@@ -273,7 +326,10 @@ describe('decoding', () => {
     // Without the map, the renamed headers are not mTLS headers.
     assert.equal(decodeHeaderSet(fields([['X-Client-Leaf', h[4]![1]]])), undefined);
     for (const bad of ['leaf', 'nope=X-A', 'leaf=bad name']) {
-      assert.throws(() => parseHeaderMap([bad]), (e: unknown) => isMtlsKitError(e) && e.exitCode === 2 && e.message.includes(bad));
+      assert.throws(
+        () => parseHeaderMap([bad]),
+        (e: unknown) => isMtlsKitError(e) && e.exitCode === 2 && e.message.includes(bad),
+      );
     }
   });
 
@@ -297,7 +353,12 @@ describe('decoding', () => {
     assert.equal(set.checks.length, 6);
     assert.ok(set.checks.every((x) => x.matches === true));
     // The AWS Lambda sample events write the serial as colon hex: accepted too.
-    const colon = decodeHeaderSet(fields([[`${p}.clientCertPem`, c.clientCertPem], [`${p}.serialNumber`, l.cert.serialHex.toLowerCase().replace(/(..)(?=.)/g, '$1:')]]))!;
+    const colon = decodeHeaderSet(
+      fields([
+        [`${p}.clientCertPem`, c.clientCertPem],
+        [`${p}.serialNumber`, l.cert.serialHex.toLowerCase().replace(/(..)(?=.)/g, '$1:')],
+      ]),
+    )!;
     assert.equal(colon.checks[0]!.matches, true);
     const b64 = decodeHeaderSet(fields([['X-Client-Cert-Sub', Buffer.from('CN=client1').toString('base64')]]))!;
     assert.equal(b64.mode, 'client-cert-sub');

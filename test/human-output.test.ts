@@ -12,7 +12,10 @@ describe('human output: short by default', () => {
     assert.equal((await runCli(['gen-ca', '--cn', 'Out Root', '--dir', dir])).code, 0);
     const r = await runCli(['gen-client', '--cn', 'short', '--san', 'short.example.com', '--out', join(tmp, 'a'), '--dir', dir]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^issued by CN=Out Root \(root\)\n {2}subject: CN=short\n {2}issuer: +CN=Out Root\n {2}serial: +[0-9A-F]{32}\n {2}valid: +\S+ → \S+ \(expires in 36[45] days\)\n {2}SANs: +DNS:short\.example\.com\n {2}sha256: +[0-9A-F:]{95}\nwrote /);
+    assert.match(
+      r.stdout,
+      /^issued by CN=Out Root \(root\)\n {2}subject: CN=short\n {2}issuer: +CN=Out Root\n {2}serial: +[0-9A-F]{32}\n {2}valid: +\S+ → \S+ \(expires in 36[45] days\)\n {2}SANs: +DNS:short\.example\.com\n {2}sha256: +[0-9A-F:]{95}\nwrote /,
+    );
     assert.doesNotMatch(r.stdout, /key usage|authority key id/);
     const v = await runCli(['gen-client', '--cn', 'long', '--out', join(tmp, 'b'), '--dir', dir, '--verbose']);
     assert.equal(v.code, 0, v.stderr);

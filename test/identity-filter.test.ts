@@ -28,7 +28,15 @@ let serial = 0x1000;
 
 function client(dn: string, sans: SanInput[] = []): ParsedCertificate {
   serial++;
-  return issueClientCert({issuer, keySpec: KEY_TYPES['ec-p256'], subject: parseDnString(dn), sans, days: 30, now: new Date('2026-11-20T00:00:00Z'), serialHex: serial.toString(16).toUpperCase()}).parsed;
+  return issueClientCert({
+    issuer,
+    keySpec: KEY_TYPES['ec-p256'],
+    subject: parseDnString(dn),
+    sans,
+    days: 30,
+    now: new Date('2026-11-20T00:00:00Z'),
+    serialHex: serial.toString(16).toUpperCase(),
+  }).parsed;
 }
 
 const filters = (...texts: string[]) => texts.map(parseIdentityFilter);
@@ -50,17 +58,47 @@ describe('identity filters: matching (aws-reference 9.3)', () => {
     {name: 'subject-ou: the second OU matches', cert: device, filters: ['subject-ou:exact:sensors'], matched: 'subject-ou:exact:sensors'},
     {name: 'subject-ou with a space', cert: device, filters: ['subject-ou:prefix:fleet a'], matched: 'subject-ou:prefix:fleet a'},
     {name: 'subject O is not OU', cert: device, filters: ['subject-ou:exact:Acme'], matched: null},
-    {name: 'san-dns: the second SAN matches, case-insensitively', cert: device, filters: ['san-dns:exact:device-01.example.com'], matched: 'san-dns:exact:device-01.example.com'},
+    {
+      name: 'san-dns: the second SAN matches, case-insensitively',
+      cert: device,
+      filters: ['san-dns:exact:device-01.example.com'],
+      matched: 'san-dns:exact:device-01.example.com',
+    },
     {name: 'san-dns prefix', cert: device, filters: ['san-dns:prefix:ONE.'], matched: 'san-dns:prefix:ONE.'},
     {name: 'san-dns is not the CN', cert: device, filters: ['san-dns:exact:device-01'], matched: null},
-    {name: 'san-uri exact, scheme and host in other case', cert: device, filters: ['san-uri:exact:SPIFFE://acme.example/ns/Prod/sa/Client'], matched: 'san-uri:exact:SPIFFE://acme.example/ns/Prod/sa/Client'},
-    {name: 'san-uri path differing only in case does not match', cert: device, filters: ['san-uri:exact:spiffe://acme.example/ns/prod/sa/client'], matched: null},
+    {
+      name: 'san-uri exact, scheme and host in other case',
+      cert: device,
+      filters: ['san-uri:exact:SPIFFE://acme.example/ns/Prod/sa/Client'],
+      matched: 'san-uri:exact:SPIFFE://acme.example/ns/Prod/sa/Client',
+    },
+    {
+      name: 'san-uri path differing only in case does not match',
+      cert: device,
+      filters: ['san-uri:exact:spiffe://acme.example/ns/prod/sa/client'],
+      matched: null,
+    },
     {name: 'san-uri prefix ending inside the host', cert: device, filters: ['san-uri:prefix:spiffe://ACME.ex'], matched: 'san-uri:prefix:spiffe://ACME.ex'},
     {name: 'san-uri prefix ending inside the path keeps path case', cert: device, filters: ['san-uri:prefix:spiffe://acme.example/ns/prod'], matched: null},
-    {name: 'san-uri: userinfo is case-sensitive, host is not', cert: device, filters: ['san-uri:exact:HTTPS://user:PW@host.example:8443/Path?Q=1'], matched: 'san-uri:exact:HTTPS://user:PW@host.example:8443/Path?Q=1'},
-    {name: 'san-uri: userinfo in other case does not match', cert: device, filters: ['san-uri:exact:https://USER:PW@host.example:8443/Path?Q=1'], matched: null},
+    {
+      name: 'san-uri: userinfo is case-sensitive, host is not',
+      cert: device,
+      filters: ['san-uri:exact:HTTPS://user:PW@host.example:8443/Path?Q=1'],
+      matched: 'san-uri:exact:HTTPS://user:PW@host.example:8443/Path?Q=1',
+    },
+    {
+      name: 'san-uri: userinfo in other case does not match',
+      cert: device,
+      filters: ['san-uri:exact:https://USER:PW@host.example:8443/Path?Q=1'],
+      matched: null,
+    },
     {name: 'san-uri: query is case-sensitive', cert: device, filters: ['san-uri:exact:https://user:PW@host.example:8443/Path?q=1'], matched: null},
-    {name: 'several filters: the one that matches is named', cert: device, filters: ['subject-cn:exact:other', 'san-uri:prefix:spiffe://acme.example/'], matched: 'san-uri:prefix:spiffe://acme.example/'},
+    {
+      name: 'several filters: the one that matches is named',
+      cert: device,
+      filters: ['subject-cn:exact:other', 'san-uri:prefix:spiffe://acme.example/'],
+      matched: 'san-uri:prefix:spiffe://acme.example/',
+    },
     {name: 'no SANs against san-dns', cert: bare, filters: ['san-dns:prefix:n'], matched: null},
     {name: 'no SANs against san-uri', cert: bare, filters: ['san-uri:prefix:spiffe'], matched: null},
     {name: 'no OU against subject-ou', cert: bare, filters: ['subject-ou:prefix:A'], matched: null},
@@ -118,7 +156,12 @@ describe('identity filters: values and text form (aws-reference 9.3, 9.4)', () =
 
   it('accepts 256 characters, spaces, colons in the value, and san-uri scheme characters', () => {
     assert.equal(parseIdentityFilter(`subject-cn:exact:${'a'.repeat(256)}`).value.length, 256);
-    assert.deepEqual(parseIdentityFilter('san-uri:exact:spiffe://acme/a:b'), {field: 'san-uri', matchType: 'exact', value: 'spiffe://acme/a:b', action: 'accept'});
+    assert.deepEqual(parseIdentityFilter('san-uri:exact:spiffe://acme/a:b'), {
+      field: 'san-uri',
+      matchType: 'exact',
+      value: 'spiffe://acme/a:b',
+      action: 'accept',
+    });
     assert.deepEqual(checkFilterValue('san-uri', 'coap+tcp.v-1://x'), []);
     assert.deepEqual(checkFilterValue('san-uri', 'spiffe'), []);
     assert.deepEqual(checkFilterValue('subject-ou', ' Fleet ~ A '), []);
@@ -126,8 +169,14 @@ describe('identity filters: values and text form (aws-reference 9.3, 9.4)', () =
 
   it('reads filter files: lines with comments, and the AWS JSON list', () => {
     const lines = splitFilterFile('# devices\nsubject-cn:prefix:device-\n\nsan-uri:exact:spiffe://acme/x\r\n', 'f.txt');
-    assert.deepEqual(lines, [{source: 'f.txt:2', text: 'subject-cn:prefix:device-'}, {source: 'f.txt:4', text: 'san-uri:exact:spiffe://acme/x'}]);
-    const json = splitFilterFile(JSON.stringify({ClientCertificateIdentityFilters: [{Action: 'accept', Field: 'san-dns', MatchType: 'exact', Value: 'a.example'}]}), 'f.json');
+    assert.deepEqual(lines, [
+      {source: 'f.txt:2', text: 'subject-cn:prefix:device-'},
+      {source: 'f.txt:4', text: 'san-uri:exact:spiffe://acme/x'},
+    ]);
+    const json = splitFilterFile(
+      JSON.stringify({ClientCertificateIdentityFilters: [{Action: 'accept', Field: 'san-dns', MatchType: 'exact', Value: 'a.example'}]}),
+      'f.json',
+    );
     assert.deepEqual(json, [{source: 'f.json[0]', text: 'san-dns:exact:a.example'}]);
     const {filters: ok, problems} = collectIdentityFilters([...lines, {source: 'x', text: 'subject-cn:exact:'}]);
     assert.equal(ok.length, 2);
@@ -140,11 +189,26 @@ describe('identity filters in NLB verification: trust store, then filters, then 
   const good = client('CN=device-7');
   const revoked = client('CN=laptop-3');
   const crl = loadCrl(
-    buildCrl({issuer: ca.root.cert, issuerKey: issuer.key, entries: [{serial: revoked.serialHex, revokedAt: new Date('2026-11-21T00:00:00Z')}], crlNumber: 1n, thisUpdate: new Date('2026-11-21T00:00:00Z'), nextUpdate: new Date('2026-12-21T00:00:00Z')}).der,
+    buildCrl({
+      issuer: ca.root.cert,
+      issuerKey: issuer.key,
+      entries: [{serial: revoked.serialHex, revokedAt: new Date('2026-11-21T00:00:00Z')}],
+      crlNumber: 1n,
+      thisUpdate: new Date('2026-11-21T00:00:00Z'),
+      nextUpdate: new Date('2026-12-21T00:00:00Z'),
+    }).der,
     'crl.pem',
   );
   const other = createCa({keyType: 'ec-p256', rootSubject: parseDnString('CN=Other Root'), now: new Date('2026-11-01T00:00:00Z')});
-  const foreign = issueClientCert({issuer: {cert: other.root.cert, key: createPrivateKey(other.root.keyPem), spec: KEY_TYPES['ec-p256'], chain: []}, keySpec: KEY_TYPES['ec-p256'], subject: parseDnString('CN=device-9'), sans: [], days: 30, now: new Date('2026-11-20T00:00:00Z'), serialHex: '0ABC'}).parsed;
+  const foreign = issueClientCert({
+    issuer: {cert: other.root.cert, key: createPrivateKey(other.root.keyPem), spec: KEY_TYPES['ec-p256'], chain: []},
+    keySpec: KEY_TYPES['ec-p256'],
+    subject: parseDnString('CN=device-9'),
+    sans: [],
+    days: 30,
+    now: new Date('2026-11-20T00:00:00Z'),
+    serialHex: '0ABC',
+  }).parsed;
   const f = filters('subject-cn:prefix:device-');
   const run = (chain: ParsedCertificate[], identityFilters = f) => verifyNlbChain({chain, trustStore: store, crls: [crl], at: NOW, identityFilters});
 

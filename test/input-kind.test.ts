@@ -22,7 +22,18 @@ describe('what a file is, when it is not what the command wants', () => {
     opensslOk(['req', '-in', f('req.csr'), '-outform', 'DER', '-out', f('req.der')]);
     opensslOk(['pkey', '-in', f('rsa.key'), '-outform', 'DER', '-out', f('rsa-key.der')]);
     opensslOk(['pkey', '-in', f('rsa.key'), '-aes256', '-passout', 'pass:pw', '-out', f('rsa-enc.key')]);
-    opensslOk(['ca', '-gencrl', '-keyfile', join(dir, 'root', 'ca.key'), '-cert', join(dir, 'root', 'ca.crt'), '-out', f('root.crl'), '-config', writeCaConf()]);
+    opensslOk([
+      'ca',
+      '-gencrl',
+      '-keyfile',
+      join(dir, 'root', 'ca.key'),
+      '-cert',
+      join(dir, 'root', 'ca.crt'),
+      '-out',
+      f('root.crl'),
+      '-config',
+      writeCaConf(),
+    ]);
     opensslOk(['crl', '-in', f('root.crl'), '-outform', 'DER', '-out', f('root-crl.der')]);
     opensslOk(['x509', '-in', join(out, 'certificate.crt'), '-outform', 'DER', '-out', f('cert.der')]);
     writeFileSync(f('empty.pem'), '');
@@ -54,10 +65,27 @@ describe('what a file is, when it is not what the command wants', () => {
     ];
     opensslOk(['crl2pkcs7', '-nocrl', '-certfile', join(out, 'chain.pem'), '-out', f('chain.p7b')]);
     opensslOk(['crl2pkcs7', '-nocrl', '-certfile', join(out, 'chain.pem'), '-outform', 'DER', '-out', f('chain-p7b.der')]);
-    opensslOk(['pkcs12', '-export', '-in', join(out, 'certificate.crt'), '-inkey', join(out, 'private-key.pem'), '-passout', 'pass:x', '-out', f('bundle.p12')]);
+    opensslOk([
+      'pkcs12',
+      '-export',
+      '-in',
+      join(out, 'certificate.crt'),
+      '-inkey',
+      join(out, 'private-key.pem'),
+      '-passout',
+      'pass:x',
+      '-out',
+      f('bundle.p12'),
+    ]);
     opensslOk(['pkey', '-in', f('rsa.key'), '-pubout', '-out', f('rsa.pub')]);
     opensslOk(['pkey', '-in', f('rsa.key'), '-pubout', '-outform', 'DER', '-out', f('rsa-pub.der')]);
-    cases.push([f('chain.p7b'), 'pkcs7'], [f('chain-p7b.der'), 'pkcs7'], [f('bundle.p12'), 'pkcs12'], [f('rsa.pub'), 'public-key'], [f('rsa-pub.der'), 'public-key']);
+    cases.push(
+      [f('chain.p7b'), 'pkcs7'],
+      [f('chain-p7b.der'), 'pkcs7'],
+      [f('bundle.p12'), 'pkcs12'],
+      [f('rsa.pub'), 'public-key'],
+      [f('rsa-pub.der'), 'public-key'],
+    );
     for (const [file, kind] of cases) assert.equal(identifyInput(readFileSync(file)).kind, kind, file);
     const both = identifyInput(Buffer.concat([readFileSync(join(out, 'certificate.crt')), readFileSync(join(out, 'private-key.pem'))]));
     assert.deepEqual(both.kinds, ['certificate', 'private-key']);
@@ -70,7 +98,10 @@ describe('what a file is, when it is not what the command wants', () => {
     for (const crl of [f('root.crl'), f('root-crl.der')]) {
       const r = await runCli(['verify', crl, '--dir', dir]);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, new RegExp(`${crl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is a certificate revocation list \\((PEM|DER)\\), not a certificate chain`));
+      assert.match(
+        r.stderr,
+        new RegExp(`${crl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is a certificate revocation list \\((PEM|DER)\\), not a certificate chain`),
+      );
       assert.match(r.stderr, /pass it with --crl/);
     }
     const j = await runCli(['verify', f('root.crl'), '--dir', dir, '--json']);
@@ -155,7 +186,9 @@ describe('what a file is, when it is not what the command wants', () => {
     const key = await runCli(['decode-header', '--file', join(out, 'private-key.pem')]);
     assert.equal(key.code, 2);
     assert.match(key.stderr, /private-key\.pem holds a private key, not mTLS headers/);
-    for (const line of readFileSync(join(out, 'private-key.pem'), 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'))) {
+    for (const line of readFileSync(join(out, 'private-key.pem'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('-----'))) {
       assert.ok(!key.stderr.includes(line.slice(0, 16)) && !key.stdout.includes(line.slice(0, 16)), 'no part of the key is echoed');
     }
     const asArg = await runCli(['decode-header', readFileSync(f('rsa.key'), 'utf8')]);
@@ -220,8 +253,28 @@ describe('--san values are checked before anything is issued', () => {
     assert.deepEqual(typeSan('ops@example.com'), {type: 'email', value: 'ops@example.com'});
     assert.deepEqual(typeSan('spiffe://acme/device-1'), {type: 'url', value: 'spiffe://acme/device-1'});
     assert.deepEqual(typeSan('dns:host.example'), {type: 'dns', value: 'host.example'});
-    for (const bad of ['not a san!', 'a..b', '-x.example.com', 'x-.example.com', 'a.*.example.com', '*', 'ex_ample.com', '300.1.1.1', '1:2:3:4:5:6:7:8:9', 'a@b@c', 'ops@bad domain', 'spiffe://acme/has space', 'ip:example.com', 'x'.repeat(64) + '.com', '']) {
-      assert.throws(() => typeSan(bad), (e: {code?: string; exitCode?: number; message?: string}) => e.code === 'BAD_SAN' && e.exitCode === 2 && e.message!.includes(`"${bad}"`), bad);
+    for (const bad of [
+      'not a san!',
+      'a..b',
+      '-x.example.com',
+      'x-.example.com',
+      'a.*.example.com',
+      '*',
+      'ex_ample.com',
+      '300.1.1.1',
+      '1:2:3:4:5:6:7:8:9',
+      'a@b@c',
+      'ops@bad domain',
+      'spiffe://acme/has space',
+      'ip:example.com',
+      'x'.repeat(64) + '.com',
+      '',
+    ]) {
+      assert.throws(
+        () => typeSan(bad),
+        (e: {code?: string; exitCode?: number; message?: string}) => e.code === 'BAD_SAN' && e.exitCode === 2 && e.message!.includes(`"${bad}"`),
+        bad,
+      );
     }
   });
 
@@ -237,11 +290,40 @@ describe('--san values are checked before anything is issued', () => {
   });
 
   it('sign --san refuses a bad value; good values reach the certificate as openssl reads them', async () => {
-    opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp, 'k.pem'), '-subj', '/CN=s', '-out', join(tmp, 's.csr')]);
+    opensslOk([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(tmp, 'k.pem'),
+      '-subj',
+      '/CN=s',
+      '-out',
+      join(tmp, 's.csr'),
+    ]);
     const bad = await runCli(['sign', join(tmp, 's.csr'), '--dir', dir, '--san', 'a b', '--out', join(tmp, 's')]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--san "a b"/);
-    const ok = await runCli(['sign', join(tmp, 's.csr'), '--dir', dir, '--san', '*.fleet.example.com', '--san', '2001:db8::7', '--san', 'ops@example.com', '--san', 'spiffe://acme/s', '--out', join(tmp, 's')]);
+    const ok = await runCli([
+      'sign',
+      join(tmp, 's.csr'),
+      '--dir',
+      dir,
+      '--san',
+      '*.fleet.example.com',
+      '--san',
+      '2001:db8::7',
+      '--san',
+      'ops@example.com',
+      '--san',
+      'spiffe://acme/s',
+      '--out',
+      join(tmp, 's'),
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     const text = opensslOk(['x509', '-in', join(tmp, 's', 'certificate.crt'), '-noout', '-ext', 'subjectAltName']);
     assert.match(text, /DNS:\*\.fleet\.example\.com, IP Address:2001:DB8:0:0:0:0:0:7, email:ops@example\.com, URI:spiffe:\/\/acme\/s/);

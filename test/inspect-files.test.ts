@@ -18,7 +18,8 @@ function opensslPubSha256(args: string[]): string {
 function keyWindows(derFile: string): string[] {
   const der = readFileSync(derFile);
   const out: string[] = [];
-  for (const s of [der.toString('base64'), der.toString('hex'), der.toString('hex').toUpperCase()]) for (let i = 0; i + 24 <= s.length; i += 12) out.push(s.slice(i, i + 24));
+  for (const s of [der.toString('base64'), der.toString('hex'), der.toString('hex').toUpperCase()])
+    for (let i = 0; i + 24 <= s.length; i += 12) out.push(s.slice(i, i + 24));
   return out;
 }
 
@@ -70,7 +71,18 @@ describe('inspect: CRLs, certificate requests and private keys', () => {
     writeFileSync(f('index.txt'), '');
     writeFileSync(f('ca.cnf'), `[ca]\ndefault_ca=x\n[x]\ndatabase=${f('index.txt')}\ndefault_md=sha256\ndefault_crl_days=7\ncrlnumber=${f('crlnumber')}\n`);
     writeFileSync(f('crlnumber'), '1000\n');
-    opensslOk(['ca', '-gencrl', '-keyfile', join(dir, 'root', 'ca.key'), '-cert', join(dir, 'root', 'ca.crt'), '-out', f('openssl.crl'), '-config', f('ca.cnf')]);
+    opensslOk([
+      'ca',
+      '-gencrl',
+      '-keyfile',
+      join(dir, 'root', 'ca.key'),
+      '-cert',
+      join(dir, 'root', 'ca.crt'),
+      '-out',
+      f('openssl.crl'),
+      '-config',
+      f('ca.cnf'),
+    ]);
     const r = await runCli(['inspect', '-', '--dir', dir, '--json'], {input: readFileSync(f('openssl.crl'))});
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.crl.crlNumber, '4096');
@@ -81,7 +93,21 @@ describe('inspect: CRLs, certificate requests and private keys', () => {
   });
 
   it('a CSR from openssl req (PEM and DER): subject, SANs, key, public key SHA-256, signature; a damaged signature is reported', async () => {
-    opensslOk(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('req.key'), '-subj', '/C=US/O=Acme/CN=req-1', '-addext', 'subjectAltName=DNS:req-1.example.com,IP:10.0.0.7,URI:spiffe://acme/req-1', '-out', f('req.csr')]);
+    opensslOk([
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      f('req.key'),
+      '-subj',
+      '/C=US/O=Acme/CN=req-1',
+      '-addext',
+      'subjectAltName=DNS:req-1.example.com,IP:10.0.0.7,URI:spiffe://acme/req-1',
+      '-out',
+      f('req.csr'),
+    ]);
     const r = await runCli(['inspect', f('req.csr'), '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.kind, 'csr');
@@ -112,17 +138,30 @@ describe('inspect: CRLs, certificate requests and private keys', () => {
     opensslOk(['pkey', '-in', key, '-outform', 'DER', '-out', f('d1-key.der')]);
     const windows = keyWindows(f('d1-key.der'));
     const expected = opensslPubSha256(['pkey', '-in', key]);
-    for (const args of [['inspect', key, '--json'], ['inspect', key], ['inspect', f('d1-key.der'), '--dir', dir, '--json'], ['inspect', f('d1-key.der'), '--dir', dir]]) {
+    for (const args of [
+      ['inspect', key, '--json'],
+      ['inspect', key],
+      ['inspect', f('d1-key.der'), '--dir', dir, '--json'],
+      ['inspect', f('d1-key.der'), '--dir', dir],
+    ]) {
       const r = await runCli(args);
       assert.equal(r.code, 0, r.stderr);
       for (const w of windows) assert.ok(!r.stdout.includes(w) && !r.stderr.includes(w), `${args.join(' ')} printed part of the key`);
-      for (const line of readFileSync(key, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'))) assert.ok(!r.stdout.includes(line.slice(0, 20)));
+      for (const line of readFileSync(key, 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('-----')))
+        assert.ok(!r.stdout.includes(line.slice(0, 20)));
       if (r.json) {
         assert.equal(r.json.kind, 'private-key');
         assert.equal(r.json.privateKey.keyType, 'EC prime256v1');
         assert.equal(r.json.privateKey.publicKeySha256, expected);
         assert.equal(r.json.privateKey.encrypted, false);
-        assert.ok(r.json.privateKey.matches.some((m: {file: string; subject: string}) => m.file.endsWith(join('device-1', 'certificate.crt')) && m.subject === 'CN=device-1'), JSON.stringify(r.json.privateKey));
+        assert.ok(
+          r.json.privateKey.matches.some(
+            (m: {file: string; subject: string}) => m.file.endsWith(join('device-1', 'certificate.crt')) && m.subject === 'CN=device-1',
+          ),
+          JSON.stringify(r.json.privateKey),
+        );
         assert.ok(!r.json.privateKey.matches.some((m: {subject: string}) => m.subject === 'CN=device-2'));
       } else {
         assert.match(r.stdout, /public key sha256: +[0-9A-F:]{95}/);

@@ -13,7 +13,21 @@ describe('inspect', () => {
   before(async () => {
     assert.equal((await runCli(['gen-ca', '--dir', dir, '--intermediate', '--cn', 'Inspect Root', '--org', 'Acme, Inc.'])).code, 0);
     writeFileSync(join(tmp, 'p12pass'), 'p12-secret\n');
-    const r = await runCli(['gen-client', '--dir', dir, '--cn', 'device-7', '--out', out, '--san', 'spiffe://acme/device-7', '--p12', '--p12-legacy', '--p12-password-file', join(tmp, 'p12pass')]);
+    const r = await runCli([
+      'gen-client',
+      '--dir',
+      dir,
+      '--cn',
+      'device-7',
+      '--out',
+      out,
+      '--san',
+      'spiffe://acme/device-7',
+      '--p12',
+      '--p12-legacy',
+      '--p12-password-file',
+      join(tmp, 'p12pass'),
+    ]);
     assert.equal(r.code, 0, r.stderr);
   });
 
@@ -76,7 +90,22 @@ describe('inspect', () => {
   });
 
   it('flags what ALB does not accept (RSA-1024, SHA-1)', async () => {
-    opensslOk(['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-keyout', join(tmp, 'weak.key'), '-out', join(tmp, 'weak.crt'), '-subj', '/CN=weak', '-sha1', '-days', '1']);
+    opensslOk([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:1024',
+      '-nodes',
+      '-keyout',
+      join(tmp, 'weak.key'),
+      '-out',
+      join(tmp, 'weak.crt'),
+      '-subj',
+      '/CN=weak',
+      '-sha1',
+      '-days',
+      '1',
+    ]);
     const r = await runCli(['inspect', join(tmp, 'weak.crt'), '--json']);
     assert.equal(r.code, 0);
     assert.equal(r.json.albRequirementsMet, false);

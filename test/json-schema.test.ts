@@ -43,20 +43,50 @@ const cli = async (args: string[], env: Record<string, string | undefined> = {})
   assert.ok(!('error' in r.json), `${args.join(' ')} failed: ${JSON.stringify(r.json)}`);
   return r.json;
 };
-const deployArgs = ['--trust-store-name', 'schema', '--bucket', BUCKET, '--load-balancer-arn', lbArn, '--port', '443', '--certificate-arn', 'arn:aws:acm:us-east-1:123456789012:certificate/abc', '--target-group-arn', 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1'];
+const deployArgs = [
+  '--trust-store-name',
+  'schema',
+  '--bucket',
+  BUCKET,
+  '--load-balancer-arn',
+  lbArn,
+  '--port',
+  '443',
+  '--certificate-arn',
+  'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+  '--target-group-arn',
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1',
+];
 
 /** In order: later samples use the files earlier ones wrote. */
 const SAMPLES: Record<string, Sample[]> = {
   'gen-ca': [() => cli(['gen-ca', '--intermediate'])],
-  'gen-client': [() => cli(['gen-client', '--cn', 'device-1', '--out', 'device-1']),
-    () => cli(['gen-client', '--cn', 'device-2', '--out', 'device-2']), () => cli(['gen-client', '--cn', 'fleet-{n}', '--count', '3', '--out', 'fleet'])],
+  'gen-client': [
+    () => cli(['gen-client', '--cn', 'device-1', '--out', 'device-1']),
+    () => cli(['gen-client', '--cn', 'device-2', '--out', 'device-2']),
+    () => cli(['gen-client', '--cn', 'fleet-{n}', '--count', '3', '--out', 'fleet']),
+  ],
   revoke: [() => cli(['revoke', '--cert', 'fleet/fleet-1/certificate.crt'])],
   crl: [() => cli(['crl'])],
   list: [() => cli(['list'])],
   renew: [() => cli(['renew', 'device-1/'])],
   sign: [
     async () => {
-      openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(work, 'csr-key.pem'), '-subj', '/CN=csr-device', '-out', join(work, 'request.csr')]);
+      openssl([
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(work, 'csr-key.pem'),
+        '-subj',
+        '/CN=csr-device',
+        '-out',
+        join(work, 'request.csr'),
+      ]);
       return cli(['sign', 'request.csr', '--out', 'csr-device']);
     },
   ],
@@ -66,7 +96,10 @@ const SAMPLES: Record<string, Sample[]> = {
     () => cli(['inspect', 'request.csr']),
     () => cli(['inspect', 'device-1/private-key.pem']),
   ],
-  verify: [() => cli(['verify', 'device-1/chain.pem']), () => cli(['verify', 'device-1/chain.pem', '--crl', 'pki/intermediate/crl.pem', '--trust-store', 'pki/ca-bundle.pem'])],
+  verify: [
+    () => cli(['verify', 'device-1/chain.pem']),
+    () => cli(['verify', 'device-1/chain.pem', '--crl', 'pki/intermediate/crl.pem', '--trust-store', 'pki/ca-bundle.pem']),
+  ],
   lint: [() => cli(['lint', 'pki/ca-bundle.pem', 'pki/intermediate/crl.pem'])],
   'encode-header': [() => cli(['encode-header', 'device-1/certificate.crt'])],
   'decode-header': [
@@ -92,8 +125,38 @@ const SAMPLES: Record<string, Sample[]> = {
   destroy: [
     async () => {
       const lb = aws.elb.addLoadBalancer('schema-destroy-alb');
-      const d = (await cli(['deploy', '--trust-store-name', 'schema-destroy', '--bucket', BUCKET, '--prefix', 'destroy/', '--load-balancer-arn', lb, '--port', '443', '--certificate-arn', 'arn:aws:acm:us-east-1:123456789012:certificate/abc', '--target-group-arn', 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1'], aws.env)) as {listener: {arn: string}};
-      const args = ['destroy', '--trust-store-name', 'schema-destroy', '--bucket', BUCKET, '--prefix', 'destroy/', '--listener-arn', d.listener.arn, '--delete-objects'];
+      const d = (await cli(
+        [
+          'deploy',
+          '--trust-store-name',
+          'schema-destroy',
+          '--bucket',
+          BUCKET,
+          '--prefix',
+          'destroy/',
+          '--load-balancer-arn',
+          lb,
+          '--port',
+          '443',
+          '--certificate-arn',
+          'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+          '--target-group-arn',
+          'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1',
+        ],
+        aws.env,
+      )) as {listener: {arn: string}};
+      const args = [
+        'destroy',
+        '--trust-store-name',
+        'schema-destroy',
+        '--bucket',
+        BUCKET,
+        '--prefix',
+        'destroy/',
+        '--listener-arn',
+        d.listener.arn,
+        '--delete-objects',
+      ];
       await cli([...args, '--dry-run'], aws.env);
       return cli([...args, '--yes'], aws.env);
     },
@@ -148,7 +211,12 @@ describe('JSON output against docs/schemas', () => {
 
   it('error documents (a failing command, a usage error, an unknown command) validate against error.schema.json', async () => {
     const validate = validator('error');
-    for (const args of [['inspect', 'no-such-file.pem'], ['verify', '--no-such-flag', 'x'], ['gen-clinet'], ['verify', 'device-1/chain.pem', '--trust-store', 'device-1/private-key.pem']]) {
+    for (const args of [
+      ['inspect', 'no-such-file.pem'],
+      ['verify', '--no-such-flag', 'x'],
+      ['gen-clinet'],
+      ['verify', 'device-1/chain.pem', '--trust-store', 'device-1/private-key.pem'],
+    ]) {
       const r = await runCli([...args, '--json'], {cwd: work});
       assert.notEqual(r.code, 0, args.join(' '));
       assert.ok(validate(r.json), `${args.join(' ')}: ${ajv.errorsText(validate.errors)}\n${r.stdout}`);

@@ -80,10 +80,23 @@ describe('x509-limbo through the serve listener: handshake verdict = verify verd
     return new Promise((resolve) => {
       let req;
       try {
-        req = request({host: '127.0.0.1', port, path: '/', method: 'GET', cert: c.peer_certificate + c.untrusted_intermediates.join(''), key: c.peer_certificate_key!, rejectUnauthorized: false, agent: false, timeout: 10_000}, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200 ? 'served' : 'dropped'));
-      });
+        req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/',
+            method: 'GET',
+            cert: c.peer_certificate + c.untrusted_intermediates.join(''),
+            key: c.peer_certificate_key!,
+            rejectUnauthorized: false,
+            agent: false,
+            timeout: 10_000,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode === 200 ? 'served' : 'dropped'));
+          },
+        );
       } catch {
         // Node's TLS client cannot load this certificate or key: nothing to present.
         resolve('unpresentable');
@@ -112,7 +125,8 @@ describe('x509-limbo through the serve listener: handshake verdict = verify verd
     assert.deepEqual(mismatches, []);
     assert.ok(served > 0, 'some cases are served');
     // Only keys Node's TLS client cannot use at all are left out, and verify rejects each of them.
-    for (const id of unpresentable) assert.equal(mtlsVerdict(cases.find((c) => c.id === id)!, new Date(), 'sslclient').ok, false, `${id} cannot be presented but verify accepts it`);
+    for (const id of unpresentable)
+      assert.equal(mtlsVerdict(cases.find((c) => c.id === id)!, new Date(), 'sslclient').ok, false, `${id} cannot be presented but verify accepts it`);
     assert.ok(unpresentable.length < cases.length / 10, `${unpresentable.length} cases could not be presented: ${unpresentable.join(', ')}`);
   });
 });

@@ -23,12 +23,18 @@ describe('x509-limbo: mtls-kit agrees with openssl verify on every case', () => 
 
   it('never says Success where openssl rejects', () => {
     const bad = rows.filter((r) => r.mtlsOk && !r.opensslOk && !listed.has(key(r.id, r.purpose)));
-    assert.deepEqual(bad.map((r) => `${key(r.id, r.purpose)}: openssl ${r.openssl}`), []);
+    assert.deepEqual(
+      bad.map((r) => `${key(r.id, r.purpose)}: openssl ${r.openssl}`),
+      [],
+    );
   });
 
   it('has no disagreement outside the committed list of deliberate divergences', () => {
     const unexpected = rows.filter((r) => !r.agree && !listed.has(key(r.id, r.purpose)));
-    assert.deepEqual(unexpected.map((r) => `${key(r.id, r.purpose)}: mtls-kit ${r.mtls}, openssl ${r.opensslOk ? 'OK' : r.openssl}`), []);
+    assert.deepEqual(
+      unexpected.map((r) => `${key(r.id, r.purpose)}: mtls-kit ${r.mtls}, openssl ${r.opensslOk ? 'OK' : r.openssl}`),
+      [],
+    );
   });
 
   it('lists only divergences that still happen, each with the verdict mtls-kit gives', () => {

@@ -49,7 +49,10 @@ describe('lint: compact output', () => {
     const quiet = await lint([crl]);
     assert.equal(quiet.stdout, "✔ 1 file passes ALB's checks\n  1 note not shown (--verbose shows it)\n");
     const noted = await lint([crl, '--verbose']);
-    assert.match(noted.stdout, /· note {4}\S+crl\.pem \[CN=[^\]]+\]: no CA bundle given, so the CRL issuer and signature were not checked \(crl-issuer-unchecked\)\n {6}fix: lint the CRL together with the bundle/);
+    assert.match(
+      noted.stdout,
+      /· note {4}\S+crl\.pem \[CN=[^\]]+\]: no CA bundle given, so the CRL issuer and signature were not checked \(crl-issuer-unchecked\)\n {6}fix: lint the CRL together with the bundle/,
+    );
     const j = await lint([bad, ...clients, crl, '--warn-days', '400', '--json']);
     assert.equal(j.json.findings.length, 6);
     assert.equal(j.json.errors, 1);

@@ -55,6 +55,9 @@ describe('logs: only text connection logs (plain or gzip) are read', () => {
     const s = await runCli(['logs', '-', '--json'], {input: readFileSync(join(tmp, 'conn_log.log.gz'))});
     assert.equal(s.code, 0, s.stderr);
     assert.equal(s.json.connections, 300);
-    assert.deepEqual(s.json.sources.map((x: {source?: string} | string) => (typeof x === 'string' ? x : x.source)), ['stdin']);
+    assert.deepEqual(
+      s.json.sources.map((x: {source?: string} | string) => (typeof x === 'string' ? x : x.source)),
+      ['stdin'],
+    );
   });
 });

@@ -51,7 +51,15 @@ describe('logs', () => {
     assert.equal((await runCli(['gen-ca', '--dir', dir])).code, 0);
     appendFileSync(
       join(dir, 'root/index.txt'),
-      formatIndexLine({status: 'R', notAfter: new Date('2027-01-01T00:00:00Z'), revokedAt: new Date('2026-11-01T10:00:00Z'), reason: 'keyCompromise', serial: '1006', file: 'clients/device-6.crt', subject: '/C=US/O=Acme Devices/CN=device-6'}),
+      formatIndexLine({
+        status: 'R',
+        notAfter: new Date('2027-01-01T00:00:00Z'),
+        revokedAt: new Date('2026-11-01T10:00:00Z'),
+        reason: 'keyCompromise',
+        serial: '1006',
+        file: 'clients/device-6.crt',
+        subject: '/C=US/O=Acme Devices/CN=device-6',
+      }),
     );
     writeFileSync(join(tmp, 'c.log'), generateConnectionLog(100).text);
     const r = await runCli(['logs', join(tmp, 'c.log'), '--explain', '--dir', dir, '--json']);
@@ -103,7 +111,13 @@ describe('logs from S3', () => {
     await s3.send(new PutObjectCommand({Bucket: 'alb-logs', Key: `${prefix}conn_log_a.log.gz`, Body: gzipSync(a.text)}));
     await s3.send(new PutObjectCommand({Bucket: 'alb-logs', Key: `${prefix}conn_log_b.log.gz`, Body: gzipSync(a.text)}));
     await s3.send(new PutObjectCommand({Bucket: 'alb-logs', Key: 'elsewhere/x.log', Body: 'not counted\n'}));
-    const env = {AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_PROFILE: undefined, AWS_CONFIG_FILE: join(tmp, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'none')};
+    const env = {
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_PROFILE: undefined,
+      AWS_CONFIG_FILE: join(tmp, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'none'),
+    };
     const r = await runCli(['logs', `s3://alb-logs/${prefix}`, '--endpoint-url', endpoint, '--region', 'us-east-1', '--json'], {env});
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.sources.length, 2);

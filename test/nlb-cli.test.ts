@@ -14,7 +14,22 @@ describe('verify and lint for NLB: identity filters from the command line', () =
 
   before(async () => {
     assert.equal((await runCli(['gen-ca', '--dir', dir, '--intermediate', '--cn', 'NLB Root'])).code, 0);
-    const g = await runCli(['gen-client', '--dir', dir, '--cn', 'device-1', '--ou', 'Fleet', '--san', 'spiffe://Acme.Example/ns/Prod', '--san', 'device-1.acme.example', '--out', join(work, 'd1'), '--json']);
+    const g = await runCli([
+      'gen-client',
+      '--dir',
+      dir,
+      '--cn',
+      'device-1',
+      '--ou',
+      'Fleet',
+      '--san',
+      'spiffe://Acme.Example/ns/Prod',
+      '--san',
+      'device-1.acme.example',
+      '--out',
+      join(work, 'd1'),
+      '--json',
+    ]);
     assert.equal(g.code, 0, g.stderr);
     chain = g.json.certificate.files.chain;
     const r = await runCli(['gen-client', '--dir', dir, '--cn', 'laptop-3', '--out', join(work, 'l3'), '--json', '--defect', 'revoked']);
@@ -24,7 +39,17 @@ describe('verify and lint for NLB: identity filters from the command line', () =
   });
 
   it('a matching filter: Success, the filter named in --json and in the human output', async () => {
-    const r = await runCli(['verify', chain, '--dir', dir, '--identity-filter', 'subject-cn:exact:LAPTOP-3', '--identity-filter', 'san-uri:prefix:SPIFFE://acme.example/ns/', '--json']);
+    const r = await runCli([
+      'verify',
+      chain,
+      '--dir',
+      dir,
+      '--identity-filter',
+      'subject-cn:exact:LAPTOP-3',
+      '--identity-filter',
+      'san-uri:prefix:SPIFFE://acme.example/ns/',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.status, 'Success');
     assert.equal(r.json.target, 'nlb');
@@ -77,12 +102,25 @@ describe('verify and lint for NLB: identity filters from the command line', () =
   it('lint --target nlb: the bundle as for ALB, and each bad filter value as an error', async () => {
     const file = join(work, 'bad-filters.txt');
     writeFileSync(file, `san-uri:prefix:9abc\nsubject-cn:exact:${'x'.repeat(257)}\nsubject-cn:prefix:device-\n`);
-    const r = await runCli(['lint', join(dir, 'ca-bundle.pem'), '--target', 'nlb', '--identity-filter', 'subject-ou:exact:caf\u00e9', '--identity-filter-file', file, '--json']);
+    const r = await runCli([
+      'lint',
+      join(dir, 'ca-bundle.pem'),
+      '--target',
+      'nlb',
+      '--identity-filter',
+      'subject-ou:exact:caf\u00e9',
+      '--identity-filter-file',
+      file,
+      '--json',
+    ]);
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.json.target, 'nlb');
     assert.deepEqual(r.json.identityFilters, ['subject-cn:prefix:device-']);
     const filterErrors = r.json.findings.filter((f: {rule: string}) => f.rule === 'identity-filter');
-    assert.deepEqual(filterErrors.map((f: {file: string}) => f.file), ['--identity-filter', `${file}:1`, `${file}:2`]);
+    assert.deepEqual(
+      filterErrors.map((f: {file: string}) => f.file),
+      ['--identity-filter', `${file}:1`, `${file}:2`],
+    );
     assert.match(filterErrors[1].message, /must start with a URI scheme/);
     assert.match(filterErrors[2].message, /257 characters long/);
     assert.equal(r.json.errors, 3);

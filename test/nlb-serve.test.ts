@@ -45,12 +45,25 @@ async function startRecordingEcho(): Promise<{port: number; connections: Buffer[
 }
 
 /** Node TLS client: sends payload after the handshake, resolves with what came back once `expect` arrived or the server closed (bounded). */
-function nodeExchange(port: number, ca: string, client: Client, payload: string, expect: string): Promise<{data: string; localPort: number; closedEarly: boolean}> {
+function nodeExchange(
+  port: number,
+  ca: string,
+  client: Client,
+  payload: string,
+  expect: string,
+): Promise<{data: string; localPort: number; closedEarly: boolean}> {
   return new Promise((resolve) => {
     let data = '';
     let done = false;
     let localPort = 0;
-    const s = tls.connect({host: '127.0.0.1', port, ca: readFileSync(ca), cert: readFileSync(client.cert), key: readFileSync(client.key), servername: 'localhost'});
+    const s = tls.connect({
+      host: '127.0.0.1',
+      port,
+      ca: readFileSync(ca),
+      cert: readFileSync(client.cert),
+      key: readFileSync(client.key),
+      servername: 'localhost',
+    });
     const finish = (closedEarly: boolean): void => {
       if (done) return;
       done = true;
@@ -75,7 +88,9 @@ function nodeExchange(port: number, ca: string, client: Client, payload: string,
 /** openssl s_client -quiet: writes the line, resolves with its stdout once the echo arrived or it exited (bounded). */
 function opensslExchange(port: number, ca: string, client: Client, line: string): Promise<{stdout: string; exited: boolean}> {
   return new Promise((resolve) => {
-    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ca, '-cert', client.cert, '-key', client.key, '-quiet'], {stdio: ['pipe', 'pipe', 'pipe']});
+    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ca, '-cert', client.cert, '-key', client.key, '-quiet'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let done = false;
     const finish = (exited: boolean): void => {
@@ -121,7 +136,20 @@ describe('serve --listen PORT:nlb: an NLB TLS listener with mTLS in front of a T
     clients.revoked = revoked;
     crl = revoked.crl!;
     echo = await startRecordingEcho();
-    serve = await spawnServe(['--listen', '0:nlb', '--dir', dir, '--crl', crl, '--identity-filter', 'subject-cn:prefix:DEVICE-', '--target', `tcp://127.0.0.1:${echo.port}`, '--connection-log', log]);
+    serve = await spawnServe([
+      '--listen',
+      '0:nlb',
+      '--dir',
+      dir,
+      '--crl',
+      crl,
+      '--identity-filter',
+      'subject-cn:prefix:DEVICE-',
+      '--target',
+      `tcp://127.0.0.1:${echo.port}`,
+      '--connection-log',
+      log,
+    ]);
     port = serve.info.listeners[0]!.port;
   });
 
@@ -196,11 +224,27 @@ describe('serve --listen PORT:nlb: an NLB TLS listener with mTLS in front of a T
     // No target connection, no byte in either direction.
     for (const l of refused) assert.deepEqual([l.split(' ')[6], l.split(' ')[9], l.split(' ')[10]], ['-', '0', '0']);
     assert.equal(refused.filter((l) => / Failed:IdentityFilterNoMatch - [0-9A-F]+ "CN=laptop-1"$/.test(l)).length, 2, lines.join('\n'));
-    assert.equal(refused.filter((l) => / Failed:ClientCertCrlHit "subject-cn:prefix:DEVICE-" [0-9A-F]+ "CN=device-revoked"$/.test(l)).length, 1, lines.join('\n'));
+    assert.equal(
+      refused.filter((l) => / Failed:ClientCertCrlHit "subject-cn:prefix:DEVICE-" [0-9A-F]+ "CN=device-revoked"$/.test(l)).length,
+      1,
+      lines.join('\n'),
+    );
   });
 
   it('--proxy-protocol: the target first receives a PROXY v2 header that a real parser reads', async () => {
-    const s2 = await spawnServe(['--listen', '0:nlb', '--dir', dir, '--identity-filter', 'san-uri:exact:SPIFFE://ACME/device-1', '--proxy-protocol', '--target', `tcp://127.0.0.1:${echo.port}`, '--connection-log', proxyLog]);
+    const s2 = await spawnServe([
+      '--listen',
+      '0:nlb',
+      '--dir',
+      dir,
+      '--identity-filter',
+      'san-uri:exact:SPIFFE://ACME/device-1',
+      '--proxy-protocol',
+      '--target',
+      `tcp://127.0.0.1:${echo.port}`,
+      '--connection-log',
+      proxyLog,
+    ]);
     try {
       const p2 = s2.info.listeners[0]!.port;
       const before = echo.connections.length;
@@ -235,7 +279,13 @@ describe('PROXY protocol v2 header (lib/nlb/listener.ts) read back by proxy-prot
     {name: 'IPv4', src: '192.0.2.7', dst: '10.0.0.1', family: 'v4', srcBytes: [192, 0, 2, 7]},
     {name: 'IPv4 client on a dual-stack socket', src: '::ffff:192.0.2.7', dst: '::ffff:10.0.0.1', family: 'v4', srcBytes: [192, 0, 2, 7]},
     {name: 'IPv6', src: '2001:db8::1', dst: '::1', family: 'v6', srcBytes: [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]},
-    {name: 'IPv4 client, IPv6 listener: mapped', src: '192.0.2.7', dst: 'fe80::1%eth0', family: 'v6', srcBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7]},
+    {
+      name: 'IPv4 client, IPv6 listener: mapped',
+      src: '192.0.2.7',
+      dst: 'fe80::1%eth0',
+      family: 'v6',
+      srcBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

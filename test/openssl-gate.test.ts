@@ -40,7 +40,11 @@ describe('OpenSSL gate: BER names, unreadable certificates, and serve under a fa
     berCert = join(tmp, 'ber.crt');
     writeFileSync(berCert, pem(ber));
     berChain = berCert;
-    assert.notEqual(Buffer.compare(encode(subject), Buffer.from(readCertificates(readFileSync(good.cert), good.cert)[0]!.subject)), 0, 'the subject is BER now');
+    assert.notEqual(
+      Buffer.compare(encode(subject), Buffer.from(readCertificates(readFileSync(good.cert), good.cert)[0]!.subject)),
+      0,
+      'the subject is BER now',
+    );
   });
 
   const serverIdentity = (): {certPem: string; keyPem: string} => {
@@ -49,7 +53,10 @@ describe('OpenSSL gate: BER names, unreadable certificates, and serve under a fa
     return {certPem: r.certPem, keyPem: r.keyPem};
   };
 
-  const opensslSubject = (file: string): string => opensslOk(['x509', '-in', file, '-noout', '-subject', '-nameopt', 'RFC2253']).trim().replace(/^subject=/, '');
+  const opensslSubject = (file: string): string =>
+    opensslOk(['x509', '-in', file, '-noout', '-subject', '-nameopt', 'RFC2253'])
+      .trim()
+      .replace(/^subject=/, '');
 
   it('openssl accepts the BER-subject client; verify says Success, inspect renders the subject as openssl does', async () => {
     const o = openssl(['verify', '-partial_chain', '-purpose', 'sslclient', '-CAfile', ca.bundle, berCert]);
@@ -68,7 +75,14 @@ describe('OpenSSL gate: BER names, unreadable certificates, and serve under a fa
     writeFileSync(broken, pem(Buffer.concat([der.subarray(0, 40), Buffer.from([0xa5, 0x03, 1, 2, 3]), der.subarray(40)])));
     const r = await runCli(['inspect', broken]);
     assert.equal(r.code, 4, r.stderr);
-    assert.equal(r.stderr.trim().split('\n').filter((l) => l.includes('broken.pem')).length >= 1, true, r.stderr);
+    assert.equal(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('broken.pem')).length >= 1,
+      true,
+      r.stderr,
+    );
     const v = await runCli(['verify', broken, '--trust-store', ca.bundle, '--json']);
     assert.equal(v.code, 3, v.stderr);
     assert.equal(JSON.parse(v.stdout).status, 'Failed:ClientCertInvalid');
@@ -84,7 +98,10 @@ describe('OpenSSL gate: BER names, unreadable certificates, and serve under a fa
     assert.notEqual(r.code, 0, r.stdout);
     assert.notEqual(r.code, 1, r.stderr);
     const findings = JSON.parse(r.stdout).findings as Array<{severity: string; rule: string}>;
-    assert.ok(findings.some((f) => f.severity === 'error' && f.rule === 'certificate-invalid'), r.stdout);
+    assert.ok(
+      findings.some((f) => f.severity === 'error' && f.rule === 'certificate-invalid'),
+      r.stdout,
+    );
   });
 
   describe('serve', () => {
@@ -125,11 +142,20 @@ describe('OpenSSL gate: BER names, unreadable certificates, and serve under a fa
         const url = server.listeners[0]!.url;
         const r = await curl(url, {ca: ca.rootCert, cert: berCert, key: good.key});
         assert.notEqual(r.status, '200');
-        assert.ok(errors.some((e) => e.includes('encoding failed for this client')), errors.join('\n'));
-        assert.ok(lines.some((l) => l.includes('Failed:ClientCertInvalid')), lines.join('\n'));
+        assert.ok(
+          errors.some((e) => e.includes('encoding failed for this client')),
+          errors.join('\n'),
+        );
+        assert.ok(
+          lines.some((l) => l.includes('Failed:ClientCertInvalid')),
+          lines.join('\n'),
+        );
         const g = await curl(url, {ca: ca.rootCert, cert: good.cert, key: good.key});
         assert.equal(g.status, '200', g.stderr);
-        assert.equal(JSON.parse(g.body).headers['x-amzn-mtls-clientcert-subject'], formatRfc2253(readCertificates(readFileSync(good.cert), good.cert)[0]!.subject));
+        assert.equal(
+          JSON.parse(g.body).headers['x-amzn-mtls-clientcert-subject'],
+          formatRfc2253(readCertificates(readFileSync(good.cert), good.cert)[0]!.subject),
+        );
       } finally {
         await server.close();
         await backend.close();

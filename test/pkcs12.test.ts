@@ -101,8 +101,24 @@ describe('PKCS#12 KDF (RFC 7292 B.2)', () => {
       const pass = Buffer.from('0073006d006500670000', 'hex'); // "smeg"
       const salt = Buffer.from('0A58CF64530D823F', 'hex');
       const ours = derivePkcs12Key(c.hash, c.id, pass, salt, c.iter, c.len).toString('hex').toUpperCase();
-      const ref = opensslOk(['kdf', '-keylen', String(c.len), '-kdfopt', `digest:${c.hash.toUpperCase()}`, '-kdfopt', `hexpass:${pass.toString('hex')}`,
-        '-kdfopt', `hexsalt:${salt.toString('hex')}`, '-kdfopt', `iter:${c.iter}`, '-kdfopt', `id:${c.id}`, 'PKCS12KDF']).trim().replace(/:/g, '');
+      const ref = opensslOk([
+        'kdf',
+        '-keylen',
+        String(c.len),
+        '-kdfopt',
+        `digest:${c.hash.toUpperCase()}`,
+        '-kdfopt',
+        `hexpass:${pass.toString('hex')}`,
+        '-kdfopt',
+        `hexsalt:${salt.toString('hex')}`,
+        '-kdfopt',
+        `iter:${c.iter}`,
+        '-kdfopt',
+        `id:${c.id}`,
+        'PKCS12KDF',
+      ])
+        .trim()
+        .replace(/:/g, '');
       assert.equal(ours, ref);
     });
   }
@@ -121,7 +137,14 @@ for (const keyType of ['rsa-2048', 'ec-p256'] as const) {
         let file: string;
         let der: Uint8Array;
         before(() => {
-          der = buildPkcs12({keyPkcs8Der: pki.keyPkcs8Der, certDer: pki.leafDer, chainDer: pki.chainDer, password: PASSWORD, legacy, friendlyName: 'device key'});
+          der = buildPkcs12({
+            keyPkcs8Der: pki.keyPkcs8Der,
+            certDer: pki.leafDer,
+            chainDer: pki.chainDer,
+            password: PASSWORD,
+            legacy,
+            friendlyName: 'device key',
+          });
           file = join(pki.dir, `${variant}.p12`);
           writeFileSync(file, der);
         });
@@ -166,7 +189,10 @@ for (const keyType of ['rsa-2048', 'ec-p256'] as const) {
         it('parsePkcs12 returns the chain leaf first and hasKey', () => {
           const r = parsePkcs12(der, PASSWORD, file);
           assert.equal(r.hasKey, true);
-          assert.deepEqual(r.certificates.map((c) => Buffer.from(c).toString('hex')), [pki.leafDer, ...pki.chainDer].map((c) => Buffer.from(c).toString('hex')));
+          assert.deepEqual(
+            r.certificates.map((c) => Buffer.from(c).toString('hex')),
+            [pki.leafDer, ...pki.chainDer].map((c) => Buffer.from(c).toString('hex')),
+          );
           assert.ok(!JSON.stringify(r).includes('PRIVATE'));
         });
 
@@ -178,16 +204,39 @@ for (const keyType of ['rsa-2048', 'ec-p256'] as const) {
           assert.match(err.suggestions.join('\n'), /MTLS_KIT_P12_PASSWORD/);
         });
 
-        it('keytool (Java 17) lists it as a PrivateKeyEntry with the whole chain and imports it into a JKS', {skip: hasKeytool ? false : 'keytool not installed'}, () => {
-          const r = spawnSync('keytool', ['-list', '-v', '-storetype', 'PKCS12', '-keystore', file, '-storepass', PASSWORD], {encoding: 'utf8', timeout: 60_000});
+        it('keytool (Java 17) lists it as a PrivateKeyEntry with the whole chain and imports it into a JKS', {
+          skip: hasKeytool ? false : 'keytool not installed',
+        }, () => {
+          const r = spawnSync('keytool', ['-list', '-v', '-storetype', 'PKCS12', '-keystore', file, '-storepass', PASSWORD], {
+            encoding: 'utf8',
+            timeout: 60_000,
+          });
           assert.equal(r.status, 0, r.stdout + r.stderr);
           assert.match(r.stdout, /Alias name: device key/);
           assert.match(r.stdout, /Entry type: PrivateKeyEntry/);
           assert.match(r.stdout, /Certificate chain length: 3/);
           // And imports it into a JKS keystore (key and chain), as an application server would.
           const jks = join(pki.dir, `${variant}.jks`);
-          const imp = spawnSync('keytool', ['-importkeystore', '-noprompt', '-srckeystore', file, '-srcstoretype', 'PKCS12', '-srcstorepass', PASSWORD,
-            '-destkeystore', jks, '-deststoretype', 'JKS', '-deststorepass', PASSWORD], {encoding: 'utf8', timeout: 60_000});
+          const imp = spawnSync(
+            'keytool',
+            [
+              '-importkeystore',
+              '-noprompt',
+              '-srckeystore',
+              file,
+              '-srcstoretype',
+              'PKCS12',
+              '-srcstorepass',
+              PASSWORD,
+              '-destkeystore',
+              jks,
+              '-deststoretype',
+              'JKS',
+              '-deststorepass',
+              PASSWORD,
+            ],
+            {encoding: 'utf8', timeout: 60_000},
+          );
           assert.equal(imp.status, 0, imp.stdout + imp.stderr);
           assert.match(imp.stdout + imp.stderr, /1 entries successfully imported/);
         });
@@ -197,7 +246,21 @@ for (const keyType of ['rsa-2048', 'ec-p256'] as const) {
     describe('files openssl pkcs12 -export writes', () => {
       const exportWith = (name: string, extra: string[]): Uint8Array => {
         const out = join(pki.dir, name);
-        opensslOk(['pkcs12', '-export', '-in', pki.leafPem, '-inkey', pki.keyPem, '-certfile', pki.chainPem, '-passout', `pass:${PASSWORD}`, '-out', out, ...extra]);
+        opensslOk([
+          'pkcs12',
+          '-export',
+          '-in',
+          pki.leafPem,
+          '-inkey',
+          pki.keyPem,
+          '-certfile',
+          pki.chainPem,
+          '-passout',
+          `pass:${PASSWORD}`,
+          '-out',
+          out,
+          ...extra,
+        ]);
         return readFileSync(out);
       };
 
@@ -228,7 +291,10 @@ for (const keyType of ['rsa-2048', 'ec-p256'] as const) {
         const script = `import {parsePkcs12} from ${JSON.stringify(LIB)}; import {readFileSync} from 'node:fs';
           const r = parsePkcs12(readFileSync(${JSON.stringify(join(pki.dir, 'openssl-legacy.p12'))}), ${JSON.stringify(PASSWORD)}, 'x');
           console.log(JSON.stringify({n: r.certificates.length, hasKey: r.hasKey, leaf: Buffer.from(r.certificates[0]).toString('hex')}));`;
-        const r = spawnSync(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8', timeout: 60_000});
+        const r = spawnSync(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', '--input-type=module', '-e', script], {
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(JSON.parse(r.stdout), {n: 3, hasKey: true, leaf: Buffer.from(pki.leafDer).toString('hex')});
       });
@@ -311,8 +377,29 @@ describe('PKCS#12 edge cases', () => {
 
   it('a keystore keytool generated (Java 17 defaults) is parsed', {skip: hasKeytool ? false : 'keytool not installed'}, () => {
     const file = join(ROOT, 'keytool-made.p12');
-    const r = spawnSync('keytool', ['-genkeypair', '-alias', 'k1', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=from keytool', '-validity', '2',
-      '-storetype', 'PKCS12', '-keystore', file, '-storepass', PASSWORD], {encoding: 'utf8', timeout: 60_000});
+    const r = spawnSync(
+      'keytool',
+      [
+        '-genkeypair',
+        '-alias',
+        'k1',
+        '-keyalg',
+        'EC',
+        '-groupname',
+        'secp256r1',
+        '-dname',
+        'CN=from keytool',
+        '-validity',
+        '2',
+        '-storetype',
+        'PKCS12',
+        '-keystore',
+        file,
+        '-storepass',
+        PASSWORD,
+      ],
+      {encoding: 'utf8', timeout: 60_000},
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const parsed = parsePkcs12(readFileSync(file), PASSWORD, file);
     assert.equal(parsed.hasKey, true);

@@ -23,7 +23,9 @@ const servers: ChildProcess[] = [];
 /** Starts openssl s_server on a free port; resolves with the port once it accepts. */
 function sServer(extra: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', join(tmp, 'srv.crt'), '-key', join(tmp, 'srv.key'), '-www', ...extra], {stdio: ['pipe', 'pipe', 'pipe']});
+    const child = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', join(tmp, 'srv.crt'), '-key', join(tmp, 'srv.key'), '-www', ...extra], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     servers.push(child);
     let out = '';
     const timer = setTimeout(() => reject(new Error(`s_server not ready: ${out}`)), 20_000);
@@ -41,14 +43,31 @@ function sServer(extra: string[]): Promise<number> {
   });
 }
 
-const probe = (port: number, ...args: string[]): ReturnType<typeof runCli> => runCli(['probe', `https://127.0.0.1:${port}/`, '--dir', pki, '--timeout', '20', '--json', ...args]);
+const probe = (port: number, ...args: string[]): ReturnType<typeof runCli> =>
+  runCli(['probe', `https://127.0.0.1:${port}/`, '--dir', pki, '--timeout', '20', '--json', ...args]);
 
 describe('probe', () => {
   before(async () => {
     assert.equal((await runCli(['gen-ca', '--dir', pki, '--cn', 'Probe Root', '--intermediate'])).code, 0);
     assert.equal((await runCli(['gen-client', '--dir', pki, '--cn', 'good-device', '--out', good])).code, 0);
     assert.equal((await runCli(['gen-client', '--dir', pki, '--cn', 'old-device', '--defect', 'expired', '--out', expired])).code, 0);
-    opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp, 'srv.key'), '-out', join(tmp, 'srv.crt'), '-subj', '/CN=probe-server', '-days', '2']);
+    opensslOk([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(tmp, 'srv.key'),
+      '-out',
+      join(tmp, 'srv.crt'),
+      '-subj',
+      '/CN=probe-server',
+      '-days',
+      '2',
+    ]);
   });
   after(() => {
     for (const s of servers) s.kill('SIGKILL');
@@ -129,11 +148,17 @@ describe('probe', () => {
 
       const port = loud.info.listeners[0]!.port;
       const ok = await probe(port, '--client', good);
-      assert.deepEqual(ok.json.advertisedCaNames.map((n: {dn: string}) => n.dn), ['CN=Probe Root', 'CN=Probe Root Intermediate']);
+      assert.deepEqual(
+        ok.json.advertisedCaNames.map((n: {dn: string}) => n.dn),
+        ['CN=Probe Root', 'CN=Probe Root Intermediate'],
+      );
       assert.equal(ok.json.handshake.outcome, 'accepted');
       assert.equal(ok.json.offlineVerdict.status, 'Success');
       // The chain as the server sent it: leaf and intermediate, not the local root.
-      assert.deepEqual(ok.json.serverChain.map((c: {subject: string}) => c.subject), ['CN=localhost', 'CN=Probe Root Intermediate']);
+      assert.deepEqual(
+        ok.json.serverChain.map((c: {subject: string}) => c.subject),
+        ['CN=localhost', 'CN=Probe Root Intermediate'],
+      );
 
       const bad = await probe(port, '--client', expired);
       assert.equal(bad.code, 3);

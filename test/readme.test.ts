@@ -149,7 +149,7 @@ describe('README.md runs', () => {
   const text = readFileSync(README, 'utf8');
   const {examples, noRun} = readExamples(text);
 
-  it('only the checkout\'s own development commands are marked no-run', () => {
+  it("only the checkout's own development commands are marked no-run", () => {
     for (const l of noRun) assert.match(l.trim(), /^(npm (ci|test|run \S+)|node scripts\/\S+)(\s|$)/, `a no-run line that is an example: ${l}`);
     assert.ok(examples.length > 50, `found only ${examples.length} examples`);
   });
@@ -172,7 +172,13 @@ describe('README.md runs', () => {
     });
     const {S3Client, PutObjectCommand} = await import('@aws-sdk/client-s3');
     const client = new S3Client({endpoint: aws.s3.url, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}});
-    await client.send(new PutObjectCommand({Bucket: 'acme-logs', Key: 'AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/11/21/conn_log.log.gz', Body: gzipSync(generateConnectionLog(50).text)}));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'acme-logs',
+        Key: 'AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/11/21/conn_log.log.gz',
+        Body: gzipSync(generateConnectionLog(50).text),
+      }),
+    );
     client.destroy();
     const work = tempDir('mtls-kit-readme-');
     const scratch = join(work, 'scratch');
@@ -211,16 +217,28 @@ describe('README.md runs', () => {
         resolve(c);
       });
     });
-    const rcs = new Map(readFileSync(rcFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ').map(Number) as [number, number]));
+    const rcs = new Map(
+      readFileSync(rcFile, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ').map(Number) as [number, number]),
+    );
     const failures: string[] = [];
     examples.forEach((e, n) => {
       const rc = rcs.get(n);
       if (rc === e.exit) return;
       let out = '';
       try {
-        out = readFileSync(join(outDir, `${n}.log`), 'utf8').trim().split('\n').slice(-6).join('\n    ');
+        out = readFileSync(join(outDir, `${n}.log`), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(-6)
+          .join('\n    ');
       } catch {}
-      failures.push(`README.md:${e.line}: ${e.command}\n  exit ${rc ?? 'never ran'}, README says ${e.exit}${e.background ? ' (background: its ports never opened)' : ''}\n    ${out}`);
+      failures.push(
+        `README.md:${e.line}: ${e.command}\n  exit ${rc ?? 'never ran'}, README says ${e.exit}${e.background ? ' (background: its ports never opened)' : ''}\n    ${out}`,
+      );
     });
     assert.equal(failures.length, 0, `${failures.length} README example(s) did not behave as written (script exit ${code}):\n${failures.join('\n')}`);
   });

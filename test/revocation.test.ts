@@ -70,7 +70,21 @@ describe('revoke and crl', () => {
     assert.match(bad.stdout, /"crl"/);
     assert.equal((await runCli(['gen-client', '--dir', ca.dir, '--cn', 'good-1', '--out', join(work, 'hs-good')])).code, 0);
     const srv = opensslServerCert(work);
-    const server = await startOpensslServer(['-cert', srv.cert, '-key', srv.key, '-Verify', '2', '-CAfile', ca.bundle, '-CRL', join(ca.dir, 'intermediate/crl.pem'), '-crl_check', '-verify_return_error', '-tls1_2']);
+    const server = await startOpensslServer([
+      '-cert',
+      srv.cert,
+      '-key',
+      srv.key,
+      '-Verify',
+      '2',
+      '-CAfile',
+      ca.bundle,
+      '-CRL',
+      join(ca.dir, 'intermediate/crl.pem'),
+      '-crl_check',
+      '-verify_return_error',
+      '-tls1_2',
+    ]);
     t.after(server.stop);
     after(server.stop);
     const handshake = (dir: string): Promise<string> => tlsGet(server.port, {key: join(dir, 'private-key.pem'), cert: join(dir, 'chain.pem')});
@@ -84,8 +98,19 @@ describe('revoke and crl', () => {
   it('a 500,000-entry CRL built in-process parses in openssl, fits 50 MB, and loads back fast', async () => {
     const ca = await makeTestCaIn(work, {intermediate: true});
     const now = new Date();
-    const entries = Array.from({length: 500_000}, (_, i) => ({serial: newSerialHex(), revokedAt: now, ...(i % 3 === 0 ? {reason: 'keyCompromise' as const} : {})}));
-    const built = buildCrl({issuer: ca.issuer.cert, issuerKey: ca.issuer.key, entries, crlNumber: 7n, thisUpdate: now, nextUpdate: new Date(now.getTime() + 30 * 86_400_000)});
+    const entries = Array.from({length: 500_000}, (_, i) => ({
+      serial: newSerialHex(),
+      revokedAt: now,
+      ...(i % 3 === 0 ? {reason: 'keyCompromise' as const} : {}),
+    }));
+    const built = buildCrl({
+      issuer: ca.issuer.cert,
+      issuerKey: ca.issuer.key,
+      entries,
+      crlNumber: 7n,
+      thisUpdate: now,
+      nextUpdate: new Date(now.getTime() + 30 * 86_400_000),
+    });
     assert.equal(built.entries, 500_000);
     assert.ok(built.pem.length < 50 * 1024 * 1024);
     const file = join(work, 'big-crl.pem');
@@ -143,7 +168,10 @@ describe('lint', () => {
     assert.equal(ok.json.errors, 0);
     // Same issuer name, different key: the signature check catches it.
     const x = await runCli(['lint', ca.bundle, join(other.dir, 'intermediate/crl.pem'), '--json']);
-    assert.ok(x.json.findings.some((f: {rule: string}) => f.rule === 'crl-signature'), JSON.stringify(x.json.findings));
+    assert.ok(
+      x.json.findings.some((f: {rule: string}) => f.rule === 'crl-signature'),
+      JSON.stringify(x.json.findings),
+    );
   });
 });
 

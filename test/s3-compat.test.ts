@@ -11,7 +11,8 @@ const s3 = await startS3(['compat']);
 after(() => s3.stop());
 const client = (extra: Record<string, unknown> = {}): S3Client =>
   new S3Client({region: 'us-east-1', endpoint: s3.url, forcePathStyle: true, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, ...extra});
-const read = async (c: S3Client, key: string): Promise<string> => (await (await c.send(new GetObjectCommand({Bucket: 'compat', Key: key}))).Body!.transformToString());
+const read = async (c: S3Client, key: string): Promise<string> =>
+  await (await c.send(new GetObjectCommand({Bucket: 'compat', Key: key}))).Body!.transformToString();
 
 describe('s3rver and the SDK defaults', () => {
   it('a streamed upload with the default checksums stores the aws-chunked framing (corrupt object)', async () => {

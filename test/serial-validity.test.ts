@@ -39,7 +39,17 @@ function opensslDates(path: string): {notBefore: string; notAfter: string} {
 const iso = (t: string): string => new Date(t.replace(' GMT', ' UTC')).toISOString().replace('.000Z', 'Z');
 
 describe('serial equals openssl x509 -serial', () => {
-  for (const serial of ['0x03A5B1', '0xFEF257372D5C14D4', '0x0F', '0x00FF', '1', '0x7F', '0x80', '0x12DB3F24BFFD390A5CAF1A8F2712DFB4', '0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF']) {
+  for (const serial of [
+    '0x03A5B1',
+    '0xFEF257372D5C14D4',
+    '0x0F',
+    '0x00FF',
+    '1',
+    '0x7F',
+    '0x80',
+    '0x12DB3F24BFFD390A5CAF1A8F2712DFB4',
+    '0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF',
+  ]) {
     it(`openssl req -set_serial ${serial}`, () => {
       const path = join(dir, `s-${n++}.pem`);
       opensslOk(['req', '-x509', '-new', '-key', keyPath, '-subj', '/CN=s', '-set_serial', serial, '-days', '1', '-out', path]);

@@ -12,7 +12,6 @@ import {curl, eventually, type ServeFixture, serveVerifyAndPassthrough, spawnSer
 import {makeServeClients, type ServeClients} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
-
 const count = (text: string, re: RegExp): number => text.match(new RegExp(re.source, 'g'))?.length ?? 0;
 
 describe('serve: trust material reloaded while serving', () => {
@@ -46,7 +45,10 @@ describe('serve: trust material reloaded while serving', () => {
     const good = readFileSync(pki.crl);
     writeFileSync(pki.crl, '-----BEGIN X509 CRL-----\nnot base64 at all\n-----END X509 CRL-----\n');
     assert.ok(await eventually(() => count(fx!.serve.stderr(), /kept the previous trust store and CRLs/) > before), fx!.serve.stderr());
-    assert.match(fx!.serve.stderr(), new RegExp(`kept the previous trust store and CRLs \\(crl\\.pem changed\\): .*${pki.crl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    assert.match(
+      fx!.serve.stderr(),
+      new RegExp(`kept the previous trust store and CRLs \\(crl\\.pem changed\\): .*${pki.crl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
+    );
     // Still the old, good CRL: the revoked client is still refused.
     const r = await get();
     assert.notEqual(r.code, 0);
@@ -83,18 +85,30 @@ describe('serve: identity headers spoofed with underscores', () => {
     const r = await curl(`https://127.0.0.1:${fx!.verifyPort}/`, {ca: pki.rootCert, cert: pki.good.cert, key: pki.good.key, headers: spoof});
     assert.equal(r.status, '200', r.stderr);
     const h = JSON.parse(r.body).headers as Record<string, string>;
-    assert.equal(h['x_amzn_mtls_clientcert_subject'], 'CN=admin');
+    assert.equal(h.x_amzn_mtls_clientcert_subject, 'CN=admin');
     assert.equal(h['x-amzn-mtls-clientcert-subject'], 'CN=device-good,O=Acme\\, Inc.,C=US');
     assert.equal(h['x-amzn-mtls-clientcert-serial-number'], pki.good.serial);
     assert.equal(h['x-request-id'], 'r-1');
-    assert.equal(h['my_header'], 'kept');
-    assert.ok(await eventually(() => /spoofing attempt: client 127\.0\.0\.1:\d+ on port \d+ sent X_Amzn_Mtls_Clientcert_Subject, x-amzn-mtls-clientcert-serial-number/.test(fx!.serve.stderr())), fx!.serve.stderr());
+    assert.equal(h.my_header, 'kept');
+    assert.ok(
+      await eventually(() =>
+        /spoofing attempt: client 127\.0\.0\.1:\d+ on port \d+ sent X_Amzn_Mtls_Clientcert_Subject, x-amzn-mtls-clientcert-serial-number/.test(
+          fx!.serve.stderr(),
+        ),
+      ),
+      fx!.serve.stderr(),
+    );
     assert.match(fx!.serve.stderr(), /forwarded as ALB does: X_Amzn_Mtls_Clientcert_Subject/);
     assert.doesNotMatch(fx!.serve.stderr(), /sent [^\n]*X-Request-Id/);
   });
 
   it('passthrough reports them too', async () => {
-    const r = await curl(`https://127.0.0.1:${fx!.passPort}/`, {ca: pki.rootCert, cert: pki.good.cert, key: pki.good.key, headers: ['X-AMZN-MTLS_CLIENTCERT: forged']});
+    const r = await curl(`https://127.0.0.1:${fx!.passPort}/`, {
+      ca: pki.rootCert,
+      cert: pki.good.cert,
+      key: pki.good.key,
+      headers: ['X-AMZN-MTLS_CLIENTCERT: forged'],
+    });
     assert.equal(r.status, '200', r.stderr);
     assert.ok(await eventually(() => /sent X-AMZN-MTLS_CLIENTCERT,/.test(fx!.serve.stderr())), fx!.serve.stderr());
   });
@@ -104,8 +118,8 @@ describe('serve: identity headers spoofed with underscores', () => {
     const r = await curl(`https://127.0.0.1:${port}/`, {ca: pki.rootCert, cert: pki.good.cert, key: pki.good.key, headers: spoof});
     assert.equal(r.status, '200', r.stderr);
     const h = JSON.parse(r.body).headers as Record<string, string>;
-    assert.equal(h['x_amzn_mtls_clientcert_subject'], undefined);
-    assert.equal(h['my_header'], undefined);
+    assert.equal(h.x_amzn_mtls_clientcert_subject, undefined);
+    assert.equal(h.my_header, undefined);
     assert.equal(h['x-request-id'], 'r-1');
     assert.equal(h['x-amzn-mtls-clientcert-subject'], 'CN=device-good,O=Acme\\, Inc.,C=US');
     assert.ok(await eventually(() => /spoofing attempt: .*X_Amzn_Mtls_Clientcert_Subject.*; removed/.test(dropping!.stderr())), dropping!.stderr());

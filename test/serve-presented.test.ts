@@ -13,7 +13,10 @@ import {eventually, type ServeFixture, serveVerifyAndPassthrough} from './suppor
 import {makeServeClients, type ServeClients} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
-const pems = (file: string): string[] => readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!.map((p) => (p.endsWith('\n') ? p : p + '\n'));
+const pems = (file: string): string[] =>
+  readFileSync(file, 'utf8')
+    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!
+    .map((p) => (p.endsWith('\n') ? p : p + '\n'));
 
 /** The TLS variants a client can pick; each must give the same presented chain. */
 const VARIANTS: Array<{name: string; args: string[]}> = [
@@ -25,9 +28,14 @@ const VARIANTS: Array<{name: string; args: string[]}> = [
 
 function curlWith(url: string, ca: string, cert: string, key: string, extra: string[]): Promise<{code: number; body: string; stderr: string}> {
   return new Promise((resolve) => {
-    execFile('curl', ['-sS', '--max-time', '10', '--cacert', ca, '--cert', cert, '--key', key, ...extra, url], {encoding: 'utf8', timeout: 20_000}, (error, stdout, stderr) => {
-      resolve({code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, body: stdout, stderr});
-    });
+    execFile(
+      'curl',
+      ['-sS', '--max-time', '10', '--cacert', ca, '--cert', cert, '--key', key, ...extra, url],
+      {encoding: 'utf8', timeout: 20_000},
+      (error, stdout, stderr) => {
+        resolve({code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, body: stdout, stderr});
+      },
+    );
   });
 }
 
@@ -80,7 +88,10 @@ describe('serve: the chain as presented', () => {
       const h = JSON.parse(r.body).headers as Record<string, string>;
       const forwarded = decodeURIComponent(h['x-amzn-mtls-clientcert']!).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
       assert.equal(forwarded.length, 5);
-      assert.deepEqual(forwarded.map((p) => p.trim()), mixedPems.map((p) => p.trim()));
+      assert.deepEqual(
+        forwarded.map((p) => p.trim()),
+        mixedPems.map((p) => p.trim()),
+      );
     });
   }
 
@@ -94,7 +105,11 @@ describe('serve: the chain as presented', () => {
 
   it('TLS 1.2 renegotiation is refused (openssl s_client R), as s2n-tls does', async () => {
     const out = await new Promise<string>((resolve) => {
-      const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${fx!.verifyPort}`, '-CAfile', pki.rootCert, '-cert', pki.good.cert, '-key', pki.good.key, '-tls1_2'], {stdio: ['pipe', 'pipe', 'pipe']});
+      const child = spawn(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${fx!.verifyPort}`, '-CAfile', pki.rootCert, '-cert', pki.good.cert, '-key', pki.good.key, '-tls1_2'],
+        {stdio: ['pipe', 'pipe', 'pipe']},
+      );
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       child.stderr.on('data', (d: Buffer) => (text += d.toString()));

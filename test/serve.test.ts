@@ -11,7 +11,10 @@ import {curl, eventually, nodeGet, sClient, spawnServe, type SpawnedServe} from 
 import {makeServeClients, type ServeClients} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
-const pemOf = (file: string): string => readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!.join('');
+const pemOf = (file: string): string =>
+  readFileSync(file, 'utf8')
+    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!
+    .join('');
 const logLines = (file: string): ReturnType<typeof parseConnectionLogLine>[] =>
   readFileSync(file, 'utf8')
     .split('\n')
@@ -61,7 +64,7 @@ describe('serve', () => {
     assert.equal(h['x-amzn-mtls-clientcert'], undefined);
   });
 
-  it('the verify headers equal encode-header\'s output', async (t) => {
+  it("the verify headers equal encode-header's output", async (t) => {
     if (!existsSync(new URL('../src/commands/encode-header.ts', import.meta.url))) {
       t.skip('encode-header is not on this branch yet');
       return;
@@ -70,7 +73,9 @@ describe('serve', () => {
     assert.equal(enc.code, 0, enc.stderr);
     const r = await curl(`https://127.0.0.1:${verifyPort}/`, {ca: pki.rootCert, cert: pki.good.cert, key: pki.good.key});
     const got = JSON.parse(r.body).headers;
-    const pairs: Array<[string, string]> = Array.isArray(enc.json.headers) ? enc.json.headers.map((x: [string, string] | {name: string; value: string}) => (Array.isArray(x) ? x : [x.name, x.value])) : Object.entries(enc.json.headers);
+    const pairs: Array<[string, string]> = Array.isArray(enc.json.headers)
+      ? enc.json.headers.map((x: [string, string] | {name: string; value: string}) => (Array.isArray(x) ? x : [x.name, x.value]))
+      : Object.entries(enc.json.headers);
     assert.equal(pairs.length, 5);
     for (const [name, value] of pairs) assert.equal(got[name.toLowerCase()], value, name);
   });
@@ -105,7 +110,8 @@ describe('serve', () => {
       assert.ok(n.error);
       // Each of the three attempts is one log line with the code.
       const serial = files?.serial ?? '-';
-      const failed = (): ReturnType<typeof logLines> => logLines(connLog).filter((e) => e && e.listenerPort === verifyPort && e.serial === serial && e.verifyStatus.startsWith('Failed'));
+      const failed = (): ReturnType<typeof logLines> =>
+        logLines(connLog).filter((e) => e && e.listenerPort === verifyPort && e.serial === serial && e.verifyStatus.startsWith('Failed'));
       await eventually(() => failed().length >= 3);
       const mine = failed();
       assert.ok(mine.length >= 3, `${mine.length} lines for ${serial}`);
@@ -188,7 +194,13 @@ describe('serve --target', () => {
     t.after(() => serve.stop());
     const url = serve.info.listeners[0]!.url;
     writeFileSync(join(tmp, 'body.bin'), 'x'.repeat(200_000));
-    const r = await curl(`${url}upload`, {ca: pki.rootCert, cert: pki.good.cert, key: pki.good.key, data: `@${join(tmp, 'body.bin')}`, headers: ['X-Forwarded-For: 198.51.100.7', 'X-Client-Subject: CN=spoofed']});
+    const r = await curl(`${url}upload`, {
+      ca: pki.rootCert,
+      cert: pki.good.cert,
+      key: pki.good.key,
+      data: `@${join(tmp, 'body.bin')}`,
+      headers: ['X-Forwarded-For: 198.51.100.7', 'X-Client-Subject: CN=spoofed'],
+    });
     assert.equal(r.status, '201', r.stderr);
     assert.equal(r.body, 'created');
     const got = seen.at(-1)!;

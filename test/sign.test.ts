@@ -13,12 +13,34 @@ import {tempDir} from './support/tmp.js';
 
 function req(dir: string, name: string, key: string[], subj: string, addext: string[] = []): string {
   const csr = join(dir, `${name}.csr`);
-  opensslOk(['req', '-new', '-newkey', ...key, '-nodes', '-keyout', join(dir, `${name}.key`), '-out', csr, '-subj', subj, ...addext.flatMap((e) => ['-addext', e])]);
+  opensslOk([
+    'req',
+    '-new',
+    '-newkey',
+    ...key,
+    '-nodes',
+    '-keyout',
+    join(dir, `${name}.key`),
+    '-out',
+    csr,
+    '-subj',
+    subj,
+    ...addext.flatMap((e) => ['-addext', e]),
+  ]);
   return csr;
 }
 
 function verifyClient(pki: string, dir: string): {code: number; out: string} {
-  const r = openssl(['verify', '-CAfile', join(pki, 'ca-bundle.pem'), '-untrusted', join(dir, 'chain.pem'), '-purpose', 'sslclient', join(dir, 'certificate.crt')]);
+  const r = openssl([
+    'verify',
+    '-CAfile',
+    join(pki, 'ca-bundle.pem'),
+    '-untrusted',
+    join(dir, 'chain.pem'),
+    '-purpose',
+    'sslclient',
+    join(dir, 'certificate.crt'),
+  ]);
   return {code: r.code, out: r.stdout + r.stderr};
 }
 
@@ -33,7 +55,9 @@ describe('sign', () => {
   });
 
   it('RSA request with SANs: the requested subject and SANs, clientAuth only, openssl verify -purpose sslclient accepts it', async () => {
-    const csr = req(tmp, 'rsa', ['rsa:2048'], '/C=US/O=Acme/CN=rsa-device', ['subjectAltName=DNS:rsa.example.com,IP:10.1.2.3,URI:spiffe://acme/rsa,email:ops@example.com']);
+    const csr = req(tmp, 'rsa', ['rsa:2048'], '/C=US/O=Acme/CN=rsa-device', [
+      'subjectAltName=DNS:rsa.example.com,IP:10.1.2.3,URI:spiffe://acme/rsa,email:ops@example.com',
+    ]);
     const out = join(tmp, 'rsa-out');
     const r = await runCli(['sign', csr, '--dir', pki, '--out', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -54,7 +78,11 @@ describe('sign', () => {
   });
 
   it('EC request for serverAuth and keyCertSign: stripped and reported; the certificate is clientAuth only', async () => {
-    const csr = req(tmp, 'ec', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-384'], '/CN=ec-device', ['extendedKeyUsage=serverAuth,clientAuth', 'keyUsage=digitalSignature,keyCertSign', 'subjectAltName=DNS:ec.example.com']);
+    const csr = req(tmp, 'ec', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-384'], '/CN=ec-device', [
+      'extendedKeyUsage=serverAuth,clientAuth',
+      'keyUsage=digitalSignature,keyCertSign',
+      'subjectAltName=DNS:ec.example.com',
+    ]);
     const out = join(tmp, 'ec-out');
     const r = await runCli(['sign', csr, '--dir', pki, '--out', out]);
     assert.equal(r.code, 0, r.stderr);
@@ -104,7 +132,9 @@ describe('sign', () => {
   it('DER on stdin with --cn and --san overriding the request', async () => {
     const csr = req(tmp, 'ovr', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=original', ['subjectAltName=DNS:original.example.com']);
     const out = join(tmp, 'ovr-out');
-    const r = await runCli(['sign', '-', '--dir', pki, '--out', out, '--cn', 'renamed', '--org', 'Acme', '--san', 'renamed.example.com', '--json'], {input: readDer(csr)});
+    const r = await runCli(['sign', '-', '--dir', pki, '--out', out, '--cn', 'renamed', '--org', 'Acme', '--san', 'renamed.example.com', '--json'], {
+      input: readDer(csr),
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.certificate.subject, 'CN=renamed,O=Acme');
     assert.deepEqual(r.json.certificate.subjectAltNames, ['DNS:renamed.example.com']);
@@ -133,7 +163,10 @@ describe('sign', () => {
     for (const d of readdirSync(fleet)) {
       const vc = verifyClient(pki, join(fleet, d));
       assert.equal(vc.code, 0, vc.out);
-      assert.equal(opensslOk(['x509', '-in', join(fleet, d, 'certificate.crt'), '-noout', '-pubkey']), opensslOk(['pkey', '-in', join(fleet, d, 'private-key.pem'), '-pubout']));
+      assert.equal(
+        opensslOk(['x509', '-in', join(fleet, d, 'certificate.crt'), '-noout', '-pubkey']),
+        opensslOk(['pkey', '-in', join(fleet, d, 'private-key.pem'), '-pubout']),
+      );
     }
     const again = await runCli(['sign', fleet, '--dir', pki]);
     assert.equal(again.code, 4, 'certificates exist');
@@ -145,7 +178,9 @@ describe('sign', () => {
     const g = await runCli(['gen-client', '--dir', pki, '--cn', 'r-{n}', '--san', 'r-{n}.example.com', '--count', '3', '--days', '10', '--out', fleet]);
     assert.equal(g.code, 0, g.stderr);
     const dev1 = join(fleet, 'r-1');
-    const oldSerial = opensslOk(['x509', '-in', join(dev1, 'certificate.crt'), '-noout', '-serial']).trim().split('=')[1]!;
+    const oldSerial = opensslOk(['x509', '-in', join(dev1, 'certificate.crt'), '-noout', '-serial'])
+      .trim()
+      .split('=')[1]!;
     const oldKey = readFileSync(join(dev1, 'private-key.pem'), 'utf8');
 
     const soon = await runCli(['list', '--dir', pki, '--expiring', '30d', '--json']);
@@ -169,7 +204,10 @@ describe('sign', () => {
     assert.notEqual(readFileSync(join(dev1, 'private-key.pem'), 'utf8'), oldKey, 'new key');
     for (const d of readdirSync(fleet)) {
       assert.equal(verifyClient(pki, join(fleet, d)).code, 0);
-      assert.equal(opensslOk(['x509', '-in', join(fleet, d, 'certificate.crt'), '-noout', '-pubkey']), opensslOk(['pkey', '-in', join(fleet, d, 'private-key.pem'), '-pubout']));
+      assert.equal(
+        opensslOk(['x509', '-in', join(fleet, d, 'certificate.crt'), '-noout', '-pubkey']),
+        opensslOk(['pkey', '-in', join(fleet, d, 'private-key.pem'), '-pubout']),
+      );
     }
     assert.match(all.json.next, /^mtls-kit crl --dir /);
 

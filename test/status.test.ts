@@ -32,14 +32,32 @@ describe('status (s3rver + ELBv2 emulator)', () => {
   });
 
   it('is in sync right after deploy (exit 0), with only read calls', async () => {
-    const d = await runCli(['deploy', ...base, '--load-balancer-arn', lbArn, '--port', '443', '--certificate-arn', 'arn:aws:acm:us-east-1:1:certificate/x', '--target-group-arn', 'arn:tg', '--json'], {env: aws.env});
+    const d = await runCli(
+      [
+        'deploy',
+        ...base,
+        '--load-balancer-arn',
+        lbArn,
+        '--port',
+        '443',
+        '--certificate-arn',
+        'arn:aws:acm:us-east-1:1:certificate/x',
+        '--target-group-arn',
+        'arn:tg',
+        '--json',
+      ],
+      {env: aws.env},
+    );
     assert.equal(d.code, 0, d.stderr + d.stdout);
     listenerArn = d.json.listener.arn;
     const mutating = aws.elb.mutatingCalls().length;
     const r = await status(['--json']);
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.json.drift, false);
-    assert.ok(r.json.checks.every((c: {ok: boolean}) => c.ok), r.stdout);
+    assert.ok(
+      r.json.checks.every((c: {ok: boolean}) => c.ok),
+      r.stdout,
+    );
     assert.equal(r.json.trustStore.status, 'ACTIVE');
     assert.equal(r.json.listener.mode, 'verify');
     assert.equal(r.json.crls.length, 2);
@@ -57,7 +75,10 @@ describe('status (s3rver + ELBv2 emulator)', () => {
       const r = await status(['--json']);
       assert.equal(r.code, 3, r.stdout);
       const bad = r.json.checks.filter((c: {ok: boolean}) => !c.ok);
-      assert.deepEqual(bad.map((c: {name: string}) => c.name), ['trust-store-bundle']);
+      assert.deepEqual(
+        bad.map((c: {name: string}) => c.name),
+        ['trust-store-bundle'],
+      );
       assert.match(bad[0].detail, /holds 1 certificate\(s\) that differ from .*ca-bundle\.pem \(2\)/);
       assert.match(bad[0].fix, /mtls-kit deploy/);
     } finally {

@@ -17,8 +17,14 @@ const tls13 = (context: number[], certs: number[][]): Uint8Array => {
 
 describe('parseCertificateMessage', () => {
   it('reads TLS 1.2 and TLS 1.3 lists in order, and an empty list', () => {
-    assert.deepEqual(parseCertificateMessage(tls12([[1, 2], [3]]), false).map((c) => [...c]), [[1, 2], [3]]);
-    assert.deepEqual(parseCertificateMessage(tls13([9], [[1, 2], [3]]), true).map((c) => [...c]), [[1, 2], [3]]);
+    assert.deepEqual(
+      parseCertificateMessage(tls12([[1, 2], [3]]), false).map((c) => [...c]),
+      [[1, 2], [3]],
+    );
+    assert.deepEqual(
+      parseCertificateMessage(tls13([9], [[1, 2], [3]]), true).map((c) => [...c]),
+      [[1, 2], [3]],
+    );
     assert.deepEqual(parseCertificateMessage(tls12([]), false), []);
   });
 

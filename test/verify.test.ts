@@ -47,12 +47,20 @@ describe('verify: every defect kind gives its ALB code, agreeing with openssl ve
     ca = await makeTestCaIn(work, {intermediate: true});
     const now = new Date();
     for (const kind of DEFECT_KINDS) {
-      const material = buildDefect({kind, issuer: ca.issuer, subject: [[{type: '2.5.4.3', value: `defect-${kind}`}]], keySpec: KEY_TYPES['ec-p256'], days: 30, now});
+      const material = buildDefect({
+        kind,
+        issuer: ca.issuer,
+        subject: [[{type: '2.5.4.3', value: `defect-${kind}`}]],
+        keySpec: KEY_TYPES['ec-p256'],
+        days: 30,
+        now,
+      });
       ca.recordInIndex(material.indexEntries);
       const leaf = writePem(join(work, `${kind}.crt`), [material.issued.certDer]);
       const chain = join(work, `${kind}-chain.pem`);
       writeFileSync(chain, material.issued.chainPem);
-      const intermediates = material.presentedIntermediates.length > 0 ? writePem(join(work, `${kind}-intermediates.pem`), material.presentedIntermediates) : undefined;
+      const intermediates =
+        material.presentedIntermediates.length > 0 ? writePem(join(work, `${kind}-intermediates.pem`), material.presentedIntermediates) : undefined;
       made.set(kind, {material, leaf, chain, ...(intermediates ? {intermediates} : {})});
       if (material.revoke) {
         const r = await runCli(['revoke', material.issued.parsed.serialHex, '--dir', ca.dir, '--reason', 'keyCompromise']);
@@ -135,7 +143,11 @@ describe('verify: every defect kind gives its ALB code, agreeing with openssl ve
     const later = new Date(Date.now() + 40 * 86_400_000);
     const r2 = await runCli(['verify', goodChain, '--trust-store', ca.bundle, '--crl', crls[0]!, '--at', later.toISOString(), '--ignore-expiry', '--json']);
     assert.equal(r2.json.status, 'Failed:ClientCertCrlProcessingError');
-    assert.match(opensslVerify(ca, goodChain, undefined, crls, ['-attime', String(Math.floor(later.getTime() / 1000)), '-no_check_time']).out + opensslVerify(ca, goodChain, undefined, crls, ['-attime', String(Math.floor(later.getTime() / 1000))]).out, /CRL has expired/);
+    assert.match(
+      opensslVerify(ca, goodChain, undefined, crls, ['-attime', String(Math.floor(later.getTime() / 1000)), '-no_check_time']).out +
+        opensslVerify(ca, goodChain, undefined, crls, ['-attime', String(Math.floor(later.getTime() / 1000))]).out,
+      /CRL has expired/,
+    );
   });
 
   it('a truncated chain (intermediate missing, not in the bundle) is ClientCertUntrusted, like openssl', async () => {

@@ -27,8 +27,9 @@ export interface CrlResult {
 }
 
 export default class Crl extends BaseCommand {
-  static override summary = 'Write the CA\'s certificate revocation list (v2 CRL, PEM) for the ALB trust store.';
-  static override description = `Signs a CRL with the issuing CA (the intermediate of a two-tier CA; --issuer root for the root's own CRL) from the revocations in its index.txt, and writes <tier>/crl.pem (and crl.der with --der). The CRL number comes from <tier>/crlnumber (openssl ca format) and increases on every run. ALB accepts only PEM CRLs, at most 50 MB and 500,000 entries per trust store.
+  static override summary = "Write the CA's certificate revocation list (v2 CRL, PEM) for the ALB trust store.";
+  static override description =
+    `Signs a CRL with the issuing CA (the intermediate of a two-tier CA; --issuer root for the root's own CRL) from the revocations in its index.txt, and writes <tier>/crl.pem (and crl.der with --der). The CRL number comes from <tier>/crlnumber (openssl ca format) and increases on every run. ALB accepts only PEM CRLs, at most 50 MB and 500,000 entries per trust store.
 
 Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without a passphrase.`;
 
@@ -40,7 +41,10 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
 
   static override flags = {
     dir: dirFlag,
-    issuer: Flags.option({summary: 'The CA tier that signs the CRL (default: the tier that issues client certificates).', options: ['root', 'intermediate'] as const})(),
+    issuer: Flags.option({
+      summary: 'The CA tier that signs the CRL (default: the tier that issues client certificates).',
+      options: ['root', 'intermediate'] as const,
+    })(),
     days: Flags.integer({summary: 'Days until nextUpdate.', default: 30, min: 1}),
     der: Flags.boolean({summary: 'Also write the CRL in DER (crl.der).', default: false}),
     'passphrase-file': passphraseFileFlag,
@@ -67,10 +71,13 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
       next: `mtls-kit lint ${ca.paths.bundle} ${tier.paths.crl}`,
     };
     return this.emit(result, (r) => {
-      if (r.skippedNegative.length > 0) warn(`left out ${r.skippedNegative.length} negative serial(s) (ALB cannot revoke them): ${r.skippedNegative.slice(0, 3).join(', ')}`);
+      if (r.skippedNegative.length > 0)
+        warn(`left out ${r.skippedNegative.length} negative serial(s) (ALB cannot revoke them): ${r.skippedNegative.slice(0, 3).join(', ')}`);
       if (r.entries > ALB_CRL_LIMITS.maxEntriesPerTrustStore) warn(`${r.entries} entries is more than ALB's 500,000 per trust store`);
       if (r.sizeBytes > ALB_CRL_LIMITS.maxFileBytes) warn(`${r.sizeBytes} bytes is more than ALB's 50 MB per CRL file`);
-      printLine(`wrote ${r.path}${r.derPath ? ` and ${r.derPath}` : ''}: CRL #${r.crlNumber} by ${r.ca.subject}, ${r.entries} revoked entr${r.entries === 1 ? 'y' : 'ies'}, next update ${whenRelative(r.nextUpdate)}`);
+      printLine(
+        `wrote ${r.path}${r.derPath ? ` and ${r.derPath}` : ''}: CRL #${r.crlNumber} by ${r.ca.subject}, ${r.entries} revoked entr${r.entries === 1 ? 'y' : 'ies'}, next update ${whenRelative(r.nextUpdate)}`,
+      );
       hint(`next: ${r.next}   (then upload ${r.path} to the trust store)`);
     });
   }

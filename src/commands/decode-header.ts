@@ -9,7 +9,8 @@ export type {DecodeHeaderResult} from '../lib/alb/decode-header-result.js';
 
 export default class DecodeHeader extends BaseCommand {
   static override summary = 'Decode the mTLS headers a backend received from ALB or API Gateway, and check that they agree.';
-  static override description = `Reads a header value (argument, --file, or stdin) in any of these forms: a bare value; "Name: value" lines in any letter case (blank lines separate requests); a raw HTTP request; curl -v output; curl -H arguments; a HAR file; a JSON object of headers; an ALB Lambda-target event (headers or multiValueHeaders); an API Gateway REST or HTTP API event (requestContext.identity.clientCert / requestContext.authentication.clientCert); the X-Client-Cert-Sub header of the aws-samples certificate-propagation sample (plain or base64); NDJSON, one event per line.
+  static override description =
+    `Reads a header value (argument, --file, or stdin) in any of these forms: a bare value; "Name: value" lines in any letter case (blank lines separate requests); a raw HTTP request; curl -v output; curl -H arguments; a HAR file; a JSON object of headers; an ALB Lambda-target event (headers or multiValueHeaders); an API Gateway REST or HTTP API event (requestContext.identity.clientCert / requestContext.authentication.clientCert); the X-Client-Cert-Sub header of the aws-samples certificate-propagation sample (plain or base64); NDJSON, one event per line.
 
 It recognises ALB's verify-mode set (the five X-Amzn-Mtls-Clientcert-* headers), the passthrough chain (X-Amzn-Mtls-Clientcert, split leaf first) and renamed headers (--header-map). Percent-decoding never turns "+" into a space; a value that something else form-decoded is detected, repaired and explained. It prints every certificate, checks that serial, subject, issuer and validity headers match the leaf, and warns about duplicated, mismatching or undecodable headers ("edited or spoofed?"). With --trust-store it runs ALB's verification on the decoded chain.
 
@@ -34,8 +35,16 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
     file: Flags.string({char: 'f', summary: 'Read the input from this file (- for stdin).', helpValue: 'FILE'}),
     'header-map': Flags.string({summary: 'Renamed header names, KEY=Header-Name (e.g. leaf=X-Client-Leaf).', multiple: true, helpValue: 'KEY=NAME'}),
     'trust-store': Flags.string({summary: 'CA bundle to verify the decoded chain against, as ALB would.', helpValue: 'FILE'}),
-    crl: Flags.string({summary: 'CRL to check revocation against (repeatable); needs --trust-store.', multiple: true, dependsOn: ['trust-store'], helpValue: 'FILE'}),
-    target: Flags.option({summary: 'What the headers came through: ALB (default) or API Gateway are decoded; nlb says that an NLB target receives no certificate headers.', options: ['alb', 'apigw', 'nlb'] as const})(),
+    crl: Flags.string({
+      summary: 'CRL to check revocation against (repeatable); needs --trust-store.',
+      multiple: true,
+      dependsOn: ['trust-store'],
+      helpValue: 'FILE',
+    }),
+    target: Flags.option({
+      summary: 'What the headers came through: ALB (default) or API Gateway are decoded; nlb says that an NLB target receives no certificate headers.',
+      options: ['alb', 'apigw', 'nlb'] as const,
+    })(),
   };
 
   /**

@@ -11,8 +11,10 @@ const DEFAULT_KEEP_DIR = './mtls-kit-demo';
 const PORTS = `${DEMO_KEEP_PORTS.verify},${DEMO_KEEP_PORTS.passthrough},${DEMO_KEEP_PORTS.apigw}`;
 
 export default class Demo extends BaseCommand {
-  static override summary = 'Walk through mTLS on ALB and API Gateway locally in a few seconds: verify and passthrough modes, a revoked certificate, an authorizer.';
-  static override description = `On 127.0.0.1 only, creates a CA, a client certificate and a revoked one, starts an ALB verify listener, an ALB passthrough listener and an API Gateway listener (mtls-kit serve) with the built-in echo backend, and shows:
+  static override summary =
+    'Walk through mTLS on ALB and API Gateway locally in a few seconds: verify and passthrough modes, a revoked certificate, an authorizer.';
+  static override description =
+    `On 127.0.0.1 only, creates a CA, a client certificate and a revoked one, starts an ALB verify listener, an ALB passthrough listener and an API Gateway listener (mtls-kit serve) with the built-in echo backend, and shows:
   verify mode   the load balancer checks the client's chain against the trust store and its CRLs, rejects a failing client in the TLS handshake, and sends the target the leaf in X-Amzn-Mtls-Clientcert-* headers
     Step 1   no client certificate: the connection is cut before any HTTP response, and the connection-log line
     Step 2   with the certificate: the headers the backend received, decoded
@@ -27,15 +29,26 @@ Without --keep everything runs in a temporary folder on free ports and is remove
 
 Exit codes: 0 every step behaved as ALB and API Gateway do; 2 bad --ports; 3 a step did not; 4 DIR not empty, or a port in use.`;
 
-  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --keep', `<%= config.bin %> demo --keep ./demo --ports 18443,19443,18444`, '<%= config.bin %> demo --json'];
+  static override examples = [
+    '<%= config.bin %> demo',
+    '<%= config.bin %> demo --keep',
+    `<%= config.bin %> demo --keep ./demo --ports 18443,19443,18444`,
+    '<%= config.bin %> demo --json',
+  ];
 
   static override args = {
     dir: Args.string({description: `Folder for --keep (default ${DEFAULT_KEEP_DIR}); giving it implies --keep.`, required: false}),
   };
 
   static override flags = {
-    keep: Flags.boolean({summary: `Keep the files in DIR (default ${DEFAULT_KEEP_DIR}) and the listeners running on fixed ports until Ctrl-C.`, default: false}),
-    ports: Flags.string({summary: `Ports of the verify, passthrough and API Gateway listeners (default with --keep: ${PORTS}; without: any free ones).`, helpValue: 'V,P,A'}),
+    keep: Flags.boolean({
+      summary: `Keep the files in DIR (default ${DEFAULT_KEEP_DIR}) and the listeners running on fixed ports until Ctrl-C.`,
+      default: false,
+    }),
+    ports: Flags.string({
+      summary: `Ports of the verify, passthrough and API Gateway listeners (default with --keep: ${PORTS}; without: any free ones).`,
+      helpValue: 'V,P,A',
+    }),
   };
 
   async run(): Promise<DemoResult | undefined> {
@@ -67,7 +80,11 @@ Exit codes: 0 every step behaved as ALB and API Gateway do; 2 bad --ports; 3 a s
 function parsePorts(value: string | undefined, keep: boolean): DemoPorts {
   if (value === undefined) return keep ? DEMO_KEEP_PORTS : {verify: 0, passthrough: 0, apigw: 0};
   const n = value.split(',').map((p) => Number(p.trim()));
-  if (n.length !== 3 || n.some((p) => !Number.isInteger(p) || p < 0 || p > 65535) || new Set(n.filter((p) => p !== 0)).size !== n.filter((p) => p !== 0).length) {
+  if (
+    n.length !== 3 ||
+    n.some((p) => !Number.isInteger(p) || p < 0 || p > 65535) ||
+    new Set(n.filter((p) => p !== 0)).size !== n.filter((p) => p !== 0).length
+  ) {
     throw usageError('BAD_PORTS', `--ports ${value} is not three different ports`, [`give the verify, passthrough and API Gateway ports: --ports ${PORTS}`]);
   }
   return {verify: n[0]!, passthrough: n[1]!, apigw: n[2]!};

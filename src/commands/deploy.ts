@@ -11,7 +11,16 @@ import {readFile} from 'node:fs/promises';
 import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type RemoteRead} from '../flows/deploy.js';
 import {acquireDeployLease} from '../io/aws/lease.js';
 import {MODE_PUBLIC, writeFileAtomic} from '../io/files.js';
-import {type DeployPlan, checkConnectionLogTargets, checkNlbTargets, checkTrustStoreName, DEFAULT_REVOCATION_QUOTAS, planDeploy, type ListenerTarget, type MutualMode} from '../lib/deploy/plan.js';
+import {
+  type DeployPlan,
+  checkConnectionLogTargets,
+  checkNlbTargets,
+  checkTrustStoreName,
+  DEFAULT_REVOCATION_QUOTAS,
+  planDeploy,
+  type ListenerTarget,
+  type MutualMode,
+} from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
 import {parseConnectionLogsUri} from '../lib/deploy/connection-logs.js';
 import {checkSavedPlan, type DeploySettings, fingerprintRemote, parseSavedPlan, SAVED_PLAN_VERSION, type SavedPlan} from '../lib/deploy/saved-plan.js';
@@ -25,7 +34,8 @@ export type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy the CA bundle and CRLs to an ELBv2 trust store and turn on mutual TLS on ALB HTTPS or NLB TLS listeners, idempotently.';
-  static override description = `Steps, in order: (1) lint the bundle and CRLs locally and stop on any error; (2) upload them to S3 under content-addressed keys (skipping objects that already hold the same content); (3) create the trust store, or ModifyTrustStore only when the bundle changed, then poll until ACTIVE; (4) add the CRLs it does not hold yet, then remove the older CRLs of the same issuers; (5) set the listener's MutualAuthentication only when it differs, or create the listener, and with --connection-logs s3://bucket/prefix the connection-log attributes of each listener's Application Load Balancer when they differ (after checking that the bucket policy lets Elastic Load Balancing write there; exit 4 with the statement to add when it does not); (6) print what was created, modified or left unchanged, with every ARN.
+  static override description =
+    `Steps, in order: (1) lint the bundle and CRLs locally and stop on any error; (2) upload them to S3 under content-addressed keys (skipping objects that already hold the same content); (3) create the trust store, or ModifyTrustStore only when the bundle changed, then poll until ACTIVE; (4) add the CRLs it does not hold yet, then remove the older CRLs of the same issuers; (5) set the listener's MutualAuthentication only when it differs, or create the listener, and with --connection-logs s3://bucket/prefix the connection-log attributes of each listener's Application Load Balancer when they differ (after checking that the bucket policy lets Elastic Load Balancing write there; exit 4 with the statement to add when it does not); (6) print what was created, modified or left unchanged, with every ARN.
 
 Network Load Balancer TLS listeners (an ARN with loadbalancer/net/ or listener/net/) take verify mode only (--mode passthrough is refused: NLB has no passthrough; a TCP listener passes the encrypted stream to targets instead) and the client certificate identity filters of --identity-filter / --identity-filter-file; filters are compared as a set and always sent, an empty list included.
 
@@ -50,30 +60,86 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     ...apigwDeployFlags,
     // Required unless --plan gives them (checked in settingsFromFlags).
     bucket: Flags.string({...deployInputFlags.bucket, required: false}),
-    'listener-arn': Flags.string({summary: 'ALB HTTPS or NLB TLS listener whose mutual authentication to set; repeatable.', multiple: true, exclusive: ['load-balancer-arn'], helpValue: 'ARN'}),
-    'load-balancer-arn': Flags.string({summary: 'Create an HTTPS listener on this ALB, or a TLS listener on this NLB (with --port, --certificate-arn, --target-group-arn).', dependsOn: ['port', 'certificate-arn', 'target-group-arn'], helpValue: 'ARN'}),
+    'listener-arn': Flags.string({
+      summary: 'ALB HTTPS or NLB TLS listener whose mutual authentication to set; repeatable.',
+      multiple: true,
+      exclusive: ['load-balancer-arn'],
+      helpValue: 'ARN',
+    }),
+    'load-balancer-arn': Flags.string({
+      summary: 'Create an HTTPS listener on this ALB, or a TLS listener on this NLB (with --port, --certificate-arn, --target-group-arn).',
+      dependsOn: ['port', 'certificate-arn', 'target-group-arn'],
+      helpValue: 'ARN',
+    }),
     port: Flags.integer({summary: 'Port of the listener to create.', min: 1, max: 65535, dependsOn: ['load-balancer-arn']}),
     'certificate-arn': Flags.string({summary: 'Server certificate (ACM ARN) of the listener to create.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
     'target-group-arn': Flags.string({summary: 'Target group the created listener forwards to.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
     ...mutualAuthFlags,
     ...identityFilterFlags,
     'wait-timeout': Flags.integer({summary: 'Seconds to wait for the trust store to become ACTIVE.', default: 600, min: 1}),
-    'poll-interval': Flags.integer({summary: 'Milliseconds between DescribeTrustStores polls.', default: 2000, min: 10, env: 'MTLS_KIT_POLL_INTERVAL_MS', hidden: true}),
+    'poll-interval': Flags.integer({
+      summary: 'Milliseconds between DescribeTrustStores polls.',
+      default: 2000,
+      min: 10,
+      env: 'MTLS_KIT_POLL_INTERVAL_MS',
+      hidden: true,
+    }),
     force: Flags.boolean({summary: 'Repoint listeners that verify against another trust store.', default: false}),
-    'connection-logs': Flags.string({summary: "Send the connection logs of the listeners' Application Load Balancers to s3://bucket/prefix (checks the bucket policy first).", helpValue: 's3://BUCKET/PREFIX'}),
-    tag: Flags.string({summary: 'Tag KEY=VALUE on what deploy creates (trust store, listener, S3 objects); repeatable.', multiple: true, helpValue: 'KEY=VALUE'}),
+    'connection-logs': Flags.string({
+      summary: "Send the connection logs of the listeners' Application Load Balancers to s3://bucket/prefix (checks the bucket policy first).",
+      helpValue: 's3://BUCKET/PREFIX',
+    }),
+    tag: Flags.string({
+      summary: 'Tag KEY=VALUE on what deploy creates (trust store, listener, S3 objects); repeatable.',
+      multiple: true,
+      helpValue: 'KEY=VALUE',
+    }),
     sse: Flags.option({summary: 'Server-side encryption of the uploaded objects.', options: ['aws:kms', 'AES256'] as const})(),
     'kms-key-id': Flags.string({summary: 'KMS key (id, ARN or alias) for --sse aws:kms.', dependsOn: ['sse'], helpValue: 'KEY'}),
-    'expected-bucket-owner': Flags.string({summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).', env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER', helpValue: 'ACCOUNT'}),
-    'allow-revocation-gap': Flags.boolean({summary: 'When adding new CRLs before removing old ones would exceed a quota, remove first (reports how long revoked serials were not enforced).', default: false}),
-    'revocation-lists-quota': Flags.integer({summary: 'Your account\'s revocation-lists-per-trust-store quota (L-332EE142).', default: DEFAULT_REVOCATION_QUOTAS.lists, min: 1, env: 'MTLS_KIT_REVOCATION_LISTS_QUOTA'}),
-    'revocation-entries-quota': Flags.integer({summary: 'Your account\'s revocation-entries-per-trust-store quota (L-37E1617B).', default: DEFAULT_REVOCATION_QUOTAS.entries, min: 1, env: 'MTLS_KIT_REVOCATION_ENTRIES_QUOTA'}),
+    'expected-bucket-owner': Flags.string({
+      summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).',
+      env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER',
+      helpValue: 'ACCOUNT',
+    }),
+    'allow-revocation-gap': Flags.boolean({
+      summary: 'When adding new CRLs before removing old ones would exceed a quota, remove first (reports how long revoked serials were not enforced).',
+      default: false,
+    }),
+    'revocation-lists-quota': Flags.integer({
+      summary: "Your account's revocation-lists-per-trust-store quota (L-332EE142).",
+      default: DEFAULT_REVOCATION_QUOTAS.lists,
+      min: 1,
+      env: 'MTLS_KIT_REVOCATION_LISTS_QUOTA',
+    }),
+    'revocation-entries-quota': Flags.integer({
+      summary: "Your account's revocation-entries-per-trust-store quota (L-37E1617B).",
+      default: DEFAULT_REVOCATION_QUOTAS.entries,
+      min: 1,
+      env: 'MTLS_KIT_REVOCATION_ENTRIES_QUOTA',
+    }),
     refresh: Flags.boolean({summary: 'Download what the trust store holds instead of trusting the digests deploy recorded on it.', default: false}),
     'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),
-    'plan-out': Flags.string({summary: 'Write the plan (and what it was computed from) to FILE; make no mutating call.', exclusive: ['plan'], helpValue: 'FILE'}),
+    'plan-out': Flags.string({
+      summary: 'Write the plan (and what it was computed from) to FILE; make no mutating call.',
+      exclusive: ['plan'],
+      helpValue: 'FILE',
+    }),
     plan: Flags.string({
       summary: 'Apply exactly the plan in FILE (from --plan-out), or refuse when the files or AWS changed since.',
-      exclusive: ['dry-run', 'listener-arn', 'load-balancer-arn', 'tag', 'sse', 'kms-key-id', 'ca-bundle', 'crl', 'skip-crl', 'force', 'allow-revocation-gap', 'connection-logs'],
+      exclusive: [
+        'dry-run',
+        'listener-arn',
+        'load-balancer-arn',
+        'tag',
+        'sse',
+        'kms-key-id',
+        'ca-bundle',
+        'crl',
+        'skip-crl',
+        'force',
+        'allow-revocation-gap',
+        'connection-logs',
+      ],
       helpValue: 'FILE',
     }),
     'lease-timeout': Flags.integer({summary: 'Seconds to wait while another deploy of the same trust store runs.', default: 300, min: 0}),
@@ -88,14 +154,37 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
       if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);
       const clients = await createApigwClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
       const key = flags['truststore-key'] ?? `${flags.prefix}truststore.pem`;
-      const r = await runApigwDeploy({clients, dir: flags.dir, bundle: flags['ca-bundle'], bucket: flags.bucket, key, domain: flags['apigw-domain'], apiType: flags['api-type'], dryRun: flags['dry-run'], waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], now: new Date(), onProgress: this.jsonEnabled() ? undefined : stderrProgress()});
+      const r = await runApigwDeploy({
+        clients,
+        dir: flags.dir,
+        bundle: flags['ca-bundle'],
+        bucket: flags.bucket,
+        key,
+        domain: flags['apigw-domain'],
+        apiType: flags['api-type'],
+        dryRun: flags['dry-run'],
+        waitTimeoutMs: flags['wait-timeout'] * 1000,
+        pollIntervalMs: flags['poll-interval'],
+        now: new Date(),
+        onProgress: this.jsonEnabled() ? undefined : stderrProgress(),
+      });
       return this.emit(r, renderApigwDeploy);
     }
-    if (flags['exit-code'] && !flags['dry-run'] && !flags['plan-out']) throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run or --plan-out', ['for example: mtls-kit deploy ... --dry-run --exit-code']);
-    const saved = flags.plan ? parseSavedPlan(await readFile(flags.plan, 'utf8').catch(() => {
-      throw preconditionError('PLAN_NOT_FOUND', `${flags.plan} does not exist or cannot be read`, ['make one: mtls-kit deploy ... --plan-out plan.json']);
-    }), flags.plan) : null;
-    const settings: DeploySettings = saved ? saved.settings : settingsFromFlags(flags, saved ? [] : (await resolveIdentityFilters(flags)).map(formatIdentityFilter));
+    if (flags['exit-code'] && !flags['dry-run'] && !flags['plan-out'])
+      throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run or --plan-out', [
+        'for example: mtls-kit deploy ... --dry-run --exit-code',
+      ]);
+    const saved = flags.plan
+      ? parseSavedPlan(
+          await readFile(flags.plan, 'utf8').catch(() => {
+            throw preconditionError('PLAN_NOT_FOUND', `${flags.plan} does not exist or cannot be read`, ['make one: mtls-kit deploy ... --plan-out plan.json']);
+          }),
+          flags.plan,
+        )
+      : null;
+    const settings: DeploySettings = saved
+      ? saved.settings
+      : settingsFromFlags(flags, saved ? [] : (await resolveIdentityFilters(flags)).map(formatIdentityFilter));
 
     // Step 1: everything local first, so a bad bundle never reaches S3.
     const inputs: DeployInputs = await readDeployInputs({
@@ -113,7 +202,11 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
       onProgress: this.jsonEnabled() ? undefined : stderrProgress(),
     });
 
-    const aws = await createAwsClients({region: flags.region ?? (saved ? settings.region : undefined), profile: flags.profile, endpointUrl: flags['endpoint-url']});
+    const aws = await createAwsClients({
+      region: flags.region ?? (saved ? settings.region : undefined),
+      profile: flags.profile,
+      endpointUrl: flags['endpoint-url'],
+    });
     const readAndPlan = async (): Promise<{remote: RemoteRead; plan: DeployPlan}> => {
       const remote = await readRemoteState(aws, settings.bucket, inputs, {refresh: flags.refresh, s3: settings.s3});
       const plan = planDeploy(inputs.local, remote.state, {quotas: settings.quotas, allowRevocationGap: settings.allowRevocationGap, force: settings.force});
@@ -125,26 +218,51 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     const planOnly = flags['dry-run'] || Boolean(flags['plan-out']);
     // One deploy at a time per trust store: a run with changes takes the lease, then reads
     // the state again, so it plans from what a concurrent run left (see docs/deploy.md).
-    const lease = plan.changes && !planOnly
-      ? await acquireDeployLease(aws, {
-          bucket: settings.bucket,
-          prefix: settings.prefix,
-          trustStoreName: settings.trustStoreName,
-          ttlMs: (flags['wait-timeout'] + 600) * 1000,
-          waitMs: flags['lease-timeout'] * 1000,
-          ...settings.s3,
-          onWait: (h) => this.jsonEnabled() || warn(`another deploy of ${settings.trustStoreName} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
-        })
-      : null;
+    const lease =
+      plan.changes && !planOnly
+        ? await acquireDeployLease(aws, {
+            bucket: settings.bucket,
+            prefix: settings.prefix,
+            trustStoreName: settings.trustStoreName,
+            ttlMs: (flags['wait-timeout'] + 600) * 1000,
+            waitMs: flags['lease-timeout'] * 1000,
+            ...settings.s3,
+            onWait: (h) =>
+              this.jsonEnabled() ||
+              warn(
+                `another deploy of ${settings.trustStoreName} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`,
+              ),
+          })
+        : null;
     try {
       if (lease) {
         ({remote, plan} = await readAndPlan());
         // A saved plan applies only to the state it was made from, also after waiting for the lease.
         if (saved) checkSavedPlan(saved, files, fingerprintRemote(remote.state), plan, flags.plan!);
       }
-      const result = await executeDeploy({aws, bucket: settings.bucket, inputs, remote, plan, dryRun: planOnly, waitTimeoutMs: flags['wait-timeout'] * 1000, pollIntervalMs: flags['poll-interval'], onProgress: this.jsonEnabled() ? undefined : stderrProgress(), tags: settings.tags, s3: settings.s3});
+      const result = await executeDeploy({
+        aws,
+        bucket: settings.bucket,
+        inputs,
+        remote,
+        plan,
+        dryRun: planOnly,
+        waitTimeoutMs: flags['wait-timeout'] * 1000,
+        pollIntervalMs: flags['poll-interval'],
+        onProgress: this.jsonEnabled() ? undefined : stderrProgress(),
+        tags: settings.tags,
+        s3: settings.s3,
+      });
       if (flags['plan-out']) {
-        const file: SavedPlan = {mtlsKitPlan: SAVED_PLAN_VERSION, createdAt: new Date().toISOString(), settings: {...settings, region: aws.region}, files, remote: fingerprintRemote(remote.state), plan, result};
+        const file: SavedPlan = {
+          mtlsKitPlan: SAVED_PLAN_VERSION,
+          createdAt: new Date().toISOString(),
+          settings: {...settings, region: aws.region},
+          files,
+          remote: fingerprintRemote(remote.state),
+          plan,
+          result,
+        };
         await writeFileAtomic(flags['plan-out'], `${JSON.stringify(file, null, 2)}\n`, MODE_PUBLIC, {force: true});
         if (!this.jsonEnabled()) hint(`wrote ${flags['plan-out']}; apply exactly this plan: mtls-kit deploy --plan ${flags['plan-out']}`);
       }
@@ -162,20 +280,36 @@ type DeployFlags = Awaited<ReturnType<Deploy['parse']>>['flags'] & Record<string
 function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} & DeployFlags, identityFilters: string[]): DeploySettings {
   const name = flags['trust-store-name'] as string | undefined;
   const bucket = flags.bucket as string | undefined;
-  if (!name) throw usageError('MISSING_TARGET', 'give --trust-store-name (ALB) or --apigw-domain (API Gateway), or --plan FILE', ['for example: --trust-store-name my-devices --bucket my-pki-bucket']);
+  if (!name)
+    throw usageError('MISSING_TARGET', 'give --trust-store-name (ALB) or --apigw-domain (API Gateway), or --plan FILE', [
+      'for example: --trust-store-name my-devices --bucket my-pki-bucket',
+    ]);
   if (!bucket) throw usageError('MISSING_FLAG', '--bucket is required (or --plan FILE)', ['for example: --bucket my-pki-bucket']);
   const nameProblem = checkTrustStoreName(name);
-  if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem} (ALB's rule, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$)`, ['for example: --trust-store-name my-devices-prod']);
-  const listeners: ListenerTarget[] = [...new Set((flags['listener-arn'] as string[] | undefined) ?? [])].map((listenerArn) => ({kind: 'existing', listenerArn}));
+  if (nameProblem)
+    throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem} (ALB's rule, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$)`, [
+      'for example: --trust-store-name my-devices-prod',
+    ]);
+  const listeners: ListenerTarget[] = [...new Set((flags['listener-arn'] as string[] | undefined) ?? [])].map((listenerArn) => ({
+    kind: 'existing',
+    listenerArn,
+  }));
   if (flags['load-balancer-arn']) {
-    listeners.push({kind: 'create', loadBalancerArn: flags['load-balancer-arn'] as string, port: flags.port as number, certificateArn: flags['certificate-arn'] as string, targetGroupArn: flags['target-group-arn'] as string});
+    listeners.push({
+      kind: 'create',
+      loadBalancerArn: flags['load-balancer-arn'] as string,
+      port: flags.port as number,
+      certificateArn: flags['certificate-arn'] as string,
+      targetGroupArn: flags['target-group-arn'] as string,
+    });
   }
   checkNlbTargets(listeners, flags.mode as MutualMode, identityFilters.length);
   const connectionLogs = flags['connection-logs'] ? parseConnectionLogsUri(flags['connection-logs'] as string) : null;
   if (connectionLogs) checkConnectionLogTargets(listeners);
   const sse = flags.sse as 'aws:kms' | 'AES256' | undefined;
   const kmsKeyId = flags['kms-key-id'] as string | undefined;
-  if (sse === 'aws:kms' && !kmsKeyId) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
+  if (sse === 'aws:kms' && !kmsKeyId)
+    throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
   const owner = flags['expected-bucket-owner'] as string | undefined;
   return {
     dir: flags.dir as string,
@@ -185,7 +319,12 @@ function settingsFromFlags(flags: {[K in keyof typeof Deploy.flags]?: unknown} &
     trustStoreName: name,
     bucket,
     listeners,
-    mutualAuthentication: {mode: flags.mode as MutualMode, ignoreClientCertificateExpiry: Boolean(flags['ignore-client-cert-expiry']), advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off', identityFilters},
+    mutualAuthentication: {
+      mode: flags.mode as MutualMode,
+      ignoreClientCertificateExpiry: Boolean(flags['ignore-client-cert-expiry']),
+      advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? 'on' : 'off',
+      identityFilters,
+    },
     tags: parseTags((flags.tag as string[] | undefined) ?? []),
     s3: {...(sse ? {sse} : {}), ...(kmsKeyId ? {kmsKeyId} : {}), ...(owner ? {expectedBucketOwner: owner} : {})},
     quotas: {lists: flags['revocation-lists-quota'] as number, entries: flags['revocation-entries-quota'] as number},

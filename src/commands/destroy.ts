@@ -14,8 +14,10 @@ import {err as c, printErr, warn} from '../ui/output.js';
 export type {DestroyResult} from '../lib/deploy/destroy-plan.js';
 
 export default class Destroy extends BaseCommand {
-  static override summary = 'Undo deploy: turn mutual TLS off on the named listeners, remove the revocation lists, delete the trust store, and with --delete-objects the S3 objects deploy wrote for it.';
-  static override description = `Steps, in order: (1) read the trust store (--trust-store-name or --trust-store-arn), the listeners that use it (DescribeTrustStoreAssociations) and each --listener-arn, and refuse before any change when it is not deploy's (no mtls-kit records; --force overrides) or when a listener that is not named uses it; (2) set each named listener that verifies against it to Mode=off (ALB HTTPS and NLB TLS listeners alike; a listener in passthrough or off uses no trust store and is left as it is); (3) with --delete-objects, delete the objects deploy wrote under --prefix that hold what the trust store holds (its bundle, its CRLs; --all-objects: every object deploy wrote there); (4) remove its revocation lists; (5) delete the trust store.
+  static override summary =
+    'Undo deploy: turn mutual TLS off on the named listeners, remove the revocation lists, delete the trust store, and with --delete-objects the S3 objects deploy wrote for it.';
+  static override description =
+    `Steps, in order: (1) read the trust store (--trust-store-name or --trust-store-arn), the listeners that use it (DescribeTrustStoreAssociations) and each --listener-arn, and refuse before any change when it is not deploy's (no mtls-kit records; --force overrides) or when a listener that is not named uses it; (2) set each named listener that verifies against it to Mode=off (ALB HTTPS and NLB TLS listeners alike; a listener in passthrough or off uses no trust store and is left as it is); (3) with --delete-objects, delete the objects deploy wrote under --prefix that hold what the trust store holds (its bundle, its CRLs; --all-objects: every object deploy wrote there); (4) remove its revocation lists; (5) delete the trust store.
 
 Each step is idempotent: a run stopped at any point (even kill -9) is finished by the next one, and a run on nothing left changes nothing and exits 0. Without a terminal, destroy changes nothing unless --yes is given; at a terminal it asks. --dry-run prints the plan (each listener before and after) and makes no mutating call. destroy takes the same lease as deploy, so it never runs during a deploy of the same trust store.
 
@@ -31,18 +33,39 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
 
   static override flags = {
     'trust-store-name': Flags.string({...deployInputFlags['trust-store-name'], required: false}),
-    'trust-store-arn': Flags.string({summary: 'The trust store by ARN instead of name (a name given too, for example by MTLS_KIT_TRUST_STORE_NAME, must be the same).', helpValue: 'ARN'}),
+    'trust-store-arn': Flags.string({
+      summary: 'The trust store by ARN instead of name (a name given too, for example by MTLS_KIT_TRUST_STORE_NAME, must be the same).',
+      helpValue: 'ARN',
+    }),
     bucket: deployInputFlags.bucket,
     prefix: deployInputFlags.prefix,
-    'listener-arn': Flags.string({summary: 'Listener whose mutual TLS to turn off (Mode=off) when it verifies against the trust store; repeatable.', multiple: true, helpValue: 'ARN'}),
-    'delete-objects': Flags.boolean({summary: 'Also delete the S3 objects deploy wrote under --prefix that hold the trust store\'s bundle or CRLs.', default: false}),
-    'all-objects': Flags.boolean({summary: 'With --delete-objects: every object deploy wrote under --prefix (earlier rotations, other trust stores deployed with this prefix).', default: false, dependsOn: ['delete-objects']}),
+    'listener-arn': Flags.string({
+      summary: 'Listener whose mutual TLS to turn off (Mode=off) when it verifies against the trust store; repeatable.',
+      multiple: true,
+      helpValue: 'ARN',
+    }),
+    'delete-objects': Flags.boolean({
+      summary: "Also delete the S3 objects deploy wrote under --prefix that hold the trust store's bundle or CRLs.",
+      default: false,
+    }),
+    'all-objects': Flags.boolean({
+      summary: 'With --delete-objects: every object deploy wrote under --prefix (earlier rotations, other trust stores deployed with this prefix).',
+      default: false,
+      dependsOn: ['delete-objects'],
+    }),
     force: Flags.boolean({summary: 'Destroy a trust store that carries no mtls-kit deploy records.', default: false}),
     yes: Flags.boolean({char: 'y', summary: 'Make the changes without asking (required without a terminal).', default: false}),
     'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),
     'exit-code': Flags.boolean({summary: 'With --dry-run: exit 10 when there is something to destroy (0 when nothing).', default: false}),
-    'expected-bucket-owner': Flags.string({summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).', env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER', helpValue: 'ACCOUNT'}),
-    sse: Flags.option({summary: 'Server-side encryption of the lease object destroy writes while it runs (as deploy\'s --sse, for buckets that require it).', options: ['aws:kms', 'AES256'] as const})(),
+    'expected-bucket-owner': Flags.string({
+      summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).',
+      env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER',
+      helpValue: 'ACCOUNT',
+    }),
+    sse: Flags.option({
+      summary: "Server-side encryption of the lease object destroy writes while it runs (as deploy's --sse, for buckets that require it).",
+      options: ['aws:kms', 'AES256'] as const,
+    })(),
     'kms-key-id': Flags.string({summary: 'KMS key for --sse aws:kms.', dependsOn: ['sse'], helpValue: 'KEY'}),
     'lease-timeout': Flags.integer({summary: 'Seconds to wait while a deploy of the same trust store runs.', default: 300, min: 0}),
     ...awsFlags,
@@ -52,13 +75,26 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
     const {flags} = await this.parse(Destroy);
     const name = flags['trust-store-name'];
     const arn = flags['trust-store-arn'];
-    if (!name && !arn) throw usageError('MISSING_TARGET', 'give --trust-store-name or --trust-store-arn', ['for example: --trust-store-name my-devices --bucket my-pki-bucket']);
+    if (!name && !arn)
+      throw usageError('MISSING_TARGET', 'give --trust-store-name or --trust-store-arn', ['for example: --trust-store-name my-devices --bucket my-pki-bucket']);
     const nameProblem = name ? checkTrustStoreName(name) : null;
     if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem}`);
-    if (arn && !/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:truststore\/[^/]+\/[^/]+$/.test(arn)) throw usageError('BAD_TRUST_STORE_ARN', `--trust-store-arn "${arn}" is not a trust-store ARN`, ['for example: arn:aws:elasticloadbalancing:us-east-1:111122223333:truststore/my-devices/3ym756xh7yj']);
-    if (flags.sse === 'aws:kms' && !flags['kms-key-id']) throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
-    if (arn && name && nameOfTrustStoreArn(arn) !== name) throw usageError('TRUST_STORE_MISMATCH', `--trust-store-arn names trust store ${nameOfTrustStoreArn(arn)}, but --trust-store-name (or MTLS_KIT_TRUST_STORE_NAME) is ${name}`, ['give one of them, or make them agree']);
-    if (flags['exit-code'] && !flags['dry-run']) throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run', ['for example: mtls-kit destroy ... --dry-run --exit-code']);
+    if (arn && !/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:truststore\/[^/]+\/[^/]+$/.test(arn))
+      throw usageError('BAD_TRUST_STORE_ARN', `--trust-store-arn "${arn}" is not a trust-store ARN`, [
+        'for example: arn:aws:elasticloadbalancing:us-east-1:111122223333:truststore/my-devices/3ym756xh7yj',
+      ]);
+    if (flags.sse === 'aws:kms' && !flags['kms-key-id'])
+      throw usageError('KMS_KEY_MISSING', '--sse aws:kms needs --kms-key-id', ['for example: --sse aws:kms --kms-key-id alias/pki']);
+    if (arn && name && nameOfTrustStoreArn(arn) !== name)
+      throw usageError(
+        'TRUST_STORE_MISMATCH',
+        `--trust-store-arn names trust store ${nameOfTrustStoreArn(arn)}, but --trust-store-name (or MTLS_KIT_TRUST_STORE_NAME) is ${name}`,
+        ['give one of them, or make them agree'],
+      );
+    if (flags['exit-code'] && !flags['dry-run'])
+      throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run', [
+        'for example: mtls-kit destroy ... --dry-run --exit-code',
+      ]);
 
     const target: DestroyTarget = {
       bucket: flags.bucket,
@@ -80,7 +116,16 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
     };
     let {read, plan} = await readAndPlan();
     const quiet = this.jsonEnabled();
-    const run = (dryRun: boolean) => executeDestroy({aws, target, name: read.name, plan, deployed: read.state.trustStore?.deployed ?? null, dryRun, onStep: quiet ? undefined : (line) => printErr(c.dim(line))});
+    const run = (dryRun: boolean) =>
+      executeDestroy({
+        aws,
+        target,
+        name: read.name,
+        plan,
+        deployed: read.state.trustStore?.deployed ?? null,
+        dryRun,
+        onStep: quiet ? undefined : (line) => printErr(c.dim(line)),
+      });
 
     if (flags['dry-run'] || !plan.changes) {
       const result = await run(true);
@@ -100,7 +145,8 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
       expectedBucketOwner: target.expectedBucketOwner,
       sse: flags.sse,
       kmsKeyId: flags['kms-key-id'],
-      onWait: (h) => quiet || warn(`a deploy of ${read.name} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
+      onWait: (h) =>
+        quiet || warn(`a deploy of ${read.name} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
     });
     try {
       // Under the lease, plan from what a concurrent deploy may have left.
@@ -118,7 +164,9 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
  */
 async function confirm(summary: string, name: string): Promise<void> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw usageError('CONFIRMATION_REQUIRED', `destroy needs --yes without a terminal; it ${summary}`, ['review the plan with --dry-run, then re-run with --yes']);
+    throw usageError('CONFIRMATION_REQUIRED', `destroy needs --yes without a terminal; it ${summary}`, [
+      'review the plan with --dry-run, then re-run with --yes',
+    ]);
   }
   const rl = createInterface({input: process.stdin, output: process.stderr});
   try {

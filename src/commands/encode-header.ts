@@ -19,7 +19,8 @@ const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
 export default class EncodeHeader extends BaseCommand {
   static override summary = 'Print exactly the headers ALB or API Gateway would send a backend for a client certificate.';
-  static override description = `--mode verify (default): the five X-Amzn-Mtls-Clientcert-* headers of ALB's verify mode for the first (leaf) certificate. --mode passthrough: the one X-Amzn-Mtls-Clientcert header with every certificate in the file, in file order (leaf first). --mode apigw: API Gateway's clientCert object (forward-order DNs, "MMM dD HH:MM:SS YYYY GMT" dates, decimal serial) and the X-Client-Cert-Sub header of the aws-samples certificate-propagation sample.
+  static override description =
+    `--mode verify (default): the five X-Amzn-Mtls-Clientcert-* headers of ALB's verify mode for the first (leaf) certificate. --mode passthrough: the one X-Amzn-Mtls-Clientcert header with every certificate in the file, in file order (leaf first). --mode apigw: API Gateway's clientCert object (forward-order DNs, "MMM dD HH:MM:SS YYYY GMT" dates, decimal serial) and the X-Client-Cert-Sub header of the aws-samples certificate-propagation sample.
 
 --format lines prints "Name: value" lines (apigw adds clientCert.<field> lines, the PEM percent-encoded); curl prints -H arguments ready to paste after curl; json prints an object of headers ({"clientCert": ..., "headers": ...} for apigw). Every format decode-header reads gives back the same certificates byte for byte.
 
@@ -67,10 +68,19 @@ Exit codes: 0 printed; 2 bad flags, a file of another kind (a CRL or key where a
         if (r.clientCert) {
           const c = r.clientCert;
           const pem = encodePemForHeader([chain[0]!.der]);
-          for (const [k, v] of [['clientCertPem', pem], ['subjectDN', c.subjectDN], ['issuerDN', c.issuerDN], ['serialNumber', c.serialNumber], ['validity.notBefore', c.validity.notBefore], ['validity.notAfter', c.validity.notAfter]] as const) printLine(`clientCert.${k}: ${v}`);
+          for (const [k, v] of [
+            ['clientCertPem', pem],
+            ['subjectDN', c.subjectDN],
+            ['issuerDN', c.issuerDN],
+            ['serialNumber', c.serialNumber],
+            ['validity.notBefore', c.validity.notBefore],
+            ['validity.notAfter', c.validity.notAfter],
+          ] as const)
+            printLine(`clientCert.${k}: ${v}`);
         }
       }
-      if (chain.length > 1 && flags.mode !== 'passthrough') hint(`${source} holds ${chain.length} certificates; ${flags.mode} mode describes the first (the leaf)`);
+      if (chain.length > 1 && flags.mode !== 'passthrough')
+        hint(`${source} holds ${chain.length} certificates; ${flags.mode} mode describes the first (the leaf)`);
     });
   }
 }

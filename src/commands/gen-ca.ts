@@ -25,7 +25,8 @@ export interface GenCaResult {
 
 export default class GenCa extends BaseCommand {
   static override summary = 'Create a test CA: a root, and optionally an intermediate, with an ALB-ready ca-bundle.pem.';
-  static override description = `Writes the CA into --dir: root/ca.crt and root/ca.key (0600; encrypted with --passphrase-file or MTLS_KIT_CA_PASSPHRASE), intermediate/ with --intermediate, ca-bundle.pem formatted as an ALB trust store requires, and index.txt files that revoke and crl read.
+  static override description =
+    `Writes the CA into --dir: root/ca.crt and root/ca.key (0600; encrypted with --passphrase-file or MTLS_KIT_CA_PASSPHRASE), intermediate/ with --intermediate, ca-bundle.pem formatted as an ALB trust store requires, and index.txt files that revoke and crl read.
 
 Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), the folder is not writable, or the passphrase file cannot be read.`;
 
@@ -42,7 +43,7 @@ Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), t
     intermediate: Flags.boolean({summary: 'Also create an intermediate CA; client certificates are then issued by it.', default: false}),
     'intermediate-cn': Flags.string({summary: 'CN of the intermediate (default: "<root CN> Intermediate").'}),
     days: Flags.integer({summary: 'Root lifetime in days.', default: 3650, min: 1}),
-    'intermediate-days': Flags.integer({summary: 'Intermediate lifetime in days (at most the root\'s).', default: 1825, min: 1}),
+    'intermediate-days': Flags.integer({summary: "Intermediate lifetime in days (at most the root's).", default: 1825, min: 1}),
     'passphrase-file': passphraseFileFlag,
     force: forceFlag,
   };
@@ -64,7 +65,8 @@ Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), t
     const intermediateSubject = flags.intermediate
       ? rootSubject.map((rdn) => rdn.map((a) => (a.type === '2.5.4.3' ? {...a, value: flags['intermediate-cn'] ?? `${rootCn} Intermediate`} : a)))
       : undefined;
-    if (intermediateSubject && !intermediateSubject.flat().some((a) => a.type === '2.5.4.3')) intermediateSubject.push([{type: '2.5.4.3', value: flags['intermediate-cn'] ?? `${rootCn} Intermediate`}]);
+    if (intermediateSubject && !intermediateSubject.flat().some((a) => a.type === '2.5.4.3'))
+      intermediateSubject.push([{type: '2.5.4.3', value: flags['intermediate-cn'] ?? `${rootCn} Intermediate`}]);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
 
     const ca = createCa({
@@ -100,7 +102,10 @@ Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), t
         {path: paths.intermediate.indexAttr, data: 'unique_subject = no\n', mode: MODE_PUBLIC},
       );
     }
-    files.push({path: paths.bundle, data: ca.bundlePem, mode: MODE_PUBLIC}, {path: paths.config, data: JSON.stringify(config, null, 2) + '\n', mode: MODE_PUBLIC});
+    files.push(
+      {path: paths.bundle, data: ca.bundlePem, mode: MODE_PUBLIC},
+      {path: paths.config, data: JSON.stringify(config, null, 2) + '\n', mode: MODE_PUBLIC},
+    );
     await writeFilesAtomic(files, {force: flags.force});
 
     const dirArg = dir === './pki' || dir === 'pki' ? '' : ` --dir ${dir}`;
@@ -117,7 +122,9 @@ Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), t
     return this.emit(result, (r) => {
       printLine(renderCertSummary(r.root, `root CA → ${r.root.path}`));
       if (r.intermediate) printLine(renderCertSummary(r.intermediate, `intermediate CA → ${r.intermediate.path}`));
-      printLine(`wrote ${r.bundle} (ALB trust-store bundle, ${r.intermediate ? 2 : 1} certificate${r.intermediate ? 's' : ''})${r.encrypted ? '; CA keys are encrypted' : ''}`);
+      printLine(
+        `wrote ${r.bundle} (ALB trust-store bundle, ${r.intermediate ? 2 : 1} certificate${r.intermediate ? 's' : ''})${r.encrypted ? '; CA keys are encrypted' : ''}`,
+      );
       hint(`next: ${r.next}`);
     });
   }

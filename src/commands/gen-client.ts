@@ -59,7 +59,8 @@ function folderName(cn: string): string {
 
 export default class GenClient extends BaseCommand {
   static override summary = 'Issue client certificates: private-key.pem, certificate.crt and chain.pem (one, or a fleet with --count).';
-  static override description = `Issues from the CA in --dir (the intermediate when there is one). Writes private-key.pem (PKCS#8, 0600), certificate.crt and chain.pem (leaf then intermediates, for clients that must send the chain) into --out. Every certificate is recorded in the CA's index.txt, which revoke and crl read.
+  static override description =
+    `Issues from the CA in --dir (the intermediate when there is one). Writes private-key.pem (PKCS#8, 0600), certificate.crt and chain.pem (leaf then intermediates, for clients that must send the chain) into --out. Every certificate is recorded in the CA's index.txt, which revoke and crl read.
 
 With --csr-only, writes private-key.pem and request.csr (PKCS#10 with the subject and SANs) instead, for a CA mtls-kit does not hold (AWS Private CA, an enterprise CA) or for mtls-kit sign; no CA is needed.
 
@@ -79,18 +80,36 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     out: Flags.string({char: 'o', summary: 'Output folder (fleets: one subfolder per certificate).', default: '.', helpValue: 'DIR'}),
     verbose: Flags.boolean({summary: 'Show every field of the issued certificate (as inspect does), not only the summary.', default: false}),
     ...subjectFlags,
-    san: Flags.string({summary: 'Subject alternative name, repeatable; typed automatically (DNS name, IP, URI such as spiffe://..., email) or prefixed dns:/ip:/uri:/email:.', multiple: true, helpValue: 'VALUE'}),
+    san: Flags.string({
+      summary: 'Subject alternative name, repeatable; typed automatically (DNS name, IP, URI such as spiffe://..., email) or prefixed dns:/ip:/uri:/email:.',
+      multiple: true,
+      helpValue: 'VALUE',
+    }),
     days: Flags.integer({summary: 'Lifetime in days.', default: 365, min: 1}),
     'key-type': keyTypeFlag,
     count: Flags.integer({summary: 'Issue a fleet of N certificates; --cn must contain {n}.', min: 1, helpValue: 'N'}),
     workers: Flags.integer({summary: 'Worker threads for fleets (default: every core).', min: 1}),
-    p12: Flags.boolean({summary: 'Also write certificate.p12 (0600): PKCS#12 that OpenSSL 3 reads without -legacy (PBES2/AES-256, SHA-256 MAC).', default: false}),
-    'p12-legacy': Flags.boolean({summary: 'Also write certificate-legacy.p12 (0600): 3DES and a SHA-1 MAC, for older macOS and Java keystores.', default: false}),
+    p12: Flags.boolean({
+      summary: 'Also write certificate.p12 (0600): PKCS#12 that OpenSSL 3 reads without -legacy (PBES2/AES-256, SHA-256 MAC).',
+      default: false,
+    }),
+    'p12-legacy': Flags.boolean({
+      summary: 'Also write certificate-legacy.p12 (0600): 3DES and a SHA-1 MAC, for older macOS and Java keystores.',
+      default: false,
+    }),
     'p12-password-file': Flags.string({summary: `File holding the PKCS#12 password (else ${P12_PASSWORD_ENV}).`, helpValue: 'FILE'}),
     'passphrase-file': passphraseFileFlag,
     force: forceFlag,
-    'csr-only': Flags.boolean({summary: 'Write private-key.pem and request.csr (a PKCS#10 request to get signed elsewhere, or by mtls-kit sign) instead of a certificate.', default: false, exclusive: ['p12', 'p12-legacy', 'defect']}),
-    defect: Flags.option({summary: 'Issue a deliberately bad certificate that ALB must reject; prints the Failed:<code> ALB should log.', options: DEFECT_KINDS, exclusive: ['count']})(),
+    'csr-only': Flags.boolean({
+      summary: 'Write private-key.pem and request.csr (a PKCS#10 request to get signed elsewhere, or by mtls-kit sign) instead of a certificate.',
+      default: false,
+      exclusive: ['p12', 'p12-legacy', 'defect'],
+    }),
+    defect: Flags.option({
+      summary: 'Issue a deliberately bad certificate that ALB must reject; prints the Failed:<code> ALB should log.',
+      options: DEFECT_KINDS,
+      exclusive: ['count'],
+    })(),
     'defect-key': Flags.option({summary: 'Key for --defect unsupported-key.', options: ['rsa-1024', 'ed25519'] as const, default: 'rsa-1024' as const})(),
   };
 
@@ -98,10 +117,13 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     const {flags} = await this.parse(GenClient);
     const count = flags.count ?? 1;
     const fleet = flags.count !== undefined;
-    if (!flags.cn && !flags.subject) throw usageError('MISSING_CN', 'no subject given', ['give --cn NAME (for a fleet a template such as --cn "device-{n}") or --subject "CN=...,O=..."']);
+    if (!flags.cn && !flags.subject)
+      throw usageError('MISSING_CN', 'no subject given', ['give --cn NAME (for a fleet a template such as --cn "device-{n}") or --subject "CN=...,O=..."']);
     const template = flags.cn ?? flags.subject!;
     if (fleet && count > 1 && !/\{n(:\d+)?\}/.test(template)) {
-      throw usageError('FLEET_TEMPLATE', `--count ${count} needs a name template with {n}, got "${template}"`, ["example: --cn 'device-{n}' or --cn 'device-{n:4}'"]);
+      throw usageError('FLEET_TEMPLATE', `--count ${count} needs a name template with {n}, got "${template}"`, [
+        "example: --cn 'device-{n}' or --cn 'device-{n:4}'",
+      ]);
     }
     if (flags['csr-only']) return this.csrOnly(flags, count, fleet);
     const ca = await loadCa(flags.dir);
@@ -131,10 +153,21 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
       const serialHex = newSerialHex(used);
       used.add(serialHex);
       const stagingDir = stagingDirFor(outDir, serialHex);
-      jobs.push({n, subject, sans: sanTemplates.map((s) => typeSan(expandTemplate(s, n))), serialHex, files, stagingFiles: clientFilePaths(stagingDir, fileOpts), stagingDir, finalDir: outDir, indexFile: resolve(files.certificate)});
+      jobs.push({
+        n,
+        subject,
+        sans: sanTemplates.map((s) => typeSan(expandTemplate(s, n))),
+        serialHex,
+        files,
+        stagingFiles: clientFilePaths(stagingDir, fileOpts),
+        stagingDir,
+        finalDir: outDir,
+        indexFile: resolve(files.certificate),
+      });
     }
     const outDirs = new Set(jobs.map((j) => j.files.key));
-    if (outDirs.size !== jobs.length) throw usageError('FLEET_NAMES_COLLIDE', `the name template "${template}" gives the same folder twice`, ['include {n} in --cn']);
+    if (outDirs.size !== jobs.length)
+      throw usageError('FLEET_NAMES_COLLIDE', `the name template "${template}" gives the same folder twice`, ['include {n} in --cn']);
     await assertOutDir(flags.out);
     let alreadyIssued = 0;
     if (fleet) {
@@ -142,7 +175,9 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
       // certificate already issued and recorded by an earlier run of the same command.
       const sweep = sweepStaging(flags.out, serialSet(indexEntries));
       if (sweep.promoted.length + sweep.removed.length > 0 && !this.jsonEnabled()) {
-        hint(`an interrupted run left ${sweep.promoted.length} recorded certificate${sweep.promoted.length === 1 ? '' : 's'} (moved into place) and ${sweep.removed.length} unrecorded one${sweep.removed.length === 1 ? '' : 's'} (deleted)`);
+        hint(
+          `an interrupted run left ${sweep.promoted.length} recorded certificate${sweep.promoted.length === 1 ? '' : 's'} (moved into place) and ${sweep.removed.length} unrecorded one${sweep.removed.length === 1 ? '' : 's'} (deleted)`,
+        );
       }
       if (!flags.force) {
         const recorded = new Map(indexEntries.map((e) => [e.serial, e]));
@@ -151,7 +186,10 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
         alreadyIssued = before - jobs.length;
       }
     }
-    await assertWritable(jobs.flatMap((j) => Object.values(j.files) as string[]), {force: flags.force});
+    await assertWritable(
+      jobs.flatMap((j) => Object.values(j.files) as string[]),
+      {force: flags.force},
+    );
     const p12 = p12Password === undefined ? undefined : {password: p12Password, modern: flags.p12, legacy: flags['p12-legacy']};
 
     const {issuer, keyPkcs8Der} = await loadIssuer(ca, passphrase);
@@ -162,22 +200,68 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     let defect: GenClientResult['defect'];
     if (flags.defect) {
       const job = jobs[0]!;
-      const d = await writeDefect({ca, issuer, kind: flags.defect, unsupportedKey: flags['defect-key'], keySpec, subject: job.subject, sans: job.sans, serialHex: job.serialHex, days: flags.days, files: job.files, indexFile: job.indexFile, force: flags.force});
+      const d = await writeDefect({
+        ca,
+        issuer,
+        kind: flags.defect,
+        unsupportedKey: flags['defect-key'],
+        keySpec,
+        subject: job.subject,
+        sans: job.sans,
+        serialHex: job.serialHex,
+        days: flags.days,
+        files: job.files,
+        indexFile: job.indexFile,
+        force: flags.force,
+      });
       const det = describeCertificate(d.material.issued.parsed);
       certificate = {...det, files: job.files};
-      summaries = [{subject: det.subject, serial: det.serial, notBefore: det.notBefore, notAfter: det.notAfter, sha256Fingerprint: det.sha256Fingerprint, files: job.files}];
+      summaries = [
+        {
+          subject: det.subject,
+          serial: det.serial,
+          notBefore: det.notBefore,
+          notAfter: det.notAfter,
+          sha256Fingerprint: det.sha256Fingerprint,
+          files: job.files,
+        },
+      ];
       defect = {kind: flags.defect, expected: d.material.expected, why: DEFECTS[flags.defect].why, crl: d.crl, throwawayCa: d.throwawayCa};
     } else if (!fleet) {
       const job = jobs[0]!;
       const cn = job.subject.flat().find((a) => a.type === '2.5.4.3')?.value;
-      const issued = await issueAndWrite({issuer, keySpec, subject: job.subject, sans: job.sans, serialHex: job.serialHex, days: flags.days, now: new Date(), files: job.files, indexFile: job.indexFile, force: flags.force, ...(p12 ? {p12: {...p12, ...(cn ? {friendlyName: cn} : {})}} : {})});
+      const issued = await issueAndWrite({
+        issuer,
+        keySpec,
+        subject: job.subject,
+        sans: job.sans,
+        serialHex: job.serialHex,
+        days: flags.days,
+        now: new Date(),
+        files: job.files,
+        indexFile: job.indexFile,
+        force: flags.force,
+        ...(p12 ? {p12: {...p12, ...(cn ? {friendlyName: cn} : {})}} : {}),
+      });
       await appendIndex(ca.issuing.paths, [issued.index]);
       const d = describeCertificate(issued.parsed);
       certificate = {...d, files: job.files};
-      summaries = [{subject: d.subject, serial: d.serial, notBefore: d.notBefore, notAfter: d.notAfter, sha256Fingerprint: d.sha256Fingerprint, files: job.files}];
+      summaries = [
+        {subject: d.subject, serial: d.serial, notBefore: d.notBefore, notAfter: d.notAfter, sha256Fingerprint: d.sha256Fingerprint, files: job.files},
+      ];
     } else if (jobs.length > 0) {
       const bar = progressBar('issuing', jobs.length, !this.jsonEnabled() || Boolean(process.stderr.isTTY));
-      const shared = {issuerCertDer: ca.issuing.cert.der, issuerKeyPkcs8Der: keyPkcs8Der, issuerSpec: issuer.spec, chainDers: issuer.chain.map((c) => c.der), keySpec, days: flags.days, nowMs: Date.now(), force: flags.force, ...(p12 ? {p12} : {})};
+      const shared = {
+        issuerCertDer: ca.issuing.cert.der,
+        issuerKeyPkcs8Der: keyPkcs8Der,
+        issuerSpec: issuer.spec,
+        chainDers: issuer.chain.map((c) => c.der),
+        keySpec,
+        days: flags.days,
+        nowMs: Date.now(),
+        force: flags.force,
+        ...(p12 ? {p12} : {}),
+      };
       // Ctrl-C (or SIGTERM) stops the workers; what they finished is recorded, the rest removed.
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
@@ -234,34 +318,67 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
         printLine(`wrote ${f.key} (0600), ${f.certificate}, ${f.chain}${f.p12 ? `, ${f.p12} (0600)` : ''}${f.p12Legacy ? `, ${f.p12Legacy} (0600)` : ''}`);
       } else {
         if (r.alreadyIssued > 0) printLine(`${r.alreadyIssued} of ${count} were already issued by an earlier run; issued the remaining ${r.count}`);
-        printLine(`issued ${r.count} certificates by ${r.ca.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'}) under ${flags.out}`);
+        printLine(
+          `issued ${r.count} certificates by ${r.ca.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'}) under ${flags.out}`,
+        );
       }
       if (r.defect) {
         printLine(`defect ${r.defect.kind}: ${r.defect.why}${r.defect.crl ? `; revoked and put on ${r.defect.crl}` : ''}`);
         printLine(`ALB should log: ${r.defect.expected}`);
-        hint(`check: mtls-kit verify ${r.certificate?.files.chain ?? ''} --trust-store ${join(flags.dir, 'ca-bundle.pem')}${r.defect.crl ? ` --crl ${r.defect.crl}` : ''}`);
+        hint(
+          `check: mtls-kit verify ${r.certificate?.files.chain ?? ''} --trust-store ${join(flags.dir, 'ca-bundle.pem')}${r.defect.crl ? ` --crl ${r.defect.crl}` : ''}`,
+        );
       } else hint(`next: ${r.next}`);
     });
   }
 
   /** --csr-only: keys and requests, no CA. */
-  private async csrOnly(flags: {cn?: string; subject?: string; san?: string[]; out: string; force: boolean; 'key-type': keyof typeof KEY_TYPES; dir: string} & Record<string, unknown>, count: number, fleet: boolean): Promise<GenClientCsrResult> {
+  private async csrOnly(
+    flags: {cn?: string; subject?: string; san?: string[]; out: string; force: boolean; 'key-type': keyof typeof KEY_TYPES; dir: string} & Record<
+      string,
+      unknown
+    >,
+    count: number,
+    fleet: boolean,
+  ): Promise<GenClientCsrResult> {
     const keySpec = KEY_TYPES[flags['key-type']];
     const planned = [];
     for (let n = 1; n <= count; n++) {
-      const subject = subjectFromFields({...flags, ...(flags.cn ? {cn: expandTemplate(flags.cn, n)} : {}), ...(flags.subject ? {subject: expandTemplate(flags.subject, n)} : {})});
+      const subject = subjectFromFields({
+        ...flags,
+        ...(flags.cn ? {cn: expandTemplate(flags.cn, n)} : {}),
+        ...(flags.subject ? {subject: expandTemplate(flags.subject, n)} : {}),
+      });
       const cn = subject.flat().find((a) => a.type === '2.5.4.3')?.value ?? `client-${n}`;
-      planned.push({subject, sans: (flags.san ?? []).map((s) => typeSan(expandTemplate(s, n))), files: csrFilePaths(fleet ? join(flags.out, folderName(cn)) : flags.out)});
+      planned.push({
+        subject,
+        sans: (flags.san ?? []).map((s) => typeSan(expandTemplate(s, n))),
+        files: csrFilePaths(fleet ? join(flags.out, folderName(cn)) : flags.out),
+      });
     }
-    await assertWritable(planned.flatMap((p) => [p.files.key, p.files.csr]), {force: flags.force});
+    await assertWritable(
+      planned.flatMap((p) => [p.files.key, p.files.csr]),
+      {force: flags.force},
+    );
     const requests = planned.map((p) => writeKeyAndCsr({...p, keySpec, force: flags.force, durable: !fleet}));
     const dirArg = flags.dir === './pki' ? '' : ` --dir ${flags.dir}`;
-    const result: GenClientCsrResult = {csrOnly: true, keyType: flags['key-type'], count: requests.length, requests, next: `mtls-kit sign ${fleet ? flags.out : requests[0]!.files.csr}${dirArg}`};
+    const result: GenClientCsrResult = {
+      csrOnly: true,
+      keyType: flags['key-type'],
+      count: requests.length,
+      requests,
+      next: `mtls-kit sign ${fleet ? flags.out : requests[0]!.files.csr}${dirArg}`,
+    };
     return this.emit(result, (r) => {
       if (fleet) printLine(`wrote ${r.count} keys (0600) and requests under ${flags.out}`);
-      else printLine(`wrote ${r.requests[0]!.files.key} (0600) and ${r.requests[0]!.files.csr} for ${r.requests[0]!.subject}${r.requests[0]!.sans.length ? ` (${r.requests[0]!.sans.join(', ')})` : ''}`);
+      else
+        printLine(
+          `wrote ${r.requests[0]!.files.key} (0600) and ${r.requests[0]!.files.csr} for ${r.requests[0]!.subject}${r.requests[0]!.sans.length ? ` (${r.requests[0]!.sans.join(', ')})` : ''}`,
+        );
       hint(`next: ${r.next}   (a CA directory made by mtls-kit gen-ca)`);
-      hint(`or with AWS Private CA: aws acm-pca issue-certificate --certificate-authority-arn <CA ARN> --csr fileb://${fleet ? '<folder>/' + CSR_FILE_NAME : r.requests[0]!.files.csr} --signing-algorithm ${keySpec.kind === 'rsa' ? 'SHA256WITHRSA' : 'SHA256WITHECDSA'} --template-arn arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1 --validity Value=${flags.days ?? 365},Type=DAYS`);
+      hint(
+        `or with AWS Private CA: aws acm-pca issue-certificate --certificate-authority-arn <CA ARN> --csr fileb://${fleet ? '<folder>/' + CSR_FILE_NAME : r.requests[0]!.files.csr} --signing-algorithm ${keySpec.kind === 'rsa' ? 'SHA256WITHRSA' : 'SHA256WITHECDSA'} --template-arn arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1 --validity Value=${flags.days ?? 365},Type=DAYS`,
+      );
     });
   }
 }

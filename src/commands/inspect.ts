@@ -33,8 +33,10 @@ export interface InspectResult {
 }
 
 export default class Inspect extends BaseCommand {
-  static override summary = 'Show the details of a certificate, chain, CA bundle, PKCS#12 file, CRL, certificate request or private key, and whether ALB accepts it.';
-  static override description = `Reads PEM or DER (or - for stdin) and prints, for each certificate: subject and issuer (RFC 2253, as ALB sends them), serial (uppercase hex, as ALB prints it), validity, key type and size, signature algorithm, SANs, key usage, extended key usage, basic constraints, key identifiers, SHA-256 fingerprint, and whether ALB's certificate requirements are met.
+  static override summary =
+    'Show the details of a certificate, chain, CA bundle, PKCS#12 file, CRL, certificate request or private key, and whether ALB accepts it.';
+  static override description =
+    `Reads PEM or DER (or - for stdin) and prints, for each certificate: subject and issuer (RFC 2253, as ALB sends them), serial (uppercase hex, as ALB prints it), validity, key type and size, signature algorithm, SANs, key usage, extended key usage, basic constraints, key identifiers, SHA-256 fingerprint, and whether ALB's certificate requirements are met.
 
 A CRL: issuer, CRL number, this and next update, entries, whether its signature verifies with the issuing CA's certificate (found beside it or in --dir), and the checks lint applies to CRLs for ALB. A certificate request: subject, SANs, key type and size, public key SHA-256, whether its signature verifies. A private key: type and size, whether and how it is encrypted, the SHA-256 of its public key, and which certificates in its folder and in --dir hold that key; the key itself is never printed. An encrypted key is read with --passphrase-file (else MTLS_KIT_CA_PASSPHRASE); without one, inspect says what it can.
 
@@ -55,7 +57,7 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
 
   static override flags = {
     'password-file': Flags.string({summary: 'File holding the PKCS#12 password (else MTLS_KIT_P12_PASSWORD).', helpValue: 'FILE'}),
-    'passphrase-file': Flags.string({summary: 'File holding an encrypted private key\'s passphrase (else MTLS_KIT_CA_PASSPHRASE).', helpValue: 'FILE'}),
+    'passphrase-file': Flags.string({summary: "File holding an encrypted private key's passphrase (else MTLS_KIT_CA_PASSPHRASE).", helpValue: 'FILE'}),
     dir: dirFlag,
   };
 
@@ -64,7 +66,8 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
     const data = await readInput(args.file);
     const source = inputName(args.file);
     const found = identifyInput(data);
-    if (OTHER_KINDS.has(found.kind) && !found.kinds?.includes('certificate')) return this.inspectOther(data, args.file, found.kind as OtherKind, found.encoding ?? 'der', flags);
+    if (OTHER_KINDS.has(found.kind) && !found.kinds?.includes('certificate'))
+      return this.inspectOther(data, args.file, found.kind as OtherKind, found.encoding ?? 'der', flags);
     let format: InspectResult['format'] = looksLikePem(data) ? 'pem' : 'der';
     let certs;
     if (format === 'der' && data[0] === 0x30 && isPkcs12(data)) {
@@ -75,8 +78,16 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
       certs = readCertificates(data, source, {wanted: 'a certificate, CRL, certificate request, private key or PKCS#12 file'});
     }
     const certificates = certs.map(describeCertificate);
-    const result: InspectResult = {file: args.file, kind: 'certificates', format, count: certificates.length, certificates, albRequirementsMet: certificates.every((c) => c.albRequirements.ok)};
-    if (found.kinds?.some((k) => k === 'private-key' || k === 'encrypted-private-key')) hint(`${source} also holds a private key (not shown; inspect a file with the key alone to see it)`);
+    const result: InspectResult = {
+      file: args.file,
+      kind: 'certificates',
+      format,
+      count: certificates.length,
+      certificates,
+      albRequirementsMet: certificates.every((c) => c.albRequirements.ok),
+    };
+    if (found.kinds?.some((k) => k === 'private-key' || k === 'encrypted-private-key'))
+      hint(`${source} also holds a private key (not shown; inspect a file with the key alone to see it)`);
     return this.emit(result, (r) => {
       r.certificates.forEach((c, i) => {
         if (i > 0) printLine();
@@ -86,10 +97,28 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
   }
 
   /** CRLs, requests and keys: their code is loaded only for them (cold start of inspect certificate.crt). */
-  private async inspectOther(data: Uint8Array, file: string, kind: OtherKind, format: 'pem' | 'der', flags: {'passphrase-file'?: string; dir: string}): Promise<InspectResult> {
+  private async inspectOther(
+    data: Uint8Array,
+    file: string,
+    kind: OtherKind,
+    format: 'pem' | 'der',
+    flags: {'passphrase-file'?: string; dir: string},
+  ): Promise<InspectResult> {
     const [{inspectOther}, render] = await Promise.all([import('../io/ca/inspect-files.js'), import('../ui/file-render.js')]);
-    const r = await inspectOther({data, file, kind, caDir: flags.dir, ...(flags['passphrase-file'] ? {passphraseFile: flags['passphrase-file']} : {}), now: new Date(), warnDays: 30});
-    const albRequirementsMet = r.crl ? !r.crl.findings.some((f) => f.severity === 'error') : r.csr ? r.csr.albRequirements.ok : (r.privateKey?.albRequirements?.ok ?? null);
+    const r = await inspectOther({
+      data,
+      file,
+      kind,
+      caDir: flags.dir,
+      ...(flags['passphrase-file'] ? {passphraseFile: flags['passphrase-file']} : {}),
+      now: new Date(),
+      warnDays: 30,
+    });
+    const albRequirementsMet = r.crl
+      ? !r.crl.findings.some((f) => f.severity === 'error')
+      : r.csr
+        ? r.csr.albRequirements.ok
+        : (r.privateKey?.albRequirements?.ok ?? null);
     const result: InspectResult = {file, kind: r.crl ? 'crl' : r.csr ? 'csr' : 'private-key', format, count: 0, certificates: [], albRequirementsMet, ...r};
     if (r.privateKey && r.privateKey.publicKeySha256 === null) {
       hint(`${inputName(file)} is encrypted: pass --passphrase-file FILE (or set MTLS_KIT_CA_PASSPHRASE) to see its type, size, public key and certificate`);

@@ -14,7 +14,8 @@ export interface LintCommandResult extends LintReport {}
 
 export default class Lint extends BaseCommand {
   static override summary = 'Check CA bundles, CRLs and client certificates against what ALB or API Gateway accepts, before upload.';
-  static override description = `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root; with --target nlb the same as ALB, plus the identity filters given with --identity-filter or --identity-filter-file (1 to 256 printable ASCII characters, a san-uri value starting with a URI scheme). CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed, or close (a warning when less than --warn-days and less than a third of the CRL's own lifetime, nextUpdate minus thisUpdate, is left: a CRL just written with crl --days 30 passes and warns from 10 days before its nextUpdate), issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
+  static override description =
+    `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root; with --target nlb the same as ALB, plus the identity filters given with --identity-filter or --identity-filter-file (1 to 256 printable ASCII characters, a san-uri value starting with a URI scheme). CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed, or close (a warning when less than --warn-days and less than a third of the CRL's own lifetime, nextUpdate minus thisUpdate, is left: a CRL just written with crl --days 30 passes and warns from 10 days before its nextUpdate), issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
 
 The output is the verdict, then each error and warning with its fix (a rule that fires many times shows three and a count); --verbose adds the notes (info findings) and every repeat. --json always holds every finding.
 
@@ -35,7 +36,12 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
 
   static override flags = {
     target: Flags.option({summary: 'What the files are for.', options: ['alb', 'nlb', 'apigw'] as const, default: 'alb' as const})(),
-    'warn-days': Flags.integer({summary: 'Warn about certificates that expire within this many days, and CRLs whose nextUpdate is this close and less than a third of their lifetime away.', default: 30, min: 0}),
+    'warn-days': Flags.integer({
+      summary:
+        'Warn about certificates that expire within this many days, and CRLs whose nextUpdate is this close and less than a third of their lifetime away.',
+      default: 30,
+      min: 0,
+    }),
     verbose: Flags.boolean({summary: 'Also show notes, and every finding of a rule that fires many times.', default: false}),
     ...identityFilterFlags,
   };
@@ -69,7 +75,14 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
       r = lintFiles(inputs, {...options, target: flags.target});
     }
     const findings = [...unreadable, ...r.findings];
-    const result: LintCommandResult = {target: flags.target, files, ...(identityFilters ? {identityFilters} : {}), findings, errors: r.errors + unreadable.length, warnings: r.warnings};
+    const result: LintCommandResult = {
+      target: flags.target,
+      files,
+      ...(identityFilters ? {identityFilters} : {}),
+      findings,
+      errors: r.errors + unreadable.length,
+      warnings: r.warnings,
+    };
     if (result.errors > 0) this.resultExitCode = 3;
     return this.emit(result, (x) => renderLint(x, flags.verbose));
   }

@@ -26,19 +26,20 @@ function countLines(text: string): number {
 
 export default class List extends BaseCommand {
   static override summary = 'List the certificates the CA issued (its index): subject, serial, status, expiry.';
-  static override description = `Reads the index.txt of each tier of the CA in --dir (openssl ca format; every certificate gen-client, sign and renew issued, and the revocations) and prints one row per certificate, soonest expiry first. Status is valid, expired (past notAfter) or revoked.
+  static override description =
+    `Reads the index.txt of each tier of the CA in --dir (openssl ca format; every certificate gen-client, sign and renew issued, and the revocations) and prints one row per certificate, soonest expiry first. Status is valid, expired (past notAfter) or revoked.
 
 Exit codes: 0 listed (also when nothing matches); 2 bad flag values; 4 no CA in --dir or a malformed index line.`;
 
-  static override examples = [
-    '<%= config.bin %> list',
-    '<%= config.bin %> list --expiring 30d',
-    '<%= config.bin %> list --revoked --json',
-  ];
+  static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --expiring 30d', '<%= config.bin %> list --revoked --json'];
 
   static override flags = {
     dir: dirFlag,
-    expiring: Flags.string({summary: 'Only valid certificates that expire within this time (30d, 12h, 2w; a bare number is days).', helpValue: 'DURATION', exclusive: ['revoked', 'expired']}),
+    expiring: Flags.string({
+      summary: 'Only valid certificates that expire within this time (30d, 12h, 2w; a bare number is days).',
+      helpValue: 'DURATION',
+      exclusive: ['revoked', 'expired'],
+    }),
     revoked: Flags.boolean({summary: 'Only revoked certificates.', default: false, exclusive: ['expired']}),
     expired: Flags.boolean({summary: 'Only expired certificates.', default: false}),
     tier: Flags.option({summary: 'Only the index of this tier (default: every tier).', options: ['root', 'intermediate'] as const})(),

@@ -5,7 +5,15 @@ import {dirFlag} from '../flags.js';
 import {caPaths, readIndex} from '../io/ca/directory.js';
 import {forEachLogLine} from '../io/aws/log-sources.js';
 import {usageError} from '../lib/errors.js';
-import {createLogSummarizer, type ExplainedClient, type ExplainedFailure, type FailureClient, explainFailures, type IndexedTier, type LogSummary} from '../lib/alb/log-summary.js';
+import {
+  createLogSummarizer,
+  type ExplainedClient,
+  type ExplainedFailure,
+  type FailureClient,
+  explainFailures,
+  type IndexedTier,
+  type LogSummary,
+} from '../lib/alb/log-summary.js';
 import {hint, keyValues, out, printLine, warn} from '../ui/output.js';
 
 export interface LogsResult extends LogSummary {
@@ -18,7 +26,8 @@ const pct = (n: number, total: number): string => (total ? `${((n / total) * 100
 
 export default class Logs extends BaseCommand {
   static override summary = 'Summarise ALB connection logs: verify status, failures by code and client, handshake latency, TLS versions and ciphers.';
-  static override description = `Reads connection-log files (plain or .gz; folders are read recursively) or every object under s3://bucket/prefix, streaming. Lines with extra trailing fields are accepted (AWS appends fields); malformed lines are counted and shown, never fatal.
+  static override description =
+    `Reads connection-log files (plain or .gz; folders are read recursively) or every object under s3://bucket/prefix, streaming. Lines with extra trailing fields are accepted (AWS appends fields); malformed lines are counted and shown, never fatal.
 
 --explain joins the failing clients' serials with the CA directory's index (which certificate, revoked when, on which CRL) and says how to fix each failure code.
 
@@ -44,7 +53,10 @@ Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is m
     'endpoint-url': Flags.string({summary: 'S3-compatible endpoint (else AWS_ENDPOINT_URL).', helpValue: 'URL'}),
     region: Flags.string({summary: 'AWS region of the log bucket (else the SDK default chain).'}),
     profile: Flags.string({summary: 'AWS profile (else AWS_PROFILE / the default chain).'}),
-    target: Flags.option({summary: 'Whose logs: ALB connection logs (default); nlb says that NLB logs carry no client-certificate fields.', options: ['alb', 'nlb'] as const})(),
+    target: Flags.option({
+      summary: 'Whose logs: ALB connection logs (default); nlb says that NLB logs carry no client-certificate fields.',
+      options: ['alb', 'nlb'] as const,
+    })(),
   };
 
   async run(): Promise<LogsResult> {
@@ -52,11 +64,16 @@ Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is m
     // aws-reference 9.5, 9.6: NLB's TLS access logs have no client-certificate fields.
     if (flags.target === 'nlb') throw nlbSendsNoCertificateData('logs');
     const inputs = argv as string[];
-    if (inputs.length === 0) throw usageError('NO_INPUT', 'no connection-log files given', ['mtls-kit logs conn_log.log.gz (or a folder, or s3://bucket/prefix)']);
+    if (inputs.length === 0)
+      throw usageError('NO_INPUT', 'no connection-log files given', ['mtls-kit logs conn_log.log.gz (or a folder, or s3://bucket/prefix)']);
     const summarizer = createLogSummarizer({topClients: flags.top});
     await forEachLogLine(
       inputs,
-      {...(flags.region ? {region: flags.region} : {}), ...(flags.profile ? {profile: flags.profile} : {}), ...(flags['endpoint-url'] ? {endpointUrl: flags['endpoint-url']} : {})},
+      {
+        ...(flags.region ? {region: flags.region} : {}),
+        ...(flags.profile ? {profile: flags.profile} : {}),
+        ...(flags['endpoint-url'] ? {endpointUrl: flags['endpoint-url']} : {}),
+      },
       (s) => summarizer.addSource(s),
       (line, source, n) => summarizer.addLine(line, source, n),
     );
@@ -74,7 +91,10 @@ Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is m
 }
 
 function renderLogs(r: LogsResult): void {
-  printLine(out.bold(`${r.connections} connections in ${r.sources.length} file${r.sources.length === 1 ? '' : 's'}`) + (r.firstTimestamp ? ` (${r.firstTimestamp} … ${r.lastTimestamp})` : ''));
+  printLine(
+    out.bold(`${r.connections} connections in ${r.sources.length} file${r.sources.length === 1 ? '' : 's'}`) +
+      (r.firstTimestamp ? ` (${r.firstTimestamp} … ${r.lastTimestamp})` : ''),
+  );
   if (r.malformed.count > 0) {
     warn(`${r.malformed.count} malformed line${r.malformed.count === 1 ? '' : 's'} skipped`);
     for (const m of r.malformed.examples) printLine(`  ${out.dim(`${m.source}:${m.line}`)} ${m.text}`);
@@ -83,14 +103,23 @@ function renderLogs(r: LogsResult): void {
   printLine(keyValues(Object.entries(r.byStatus).map(([k, v]) => [k, `${v} (${pct(v, r.connections)})`])));
   const h = r.handshakeLatency;
   printLine(out.bold('\nhandshake latency') + out.dim(` (${h.count} handshakes)`));
-  printLine(keyValues([['p50', fmtSeconds(h.p50)], ['p90', fmtSeconds(h.p90)], ['p99', fmtSeconds(h.p99)], ['max', fmtSeconds(h.max)]]));
+  printLine(
+    keyValues([
+      ['p50', fmtSeconds(h.p50)],
+      ['p90', fmtSeconds(h.p90)],
+      ['p99', fmtSeconds(h.p99)],
+      ['max', fmtSeconds(h.max)],
+    ]),
+  );
   printLine(out.bold('\nTLS protocols'));
   printLine(keyValues(Object.entries(r.protocols).map(([k, v]) => [k, String(v)])));
   printLine(out.bold('\nTLS ciphers'));
   printLine(keyValues(Object.entries(r.ciphers).map(([k, v]) => [k, String(v)])));
   const explained = new Map((r.explain ?? []).map((e) => [e.code, e]));
   for (const f of r.failures) {
-    printLine(out.bold(`\nFailed:${f.code}`) + ` ${f.count} connection${f.count === 1 ? '' : 's'}, ${f.distinctClients} client${f.distinctClients === 1 ? '' : 's'}`);
+    printLine(
+      out.bold(`\nFailed:${f.code}`) + ` ${f.count} connection${f.count === 1 ? '' : 's'}, ${f.distinctClients} client${f.distinctClients === 1 ? '' : 's'}`,
+    );
     const ex = explained.get(f.code);
     if (ex) printLine(`  ${ex.meaning}\n  ${out.green('fix:')} ${ex.fix}`);
     const clients: Array<FailureClient & {issued?: ExplainedClient['issued']}> = ex?.clients ?? f.clients;

@@ -24,14 +24,17 @@ function parseTarget(input: string): {url: URL; host: string; port: number; path
   } catch {
     throw usageError('BAD_URL', `"${input}" is not an address`, ['e.g. mtls-kit probe https://api.example.com/health or https://127.0.0.1:8443/']);
   }
-  if (url.protocol !== 'https:') throw usageError('BAD_URL', `probe speaks TLS; "${input}" is ${url.protocol.replace(':', '')}`, [`use https://${url.host}${url.pathname}`]);
+  if (url.protocol !== 'https:')
+    throw usageError('BAD_URL', `probe speaks TLS; "${input}" is ${url.protocol.replace(':', '')}`, [`use https://${url.host}${url.pathname}`]);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return {url, host, port: url.port ? Number(url.port) : 443, path: `${url.pathname || '/'}${url.search}`};
 }
 
 export default class Probe extends BaseCommand {
-  static override summary = 'Probe a live TLS endpoint: version, cipher, server chain, the client CA names it advertises, and whether it accepts a client certificate.';
-  static override description = `Connects to the one address given (an ALB, an API Gateway custom domain, mtls-kit serve, any TLS server) and reports: the TLS version and cipher; the server's certificate chain with expiry; whether it asks for a client certificate and the acceptable client CA names it advertises (ALB sends them when AdvertiseTrustStoreCaNames is on), matched against the local CA bundle; with --cert/--key or --client, whether the mutual TLS handshake is accepted or rejected and with which TLS alert, the HTTP status of the path, and beside it the offline verify verdict for the same chain, as ALB's verify mode would log it.
+  static override summary =
+    'Probe a live TLS endpoint: version, cipher, server chain, the client CA names it advertises, and whether it accepts a client certificate.';
+  static override description =
+    `Connects to the one address given (an ALB, an API Gateway custom domain, mtls-kit serve, any TLS server) and reports: the TLS version and cipher; the server's certificate chain with expiry; whether it asks for a client certificate and the acceptable client CA names it advertises (ALB sends them when AdvertiseTrustStoreCaNames is on), matched against the local CA bundle; with --cert/--key or --client, whether the mutual TLS handshake is accepted or rejected and with which TLS alert, the HTTP status of the path, and beside it the offline verify verdict for the same chain, as ALB's verify mode would log it.
 
 The CA names are read from the handshake itself: in TLS 1.2 the CertificateRequest is cleartext; in TLS 1.3 it is encrypted, and probe decrypts its own connection's handshake with the secret Node reports for it (keylog).
 
@@ -49,12 +52,20 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
 
   static override flags = {
     dir: dirFlag,
-    cert: Flags.string({summary: 'Client certificate to present (PEM; a chain file sends the intermediates too).', helpValue: 'FILE', dependsOn: ['key'], exclusive: ['client']}),
+    cert: Flags.string({
+      summary: 'Client certificate to present (PEM; a chain file sends the intermediates too).',
+      helpValue: 'FILE',
+      dependsOn: ['key'],
+      exclusive: ['client'],
+    }),
     key: Flags.string({summary: 'Private key of --cert (PEM).', helpValue: 'FILE', dependsOn: ['cert']}),
     client: Flags.string({summary: 'A client folder from gen-client or sign: presents chain.pem with private-key.pem.', helpValue: 'DIR'}),
-    'trust-store': Flags.string({summary: 'Local CA bundle to match advertised names and to verify the client chain offline (default: <dir>/ca-bundle.pem when it exists).', helpValue: 'FILE'}),
+    'trust-store': Flags.string({
+      summary: 'Local CA bundle to match advertised names and to verify the client chain offline (default: <dir>/ca-bundle.pem when it exists).',
+      helpValue: 'FILE',
+    }),
     crl: Flags.string({summary: 'CRL for the offline verdict; repeatable.', multiple: true, helpValue: 'FILE'}),
-    cacert: Flags.string({summary: 'CA certificates to verify the server with (default: Node\'s list); the probe continues either way.', helpValue: 'FILE'}),
+    cacert: Flags.string({summary: "CA certificates to verify the server with (default: Node's list); the probe continues either way.", helpValue: 'FILE'}),
     'tls-max': Flags.option({summary: 'Highest TLS version to offer.', options: ['1.2', '1.3'] as const})(),
     timeout: Flags.integer({summary: 'Seconds to wait for the connection and the answer.', default: 10, min: 1}),
   };
@@ -71,9 +82,19 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
     }
     const certPem = certFile ? (await readInput(certFile)).toString('utf8') : undefined;
     const keyData = keyFile ? await readInput(keyFile) : undefined;
-    if (keyData) assertInputKind(keyData, keyFile!, PRIVATE_KEY_KINDS, {wanted: 'a private key', hints: {certificate: `pass the certificate with --cert ${keyFile} and its key with --key`}});
+    if (keyData)
+      assertInputKind(keyData, keyFile!, PRIVATE_KEY_KINDS, {
+        wanted: 'a private key',
+        hints: {certificate: `pass the certificate with --cert ${keyFile} and its key with --key`},
+      });
     const keyPem = keyData?.toString('utf8');
-    const presented = certFile && certPem ? readCertificates(Buffer.from(certPem), certFile, {wanted: 'a client certificate', hints: {'private-key': `pass the key with --key ${certFile} and the certificate with --cert`}}) : [];
+    const presented =
+      certFile && certPem
+        ? readCertificates(Buffer.from(certPem), certFile, {
+            wanted: 'a client certificate',
+            hints: {'private-key': `pass the key with --key ${certFile} and the certificate with --cert`},
+          })
+        : [];
     const defaultBundle = join(flags.dir, 'ca-bundle.pem');
     const bundleFile = flags['trust-store'] ?? (existsSync(defaultBundle) ? defaultBundle : undefined);
     const bundle = bundleFile ? readCertificates(await readInput(bundleFile), bundleFile) : [];
@@ -92,11 +113,20 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
     const now = Date.now();
     const serverChain = obs.serverChain.map((der) => {
       const c = parseCertificate(der);
-      return {subject: formatRfc2253(c.subject), issuer: formatRfc2253(c.issuer), serial: c.serialHex, notAfter: c.notAfter.toISOString().replace('.000Z', 'Z'), daysLeft: Math.floor((c.notAfter.getTime() - now) / 86_400_000)};
+      return {
+        subject: formatRfc2253(c.subject),
+        issuer: formatRfc2253(c.issuer),
+        serial: c.serialHex,
+        notAfter: c.notAfter.toISOString().replace('.000Z', 'Z'),
+        daysLeft: Math.floor((c.notAfter.getTime() - now) / 86_400_000),
+      };
     });
     const bundleSubjects = new Set(bundle.map((c) => Buffer.from(c.subject).toString('latin1')));
     const advertisedKeys = new Set(obs.caNames.map((n) => Buffer.from(n).toString('latin1')));
-    const advertisedCaNames = obs.certificateRequested === null ? null : obs.caNames.map((n) => ({dn: safeDn(n), inLocalBundle: bundleSubjects.has(Buffer.from(n).toString('latin1'))}));
+    const advertisedCaNames =
+      obs.certificateRequested === null
+        ? null
+        : obs.caNames.map((n) => ({dn: safeDn(n), inLocalBundle: bundleSubjects.has(Buffer.from(n).toString('latin1'))}));
     const accepted = obs.handshakeCompleted && obs.httpStatus !== null;
     let offlineVerdict: ProbeResult['offlineVerdict'] = null;
     if (presented.length > 0 && bundleFile) {
@@ -116,7 +146,15 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
       clientCertRequested: obs.certificateRequested,
       advertisedCaNames,
       caNamesSource: obs.caNamesSource,
-      localBundle: bundleFile ? {file: bundleFile, notAdvertised: obs.certificateRequested && obs.caNames.length > 0 ? bundle.filter((c) => !advertisedKeys.has(Buffer.from(c.subject).toString('latin1'))).map((c) => formatRfc2253(c.subject)) : []} : null,
+      localBundle: bundleFile
+        ? {
+            file: bundleFile,
+            notAdvertised:
+              obs.certificateRequested && obs.caNames.length > 0
+                ? bundle.filter((c) => !advertisedKeys.has(Buffer.from(c.subject).toString('latin1'))).map((c) => formatRfc2253(c.subject))
+                : [],
+          }
+        : null,
       client: presented[0] ? {file: certFile!, subject: formatRfc2253(presented[0].subject), serial: presented[0].serialHex} : null,
       handshake: {outcome: accepted ? 'accepted' : 'rejected', alert: obs.alert, error: accepted ? null : obs.error},
       http: {status: obs.httpStatus, statusText: obs.httpStatusText},

@@ -45,7 +45,9 @@ function certificateFiles(target: string): string[] {
   try {
     st = statSync(target);
   } catch {
-    throw preconditionError('FILE_NOT_FOUND', `${target} does not exist`, ['pass a client folder (with certificate.crt), a certificate file, or a fleet folder']);
+    throw preconditionError('FILE_NOT_FOUND', `${target} does not exist`, [
+      'pass a client folder (with certificate.crt), a certificate file, or a fleet folder',
+    ]);
   }
   if (!st.isDirectory()) return [target];
   const own = join(target, CLIENT_FILE_NAMES.certificate);
@@ -54,13 +56,17 @@ function certificateFiles(target: string): string[] {
     .filter((e) => e.isDirectory() && existsSync(join(target, e.name, CLIENT_FILE_NAMES.certificate)))
     .map((e) => join(target, e.name, CLIENT_FILE_NAMES.certificate))
     .sort();
-  if (fleet.length === 0) throw preconditionError('NO_CERTIFICATE', `${target} holds no ${CLIENT_FILE_NAMES.certificate}, nor do its subfolders`, ['pass the folder gen-client or sign wrote']);
+  if (fleet.length === 0)
+    throw preconditionError('NO_CERTIFICATE', `${target} holds no ${CLIENT_FILE_NAMES.certificate}, nor do its subfolders`, [
+      'pass the folder gen-client or sign wrote',
+    ]);
   return fleet;
 }
 
 export default class Renew extends BaseCommand {
   static override summary = 'Reissue client certificates with the same subject and SANs (same key, or --new-key), and optionally revoke the old ones.';
-  static override description = `For a client folder (certificate.crt, chain.pem, private-key.pem as gen-client and sign write them), a certificate file, or a folder of client folders (a fleet), issues a new certificate from the CA in --dir with the same subject and SANs and the client profile, writes certificate.crt and chain.pem in place (atomically), and records it in the index. The key stays the same unless --new-key, which writes a new private-key.pem (0600, same key type unless --key-type). --revoke-old marks the old serial revoked (reason superseded) in the same index write; then run mtls-kit crl.
+  static override description =
+    `For a client folder (certificate.crt, chain.pem, private-key.pem as gen-client and sign write them), a certificate file, or a folder of client folders (a fleet), issues a new certificate from the CA in --dir with the same subject and SANs and the client profile, writes certificate.crt and chain.pem in place (atomically), and records it in the index. The key stays the same unless --new-key, which writes a new private-key.pem (0600, same key type unless --key-type). --revoke-old marks the old serial revoked (reason superseded) in the same index write; then run mtls-kit crl.
 
 The lifetime is the old certificate's unless --days.
 
@@ -78,16 +84,17 @@ Exit codes: 0 renewed; 2 bad flag values; 4 no CA, a certificate this CA did not
   static override flags = {
     dir: dirFlag,
     'new-key': Flags.boolean({summary: 'Generate a new key (private-key.pem is replaced) instead of certifying the same key again.', default: false}),
-    'key-type': Flags.option({summary: 'Key type for --new-key (default: the old key\'s type).', options: KEY_TYPE_NAMES, dependsOn: ['new-key']})(),
+    'key-type': Flags.option({summary: "Key type for --new-key (default: the old key's type).", options: KEY_TYPE_NAMES, dependsOn: ['new-key']})(),
     'revoke-old': Flags.boolean({summary: 'Revoke the old certificate (reason superseded) in the index.', default: false}),
-    days: Flags.integer({summary: 'Lifetime in days (default: the old certificate\'s).', min: 1}),
+    days: Flags.integer({summary: "Lifetime in days (default: the old certificate's).", min: 1}),
     'passphrase-file': passphraseFileFlag,
   };
 
   async run(): Promise<RenewResult> {
     const {argv, flags} = await this.parse(Renew);
     const targets = argv as string[];
-    if (targets.length === 0) throw usageError('TARGET_REQUIRED', 'give the client folder (or certificate, or fleet folder) to renew', ['e.g. mtls-kit renew device-1/']);
+    if (targets.length === 0)
+      throw usageError('TARGET_REQUIRED', 'give the client folder (or certificate, or fleet folder) to renew', ['e.g. mtls-kit renew device-1/']);
     const ca = await loadCa(flags.dir);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
     const tier = ca.issuing;
@@ -126,14 +133,34 @@ Exit codes: 0 renewed; 2 bad flag values; 4 no CA, a certificate this CA did not
       const serialHex = newSerialHex(known);
       known.add(serialHex);
       const chainFile = join(folder, CLIENT_FILE_NAMES.chain);
-      const signed = signClientForKey({issuer, subjectDer: cert.subject, sans: sansOfCertificate(cert), spki, keySpec, serialHex, days, now, indexFile: resolve(file)});
+      const signed = signClientForKey({
+        issuer,
+        subjectDer: cert.subject,
+        sans: sansOfCertificate(cert),
+        spki,
+        keySpec,
+        serialHex,
+        days,
+        now,
+        indexFile: resolve(file),
+      });
       planned.push({path: file, data: signed.certPem, mode: MODE_PUBLIC}, {path: chainFile, data: signed.chainPem, mode: MODE_PUBLIC});
       writeFilesAtomicSync(planned, {force: true});
       added.push(signed.index);
       const d = describeCertificate(signed.parsed);
-      renewed.push({folder, subject: d.subject, oldSerial: cert.serialHex, newSerial: d.serial, notAfter: d.notAfter, newKey: flags['new-key'], oldRevoked: flags['revoke-old'], files: {certificate: file, chain: chainFile, ...(flags['new-key'] ? {key: keyFile} : {})}});
+      renewed.push({
+        folder,
+        subject: d.subject,
+        oldSerial: cert.serialHex,
+        newSerial: d.serial,
+        notAfter: d.notAfter,
+        newKey: flags['new-key'],
+        oldRevoked: flags['revoke-old'],
+        files: {certificate: file, chain: chainFile, ...(flags['new-key'] ? {key: keyFile} : {})},
+      });
     }
-    if (flags['revoke-old']) await writeIndex(tier.paths, [...revokeManyInIndex(entries, new Set(olds.map((o) => o.cert.serialHex)), 'superseded', now).entries, ...added]);
+    if (flags['revoke-old'])
+      await writeIndex(tier.paths, [...revokeManyInIndex(entries, new Set(olds.map((o) => o.cert.serialHex)), 'superseded', now).entries, ...added]);
     else await appendIndex(tier.paths, added);
     const dirArg = flags.dir === './pki' || flags.dir === 'pki' ? '' : ` --dir ${flags.dir}`;
     const result: RenewResult = {
@@ -144,7 +171,10 @@ Exit codes: 0 renewed; 2 bad flag values; 4 no CA, a certificate this CA did not
       next: flags['revoke-old'] ? `mtls-kit crl${dirArg}` : `mtls-kit verify ${renewed[0]!.files.chain} --trust-store ${join(flags.dir, 'ca-bundle.pem')}`,
     };
     return this.emit(result, (r) => {
-      for (const c of r.renewed) printLine(`renewed ${c.subject} in ${c.folder}: ${c.oldSerial} → ${c.newSerial}, expires ${c.notAfter}${c.newKey ? ', new key' : ', same key'}${c.oldRevoked ? `; ${c.oldSerial} revoked (superseded)` : ''}`);
+      for (const c of r.renewed)
+        printLine(
+          `renewed ${c.subject} in ${c.folder}: ${c.oldSerial} → ${c.newSerial}, expires ${c.notAfter}${c.newKey ? ', new key' : ', same key'}${c.oldRevoked ? `; ${c.oldSerial} revoked (superseded)` : ''}`,
+        );
       hint(`next: ${r.next}${flags['revoke-old'] ? '   (publishes the revocations)' : ''}`);
     });
   }

@@ -39,7 +39,8 @@ function indexSubjectRfc2253(s: string): string {
 
 export default class Revoke extends BaseCommand {
   static override summary = 'Revoke a client certificate in the CA index, by serial or by certificate file.';
-  static override description = `Records the revocation in the issuing CA's index.txt (openssl ca format). The serial may be given as ALB prints it (03A5B1), as openssl prints it (03:a5:b1) or in decimal with a dec: prefix (dec:238001). Then run mtls-kit crl to write the CRL that ALB reads.
+  static override description =
+    `Records the revocation in the issuing CA's index.txt (openssl ca format). The serial may be given as ALB prints it (03A5B1), as openssl prints it (03:a5:b1) or in decimal with a dec: prefix (dec:238001). Then run mtls-kit crl to write the CRL that ALB reads.
 
 Revoking a certificate twice changes nothing. A serial the CA never issued is refused unless --force.
 
@@ -59,13 +60,17 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
     dir: dirFlag,
     cert: Flags.string({summary: 'Revoke the certificate in this PEM/DER file instead of giving its serial.', helpValue: 'FILE'}),
     reason: Flags.option({summary: 'RFC 5280 revocation reason, put on the CRL entry.', options: REVOCATION_REASONS, default: 'unspecified' as const})(),
-    issuer: Flags.option({summary: 'The CA tier that issued the certificate (default: the tier whose index holds the serial, else the issuing tier).', options: ['root', 'intermediate'] as const})(),
+    issuer: Flags.option({
+      summary: 'The CA tier that issued the certificate (default: the tier whose index holds the serial, else the issuing tier).',
+      options: ['root', 'intermediate'] as const,
+    })(),
     force: Flags.boolean({...forceFlag, summary: 'Record a serial the index does not know.'}),
   };
 
   async run(): Promise<RevokeResult> {
     const {args, flags} = await this.parse(Revoke);
-    if (!args.serial && !flags.cert) throw usageError('SERIAL_REQUIRED', 'give the serial to revoke, or --cert FILE', ['e.g. mtls-kit revoke 03A5B1, or mtls-kit revoke --cert device-1.crt']);
+    if (!args.serial && !flags.cert)
+      throw usageError('SERIAL_REQUIRED', 'give the serial to revoke, or --cert FILE', ['e.g. mtls-kit revoke 03A5B1, or mtls-kit revoke --cert device-1.crt']);
     if (args.serial && flags.cert) throw usageError('SERIAL_AND_CERT', 'give either a serial or --cert, not both');
     const ca = await loadCa(flags.dir);
     let serial: string;
@@ -77,7 +82,10 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
     } else {
       serial = parseSerial(args.serial!);
     }
-    if (serial.startsWith('-')) throw usageError('NEGATIVE_SERIAL', `serial ${serial} is negative; ALB cannot revoke certificates with negative serials`, ['reissue the certificate with a positive serial']);
+    if (serial.startsWith('-'))
+      throw usageError('NEGATIVE_SERIAL', `serial ${serial} is negative; ALB cannot revoke certificates with negative serials`, [
+        'reissue the certificate with a positive serial',
+      ]);
 
     const tiers: LoadedTier[] = [ca.issuing, ...[ca.root, ca.intermediate].filter((t): t is LoadedTier => t !== undefined && t !== ca.issuing)];
     let tier: LoadedTier | undefined;
@@ -86,7 +94,8 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
       if (!tier) throw usageError('NO_SUCH_TIER', `the CA in ${flags.dir} has no ${flags.issuer} tier`, ['leave out --issuer']);
     } else if (certIssuer) {
       tier = tiers.find((t) => Buffer.compare(t.cert.subject, certIssuer!) === 0);
-      if (!tier) throw preconditionError('NOT_ISSUED_HERE', `${flags.cert} was not issued by the CA in ${flags.dir}`, ['pass the --dir of the CA that issued it']);
+      if (!tier)
+        throw preconditionError('NOT_ISSUED_HERE', `${flags.cert} was not issued by the CA in ${flags.dir}`, ['pass the --dir of the CA that issued it']);
     }
     let entries = tier ? await readIndex(tier.paths) : [];
     if (!tier) {

@@ -16,7 +16,8 @@ export type ServeResult = ServeInfo;
 
 export default class Serve extends BaseCommand {
   static override summary = 'Run a local ALB: HTTPS listeners in mTLS verify or passthrough mode in front of your backend.';
-  static override description = `Each listener behaves like an ALB mTLS listener: in verify mode the client chain is judged by the same code as \`mtls-kit verify\` (--trust-store, --crl, --ignore-expiry) and a rejected client, or one without a certificate, has its connection closed right after the TLS handshake, before any HTTP response; in passthrough mode any chain is accepted and forwarded in X-Amzn-Mtls-Clientcert. Requests go to --target with the headers ALB adds (renamed with --header-map), X-Forwarded-For/-Proto/-Port; client-sent X-Amzn-Mtls-* headers are removed first. Look-alikes such as X_Amzn_Mtls_Clientcert_Subject (which CGI, WSGI, PHP and Rack backends read as the real header) are forwarded as ALB forwards them, or dropped with --drop-invalid-header-fields (ALB's routing.http.drop_invalid_header_fields.enabled), and every one is reported on stderr as a spoofing attempt. The chain judged and forwarded is the one the client presented, in its order with duplicates; TLS renegotiation is refused. Without --target a built-in echo backend answers with the headers it received.
+  static override description =
+    `Each listener behaves like an ALB mTLS listener: in verify mode the client chain is judged by the same code as \`mtls-kit verify\` (--trust-store, --crl, --ignore-expiry) and a rejected client, or one without a certificate, has its connection closed right after the TLS handshake, before any HTTP response; in passthrough mode any chain is accepted and forwarded in X-Amzn-Mtls-Clientcert. Requests go to --target with the headers ALB adds (renamed with --header-map), X-Forwarded-For/-Proto/-Port; client-sent X-Amzn-Mtls-* headers are removed first. Look-alikes such as X_Amzn_Mtls_Clientcert_Subject (which CGI, WSGI, PHP and Rack backends read as the real header) are forwarded as ALB forwards them, or dropped with --drop-invalid-header-fields (ALB's routing.http.drop_invalid_header_fields.enabled), and every one is reported on stderr as a spoofing attempt. The chain judged and forwarded is the one the client presented, in its order with duplicates; TLS renegotiation is refused. Without --target a built-in echo backend answers with the headers it received.
 
 The trust store and CRLs are read again when their files change (for example after mtls-kit revoke and mtls-kit crl) and on SIGHUP; the next handshake uses them. Each reload is reported on stderr; a file that does not parse keeps the previous material and says why.
 
@@ -42,23 +43,54 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
     host: Flags.string({summary: 'Address to listen on.', default: '127.0.0.1'}),
     port: Flags.integer({summary: 'Port of a single listener (with --mode; default 8443; 0 picks a free port).', min: 0, max: 65535, exclusive: ['listen']}),
     mode: Flags.option({summary: 'Mode of the --port listener.', options: LISTENER_MODES, default: 'verify' as const})(),
-    listen: Flags.string({summary: 'A listener as PORT:MODE (repeatable), e.g. --listen 8443:verify --listen 9443:passthrough.', multiple: true, exclusive: ['port']}),
+    listen: Flags.string({
+      summary: 'A listener as PORT:MODE (repeatable), e.g. --listen 8443:verify --listen 9443:passthrough.',
+      multiple: true,
+      exclusive: ['port'],
+    }),
     'trust-store': Flags.string({summary: 'CA bundle that verify listeners trust (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
-    crl: Flags.string({summary: 'CRL to check (PEM or DER, repeatable; default, with the CA directory\'s bundle: its current CRLs, as deploy uploads them).', multiple: true, helpValue: 'FILE'}),
-    'skip-crl': Flags.boolean({summary: 'Check no CRL, not even the CA directory\'s (revoked clients are served).', default: false, exclusive: ['crl']}),
+    crl: Flags.string({
+      summary: "CRL to check (PEM or DER, repeatable; default, with the CA directory's bundle: its current CRLs, as deploy uploads them).",
+      multiple: true,
+      helpValue: 'FILE',
+    }),
+    'skip-crl': Flags.boolean({summary: "Check no CRL, not even the CA directory's (revoked clients are served).", default: false, exclusive: ['crl']}),
     'ignore-expiry': Flags.boolean({summary: 'Accept expired client certificates (ALB IgnoreClientCertificateExpiry).', default: false}),
-    'advertise-ca-names': Flags.boolean({summary: 'Send the trust store\'s CA names in the TLS CertificateRequest (ALB AdvertiseTrustStoreCaNames).', default: false}),
-    target: Flags.string({summary: 'Backend URL requests are forwarded to (default: the built-in echo backend); tcp://HOST:PORT for nlb listeners.', helpValue: 'URL'}),
-    'header-map': Flags.string({summary: 'Rename an mTLS header as ALB header modification does (repeatable; syntax as encode-header --header-map).', multiple: true}),
-    'server-cert': Flags.string({summary: 'Server certificate (PEM, leaf first); default: issued in memory by the CA in --dir.', helpValue: 'FILE', dependsOn: ['server-key']}),
+    'advertise-ca-names': Flags.boolean({
+      summary: "Send the trust store's CA names in the TLS CertificateRequest (ALB AdvertiseTrustStoreCaNames).",
+      default: false,
+    }),
+    target: Flags.string({
+      summary: 'Backend URL requests are forwarded to (default: the built-in echo backend); tcp://HOST:PORT for nlb listeners.',
+      helpValue: 'URL',
+    }),
+    'header-map': Flags.string({
+      summary: 'Rename an mTLS header as ALB header modification does (repeatable; syntax as encode-header --header-map).',
+      multiple: true,
+    }),
+    'server-cert': Flags.string({
+      summary: 'Server certificate (PEM, leaf first); default: issued in memory by the CA in --dir.',
+      helpValue: 'FILE',
+      dependsOn: ['server-key'],
+    }),
     'server-key': Flags.string({summary: 'Server private key (PEM).', helpValue: 'FILE', dependsOn: ['server-cert']}),
     dir: dirFlag,
     'passphrase-file': passphraseFileFlag,
-    'connection-log': Flags.string({summary: 'Append ALB connection-log lines (NLB access-log lines for nlb listeners) to this file (default: stderr).', helpValue: 'FILE'}),
+    'connection-log': Flags.string({
+      summary: 'Append ALB connection-log lines (NLB access-log lines for nlb listeners) to this file (default: stderr).',
+      helpValue: 'FILE',
+    }),
     ...identityFilterFlags,
-    'proxy-protocol': Flags.boolean({summary: 'nlb listeners: send a PROXY protocol v2 header with the client address to the target first, as a target group with proxy protocol v2 does.', default: false}),
+    'proxy-protocol': Flags.boolean({
+      summary: 'nlb listeners: send a PROXY protocol v2 header with the client address to the target first, as a target group with proxy protocol v2 does.',
+      default: false,
+    }),
     ...apigwServeFlags,
-    'drop-invalid-header-fields': Flags.boolean({summary: "Drop client headers whose names are not letters, digits and '-' (X_Amzn_Mtls_...), as ALB's routing.http.drop_invalid_header_fields.enabled does; off by default, as on ALB.", default: false}),
+    'drop-invalid-header-fields': Flags.boolean({
+      summary:
+        "Drop client headers whose names are not letters, digits and '-' (X_Amzn_Mtls_...), as ALB's routing.http.drop_invalid_header_fields.enabled does; off by default, as on ALB.",
+      default: false,
+    }),
   };
 
   async run(): Promise<ServeResult | undefined> {
@@ -70,15 +102,29 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
       logFile = createWriteStream(flags['connection-log'], {flags: 'a'});
       await new Promise<void>((resolve, reject) => {
         logFile!.once('open', () => resolve());
-        logFile!.once('error', (e) => reject(preconditionError('LOG_NOT_WRITABLE', `cannot write --connection-log ${flags['connection-log']}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, ['choose a file in a folder you can write to'])));
+        logFile!.once('error', (e) =>
+          reject(
+            preconditionError(
+              'LOG_NOT_WRITABLE',
+              `cannot write --connection-log ${flags['connection-log']}: ${(e as NodeJS.ErrnoException).code ?? e.message}`,
+              ['choose a file in a folder you can write to'],
+            ),
+          ),
+        );
       });
     }
     // With the CA directory's bundle, its current CRLs (as deploy uploads them), so serve and the deployed listener agree.
     const verifies = listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb');
     const crls = flags.crl ?? (verifies && !flags['trust-store'] && !flags['skip-crl'] ? await currentCrlPaths(flags.dir) : []);
-    if (verifies && crls.length === 0) warn(`verify listeners check no CRL: revoked clients are accepted${flags['skip-crl'] ? '' : ' (pass --crl FILE, or write the CA directory\'s CRL: mtls-kit crl)'}`);
+    if (verifies && crls.length === 0)
+      warn(
+        `verify listeners check no CRL: revoked clients are accepted${flags['skip-crl'] ? '' : " (pass --crl FILE, or write the CA directory's CRL: mtls-kit crl)"}`,
+      );
     const identityFilters = await resolveIdentityFilters(flags);
-    const apigw = await resolveApigwOptions(flags, listeners.some((l) => l.mode === 'apigw'));
+    const apigw = await resolveApigwOptions(
+      flags,
+      listeners.some((l) => l.mode === 'apigw'),
+    );
     const log = logFile ? (line: string): void => void logFile!.write(line + '\n') : (line: string): void => void process.stderr.write(line + '\n');
     const running = await startServe({
       host: flags.host,
@@ -119,15 +165,28 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
 }
 
 function renderReady(info: ServeInfo): void {
-  for (const l of info.listeners) printLine(`${out.green('listening')} ${l.url} ${out.bold(l.mode)} → ${info.target === 'echo' ? (l.mode === 'nlb' ? 'built-in TCP echo target' : 'built-in echo backend') : info.target}`);
+  for (const l of info.listeners)
+    printLine(
+      `${out.green('listening')} ${l.url} ${out.bold(l.mode)} → ${info.target === 'echo' ? (l.mode === 'nlb' ? 'built-in TCP echo target' : 'built-in echo backend') : info.target}`,
+    );
   if (info.nlb) {
-    printLine(out.dim(`  identity filters: ${info.nlb.identityFilters.length > 0 ? info.nlb.identityFilters.join(', ') : 'none (every trusted certificate is admitted)'}${info.nlb.proxyProtocol ? '; PROXY protocol v2 to the target' : ''}`));
+    printLine(
+      out.dim(
+        `  identity filters: ${info.nlb.identityFilters.length > 0 ? info.nlb.identityFilters.join(', ') : 'none (every trusted certificate is admitted)'}${info.nlb.proxyProtocol ? '; PROXY protocol v2 to the target' : ''}`,
+      ),
+    );
   }
-  if (info.trustStore) printLine(out.dim(`  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : ', no CRL (revocation not checked)'}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`));
+  if (info.trustStore)
+    printLine(
+      out.dim(
+        `  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : ', no CRL (revocation not checked)'}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`,
+      ),
+    );
   printLine(out.dim(`  server certificate ${info.serverCertificate}`));
   printLine('\ntry (with a client certificate from mtls-kit gen-client):');
   for (const l of info.listeners) printLine(`  ${l.curl}`);
   const v = info.listeners.find((l) => l.mode === 'verify');
-  if (v) printLine(`  ${v.curl.replace(' --cert certificate.crt --key private-key.pem', '')}   ${out.dim('# no certificate: the handshake is cut, curl fails')}`);
+  if (v)
+    printLine(`  ${v.curl.replace(' --cert certificate.crt --key private-key.pem', '')}   ${out.dim('# no certificate: the handshake is cut, curl fails')}`);
   hint('connection log lines follow; Ctrl-C stops');
 }

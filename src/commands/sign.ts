@@ -74,7 +74,8 @@ function findCsrs(folder: string, out: string | undefined): Array<{csr: string; 
 
 export default class Sign extends BaseCommand {
   static override summary = 'Sign a CSR (PKCS#10) as a client certificate: certificate.crt and chain.pem for a key mtls-kit never sees.';
-  static override description = `Reads a PEM or DER certificate request (- for stdin), checks its signature with its own key, and issues a client certificate from the CA in --dir with the requested subject and SANs (or --cn/--subject and --san instead). The certificate always has the client profile: extendedKeyUsage clientAuth only, CA:FALSE, keyUsage digitalSignature (+ keyEncipherment for RSA).
+  static override description =
+    `Reads a PEM or DER certificate request (- for stdin), checks its signature with its own key, and issues a client certificate from the CA in --dir with the requested subject and SANs (or --cn/--subject and --san instead). The certificate always has the client profile: extendedKeyUsage clientAuth only, CA:FALSE, keyUsage digitalSignature (+ keyEncipherment for RSA).
 
 Anything else the request asks for is stripped and listed: serverAuth or other extended key usages, extra key usages, SAN types other than DNS/IP/URI/email, and other extensions. A request for a CA (basicConstraints CA:TRUE) is refused unless --strip-ca. Keys must be RSA 2048-8192 or ECDSA P-256/P-384/P-521.
 
@@ -95,9 +96,13 @@ Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address
 
   static override flags = {
     dir: dirFlag,
-    out: Flags.string({char: 'o', summary: 'Output folder (default: the CSR\'s folder; for a folder of CSRs, one subfolder each).', helpValue: 'DIR'}),
+    out: Flags.string({char: 'o', summary: "Output folder (default: the CSR's folder; for a folder of CSRs, one subfolder each).", helpValue: 'DIR'}),
     ...subjectFlags,
-    san: Flags.string({summary: 'Replace the requested SANs; repeatable; typed as in gen-client (DNS name, IP, URI, email, or dns:/ip:/uri:/email:).', multiple: true, helpValue: 'VALUE'}),
+    san: Flags.string({
+      summary: 'Replace the requested SANs; repeatable; typed as in gen-client (DNS name, IP, URI, email, or dns:/ip:/uri:/email:).',
+      multiple: true,
+      helpValue: 'VALUE',
+    }),
     days: Flags.integer({summary: 'Lifetime in days.', default: 365, min: 1}),
     'strip-ca': Flags.boolean({summary: 'Sign a request for a CA (basicConstraints CA:TRUE) as a client certificate instead of refusing it.', default: false}),
     workers: Flags.integer({summary: 'Worker threads for a folder of CSRs (default: every core).', min: 1}),
@@ -109,7 +114,10 @@ Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address
     const {args, flags} = await this.parse(Sign);
     const isFolder = args.csr !== '-' && statSafe(args.csr)?.isDirectory() === true;
     const subjectGiven = [flags.cn, flags.subject, flags.org, flags.ou, flags.country, flags.state, flags.locality].some((v) => v !== undefined);
-    if (isFolder && (subjectGiven || flags.san)) throw usageError('OVERRIDE_IN_BATCH', '--cn, --subject and --san apply to one CSR, not to a folder', ['sign the CSR on its own to override its subject or SANs']);
+    if (isFolder && (subjectGiven || flags.san))
+      throw usageError('OVERRIDE_IN_BATCH', '--cn, --subject and --san apply to one CSR, not to a folder', [
+        'sign the CSR on its own to override its subject or SANs',
+      ]);
     const overrides: CsrOverrides = {
       ...(subjectGiven ? {subject: subjectFromFields(flags)} : {}),
       ...(flags.san ? {sans: flags.san.map((v) => typeSan(v))} : {}),
@@ -118,16 +126,33 @@ Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
     const used = serialSet(await readIndex(ca.issuing.paths));
     const planned = isFolder ? findCsrs(args.csr, flags.out) : [{csr: args.csr, outDir: flags.out ?? (args.csr === '-' ? '.' : dirname(args.csr))}];
-    if (planned.length === 0) throw preconditionError('NO_CSR', `${args.csr} holds no *.csr or *.req file (nor its subfolders)`, ['put the requests there, e.g. device-1/request.csr from mtls-kit gen-client --csr-only']);
+    if (planned.length === 0)
+      throw preconditionError('NO_CSR', `${args.csr} holds no *.csr or *.req file (nor its subfolders)`, [
+        'put the requests there, e.g. device-1/request.csr from mtls-kit gen-client --csr-only',
+      ]);
     const jobs: FleetJob[] = planned.map((p, i) => {
       const serialHex = newSerialHex(used);
       used.add(serialHex);
       const files = clientFilePaths(p.outDir);
       // Batches go through the fleet's staging folders (recorded in the index before they appear).
       const stagingDir = stagingDirFor(p.outDir, serialHex);
-      return {n: i + 1, subject: [], sans: [], serialHex, files, stagingFiles: clientFilePaths(stagingDir), stagingDir, finalDir: p.outDir, indexFile: resolve(files.certificate), csrFile: p.csr};
+      return {
+        n: i + 1,
+        subject: [],
+        sans: [],
+        serialHex,
+        files,
+        stagingFiles: clientFilePaths(stagingDir),
+        stagingDir,
+        finalDir: p.outDir,
+        indexFile: resolve(files.certificate),
+        csrFile: p.csr,
+      };
     });
-    await assertWritable(jobs.flatMap((j) => [j.files.certificate, j.files.chain]), {force: flags.force});
+    await assertWritable(
+      jobs.flatMap((j) => [j.files.certificate, j.files.chain]),
+      {force: flags.force},
+    );
     const {issuer, keyPkcs8Der} = await loadIssuer(ca, passphrase);
     const started = process.hrtime.bigint();
     let certificate: SignResult['certificate'] = null;
@@ -137,15 +162,52 @@ Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address
     if (!isFolder) {
       const job = jobs[0]!;
       const source = inputName(args.csr);
-      const r = await signCsrAndWrite({issuer, csrFile: source, data: await readInput(args.csr), overrides, stripCa: flags['strip-ca'], serialHex: job.serialHex, days: flags.days, now: new Date(), files: job.files, indexFile: job.indexFile, force: flags.force});
+      const r = await signCsrAndWrite({
+        issuer,
+        csrFile: source,
+        data: await readInput(args.csr),
+        overrides,
+        stripCa: flags['strip-ca'],
+        serialHex: job.serialHex,
+        days: flags.days,
+        now: new Date(),
+        files: job.files,
+        indexFile: job.indexFile,
+        force: flags.force,
+      });
       await appendIndex(ca.issuing.paths, [r.signed.index]);
       const d = describeCertificate(r.signed.parsed);
       certificate = {...d, files: filesOf(job), csr: source, stripped: r.stripped};
-      certificates = [{csr: source, subject: d.subject, serial: d.serial, notBefore: d.notBefore, notAfter: d.notAfter, sha256Fingerprint: d.sha256Fingerprint, files: filesOf(job), stripped: r.stripped}];
+      certificates = [
+        {
+          csr: source,
+          subject: d.subject,
+          serial: d.serial,
+          notBefore: d.notBefore,
+          notAfter: d.notAfter,
+          sha256Fingerprint: d.sha256Fingerprint,
+          files: filesOf(job),
+          stripped: r.stripped,
+        },
+      ];
     } else {
       const bar = progressBar('signing', jobs.length, !this.jsonEnabled() || Boolean(process.stderr.isTTY));
-      const shared = {issuerCertDer: ca.issuing.cert.der, issuerKeyPkcs8Der: keyPkcs8Der, issuerSpec: issuer.spec, chainDers: issuer.chain.map((c) => c.der), keySpec: KEY_TYPES['ec-p256'], days: flags.days, nowMs: Date.now(), force: flags.force, stripCa: flags['strip-ca']};
-      const r = await runRecordedFleet(jobs, shared, {workers: flags.workers ?? defaultWorkers(), indexPath: ca.issuing.paths.index, onProgress: (n) => bar.tick(n)});
+      const shared = {
+        issuerCertDer: ca.issuing.cert.der,
+        issuerKeyPkcs8Der: keyPkcs8Der,
+        issuerSpec: issuer.spec,
+        chainDers: issuer.chain.map((c) => c.der),
+        keySpec: KEY_TYPES['ec-p256'],
+        days: flags.days,
+        nowMs: Date.now(),
+        force: flags.force,
+        stripCa: flags['strip-ca'],
+      };
+      const r = await runRecordedFleet(jobs, shared, {
+        workers: flags.workers ?? defaultWorkers(),
+        indexPath: ca.issuing.paths.index,
+        onProgress: (n) => bar.tick(n),
+      });
       bar.done();
       workers = r.workers;
       if (r.interrupted) {
@@ -180,10 +242,13 @@ Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address
         printLine(renderCertDetails(r.certificate, `signed ${r.certificate.csr} by ${r.issuer.subject} (${r.issuer.tier})`));
         printLine(`wrote ${r.certificate.files.certificate}, ${r.certificate.files.chain}`);
       } else {
-        printLine(`signed ${r.count} requests by ${r.issuer.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'})`);
+        printLine(
+          `signed ${r.count} requests by ${r.issuer.subject} in ${r.seconds.toFixed(2)}s (${r.certsPerSecond}/s on ${r.workers} worker${r.workers === 1 ? '' : 's'})`,
+        );
       }
       for (const c of r.certificates) {
-        if (c.stripped.length > 0) warn(`${c.csr}: stripped what the client profile does not allow: ${c.stripped.map((s) => `${s.extension} ${s.value}`).join(', ')}`);
+        if (c.stripped.length > 0)
+          warn(`${c.csr}: stripped what the client profile does not allow: ${c.stripped.map((s) => `${s.extension} ${s.value}`).join(', ')}`);
       }
       hint(`next: ${r.next}   (then give certificate.crt and chain.pem to the device that holds the key)`);
     });

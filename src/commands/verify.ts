@@ -4,7 +4,7 @@ import {isoSeconds} from '../lib/x509/validity.js';
 import {dirFlag, identityFilterFlags} from '../flags.js';
 import {inputName, readInput} from '../io/files.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
-import {type ParsedCertificate} from '../lib/x509/cert.js';
+import type {ParsedCertificate} from '../lib/x509/cert.js';
 import {loadCrl} from '../lib/x509/crl.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
@@ -34,8 +34,10 @@ export interface VerifyResult {
 }
 
 export default class Verify extends BaseCommand {
-  static override summary = 'Verify a client certificate chain as ALB (or an NLB TLS listener) would, offline: prints Success or Failed:<code>, then every check.';
-  static override description = `The chain file is what the client presents: the leaf first, then any intermediates (PEM or DER). It is checked against the trust-store bundle and CRLs with ALB's rules (path to a CA in the bundle, signatures, validity, CA constraints, clientAuth purpose, key and signature algorithms, chain depth 4, revocation) and the result uses ALB's connection-log codes (ClientCertUntrusted, ClientCertExpired, ClientCertCrlHit, ...).
+  static override summary =
+    'Verify a client certificate chain as ALB (or an NLB TLS listener) would, offline: prints Success or Failed:<code>, then every check.';
+  static override description =
+    `The chain file is what the client presents: the leaf first, then any intermediates (PEM or DER). It is checked against the trust-store bundle and CRLs with ALB's rules (path to a CA in the bundle, signatures, validity, CA constraints, clientAuth purpose, key and signature algorithms, chain depth 4, revocation) and the result uses ALB's connection-log codes (ClientCertUntrusted, ClientCertExpired, ClientCertCrlHit, ...).
 
 With --target nlb or --identity-filter, the rules are an NLB TLS listener's: the chain against the trust store, then the client certificate identity filters (any one must match; subject-cn, subject-ou and san-dns ignore case, san-uri ignores the case of scheme and host only), then revocation. A certificate no filter admits fails with Failed:IdentityFilterNoMatch (mtls-kit's name; NLB logs no code for it), even when it is also revoked.
 
@@ -57,12 +59,19 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
   static override flags = {
     dir: dirFlag,
     'trust-store': Flags.string({summary: 'CA bundle (PEM) as uploaded to the ALB trust store (default: <dir>/ca-bundle.pem).', helpValue: 'FILE'}),
-    crl: Flags.string({summary: 'CRL (PEM or DER) in the trust store; repeatable (default, with the CA directory\'s bundle: its current CRLs, as deploy uploads them).', multiple: true, helpValue: 'FILE'}),
-    'skip-crl': Flags.boolean({summary: 'Check no CRL, not even the CA directory\'s (revocation is not tested).', default: false, exclusive: ['crl']}),
+    crl: Flags.string({
+      summary: "CRL (PEM or DER) in the trust store; repeatable (default, with the CA directory's bundle: its current CRLs, as deploy uploads them).",
+      multiple: true,
+      helpValue: 'FILE',
+    }),
+    'skip-crl': Flags.boolean({summary: "Check no CRL, not even the CA directory's (revocation is not tested).", default: false, exclusive: ['crl']}),
     verbose: Flags.boolean({summary: 'List every check, not only the verdict and what failed.', default: false}),
     at: Flags.string({summary: 'Verify at this time (ISO 8601) instead of now.', helpValue: 'TIME'}),
     'ignore-expiry': Flags.boolean({summary: 'Accept expired certificates, as the listener option IgnoreClientCertificateExpiry does.', default: false}),
-    target: Flags.option({summary: 'Whose rules: ALB, or an NLB TLS listener (default nlb when identity filters are given, else alb).', options: ['alb', 'nlb'] as const})(),
+    target: Flags.option({
+      summary: 'Whose rules: ALB, or an NLB TLS listener (default nlb when identity filters are given, else alb).',
+      options: ['alb', 'nlb'] as const,
+    })(),
     ...identityFilterFlags,
   };
 
@@ -72,18 +81,30 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
     if (Number.isNaN(at.getTime())) throw usageError('BAD_TIME', `--at "${flags.at}" is not an ISO 8601 time`, ['e.g. --at 2027-01-01T00:00:00Z']);
     const filters = await resolveIdentityFilters(flags);
     const target = flags.target ?? (filters.length > 0 ? 'nlb' : 'alb');
-    if (target === 'alb' && filters.length > 0) throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners, not on ALB', ['drop --target alb, or use --target nlb']);
+    if (target === 'alb' && filters.length > 0)
+      throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners, not on ALB', ['drop --target alb, or use --target nlb']);
     const trustFile = flags['trust-store'] ?? `${flags.dir.replace(/\/$/, '')}/ca-bundle.pem`;
-    const trustStore = prepareTrustStore(readCertificates(await readInput(trustFile), inputName(trustFile), {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${trustFile}`}}));
+    const trustStore = prepareTrustStore(
+      readCertificates(await readInput(trustFile), inputName(trustFile), {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${trustFile}`}}),
+    );
     // With the CA directory's bundle, its current CRLs, as deploy uploads them: local and deployed verdicts agree.
     const crlFiles = flags.crl ?? (flags['trust-store'] === undefined && !flags['skip-crl'] ? await currentCrlPaths(flags.dir) : []);
     const crls = [];
-    for (const f of crlFiles) crls.push(loadCrl(await readInput(f), inputName(f), {wanted: 'a CRL', hints: {certificate: `pass the chain to verify as the argument (mtls-kit verify ${f}) and only CRLs with --crl`}}));
+    for (const f of crlFiles)
+      crls.push(
+        loadCrl(await readInput(f), inputName(f), {
+          wanted: 'a CRL',
+          hints: {certificate: `pass the chain to verify as the argument (mtls-kit verify ${f}) and only CRLs with --crl`},
+        }),
+      );
     const data = await readInput(args.chain);
     let chain: ParsedCertificate[] = [];
     let parseError: string | undefined;
     try {
-      chain = readCertificates(data, inputName(args.chain), {wanted: 'a certificate chain', hints: {crl: args.chain === '-' ? 'save it to a file and pass it with --crl FILE' : `pass it with --crl ${args.chain}`}});
+      chain = readCertificates(data, inputName(args.chain), {
+        wanted: 'a certificate chain',
+        hints: {crl: args.chain === '-' ? 'save it to a file and pass it with --crl FILE' : `pass it with --crl ${args.chain}`},
+      });
     } catch (error) {
       // An empty file or another kind of file (a CRL, a key) is the user's mistake, not a client's certificate.
       if (!isMtlsKitError(error) || error.code === 'EMPTY_FILE' || error.code === 'WRONG_FILE_KIND') throw error;
@@ -91,7 +112,20 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
       parseError = error.message;
     }
     const r = parseError
-      ? {status: 'Failed:ClientCertInvalid' as const, code: 'ClientCertInvalid' as const, checks: [{name: 'parse', ok: false, detail: parseError, fix: 'present a well-formed X.509 certificate (PEM or DER), leaf first', code: 'ClientCertInvalid' as const}], path: []}
+      ? {
+          status: 'Failed:ClientCertInvalid' as const,
+          code: 'ClientCertInvalid' as const,
+          checks: [
+            {
+              name: 'parse',
+              ok: false,
+              detail: parseError,
+              fix: 'present a well-formed X.509 certificate (PEM or DER), leaf first',
+              code: 'ClientCertInvalid' as const,
+            },
+          ],
+          path: [],
+        }
       : target === 'nlb'
         ? verifyNlbChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry'], identityFilters: filters})
         : verifyChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry']});
@@ -101,7 +135,14 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
       code: r.code,
       target,
       ...(target === 'nlb'
-        ? {identityFilters: {filters: filters.map(formatIdentityFilter), matched: evaluation?.matched ?? null, matchedValue: evaluation?.matchedValue ?? null, reason: evaluation?.reason ?? 'not evaluated: no certificate'}}
+        ? {
+            identityFilters: {
+              filters: filters.map(formatIdentityFilter),
+              matched: evaluation?.matched ?? null,
+              matchedValue: evaluation?.matchedValue ?? null,
+              reason: evaluation?.reason ?? 'not evaluated: no certificate',
+            },
+          }
         : {}),
       checks: r.checks,
       path: r.path.map((c) => ({subject: formatRfc2253(c.subject), serial: c.serialHex})),
@@ -116,7 +157,9 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
     const unchecked = result.checks.find((c) => c.notChecked && c.certificate === result.path[0]?.subject);
     if (unchecked) {
       warn(`revocation of ${unchecked.certificate} not checked: ${crlFiles.length ? unchecked.detail : 'no CRL'}`);
-      hint(crlFiles.length || flags['skip-crl'] ? '  pass the missing CRL with --crl FILE' : '  pass --crl FILE, or write the CA directory\'s CRL: mtls-kit crl');
+      hint(
+        crlFiles.length || flags['skip-crl'] ? '  pass the missing CRL with --crl FILE' : "  pass --crl FILE, or write the CA directory's CRL: mtls-kit crl",
+      );
     }
     return this.emit(result, (x) => renderVerify(x, flags.verbose));
   }

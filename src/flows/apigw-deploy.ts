@@ -29,7 +29,17 @@ import {
 import {ExitCode, MtlsKitError, preconditionError} from '../lib/errors.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {type OnProgress, report} from './progress.js';
-import {type AwsCallContext, type AwsClients, type AwsParams, awsErrorCode, callAws, commonJs, createAwsClients, mapAwsError, sdkClientConfig} from '../io/aws/clients.js';
+import {
+  type AwsCallContext,
+  type AwsClients,
+  type AwsParams,
+  awsErrorCode,
+  callAws,
+  commonJs,
+  createAwsClients,
+  mapAwsError,
+  sdkClientConfig,
+} from '../io/aws/clients.js';
 import {caPaths} from '../io/ca/directory.js';
 import {pathExists, readInput} from '../io/files.js';
 import {checkBucket, putObject} from '../io/aws/trust-store-read.js';
@@ -63,27 +73,47 @@ async function callApigw<T>(ctx: AwsCallContext, fn: () => Promise<T>): Promise<
     const e = error as {message?: string; $metadata?: {requestId?: string}};
     const rid = e.$metadata?.requestId ? ` (request id ${e.$metadata.requestId})` : '';
     const make = (c: string, message: string, suggestions: string[]): MtlsKitError =>
-      new MtlsKitError({code: c, message: message + rid, suggestions, exitCode: ExitCode.Aws, cause: error, details: {awsCode: code, action: ctx.action, ...(ctx.resource ? {resource: ctx.resource} : {}), ...(e.$metadata?.requestId ? {requestId: e.$metadata.requestId} : {})}});
+      new MtlsKitError({
+        code: c,
+        message: message + rid,
+        suggestions,
+        exitCode: ExitCode.Aws,
+        cause: error,
+        details: {
+          awsCode: code,
+          action: ctx.action,
+          ...(ctx.resource ? {resource: ctx.resource} : {}),
+          ...(e.$metadata?.requestId ? {requestId: e.$metadata.requestId} : {}),
+        },
+      });
     switch (code) {
       case 'NotFound':
         throw make('APIGW_NOT_FOUND', `${ctx.action} on ${ctx.resource ?? '?'}: ${e.message ?? 'not found'}`, ['check the name and --region']);
       case 'BadRequest':
-        throw make('APIGW_BAD_REQUEST', `API Gateway refused ${ctx.action} on ${ctx.resource ?? '?'}: ${e.message ?? ''}`, ['API Gateway reads the truststore with your credentials: check that the S3 object and version exist and that you may s3:GetObject / s3:GetObjectVersion it', `check the file with: mtls-kit lint ${ctx.file ?? 'truststore.pem'} --target apigw`]);
+        throw make('APIGW_BAD_REQUEST', `API Gateway refused ${ctx.action} on ${ctx.resource ?? '?'}: ${e.message ?? ''}`, [
+          'API Gateway reads the truststore with your credentials: check that the S3 object and version exist and that you may s3:GetObject / s3:GetObjectVersion it',
+          `check the file with: mtls-kit lint ${ctx.file ?? 'truststore.pem'} --target apigw`,
+        ]);
       case 'Conflict':
-        throw make('APIGW_CONFLICT', `API Gateway refused ${ctx.action} on ${ctx.resource ?? '?'}: ${e.message ?? 'conflict'}`, ['the domain is being changed by someone else, or is still UPDATING: re-run deploy in a minute (it is idempotent)']);
+        throw make('APIGW_CONFLICT', `API Gateway refused ${ctx.action} on ${ctx.resource ?? '?'}: ${e.message ?? 'conflict'}`, [
+          'the domain is being changed by someone else, or is still UPDATING: re-run deploy in a minute (it is idempotent)',
+        ]);
       case 'TooManyRequests':
         throw make('AWS_THROTTLED', `API Gateway kept throttling ${ctx.action}`, ['re-run later, or raise AWS_MAX_ATTEMPTS']);
       case 'LimitExceeded':
         throw make('APIGW_LIMIT_EXCEEDED', `API Gateway limit reached for ${ctx.action}: ${e.message ?? ''}`, ['see the API Gateway quotas of the account']);
       case 'Unauthorized':
-        throw make('AWS_CREDENTIALS_INVALID', `API Gateway rejected the credentials for ${ctx.action}`, ['check AWS_PROFILE / --profile, or refresh expired session credentials']);
+        throw make('AWS_CREDENTIALS_INVALID', `API Gateway rejected the credentials for ${ctx.action}`, [
+          'check AWS_PROFILE / --profile, or refresh expired session credentials',
+        ]);
       default:
         throw mapAwsError(error, ctx);
     }
   }
 }
 
-const isNotFound = (error: unknown): boolean => awsErrorCode(error) === 'NotFound' || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404;
+const isNotFound = (error: unknown): boolean =>
+  awsErrorCode(error) === 'NotFound' || (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode === 404;
 
 /** callApigw for a read whose missing resource is an answer (null), not an error. */
 async function readOrNull<T>(ctx: AwsCallContext, fn: () => Promise<T>): Promise<T | null> {
@@ -102,9 +132,13 @@ interface DomainRead {
 }
 
 async function readRestDomain(c: ApigwClients, name: string): Promise<DomainRead | null> {
-  const d = await readOrNull({action: 'apigateway:GET /domainnames', resource: name}, () => c.rest.send(new c.restSdk.GetDomainNameCommand({domainName: name})));
+  const d = await readOrNull({action: 'apigateway:GET /domainnames', resource: name}, () =>
+    c.rest.send(new c.restSdk.GetDomainNameCommand({domainName: name})),
+  );
   if (!d) return null;
-  const maps = await callApigw({action: 'apigateway:GET /domainnames/basepathmappings', resource: name}, () => c.rest.send(new c.restSdk.GetBasePathMappingsCommand({domainName: name, limit: 500})));
+  const maps = await callApigw({action: 'apigateway:GET /domainnames/basepathmappings', resource: name}, () =>
+    c.rest.send(new c.restSdk.GetBasePathMappingsCommand({domainName: name, limit: 500})),
+  );
   const m = d.mutualTlsAuthentication;
   return {
     state: {
@@ -124,7 +158,9 @@ async function readRestDomain(c: ApigwClients, name: string): Promise<DomainRead
 async function readHttpDomain(c: ApigwClients, name: string): Promise<DomainRead | null> {
   const d = await readOrNull({action: 'apigateway:GET /v2/domainnames', resource: name}, () => c.v2.send(new c.v2Sdk.GetDomainNameCommand({DomainName: name})));
   if (!d) return null;
-  const maps = await callApigw({action: 'apigateway:GET /v2/domainnames/apimappings', resource: name}, () => c.v2.send(new c.v2Sdk.GetApiMappingsCommand({DomainName: name, MaxResults: '500'})));
+  const maps = await callApigw({action: 'apigateway:GET /v2/domainnames/apimappings', resource: name}, () =>
+    c.v2.send(new c.v2Sdk.GetApiMappingsCommand({DomainName: name, MaxResults: '500'})),
+  );
   const conf = d.DomainNameConfigurations?.[0];
   const m = d.MutualTlsAuthentication;
   return {
@@ -181,15 +217,21 @@ async function readEndpoints(c: ApigwClients, d: DomainRead): Promise<ExecuteApi
 async function readObject(c: ApigwClients, bucket: string, key: string): Promise<TruststoreObjectState> {
   const aws = c.aws;
   await checkBucket(aws, bucket);
-  const v = await callAws({action: 's3:GetBucketVersioning', resource: `s3://${bucket}`}, () => aws.s3.send(new aws.s3Sdk.GetBucketVersioningCommand({Bucket: bucket})));
+  const v = await callAws({action: 's3:GetBucketVersioning', resource: `s3://${bucket}`}, () =>
+    aws.s3.send(new aws.s3Sdk.GetBucketVersioningCommand({Bucket: bucket})),
+  );
   const versioning = v.Status ?? null;
   try {
     const h = await aws.s3.send(new aws.s3Sdk.HeadObjectCommand({Bucket: bucket, Key: key}));
     let sha256 = h.Metadata?.['mtls-kit-sha256'] ?? null;
     if (!sha256) {
       // Not uploaded by mtls-kit: hash the content.
-      const g = await callAws({action: 's3:GetObject', resource: `s3://${bucket}/${key}`}, () => aws.s3.send(new aws.s3Sdk.GetObjectCommand({Bucket: bucket, Key: key})));
-      sha256 = createHash('sha256').update(g.Body ? await g.Body.transformToByteArray() : new Uint8Array()).digest('hex');
+      const g = await callAws({action: 's3:GetObject', resource: `s3://${bucket}/${key}`}, () =>
+        aws.s3.send(new aws.s3Sdk.GetObjectCommand({Bucket: bucket, Key: key})),
+      );
+      sha256 = createHash('sha256')
+        .update(g.Body ? await g.Body.transformToByteArray() : new Uint8Array())
+        .digest('hex');
     }
     return {versioning, exists: true, versionId: h.VersionId && h.VersionId !== 'null' ? h.VersionId : null, sha256};
   } catch (error) {
@@ -224,7 +266,11 @@ interface LocalTruststore {
 /** Reads and lints the truststore for API Gateway (complete chains, 1,000 certificates, 1 MB). */
 async function readLocal(p: {dir: string; bundle: string | undefined; now: Date; failOnLint: boolean}): Promise<LocalTruststore> {
   const path = p.bundle ?? caPaths(p.dir).bundle;
-  if (!p.bundle && !(await pathExists(path))) throw preconditionError('BUNDLE_NOT_FOUND', `${path} does not exist`, [`create a CA first: mtls-kit gen-ca --dir ${p.dir}`, 'or pass --ca-bundle truststore.pem']);
+  if (!p.bundle && !(await pathExists(path)))
+    throw preconditionError('BUNDLE_NOT_FOUND', `${path} does not exist`, [
+      `create a CA first: mtls-kit gen-ca --dir ${p.dir}`,
+      'or pass --ca-bundle truststore.pem',
+    ]);
   const data = new Uint8Array(await readInput(path));
   const lint = lintFiles([{path, data}], {target: 'apigw', now: p.now, warnDays: 7});
   const summary = deployLintSummary(lint);
@@ -248,7 +294,12 @@ async function waitAvailable(c: ApigwClients, name: string, apiType: ApiType, ti
     const d = await readApigwDomain(c, name, apiType);
     if (d.state.status === 'AVAILABLE') return d;
     if (Date.now() >= deadline) {
-      throw new MtlsKitError({code: 'APIGW_DOMAIN_NOT_AVAILABLE', message: `custom domain ${name} is still ${d.state.status} after ${Math.round(timeoutMs / 1000)} s`, suggestions: ['re-run deploy later with a longer --wait-timeout (it is idempotent)'], exitCode: ExitCode.Aws});
+      throw new MtlsKitError({
+        code: 'APIGW_DOMAIN_NOT_AVAILABLE',
+        message: `custom domain ${name} is still ${d.state.status} after ${Math.round(timeoutMs / 1000)} s`,
+        suggestions: ['re-run deploy later with a longer --wait-timeout (it is idempotent)'],
+        exitCode: ExitCode.Aws,
+      });
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -263,20 +314,29 @@ async function waitAvailable(c: ApigwClients, name: string, apiType: ApiType, ti
 export async function runApigwDeploy(p: ApigwDeployParams): Promise<ApigwDeployResult> {
   const c = p.clients;
   const local = await readLocal({dir: p.dir, bundle: p.bundle, now: p.now, failOnLint: true});
-  for (const f of local.lint.findings.filter((x) => x.severity === 'warning')) report(p.onProgress, {kind: 'warning', text: `${f.file}: ${f.message} (${f.fix})`});
+  for (const f of local.lint.findings.filter((x) => x.severity === 'warning'))
+    report(p.onProgress, {kind: 'warning', text: `${f.file}: ${f.message} (${f.fix})`});
   const read = await readApigwDomain(c, p.domain, p.apiType);
   const problem = domainProblem(read.state);
   if (problem) throw preconditionError('APIGW_DOMAIN_UNSUITABLE', problem.message, [problem.fix]);
   const object = await readObject(c, p.bucket, p.key);
   // API Gateway pins a truststoreVersion only in a versioned bucket (aws-reference 4.4).
   if (object.versioning !== 'Enabled') {
-    throw preconditionError('S3_VERSIONING_OFF', `bucket ${p.bucket} does not have versioning enabled; API Gateway needs a truststore object version`, [`aws s3api put-bucket-versioning --bucket ${p.bucket} --versioning-configuration Status=Enabled`]);
+    throw preconditionError('S3_VERSIONING_OFF', `bucket ${p.bucket} does not have versioning enabled; API Gateway needs a truststore object version`, [
+      `aws s3api put-bucket-versioning --bucket ${p.bucket} --versioning-configuration Status=Enabled`,
+    ]);
   }
   const plan = planApigwDeploy({bucket: p.bucket, key: p.key, sha256: local.sha256, object, domain: read.state});
   let version = plan.domain.to.truststoreVersion;
   if (!p.dryRun && plan.upload.action === 'upload') {
     version = (await putObject(c.aws, p.bucket, p.key, local.data, local.sha256)) ?? null;
-    if (!version) throw new MtlsKitError({code: 'S3_NO_VERSION', message: `S3 returned no version id for s3://${p.bucket}/${p.key}`, suggestions: [`check that versioning is enabled on ${p.bucket}`], exitCode: ExitCode.Aws});
+    if (!version)
+      throw new MtlsKitError({
+        code: 'S3_NO_VERSION',
+        message: `S3 returned no version id for s3://${p.bucket}/${p.key}`,
+        suggestions: [`check that versioning is enabled on ${p.bucket}`],
+        exitCode: ExitCode.Aws,
+      });
   }
   const to = {truststoreUri: plan.domain.to.truststoreUri, truststoreVersion: version};
   const ops = plan.domain.action === 'unchanged' && plan.upload.action === 'unchanged' ? [] : patchOperations(plan.domain.from, to);
@@ -288,7 +348,12 @@ export async function runApigwDeploy(p: ApigwDeployParams): Promise<ApigwDeployR
       await callApigw(ctx, () => c.rest.send(new c.restSdk.UpdateDomainNameCommand({domainName: p.domain, patchOperations: ops})));
     } else {
       await callApigw({...ctx, action: 'apigateway:PATCH /v2/domainnames'}, () =>
-        c.v2.send(new c.v2Sdk.UpdateDomainNameCommand({DomainName: p.domain, MutualTlsAuthentication: {TruststoreUri: to.truststoreUri, ...(to.truststoreVersion ? {TruststoreVersion: to.truststoreVersion} : {})}})),
+        c.v2.send(
+          new c.v2Sdk.UpdateDomainNameCommand({
+            DomainName: p.domain,
+            MutualTlsAuthentication: {TruststoreUri: to.truststoreUri, ...(to.truststoreVersion ? {TruststoreVersion: to.truststoreVersion} : {})},
+          }),
+        ),
       );
     }
   }
@@ -309,7 +374,14 @@ export async function runApigwDeploy(p: ApigwDeployParams): Promise<ApigwDeployR
     changed,
     summary: changed ? (p.dryRun ? 'would ' : '') + parts.join(', ') : 'unchanged',
     lint: local.lint,
-    truststore: {path: local.path, key: p.key, uri: truststoreUri(p.bucket, p.key), action: plan.upload.action, versionId: version, certificates: readCertificates(local.data, local.path).length},
+    truststore: {
+      path: local.path,
+      key: p.key,
+      uri: truststoreUri(p.bucket, p.key),
+      action: plan.upload.action,
+      versionId: version,
+      certificates: readCertificates(local.data, local.path).length,
+    },
     domain: {
       name: p.domain,
       apiType: read.state.apiType,
@@ -324,13 +396,20 @@ export async function runApigwDeploy(p: ApigwDeployParams): Promise<ApigwDeployR
     warnings,
     executeApiEndpoints: endpoints,
   };
-  for (const e of endpoints.filter((x) => x.enabled)) report(p.onProgress, {kind: 'warning', text: `API ${e.apiId} still has its default execute-api endpoint enabled: clients can reach it without a certificate (${disableEndpointFix(read.state.apiType, e.apiId)})`});
+  for (const e of endpoints.filter((x) => x.enabled))
+    report(p.onProgress, {
+      kind: 'warning',
+      text: `API ${e.apiId} still has its default execute-api endpoint enabled: clients can reach it without a certificate (${disableEndpointFix(read.state.apiType, e.apiId)})`,
+    });
   // API Gateway keeps mutual TLS on with warnings, but the certificates named are not trusted (aws-reference 4.4).
   if (warnings.length > 0 && !p.dryRun) {
     throw new MtlsKitError({
       code: 'TRUSTSTORE_WARNINGS',
       message: `API Gateway reported ${warnings.length} truststore warning(s) on ${p.domain}: ${warnings.map((w) => (w.certificate ? `${w.certificate}: ${w.warning}` : w.warning)).join('; ')}`,
-      suggestions: ['clients whose chain needs those certificates will fail the handshake', `fix or remove them (mtls-kit lint ${local.path} --target apigw), then run deploy again to upload a new version`],
+      suggestions: [
+        'clients whose chain needs those certificates will fail the handshake',
+        `fix or remove them (mtls-kit lint ${local.path} --target apigw), then run deploy again to upload a new version`,
+      ],
       exitCode: ExitCode.Aws,
       details: {result},
     });
@@ -363,7 +442,13 @@ export async function runApigwStatus(p: ApigwStatusParams): Promise<ApigwStatusR
     region: c.aws.region,
     bucket: p.bucket,
     truststore: {path: local.path, uri: truststoreUri(p.bucket, p.key), versionId: object.versionId, versioning: object.versioning},
-    domain: {name: p.domain, apiType: read.state.apiType, status: read.state.status, truststoreUri: read.state.truststoreUri, truststoreVersion: read.state.truststoreVersion},
+    domain: {
+      name: p.domain,
+      apiType: read.state.apiType,
+      status: read.state.status,
+      truststoreUri: read.state.truststoreUri,
+      truststoreVersion: read.state.truststoreVersion,
+    },
     warnings: nameWarnings(read.state.warnings, readCertificates(local.data, local.path)),
     executeApiEndpoints: endpoints,
     checks,

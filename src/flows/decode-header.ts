@@ -28,7 +28,9 @@ async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCerti
   if (!p.trustStore) return undefined;
   // Loaded only with --trust-store (its own chunk in the bundle): cold start.
   const v = await import('../lib/alb/verify.js');
-  const trustStore = v.prepareTrustStore(readCertificates(await readInput(p.trustStore), p.trustStore, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${p.trustStore}`}}));
+  const trustStore = v.prepareTrustStore(
+    readCertificates(await readInput(p.trustStore), p.trustStore, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${p.trustStore}`}}),
+  );
   const crls: LoadedCrl[] = [];
   for (const f of p.crl ?? []) crls.push(v.loadCrl(await readInput(f), f));
   return (chain) => {
@@ -47,15 +49,26 @@ const WANTED = 'mTLS headers (a header value, "Name: value" lines, a HAR file or
  */
 function assertHeaderText(text: string, source: string, bytes: Buffer | undefined): void {
   // The bytes as read (a DER file is recognised from them), unless UTF-16 made them text.
-  const head = bytes && !(bytes[0] === 0xff && bytes[1] === 0xfe) ? bytes.subarray(0, 65_536) : Buffer.from(text.length > 65_536 ? text.slice(0, 65_536) : text, 'utf8');
+  const head =
+    bytes && !(bytes[0] === 0xff && bytes[1] === 0xfe) ? bytes.subarray(0, 65_536) : Buffer.from(text.length > 65_536 ? text.slice(0, 65_536) : text, 'utf8');
   if (/-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/.test(text)) {
-    throw new MtlsKitError({code: 'WRONG_FILE_KIND', message: `${source} holds a private key, not ${WANTED}`, suggestions: ['decode-header reads the headers a target received; keep the key to yourself'], exitCode: 2, details: {found: 'private-key'}});
+    throw new MtlsKitError({
+      code: 'WRONG_FILE_KIND',
+      message: `${source} holds a private key, not ${WANTED}`,
+      suggestions: ['decode-header reads the headers a target received; keep the key to yourself'],
+      exitCode: 2,
+      details: {found: 'private-key'},
+    });
   }
   const found = notTextLines(head);
   if (!found || (found.kind === 'certificate' && found.encoding === 'pem')) return;
   throw (
     wrongInputError(head, source, [], {wanted: WANTED, hints: {certificate: `see the headers ALB would send for it: mtls-kit encode-header ${source}`}}) ??
-    new MtlsKitError({code: 'NOT_HEADER_TEXT', message: `${source} is ${found.description}, not header text`, suggestions: ['pass a header value, "Name: value" lines, a HAR file or a Lambda event (UTF-8, or UTF-16 with its BOM)']})
+    new MtlsKitError({
+      code: 'NOT_HEADER_TEXT',
+      message: `${source} is ${found.description}, not header text`,
+      suggestions: ['pass a header value, "Name: value" lines, a HAR file or a Lambda event (UTF-8, or UTF-16 with its BOM)'],
+    })
   );
 }
 
@@ -73,7 +86,9 @@ async function readTextUnchecked(p: DecodeHeaderParams): Promise<{text: string; 
   if (p.value !== undefined) return {text: p.value, source: 'the argument'};
   if (p.file !== undefined) return fromBytes(await readInput(p.file), inputName(p.file));
   if (process.stdin.isTTY) {
-    throw usageError('NO_INPUT', 'no header value given', ['pass it as an argument, with --file FILE, or on stdin: mtls-kit decode-header - < captured-request.txt']);
+    throw usageError('NO_INPUT', 'no header value given', [
+      'pass it as an argument, with --file FILE, or on stdin: mtls-kit decode-header - < captured-request.txt',
+    ]);
   }
   return fromBytes(await readInput('-'), 'stdin');
 }
@@ -122,15 +137,21 @@ export async function runDecodeHeader(p: DecodeHeaderParams, sink?: SetSink): Pr
   }
   if (count === 0) {
     if (firstMalformed) {
-      throw new MtlsKitError({code: 'MALFORMED_HEADER', message: firstMalformed.message, suggestions: ['pass the value exactly as the target received it (percent-encoded PEM for -Leaf / -Clientcert)']});
+      throw new MtlsKitError({
+        code: 'MALFORMED_HEADER',
+        message: firstMalformed.message,
+        suggestions: ['pass the value exactly as the target received it (percent-encoded PEM for -Leaf / -Clientcert)'],
+      });
     }
     const seen = [...new Set(input.sets.flat().map((f) => f.name))];
     throw new MtlsKitError({
       code: 'NO_MTLS_HEADERS',
       message: `${source} has no mTLS header${seen.length ? ` (found ${seen.slice(0, 8).join(', ')}${seen.length > 8 ? ', ...' : ''})` : ''}`,
-      suggestions: [`expected one of ${knownHeaderNames(map).join(', ')}`, 'if your listener renames them (ALB header modification), pass --header-map leaf=X-Your-Leaf,subject=...'],
+      suggestions: [
+        `expected one of ${knownHeaderNames(map).join(', ')}`,
+        'if your listener renames them (ALB header modification), pass --header-map leaf=X-Your-Leaf,subject=...',
+      ],
     });
   }
   return result;
 }
-

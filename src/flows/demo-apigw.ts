@@ -64,7 +64,15 @@ export async function runApigwDemo(p: {
 }): Promise<{steps: ApigwDemoStep[]; url: string; authorizer: string; serveCommand: string | null; close: () => Promise<void>}> {
   const spec = KEY_TYPES['ec-p256'];
   const other = createCa({keyType: 'ec-p256', rootSubject: [[{type: '2.5.4.3', value: 'Someone Else Root CA'}]], now: p.now});
-  const stranger = issueClientCert({issuer: {cert: other.root.cert, key: createPrivateKey(other.root.keyPem), spec, chain: []}, keySpec: spec, subject: [[{type: '2.5.4.3', value: 'stranger'}]], sans: [], days: 30, now: p.now, serialHex: newSerialHex()});
+  const stranger = issueClientCert({
+    issuer: {cert: other.root.cert, key: createPrivateKey(other.root.keyPem), spec, chain: []},
+    keySpec: spec,
+    subject: [[{type: '2.5.4.3', value: 'stranger'}]],
+    sans: [],
+    days: 30,
+    now: p.now,
+    serialHex: newSerialHex(),
+  });
   const authorizer = join(p.dir, 'authorizer.cjs');
   const strangerFiles = {cert: join(p.dir, 'stranger', 'certificate.crt'), key: join(p.dir, 'stranger', 'private-key.pem')};
   await writeFilesAtomic([
@@ -116,7 +124,17 @@ export async function runApigwDemo(p: {
       // Let the server write its line for a connection the client saw cut.
       for (let i = 0; i < 20 && access.length === a && rejected.length === r; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       const line = access.slice(a).at(-1) ?? rejected.slice(r).at(-1) ?? null;
-      const s: ApigwDemoStep = {name, title, curl: curlCommand(p.rootFile, url, c), expected, ok: false, httpStatus: res.status, clientError: res.error, connectionLog: line, verifyStatus: null};
+      const s: ApigwDemoStep = {
+        name,
+        title,
+        curl: curlCommand(p.rootFile, url, c),
+        expected,
+        ok: false,
+        httpStatus: res.status,
+        clientError: res.error,
+        connectionLog: line,
+        verifyStatus: null,
+      };
       if (echo?.headers['x-client-cert-sub'] !== undefined) s.headers = {'x-client-cert-sub': String(echo.headers['x-client-cert-sub'])};
       return s;
     };
@@ -124,13 +142,26 @@ export async function runApigwDemo(p: {
     const s1 = await step('apigw-no-certificate', 'API Gateway 1: no client certificate', 'the TLS handshake fails; the authorizer is not called');
     s1.ok = s1.httpStatus === null;
     steps.push(s1);
-    const s2 = await step('apigw-certificate', 'API Gateway 2: with the client certificate', 'HTTP 200; the authorizer extracts the subject and the backend receives it in x-client-cert-sub', p.good);
+    const s2 = await step(
+      'apigw-certificate',
+      'API Gateway 2: with the client certificate',
+      'HTTP 200; the authorizer extracts the subject and the backend receives it in x-client-cert-sub',
+      p.good,
+    );
     s2.ok = s2.httpStatus === 200 && s2.headers?.['x-client-cert-sub'] === new X509Certificate(p.good.certPem).subject.replaceAll('\n', ',');
     steps.push(s2);
-    const s3 = await step('apigw-deny', 'API Gateway 3: the revoked certificate', 'the handshake succeeds (API Gateway checks no CRL); the authorizer answers Deny: HTTP 403', p.revoked);
+    const s3 = await step(
+      'apigw-deny',
+      'API Gateway 3: the revoked certificate',
+      'the handshake succeeds (API Gateway checks no CRL); the authorizer answers Deny: HTTP 403',
+      p.revoked,
+    );
     s3.ok = s3.httpStatus === 403;
     steps.push(s3);
-    const s4 = await step('apigw-untrusted', 'API Gateway 4: a certificate from another CA', 'the TLS handshake fails (not in the truststore)', {...stranger, ...strangerFiles});
+    const s4 = await step('apigw-untrusted', 'API Gateway 4: a certificate from another CA', 'the TLS handshake fails (not in the truststore)', {
+      ...stranger,
+      ...strangerFiles,
+    });
     s4.ok = s4.httpStatus === null;
     steps.push(s4);
     const serveCommand = p.keep

@@ -71,8 +71,14 @@ function demoFolder(keepDir: string | null): string {
   if (keepDir === null) return mkdtempSync(join(tmpdir(), 'mtls-kit-demo-'));
   const dir = resolve(keepDir);
   if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw preconditionError('NOT_A_FOLDER', `${keepDir} is a file; demo --keep needs a folder`, ['give a new folder: mtls-kit demo --keep ./mtls-kit-demo-2']);
-    if (readdirSync(dir).length > 0) throw preconditionError('FOLDER_NOT_EMPTY', `${keepDir} already holds files; demo --keep writes only into a new or empty folder`, [`remove it (rm -r ${shellWord(keepDir)}) or give another: mtls-kit demo --keep ./mtls-kit-demo-2`]);
+    if (!statSync(dir).isDirectory())
+      throw preconditionError('NOT_A_FOLDER', `${keepDir} is a file; demo --keep needs a folder`, [
+        'give a new folder: mtls-kit demo --keep ./mtls-kit-demo-2',
+      ]);
+    if (readdirSync(dir).length > 0)
+      throw preconditionError('FOLDER_NOT_EMPTY', `${keepDir} already holds files; demo --keep writes only into a new or empty folder`, [
+        `remove it (rm -r ${shellWord(keepDir)}) or give another: mtls-kit demo --keep ./mtls-kit-demo-2`,
+      ]);
   }
   mkdirSync(dir, {recursive: true, mode: 0o700});
   return dir;
@@ -91,14 +97,26 @@ export async function runDemo(opts: DemoParams): Promise<DemoResult> {
   const now = new Date();
   const spec = KEY_TYPES['ec-p256'];
   try {
-    const ca = createCa({keyType: 'ec-p256', rootSubject: [[{type: '2.5.4.3', value: 'mtls-kit Demo Root CA'}]], intermediateSubject: [[{type: '2.5.4.3', value: 'mtls-kit Demo Intermediate CA'}]], now});
+    const ca = createCa({
+      keyType: 'ec-p256',
+      rootSubject: [[{type: '2.5.4.3', value: 'mtls-kit Demo Root CA'}]],
+      intermediateSubject: [[{type: '2.5.4.3', value: 'mtls-kit Demo Intermediate CA'}]],
+      now,
+    });
     const inter = ca.intermediate!;
     const interKey = createPrivateKey(inter.keyPem);
     const issuer = {cert: inter.cert, key: interKey, spec, chain: [inter.cert]};
     const subject = (cn: string) => [[{type: '2.5.4.6', value: 'US'}], [{type: '2.5.4.10', value: 'Example Corp'}], [{type: '2.5.4.3', value: cn}]];
     const good = issueClientCert({issuer, keySpec: spec, subject: subject('device-1'), sans: [], days: 30, now, serialHex: newSerialHex()});
     const revoked = issueClientCert({issuer, keySpec: spec, subject: subject('device-2'), sans: [], days: 30, now, serialHex: newSerialHex()});
-    const crl = buildCrl({issuer: inter.cert, issuerKey: interKey, entries: [{serial: revoked.parsed.serialHex, revokedAt: addDays(now, -1 / 1440), reason: 'keyCompromise'}], crlNumber: 1n, thisUpdate: addDays(now, -1 / 1440), nextUpdate: addDays(now, 30)});
+    const crl = buildCrl({
+      issuer: inter.cert,
+      issuerKey: interKey,
+      entries: [{serial: revoked.parsed.serialHex, revokedAt: addDays(now, -1 / 1440), reason: 'keyCompromise'}],
+      crlNumber: 1n,
+      thisUpdate: addDays(now, -1 / 1440),
+      nextUpdate: addDays(now, 30),
+    });
     const server = issueServerCertificate({issuer: inter.cert, issuerKey: interKey, issuerSpec: spec, hosts: ['localhost', '127.0.0.1'], now});
     const f = {
       root: join(dir, 'root-ca.crt'),
@@ -123,7 +141,12 @@ export async function runDemo(opts: DemoParams): Promise<DemoResult> {
       {path: f.revokedCert, data: revoked.certPem, mode: MODE_PUBLIC},
       {path: f.revokedKey, data: revoked.keyPem, mode: MODE_SECRET},
       // Only kept folders get the server key: otherwise it lives in memory alone.
-      ...(keep ? [{path: f.serverCert, data: serverCertPem, mode: MODE_PUBLIC}, {path: f.serverKey, data: server.keyPem, mode: MODE_SECRET}] : []),
+      ...(keep
+        ? [
+            {path: f.serverCert, data: serverCertPem, mode: MODE_PUBLIC},
+            {path: f.serverKey, data: server.keyPem, mode: MODE_SECRET},
+          ]
+        : []),
     ]);
 
     const lines: string[] = [];
@@ -138,7 +161,12 @@ export async function runDemo(opts: DemoParams): Promise<DemoResult> {
       crls: [f.crl],
       ignoreExpiry: false,
       headerMap: {},
-      serverIdentity: {certPem: serverCertPem, keyPem: server.keyPem, caFile: f.root, label: 'issued in memory by the demo intermediate CA for localhost, 127.0.0.1'},
+      serverIdentity: {
+        certPem: serverCertPem,
+        keyPem: server.keyPem,
+        caFile: f.root,
+        label: 'issued in memory by the demo intermediate CA for localhost, 127.0.0.1',
+      },
       log: (l) => lines.push(l),
     });
     const steps: DemoStep[] = [];
@@ -152,8 +180,23 @@ export async function runDemo(opts: DemoParams): Promise<DemoResult> {
         // The log line is written before the socket is cut or the request forwarded.
         const line = lines.slice(before).at(-1) ?? null;
         const entry = line ? parseConnectionLogLine(line) : null;
-        const step: DemoStep = {name, title, curl: curlCommand(f.root, url, client), expected, ok: false, httpStatus: r.status, clientError: r.error, connectionLog: line, verifyStatus: entry?.verifyStatus ?? null};
-        if (r.echo) step.headers = Object.fromEntries(Object.entries(r.echo.headers).filter(([k]) => k.startsWith('x-amzn-mtls-')).map(([k, v]) => [k, String(v)]));
+        const step: DemoStep = {
+          name,
+          title,
+          curl: curlCommand(f.root, url, client),
+          expected,
+          ok: false,
+          httpStatus: r.status,
+          clientError: r.error,
+          connectionLog: line,
+          verifyStatus: entry?.verifyStatus ?? null,
+        };
+        if (r.echo)
+          step.headers = Object.fromEntries(
+            Object.entries(r.echo.headers)
+              .filter(([k]) => k.startsWith('x-amzn-mtls-'))
+              .map(([k, v]) => [k, String(v)]),
+          );
         return step;
       };
       const device1: DemoClient = {certPem: good.certPem, keyPem: good.keyPem, cert: f.cert, key: f.key};
@@ -165,10 +208,28 @@ export async function runDemo(opts: DemoParams): Promise<DemoResult> {
       steps.push(s1);
 
       // Step 2: with the certificate; the backend receives the five verify headers.
-      const s2 = await run('certificate', 'Step 2: with the client certificate', 'HTTP 200; the backend receives X-Amzn-Mtls-Clientcert-Serial-Number, -Issuer, -Subject, -Validity, -Leaf', verify.url, device1);
+      const s2 = await run(
+        'certificate',
+        'Step 2: with the client certificate',
+        'HTTP 200; the backend receives X-Amzn-Mtls-Clientcert-Serial-Number, -Issuer, -Subject, -Validity, -Leaf',
+        verify.url,
+        device1,
+      );
       const leaf = decodeCerts(s2.headers?.['x-amzn-mtls-clientcert-leaf'])[0];
-      if (leaf) s2.decoded = [{subject: formatRfc2253(leaf.subject), issuer: formatRfc2253(leaf.issuer), serial: leaf.serialHex, matches: Buffer.from(leaf.der).equals(Buffer.from(good.certDer))}];
-      s2.ok = s2.httpStatus === 200 && s2.verifyStatus === 'Success' && s2.headers?.['x-amzn-mtls-clientcert-serial-number'] === good.parsed.serialHex && s2.decoded?.[0]?.matches === true;
+      if (leaf)
+        s2.decoded = [
+          {
+            subject: formatRfc2253(leaf.subject),
+            issuer: formatRfc2253(leaf.issuer),
+            serial: leaf.serialHex,
+            matches: Buffer.from(leaf.der).equals(Buffer.from(good.certDer)),
+          },
+        ];
+      s2.ok =
+        s2.httpStatus === 200 &&
+        s2.verifyStatus === 'Success' &&
+        s2.headers?.['x-amzn-mtls-clientcert-serial-number'] === good.parsed.serialHex &&
+        s2.decoded?.[0]?.matches === true;
       steps.push(s2);
 
       // A revoked certificate: on the CRL, so ALB logs Failed:ClientCertCrlHit (aws-reference 5).
@@ -177,10 +238,21 @@ export async function runDemo(opts: DemoParams): Promise<DemoResult> {
       steps.push(s4);
 
       // Passthrough: the whole presented chain in one header (aws-reference 1.1).
-      const s3 = await run('passthrough', 'Passthrough: the chain is forwarded to the target', 'HTTP 200; the backend receives the presented chain in X-Amzn-Mtls-Clientcert', pass.url, {...device1, certPem: good.chainPem, cert: f.chain});
+      const s3 = await run(
+        'passthrough',
+        'Passthrough: the chain is forwarded to the target',
+        'HTTP 200; the backend receives the presented chain in X-Amzn-Mtls-Clientcert',
+        pass.url,
+        {...device1, certPem: good.chainPem, cert: f.chain},
+      );
       const chain = decodeCerts(s3.headers?.['x-amzn-mtls-clientcert']);
       const sent = [good.certDer, inter.cert.der];
-      s3.decoded = chain.map((c, i) => ({subject: formatRfc2253(c.subject), issuer: formatRfc2253(c.issuer), serial: c.serialHex, matches: sent[i] !== undefined && Buffer.from(c.der).equals(Buffer.from(sent[i]!))}));
+      s3.decoded = chain.map((c, i) => ({
+        subject: formatRfc2253(c.subject),
+        issuer: formatRfc2253(c.issuer),
+        serial: c.serialHex,
+        matches: sent[i] !== undefined && Buffer.from(c.der).equals(Buffer.from(sent[i]!)),
+      }));
       s3.ok = s3.httpStatus === 200 && chain.length === 2 && s3.decoded.every((d) => d.matches);
       steps.push(s3);
 
@@ -193,7 +265,12 @@ export async function runDemo(opts: DemoParams): Promise<DemoResult> {
         rootFile: f.root,
         good: device1,
         revoked: {...device2, serialDecimal: encodeApigwClientCert(revoked.parsed).serialNumber},
-        serverIdentity: {certPem: serverCertPem, keyPem: server.keyPem, caFile: f.root, label: 'issued in memory by the demo intermediate CA for localhost, 127.0.0.1'},
+        serverIdentity: {
+          certPem: serverCertPem,
+          keyPem: server.keyPem,
+          caFile: f.root,
+          label: 'issued in memory by the demo intermediate CA for localhost, 127.0.0.1',
+        },
         keep,
         now,
       });
@@ -203,7 +280,16 @@ export async function runDemo(opts: DemoParams): Promise<DemoResult> {
         const serveCommand = keep
           ? `mtls-kit serve --listen ${opts.ports.verify}:verify --listen ${opts.ports.passthrough}:passthrough --trust-store ${shellWord(f.bundle)} --crl ${shellWord(f.crl)} --server-cert ${shellWord(f.serverCert)} --server-key ${shellWord(f.serverKey)}`
           : null;
-        const result: DemoResult = {dir, kept: keep, listeners, steps, ok: steps.every((s) => s.ok), serveCommand, apigwServeCommand: gw.serveCommand, seconds: (performance.now() - t0) / 1000};
+        const result: DemoResult = {
+          dir,
+          kept: keep,
+          listeners,
+          steps,
+          ok: steps.every((s) => s.ok),
+          serveCommand,
+          apigwServeCommand: gw.serveCommand,
+          seconds: (performance.now() - t0) / 1000,
+        };
         finished = true;
         if (keep && opts.hold) await opts.hold(result);
         return result;

@@ -8,7 +8,15 @@ import {basename, dirname} from 'node:path';
 import type {DeployResult} from '../lib/deploy/result.js';
 import {summarizeCrl, summarizeLoadedCrl} from '../lib/deploy/crl-summary.js';
 import type {CrlFacts} from '../lib/deploy/crl-summary.js';
-import {contentKey, type DeployPlan, isNetworkListener, type ListenerTarget, type LocalState, type MutualAuthentication, type RemoteState} from '../lib/deploy/plan.js';
+import {
+  contentKey,
+  type DeployPlan,
+  isNetworkListener,
+  type ListenerTarget,
+  type LocalState,
+  type MutualAuthentication,
+  type RemoteState,
+} from '../lib/deploy/plan.js';
 import {bundleDigest, planTagChanges, type Tag} from '../lib/deploy/record.js';
 import {type ConnectionLogTarget, formatConnectionLogsUri, loadBalancerOfListener, sameConnectionLogs} from '../lib/deploy/connection-logs.js';
 import {checkLogDelivery, readLoadBalancersForLogs, setConnectionLogs} from '../io/aws/connection-log-attributes.js';
@@ -22,7 +30,23 @@ import {type AwsCallContext, type AwsClients, callAws} from '../io/aws/clients.j
 import {addRevocation, createListener, createTrustStore, removeRevocations} from '../io/aws/trust-store-write.js';
 import {caPaths, currentCrlPaths} from '../io/ca/directory.js';
 import {pathExists, readInput} from '../io/files.js';
-import {changeTags, checkBucket, checkKmsReadable, kmsExplanation, describeListener, findListenerOnPort, heldBundleEtag, heldRevocationSerials, putObject, readTrustStoreForDeploy, type RemoteReadStats, statObjects, toSdkMutual, type TrustStoreSummary, waitForActive} from '../io/aws/trust-store-read.js';
+import {
+  changeTags,
+  checkBucket,
+  checkKmsReadable,
+  kmsExplanation,
+  describeListener,
+  findListenerOnPort,
+  heldBundleEtag,
+  heldRevocationSerials,
+  putObject,
+  readTrustStoreForDeploy,
+  type RemoteReadStats,
+  statObjects,
+  toSdkMutual,
+  type TrustStoreSummary,
+  waitForActive,
+} from '../io/aws/trust-store-read.js';
 
 export interface LocalFile {
   kind: 'bundle' | 'crl';
@@ -77,14 +101,22 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   const paths = caPaths(p.dir);
   const bundlePath = p.bundle ?? paths.bundle;
   if (!p.bundle && !(await pathExists(bundlePath))) {
-    throw preconditionError('BUNDLE_NOT_FOUND', `${bundlePath} does not exist`, [`create a CA first: mtls-kit gen-ca --dir ${p.dir}`, 'or pass --ca-bundle FILE']);
+    throw preconditionError('BUNDLE_NOT_FOUND', `${bundlePath} does not exist`, [
+      `create a CA first: mtls-kit gen-ca --dir ${p.dir}`,
+      'or pass --ca-bundle FILE',
+    ]);
   }
   const crlPaths = p.crls ?? (await currentCrlPaths(p.dir));
   const bundleData = await readInput(bundlePath);
   const crlData = await Promise.all(crlPaths.map(async (path) => ({path, data: await readInput(path)})));
 
   const deferred = p.deferCrlOpensslCheck === true;
-  const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {target: 'alb', now: p.now, warnDays: CRL_WARN_DAYS, deferCrlOpensslCheck: deferred});
+  const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {
+    target: 'alb',
+    now: p.now,
+    warnDays: CRL_WARN_DAYS,
+    deferCrlOpensslCheck: deferred,
+  });
   const summary = deployLintSummary(lint);
   if (lint.errors > 0 && p.failOnLint !== false) throw lintFailed(summary.findings);
   for (const f of summary.findings.filter((x) => x.severity === 'warning')) report(p.onProgress, {kind: 'warning', text: `${f.file}: ${f.message} (${f.fix})`});
@@ -181,19 +213,44 @@ export interface S3Options {
  * Reads what AWS holds for these inputs (read-only calls only). The trust store's contents
  * come from deploy's records when they match (no download); `refresh` downloads everything.
  */
-export async function readRemoteState(aws: AwsClients, bucket: string, inputs: DeployInputs, opts: {refresh?: boolean; s3?: S3Options} = {}): Promise<RemoteRead> {
+export async function readRemoteState(
+  aws: AwsClients,
+  bucket: string,
+  inputs: DeployInputs,
+  opts: {refresh?: boolean; s3?: S3Options} = {},
+): Promise<RemoteRead> {
   await checkBucket(aws, bucket, opts.s3?.expectedBucketOwner);
-  const objects = await statObjects(aws, bucket, inputs.files.map((f) => f.key), opts.s3?.expectedBucketOwner);
-  const ts = await readTrustStoreForDeploy(aws, inputs.local.trustStoreName, {localDigest: bundleDigest(inputs.local.bundleCertificates), refresh: opts.refresh ?? false});
+  const objects = await statObjects(
+    aws,
+    bucket,
+    inputs.files.map((f) => f.key),
+    opts.s3?.expectedBucketOwner,
+  );
+  const ts = await readTrustStoreForDeploy(aws, inputs.local.trustStoreName, {
+    localDigest: bundleDigest(inputs.local.bundleCertificates),
+    refresh: opts.refresh ?? false,
+  });
   const listeners: RemoteState['listeners'] = [];
   for (const target of inputs.local.listeners) {
-    const listener = target.kind === 'existing' ? await describeListener(aws, target.listenerArn) : await findListenerOnPort(aws, target.loadBalancerArn, target.port);
+    const listener =
+      target.kind === 'existing' ? await describeListener(aws, target.listenerArn) : await findListenerOnPort(aws, target.loadBalancerArn, target.port);
     if (listener && isNetworkListener(target) && listener.protocol !== 'TLS') {
       // aws-reference 9.1, 9.8: NLB mTLS is on TLS listeners; a TCP listener passes the encrypted stream to the targets.
-      throw preconditionError('LISTENER_NOT_TLS', `listener ${listener.arn} (port ${listener.port}) is ${listener.protocol}; NLB mutual TLS needs a TLS listener`, ['pass a TLS listener of the NLB with --listener-arn, or create one with --load-balancer-arn --port 443 --certificate-arn --target-group-arn', 'with a TCP listener the NLB does not terminate TLS: your targets then verify clients themselves']);
+      throw preconditionError(
+        'LISTENER_NOT_TLS',
+        `listener ${listener.arn} (port ${listener.port}) is ${listener.protocol}; NLB mutual TLS needs a TLS listener`,
+        [
+          'pass a TLS listener of the NLB with --listener-arn, or create one with --load-balancer-arn --port 443 --certificate-arn --target-group-arn',
+          'with a TCP listener the NLB does not terminate TLS: your targets then verify clients themselves',
+        ],
+      );
     }
     if (listener && !isNetworkListener(target) && listener.protocol !== 'HTTPS') {
-      throw preconditionError('LISTENER_NOT_HTTPS', `listener ${listener.arn} (port ${listener.port}) is ${listener.protocol}; mutual TLS needs an HTTPS listener`, ['pass an HTTPS listener with --listener-arn, or create one with --load-balancer-arn --port 443 --certificate-arn --target-group-arn']);
+      throw preconditionError(
+        'LISTENER_NOT_HTTPS',
+        `listener ${listener.arn} (port ${listener.port}) is ${listener.protocol}; mutual TLS needs an HTTPS listener`,
+        ['pass an HTTPS listener with --listener-arn, or create one with --load-balancer-arn --port 443 --certificate-arn --target-group-arn'],
+      );
     }
     listeners.push(listener);
   }
@@ -203,7 +260,9 @@ export async function readRemoteState(aws: AwsClients, bucket: string, inputs: D
   const logs = inputs.local.connectionLogs;
   if (logs) {
     // aws-reference 5.1: the attributes belong to the load balancer of each listener.
-    const arns = inputs.local.listeners.map((t, i) => (t.kind === 'create' ? t.loadBalancerArn : (listeners[i]?.loadBalancerArn ?? loadBalancerOfListener(t.listenerArn) ?? t.listenerArn)));
+    const arns = inputs.local.listeners.map((t, i) =>
+      t.kind === 'create' ? t.loadBalancerArn : (listeners[i]?.loadBalancerArn ?? loadBalancerOfListener(t.listenerArn) ?? t.listenerArn),
+    );
     state.loadBalancers = await readLoadBalancersForLogs(aws, arns);
     // Only when they change: a run that leaves them alone reads no bucket policy.
     for (const lb of state.loadBalancers) {
@@ -213,7 +272,15 @@ export async function readRemoteState(aws: AwsClients, bucket: string, inputs: D
       if (w) warnings.push(w);
     }
   }
-  return {state, trustStore: ts?.summary ?? null, tags: ts?.tags ?? [], bundleEtag: ts?.bundleEtag ?? null, heldCertificates: ts?.heldCertificates ?? null, stats: ts?.stats ?? null, warnings};
+  return {
+    state,
+    trustStore: ts?.summary ?? null,
+    tags: ts?.tags ?? [],
+    bundleEtag: ts?.bundleEtag ?? null,
+    heldCertificates: ts?.heldCertificates ?? null,
+    stats: ts?.stats ?? null,
+    warnings,
+  };
 }
 
 export interface ExecuteDeployParams {
@@ -257,10 +324,19 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     if (!p.dryRun && plan.changes) await checkKmsReadable(aws, bucket, bundleKey, p.s3.kmsKeyId, p.s3.expectedBucketOwner);
   }
   const bundleVersion = versions.get(bundleKey);
-  const bundleSource = {CaCertificatesBundleS3Bucket: bucket, CaCertificatesBundleS3Key: bundleKey, ...(bundleVersion ? {CaCertificatesBundleS3ObjectVersion: bundleVersion} : {})};
+  const bundleSource = {
+    CaCertificatesBundleS3Bucket: bucket,
+    CaCertificatesBundleS3Key: bundleKey,
+    ...(bundleVersion ? {CaCertificatesBundleS3ObjectVersion: bundleVersion} : {}),
+  };
 
   // The review: which certificates and which serials change (downloads only what rotates).
-  const certificates = plan.trustStore.action === 'create' ? diffCertificates(inputs.bundleBriefs, []) : plan.trustStore.action === 'modify' && p.remote.heldCertificates ? diffCertificates(inputs.bundleBriefs, p.remote.heldCertificates) : null;
+  const certificates =
+    plan.trustStore.action === 'create'
+      ? diffCertificates(inputs.bundleBriefs, [])
+      : plan.trustStore.action === 'modify' && p.remote.heldCertificates
+        ? diffCertificates(inputs.bundleBriefs, p.remote.heldCertificates)
+        : null;
   const serials = await reviewSerials(p);
 
   // Step 3: the trust store.
@@ -270,13 +346,23 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     ts = await createTrustStore(aws, {Name: name, ...bundleSource, ...(sdkTags.length ? {Tags: sdkTags} : {})}, inputs.files[0]!.path);
   } else if (!p.dryRun && plan.trustStore.action === 'modify' && ts) {
     const arn = ts.arn;
-    const r = await callAws({action: 'elasticloadbalancing:ModifyTrustStore', resource: arn, file: inputs.files[0]!.path}, () => aws.elbv2.send(new elb.ModifyTrustStoreCommand({TrustStoreArn: arn, ...bundleSource})));
+    const r = await callAws({action: 'elasticloadbalancing:ModifyTrustStore', resource: arn, file: inputs.files[0]!.path}, () =>
+      aws.elbv2.send(new elb.ModifyTrustStoreCommand({TrustStoreArn: arn, ...bundleSource})),
+    );
     ts = summaryOf(r.TrustStores?.[0], name);
   }
   if (!p.dryRun && ts && ts.status !== 'ACTIVE') ts = await waitWithProgress(p, ts);
 
   // Step 4: revocations, in the plan's order (add before remove unless a quota forbids it).
-  const added: DeployResult['revocations']['added'] = plan.revocations.add.map((a) => ({path: a.path, key: a.key, revocationId: null, entries: a.entries, issuer: a.issuer, crlNumber: a.crlNumber, serials: serials.get(a.path) ?? null}));
+  const added: DeployResult['revocations']['added'] = plan.revocations.add.map((a) => ({
+    path: a.path,
+    key: a.key,
+    revocationId: null,
+    entries: a.entries,
+    issuer: a.issuer,
+    crlNumber: a.crlNumber,
+    serials: serials.get(a.path) ?? null,
+  }));
   const gaps: DeployResult['revocations']['gaps'] = [];
   if (!p.dryRun && ts) {
     const arn = ts.arn;
@@ -295,7 +381,8 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
         }
       } else {
         await removeRevocations(aws, arn, step.revocationIds);
-        if (plan.revocations.order === 'remove-first' && added.some((a) => a.path === step.supersededBy)) gapStart = {path: step.supersededBy, at: process.hrtime.bigint()};
+        if (plan.revocations.order === 'remove-first' && added.some((a) => a.path === step.supersededBy))
+          gapStart = {path: step.supersededBy, at: process.hrtime.bigint()};
       }
     }
   }
@@ -326,7 +413,9 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
       );
     } else if (!p.dryRun && pl.action === 'modify' && arn) {
       const listenerArn = arn;
-      await retryNotReady(p, {action: 'elasticloadbalancing:ModifyListener', resource: listenerArn}, () => aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: listenerArn, MutualAuthentication: toSdkMutual(to)})));
+      await retryNotReady(p, {action: 'elasticloadbalancing:ModifyListener', resource: listenerArn}, () =>
+        aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: listenerArn, MutualAuthentication: toSdkMutual(to)})),
+      );
     }
     const loadBalancerArn = target.kind === 'create' ? target.loadBalancerArn : (p.remote.state.listeners[i]?.loadBalancerArn ?? null);
     listeners.push({action: pl.action, arn, loadBalancerArn, mutualAuthentication: to, previous: pl.from});
@@ -350,7 +439,9 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
   // Step 7: the final state (one read, only when something changed).
   if (!p.dryRun && plan.changes && ts) {
     const arn = ts.arn;
-    const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStores', resource: arn}, () => aws.elbv2.send(new elb.DescribeTrustStoresCommand({TrustStoreArns: [arn]})));
+    const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStores', resource: arn}, () =>
+      aws.elbv2.send(new elb.DescribeTrustStoresCommand({TrustStoreArns: [arn]})),
+    );
     ts = summaryOf(r.TrustStores?.[0], name);
   }
 
@@ -361,7 +452,14 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
     changed: plan.changes,
     summary: summarize(plan, p.dryRun),
     lint: inputs.lint,
-    uploads: plan.uploads.map((u) => ({kind: u.kind, path: u.path, key: u.key, uri: `s3://${bucket}/${u.key}`, action: u.action, versionId: versions.get(u.key) ?? null})),
+    uploads: plan.uploads.map((u) => ({
+      kind: u.kind,
+      path: u.path,
+      key: u.key,
+      uri: `s3://${bucket}/${u.key}`,
+      action: u.action,
+      versionId: versions.get(u.key) ?? null,
+    })),
     trustStore: {
       action: plan.trustStore.action,
       name,
@@ -374,10 +472,25 @@ export async function executeDeploy(p: ExecuteDeployParams): Promise<DeployResul
       read: p.remote.stats,
       records,
     },
-    revocations: {added, removed: plan.revocations.remove, unchanged: plan.revocations.unchanged, kept: plan.revocations.kept, order: plan.revocations.order, count: plan.revocations.count, gaps},
+    revocations: {
+      added,
+      removed: plan.revocations.remove,
+      unchanged: plan.revocations.unchanged,
+      kept: plan.revocations.kept,
+      order: plan.revocations.order,
+      count: plan.revocations.count,
+      gaps,
+    },
     listener: listeners[0] ?? null,
     listeners,
-    connectionLogs: plan.connectionLogs.map((c) => ({loadBalancerArn: c.loadBalancerArn, action: c.action, uri: formatConnectionLogsUri(c.to), bucket: c.to.bucket, prefix: c.to.prefix, previous: c.from})),
+    connectionLogs: plan.connectionLogs.map((c) => ({
+      loadBalancerArn: c.loadBalancerArn,
+      action: c.action,
+      uri: formatConnectionLogsUri(c.to),
+      bucket: c.to.bucket,
+      prefix: c.to.prefix,
+      previous: c.from,
+    })),
   };
 }
 
@@ -406,7 +519,12 @@ async function reviewSerials(p: ExecuteDeployParams): Promise<Map<string, Serial
 }
 
 /** Every list the trust store holds after the run, with what it holds (for the records). */
-function plannedHeldAfter(plan: DeployPlan, remote: RemoteRead, inputs: DeployInputs, added: DeployResult['revocations']['added']): Array<{revocationId: number; facts: CrlFacts | null}> {
+function plannedHeldAfter(
+  plan: DeployPlan,
+  remote: RemoteRead,
+  inputs: DeployInputs,
+  added: DeployResult['revocations']['added'],
+): Array<{revocationId: number; facts: CrlFacts | null}> {
   const removed = new Set(plan.revocations.remove.map((r) => r.revocationId));
   const out: Array<{revocationId: number; facts: CrlFacts | null}> = [];
   for (const h of remote.state.trustStore?.revocations ?? []) if (!removed.has(h.revocationId)) out.push({revocationId: h.revocationId, facts: h.summary});
@@ -433,15 +551,36 @@ async function retryNotReady<T>(p: ExecuteDeployParams, ctx: AwsCallContext, fn:
   }
 }
 
-function summaryOf(t: {TrustStoreArn?: string | undefined; Name?: string | undefined; Status?: string | undefined; NumberOfCaCertificates?: number | undefined; TotalRevokedEntries?: number | undefined} | undefined, name: string): TrustStoreSummary {
-  return {arn: t?.TrustStoreArn ?? '', name: t?.Name ?? name, status: t?.Status ?? 'UNKNOWN', numberOfCaCertificates: t?.NumberOfCaCertificates ?? 0, totalRevokedEntries: t?.TotalRevokedEntries ?? 0};
+function summaryOf(
+  t:
+    | {
+        TrustStoreArn?: string | undefined;
+        Name?: string | undefined;
+        Status?: string | undefined;
+        NumberOfCaCertificates?: number | undefined;
+        TotalRevokedEntries?: number | undefined;
+      }
+    | undefined,
+  name: string,
+): TrustStoreSummary {
+  return {
+    arn: t?.TrustStoreArn ?? '',
+    name: t?.Name ?? name,
+    status: t?.Status ?? 'UNKNOWN',
+    numberOfCaCertificates: t?.NumberOfCaCertificates ?? 0,
+    totalRevokedEntries: t?.TotalRevokedEntries ?? 0,
+  };
 }
 
 /** Polls until ACTIVE, reporting each poll as a status event (the renderer decides how often to print). */
 async function waitWithProgress(p: ExecuteDeployParams, ts: TrustStoreSummary): Promise<TrustStoreSummary> {
   const total = Math.round(p.waitTimeoutMs / 1000);
   const onPoll = (status: string, elapsed: number): void =>
-    report(p.onProgress, {kind: 'status', text: `waiting for trust store ${ts.name}: ${status} (${Math.round(elapsed / 1000)}s of ${total}s)`, final: status === 'ACTIVE'});
+    report(p.onProgress, {
+      kind: 'status',
+      text: `waiting for trust store ${ts.name}: ${status} (${Math.round(elapsed / 1000)}s of ${total}s)`,
+      final: status === 'ACTIVE',
+    });
   return waitForActive(p.aws, {arn: ts.arn, name: ts.name, timeoutMs: p.waitTimeoutMs, intervalMs: p.pollIntervalMs, onPoll});
 }
 
@@ -450,10 +589,14 @@ function summarize(plan: DeployPlan, dryRun: boolean): string {
   const parts: string[] = [];
   const uploads = plan.uploads.filter((u) => u.action === 'upload').length;
   if (uploads) parts.push(`${dryRun ? 'upload' : 'uploaded'} ${uploads} object(s)`);
-  if (plan.trustStore.action !== 'unchanged') parts.push(`${plan.trustStore.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} trust store ${plan.trustStore.name}`);
+  if (plan.trustStore.action !== 'unchanged')
+    parts.push(`${plan.trustStore.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} trust store ${plan.trustStore.name}`);
   if (plan.revocations.add.length) parts.push(`${dryRun ? 'add' : 'added'} ${plan.revocations.add.length} CRL(s)`);
   if (plan.revocations.remove.length) parts.push(`${dryRun ? 'remove' : 'removed'} ${plan.revocations.remove.length} superseded CRL(s)`);
-  for (const l of plan.listeners) if (l.action !== 'unchanged') parts.push(`${l.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} listener ${l.arn ?? '(new)'}`);
-  for (const cl of plan.connectionLogs) if (cl.action !== 'unchanged') parts.push(`${dryRun ? 'send' : 'sent'} connection logs of ${cl.loadBalancerArn} to ${formatConnectionLogsUri(cl.to)}`);
+  for (const l of plan.listeners)
+    if (l.action !== 'unchanged')
+      parts.push(`${l.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} listener ${l.arn ?? '(new)'}`);
+  for (const cl of plan.connectionLogs)
+    if (cl.action !== 'unchanged') parts.push(`${dryRun ? 'send' : 'sent'} connection logs of ${cl.loadBalancerArn} to ${formatConnectionLogsUri(cl.to)}`);
   return (dryRun ? 'would ' : '') + parts.join(', ');
 }

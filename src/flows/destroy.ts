@@ -5,14 +5,27 @@
  * any point is finished by the next one, and a run on nothing left makes no mutating call.
  */
 import {summarizeCrl} from '../lib/deploy/crl-summary.js';
-import {type DeployObject, type DestroyPlan, type DestroyResult, type DestroyState} from '../lib/deploy/destroy-plan.js';
+import type {DeployObject, DestroyPlan, DestroyResult, DestroyState} from '../lib/deploy/destroy-plan.js';
 import {parseContentKey} from '../lib/deploy/plan.js';
 import {BUNDLE_RECORD_KEY, bundleDigest, CRL_RECORD_PREFIX, decodeBundleRecord, decodeCrlRecord} from '../lib/deploy/record.js';
 import {isMtlsKitError} from '../lib/errors.js';
 import {type AwsClients, awsErrorCode, callAws, mapAwsError} from '../io/aws/clients.js';
 import {leaseKey} from '../io/aws/lease.js';
 import {removeRevocations} from '../io/aws/trust-store-write.js';
-import {bundleFingerprints, describeListener, describeTags, describeTrustStore, heldBundleEtag, listListeners, readHeldBundle, readHeldRevocations, statObjects, toSdkMutual, type TrustStoreSummary, trustStoreAssociations} from '../io/aws/trust-store-read.js';
+import {
+  bundleFingerprints,
+  describeListener,
+  describeTags,
+  describeTrustStore,
+  heldBundleEtag,
+  listListeners,
+  readHeldBundle,
+  readHeldRevocations,
+  statObjects,
+  toSdkMutual,
+  type TrustStoreSummary,
+  trustStoreAssociations,
+} from '../io/aws/trust-store-read.js';
 
 const MAX_PAGES = 50;
 
@@ -55,7 +68,8 @@ export async function readDestroyState(aws: AwsClients, t: DestroyTarget): Promi
     }
   }
   const lease = t.objects ? await leftLease(aws, t, name) : null;
-  if (!summary) return {name, state: {trustStore: null, named, users: [], unreadable: [], objects: t.objects ? await deployObjects(aws, t, null) : null, lease}};
+  if (!summary)
+    return {name, state: {trustStore: null, named, users: [], unreadable: [], objects: t.objects ? await deployObjects(aws, t, null) : null, lease}};
 
   const tags = await describeTags(aws, summary.arn);
   const tagOf = (key: string): string | undefined => tags.find((x) => x.key === key)?.value;
@@ -77,17 +91,33 @@ export async function readDestroyState(aws: AwsClients, t: DestroyTarget): Promi
   const unreadable: string[] = [];
   for (const lb of await trustStoreAssociations(aws, summary.arn)) {
     try {
-      for (const l of await listListeners(aws, lb)) if (l.mutualAuthentication.mode === 'verify' && l.mutualAuthentication.trustStoreArn === summary.arn) users.push(l.arn);
+      for (const l of await listListeners(aws, lb))
+        if (l.mutualAuthentication.mode === 'verify' && l.mutualAuthentication.trustStoreArn === summary.arn) users.push(l.arn);
     } catch (error) {
       // A load balancer of another account (a shared trust store) or one we may not read: in use, as far as we know.
       if (!isMtlsKitError(error)) throw error;
       unreadable.push(lb);
     }
   }
-  const objects = t.objects ? await deployObjects(aws, t, needContent ? {bundleDigest: await heldBundleDigest(aws, summary, tagOf(BUNDLE_RECORD_KEY)), crlShas} : null) : null;
+  const objects = t.objects
+    ? await deployObjects(aws, t, needContent ? {bundleDigest: await heldBundleDigest(aws, summary, tagOf(BUNDLE_RECORD_KEY)), crlShas} : null)
+    : null;
   return {
     name,
-    state: {trustStore: {arn: summary.arn, name, status: summary.status, deployed, revocations: held.map((h) => ({revocationId: h.revocationId, entries: h.entries}))}, named, users, unreadable, objects, lease},
+    state: {
+      trustStore: {
+        arn: summary.arn,
+        name,
+        status: summary.status,
+        deployed,
+        revocations: held.map((h) => ({revocationId: h.revocationId, entries: h.entries})),
+      },
+      named,
+      users,
+      unreadable,
+      objects,
+      lease,
+    },
   };
 }
 
@@ -102,7 +132,15 @@ async function describeTrustStoreArn(aws: AwsClients, arn: string): Promise<Trus
   try {
     const r = await aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoresCommand({TrustStoreArns: [arn]}));
     const t = r.TrustStores?.[0];
-    return t ? {arn: t.TrustStoreArn ?? arn, name: t.Name ?? '', status: t.Status ?? 'UNKNOWN', numberOfCaCertificates: t.NumberOfCaCertificates ?? 0, totalRevokedEntries: t.TotalRevokedEntries ?? 0} : null;
+    return t
+      ? {
+          arn: t.TrustStoreArn ?? arn,
+          name: t.Name ?? '',
+          status: t.Status ?? 'UNKNOWN',
+          numberOfCaCertificates: t.NumberOfCaCertificates ?? 0,
+          totalRevokedEntries: t.TotalRevokedEntries ?? 0,
+        }
+      : null;
   } catch (error) {
     if (awsErrorCode(error) === 'TrustStoreNotFound') return null;
     throw mapAwsError(error, {action: 'elasticloadbalancing:DescribeTrustStores', resource: arn});
@@ -151,7 +189,9 @@ async function deployObjects(aws: AwsClients, t: DestroyTarget, held: {bundleDig
       const versionId = head.VersionId && head.VersionId !== 'null' ? head.VersionId : null;
       let holds: DeployObject['holds'] = null;
       if (held) {
-        const data = await callAws(ctx, async () => (await aws.s3.send(new aws.s3Sdk.GetObjectCommand({Bucket: t.bucket, Key: key, ...owner}))).Body?.transformToByteArray());
+        const data = await callAws(ctx, async () =>
+          (await aws.s3.send(new aws.s3Sdk.GetObjectCommand({Bucket: t.bucket, Key: key, ...owner}))).Body?.transformToByteArray(),
+        );
         holds = data ? whatItHolds(data, key, held) : null;
       }
       out.push({key, holds, versionId});
@@ -199,19 +239,29 @@ export async function executeDestroy(p: ExecuteDestroyParams): Promise<DestroyRe
   // 1. Listeners: Mode=off (idempotent, so the SDK's own retries are safe).
   for (const l of plan.listeners.filter((x) => x.action === 'detach')) {
     step(`detaching listener ${l.arn} (Mode=off)`);
-    if (!p.dryRun) await callAws({action: 'elasticloadbalancing:ModifyListener', resource: l.arn}, () => aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: l.arn, MutualAuthentication: toSdkMutual(l.after!)})));
+    if (!p.dryRun)
+      await callAws({action: 'elasticloadbalancing:ModifyListener', resource: l.arn}, () =>
+        aws.elbv2.send(new elb.ModifyListenerCommand({ListenerArn: l.arn, MutualAuthentication: toSdkMutual(l.after!)})),
+      );
   }
   // 2. Objects, while the trust store still holds what ties them to it.
   for (const o of plan.objects?.delete ?? []) {
     step(`deleting s3://${t.bucket}/${o.key}`);
     if (p.dryRun) continue;
-    const r = await callAws({action: 's3:DeleteObject', resource: `s3://${t.bucket}/${o.key}`}, () => aws.s3.send(new aws.s3Sdk.DeleteObjectCommand({Bucket: t.bucket, Key: o.key, ...owner})));
+    const r = await callAws({action: 's3:DeleteObject', resource: `s3://${t.bucket}/${o.key}`}, () =>
+      aws.s3.send(new aws.s3Sdk.DeleteObjectCommand({Bucket: t.bucket, Key: o.key, ...owner})),
+    );
     if (r.DeleteMarker) versioned = true;
   }
   // 3. Revocation lists (RemoveTrustStoreRevocations reads back after a failure).
   if (plan.trustStore.arn && plan.revocations.length > 0) {
     step(`removing ${plan.revocations.length} revocation list(s)`);
-    if (!p.dryRun) await removeRevocations(aws, plan.trustStore.arn, plan.revocations.map((r) => r.revocationId));
+    if (!p.dryRun)
+      await removeRevocations(
+        aws,
+        plan.trustStore.arn,
+        plan.revocations.map((r) => r.revocationId),
+      );
   }
   // 4. The trust store; TrustStoreNotFound after a lost answer means it is gone.
   if (plan.trustStore.arn) {
@@ -219,7 +269,9 @@ export async function executeDestroy(p: ExecuteDestroyParams): Promise<DestroyRe
     step(`deleting trust store ${p.name}`);
     if (!p.dryRun) {
       try {
-        await callAws({action: 'elasticloadbalancing:DeleteTrustStore', resource: arn}, () => aws.elbv2.send(new elb.DeleteTrustStoreCommand({TrustStoreArn: arn})));
+        await callAws({action: 'elasticloadbalancing:DeleteTrustStore', resource: arn}, () =>
+          aws.elbv2.send(new elb.DeleteTrustStoreCommand({TrustStoreArn: arn})),
+        );
       } catch (error) {
         if (!(isMtlsKitError(error) && error.code === 'TRUST_STORE_NOT_FOUND')) throw error;
       }

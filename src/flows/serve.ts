@@ -119,10 +119,14 @@ const shellPath = (p: string): string => {
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
   const nlbPorts = o.listeners.filter((l) => l.mode === 'nlb').map((l) => l.port);
   if (nlbPorts.length > 0 && nlbPorts.length < o.listeners.length) {
-    throw usageError('MIXED_LISTENERS', 'nlb listeners forward TCP to a tcp:// target and cannot share a serve with HTTP listeners', ['run one mtls-kit serve for the nlb listeners and another for the others']);
+    throw usageError('MIXED_LISTENERS', 'nlb listeners forward TCP to a tcp:// target and cannot share a serve with HTTP listeners', [
+      'run one mtls-kit serve for the nlb listeners and another for the others',
+    ]);
   }
   if (o.nlb && (o.nlb.identityFilters.length > 0 || o.nlb.proxyProtocol) && nlbPorts.length === 0) {
-    throw usageError('NO_NLB_LISTENER', `${o.nlb.proxyProtocol ? '--proxy-protocol' : 'identity filters'} apply to nlb listeners, and none is configured`, ['add --listen PORT:nlb']);
+    throw usageError('NO_NLB_LISTENER', `${o.nlb.proxyProtocol ? '--proxy-protocol' : 'identity filters'} apply to nlb listeners, and none is configured`, [
+      'add --listen PORT:nlb',
+    ]);
   }
   // apigw listeners judge clients against the bundle too (as API Gateway's truststore), nlb ones as NLB does.
   const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'apigw' || l.mode === 'nlb');
@@ -138,13 +142,21 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   let material: TrustMaterial | undefined;
   let bundlePem: string | undefined;
   if (o.crls.length > 0 && !o.listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb')) {
-    throw usageError('NO_VERIFY_LISTENER', '--crl applies to verify listeners, and none is configured (API Gateway does not check revocation)', ['add --listen PORT:verify, or check revocation in the Lambda authorizer']);
+    throw usageError('NO_VERIFY_LISTENER', '--crl applies to verify listeners, and none is configured (API Gateway does not check revocation)', [
+      'add --listen PORT:verify, or check revocation in the Lambda authorizer',
+    ]);
   }
   if (hasVerify) {
     trustStorePath = o.trustStore ?? paths.bundle;
     // The CA names advertised in the CertificateRequest come from the bundle as it was at
     // start-up; verification follows every reload.
-    bundlePem = (await readFileOr(trustStorePath, 'the trust store', o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`)).toString('utf8');
+    bundlePem = (
+      await readFileOr(
+        trustStorePath,
+        'the trust store',
+        o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`,
+      )
+    ).toString('utf8');
     material = await TrustMaterial.load({bundlePath: trustStorePath, crlPaths: o.crls, ...(o.onNotice ? {onReload: o.onNotice} : {})});
     store = material.store;
     crls = material.crls;
@@ -157,7 +169,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       return {status: r.status, ok: r.code === null};
     };
   } else if (o.crls.length > 0 || o.trustStore) {
-    throw usageError('NO_VERIFY_LISTENER', '--trust-store and --crl apply to verify listeners, and none is configured', ['add --mode verify or --listen PORT:verify']);
+    throw usageError('NO_VERIFY_LISTENER', '--trust-store and --crl apply to verify listeners, and none is configured', [
+      'add --mode verify or --listen PORT:verify',
+    ]);
   }
   if (o.watch !== false) material?.watch();
 
@@ -171,10 +185,14 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     serverCertificate = o.serverIdentity.label;
     serverCa = o.serverIdentity.caFile;
   } else if (o.serverCert || o.serverKey) {
-    if (!o.serverCert || !o.serverKey) throw usageError('SERVER_CERT_INCOMPLETE', '--server-cert and --server-key go together', ['give both, or neither to have the CA issue one in memory']);
+    if (!o.serverCert || !o.serverKey)
+      throw usageError('SERVER_CERT_INCOMPLETE', '--server-cert and --server-key go together', ['give both, or neither to have the CA issue one in memory']);
     const certData = await readFileOr(o.serverCert, 'the server certificate', 'check --server-cert');
     const keyData = await readFileOr(o.serverKey, 'the server key', 'check --server-key');
-    assertInputKind(certData, o.serverCert, ['certificate'], {wanted: 'a server certificate', hints: {'private-key': `pass it with --server-key ${o.serverCert}`}});
+    assertInputKind(certData, o.serverCert, ['certificate'], {
+      wanted: 'a server certificate',
+      hints: {'private-key': `pass it with --server-key ${o.serverCert}`},
+    });
     assertInputKind(keyData, o.serverKey, PRIVATE_KEY_KINDS, {wanted: 'a private key', hints: {certificate: `pass it with --server-cert ${o.serverKey}`}});
     certPem = certData.toString('utf8');
     keyPem = keyData.toString('utf8');
@@ -195,11 +213,30 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   if (nlbPorts.length > 0) {
     // An NLB TLS listener: TCP to a tcp:// target (src/io/net/nlb-listener.ts).
     const nlbOptions = o.nlb ?? {identityFilters: [], proxyProtocol: false};
-    const nlb = await startNlbServe({host: o.host, ports: nlbPorts, certPem, keyPem, trustStore: store!, crls, ignoreExpiry: o.ignoreExpiry, identityFilters: nlbOptions.identityFilters, target: o.target, proxyProtocol: nlbOptions.proxyProtocol, log: o.log, ...(o.onError ? {onError: o.onError} : {})});
+    const nlb = await startNlbServe({
+      host: o.host,
+      ports: nlbPorts,
+      certPem,
+      keyPem,
+      trustStore: store!,
+      crls,
+      ignoreExpiry: o.ignoreExpiry,
+      identityFilters: nlbOptions.identityFilters,
+      target: o.target,
+      proxyProtocol: nlbOptions.proxyProtocol,
+      log: o.log,
+      ...(o.onError ? {onError: o.onError} : {}),
+    });
     const caFlag = serverCa ? `-CAfile ${shellPath(serverCa)}` : '';
     const info: ServeInfo = {
       host: o.host,
-      listeners: nlb.listeners.map((l) => ({...l, curl: `openssl s_client -connect ${o.host.includes(':') ? `[${o.host}]` : o.host}:${l.port} ${caFlag} -cert certificate.crt -key private-key.pem -quiet`.replace('  ', ' ')})),
+      listeners: nlb.listeners.map((l) => ({
+        ...l,
+        curl: `openssl s_client -connect ${o.host.includes(':') ? `[${o.host}]` : o.host}:${l.port} ${caFlag} -cert certificate.crt -key private-key.pem -quiet`.replace(
+          '  ',
+          ' ',
+        ),
+      })),
       target: nlb.target,
       trustStore: trustStorePath,
       crls: o.crls,
@@ -262,7 +299,16 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   if (apigwSpecs.length > 0) {
     try {
       if (!o.apigw) throw usageError('NO_APIGW_OPTIONS', 'apigw listeners need their settings');
-      gw = await startApigwListeners({...o.apigw, host: o.host, listeners: apigwSpecs, certPem, keyPem, trustStore: store!, target, ...(o.onError ? {onError: o.onError} : {})});
+      gw = await startApigwListeners({
+        ...o.apigw,
+        host: o.host,
+        listeners: apigwSpecs,
+        certPem,
+        keyPem,
+        trustStore: store!,
+        target,
+        ...(o.onError ? {onError: o.onError} : {}),
+      });
     } catch (error) {
       await server.close();
       await echo?.close();

@@ -3,7 +3,23 @@
  * overwrite without --force, and all-or-nothing groups of files (STYLE "Files").
  */
 import {randomBytes} from 'node:crypto';
-import {chmodSync, closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, promises as fsp, renameSync, rmSync, statSync, unlinkSync, writeSync} from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  promises as fsp,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
 import {setCrlParseGate} from '../lib/x509/crl-gate.js';
@@ -291,7 +307,12 @@ export async function readTextIfExists(path: string): Promise<string | undefined
     if (code === 'ENOENT') return undefined;
     if (code === 'ENOTDIR') throw notAFolder(dirname(path), fileInTheWay(dirname(path)) ?? dirname(path));
     if (code === 'EISDIR') throw usageError('IS_A_DIRECTORY', `${path} is a folder, not a file`, ['move that folder away, or choose another --dir']);
-    throw new MtlsKitError({code: 'FILE_UNREADABLE', message: `cannot read ${path}: ${code ?? String(error)}`, suggestions: ['check the file permissions'], cause: error});
+    throw new MtlsKitError({
+      code: 'FILE_UNREADABLE',
+      message: `cannot read ${path}: ${code ?? String(error)}`,
+      suggestions: ['check the file permissions'],
+      cause: error,
+    });
   }
 }
 

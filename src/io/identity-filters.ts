@@ -26,6 +26,9 @@ export async function readIdentityFilters(flags: FilterFlagValues): Promise<{fil
 export async function resolveIdentityFilters(flags: FilterFlagValues): Promise<IdentityFilter[]> {
   const {filters, problems} = await readIdentityFilters(flags);
   const p = problems[0];
-  if (p) throw usageError('BAD_IDENTITY_FILTER', p.source === '--identity-filter' ? p.message : `${p.source}: ${p.message}`, ['filters are FIELD:MATCH:VALUE with FIELD subject-cn, subject-ou, san-dns or san-uri and MATCH exact or prefix']);
+  if (p)
+    throw usageError('BAD_IDENTITY_FILTER', p.source === '--identity-filter' ? p.message : `${p.source}: ${p.message}`, [
+      'filters are FIELD:MATCH:VALUE with FIELD subject-cn, subject-ou, san-dns or san-uri and MATCH exact or prefix',
+    ]);
   return filters;
 }

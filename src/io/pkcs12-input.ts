@@ -13,7 +13,9 @@ import {resolveSecret} from './secrets.js';
 export async function readPkcs12Certificates(data: Uint8Array, source: string, passwordFile: string | undefined): Promise<ParsedCertificate[]> {
   const password = await resolveSecret(passwordFile, P12_PASSWORD_ENV, 'PKCS#12 password');
   if (password === undefined) {
-    throw preconditionError('PASSWORD_REQUIRED', `${source} is a PKCS#12 file and no password was given`, [`pass --password-file FILE or set ${P12_PASSWORD_ENV}`]);
+    throw preconditionError('PASSWORD_REQUIRED', `${source} is a PKCS#12 file and no password was given`, [
+      `pass --password-file FILE or set ${P12_PASSWORD_ENV}`,
+    ]);
   }
   return parsePkcs12(data, password, source).certificates.map((der) => parseCertificate(der));
 }

@@ -24,8 +24,12 @@ export function renderCertSummary(d: CertDetails, title?: string): string {
 /** Full block, as `inspect` prints it. */
 export function renderCertDetails(d: CertDetails, title?: string): string {
   const head = title ? out.bold(title) + '\n' : '';
-  const alb = d.albRequirements.ok ? out.green('meets ALB certificate requirements') : out.red('does not meet ALB requirements: ' + d.albRequirements.problems.join('; '));
-  const bc = d.basicConstraints ? `CA:${d.basicConstraints.ca ? 'TRUE' : 'FALSE'}${d.basicConstraints.pathLength === undefined ? '' : `, pathlen:${d.basicConstraints.pathLength}`}${d.basicConstraints.critical ? ' (critical)' : ''}` : '(none)';
+  const alb = d.albRequirements.ok
+    ? out.green('meets ALB certificate requirements')
+    : out.red('does not meet ALB requirements: ' + d.albRequirements.problems.join('; '));
+  const bc = d.basicConstraints
+    ? `CA:${d.basicConstraints.ca ? 'TRUE' : 'FALSE'}${d.basicConstraints.pathLength === undefined ? '' : `, pathlen:${d.basicConstraints.pathLength}`}${d.basicConstraints.critical ? ' (critical)' : ''}`
+    : '(none)';
   return (
     head +
     keyValues([

@@ -80,4 +80,3 @@ export function jsonSink(many: boolean): {sink: (s: DecodedSetResult, i: number,
     },
   };
 }
-

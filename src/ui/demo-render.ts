@@ -8,7 +8,7 @@ import {hint, out, printLine} from './output.js';
 /** Printed above the first step of each mode. */
 const MODE_NOTES: Partial<Record<DemoStep['name'], string[]>> = {
   'no-certificate': [
-    'ALB verify mode: the load balancer checks the client\'s chain against the trust store and its CRLs,',
+    "ALB verify mode: the load balancer checks the client's chain against the trust store and its CRLs,",
     'rejects a failing client in the TLS handshake, and sends the target the leaf in X-Amzn-Mtls-Clientcert-* headers.',
   ],
   passthrough: [
@@ -39,11 +39,18 @@ export function renderDemo(r: DemoResult): void {
     }
     if (s.decoded && s.decoded.length > 0) {
       printLine('  decoded:');
-      s.decoded.forEach((d, i) => printLine(`    [${i}] subject ${d.subject}, issuer ${d.issuer}, serial ${d.serial}${d.matches ? out.green(' (the certificate sent)') : out.red(' (differs from the certificate sent)')}`));
+      s.decoded.forEach((d, i) =>
+        printLine(
+          `    [${i}] subject ${d.subject}, issuer ${d.issuer}, serial ${d.serial}${d.matches ? out.green(' (the certificate sent)') : out.red(' (differs from the certificate sent)')}`,
+        ),
+      );
     }
     if (s.connectionLog) printLine(`  ${s.name.startsWith('apigw-') ? 'log' : 'connection log'}: ${out.dim(s.connectionLog)}`);
   }
-  if (!r.kept) hint('\nthe temporary folder and the listeners are gone now; mtls-kit demo --keep runs the same steps, prints a curl command for each and leaves the listeners running until Ctrl-C');
+  if (!r.kept)
+    hint(
+      '\nthe temporary folder and the listeners are gone now; mtls-kit demo --keep runs the same steps, prints a curl command for each and leaves the listeners running until Ctrl-C',
+    );
   printLine('\n' + verdict(r));
 }
 

@@ -18,7 +18,12 @@ export function errorBody(error: unknown): ErrorJson['error'] {
     return body;
   }
   if (process.env.DEBUG) printErr((error as Error)?.stack ?? String(error));
-  return {code: 'BUG', message: `unexpected error: ${(error as Error)?.message ?? String(error)}`, suggestions: ['this is a bug in mtls-kit; re-run with DEBUG=mtls-kit to see the stack'], exitCode: ExitCode.Bug};
+  return {
+    code: 'BUG',
+    message: `unexpected error: ${(error as Error)?.message ?? String(error)}`,
+    suggestions: ['this is a bug in mtls-kit; re-run with DEBUG=mtls-kit to see the stack'],
+    exitCode: ExitCode.Bug,
+  };
 }
 
 /** Prints an error body as JSON on stdout or as `error:` lines on stderr. */

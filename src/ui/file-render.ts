@@ -7,7 +7,11 @@ import type {RequirementCheck} from '../lib/alb/describe.js';
 import {expiryPhrase, keyValues, out, whenRelative} from './output.js';
 
 const albLine = (r: RequirementCheck | null, what: string): string =>
-  r === null ? out.dim('unknown until the key is decrypted') : r.ok ? out.green(`meets ALB ${what} requirements`) : out.red(`does not meet ALB ${what} requirements: ${r.problems.join('; ')}`);
+  r === null
+    ? out.dim('unknown until the key is decrypted')
+    : r.ok
+      ? out.green(`meets ALB ${what} requirements`)
+      : out.red(`does not meet ALB ${what} requirements: ${r.problems.join('; ')}`);
 
 /** A CRL: issuer, number, dates with their relative form, entries, signature, ALB checks. */
 export function renderCrlDetails(d: CrlDetails, format: string): string {
@@ -29,7 +33,12 @@ export function renderCrlDetails(d: CrlDetails, format: string): string {
       ['next update', d.nextUpdate ? `${d.nextUpdate} (${expiryPhrase(d.nextUpdate)})` : '(none)'],
       ['entries', `${d.entries} revoked certificate${d.entries === 1 ? '' : 's'}`],
       ['signature', `${d.signatureAlgorithm}, ${sig}`],
-      ['ALB', alb.length === 0 ? out.green('passes the ALB checks lint applies to CRLs') : `${errors.length ? out.red(`${errors.length} error${errors.length === 1 ? '' : 's'}`) : ''}${errors.length && warnings.length ? ', ' : ''}${warnings.length ? out.yellow(`${warnings.length} warning${warnings.length === 1 ? '' : 's'}`) : ''}`],
+      [
+        'ALB',
+        alb.length === 0
+          ? out.green('passes the ALB checks lint applies to CRLs')
+          : `${errors.length ? out.red(`${errors.length} error${errors.length === 1 ? '' : 's'}`) : ''}${errors.length && warnings.length ? ', ' : ''}${warnings.length ? out.yellow(`${warnings.length} warning${warnings.length === 1 ? '' : 's'}`) : ''}`,
+      ],
       ...alb.map((f): [string, string] => [`  ${f.severity}`, `${f.message} (${f.rule}); fix: ${f.fix}`]),
     ])
   );
@@ -45,7 +54,10 @@ export function renderCsrDetails(d: CsrDetails, format: string): string {
       ['SANs', d.subjectAltNames.length ? d.subjectAltNames.join(', ') : '(none)'],
       ['key', d.keyType.startsWith('EC') ? d.keyType : `${d.keyType} ${d.keyBits} bits`],
       ['public key sha256', d.publicKeySha256],
-      ['signature', `${d.signatureAlgorithm}, ${d.signatureValid ? out.green('valid (signed by its own key)') : out.red('does not verify with its own key: altered or damaged')}`],
+      [
+        'signature',
+        `${d.signatureAlgorithm}, ${d.signatureValid ? out.green('valid (signed by its own key)') : out.red('does not verify with its own key: altered or damaged')}`,
+      ],
       ['extensions', d.requestedExtensions.length ? d.requestedExtensions.join(', ') : undefined],
       ['ALB', albLine(d.albRequirements, 'key')],
     ])

@@ -28,7 +28,13 @@ export function renderInventory(rows: ListedCert[]): string {
     status[s] = s === 'revoked' ? out.red(padded) : s === 'expired' ? out.yellow(padded) : padded;
   }
   const tier = {root: cell('root', 4), intermediate: cell('intermediate', 4)};
-  const lines: string[] = [out.bold(HEAD.map((h, i) => h.padEnd(w[i]!)).join('  ').trimEnd())];
+  const lines: string[] = [
+    out.bold(
+      HEAD.map((h, i) => h.padEnd(w[i]!))
+        .join('  ')
+        .trimEnd(),
+    ),
+  ];
   for (const r of rows) lines.push(status[r.status]! + cell(r.notAfter, 1) + cell(String(r.daysLeft), 2) + cell(r.serial, 3) + tier[r.tier] + r.subject);
   lines.push('');
   return lines.join('\n');

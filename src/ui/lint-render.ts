@@ -6,7 +6,6 @@
 import type {LintFinding, LintReport} from '../lib/alb/lint.js';
 import {out, printLine} from './output.js';
 
-
 /** How many findings of one rule and severity are shown before "and N more". */
 const SHOWN_PER_RULE = 3;
 const TARGET = {alb: 'ALB', nlb: 'NLB', apigw: 'API Gateway'} as const;
@@ -24,7 +23,10 @@ export function renderLint(x: LintReport, verbose: boolean): void {
   const notes = x.findings.filter((f) => f.severity === 'info');
   const also = x.warnings ? `, ${plural(x.warnings, 'warning')}` : '';
   if (x.errors > 0) printLine(out.red(`✘ ${TARGET[x.target]} would reject: ${plural(x.errors, 'error')}${also} (${what} checked)`));
-  else printLine(`${out.green('✔')} ${what} pass${x.files.length === 1 && !x.identityFilters ? 'es' : ''} ${TARGET[x.target]}'s checks${x.warnings ? ` (${plural(x.warnings, 'warning')})` : ''}`);
+  else
+    printLine(
+      `${out.green('✔')} ${what} pass${x.files.length === 1 && !x.identityFilters ? 'es' : ''} ${TARGET[x.target]}'s checks${x.warnings ? ` (${plural(x.warnings, 'warning')})` : ''}`,
+    );
   for (const severity of ['error', 'warning', ...(verbose ? ['info'] : [])] as const) {
     const byRule = new Map<string, LintFinding[]>();
     for (const f of x.findings.filter((k) => k.severity === severity)) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
@@ -33,7 +35,8 @@ export function renderLint(x: LintReport, verbose: boolean): void {
       // One fix for a group that shares it.
       const sameFix = list.every((f) => f.fix === list[0]!.fix);
       shown.forEach((f, i) => renderFinding(f, !sameFix || i === shown.length - 1));
-      if (shown.length < list.length) printLine(out.dim(`      … and ${list.length - shown.length} more ${rule} ${severity === 'error' ? 'errors' : 'warnings'} (--verbose lists them)`));
+      if (shown.length < list.length)
+        printLine(out.dim(`      … and ${list.length - shown.length} more ${rule} ${severity === 'error' ? 'errors' : 'warnings'} (--verbose lists them)`));
     }
   }
   if (!verbose && notes.length > 0) printLine(out.dim(`  ${plural(notes.length, 'note')} not shown (--verbose shows ${notes.length === 1 ? 'it' : 'them'})`));

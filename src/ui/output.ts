@@ -90,7 +90,8 @@ export function whenRelative(iso: string, now: Date = new Date()): string {
   const hours = Math.round(abs / 3_600_000);
   const days = Math.floor(abs / 86_400_000);
   const minutes = Math.max(1, Math.round(abs / 60_000));
-  const span = abs < 60_000 ? 'now' : days >= 2 ? `${days} days` : hours >= 1 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const span =
+    abs < 60_000 ? 'now' : days >= 2 ? `${days} days` : hours >= 1 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
   return `${iso} (${span === 'now' ? 'now' : ms > 0 ? `in ${span}` : `${span} ago`})`;
 }
 

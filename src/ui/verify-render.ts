@@ -32,6 +32,10 @@ export function renderVerify(x: VerifyView, verbose: boolean): void {
   if (!verbose) {
     const passed = x.checks.filter((c) => c.ok && !c.notChecked).length;
     const skipped = x.checks.filter((c) => c.notChecked).length;
-    printLine(out.dim(`  ${passed} ${failed.length ? 'other ' : ''}check${passed === 1 ? '' : 's'} passed${skipped ? `, ${skipped} not checked` : ''} (--verbose lists them)`));
+    printLine(
+      out.dim(
+        `  ${passed} ${failed.length ? 'other ' : ''}check${passed === 1 ? '' : 's'} passed${skipped ? `, ${skipped} not checked` : ''} (--verbose lists them)`,
+      ),
+    );
   }
 }

@@ -92,7 +92,14 @@ export class ApigwEmulator extends HttpStandIn {
   }
 
   addDomain(name: string, o: {endpointType?: 'REGIONAL' | 'EDGE'; securityPolicy?: string} = {}): void {
-    this.domains.set(name, {name, endpointType: o.endpointType ?? 'REGIONAL', securityPolicy: o.securityPolicy ?? 'TLS_1_2', status: 'AVAILABLE', mtls: null, held: null});
+    this.domains.set(name, {
+      name,
+      endpointType: o.endpointType ?? 'REGIONAL',
+      securityPolicy: o.securityPolicy ?? 'TLS_1_2',
+      status: 'AVAILABLE',
+      mtls: null,
+      held: null,
+    });
   }
 
   addApi(id: string, type: ApiType, o: {disableExecuteApiEndpoint?: boolean} = {}): void {
@@ -151,17 +158,24 @@ export class ApigwEmulator extends HttpStandIn {
         this.domain(p[1]!);
         const mine = this.mappings.filter((m) => m.domain === p[1] && this.apis.get(m.apiId)?.type === (v2 ? 'http' : 'rest'));
         if (!v2 && p[2] === 'basepathmappings') return send(200, {item: mine.map((m) => ({basePath: m.basePath, restApiId: m.apiId, stage: m.stage}))});
-        if (v2 && p[2] === 'apimappings') return send(200, {items: mine.map((m, i) => ({apiId: m.apiId, apiMappingId: `map${i}`, apiMappingKey: '', stage: m.stage}))});
+        if (v2 && p[2] === 'apimappings')
+          return send(200, {items: mine.map((m, i) => ({apiId: m.apiId, apiMappingId: `map${i}`, apiMappingKey: '', stage: m.stage}))});
       }
       if (!v2 && p[0] === 'restapis' && p.length === 2 && method === 'GET') {
         const a = this.apis.get(p[1]!);
-        if (!a || a.type !== 'rest') throw new ApiError(404, 'NotFoundException', 'Invalid API identifier specified');
+        if (a?.type !== 'rest') throw new ApiError(404, 'NotFoundException', 'Invalid API identifier specified');
         return send(200, {id: p[1], name: p[1], disableExecuteApiEndpoint: a.disableExecuteApiEndpoint, endpointConfiguration: {types: ['REGIONAL']}});
       }
       if (v2 && p[0] === 'apis' && p.length === 2 && method === 'GET') {
         const a = this.apis.get(p[1]!);
-        if (!a || a.type !== 'http') throw new ApiError(404, 'NotFoundException', 'Invalid API identifier specified');
-        return send(200, {apiId: p[1], name: p[1], protocolType: 'HTTP', disableExecuteApiEndpoint: a.disableExecuteApiEndpoint, apiEndpoint: `https://${p[1]}.execute-api.us-east-1.amazonaws.com`});
+        if (a?.type !== 'http') throw new ApiError(404, 'NotFoundException', 'Invalid API identifier specified');
+        return send(200, {
+          apiId: p[1],
+          name: p[1],
+          protocolType: 'HTTP',
+          disableExecuteApiEndpoint: a.disableExecuteApiEndpoint,
+          apiEndpoint: `https://${p[1]}.execute-api.us-east-1.amazonaws.com`,
+        });
       }
       throw new ApiError(404, 'NotFoundException', `no route for ${method} ${u.pathname}`);
     } catch (error) {
@@ -184,15 +198,39 @@ export class ApigwEmulator extends HttpStandIn {
       endpointConfiguration: {types: [d.endpointType]},
       domainNameStatus: d.status,
       securityPolicy: d.securityPolicy,
-      ...(d.mtls ? {mutualTlsAuthentication: {truststoreUri: d.mtls.truststoreUri, ...(d.mtls.truststoreVersion ? {truststoreVersion: d.mtls.truststoreVersion} : {}), truststoreWarnings: d.mtls.truststoreWarnings}} : {}),
+      ...(d.mtls
+        ? {
+            mutualTlsAuthentication: {
+              truststoreUri: d.mtls.truststoreUri,
+              ...(d.mtls.truststoreVersion ? {truststoreVersion: d.mtls.truststoreVersion} : {}),
+              truststoreWarnings: d.mtls.truststoreWarnings,
+            },
+          }
+        : {}),
     };
   }
 
   private v2Domain(d: EmulatedDomain): unknown {
     return {
       domainName: d.name,
-      domainNameConfigurations: [{apiGatewayDomainName: 'd-abc123.execute-api.us-east-1.amazonaws.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc', domainNameStatus: d.status, endpointType: d.endpointType, securityPolicy: d.securityPolicy}],
-      ...(d.mtls ? {mutualTlsAuthentication: {truststoreUri: d.mtls.truststoreUri, ...(d.mtls.truststoreVersion ? {truststoreVersion: d.mtls.truststoreVersion} : {}), truststoreWarnings: d.mtls.truststoreWarnings}} : {}),
+      domainNameConfigurations: [
+        {
+          apiGatewayDomainName: 'd-abc123.execute-api.us-east-1.amazonaws.com',
+          certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+          domainNameStatus: d.status,
+          endpointType: d.endpointType,
+          securityPolicy: d.securityPolicy,
+        },
+      ],
+      ...(d.mtls
+        ? {
+            mutualTlsAuthentication: {
+              truststoreUri: d.mtls.truststoreUri,
+              ...(d.mtls.truststoreVersion ? {truststoreVersion: d.mtls.truststoreVersion} : {}),
+              truststoreWarnings: d.mtls.truststoreWarnings,
+            },
+          }
+        : {}),
     };
   }
 
@@ -225,7 +263,9 @@ export class ApigwEmulator extends HttpStandIn {
       const enabled = v.ok && /<Status>Enabled<\/Status>/.test(await v.text());
       if (!enabled) throw new ApiError(400, 'BadRequestException', `The truststore version cannot be used: bucket ${bucket} does not have versioning enabled`);
     }
-    const r = await fetch(`${this.opts.s3Endpoint}/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}${version ? `?versionId=${encodeURIComponent(version)}` : ''}`);
+    const r = await fetch(
+      `${this.opts.s3Endpoint}/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}${version ? `?versionId=${encodeURIComponent(version)}` : ''}`,
+    );
     if (!r.ok) {
       const code = /<Code>([^<]+)<\/Code>/.exec(await r.text())?.[1] ?? String(r.status);
       throw new ApiError(400, 'BadRequestException', `Unable to read the truststore s3://${bucket}/${key}${version ? ` version ${version}` : ''} (${code})`);
@@ -252,7 +292,8 @@ export class ApigwEmulator extends HttpStandIn {
       if (c.notBefore > now) problems.push('the certificate is not yet valid');
       if (c.version !== 3) problems.push('not an X.509 v3 certificate');
       if (c.publicKey.kind === 'rsa' && (c.publicKey.bits ?? 0) < 2048) problems.push(`RSA key of ${c.publicKey.bits} bits; at least 2048 required`);
-      if (c.publicKey.kind === 'ec' && !/P-(256|384|521)|prime256v1|secp384r1|secp521r1/.test(String(c.publicKey.curve))) problems.push(`unsupported EC curve ${c.publicKey.curve}`);
+      if (c.publicKey.kind === 'ec' && !/P-(256|384|521)|prime256v1|secp384r1|secp521r1/.test(String(c.publicKey.curve)))
+        problems.push(`unsupported EC curve ${c.publicKey.curve}`);
       if (/sha1|md5/i.test(c.signatureAlgorithm.name)) problems.push(`unsupported signature algorithm ${c.signatureAlgorithm.name}`);
       let cur = c;
       let length = 1;

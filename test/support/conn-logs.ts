@@ -9,7 +9,18 @@ export interface GeneratedLog {
   byStatus: Record<string, number>;
 }
 
-const STATUSES = ['Success', 'Success', 'Success', 'Success', 'Success', 'Success', 'Failed:ClientCertCrlHit', 'Failed:ClientCertUntrusted', 'Failed:ClientCertExpired', 'Success'];
+const STATUSES = [
+  'Success',
+  'Success',
+  'Success',
+  'Success',
+  'Success',
+  'Success',
+  'Failed:ClientCertCrlHit',
+  'Failed:ClientCertUntrusted',
+  'Failed:ClientCertExpired',
+  'Success',
+];
 
 /** `n` lines; every 10th block of statuses repeats STATUSES. Serials and subjects vary by client. */
 export function generateConnectionLog(n: number, opts: {clients?: number; extraField?: boolean} = {}): GeneratedLog {

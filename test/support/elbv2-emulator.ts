@@ -125,7 +125,13 @@ interface ListenerState {
   certificates: string[];
   defaultActions: Array<Record<string, string>>;
   sslPolicy?: string;
-  mutual?: {Mode: string; TrustStoreArn?: string; IgnoreClientCertificateExpiry?: boolean; AdvertiseTrustStoreCaNames?: string; ClientCertificateIdentityFilters?: Array<Record<string, string>>};
+  mutual?: {
+    Mode: string;
+    TrustStoreArn?: string;
+    IgnoreClientCertificateExpiry?: boolean;
+    AdvertiseTrustStoreCaNames?: string;
+    ClientCertificateIdentityFilters?: Array<Record<string, string>>;
+  };
 }
 
 interface LoadBalancerState {
@@ -243,7 +249,14 @@ export class Elbv2Emulator {
 
   /** Creates an ALB (or with type `network` an NLB) directly (setup for tests), returning its ARN. */
   addLoadBalancer(name: string, type: 'application' | 'network' = 'application'): string {
-    const lb: LoadBalancerState = {arn: `arn:aws:elasticloadbalancing:${this.opts.region}:${this.opts.account}:loadbalancer/${type === 'network' ? 'net' : 'app'}/${name}/${hexId(8)}`, type, name, dns: `${name}-${hexId(4)}.${this.opts.region}.elb.amazonaws.com`, tags: new Map(), attributes: new Map(type === 'network' ? NLB_ATTRIBUTES : DEFAULT_LB_ATTRIBUTES)};
+    const lb: LoadBalancerState = {
+      arn: `arn:aws:elasticloadbalancing:${this.opts.region}:${this.opts.account}:loadbalancer/${type === 'network' ? 'net' : 'app'}/${name}/${hexId(8)}`,
+      type,
+      name,
+      dns: `${name}-${hexId(4)}.${this.opts.region}.elb.amazonaws.com`,
+      tags: new Map(),
+      attributes: new Map(type === 'network' ? NLB_ATTRIBUTES : DEFAULT_LB_ATTRIBUTES),
+    };
     this.loadBalancers.set(lb.arn, lb);
     return lb.arn;
   }
@@ -318,19 +331,23 @@ export class Elbv2Emulator {
       fault.count--;
       call.fault = fault.kind;
       if (fault.kind === 'throttle') sendError(res, requestId, new AwsError('Throttling', 'Rate exceeded'));
-      else if (fault.kind === 'error') sendError(res, requestId, new AwsError(fault.code ?? 'InternalFailure', fault.message ?? `injected ${fault.code ?? 'error'}`));
+      else if (fault.kind === 'error')
+        sendError(res, requestId, new AwsError(fault.code ?? 'InternalFailure', fault.message ?? `injected ${fault.code ?? 'error'}`));
       else sendError(res, requestId, new AwsError('ServiceUnavailable', 'Service is unavailable, please try again', 503));
       return;
     }
     try {
       // SigV4 must have run (the real SDK signs); the key id is whatever the test set.
-      if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\//.test(req.headers.authorization ?? '')) throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token');
+      if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\//.test(req.headers.authorization ?? ''))
+        throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token');
       if (params.Version !== '2015-12-01') throw new AwsError('InvalidAction', `unsupported Version ${params.Version}`);
       const handler = (this.handlers as Record<string, ((p: Record<string, string>) => Promise<unknown>) | undefined>)[action];
       if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
       const result = await handler.call(this, params);
       res.writeHead(200, {'content-type': 'text/xml', 'x-amzn-requestid': requestId});
-      res.end(`<${action}Response xmlns="${XMLNS}"><${action}Result>${toXml(result)}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
+      res.end(
+        `<${action}Response xmlns="${XMLNS}"><${action}Result>${toXml(result)}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+      );
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;
       sendError(res, requestId, error);
@@ -350,7 +367,12 @@ export class Elbv2Emulator {
     if (m && Number(m[1]) < c.data.length) {
       const start = Number(m[1]);
       const end = Math.min(m[2] ? Number(m[2]) : c.data.length - 1, c.data.length - 1);
-      res.writeHead(206, {'content-type': 'application/octet-stream', etag: `"${c.etag}"`, 'content-range': `bytes ${start}-${end}/${c.data.length}`, 'content-length': end - start + 1});
+      res.writeHead(206, {
+        'content-type': 'application/octet-stream',
+        etag: `"${c.etag}"`,
+        'content-range': `bytes ${start}-${end}/${c.data.length}`,
+        'content-length': end - start + 1,
+      });
       res.end(c.data.subarray(start, end + 1));
       return;
     }
@@ -400,11 +422,17 @@ export class Elbv2Emulator {
     async CreateTrustStore(this: Elbv2Emulator, p: Record<string, string>) {
       const name = required(p, 'Name');
       // aws-reference 2.2: 1-32 characters, ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$
-      if (name.length > 32 || !NAME_PATTERN.test(name)) throw new AwsError('ValidationError', `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`);
+      if (name.length > 32 || !NAME_PATTERN.test(name))
+        throw new AwsError(
+          'ValidationError',
+          `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`,
+        );
       // The name is reserved before the bundle is read (an await): two CreateTrustStore calls
       // that arrive at once must not both pass this check.
-      if (this.creating.has(name) || [...this.trustStores.values()].some((t) => t.name === name)) throw new AwsError('DuplicateTrustStoreName', `A trust store with the name '${name}' already exists`);
-      if (this.trustStores.size + this.creating.size >= this.opts.maxTrustStores) throw new AwsError('TooManyTrustStores', `You've reached the limit on the number of trust stores for your AWS account`);
+      if (this.creating.has(name) || [...this.trustStores.values()].some((t) => t.name === name))
+        throw new AwsError('DuplicateTrustStoreName', `A trust store with the name '${name}' already exists`);
+      if (this.trustStores.size + this.creating.size >= this.opts.maxTrustStores)
+        throw new AwsError('TooManyTrustStores', `You've reached the limit on the number of trust stores for your AWS account`);
       this.creating.add(name);
       let loaded: {bundle: Buffer; certificates: number};
       try {
@@ -452,14 +480,19 @@ export class Elbv2Emulator {
         if (missing.length > 0) throw new AwsError('TrustStoreNotFound', `One or more trust stores not found: ${missing.join(', ')}`);
         list = list.filter((t) => names.includes(t.name));
       }
-      return page(list.map((t) => this.describeTrustStore(t)), p, 'TrustStores');
+      return page(
+        list.map((t) => this.describeTrustStore(t)),
+        p,
+        'TrustStores',
+      );
     },
 
     // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteTrustStore.html:
     // its errors are TrustStoreInUse (still used by a listener) and TrustStoreNotFound.
     async DeleteTrustStore(this: Elbv2Emulator, p: Record<string, string>) {
       const ts = this.findTrustStore(required(p, 'TrustStoreArn'));
-      if ([...this.listeners.values()].some((l) => l.mutual?.TrustStoreArn === ts.arn)) throw new AwsError('TrustStoreInUse', `Trust store '${ts.arn}' is in use by one or more listeners`);
+      if ([...this.listeners.values()].some((l) => l.mutual?.TrustStoreArn === ts.arn))
+        throw new AwsError('TrustStoreInUse', `Trust store '${ts.arn}' is in use by one or more listeners`);
       this.trustStores.delete(ts.arn);
       return {};
     },
@@ -480,7 +513,10 @@ export class Elbv2Emulator {
       const lists = ts.revocations.size + loaded.length;
       const entries = [...ts.revocations.values()].reduce((n, r) => n + r.entries, 0) + loaded.reduce((n, l) => n + l.entries, 0);
       if (lists > this.opts.maxRevocationLists || entries > this.opts.maxRevocationEntries) {
-        throw new AwsError('TooManyTrustStoreRevocationEntries', `The specified trust store has too many revocation entries (${lists} lists, ${entries} entries)`);
+        throw new AwsError(
+          'TooManyTrustStoreRevocationEntries',
+          `The specified trust store has too many revocation entries (${lists} lists, ${entries} entries)`,
+        );
       }
       const added = loaded.map((l) => {
         const r: Revocation = {id: ts.nextRevocationId++, content: l.content, entries: l.entries};
@@ -506,7 +542,11 @@ export class Elbv2Emulator {
       const missing = ids.filter((id) => !ts.revocations.has(id));
       if (missing.length > 0) throw new AwsError('RevocationIdNotFound', `The specified revocation ID does not exist: ${missing.join(', ')}`);
       const list = [...ts.revocations.values()].filter((r) => ids.length === 0 || ids.includes(r.id));
-      return page(list.map((r) => ({TrustStoreArn: ts.arn, RevocationId: r.id, RevocationType: 'CRL', NumberOfRevokedEntries: r.entries})), p, 'TrustStoreRevocations');
+      return page(
+        list.map((r) => ({TrustStoreArn: ts.arn, RevocationId: r.id, RevocationType: 'CRL', NumberOfRevokedEntries: r.entries})),
+        p,
+        'TrustStoreRevocations',
+      );
     },
 
     async GetTrustStoreCaCertificatesBundle(this: Elbv2Emulator, p: Record<string, string>) {
@@ -524,7 +564,11 @@ export class Elbv2Emulator {
     async DescribeTrustStoreAssociations(this: Elbv2Emulator, p: Record<string, string>) {
       const ts = this.findTrustStore(required(p, 'TrustStoreArn'));
       const lbs = new Set([...this.listeners.values()].filter((l) => l.mutual?.TrustStoreArn === ts.arn).map((l) => l.loadBalancerArn));
-      return page([...lbs].map((ResourceArn) => ({ResourceArn})), p, 'TrustStoreAssociations');
+      return page(
+        [...lbs].map((ResourceArn) => ({ResourceArn})),
+        p,
+        'TrustStoreAssociations',
+      );
     },
 
     async AddTags(this: Elbv2Emulator, p: Record<string, string>) {
@@ -563,16 +607,26 @@ export class Elbv2Emulator {
       const next = new Map(lb.attributes);
       for (const a of changes) {
         if (!a.Key || !next.has(a.Key)) throw new AwsError('ValidationError', `Load balancer attribute key '${a.Key ?? ''}' is not recognized`);
-        if (a.Key.endsWith('.enabled') && a.Value !== 'true' && a.Value !== 'false') throw new AwsError('ValidationError', `Load balancer attribute '${a.Key}' must be 'true' or 'false'`);
+        if (a.Key.endsWith('.enabled') && a.Value !== 'true' && a.Value !== 'false')
+          throw new AwsError('ValidationError', `Load balancer attribute '${a.Key}' must be 'true' or 'false'`);
         next.set(a.Key, a.Value ?? '');
       }
-      if (next.get('connection_logs.s3.prefix')?.includes('AWSLogs')) throw new AwsError('ValidationError', "The prefix for connection logs must not include the string 'AWSLogs'");
+      if (next.get('connection_logs.s3.prefix')?.includes('AWSLogs'))
+        throw new AwsError('ValidationError', "The prefix for connection logs must not include the string 'AWSLogs'");
       if (next.get('connection_logs.s3.enabled') === 'true') {
         const bucket = next.get('connection_logs.s3.bucket') ?? '';
         if (!bucket) throw new AwsError('ValidationError', 'connection_logs.s3.bucket is required when connection logs are enabled');
         // ALB-connlogs: AWS checks it can write a test file; a policy that does not allow ELB fails.
         const policy = await fetch(`${this.opts.s3Endpoint}/${bucket}?policy`, {signal: AbortSignal.timeout(10_000)});
-        if (!policyLetsElbWrite(policy.ok ? await policy.text() : undefined, bucket, next.get('connection_logs.s3.prefix') ?? '', this.opts.account, this.opts.region)) {
+        if (
+          !policyLetsElbWrite(
+            policy.ok ? await policy.text() : undefined,
+            bucket,
+            next.get('connection_logs.s3.prefix') ?? '',
+            this.opts.account,
+            this.opts.region,
+          )
+        ) {
           throw new AwsError('InvalidConfigurationRequest', `Access Denied for bucket: ${bucket}. Please check S3bucket permission`);
         }
       }
@@ -582,7 +636,8 @@ export class Elbv2Emulator {
 
     async CreateLoadBalancer(this: Elbv2Emulator, p: Record<string, string>) {
       const name = required(p, 'Name');
-      if ([...this.loadBalancers.values()].some((l) => l.name === name)) throw new AwsError('DuplicateLoadBalancerName', `A load balancer with the same name '${name}' exists`);
+      if ([...this.loadBalancers.values()].some((l) => l.name === name))
+        throw new AwsError('DuplicateLoadBalancerName', `A load balancer with the same name '${name}' exists`);
       const type = p.Type ?? 'application';
       if (type !== 'application' && type !== 'network') throw new AwsError('ValidationError', `Load balancer type '${type}' is not supported here`);
       const arn = this.addLoadBalancer(name, type);
@@ -592,21 +647,30 @@ export class Elbv2Emulator {
     async DescribeLoadBalancers(this: Elbv2Emulator, p: Record<string, string>) {
       const arns = memberList(p, 'LoadBalancerArns');
       const names = memberList(p, 'Names');
-      const list = [...this.loadBalancers.values()].filter((l) => (arns.length === 0 || arns.includes(l.arn)) && (names.length === 0 || names.includes(l.name)));
+      const list = [...this.loadBalancers.values()].filter(
+        (l) => (arns.length === 0 || arns.includes(l.arn)) && (names.length === 0 || names.includes(l.name)),
+      );
       if (arns.length + names.length > 0 && list.length === 0) throw new AwsError('LoadBalancerNotFound', 'One or more load balancers not found');
-      return page(list.map((l) => this.describeLb(l)), p, 'LoadBalancers');
+      return page(
+        list.map((l) => this.describeLb(l)),
+        p,
+        'LoadBalancers',
+      );
     },
 
     async CreateListener(this: Elbv2Emulator, p: Record<string, string>) {
       const lb = this.loadBalancers.get(required(p, 'LoadBalancerArn'));
       if (!lb) throw new AwsError('LoadBalancerNotFound', 'One or more load balancers not found');
       const port = Number(required(p, 'Port'));
-      if ([...this.listeners.values()].some((l) => l.loadBalancerArn === lb.arn && l.port === port)) throw new AwsError('DuplicateListener', 'A listener already exists on this port for this load balancer');
+      if ([...this.listeners.values()].some((l) => l.loadBalancerArn === lb.arn && l.port === port))
+        throw new AwsError('DuplicateListener', 'A listener already exists on this port for this load balancer');
       const protocol = p.Protocol ?? (lb.type === 'network' ? 'TCP' : 'HTTP');
       const allowed = lb.type === 'network' ? ['TCP', 'TLS', 'UDP', 'TCP_UDP'] : ['HTTP', 'HTTPS'];
-      if (!allowed.includes(protocol)) throw new AwsError('ValidationError', `Protocol '${protocol}' is not supported for a load balancer of type '${lb.type}'`);
+      if (!allowed.includes(protocol))
+        throw new AwsError('ValidationError', `Protocol '${protocol}' is not supported for a load balancer of type '${lb.type}'`);
       const certificates = structList(p, 'Certificates').map((c) => c.CertificateArn ?? '');
-      if ((protocol === 'HTTPS' || protocol === 'TLS') && certificates.length === 0) throw new AwsError('CertificateNotFound', `A certificate must be specified for ${protocol} listeners`);
+      if ((protocol === 'HTTPS' || protocol === 'TLS') && certificates.length === 0)
+        throw new AwsError('CertificateNotFound', `A certificate must be specified for ${protocol} listeners`);
       const tags = new Map<string, string>();
       applyTags(tags, p);
       const listener: ListenerState = {
@@ -641,7 +705,11 @@ export class Elbv2Emulator {
       if (lb && !this.loadBalancers.has(lb)) throw new AwsError('LoadBalancerNotFound', 'One or more load balancers not found');
       for (const a of arns) if (!this.listeners.has(a)) throw new AwsError('ListenerNotFound', 'One or more listeners not found');
       const list = [...this.listeners.values()].filter((l) => (arns.length === 0 || arns.includes(l.arn)) && (!lb || l.loadBalancerArn === lb));
-      return page(list.map((l) => this.describeListener(l)), p, 'Listeners');
+      return page(
+        list.map((l) => this.describeListener(l)),
+        p,
+        'Listeners',
+      );
     },
   };
 
@@ -649,12 +717,20 @@ export class Elbv2Emulator {
     const mode = p['MutualAuthentication.Mode'];
     if (mode === undefined) return;
     const nlb = this.loadBalancers.get(listener.loadBalancerArn)?.type === 'network';
-    if (listener.protocol !== (nlb ? 'TLS' : 'HTTPS')) throw new AwsError('InvalidConfigurationRequest', `Mutual authentication is supported only on ${nlb ? 'TLS listeners of a Network Load Balancer' : 'HTTPS listeners'}`);
+    if (listener.protocol !== (nlb ? 'TLS' : 'HTTPS'))
+      throw new AwsError(
+        'InvalidConfigurationRequest',
+        `Mutual authentication is supported only on ${nlb ? 'TLS listeners of a Network Load Balancer' : 'HTTPS listeners'}`,
+      );
     if (!['off', 'passthrough', 'verify'].includes(mode)) throw new AwsError('ValidationError', `Mutual authentication mode '${mode}' is not valid`);
     // aws-reference 9.8: verify only on NLB (the error code is UNCONFIRMED; InvalidConfigurationRequest assumed). Off is accepted.
     if (nlb && mode === 'passthrough') throw new AwsError('InvalidConfigurationRequest', 'Network Load Balancers support mutual TLS in verify mode only');
     const filters = identityFilters(p);
-    if (filters !== undefined && (!nlb || mode !== 'verify')) throw new AwsError('InvalidConfigurationRequest', 'Client certificate identity filters are supported only in verify mode on TLS listeners of a Network Load Balancer');
+    if (filters !== undefined && (!nlb || mode !== 'verify'))
+      throw new AwsError(
+        'InvalidConfigurationRequest',
+        'Client certificate identity filters are supported only in verify mode on TLS listeners of a Network Load Balancer',
+      );
     const mutual: NonNullable<ListenerState['mutual']> = {Mode: mode};
     // The whole MutualAuthentication is replaced: no list means no filters (UNCONFIRMED, aws-reference 9.4).
     if (filters && filters.length > 0) mutual.ClientCertificateIdentityFilters = filters;
@@ -663,8 +739,11 @@ export class Elbv2Emulator {
       // aws-reference 2.2: CreateListener / ModifyListener fail while the trust store is not ACTIVE.
       if (this.status(ts) !== 'ACTIVE') throw new AwsError('TrustStoreNotReady', 'The specified trust store is not active');
       // aws-reference 3: 2 listeners in verify mode per load balancer.
-      const verifying = [...this.listeners.values()].filter((l) => l.loadBalancerArn === listener.loadBalancerArn && l.arn !== listener.arn && l.mutual?.Mode === 'verify');
-      if (!nlb && verifying.length >= 2) throw new AwsError('TooManyListeners', 'You have reached the limit of 2 listeners in verify mode for this load balancer');
+      const verifying = [...this.listeners.values()].filter(
+        (l) => l.loadBalancerArn === listener.loadBalancerArn && l.arn !== listener.arn && l.mutual?.Mode === 'verify',
+      );
+      if (!nlb && verifying.length >= 2)
+        throw new AwsError('TooManyListeners', 'You have reached the limit of 2 listeners in verify mode for this load balancer');
       mutual.TrustStoreArn = ts.arn;
       mutual.IgnoreClientCertificateExpiry = p['MutualAuthentication.IgnoreClientCertificateExpiry'] === 'true';
       mutual.AdvertiseTrustStoreCaNames = p['MutualAuthentication.AdvertiseTrustStoreCaNames'] ?? 'off';
@@ -764,7 +843,8 @@ function validateBundle(data: Buffer): number {
  * @throws AwsError InvalidRevocationContent
  */
 function validateCrl(data: Buffer, source: string): number {
-  const bad = (why: string): AwsError => new AwsError('InvalidRevocationContent', `The specified revocation file is in an invalid format or uses an incorrect algorithm: ${source}: ${why}`);
+  const bad = (why: string): AwsError =>
+    new AwsError('InvalidRevocationContent', `The specified revocation file is in an invalid format or uses an incorrect algorithm: ${source}: ${why}`);
   let summary;
   try {
     summary = summarizeCrl(data, source);
@@ -780,7 +860,8 @@ function validateCrl(data: Buffer, source: string): number {
 
 function required(p: Record<string, string>, name: string): string {
   const v = p[name];
-  if (v === undefined || v === '') throw new AwsError('ValidationError', `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`);
+  if (v === undefined || v === '')
+    throw new AwsError('ValidationError', `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`);
   return v;
 }
 
@@ -818,16 +899,27 @@ function identityFilters(p: Record<string, string>): Array<Record<string, string
   const list = structList(p, name);
   if (list.length === 0) return p[name] === '' ? [] : undefined;
   const invalid = (i: number, member: string, value: string, constraint: string): AwsError =>
-    new AwsError('ValidationError', `1 validation error detected: Value '${value}' at 'mutualAuthentication.clientCertificateIdentityFilters.${i + 1}.member.${member}' failed to satisfy constraint: ${constraint}`);
+    new AwsError(
+      'ValidationError',
+      `1 validation error detected: Value '${value}' at 'mutualAuthentication.clientCertificateIdentityFilters.${i + 1}.member.${member}' failed to satisfy constraint: ${constraint}`,
+    );
   list.forEach((f, i) => {
-    for (const m of ['Action', 'Field', 'MatchType', 'Value']) if (f[m] === undefined) throw invalid(i, m.charAt(0).toLowerCase() + m.slice(1), 'null', 'Member must not be null');
+    for (const m of ['Action', 'Field', 'MatchType', 'Value'])
+      if (f[m] === undefined) throw invalid(i, m.charAt(0).toLowerCase() + m.slice(1), 'null', 'Member must not be null');
     if (f.Action !== 'accept') throw invalid(i, 'action', f.Action!, 'Member must satisfy enum value set: [accept]');
     if (!FILTER_FIELDS.includes(f.Field!)) throw invalid(i, 'field', f.Field!, `Member must satisfy enum value set: [${FILTER_FIELDS.join(', ')}]`);
-    if (!FILTER_MATCH_TYPES.includes(f.MatchType!)) throw invalid(i, 'matchType', f.MatchType!, `Member must satisfy enum value set: [${FILTER_MATCH_TYPES.join(', ')}]`);
+    if (!FILTER_MATCH_TYPES.includes(f.MatchType!))
+      throw invalid(i, 'matchType', f.MatchType!, `Member must satisfy enum value set: [${FILTER_MATCH_TYPES.join(', ')}]`);
     const v = f.Value!;
     if (v.length < 1 || v.length > 256) throw invalid(i, 'value', v, 'Member must have length between 1 and 256');
     if (!/^[\x20-\x7e]+$/.test(v)) throw invalid(i, 'value', v, 'Member must contain only printable ASCII characters');
-    if (f.Field === 'san-uri' && !/^[A-Za-z][A-Za-z0-9+.-]*(:|$)/.test(v)) throw invalid(i, 'value', v, 'A san-uri value must begin with a letter, and before the first colon contain only letters, digits, plus signs, periods and hyphens');
+    if (f.Field === 'san-uri' && !/^[A-Za-z][A-Za-z0-9+.-]*(:|$)/.test(v))
+      throw invalid(
+        i,
+        'value',
+        v,
+        'A san-uri value must begin with a letter, and before the first colon contain only letters, digits, plus signs, periods and hyphens',
+      );
   });
   return list;
 }
@@ -860,11 +952,20 @@ function toXml(v: unknown): string {
 
 function sendError(res: ServerResponse, requestId: string, e: AwsError): void {
   res.writeHead(e.status, {'content-type': 'text/xml', 'x-amzn-requestid': requestId});
-  res.end(`<ErrorResponse xmlns="${XMLNS}"><Error><Type>${e.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+  res.end(
+    `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${e.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  );
 }
 
 /** ELB's account per Region for bucket policies in Regions older than August 2022 (ALB-connlogs, access-logs page); a few. */
-const ELB_ACCOUNTS: Record<string, string> = {'us-east-1': '127311923021', 'us-east-2': '033677994240', 'us-west-1': '027434742980', 'us-west-2': '797873946194', 'eu-west-1': '156460612806', 'eu-central-1': '054676820928'};
+const ELB_ACCOUNTS: Record<string, string> = {
+  'us-east-1': '127311923021',
+  'us-east-2': '033677994240',
+  'us-west-1': '027434742980',
+  'us-west-2': '797873946194',
+  'eu-west-1': '156460612806',
+  'eu-central-1': '054676820928',
+};
 
 /**
  * Whether a bucket policy lets the load balancer service write `prefix/AWSLogs/<account>/…`
@@ -882,13 +983,21 @@ function policyLetsElbWrite(policy: string | undefined, bucket: string, prefix: 
   }
   const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
   const target = `arn:aws:s3:::${bucket}/${prefix ? `${prefix}/` : ''}AWSLogs/${account}/conn_log_test`;
-  const matches = (pattern: string): boolean => new RegExp(`^${pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(target);
+  const matches = (pattern: string): boolean =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(target);
   const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
   return statements.some((st) => {
     const s = st as {Effect?: string; Principal?: {Service?: unknown; AWS?: unknown}; Action?: unknown; Resource?: unknown};
     if (s?.Effect !== 'Allow') return false;
     const principals = [...list(s.Principal?.Service), ...list(s.Principal?.AWS)];
-    const elb = principals.some((x) => x === 'logdelivery.elasticloadbalancing.amazonaws.com' || x === `arn:aws:iam::${ELB_ACCOUNTS[region] ?? ''}:root` || x === ELB_ACCOUNTS[region]);
+    const elb = principals.some(
+      (x) => x === 'logdelivery.elasticloadbalancing.amazonaws.com' || x === `arn:aws:iam::${ELB_ACCOUNTS[region] ?? ''}:root` || x === ELB_ACCOUNTS[region],
+    );
     const put = list(s.Action).some((a) => a === 's3:PutObject' || a === 's3:*');
     return elb && put && list(s.Resource).some(matches);
   });

@@ -116,7 +116,14 @@ export class FaultProxy {
     const isElb = method === 'POST' && /x-www-form-urlencoded/.test(req.headers['content-type'] ?? '');
     const params: Record<string, string> = isElb ? Object.fromEntries(new URLSearchParams(body.toString('utf8'))) : {};
     const action = isElb ? (params.Action ?? '') : `${method} ${path.split('?')[0]}`;
-    const r: ProxiedRequest = {service: isElb ? 'elbv2' : 's3', action, method, path, params, mutating: isElb ? MUTATING.test(action) : ['PUT', 'POST', 'DELETE'].includes(method)};
+    const r: ProxiedRequest = {
+      service: isElb ? 'elbv2' : 's3',
+      action,
+      method,
+      path,
+      params,
+      mutating: isElb ? MUTATING.test(action) : ['PUT', 'POST', 'DELETE'].includes(method),
+    };
     this.requests.push(r);
     const fault = this.takeFault(r);
     if (fault) r.fault = fault;

@@ -9,7 +9,13 @@ import {BIN} from './cli.js';
 import type {FaultProxy} from './fault-proxy.js';
 
 /** Resolves when the child exited; `killed` says whether the point was reached. Bounded: 60 s. */
-export function runKilledAt(proxy: FaultProxy, args: string[], env: Record<string, string | undefined>, point: number, phase: 'before' | 'after'): Promise<{killed: boolean}> {
+export function runKilledAt(
+  proxy: FaultProxy,
+  args: string[],
+  env: Record<string, string | undefined>,
+  point: number,
+  phase: 'before' | 'after',
+): Promise<{killed: boolean}> {
   return new Promise((resolve) => {
     const e: Record<string, string> = {};
     for (const [k, v] of Object.entries({...process.env, NO_COLOR: '1', ...env})) if (v !== undefined) e[k] = v;

@@ -49,9 +49,17 @@ export async function startS3(buckets: string[]): Promise<S3Server> {
     if (ctx.headers['x-test-internal'] === undefined) requests.push({method: ctx.method, path: ctx.path, headers: ctx.headers});
     await next();
   });
-  server.middleware.splice(1, 0, conditionalWrites(() => url));
+  server.middleware.splice(
+    1,
+    0,
+    conditionalWrites(() => url),
+  );
   const policies = new Map<string, string>();
-  server.middleware.splice(2, 0, bucketPolicies(() => url, policies));
+  server.middleware.splice(
+    2,
+    0,
+    bucketPolicies(() => url, policies),
+  );
   const address = (await server.run()) as {port: number};
   const url = `http://127.0.0.1:${address.port}`;
   return {
@@ -87,7 +95,8 @@ function conditionalWrites(base: () => string): (ctx: KoaContext, next: () => Pr
     const noneMatch = ctx.headers['if-none-match'];
     const match = ctx.headers['if-match'];
     if (ctx.method !== 'PUT' || (noneMatch === undefined && match === undefined)) return next();
-    if (busy.has(ctx.path)) return s3Error(ctx, 409, 'ConditionalRequestConflict', 'A conflicting conditional operation is currently in progress against this resource.');
+    if (busy.has(ctx.path))
+      return s3Error(ctx, 409, 'ConditionalRequestConflict', 'A conflicting conditional operation is currently in progress against this resource.');
     busy.add(ctx.path);
     try {
       const head = await fetch(base() + ctx.path, {method: 'HEAD', headers: {'x-test-internal': '1'}, signal: AbortSignal.timeout(10_000)});
@@ -137,7 +146,7 @@ function bucketPolicies(base: () => string, policies: Map<string, string>): (ctx
     try {
       doc = JSON.parse(text);
     } catch {
-      return s3Error(ctx, 400, 'MalformedPolicy', 'Policies must be valid JSON and the first byte must be \'{\'');
+      return s3Error(ctx, 400, 'MalformedPolicy', "Policies must be valid JSON and the first byte must be '{'");
     }
     if (typeof doc !== 'object' || doc === null || !('Statement' in doc)) return s3Error(ctx, 400, 'MalformedPolicy', 'Missing required field Statement');
     policies.set(bucket, text);

@@ -68,7 +68,14 @@ export class VersionedS3 extends HttpStandIn {
   }
 
   private store(b: Bucket, key: string, data: Buffer, metadata: Record<string, string>, contentType: string): Version {
-    const v: Version = {versionId: b.versioning === 'Enabled' ? randomBytes(24).toString('base64url') : null, data, etag: `"${createHash('md5').update(data).digest('hex')}"`, metadata, contentType, lastModified: new Date()};
+    const v: Version = {
+      versionId: b.versioning === 'Enabled' ? randomBytes(24).toString('base64url') : null,
+      data,
+      etag: `"${createHash('md5').update(data).digest('hex')}"`,
+      metadata,
+      contentType,
+      lastModified: new Date(),
+    };
     const list = b.objects.get(key) ?? [];
     // Unversioned (or suspended) buckets replace the null version.
     const kept = v.versionId === null ? list.filter((x) => x.versionId !== null) : list;
@@ -103,7 +110,9 @@ export class VersionedS3 extends HttpStandIn {
           return void res.end();
         }
         res.writeHead(200, {'content-type': 'application/xml'});
-        return void res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration xmlns="${XMLNS}">${b.versioning ? `<Status>${b.versioning}</Status>` : ''}</VersioningConfiguration>`);
+        return void res.end(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration xmlns="${XMLNS}">${b.versioning ? `<Status>${b.versioning}</Status>` : ''}</VersioningConfiguration>`,
+        );
       }
       if (head) {
         res.writeHead(200);
@@ -111,14 +120,18 @@ export class VersionedS3 extends HttpStandIn {
       }
       if (req.method === 'GET' && u.searchParams.get('list-type') === '2') {
         const prefix = u.searchParams.get('prefix') ?? '';
-        const live = [...b.objects].filter(([k, vs]) => k.startsWith(prefix) && vs.length > 0 && !vs[vs.length - 1]!.deleteMarker).sort(([x], [y]) => (x < y ? -1 : 1));
+        const live = [...b.objects]
+          .filter(([k, vs]) => k.startsWith(prefix) && vs.length > 0 && !vs[vs.length - 1]!.deleteMarker)
+          .sort(([x], [y]) => (x < y ? -1 : 1));
         const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
         const contents = live.map(([k, vs]) => {
           const v = vs[vs.length - 1]!;
           return `<Contents><Key>${esc(k)}</Key><LastModified>${v.lastModified.toISOString()}</LastModified><ETag>${esc(v.etag)}</ETag><Size>${v.data.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
         });
         res.writeHead(200, {'content-type': 'application/xml'});
-        return void res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="${XMLNS}"><Name>${esc(bucketName ?? '')}</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${live.length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`);
+        return void res.end(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="${XMLNS}"><Name>${esc(bucketName ?? '')}</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${live.length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`,
+        );
       }
       return error(501, 'NotImplemented', 'only HeadBucket, ListObjectsV2 and versioning are implemented on buckets');
     }
@@ -133,7 +146,10 @@ export class VersionedS3 extends HttpStandIn {
     const wanted = u.searchParams.get('versionId');
     if (req.method === 'DELETE') {
       if (wanted !== null) {
-        b.objects.set(key, versions.filter((x) => (x.versionId ?? 'null') !== wanted));
+        b.objects.set(
+          key,
+          versions.filter((x) => (x.versionId ?? 'null') !== wanted),
+        );
         res.writeHead(204, {'x-amz-version-id': wanted});
         return void res.end();
       }

@@ -101,15 +101,25 @@ export function sClient(port: number, opts: {ca: string; cert?: string; key?: st
 /** Node's https client; resolves with the status and body, or with the error code when the connection fails. */
 export function nodeGet(url: string, opts: {ca: string; cert?: string; key?: string}): Promise<{status?: number; body?: string; error?: string}> {
   return new Promise((resolve) => {
-    const req = https.get(url, {ca: readFileSync(opts.ca), ...(opts.cert ? {cert: readFileSync(opts.cert)} : {}), ...(opts.key ? {key: readFileSync(opts.key)} : {}), agent: false, timeout: 10_000}, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({status: res.statusCode ?? 0, body}));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve({error: e.code ?? e.message}));
-    });
+    const req = https.get(
+      url,
+      {
+        ca: readFileSync(opts.ca),
+        ...(opts.cert ? {cert: readFileSync(opts.cert)} : {}),
+        ...(opts.key ? {key: readFileSync(opts.key)} : {}),
+        agent: false,
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+        });
+        res.on('end', () => resolve({status: res.statusCode ?? 0, body}));
+        res.on('error', (e: NodeJS.ErrnoException) => resolve({error: e.code ?? e.message}));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e: NodeJS.ErrnoException) => resolve({error: e.code ?? e.message}));
   });
@@ -127,7 +137,12 @@ export interface ServeFixture {
 export async function serveVerifyAndPassthrough(tmp: string, pkiDir: string, extra: string[] = []): Promise<ServeFixture> {
   const connLog = `${tmp}/conn.log`;
   const serve = await spawnServe(['--dir', pkiDir, '--listen', '0:verify', '--listen', '0:passthrough', '--connection-log', connLog, ...extra]);
-  return {serve, connLog, verifyPort: serve.info.listeners.find((l) => l.mode === 'verify')!.port, passPort: serve.info.listeners.find((l) => l.mode === 'passthrough')!.port};
+  return {
+    serve,
+    connLog,
+    verifyPort: serve.info.listeners.find((l) => l.mode === 'verify')!.port,
+    passPort: serve.info.listeners.find((l) => l.mode === 'passthrough')!.port,
+  };
 }
 
 /**

@@ -78,7 +78,21 @@ function opensslCa(dir: string, cn: string, intermediate: boolean): void {
   mkdirSync(root, {recursive: true});
   writeFileSync(join(dir, 'ca.ext'), CA_EXT);
   ecKey(join(root, 'ca.key'));
-  opensslOk(['req', '-x509', '-new', '-key', join(root, 'ca.key'), '-subj', `/C=US/O=Header Tests/CN=${cn}`, '-days', '3650', '-out', join(root, 'ca.crt'), '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  opensslOk([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    join(root, 'ca.key'),
+    '-subj',
+    `/C=US/O=Header Tests/CN=${cn}`,
+    '-days',
+    '3650',
+    '-out',
+    join(root, 'ca.crt'),
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   writeFileSync(join(root, 'index.txt'), '');
   let bundle = readFileSync(join(root, 'ca.crt'), 'utf8');
   if (intermediate) {
@@ -86,7 +100,24 @@ function opensslCa(dir: string, cn: string, intermediate: boolean): void {
     mkdirSync(int, {recursive: true});
     ecKey(join(int, 'ca.key'));
     opensslOk(['req', '-new', '-key', join(int, 'ca.key'), '-subj', '/C=US/O=Header Tests/CN=Header Intermediate', '-out', join(int, 'ca.csr')]);
-    opensslOk(['x509', '-req', '-in', join(int, 'ca.csr'), '-CA', join(root, 'ca.crt'), '-CAkey', join(root, 'ca.key'), '-set_serial', '0x1001', '-days', '1825', '-extfile', join(dir, 'ca.ext'), '-out', join(int, 'ca.crt')]);
+    opensslOk([
+      'x509',
+      '-req',
+      '-in',
+      join(int, 'ca.csr'),
+      '-CA',
+      join(root, 'ca.crt'),
+      '-CAkey',
+      join(root, 'ca.key'),
+      '-set_serial',
+      '0x1001',
+      '-days',
+      '1825',
+      '-extfile',
+      join(dir, 'ca.ext'),
+      '-out',
+      join(int, 'ca.crt'),
+    ]);
     writeFileSync(join(int, 'index.txt'), '');
     bundle += readFileSync(join(int, 'ca.crt'), 'utf8');
   }
@@ -100,7 +131,16 @@ export async function makeTestCa(dir: string, opts: TestCaOptions = {}): Promise
   if (opts.maker === 'openssl') {
     opensslCa(dir, cn, intermediate);
   } else {
-    const r = await runCli(['gen-ca', '--dir', dir, '--cn', cn, '--json', ...(intermediate ? ['--intermediate'] : []), ...(opts.keyType ? ['--key-type', opts.keyType] : [])]);
+    const r = await runCli([
+      'gen-ca',
+      '--dir',
+      dir,
+      '--cn',
+      cn,
+      '--json',
+      ...(intermediate ? ['--intermediate'] : []),
+      ...(opts.keyType ? ['--key-type', opts.keyType] : []),
+    ]);
     if (r.code !== 0) throw new Error(`gen-ca failed: ${r.stderr}`);
   }
   const issuerTier: Tier = intermediate ? 'intermediate' : 'root';
@@ -132,7 +172,21 @@ export async function makeTestCa(dir: string, opts: TestCaOptions = {}): Promise
       const t = join(dir, tier);
       if (!existsSync(join(t, 'crlnumber'))) writeFileSync(join(t, 'crlnumber'), '01\n');
       const cfg = join(t, 'openssl-crl.cnf');
-      writeFileSync(cfg, ['[ca]', 'default_ca = CA_default', '[CA_default]', `database = ${join(t, 'index.txt')}`, `crlnumber = ${join(t, 'crlnumber')}`, `certificate = ${join(t, 'ca.crt')}`, `private_key = ${join(t, 'ca.key')}`, `default_md = ${o.md ?? 'sha256'}`, `default_crl_days = ${o.days ?? 30}`, ''].join('\n'));
+      writeFileSync(
+        cfg,
+        [
+          '[ca]',
+          'default_ca = CA_default',
+          '[CA_default]',
+          `database = ${join(t, 'index.txt')}`,
+          `crlnumber = ${join(t, 'crlnumber')}`,
+          `certificate = ${join(t, 'ca.crt')}`,
+          `private_key = ${join(t, 'ca.key')}`,
+          `default_md = ${o.md ?? 'sha256'}`,
+          `default_crl_days = ${o.days ?? 30}`,
+          '',
+        ].join('\n'),
+      );
       const times = [...(o.lastUpdate ? ['-crl_lastupdate', o.lastUpdate] : []), ...(o.nextUpdate ? ['-crl_nextupdate', o.nextUpdate] : [])];
       opensslOk(['ca', '-gencrl', '-batch', '-config', cfg, ...times, '-out', join(t, 'crl.pem')]);
       return opensslOk(['crl', '-in', join(t, 'crl.pem')]);
@@ -145,14 +199,45 @@ export async function makeTestCa(dir: string, opts: TestCaOptions = {}): Promise
       ecKey(join(base, `${name}.key`));
       opensslOk(['req', '-new', '-key', join(base, `${name}.key`), '-subj', subj, '-utf8', '-multivalue-rdn', '-out', join(base, `${name}.csr`)]);
       const t = join(dir, issuerTier);
-      opensslOk(['x509', '-req', '-in', join(base, `${name}.csr`), '-CA', join(t, 'ca.crt'), '-CAkey', join(t, 'ca.key'), '-set_serial', o.serial ?? `0x${(0x2000 + leaves).toString(16)}`, '-days', String(o.days ?? 365), '-extfile', join(base, 'leaf.ext'), '-out', join(base, `${name}.pem`)]);
+      opensslOk([
+        'x509',
+        '-req',
+        '-in',
+        join(base, `${name}.csr`),
+        '-CA',
+        join(t, 'ca.crt'),
+        '-CAkey',
+        join(t, 'ca.key'),
+        '-set_serial',
+        o.serial ?? `0x${(0x2000 + leaves).toString(16)}`,
+        '-days',
+        String(o.days ?? 365),
+        '-extfile',
+        join(base, 'leaf.ext'),
+        '-out',
+        join(base, `${name}.pem`),
+      ]);
       const path = join(base, `${name}.pem`);
       const pem = readFileSync(path, 'utf8');
       return {path, pem, cert: readCertificates(new Uint8Array(Buffer.from(pem)), path)[0]!};
     },
     async client(name, o = {}) {
       const out = o.out ?? join(dir, '..', name);
-      const r = await runCli(['gen-client', '--dir', dir, '--cn', name, '--org', 'Acme, Inc.', '--country', 'US', '--out', out, '--json', ...(o.defect ? ['--defect', o.defect] : [])]);
+      const r = await runCli([
+        'gen-client',
+        '--dir',
+        dir,
+        '--cn',
+        name,
+        '--org',
+        'Acme, Inc.',
+        '--country',
+        'US',
+        '--out',
+        out,
+        '--json',
+        ...(o.defect ? ['--defect', o.defect] : []),
+      ]);
       if (r.code !== 0) throw new Error(`gen-client ${name}: ${r.stderr}`);
       const files = r.json.certificate.files as {key: string; certificate: string; chain: string};
       const chain3 = join(out, 'chain3.pem');

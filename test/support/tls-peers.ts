@@ -25,7 +25,23 @@ export function freePort(): Promise<number> {
 export function opensslServerCert(dir: string): {key: string; cert: string} {
   const key = join(dir, 'srv.key');
   const cert = join(dir, 'srv.crt');
-  opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '1']);
+  opensslOk([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-subj',
+    '/CN=localhost',
+    '-days',
+    '1',
+  ]);
   return {key, cert};
 }
 

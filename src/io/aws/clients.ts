@@ -54,7 +54,14 @@ export function requestTimeoutMs(): number {
 }
 
 /** The configuration every SDK client of mtls-kit shares: region, profile, endpoint, retries, timeouts. */
-export function sdkClientConfig(p: AwsParams): {region?: string; profile?: string; endpoint?: string; maxAttempts: number; retryMode: string; requestHandler: {connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean; socketTimeout: number}} {
+export function sdkClientConfig(p: AwsParams): {
+  region?: string;
+  profile?: string;
+  endpoint?: string;
+  maxAttempts: number;
+  retryMode: string;
+  requestHandler: {connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean; socketTimeout: number};
+} {
   const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) > 0 ? Number(process.env.AWS_MAX_ATTEMPTS) : DEFAULT_MAX_ATTEMPTS;
   const timeout = requestTimeoutMs();
   return {
@@ -82,7 +89,10 @@ export async function createAwsClients(p: AwsParams): Promise<AwsClients> {
   // The SDK warns on every run under Node 20 about a future release; our engines field
   // allows Node 20, so the warning is noise on stderr. The user's own setting wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const [s3Sdk, elbv2Sdk] = await Promise.all([import('@aws-sdk/client-s3').then(commonJs), import('@aws-sdk/client-elastic-load-balancing-v2').then(commonJs)]);
+  const [s3Sdk, elbv2Sdk] = await Promise.all([
+    import('@aws-sdk/client-s3').then(commonJs),
+    import('@aws-sdk/client-elastic-load-balancing-v2').then(commonJs),
+  ]);
   const env = process.env;
   const customS3 = Boolean(p.endpointUrl || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
   const common = sdkClientConfig(p);
@@ -178,7 +188,13 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
   const requestId = e.$metadata?.requestId;
   const where = ctx.resource ? ` on ${ctx.resource}` : '';
   const rid = requestId ? ` (request id ${requestId})` : '';
-  const details: Record<string, unknown> = {awsCode: code, action: ctx.action, ...(ctx.resource ? {resource: ctx.resource} : {}), ...(requestId ? {requestId} : {}), ...(status ? {httpStatus: status} : {})};
+  const details: Record<string, unknown> = {
+    awsCode: code,
+    action: ctx.action,
+    ...(ctx.resource ? {resource: ctx.resource} : {}),
+    ...(requestId ? {requestId} : {}),
+    ...(status ? {httpStatus: status} : {}),
+  };
   const make = (c: string, message: string, suggestions: string[], exitCode: 4 | 5 = ExitCode.Aws): MtlsKitError =>
     new MtlsKitError({code: c, message: message + rid, suggestions, exitCode, cause: error, details});
 
@@ -187,25 +203,42 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
   if (bucketRegion) {
     // S3 answers 301 PermanentRedirect (a HEAD: no body, only x-amz-bucket-region) or 400
     // AuthorizationHeaderMalformed naming the region when the request went to the wrong region.
-    return make('S3_WRONG_REGION', `S3 bucket ${bucket} is in region ${bucketRegion}, not ${runRegion || 'the region of this run'}`, [`pass --region ${bucketRegion} (the trust store and load balancers must then be in ${bucketRegion} too), or use a bucket in the load balancer's region`], ExitCode.Precondition);
+    return make(
+      'S3_WRONG_REGION',
+      `S3 bucket ${bucket} is in region ${bucketRegion}, not ${runRegion || 'the region of this run'}`,
+      [`pass --region ${bucketRegion} (the trust store and load balancers must then be in ${bucketRegion} too), or use a bucket in the load balancer's region`],
+      ExitCode.Precondition,
+    );
   }
   switch (code) {
     case 'CredentialsProviderError':
     case 'ProviderError':
-      return make('AWS_CREDENTIALS_MISSING', `no AWS credentials found for ${ctx.action}`, ['set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or run where an instance role is available'], ExitCode.Precondition);
+      return make(
+        'AWS_CREDENTIALS_MISSING',
+        `no AWS credentials found for ${ctx.action}`,
+        ['set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or run where an instance role is available'],
+        ExitCode.Precondition,
+      );
     case 'NoSuchBucket':
-      return make('S3_BUCKET_NOT_FOUND', `S3 bucket ${bucket} does not exist`, [`create it: aws s3 mb s3://${bucket}`, 'or pass the right --bucket (and --region)']);
+      return make('S3_BUCKET_NOT_FOUND', `S3 bucket ${bucket} does not exist`, [
+        `create it: aws s3 mb s3://${bucket}`,
+        'or pass the right --bucket (and --region)',
+      ]);
     case 'AccessDenied':
     case 'Forbidden':
     case 'AccessDeniedException':
     case 'UnauthorizedOperation':
-      return make('AWS_ACCESS_DENIED', `AWS refused ${ctx.action}${where}`, [`allow ${ctx.action} for these credentials (IAM policy, bucket policy or SCP), then re-run`]);
+      return make('AWS_ACCESS_DENIED', `AWS refused ${ctx.action}${where}`, [
+        `allow ${ctx.action} for these credentials (IAM policy, bucket policy or SCP), then re-run`,
+      ]);
     case 'InvalidAccessKeyId':
     case 'SignatureDoesNotMatch':
     case 'UnrecognizedClient':
     case 'InvalidClientTokenId':
     case 'ExpiredToken':
-      return make('AWS_CREDENTIALS_INVALID', `AWS rejected the credentials (${code}) for ${ctx.action}`, ['check AWS_PROFILE / --profile, or refresh expired session credentials']);
+      return make('AWS_CREDENTIALS_INVALID', `AWS rejected the credentials (${code}) for ${ctx.action}`, [
+        'check AWS_PROFILE / --profile, or refresh expired session credentials',
+      ]);
     case 'TooManyTrustStores':
       // aws-reference 3: trust stores per account per region, 20 by default, quota L-A8F7060B.
       return make('TOO_MANY_TRUST_STORES', `the account's trust-store quota is reached, so ${ctx.resource ?? 'the trust store'} cannot be created`, [
@@ -213,7 +246,9 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
         'request more: aws service-quotas request-service-quota-increase --service-code elasticloadbalancing --quota-code L-A8F7060B --desired-value 30',
       ]);
     case 'TrustStoreNotReady':
-      return make('TRUST_STORE_NOT_READY', `trust store ${ctx.resource ?? ''} is not ACTIVE yet, so the listener cannot use it`, ['re-run deploy with a longer --wait-timeout; the trust store is usually ACTIVE within a few minutes']);
+      return make('TRUST_STORE_NOT_READY', `trust store ${ctx.resource ?? ''} is not ACTIVE yet, so the listener cannot use it`, [
+        're-run deploy with a longer --wait-timeout; the trust store is usually ACTIVE within a few minutes',
+      ]);
     case 'TrustStoreInUse':
       return make('TRUST_STORE_IN_USE', `trust store ${ctx.resource ?? ''} is still used by a listener`, [
         'set the listener to another trust store or Mode=off first: aws elbv2 describe-trust-store-associations --trust-store-arn <arn>',
@@ -222,47 +257,80 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
     case 'TrustStoreNotFound':
       return make('TRUST_STORE_NOT_FOUND', `trust store ${ctx.resource ?? ''} does not exist`, ['check --trust-store-name and --region']);
     case 'InvalidRevocationContent':
-      return make('CRL_REJECTED', `AWS rejected the CRL ${ctx.file ?? ctx.resource ?? ''}: ${e.message ?? ''}`, [`check it with: mtls-kit lint ${ctx.file ?? '<crl.pem>'}`, 'ALB accepts PEM CRLs signed with SHA-256/384/512 (RSA or ECDSA)']);
-    case 'TooManyTrustStoreRevocationEntries':
-      return make('TOO_MANY_REVOCATIONS', `the trust store would exceed its revocation limits (30 lists, 500,000 entries) when adding ${ctx.file ?? 'the CRLs'}`, [
-        'remove revocation lists that are no longer needed, or request more: quota codes L-332EE142 (lists) and L-37E1617B (entries)',
+      return make('CRL_REJECTED', `AWS rejected the CRL ${ctx.file ?? ctx.resource ?? ''}: ${e.message ?? ''}`, [
+        `check it with: mtls-kit lint ${ctx.file ?? '<crl.pem>'}`,
+        'ALB accepts PEM CRLs signed with SHA-256/384/512 (RSA or ECDSA)',
       ]);
+    case 'TooManyTrustStoreRevocationEntries':
+      return make(
+        'TOO_MANY_REVOCATIONS',
+        `the trust store would exceed its revocation limits (30 lists, 500,000 entries) when adding ${ctx.file ?? 'the CRLs'}`,
+        ['remove revocation lists that are no longer needed, or request more: quota codes L-332EE142 (lists) and L-37E1617B (entries)'],
+      );
     case 'InvalidCaCertificatesBundle':
-      return make('BUNDLE_REJECTED', `AWS rejected the CA bundle ${ctx.file ?? ctx.resource ?? ''}: ${e.message ?? ''}`, [`check it with: mtls-kit lint ${ctx.file ?? '<ca-bundle.pem>'}`]);
+      return make('BUNDLE_REJECTED', `AWS rejected the CA bundle ${ctx.file ?? ctx.resource ?? ''}: ${e.message ?? ''}`, [
+        `check it with: mtls-kit lint ${ctx.file ?? '<ca-bundle.pem>'}`,
+      ]);
     case 'CaCertificatesBundleNotFound':
     case 'RevocationContentNotFound':
-      return make('S3_OBJECT_NOT_FOUND', `AWS could not read ${ctx.resource ?? 'the S3 object'} (${code})`, ['the load balancer service reads the object with your credentials: check the key, the bucket region and s3:GetObject / s3:GetObjectVersion permissions']);
+      return make('S3_OBJECT_NOT_FOUND', `AWS could not read ${ctx.resource ?? 'the S3 object'} (${code})`, [
+        'the load balancer service reads the object with your credentials: check the key, the bucket region and s3:GetObject / s3:GetObjectVersion permissions',
+      ]);
     case 'RevocationIdNotFound':
-      return make('REVOCATION_NOT_FOUND', `the revocation list(s) ${ctx.resource ?? ''} no longer exist in the trust store (removed meanwhile by another run or by hand)`, ['re-run: mtls-kit reads what the trust store holds again and plans from that']);
+      return make(
+        'REVOCATION_NOT_FOUND',
+        `the revocation list(s) ${ctx.resource ?? ''} no longer exist in the trust store (removed meanwhile by another run or by hand)`,
+        ['re-run: mtls-kit reads what the trust store holds again and plans from that'],
+      );
     case 'ListenerNotFound':
-      return make('LISTENER_NOT_FOUND', `listener ${ctx.resource ?? ''} does not exist (deleted, or in another region or account)`, ['check --listener-arn and --region; list them with: aws elbv2 describe-listeners --load-balancer-arn <load-balancer-arn>']);
+      return make('LISTENER_NOT_FOUND', `listener ${ctx.resource ?? ''} does not exist (deleted, or in another region or account)`, [
+        'check --listener-arn and --region; list them with: aws elbv2 describe-listeners --load-balancer-arn <load-balancer-arn>',
+      ]);
     case 'LoadBalancerNotFound':
-      return make('LOAD_BALANCER_NOT_FOUND', `load balancer ${ctx.resource ?? ''} does not exist (deleted, or in another region or account)`, ['check --load-balancer-arn and --region: aws elbv2 describe-load-balancers']);
+      return make('LOAD_BALANCER_NOT_FOUND', `load balancer ${ctx.resource ?? ''} does not exist (deleted, or in another region or account)`, [
+        'check --load-balancer-arn and --region: aws elbv2 describe-load-balancers',
+      ]);
     case 'DuplicateListener':
-      return make('LISTENER_EXISTS', `the load balancer already has a listener on that port (${ctx.action} on ${ctx.resource ?? ''})`, ['pass that listener with --listener-arn instead (aws elbv2 describe-listeners --load-balancer-arn <load-balancer-arn>), or choose another --port']);
+      return make('LISTENER_EXISTS', `the load balancer already has a listener on that port (${ctx.action} on ${ctx.resource ?? ''})`, [
+        'pass that listener with --listener-arn instead (aws elbv2 describe-listeners --load-balancer-arn <load-balancer-arn>), or choose another --port',
+      ]);
     case 'TooManyListeners':
       // aws-reference 3: 2 listeners in mTLS verify mode per ALB (not adjustable); 50 listeners per load balancer.
-      return make('TOO_MANY_LISTENERS', `the load balancer of ${ctx.resource ?? 'this listener'} has reached a listener quota: at most 2 listeners in mutual TLS verify mode per Application Load Balancer, and 50 listeners per load balancer`, [
-        'set another listener of that load balancer to --mode off or passthrough first (or delete an unused listener), or use another load balancer',
-      ]);
+      return make(
+        'TOO_MANY_LISTENERS',
+        `the load balancer of ${ctx.resource ?? 'this listener'} has reached a listener quota: at most 2 listeners in mutual TLS verify mode per Application Load Balancer, and 50 listeners per load balancer`,
+        ['set another listener of that load balancer to --mode off or passthrough first (or delete an unused listener), or use another load balancer'],
+      );
     case 'CertificateNotFound':
-      return make('CERTIFICATE_NOT_FOUND', `AWS found no server certificate for ${ctx.action}${where}`, ['check --certificate-arn: an issued ACM certificate in the same region and account as the load balancer (aws acm list-certificates --region <region>)']);
+      return make('CERTIFICATE_NOT_FOUND', `AWS found no server certificate for ${ctx.action}${where}`, [
+        'check --certificate-arn: an issued ACM certificate in the same region and account as the load balancer (aws acm list-certificates --region <region>)',
+      ]);
     case 'ValidationError':
-      return make('AWS_VALIDATION_ERROR', `AWS rejected a parameter of ${ctx.action}${where}: ${e.message ?? ''}`, ['correct the flag that gave the value named above and re-run; mtls-kit lint and --dry-run check most values before any call']);
+      return make('AWS_VALIDATION_ERROR', `AWS rejected a parameter of ${ctx.action}${where}: ${e.message ?? ''}`, [
+        'correct the flag that gave the value named above and re-run; mtls-kit lint and --dry-run check most values before any call',
+      ]);
     case 'DuplicateTrustStoreName':
-      return make('TRUST_STORE_EXISTS', `a trust store named ${ctx.resource ?? ''} already exists (created concurrently?)`, ['re-run deploy: it will find and update it']);
+      return make('TRUST_STORE_EXISTS', `a trust store named ${ctx.resource ?? ''} already exists (created concurrently?)`, [
+        're-run deploy: it will find and update it',
+      ]);
     default:
       break;
   }
   const msg = e.message ?? String(error);
   if (code === 'Timeout' || code === 'TimeoutError' || (e as {code?: string}).code === 'ETIMEDOUT') {
-    return make('AWS_TIMEOUT', `AWS did not answer ${ctx.action}${where} within ${Math.round(requestTimeoutMs() / 1000)}s (${e.$metadata?.attempts ?? 1} attempt(s))`, ['check the network and --endpoint-url / AWS_ENDPOINT_URL*, then re-run: deploy continues from what AWS holds']);
+    return make(
+      'AWS_TIMEOUT',
+      `AWS did not answer ${ctx.action}${where} within ${Math.round(requestTimeoutMs() / 1000)}s (${e.$metadata?.attempts ?? 1} attempt(s))`,
+      ['check the network and --endpoint-url / AWS_ENDPOINT_URL*, then re-run: deploy continues from what AWS holds'],
+    );
   }
   if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|socket hang up|TimeoutError/i.test(`${code} ${msg}`)) {
     return make('AWS_UNREACHABLE', `could not reach AWS for ${ctx.action}: ${msg}`, ['check the network, --region and --endpoint-url / AWS_ENDPOINT_URL*']);
   }
   if (status !== undefined && status >= 500) {
-    return make('AWS_SERVER_ERROR', `AWS failed ${ctx.action}${where} with HTTP ${status} (${code}) after ${e.$metadata?.attempts ?? 1} attempts`, ['AWS may be degraded; re-run later (deploy is idempotent)']);
+    return make('AWS_SERVER_ERROR', `AWS failed ${ctx.action}${where} with HTTP ${status} (${code}) after ${e.$metadata?.attempts ?? 1} attempts`, [
+      'AWS may be degraded; re-run later (deploy is idempotent)',
+    ]);
   }
   if (code === 'Throttling' || code === 'ThrottlingException' || code === 'TooManyRequestsException' || code === 'SlowDown') {
     return make('AWS_THROTTLED', `AWS kept throttling ${ctx.action} after ${e.$metadata?.attempts ?? 1} attempts`, ['re-run later, or raise AWS_MAX_ATTEMPTS']);
@@ -280,7 +348,13 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
 export function s3RedirectRegion(error: unknown, code = awsErrorCode(error)): string | null {
   const e = error as SdkError & {$response?: {headers?: Record<string, string | undefined>}; Region?: string; Endpoint?: string};
   const status = e.$metadata?.httpStatusCode;
-  const redirect = status === 301 || status === 307 || code === 'PermanentRedirect' || code === 'TemporaryRedirect' || code === 'AuthorizationHeaderMalformed' || code === 'IllegalLocationConstraintException';
+  const redirect =
+    status === 301 ||
+    status === 307 ||
+    code === 'PermanentRedirect' ||
+    code === 'TemporaryRedirect' ||
+    code === 'AuthorizationHeaderMalformed' ||
+    code === 'IllegalLocationConstraintException';
   if (!redirect && status !== 400) return null;
   const header = e.$response?.headers?.['x-amz-bucket-region'];
   const fromBody = e.Region ?? /expecting '([a-z0-9-]+)'/.exec(e.message ?? '')?.[1] ?? /\.s3[.-]([a-z]{2}(?:-[a-z]+)+-\d)\./.exec(e.Endpoint ?? '')?.[1];
@@ -323,7 +397,12 @@ async function getLocation(url: string, what: string, headers: Record<string, st
   if (res.status === 403) {
     await res.body?.cancel();
     // aws-reference 2.1: the link is pre-signed for 10 minutes.
-    throw new MtlsKitError({code: 'AWS_DOWNLOAD_FAILED', message: `downloading ${what} was refused (HTTP 403): the pre-signed link expired or the clock is off`, suggestions: ['re-run: each run asks for a new link; check the machine clock if it keeps happening'], exitCode: ExitCode.Aws});
+    throw new MtlsKitError({
+      code: 'AWS_DOWNLOAD_FAILED',
+      message: `downloading ${what} was refused (HTTP 403): the pre-signed link expired or the clock is off`,
+      suggestions: ['re-run: each run asks for a new link; check the machine clock if it keeps happening'],
+      exitCode: ExitCode.Aws,
+    });
   }
   if (!res.ok) {
     await res.body?.cancel();

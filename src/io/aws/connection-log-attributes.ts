@@ -3,7 +3,17 @@
  * balancer's connection-log attributes, read the bucket policy, and set the attributes
  * (aws-reference 5.1, 5.2). The decisions are in src/lib/deploy/connection-logs.ts.
  */
-import {checkDeliveryPolicy, type ConnectionLogSetting, type ConnectionLogTarget, connectionLogAttributes, deliveryStatement, type DeliveryScope, elbArnParts, formatConnectionLogsUri, readConnectionLogSetting} from '../../lib/deploy/connection-logs.js';
+import {
+  checkDeliveryPolicy,
+  type ConnectionLogSetting,
+  type ConnectionLogTarget,
+  connectionLogAttributes,
+  deliveryStatement,
+  type DeliveryScope,
+  elbArnParts,
+  formatConnectionLogsUri,
+  readConnectionLogSetting,
+} from '../../lib/deploy/connection-logs.js';
 import {ExitCode, MtlsKitError, preconditionError} from '../../lib/errors.js';
 import {type AwsClients, awsErrorCode, callAws, mapAwsError} from './clients.js';
 
@@ -20,11 +30,21 @@ export async function readConnectionLogs(aws: AwsClients, loadBalancerArn: strin
  * an Application Load Balancer.
  * @throws MtlsKitError CONNECTION_LOGS_NEED_ALB (exit 4) when one has no connection-log attributes.
  */
-export async function readLoadBalancersForLogs(aws: AwsClients, loadBalancerArns: string[]): Promise<Array<{arn: string; connectionLogs: ConnectionLogSetting}>> {
+export async function readLoadBalancersForLogs(
+  aws: AwsClients,
+  loadBalancerArns: string[],
+): Promise<Array<{arn: string; connectionLogs: ConnectionLogSetting}>> {
   const out: Array<{arn: string; connectionLogs: ConnectionLogSetting}> = [];
   for (const arn of [...new Set(loadBalancerArns)]) {
     const setting = await readConnectionLogs(aws, arn);
-    if (!setting) throw preconditionError('CONNECTION_LOGS_NEED_ALB', `load balancer ${arn} has no connection-log attributes; connection logs exist only on Application Load Balancers`, ['leave out --connection-logs for this load balancer (a Network Load Balancer writes TLS access logs instead: aws elbv2 modify-load-balancer-attributes with access_logs.s3.*)']);
+    if (!setting)
+      throw preconditionError(
+        'CONNECTION_LOGS_NEED_ALB',
+        `load balancer ${arn} has no connection-log attributes; connection logs exist only on Application Load Balancers`,
+        [
+          'leave out --connection-logs for this load balancer (a Network Load Balancer writes TLS access logs instead: aws elbv2 modify-load-balancer-attributes with access_logs.s3.*)',
+        ],
+      );
     out.push({arn, connectionLogs: setting});
   }
   return out;
@@ -56,7 +76,10 @@ function policyMissing(scope: DeliveryScope, reason: string, cause?: unknown): M
   return new MtlsKitError({
     code: 'CONNECTION_LOGS_BUCKET_POLICY',
     message: `Elastic Load Balancing cannot write connection logs to ${formatConnectionLogsUri(scope)}: ${reason}; nothing was changed on the load balancer`,
-    suggestions: [`add this statement to the bucket policy of ${scope.bucket}: ${JSON.stringify(statement)}`, `see the current one: aws s3api get-bucket-policy --bucket ${scope.bucket}; set the merged one: aws s3api put-bucket-policy --bucket ${scope.bucket} --policy file://policy.json`],
+    suggestions: [
+      `add this statement to the bucket policy of ${scope.bucket}: ${JSON.stringify(statement)}`,
+      `see the current one: aws s3api get-bucket-policy --bucket ${scope.bucket}; set the merged one: aws s3api put-bucket-policy --bucket ${scope.bucket} --policy file://policy.json`,
+    ],
     exitCode: ExitCode.Precondition,
     details: {statement, bucket: scope.bucket, prefix: scope.prefix},
     ...(cause === undefined ? {} : {cause}),
@@ -72,10 +95,13 @@ function policyMissing(scope: DeliveryScope, reason: string, cause?: unknown): M
 export async function checkLogDelivery(aws: AwsClients, loadBalancerArn: string, target: ConnectionLogTarget): Promise<string | null> {
   const scope = deliveryScope(loadBalancerArn, target);
   const policy = await getBucketPolicy(aws, target.bucket);
-  if (policy === 'denied') return `cannot read the bucket policy of ${target.bucket} (s3:GetBucketPolicy denied); the load balancer checks it when the attributes are set`;
+  if (policy === 'denied')
+    return `cannot read the bucket policy of ${target.bucket} (s3:GetBucketPolicy denied); the load balancer checks it when the attributes are set`;
   const verdict = checkDeliveryPolicy(policy, scope);
   if (!verdict.ok) throw policyMissing(scope, verdict.reason);
-  return verdict.conditional ? `the bucket policy of ${target.bucket} lets Elastic Load Balancing write there only under a Condition, which mtls-kit does not evaluate` : null;
+  return verdict.conditional
+    ? `the bucket policy of ${target.bucket} lets Elastic Load Balancing write there only under a Condition, which mtls-kit does not evaluate`
+    : null;
 }
 
 /**
@@ -85,7 +111,12 @@ export async function checkLogDelivery(aws: AwsClients, loadBalancerArn: string,
  */
 export async function setConnectionLogs(aws: AwsClients, loadBalancerArn: string, target: ConnectionLogTarget): Promise<void> {
   try {
-    await aws.elbv2.send(new aws.elbv2Sdk.ModifyLoadBalancerAttributesCommand({LoadBalancerArn: loadBalancerArn, Attributes: connectionLogAttributes(target).map((a) => ({Key: a.key, Value: a.value}))}));
+    await aws.elbv2.send(
+      new aws.elbv2Sdk.ModifyLoadBalancerAttributesCommand({
+        LoadBalancerArn: loadBalancerArn,
+        Attributes: connectionLogAttributes(target).map((a) => ({Key: a.key, Value: a.value})),
+      }),
+    );
   } catch (error) {
     if (awsErrorCode(error) === 'InvalidConfigurationRequest' && /access denied/i.test((error as Error).message ?? '')) {
       throw policyMissing(deliveryScope(loadBalancerArn, target), `AWS refused it (${(error as Error).message})`, error);

@@ -92,9 +92,26 @@ export async function acquireDeployLease(aws: AwsClients, p: LeaseParams): Promi
 }
 
 /** PutObject with a condition; false when the condition did not hold (412) or conflicted (409). */
-async function conditionalPut(aws: AwsClients, p: LeaseParams, key: string, body: LeaseHolder, cond: {IfNoneMatch?: string; IfMatch?: string}): Promise<boolean> {
+async function conditionalPut(
+  aws: AwsClients,
+  p: LeaseParams,
+  key: string,
+  body: LeaseHolder,
+  cond: {IfNoneMatch?: string; IfMatch?: string},
+): Promise<boolean> {
   try {
-    await aws.s3.send(new aws.s3Sdk.PutObjectCommand({Bucket: p.bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json', ...cond, ...(p.sse ? {ServerSideEncryption: p.sse} : {}), ...(p.sse === 'aws:kms' && p.kmsKeyId ? {SSEKMSKeyId: p.kmsKeyId} : {}), ...(p.expectedBucketOwner ? {ExpectedBucketOwner: p.expectedBucketOwner} : {})}));
+    await aws.s3.send(
+      new aws.s3Sdk.PutObjectCommand({
+        Bucket: p.bucket,
+        Key: key,
+        Body: JSON.stringify(body),
+        ContentType: 'application/json',
+        ...cond,
+        ...(p.sse ? {ServerSideEncryption: p.sse} : {}),
+        ...(p.sse === 'aws:kms' && p.kmsKeyId ? {SSEKMSKeyId: p.kmsKeyId} : {}),
+        ...(p.expectedBucketOwner ? {ExpectedBucketOwner: p.expectedBucketOwner} : {}),
+      }),
+    );
     return true;
   } catch (error) {
     const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode;
@@ -105,7 +122,9 @@ async function conditionalPut(aws: AwsClients, p: LeaseParams, key: string, body
 
 async function readLease(aws: AwsClients, p: LeaseParams, key: string): Promise<{holder: LeaseHolder; etag: string} | undefined> {
   try {
-    const r = await aws.s3.send(new aws.s3Sdk.GetObjectCommand({Bucket: p.bucket, Key: key, ...(p.expectedBucketOwner ? {ExpectedBucketOwner: p.expectedBucketOwner} : {})}));
+    const r = await aws.s3.send(
+      new aws.s3Sdk.GetObjectCommand({Bucket: p.bucket, Key: key, ...(p.expectedBucketOwner ? {ExpectedBucketOwner: p.expectedBucketOwner} : {})}),
+    );
     const text = r.Body ? await r.Body.transformToString() : '';
     let holder: LeaseHolder;
     try {
@@ -138,7 +157,9 @@ async function releaseLease(aws: AwsClients, p: LeaseParams, key: string, owner:
   try {
     const held = await readLease(aws, p, key);
     if (held?.holder.owner !== owner) return;
-    await aws.s3.send(new aws.s3Sdk.DeleteObjectCommand({Bucket: p.bucket, Key: key, ...(p.expectedBucketOwner ? {ExpectedBucketOwner: p.expectedBucketOwner} : {})}));
+    await aws.s3.send(
+      new aws.s3Sdk.DeleteObjectCommand({Bucket: p.bucket, Key: key, ...(p.expectedBucketOwner ? {ExpectedBucketOwner: p.expectedBucketOwner} : {})}),
+    );
   } catch {
     // the lease expires, or the next run on this host takes it over (its pid is gone)
   }

@@ -81,8 +81,14 @@ function assertLogText(head: Buffer, gzipped: boolean, source: string): void {
   const found = notTextLines(head);
   if (!found) return;
   const what = !gzipped ? found.description : found.kind === 'gzip' ? 'gzip-compressed twice' : `gzip-compressed ${found.description.replace(/^an? /, '')}`;
-  const fix = found.kind === 'binary' || found.kind === 'damaged-der' ? 'pass the connection-log files ALB writes (conn_log_*.log.gz, or the .log text inside)' : nextStepFor(found.kind, source);
-  throw preconditionError('NOT_A_LOG', `${source} is not a connection log: it is ${what}, not text lines`, [fix, 'logs reads plain text and gzip (.log, .log.gz), folders of them, and s3://bucket/prefix']);
+  const fix =
+    found.kind === 'binary' || found.kind === 'damaged-der'
+      ? 'pass the connection-log files ALB writes (conn_log_*.log.gz, or the .log text inside)'
+      : nextStepFor(found.kind, source);
+  throw preconditionError('NOT_A_LOG', `${source} is not a connection log: it is ${what}, not text lines`, [
+    fix,
+    'logs reads plain text and gzip (.log, .log.gz), folders of them, and s3://bucket/prefix',
+  ]);
 }
 
 /**
@@ -104,7 +110,9 @@ export async function expandLocalInputs(inputs: string[]): Promise<string[]> {
     try {
       st = await fsp.stat(input);
     } catch {
-      throw preconditionError('INPUT_NOT_FOUND', `${input} does not exist`, ['give connection-log files (.log or .log.gz), a folder of them, or s3://bucket/prefix']);
+      throw preconditionError('INPUT_NOT_FOUND', `${input} does not exist`, [
+        'give connection-log files (.log or .log.gz), a folder of them, or s3://bucket/prefix',
+      ]);
     }
     if (st.isDirectory()) await walk(input);
     else out.push(input);
@@ -132,7 +140,11 @@ export async function forEachLogLine(
   const readOne = async (source: string, open: () => Promise<Readable>): Promise<void> => {
     onSource(source);
     try {
-      await forEachLine(await open(), (line, n) => onLine(line, source, n), (head, gzipped) => assertLogText(head, gzipped, source));
+      await forEachLine(
+        await open(),
+        (line, n) => onLine(line, source, n),
+        (head, gzipped) => assertLogText(head, gzipped, source),
+      );
     } catch (error) {
       if ((error as {code?: string}).code?.startsWith('Z_') || (error as Error).message?.includes('incorrect header check')) {
         throw preconditionError('UNREADABLE_LOG', `${source} is not a readable gzip file (${(error as Error).message})`, ['re-download it, or leave it out']);
@@ -149,7 +161,10 @@ export async function forEachLogLine(
       const s3 = await createS3Reader(opts);
       try {
         const keys = await s3.list(loc);
-        if (keys.length === 0) throw preconditionError('INPUT_NOT_FOUND', `no objects under ${input}`, ['check the prefix: ALB writes to <prefix>/AWSLogs/<account>/elasticloadbalancing/<region>/yyyy/mm/dd/']);
+        if (keys.length === 0)
+          throw preconditionError('INPUT_NOT_FOUND', `no objects under ${input}`, [
+            'check the prefix: ALB writes to <prefix>/AWSLogs/<account>/elasticloadbalancing/<region>/yyyy/mm/dd/',
+          ]);
         for (const key of keys) await readOne(`s3://${loc.bucket}/${key}`, () => s3.open(loc.bucket, key));
       } finally {
         s3.close();

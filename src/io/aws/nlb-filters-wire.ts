@@ -44,9 +44,7 @@ const encode = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, 
 export function filterFormParams(filters: readonly WireIdentityFilter[] | undefined): string {
   if (filters === undefined) return '';
   if (filters.length === 0) return `${encode(NLB_WIRE.listMember)}=`;
-  return filters
-    .flatMap((f, i) => NLB_WIRE.fields.map((k) => `${encode(`${NLB_WIRE.listMember}.member.${i + 1}.${k}`)}=${encode(f[k])}`))
-    .join('&');
+  return filters.flatMap((f, i) => NLB_WIRE.fields.map((k) => `${encode(`${NLB_WIRE.listMember}.member.${i + 1}.${k}`)}=${encode(f[k])}`)).join('&');
 }
 
 const XML_ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'"};
@@ -75,7 +73,12 @@ export function parseListenerFilters(xml: string): Map<string, WireIdentityFilte
     const members = (list[1] ?? '').split('<member>').slice(1);
     out.set(
       arn,
-      members.map((m) => ({Action: element(m, 'Action') ?? '', Field: element(m, 'Field') ?? '', MatchType: element(m, 'MatchType') ?? '', Value: element(m, 'Value') ?? ''})),
+      members.map((m) => ({
+        Action: element(m, 'Action') ?? '',
+        Field: element(m, 'Field') ?? '',
+        MatchType: element(m, 'MatchType') ?? '',
+        Value: element(m, 'Value') ?? '',
+      })),
     );
   }
   return out;
@@ -92,13 +95,14 @@ export function addNlbFilterMiddleware(client: ElasticLoadBalancingV2Client): vo
   };
   // Request: after the SDK serialized the form body, before its length and signature.
   stack.addRelativeTo(
-    (next: (args: unknown) => Promise<unknown>, context: Ctx) => async (args: {input?: {MutualAuthentication?: {ClientCertificateIdentityFilters?: WireIdentityFilter[]}}; request?: Body}) => {
-      const filters = args.input?.MutualAuthentication?.ClientCertificateIdentityFilters;
-      if (filters !== undefined && NLB_WIRE.requestCommands.includes(context.commandName ?? '') && args.request && typeof args.request.body === 'string') {
-        args.request.body = `${args.request.body}&${filterFormParams(filters)}`;
-      }
-      return next(args);
-    },
+    (next: (args: unknown) => Promise<unknown>, context: Ctx) =>
+      async (args: {input?: {MutualAuthentication?: {ClientCertificateIdentityFilters?: WireIdentityFilter[]}}; request?: Body}) => {
+        const filters = args.input?.MutualAuthentication?.ClientCertificateIdentityFilters;
+        if (filters !== undefined && NLB_WIRE.requestCommands.includes(context.commandName ?? '') && args.request && typeof args.request.body === 'string') {
+          args.request.body = `${args.request.body}&${filterFormParams(filters)}`;
+        }
+        return next(args);
+      },
     {relation: 'after', toMiddleware: 'serializerMiddleware', name: 'mtlsKitNlbFilterRequest', override: true},
   );
   // Response, inner: read the XML before the SDK parses it; keep the filters in the context.
@@ -123,17 +127,18 @@ export function addNlbFilterMiddleware(client: ElasticLoadBalancingV2Client): vo
   );
   // Response, outer: put the filters into the parsed output.
   stack.addRelativeTo(
-    (next: (args: unknown) => Promise<{output: {Listeners?: Array<{ListenerArn?: string; MutualAuthentication?: Record<string, unknown>}>}}>, context: Ctx) => async (args: unknown) => {
-      const r = await next(args);
-      const found = context[FILTERS];
-      if (found) {
-        for (const l of r.output.Listeners ?? []) {
-          const filters = l.ListenerArn ? found.get(l.ListenerArn) : undefined;
-          if (filters && l.MutualAuthentication) l.MutualAuthentication.ClientCertificateIdentityFilters = filters;
+    (next: (args: unknown) => Promise<{output: {Listeners?: Array<{ListenerArn?: string; MutualAuthentication?: Record<string, unknown>}>}}>, context: Ctx) =>
+      async (args: unknown) => {
+        const r = await next(args);
+        const found = context[FILTERS];
+        if (found) {
+          for (const l of r.output.Listeners ?? []) {
+            const filters = l.ListenerArn ? found.get(l.ListenerArn) : undefined;
+            if (filters && l.MutualAuthentication) l.MutualAuthentication.ClientCertificateIdentityFilters = filters;
+          }
         }
-      }
-      return r;
-    },
+        return r;
+      },
     {relation: 'before', toMiddleware: 'deserializerMiddleware', name: 'mtlsKitNlbFilterResponseMerge', override: true},
   );
 }

@@ -18,7 +18,15 @@ interface SdkErrorShape {
   $retryable?: unknown;
 }
 
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'SlowDown', 'RequestLimitExceeded', 'RequestThrottled', 'PriorRequestNotComplete']);
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'SlowDown',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'PriorRequestNotComplete',
+]);
 const NETWORK = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|TimeoutError|Timeout|premature close|aborted/i;
 
 /** Whether a failure is one the SDK would retry: throttling, 5xx, a timeout or a broken connection. */

@@ -20,7 +20,8 @@ export interface S3Location {
  */
 export function parseS3Url(url: string): S3Location {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!m || !m[1]) throw usageError('BAD_S3_URL', `${url} is not an s3://bucket/prefix URL`, ['write it as s3://my-log-bucket/AWSLogs/123456789012/elasticloadbalancing/']);
+  if (!m?.[1])
+    throw usageError('BAD_S3_URL', `${url} is not an s3://bucket/prefix URL`, ['write it as s3://my-log-bucket/AWSLogs/123456789012/elasticloadbalancing/']);
   return {bucket: m[1], prefix: m[2] ?? ''};
 }
 
@@ -52,7 +53,9 @@ export async function createS3Reader(opts: S3ReadOptions): Promise<S3Reader> {
       return keys.sort();
     },
     async open(bucket, key) {
-      const r = await callAws({action: 's3:GetObject', resource: `s3://${bucket}/${key}`}, () => s3.send(new s3Sdk.GetObjectCommand({Bucket: bucket, Key: key})));
+      const r = await callAws({action: 's3:GetObject', resource: `s3://${bucket}/${key}`}, () =>
+        s3.send(new s3Sdk.GetObjectCommand({Bucket: bucket, Key: key})),
+      );
       return r.Body as Readable;
     },
     close() {

@@ -42,7 +42,12 @@ export async function statObjects(aws: AwsClients, bucket: string, keys: string[
   for (const key of keys) {
     try {
       const h = await aws.s3.send(new aws.s3Sdk.HeadObjectCommand({Bucket: bucket, Key: key, ...owner(expectedBucketOwner)}));
-      out.push({key, exists: true, ...(h.ETag ? {etag: h.ETag.replace(/"/g, '')} : {}), ...(h.VersionId && h.VersionId !== 'null' ? {versionId: h.VersionId} : {})});
+      out.push({
+        key,
+        exists: true,
+        ...(h.ETag ? {etag: h.ETag.replace(/"/g, '')} : {}),
+        ...(h.VersionId && h.VersionId !== 'null' ? {versionId: h.VersionId} : {}),
+      });
     } catch (error) {
       const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode;
       if (status === 404) out.push({key, exists: false});
@@ -65,7 +70,14 @@ export interface PutOptions {
 }
 
 /** Uploads one object; returns its VersionId when the bucket is versioned. */
-export async function putObject(aws: AwsClients, bucket: string, key: string, data: Uint8Array, sha256: string, o: PutOptions = {}): Promise<string | undefined> {
+export async function putObject(
+  aws: AwsClients,
+  bucket: string,
+  key: string,
+  data: Uint8Array,
+  sha256: string,
+  o: PutOptions = {},
+): Promise<string | undefined> {
   // Object tags travel as one URL-encoded header (x-amz-tagging).
   const tagging = o.tags?.length ? new URLSearchParams(o.tags.map((t) => [t.key, t.value])).toString() : undefined;
   const r = await callAws({action: 's3:PutObject', resource: `s3://${bucket}/${key}`}, () =>
@@ -151,8 +163,20 @@ export async function describeTrustStore(aws: AwsClients, name: string): Promise
   }
 }
 
-function toSummary(t: {TrustStoreArn?: string | undefined; Name?: string | undefined; Status?: string | undefined; NumberOfCaCertificates?: number | undefined; TotalRevokedEntries?: number | undefined}): TrustStoreSummary {
-  return {arn: t.TrustStoreArn ?? '', name: t.Name ?? '', status: t.Status ?? 'UNKNOWN', numberOfCaCertificates: t.NumberOfCaCertificates ?? 0, totalRevokedEntries: t.TotalRevokedEntries ?? 0};
+function toSummary(t: {
+  TrustStoreArn?: string | undefined;
+  Name?: string | undefined;
+  Status?: string | undefined;
+  NumberOfCaCertificates?: number | undefined;
+  TotalRevokedEntries?: number | undefined;
+}): TrustStoreSummary {
+  return {
+    arn: t.TrustStoreArn ?? '',
+    name: t.Name ?? '',
+    status: t.Status ?? 'UNKNOWN',
+    numberOfCaCertificates: t.NumberOfCaCertificates ?? 0,
+    totalRevokedEntries: t.TotalRevokedEntries ?? 0,
+  };
 }
 
 /** The bundle the trust store holds (its own copy), via GetTrustStoreCaCertificatesBundle. */
@@ -169,14 +193,19 @@ export interface HeldRevocation {
 }
 
 /** Every revocation list of a trust store (paginated), with the CRL it holds when readable. */
-export async function readHeldRevocations(aws: AwsClients, arn: string, withContent: boolean | ((id: number, entries: number) => boolean)): Promise<HeldRevocation[]> {
+export async function readHeldRevocations(
+  aws: AwsClients,
+  arn: string,
+  withContent: boolean | ((id: number, entries: number) => boolean),
+): Promise<HeldRevocation[]> {
   const out: HeldRevocation[] = [];
   let marker: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const r = await callAws({action: 'elasticloadbalancing:DescribeTrustStoreRevocations', resource: arn}, () =>
       aws.elbv2.send(new aws.elbv2Sdk.DescribeTrustStoreRevocationsCommand({TrustStoreArn: arn, ...(marker ? {Marker: marker} : {})})),
     );
-    for (const rev of r.TrustStoreRevocations ?? []) out.push({revocationId: Number(rev.RevocationId), entries: Number(rev.NumberOfRevokedEntries ?? 0), summary: null});
+    for (const rev of r.TrustStoreRevocations ?? [])
+      out.push({revocationId: Number(rev.RevocationId), entries: Number(rev.NumberOfRevokedEntries ?? 0), summary: null});
     marker = r.NextMarker;
     if (!marker) break;
   }
@@ -200,7 +229,10 @@ export async function readHeldRevocations(aws: AwsClients, arn: string, withCont
 }
 
 /** Reads the whole remote trust store: summary, the certificates it holds, its revocations. */
-export async function readTrustStore(aws: AwsClients, name: string): Promise<{summary: TrustStoreSummary; remote: RemoteTrustStore & {bundleCertificates: string[]}; bundle: Uint8Array; revocations: HeldRevocation[]} | null> {
+export async function readTrustStore(
+  aws: AwsClients,
+  name: string,
+): Promise<{summary: TrustStoreSummary; remote: RemoteTrustStore & {bundleCertificates: string[]}; bundle: Uint8Array; revocations: HeldRevocation[]} | null> {
   const summary = await describeTrustStore(aws, name);
   if (!summary) return null;
   const bundle = await readHeldBundle(aws, summary.arn);
@@ -215,7 +247,15 @@ export async function readTrustStore(aws: AwsClients, name: string): Promise<{su
     summary,
     bundle,
     revocations,
-    remote: {arn: summary.arn, status: summary.status, numberOfCaCertificates: summary.numberOfCaCertificates, totalRevokedEntries: summary.totalRevokedEntries, bundleCertificates: certs, bundleDigest: bundleDigest(certs), revocations: revocations.map(({content: _c, ...r}) => r)},
+    remote: {
+      arn: summary.arn,
+      status: summary.status,
+      numberOfCaCertificates: summary.numberOfCaCertificates,
+      totalRevokedEntries: summary.totalRevokedEntries,
+      bundleCertificates: certs,
+      bundleDigest: bundleDigest(certs),
+      revocations: revocations.map(({content: _c, ...r}) => r),
+    },
   };
 }
 
@@ -298,7 +338,15 @@ export async function readTrustStoreForDeploy(aws: AwsClients, name: string, p: 
     bundleEtag,
     heldCertificates,
     stats,
-    remote: {arn: summary.arn, status: summary.status, numberOfCaCertificates: summary.numberOfCaCertificates, totalRevokedEntries: summary.totalRevokedEntries, bundleCertificates: certs, bundleDigest: digest, revocations},
+    remote: {
+      arn: summary.arn,
+      status: summary.status,
+      numberOfCaCertificates: summary.numberOfCaCertificates,
+      totalRevokedEntries: summary.totalRevokedEntries,
+      bundleCertificates: certs,
+      bundleDigest: digest,
+      revocations,
+    },
   };
 }
 
@@ -321,8 +369,11 @@ export async function heldBundleEtag(aws: AwsClients, arn: string): Promise<stri
 }
 
 async function bundleLocation(aws: AwsClients, arn: string): Promise<string> {
-  const r = await callAws({action: 'elasticloadbalancing:GetTrustStoreCaCertificatesBundle', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.GetTrustStoreCaCertificatesBundleCommand({TrustStoreArn: arn})));
-  if (!r.Location) throw new MtlsKitError({code: 'AWS_ERROR', message: `GetTrustStoreCaCertificatesBundle returned no Location for ${arn}`, exitCode: ExitCode.Aws});
+  const r = await callAws({action: 'elasticloadbalancing:GetTrustStoreCaCertificatesBundle', resource: arn}, () =>
+    aws.elbv2.send(new aws.elbv2Sdk.GetTrustStoreCaCertificatesBundleCommand({TrustStoreArn: arn})),
+  );
+  if (!r.Location)
+    throw new MtlsKitError({code: 'AWS_ERROR', message: `GetTrustStoreCaCertificatesBundle returned no Location for ${arn}`, exitCode: ExitCode.Aws});
   return r.Location;
 }
 
@@ -352,17 +403,23 @@ export async function trustStoreAssociations(aws: AwsClients, arn: string): Prom
 
 /** The tags of one ELBv2 resource. */
 export async function describeTags(aws: AwsClients, arn: string): Promise<Tag[]> {
-  const r = await callAws({action: 'elasticloadbalancing:DescribeTags', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.DescribeTagsCommand({ResourceArns: [arn]})));
+  const r = await callAws({action: 'elasticloadbalancing:DescribeTags', resource: arn}, () =>
+    aws.elbv2.send(new aws.elbv2Sdk.DescribeTagsCommand({ResourceArns: [arn]})),
+  );
   return (r.TagDescriptions?.find((d) => d.ResourceArn === arn)?.Tags ?? []).map((t) => ({key: t.Key ?? '', value: t.Value ?? ''}));
 }
 
 /** AddTags (adds or overwrites) and RemoveTags on one ELBv2 resource; no call when empty. */
 export async function changeTags(aws: AwsClients, arn: string, add: Tag[], remove: string[]): Promise<void> {
   if (remove.length > 0) {
-    await callAws({action: 'elasticloadbalancing:RemoveTags', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.RemoveTagsCommand({ResourceArns: [arn], TagKeys: remove})));
+    await callAws({action: 'elasticloadbalancing:RemoveTags', resource: arn}, () =>
+      aws.elbv2.send(new aws.elbv2Sdk.RemoveTagsCommand({ResourceArns: [arn], TagKeys: remove})),
+    );
   }
   if (add.length > 0) {
-    await callAws({action: 'elasticloadbalancing:AddTags', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.AddTagsCommand({ResourceArns: [arn], Tags: add.map((t) => ({Key: t.key, Value: t.value}))})));
+    await callAws({action: 'elasticloadbalancing:AddTags', resource: arn}, () =>
+      aws.elbv2.send(new aws.elbv2Sdk.AddTagsCommand({ResourceArns: [arn], Tags: add.map((t) => ({Key: t.key, Value: t.value}))})),
+    );
   }
 }
 
@@ -372,7 +429,13 @@ interface SdkListener {
   Port?: number | undefined;
   Protocol?: string | undefined;
   MutualAuthentication?:
-    | {Mode?: string | undefined; TrustStoreArn?: string | undefined; IgnoreClientCertificateExpiry?: boolean | undefined; AdvertiseTrustStoreCaNames?: string | undefined; ClientCertificateIdentityFilters?: WireIdentityFilter[] | undefined}
+    | {
+        Mode?: string | undefined;
+        TrustStoreArn?: string | undefined;
+        IgnoreClientCertificateExpiry?: boolean | undefined;
+        AdvertiseTrustStoreCaNames?: string | undefined;
+        ClientCertificateIdentityFilters?: WireIdentityFilter[] | undefined;
+      }
     | undefined;
 }
 
@@ -387,12 +450,20 @@ function toRemoteListener(l: SdkListener): RemoteListener {
     // NLB TLS listeners: the filters the middleware read back (src/io/aws/nlb-filters-wire.ts).
     ...(l.Protocol === 'TLS' ? {identityFilters: (m?.ClientCertificateIdentityFilters ?? []).map((f) => `${f.Field}:${f.MatchType}:${f.Value}`)} : {}),
   };
-  return {arn: l.ListenerArn ?? '', ...(l.LoadBalancerArn ? {loadBalancerArn: l.LoadBalancerArn} : {}), port: l.Port ?? 0, protocol: l.Protocol ?? '', mutualAuthentication};
+  return {
+    arn: l.ListenerArn ?? '',
+    ...(l.LoadBalancerArn ? {loadBalancerArn: l.LoadBalancerArn} : {}),
+    port: l.Port ?? 0,
+    protocol: l.Protocol ?? '',
+    mutualAuthentication,
+  };
 }
 
 /** DescribeListeners for one ARN. */
 export async function describeListener(aws: AwsClients, arn: string): Promise<RemoteListener> {
-  const r = await callAws({action: 'elasticloadbalancing:DescribeListeners', resource: arn}, () => aws.elbv2.send(new aws.elbv2Sdk.DescribeListenersCommand({ListenerArns: [arn]})));
+  const r = await callAws({action: 'elasticloadbalancing:DescribeListeners', resource: arn}, () =>
+    aws.elbv2.send(new aws.elbv2Sdk.DescribeListenersCommand({ListenerArns: [arn]})),
+  );
   const l = r.Listeners?.[0];
   if (!l) throw new MtlsKitError({code: 'LISTENER_NOT_FOUND', message: `listener ${arn} does not exist`, exitCode: ExitCode.Aws});
   return toRemoteListener(l);
@@ -423,13 +494,25 @@ export async function listListeners(aws: AwsClients, loadBalancerArn: string): P
  * listener in verify mode the identity filters are always sent, an empty list included, so
  * that a removed filter is removed whichever way AWS treats an absent list (9.4).
  */
-export function toSdkMutual(m: MutualAuthentication): {Mode: string; TrustStoreArn?: string; IgnoreClientCertificateExpiry?: boolean; AdvertiseTrustStoreCaNames?: 'on' | 'off'; ClientCertificateIdentityFilters?: WireIdentityFilter[]} {
+export function toSdkMutual(m: MutualAuthentication): {
+  Mode: string;
+  TrustStoreArn?: string;
+  IgnoreClientCertificateExpiry?: boolean;
+  AdvertiseTrustStoreCaNames?: 'on' | 'off';
+  ClientCertificateIdentityFilters?: WireIdentityFilter[];
+} {
   if (m.mode !== 'verify') return {Mode: m.mode};
   const filters = m.identityFilters?.map((text): WireIdentityFilter => {
     const f = parseIdentityFilter(text);
     return {Action: f.action, Field: f.field, MatchType: f.matchType, Value: f.value};
   });
-  return {Mode: 'verify', TrustStoreArn: m.trustStoreArn ?? '', IgnoreClientCertificateExpiry: m.ignoreClientCertificateExpiry, AdvertiseTrustStoreCaNames: m.advertiseTrustStoreCaNames, ...(filters ? {ClientCertificateIdentityFilters: filters} : {})};
+  return {
+    Mode: 'verify',
+    TrustStoreArn: m.trustStoreArn ?? '',
+    IgnoreClientCertificateExpiry: m.ignoreClientCertificateExpiry,
+    AdvertiseTrustStoreCaNames: m.advertiseTrustStoreCaNames,
+    ...(filters ? {ClientCertificateIdentityFilters: filters} : {}),
+  };
 }
 
 export interface WaitParams {
@@ -469,7 +552,10 @@ export async function waitForActive(aws: AwsClients, p: WaitParams): Promise<Tru
       throw new MtlsKitError({
         code: 'TRUST_STORE_WAIT_TIMEOUT',
         message: `trust store ${p.name} is still ${status} after ${Math.round(elapsed / 1000)}s (--wait-timeout ${Math.round(p.timeoutMs / 1000)}s); the listener was not changed${summary ? '' : ' (the last poll did not answer)'}`,
-        suggestions: [`re-run the same deploy later, or with a longer --wait-timeout: it picks up where it stopped`, `check it: aws elbv2 describe-trust-stores --trust-store-arns ${p.arn}`],
+        suggestions: [
+          `re-run the same deploy later, or with a longer --wait-timeout: it picks up where it stopped`,
+          `check it: aws elbv2 describe-trust-stores --trust-store-arns ${p.arn}`,
+        ],
         exitCode: ExitCode.Aws,
         details: {trustStoreArn: p.arn, status},
       });

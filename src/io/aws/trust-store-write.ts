@@ -24,7 +24,13 @@ export async function createTrustStore(aws: AwsClients, input: CreateTrustStoreI
     send: async () => {
       const r = await aws.elbv2Once.send(new aws.elbv2Sdk.CreateTrustStoreCommand(input));
       const t = r.TrustStores?.[0];
-      return {arn: t?.TrustStoreArn ?? '', name: t?.Name ?? input.Name, status: t?.Status ?? 'UNKNOWN', numberOfCaCertificates: t?.NumberOfCaCertificates ?? 0, totalRevokedEntries: t?.TotalRevokedEntries ?? 0};
+      return {
+        arn: t?.TrustStoreArn ?? '',
+        name: t?.Name ?? input.Name,
+        status: t?.Status ?? 'UNKNOWN',
+        numberOfCaCertificates: t?.NumberOfCaCertificates ?? 0,
+        totalRevokedEntries: t?.TotalRevokedEntries ?? 0,
+      };
     },
     readBack: async () => (await describeTrustStore(aws, input.Name)) ?? undefined,
   });
@@ -55,7 +61,10 @@ export async function addRevocation(aws: AwsClients, p: AddRevocationParams): Pr
     attempts: aws.maxAttempts,
     send: async () => {
       const r = await aws.elbv2Once.send(
-        new aws.elbv2Sdk.AddTrustStoreRevocationsCommand({TrustStoreArn: p.arn, RevocationContents: [{S3Bucket: p.bucket, S3Key: p.key, RevocationType: 'CRL', ...(p.version ? {S3ObjectVersion: p.version} : {})}]}),
+        new aws.elbv2Sdk.AddTrustStoreRevocationsCommand({
+          TrustStoreArn: p.arn,
+          RevocationContents: [{S3Bucket: p.bucket, S3Key: p.key, RevocationType: 'CRL', ...(p.version ? {S3ObjectVersion: p.version} : {})}],
+        }),
       );
       return r.TrustStoreRevocations?.[0]?.RevocationId ?? null;
     },
@@ -103,7 +112,11 @@ export async function removeRevocations(aws: AwsClients, arn: string, ids: numbe
 }
 
 /** CreateListener; after a failure, a listener on that port of the load balancer is the result. */
-export async function createListener(aws: AwsClients, input: CreateListenerInput & {LoadBalancerArn: string; Port: number}, ctx: AwsCallContext): Promise<string | null> {
+export async function createListener(
+  aws: AwsClients,
+  input: CreateListenerInput & {LoadBalancerArn: string; Port: number},
+  ctx: AwsCallContext,
+): Promise<string | null> {
   return mutateWithReadBack<string | null>({
     ctx,
     attempts: aws.maxAttempts,

@@ -34,5 +34,14 @@ export async function writeTierCrl(tier: LoadedTier, key: KeyObject, days: numbe
   ];
   if (der) files.push({path: tier.paths.crlDer, data: built.der, mode: MODE_PUBLIC});
   await writeFilesAtomic(files, {force: true});
-  return {path: tier.paths.crl, derPath: der ? tier.paths.crlDer : null, entries: built.entries, crlNumber, thisUpdate: now, nextUpdate, sizeBytes: Buffer.byteLength(built.pem, 'latin1'), skippedNegative: built.skippedNegative};
+  return {
+    path: tier.paths.crl,
+    derPath: der ? tier.paths.crlDer : null,
+    entries: built.entries,
+    crlNumber,
+    thisUpdate: now,
+    nextUpdate,
+    sizeBytes: Buffer.byteLength(built.pem, 'latin1'),
+    skippedNegative: built.skippedNegative,
+  };
 }

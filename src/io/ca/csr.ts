@@ -33,7 +33,14 @@ export function csrFilePaths(dir: string): CsrFiles {
  * Generates a key of `keySpec`, builds the request and writes both.
  * @throws MtlsKitError FILE_EXISTS (exit 4) without force.
  */
-export function writeKeyAndCsr(p: {subject: NameEntry[][]; sans: SanInput[]; keySpec: KeySpec; files: CsrFiles; force: boolean; durable?: boolean}): WrittenCsr {
+export function writeKeyAndCsr(p: {
+  subject: NameEntry[][];
+  sans: SanInput[];
+  keySpec: KeySpec;
+  files: CsrFiles;
+  force: boolean;
+  durable?: boolean;
+}): WrittenCsr {
   const keys = generateKeyPair(p.keySpec);
   const csr = buildCsr({subject: p.subject, sans: p.sans, privateKey: keys.privateKey, publicKey: keys.publicKey, spec: p.keySpec});
   writeFilesAtomicSync(
@@ -43,5 +50,9 @@ export function writeKeyAndCsr(p: {subject: NameEntry[][]; sans: SanInput[]; key
     ],
     {force: p.force, durable: p.durable ?? true},
   );
-  return {subject: formatRfc2253(encodeName(p.subject)), sans: p.sans.map((s) => `${s.type === 'url' ? 'URI' : s.type.toUpperCase()}:${s.value}`), files: p.files};
+  return {
+    subject: formatRfc2253(encodeName(p.subject)),
+    sans: p.sans.map((s) => `${s.type === 'url' ? 'URI' : s.type.toUpperCase()}:${s.value}`),
+    files: p.files,
+  };
 }

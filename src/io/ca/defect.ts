@@ -39,7 +39,18 @@ export interface DefectWriteResult {
 
 /** Writes a defect certificate and everything it needs. */
 export async function writeDefect(p: DefectWriteParams): Promise<DefectWriteResult> {
-  const material = buildDefect({kind: p.kind, issuer: p.issuer, subject: p.subject, sans: p.sans, keySpec: p.keySpec, days: p.days, now: new Date(), serialHex: p.serialHex, indexFile: p.indexFile, ...(p.unsupportedKey ? {unsupportedKey: p.unsupportedKey} : {})});
+  const material = buildDefect({
+    kind: p.kind,
+    issuer: p.issuer,
+    subject: p.subject,
+    sans: p.sans,
+    keySpec: p.keySpec,
+    days: p.days,
+    now: new Date(),
+    serialHex: p.serialHex,
+    indexFile: p.indexFile,
+    ...(p.unsupportedKey ? {unsupportedKey: p.unsupportedKey} : {}),
+  });
   writeClientFiles(p.files, material.issued, [], p.force);
   let throwawayCa: string | null = null;
   if (material.throwawayCaPem) {
@@ -49,7 +60,13 @@ export async function writeDefect(p: DefectWriteParams): Promise<DefectWriteResu
   await appendIndex(p.ca.issuing.paths, material.indexEntries);
   let crl: string | null = null;
   if (material.revoke) {
-    const r = revokeInIndex({entries: await readIndex(p.ca.issuing.paths), serial: material.issued.parsed.serialHex, reason: 'keyCompromise', now: new Date(), force: false});
+    const r = revokeInIndex({
+      entries: await readIndex(p.ca.issuing.paths),
+      serial: material.issued.parsed.serialHex,
+      reason: 'keyCompromise',
+      now: new Date(),
+      force: false,
+    });
     if (r.outcome === 'revoked') await writeIndex(p.ca.issuing.paths, r.entries);
     crl = (await writeTierCrl(p.ca.issuing, p.issuer.key, 30, false)).path;
   }

@@ -10,7 +10,7 @@
  */
 import {join} from 'node:path';
 import {parseCertificate, type ParsedCertificate} from '../../lib/x509/cert.js';
-import {MtlsKitError, preconditionError} from '../../lib/errors.js';
+import {type MtlsKitError, preconditionError} from '../../lib/errors.js';
 import {formatIndexLine, type IndexEntry, parseIndex} from '../../lib/x509/index-db.js';
 import {parsePem} from '../../lib/x509/pem.js';
 import type {KeySpec, KeyType} from '../../lib/x509/profiles.js';
@@ -110,7 +110,9 @@ export async function loadCa(dir: string): Promise<LoadedCa> {
   try {
     config = JSON.parse(text) as CaConfig;
   } catch {
-    throw preconditionError('CA_CONFIG_INVALID', `${paths.config} is not valid JSON`, ['restore it from a backup or re-create the CA with mtls-kit gen-ca --force']);
+    throw preconditionError('CA_CONFIG_INVALID', `${paths.config} is not valid JSON`, [
+      'restore it from a backup or re-create the CA with mtls-kit gen-ca --force',
+    ]);
   }
   const root = await loadTier(paths, 'root');
   const intermediate = config.tiers.includes('intermediate') ? await loadTier(paths, 'intermediate') : undefined;
@@ -147,7 +149,10 @@ export async function writeIndex(tier: TierPaths, entries: IndexEntry[]): Promis
 /** Reads the tier's private key PEM. */
 export async function readTierKey(tier: LoadedTier): Promise<string> {
   const pem = await readTextIfExists(tier.paths.key);
-  if (pem === undefined) throw preconditionError('CA_KEY_MISSING', `${tier.paths.key} is missing; the CA cannot sign`, ['restore the key from a backup, or re-create the CA with mtls-kit gen-ca --force']);
+  if (pem === undefined)
+    throw preconditionError('CA_KEY_MISSING', `${tier.paths.key} is missing; the CA cannot sign`, [
+      'restore the key from a backup, or re-create the CA with mtls-kit gen-ca --force',
+    ]);
   return pem;
 }
 

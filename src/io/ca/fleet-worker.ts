@@ -34,7 +34,18 @@ function report(job: FleetJob, parsed: ParsedCertificate, index: IndexEntry, str
 for (const job of jobs) {
   try {
     if (job.csrFile) {
-      const r = await signCsrAndWrite({issuer, csrFile: job.csrFile, stripCa: shared.stripCa ?? false, serialHex: job.serialHex, days: shared.days, now, files: job.stagingFiles, indexFile: job.indexFile, force: shared.force, durable: false});
+      const r = await signCsrAndWrite({
+        issuer,
+        csrFile: job.csrFile,
+        stripCa: shared.stripCa ?? false,
+        serialHex: job.serialHex,
+        days: shared.days,
+        now,
+        files: job.stagingFiles,
+        indexFile: job.indexFile,
+        force: shared.force,
+        durable: false,
+      });
       report(job, r.signed.parsed, r.signed.index, r.stripped);
       continue;
     }

@@ -87,7 +87,11 @@ export interface FleetRunOptions {
  * workers, what they finished is recorded, and the staging folders of these jobs that
  * were not recorded are removed. Used by `sign` for folders of CSRs.
  */
-export async function runRecordedFleet(jobs: FleetJob[], shared: FleetShared, o: {workers: number; indexPath: string; onProgress: (n: number) => void}): Promise<FleetRunResult> {
+export async function runRecordedFleet(
+  jobs: FleetJob[],
+  shared: FleetShared,
+  o: {workers: number; indexPath: string; onProgress: (n: number) => void},
+): Promise<FleetRunResult> {
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
@@ -159,7 +163,12 @@ export async function runFleet(jobs: FleetJob[], shared: FleetShared, o: FleetRu
                 o.onProgress(1);
                 if (o.journal.pendingCount >= FLUSH_BATCH) flush();
               } else if (!firstError) {
-                firstError = new MtlsKitError({code: m.error.code, message: m.error.message, suggestions: m.error.suggestions, exitCode: m.error.exitCode as ExitCodeValue});
+                firstError = new MtlsKitError({
+                  code: m.error.code,
+                  message: m.error.message,
+                  suggestions: m.error.suggestions,
+                  exitCode: m.error.exitCode as ExitCodeValue,
+                });
                 for (const t of threads) void t.terminate();
               }
             });

@@ -5,8 +5,17 @@
  */
 import {promises as fsp} from 'node:fs';
 import {dirname, extname, join, relative, resolve} from 'node:path';
-import {type CrlDetails, type CsrDetails, certificateHoldsKey, describeCrl, describeCsr, describePrivateKey, type KeyMatch, type PrivateKeyDetails} from '../../lib/alb/describe-files.js';
-import {type ParsedCertificate} from '../../lib/x509/cert.js';
+import {
+  type CrlDetails,
+  type CsrDetails,
+  certificateHoldsKey,
+  describeCrl,
+  describeCsr,
+  describePrivateKey,
+  type KeyMatch,
+  type PrivateKeyDetails,
+} from '../../lib/alb/describe-files.js';
+import type {ParsedCertificate} from '../../lib/x509/cert.js';
 import {checkCrlSignature, loadCrl} from '../../lib/x509/crl.js';
 import {csrDerFromInput, parseCsr} from '../../lib/x509/csr.js';
 import {formatRfc2253} from '../../lib/x509/dn.js';

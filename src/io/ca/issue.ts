@@ -47,7 +47,13 @@ export async function issueAndWrite(p: IssueOneParams): Promise<IssuedClient> {
   if (p.p12 && (p.p12.modern || p.p12.legacy)) {
     // Loaded only when asked: the PKCS#12 module and its ASN.1 schemas cost ~100 ms to import.
     const {buildPkcs12} = await import('../../lib/x509/pkcs12.js');
-    const base = {keyPkcs8Der: issued.keyPkcs8Der, certDer: issued.certDer, chainDer: p.issuer.chain.map((c) => c.der), password: p.p12.password, friendlyName: p.p12.friendlyName};
+    const base = {
+      keyPkcs8Der: issued.keyPkcs8Der,
+      certDer: issued.certDer,
+      chainDer: p.issuer.chain.map((c) => c.der),
+      password: p.p12.password,
+      friendlyName: p.p12.friendlyName,
+    };
     if (p.p12.modern && p.files.p12) extra.push({path: p.files.p12, data: buildPkcs12(base)});
     if (p.p12.legacy && p.files.p12Legacy) extra.push({path: p.files.p12Legacy, data: buildPkcs12({...base, legacy: true})});
   }

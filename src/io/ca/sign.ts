@@ -50,7 +50,17 @@ export async function signCsrAndWrite(p: SignOneParams): Promise<SignOneResult> 
   const der = csrDerFromInput(p.data ?? readCsrFile(p.csrFile), p.csrFile);
   const csr = await parseCsr(der, p.csrFile);
   const plan = planClientRequest(csr, p.csrFile, p.overrides, p.stripCa);
-  const signed = signClientForKey({issuer: p.issuer, subjectDer: plan.subjectDer, sans: plan.sans, spki: plan.spki, keySpec: plan.keySpec, serialHex: p.serialHex, days: p.days, now: p.now, indexFile: p.indexFile});
+  const signed = signClientForKey({
+    issuer: p.issuer,
+    subjectDer: plan.subjectDer,
+    sans: plan.sans,
+    spki: plan.spki,
+    keySpec: plan.keySpec,
+    serialHex: p.serialHex,
+    days: p.days,
+    now: p.now,
+    indexFile: p.indexFile,
+  });
   writeFilesAtomicSync(
     [
       {path: p.files.certificate, data: signed.certPem, mode: MODE_PUBLIC},

@@ -9,14 +9,22 @@
  * so no HTTP response is ever sent and curl exits non-zero, as with ALB.
  */
 import {randomBytes} from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
 import type {AddressInfo, Server} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {constants as cryptoConstants} from 'node:crypto';
 import type {TLSSocket} from 'node:tls';
 import {type Dispatcher, Pool} from 'undici';
-import {buildUpstreamHeaders, findSpoofedHeaders, formatTraceId, HOP_BY_HOP, VALID_HEADER_NAME, type ListenerMode, type ListenerSpec} from '../../lib/alb/proxy.js';
+import {
+  buildUpstreamHeaders,
+  findSpoofedHeaders,
+  formatTraceId,
+  HOP_BY_HOP,
+  VALID_HEADER_NAME,
+  type ListenerMode,
+  type ListenerSpec,
+} from '../../lib/alb/proxy.js';
 import {parseCertificate, type ParsedCertificate} from '../../lib/x509/cert.js';
 import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp} from '../../lib/alb/connection-log.js';
 import {formatRfc2253} from '../../lib/x509/dn.js';
@@ -127,7 +135,14 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   const running: RunningListener[] = [];
   const states = new WeakMap<TLSSocket, ConnState>();
 
-  const logConnection = (socket: TLSSocket, peer: PeerAddress, listenerPort: number, leaf: ParsedCertificate | undefined, status: string, latencyMs: number | null): void => {
+  const logConnection = (
+    socket: TLSSocket,
+    peer: PeerAddress,
+    listenerPort: number,
+    leaf: ParsedCertificate | undefined,
+    status: string,
+    latencyMs: number | null,
+  ): void => {
     const cipher = safe(() => socket.getCipher(), undefined);
     const entry: ConnectionLogEntry = {
       timestamp: formatLogTimestamp(performance.timeOrigin + performance.now()),
@@ -157,24 +172,34 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   // connection (the presented chain, the client's address).
   const registry = new TapRegistry();
   const peerOf = (socket: TLSSocket): PeerAddress =>
-    registry.tapOf(socket)?.peer ?? {remoteAddress: socket.remoteAddress ?? '-', remotePort: socket.remotePort ?? 0, localAddress: socket.localAddress ?? '-', localPort: socket.localPort ?? 0};
+    registry.tapOf(socket)?.peer ?? {
+      remoteAddress: socket.remoteAddress ?? '-',
+      remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '-',
+      localPort: socket.localPort ?? 0,
+    };
 
   // A server never dies because of one client: whatever throws while judging, encoding or
   // logging a connection ends that connection only, with the reason logged.
   const failConnection = (socket: TLSSocket, listenerPort: number, error: unknown): void => {
     const peer = safe(() => peerOf(socket), {remoteAddress: '-', remotePort: 0, localAddress: '-', localPort: 0});
-    safe(() => p.onError?.(`client ${peer.remoteAddress}:${peer.remotePort} on port ${listenerPort} refused: ${(error as Error)?.message ?? String(error)}`), undefined);
+    safe(
+      () => p.onError?.(`client ${peer.remoteAddress}:${peer.remotePort} on port ${listenerPort} refused: ${(error as Error)?.message ?? String(error)}`),
+      undefined,
+    );
     safe(() => logConnection(socket, peer, listenerPort, undefined, 'Failed:ClientCertInvalid', null), undefined);
     socket.destroy();
   };
 
-  const onSecure = (mode: ListenerMode, listenerPort: number) => (socket: TLSSocket): void => {
-    try {
-      judgeConnection(mode, listenerPort, socket);
-    } catch (error) {
-      failConnection(socket, listenerPort, error);
-    }
-  };
+  const onSecure =
+    (mode: ListenerMode, listenerPort: number) =>
+    (socket: TLSSocket): void => {
+      try {
+        judgeConnection(mode, listenerPort, socket);
+      } catch (error) {
+        failConnection(socket, listenerPort, error);
+      }
+    };
 
   const judgeConnection = (mode: ListenerMode, listenerPort: number, socket: TLSSocket): void => {
     const tap = registry.tapOf(socket);
@@ -204,13 +229,15 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     states.set(socket, {startMs, peer, mtlsHeaders});
   };
 
-  const onRequest = (listenerPort: number) => (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    try {
-      forward(listenerPort, req, res);
-    } catch (error) {
-      failConnection(req.socket as TLSSocket, listenerPort, error);
-    }
-  };
+  const onRequest =
+    (listenerPort: number) =>
+    (req: http.IncomingMessage, res: http.ServerResponse): void => {
+      try {
+        forward(listenerPort, req, res);
+      } catch (error) {
+        failConnection(req.socket as TLSSocket, listenerPort, error);
+      }
+    };
 
   const forward = (listenerPort: number, req: http.IncomingMessage, res: http.ServerResponse): void => {
     const socket = req.socket as TLSSocket;
@@ -221,11 +248,22 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     }
     const spoofed = findSpoofedHeaders(req.rawHeaders, p.strip);
     if (spoofed.length > 0) {
-      const kept = spoofed.filter((n) => !n.toLowerCase().startsWith('x-amzn-mtls-') && !p.strip.has(n.toLowerCase()) && !(p.dropInvalidHeaderFields && !VALID_HEADER_NAME.test(n)));
+      const kept = spoofed.filter(
+        (n) => !n.toLowerCase().startsWith('x-amzn-mtls-') && !p.strip.has(n.toLowerCase()) && !(p.dropInvalidHeaderFields && !VALID_HEADER_NAME.test(n)),
+      );
       const fate = kept.length === 0 ? 'removed' : `forwarded as ALB does: ${kept.join(', ')} (--drop-invalid-header-fields drops names with _)`;
-      (p.onSpoof ?? p.onError)?.(`spoofing attempt: client ${state.peer.remoteAddress}:${state.peer.remotePort} on port ${listenerPort} sent ${spoofed.join(', ')}, which ${spoofed.length === 1 ? 'reads' : 'read'} as an mTLS identity header once case and _/- are folded; ${fate}`);
+      (p.onSpoof ?? p.onError)?.(
+        `spoofing attempt: client ${state.peer.remoteAddress}:${state.peer.remotePort} on port ${listenerPort} sent ${spoofed.join(', ')}, which ${spoofed.length === 1 ? 'reads' : 'read'} as an mTLS identity header once case and _/- are folded; ${fate}`,
+      );
     }
-    const headers = buildUpstreamHeaders({rawHeaders: req.rawHeaders, mtlsHeaders: state.mtlsHeaders, strip: p.strip, clientIp: state.peer.remoteAddress, listenerPort, dropInvalidHeaderFields: p.dropInvalidHeaderFields ?? false});
+    const headers = buildUpstreamHeaders({
+      rawHeaders: req.rawHeaders,
+      mtlsHeaders: state.mtlsHeaders,
+      strip: p.strip,
+      clientIp: state.peer.remoteAddress,
+      listenerPort,
+      dropInvalidHeaderFields: p.dropInvalidHeaderFields ?? false,
+    });
     // Expect: 100-continue was answered by Node's server already; undici refuses to send it.
     for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i]!.toLowerCase() === 'expect') headers.splice(i, 2);
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
@@ -277,7 +315,9 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       tapped.netServer.once('error', (error: NodeJS.ErrnoException) => {
         reject(
           error.code === 'EADDRINUSE'
-            ? preconditionError('PORT_IN_USE', `port ${l.port} on ${p.host} is already in use`, ['choose another --port / --listen, or stop what is listening there'])
+            ? preconditionError('PORT_IN_USE', `port ${l.port} on ${p.host} is already in use`, [
+                'choose another --port / --listen, or stop what is listening there',
+              ])
             : error,
         );
       });

@@ -42,7 +42,17 @@ import {
   parseQuery,
   type RequestFacts,
 } from '../../lib/apigw/authorizer.js';
-import {authorizerVariables, clientCertVariables, DEFAULT_ACCESS_LOG_FORMAT, formatAccessLog, formatRequestTime, type HeaderMapping, mappedHeaders, parseHeaderMappings, type SourceScope} from '../../lib/apigw/context.js';
+import {
+  authorizerVariables,
+  clientCertVariables,
+  DEFAULT_ACCESS_LOG_FORMAT,
+  formatAccessLog,
+  formatRequestTime,
+  type HeaderMapping,
+  mappedHeaders,
+  parseHeaderMappings,
+  type SourceScope,
+} from '../../lib/apigw/context.js';
 import {verifyApigwClient} from '../../lib/apigw/verify.js';
 import {preconditionError, usageError} from '../../lib/errors.js';
 import {parseCertificate} from '../../lib/x509/cert.js';
@@ -151,21 +161,23 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
     return {outcome, status, latencyMs: performance.now() - t0};
   };
 
-  const onRequest = (listenerPort: number) => (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const socket = req.socket as TLSSocket;
-    const state = states.get(socket);
-    if (!state) {
-      socket.destroy();
-      return;
-    }
-    void handle(req, res, state, listenerPort).catch((error: unknown) => {
-      p.onError?.(`request ${req.method} ${req.url} failed: ${(error as Error).message}`);
-      if (!res.headersSent) {
-        res.writeHead(500, {'content-type': 'application/json'});
-        res.end('{"message":"Internal server error"}');
-      } else res.destroy();
-    });
-  };
+  const onRequest =
+    (listenerPort: number) =>
+    (req: http.IncomingMessage, res: http.ServerResponse): void => {
+      const socket = req.socket as TLSSocket;
+      const state = states.get(socket);
+      if (!state) {
+        socket.destroy();
+        return;
+      }
+      void handle(req, res, state, listenerPort).catch((error: unknown) => {
+        p.onError?.(`request ${req.method} ${req.url} failed: ${(error as Error).message}`);
+        if (!res.headersSent) {
+          res.writeHead(500, {'content-type': 'application/json'});
+          res.end('{"message":"Internal server error"}');
+        } else res.destroy();
+      });
+    };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, state: ConnState, listenerPort: number): Promise<void> => {
     const t = now();
@@ -236,7 +248,13 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
       Object.assign(context, authorizerVariables(a.outcome.principalId, a.outcome.context));
     }
 
-    const upstream = buildUpstreamHeaders({rawHeaders: req.rawHeaders, mtlsHeaders: mappedHeaders(p.mappings, scope), strip, clientIp: facts.sourceIp, listenerPort});
+    const upstream = buildUpstreamHeaders({
+      rawHeaders: req.rawHeaders,
+      mtlsHeaders: mappedHeaders(p.mappings, scope),
+      strip,
+      clientIp: facts.sourceIp,
+      listenerPort,
+    });
     for (let i = upstream.length - 2; i >= 0; i -= 2) if (upstream[i]!.toLowerCase() === 'expect') upstream.splice(i, 2);
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) req.resume();
@@ -283,7 +301,13 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'EADDRINUSE' ? preconditionError('PORT_IN_USE', `port ${l.port} on ${p.host} is already in use`, ['choose another --listen port, or stop what is listening there']) : error),
+        reject(
+          error.code === 'EADDRINUSE'
+            ? preconditionError('PORT_IN_USE', `port ${l.port} on ${p.host} is already in use`, [
+                'choose another --listen port, or stop what is listening there',
+              ])
+            : error,
+        ),
       );
       server.listen(l.port, p.host, () => resolve());
     }).catch(async (error) => {
@@ -344,7 +368,14 @@ export interface ApigwInfo {
 
 /** Describes the options for `serve --json`. */
 export function apigwInfo(o: ApigwOptions): ApigwInfo {
-  return {authorizer: o.authorizer ?? null, payload: o.payload, ttlSeconds: o.ttlSeconds, identitySources: o.identitySources.map((s) => s.text), mapHeaders: o.mappings.map((m) => m.text), api: o.api};
+  return {
+    authorizer: o.authorizer ?? null,
+    payload: o.payload,
+    ttlSeconds: o.ttlSeconds,
+    identitySources: o.identitySources.map((s) => s.text),
+    mapHeaders: o.mappings.map((m) => m.text),
+    api: o.api,
+  };
 }
 
 /**
@@ -352,7 +383,15 @@ export function apigwInfo(o: ApigwOptions): ApigwInfo {
  * @throws MtlsKitError AUTHORIZER_NOT_LOADED (exit 4), PORT_IN_USE (exit 4).
  */
 export async function startApigwListeners(
-  o: ApigwOptions & {host: string; listeners: ListenerSpec[]; certPem: string; keyPem: string; trustStore: TrustStore; target: URL; onError?: (m: string) => void},
+  o: ApigwOptions & {
+    host: string;
+    listeners: ListenerSpec[];
+    certPem: string;
+    keyPem: string;
+    trustStore: TrustStore;
+    target: URL;
+    onError?: (m: string) => void;
+  },
 ): Promise<RunningApigwServer> {
   const {loadAuthorizer} = await import('./authorizer.js');
   const authorizer = o.authorizer ? await loadAuthorizer(o.authorizer, {timeoutMs: o.authorizerTimeoutMs, log: o.authorizerLog}) : null;
@@ -385,20 +424,33 @@ export interface ApigwFlagValues {
  *   BAD_MAP_HEADER (exit 2); LOG_NOT_WRITABLE (exit 4).
  */
 export async function resolveApigwOptions(f: ApigwFlagValues, hasListener: boolean): Promise<{options: ApigwOptions; close(): Promise<void>} | undefined> {
-  const given = Boolean(f.authorizer || f['map-header']?.length || f['identity-source']?.length || f['access-log'] || f['access-log-format'] || f['authorizer-ttl'] || f.stage);
+  const given = Boolean(
+    f.authorizer || f['map-header']?.length || f['identity-source']?.length || f['access-log'] || f['access-log-format'] || f['authorizer-ttl'] || f.stage,
+  );
   if (!hasListener) {
-    if (given) throw usageError('APIGW_FLAG_WITHOUT_LISTENER', '--authorizer, --map-header, --identity-source, --authorizer-ttl, --stage and --access-log apply to apigw listeners, and none is configured', ['add --listen 8443:apigw']);
+    if (given)
+      throw usageError(
+        'APIGW_FLAG_WITHOUT_LISTENER',
+        '--authorizer, --map-header, --identity-source, --authorizer-ttl, --stage and --access-log apply to apigw listeners, and none is configured',
+        ['add --listen 8443:apigw'],
+      );
     return undefined;
   }
   const identitySources = (f['identity-source'] ?? []).map((s) => {
     const parsed = parseIdentitySource(s);
-    if (!parsed) throw usageError('BAD_IDENTITY_SOURCE', `--identity-source ${s} is not an identity source`, ['write method.request.header.NAME, method.request.querystring.NAME or context.VAR ($request.header.NAME also works)']);
+    if (!parsed)
+      throw usageError('BAD_IDENTITY_SOURCE', `--identity-source ${s} is not an identity source`, [
+        'write method.request.header.NAME, method.request.querystring.NAME or context.VAR ($request.header.NAME also works)',
+      ]);
     return parsed;
   });
-  if (identitySources.length > 0 && !f.authorizer) throw usageError('IDENTITY_SOURCE_WITHOUT_AUTHORIZER', '--identity-source needs --authorizer', ['add --authorizer authorizer.js']);
+  if (identitySources.length > 0 && !f.authorizer)
+    throw usageError('IDENTITY_SOURCE_WITHOUT_AUTHORIZER', '--identity-source needs --authorizer', ['add --authorizer authorizer.js']);
   // API Gateway requires identity sources to key its cache.
   if (f['authorizer-ttl'] > 0 && identitySources.length === 0) {
-    throw usageError('TTL_NEEDS_IDENTITY_SOURCE', `--authorizer-ttl ${f['authorizer-ttl']} needs at least one --identity-source to key the cache`, ['for example: --identity-source method.request.header.Authorization, or --identity-source context.identity.clientCert.serialNumber']);
+    throw usageError('TTL_NEEDS_IDENTITY_SOURCE', `--authorizer-ttl ${f['authorizer-ttl']} needs at least one --identity-source to key the cache`, [
+      'for example: --identity-source method.request.header.Authorization, or --identity-source context.identity.clientCert.serialNumber',
+    ]);
   }
   let file: WriteStream | undefined;
   if (f['access-log']) {
@@ -407,7 +459,11 @@ export async function resolveApigwOptions(f: ApigwFlagValues, hasListener: boole
     file = stream;
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
-      stream.once('error', (e: NodeJS.ErrnoException) => reject(preconditionError('LOG_NOT_WRITABLE', `cannot write --access-log ${path}: ${e.code ?? e.message}`, ['choose a file in a folder you can write to'])));
+      stream.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          preconditionError('LOG_NOT_WRITABLE', `cannot write --access-log ${path}: ${e.code ?? e.message}`, ['choose a file in a folder you can write to']),
+        ),
+      );
     });
   }
   const http = f['authorizer-payload'] !== 'rest';
@@ -418,7 +474,13 @@ export async function resolveApigwOptions(f: ApigwFlagValues, hasListener: boole
     ttlSeconds: f['authorizer-ttl'],
     authorizerTimeoutMs: f['authorizer-timeout'] * 1000,
     mappings: parseHeaderMappings(f['map-header'] ?? []),
-    api: {region: 'us-east-1', accountId: '123456789012', apiId: 'mtlskit', stage: f.stage ?? (http ? '$default' : 'test'), domainName: f.host === '127.0.0.1' || f.host === '::1' ? 'localhost' : f.host},
+    api: {
+      region: 'us-east-1',
+      accountId: '123456789012',
+      apiId: 'mtlskit',
+      stage: f.stage ?? (http ? '$default' : 'test'),
+      domainName: f.host === '127.0.0.1' || f.host === '::1' ? 'localhost' : f.host,
+    },
     accessLogFormat: f['access-log-format'] ?? DEFAULT_ACCESS_LOG_FORMAT,
     accessLog: file ? (line) => void file!.write(line + '\n') : (line) => void process.stderr.write(line + '\n'),
     authorizerLog: (chunk) => void process.stderr.write(chunk),

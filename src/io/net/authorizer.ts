@@ -96,8 +96,17 @@ export async function loadAuthorizer(path: string, opts: {timeoutMs: number; log
       w.on('message', (m: {type?: string; code?: string; message?: string; id?: number; error?: {name?: string; message: string}; result?: unknown}) => {
         if (m.type === 'ready') return resolve();
         if (m.type === 'load-error') {
-          const why = m.code === 'NO_HANDLER' ? 'it exports no handler function' : m.code === 'ERR_MODULE_NOT_FOUND' && m.message?.includes(file) ? 'the file does not exist' : (m.message ?? 'it failed to load').split('\n')[0]!;
-          return reject(preconditionError('AUTHORIZER_NOT_LOADED', `cannot load the authorizer ${path}: ${why}`, ['the file must be a Node module exporting handler (exports.handler = async (event) => ... or export const handler = ...)']));
+          const why =
+            m.code === 'NO_HANDLER'
+              ? 'it exports no handler function'
+              : m.code === 'ERR_MODULE_NOT_FOUND' && m.message?.includes(file)
+                ? 'the file does not exist'
+                : (m.message ?? 'it failed to load').split('\n')[0]!;
+          return reject(
+            preconditionError('AUTHORIZER_NOT_LOADED', `cannot load the authorizer ${path}: ${why}`, [
+              'the file must be a Node module exporting handler (exports.handler = async (event) => ... or export const handler = ...)',
+            ]),
+          );
         }
         const p = m.id === undefined ? undefined : pending.get(m.id);
         if (!p) return;
@@ -137,7 +146,14 @@ export async function loadAuthorizer(path: string, opts: {timeoutMs: number; log
           resolve({ok: false, error: {message: `the authorizer did not answer within ${opts.timeoutMs} ms`}});
         }, opts.timeoutMs);
         pending.set(id, {resolve, timer});
-        worker!.postMessage({id, event, requestId, timeoutMs: opts.timeoutMs, functionName, functionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`});
+        worker!.postMessage({
+          id,
+          event,
+          requestId,
+          timeoutMs: opts.timeoutMs,
+          functionName,
+          functionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+        });
       });
     },
     async close() {

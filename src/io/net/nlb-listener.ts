@@ -85,105 +85,105 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
   const open = new Set<Socket>();
   const running: RunningNlbListener[] = [];
 
-  const onSecure = (port: number) => (socket: TLSSocket): void => {
-    const raw = (socket as unknown as {_parent?: TimedSocket})._parent;
-    const startMs = raw?.[START] ?? performance.now();
-    const startedAt = new Date(Date.now() - (performance.now() - startMs));
-    const handshakeMs = performance.now() - startMs;
-    let chain: ParsedCertificate[] | null;
-    try {
-      chain = presentedChainDer(socket).map((d) => parseCertificate(d));
-    } catch {
-      chain = null;
-    }
-    const leaf = chain?.[0];
-    const verdict: NlbVerdict = chain === null ? {status: 'Failed:ClientCertInvalid', ok: false, identityFilter: null} : p.judge(chain);
-    // Read now: once the socket is closed, Node no longer knows the cipher or protocol.
-    const cipher = safe(() => socket.getCipher().name, '-');
-    const protocol = nlbTlsVersion(safe(() => socket.getProtocol(), null));
-    const servername = (socket as TLSSocket & {servername?: unknown}).servername;
-    const alpn = socket.alpnProtocol;
-    const client = {ip: socket.remoteAddress ?? raw?.remoteAddress ?? '-', port: socket.remotePort ?? raw?.remotePort ?? 0};
-    const local = {ip: socket.localAddress ?? '0.0.0.0', port: socket.localPort ?? port};
-    let received = 0;
-    let sent = 0;
-    let targetText = '-';
-    let logged = false;
-    const log = (): void => {
-      if (logged) return;
-      logged = true;
-      p.log(
-        formatNlbAccessLogLine({
-          time: new Date(),
-          elb: 'net/mtls-kit-serve/local',
-          listenerId: listenerId(port),
-          clientIp: client.ip,
-          clientPort: client.port,
-          target: targetText,
-          tcpConnectionTimeMs: performance.now() - startMs,
-          tlsHandshakeTimeMs: handshakeMs,
-          receivedBytes: received,
-          sentBytes: sent,
-          certificateSerial: serverSerial,
-          tlsCipherSuite: cipher,
-          tlsProtocolVersion: protocol,
-          domainName: typeof servername === 'string' ? servername : '-',
-          alpnFeProtocol: typeof alpn === 'string' ? alpn : '-',
-          alpnClientPreferenceList: '-',
-          connectionStart: startedAt,
-          verdict: verdict.status,
-          identityFilter: verdict.identityFilter ?? '-',
-          clientCertSerial: leaf?.serialHex ?? '-',
-          clientCertSubject: leaf ? safe(() => formatRfc2253(leaf.subject), '-') : '-',
-        }),
-      );
-    };
-    socket.on('error', () => {
-      /* the client went away; the close handler logs */
-    });
-    if (!verdict.ok) {
-      log();
-      // No target connection, no byte forwarded: the client sees the connection end.
-      socket.destroy();
-      return;
-    }
-    socket.pause();
-    const upstream = net.connect({host: p.target.host, port: p.target.port, allowHalfOpen: true});
-    open.add(upstream);
-    const finish = (): void => {
-      if (socket.destroyed && upstream.destroyed) log();
-    };
-    upstream.on('connect', () => {
-      targetText = `${upstream.remoteAddress ?? p.target.host}:${upstream.remotePort ?? p.target.port}`;
-      if (p.proxyProtocol) {
-        upstream.write(
-          buildProxyV2Header({sourceIp: client.ip, sourcePort: client.port, destinationIp: local.ip, destinationPort: local.port}),
-        );
+  const onSecure =
+    (port: number) =>
+    (socket: TLSSocket): void => {
+      const raw = (socket as unknown as {_parent?: TimedSocket})._parent;
+      const startMs = raw?.[START] ?? performance.now();
+      const startedAt = new Date(Date.now() - (performance.now() - startMs));
+      const handshakeMs = performance.now() - startMs;
+      let chain: ParsedCertificate[] | null;
+      try {
+        chain = presentedChainDer(socket).map((d) => parseCertificate(d));
+      } catch {
+        chain = null;
       }
-      socket.on('data', (d: Buffer) => {
-        received += d.length;
+      const leaf = chain?.[0];
+      const verdict: NlbVerdict = chain === null ? {status: 'Failed:ClientCertInvalid', ok: false, identityFilter: null} : p.judge(chain);
+      // Read now: once the socket is closed, Node no longer knows the cipher or protocol.
+      const cipher = safe(() => socket.getCipher().name, '-');
+      const protocol = nlbTlsVersion(safe(() => socket.getProtocol(), null));
+      const servername = (socket as TLSSocket & {servername?: unknown}).servername;
+      const alpn = socket.alpnProtocol;
+      const client = {ip: socket.remoteAddress ?? raw?.remoteAddress ?? '-', port: socket.remotePort ?? raw?.remotePort ?? 0};
+      const local = {ip: socket.localAddress ?? '0.0.0.0', port: socket.localPort ?? port};
+      let received = 0;
+      let sent = 0;
+      let targetText = '-';
+      let logged = false;
+      const log = (): void => {
+        if (logged) return;
+        logged = true;
+        p.log(
+          formatNlbAccessLogLine({
+            time: new Date(),
+            elb: 'net/mtls-kit-serve/local',
+            listenerId: listenerId(port),
+            clientIp: client.ip,
+            clientPort: client.port,
+            target: targetText,
+            tcpConnectionTimeMs: performance.now() - startMs,
+            tlsHandshakeTimeMs: handshakeMs,
+            receivedBytes: received,
+            sentBytes: sent,
+            certificateSerial: serverSerial,
+            tlsCipherSuite: cipher,
+            tlsProtocolVersion: protocol,
+            domainName: typeof servername === 'string' ? servername : '-',
+            alpnFeProtocol: typeof alpn === 'string' ? alpn : '-',
+            alpnClientPreferenceList: '-',
+            connectionStart: startedAt,
+            verdict: verdict.status,
+            identityFilter: verdict.identityFilter ?? '-',
+            clientCertSerial: leaf?.serialHex ?? '-',
+            clientCertSubject: leaf ? safe(() => formatRfc2253(leaf.subject), '-') : '-',
+          }),
+        );
+      };
+      socket.on('error', () => {
+        /* the client went away; the close handler logs */
       });
-      upstream.on('data', (d: Buffer) => {
-        sent += d.length;
+      if (!verdict.ok) {
+        log();
+        // No target connection, no byte forwarded: the client sees the connection end.
+        socket.destroy();
+        return;
+      }
+      socket.pause();
+      const upstream = net.connect({host: p.target.host, port: p.target.port, allowHalfOpen: true});
+      open.add(upstream);
+      const finish = (): void => {
+        if (socket.destroyed && upstream.destroyed) log();
+      };
+      upstream.on('connect', () => {
+        targetText = `${upstream.remoteAddress ?? p.target.host}:${upstream.remotePort ?? p.target.port}`;
+        if (p.proxyProtocol) {
+          upstream.write(buildProxyV2Header({sourceIp: client.ip, sourcePort: client.port, destinationIp: local.ip, destinationPort: local.port}));
+        }
+        socket.on('data', (d: Buffer) => {
+          received += d.length;
+        });
+        upstream.on('data', (d: Buffer) => {
+          sent += d.length;
+        });
+        socket.pipe(upstream);
+        upstream.pipe(socket);
+        socket.resume();
       });
-      socket.pipe(upstream);
-      upstream.pipe(socket);
-      socket.resume();
-    });
-    upstream.on('error', (error: NodeJS.ErrnoException) => {
-      if (targetText === '-') p.onError?.(`target ${p.target.host}:${p.target.port} failed: ${error.code ?? error.message}`);
-      socket.destroy();
-    });
-    socket.on('close', () => {
-      upstream.destroy();
-      finish();
-    });
-    upstream.on('close', () => {
-      open.delete(upstream);
-      socket.destroy();
-      finish();
-    });
-  };
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
+        if (targetText === '-') p.onError?.(`target ${p.target.host}:${p.target.port} failed: ${error.code ?? error.message}`);
+        socket.destroy();
+      });
+      socket.on('close', () => {
+        upstream.destroy();
+        finish();
+      });
+      upstream.on('close', () => {
+        open.delete(upstream);
+        socket.destroy();
+        finish();
+      });
+    };
 
   for (const wanted of p.ports) {
     const server = tls.createServer({
@@ -207,7 +207,9 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
       server.once('error', (error: NodeJS.ErrnoException) => {
         reject(
           error.code === 'EADDRINUSE'
-            ? preconditionError('PORT_IN_USE', `port ${wanted} on ${p.host} is already in use`, ['choose another --listen PORT:nlb, or stop what is listening there'])
+            ? preconditionError('PORT_IN_USE', `port ${wanted} on ${p.host} is already in use`, [
+                'choose another --listen PORT:nlb, or stop what is listening there',
+              ])
             : error,
         );
       });
@@ -288,7 +290,17 @@ export async function startNlbServe(o: NlbServeParams): Promise<RunningNlbServe>
   };
   let server: RunningNlbServer;
   try {
-    server = await startNlbServer({host: o.host, ports: o.ports, certPem: o.certPem, keyPem: o.keyPem, judge, target, proxyProtocol: o.proxyProtocol, log: o.log, ...(o.onError ? {onError: o.onError} : {})});
+    server = await startNlbServer({
+      host: o.host,
+      ports: o.ports,
+      certPem: o.certPem,
+      keyPem: o.keyPem,
+      judge,
+      target,
+      proxyProtocol: o.proxyProtocol,
+      log: o.log,
+      ...(o.onError ? {onError: o.onError} : {}),
+    });
   } catch (error) {
     echo?.close();
     throw error;

@@ -8,7 +8,18 @@
 import {connect as netConnect, isIP, type Socket} from 'node:net';
 import {connect as tlsConnect, type PeerCertificate, type TLSSocket} from 'node:tls';
 import {MtlsKitError} from '../../lib/errors.js';
-import {ALERTS, cleartextHandshake, decryptTls13Handshake, HANDSHAKE, type HandshakeMessage, parseCertificateMessage, parseCertificateRequest, parseServerHello, plaintextAlert, splitRecords} from '../../lib/tls/handshake.js';
+import {
+  ALERTS,
+  cleartextHandshake,
+  decryptTls13Handshake,
+  HANDSHAKE,
+  type HandshakeMessage,
+  parseCertificateMessage,
+  parseCertificateRequest,
+  parseServerHello,
+  plaintextAlert,
+  splitRecords,
+} from '../../lib/tls/handshake.js';
 import {SocketRelay} from './socket-relay.js';
 
 export interface ProbeParams {
@@ -66,7 +77,7 @@ function peerChain(s: TLSSocket): Uint8Array[] {
   const out: Uint8Array[] = [];
   let c: PeerCertificate & {issuerCertificate?: PeerCertificate} = s.getPeerCertificate(true);
   const seen = new Set<string>();
-  while (c && c.raw && !seen.has(c.fingerprint256)) {
+  while (c?.raw && !seen.has(c.fingerprint256)) {
     seen.add(c.fingerprint256);
     out.push(new Uint8Array(c.raw));
     c = c.issuerCertificate as PeerCertificate & {issuerCertificate?: PeerCertificate};
@@ -84,7 +95,13 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Sock
     const s = netConnect({host, port});
     const timer = setTimeout(() => {
       s.destroy();
-      reject(new MtlsKitError({code: 'CONNECT_FAILED', message: `no TCP connection to ${host}:${port} within ${timeoutMs / 1000}s`, suggestions: ['check the address, the port and any security group or firewall in between']}));
+      reject(
+        new MtlsKitError({
+          code: 'CONNECT_FAILED',
+          message: `no TCP connection to ${host}:${port} within ${timeoutMs / 1000}s`,
+          suggestions: ['check the address, the port and any security group or firewall in between'],
+        }),
+      );
     }, timeoutMs);
     s.once('connect', () => {
       clearTimeout(timer);
@@ -92,7 +109,14 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Sock
     });
     s.once('error', (e: Error & {code?: string}) => {
       clearTimeout(timer);
-      reject(new MtlsKitError({code: 'CONNECT_FAILED', message: `cannot connect to ${host}:${port}: ${e.code ?? e.message}`, suggestions: ['check the address and port (an ALB listener is usually 443)'], cause: e}));
+      reject(
+        new MtlsKitError({
+          code: 'CONNECT_FAILED',
+          message: `cannot connect to ${host}:${port}: ${e.code ?? e.message}`,
+          suggestions: ['check the address and port (an ALB listener is usually 443)'],
+          cause: e,
+        }),
+      );
     });
   });
 }
@@ -156,7 +180,9 @@ export async function probeEndpoint(p: ProbeParams): Promise<ProbeObservation> {
       obs.serverAuthorized = s.authorized;
       obs.serverAuthorizationError = s.authorizationError ? String(s.authorizationError) : null;
       const host = p.host.includes(':') ? `[${p.host}]` : p.host;
-      s.write(`GET ${p.path} HTTP/1.1\r\nHost: ${host}${p.port === 443 ? '' : `:${p.port}`}\r\nUser-Agent: mtls-kit-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
+      s.write(
+        `GET ${p.path} HTTP/1.1\r\nHost: ${host}${p.port === 443 ? '' : `:${p.port}`}\r\nUser-Agent: mtls-kit-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n`,
+      );
     });
     s.on('data', (d: Buffer) => {
       response += d.toString('latin1');
@@ -173,7 +199,10 @@ export async function probeEndpoint(p: ProbeParams): Promise<ProbeObservation> {
       finish();
     });
     const closed = (): void => {
-      if (obs.httpStatus === null) obs.error ??= obs.handshakeCompleted ? 'the server closed the connection after the handshake, without an HTTP response' : 'the server closed the connection during the handshake';
+      if (obs.httpStatus === null)
+        obs.error ??= obs.handshakeCompleted
+          ? 'the server closed the connection after the handshake, without an HTTP response'
+          : 'the server closed the connection during the handshake';
       finish();
     };
     s.on('end', closed);
@@ -206,7 +235,7 @@ function readHandshake(data: Uint8Array, secrets: Map<string, Buffer>, obs: Prob
   if (sh.version === 'TLSv1.3') {
     const secret = secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET');
     const decrypted = secret ? decryptTls13Handshake(rest, sh.cipherSuite, secret) : null;
-    if (!decrypted || !decrypted.some((m) => m.type === HANDSHAKE.encryptedExtensions)) return;
+    if (!decrypted?.some((m) => m.type === HANDSHAKE.encryptedExtensions)) return;
     sentChain(decrypted, true, obs);
     const cr = decrypted.find((m) => m.type === HANDSHAKE.certificateRequest);
     obs.certificateRequested = cr !== undefined;

@@ -20,7 +20,15 @@
  */
 import net from 'node:net';
 import type {DetailedPeerCertificate, TLSSocket} from 'node:tls';
-import {cleartextHandshake, decryptTls13Handshake, HANDSHAKE, type HandshakeMessage, parseCertificateMessage, splitRecords, TLS13_SUITE_IDS} from '../../lib/tls/handshake.js';
+import {
+  cleartextHandshake,
+  decryptTls13Handshake,
+  HANDSHAKE,
+  type HandshakeMessage,
+  parseCertificateMessage,
+  splitRecords,
+  TLS13_SUITE_IDS,
+} from '../../lib/tls/handshake.js';
 import {SocketRelay} from './socket-relay.js';
 
 /** OpenSSL's default limit on a peer's certificate list is 100 KB; keep a little more. */
@@ -58,7 +66,12 @@ export class TapSocket extends SocketRelay {
   ) {
     super(raw, {allowHalfOpen: false});
     this.acceptedAt = acceptedAt;
-    this.peer = {remoteAddress: raw.remoteAddress ?? '-', remotePort: raw.remotePort ?? 0, localAddress: raw.localAddress ?? '-', localPort: raw.localPort ?? 0};
+    this.peer = {
+      remoteAddress: raw.remoteAddress ?? '-',
+      remotePort: raw.remotePort ?? 0,
+      localAddress: raw.localAddress ?? '-',
+      localPort: raw.localPort ?? 0,
+    };
   }
 
   protected override onChunk(d: Buffer): void {
@@ -180,7 +193,7 @@ export function rebuiltChainDer(socket: TLSSocket): Uint8Array[] {
   const out: Uint8Array[] = [];
   let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true) as DetailedPeerCertificate | undefined;
   const seen = new Set<DetailedPeerCertificate>();
-  while (c && c.raw && !seen.has(c)) {
+  while (c?.raw && !seen.has(c)) {
     seen.add(c);
     out.push(new Uint8Array(c.raw.buffer, c.raw.byteOffset, c.raw.byteLength));
     const next: DetailedPeerCertificate | undefined = c.issuerCertificate;
@@ -203,7 +216,11 @@ export interface TappedListener {
  * net.Server and handed over through a TapSocket; the server's keylog lines are routed to
  * the tap of their connection.
  */
-export function tapTlsServer(tlsServer: net.Server & {on(event: 'keylog', l: (line: Buffer, s: TLSSocket) => void): unknown}, registry: TapRegistry, now: () => number): TappedListener {
+export function tapTlsServer(
+  tlsServer: net.Server & {on(event: 'keylog', l: (line: Buffer, s: TLSSocket) => void): unknown},
+  registry: TapRegistry,
+  now: () => number,
+): TappedListener {
   const open = new Set<net.Socket>();
   tlsServer.on('keylog', registry.onKeylog);
   const netServer = net.createServer((raw) => {

@@ -55,12 +55,15 @@ async function parseAll(bundlePath: string, crlPaths: string[]): Promise<Parsed>
     } catch (error) {
       // A folder or a URL keeps readInput's sentence; a missing file names what it was for.
       if (isMtlsKitError(error) && error.code !== 'FILE_NOT_FOUND') throw error;
-      throw preconditionError('FILE_NOT_FOUND', `cannot read ${what} ${path}: ${isMtlsKitError(error) ? 'ENOENT' : describeError(error)}`, [`check ${what === 'the CRL' ? '--crl' : '--trust-store'}`]);
+      throw preconditionError('FILE_NOT_FOUND', `cannot read ${what} ${path}: ${isMtlsKitError(error) ? 'ENOENT' : describeError(error)}`, [
+        `check ${what === 'the CRL' ? '--crl' : '--trust-store'}`,
+      ]);
     }
   };
   const bundle = await read(bundlePath, 'the trust store');
   const certs = readCertificates(bundle, bundlePath, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${bundlePath}`}});
-  if (certs.length === 0) throw preconditionError('EMPTY_TRUST_STORE', `${bundlePath} holds no certificate`, ['point --trust-store at a PEM bundle of CA certificates']);
+  if (certs.length === 0)
+    throw preconditionError('EMPTY_TRUST_STORE', `${bundlePath} holds no certificate`, ['point --trust-store at a PEM bundle of CA certificates']);
   const store = prepareTrustStore(certs);
   const crls: LoadedCrl[] = [];
   for (const p of crlPaths) crls.push(loadCrl(await read(p, 'the CRL'), p));
@@ -147,7 +150,9 @@ export class TrustMaterial {
         this.digest = parsed.digest;
         this.reloads++;
         const revoked = parsed.crls.reduce((n, c) => n + c.entryCount, 0);
-        this.p.onReload?.(`reloaded the trust store and CRLs (${reason}): ${parsed.store.certs.length} CA certificate${parsed.store.certs.length === 1 ? '' : 's'} from ${this.p.bundlePath}${parsed.crls.length ? `, ${parsed.crls.length} CRL${parsed.crls.length === 1 ? '' : 's'} with ${revoked} revoked serial${revoked === 1 ? '' : 's'}` : ''}`);
+        this.p.onReload?.(
+          `reloaded the trust store and CRLs (${reason}): ${parsed.store.certs.length} CA certificate${parsed.store.certs.length === 1 ? '' : 's'} from ${this.p.bundlePath}${parsed.crls.length ? `, ${parsed.crls.length} CRL${parsed.crls.length === 1 ? '' : 's'} with ${revoked} revoked serial${revoked === 1 ? '' : 's'}` : ''}`,
+        );
       } catch (error) {
         this.p.onReload?.(`kept the previous trust store and CRLs (${reason}): ${describeError(error)}; fix the file and it is read again`);
       }

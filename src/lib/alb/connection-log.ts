@@ -126,7 +126,18 @@ export function parseConnectionLogLine(line: string): ConnectionLogEntry | null 
   if (!f || f.length < MIN_CONNECTION_LOG_FIELDS) return null;
   for (let i = 0; i < MIN_CONNECTION_LOG_FIELDS; i++) if (f[i] === '') return null;
   const [timestamp, clientIp, cp, lp, tlsProtocol, tlsCipher, handshakeLatency, rawSubject, validity, serial, verifyStatus, connTraceId] = f as [
-    string, string, string, string, string, string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ];
   if (!TIMESTAMP_RE.test(timestamp) || !LATENCY_RE.test(handshakeLatency)) return null;
   const clientPort = parsePort(cp);

@@ -61,4 +61,3 @@ export function toSetResult(set: DecodedHeaderSet, verify?: (chain: ParsedCertif
 export function resultExitCode(r: DecodeHeaderResult): number {
   return r.verified === false ? ExitCode.VerificationFailed : ExitCode.Ok;
 }
-

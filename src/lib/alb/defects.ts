@@ -28,7 +28,10 @@ export const DEFECTS: Record<DefectKind, {code: AlbFailureCode; why: string}> = 
   untrusted: {code: 'ClientCertUntrusted', why: 'signed by a throwaway CA that is not in the trust store'},
   revoked: {code: 'ClientCertCrlHit', why: 'its serial is on the CRL of the issuing CA'},
   'wrong-purpose': {code: 'ClientCertPurposeInvalid', why: 'extendedKeyUsage is serverAuth only, no clientAuth'},
-  'too-deep': {code: 'ClientCertMaxChainDepthExceeded', why: `the client presents ${TOO_DEEP_SUB_CAS + 1} certificates (5 sub-CAs below the issuing CA); ALB allows a chain depth of 4`},
+  'too-deep': {
+    code: 'ClientCertMaxChainDepthExceeded',
+    why: `the client presents ${TOO_DEEP_SUB_CAS + 1} certificates (5 sub-CAs below the issuing CA); ALB allows a chain depth of 4`,
+  },
   'unsupported-key': {code: 'ClientCertTypeUnsupported', why: 'the key type is not one ALB accepts (RSA 2048-8192, ECDSA P-256/P-384/P-521)'},
   v1: {code: 'ClientCertTypeUnsupported', why: 'an X.509 v1 certificate; ALB accepts only v3'},
 };
@@ -81,7 +84,16 @@ const indexEntryOf = (der: Uint8Array, file: string): IndexEntry => {
 export function buildDefect(p: BuildDefectParams): DefectMaterial {
   const def = DEFECTS[p.kind];
   const serialHex = p.serialHex ?? newSerialHex();
-  const base = {issuer: p.issuer, keySpec: p.keySpec, subject: p.subject, sans: p.sans ?? [], days: p.days, now: p.now, serialHex, ...(p.indexFile ? {indexFile: p.indexFile} : {})};
+  const base = {
+    issuer: p.issuer,
+    keySpec: p.keySpec,
+    subject: p.subject,
+    sans: p.sans ?? [],
+    days: p.days,
+    now: p.now,
+    serialHex,
+    ...(p.indexFile ? {indexFile: p.indexFile} : {}),
+  };
   const out = (issued: IssuedClient, extra: Partial<DefectMaterial> = {}): DefectMaterial => ({
     kind: p.kind,
     expected: `Failed:${def.code}`,
@@ -113,15 +125,46 @@ export function buildDefect(p: BuildDefectParams): DefectMaterial {
     case 'v1': {
       // X.509 v1: no version field, no extensions (RFC 5280 4.1.2.1).
       const keys = generateKeyPair(p.keySpec);
-      const c = issueCertificate({subject: p.subject, issuerCert: p.issuer.cert, issuerKey: p.issuer.key, issuerSpec: p.issuer.spec, publicKey: keys.publicKey, subjectSpec: p.keySpec, serialHex, notBefore, notAfter: addDays(p.now, p.days), profile: PROFILES.client, version: 1});
+      const c = issueCertificate({
+        subject: p.subject,
+        issuerCert: p.issuer.cert,
+        issuerKey: p.issuer.key,
+        issuerSpec: p.issuer.spec,
+        publicKey: keys.publicKey,
+        subjectSpec: p.keySpec,
+        serialHex,
+        notBefore,
+        notAfter: addDays(p.now, p.days),
+        profile: PROFILES.client,
+        version: 1,
+      });
       const index = indexEntryOf(c.der, p.indexFile ?? 'unknown');
-      return out({certPem: c.pem, certDer: c.der, keyPkcs8Der: exportPkcs8(keys.privateKey), keyPem: pkcs8Pem(keys.privateKey), chainPem: c.pem + p.issuer.chain.map((x) => toPem(x.der, 'CERTIFICATE')).join(''), parsed: c.parsed, index});
+      return out({
+        certPem: c.pem,
+        certDer: c.der,
+        keyPkcs8Der: exportPkcs8(keys.privateKey),
+        keyPem: pkcs8Pem(keys.privateKey),
+        chainPem: c.pem + p.issuer.chain.map((x) => toPem(x.der, 'CERTIFICATE')).join(''),
+        parsed: c.parsed,
+        index,
+      });
     }
     case 'untrusted': {
       // A throwaway root with its own name: the issuer is simply not in the trust store.
       const spec = KEY_TYPES['ec-p256'];
       const caKeys = generateKeyPair(spec);
-      const ca = issueCertificate({subject: [[{type: '2.5.4.3', value: 'mtls-kit throwaway CA (in no trust store)'}]], issuerKey: caKeys.privateKey, issuerSpec: spec, publicKey: caKeys.publicKey, subjectSpec: spec, serialHex: newSerialHex(), notBefore, notAfter: addDays(p.now, Math.max(1, p.days) + 1), profile: PROFILES.root, pathLength: 0});
+      const ca = issueCertificate({
+        subject: [[{type: '2.5.4.3', value: 'mtls-kit throwaway CA (in no trust store)'}]],
+        issuerKey: caKeys.privateKey,
+        issuerSpec: spec,
+        publicKey: caKeys.publicKey,
+        subjectSpec: spec,
+        serialHex: newSerialHex(),
+        notBefore,
+        notAfter: addDays(p.now, Math.max(1, p.days) + 1),
+        profile: PROFILES.root,
+        pathLength: 0,
+      });
       const throwaway: ClientIssuer = {cert: ca.parsed, key: caKeys.privateKey, spec, chain: []};
       const issued = issueClientCert({...base, issuer: throwaway});
       return out(issued, {throwawayCaPem: ca.pem, indexEntries: [], presentedIntermediates: []});
@@ -135,7 +178,18 @@ export function buildDefect(p: BuildDefectParams): DefectMaterial {
       for (let i = 1; i <= TOO_DEEP_SUB_CAS; i++) {
         const spec = KEY_TYPES['ec-p256'];
         const k = generateKeyPair(spec);
-        const sub = issueCertificate({subject: [[{type: '2.5.4.3', value: `${cn} sub-CA ${i}`}]], issuerCert: parent.cert, issuerKey: parent.key, issuerSpec: parent.spec, publicKey: k.publicKey, subjectSpec: spec, serialHex: newSerialHex(), notBefore, notAfter: addDays(p.now, Math.max(1, p.days)), profile: subCaProfile});
+        const sub = issueCertificate({
+          subject: [[{type: '2.5.4.3', value: `${cn} sub-CA ${i}`}]],
+          issuerCert: parent.cert,
+          issuerKey: parent.key,
+          issuerSpec: parent.spec,
+          publicKey: k.publicKey,
+          subjectSpec: spec,
+          serialHex: newSerialHex(),
+          notBefore,
+          notAfter: addDays(p.now, Math.max(1, p.days)),
+          profile: subCaProfile,
+        });
         subs.push(sub);
         parent = {cert: sub.parsed, key: k.privateKey, spec, chain: [sub.parsed, ...parent.chain]};
       }

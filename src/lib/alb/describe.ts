@@ -88,7 +88,8 @@ export function checkAlbRequirements(c: ParsedCertificate): RequirementCheck {
   problems.push(...albKeyProblems(c.publicKey));
   const s = c.signatureAlgorithm;
   if (s.pss) {
-    if (!ALB_HASHES.has(s.pss.hash) || !ALB_HASHES.has(s.pss.mgfHash)) problems.push(`RSASSA-PSS with ${s.pss.hash}/MGF1-${s.pss.mgfHash}; ALB needs SHA-256, SHA-384 or SHA-512`);
+    if (!ALB_HASHES.has(s.pss.hash) || !ALB_HASHES.has(s.pss.mgfHash))
+      problems.push(`RSASSA-PSS with ${s.pss.hash}/MGF1-${s.pss.mgfHash}; ALB needs SHA-256, SHA-384 or SHA-512`);
   } else if (!s.hash || !ALB_HASHES.has(s.hash) || !/RSA|ecdsa/i.test(s.name)) {
     problems.push(`signature ${s.name}; ALB accepts SHA-256/384/512 with RSA or ECDSA, or RSASSA-PSS`);
   }

@@ -64,7 +64,14 @@ export function readHeaderInput(text: string, source: string, map?: HeaderMap): 
   const curlArgs = readCurlArgs(t);
   if (curlArgs) return {format: 'curl', sets: [curlArgs]};
   const lines = t.split('\n');
-  if (lines.some((l) => l.startsWith('> '))) return {format: 'curl', sets: readHttpLines(lines.filter((l) => l.startsWith('>')).map((l) => l.slice(2)), true)};
+  if (lines.some((l) => l.startsWith('> ')))
+    return {
+      format: 'curl',
+      sets: readHttpLines(
+        lines.filter((l) => l.startsWith('>')).map((l) => l.slice(2)),
+        true,
+      ),
+    };
   if (REQUEST_LINE.test(lines[0]!.replace(/\r$/, ''))) return {format: 'http-request', sets: readHttpLines(lines, true)};
   if (lines.some((l) => HEADER_LINE.test(l))) return {format: 'lines', sets: readHttpLines(lines, false)};
   return readBareValue(t, map);
@@ -117,7 +124,7 @@ function readHttpLines(lines: string[], bodies: boolean): HeaderField[][] {
     else {
       // A PEM pasted already decoded (real newlines) spills over lines: keep it whole.
       const last = cur[cur.length - 1];
-      if (last && last.value.includes('-----BEGIN') && !/-----END [A-Z ]+-----\s*$/.test(last.value)) last.value += '\n' + l;
+      if (last?.value.includes('-----BEGIN') && !/-----END [A-Z ]+-----\s*$/.test(last.value)) last.value += '\n' + l;
     }
   }
   if (cur.length) sets.push(cur);
@@ -153,7 +160,9 @@ function readJson(t: string, source: string): HeaderInput {
       try {
         docs.push(JSON.parse(line) as Json);
       } catch {
-        throw badInput(source, `looks like JSON but does not parse (${(error as Error).message})`, ['pass valid JSON: a HAR file, a Lambda event, an object of headers, or one JSON document per line']);
+        throw badInput(source, `looks like JSON but does not parse (${(error as Error).message})`, [
+          'pass valid JSON: a HAR file, a Lambda event, an object of headers, or one JSON document per line',
+        ]);
       }
     }
     const out: HeaderInput = {format: 'ndjson', sets: []};
@@ -235,5 +244,10 @@ function clientCertFields(c: {[k: string]: Json}, prefix: string): HeaderField[]
 
 /** Every header name decode-header recognises, for "no mTLS header found" messages. */
 export function knownHeaderNames(map?: HeaderMap): string[] {
-  return [...(Object.keys(ALB_HEADERS) as Array<keyof typeof ALB_HEADERS>).map((k) => headerName(k, map)), CLIENT_CERT_SUB_HEADER, 'requestContext.identity.clientCert', 'requestContext.authentication.clientCert'];
+  return [
+    ...(Object.keys(ALB_HEADERS) as Array<keyof typeof ALB_HEADERS>).map((k) => headerName(k, map)),
+    CLIENT_CERT_SUB_HEADER,
+    'requestContext.identity.clientCert',
+    'requestContext.authentication.clientCert',
+  ];
 }

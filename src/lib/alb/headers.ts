@@ -119,7 +119,16 @@ export interface EncodedHeaders {
  */
 export function encodeHeaders(chain: ParsedCertificate[], mode: EncodeMode, map?: HeaderMap): EncodedHeaders {
   const leaf = chain[0]!;
-  if (mode === 'passthrough') return {mode, headers: [encodePassthroughHeader(chain.map((c) => c.der), map)]};
+  if (mode === 'passthrough')
+    return {
+      mode,
+      headers: [
+        encodePassthroughHeader(
+          chain.map((c) => c.der),
+          map,
+        ),
+      ],
+    };
   if (mode === 'apigw') return {mode, headers: [encodeClientCertSub(leaf)], clientCert: encodeApigwClientCert(leaf)};
   return {mode, headers: encodeVerifyHeaders(leaf, map)};
 }
@@ -139,7 +148,10 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  */
 export function parseHeaderMap(specs: string[]): HeaderMap {
   const map: HeaderMap = {};
-  for (const entry of specs.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of specs
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = entry.indexOf('=');
     const key = eq > 0 ? headerKeyFor(entry.slice(0, eq).trim()) : undefined;
     const name = eq > 0 ? entry.slice(eq + 1).trim() : '';
@@ -171,15 +183,7 @@ export interface HeaderField {
 }
 
 /** What a recognised header carries. The apigw* roles are API Gateway's clientCert fields. */
-export type HeaderRole =
-  | AlbHeaderKey
-  | 'clientCertSub'
-  | 'apigwPem'
-  | 'apigwSubject'
-  | 'apigwIssuer'
-  | 'apigwSerial'
-  | 'apigwNotBefore'
-  | 'apigwNotAfter';
+export type HeaderRole = AlbHeaderKey | 'clientCertSub' | 'apigwPem' | 'apigwSubject' | 'apigwIssuer' | 'apigwSerial' | 'apigwNotBefore' | 'apigwNotAfter';
 
 export type HeaderSetMode = 'verify' | 'passthrough' | 'apigw' | 'client-cert-sub';
 
@@ -264,7 +268,6 @@ function roleIn(roles: Map<string, HeaderRole>, name: string): HeaderRole | unde
   return r;
 }
 
-
 /**
  * Percent-decodes a header value as ALB's targets must (aws-reference 1.3): `%XX` escapes
  * become bytes (UTF-8), `+` stays `+` (never a space), and `%3D` and a literal `=` are
@@ -277,7 +280,9 @@ export function percentDecode(value: string): string {
     return decodeURIComponent(value);
   } catch {
     const bad = /%(?![0-9A-Fa-f]{2})/.exec(value);
-    throw new Error(bad ? `bad percent-escape "${value.slice(bad.index, bad.index + 3)}" at character ${bad.index + 1}` : 'its percent-escapes are not valid UTF-8');
+    throw new Error(
+      bad ? `bad percent-escape "${value.slice(bad.index, bad.index + 3)}" at character ${bad.index + 1}` : 'its percent-escapes are not valid UTF-8',
+    );
   }
 }
 
@@ -364,7 +369,11 @@ function decodePemHeader(ctx: Ctx, h: HeaderField, urlEncoded: boolean): ParsedC
       certs.push(c);
       ctx.set.certificates.push({header: h.name, position: i, certificate: c});
     } catch (error) {
-      warnOnce(ctx, {header: h.name, code: 'MALFORMED_HEADER', message: `${h.name} cannot be decoded: certificate ${i + 1} is not a valid X.509 certificate (${(error as Error).message})`});
+      warnOnce(ctx, {
+        header: h.name,
+        code: 'MALFORMED_HEADER',
+        message: `${h.name} cannot be decoded: certificate ${i + 1} is not a valid X.509 certificate (${(error as Error).message})`,
+      });
     }
   });
   return certs;
@@ -417,7 +426,14 @@ function dnField(ctx: Ctx, h: HeaderField): string {
 }
 
 /** Records a field check and its mismatch warning. `alternatives` are other accepted forms. */
-function check(ctx: Ctx, h: HeaderField, role: HeaderRole, text: string, expected: ((c: ParsedCertificate) => string) | undefined, alternatives: Array<(c: ParsedCertificate) => string> = []): void {
+function check(
+  ctx: Ctx,
+  h: HeaderField,
+  role: HeaderRole,
+  text: string,
+  expected: ((c: ParsedCertificate) => string) | undefined,
+  alternatives: Array<(c: ParsedCertificate) => string> = [],
+): void {
   const leaf = ctx.leaf;
   const exp = leaf && expected ? expected(leaf) : null;
   let matches: boolean | null = null;
@@ -440,7 +456,12 @@ const ISO = /^NotBefore=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ);NotAfter=(\d{4}-\d\d-\
 
 function checkValidity(ctx: Ctx, h: HeaderField): void {
   const m = ISO.exec(h.value);
-  if (!m) warnOnce(ctx, {header: h.name, code: 'MALFORMED_HEADER', message: `${h.name} "${h.value}" is not NotBefore=YYYY-MM-DDTHH:MM:SSZ;NotAfter=YYYY-MM-DDTHH:MM:SSZ`});
+  if (!m)
+    warnOnce(ctx, {
+      header: h.name,
+      code: 'MALFORMED_HEADER',
+      message: `${h.name} "${h.value}" is not NotBefore=YYYY-MM-DDTHH:MM:SSZ;NotAfter=YYYY-MM-DDTHH:MM:SSZ`,
+    });
   check(ctx, h, 'validity', m ? `${m[1]} → ${m[2]}` : h.value, (c) => formatAlbValidity(c.notBefore, c.notAfter));
 }
 
@@ -452,7 +473,13 @@ function checkSerial(ctx: Ctx, h: HeaderField): void {
 function checkApigwSerial(ctx: Ctx, h: HeaderField): void {
   // Format UNCONFIRMED (aws-reference 7.11): accept decimal, hex, and colon hex in either case.
   check(ctx, h, 'apigwSerial', h.value, (c) => serialDecimal(c.serial), [
-    (c) => (h.value.replaceAll(':', '').toUpperCase().replace(/^0+(?=.)/, '') === c.serialHex.replace(/^0+(?=.)/, '') ? h.value : ''),
+    (c) =>
+      h.value
+        .replaceAll(':', '')
+        .toUpperCase()
+        .replace(/^0+(?=.)/, '') === c.serialHex.replace(/^0+(?=.)/, '')
+        ? h.value
+        : '',
   ]);
 }
 
@@ -466,7 +493,11 @@ function clientCertSubValue(ctx: Ctx, h: HeaderField): string {
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(v) && v.length % 4 === 0) {
     const decoded = Buffer.from(v, 'base64').toString('utf8');
     if (/^[A-Za-z0-9.]+=/.test(decoded) && !decoded.includes('\uFFFD')) {
-      ctx.set.warnings.push({header: h.name, code: 'BASE64_VALUE', message: `${h.name} is base64 (as the AWS blog describes it; the sample code sends it plain): "${decoded}"`});
+      ctx.set.warnings.push({
+        header: h.name,
+        code: 'BASE64_VALUE',
+        message: `${h.name} is base64 (as the AWS blog describes it; the sample code sends it plain): "${decoded}"`,
+      });
       return decoded;
     }
   }
@@ -492,11 +523,14 @@ export function decodeHeaderSet(fields: HeaderField[], opts: DecodeHeadersOption
     const first = byRole.get(role);
     if (first) {
       const same = first.value === f.value;
-      warnOnce({set, leaf: undefined}, {
-        header: f.name,
-        code: 'DUPLICATE_HEADER',
-        message: `${f.name} appears more than once${same ? ' (same value)' : ' with different values'}; ALB sends it once, so a client or proxy added a copy: ${SPOOF_HINT} (the first one is used)`,
-      });
+      warnOnce(
+        {set, leaf: undefined},
+        {
+          header: f.name,
+          code: 'DUPLICATE_HEADER',
+          message: `${f.name} appears more than once${same ? ' (same value)' : ' with different values'}; ALB sends it once, so a client or proxy added a copy: ${SPOOF_HINT} (the first one is used)`,
+        },
+      );
       continue;
     }
     byRole.set(role, f);
@@ -512,19 +546,29 @@ export function decodeHeaderSet(fields: HeaderField[], opts: DecodeHeadersOption
     // A listener is in one mode (aws-reference 1.1): verify headers next to a passthrough chain
     // came from somewhere else, e.g. a client, if ALB does not strip them (aws-reference 7.1).
     const others = VERIFY_KEYS.filter((k) => byRole.has(k)).map((k) => byRole.get(k)!.name);
-    set.warnings.push({header: others.join(', '), code: 'MIXED_MODES', message: `${others.join(', ')} came with ${chainH.name}; ALB sends either the verify-mode headers or the passthrough chain, never both: ${SPOOF_HINT}`});
+    set.warnings.push({
+      header: others.join(', '),
+      code: 'MIXED_MODES',
+      message: `${others.join(', ')} came with ${chainH.name}; ALB sends either the verify-mode headers or the passthrough chain, never both: ${SPOOF_HINT}`,
+    });
   }
   if (chainH) {
     const chain = decodePemHeader(ctx, chainH, true);
     if (ctx.leaf && chain[0] && Buffer.compare(chain[0].der, ctx.leaf.der) !== 0) {
-      set.warnings.push({header: chainH.name, code: 'MISMATCH', message: `the first certificate of ${chainH.name} is not the one in ${leafH!.name}: ${SPOOF_HINT}`});
+      set.warnings.push({
+        header: chainH.name,
+        code: 'MISMATCH',
+        message: `the first certificate of ${chainH.name} is not the one in ${leafH!.name}: ${SPOOF_HINT}`,
+      });
     }
     ctx.leaf ??= chain[0];
   }
   if (pemH) ctx.leaf ??= decodePemHeader(ctx, pemH, true)[0];
   // Leaf first: the verify leaf, then the chain without a repeat of it.
   if (leafH && chainH && set.certificates[0]?.header === leafH.name) {
-    const dup = set.certificates.findIndex((c, i) => i > 0 && c.position === 0 && Buffer.compare(c.certificate.der, set.certificates[0]!.certificate.der) === 0);
+    const dup = set.certificates.findIndex(
+      (c, i) => i > 0 && c.position === 0 && Buffer.compare(c.certificate.der, set.certificates[0]!.certificate.der) === 0,
+    );
     if (dup > 0) set.certificates.splice(dup, 1);
   }
 
@@ -564,6 +608,13 @@ export function decodeHeaderSet(fields: HeaderField[], opts: DecodeHeadersOption
         break;
     }
   }
-  set.mode = pemH || [...byRole.keys()].some((r) => r.startsWith('apigw')) ? 'apigw' : leafH || byRole.has('serial') || byRole.has('subject') || byRole.has('issuer') || byRole.has('validity') ? 'verify' : chainH ? 'passthrough' : 'client-cert-sub';
+  set.mode =
+    pemH || [...byRole.keys()].some((r) => r.startsWith('apigw'))
+      ? 'apigw'
+      : leafH || byRole.has('serial') || byRole.has('subject') || byRole.has('issuer') || byRole.has('validity')
+        ? 'verify'
+        : chainH
+          ? 'passthrough'
+          : 'client-cert-sub';
   return set;
 }

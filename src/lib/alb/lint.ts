@@ -165,10 +165,22 @@ function scanPem(text: string, file: string, target: LintTarget): PemScan {
   const lineList = (xs: number[]): string => (xs.length > 5 ? `${xs.slice(0, 5).join(', ')} and ${xs.length - 5} more` : xs.join(', '));
   if (target === 'alb') {
     if (blank.length > 0) {
-      findings.push({severity: 'error', rule: 'pem-blank-lines', file, message: `blank line${blank.length > 1 ? 's' : ''} at line ${lineList(blank)}; ALB rejects a bundle with blank lines`, fix: `remove them, e.g. sed -i '/^[[:space:]]*$/d' ${file}`});
+      findings.push({
+        severity: 'error',
+        rule: 'pem-blank-lines',
+        file,
+        message: `blank line${blank.length > 1 ? 's' : ''} at line ${lineList(blank)}; ALB rejects a bundle with blank lines`,
+        fix: `remove them, e.g. sed -i '/^[[:space:]]*$/d' ${file}`,
+      });
     }
     if (badComment.length > 0) {
-      findings.push({severity: 'error', rule: 'pem-comment', file, message: `comment line${badComment.length > 1 ? "s" : ""} ${lineList(badComment)} contain${badComment.length > 1 ? "" : "s"} "-"; ALB allows # comments only without "-"`, fix: 'remove the "-" characters from the comments, or delete the comment lines'});
+      findings.push({
+        severity: 'error',
+        rule: 'pem-comment',
+        file,
+        message: `comment line${badComment.length > 1 ? 's' : ''} ${lineList(badComment)} contain${badComment.length > 1 ? '' : 's'} "-"; ALB allows # comments only without "-"`,
+        fix: 'remove the "-" characters from the comments, or delete the comment lines',
+      });
     }
   }
   if (stray.length > 0) {
@@ -180,7 +192,14 @@ function scanPem(text: string, file: string, target: LintTarget): PemScan {
       fix: `keep only the -----BEGIN/END----- blocks: openssl crl2pkcs7 -nocrl -certfile ${file} | openssl pkcs7 -print_certs | grep -v -e '^subject=' -e '^issuer=' -e '^$'`,
     });
   }
-  if (crlf) findings.push({severity: 'warning', rule: 'pem-crlf', file, message: 'Windows (CRLF) line endings', fix: `convert to LF line endings: sed -i 's/\\r$//' ${file}`});
+  if (crlf)
+    findings.push({
+      severity: 'warning',
+      rule: 'pem-crlf',
+      file,
+      message: 'Windows (CRLF) line endings',
+      fix: `convert to LF line endings: sed -i 's/\\r$//' ${file}`,
+    });
   return {blocks, findings};
 }
 
@@ -228,13 +247,25 @@ export function lintFilesKeepingCrls(inputs: LintInput[], opts: LintOptions): Li
       states.push(lintOne(input, opts, findings));
     } catch (error) {
       // A bug or an input we did not foresee: still a finding, never a crash.
-      findings.push({severity: 'error', rule: 'unreadable', file: input.path, message: `cannot be read as a bundle, CRL or certificate (${(error as Error).message})`, fix: 'check that the file is PEM or DER and not truncated'});
+      findings.push({
+        severity: 'error',
+        rule: 'unreadable',
+        file: input.path,
+        message: `cannot be read as a bundle, CRL or certificate (${(error as Error).message})`,
+        fix: 'check that the file is PEM or DER and not truncated',
+      });
     }
   }
   try {
     crossChecks(states, opts, findings);
   } catch (error) {
-    findings.push({severity: 'error', rule: 'unreadable', file: inputs.map((i) => i.path).join(', '), message: `cross-checks failed (${(error as Error).message})`, fix: 'lint the files one by one to find the one that is malformed'});
+    findings.push({
+      severity: 'error',
+      rule: 'unreadable',
+      file: inputs.map((i) => i.path).join(', '),
+      message: `cross-checks failed (${(error as Error).message})`,
+      fix: 'lint the files one by one to find the one that is malformed',
+    });
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
@@ -254,7 +285,13 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
     const found = identifyInput(input.data);
     if (found.kind !== 'text') {
       const wrong = wrongInputError(input.data, file, [], {wanted: 'a CA bundle, a CRL or a client certificate'});
-      findings.push({severity: 'error', rule: 'unknown-content', file, message: wrong ? wrong.message.slice(file.length + 1) : `is ${found.description}, not a CA bundle, a CRL or a client certificate`, fix: wrong?.suggestions[0] ?? 'pass a PEM CA bundle, a CRL (PEM) or a client certificate'});
+      findings.push({
+        severity: 'error',
+        rule: 'unknown-content',
+        file,
+        message: wrong ? wrong.message.slice(file.length + 1) : `is ${found.description}, not a CA bundle, a CRL or a client certificate`,
+        fix: wrong?.suggestions[0] ?? 'pass a PEM CA bundle, a CRL (PEM) or a client certificate',
+      });
       return {input, kind: 'unknown', certs: [], pem: false};
     }
   }
@@ -273,11 +310,23 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
           continue;
         }
         if (b.label.includes('PRIVATE KEY')) {
-          findings.push({severity: 'error', rule: 'private-key', file, message: `a ${b.label} block at line ${b.line}: never upload private keys`, fix: 'remove the key block from the file, and treat that key as exposed if the file was shared'});
+          findings.push({
+            severity: 'error',
+            rule: 'private-key',
+            file,
+            message: `a ${b.label} block at line ${b.line}: never upload private keys`,
+            fix: 'remove the key block from the file, and treat that key as exposed if the file was shared',
+          });
           continue;
         }
         if (b.label !== 'CERTIFICATE') {
-          findings.push({severity: 'error', rule: 'pem-label', file, message: `a "${b.label}" block at line ${b.line}; only CERTIFICATE blocks belong here`, fix: 'remove it'});
+          findings.push({
+            severity: 'error',
+            rule: 'pem-label',
+            file,
+            message: `a "${b.label}" block at line ${b.line}; only CERTIFICATE blocks belong here`,
+            fix: 'remove it',
+          });
           continue;
         }
         try {
@@ -285,7 +334,13 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
           certs.push(c);
           unusableFindings(c, file, `the certificate at line ${b.line}`, findings);
         } catch (error) {
-          findings.push({severity: 'error', rule: 'certificate-invalid', file, message: `the certificate at line ${b.line} is not a valid X.509 certificate (${(error as Error).message})`, fix: 'replace it with an intact copy'});
+          findings.push({
+            severity: 'error',
+            rule: 'certificate-invalid',
+            file,
+            message: `the certificate at line ${b.line} is not a valid X.509 certificate (${(error as Error).message})`,
+            fix: 'replace it with an intact copy',
+          });
         }
       }
     }
@@ -299,7 +354,13 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
       const wrong = wrongInputError(input.data, file, ['crl', 'certificate'], {wanted: 'a CA bundle, a CRL or a client certificate'});
       if (wrong) {
         const key = (wrong.details?.found as string | undefined)?.includes('private-key');
-        findings.push({severity: 'error', rule: key ? 'private-key' : 'unknown-content', file, message: wrong.message.slice(file.length + 1) + (key ? '; never upload private keys' : ''), fix: wrong.suggestions[0] ?? 'pass a PEM CA bundle, a CRL (PEM) or a client certificate'});
+        findings.push({
+          severity: 'error',
+          rule: key ? 'private-key' : 'unknown-content',
+          file,
+          message: wrong.message.slice(file.length + 1) + (key ? '; never upload private keys' : ''),
+          fix: wrong.suggestions[0] ?? 'pass a PEM CA bundle, a CRL (PEM) or a client certificate',
+        });
         return {input, kind: 'unknown', certs: [], pem: false};
       }
     }
@@ -313,27 +374,66 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
   } else if (kind === 'client') {
     lintClient(state, opts, findings);
   } else if (!findings.some((f) => f.file === file && f.severity === 'error')) {
-    findings.push({severity: 'error', rule: 'unknown-content', file, message: 'holds no certificate and no CRL', fix: 'pass a PEM CA bundle, a CRL (PEM) or a client certificate'});
+    findings.push({
+      severity: 'error',
+      rule: 'unknown-content',
+      file,
+      message: 'holds no certificate and no CRL',
+      fix: 'pass a PEM CA bundle, a CRL (PEM) or a client certificate',
+    });
   }
   return state;
 }
 
 /** What makes a readable certificate unusable to OpenSSL's verifier (hence to ALB): errors. */
 function unusableFindings(c: ParsedCertificate, file: string, what: string, findings: LintFinding[]): void {
-  const problems = [...(c.timeError ? [`its validity ${c.timeError}`] : []), ...c.invalidExtensions, ...(c.unsupportedCritical.length > 0 ? [`critical extension(s) OpenSSL does not handle: ${c.unsupportedCritical.join(', ')}`] : [])];
-  if (problems.length > 0) findings.push({severity: 'error', rule: 'certificate-invalid', file, certificate: dn(c), message: `${what} cannot be used by ALB's verifier: ${problems.join('; ')}`, fix: 'reissue it with well-formed extensions and RFC 5280 validity times'});
+  const problems = [
+    ...(c.timeError ? [`its validity ${c.timeError}`] : []),
+    ...c.invalidExtensions,
+    ...(c.unsupportedCritical.length > 0 ? [`critical extension(s) OpenSSL does not handle: ${c.unsupportedCritical.join(', ')}`] : []),
+  ];
+  if (problems.length > 0)
+    findings.push({
+      severity: 'error',
+      rule: 'certificate-invalid',
+      file,
+      certificate: dn(c),
+      message: `${what} cannot be used by ALB's verifier: ${problems.join('; ')}`,
+      fix: 'reissue it with well-formed extensions and RFC 5280 validity times',
+    });
 }
 
 function expiryFindings(c: ParsedCertificate, file: string, what: string, opts: LintOptions, findings: LintFinding[]): void {
   const cert = dn(c);
   if (c.notAfter < opts.now) {
-    findings.push({severity: 'error', rule: 'certificate-expired', file, certificate: cert, message: `${what} expired ${iso(c.notAfter)}`, fix: 'replace it with a renewed certificate'});
+    findings.push({
+      severity: 'error',
+      rule: 'certificate-expired',
+      file,
+      certificate: cert,
+      message: `${what} expired ${iso(c.notAfter)}`,
+      fix: 'replace it with a renewed certificate',
+    });
   } else if (c.notAfter.getTime() - opts.now.getTime() < opts.warnDays * day) {
     const days = Math.floor((c.notAfter.getTime() - opts.now.getTime()) / day);
-    findings.push({severity: 'warning', rule: 'certificate-expiring', file, certificate: cert, message: `${what} expires ${iso(c.notAfter)} (in ${days} day${days === 1 ? '' : 's'})`, fix: 'renew it before then'});
+    findings.push({
+      severity: 'warning',
+      rule: 'certificate-expiring',
+      file,
+      certificate: cert,
+      message: `${what} expires ${iso(c.notAfter)} (in ${days} day${days === 1 ? '' : 's'})`,
+      fix: 'renew it before then',
+    });
   }
   if (c.notBefore > opts.now) {
-    findings.push({severity: 'warning', rule: 'certificate-not-yet-valid', file, certificate: cert, message: `${what} is not valid before ${iso(c.notBefore)}`, fix: 'check the clock of the machine that issued it'});
+    findings.push({
+      severity: 'warning',
+      rule: 'certificate-not-yet-valid',
+      file,
+      certificate: cert,
+      message: `${what} is not valid before ${iso(c.notBefore)}`,
+      fix: 'check the clock of the machine that issued it',
+    });
   }
 }
 
@@ -347,43 +447,99 @@ function algorithmFindings(c: ParsedCertificate, file: string, opts: LintOptions
       file,
       certificate: dn(c),
       message: opts.target === 'alb' ? problem : problem.replace(/ALB/g, 'API Gateway'),
-      fix: v1 ? 'reissue it as an X.509 v3 certificate (with basicConstraints and keyUsage)' : 'reissue it with RSA 2048+ or ECDSA P-256/P-384/P-521 and SHA-256 or stronger',
+      fix: v1
+        ? 'reissue it as an X.509 v3 certificate (with basicConstraints and keyUsage)'
+        : 'reissue it with RSA 2048+ or ECDSA P-256/P-384/P-521 and SHA-256 or stronger',
     });
   }
 }
 
 function lintBundle(s: FileState, opts: LintOptions, findings: LintFinding[]): void {
   const file = s.input.path;
-  if (!s.pem) findings.push({severity: 'error', rule: 'bundle-not-pem', file, message: 'a DER file; trust-store bundles must be PEM', fix: `convert it: openssl x509 -inform DER -in ${file} -out ${file.replace(/\.\w+$/, '')}.pem`});
+  if (!s.pem)
+    findings.push({
+      severity: 'error',
+      rule: 'bundle-not-pem',
+      file,
+      message: 'a DER file; trust-store bundles must be PEM',
+      fix: `convert it: openssl x509 -inform DER -in ${file} -out ${file.replace(/\.\w+$/, '')}.pem`,
+    });
   for (const c of s.certs) {
     const cert = dn(c);
     algorithmFindings(c, file, opts, findings);
     if (!c.basicConstraints?.ca) {
-      findings.push({severity: 'error', rule: 'not-a-ca', file, certificate: cert, message: 'not a CA certificate (basicConstraints CA:TRUE missing); it cannot anchor client certificates', fix: 'remove it from the bundle; put only root and intermediate CA certificates in it'});
+      findings.push({
+        severity: 'error',
+        rule: 'not-a-ca',
+        file,
+        certificate: cert,
+        message: 'not a CA certificate (basicConstraints CA:TRUE missing); it cannot anchor client certificates',
+        fix: 'remove it from the bundle; put only root and intermediate CA certificates in it',
+      });
     } else if (c.keyUsage && !c.keyUsage.flags.includes('keyCertSign')) {
-      findings.push({severity: 'error', rule: 'ca-key-usage', file, certificate: cert, message: `keyUsage ${c.keyUsage.flags.join(', ')} lacks keyCertSign; OpenSSL-based verifiers reject certificates it issued`, fix: 'reissue the CA with keyUsage keyCertSign, cRLSign'});
+      findings.push({
+        severity: 'error',
+        rule: 'ca-key-usage',
+        file,
+        certificate: cert,
+        message: `keyUsage ${c.keyUsage.flags.join(', ')} lacks keyCertSign; OpenSSL-based verifiers reject certificates it issued`,
+        fix: 'reissue the CA with keyUsage keyCertSign, cRLSign',
+      });
     }
     if (opts.target === 'alb' && c.der.length > ALB_BUNDLE_LIMITS.maxCertificateBytes) {
       // aws-reference 3: "CA certificate size 16 KB" (per certificate or per bundle is UNCONFIRMED; checked per certificate).
-      findings.push({severity: 'error', rule: 'ca-certificate-size', file, certificate: cert, message: `${c.der.length} bytes; ALB's CA certificate size limit is 16 KB`, fix: 'use a smaller CA certificate (fewer extensions, a smaller key)'});
+      findings.push({
+        severity: 'error',
+        rule: 'ca-certificate-size',
+        file,
+        certificate: cert,
+        message: `${c.der.length} bytes; ALB's CA certificate size limit is 16 KB`,
+        fix: 'use a smaller CA certificate (fewer extensions, a smaller key)',
+      });
     }
     expiryFindings(c, file, 'the CA certificate', opts, findings);
   }
   const seen = new Set<string>();
   for (const c of s.certs) {
-    if (seen.has(c.sha256Fingerprint)) findings.push({severity: 'warning', rule: 'duplicate-certificate', file, certificate: dn(c), message: 'appears more than once', fix: 'remove the duplicate'});
+    if (seen.has(c.sha256Fingerprint))
+      findings.push({
+        severity: 'warning',
+        rule: 'duplicate-certificate',
+        file,
+        certificate: dn(c),
+        message: 'appears more than once',
+        fix: 'remove the duplicate',
+      });
     seen.add(c.sha256Fingerprint);
   }
   if (opts.target === 'alb') {
     if (s.certs.length > ALB_BUNDLE_LIMITS.maxCaCertificates) {
-      findings.push({severity: 'error', rule: 'too-many-cas', file, message: `${s.certs.length} CA certificates; ALB allows ${ALB_BUNDLE_LIMITS.maxCaCertificates} per trust store (quota L-43FE5A42)`, fix: 'split the bundle over several trust stores, or request a quota increase'});
+      findings.push({
+        severity: 'error',
+        rule: 'too-many-cas',
+        file,
+        message: `${s.certs.length} CA certificates; ALB allows ${ALB_BUNDLE_LIMITS.maxCaCertificates} per trust store (quota L-43FE5A42)`,
+        fix: 'split the bundle over several trust stores, or request a quota increase',
+      });
     }
   } else {
     if (s.certs.length > APIGW_TRUSTSTORE_LIMITS.maxCertificates) {
-      findings.push({severity: 'error', rule: 'too-many-certificates', file, message: `${s.certs.length} certificates; API Gateway allows ${APIGW_TRUSTSTORE_LIMITS.maxCertificates} per truststore`, fix: 'remove CAs that no client uses'});
+      findings.push({
+        severity: 'error',
+        rule: 'too-many-certificates',
+        file,
+        message: `${s.certs.length} certificates; API Gateway allows ${APIGW_TRUSTSTORE_LIMITS.maxCertificates} per truststore`,
+        fix: 'remove CAs that no client uses',
+      });
     }
     if (s.input.data.length > APIGW_TRUSTSTORE_LIMITS.maxBytes) {
-      findings.push({severity: 'error', rule: 'truststore-size', file, message: `${s.input.data.length} bytes; API Gateway allows 1 MB per truststore`, fix: 'remove CAs that no client uses'});
+      findings.push({
+        severity: 'error',
+        rule: 'truststore-size',
+        file,
+        message: `${s.input.data.length} bytes; API Gateway allows 1 MB per truststore`,
+        fix: 'remove CAs that no client uses',
+      });
     }
   }
   chainFindings(s, opts, findings);
@@ -410,7 +566,14 @@ function chainFindings(s: FileState, opts: LintOptions, findings: LintFinding[])
     }
     const maxLen = opts.target === 'alb' ? ALB_MAX_CHAIN_DEPTH : APIGW_TRUSTSTORE_LIMITS.maxChainLength;
     if (length > maxLen) {
-      findings.push({severity: 'error', rule: 'chain-depth', file, certificate: dn(c), message: `its chain to the root is ${length} certificates; ${opts.target === 'alb' ? 'ALB' : 'API Gateway'} allows ${maxLen}`, fix: 'issue clients from a CA closer to the root'});
+      findings.push({
+        severity: 'error',
+        rule: 'chain-depth',
+        file,
+        certificate: dn(c),
+        message: `its chain to the root is ${length} certificates; ${opts.target === 'alb' ? 'ALB' : 'API Gateway'} allows ${maxLen}`,
+        fix: 'issue clients from a CA closer to the root',
+      });
     }
     if (!complete) {
       const missing = (() => {
@@ -421,9 +584,23 @@ function chainFindings(s: FileState, opts: LintOptions, findings: LintFinding[])
         }
       })();
       if (opts.target === 'apigw') {
-        findings.push({severity: 'error', rule: 'incomplete-chain', file, certificate: dn(c), message: `the chain stops at ${dn(cur)}: its issuer ${missing} is not in the file; API Gateway needs the complete chain up to the root`, fix: `append the certificate of ${missing} (and its issuers up to the self-signed root)`});
+        findings.push({
+          severity: 'error',
+          rule: 'incomplete-chain',
+          file,
+          certificate: dn(c),
+          message: `the chain stops at ${dn(cur)}: its issuer ${missing} is not in the file; API Gateway needs the complete chain up to the root`,
+          fix: `append the certificate of ${missing} (and its issuers up to the self-signed root)`,
+        });
       } else {
-        findings.push({severity: 'info', rule: 'incomplete-chain', file, certificate: dn(c), message: `the issuer ${missing} of ${dn(cur)} is not in the bundle; ALB trusts it anyway (it verifies partial chains), but other verifiers may not`, fix: `append the certificate of ${missing} if you have it`});
+        findings.push({
+          severity: 'info',
+          rule: 'incomplete-chain',
+          file,
+          certificate: dn(c),
+          message: `the issuer ${missing} of ${dn(cur)} is not in the bundle; ALB trusts it anyway (it verifies partial chains), but other verifiers may not`,
+          fix: `append the certificate of ${missing} if you have it`,
+        });
       }
     }
   }
@@ -432,7 +609,13 @@ function chainFindings(s: FileState, opts: LintOptions, findings: LintFinding[])
 /** lint's finding for a CRL that does not load. */
 function crlInvalidFinding(file: string, pem: boolean, error: unknown): LintFinding {
   const message = isMtlsKitError(error) ? error.message.replace(`${file}: `, '') : (error as Error).message;
-  return {severity: 'error', rule: 'crl-invalid', file, message: pem ? `not a readable CRL: ${message}` : `neither a DER certificate nor a readable DER CRL (${message})`, fix: 'regenerate it (mtls-kit crl) or re-download it; check it was not truncated'};
+  return {
+    severity: 'error',
+    rule: 'crl-invalid',
+    file,
+    message: pem ? `not a readable CRL: ${message}` : `neither a DER certificate nor a readable DER CRL (${message})`,
+    fix: 'regenerate it (mtls-kit crl) or re-download it; check it was not truncated',
+  };
 }
 
 /**
@@ -478,40 +661,118 @@ export function crlFindings(crl: LoadedCrl, opts: Omit<LintOptions, 'target'> & 
   const file = crl.source;
   const issuer = crl.issuerDn || '(empty issuer)';
   if (opts.target === 'apigw') {
-    findings.push({severity: 'info', rule: 'crl-not-used', file, certificate: issuer, message: 'API Gateway does not check revocation', fix: 'check revocation in a Lambda authorizer instead'});
+    findings.push({
+      severity: 'info',
+      rule: 'crl-not-used',
+      file,
+      certificate: issuer,
+      message: 'API Gateway does not check revocation',
+      fix: 'check revocation in a Lambda authorizer instead',
+    });
   }
   if (crl.format !== 'pem' && opts.target === 'alb') {
-    findings.push({severity: 'error', rule: 'crl-not-pem', file, certificate: issuer, message: 'a DER CRL; ALB accepts only PEM CRLs', fix: `convert it: openssl crl -inform DER -in ${file} -out ${file.replace(/\.\w+$/, '')}.pem`});
+    findings.push({
+      severity: 'error',
+      rule: 'crl-not-pem',
+      file,
+      certificate: issuer,
+      message: 'a DER CRL; ALB accepts only PEM CRLs',
+      fix: `convert it: openssl crl -inform DER -in ${file} -out ${file.replace(/\.\w+$/, '')}.pem`,
+    });
   }
   if (crl.fileSize > ALB_CRL_LIMITS.maxFileBytes) {
-    findings.push({severity: 'error', rule: 'crl-size', file, certificate: issuer, message: `${crl.fileSize} bytes; ALB's revocation list file limit is 50 MB`, fix: 'split the revocations over several CRLs, or drop entries of certificates that have expired'});
+    findings.push({
+      severity: 'error',
+      rule: 'crl-size',
+      file,
+      certificate: issuer,
+      message: `${crl.fileSize} bytes; ALB's revocation list file limit is 50 MB`,
+      fix: 'split the revocations over several CRLs, or drop entries of certificates that have expired',
+    });
   }
   if (crl.entryCount > ALB_CRL_LIMITS.maxEntriesPerTrustStore) {
-    findings.push({severity: 'error', rule: 'crl-entries', file, certificate: issuer, message: `${crl.entryCount} entries; ALB allows 500,000 revocation entries per trust store`, fix: 'drop entries of certificates that have expired, or request a quota increase (L-37E1617B)'});
+    findings.push({
+      severity: 'error',
+      rule: 'crl-entries',
+      file,
+      certificate: issuer,
+      message: `${crl.entryCount} entries; ALB allows 500,000 revocation entries per trust store`,
+      fix: 'drop entries of certificates that have expired, or request a quota increase (L-37E1617B)',
+    });
   }
   if (crl.negativeSerials > 0) {
-    findings.push({severity: 'warning', rule: 'crl-negative-serials', file, certificate: issuer, message: `${crl.negativeSerials} entr${crl.negativeSerials === 1 ? 'y has' : 'ies have'} a negative serial; ALB cannot revoke those`, fix: 'reissue those certificates with positive serials and revoke them again'});
+    findings.push({
+      severity: 'warning',
+      rule: 'crl-negative-serials',
+      file,
+      certificate: issuer,
+      message: `${crl.negativeSerials} entr${crl.negativeSerials === 1 ? 'y has' : 'ies have'} a negative serial; ALB cannot revoke those`,
+      fix: 'reissue those certificates with positive serials and revoke them again',
+    });
   }
   if (crl.unhandledCritical.length > 0) {
-    findings.push({severity: 'error', rule: 'crl-critical-extension', file, certificate: issuer, message: `unhandled critical extension(s) ${crl.unhandledCritical.join(', ')}; verifiers fail with ClientCertCrlProcessingError`, fix: 'write the CRL without them (mtls-kit crl)'});
+    findings.push({
+      severity: 'error',
+      rule: 'crl-critical-extension',
+      file,
+      certificate: issuer,
+      message: `unhandled critical extension(s) ${crl.unhandledCritical.join(', ')}; verifiers fail with ClientCertCrlProcessingError`,
+      fix: 'write the CRL without them (mtls-kit crl)',
+    });
   }
   if (crl.thisUpdate > opts.now) {
-    findings.push({severity: 'error', rule: 'crl-not-yet-valid', file, certificate: issuer, message: `thisUpdate ${iso(crl.thisUpdate)} is in the future`, fix: 'check the clock of the machine that wrote it, and write it again'});
+    findings.push({
+      severity: 'error',
+      rule: 'crl-not-yet-valid',
+      file,
+      certificate: issuer,
+      message: `thisUpdate ${iso(crl.thisUpdate)} is in the future`,
+      fix: 'check the clock of the machine that wrote it, and write it again',
+    });
   }
   if (!crl.nextUpdate) {
-    findings.push({severity: 'warning', rule: 'crl-no-next-update', file, certificate: issuer, message: 'no nextUpdate', fix: 'write CRLs with a nextUpdate (mtls-kit crl --days 30)'});
+    findings.push({
+      severity: 'warning',
+      rule: 'crl-no-next-update',
+      file,
+      certificate: issuer,
+      message: 'no nextUpdate',
+      fix: 'write CRLs with a nextUpdate (mtls-kit crl --days 30)',
+    });
   } else if (crl.nextUpdate < opts.now) {
-    findings.push({severity: 'error', rule: 'crl-expired', file, certificate: issuer, message: `past its nextUpdate ${iso(crl.nextUpdate)}; verifiers treat it as a CRL processing error`, fix: 'write a fresh CRL (mtls-kit crl) and upload it'});
+    findings.push({
+      severity: 'error',
+      rule: 'crl-expired',
+      file,
+      certificate: issuer,
+      message: `past its nextUpdate ${iso(crl.nextUpdate)}; verifiers treat it as a CRL processing error`,
+      fix: 'write a fresh CRL (mtls-kit crl) and upload it',
+    });
   } else {
     const left = crl.nextUpdate.getTime() - opts.now.getTime();
     const lifetime = crl.nextUpdate.getTime() - crl.thisUpdate.getTime();
     if (left < opts.warnDays * day && left < lifetime * CRL_RENEW_FRACTION) {
       const days = Math.floor(left / day);
       const life = Math.round(lifetime / day);
-      findings.push({severity: 'warning', rule: 'crl-expiring', file, certificate: issuer, message: `nextUpdate ${iso(crl.nextUpdate)} is in ${days} day${days === 1 ? '' : 's'}, less than a third of its ${life}-day lifetime`, fix: 'write and upload a fresh CRL before then (mtls-kit crl)'});
+      findings.push({
+        severity: 'warning',
+        rule: 'crl-expiring',
+        file,
+        certificate: issuer,
+        message: `nextUpdate ${iso(crl.nextUpdate)} is in ${days} day${days === 1 ? '' : 's'}, less than a third of its ${life}-day lifetime`,
+        fix: 'write and upload a fresh CRL before then (mtls-kit crl)',
+      });
     }
   }
-  if (crl.delta) findings.push({severity: 'warning', rule: 'crl-delta', file, certificate: issuer, message: 'a delta CRL; ALB support for delta CRLs is not documented', fix: 'upload full CRLs'});
+  if (crl.delta)
+    findings.push({
+      severity: 'warning',
+      rule: 'crl-delta',
+      file,
+      certificate: issuer,
+      message: 'a delta CRL; ALB support for delta CRLs is not documented',
+      fix: 'upload full CRLs',
+    });
   return findings;
 }
 
@@ -524,10 +785,24 @@ function lintClient(s: FileState, opts: LintOptions, findings: LintFinding[]): v
   });
   const eku = leaf.extKeyUsage?.oids;
   if (eku && !eku.includes('1.3.6.1.5.5.7.3.2') && !eku.includes('2.5.29.37.0')) {
-    findings.push({severity: 'error', rule: 'client-purpose', file, certificate: dn(leaf), message: 'extendedKeyUsage lacks clientAuth; ALB fails it with ClientCertPurposeInvalid', fix: 'reissue it with extendedKeyUsage clientAuth (mtls-kit gen-client)'});
+    findings.push({
+      severity: 'error',
+      rule: 'client-purpose',
+      file,
+      certificate: dn(leaf),
+      message: 'extendedKeyUsage lacks clientAuth; ALB fails it with ClientCertPurposeInvalid',
+      fix: 'reissue it with extendedKeyUsage clientAuth (mtls-kit gen-client)',
+    });
   }
   if (s.certs.length > ALB_MAX_CHAIN_DEPTH) {
-    findings.push({severity: 'error', rule: 'chain-depth', file, certificate: dn(leaf), message: `${s.certs.length} certificates in the chain; ALB allows a depth of ${ALB_MAX_CHAIN_DEPTH}`, fix: 'issue the client from a CA closer to the root'});
+    findings.push({
+      severity: 'error',
+      rule: 'chain-depth',
+      file,
+      certificate: dn(leaf),
+      message: `${s.certs.length} certificates in the chain; ALB allows a depth of ${ALB_MAX_CHAIN_DEPTH}`,
+      fix: 'issue the client from a CA closer to the root',
+    });
   }
 }
 
@@ -538,21 +813,54 @@ function crossChecks(states: FileState[], opts: LintOptions, findings: LintFindi
   let totalEntries = 0;
   for (const crl of crls) totalEntries += crl.entryCount;
   if (crls.length > 1 && totalEntries > ALB_CRL_LIMITS.maxEntriesPerTrustStore && opts.target === 'alb') {
-    findings.push({severity: 'error', rule: 'crl-entries-total', file: crls.map((c) => c.source).join(', '), message: `${totalEntries} entries over ${crls.length} CRLs; ALB allows 500,000 per trust store`, fix: 'drop entries of certificates that have expired, or spread the CRLs over trust stores'});
+    findings.push({
+      severity: 'error',
+      rule: 'crl-entries-total',
+      file: crls.map((c) => c.source).join(', '),
+      message: `${totalEntries} entries over ${crls.length} CRLs; ALB allows 500,000 per trust store`,
+      fix: 'drop entries of certificates that have expired, or spread the CRLs over trust stores',
+    });
   }
   if (crls.length > ALB_CRL_LIMITS.maxListsPerTrustStore && opts.target === 'alb') {
-    findings.push({severity: 'error', rule: 'crl-count', file: crls.map((c) => c.source).join(', '), message: `${crls.length} CRLs; ALB allows 30 per trust store`, fix: 'merge CRLs of the same CA'});
+    findings.push({
+      severity: 'error',
+      rule: 'crl-count',
+      file: crls.map((c) => c.source).join(', '),
+      message: `${crls.length} CRLs; ALB allows 30 per trust store`,
+      fix: 'merge CRLs of the same CA',
+    });
   }
   for (const crl of crls) {
     if (bundleCerts.length === 0) {
-      findings.push({severity: 'info', rule: 'crl-issuer-unchecked', file: crl.source, certificate: crl.issuerDn, message: 'no CA bundle given, so the CRL issuer and signature were not checked', fix: `lint the CRL together with the bundle: mtls-kit lint ca-bundle.pem ${crl.source}`});
+      findings.push({
+        severity: 'info',
+        rule: 'crl-issuer-unchecked',
+        file: crl.source,
+        certificate: crl.issuerDn,
+        message: 'no CA bundle given, so the CRL issuer and signature were not checked',
+        fix: `lint the CRL together with the bundle: mtls-kit lint ca-bundle.pem ${crl.source}`,
+      });
       continue;
     }
     const issuers = bundleCerts.filter((c) => Buffer.compare(c.subject, crl.issuer) === 0);
     if (issuers.length === 0) {
-      findings.push({severity: 'error', rule: 'crl-issuer-missing', file: crl.source, certificate: crl.issuerDn, message: `its issuer ${crl.issuerDn || '(empty)'} is not a CA in the bundle; ALB cannot use it`, fix: 'add that CA to the bundle, or upload the CRL of a CA that is in it'});
+      findings.push({
+        severity: 'error',
+        rule: 'crl-issuer-missing',
+        file: crl.source,
+        certificate: crl.issuerDn,
+        message: `its issuer ${crl.issuerDn || '(empty)'} is not a CA in the bundle; ALB cannot use it`,
+        fix: 'add that CA to the bundle, or upload the CRL of a CA that is in it',
+      });
     } else if (!issuers.some((c) => checkCrlSignature(crl, c))) {
-      findings.push({severity: 'error', rule: 'crl-signature', file: crl.source, certificate: crl.issuerDn, message: 'the signature does not verify with the key of the CA of that name in the bundle', fix: 'write the CRL again with the CA that is in the bundle (mtls-kit crl)'});
+      findings.push({
+        severity: 'error',
+        rule: 'crl-signature',
+        file: crl.source,
+        certificate: crl.issuerDn,
+        message: 'the signature does not verify with the key of the CA of that name in the bundle',
+        fix: 'write the CRL again with the CA that is in the bundle (mtls-kit crl)',
+      });
     }
   }
   if (bundleCerts.length === 0) return;
@@ -561,7 +869,14 @@ function crossChecks(states: FileState[], opts: LintOptions, findings: LintFindi
     const r = verifyChain({chain: s.certs, trustStore: store, crls, at: opts.now});
     if (r.code) {
       const failed = r.checks.find((c) => !c.ok && c.code)!;
-      findings.push({severity: 'error', rule: 'client-verify', file: s.input.path, ...(failed.certificate ? {certificate: failed.certificate} : {}), message: `ALB would log Failed:${r.code}: ${failed.detail}`, fix: failed.fix ?? 'see mtls-kit verify'});
+      findings.push({
+        severity: 'error',
+        rule: 'client-verify',
+        file: s.input.path,
+        ...(failed.certificate ? {certificate: failed.certificate} : {}),
+        message: `ALB would log Failed:${r.code}: ${failed.detail}`,
+        fix: failed.fix ?? 'see mtls-kit verify',
+      });
     }
   }
 }

@@ -158,7 +158,13 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
         malformed: {count: malformed, examples},
         byStatus: toRecord(byStatus),
         failures: failureList,
-        handshakeLatency: {count: latN, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: latN ? sorted[latN - 1]! : null},
+        handshakeLatency: {
+          count: latN,
+          p50: percentile(sorted, 50),
+          p90: percentile(sorted, 90),
+          p99: percentile(sorted, 99),
+          max: latN ? sorted[latN - 1]! : null,
+        },
         protocols: toRecord(protocols),
         ciphers: toRecord(ciphers),
         listenerPorts: toRecord(ports),
@@ -174,19 +180,49 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
  * requirements behind them from aws-reference 3 and 4).
  */
 export const FAILURE_FIXES: Record<string, {meaning: string; fix: string}> = {
-  ClientCertMaxChainDepthExceeded: {meaning: 'the client chain is deeper than ALB allows', fix: 'issue clients from a CA at most a few tiers below the root; send only leaf and intermediates'},
-  ClientCertMaxSizeExceeded: {meaning: 'a client certificate is larger than ALB accepts', fix: 'issue a smaller certificate (fewer SANs/extensions, an EC key)'},
-  ClientCertCrlHit: {meaning: 'the certificate is revoked on a CRL attached to the trust store', fix: 'issue a new certificate for the client (mtls-kit gen-client) and install it; revocation cannot be undone'},
-  ClientCertCrlProcessingError: {meaning: 'ALB could not use a CRL for this issuer', fix: 'check the CRL with mtls-kit lint (signature, issuer in the bundle, nextUpdate) and re-upload it'},
-  ClientCertUntrusted: {meaning: 'the chain does not lead to a CA in the trust store (or no certificate was sent)', fix: 'add the issuing CA to the trust-store bundle, or have the client send its certificate and intermediates (mtls-kit verify shows where the path breaks)'},
+  ClientCertMaxChainDepthExceeded: {
+    meaning: 'the client chain is deeper than ALB allows',
+    fix: 'issue clients from a CA at most a few tiers below the root; send only leaf and intermediates',
+  },
+  ClientCertMaxSizeExceeded: {
+    meaning: 'a client certificate is larger than ALB accepts',
+    fix: 'issue a smaller certificate (fewer SANs/extensions, an EC key)',
+  },
+  ClientCertCrlHit: {
+    meaning: 'the certificate is revoked on a CRL attached to the trust store',
+    fix: 'issue a new certificate for the client (mtls-kit gen-client) and install it; revocation cannot be undone',
+  },
+  ClientCertCrlProcessingError: {
+    meaning: 'ALB could not use a CRL for this issuer',
+    fix: 'check the CRL with mtls-kit lint (signature, issuer in the bundle, nextUpdate) and re-upload it',
+  },
+  ClientCertUntrusted: {
+    meaning: 'the chain does not lead to a CA in the trust store (or no certificate was sent)',
+    fix: 'add the issuing CA to the trust-store bundle, or have the client send its certificate and intermediates (mtls-kit verify shows where the path breaks)',
+  },
   ClientCertNotYetValid: {meaning: 'notBefore is in the future', fix: 'check the client and CA clocks; re-issue with a start time in the past'},
-  ClientCertExpired: {meaning: 'notAfter has passed', fix: 'renew the client certificate (mtls-kit gen-client), or set IgnoreClientCertificateExpiry while you roll out'},
-  ClientCertTypeUnsupported: {meaning: 'the key or signature type is not one ALB accepts', fix: 're-issue with RSA 2048-8192 or ECDSA P-256/384/521 and SHA-256/384/512'},
-  ClientCertInvalid: {meaning: 'the certificate could not be parsed or its signature is wrong', fix: 'check it with mtls-kit inspect / mtls-kit verify and re-issue it'},
-  ClientCertPurposeInvalid: {meaning: 'keyUsage/extendedKeyUsage do not allow client authentication', fix: 're-issue with extendedKeyUsage clientAuth and keyUsage digitalSignature'},
-  ClientCertRejected: {meaning: 'rejected by custom server validation', fix: 'check the listener\'s custom validation rules'},
+  ClientCertExpired: {
+    meaning: 'notAfter has passed',
+    fix: 'renew the client certificate (mtls-kit gen-client), or set IgnoreClientCertificateExpiry while you roll out',
+  },
+  ClientCertTypeUnsupported: {
+    meaning: 'the key or signature type is not one ALB accepts',
+    fix: 're-issue with RSA 2048-8192 or ECDSA P-256/384/521 and SHA-256/384/512',
+  },
+  ClientCertInvalid: {
+    meaning: 'the certificate could not be parsed or its signature is wrong',
+    fix: 'check it with mtls-kit inspect / mtls-kit verify and re-issue it',
+  },
+  ClientCertPurposeInvalid: {
+    meaning: 'keyUsage/extendedKeyUsage do not allow client authentication',
+    fix: 're-issue with extendedKeyUsage clientAuth and keyUsage digitalSignature',
+  },
+  ClientCertRejected: {meaning: 'rejected by custom server validation', fix: "check the listener's custom validation rules"},
   UnmappedConnectionError: {meaning: 'a runtime connection error ALB did not map to a code', fix: 'look at the client side (timeouts, resets); retry'},
-  ClientCertIncompatible: {meaning: 'the certificate is incompatible with the listener\'s security policy', fix: 'use a key and signature the listener\'s TLS policy accepts'},
+  ClientCertIncompatible: {
+    meaning: "the certificate is incompatible with the listener's security policy",
+    fix: "use a key and signature the listener's TLS policy accepts",
+  },
 };
 
 export interface ExplainedClient extends FailureClient {

@@ -27,7 +27,9 @@ export function parseListenSpecs(specs: string[]): ListenerSpec[] {
     const m = /^(\d{1,5}):(verify|passthrough|apigw|nlb)$/.exec(s.trim());
     const port = m ? Number(m[1]) : NaN;
     if (!m || port > 65535) {
-      throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, ['write it as --listen 8443:verify, --listen 9443:passthrough, --listen 8444:apigw or --listen 9444:nlb']);
+      throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, [
+        'write it as --listen 8443:verify, --listen 9443:passthrough, --listen 8444:apigw or --listen 9444:nlb',
+      ]);
     }
     if (port !== 0 && out.some((l) => l.port === port)) throw usageError('DUPLICATE_PORT', `port ${port} is given twice`, ['give each listener its own port']);
     out.push({port, mode: m[2] as ListenerMode});
@@ -36,7 +38,17 @@ export function parseListenSpecs(specs: string[]): ListenerSpec[] {
 }
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) that a proxy must not forward. */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** The prefix of every ALB mTLS header (aws-reference 1.2). */
 const MTLS_PREFIX = 'x-amzn-mtls-';
@@ -115,7 +127,14 @@ export function buildUpstreamHeaders(p: UpstreamHeaderParams): string[] {
     out.push(name, p.rawHeaders[i + 1]!);
   }
   for (const [k, v] of p.mtlsHeaders) out.push(k, v);
-  out.push('X-Forwarded-For', xff === undefined ? p.clientIp : `${xff}, ${p.clientIp}`, 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', String(p.listenerPort));
+  out.push(
+    'X-Forwarded-For',
+    xff === undefined ? p.clientIp : `${xff}, ${p.clientIp}`,
+    'X-Forwarded-Proto',
+    'https',
+    'X-Forwarded-Port',
+    String(p.listenerPort),
+  );
   return out;
 }
 

@@ -172,14 +172,21 @@ function safeDn(name: Uint8Array): string {
 const iso = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
 
 /** X509_check_akid: the child's authorityKeyIdentifier agrees with the issuer (key id, serial, issuer name). */
-function akidMatches(issuer: ParsedCertificate, aki: {keyId?: string | undefined; serial?: Uint8Array | undefined; issuerName?: Uint8Array | undefined}): boolean {
+function akidMatches(
+  issuer: ParsedCertificate,
+  aki: {keyId?: string | undefined; serial?: Uint8Array | undefined; issuerName?: Uint8Array | undefined},
+): boolean {
   if (aki.keyId && issuer.subjectKeyId && aki.keyId !== issuer.subjectKeyId) return false;
   if (aki.serial && Buffer.compare(Buffer.from(aki.serial), Buffer.from(issuer.serial)) !== 0) return false;
   if (aki.issuerName && canonicalName(aki.issuerName) !== issuer.issuerCanon) return false;
   return true;
 }
 
-const childAki = (c: ParsedCertificate): {keyId?: string | undefined; serial?: Uint8Array | undefined; issuerName?: Uint8Array | undefined} => ({keyId: c.authorityKeyId, serial: c.authorityKeySerial, issuerName: c.authorityKeyIssuer});
+const childAki = (c: ParsedCertificate): {keyId?: string | undefined; serial?: Uint8Array | undefined; issuerName?: Uint8Array | undefined} => ({
+  keyId: c.authorityKeyId,
+  serial: c.authorityKeySerial,
+  issuerName: c.authorityKeyIssuer,
+});
 
 const SIG_KEY_KIND: Record<string, PublicKeyKind[]> = {
   '1.2.840.113549.1.1.4': ['rsa'],
@@ -339,7 +346,8 @@ function checkCa(c: ParsedCertificate): number {
 function purposeProblem(c: ParsedCertificate, purpose: 'sslclient' | 'sslserver', asCa: boolean): string | null {
   const eku = c.extKeyUsage?.oids;
   const wanted = purpose === 'sslclient' ? [EKU_CLIENT_AUTH] : [EKU_SERVER_AUTH, EKU_NS_SGC, EKU_MS_SGC];
-  if (eku && !eku.some((o) => wanted.includes(o))) return `extendedKeyUsage ${eku.map(ekuLabel).join(', ') || '(empty)'} does not include ${purpose === 'sslclient' ? 'clientAuth' : 'serverAuth'}${eku.includes(EKU_ANY) ? ' (anyExtendedKeyUsage does not count for OpenSSL\'s TLS purposes)' : ''}`;
+  if (eku && !eku.some((o) => wanted.includes(o)))
+    return `extendedKeyUsage ${eku.map(ekuLabel).join(', ') || '(empty)'} does not include ${purpose === 'sslclient' ? 'clientAuth' : 'serverAuth'}${eku.includes(EKU_ANY) ? " (anyExtendedKeyUsage does not count for OpenSSL's TLS purposes)" : ''}`;
   if (asCa) {
     const ca = checkCa(c);
     if (ca === 0) return 'it is not a CA';
@@ -349,7 +357,8 @@ function purposeProblem(c: ParsedCertificate, purpose: 'sslclient' | 'sslserver'
   const ku = c.keyUsage?.flags;
   const kuWanted = purpose === 'sslclient' ? ['digitalSignature', 'keyAgreement'] : ['digitalSignature', 'keyEncipherment', 'keyAgreement'];
   if (ku && !ku.some((f) => kuWanted.includes(f))) return `keyUsage ${ku.join(', ') || '(empty)'} lacks digitalSignature`;
-  if (c.nsCertType !== undefined && !(c.nsCertType & (purpose === 'sslclient' ? NS_SSL_CLIENT : NS_SSL_SERVER))) return `its Netscape cert type does not allow an SSL ${purpose === 'sslclient' ? 'client' : 'server'}`;
+  if (c.nsCertType !== undefined && !(c.nsCertType & (purpose === 'sslclient' ? NS_SSL_CLIENT : NS_SSL_SERVER)))
+    return `its Netscape cert type does not allow an SSL ${purpose === 'sslclient' ? 'client' : 'server'}`;
   return null;
 }
 
@@ -379,7 +388,13 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     checks.push(c);
   };
   if (p.chain.length === 0) {
-    add({name: 'parse', ok: false, detail: 'no certificate was presented', fix: 'present the client certificate (leaf first, then any intermediates)', code: 'ClientCertInvalid'});
+    add({
+      name: 'parse',
+      ok: false,
+      detail: 'no certificate was presented',
+      fix: 'present the client certificate (leaf first, then any intermediates)',
+      code: 'ClientCertInvalid',
+    });
     return finish(checks, []);
   }
   const purpose = p.purpose ?? 'sslclient';
@@ -390,14 +405,33 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
   const messageSize = 3 + p.chain.reduce((n, c) => n + 3 + c.der.length, 0);
   add(
     messageSize > ALB_MAX_TLS_MESSAGE
-      ? {name: 'chain-size', ok: false, certificate: leafSubject, detail: `the presented chain is ${messageSize} bytes; ALB's TLS message limit is ${ALB_MAX_TLS_MESSAGE}`, fix: 'present fewer or smaller certificates (leave out the root, which the trust store already has)', code: 'ClientCertMaxSizeExceeded'}
-      : {name: 'chain-size', ok: true, certificate: leafSubject, detail: `${p.chain.length} certificate${p.chain.length === 1 ? '' : 's'}, ${messageSize} bytes (limit ${ALB_MAX_TLS_MESSAGE})`},
+      ? {
+          name: 'chain-size',
+          ok: false,
+          certificate: leafSubject,
+          detail: `the presented chain is ${messageSize} bytes; ALB's TLS message limit is ${ALB_MAX_TLS_MESSAGE}`,
+          fix: 'present fewer or smaller certificates (leave out the root, which the trust store already has)',
+          code: 'ClientCertMaxSizeExceeded',
+        }
+      : {
+          name: 'chain-size',
+          ok: true,
+          certificate: leafSubject,
+          detail: `${p.chain.length} certificate${p.chain.length === 1 ? '' : 's'}, ${messageSize} bytes (limit ${ALB_MAX_TLS_MESSAGE})`,
+        },
   );
 
   // 2. Depth of the presented chain (s2n counts the certificates received, leaf included).
   add(
     p.chain.length > ALB_MAX_CHAIN_DEPTH
-      ? {name: 'chain-depth', ok: false, certificate: leafSubject, detail: `${p.chain.length} certificates presented; ALB allows a chain depth of ${ALB_MAX_CHAIN_DEPTH}`, fix: 'issue the client from a CA closer to the root, or put intermediates in the trust store and present fewer', code: 'ClientCertMaxChainDepthExceeded'}
+      ? {
+          name: 'chain-depth',
+          ok: false,
+          certificate: leafSubject,
+          detail: `${p.chain.length} certificates presented; ALB allows a chain depth of ${ALB_MAX_CHAIN_DEPTH}`,
+          fix: 'issue the client from a CA closer to the root, or put intermediates in the trust store and present fewer',
+          code: 'ClientCertMaxChainDepthExceeded',
+        }
       : {name: 'chain-depth', ok: true, certificate: leafSubject, detail: `${p.chain.length} presented (limit ${ALB_MAX_CHAIN_DEPTH})`},
   );
 
@@ -409,18 +443,38 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
   const anchorIndex = path.findIndex((n) => n.store !== undefined);
   const top = path[path.length - 1]!;
   if (anchorIndex < 0) {
-    const why = leaf.invalidExtensions.length > 0
-      ? `${leafSubject || '(empty subject)'} has invalid extensions (${leaf.invalidExtensions.join('; ')}), so OpenSSL finds no issuer for it`
-      : isSelfSigned(top.cert)
-        ? `${top.subject || '(empty subject)'} is self-signed and not in the trust store`
-        : `the issuer ${safeDn(top.cert.issuer) || '(empty)'} of ${top.subject || '(empty subject)'} is neither in the trust store nor presented${top.cert.invalidExtensions.length > 0 ? `; it has invalid extensions (${top.cert.invalidExtensions.join('; ')})` : ''}`;
-    add({name: 'path', ok: false, certificate: top.subject, detail: why, fix: 'add the issuing CA (and its root) to the trust-store bundle, or present the missing intermediate after the leaf', code: 'ClientCertUntrusted'});
+    const why =
+      leaf.invalidExtensions.length > 0
+        ? `${leafSubject || '(empty subject)'} has invalid extensions (${leaf.invalidExtensions.join('; ')}), so OpenSSL finds no issuer for it`
+        : isSelfSigned(top.cert)
+          ? `${top.subject || '(empty subject)'} is self-signed and not in the trust store`
+          : `the issuer ${safeDn(top.cert.issuer) || '(empty)'} of ${top.subject || '(empty subject)'} is neither in the trust store nor presented${top.cert.invalidExtensions.length > 0 ? `; it has invalid extensions (${top.cert.invalidExtensions.join('; ')})` : ''}`;
+    add({
+      name: 'path',
+      ok: false,
+      certificate: top.subject,
+      detail: why,
+      fix: 'add the issuing CA (and its root) to the trust-store bundle, or present the missing intermediate after the leaf',
+      code: 'ClientCertUntrusted',
+    });
   } else {
-    add({name: 'path', ok: true, certificate: path[anchorIndex]!.subject, detail: `${path.map((n) => n.subject || '(empty)').join(' → ')} (anchored at a trust-store certificate)`});
+    add({
+      name: 'path',
+      ok: true,
+      certificate: path[anchorIndex]!.subject,
+      detail: `${path.map((n) => n.subject || '(empty)').join(' → ')} (anchored at a trust-store certificate)`,
+    });
   }
   const intermediates = Math.max(0, path.length - 2);
   if (intermediates > ALB_MAX_CHAIN_DEPTH && p.chain.length <= ALB_MAX_CHAIN_DEPTH) {
-    add({name: 'chain-depth', ok: false, certificate: leafSubject, detail: `the path has ${intermediates} intermediate CAs; at most ${ALB_MAX_CHAIN_DEPTH}`, fix: 'issue from a CA closer to the root', code: 'ClientCertMaxChainDepthExceeded'});
+    add({
+      name: 'chain-depth',
+      ok: false,
+      certificate: leafSubject,
+      detail: `the path has ${intermediates} intermediate CAs; at most ${ALB_MAX_CHAIN_DEPTH}`,
+      fix: 'issue from a CA closer to the root',
+      code: 'ClientCertMaxChainDepthExceeded',
+    });
   }
   // Trust-store certificates on the path that were not presented.
   for (const n of path.slice(1)) if (!p.chain.includes(n.cert) && n.store) requirementCheck(add, n.cert, n.subject);
@@ -431,16 +485,45 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     const c = n.cert;
     if (c.unsupportedCritical.length > 0) {
       const u = c.unsupportedCritical;
-      add({name: 'critical-extensions', ok: false, certificate: n.subject, detail: `critical extension${u.length > 1 ? 's' : ''} ${u.join(', ')} that OpenSSL does not handle (RFC 5280 4.2)`, fix: 'reissue the certificate without the critical extension, or mark it non-critical', code: 'ClientCertUntrusted'});
+      add({
+        name: 'critical-extensions',
+        ok: false,
+        certificate: n.subject,
+        detail: `critical extension${u.length > 1 ? 's' : ''} ${u.join(', ')} that OpenSSL does not handle (RFC 5280 4.2)`,
+        fix: 'reissue the certificate without the critical extension, or mark it non-critical',
+        code: 'ClientCertUntrusted',
+      });
     }
     if (i > 0) {
       const bc = c.basicConstraints;
       if (checkCa(c) === 0) {
-        add({name: 'basic-constraints', ok: false, certificate: n.subject, detail: c.keyUsage && !c.keyUsage.flags.includes('keyCertSign') ? `issues a certificate on the path but its keyUsage ${c.keyUsage.flags.join(', ') || '(empty)'} lacks keyCertSign` : 'issues a certificate on the path but is not a CA (basicConstraints CA:TRUE missing)', fix: 'reissue it as a CA: basicConstraints critical CA:TRUE, keyUsage keyCertSign, cRLSign', code: 'ClientCertUntrusted'});
+        add({
+          name: 'basic-constraints',
+          ok: false,
+          certificate: n.subject,
+          detail:
+            c.keyUsage && !c.keyUsage.flags.includes('keyCertSign')
+              ? `issues a certificate on the path but its keyUsage ${c.keyUsage.flags.join(', ') || '(empty)'} lacks keyCertSign`
+              : 'issues a certificate on the path but is not a CA (basicConstraints CA:TRUE missing)',
+          fix: 'reissue it as a CA: basicConstraints critical CA:TRUE, keyUsage keyCertSign, cRLSign',
+          code: 'ClientCertUntrusted',
+        });
       } else if (i > 1 && bc?.pathLength !== undefined && plen > bc.pathLength) {
-        add({name: 'path-length', ok: false, certificate: n.subject, detail: `pathLen ${bc.pathLength} but ${plen} CA${plen > 1 ? 's' : ''} below it (self-issued ones not counted)`, fix: 'reissue the CA with a larger pathLen, or issue the client from a CA higher up', code: 'ClientCertUntrusted'});
+        add({
+          name: 'path-length',
+          ok: false,
+          certificate: n.subject,
+          detail: `pathLen ${bc.pathLength} but ${plen} CA${plen > 1 ? 's' : ''} below it (self-issued ones not counted)`,
+          fix: 'reissue the CA with a larger pathLen, or issue the client from a CA higher up',
+          code: 'ClientCertUntrusted',
+        });
       } else {
-        add({name: 'basic-constraints', ok: true, certificate: n.subject, detail: bc ? `CA:TRUE${bc.pathLength === undefined ? '' : `, pathLen ${bc.pathLength}`}` : 'a CA by OpenSSL\'s rules (no basicConstraints)'});
+        add({
+          name: 'basic-constraints',
+          ok: true,
+          certificate: n.subject,
+          detail: bc ? `CA:TRUE${bc.pathLength === undefined ? '' : `, pathLen ${bc.pathLength}`}` : "a CA by OpenSSL's rules (no basicConstraints)",
+        });
       }
       if (!isSelfIssued(c)) plen++;
     }
@@ -448,23 +531,51 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     if (i === 0) {
       add(
         why
-          ? {name: 'purpose', ok: false, certificate: n.subject, detail: why, fix: `reissue the ${purpose === 'sslclient' ? 'client certificate with extendedKeyUsage clientAuth and keyUsage digitalSignature (mtls-kit gen-client does)' : 'certificate for serverAuth'}`, code: 'ClientCertPurposeInvalid'}
-          : {name: 'purpose', ok: true, certificate: n.subject, detail: c.extKeyUsage ? `extendedKeyUsage ${c.extKeyUsage.oids.map(ekuLabel).join(', ')}` : 'no extendedKeyUsage (any purpose)'},
+          ? {
+              name: 'purpose',
+              ok: false,
+              certificate: n.subject,
+              detail: why,
+              fix: `reissue the ${purpose === 'sslclient' ? 'client certificate with extendedKeyUsage clientAuth and keyUsage digitalSignature (mtls-kit gen-client does)' : 'certificate for serverAuth'}`,
+              code: 'ClientCertPurposeInvalid',
+            }
+          : {
+              name: 'purpose',
+              ok: true,
+              certificate: n.subject,
+              detail: c.extKeyUsage ? `extendedKeyUsage ${c.extKeyUsage.oids.map(ekuLabel).join(', ')}` : 'no extendedKeyUsage (any purpose)',
+            },
       );
     } else if (why && checkCa(c) !== 0) {
-      add({name: 'purpose', ok: false, certificate: n.subject, detail: `the CA is unfit for TLS ${purpose === 'sslclient' ? 'clients' : 'servers'}: ${why}`, fix: 'reissue the CA without extendedKeyUsage, or with clientAuth in it', code: 'ClientCertPurposeInvalid'});
+      add({
+        name: 'purpose',
+        ok: false,
+        certificate: n.subject,
+        detail: `the CA is unfit for TLS ${purpose === 'sslclient' ? 'clients' : 'servers'}: ${why}`,
+        fix: 'reissue the CA without extendedKeyUsage, or with clientAuth in it',
+        code: 'ClientCertPurposeInvalid',
+      });
     }
   });
 
   // OpenSSL X509_get_pubkey_parameters: every key on the path must decode.
   for (const n of path) {
-    if (keyFor(p.trustStore, n) === null) add({name: 'public-key', ok: false, certificate: n.subject, detail: 'OpenSSL cannot decode its public key', fix: 'reissue the certificate with a well-formed RSA or EC public key', code: 'ClientCertUntrusted'});
+    if (keyFor(p.trustStore, n) === null)
+      add({
+        name: 'public-key',
+        ok: false,
+        certificate: n.subject,
+        detail: 'OpenSSL cannot decode its public key',
+        fix: 'reissue the certificate with a well-formed RSA or EC public key',
+        code: 'ClientCertUntrusted',
+      });
   }
 
   // 6. Revocation of every certificate on the path (for NLB, after the identity filters).
   const revocation = (): void => {
     if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
-    else if (path.length > 0) add({name: 'revocation', ok: true, notChecked: true, certificate: path[0]!.subject, detail: 'no CRL given; revocation not checked'});
+    else if (path.length > 0)
+      add({name: 'revocation', ok: true, notChecked: true, certificate: path[0]!.subject, detail: 'no CRL given; revocation not checked'});
   };
   if (!p.leafFilter) revocation();
 
@@ -476,7 +587,17 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
       add(
         signatureValid(p.trustStore, n, issuer)
           ? {name: 'signature', ok: true, certificate: n.subject, detail: `${n.cert.signatureAlgorithm.name} by ${issuer.subject}`}
-          : {name: 'signature', ok: false, certificate: n.subject, detail: Buffer.compare(Buffer.from(n.cert.tbsSignatureAlgDer), Buffer.from(n.cert.signatureAlgDer)) !== 0 ? 'the signature algorithm outside the signed part differs from the one inside it' : `the ${n.cert.signatureAlgorithm.name} signature does not verify with ${issuer.subject}'s key`, fix: 'the certificate was altered or issued by a different key with the same name; reissue it from the CA in the trust store', code: 'ClientCertUntrusted'},
+          : {
+              name: 'signature',
+              ok: false,
+              certificate: n.subject,
+              detail:
+                Buffer.compare(Buffer.from(n.cert.tbsSignatureAlgDer), Buffer.from(n.cert.signatureAlgDer)) !== 0
+                  ? 'the signature algorithm outside the signed part differs from the one inside it'
+                  : `the ${n.cert.signatureAlgorithm.name} signature does not verify with ${issuer.subject}'s key`,
+              fix: 'the certificate was altered or issued by a different key with the same name; reissue it from the CA in the trust store',
+              code: 'ClientCertUntrusted',
+            },
       );
     }
     validityCheck(add, n, p);
@@ -490,7 +611,15 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
       const nc = path[j]!.cert.nameConstraints;
       if (!nc) continue;
       const r = checkNameConstraints(c, nc, i === 0);
-      if (r) add({name: 'name-constraints', ok: false, certificate: path[i]!.subject, detail: `${r} of the name constraints of ${path[j]!.subject}`, fix: 'issue the certificate with names inside the CA\'s permitted subtrees (and outside its excluded ones)', code: 'ClientCertUntrusted'});
+      if (r)
+        add({
+          name: 'name-constraints',
+          ok: false,
+          certificate: path[i]!.subject,
+          detail: `${r} of the name constraints of ${path[j]!.subject}`,
+          fix: "issue the certificate with names inside the CA's permitted subtrees (and outside its excluded ones)",
+          code: 'ClientCertUntrusted',
+        });
       else add({name: 'name-constraints', ok: true, certificate: path[i]!.subject, detail: `within the name constraints of ${path[j]!.subject}`});
     }
   }
@@ -499,31 +628,73 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     add(p.leafFilter(leaf));
     revocation();
   }
-  return finish(checks, path.map((n) => n.cert));
+  return finish(
+    checks,
+    path.map((n) => n.cert),
+  );
 }
 
 function requirementCheck(add: (c: VerifyCheck) => void, c: ParsedCertificate, subject: string): void {
   const r = checkAlbRequirements(c);
   add(
     r.ok
-      ? {name: 'key-and-signature', ok: true, certificate: subject, detail: `v${c.version}, ${c.publicKey.kind === 'ec' ? `EC ${c.publicKey.curve}` : `${c.publicKey.kind.toUpperCase()}-${c.publicKey.bits}`}, ${c.signatureAlgorithm.name}`}
-      : {name: 'key-and-signature', ok: false, certificate: subject, detail: r.problems.join('; '), fix: 'reissue as X.509 v3 with RSA 2048-8192 or ECDSA P-256/P-384/P-521 and SHA-256/384/512 (mtls-kit gen-client does)', code: 'ClientCertTypeUnsupported'},
+      ? {
+          name: 'key-and-signature',
+          ok: true,
+          certificate: subject,
+          detail: `v${c.version}, ${c.publicKey.kind === 'ec' ? `EC ${c.publicKey.curve}` : `${c.publicKey.kind.toUpperCase()}-${c.publicKey.bits}`}, ${c.signatureAlgorithm.name}`,
+        }
+      : {
+          name: 'key-and-signature',
+          ok: false,
+          certificate: subject,
+          detail: r.problems.join('; '),
+          fix: 'reissue as X.509 v3 with RSA 2048-8192 or ECDSA P-256/P-384/P-521 and SHA-256/384/512 (mtls-kit gen-client does)',
+          code: 'ClientCertTypeUnsupported',
+        },
   );
 }
 
-const ekuLabel = (oid: string): string => ({'1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth', '2.5.29.37.0': 'anyExtendedKeyUsage'})[oid] ?? oid;
+const ekuLabel = (oid: string): string =>
+  ({'1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth', '2.5.29.37.0': 'anyExtendedKeyUsage'})[oid] ?? oid;
 
 /** OpenSSL check_cert_time: notBefore <= at < notAfter (X509_cmp_time treats equal as before). */
 function validityCheck(add: (c: VerifyCheck) => void, n: PathNode, p: VerifyChainParams): void {
   const c = n.cert;
   if (c.timeError) {
-    add({name: 'validity', ok: false, certificate: n.subject, detail: `its validity ${c.timeError}; OpenSSL refuses it`, fix: 'reissue the certificate with UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ validity times', code: 'ClientCertUntrusted'});
+    add({
+      name: 'validity',
+      ok: false,
+      certificate: n.subject,
+      detail: `its validity ${c.timeError}; OpenSSL refuses it`,
+      fix: 'reissue the certificate with UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ validity times',
+      code: 'ClientCertUntrusted',
+    });
   } else if (c.notBefore > p.at) {
-    add({name: 'validity', ok: false, certificate: n.subject, detail: `not valid before ${iso(c.notBefore)} (checked at ${iso(p.at)})`, fix: 'wait until notBefore, fix the clock of the machine that issued it, or reissue it', code: 'ClientCertNotYetValid'});
+    add({
+      name: 'validity',
+      ok: false,
+      certificate: n.subject,
+      detail: `not valid before ${iso(c.notBefore)} (checked at ${iso(p.at)})`,
+      fix: 'wait until notBefore, fix the clock of the machine that issued it, or reissue it',
+      code: 'ClientCertNotYetValid',
+    });
   } else if (c.notAfter <= p.at && !p.ignoreExpiry) {
-    add({name: 'validity', ok: false, certificate: n.subject, detail: `expired ${iso(c.notAfter)} (checked at ${iso(p.at)})`, fix: 'issue a new certificate (or set the listener option IgnoreClientCertificateExpiry, --ignore-expiry)', code: 'ClientCertExpired'});
+    add({
+      name: 'validity',
+      ok: false,
+      certificate: n.subject,
+      detail: `expired ${iso(c.notAfter)} (checked at ${iso(p.at)})`,
+      fix: 'issue a new certificate (or set the listener option IgnoreClientCertificateExpiry, --ignore-expiry)',
+      code: 'ClientCertExpired',
+    });
   } else {
-    add({name: 'validity', ok: true, certificate: n.subject, detail: `${iso(c.notBefore)} → ${iso(c.notAfter)}${c.notAfter <= p.at ? ' (expired; ignored)' : ''}`});
+    add({
+      name: 'validity',
+      ok: true,
+      certificate: n.subject,
+      detail: `${iso(c.notBefore)} → ${iso(c.notAfter)}${c.notAfter <= p.at ? ' (expired; ignored)' : ''}`,
+    });
   }
 }
 
@@ -543,7 +714,7 @@ function crlScope(crl: LoadedCrl, c: ParsedCertificate): number | null {
   if (isCa ? idp?.onlyUser : idp?.onlyCa) return null;
   for (const dp of c.crlDistributionPoints ?? []) {
     if (dp.hasCrlIssuer) continue;
-    if (!idp || !idp.fullNames || idp.fullNames.some((x) => dp.fullNames.includes(x))) return reasons;
+    if (!idp?.fullNames || idp.fullNames.some((x) => dp.fullNames.includes(x))) return reasons;
   }
   return !idp?.fullNames ? reasons : null;
 }
@@ -616,11 +787,24 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
     const c = n.cert;
     const byName = p.crls!.filter((crl) => crl.issuerCanon === c.issuerCanon);
     if (byName.length === 0) {
-      if (i < path.length - 1) add({name: 'revocation', ok: true, notChecked: true, certificate: n.subject, detail: `no CRL from ${path[i + 1]?.subject ?? safeDn(c.issuer)} given; not checked`});
+      if (i < path.length - 1)
+        add({
+          name: 'revocation',
+          ok: true,
+          notChecked: true,
+          certificate: n.subject,
+          detail: `no CRL from ${path[i + 1]?.subject ?? safeDn(c.issuer)} given; not checked`,
+        });
       return;
     }
     if (i === path.length - 1 && !isSelfSigned(c)) {
-      add({name: 'revocation', ok: true, notChecked: true, certificate: n.subject, detail: `its issuer ${safeDn(c.issuer)} is not on the path (the trust store ends here), so its CRL cannot be checked`});
+      add({
+        name: 'revocation',
+        ok: true,
+        notChecked: true,
+        certificate: n.subject,
+        detail: `its issuer ${safeDn(c.issuer)} is not on the path (the trust store ends here), so its CRL cannot be checked`,
+      });
       return;
     }
     let done = 0;
@@ -632,7 +816,17 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
         if (!best || s.score > best.score || (s.score === best.score && s.crl.thisUpdate > best.crl.thisUpdate)) best = s;
       }
       if (!best) {
-        add({name: 'crl', ok: false, certificate: n.subject, detail: done === 0 ? `no usable CRL for it among the ${byName.length} from its issuer ${safeDn(c.issuer)} (a delta CRL, a CRL of another scope, or a CRL whose authority key identifier names another CA)` : 'the CRLs given do not cover every revocation reason', fix: 'write a full CRL signed by the issuing CA (mtls-kit crl) and upload it to the trust store', code: 'ClientCertCrlProcessingError'});
+        add({
+          name: 'crl',
+          ok: false,
+          certificate: n.subject,
+          detail:
+            done === 0
+              ? `no usable CRL for it among the ${byName.length} from its issuer ${safeDn(c.issuer)} (a delta CRL, a CRL of another scope, or a CRL whose authority key identifier names another CA)`
+              : 'the CRLs given do not cover every revocation reason',
+          fix: 'write a full CRL signed by the issuing CA (mtls-kit crl) and upload it to the trust store',
+          code: 'ClientCertCrlProcessingError',
+        });
         return;
       }
       const {crl, issuer} = best;
@@ -640,16 +834,34 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
       if (!(best.score & CRL_SCORE_SCOPE)) problems.push('its issuing distribution point does not cover this certificate');
       const t = crlTimeProblem(crl, p.at);
       if (t) problems.push(t);
-      if (issuer.cert.keyUsage && !issuer.cert.keyUsage.flags.includes('cRLSign')) problems.push(`its signer's keyUsage ${issuer.cert.keyUsage.flags.join(', ') || '(empty)'} lacks cRLSign`);
-      if (crl.unhandledCritical.length > 0) problems.push(`it has unhandled critical extension(s) ${crl.unhandledCritical.join(', ')} (OpenSSL handles only the distribution point, authority key identifier and delta indicator as critical)`);
+      if (issuer.cert.keyUsage && !issuer.cert.keyUsage.flags.includes('cRLSign'))
+        problems.push(`its signer's keyUsage ${issuer.cert.keyUsage.flags.join(', ') || '(empty)'} lacks cRLSign`);
+      if (crl.unhandledCritical.length > 0)
+        problems.push(
+          `it has unhandled critical extension(s) ${crl.unhandledCritical.join(', ')} (OpenSSL handles only the distribution point, authority key identifier and delta indicator as critical)`,
+        );
       if (!crlSignatureValid(p.trustStore, crl, issuer)) problems.push(`its signature does not verify with ${issuer.subject}'s key`);
       if (problems.length > 0) {
-        add({name: 'crl', ok: false, certificate: n.subject, detail: `${crl.source}: ${problems.join('; ')}`, fix: 'write a fresh CRL signed by the issuing CA (mtls-kit crl) and upload it to the trust store', code: 'ClientCertCrlProcessingError'});
+        add({
+          name: 'crl',
+          ok: false,
+          certificate: n.subject,
+          detail: `${crl.source}: ${problems.join('; ')}`,
+          fix: 'write a fresh CRL signed by the issuing CA (mtls-kit crl) and upload it to the trust store',
+          code: 'ClientCertCrlProcessingError',
+        });
         return;
       }
       const hit = findRevoked(crl, c.serialHex);
       if (hit && hit.reasonCode !== 8) {
-        add({name: 'revocation', ok: false, certificate: n.subject, detail: `serial ${c.serialHex} revoked ${iso(hit.revokedAt)}${hit.reason ? ` (${hit.reason})` : ''} on ${crl.source}`, fix: 'issue the client a new certificate; a revoked one cannot be reinstated', code: 'ClientCertCrlHit'});
+        add({
+          name: 'revocation',
+          ok: false,
+          certificate: n.subject,
+          detail: `serial ${c.serialHex} revoked ${iso(hit.revokedAt)}${hit.reason ? ` (${hit.reason})` : ''} on ${crl.source}`,
+          fix: 'issue the client a new certificate; a revoked one cannot be reinstated',
+          code: 'ClientCertCrlHit',
+        });
         return;
       }
       add({name: 'revocation', ok: true, certificate: n.subject, detail: `serial ${c.serialHex} not on ${crl.source} (${crl.entryCount} entries)`});

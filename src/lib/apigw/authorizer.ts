@@ -209,7 +209,15 @@ const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.i
 
 /** IAM wildcard match: `*` any run, `?` one character (case-sensitive, as IAM for ARNs). */
 export function iamMatch(pattern: string, value: string, caseInsensitive = false): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', caseInsensitive ? 'is' : 's');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+    caseInsensitive ? 'is' : 's',
+  );
   return re.test(value);
 }
 
@@ -244,7 +252,10 @@ function checkContext(ctx: unknown): {context: Record<string, ContextValue>} | {
   if (ctx === undefined || ctx === null) return {context: {}};
   if (!isObj(ctx)) return {invalid: 'context is not an object'};
   for (const [k, v] of Object.entries(ctx)) {
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return {invalid: `context.${k} is ${Array.isArray(v) ? 'an array' : v === null ? 'null' : `${typeof v === 'object' ? 'an' : 'a'} ${typeof v}`}; only strings, numbers and booleans are allowed`};
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      return {
+        invalid: `context.${k} is ${Array.isArray(v) ? 'an array' : v === null ? 'null' : `${typeof v === 'object' ? 'an' : 'a'} ${typeof v}`}; only strings, numbers and booleans are allowed`,
+      };
   }
   return {context: ctx as Record<string, ContextValue>};
 }
@@ -298,7 +309,8 @@ export function gatewayResponse(payload: AuthorizerPayload, outcome: Exclude<Aut
   });
   if (payload === 'rest') {
     if (outcome.kind === 'unauthorized') return json(401, {message: 'Unauthorized'}, 'UnauthorizedException');
-    if (outcome.kind === 'deny') return json(403, {Message: `User is not authorized to access this resource${outcome.explicit ? ' with an explicit deny' : ''}`}, 'AccessDeniedException');
+    if (outcome.kind === 'deny')
+      return json(403, {Message: `User is not authorized to access this resource${outcome.explicit ? ' with an explicit deny' : ''}`}, 'AccessDeniedException');
     return json(500, {message: null}, 'AuthorizerConfigurationException');
   }
   if (outcome.kind === 'unauthorized') return json(401, {message: 'Unauthorized'});
@@ -310,7 +322,10 @@ export function gatewayResponse(payload: AuthorizerPayload, outcome: Exclude<Aut
  * An identity source in REST (`method.request.header.Authorization`) or HTTP API
  * (`$request.header.Authorization`) syntax, also `context.*` variables.
  */
-export type IdentitySource = {kind: 'header'; name: string; text: string} | {kind: 'query'; name: string; text: string} | {kind: 'context'; name: string; text: string};
+export type IdentitySource =
+  | {kind: 'header'; name: string; text: string}
+  | {kind: 'query'; name: string; text: string}
+  | {kind: 'context'; name: string; text: string};
 
 /** Parses an identity source; null when it is not one. */
 export function parseIdentitySource(text: string): IdentitySource | null {
@@ -328,7 +343,12 @@ export function parseIdentitySource(text: string): IdentitySource | null {
  * The identity-source values of a request, in order; null when one is missing or empty (API
  * Gateway then answers 401 without calling the authorizer).
  */
-export function identityValues(sources: IdentitySource[], headers: Record<string, string>, query: Map<string, string[]>, context: Record<string, string | undefined>): string[] | null {
+export function identityValues(
+  sources: IdentitySource[],
+  headers: Record<string, string>,
+  query: Map<string, string[]>,
+  context: Record<string, string | undefined>,
+): string[] | null {
   const out: string[] = [];
   for (const s of sources) {
     const v = s.kind === 'header' ? headers[s.name] : s.kind === 'query' ? query.get(s.name)?.join(',') : context[s.name];

@@ -76,9 +76,14 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export function parseHeaderMappings(values: string[]): HeaderMapping[] {
   return values.map((v) => {
     const eq = v.indexOf('=');
-    const header = (eq > 0 ? v.slice(0, eq) : '').trim().replace(/^integration\.request\.header\./, '').replace(/^(?:overwrite|append):header\./, '');
+    const header = (eq > 0 ? v.slice(0, eq) : '')
+      .trim()
+      .replace(/^integration\.request\.header\./, '')
+      .replace(/^(?:overwrite|append):header\./, '');
     if (eq <= 0 || !TOKEN.test(header)) {
-      throw usageError('BAD_MAP_HEADER', `--map-header ${v} is not NAME=SOURCE`, ['for example: --map-header X-Client-Cert-Sub=context.authorizer.clientCertSub']);
+      throw usageError('BAD_MAP_HEADER', `--map-header ${v} is not NAME=SOURCE`, [
+        'for example: --map-header X-Client-Cert-Sub=context.authorizer.clientCertSub',
+      ]);
     }
     return {header, source: parseValueSource(v.slice(eq + 1)), text: v};
   });

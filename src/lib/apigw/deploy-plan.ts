@@ -65,10 +65,16 @@ export const truststoreUri = (bucket: string, key: string): string => `s3://${bu
  */
 export function domainProblem(d: ApigwDomainState): {message: string; fix: string} | null {
   if (d.endpointType && d.endpointType !== 'REGIONAL') {
-    return {message: `custom domain ${d.name} is ${d.endpointType}; mutual TLS needs a Regional custom domain name`, fix: `create a Regional custom domain name (aws apigateway create-domain-name --domain-name ${d.name} --endpoint-configuration types=REGIONAL --security-policy TLS_1_2 --regional-certificate-arn <acm-arn>)`};
+    return {
+      message: `custom domain ${d.name} is ${d.endpointType}; mutual TLS needs a Regional custom domain name`,
+      fix: `create a Regional custom domain name (aws apigateway create-domain-name --domain-name ${d.name} --endpoint-configuration types=REGIONAL --security-policy TLS_1_2 --regional-certificate-arn <acm-arn>)`,
+    };
   }
   if (d.apiType === 'rest' && d.securityPolicy && d.securityPolicy !== 'TLS_1_2') {
-    return {message: `custom domain ${d.name} uses security policy ${d.securityPolicy}; mutual TLS needs TLS_1_2`, fix: `aws apigateway update-domain-name --domain-name ${d.name} --patch-operations op=replace,path=/securityPolicy,value=TLS_1_2`};
+    return {
+      message: `custom domain ${d.name} uses security policy ${d.securityPolicy}; mutual TLS needs TLS_1_2`,
+      fix: `aws apigateway update-domain-name --domain-name ${d.name} --patch-operations op=replace,path=/securityPolicy,value=TLS_1_2`,
+    };
   }
   return null;
 }
@@ -100,14 +106,19 @@ export function planApigwDeploy(p: {bucket: string; key: string; sha256: string;
     action = 'unchanged';
     reason = `the domain already uses ${uri} version ${version}`;
   }
-  return {upload, domain: {action, reason, from, to: {truststoreUri: uri, truststoreVersion: version}}, changes: upload.action === 'upload' || action !== 'unchanged'};
+  return {
+    upload,
+    domain: {action, reason, from, to: {truststoreUri: uri, truststoreVersion: version}},
+    changes: upload.action === 'upload' || action !== 'unchanged',
+  };
 }
 
 /** REST API patch operations from the current settings to the target (aws-reference 4.4: update truststoreVersion; a new URI too when it differs). */
 export function patchOperations(from: ApigwPlan['domain']['from'], to: {truststoreUri: string; truststoreVersion: string | null}): PatchOperation[] {
   const ops: PatchOperation[] = [];
   if (from.truststoreUri !== to.truststoreUri) ops.push({op: 'replace', path: '/mutualTlsAuthentication/truststoreUri', value: to.truststoreUri});
-  if (to.truststoreVersion !== null && (from.truststoreVersion !== to.truststoreVersion || ops.length > 0)) ops.push({op: 'replace', path: '/mutualTlsAuthentication/truststoreVersion', value: to.truststoreVersion});
+  if (to.truststoreVersion !== null && (from.truststoreVersion !== to.truststoreVersion || ops.length > 0))
+    ops.push({op: 'replace', path: '/mutualTlsAuthentication/truststoreVersion', value: to.truststoreVersion});
   return ops;
 }
 
@@ -167,25 +178,86 @@ export interface ExecuteApiEndpoint {
  * domain's truststoreUri/truststoreVersion, warnings, the domain status, and mapped APIs
  * whose default execute-api endpoint still lets clients around mutual TLS (aws-reference 4.4).
  */
-export function apigwDrift(p: {bucket: string; key: string; localPath: string; sha256: string; object: TruststoreObjectState; domain: ApigwDomainState; endpoints: ExecuteApiEndpoint[]}): ApigwDriftCheck[] {
+export function apigwDrift(p: {
+  bucket: string;
+  key: string;
+  localPath: string;
+  sha256: string;
+  object: TruststoreObjectState;
+  domain: ApigwDomainState;
+  endpoints: ExecuteApiEndpoint[];
+}): ApigwDriftCheck[] {
   const uri = truststoreUri(p.bucket, p.key);
   const checks: ApigwDriftCheck[] = [];
-  if (!p.object.exists) checks.push({name: 'truststore-object', ok: false, severity: 'drift', detail: `${uri} does not exist`, fix: `mtls-kit deploy --apigw-domain ${p.domain.name}`});
-  else if (p.object.sha256 !== p.sha256) checks.push({name: 'truststore-object', ok: false, severity: 'drift', detail: `${p.localPath} differs from ${uri} version ${p.object.versionId ?? '(unversioned)'}`, fix: `mtls-kit deploy --apigw-domain ${p.domain.name} uploads a new version`});
-  else checks.push({name: 'truststore-object', ok: true, severity: 'drift', detail: `${p.localPath} = ${uri} version ${p.object.versionId ?? '(unversioned)'}`});
+  if (!p.object.exists)
+    checks.push({
+      name: 'truststore-object',
+      ok: false,
+      severity: 'drift',
+      detail: `${uri} does not exist`,
+      fix: `mtls-kit deploy --apigw-domain ${p.domain.name}`,
+    });
+  else if (p.object.sha256 !== p.sha256)
+    checks.push({
+      name: 'truststore-object',
+      ok: false,
+      severity: 'drift',
+      detail: `${p.localPath} differs from ${uri} version ${p.object.versionId ?? '(unversioned)'}`,
+      fix: `mtls-kit deploy --apigw-domain ${p.domain.name} uploads a new version`,
+    });
+  else
+    checks.push({name: 'truststore-object', ok: true, severity: 'drift', detail: `${p.localPath} = ${uri} version ${p.object.versionId ?? '(unversioned)'}`});
 
-  if (!p.domain.truststoreUri) checks.push({name: 'domain-truststore', ok: false, severity: 'drift', detail: `mutual TLS is off on ${p.domain.name}`, fix: `mtls-kit deploy --apigw-domain ${p.domain.name}`});
-  else if (p.domain.truststoreUri !== uri) checks.push({name: 'domain-truststore', ok: false, severity: 'drift', detail: `${p.domain.name} uses ${p.domain.truststoreUri}, not ${uri}`, fix: `mtls-kit deploy --apigw-domain ${p.domain.name}`});
+  if (!p.domain.truststoreUri)
+    checks.push({
+      name: 'domain-truststore',
+      ok: false,
+      severity: 'drift',
+      detail: `mutual TLS is off on ${p.domain.name}`,
+      fix: `mtls-kit deploy --apigw-domain ${p.domain.name}`,
+    });
+  else if (p.domain.truststoreUri !== uri)
+    checks.push({
+      name: 'domain-truststore',
+      ok: false,
+      severity: 'drift',
+      detail: `${p.domain.name} uses ${p.domain.truststoreUri}, not ${uri}`,
+      fix: `mtls-kit deploy --apigw-domain ${p.domain.name}`,
+    });
   else if (p.object.exists && p.domain.truststoreVersion !== p.object.versionId) {
-    checks.push({name: 'domain-truststore', ok: false, severity: 'drift', detail: `${p.domain.name} uses version ${p.domain.truststoreVersion ?? '(none)'} of ${uri}; the current version is ${p.object.versionId}`, fix: `mtls-kit deploy --apigw-domain ${p.domain.name}`});
-  } else checks.push({name: 'domain-truststore', ok: true, severity: 'drift', detail: `${p.domain.name} uses ${uri} version ${p.domain.truststoreVersion ?? '(none)'}`});
+    checks.push({
+      name: 'domain-truststore',
+      ok: false,
+      severity: 'drift',
+      detail: `${p.domain.name} uses version ${p.domain.truststoreVersion ?? '(none)'} of ${uri}; the current version is ${p.object.versionId}`,
+      fix: `mtls-kit deploy --apigw-domain ${p.domain.name}`,
+    });
+  } else
+    checks.push({
+      name: 'domain-truststore',
+      ok: true,
+      severity: 'drift',
+      detail: `${p.domain.name} uses ${uri} version ${p.domain.truststoreVersion ?? '(none)'}`,
+    });
 
   if (p.domain.warnings.length > 0) {
-    checks.push({name: 'truststore-warnings', ok: false, severity: 'drift', detail: `${p.domain.warnings.length} truststore warning(s): ${p.domain.warnings.join('; ')}`, fix: 'fix or remove those certificates (mtls-kit lint --target apigw), then deploy a new version'});
+    checks.push({
+      name: 'truststore-warnings',
+      ok: false,
+      severity: 'drift',
+      detail: `${p.domain.warnings.length} truststore warning(s): ${p.domain.warnings.join('; ')}`,
+      fix: 'fix or remove those certificates (mtls-kit lint --target apigw), then deploy a new version',
+    });
   }
   if (p.domain.status !== 'AVAILABLE') checks.push({name: 'domain-status', ok: false, severity: 'warning', detail: `${p.domain.name} is ${p.domain.status}`});
   for (const e of p.endpoints.filter((x) => x.enabled)) {
-    checks.push({name: 'execute-api-endpoint', ok: false, severity: 'warning', detail: `API ${e.apiId} still has its default execute-api endpoint enabled: clients can call it without a certificate`, fix: disableEndpointFix(p.domain.apiType, e.apiId)});
+    checks.push({
+      name: 'execute-api-endpoint',
+      ok: false,
+      severity: 'warning',
+      detail: `API ${e.apiId} still has its default execute-api endpoint enabled: clients can call it without a certificate`,
+      fix: disableEndpointFix(p.domain.apiType, e.apiId),
+    });
   }
   return checks;
 }

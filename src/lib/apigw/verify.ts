@@ -64,6 +64,11 @@ export function verifyApigwClient(chain: ParsedCertificate[], trustStore: TrustS
     checks.push({name: 'chain-length', ok: false, detail: reason, fix: 'issue clients from a CA closer to the root'});
     return {ok: false, reason, code: 'ChainTooLong', checks};
   }
-  checks.push({name: 'complete-chain', ok: true, certificate: dnOf(top), detail: `${r.path.map(dnOf).join(' → ')} (ends at a root in the truststore; revocation is not checked)`});
+  checks.push({
+    name: 'complete-chain',
+    ok: true,
+    certificate: dnOf(top),
+    detail: `${r.path.map(dnOf).join(' → ')} (ends at a root in the truststore; revocation is not checked)`,
+  });
   return {ok: true, reason: null, code: null, checks};
 }

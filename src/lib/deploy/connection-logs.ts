@@ -31,9 +31,19 @@ export function parseConnectionLogsUri(uri: string): ConnectionLogTarget {
   if (!m) throw usageError('BAD_CONNECTION_LOGS_URI', `--connection-logs "${uri}" is not s3://bucket/prefix`, example);
   const bucket = m[1]!;
   // S3's bucket naming rules: 3-63 characters, lower case letters, digits, dots and hyphens, starting and ending with a letter or digit.
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw usageError('BAD_CONNECTION_LOGS_URI', `--connection-logs: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`, example);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw usageError(
+      'BAD_CONNECTION_LOGS_URI',
+      `--connection-logs: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`,
+      example,
+    );
   const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
-  if (prefix.includes('AWSLogs')) throw usageError('BAD_CONNECTION_LOGS_URI', `--connection-logs prefix "${prefix}" contains "AWSLogs", which the load balancer adds itself after the prefix`, ['leave AWSLogs out: --connection-logs s3://' + bucket + '/' + prefix.replace(/\/?AWSLogs.*$/, '')]);
+  if (prefix.includes('AWSLogs'))
+    throw usageError(
+      'BAD_CONNECTION_LOGS_URI',
+      `--connection-logs prefix "${prefix}" contains "AWSLogs", which the load balancer adds itself after the prefix`,
+      ['leave AWSLogs out: --connection-logs s3://' + bucket + '/' + prefix.replace(/\/?AWSLogs.*$/, '')],
+    );
   return {bucket, prefix};
 }
 
@@ -50,7 +60,11 @@ export function readConnectionLogSetting(attributes: Array<{key: string; value: 
   const get = (k: string): string | undefined => attributes.find((a) => a.key === k)?.value;
   const enabled = get(CONNECTION_LOG_KEYS.enabled);
   if (enabled === undefined) return null;
-  return {enabled: enabled === 'true', bucket: get(CONNECTION_LOG_KEYS.bucket) ?? '', prefix: (get(CONNECTION_LOG_KEYS.prefix) ?? '').replace(/^\/+|\/+$/g, '')};
+  return {
+    enabled: enabled === 'true',
+    bucket: get(CONNECTION_LOG_KEYS.bucket) ?? '',
+    prefix: (get(CONNECTION_LOG_KEYS.prefix) ?? '').replace(/^\/+|\/+$/g, ''),
+  };
 }
 
 /** Whether a load balancer already writes its connection logs to the target. */
@@ -179,7 +193,9 @@ export function checkDeliveryPolicy(policy: string | null, s: DeliveryScope): Po
   } catch {
     return {ok: false, reason: `the bucket policy of ${s.bucket} is not JSON`, conditional: false};
   }
-  const statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]).filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null);
+  const statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]).filter(
+    (x): x is Record<string, unknown> => typeof x === 'object' && x !== null,
+  );
   // A representative object ELB would write (aws-reference 5: the file-name layout).
   const object = `${where}elasticloadbalancing/${s.region}/2026/01/01/conn_log.${s.account}_elasticloadbalancing_${s.region}_app.lb_20260101T0000Z_10.0.0.1_x.log.gz`;
   const elbAccount = ELB_LOG_ACCOUNTS[s.region];
@@ -191,12 +207,23 @@ export function checkDeliveryPolicy(policy: string | null, s: DeliveryScope): Po
     return list(AWS).some((a) => a === '*' || (elbAccount !== undefined && (a === elbAccount || a === `arn:${s.partition}:iam::${elbAccount}:root`)));
   };
   const applies = (st: Record<string, unknown>): boolean =>
-    st.NotPrincipal === undefined && st.NotAction === undefined && st.NotResource === undefined && principalMatches(st.Principal) && list(st.Action).some((a) => wildcard(a.toLowerCase(), 's3:putobject')) && list(st.Resource).some((r) => wildcard(r, object));
+    st.NotPrincipal === undefined &&
+    st.NotAction === undefined &&
+    st.NotResource === undefined &&
+    principalMatches(st.Principal) &&
+    list(st.Action).some((a) => wildcard(a.toLowerCase(), 's3:putobject')) &&
+    list(st.Resource).some((r) => wildcard(r, object));
   const deny = statements.find((st) => st.Effect === 'Deny' && st.Condition === undefined && applies(st));
-  if (deny) return {ok: false, reason: `a Deny statement${typeof deny.Sid === 'string' ? ` (${deny.Sid})` : ''} of the bucket policy of ${s.bucket} refuses it`, conditional: false};
+  if (deny)
+    return {
+      ok: false,
+      reason: `a Deny statement${typeof deny.Sid === 'string' ? ` (${deny.Sid})` : ''} of the bucket policy of ${s.bucket} refuses it`,
+      conditional: false,
+    };
   const allows = statements.filter((st) => st.Effect === 'Allow' && applies(st));
   const plain = allows.find((st) => st.Condition === undefined);
-  if (plain) return {ok: true, reason: `allowed by statement ${typeof plain.Sid === 'string' ? plain.Sid : `#${statements.indexOf(plain) + 1}`}`, conditional: false};
+  if (plain)
+    return {ok: true, reason: `allowed by statement ${typeof plain.Sid === 'string' ? plain.Sid : `#${statements.indexOf(plain) + 1}`}`, conditional: false};
   if (allows.length > 0) return {ok: true, reason: 'allowed by a statement with a Condition, which mtls-kit does not evaluate', conditional: true};
   return {ok: false, reason: `no statement of the bucket policy of ${s.bucket} lets Elastic Load Balancing put objects under ${where}`, conditional: false};
 }
@@ -207,6 +234,9 @@ function list(v: unknown): string[] {
 
 /** IAM's wildcard match: `*` any run of characters, `?` one character (case-sensitive). */
 function wildcard(pattern: string, value: string): boolean {
-  const re = pattern.split('').map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  const re = pattern
+    .split('')
+    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${re}$`, 's').test(value);
 }

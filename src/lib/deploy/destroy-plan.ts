@@ -90,7 +90,10 @@ export function planDestroy(name: string, s: DestroyState, o: DestroyOptions): D
     throw new MtlsKitError({
       code: 'TRUST_STORE_NOT_DEPLOYED',
       message: `trust store ${ts.name} (${ts.arn}) carries no mtls-kit deploy records, so it was not made by mtls-kit deploy and may belong to another team`,
-      suggestions: [`check who uses it: aws elbv2 describe-tags --resource-arns ${ts.arn}`, 'to destroy it anyway, re-run with --force (a deploy stopped before it finished also leaves no records: re-running that deploy writes them)'],
+      suggestions: [
+        `check who uses it: aws elbv2 describe-tags --resource-arns ${ts.arn}`,
+        'to destroy it anyway, re-run with --force (a deploy stopped before it finished also leaves no records: re-running that deploy writes them)',
+      ],
       details: {trustStoreArn: ts.arn},
     });
   }
@@ -102,7 +105,9 @@ export function planDestroy(name: string, s: DestroyState, o: DestroyOptions): D
       code: 'TRUST_STORE_USED_BY_OTHER_LISTENERS',
       message: `trust store ${ts.name} is still used by ${what.join(', ')}, which destroy was not asked to detach; AWS refuses to delete a trust store in use (TrustStoreInUse)`,
       suggestions: [
-        others.length ? `to turn mutual TLS off there too, add ${others.map((a) => `--listener-arn ${a}`).join(' ')}` : `check it: aws elbv2 describe-trust-store-associations --trust-store-arn ${ts.arn}`,
+        others.length
+          ? `to turn mutual TLS off there too, add ${others.map((a) => `--listener-arn ${a}`).join(' ')}`
+          : `check it: aws elbv2 describe-trust-store-associations --trust-store-arn ${ts.arn}`,
         'or point those listeners at another trust store first (mtls-kit deploy --listener-arn ... --trust-store-name <other>)',
       ],
       details: {trustStoreArn: ts.arn, listeners: others, loadBalancers: s.unreadable},
@@ -116,15 +121,20 @@ export function planDestroy(name: string, s: DestroyState, o: DestroyOptions): D
       throw new MtlsKitError({
         code: 'LISTENER_USES_OTHER_TRUST_STORE',
         message: `listener ${arn} verifies clients against ${m.trustStoreArn ?? 'another trust store'}, not ${ts ? ts.arn : `trust store ${name}`}; destroy does not change it`,
-        suggestions: ['drop it from --listener-arn; to turn its mutual TLS off, destroy the trust store it uses, or: aws elbv2 modify-listener --listener-arn <arn> --mutual-authentication Mode=off'],
+        suggestions: [
+          'drop it from --listener-arn; to turn its mutual TLS off, destroy the trust store it uses, or: aws elbv2 modify-listener --listener-arn <arn> --mutual-authentication Mode=off',
+        ],
         details: {listenerArn: arn, trustStoreArn: m.trustStoreArn},
       });
     }
     return {arn, action: 'detach', reason: 'verifies against this trust store', before: m, after: OFF};
   });
-  const objects = s.objects ? {delete: s.objects.filter((x) => x.holds !== null || o.allObjects), keep: s.objects.filter((x) => x.holds === null && !o.allObjects)} : null;
+  const objects = s.objects
+    ? {delete: s.objects.filter((x) => x.holds !== null || o.allObjects), keep: s.objects.filter((x) => x.holds === null && !o.allObjects)}
+    : null;
   const revocations = ts?.revocations ?? [];
-  const changes = listeners.some((l) => l.action === 'detach') || (objects?.delete.length ?? 0) > 0 || revocations.length > 0 || ts !== null || s.lease !== null;
+  const changes =
+    listeners.some((l) => l.action === 'detach') || (objects?.delete.length ?? 0) > 0 || revocations.length > 0 || ts !== null || s.lease !== null;
   return {listeners, objects, lease: s.lease, revocations, trustStore: {action: ts ? 'delete' : 'absent', arn: ts?.arn ?? null}, changes};
 }
 

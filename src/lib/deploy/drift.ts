@@ -64,8 +64,16 @@ export function computeDrift(d: DriftInput): DriftResult {
   const s3Check = (path: string, key: string, data: Uint8Array): void => {
     const remote = d.s3.get(key);
     const uri = `s3://${d.bucket}/${key}`;
-    if (remote === undefined) checks.push({name: 's3-object', ok: false, severity: 'error', detail: `${uri} (for ${path}) does not exist`, fix: 'run mtls-kit deploy to upload it'});
-    else if (sha(remote) !== sha(data)) checks.push({name: 's3-object', ok: false, severity: 'error', detail: `${uri} was changed: it no longer holds ${path}`, fix: 'run mtls-kit deploy to restore it, and find out who wrote to the bucket'});
+    if (remote === undefined)
+      checks.push({name: 's3-object', ok: false, severity: 'error', detail: `${uri} (for ${path}) does not exist`, fix: 'run mtls-kit deploy to upload it'});
+    else if (sha(remote) !== sha(data))
+      checks.push({
+        name: 's3-object',
+        ok: false,
+        severity: 'error',
+        detail: `${uri} was changed: it no longer holds ${path}`,
+        fix: 'run mtls-kit deploy to restore it, and find out who wrote to the bucket',
+      });
     else checks.push({name: 's3-object', ok: true, severity: 'info', detail: `${uri} holds ${path}`});
   };
   s3Check(d.bundle.path, d.bundle.key, d.bundle.data);
@@ -73,22 +81,52 @@ export function computeDrift(d: DriftInput): DriftResult {
 
   const ts = d.trustStore;
   if (!ts) {
-    checks.push({name: 'trust-store', ok: false, severity: 'error', detail: `trust store ${d.trustStoreName} does not exist`, fix: 'run mtls-kit deploy to create it'});
+    checks.push({
+      name: 'trust-store',
+      ok: false,
+      severity: 'error',
+      detail: `trust store ${d.trustStoreName} does not exist`,
+      fix: 'run mtls-kit deploy to create it',
+    });
   } else {
-    if (ts.status !== 'ACTIVE') checks.push({name: 'trust-store-status', ok: false, severity: 'warning', detail: `trust store ${ts.name} is ${ts.status}`, fix: 'wait until it is ACTIVE'});
+    if (ts.status !== 'ACTIVE')
+      checks.push({
+        name: 'trust-store-status',
+        ok: false,
+        severity: 'warning',
+        detail: `trust store ${ts.name} is ${ts.status}`,
+        fix: 'wait until it is ACTIVE',
+      });
     // Compared as sets: a reordered or de-duplicated copy holds the same trust.
     const same = sameCertificates(ts.certificates, d.bundle.certificates);
     checks.push(
       same
-        ? {name: 'trust-store-bundle', ok: true, severity: 'info', detail: `trust store ${ts.name} holds the ${ts.certificates.length} certificate(s) of ${d.bundle.path}`}
-        : {name: 'trust-store-bundle', ok: false, severity: 'error', detail: `trust store ${ts.name} holds ${ts.certificates.length} certificate(s) that differ from ${d.bundle.path} (${d.bundle.certificates.length})`, fix: 'run mtls-kit deploy to replace its bundle (ModifyTrustStore)'},
+        ? {
+            name: 'trust-store-bundle',
+            ok: true,
+            severity: 'info',
+            detail: `trust store ${ts.name} holds the ${ts.certificates.length} certificate(s) of ${d.bundle.path}`,
+          }
+        : {
+            name: 'trust-store-bundle',
+            ok: false,
+            severity: 'error',
+            detail: `trust store ${ts.name} holds ${ts.certificates.length} certificate(s) that differ from ${d.bundle.path} (${d.bundle.certificates.length})`,
+            fix: 'run mtls-kit deploy to replace its bundle (ModifyTrustStore)',
+          },
     );
     for (const c of d.crls) {
       const held = ts.revocations.find((r) => r.summary?.sha256 === c.summary.sha256);
       checks.push(
         held
           ? {name: 'trust-store-crl', ok: true, severity: 'info', detail: `${c.path} is revocation id ${held.revocationId}`}
-          : {name: 'trust-store-crl', ok: false, severity: 'error', detail: `trust store ${ts.name} does not hold ${c.path} (${c.summary.issuerDn}, number ${c.summary.crlNumber ?? '-'})`, fix: 'run mtls-kit deploy to add it'},
+          : {
+              name: 'trust-store-crl',
+              ok: false,
+              severity: 'error',
+              detail: `trust store ${ts.name} does not hold ${c.path} (${c.summary.issuerDn}, number ${c.summary.crlNumber ?? '-'})`,
+              fix: 'run mtls-kit deploy to add it',
+            },
       );
     }
     // The same CRL held twice (a retried AddTrustStoreRevocations whose answer was lost, or
@@ -99,13 +137,26 @@ export function computeDrift(d: DriftInput): DriftResult {
       if (!s) continue;
       const first = firstOf.get(s.sha256);
       if (first === undefined) firstOf.set(s.sha256, r.revocationId);
-      else checks.push({name: 'trust-store-duplicate', ok: false, severity: 'error', detail: `trust store ${ts.name} holds the same CRL twice: revocation ids ${first} and ${r.revocationId} (${s.issuerDn}, number ${s.crlNumber ?? '-'})`, fix: 'run mtls-kit deploy to remove the copy'});
+      else
+        checks.push({
+          name: 'trust-store-duplicate',
+          ok: false,
+          severity: 'error',
+          detail: `trust store ${ts.name} holds the same CRL twice: revocation ids ${first} and ${r.revocationId} (${s.issuerDn}, number ${s.crlNumber ?? '-'})`,
+          fix: 'run mtls-kit deploy to remove the copy',
+        });
     }
     for (const r of ts.revocations) {
       const s = r.summary;
       if (!s || d.crls.some((c) => c.summary.sha256 === s.sha256)) continue;
       if (d.crls.some((c) => c.summary.issuerId === s.issuerId)) {
-        checks.push({name: 'trust-store-crl', ok: false, severity: 'error', detail: `trust store ${ts.name} still holds revocation id ${r.revocationId}, another CRL of ${s.issuerDn} (number ${s.crlNumber ?? '-'})`, fix: 'run mtls-kit deploy to remove the superseded list'});
+        checks.push({
+          name: 'trust-store-crl',
+          ok: false,
+          severity: 'error',
+          detail: `trust store ${ts.name} still holds revocation id ${r.revocationId}, another CRL of ${s.issuerDn} (number ${s.crlNumber ?? '-'})`,
+          fix: 'run mtls-kit deploy to remove the superseded list',
+        });
       }
     }
   }
@@ -115,7 +166,12 @@ export function computeDrift(d: DriftInput): DriftResult {
     const a = d.listener.actual;
     checks.push(
       sameMutual(a, expected)
-        ? {name: 'listener', ok: true, severity: 'info', detail: `listener ${d.listener.arn} uses Mode=${a.mode}${a.mode === 'verify' ? ` with ${a.trustStoreArn}` : ''}${formatFiltersSuffix(a)}`}
+        ? {
+            name: 'listener',
+            ok: true,
+            severity: 'info',
+            detail: `listener ${d.listener.arn} uses Mode=${a.mode}${a.mode === 'verify' ? ` with ${a.trustStoreArn}` : ''}${formatFiltersSuffix(a)}`,
+          }
         : {
             name: 'listener',
             ok: false,
@@ -133,10 +189,37 @@ export function computeDrift(d: DriftInput): DriftResult {
     if (seen.has(s.sha256)) return;
     seen.add(s.sha256);
     const daysLeft = s.nextUpdate ? Math.floor((s.nextUpdate.getTime() - d.now.getTime()) / DAY) : null;
-    const state: CrlFreshness['state'] = !s.nextUpdate ? 'no-next-update' : s.nextUpdate.getTime() <= d.now.getTime() ? 'expired' : daysLeft! < d.warnDays ? 'near' : 'ok';
-    crls.push({source, issuer: s.issuerDn, crlNumber: s.crlNumber, nextUpdate: s.nextUpdate ? s.nextUpdate.toISOString().replace('.000Z', 'Z') : null, daysLeft, state});
-    if (state === 'expired') checks.push({name: 'crl-next-update', ok: false, severity: 'error', detail: `${source} (${s.issuerDn}): nextUpdate ${s.nextUpdate!.toISOString()} has passed`, fix: 'issue a new CRL (mtls-kit crl) and run mtls-kit deploy'});
-    else if (state === 'near') checks.push({name: 'crl-next-update', ok: false, severity: 'warning', detail: `${source} (${s.issuerDn}): nextUpdate in ${daysLeft} day(s)`, fix: 'issue a new CRL soon (mtls-kit crl) and run mtls-kit deploy'});
+    const state: CrlFreshness['state'] = !s.nextUpdate
+      ? 'no-next-update'
+      : s.nextUpdate.getTime() <= d.now.getTime()
+        ? 'expired'
+        : daysLeft! < d.warnDays
+          ? 'near'
+          : 'ok';
+    crls.push({
+      source,
+      issuer: s.issuerDn,
+      crlNumber: s.crlNumber,
+      nextUpdate: s.nextUpdate ? s.nextUpdate.toISOString().replace('.000Z', 'Z') : null,
+      daysLeft,
+      state,
+    });
+    if (state === 'expired')
+      checks.push({
+        name: 'crl-next-update',
+        ok: false,
+        severity: 'error',
+        detail: `${source} (${s.issuerDn}): nextUpdate ${s.nextUpdate!.toISOString()} has passed`,
+        fix: 'issue a new CRL (mtls-kit crl) and run mtls-kit deploy',
+      });
+    else if (state === 'near')
+      checks.push({
+        name: 'crl-next-update',
+        ok: false,
+        severity: 'warning',
+        detail: `${source} (${s.issuerDn}): nextUpdate in ${daysLeft} day(s)`,
+        fix: 'issue a new CRL soon (mtls-kit crl) and run mtls-kit deploy',
+      });
   };
   for (const c of d.crls) freshness(c.path, c.summary);
   for (const r of ts?.revocations ?? []) if (r.summary) freshness(`revocation id ${r.revocationId}`, r.summary);

@@ -240,7 +240,12 @@ export function planDeploy(local: LocalState, remote: RemoteState, options: Plan
   if (!ts) trustStore = {action: 'create', name: local.trustStoreName, arn: null, reason: 'no trust store with this name'};
   else if (remoteBundleDigest(ts) !== bundleDigest(local.bundleCertificates)) {
     const held = ts.bundleCertificates?.length ?? ts.numberOfCaCertificates;
-    trustStore = {action: 'modify', name: local.trustStoreName, arn: ts.arn, reason: `the trust store holds ${held} certificate(s) that differ from the local bundle (${local.bundleCertificates.length})`};
+    trustStore = {
+      action: 'modify',
+      name: local.trustStoreName,
+      arn: ts.arn,
+      reason: `the trust store holds ${held} certificate(s) that differ from the local bundle (${local.bundleCertificates.length})`,
+    };
   } else trustStore = {action: 'unchanged', name: local.trustStoreName, arn: ts.arn, reason: 'the trust store holds the same certificates'};
 
   const revocations = planRevocations(local.crls, ts?.revocations ?? [], options);
@@ -248,7 +253,12 @@ export function planDeploy(local: LocalState, remote: RemoteState, options: Plan
   const listeners = local.listeners.map((target, i) => planListener(local, target, remote.listeners[i] ?? null, ts, options));
   const want = local.connectionLogs;
   const connectionLogs: PlannedConnectionLogs[] = want
-    ? (remote.loadBalancers ?? []).map((lb) => ({loadBalancerArn: lb.arn, action: sameConnectionLogs(lb.connectionLogs, want) ? 'unchanged' : 'modify', from: lb.connectionLogs, to: {enabled: true, ...want}}))
+    ? (remote.loadBalancers ?? []).map((lb) => ({
+        loadBalancerArn: lb.arn,
+        action: sameConnectionLogs(lb.connectionLogs, want) ? 'unchanged' : 'modify',
+        from: lb.connectionLogs,
+        to: {enabled: true, ...want},
+      }))
     : [];
 
   const changes =
@@ -266,11 +276,24 @@ function remoteBundleDigest(ts: RemoteTrustStore): string | null {
   return ts.bundleCertificates ? bundleDigest(ts.bundleCertificates) : null;
 }
 
-function planListener(local: LocalState, target: ListenerTarget, held: RemoteListener | null, ts: RemoteTrustStore | null, options: PlanOptions): PlannedListener {
+function planListener(
+  local: LocalState,
+  target: ListenerTarget,
+  held: RemoteListener | null,
+  ts: RemoteTrustStore | null,
+  options: PlanOptions,
+): PlannedListener {
   const nlb = isNetworkListener(target);
   const {identityFilters, ...common} = local.mutualAuthentication;
-  const to: MutualAuthentication = {...common, trustStoreArn: common.mode === 'verify' ? (ts?.arn ?? null) : null, ...(nlb ? {identityFilters: identityFilters ?? []} : {})};
-  if (!held) return target.kind === 'existing' ? {action: 'modify', arn: target.listenerArn, target, from: null, to, nlb} : {action: 'create', arn: null, target, from: null, to, nlb};
+  const to: MutualAuthentication = {
+    ...common,
+    trustStoreArn: common.mode === 'verify' ? (ts?.arn ?? null) : null,
+    ...(nlb ? {identityFilters: identityFilters ?? []} : {}),
+  };
+  if (!held)
+    return target.kind === 'existing'
+      ? {action: 'modify', arn: target.listenerArn, target, from: null, to, nlb}
+      : {action: 'create', arn: null, target, from: null, to, nlb};
   const from = held.mutualAuthentication;
   // aws-reference 2.5: a listener has one trust store. One that verifies against another
   // trust store belongs to someone else's setup: repointing it silently would lock out
@@ -279,7 +302,10 @@ function planListener(local: LocalState, target: ListenerTarget, held: RemoteLis
     throw new MtlsKitError({
       code: 'LISTENER_USES_OTHER_TRUST_STORE',
       message: `listener ${held.arn} verifies clients against another trust store (${from.trustStoreArn}); deploy would repoint it to ${local.trustStoreName}`,
-      suggestions: [`check who owns it: aws elbv2 describe-trust-store-associations --trust-store-arn ${from.trustStoreArn}`, 'to repoint it anyway, re-run with --force'],
+      suggestions: [
+        `check who owns it: aws elbv2 describe-trust-store-associations --trust-store-arn ${from.trustStoreArn}`,
+        'to repoint it anyway, re-run with --force',
+      ],
       details: {listenerArn: held.arn, trustStoreArn: from.trustStoreArn},
     });
   }
@@ -327,12 +353,21 @@ function planRevocations(crls: LocalCrl[], held: RemoteRevocation[], options: Pl
  * Chooses the order of the revocation calls that fits the quotas (aws-reference 3), trying
  * the orders without a gap first.
  */
-function orderRevocations(crls: LocalCrl[], held: RemoteRevocation[], add: PlannedRevocationAdd[], remove: PlannedRevocationRemove[], options: PlanOptions): Pick<DeployPlan['revocations'], 'order' | 'steps' | 'count'> {
+function orderRevocations(
+  crls: LocalCrl[],
+  held: RemoteRevocation[],
+  add: PlannedRevocationAdd[],
+  remove: PlannedRevocationRemove[],
+  options: PlanOptions,
+): Pick<DeployPlan['revocations'], 'order' | 'steps' | 'count'> {
   const quotas = options.quotas ?? DEFAULT_REVOCATION_QUOTAS;
   const now: QuotaCount = {lists: held.length, entries: held.reduce((n, h) => n + h.entries, 0)};
   const entriesOfAdd = new Map(add.map((a) => [a.path, a.entries]));
   const entriesOfId = new Map(remove.map((r) => [r.revocationId, r.entries]));
-  const after: QuotaCount = {lists: now.lists + add.length - remove.length, entries: now.entries + add.reduce((n, a) => n + a.entries, 0) - remove.reduce((n, r) => n + r.entries, 0)};
+  const after: QuotaCount = {
+    lists: now.lists + add.length - remove.length,
+    entries: now.entries + add.reduce((n, a) => n + a.entries, 0) - remove.reduce((n, r) => n + r.entries, 0),
+  };
   const fits = (c: QuotaCount): boolean => c.lists <= quotas.lists && c.entries <= quotas.entries;
   const peakOf = (steps: RevocationStep[]): QuotaCount => {
     const c = {...now};
@@ -367,11 +402,14 @@ function orderRevocations(crls: LocalCrl[], held: RemoteRevocation[], add: Plann
   // Per local CRL: the removes it supersedes that are already covered (its content is held), first.
   const covered = new Set(crls.filter((c) => !add.some((a) => a.path === c.path)).map((c) => c.path));
   const removesOf = (path: string): number[] => remove.filter((r) => r.supersededBy === path).map((r) => r.revocationId);
-  const safeRemoves: RevocationStep[] = [...covered].filter((p) => removesOf(p).length > 0).map((p) => ({kind: 'remove', revocationIds: removesOf(p), supersededBy: p}));
+  const safeRemoves: RevocationStep[] = [...covered]
+    .filter((p) => removesOf(p).length > 0)
+    .map((p) => ({kind: 'remove', revocationIds: removesOf(p), supersededBy: p}));
 
   const allAtOnce: RevocationStep[] = [...safeRemoves, ...add.map((a): RevocationStep => ({kind: 'add', path: a.path}))];
   const rest = remove.filter((r) => !covered.has(r.supersededBy));
-  if (rest.length > 0) allAtOnce.push({kind: 'remove', revocationIds: rest.map((r) => r.revocationId), supersededBy: [...new Set(rest.map((r) => r.supersededBy))].join(', ')});
+  if (rest.length > 0)
+    allAtOnce.push({kind: 'remove', revocationIds: rest.map((r) => r.revocationId), supersededBy: [...new Set(rest.map((r) => r.supersededBy))].join(', ')});
   if (fits(peakOf(allAtOnce))) return {order: 'add-then-remove', steps: allAtOnce, count: count(peakOf(allAtOnce))};
 
   const perIssuer: RevocationStep[] = [...safeRemoves];
@@ -406,7 +444,12 @@ function orderRevocations(crls: LocalCrl[], held: RemoteRevocation[], add: Plann
 export function sameMutual(a: MutualAuthentication, b: MutualAuthentication): boolean {
   if (a.mode !== b.mode) return false;
   if (a.mode !== 'verify') return true;
-  return a.trustStoreArn === b.trustStoreArn && a.ignoreClientCertificateExpiry === b.ignoreClientCertificateExpiry && a.advertiseTrustStoreCaNames === b.advertiseTrustStoreCaNames && sameFilters(a.identityFilters ?? [], b.identityFilters ?? []);
+  return (
+    a.trustStoreArn === b.trustStoreArn &&
+    a.ignoreClientCertificateExpiry === b.ignoreClientCertificateExpiry &&
+    a.advertiseTrustStoreCaNames === b.advertiseTrustStoreCaNames &&
+    sameFilters(a.identityFilters ?? [], b.identityFilters ?? [])
+  );
 }
 
 /** Identity filters compare as sets: they are ORed, so their order does not matter (aws-reference 9.3). */
@@ -443,7 +486,11 @@ export function checkNlbTargets(targets: ListenerTarget[], mode: MutualMode, fil
   }
   if (filterCount > 0 && nlb.length < targets.length) {
     const alb = targets.find((t) => !isNetworkListener(t))!;
-    throw usageError('FILTERS_NEED_NLB', `identity filters exist only on NLB TLS listeners, and ${alb.kind === 'existing' ? `listener ${alb.listenerArn}` : `load balancer ${alb.loadBalancerArn}`} is not one`, ['deploy the ALB listeners without --identity-filter, in a separate run']);
+    throw usageError(
+      'FILTERS_NEED_NLB',
+      `identity filters exist only on NLB TLS listeners, and ${alb.kind === 'existing' ? `listener ${alb.listenerArn}` : `load balancer ${alb.loadBalancerArn}`} is not one`,
+      ['deploy the ALB listeners without --identity-filter, in a separate run'],
+    );
   }
 }
 
@@ -453,12 +500,19 @@ export function checkNlbTargets(targets: ListenerTarget[], mode: MutualMode, fil
  * @throws MtlsKitError (usage, exit 2) naming the listener or the missing flag.
  */
 export function checkConnectionLogTargets(targets: ListenerTarget[]): void {
-  if (targets.length === 0) throw usageError('CONNECTION_LOGS_NEED_LISTENER', "--connection-logs sets the connection logs of the listeners' load balancers, and no listener was given", ['add --listener-arn <alb-https-listener-arn> (or --load-balancer-arn with --port, --certificate-arn, --target-group-arn)']);
+  if (targets.length === 0)
+    throw usageError(
+      'CONNECTION_LOGS_NEED_LISTENER',
+      "--connection-logs sets the connection logs of the listeners' load balancers, and no listener was given",
+      ['add --listener-arn <alb-https-listener-arn> (or --load-balancer-arn with --port, --certificate-arn, --target-group-arn)'],
+    );
   const nlb = targets.find(isNetworkListener);
   if (nlb) {
-    throw usageError('CONNECTION_LOGS_NEED_ALB', `${nlb.kind === 'existing' ? `listener ${nlb.listenerArn}` : `load balancer ${nlb.loadBalancerArn}`} is a Network Load Balancer's, and connection logs exist only on Application Load Balancers`, [
-      'deploy the NLB listeners without --connection-logs, in a separate run (an NLB writes TLS access logs instead: its access_logs.s3.* attributes)',
-    ]);
+    throw usageError(
+      'CONNECTION_LOGS_NEED_ALB',
+      `${nlb.kind === 'existing' ? `listener ${nlb.listenerArn}` : `load balancer ${nlb.loadBalancerArn}`} is a Network Load Balancer's, and connection logs exist only on Application Load Balancers`,
+      ['deploy the NLB listeners without --connection-logs, in a separate run (an NLB writes TLS access logs instead: its access_logs.s3.* attributes)'],
+    );
   }
 }
 

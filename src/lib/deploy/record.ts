@@ -44,7 +44,9 @@ export interface BundleRecord {
  * certificate fingerprints. Reordering or de-duplicating a bundle does not change it.
  */
 export function bundleDigest(fingerprints: string[]): string {
-  return createHash('sha256').update([...new Set(fingerprints)].sort().join('\n')).digest('hex');
+  return createHash('sha256')
+    .update([...new Set(fingerprints)].sort().join('\n'))
+    .digest('hex');
 }
 
 /** Whether two bundles hold the same set of certificates. */
@@ -70,7 +72,14 @@ export function encodeCrlRecord(f: CrlFacts): string {
 export function decodeCrlRecord(value: string | undefined): CrlFacts | null {
   const m = /^v1:([0-9a-f]{64}):([0-9a-f]{32}):(\d+|-):(-?\d+):(\d+)$/.exec(value ?? '');
   if (!m) return null;
-  return {sha256: m[1]!, issuerId: m[2]!, issuerDn: null, crlNumber: m[3] === '-' ? null : m[3]!, thisUpdate: new Date(Number(m[4]) * 1000), entries: Number(m[5])};
+  return {
+    sha256: m[1]!,
+    issuerId: m[2]!,
+    issuerDn: null,
+    crlNumber: m[3] === '-' ? null : m[3]!,
+    thisUpdate: new Date(Number(m[4]) * 1000),
+    entries: Number(m[5]),
+  };
 }
 
 /** `mtls-kit:crl:<id>` → id, or null for other keys. */

@@ -33,7 +33,15 @@ export interface DeployResult {
   };
   revocations: {
     /** `serials`: what the list revokes and un-revokes compared with the list(s) it supersedes (null for a new issuer). */
-    added: Array<{path: string; key: string; revocationId: number | null; entries: number; issuer: string; crlNumber: string | null; serials: SerialChanges | null}>;
+    added: Array<{
+      path: string;
+      key: string;
+      revocationId: number | null;
+      entries: number;
+      issuer: string;
+      crlNumber: string | null;
+      serials: SerialChanges | null;
+    }>;
     removed: Array<{revocationId: number; issuer: string; crlNumber: string | null; supersededBy: string; entries: number}>;
     unchanged: Array<{path: string; revocationId: number}>;
     kept: number[];
@@ -48,7 +56,14 @@ export interface DeployResult {
   listener: DeployedListener | null;
   listeners: DeployedListener[];
   /** --connection-logs: each listener's load balancer, its setting before and where its connection logs go now (empty without the flag). */
-  connectionLogs: Array<{loadBalancerArn: string; action: 'modify' | 'unchanged'; uri: string; bucket: string; prefix: string; previous: {enabled: boolean; bucket: string; prefix: string}}>;
+  connectionLogs: Array<{
+    loadBalancerArn: string;
+    action: 'modify' | 'unchanged';
+    uri: string;
+    bucket: string;
+    prefix: string;
+    previous: {enabled: boolean; bucket: string; prefix: string};
+  }>;
 }
 
 export interface DeployedListener {
@@ -56,6 +71,18 @@ export interface DeployedListener {
   arn: string | null;
   loadBalancerArn: string | null;
   /** identityFilters (FIELD:MATCH:VALUE) only on NLB TLS listeners. */
-  mutualAuthentication: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'; identityFilters?: string[]};
-  previous: {mode: MutualMode; trustStoreArn: string | null; ignoreClientCertificateExpiry: boolean; advertiseTrustStoreCaNames: 'on' | 'off'; identityFilters?: string[]} | null;
+  mutualAuthentication: {
+    mode: MutualMode;
+    trustStoreArn: string | null;
+    ignoreClientCertificateExpiry: boolean;
+    advertiseTrustStoreCaNames: 'on' | 'off';
+    identityFilters?: string[];
+  };
+  previous: {
+    mode: MutualMode;
+    trustStoreArn: string | null;
+    ignoreClientCertificateExpiry: boolean;
+    advertiseTrustStoreCaNames: 'on' | 'off';
+    identityFilters?: string[];
+  } | null;
 }

@@ -31,7 +31,11 @@ export interface SerialChanges {
 
 /** Subject, fingerprint and expiry of each certificate (fingerprint = hex SHA-256 of the DER, as `sha256Fingerprint` without colons). */
 export function briefCertificates(certs: ParsedCertificate[]): CertBrief[] {
-  return certs.map((c) => ({fingerprint: c.sha256Fingerprint.replace(/:/g, '').toLowerCase(), subject: formatRfc2253(c.subject), notAfter: c.notAfter.toISOString().replace('.000Z', 'Z')}));
+  return certs.map((c) => ({
+    fingerprint: c.sha256Fingerprint.replace(/:/g, '').toLowerCase(),
+    subject: formatRfc2253(c.subject),
+    notAfter: c.notAfter.toISOString().replace('.000Z', 'Z'),
+  }));
 }
 
 /** The certificates in `local` and not in `held` (added) and the reverse (removed), as sets. */

@@ -61,7 +61,13 @@ export function fingerprintRemote(r: RemoteState): RemoteFingerprint {
   const ts = r.trustStore;
   return {
     objects: r.objects.map((o) => ({key: o.key, exists: o.exists, etag: o.etag ?? null})),
-    trustStore: ts ? {arn: ts.arn, bundleDigest: ts.bundleDigest ?? null, revocations: ts.revocations.map((x) => ({revocationId: x.revocationId, entries: x.entries, sha256: x.summary?.sha256 ?? null}))} : null,
+    trustStore: ts
+      ? {
+          arn: ts.arn,
+          bundleDigest: ts.bundleDigest ?? null,
+          revocations: ts.revocations.map((x) => ({revocationId: x.revocationId, entries: x.entries, sha256: x.summary?.sha256 ?? null})),
+        }
+      : null,
     listeners: r.listeners.map((l) => (l ? {arn: l.arn, mutualAuthentication: l.mutualAuthentication} : null)),
     ...(r.loadBalancers ? {loadBalancers: r.loadBalancers} : {}),
   };
@@ -71,7 +77,13 @@ export function fingerprintRemote(r: RemoteState): RemoteFingerprint {
  * Checks a saved plan against the current files and AWS state.
  * @throws MtlsKitError PLAN_STALE (exit 4) naming what changed since the plan was made.
  */
-export function checkSavedPlan(saved: SavedPlan, files: Array<{path: string; sha256: string}>, remote: RemoteFingerprint, replanned: DeployPlan, planFile: string): void {
+export function checkSavedPlan(
+  saved: SavedPlan,
+  files: Array<{path: string; sha256: string}>,
+  remote: RemoteFingerprint,
+  replanned: DeployPlan,
+  planFile: string,
+): void {
   const changes: string[] = [];
   for (const f of saved.files) {
     const now = files.find((x) => x.path === f.path);
@@ -85,7 +97,10 @@ export function checkSavedPlan(saved: SavedPlan, files: Array<{path: string; sha
   else if (a.trustStore && remote.trustStore) {
     if (a.trustStore.arn !== remote.trustStore.arn) changes.push('the trust store was replaced');
     if (a.trustStore.bundleDigest !== remote.trustStore.bundleDigest) changes.push('the trust store holds another bundle');
-    if (JSON.stringify(a.trustStore.revocations) !== JSON.stringify(remote.trustStore.revocations)) changes.push(`the trust store's revocation lists changed (ids ${a.trustStore.revocations.map((r) => r.revocationId).join(', ') || 'none'} → ${remote.trustStore.revocations.map((r) => r.revocationId).join(', ') || 'none'})`);
+    if (JSON.stringify(a.trustStore.revocations) !== JSON.stringify(remote.trustStore.revocations))
+      changes.push(
+        `the trust store's revocation lists changed (ids ${a.trustStore.revocations.map((r) => r.revocationId).join(', ') || 'none'} → ${remote.trustStore.revocations.map((r) => r.revocationId).join(', ') || 'none'})`,
+      );
   }
   a.listeners.forEach((l, i) => {
     if (JSON.stringify(l) !== JSON.stringify(remote.listeners[i] ?? null)) changes.push(`listener ${l?.arn ?? saved.settings.listeners[i]?.kind ?? i} changed`);
@@ -94,7 +109,8 @@ export function checkSavedPlan(saved: SavedPlan, files: Array<{path: string; sha
     const now = remote.loadBalancers?.find((x) => x.arn === lb.arn);
     if (JSON.stringify(now?.connectionLogs ?? null) !== JSON.stringify(lb.connectionLogs)) changes.push(`the connection logs of ${lb.arn} changed`);
   }
-  if (changes.length === 0 && JSON.stringify(stripVolatile(replanned)) !== JSON.stringify(stripVolatile(saved.plan))) changes.push('the plan computed now differs from the saved one');
+  if (changes.length === 0 && JSON.stringify(stripVolatile(replanned)) !== JSON.stringify(stripVolatile(saved.plan)))
+    changes.push('the plan computed now differs from the saved one');
   if (changes.length > 0) {
     throw new MtlsKitError({
       code: 'PLAN_STALE',
@@ -119,11 +135,19 @@ export function parseSavedPlan(text: string, planFile: string): SavedPlan {
   try {
     v = JSON.parse(text);
   } catch (error) {
-    throw new MtlsKitError({code: 'BAD_PLAN_FILE', message: `${planFile} is not JSON (${(error as Error).message})`, suggestions: ['pass the file written by deploy --plan-out']});
+    throw new MtlsKitError({
+      code: 'BAD_PLAN_FILE',
+      message: `${planFile} is not JSON (${(error as Error).message})`,
+      suggestions: ['pass the file written by deploy --plan-out'],
+    });
   }
   const p = v as Partial<SavedPlan>;
   if (p?.mtlsKitPlan !== SAVED_PLAN_VERSION || !p.settings || !p.plan || !p.remote || !Array.isArray(p.files)) {
-    throw new MtlsKitError({code: 'BAD_PLAN_FILE', message: `${planFile} is not a plan written by this version of deploy --plan-out`, suggestions: ['make a new one: mtls-kit deploy ... --plan-out plan.json']});
+    throw new MtlsKitError({
+      code: 'BAD_PLAN_FILE',
+      message: `${planFile} is not a plan written by this version of deploy --plan-out`,
+      suggestions: ['make a new one: mtls-kit deploy ... --plan-out plan.json'],
+    });
   }
   return p as SavedPlan;
 }

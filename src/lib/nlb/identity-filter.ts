@@ -68,7 +68,8 @@ export function formatIdentityFilter(f: IdentityFilter): string {
 export function checkFilterValue(field: FilterField, value: string): string[] {
   const problems: string[] = [];
   if (value.length === 0) problems.push('the value is empty; it must be 1 to 256 printable ASCII characters');
-  if (value.length > NLB_FILTER_POLICY.maxValueLength) problems.push(`the value is ${value.length} characters long; at most ${NLB_FILTER_POLICY.maxValueLength}`);
+  if (value.length > NLB_FILTER_POLICY.maxValueLength)
+    problems.push(`the value is ${value.length} characters long; at most ${NLB_FILTER_POLICY.maxValueLength}`);
   const bad = [...value].find((ch) => ch < ' ' || ch > '~');
   if (bad !== undefined) problems.push(`the value contains ${describeChar(bad)}; only printable ASCII (space to ~) is allowed`);
   if (field === 'san-uri' && value.length > 0) {
@@ -83,7 +84,9 @@ export function checkFilterValue(field: FilterField, value: string): string[] {
 
 function describeChar(ch: string): string {
   const cp = ch.codePointAt(0)!;
-  return cp < 0x20 || cp === 0x7f ? `the control character 0x${cp.toString(16).padStart(2, '0')}` : `the non-ASCII character "${ch}" (U+${cp.toString(16).toUpperCase().padStart(4, '0')})`;
+  return cp < 0x20 || cp === 0x7f
+    ? `the control character 0x${cp.toString(16).padStart(2, '0')}`
+    : `the non-ASCII character "${ch}" (U+${cp.toString(16).toUpperCase().padStart(4, '0')})`;
 }
 
 /**
@@ -120,7 +123,9 @@ export function fieldValues(cert: ParsedCertificate, field: FilterField): string
     case 'subject-ou': {
       const oid = field === 'subject-cn' ? '2.5.4.3' : '2.5.4.11';
       try {
-        return parseName(cert.subject).filter((a) => a.oid === oid).map(decodeStringValue);
+        return parseName(cert.subject)
+          .filter((a) => a.oid === oid)
+          .map(decodeStringValue);
       } catch {
         return [];
       }
@@ -214,19 +219,28 @@ const FIELD_LABEL: Record<FilterField, string> = {'subject-cn': 'subject CN', 's
  * an empty list admits every certificate.
  */
 export function evaluateIdentityFilters(cert: ParsedCertificate, filters: readonly IdentityFilter[]): FilterEvaluation {
-  if (filters.length === 0) return {admitted: true, matched: null, matchedValue: null, outcomes: [], reason: 'no identity filters configured; every trusted certificate is admitted'};
+  if (filters.length === 0)
+    return {admitted: true, matched: null, matchedValue: null, outcomes: [], reason: 'no identity filters configured; every trusted certificate is admitted'};
   const outcomes: FilterOutcome[] = [];
   for (const f of filters) {
     const values = fieldValues(cert, f.field);
     const hit = values.find((v) => matchesValue(f.field, f.matchType, f.value, v)) ?? null;
     outcomes.push({filter: formatIdentityFilter(f), values, matchedValue: hit});
     if (hit !== null) {
-      return {admitted: true, matched: formatIdentityFilter(f), matchedValue: hit, outcomes, reason: `${formatIdentityFilter(f)} matched ${FIELD_LABEL[f.field]} "${hit}"`};
+      return {
+        admitted: true,
+        matched: formatIdentityFilter(f),
+        matchedValue: hit,
+        outcomes,
+        reason: `${formatIdentityFilter(f)} matched ${FIELD_LABEL[f.field]} "${hit}"`,
+      };
     }
   }
   const why = outcomes.map((o, i) => {
     const f = filters[i]!;
-    return o.values.length === 0 ? `${o.filter}: the certificate has no ${FIELD_LABEL[f.field]}` : `${o.filter}: ${FIELD_LABEL[f.field]} ${o.values.map((v) => `"${v}"`).join(', ')}`;
+    return o.values.length === 0
+      ? `${o.filter}: the certificate has no ${FIELD_LABEL[f.field]}`
+      : `${o.filter}: ${FIELD_LABEL[f.field]} ${o.values.map((v) => `"${v}"`).join(', ')}`;
   });
   return {admitted: false, matched: null, matchedValue: null, outcomes, reason: `no identity filter matched (${why.join('; ')})`};
 }
@@ -240,7 +254,7 @@ export function filterCheck(e: FilterEvaluation, subject: string): VerifyCheck {
         ok: false,
         certificate: subject,
         detail: e.reason,
-        fix: 'issue the client a certificate whose CN, OU or SAN matches one of the listener\'s identity filters, or add a filter for it',
+        fix: "issue the client a certificate whose CN, OU or SAN matches one of the listener's identity filters, or add a filter for it",
         code: FILTER_FAILURE_CODE,
       };
 }
@@ -302,13 +316,21 @@ export function splitFilterFile(text: string, file: string): Array<{source: stri
     try {
       data = JSON.parse(trimmed);
     } catch (error) {
-      throw usageError('BAD_IDENTITY_FILTER_FILE', `${file} is not valid JSON (${(error as Error).message})`, ['write one FIELD:MATCH:VALUE per line, or the ClientCertificateIdentityFilters JSON list']);
+      throw usageError('BAD_IDENTITY_FILTER_FILE', `${file} is not valid JSON (${(error as Error).message})`, [
+        'write one FIELD:MATCH:VALUE per line, or the ClientCertificateIdentityFilters JSON list',
+      ]);
     }
     const list = Array.isArray(data) ? data : (data as {ClientCertificateIdentityFilters?: unknown}).ClientCertificateIdentityFilters;
-    if (!Array.isArray(list)) throw usageError('BAD_IDENTITY_FILTER_FILE', `${file}: expected a JSON list of {"Field", "MatchType", "Value"}`, ['e.g. [{"Field": "subject-cn", "MatchType": "prefix", "Value": "device-", "Action": "accept"}]']);
+    if (!Array.isArray(list))
+      throw usageError('BAD_IDENTITY_FILTER_FILE', `${file}: expected a JSON list of {"Field", "MatchType", "Value"}`, [
+        'e.g. [{"Field": "subject-cn", "MatchType": "prefix", "Value": "device-", "Action": "accept"}]',
+      ]);
     return list.map((e: unknown, i) => {
       const o = (e ?? {}) as Record<string, unknown>;
-      if (o.Action !== undefined && o.Action !== 'accept') throw usageError('BAD_IDENTITY_FILTER_FILE', `${file}: entry ${i + 1} has Action "${String(o.Action)}"; accept is the only action`, ['remove the Action or set it to accept']);
+      if (o.Action !== undefined && o.Action !== 'accept')
+        throw usageError('BAD_IDENTITY_FILTER_FILE', `${file}: entry ${i + 1} has Action "${String(o.Action)}"; accept is the only action`, [
+          'remove the Action or set it to accept',
+        ]);
       return {source: `${file}[${i}]`, text: `${String(o.Field ?? '')}:${String(o.MatchType ?? '')}:${String(o.Value ?? '')}`};
     });
   }

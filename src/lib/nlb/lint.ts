@@ -30,7 +30,13 @@ export function lintForNlb(p: NlbLintParams): LintResult {
   for (const f of p.filters) {
     const key = `${f.field}:${f.matchType}:${f.value.toLowerCase()}`;
     if (seen.has(key) && f.field !== 'san-uri') {
-      findings.push({severity: 'warning', rule: 'identity-filter-duplicate', file: 'identity filters', message: `${formatIdentityFilter(f)} repeats another filter (values compare without case)`, fix: 'remove the duplicate filter'});
+      findings.push({
+        severity: 'warning',
+        rule: 'identity-filter-duplicate',
+        file: 'identity filters',
+        message: `${formatIdentityFilter(f)} repeats another filter (values compare without case)`,
+        fix: 'remove the duplicate filter',
+      });
     }
     seen.add(key);
   }

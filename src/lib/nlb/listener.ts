@@ -194,6 +194,7 @@ export function formatNlbAccessLogLine(e: NlbAccessLogEntry): string {
 export function parseTcpTarget(text: string): {host: string; port: number} {
   const m = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d{1,5})\/?$/.exec(text.trim());
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) throw usageError('BAD_TARGET', `--target ${text} is not tcp://HOST:PORT`, ['an NLB listener forwards TCP: write it as --target tcp://127.0.0.1:7000']);
+  if (!m || port < 1 || port > 65535)
+    throw usageError('BAD_TARGET', `--target ${text} is not tcp://HOST:PORT`, ['an NLB listener forwards TCP: write it as --target tcp://127.0.0.1:7000']);
   return {host: m[1]!.replace(/^\[|\]$/g, ''), port};
 }

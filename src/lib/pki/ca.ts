@@ -42,45 +42,43 @@ export function createCa(p: CreateCaParams): CreateCaResult {
   const spec = KEY_TYPES[p.keyType];
   const notBefore = addDays(p.now, -1 / 1440);
   const rootKeys = generateKeyPair(spec);
-  const root = issueCertificate(
-    {
-      subject: p.rootSubject,
-      issuerKey: rootKeys.privateKey,
-      issuerSpec: spec,
-      publicKey: rootKeys.publicKey,
-      subjectSpec: spec,
-      serialHex: newSerialHex(),
-      notBefore,
-      notAfter: addDays(p.now, p.rootDays ?? PROFILES.root.days),
-      profile: PROFILES.root,
-      pathLength: p.intermediateSubject ? 1 : 0,
-    },
-  );
+  const root = issueCertificate({
+    subject: p.rootSubject,
+    issuerKey: rootKeys.privateKey,
+    issuerSpec: spec,
+    publicKey: rootKeys.publicKey,
+    subjectSpec: spec,
+    serialHex: newSerialHex(),
+    notBefore,
+    notAfter: addDays(p.now, p.rootDays ?? PROFILES.root.days),
+    profile: PROFILES.root,
+    pathLength: p.intermediateSubject ? 1 : 0,
+  });
   const rootMaterial: CaTierMaterial = {certPem: root.pem, cert: root.parsed, keyPem: pkcs8Pem(rootKeys.privateKey, p.passphrase)};
   if (!p.intermediateSubject) return {root: rootMaterial, bundlePem: root.pem, rootIndex: []};
 
   const intKeys = generateKeyPair(spec);
   const intDays = Math.min(p.intermediateDays ?? PROFILES.intermediate.days, p.rootDays ?? PROFILES.root.days);
-  const inter = issueCertificate(
-    {
-      subject: p.intermediateSubject,
-      issuerCert: root.parsed,
-      issuerKey: rootKeys.privateKey,
-      issuerSpec: spec,
-      publicKey: intKeys.publicKey,
-      subjectSpec: spec,
-      serialHex: newSerialHex(),
-      notBefore,
-      notAfter: addDays(p.now, intDays),
-      profile: PROFILES.intermediate,
-    },
-  );
+  const inter = issueCertificate({
+    subject: p.intermediateSubject,
+    issuerCert: root.parsed,
+    issuerKey: rootKeys.privateKey,
+    issuerSpec: spec,
+    publicKey: intKeys.publicKey,
+    subjectSpec: spec,
+    serialHex: newSerialHex(),
+    notBefore,
+    notAfter: addDays(p.now, intDays),
+    profile: PROFILES.intermediate,
+  });
   const interCert = inter.parsed;
   return {
     root: rootMaterial,
     intermediate: {certPem: inter.pem, cert: interCert, keyPem: pkcs8Pem(intKeys.privateKey, p.passphrase)},
     bundlePem: root.pem + inter.pem,
-    rootIndex: [{status: 'V', notAfter: interCert.notAfter, serial: interCert.serialHex, file: 'intermediate/ca.crt', subject: formatSlashForm(interCert.subject)}],
+    rootIndex: [
+      {status: 'V', notAfter: interCert.notAfter, serial: interCert.serialHex, file: 'intermediate/ca.crt', subject: formatSlashForm(interCert.subject)},
+    ],
   };
 }
 

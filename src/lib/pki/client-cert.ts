@@ -55,22 +55,20 @@ export interface IssuedClient {
  */
 export function issueClientCert(p: IssueClientParams): IssuedClient {
   const keys = generateKeyPair(p.keySpec);
-  const issued = issueCertificate(
-    {
-      subject: p.subject,
-      issuerCert: p.issuer.cert,
-      issuerKey: p.issuer.key,
-      issuerSpec: p.issuer.spec,
-      publicKey: keys.publicKey,
-      subjectSpec: p.keySpec,
-      serialHex: p.serialHex,
-      notBefore: p.notBefore ?? addDays(p.now, -1 / 1440),
-      notAfter: p.notAfter ?? addDays(p.now, p.days),
-      profile: p.profile ?? PROFILES.client,
-      sans: p.sans,
-      ...(p.extKeyUsage ? {extKeyUsage: p.extKeyUsage} : {}),
-    },
-  );
+  const issued = issueCertificate({
+    subject: p.subject,
+    issuerCert: p.issuer.cert,
+    issuerKey: p.issuer.key,
+    issuerSpec: p.issuer.spec,
+    publicKey: keys.publicKey,
+    subjectSpec: p.keySpec,
+    serialHex: p.serialHex,
+    notBefore: p.notBefore ?? addDays(p.now, -1 / 1440),
+    notAfter: p.notAfter ?? addDays(p.now, p.days),
+    profile: p.profile ?? PROFILES.client,
+    sans: p.sans,
+    ...(p.extKeyUsage ? {extKeyUsage: p.extKeyUsage} : {}),
+  });
   const keyPkcs8Der = exportPkcs8(keys.privateKey);
   const parsed = issued.parsed;
   return {

@@ -86,9 +86,21 @@ export function listIndexText(text: string, source: string, tier: 'root' | 'inte
       if (t1 !== p + 1 || t5 < 0 || t5 > nl || (st !== 0x56 && st !== 0x52 && st !== 0x45) || !exp) bad();
       const end = exp![0];
       const status: CertStatus = st === 0x52 ? 'revoked' : st === 0x45 || end <= t ? 'expired' : 'valid';
-      const keep = !((filter.revoked && status !== 'revoked') || (filter.expired && status !== 'expired') || (filter.expiringWithinMs !== undefined && (status !== 'valid' || end - t > filter.expiringWithinMs)));
+      const keep = !(
+        (filter.revoked && status !== 'revoked') ||
+        (filter.expired && status !== 'expired') ||
+        (filter.expiringWithinMs !== undefined && (status !== 'valid' || end - t > filter.expiringWithinMs))
+      );
       if (keep) {
-        const row: ListedCert = {tier, status, serial: upper(text.slice(t3 + 1, t4)), subject: text.slice(t5 + 1, nl), notAfter: exp![1], daysLeft: Math.floor((end - t) / 86_400_000), file: text.slice(t4 + 1, t5)};
+        const row: ListedCert = {
+          tier,
+          status,
+          serial: upper(text.slice(t3 + 1, t4)),
+          subject: text.slice(t5 + 1, nl),
+          notAfter: exp![1],
+          daysLeft: Math.floor((end - t) / 86_400_000),
+          file: text.slice(t4 + 1, t5),
+        };
         if (t3 > t2 + 1) {
           const rev = text.slice(t2 + 1, t3);
           const comma = rev.indexOf(',');

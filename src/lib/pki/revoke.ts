@@ -56,7 +56,12 @@ export function revokeInIndex(p: RevokeInIndexParams): RevokeInIndexResult {
  * same fields as revokeInIndex; serials already revoked or not in the index are left alone.
  * @returns the new index and how many lines changed.
  */
-export function revokeManyInIndex(entries: IndexEntry[], serials: ReadonlySet<string>, reason: RevocationReason, now: Date): {entries: IndexEntry[]; revoked: number} {
+export function revokeManyInIndex(
+  entries: IndexEntry[],
+  serials: ReadonlySet<string>,
+  reason: RevocationReason,
+  now: Date,
+): {entries: IndexEntry[]; revoked: number} {
   const revokedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
   let revoked = 0;
   const out = entries.map((e) => {

@@ -74,7 +74,17 @@ const EKU_NAMES: Record<string, string> = {
   '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
   '2.5.29.37.0': 'anyExtendedKeyUsage',
 };
-const KU_NAMES = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
+const KU_NAMES = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+];
 const CURVE_SPECS: Record<string, KeySpec> = {
   prime256v1: {kind: 'ec', curve: 'P-256', hash: 'SHA-256'},
   secp384r1: {kind: 'ec', curve: 'P-384', hash: 'SHA-384'},
@@ -90,9 +100,11 @@ export function clientKeySpec(k: PublicKeyInfo, source: string): KeySpec {
   const ec = k.kind === 'ec' ? CURVE_SPECS[k.curve ?? ''] : undefined;
   if (ec) return ec;
   const what = k.kind === 'rsa' ? `RSA-${k.bits}` : k.kind === 'ec' ? `EC ${k.curve}` : k.kind;
-  throw preconditionError('CSR_KEY_UNSUPPORTED', `${source}: the requested key is ${what}; ALB accepts RSA 2048-8192 bits or ECDSA P-256, P-384 and P-521 only`, [
-    'make the request with a supported key, e.g. openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 ...',
-  ]);
+  throw preconditionError(
+    'CSR_KEY_UNSUPPORTED',
+    `${source}: the requested key is ${what}; ALB accepts RSA 2048-8192 bits or ECDSA P-256, P-384 and P-521 only`,
+    ['make the request with a supported key, e.g. openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 ...'],
+  );
 }
 
 function toSanInput(g: GeneralName): SanInput | undefined {
@@ -162,7 +174,9 @@ export function planClientRequest(csr: ParsedCsr, source: string, overrides: Csr
   const subjectDer = overrides.subject ? encodeName(overrides.subject) : csr.subject;
   // An empty Name with no SANs identifies nothing (RFC 5280 4.1.2.6).
   if (subjectDer.length <= 2 && sans.length === 0) {
-    throw preconditionError('CSR_EMPTY_SUBJECT', `${source} has an empty subject and no subject alternative names`, ['give --cn NAME (or --subject) to name the certificate']);
+    throw preconditionError('CSR_EMPTY_SUBJECT', `${source} has an empty subject and no subject alternative names`, [
+      'give --cn NAME (or --subject) to name the certificate',
+    ]);
   }
   return {subjectDer, sans, spki: csr.publicKey.spki, keySpec, stripped};
 }
@@ -212,7 +226,13 @@ export function signClientForKey(p: SignForKeyParams): SignedForKey {
     certDer: issued.der,
     chainPem: issued.pem + p.issuer.chain.map((c) => toPem(c.der, 'CERTIFICATE')).join(''),
     parsed: issued.parsed,
-    index: {status: 'V', notAfter: issued.parsed.notAfter, serial: issued.parsed.serialHex, file: p.indexFile ?? 'unknown', subject: formatSlashForm(issued.parsed.subject)},
+    index: {
+      status: 'V',
+      notAfter: issued.parsed.notAfter,
+      serial: issued.parsed.serialHex,
+      file: p.indexFile ?? 'unknown',
+      subject: formatSlashForm(issued.parsed.subject),
+    },
   };
 }
 

@@ -11,7 +11,15 @@
 import {createDecipheriv, createHmac} from 'node:crypto';
 
 export const CONTENT = {changeCipherSpec: 20, alert: 21, handshake: 22, applicationData: 23} as const;
-export const HANDSHAKE = {clientHello: 1, serverHello: 2, encryptedExtensions: 8, certificate: 11, certificateRequest: 13, serverHelloDone: 14, finished: 20} as const;
+export const HANDSHAKE = {
+  clientHello: 1,
+  serverHello: 2,
+  encryptedExtensions: 8,
+  certificate: 11,
+  certificateRequest: 13,
+  serverHelloDone: 14,
+  finished: 20,
+} as const;
 
 export interface TlsRecord {
   type: number;
@@ -60,7 +68,7 @@ export interface ServerHello {
   cipherSuite: number;
 }
 
-const VERSIONS: Record<number, string> = {0x0304: 'TLSv1.3', 0x0303: 'TLSv1.2', 0x0302: 'TLSv1.1', 0x0301: 'TLSv1'};
+const VERSIONS: Record<number, string> = {772: 'TLSv1.3', 771: 'TLSv1.2', 770: 'TLSv1.1', 769: 'TLSv1'};
 
 /** Decodes a ServerHello body; supported_versions (43) gives TLS 1.3. */
 export function parseServerHello(body: Uint8Array): ServerHello {
@@ -178,16 +186,23 @@ export function parseCertificateMessage(body: Uint8Array, tls13: boolean): Uint8
 function expandLabel(hash: string, secret: Uint8Array, label: string, length: number): Buffer {
   const full = Buffer.from(`tls13 ${label}`, 'latin1');
   const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0])]);
-  return createHmac(hash, secret).update(Buffer.concat([info, Buffer.from([1])])).digest().subarray(0, length);
+  return createHmac(hash, secret)
+    .update(Buffer.concat([info, Buffer.from([1])]))
+    .digest()
+    .subarray(0, length);
 }
 
 /** The TLS 1.3 cipher suites by the standard name Node's getCipher() reports. */
-export const TLS13_SUITE_IDS: Readonly<Record<string, number>> = {TLS_AES_128_GCM_SHA256: 0x1301, TLS_AES_256_GCM_SHA384: 0x1302, TLS_CHACHA20_POLY1305_SHA256: 0x1303};
+export const TLS13_SUITE_IDS: Readonly<Record<string, number>> = {
+  TLS_AES_128_GCM_SHA256: 0x1301,
+  TLS_AES_256_GCM_SHA384: 0x1302,
+  TLS_CHACHA20_POLY1305_SHA256: 0x1303,
+};
 
 const SUITES: Record<number, {cipher: string; keyLen: number; hash: string}> = {
-  0x1301: {cipher: 'aes-128-gcm', keyLen: 16, hash: 'sha256'},
-  0x1302: {cipher: 'aes-256-gcm', keyLen: 32, hash: 'sha384'},
-  0x1303: {cipher: 'chacha20-poly1305', keyLen: 32, hash: 'sha256'},
+  4865: {cipher: 'aes-128-gcm', keyLen: 16, hash: 'sha256'},
+  4866: {cipher: 'aes-256-gcm', keyLen: 32, hash: 'sha384'},
+  4867: {cipher: 'chacha20-poly1305', keyLen: 32, hash: 'sha256'},
 };
 
 /**

@@ -328,7 +328,10 @@ function formatIp(b: Uint8Array): string {
   if (b.length === 16) {
     const groups: string[] = [];
     for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-    return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+    return groups
+      .join(':')
+      .replace(/(^|:)0(:0)+(:|$)/, '::')
+      .replace(/:{3,}/, '::');
   }
   return toHex(b);
 }
@@ -479,7 +482,8 @@ function decodeExtension(cert: ParsedCertificate, ext: Extension): void {
       if (parts[i]?.tag === TAG.INTEGER) pathLength = smallInteger(parts[i++]!);
       if (i !== parts.length) throw new DerError('extra fields in basicConstraints');
       cert.basicConstraints = {ca, critical: ext.critical, ...(pathLength === undefined ? {} : {pathLength: Math.max(pathLength, 0)})};
-      if (pathLength !== undefined && (pathLength < 0 || !ca)) cert.invalidExtensions.push(pathLength < 0 ? 'basicConstraints pathLen is negative' : 'basicConstraints has a pathLen but not CA:TRUE');
+      if (pathLength !== undefined && (pathLength < 0 || !ca))
+        cert.invalidExtensions.push(pathLength < 0 ? 'basicConstraints pathLen is negative' : 'basicConstraints has a pathLen but not CA:TRUE');
       break;
     }
     case OID.keyUsage: {
@@ -495,7 +499,10 @@ function decodeExtension(cert: ParsedCertificate, ext: Extension): void {
       break;
     }
     case OID.extKeyUsage:
-      cert.extKeyUsage = {oids: children(expectTag(t, TAG.SEQUENCE, 'extKeyUsage')).map((o) => decodeOid(expectTag(o, TAG.OID, 'KeyPurposeId'))), critical: ext.critical};
+      cert.extKeyUsage = {
+        oids: children(expectTag(t, TAG.SEQUENCE, 'extKeyUsage')).map((o) => decodeOid(expectTag(o, TAG.OID, 'KeyPurposeId'))),
+        critical: ext.critical,
+      };
       break;
     case OID.subjectAltName:
       cert.altNamesRaw = decodeGeneralNames(t);
@@ -508,7 +515,9 @@ function decodeExtension(cert: ParsedCertificate, ext: Extension): void {
       for (const c of children(expectTag(t, TAG.SEQUENCE, 'authorityKeyIdentifier'))) {
         if (c.tag === 0x80) cert.authorityKeyId = colonHex(content(c));
         else if (c.tag === 0xa1) {
-          const dir = children(c).map(decodeGeneralName).find((g) => g.tag === 0xa4);
+          const dir = children(c)
+            .map(decodeGeneralName)
+            .find((g) => g.tag === 0xa4);
           if (dir) cert.authorityKeyIssuer = dir.value;
         } else if (c.tag === 0x82) cert.authorityKeySerial = content(c);
         else throw new DerError('bad authorityKeyIdentifier field');
@@ -555,7 +564,12 @@ const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.
  */
 export function decodeStrictTime(t: Tlv): {date: Date; error?: string} {
   const s = Buffer.from(content(t)).toString('latin1');
-  const m = t.tag === TAG.UTCTime ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : t.tag === TAG.GeneralizedTime ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+  const m =
+    t.tag === TAG.UTCTime
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
+      : t.tag === TAG.GeneralizedTime
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
+        : null;
   let date: Date;
   try {
     date = decodeTime(t);
@@ -632,7 +646,8 @@ function parseCertificateUncached(der: Uint8Array): ParsedCertificate {
   let extensions: Extension[] = [];
   for (const rest of f.slice(i + 6)) {
     if (rest.tag === 0xa3) extensions = parseExtensions(inner(rest));
-    else if (rest.tag !== 0x81 && rest.tag !== 0x82 && rest.tag !== 0xa1 && rest.tag !== 0xa2) throw new DerError(`unexpected field (tag 0x${rest.tag.toString(16)}) in tbsCertificate`);
+    else if (rest.tag !== 0x81 && rest.tag !== 0x82 && rest.tag !== 0xa1 && rest.tag !== 0xa2)
+      throw new DerError(`unexpected field (tag 0x${rest.tag.toString(16)}) in tbsCertificate`);
   }
   const serial = content(serialT);
   const sigBits = content(sigT);

@@ -10,7 +10,24 @@
  */
 import {createPublicKey, type KeyObject, sign, verify} from 'node:crypto';
 import {decodeStrictTime, OID, parseSignatureAlgorithm, type ParsedCertificate, type SignatureAlgorithm} from './cert.js';
-import {children, content, decodeOid, decodeTime, DerError, encodeLength, encodeOid, encodeSmallInteger, encodeTime, expectTag, raw, readTlv, TAG, type Tlv, tlv, toHex} from './der.js';
+import {
+  children,
+  content,
+  decodeOid,
+  decodeTime,
+  DerError,
+  encodeLength,
+  encodeOid,
+  encodeSmallInteger,
+  encodeTime,
+  expectTag,
+  raw,
+  readTlv,
+  TAG,
+  type Tlv,
+  tlv,
+  toHex,
+} from './der.js';
 import {canonicalName} from './name-canon.js';
 import {opensslCrlProblem} from './crl-gate.js';
 import {formatRfc2253} from './dn.js';
@@ -76,7 +93,11 @@ export function signatureAlgorithmForKey(key: KeyObject): SigAlg {
   try {
     spec = specOfKeyObject(key);
   } catch {
-    throw new MtlsKitError({code: 'UNSUPPORTED_KEY', message: `cannot sign a CRL with a ${key.asymmetricKeyType} key`, suggestions: ['use an RSA or EC CA key']});
+    throw new MtlsKitError({
+      code: 'UNSUPPORTED_KEY',
+      message: `cannot sign a CRL with a ${key.asymmetricKeyType} key`,
+      suggestions: ['use an RSA or EC CA key'],
+    });
   }
   return {hash: signatureHash(spec), algId: signatureAlgorithmDer(spec)};
 }
@@ -356,7 +377,9 @@ export function parseCrl(data: Uint8Array, source: string, expect: WrongInputOpt
  * @throws MtlsKitError BAD_CRL (exit 4) with OpenSSL's complaint
  */
 export function checkCrlWithOpenSsl(data: Uint8Array, crl: LoadedCrl): void {
-  const problem = opensslCrlProblem(crl.format === 'pem' ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1') : encodePemFast(crl.der, 'X509 CRL'));
+  const problem = opensslCrlProblem(
+    crl.format === 'pem' ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1') : encodePemFast(crl.der, 'X509 CRL'),
+  );
   if (problem !== null) throw badCrl(crl.source, `OpenSSL cannot parse it (${problem})`);
 }
 
@@ -455,7 +478,8 @@ function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'
         const s1 = s0 + serialLen;
         const timeTag = buf[s1];
         const timeEnd = s1 + 2 + buf[s1 + 1]!;
-        if ((timeTag !== TAG.UTCTime && timeTag !== TAG.GeneralizedTime) || timeEnd > entryEnd) throw new DerError(`revoked entry at offset ${q} has no revocation date`);
+        if ((timeTag !== TAG.UTCTime && timeTag !== TAG.GeneralizedTime) || timeEnd > entryEnd)
+          throw new DerError(`revoked entry at offset ${q} has no revocation date`);
         if (timeEnd < entryEnd) scanEntryExtensions(der, {start: timeEnd, end: entryEnd}, unhandled);
         let serial: string;
         if (buf[s0]! & 0x80) {
@@ -590,7 +614,10 @@ export function findRevoked(crl: LoadedCrl, serialHex: string): RevokedEntry | u
 }
 
 /** node:crypto verify options for a signature algorithm and key. */
-export function verifyOptions(alg: SignatureAlgorithm, key: KeyObject): {hash: string | null; key: KeyObject | {key: KeyObject; padding: number; saltLength: number}} {
+export function verifyOptions(
+  alg: SignatureAlgorithm,
+  key: KeyObject,
+): {hash: string | null; key: KeyObject | {key: KeyObject; padding: number; saltLength: number}} {
   if (alg.pss) {
     // RSASSA-PSS (RFC 4055): node needs the padding and salt length spelled out.
     return {hash: alg.pss.hash, key: {key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: alg.pss.saltLength}};
@@ -634,7 +661,12 @@ export function checkCrlSignature(crl: LoadedCrl, issuer: ParsedCertificate, iss
 export function parseCrlNumberFile(text: string | undefined): bigint {
   const s = (text ?? '').trim();
   if (s === '') return 1n;
-  if (!/^[0-9A-Fa-f]+$/.test(s)) throw new MtlsKitError({code: 'BAD_CRLNUMBER', message: `crlnumber holds "${s.slice(0, 40)}", not a hex number`, suggestions: ['write the next CRL number in hex (e.g. 01) into the file']});
+  if (!/^[0-9A-Fa-f]+$/.test(s))
+    throw new MtlsKitError({
+      code: 'BAD_CRLNUMBER',
+      message: `crlnumber holds "${s.slice(0, 40)}", not a hex number`,
+      suggestions: ['write the next CRL number in hex (e.g. 01) into the file'],
+    });
   return BigInt('0x' + s);
 }
 

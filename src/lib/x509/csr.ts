@@ -8,7 +8,7 @@
  * the requested name byte for byte, as `openssl x509 -req` does. Signatures: node:crypto.
  */
 import {createPublicKey, type KeyObject} from 'node:crypto';
-import {MtlsKitError, preconditionError} from '../errors.js';
+import {type MtlsKitError, preconditionError} from '../errors.js';
 import {type Extension, parseExtensions, parsePublicKeyInfo, parseSignatureAlgorithm, type PublicKeyInfo, type SignatureAlgorithm} from './cert.js';
 import {verifySignature} from './crl.js';
 import {children, content, DerError, encodeOid, encodeSmallInteger, expectTag, parseOne, raw, TAG, tlv} from './der.js';
@@ -50,7 +50,10 @@ function badCsr(source: string, why: string): MtlsKitError {
  * @throws MtlsKitError BAD_CSR / BAD_PEM / EMPTY_FILE (exit 4), WRONG_FILE_KIND (exit 2) naming the file.
  */
 export function csrDerFromInput(data: Uint8Array, source: string): Uint8Array {
-  const wrong = wrongInputError(data, source, ['csr'], {wanted: 'a certificate signing request (CSR)', hints: {certificate: `it is already issued; to renew it: mtls-kit renew ${source}`}});
+  const wrong = wrongInputError(data, source, ['csr'], {
+    wanted: 'a certificate signing request (CSR)',
+    hints: {certificate: `it is already issued; to renew it: mtls-kit renew ${source}`},
+  });
   if (wrong) throw wrong;
   if (!looksLikePem(data)) return data;
   const blocks = parsePem(Buffer.from(data).toString('utf8'), source).filter((b) => PEM_LABELS.has(b.label));
@@ -104,9 +107,11 @@ export async function parseCsr(der: Uint8Array, source: string, opts: {allowBadS
   }
   const signatureValid = verifySignature(signatureAlgorithm, infoRaw, signature, key);
   if (!signatureValid && !opts.allowBadSignature) {
-    throw preconditionError('CSR_BAD_SIGNATURE', `${source}: the request's signature does not verify with its own public key (${signatureAlgorithm.name}); it was altered or damaged`, [
-      'ask for a fresh CSR from the device (openssl req -new -key private-key.pem -out request.csr)',
-    ]);
+    throw preconditionError(
+      'CSR_BAD_SIGNATURE',
+      `${source}: the request's signature does not verify with its own public key (${signatureAlgorithm.name}); it was altered or damaged`,
+      ['ask for a fresh CSR from the device (openssl req -new -key private-key.pem -out request.csr)'],
+    );
   }
   const requestedExtensions: Extension[] = [];
   const otherAttributes: string[] = [];

@@ -63,9 +63,9 @@ export function nameAttributes(seq: Tlv): NameAttribute[] {
 
 // OpenSSL crypto/asn1/charmap.h, with the flag bits of crypto/asn1/a_strex.c.
 const CHAR_TYPE = [
-  1026, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 120, 0, 1, 40, 0, 0, 0, 16, 16, 16, 0, 25, 25, 16, 16, 16, 16, 16,
-  16, 16, 16, 16, 16, 16, 16, 16, 16, 9, 9, 16, 9, 16, 0, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-  1, 16, 0, 0, 0, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 2,
+  1026, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 120, 0, 1, 40, 0, 0, 0, 16, 16, 16, 0, 25, 25, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 9, 9, 16, 9, 16, 0, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 1, 16, 0, 0, 0, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 2,
 ];
 const ESC_2253 = 1;
 const ESC_CTRL = 2;
@@ -471,10 +471,7 @@ export interface NameEntryDer {
  * order to check OpenSSL's reversal).
  */
 export function encodeNameDer(rdns: NameEntryDer[][]): Uint8Array {
-  return tlv(
-    TAG.SEQUENCE,
-    ...rdns.map((rdn) => tlv(TAG.SET, ...rdn.map((a) => tlv(TAG.SEQUENCE, encodeOid(a.oid), tlv(a.tag, a.value))))),
-  );
+  return tlv(TAG.SEQUENCE, ...rdns.map((rdn) => tlv(TAG.SET, ...rdn.map((a) => tlv(TAG.SEQUENCE, encodeOid(a.oid), tlv(a.tag, a.value))))));
 }
 
 /**

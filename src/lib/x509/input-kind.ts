@@ -172,7 +172,11 @@ export function identifyInput(data: Uint8Array): InputDescription {
   }
   if (data[0] === TAG.SEQUENCE) {
     const kind = derKind(data);
-    return {kind, description: kind === 'damaged-der' || kind === 'binary' ? NOUN[kind] : `${NOUN[kind]} (DER)`, ...(kind === 'binary' ? {} : {encoding: 'der' as const})};
+    return {
+      kind,
+      description: kind === 'damaged-der' || kind === 'binary' ? NOUN[kind] : `${NOUN[kind]} (DER)`,
+      ...(kind === 'binary' ? {} : {encoding: 'der' as const}),
+    };
   }
   if (looksLikeText(data)) return {kind: 'text', description: NOUN.text};
   return {kind: 'binary', description: NOUN.binary};
@@ -231,7 +235,9 @@ export interface WrongInputOptions {
 export function wrongInputError(data: Uint8Array, source: string, accept: InputKind[], o: WrongInputOptions): MtlsKitError | undefined {
   const found = identifyInput(data);
   if (found.kind === 'empty') {
-    return preconditionError('EMPTY_FILE', `${source} is empty`, [source === 'stdin' ? 'pipe the file into the command, or pass its path' : 'check the path, and that whatever wrote the file finished']);
+    return preconditionError('EMPTY_FILE', `${source} is empty`, [
+      source === 'stdin' ? 'pipe the file into the command, or pass its path' : 'check the path, and that whatever wrote the file finished',
+    ]);
   }
   if (accept.includes(found.kind) || VAGUE.has(found.kind)) return undefined;
   return new MtlsKitError({

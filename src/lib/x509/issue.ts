@@ -94,7 +94,9 @@ export function loadPrivateKey(pem: string, source: string, passphrase: string |
     if (encrypted) {
       throw preconditionError('WRONG_PASSPHRASE', `wrong passphrase for ${source}`, ['check --passphrase-file / MTLS_KIT_CA_PASSPHRASE']);
     }
-    throw preconditionError('BAD_KEY', `${source} is not a readable private key (${(error as Error).message})`, ['check that the file is a PEM private key and was not truncated']);
+    throw preconditionError('BAD_KEY', `${source} is not a readable private key (${(error as Error).message})`, [
+      'check that the file is a PEM private key and was not truncated',
+    ]);
   }
   return {key, spec: specOfKeyObject(key)};
 }
@@ -212,7 +214,9 @@ function encodeKeyUsage(flags: Array<keyof typeof KU_BITS>): Uint8Array {
 
 /** One Extension (RFC 5280 4.1: extnID, critical only when true, extnValue). */
 export function encodeExtension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? tlv(TAG.SEQUENCE, encodeOid(oid), Uint8Array.of(TAG.BOOLEAN, 1, 0xff), tlv(TAG.OCTET_STRING, value)) : tlv(TAG.SEQUENCE, encodeOid(oid), tlv(TAG.OCTET_STRING, value));
+  return critical
+    ? tlv(TAG.SEQUENCE, encodeOid(oid), Uint8Array.of(TAG.BOOLEAN, 1, 0xff), tlv(TAG.OCTET_STRING, value))
+    : tlv(TAG.SEQUENCE, encodeOid(oid), tlv(TAG.OCTET_STRING, value));
 }
 
 function ipBytes(ip: string): Uint8Array {
@@ -270,7 +274,11 @@ export function issueCertificate(p: IssueParams): IssuedCertificate {
   if (version === 3) {
     const exts: Uint8Array[] = [];
     const bc = p.profile.ca
-      ? tlv(TAG.SEQUENCE, Uint8Array.of(TAG.BOOLEAN, 1, 0xff), ...((p.pathLength ?? p.profile.pathLength) === undefined ? [] : [encodeSmallInteger(p.pathLength ?? p.profile.pathLength!)]))
+      ? tlv(
+          TAG.SEQUENCE,
+          Uint8Array.of(TAG.BOOLEAN, 1, 0xff),
+          ...((p.pathLength ?? p.profile.pathLength) === undefined ? [] : [encodeSmallInteger(p.pathLength ?? p.profile.pathLength!)]),
+        )
       : tlv(TAG.SEQUENCE);
     exts.push(encodeExtension('2.5.29.19', true, bc));
     const ku = [...p.profile.keyUsage];

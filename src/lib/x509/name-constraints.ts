@@ -12,7 +12,14 @@ import type {NameConstraintsExt, ParsedCertificate, RawGeneralName} from './cert
 import {children, content, decodeOid, readTlv, TAG} from './der.js';
 
 /** The X509_V_ERR_* outcome of a check, as OpenSSL names it. */
-export type NameConstraintError = 'permitted subtree violation' | 'excluded subtree violation' | 'unsupported name constraint type' | 'unsupported or invalid name syntax' | 'unsupported or invalid name constraint syntax' | 'too many names or constraints' | 'name constraints minimum and maximum not supported';
+export type NameConstraintError =
+  | 'permitted subtree violation'
+  | 'excluded subtree violation'
+  | 'unsupported name constraint type'
+  | 'unsupported or invalid name syntax'
+  | 'unsupported or invalid name constraint syntax'
+  | 'too many names or constraints'
+  | 'name constraints minimum and maximum not supported';
 
 const OK = null;
 const PERMITTED: NameConstraintError = 'permitted subtree violation';

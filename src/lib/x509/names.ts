@@ -47,9 +47,7 @@ function oidFor(label: string, dn: string): string {
   if (/^\d+(\.\d+)+$/.test(label)) return label;
   const oid = LABELS[label.toUpperCase()];
   if (!oid) {
-    throw usageError('BAD_SUBJECT', `unknown attribute "${label}" in subject "${dn}"`, [
-      `use one of ${Object.keys(LABELS).join(', ')} or a dotted OID`,
-    ]);
+    throw usageError('BAD_SUBJECT', `unknown attribute "${label}" in subject "${dn}"`, [`use one of ${Object.keys(LABELS).join(', ')} or a dotted OID`]);
   }
   return oid;
 }
@@ -110,7 +108,8 @@ export function parseDnString(dn: string): NameEntry[][] {
     .map((r) =>
       splitUnescaped(r, '+').map((atv) => {
         const eq = atv.indexOf('=');
-        if (eq <= 0) throw usageError('BAD_SUBJECT', `"${atv}" in subject "${dn}" is not of the form NAME=value`, ['example: --subject "CN=device-1,O=Acme,C=US"']);
+        if (eq <= 0)
+          throw usageError('BAD_SUBJECT', `"${atv}" in subject "${dn}" is not of the form NAME=value`, ['example: --subject "CN=device-1,O=Acme,C=US"']);
         return {type: oidFor(atv.slice(0, eq).trim(), dn), value: unescape(atv.slice(eq + 1))};
       }),
     );
@@ -140,7 +139,8 @@ export function subjectFromFields(f: SubjectFields): NameEntry[][] {
     ['cn', '2.5.4.3'],
   ];
   const rdns = order.filter(([k]) => f[k] !== undefined && f[k] !== '').map(([k, type]) => [{type, value: f[k] as string}]);
-  if (rdns.length === 0) throw usageError('BAD_SUBJECT', 'no subject given', ['give --cn NAME (and optionally --org, --ou, --country, ...) or --subject "CN=...,O=..."']);
+  if (rdns.length === 0)
+    throw usageError('BAD_SUBJECT', 'no subject given', ['give --cn NAME (and optionally --org, --ou, --country, ...) or --subject "CN=...,O=..."']);
   return rdns;
 }
 

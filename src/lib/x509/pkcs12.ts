@@ -13,7 +13,17 @@
  * on a certificate) should `await import()` this module only when the input is PKCS#12.
  */
 import * as nodeCrypto from 'node:crypto';
-import {createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, pbkdf2Sync, randomBytes, timingSafeEqual} from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  pbkdf2Sync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import {AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString} from '@peculiar/asn1-schema';
 import {AlgorithmIdentifier} from '@peculiar/asn1-x509';
 import {DigestInfo} from '@peculiar/asn1-rsa';
@@ -225,8 +235,7 @@ export function derivePkcs12Key(hash: string, id: 1 | 2 | 3, password: Uint8Arra
 
 const toArrayBuffer = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
-const toBuf = (b: ArrayBuffer | ArrayBufferView): Buffer =>
-  b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const toBuf = (b: ArrayBuffer | ArrayBufferView): Buffer => (b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /** An AlgorithmIdentifier with DER-encoded parameters. */
 function algorithm(oid: string, params: unknown): AlgorithmIdentifier {
@@ -245,7 +254,11 @@ function encryptPbes2(data: Uint8Array, password: string, iterations: number, ra
   const kdf = algorithm(
     OID.pbkdf2,
     // The PRF with NULL parameters, byte for byte as OpenSSL 3 writes it.
-    new Pbkdf2Params({salt: new OctetString(salt), iterationCount: iterations, prf: new AlgorithmIdentifier({algorithm: OID.hmacWithSha256, parameters: null})}),
+    new Pbkdf2Params({
+      salt: new OctetString(salt),
+      iterationCount: iterations,
+      prf: new AlgorithmIdentifier({algorithm: OID.hmacWithSha256, parameters: null}),
+    }),
   );
   const scheme = algorithm(OID.aes256Cbc, new OctetString(iv));
   return {alg: algorithm(OID.pbes2, new Pbes2Params({keyDerivationFunc: kdf, encryptionScheme: scheme})), ciphertext};
@@ -404,7 +417,11 @@ export function buildPkcs12(p: BuildPkcs12Params): Uint8Array {
   try {
     createPrivateKey({key: toBuf(p.keyPkcs8Der), format: 'der', type: 'pkcs8'});
   } catch (err) {
-    throw new MtlsKitError({code: 'BAD_KEY', message: `PKCS#12: the private key is not unencrypted PKCS#8 DER (${(err as Error).message})`, exitCode: ExitCode.Bug});
+    throw new MtlsKitError({
+      code: 'BAD_KEY',
+      message: `PKCS#12: the private key is not unencrypted PKCS#8 DER (${(err as Error).message})`,
+      exitCode: ExitCode.Bug,
+    });
   }
   const localKeyId = createHash('sha1').update(p.certDer).digest();
 

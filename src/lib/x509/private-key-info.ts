@@ -22,7 +22,11 @@ export interface PrivateKeyRead {
 
 /** SHA-256 of a SubjectPublicKeyInfo DER, colon-separated upper-case hex (as `openssl pkey -pubout -outform DER | openssl dgst -sha256`). */
 export function publicKeySha256(spki: Uint8Array): string {
-  return createHash('sha256').update(spki).digest('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  return createHash('sha256')
+    .update(spki)
+    .digest('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
 }
 
 /** RFC 8018 A.4 PBES2-params: "PBES2 (PBKDF2, AES-256-CBC)"; else the algorithm's name. */
@@ -75,13 +79,20 @@ export function readPrivateKeyInfo(data: Uint8Array, source: string, passphrase:
     }
     if (passphrase === undefined) return {encrypted, encoding, ...(encryption ? {encryption} : {}), ...(typeHint ? {typeHint} : {})};
   } else if (text.includes('-----BEGIN OPENSSH PRIVATE KEY-----')) {
-    throw preconditionError('BAD_KEY', `${source} is an OpenSSH private key, which mtls-kit does not read`, [`convert a copy to PKCS#8: cp ${source} key.pem && ssh-keygen -p -m PKCS8 -f key.pem`]);
+    throw preconditionError('BAD_KEY', `${source} is an OpenSSH private key, which mtls-kit does not read`, [
+      `convert a copy to PKCS#8: cp ${source} key.pem && ssh-keygen -p -m PKCS8 -f key.pem`,
+    ]);
   }
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const attempts: Array<Parameters<typeof createPrivateKey>[0]> =
     encoding === 'pem'
       ? [{key: buf, format: 'pem', ...(passphrase !== undefined ? {passphrase} : {})}]
-      : (['pkcs8', 'pkcs1', 'sec1'] as const).map((type) => ({key: buf, format: 'der' as const, type, ...(passphrase !== undefined && type === 'pkcs8' ? {passphrase} : {})}));
+      : (['pkcs8', 'pkcs1', 'sec1'] as const).map((type) => ({
+          key: buf,
+          format: 'der' as const,
+          type,
+          ...(passphrase !== undefined && type === 'pkcs8' ? {passphrase} : {}),
+        }));
   let lastError: unknown;
   for (const a of attempts) {
     try {
@@ -92,5 +103,7 @@ export function readPrivateKeyInfo(data: Uint8Array, source: string, passphrase:
   }
   if (encrypted) throw preconditionError('WRONG_PASSPHRASE', `wrong passphrase for ${source}`, ['check --passphrase-file / MTLS_KIT_CA_PASSPHRASE']);
   // The message of node:crypto names the format problem, never key material.
-  throw preconditionError('BAD_KEY', `${source} is not a readable private key (${(lastError as Error).message})`, ['check that the file is a complete PEM or DER private key']);
+  throw preconditionError('BAD_KEY', `${source} is not a readable private key (${(lastError as Error).message})`, [
+    'check that the file is a complete PEM or DER private key',
+  ]);
 }

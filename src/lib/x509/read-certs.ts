@@ -24,11 +24,14 @@ export function readCertificates(data: Uint8Array, source: string, expect: Wrong
     const blocks = parsePem(Buffer.from(data).toString('utf8'), source);
     const certs = blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
     if (certs.length === 0) {
-      throw wrong() ?? new MtlsKitError({
-        code: 'NO_CERTIFICATE',
-        message: `${source} holds no certificate (found ${blocks.map((b) => b.label).join(', ') || 'no PEM blocks'})`,
-        suggestions: ['pass a file with -----BEGIN CERTIFICATE----- blocks'],
-      });
+      throw (
+        wrong() ??
+        new MtlsKitError({
+          code: 'NO_CERTIFICATE',
+          message: `${source} holds no certificate (found ${blocks.map((b) => b.label).join(', ') || 'no PEM blocks'})`,
+          suggestions: ['pass a file with -----BEGIN CERTIFICATE----- blocks'],
+        })
+      );
     }
     return certs.map((b) => {
       try {
@@ -45,10 +48,13 @@ export function readCertificates(data: Uint8Array, source: string, expect: Wrong
   try {
     return [parseCertificate(data)];
   } catch (error) {
-    throw wrong() ?? new MtlsKitError({
-      code: 'BAD_CERTIFICATE',
-      message: `${source} is neither PEM nor a DER certificate (${(error as Error).message})`,
-      suggestions: ['pass a PEM or DER certificate, a chain or a CA bundle; for PKCS#12 add --password-file'],
-    });
+    throw (
+      wrong() ??
+      new MtlsKitError({
+        code: 'BAD_CERTIFICATE',
+        message: `${source} is neither PEM nor a DER certificate (${(error as Error).message})`,
+        suggestions: ['pass a PEM or DER certificate, a chain or a CA bundle; for PKCS#12 add --password-file'],
+      })
+    );
   }
 }

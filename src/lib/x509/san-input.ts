@@ -26,7 +26,9 @@ export function dnsNameProblem(name: string, allowWildcard = true): string | und
     if (l.length > 63) return `the label "${l.slice(0, 20)}..." is longer than 63 characters`;
     if (!/^[A-Za-z0-9-]+$/.test(l)) {
       const bad = [...l].find((c) => !/[A-Za-z0-9-]/.test(c))!;
-      return l.includes('*') ? 'a wildcard may only be the whole first label (*.example.com)' : `it contains ${bad === ' ' ? 'a space' : `"${bad}"`}; DNS names have only letters, digits, hyphens and dots`;
+      return l.includes('*')
+        ? 'a wildcard may only be the whole first label (*.example.com)'
+        : `it contains ${bad === ' ' ? 'a space' : `"${bad}"`}; DNS names have only letters, digits, hyphens and dots`;
     }
     if (l.startsWith('-') || l.endsWith('-')) return `the label "${l}" starts or ends with a hyphen`;
   }
@@ -91,6 +93,11 @@ export function typeSan(value: string, flag = '--san'): SanInput {
   else if (v.includes('@')) s = {type: 'email', value: v};
   else s = {type: 'dns', value: v};
   const problem = problemOf(s);
-  if (problem) throw usageError('BAD_SAN', `${flag} "${value}" is not a valid ${{dns: 'DNS name', ip: 'IP address', url: 'URI', email: 'email address'}[s.type]}: ${problem}`, [ACCEPTED]);
+  if (problem)
+    throw usageError(
+      'BAD_SAN',
+      `${flag} "${value}" is not a valid ${{dns: 'DNS name', ip: 'IP address', url: 'URI', email: 'email address'}[s.type]}: ${problem}`,
+      [ACCEPTED],
+    );
   return s;
 }
