@@ -308,6 +308,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         trustStore: store!,
         target,
         ...(o.onError ? {onError: o.onError} : {}),
+        ...(o.onNotice ? {onSpoof: o.onNotice} : {}),
       });
     } catch (error) {
       await server.close();

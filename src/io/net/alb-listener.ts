@@ -2,19 +2,16 @@
  * The sockets of `mtls-kit serve`: HTTPS listeners that behave like an ALB mTLS listener
  * (aws-reference 1.1) in front of a target.
  *
- * TLS is Node's (OpenSSL) with `requestCert: true, rejectUnauthorized: false`: OpenSSL asks
- * for a client certificate but accepts whatever comes, and the verdict is ours, made right
- * after the handshake by the injected judge (verifyChain in the command). A rejected client
- * gets its TLS socket destroyed in 'secureConnection', before the HTTP parser sees a byte,
- * so no HTTP response is ever sent and curl exits non-zero, as with ALB.
+ * Accepting, TLS, the chain as presented, judging, logging and failing one connection are
+ * the listener frame's (listener-frame.ts); what is ALB's is here: the verdict's connection
+ * log line (aws-reference 5), the mTLS headers, and HTTP forwarding to the target. A
+ * rejected client's socket is destroyed before the HTTP parser sees a byte, so no HTTP
+ * response is ever sent and curl exits non-zero, as with ALB (aws-reference 1.1).
  */
-import {randomBytes} from 'node:crypto';
-import type http from 'node:http';
-import https from 'node:https';
-import type {AddressInfo, Server} from 'node:net';
+import {constants as cryptoConstants, randomBytes} from 'node:crypto';
+import http from 'node:http';
 import {performance} from 'node:perf_hooks';
-import {constants as cryptoConstants} from 'node:crypto';
-import type {TLSSocket} from 'node:tls';
+import tls, {type TLSSocket} from 'node:tls';
 import {type Dispatcher, Pool} from 'undici';
 import {
   buildUpstreamHeaders,
@@ -25,12 +22,11 @@ import {
   type ListenerMode,
   type ListenerSpec,
 } from '../../lib/alb/proxy.js';
-import {parseCertificate, type ParsedCertificate} from '../../lib/x509/cert.js';
+import type {ParsedCertificate} from '../../lib/x509/cert.js';
 import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp} from '../../lib/alb/connection-log.js';
 import {formatRfc2253} from '../../lib/x509/dn.js';
-import {preconditionError} from '../../lib/errors.js';
 import {formatAlbValidity} from '../../lib/x509/validity.js';
-import {type PeerAddress, presentedChain, TapRegistry, tapTlsServer, type TappedListener} from './tls-tap.js';
+import {admittedState, type PeerAddress, type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
 
 /** The verdict on a presented chain (leaf first; empty when the client sent none). */
 export interface ChainVerdict {
@@ -78,37 +74,22 @@ export interface RunningListener {
 
 export interface RunningAlbServer {
   listeners: RunningListener[];
+  /** Counters of the listener frames (bytes of client handshakes read, work units). */
+  stats(): {connections: number; tappedBytes: number; work: number};
   /** Stops accepting, ends open connections, resolves when every socket is closed. */
   close(): Promise<void>;
 }
 
 interface ConnState {
-  startMs: number;
   peer: PeerAddress;
   mtlsHeaders: Array<[string, string]>;
 }
-
-/**
- * Node's re-linked view of the peer chain (kept for callers that do not tap their
- * connections). The chain exactly as presented needs tapTlsServer and presentedChain
- * (tls-tap.ts), as startAlbServer does.
- */
-export {rebuiltChainDer as presentedChainDer} from './tls-tap.js';
 
 /** undici's response headers (lower-case object) minus hop-by-hop ones, for writeHead. */
 function flattenResponseHeaders(h: Record<string, string | string[] | undefined>): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   for (const k in h) if (!HOP_BY_HOP.has(k) && h[k] !== undefined) out[k] = h[k];
   return out;
-}
-
-/** Parses presented DER; null when any certificate is not parseable (ALB: ClientCertInvalid). */
-function parseChain(der: Uint8Array[]): ParsedCertificate[] | null {
-  try {
-    return der.map((d) => parseCertificate(d));
-  } catch {
-    return null;
-  }
 }
 
 const safe = <T>(f: () => T, fallback: T): T => {
@@ -119,10 +100,14 @@ const safe = <T>(f: () => T, fallback: T): T => {
   }
 };
 
+/** ALB's verdict on one connection, with what the HTTP side needs. */
+interface AlbVerdict extends ChainVerdict {
+  mtlsHeaders: Array<[string, string]>;
+}
+
 /**
- * Starts the listeners. Each one is an https.Server; a connection is judged once, after
- * its handshake, and its mTLS headers computed once, then reused for every request on it
- * (keep-alive).
+ * Starts the listeners. A connection is judged once, after its handshake, and its mTLS
+ * headers computed once, then reused for every request on it (keep-alive).
  * @throws MtlsKitError PORT_IN_USE (exit 4) naming the port.
  */
 export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServer> {
@@ -131,9 +116,25 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   const pool = new Pool(p.target.origin, {connections: 256, keepAliveTimeout: 60_000});
   const targetPath = p.target.pathname === '/' ? '' : p.target.pathname.replace(/\/$/, '');
   const elb = 'app/mtls-kit-serve/local';
-  const servers: Array<{https: https.Server; net: Server; tapped: TappedListener}> = [];
   const running: RunningListener[] = [];
+  const frames: Array<Awaited<ReturnType<typeof startListenerFrame>>> = [];
   const states = new WeakMap<TLSSocket, ConnState>();
+  // HTTP over the admitted TLS sockets; it never listens itself.
+  const httpServer = http.createServer({keepAlive: true});
+  // ALB's default idle timeout is 60 s.
+  httpServer.keepAliveTimeout = 60_000;
+
+  const context = tls.createSecureContext({
+    cert: p.certPem,
+    key: p.keyPem,
+    // Node gives `ca` to OpenSSL as the client CA list; the verdict stays the judge's.
+    ...(p.advertiseCaPem ? {ca: p.advertiseCaPem} : {}),
+    // ALB does not resume sessions in verify or passthrough mode (aws-reference 1.1): every
+    // connection is judged on a full handshake. ALB's TLS server (s2n-tls) never
+    // renegotiates: a TLS 1.2 client's renegotiation ClientHello is refused (OpenSSL answers
+    // no_renegotiation), so no second, unjudged handshake can happen on a judged connection.
+    secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+  });
 
   const logConnection = (
     socket: TLSSocket,
@@ -168,84 +169,39 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     p.log(formatConnectionLogLine(entry));
   };
 
-  // One registry for every listener: it links each TLS socket to the tap of its TCP
-  // connection (the presented chain, the client's address).
-  const registry = new TapRegistry();
-  const peerOf = (socket: TLSSocket): PeerAddress =>
-    registry.tapOf(socket)?.peer ?? {
-      remoteAddress: socket.remoteAddress ?? '-',
-      remotePort: socket.remotePort ?? 0,
-      localAddress: socket.localAddress ?? '-',
-      localPort: socket.localPort ?? 0,
+  const judge =
+    (mode: ListenerMode) =>
+    (c: PresentedConnection): AlbVerdict => {
+      const leaf = c.chain?.[0];
+      if (mode === 'verify') {
+        const verdict: ChainVerdict = c.chain === null ? {status: 'Failed:ClientCertInvalid', ok: false} : p.judge(c.chain);
+        return {...verdict, mtlsHeaders: verdict.ok && leaf ? p.verifyHeaders(leaf) : []};
+      }
+      // Passthrough: ALB does not verify, so the connection is logged as Success (what ALB
+      // writes there is UNCONFIRMED, aws-reference 7.3); no certificate is accepted too (7.2).
+      return {status: 'Success', ok: true, mtlsHeaders: c.chainDer.length > 0 ? [p.passthroughHeader(c.chainDer)] : []};
     };
 
-  // A server never dies because of one client: whatever throws while judging, encoding or
-  // logging a connection ends that connection only, with the reason logged.
-  const failConnection = (socket: TLSSocket, listenerPort: number, error: unknown): void => {
-    const peer = safe(() => peerOf(socket), {remoteAddress: '-', remotePort: 0, localAddress: '-', localPort: 0});
-    safe(
-      () => p.onError?.(`client ${peer.remoteAddress}:${peer.remotePort} on port ${listenerPort} refused: ${(error as Error)?.message ?? String(error)}`),
-      undefined,
-    );
-    safe(() => logConnection(socket, peer, listenerPort, undefined, 'Failed:ClientCertInvalid', null), undefined);
-    socket.destroy();
+  const onVerdict = (c: PresentedConnection, v: AlbVerdict): void => {
+    logConnection(c.socket, c.peer, c.listenerPort, c.chain?.[0], v.status, v.ok ? c.handshakeMs : null);
   };
 
-  const onSecure =
-    (mode: ListenerMode, listenerPort: number) =>
-    (socket: TLSSocket): void => {
-      try {
-        judgeConnection(mode, listenerPort, socket);
-      } catch (error) {
-        failConnection(socket, listenerPort, error);
-      }
-    };
-
-  const judgeConnection = (mode: ListenerMode, listenerPort: number, socket: TLSSocket): void => {
-    const tap = registry.tapOf(socket);
-    const startMs = tap?.acceptedAt ?? performance.now();
-    const peer = peerOf(socket);
-    const latencyMs = performance.now() - startMs;
-    // As presented on the wire: duplicates, unrelated certificates and order kept (tls-tap.ts).
-    const {der} = presentedChain(socket, tap);
-    const chain = parseChain(der);
-    const leaf = chain?.[0];
-    let mtlsHeaders: Array<[string, string]> = [];
-    if (mode === 'verify') {
-      const verdict: ChainVerdict = chain === null ? {status: 'Failed:ClientCertInvalid', ok: false} : p.judge(chain);
-      if (!verdict.ok) {
-        logConnection(socket, peer, listenerPort, leaf, verdict.status, null);
-        // Before any HTTP byte: the client sees the connection drop, as with ALB (aws-reference 1.1).
-        socket.destroy();
-        return;
-      }
-      mtlsHeaders = p.verifyHeaders(leaf!);
-    } else if (der.length > 0) {
-      mtlsHeaders = [p.passthroughHeader(der)];
-    }
-    // Passthrough: ALB does not verify, so the connection is logged as Success (what ALB
-    // writes there is UNCONFIRMED, aws-reference 7.3); no certificate is accepted too (7.2).
-    logConnection(socket, peer, listenerPort, leaf, 'Success', latencyMs);
-    states.set(socket, {startMs, peer, mtlsHeaders});
+  const admit = (c: PresentedConnection, v: AlbVerdict): void => {
+    states.set(c.socket, {peer: c.peer, mtlsHeaders: v.mtlsHeaders});
+    httpServer.emit('connection', c.socket);
   };
 
-  const onRequest =
-    (listenerPort: number) =>
-    (req: http.IncomingMessage, res: http.ServerResponse): void => {
-      try {
-        forward(listenerPort, req, res);
-      } catch (error) {
-        failConnection(req.socket as TLSSocket, listenerPort, error);
-      }
-    };
+  // A chain that cannot be read exactly, a failed handshake, or our own error: one log
+  // line with the reason (stderr) and, for the chain, a connection-log line.
+  const onRefused = (r: RefusedConnection): void => {
+    p.onError?.(`client ${r.peer.remoteAddress}:${r.peer.remotePort} on port ${r.listenerPort} refused: ${r.reason}`);
+    if (r.kind !== 'handshake') logConnection(r.socket, r.peer, r.listenerPort, undefined, 'Failed:ClientCertInvalid', null);
+  };
 
-  const forward = (listenerPort: number, req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const socket = req.socket as TLSSocket;
-    const state = states.get(socket);
-    if (!state) {
-      socket.destroy();
-      return;
-    }
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const state = admittedState(states, req.socket as TLSSocket);
+    if (!state) return;
+    const listenerPort = state.peer.localPort;
     const spoofed = findSpoofedHeaders(req.rawHeaders, p.strip);
     if (spoofed.length > 0) {
       const kept = spoofed.filter(
@@ -288,65 +244,53 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     );
   };
 
-  for (const l of p.listeners) {
-    const server = https.createServer({
-      cert: p.certPem,
-      key: p.keyPem,
-      requestCert: true,
-      rejectUnauthorized: false,
-      // Node gives `ca` to OpenSSL as the client CA list; the verdict stays the judge's.
-      ...(p.advertiseCaPem ? {ca: p.advertiseCaPem} : {}),
-      // ALB does not resume sessions in verify or passthrough mode (aws-reference 1.1): every
-      // connection is judged on a full handshake. Node keeps no server session cache.
-      // ALB's TLS server (s2n-tls) never renegotiates: a TLS 1.2 client's renegotiation
-      // ClientHello is refused (OpenSSL answers no_renegotiation), so no second, unjudged
-      // handshake can happen on a judged connection.
-      secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
-      // ALB's default idle timeout is 60 s.
-      keepAliveTimeout: 60_000,
-    });
-    // Connections arrive through a tap that keeps the client's handshake bytes, to read the
-    // chain exactly as presented (tls-tap.ts).
-    const tapped = tapTlsServer(server, registry, () => performance.now());
-    server.on('tlsClientError', () => {
-      /* handshake failures are the client's; nothing to log beyond ALB's own behaviour */
-    });
-    await new Promise<void>((resolve, reject) => {
-      tapped.netServer.once('error', (error: NodeJS.ErrnoException) => {
-        reject(
-          error.code === 'EADDRINUSE'
-            ? preconditionError('PORT_IN_USE', `port ${l.port} on ${p.host} is already in use`, [
-                'choose another --port / --listen, or stop what is listening there',
-              ])
-            : error,
-        );
+  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    try {
+      forward(req, res);
+    } catch (error) {
+      // One request's failure ends that connection only.
+      p.onError?.(`request ${req.method} ${req.url} failed: ${(error as Error)?.message ?? String(error)}`);
+      req.socket.destroy();
+    }
+  });
+
+  try {
+    for (const l of p.listeners) {
+      const frame = await startListenerFrame<AlbVerdict>({
+        host: p.host,
+        ports: [l.port],
+        listenFlag: '--port / --listen',
+        secureContext: () => context,
+        judge: judge(l.mode),
+        onVerdict,
+        admit,
+        onRefused,
+        ...(p.onError ? {onError: p.onError} : {}),
       });
-      tapped.netServer.listen(l.port, p.host, () => resolve());
-    }).catch(async (error) => {
-      await Promise.all(servers.map((s) => new Promise((r) => s.net.close(r))));
-      throw error;
-    });
-    const port = (tapped.netServer.address() as AddressInfo).port;
-    server.on('secureConnection', onSecure(l.mode, port));
-    server.on('request', onRequest(port));
-    servers.push({https: server, net: tapped.netServer, tapped});
-    const hostForUrl = p.host.includes(':') ? `[${p.host}]` : p.host;
-    running.push({port, mode: l.mode, url: `https://${hostForUrl}:${port}/`});
+      frames.push(frame);
+      const port = frame.ports[0]!;
+      const hostForUrl = p.host.includes(':') ? `[${p.host}]` : p.host;
+      running.push({port, mode: l.mode, url: `https://${hostForUrl}:${port}/`});
+    }
+  } catch (error) {
+    await Promise.all(frames.map((f) => f.close()));
+    await pool.close();
+    throw error;
   }
 
   return {
     listeners: running,
+    stats: () =>
+      frames.reduce(
+        (t, f) => {
+          const s = f.stats();
+          return {connections: t.connections + s.connections, tappedBytes: t.tappedBytes + s.tappedBytes, work: t.work + s.work};
+        },
+        {connections: 0, tappedBytes: 0, work: 0},
+      ),
     async close() {
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.net.close(() => resolve());
-              s.https.closeAllConnections();
-              s.tapped.destroyAll();
-            }),
-        ),
-      );
+      httpServer.closeAllConnections();
+      await Promise.all(frames.map((f) => f.close()));
       await pool.close();
     },
   };

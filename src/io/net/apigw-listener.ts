@@ -14,14 +14,12 @@
  */
 import {randomUUID} from 'node:crypto';
 import {createWriteStream, type WriteStream} from 'node:fs';
-import type http from 'node:http';
-import https from 'node:https';
-import type {AddressInfo} from 'node:net';
+import http from 'node:http';
 import {constants as cryptoConstants} from 'node:crypto';
-import type {TLSSocket} from 'node:tls';
+import tls, {type SecureContext, type TLSSocket} from 'node:tls';
 import {type Dispatcher, Pool} from 'undici';
 import {type ApigwClientCert, encodeApigwClientCert} from '../../lib/alb/headers.js';
-import {buildUpstreamHeaders, HOP_BY_HOP, type ListenerSpec} from '../../lib/alb/proxy.js';
+import {buildUpstreamHeaders, findSpoofedHeaders, HOP_BY_HOP, type ListenerSpec} from '../../lib/alb/proxy.js';
 import type {TrustStore} from '../../lib/alb/verify.js';
 import {
   type ApiIdentity,
@@ -55,10 +53,9 @@ import {
 } from '../../lib/apigw/context.js';
 import {verifyApigwClient} from '../../lib/apigw/verify.js';
 import {preconditionError, usageError} from '../../lib/errors.js';
-import {parseCertificate} from '../../lib/x509/cert.js';
 import {toPem} from '../../lib/x509/pem.js';
 import type {LoadedAuthorizer} from './authorizer.js';
-import {presentedChainDer} from './alb-listener.js';
+import {admittedState, type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
 
 export interface ApigwServerParams {
   host: string;
@@ -79,6 +76,8 @@ export interface ApigwServerParams {
   accessLog: (line: string) => void;
   /** Rejected handshakes and target failures (never ends the server). */
   onError?: (message: string) => void;
+  /** Spoofing attempts (look-alikes of mapped headers). */
+  onSpoof?: (message: string) => void;
   /** The clock (tests pin it); default `new Date()`. */
   now?: () => Date;
 }
@@ -88,16 +87,36 @@ export interface RunningApigwServer {
   close(): Promise<void>;
 }
 
-/** OpenSSL's reason for a failed client handshake, in words (Node puts the verify code on the socket). */
-function handshakeReason(error: NodeJS.ErrnoException, socket: TLSSocket): string {
-  const code = (socket as TLSSocket & {authorizationError?: string | Error}).authorizationError;
-  if (code) return `${String(code).toLowerCase().replace(/_/g, ' ')} (${String(code)})`;
-  if (/peer did not return a certificate/i.test(error.message)) return 'no client certificate was presented';
-  return error.code ?? error.message;
-}
-
 interface ConnState {
   clientCert: ApigwClientCert;
+  peer: PresentedConnection['peer'];
+}
+
+/**
+ * Resolves `.` and `..` segments of a request path (RFC 3986 5.2.4) before the authorizer
+ * and the target see it, so `/public/../admin` is judged and forwarded as `/admin`. What
+ * API Gateway does with dot segments is not documented (aws-reference 7); resolving them
+ * keeps the authorizer and the target on the same path whatever the truth is.
+ */
+export function removeDotSegments(path: string): string {
+  const out: string[] = [];
+  const segments = path.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const decoded = seg.replace(/%2e/gi, '.');
+    if (decoded === '.') {
+      if (i === segments.length - 1) out.push('');
+      continue;
+    }
+    if (decoded === '..') {
+      if (out.length > 1) out.pop();
+      if (i === segments.length - 1) out.push('');
+      continue;
+    }
+    out.push(seg);
+  }
+  const joined = out.join('/');
+  return joined.startsWith('/') ? joined : `/${joined}`;
 }
 
 /** Starts the API Gateway listeners. @throws MtlsKitError PORT_IN_USE (exit 4). */
@@ -107,32 +126,44 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
   const cache = new AuthorizerCache(p.ttlSeconds * 1000);
   const now = p.now ?? ((): Date => new Date());
   const states = new WeakMap<TLSSocket, ConnState>();
-  const servers: https.Server[] = [];
   const running: RunningApigwServer['listeners'] = [];
   // Client-sent headers with a mapped name are replaced, never forwarded (no spoofing).
   const strip = new Set(p.mappings.map((m) => m.header.toLowerCase()));
-  const caPems = p.trustStore.certs.map((c) => toPem(c.der, 'CERTIFICATE'));
-
-  const onSecure = (socket: TLSSocket): void => {
-    try {
-      const der = presentedChainDer(socket);
-      let chain;
-      try {
-        chain = der.map((d) => parseCertificate(d));
-      } catch {
-        chain = null;
-      }
-      const verdict = chain ? verifyApigwClient(chain, p.trustStore, now()) : {ok: false, reason: 'the client certificate cannot be parsed'};
-      if (!verdict.ok || !chain) {
-        p.onError?.(`handshake from ${socket.remoteAddress ?? '?'} rejected: ${verdict.reason}`);
-        socket.destroy();
-        return;
-      }
-      states.set(socket, {clientCert: encodeApigwClientCert(chain[0]!)});
-    } catch (error) {
-      p.onError?.(`handshake from ${socket.remoteAddress ?? '?'} failed: ${(error as Error).message}`);
-      socket.destroy();
+  // The TLS context follows the trust store (reloads replace its certificate list).
+  let context: {certs: unknown; ctx: SecureContext} | undefined;
+  const secureContext = (): SecureContext => {
+    if (context?.certs !== p.trustStore.certs) {
+      context = {
+        certs: p.trustStore.certs,
+        ctx: tls.createSecureContext({
+          cert: p.certPem,
+          key: p.keyPem,
+          // The truststore's names are the CertificateRequest's acceptable CAs; the verdict is verifyApigwClient's.
+          ca: p.trustStore.certs.map((c) => toPem(c.der, 'CERTIFICATE')),
+          // API Gateway's mTLS domains need TLS 1.2 or later (aws-reference 4.4: security policy TLS_1_2).
+          minVersion: 'TLSv1.2',
+          // Every connection is judged on a full handshake, never renegotiated.
+          secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+        }),
+      };
     }
+    return context.ctx;
+  };
+  const httpServer = http.createServer({keepAlive: true});
+  httpServer.keepAliveTimeout = 60_000;
+
+  const judge = (c: PresentedConnection): {ok: boolean; reason: string | null} =>
+    c.chain ? verifyApigwClient(c.chain, p.trustStore, now()) : {ok: false, reason: 'the client certificate cannot be parsed'};
+  const onVerdict = (c: PresentedConnection, v: {ok: boolean; reason: string | null}): void => {
+    if (!v.ok) p.onError?.(`handshake from ${c.peer.remoteAddress} rejected: ${v.reason}`);
+  };
+  const admit = (c: PresentedConnection): void => {
+    states.set(c.socket, {clientCert: encodeApigwClientCert(c.chain![0]!), peer: c.peer});
+    httpServer.emit('connection', c.socket);
+  };
+  const onRefused = (r: RefusedConnection): void => {
+    const why = r.code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' ? 'no client certificate was presented' : r.reason;
+    p.onError?.(`handshake from ${r.peer.remoteAddress} rejected: ${why}`);
   };
 
   const authorize = async (facts: RequestFacts, scope: SourceScope): Promise<{outcome: AuthorizerOutcome; status: string; latencyMs: number}> => {
@@ -161,34 +192,41 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
     return {outcome, status, latencyMs: performance.now() - t0};
   };
 
-  const onRequest =
-    (listenerPort: number) =>
-    (req: http.IncomingMessage, res: http.ServerResponse): void => {
-      const socket = req.socket as TLSSocket;
-      const state = states.get(socket);
-      if (!state) {
-        socket.destroy();
-        return;
-      }
-      void handle(req, res, state, listenerPort).catch((error: unknown) => {
-        p.onError?.(`request ${req.method} ${req.url} failed: ${(error as Error).message}`);
-        if (!res.headersSent) {
-          res.writeHead(500, {'content-type': 'application/json'});
-          res.end('{"message":"Internal server error"}');
-        } else res.destroy();
-      });
-    };
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const state = admittedState(states, req.socket as TLSSocket);
+    if (!state) return;
+    const listenerPort = state.peer.localPort;
+    // Look-alikes of the mapped headers (X_Client_Cert_Sub for x-client-cert-sub): CGI,
+    // WSGI, PHP and Rack backends read them as the real one.
+    const spoofed = findSpoofedHeaders(req.rawHeaders, strip);
+    if (spoofed.length > 0) {
+      const kept = spoofed.filter((n) => !strip.has(n.toLowerCase()));
+      (p.onSpoof ?? p.onError)?.(
+        `spoofing attempt: client ${state.peer.remoteAddress}:${state.peer.remotePort} on port ${listenerPort} sent ${spoofed.join(', ')}, which ${spoofed.length === 1 ? 'reads' : 'read'} as a mapped identity header once case and _/- are folded; ${kept.length === 0 ? 'removed' : `forwarded as API Gateway does: ${kept.join(', ')}`}`,
+      );
+    }
+    void handle(req, res, state, listenerPort).catch((error: unknown) => {
+      p.onError?.(`request ${req.method} ${req.url} failed: ${(error as Error).message}`);
+      if (!res.headersSent) {
+        res.writeHead(500, {'content-type': 'application/json'});
+        res.end('{"message":"Internal server error"}');
+      } else res.destroy();
+    });
+  };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, state: ConnState, listenerPort: number): Promise<void> => {
     const t = now();
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    // Dot segments resolved before the authorizer sees the path (removeDotSegments).
+    const path = removeDotSegments(q < 0 ? raw : raw.slice(0, q));
+    const url = q < 0 ? path : path + raw.slice(q);
     const facts: RequestFacts = {
       method: req.method ?? 'GET',
-      path: q < 0 ? url : url.slice(0, q),
+      path,
       rawQuery: q < 0 ? '' : url.slice(q + 1),
       rawHeaders: req.rawHeaders,
-      sourceIp: req.socket.remoteAddress ?? '',
+      sourceIp: state.peer.remoteAddress,
       protocol: `HTTP/${req.httpVersion}`,
       requestId: randomUUID(),
       now: t,
@@ -279,61 +317,37 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
     log(up.statusCode, length);
   };
 
-  for (const l of p.listeners) {
-    const server = https.createServer({
-      cert: p.certPem,
-      key: p.keyPem,
-      // OpenSSL verifies the chain in the handshake against the truststore alone (no
-      // partial chains: the complete chain to a root, aws-reference 4.4), so an untrusted,
-      // expired or missing certificate gets a TLS alert (unknown ca, certificate expired,
-      // certificate required); onSecure then applies API Gateway's other rules.
-      requestCert: true,
-      rejectUnauthorized: true,
-      ca: caPems,
-      // API Gateway's mTLS domains need TLS 1.2 or later (aws-reference 4.4: security policy TLS_1_2).
-      minVersion: 'TLSv1.2',
-      // Every connection is judged on a full handshake.
-      secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
-      keepAliveTimeout: 60_000,
-    });
-    server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
-      p.onError?.(`handshake${socket.remoteAddress ? ` from ${socket.remoteAddress}` : ''} rejected: ${handshakeReason(error, socket)}`);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'EADDRINUSE'
-            ? preconditionError('PORT_IN_USE', `port ${l.port} on ${p.host} is already in use`, [
-                'choose another --listen port, or stop what is listening there',
-              ])
-            : error,
-        ),
-      );
-      server.listen(l.port, p.host, () => resolve());
-    }).catch(async (error) => {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-      await pool.close();
-      throw error;
-    });
-    const port = (server.address() as AddressInfo).port;
-    server.on('secureConnection', onSecure);
-    server.on('request', onRequest(port));
-    servers.push(server);
-    running.push({port, mode: 'apigw', url: `https://${p.host.includes(':') ? `[${p.host}]` : p.host}:${port}/`});
+  httpServer.on('request', onRequest);
+  const frames: Array<Awaited<ReturnType<typeof startListenerFrame>>> = [];
+  try {
+    for (const l of p.listeners) {
+      const frame = await startListenerFrame<{ok: boolean; reason: string | null}>({
+        host: p.host,
+        ports: [l.port],
+        listenFlag: '--listen port',
+        secureContext,
+        // No certificate fails the handshake (certificate_required), as on API Gateway.
+        requireCertificate: true,
+        judge,
+        onVerdict,
+        admit,
+        onRefused,
+        ...(p.onError ? {onError: p.onError} : {}),
+      });
+      frames.push(frame);
+      running.push({port: frame.ports[0]!, mode: 'apigw', url: `https://${p.host.includes(':') ? `[${p.host}]` : p.host}:${frame.ports[0]!}/`});
+    }
+  } catch (error) {
+    await Promise.all(frames.map((f) => f.close()));
+    await pool.close();
+    throw error;
   }
 
   return {
     listeners: running,
     async close() {
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      );
+      httpServer.closeAllConnections();
+      await Promise.all(frames.map((f) => f.close()));
       await pool.close();
       await p.authorizer?.close();
     },
@@ -391,6 +405,7 @@ export async function startApigwListeners(
     trustStore: TrustStore;
     target: URL;
     onError?: (m: string) => void;
+    onSpoof?: (m: string) => void;
   },
 ): Promise<RunningApigwServer> {
   const {loadAuthorizer} = await import('./authorizer.js');

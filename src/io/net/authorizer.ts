@@ -1,10 +1,17 @@
 /**
  * The user's Lambda authorizer, run as Lambda runs it: a Node module exporting `handler`
  * (ESM or CommonJS; async, promise or callback style, or the legacy context.succeed/fail),
- * called with the event and a Lambda-like context. It runs in a worker thread, so
- * `console.log` in the authorizer goes to stderr (stdout stays the command's), a crash or
- * `process.exit` ends only the worker (restarted on the next request), and a hung
- * authorizer is cut at the timeout.
+ * called with the event and a Lambda-like context. It runs in a cage, a worker thread:
+ * - `console.log` in the authorizer goes to stderr (stdout stays the command's);
+ * - a crash or `process.exit` ends only the worker, replaced on the next request;
+ * - an invocation that does not answer within the timeout (a synchronous loop included)
+ *   has its worker terminated and replaced: that request gets a 500, the next a fresh worker;
+ * - the worker's heap is limited (`AUTHORIZER_MEMORY_MB`, Lambda's smallest memory size);
+ *   past it the worker dies, that request gets a 500;
+ * - `process.kill` cannot signal the server's own process (nor its group), and
+ *   `process.abort` is not available in a worker.
+ * A worker thread shares the process: code that loads `child_process` to run `kill` is
+ * not stopped by this cage (docs/serve.md says so).
  */
 import {Worker} from 'node:worker_threads';
 import {resolve as resolvePath} from 'node:path';
@@ -13,6 +20,17 @@ import {preconditionError} from '../../lib/errors.js';
 /** The worker: plain JavaScript run with `eval`, so the build needs no extra entry. */
 const WORKER_SOURCE = `
 const {parentPort, workerData} = require('node:worker_threads');
+// The authorizer cannot signal the server: its own pid, 0 and negative pids (process groups) are refused.
+const realKill = process.kill.bind(process);
+process.kill = (pid, signal) => {
+  const n = Number(pid);
+  if (n === process.pid || n === process.ppid || n <= 0 || !Number.isFinite(n)) {
+    const e = new Error('process.kill(' + pid + ') is not allowed in an authorizer: it would signal mtls-kit serve');
+    e.code = 'EPERM';
+    throw e;
+  }
+  return realKill(pid, signal);
+};
 const {pathToFileURL} = require('node:url');
 const loaded = import(pathToFileURL(workerData.file).href).then((m) => {
   const h = typeof m.handler === 'function' ? m.handler : m.default && typeof m.default.handler === 'function' ? m.default.handler : null;
@@ -64,7 +82,12 @@ export interface LoadedAuthorizer {
 interface Pending {
   resolve: (r: InvokeResult) => void;
   timer: NodeJS.Timeout;
+  /** The worker running it: when that worker dies, only its invocations fail. */
+  worker: Worker;
 }
+
+/** The worker's heap limit in MB: Lambda's smallest memory size (128 MB). */
+export const AUTHORIZER_MEMORY_MB = 128;
 
 /**
  * Loads the authorizer file and waits until its module is evaluated.
@@ -80,15 +103,22 @@ export async function loadAuthorizer(path: string, opts: {timeoutMs: number; log
   let nextId = 1;
   let closed = false;
 
-  const failAll = (message: string): void => {
+  const failAll = (message: string, of?: Worker): void => {
     for (const [id, p] of pending) {
+      if (of && p.worker !== of) continue;
       clearTimeout(p.timer);
       pending.delete(id);
       p.resolve({ok: false, error: {message}});
     }
   };
   const start = (): Promise<void> => {
-    const w = new Worker(WORKER_SOURCE, {eval: true, workerData: {file}, stdout: true, stderr: true});
+    const w = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {file},
+      stdout: true,
+      stderr: true,
+      resourceLimits: {maxOldGenerationSizeMb: AUTHORIZER_MEMORY_MB, maxYoungGenerationSizeMb: 16},
+    });
     worker = w;
     w.stdout.on('data', (d: Buffer) => opts.log(d.toString()));
     w.stderr.on('data', (d: Buffer) => opts.log(d.toString()));
@@ -114,14 +144,20 @@ export async function loadAuthorizer(path: string, opts: {timeoutMs: number; log
         pending.delete(m.id!);
         p.resolve(m.error ? {ok: false, error: m.error} : {ok: true, result: (m as {hasResult?: boolean}).hasResult ? m.result : undefined});
       });
-      w.on('error', (e) => {
+      w.on('error', (e: NodeJS.ErrnoException) => {
+        if (worker === w) worker = null;
         reject(preconditionError('AUTHORIZER_NOT_LOADED', `the authorizer ${path} crashed: ${e.message}`));
-        failAll(`the authorizer crashed: ${e.message}`);
+        failAll(
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? `the authorizer ran out of memory (limit ${AUTHORIZER_MEMORY_MB} MB) and was replaced`
+            : `the authorizer crashed: ${e.message}`,
+          w,
+        );
       });
       w.on('exit', (code) => {
         if (worker === w) worker = null;
         reject(preconditionError('AUTHORIZER_NOT_LOADED', `the authorizer ${path} exited (code ${code}) while loading`));
-        failAll(`the authorizer exited (code ${code})`);
+        failAll(`the authorizer exited (code ${code})`, w);
       });
     });
     return ready;
@@ -140,13 +176,18 @@ export async function loadAuthorizer(path: string, opts: {timeoutMs: number; log
         }
       }
       const id = nextId++;
+      const w = worker!;
       return new Promise<InvokeResult>((resolve) => {
         const timer = setTimeout(() => {
           pending.delete(id);
-          resolve({ok: false, error: {message: `the authorizer did not answer within ${opts.timeoutMs} ms`}});
+          resolve({ok: false, error: {message: `the authorizer did not answer within ${opts.timeoutMs} ms; its worker was terminated and is replaced`}});
+          // A stuck worker (a synchronous loop answers nothing, ever) is terminated; the next
+          // request starts a fresh one. Other requests waiting on it fail with it.
+          if (worker === w) worker = null;
+          void w.terminate();
         }, opts.timeoutMs);
-        pending.set(id, {resolve, timer});
-        worker!.postMessage({
+        pending.set(id, {resolve, timer, worker: w});
+        w.postMessage({
           id,
           event,
           requestId,

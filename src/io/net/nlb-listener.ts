@@ -2,9 +2,8 @@
  * The sockets of `mtls-kit serve --listen PORT:nlb`: TLS listeners that behave like an NLB
  * TLS listener with mutual TLS in verify mode (aws-reference 9) in front of a TCP target.
  *
- * TLS is Node's (OpenSSL) with `requestCert: true, rejectUnauthorized: false`; the verdict
- * is ours (trust store, identity filters, revocation: lib/nlb/identity-filter.ts), made
- * right after the handshake. A rejected client is closed before a target connection is
+ * Accepting, TLS, the chain as presented (listener-frame.ts) and judging it (trust store,
+ * identity filters, revocation: lib/nlb/identity-filter.ts) are the listener frame's. A rejected client is closed before a target connection is
  * even opened (NLB_LISTENER_POLICY.rejection). An admitted client's decrypted byte stream
  * is piped to the target, after a PROXY protocol v2 header when asked; nothing about the
  * certificate reaches the target (aws-reference 9.5). One access-log line per connection.
@@ -12,15 +11,14 @@
 import {constants as cryptoConstants, createHash} from 'node:crypto';
 import net, {type AddressInfo, type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
-import tls, {type TLSSocket} from 'node:tls';
+import tls from 'node:tls';
 import {parseCertificate, type ParsedCertificate} from '../../lib/x509/cert.js';
 import {formatRfc2253} from '../../lib/x509/dn.js';
 import {parsePem} from '../../lib/x509/pem.js';
-import {preconditionError} from '../../lib/errors.js';
 import {buildProxyV2Header, formatNlbAccessLogLine, nlbTlsVersion, parseTcpTarget} from '../../lib/nlb/listener.js';
 import {type IdentityFilter, verifyNlbChain} from '../../lib/nlb/identity-filter.js';
 import type {LoadedCrl, TrustStore} from '../../lib/alb/verify.js';
-import {presentedChainDer} from './alb-listener.js';
+import {type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
 
 /** The verdict on a presented chain (leaf first; empty when the client sent none). */
 export interface NlbVerdict {
@@ -58,11 +56,10 @@ export interface RunningNlbListener {
 
 export interface RunningNlbServer {
   listeners: RunningNlbListener[];
+  /** Counters of the listener frame (bytes of client handshakes read, work units). */
+  stats(): {connections: number; tappedBytes: number; work: number};
   close(): Promise<void>;
 }
-
-const START = Symbol('mtls-kit.nlb-start');
-type TimedSocket = Socket & {[START]?: number};
 
 const safe = <T>(f: () => T, fallback: T): T => {
   try {
@@ -81,163 +78,167 @@ const listenerId = (port: number): string => createHash('sha256').update(`mtls-k
  */
 export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServer> {
   const serverSerial = safe(() => parseCertificate(parsePem(p.certPem, 'server certificate')[0]!.der).serialHex, '-');
-  const servers: tls.Server[] = [];
   const open = new Set<Socket>();
-  const running: RunningNlbListener[] = [];
+  const context = tls.createSecureContext({
+    cert: p.certPem,
+    key: p.keyPem,
+    // Every connection is judged on a full handshake (no resumption, as ALB mTLS; NLB's is
+    // UNCONFIRMED, aws-reference 9.7), and never renegotiated.
+    secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+  });
 
-  const onSecure =
-    (port: number) =>
-    (socket: TLSSocket): void => {
-      const raw = (socket as unknown as {_parent?: TimedSocket})._parent;
-      const startMs = raw?.[START] ?? performance.now();
-      const startedAt = new Date(Date.now() - (performance.now() - startMs));
-      const handshakeMs = performance.now() - startMs;
-      let chain: ParsedCertificate[] | null;
-      try {
-        chain = presentedChainDer(socket).map((d) => parseCertificate(d));
-      } catch {
-        chain = null;
-      }
-      const leaf = chain?.[0];
-      const verdict: NlbVerdict = chain === null ? {status: 'Failed:ClientCertInvalid', ok: false, identityFilter: null} : p.judge(chain);
-      // Read now: once the socket is closed, Node no longer knows the cipher or protocol.
-      const cipher = safe(() => socket.getCipher().name, '-');
-      const protocol = nlbTlsVersion(safe(() => socket.getProtocol(), null));
-      const servername = (socket as TLSSocket & {servername?: unknown}).servername;
-      const alpn = socket.alpnProtocol;
-      const client = {ip: socket.remoteAddress ?? raw?.remoteAddress ?? '-', port: socket.remotePort ?? raw?.remotePort ?? 0};
-      const local = {ip: socket.localAddress ?? '0.0.0.0', port: socket.localPort ?? port};
-      let received = 0;
-      let sent = 0;
-      let targetText = '-';
-      let logged = false;
-      const log = (): void => {
-        if (logged) return;
-        logged = true;
-        p.log(
-          formatNlbAccessLogLine({
-            time: new Date(),
-            elb: 'net/mtls-kit-serve/local',
-            listenerId: listenerId(port),
-            clientIp: client.ip,
-            clientPort: client.port,
-            target: targetText,
-            tcpConnectionTimeMs: performance.now() - startMs,
-            tlsHandshakeTimeMs: handshakeMs,
-            receivedBytes: received,
-            sentBytes: sent,
-            certificateSerial: serverSerial,
-            tlsCipherSuite: cipher,
-            tlsProtocolVersion: protocol,
-            domainName: typeof servername === 'string' ? servername : '-',
-            alpnFeProtocol: typeof alpn === 'string' ? alpn : '-',
-            alpnClientPreferenceList: '-',
-            connectionStart: startedAt,
-            verdict: verdict.status,
-            identityFilter: verdict.identityFilter ?? '-',
-            clientCertSerial: leaf?.serialHex ?? '-',
-            clientCertSubject: leaf ? safe(() => formatRfc2253(leaf.subject), '-') : '-',
+  /** One access-log line for a connection; `target`, byte counts and the end time as they stand. */
+  const logLine = (
+    c: {listenerPort: number; peer: PresentedConnection['peer']; acceptedAt: number; socket: PresentedConnection['socket']},
+    o: {
+      handshakeMs: number;
+      target: string;
+      received: number;
+      sent: number;
+      cipher: string;
+      protocol: string;
+      verdict: NlbVerdict;
+      leaf?: ParsedCertificate | undefined;
+    },
+  ): void => {
+    const servername = (c.socket as PresentedConnection['socket'] & {servername?: unknown}).servername;
+    const alpn = c.socket.alpnProtocol;
+    p.log(
+      formatNlbAccessLogLine({
+        time: new Date(),
+        elb: 'net/mtls-kit-serve/local',
+        listenerId: listenerId(c.listenerPort),
+        clientIp: c.peer.remoteAddress,
+        clientPort: c.peer.remotePort,
+        target: o.target,
+        tcpConnectionTimeMs: performance.now() - c.acceptedAt,
+        tlsHandshakeTimeMs: o.handshakeMs,
+        receivedBytes: o.received,
+        sentBytes: o.sent,
+        certificateSerial: serverSerial,
+        tlsCipherSuite: o.cipher,
+        tlsProtocolVersion: o.protocol,
+        domainName: typeof servername === 'string' ? servername : '-',
+        alpnFeProtocol: typeof alpn === 'string' ? alpn : '-',
+        alpnClientPreferenceList: '-',
+        connectionStart: new Date(Date.now() - (performance.now() - c.acceptedAt)),
+        verdict: o.verdict.status,
+        identityFilter: o.verdict.identityFilter ?? '-',
+        clientCertSerial: o.leaf?.serialHex ?? '-',
+        clientCertSubject: o.leaf ? safe(() => formatRfc2253(o.leaf!.subject), '-') : '-',
+      }),
+    );
+  };
+
+  const judge = (c: PresentedConnection): NlbVerdict =>
+    c.chain === null ? {status: 'Failed:ClientCertInvalid', ok: false, identityFilter: null} : p.judge(c.chain);
+
+  // A refused client is logged at once; an admitted one when its connection closes (admit).
+  const onVerdict = (c: PresentedConnection, verdict: NlbVerdict): void => {
+    if (verdict.ok) return;
+    logLine(c, {
+      handshakeMs: c.handshakeMs,
+      target: '-',
+      received: 0,
+      sent: 0,
+      cipher: c.cipher.name,
+      protocol: nlbTlsVersion(c.protocol),
+      verdict,
+      leaf: c.chain?.[0],
+    });
+  };
+
+  const onRefused = (r: RefusedConnection): void => {
+    p.onError?.(`client ${r.peer.remoteAddress}:${r.peer.remotePort} on port ${r.listenerPort} refused: ${r.reason}`);
+    if (r.kind === 'handshake') return; // NLB logs only completed TLS connections
+    logLine(r, {
+      handshakeMs: 0,
+      target: '-',
+      received: 0,
+      sent: 0,
+      cipher: '-',
+      protocol: '-',
+      verdict: {status: 'Failed:ClientCertInvalid', ok: false, identityFilter: null},
+    });
+  };
+
+  const admit = (c: PresentedConnection, verdict: NlbVerdict): void => {
+    const socket = c.socket;
+    let received = 0;
+    let sent = 0;
+    let targetText = '-';
+    let logged = false;
+    const protocol = nlbTlsVersion(c.protocol);
+    const log = (): void => {
+      if (logged) return;
+      logged = true;
+      logLine(c, {handshakeMs: c.handshakeMs, target: targetText, received, sent, cipher: c.cipher.name, protocol, verdict, leaf: c.chain?.[0]});
+    };
+    socket.on('error', () => {
+      /* the client went away; the close handler logs */
+    });
+    socket.pause();
+    const upstream = net.connect({host: p.target.host, port: p.target.port, allowHalfOpen: true});
+    open.add(upstream);
+    const finish = (): void => {
+      if (socket.destroyed && upstream.destroyed) log();
+    };
+    upstream.on('connect', () => {
+      targetText = `${upstream.remoteAddress ?? p.target.host}:${upstream.remotePort ?? p.target.port}`;
+      if (p.proxyProtocol) {
+        upstream.write(
+          buildProxyV2Header({
+            sourceIp: c.peer.remoteAddress,
+            sourcePort: c.peer.remotePort,
+            destinationIp: c.peer.localAddress,
+            destinationPort: c.peer.localPort,
           }),
         );
-      };
-      socket.on('error', () => {
-        /* the client went away; the close handler logs */
-      });
-      if (!verdict.ok) {
-        log();
-        // No target connection, no byte forwarded: the client sees the connection end.
-        socket.destroy();
-        return;
       }
-      socket.pause();
-      const upstream = net.connect({host: p.target.host, port: p.target.port, allowHalfOpen: true});
-      open.add(upstream);
-      const finish = (): void => {
-        if (socket.destroyed && upstream.destroyed) log();
-      };
-      upstream.on('connect', () => {
-        targetText = `${upstream.remoteAddress ?? p.target.host}:${upstream.remotePort ?? p.target.port}`;
-        if (p.proxyProtocol) {
-          upstream.write(buildProxyV2Header({sourceIp: client.ip, sourcePort: client.port, destinationIp: local.ip, destinationPort: local.port}));
-        }
-        socket.on('data', (d: Buffer) => {
-          received += d.length;
-        });
-        upstream.on('data', (d: Buffer) => {
-          sent += d.length;
-        });
-        socket.pipe(upstream);
-        upstream.pipe(socket);
-        socket.resume();
+      socket.on('data', (d: Buffer) => {
+        received += d.length;
       });
-      upstream.on('error', (error: NodeJS.ErrnoException) => {
-        if (targetText === '-') p.onError?.(`target ${p.target.host}:${p.target.port} failed: ${error.code ?? error.message}`);
-        socket.destroy();
+      upstream.on('data', (d: Buffer) => {
+        sent += d.length;
       });
-      socket.on('close', () => {
-        upstream.destroy();
-        finish();
-      });
-      upstream.on('close', () => {
-        open.delete(upstream);
-        socket.destroy();
-        finish();
-      });
-    };
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+      socket.resume();
+    });
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (targetText === '-') p.onError?.(`target ${p.target.host}:${p.target.port} failed: ${error.code ?? error.message}`);
+      socket.destroy();
+    });
+    socket.on('close', () => {
+      upstream.destroy();
+      finish();
+    });
+    upstream.on('close', () => {
+      open.delete(upstream);
+      socket.destroy();
+      finish();
+    });
+  };
 
-  for (const wanted of p.ports) {
-    const server = tls.createServer({
-      cert: p.certPem,
-      key: p.keyPem,
-      requestCert: true,
-      rejectUnauthorized: false,
-      allowHalfOpen: true,
-      // Every connection is judged on a full handshake (no resumption, as ALB mTLS; NLB's is UNCONFIRMED, aws-reference 9.7).
-      secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
-    });
-    server.on('connection', (s: TimedSocket) => {
-      s[START] = performance.now();
-      open.add(s);
-      s.once('close', () => open.delete(s));
-    });
-    server.on('tlsClientError', () => {
-      /* a failed handshake reaches no target; NLB logs only completed TLS connections */
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => {
-        reject(
-          error.code === 'EADDRINUSE'
-            ? preconditionError('PORT_IN_USE', `port ${wanted} on ${p.host} is already in use`, [
-                'choose another --listen PORT:nlb, or stop what is listening there',
-              ])
-            : error,
-        );
-      });
-      server.listen(wanted, p.host, () => resolve());
-    }).catch(async (error) => {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-      throw error;
-    });
-    const port = (server.address() as AddressInfo).port;
-    server.on('secureConnection', (s: TLSSocket) => {
-      try {
-        onSecure(port)(s);
-      } catch (error) {
-        // One client never ends the server (STYLE "Errors").
-        p.onError?.(`connection from ${s.remoteAddress ?? '?'} ended: ${(error as Error).message}`);
-        s.destroy();
-      }
-    });
-    servers.push(server);
-    running.push({port, mode: 'nlb', url: `tls://${p.host.includes(':') ? `[${p.host}]` : p.host}:${port}`});
-  }
+  const frame = await startListenerFrame<NlbVerdict>({
+    host: p.host,
+    ports: p.ports,
+    listenFlag: '--listen PORT:nlb',
+    secureContext: () => context,
+    allowHalfOpen: true,
+    judge,
+    onVerdict,
+    admit,
+    onRefused,
+    ...(p.onError ? {onError: p.onError} : {}),
+  });
 
   return {
-    listeners: running,
+    listeners: frame.ports.map((port) => ({port, mode: 'nlb' as const, url: `tls://${p.host.includes(':') ? `[${p.host}]` : p.host}:${port}`})),
+    stats: () => frame.stats(),
     async close() {
-      const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       for (const s of open) s.destroy();
-      await closed;
+      await frame.close();
     },
   };
 }

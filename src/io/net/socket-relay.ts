@@ -1,7 +1,8 @@
 /**
  * A Duplex in front of a TCP socket that passes bytes both ways and shows each chunk the
  * peer sends to `onChunk` first. TLS runs over it when the handshake bytes must be read:
- * serve's tap (tls-tap.ts, what a client sent) and probe (probe.ts, what a server sent).
+ * serve's listener frame (listener-frame.ts, what a client sent) and probe (probe.ts, what
+ * a server sent).
  */
 import type net from 'node:net';
 import {Duplex, type DuplexOptions} from 'node:stream';
@@ -14,6 +15,8 @@ export class SocketRelay extends Duplex {
     super(opts);
     raw.on('data', (d: Buffer) => {
       this.onChunk(d);
+      // onChunk may have refused the connection: nothing more reaches TLS.
+      if (this.destroyed) return;
       if (!this.push(d)) raw.pause();
     });
     raw.on('end', () => this.push(null));
@@ -29,8 +32,22 @@ export class SocketRelay extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    if (this.raw.destroyed) return cb();
+    if (this.raw.destroyed) {
+      cb();
+      return;
+    }
     this.raw.write(chunk, cb);
+  }
+
+  override _writev(chunks: Array<{chunk: Buffer}>, cb: (e?: Error | null) => void): void {
+    if (this.raw.destroyed) {
+      cb();
+      return;
+    }
+    this.raw.cork();
+    for (let i = 0; i < chunks.length - 1; i++) this.raw.write(chunks[i]!.chunk);
+    this.raw.write(chunks[chunks.length - 1]!.chunk, cb);
+    this.raw.uncork();
   }
 
   override _final(cb: (e?: Error | null) => void): void {

@@ -17,6 +17,8 @@ export const HANDSHAKE = {
   encryptedExtensions: 8,
   certificate: 11,
   certificateRequest: 13,
+  certificateVerify: 15,
+  clientKeyExchange: 16,
   serverHelloDone: 14,
   finished: 20,
 } as const;
@@ -205,6 +207,47 @@ const SUITES: Record<number, {cipher: string; keyLen: number; hash: string}> = {
   4867: {cipher: 'chacha20-poly1305', keyLen: 32, hash: 'sha256'},
 };
 
+/** The record key and IV of one TLS 1.3 traffic secret (RFC 8446 7.3), for decryptTls13Record. */
+export interface Tls13RecordKey {
+  cipher: string;
+  key: Buffer;
+  iv: Buffer;
+}
+
+/**
+ * Derives the record key and IV of a TLS 1.3 traffic secret (RFC 8446 7.3).
+ * @returns null when the cipher suite is not one of the three TLS 1.3 suites.
+ */
+export function tls13RecordKey(cipherSuite: number, trafficSecret: Uint8Array): Tls13RecordKey | null {
+  const suite = SUITES[cipherSuite];
+  if (!suite) return null;
+  return {cipher: suite.cipher, key: expandLabel(suite.hash, trafficSecret, 'key', suite.keyLen), iv: expandLabel(suite.hash, trafficSecret, 'iv', 12)};
+}
+
+/**
+ * Decrypts one TLS 1.3 record (RFC 8446 5.2, 5.3) with sequence number `seq`.
+ * @returns the inner content and its type, or null when the record does not authenticate.
+ */
+export function decryptTls13Record(k: Tls13RecordKey, seq: bigint, header: Uint8Array, body: Uint8Array): {type: number; content: Uint8Array} | null {
+  if (body.length < 17) return null;
+  const nonce = Buffer.from(k.iv);
+  for (let i = 0; i < 8; i++) nonce[11 - i]! ^= Number((seq >> BigInt(8 * i)) & 0xffn);
+  let inner: Buffer;
+  try {
+    const d = createDecipheriv(k.cipher as 'aes-128-gcm', k.key, nonce, {authTagLength: 16});
+    d.setAAD(header);
+    d.setAuthTag(body.subarray(body.length - 16));
+    inner = Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]);
+  } catch {
+    return null;
+  }
+  // TLSInnerPlaintext: content, content type, zero padding (5.2).
+  let end = inner.length - 1;
+  while (end >= 0 && inner[end] === 0) end--;
+  if (end < 0) return null;
+  return {type: inner[end]!, content: inner.subarray(0, end)};
+}
+
 /**
  * Decrypts one side's encrypted handshake records of TLS 1.3 (the server's after its
  * ServerHello, or the client's after its ClientHello; cleartext records are skipped) under
@@ -214,34 +257,15 @@ const SUITES: Record<number, {cipher: string; keyLen: number; hash: string}> = {
  * @returns null when the cipher suite is not one of the three TLS 1.3 suites.
  */
 export function decryptTls13Handshake(records: TlsRecord[], cipherSuite: number, handshakeSecret: Uint8Array): HandshakeMessage[] | null {
-  const suite = SUITES[cipherSuite];
-  if (!suite) return null;
-  const key = expandLabel(suite.hash, handshakeSecret, 'key', suite.keyLen);
-  const iv = expandLabel(suite.hash, handshakeSecret, 'iv', 12);
+  const k = tls13RecordKey(cipherSuite, handshakeSecret);
+  if (!k) return null;
   const plain: Uint8Array[] = [];
   let seq = 0n;
   for (const r of records) {
     if (r.type !== CONTENT.applicationData) continue;
-    const nonce = Buffer.from(iv);
-    for (let i = 0; i < 8; i++) nonce[11 - i]! ^= Number((seq >> BigInt(8 * i)) & 0xffn);
-    seq++;
-    const body = r.fragment;
-    if (body.length < 17) break;
-    let inner: Buffer;
-    try {
-      const d = createDecipheriv(suite.cipher as 'aes-128-gcm', key, nonce, {authTagLength: 16});
-      d.setAAD(r.header);
-      d.setAuthTag(body.subarray(body.length - 16));
-      inner = Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]);
-    } catch {
-      break;
-    }
-    // TLSInnerPlaintext: content, content type, zero padding (5.2).
-    let end = inner.length - 1;
-    while (end >= 0 && inner[end] === 0) end--;
-    if (end < 0) break;
-    if (inner[end] !== CONTENT.handshake) break;
-    plain.push(inner.subarray(0, end));
+    const inner = decryptTls13Record(k, seq++, r.header, r.fragment);
+    if (!inner || inner.type !== CONTENT.handshake) break;
+    plain.push(inner.content);
   }
   return splitHandshake(concat(plain));
 }
