@@ -21,7 +21,7 @@ import '../src/io/files.js';
  */
 describe('x509-limbo through the serve listener: handshake verdict = verify verdict', () => {
   // Left out: the four 100-intermediate `pathological::pathological-chain-*` clients. Sent
-  // through the serve listener's TLS tap (io/tls-tap.ts), one of them makes Node's TLSWrap
+  // through the serve listener (io/net/listener-frame.ts), one of them made Node's TLSWrap
   // throw a RangeError from a native callback (an uncaught exception, outside any handler
   // of ours); reported to the owner of the tap. verify's verdict on them is in limbo.test.ts.
   const cases = loadLimbo().filter((c) => c.peer_certificate_key && !c.validation_time && !c.id.startsWith('pathological::pathological-chain-'));

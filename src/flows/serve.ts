@@ -84,6 +84,8 @@ export interface RunningServe {
   info: ServeInfo;
   /** Reads the trust store and CRLs again (SIGHUP); keeps the old ones when a file is bad. */
   reload(reason: string): Promise<void>;
+  /** The listener frames' counters: connections, bytes of client handshakes read, work units. */
+  stats(): {connections: number; tappedBytes: number; work: number};
   close(): Promise<void>;
 }
 
@@ -249,6 +251,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     return {
       info,
       reload: async (reason) => material?.reload(reason, true),
+      stats: () => nlb.stats(),
       close: async () => {
         material?.close();
         await nlb.close();
@@ -335,6 +338,11 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   return {
     info,
     reload: async (reason) => material?.reload(reason, true),
+    stats: () => {
+      const a = server.stats();
+      const g = gw?.stats() ?? {connections: 0, tappedBytes: 0, work: 0};
+      return {connections: a.connections + g.connections, tappedBytes: a.tappedBytes + g.tappedBytes, work: a.work + g.work};
+    },
     async close() {
       material?.close();
       await gw?.close();

@@ -26,7 +26,7 @@ import type {ParsedCertificate} from '../../lib/x509/cert.js';
 import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp} from '../../lib/alb/connection-log.js';
 import {formatRfc2253} from '../../lib/x509/dn.js';
 import {formatAlbValidity} from '../../lib/x509/validity.js';
-import {admittedState, type PeerAddress, type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
+import {admittedState, sumFrameStats, type PeerAddress, type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
 
 /** The verdict on a presented chain (leaf first; empty when the client sent none). */
 export interface ChainVerdict {
@@ -280,14 +280,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
 
   return {
     listeners: running,
-    stats: () =>
-      frames.reduce(
-        (t, f) => {
-          const s = f.stats();
-          return {connections: t.connections + s.connections, tappedBytes: t.tappedBytes + s.tappedBytes, work: t.work + s.work};
-        },
-        {connections: 0, tappedBytes: 0, work: 0},
-      ),
+    stats: () => sumFrameStats(frames),
     async close() {
       httpServer.closeAllConnections();
       await Promise.all(frames.map((f) => f.close()));

@@ -55,7 +55,7 @@ import {verifyApigwClient} from '../../lib/apigw/verify.js';
 import {preconditionError, usageError} from '../../lib/errors.js';
 import {toPem} from '../../lib/x509/pem.js';
 import type {LoadedAuthorizer} from './authorizer.js';
-import {admittedState, type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
+import {admittedState, sumFrameStats, type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
 
 export interface ApigwServerParams {
   host: string;
@@ -84,6 +84,8 @@ export interface ApigwServerParams {
 
 export interface RunningApigwServer {
   listeners: Array<{port: number; mode: 'apigw'; url: string}>;
+  /** Counters of the listener frames (connections, bytes of client handshakes read, work units). */
+  stats(): {connections: number; tappedBytes: number; work: number};
   close(): Promise<void>;
 }
 
@@ -345,6 +347,7 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
 
   return {
     listeners: running,
+    stats: () => sumFrameStats(frames),
     async close() {
       httpServer.closeAllConnections();
       await Promise.all(frames.map((f) => f.close()));

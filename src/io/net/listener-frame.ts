@@ -114,13 +114,17 @@ class ObservedRelay extends SocketRelay {
     readonly reader: ClientFlightReader,
     private readonly onRefuse: () => void,
     allowHalfOpen: boolean,
+    private readonly totals: {tappedBytes: number; work: number},
   ) {
     super(raw, {allowHalfOpen});
   }
 
   protected override onChunk(chunk: Buffer): void {
     if (this.reader.state !== 'reading') return;
+    const {bytes, work} = this.reader;
     this.reader.push(chunk);
+    this.totals.tappedBytes += this.reader.bytes - bytes;
+    this.totals.work += this.reader.work - work;
     if ((this.reader.state as string) === 'refused') this.onRefuse();
   }
 }
@@ -168,20 +172,15 @@ export async function startListenerFrame<V extends FrameVerdict>(p: ListenerFram
     const reader = new ClientFlightReader();
     let ended = false;
     let socket: TLSSocket;
-    const account = (): void => {
-      totals.tappedBytes += reader.bytes;
-      totals.work += reader.work;
-    };
     const refuse = (kind: RefusedConnection['kind'], reason: string, code?: string): void => {
       if (ended) return;
       ended = true;
       clearTimeout(timer);
-      account();
       safely(() => p.onRefused({listenerPort, peer, socket, acceptedAt, reason, kind, ...(code ? {code} : {})}), p.onError, 'logging a refused connection');
       socket.destroy();
       raw.destroy();
     };
-    const relay = new ObservedRelay(raw, reader, () => refuse('chain', reader.reason ?? 'the chain cannot be read'), p.allowHalfOpen ?? false);
+    const relay = new ObservedRelay(raw, reader, () => refuse('chain', reader.reason ?? 'the chain cannot be read'), p.allowHalfOpen ?? false, totals);
     socket = new tls.TLSSocket(relay, {
       isServer: true,
       secureContext: p.secureContext(),
@@ -196,7 +195,9 @@ export async function startListenerFrame<V extends FrameVerdict>(p: ListenerFram
     let transcriptRandom: string | null = null;
     const keyReader = (): void => {
       const suite = TLS13_SUITE_IDS[socket.getCipher()?.standardName ?? ''];
+      const work = reader.work;
       if (secret && suite !== undefined) reader.setTls13Key(suite, secret);
+      totals.work += reader.work - work;
     };
     socket.on('keylog', (line: Buffer) => {
       if (ended) return;
@@ -231,7 +232,6 @@ export async function startListenerFrame<V extends FrameVerdict>(p: ListenerFram
       clearTimeout(timer);
       if (!ended && !secured) {
         ended = true;
-        account();
         if (reader.bytes > 0 && reader.state === 'refused')
           safely(() => p.onRefused({listenerPort, peer, socket, acceptedAt, reason: reader.reason!, kind: 'chain'}), p.onError, 'logging');
       }
@@ -245,7 +245,6 @@ export async function startListenerFrame<V extends FrameVerdict>(p: ListenerFram
         if (reader.state === 'reading' && socket.getProtocol() === 'TLSv1.3') keyReader();
         const protocol = socket.getProtocol();
         const result = reader.finish(protocol);
-        account();
         if (!result.ok) {
           refuse('chain', result.reason);
           return;
@@ -340,4 +339,16 @@ export function admittedState<T>(states: WeakMap<TLSSocket, T>, socket: TLSSocke
   const state = states.get(socket);
   if (!state) socket.destroy();
   return state;
+}
+
+/** The counters of several frames, added up. */
+export function sumFrameStats(frames: RunningFrame[]): {connections: number; tappedBytes: number; work: number} {
+  const t = {connections: 0, tappedBytes: 0, work: 0};
+  for (const f of frames) {
+    const x = f.stats();
+    t.connections += x.connections;
+    t.tappedBytes += x.tappedBytes;
+    t.work += x.work;
+  }
+  return t;
 }

@@ -261,6 +261,7 @@ export interface NlbServeParams {
 
 export interface RunningNlbServe {
   listeners: RunningNlbListener[];
+  stats(): {connections: number; tappedBytes: number; work: number};
   /** The target as `tcp://host:port`, or `echo`. */
   target: string;
   close(): Promise<void>;
@@ -309,6 +310,7 @@ export async function startNlbServe(o: NlbServeParams): Promise<RunningNlbServe>
   return {
     listeners: server.listeners,
     target: o.target ?? 'echo',
+    stats: () => server.stats(),
     async close() {
       await server.close();
       if (echo) await new Promise<void>((resolve) => echo!.close(() => resolve()));
