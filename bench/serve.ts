@@ -320,7 +320,18 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
     );
     await waitFor(serve, (o) => o.includes('"listeners"'));
 
-    const nginxBin = spawnSync('nginx', ['-v'], {encoding: 'utf8'});
+    let nginxBin = spawnSync('nginx', ['-v'], {encoding: 'utf8'});
+    if (nginxBin.status !== 0) {
+      // The peer is installed by the bench itself (Debian's nginx-light), never by hand only.
+      process.stderr.write('bench: installing nginx-light (apt-get)...\n');
+      const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+      spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-qq'], {stdio: 'ignore'});
+      spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', 'nginx-light'], {
+        stdio: 'ignore',
+        env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'},
+      });
+      nginxBin = spawnSync('nginx', ['-v'], {encoding: 'utf8'});
+    }
     let nginxPort = 0;
     if (nginxBin.status === 0) {
       nginxPort = await freePort();

@@ -342,3 +342,107 @@ describe('the authorizer in a cage: a hostile authorizer costs one 500, and the 
     });
   }
 });
+
+describe('ALB and API Gateway listener details', () => {
+  const tmp = tempDir();
+  let pki: ServeClients;
+  const running: RunningServe[] = [];
+  before(async () => {
+    pki = await makeServeClients(tmp);
+  });
+  after(async () => {
+    for (const r of running) await r.close();
+  });
+
+  it('ALB: X-Amzn-Tls-Version and X-Amzn-Tls-Cipher-Suite when the attribute is on, and X-Amzn-Trace-Id (Root kept, Self added)', async () => {
+    const serve = await startServe({
+      host: '127.0.0.1',
+      listeners: [{port: 0, mode: 'verify'}],
+      dir: pki.dir,
+      crls: [],
+      ignoreExpiry: false,
+      headerMap: {},
+      watch: false,
+      tlsVersionAndCipherHeaders: true,
+      log: () => undefined,
+    });
+    running.push(serve);
+    const port = serve.info.listeners[0]!.port;
+    const root = 'Root=1-67891233-abcdef012345678912345678';
+    const r = await new Promise<string>((resolve) => {
+      const s = tls.connect({port, host: '127.0.0.1', rejectUnauthorized: false, cert: readFileSync(pki.good.cert), key: readFileSync(pki.good.key)}, () =>
+        s.write(`GET / HTTP/1.1\r\nHost: localhost\r\nX-Amzn-Trace-Id: ${root}\r\nX-Amzn-Tls-Version: SSLv2\r\nConnection: close\r\n\r\n`),
+      );
+      let out = '';
+      s.on('data', (d) => {
+        out += d;
+      });
+      s.on('close', () => resolve(out));
+    });
+    const body = JSON.parse(
+      r
+        .slice(r.indexOf('\r\n\r\n') + 4)
+        .replace(/^[0-9a-f]+\r\n/, '')
+        .replace(/\r\n0\r\n\r\n$/, ''),
+    ) as {headers: Record<string, string>};
+    assert.equal(body.headers['x-amzn-tls-version'], 'TLSv1.3');
+    assert.equal(body.headers['x-amzn-tls-cipher-suite'], 'TLS_AES_256_GCM_SHA384');
+    assert.match(body.headers['x-amzn-trace-id']!, /^Self=1-[0-9a-f]{8}-[0-9a-f]{24};Root=1-67891233-abcdef012345678912345678$/);
+  });
+
+  it('API Gateway: look-alikes of mapped headers are reported, /public/../admin reaches the authorizer as /admin, a TCP health check is not a failed handshake', async () => {
+    const file = join(tmp, 'paths.mjs');
+    writeFileSync(file, `export const handler = async (event) => ({isAuthorized: event.rawPath.startsWith('/public/'), context: {sub: 'x'}});\n`);
+    const errors: string[] = [];
+    const serve = await startServe({
+      host: '127.0.0.1',
+      listeners: [{port: 0, mode: 'apigw'}],
+      dir: pki.dir,
+      crls: [],
+      ignoreExpiry: false,
+      headerMap: {},
+      watch: false,
+      log: () => undefined,
+      onError: (m) => errors.push(m),
+      onNotice: (m) => errors.push(m),
+      apigw: {
+        authorizer: file,
+        payload: 'http-simple',
+        identitySources: [],
+        ttlSeconds: 0,
+        authorizerTimeoutMs: 2000,
+        mappings: parseHeaderMappings(['x-client-cert-sub=context.authorizer.sub']),
+        api: {region: 'us-east-1', accountId: '123456789012', apiId: 'mtlskit', stage: '$default', domainName: 'localhost'},
+        accessLogFormat: DEFAULT_ACCESS_LOG_FORMAT,
+        accessLog: () => undefined,
+        authorizerLog: () => undefined,
+      },
+    });
+    running.push(serve);
+    const port = serve.info.listeners[0]!.port;
+    const get = (path: string, extra = ''): Promise<string> =>
+      new Promise((resolve) => {
+        const s = tls.connect({port, host: '127.0.0.1', rejectUnauthorized: false, cert: readFileSync(pki.good.cert), key: readFileSync(pki.good.key)}, () =>
+          s.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}Connection: close\r\n\r\n`),
+        );
+        let out = '';
+        s.on('data', (d) => {
+          out += d;
+        });
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(out));
+      });
+    assert.match(await get('/public/x'), /^HTTP\/1\.1 200/);
+    assert.match(await get('/public/../admin'), /^HTTP\/1\.1 403/);
+    assert.match(await get('/public/%2e%2e/admin'), /^HTTP\/1\.1 403/);
+    await get('/public/x', 'X_Client_Cert_Sub: evil\r\n');
+    assert.match(errors.join('\n'), /spoofing attempt: .* sent X_Client_Cert_Sub/);
+    const before = errors.length;
+    await new Promise<void>((resolve) => {
+      const h = net.connect(port, '127.0.0.1', () => h.end());
+      h.on('close', () => resolve());
+    });
+    await sleep(100);
+    assert.deepEqual(errors.slice(before), [], 'a TCP health check was reported');
+  });
+});

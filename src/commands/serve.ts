@@ -91,6 +91,11 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
         "Drop client headers whose names are not letters, digits and '-' (X_Amzn_Mtls_...), as ALB's routing.http.drop_invalid_header_fields.enabled does; off by default, as on ALB.",
       default: false,
     }),
+    'tls-version-and-cipher-headers': Flags.boolean({
+      summary:
+        "Add X-Amzn-Tls-Version and X-Amzn-Tls-Cipher-Suite to forwarded requests, as ALB's routing.http.x_amzn_tls_version_and_cipher_suite.enabled does; off by default, as on ALB.",
+      default: false,
+    }),
   };
 
   async run(): Promise<ServeResult | undefined> {
@@ -142,6 +147,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
       nlb: {identityFilters, proxyProtocol: flags['proxy-protocol']},
       ...(apigw ? {apigw: apigw.options} : {}),
       dropInvalidHeaderFields: flags['drop-invalid-header-fields'],
+      tlsVersionAndCipherHeaders: flags['tls-version-and-cipher-headers'],
       log,
       onError: (m) => printErr(`${ec.yellow('warning:')} ${m}`),
       onNotice: (m) => printErr(`${ec.cyan('serve:')} ${m}`),

@@ -46,6 +46,8 @@ export interface ServeOptions {
   apigw?: ApigwOptions;
   /** ALB's routing.http.drop_invalid_header_fields.enabled (aws-reference 7.12). */
   dropInvalidHeaderFields?: boolean;
+  /** ALB's routing.http.x_amzn_tls_version_and_cipher_suite.enabled. */
+  tlsVersionAndCipherHeaders?: boolean;
   /** Reload the trust store and CRLs when their files change (default true). */
   watch?: boolean;
   log: (line: string) => void;
@@ -287,6 +289,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       passthroughHeader: (der) => encodePassthroughHeader(der, o.headerMap),
       strip,
       dropInvalidHeaderFields: o.dropInvalidHeaderFields ?? false,
+      tlsVersionAndCipherHeaders: o.tlsVersionAndCipherHeaders ?? false,
       ...(o.onNotice ? {onSpoof: o.onNotice} : {}),
       target,
       ...(o.advertiseCaNames && bundlePem ? {advertiseCaPem: bundlePem} : {}),

@@ -51,6 +51,11 @@ export interface AlbServerParams {
   strip: ReadonlySet<string>;
   /** ALB's routing.http.drop_invalid_header_fields.enabled (aws-reference 7.12); default false. */
   dropInvalidHeaderFields?: boolean;
+  /**
+   * ALB's routing.http.x_amzn_tls_version_and_cipher_suite.enabled: X-Amzn-Tls-Version and
+   * X-Amzn-Tls-Cipher-Suite (OpenSSL's cipher name) on every forwarded request; default false.
+   */
+  tlsVersionAndCipherHeaders?: boolean;
   /** Told of every client header that folds into an mTLS or identity header (spoofing attempt). */
   onSpoof?: (message: string) => void;
   /** Where requests go (http: or https:); required. */
@@ -99,6 +104,22 @@ const safe = <T>(f: () => T, fallback: T): T => {
     return fallback;
   }
 };
+
+/** A trace id `1-{8 hex seconds}-{24 hex}` (ALB request tracing). */
+const newTraceId = (): string =>
+  `1-${Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+
+/**
+ * ALB's X-Amzn-Trace-Id: without one from the client, `Root=<new id>`; with one that has a
+ * Root, ALB keeps it and inserts a `Self=<new id>` field (ALB request tracing docs).
+ */
+export function traceHeader(client: string | undefined): string {
+  if (client && /(^|;)\s*Root=1-[0-9a-f]{8}-[0-9a-f]{24}/i.test(client))
+    return `Self=${newTraceId()};${client.replace(/(^|;)\s*Self=[^;]*;?/i, '$1').replace(/^;/, '')}`;
+  return `Root=${newTraceId()}`;
+}
 
 /** ALB's verdict on one connection, with what the HTTP side needs. */
 interface AlbVerdict extends ChainVerdict {
@@ -187,7 +208,13 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   };
 
   const admit = (c: PresentedConnection, v: AlbVerdict): void => {
-    states.set(c.socket, {peer: c.peer, mtlsHeaders: v.mtlsHeaders});
+    const tlsHeaders: Array<[string, string]> = p.tlsVersionAndCipherHeaders
+      ? [
+          ['X-Amzn-Tls-Version', c.protocol],
+          ['X-Amzn-Tls-Cipher-Suite', c.cipher.name],
+        ]
+      : [];
+    states.set(c.socket, {peer: c.peer, mtlsHeaders: [...v.mtlsHeaders, ...tlsHeaders]});
     httpServer.emit('connection', c.socket);
   };
 
@@ -221,7 +248,14 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       dropInvalidHeaderFields: p.dropInvalidHeaderFields ?? false,
     });
     // Expect: 100-continue was answered by Node's server already; undici refuses to send it.
-    for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i]!.toLowerCase() === 'expect') headers.splice(i, 2);
+    // A client's X-Amzn-Trace-Id is replaced by ALB's (its Root kept, a Self added).
+    let clientTrace: string | undefined;
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      const name = headers[i]!.toLowerCase();
+      if (name === 'x-amzn-trace-id') clientTrace ??= headers[i + 1];
+      if (name === 'expect' || name === 'x-amzn-trace-id' || (p.tlsVersionAndCipherHeaders && name.startsWith('x-amzn-tls-'))) headers.splice(i, 2);
+    }
+    headers.push('X-Amzn-Trace-Id', traceHeader(clientTrace));
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) req.resume();
     pool.stream(

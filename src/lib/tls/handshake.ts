@@ -5,8 +5,8 @@
  * RFC 5246 7.4.4 certificate_authorities; TLS 1.3: the certificate_authorities extension,
  * RFC 8446 4.2.4), and the decryption of TLS 1.3 handshake records (5.2, 5.3, 7.1, 7.3)
  * with the handshake traffic secret that Node's `keylog` event reports. probe reads what a
- * server sent (SERVER_HANDSHAKE_TRAFFIC_SECRET); serve's tap (io/tls-tap.ts) reads what a
- * client sent (CLIENT_HANDSHAKE_TRAFFIC_SECRET).
+ * server sent (SERVER_HANDSHAKE_TRAFFIC_SECRET); serve's listener frame (client-flight.ts)
+ * reads what a client sent (CLIENT_HANDSHAKE_TRAFFIC_SECRET).
  */
 import {createDecipheriv, createHmac} from 'node:crypto';
 
