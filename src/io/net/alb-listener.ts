@@ -88,6 +88,8 @@ export interface RunningAlbServer {
 interface ConnState {
   peer: PeerAddress;
   mtlsHeaders: Array<[string, string]>;
+  /** X-Amzn-Tls-Version and -Cipher-Suite when the attribute is on (client-sent ones are dropped). */
+  tlsHeaders: Array<[string, string]>;
 }
 
 /** undici's response headers (lower-case object) minus hop-by-hop ones, for writeHead. */
@@ -214,7 +216,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
           ['X-Amzn-Tls-Cipher-Suite', c.cipher.name],
         ]
       : [];
-    states.set(c.socket, {peer: c.peer, mtlsHeaders: [...v.mtlsHeaders, ...tlsHeaders]});
+    states.set(c.socket, {peer: c.peer, mtlsHeaders: v.mtlsHeaders, tlsHeaders});
     httpServer.emit('connection', c.socket);
   };
 
@@ -256,6 +258,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       if (name === 'expect' || name === 'x-amzn-trace-id' || (p.tlsVersionAndCipherHeaders && name.startsWith('x-amzn-tls-'))) headers.splice(i, 2);
     }
     headers.push('X-Amzn-Trace-Id', traceHeader(clientTrace));
+    for (const [k, v] of state.tlsHeaders) headers.push(k, v);
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) req.resume();
     pool.stream(
