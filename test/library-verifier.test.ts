@@ -184,15 +184,16 @@ describe('library: createVerifier', () => {
     assert.equal(checkTokenBinding({cnf: {'x5t#S256': x5t}}, cached.verifyHeaders([])).reason, 'no client certificate was presented');
   });
 
-  it('the cache is bounded: the least recently used entry goes first', () => {
-    const c = new BoundedCache<string, number>(2);
-    c.set('a', 1);
-    c.set('b', 2);
-    assert.equal(c.get('a'), 1);
-    c.set('c', 3);
+  it('the cache is bounded: the oldest entry goes first, and a hit in the older half is kept', () => {
+    const c = new BoundedCache<string, number>(4);
+    for (const [i, k] of ['a', 'b', 'c', 'd'].entries()) c.set(k, i);
+    assert.equal(c.get('a'), 0);
+    c.set('e', 4);
     assert.equal(c.get('b'), undefined);
-    assert.equal(c.get('a'), 1);
-    assert.equal(c.size, 2);
+    assert.equal(c.get('a'), 0);
+    assert.equal(c.size, 4);
+    for (let i = 0; i < 100; i++) c.set(`k${i}`, i);
+    assert.equal(c.size, 4);
     assert.throws(() => new BoundedCache(0), /positive integer/);
   });
 });

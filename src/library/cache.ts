@@ -1,10 +1,13 @@
 /**
- * A bounded map with least-recently-used eviction (a Map keeps insertion order: a hit
- * moves its key to the end, the first key is the oldest). The library's per-leaf verdict
- * cache: never more than `limit` entries, whatever clients send.
+ * A bounded map with approximately least-recently-used eviction. A Map keeps insertion
+ * order, so the first key is the oldest; a hit moves its key to the end only when it is in
+ * the older half (moving it on every hit, a delete and a set, costs more than the lookup).
+ * The library's per-leaf verdict cache: never more than `limit` entries, whatever clients send.
  */
 export class BoundedCache<K, V> {
-  private readonly map = new Map<K, V>();
+  private readonly map = new Map<K, {value: V; stamp: number}>();
+  /** Insertions so far: an entry's stamp says how recently it was (re)inserted. */
+  private clock = 0;
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`cache limit ${limit} is not a positive integer`);
@@ -15,18 +18,20 @@ export class BoundedCache<K, V> {
   }
 
   get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
+    const e = this.map.get(key);
+    if (e === undefined) return undefined;
+    if (this.clock - e.stamp > this.limit / 2) {
       this.map.delete(key);
-      this.map.set(key, v);
+      e.stamp = ++this.clock;
+      this.map.set(key, e);
     }
-    return v;
+    return e.value;
   }
 
   set(key: K, value: V): void {
     if (this.map.has(key)) this.map.delete(key);
     else if (this.map.size >= this.limit) this.map.delete(this.map.keys().next().value as K);
-    this.map.set(key, value);
+    this.map.set(key, {value, stamp: ++this.clock});
   }
 
   clear(): void {

@@ -133,6 +133,27 @@ export type HeaderSource =
 
 const isoSeconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+let lastSecond = Number.NaN;
+let lastSecondText = '';
+/** isoSeconds of a time in ms, memoized for the current second (toISOString costs as much as a cache hit). */
+function secondText(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s !== lastSecond) {
+    lastSecond = s;
+    lastSecondText = isoSeconds(new Date(s * 1000));
+  }
+  return lastSecondText;
+}
+
+/** Freezes a verdict and everything in it: a cached verdict is shared by every request that hits it. */
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
 function isPemText(s: MaterialSource): s is string {
   return typeof s === 'string' && s.trimStart().startsWith('-----BEGIN');
 }
@@ -182,36 +203,50 @@ function relevantNames(map: HeaderMap | undefined): Set<string> {
   return names;
 }
 
+/** Whether the decoder may recognise a header name (memoized per name set: the same few names come with every request). */
+function wanted(memo: Map<string, boolean>, names: Set<string>, name: string): boolean {
+  let w = memo.get(name);
+  if (w === undefined) {
+    const l = name.toLowerCase();
+    // A field name with "clientcert." is an API Gateway clientCert path (lib/alb/headers.ts roleIn).
+    w = names.has(l) || l.includes('clientcert.');
+    // A client sending many new names only stops the memo from growing.
+    if (memo.size < 4096) memo.set(name, w);
+  }
+  return w;
+}
+
 /** The fields of a header source the decoder can recognise, names as written, in order. */
 export function mtlsFields(h: HeaderSource, names: Set<string>): HeaderField[] {
+  let memo = wantedMemo.get(names);
+  if (!memo) wantedMemo.set(names, (memo = new Map()));
   const out: HeaderField[] = [];
-  // A field name with "clientcert." is an API Gateway clientCert path (lib/alb/headers.ts roleIn).
-  const want = (name: string): boolean => {
-    const l = name.toLowerCase();
-    return names.has(l) || l.includes('clientcert.');
-  };
   if (Array.isArray(h)) {
     if (h.length > 0 && typeof h[0] === 'object') {
-      for (const f of h as HeaderField[]) if (want(f.name)) out.push({name: f.name, value: f.value});
+      for (const f of h as HeaderField[]) if (wanted(memo, names, f.name)) out.push({name: f.name, value: f.value});
     } else {
       const raw = h as string[];
-      for (let i = 0; i + 1 < raw.length; i += 2) if (want(raw[i]!)) out.push({name: raw[i]!, value: raw[i + 1]!});
+      for (let i = 0; i + 1 < raw.length; i += 2) if (wanted(memo, names, raw[i]!)) out.push({name: raw[i]!, value: raw[i + 1]!});
     }
     return out;
   }
   if (typeof (h as {forEach?: unknown}).forEach === 'function') {
+    const m = memo;
     (h as {forEach(cb: (v: string, n: string) => void): void}).forEach((value, name) => {
-      if (want(name)) out.push({name, value});
+      if (wanted(m, names, name)) out.push({name, value});
     });
     return out;
   }
   for (const [name, v] of Object.entries(h as Record<string, string | string[] | undefined>)) {
-    if (v === undefined || !want(name)) continue;
+    if (v === undefined || !wanted(memo, names, name)) continue;
     if (typeof v === 'string') out.push({name, value: v});
     else for (const x of v) out.push({name, value: x});
   }
   return out;
 }
+
+/** Header name as written → whether the decoder may recognise it, per name set. */
+const wantedMemo = new WeakMap<Set<string>, Map<string, boolean>>();
 
 const SPOOF_WARNINGS = new Set(['MISMATCH', 'DUPLICATE_HEADER', 'MIXED_MODES']);
 const PRODUCT_MODE: Record<Product, DecodedHeaderSet['mode']> = {alb: 'verify', 'alb-passthrough': 'passthrough', apigw: 'apigw'};
@@ -267,7 +302,10 @@ function boundaries(certs: Iterable<ParsedCertificate>, crls: LoadedCrl[]): numb
 }
 
 interface CacheEntry {
+  /** Frozen; replaced by a copy with the new `at` when the second changes. */
   verdict: MtlsVerdict;
+  /** The header name when the key is a single field's value ('' when the key holds every name). */
+  name: string;
   generation: number;
   /** The verdict holds for from <= at < until. */
   from: number;
@@ -327,7 +365,7 @@ export async function createVerifier(o: CreateVerifierOptions): Promise<Verifier
       checks: r.checks,
       path: r.path.map((c) => ({subject: describeCertificate(c).subject, serial: c.serialHex})),
       warnings: set.warnings,
-      at: isoSeconds(at),
+      at: secondText(at.getTime()),
       ignoreExpiry,
     };
     // A certificate header that does not decode: verify calls that ClientCertInvalid.
@@ -356,14 +394,24 @@ export async function createVerifier(o: CreateVerifierOptions): Promise<Verifier
       cache?.clear();
     }
     let key: string | undefined;
+    let names1 = '';
     if (cache) {
-      // The exact header names and values (the DER is inside them): equal keys decode to equal sets.
-      key = '';
-      for (const f of fields) key += `${f.name}\u0000${f.value}\u0000`;
+      // The exact header names and values (the DER is inside them): equal keys decode to equal
+      // sets. One field (passthrough, API Gateway): its value is the key and the entry keeps the
+      // name, which saves copying the value into a new string per request.
+      names1 = fields.length === 1 ? fields[0]!.name : '';
+      if (names1) key = fields[0]!.value;
+      else {
+        key = '';
+        for (const f of fields) key += `${f.name}\u0000${f.value}\u0000`;
+      }
       const e = cache.get(key);
-      if (e && e.generation === generation && e.from <= t && t < e.until) {
+      if (e && e.name === names1 && e.generation === generation && e.from <= t && t < e.until) {
         stats.cacheHits++;
-        return {...e.verdict, at: isoSeconds(at)};
+        // Within the same second the stored (frozen) verdict is returned as it is: no allocation.
+        const atText = secondText(t);
+        if (e.verdict.at !== atText) e.verdict = Object.freeze({...e.verdict, at: atText});
+        return e.verdict;
       }
       stats.cacheMisses++;
     }
@@ -385,7 +433,8 @@ export async function createVerifier(o: CreateVerifierOptions): Promise<Verifier
         if (b <= t) from = Math.max(from, b);
         else until = Math.min(until, b);
       }
-      cache.set(key, {verdict, generation, from, until});
+      deepFreeze(verdict);
+      cache.set(key, {verdict, name: names1, generation, from, until});
     }
     return verdict;
   };
