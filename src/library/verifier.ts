@@ -219,7 +219,10 @@ function wanted(memo: Map<string, boolean>, names: Set<string>, name: string): b
 /** The fields of a header source the decoder can recognise, names as written, in order. */
 export function mtlsFields(h: HeaderSource, names: Set<string>): HeaderField[] {
   let memo = wantedMemo.get(names);
-  if (!memo) wantedMemo.set(names, (memo = new Map()));
+  if (!memo) {
+    memo = new Map();
+    wantedMemo.set(names, memo);
+  }
   const out: HeaderField[] = [];
   if (Array.isArray(h)) {
     if (h.length > 0 && typeof h[0] === 'object') {
