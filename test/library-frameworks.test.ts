@@ -19,6 +19,10 @@ import Fastify from 'fastify';
 import {Hono} from 'hono';
 import {encodePassthroughHeader} from '../src/lib/alb/headers.js';
 import {readCertificates} from '../src/lib/x509/read-certs.js';
+import {parseCertificate} from '../src/lib/x509/cert.js';
+import {addDays, generateKeyPair, issueCertificate, pkcs8Pem} from '../src/lib/x509/issue.js';
+import {toPem} from '../src/lib/x509/pem.js';
+import {KEY_TYPES, PROFILES} from '../src/lib/x509/profiles.js';
 import {mtls as mtlsExpress} from '../src/library/express.js';
 import {mtls as mtlsFastify} from '../src/library/fastify.js';
 import {mtls as mtlsHono, type MtlsVariables} from '../src/library/hono.js';
@@ -30,6 +34,43 @@ import {type ClientFiles, makeServeClients, type ServeClients} from './support/t
 import {tempDir} from './support/tmp.js';
 
 const FRAMEWORKS = ['express', 'fastify', 'hono'] as const;
+
+/**
+ * A root, two intermediates below it and a client leaf (EC P-256): the client presents
+ * leaf + both intermediates (the header ALB would send is about 2.5 KB). Returns the root's
+ * PEM (for the trust store) and the client's chain and key files.
+ */
+function twoIntermediateClient(dir: string): {rootPem: string; cert: string; key: string} {
+  const spec = KEY_TYPES['ec-p256'];
+  const now = new Date();
+  const {pathLength: _root, ...rootProfile} = PROFILES.root;
+  const {pathLength: _int, ...intProfile} = PROFILES.intermediate;
+  let parent: {cert?: ReturnType<typeof parseCertificate>; key: ReturnType<typeof generateKeyPair>} = {key: generateKeyPair(spec)};
+  const pems: string[] = [];
+  const names = ['Two-Tier Root', 'Two-Tier Intermediate 1', 'Two-Tier Intermediate 2', 'device-two-intermediates'];
+  for (const [i, cn] of names.entries()) {
+    const key = i === 0 ? parent.key : generateKeyPair(spec);
+    const issued = issueCertificate({
+      subject: [[{type: '2.5.4.3', value: cn}]],
+      ...(parent.cert ? {issuerCert: parent.cert} : {}),
+      issuerKey: parent.key.privateKey,
+      issuerSpec: spec,
+      publicKey: key.publicKey,
+      subjectSpec: spec,
+      serialHex: (0x2000 + i).toString(16),
+      notBefore: addDays(now, -1),
+      notAfter: addDays(now, 30),
+      profile: i === 0 ? rootProfile : i < 3 ? intProfile : PROFILES.client,
+    });
+    pems.push(toPem(issued.der, 'CERTIFICATE'));
+    parent = {cert: parseCertificate(issued.der), key};
+  }
+  const cert = join(dir, 'two-intermediates-chain.pem');
+  const key = join(dir, 'two-intermediates.key');
+  writeFileSync(cert, [pems[3], pems[2], pems[1]].join(''));
+  writeFileSync(key, pkcs8Pem(parent.key.privateKey), {mode: 0o600});
+  return {rootPem: pems[0]!, cert, key};
+}
 const comparable = (checks: Array<{detail: string}>) => checks.map((c) => ({...c, detail: c.detail.replace(/ \(checked at [^)]*\)/, '')}));
 
 interface Client {
@@ -87,6 +128,7 @@ describe('library middleware behind serve (passthrough and verify listeners)', (
   const tmp = tempDir();
   let pki: ServeClients;
   let deep: ClientFiles;
+  let two: {rootPem: string; cert: string; key: string};
   let bundle: string;
   let serve: SpawnedServe | undefined;
   let backend: {port: number; close: () => Promise<void>} | undefined;
@@ -111,7 +153,10 @@ describe('library middleware behind serve (passthrough and verify listeners)', (
   before(async () => {
     pki = await makeServeClients(tmp);
     deep = await pki.ca.client('device-deep', {out: join(tmp, 'device-deep'), defect: 'too-deep'});
-    bundle = join(pki.dir, 'ca-bundle.pem');
+    // The CA directory's bundle plus a second root whose client presents two intermediates.
+    two = twoIntermediateClient(tmp);
+    bundle = join(tmp, 'bundle.pem');
+    writeFileSync(bundle, readFileSync(join(pki.dir, 'ca-bundle.pem'), 'utf8') + two.rootPem);
     const make = async (product: Product): Promise<Verifier> => {
       const v = await createVerifier({product, trustStore: bundle, crls: [pki.crl]});
       verifiers.push(v);
@@ -147,6 +192,7 @@ describe('library middleware behind serve (passthrough and verify listeners)', (
     const clients: Client[] = [
       {name: 'good', cert: pki.good.cert, key: pki.good.key},
       {name: 'good, two CAs presented', cert: pki.good.chain3, key: pki.good.key},
+      {name: 'good, two intermediates presented', cert: two.cert, key: two.key},
       {name: 'revoked', cert: pki.revoked.cert, key: pki.revoked.key},
       {name: 'expired', cert: pki.expired.cert, key: pki.expired.key},
       {name: 'wrong CA', cert: pki.untrusted.cert, key: pki.untrusted.key},
@@ -184,7 +230,10 @@ describe('library middleware behind serve (passthrough and verify listeners)', (
         }
       }
     }
-    // The two-intermediate chain arrived whole: its path has three certificates and they were all presented.
+    // The two-intermediate chain arrived whole: verify builds leaf, both intermediates, root from it.
+    const twoVerdict = await verifyCli(two.cert);
+    assert.equal(twoVerdict.status, 'Success');
+    assert.equal((twoVerdict.path as unknown[]).length, 4);
     assert.equal((await verifyCli(pki.good.chain3)).status, 'Success');
     assert.equal((await verifyCli(deep.chain)).code, 'ClientCertMaxChainDepthExceeded');
   });
