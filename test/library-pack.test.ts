@@ -42,6 +42,7 @@ import {mtls} from 'mtls-kit/express';
 import {withMtls} from 'mtls-kit/lambda';
 const verifier = await createVerifier({product: 'alb', caDir: './pki'});
 export const m = mtls({verifier, onRefused: 'continue'});
+export const subject = (req: Express.Request): string | undefined => req.mtls?.identity?.subject;
 export const h = withMtls(async (event: {path: string; mtls: MtlsVerdict}) => ({statusCode: 200, body: event.mtls.status}), {verifier});
 `;
 

@@ -8,6 +8,17 @@ import type {MtlsVerdict} from './verifier.js';
 
 export type {MiddlewareOptions, RefusalBody} from './refusal.js';
 
+// `req.mtls` on Express's Request for TypeScript users (@types/express merges its Request
+// into this global namespace; without @types/express the declaration is inert).
+declare global {
+  namespace Express {
+    interface Request {
+      /** The verdict of mtls-kit's middleware (mtls-kit/express). */
+      mtls?: MtlsVerdict;
+    }
+  }
+}
+
 /** What the middleware needs of Express's req and res. */
 export interface ExpressRequestLike {
   rawHeaders: string[];
