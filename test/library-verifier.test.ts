@@ -77,7 +77,12 @@ describe('library: createVerifier', () => {
       const clientCert = encodeHeaders(chainOf(file), 'apigw').clientCert;
       const e = apigw.verifyEvent({resource: '/', requestContext: {identity: {clientCert, sourceIp: '127.0.0.1'}}, headers: {}});
       assert.equal(e.status, want.status, `${name} (apigw REST event)`);
-      const h = apigw.verifyEvent({version: '2.0', requestContext: {http: {method: 'GET'}, authentication: {clientCert}}, headers: {}});
+      const h = apigw.verifyEvent({
+        version: '2.0',
+        requestContext: {http: {method: 'GET'}, authentication: {clientCert}},
+        headers: {},
+        body: 'x'.repeat(1 << 20),
+      });
       assert.equal(h.status, want.status, `${name} (apigw HTTP API event)`);
     }
     alb.close();
@@ -97,6 +102,7 @@ describe('library: createVerifier', () => {
     assert.equal(alb.verifyHeaders(fields(pki.good.cert, 'passthrough')).code, 'HeaderMismatch');
     assert.equal(alb.verifyHeaders({host: 'x', x_amzn_mtls_clientcert_leaf: good[4]!.value}).code, 'NoClientCert');
     assert.equal(alb.verifyHeaders([]).status, 'Failed:NoClientCert');
+    for (const e of [null, 'x', [], {requestContext: {identity: {clientCert: null}}, headers: {}}]) assert.equal(alb.verifyEvent(e).code, 'NoClientCert');
     // A certificate header that does not decode is what verify calls ClientCertInvalid.
     assert.equal(
       alb.verifyHeaders(good.map((f) => (f.name.endsWith('Leaf') ? {...f, value: '-----BEGIN%20CERTIFICATE-----%0AAAAA%0A-----END%20CERTIFICATE-----%0A'} : f)))

@@ -19,9 +19,16 @@ export function decodeRequestHeaders(fields: HeaderField[], map: HeaderMap | und
   return decodeHeaderSet(fields, map ? {map} : {});
 }
 
-/** The header sets of a Lambda event, read as `decode-header` reads an event file (lib/alb/header-input.ts). */
+/**
+ * The header sets of a Lambda event, read as `decode-header` reads an event file
+ * (lib/alb/header-input.ts). Only the parts it reads are passed on (never the body, which
+ * can be megabytes).
+ */
 export function eventHeaderSets(event: unknown, map: HeaderMap | undefined): HeaderField[][] {
-  return readHeaderInput(JSON.stringify(event), 'the Lambda event', map).sets;
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return [];
+  const e = event as Record<string, unknown>;
+  const parts = {requestContext: e.requestContext, headers: e.headers, multiValueHeaders: e.multiValueHeaders};
+  return readHeaderInput(JSON.stringify(parts), 'the Lambda event', map).sets;
 }
 
 /** A trust store from a CA bundle's bytes (PEM or DER), as `verify --trust-store` reads it. */
