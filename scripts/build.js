@@ -113,3 +113,30 @@ module.exports = new Proxy(() => {}, {
 run(process.execPath, ['--import', 'tsx', 'scripts/manifest.ts']);
 // docs/schemas from the XxxResult types (docs/json.md); committed, like the manifest.
 run(process.execPath, ['--import', 'tsx', 'scripts/json-schemas.ts']);
+
+// The library entry (package.json "exports", docs/library.md): one ESM file per entry, with
+// its own copy of the src/lib code it needs, and never oclif or any CLI module (a guard
+// below fails the build if one of them is imported; test/library-pack.test.ts checks the
+// installed package too). Types: tsc --emitDeclarationOnly with tsconfig.library.json.
+const LIBRARY_ENTRIES = ['index', 'express', 'fastify', 'hono', 'lambda'];
+const library = await build({
+  absWorkingDir: root,
+  entryPoints: Object.fromEntries(LIBRARY_ENTRIES.map((n) => [`library/${n}`, `src/library/${n}.ts`])),
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minifySyntax: true,
+  keepNames: true,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+});
+const forbidden = /^(@oclif\/|chalk$|@aws-sdk\/|express$|fastify$|hono$)/;
+for (const [out, meta] of Object.entries(library.metafile.outputs)) {
+  const bad = meta.imports.filter((i) => i.external && forbidden.test(i.path)).map((i) => i.path);
+  const cli = Object.keys(meta.inputs).filter((i) => /^src\/(commands|ui|flows)\/|node_modules\/@oclif\//.test(i));
+  if (bad.length || cli.length) throw new Error(`${out} must not load CLI code or a framework, but it imports ${[...bad, ...cli].join(', ')}`);
+}
+run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.library.json']);

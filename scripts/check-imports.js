@@ -10,7 +10,8 @@ const IO = ['io', 'io/aws', 'io/net', 'io/ca'];
 
 /**
  * Folder (relative to src) -> the folders it may import besides itself (docs/architecture.md):
- * commands -> flows -> io/* -> lib/*; ui imports lib and, for types only, flows. `lib` alone
+ * commands -> flows -> io/* -> lib/*; ui imports lib and, for types only, flows; library
+ * (the package's library entry) imports lib and io. `lib` alone
  * is lib/errors.ts and lib/error-codes.ts.
  */
 export const LAYERS = {
@@ -28,6 +29,8 @@ export const LAYERS = {
   'io/ca': [...LIB, 'io'],
   'io/net': [...LIB, 'io', 'io/ca'],
   flows: [...LIB, ...IO],
+  // The library entry (package.json exports): lib and io, never commands, ui or oclif.
+  library: [...LIB, ...IO],
   commands: [...LIB, ...IO, 'flows', 'ui', '.'],
   '.': [...LIB, ...IO, 'flows', 'ui'],
 };

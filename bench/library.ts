@@ -1,0 +1,221 @@
+/**
+ * Library area of `npm run bench` (issue 23 "Speed"): decoding and judging run on every request.
+ * Rates are per CPU-second of the bench process (process.cpuUsage), not wall time: the machine
+ * is shared.
+ * - uncached: passthrough header sets, each a different client certificate (more than the
+ *   parser's 1,024-entry memo, so every set is parsed by OpenSSL and its signature checked),
+ *   verified per second in one process with the cache off. Target >= 20,000/s. Peer: what a
+ *   team writes by hand with node:crypto (decodeURIComponent, new X509Certificate, verify
+ *   against the CA key, checkIssued, the validity window; no revocation, no chain building).
+ * - cached: 1,000 clients over and over with the per-leaf verdict cache on. Target >= 200,000/s.
+ * - p99 added latency: an Express app behind `serve --listen PORT:passthrough`, the same
+ *   keep-alive client requesting a route with the middleware and one without; the difference
+ *   of their p99 end to end, and the p99 of the middleware's own time (in the app).
+ */
+import {X509Certificate} from 'node:crypto';
+import {spawnSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import https from 'node:https';
+import type {AddressInfo} from 'node:net';
+import {join} from 'node:path';
+import {performance} from 'node:perf_hooks';
+import express from 'express';
+import {encodePassthroughHeader} from '../src/lib/alb/headers.js';
+import {parseCertificate} from '../src/lib/x509/cert.js';
+import {addDays, generateKeyPair, issueCertificate} from '../src/lib/x509/issue.js';
+import {KEY_TYPES, PROFILES} from '../src/lib/x509/profiles.js';
+import {toPem} from '../src/lib/x509/pem.js';
+import {mtls} from '../src/library/express.js';
+import {createVerifier, type MtlsVerdict} from '../src/library/index.js';
+import {spawnServe} from '../test/support/serve.js';
+import {BIN, type BenchContext, type BenchRow, fmt} from './lib.js';
+
+const HEADER = 'X-Amzn-Mtls-Clientcert';
+
+/** A root CA and `n` client leaves it signed (EC P-256, clientAuth), as passthrough header values. */
+export function makeClients(n: number): {caPem: string; caCert: X509Certificate; values: string[]} {
+  const spec = KEY_TYPES['ec-p256'];
+  const now = new Date();
+  const caKeys = generateKeyPair(spec);
+  const ca = issueCertificate({
+    subject: [[{type: '2.5.4.3', value: 'Bench Library Root'}]],
+    issuerKey: caKeys.privateKey,
+    issuerSpec: spec,
+    publicKey: caKeys.publicKey,
+    subjectSpec: spec,
+    serialHex: '01',
+    notBefore: addDays(now, -1),
+    notAfter: addDays(now, 365),
+    profile: PROFILES.root,
+    pathLength: 0,
+  });
+  const caParsed = parseCertificate(ca.der);
+  const leafKeys = generateKeyPair(spec);
+  const values: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const leaf = issueCertificate({
+      subject: [[{type: '2.5.4.3', value: `device-${i}`}]],
+      issuerCert: caParsed,
+      issuerKey: caKeys.privateKey,
+      issuerSpec: spec,
+      publicKey: leafKeys.publicKey,
+      subjectSpec: spec,
+      serialHex: (0x100000 + i).toString(16),
+      notBefore: addDays(now, -1),
+      notAfter: addDays(now, 30),
+      profile: PROFILES.client,
+    });
+    values.push(encodePassthroughHeader([leaf.der])[1]);
+  }
+  const caPem = toPem(ca.der, 'CERTIFICATE');
+  return {caPem, caCert: new X509Certificate(caPem), values};
+}
+
+/**
+ * Calls `one(i)` for i = 0..total-1 and returns calls per CPU-second of this process (user +
+ * system): the bench machine is shared, and wall time would measure the other processes too.
+ */
+function rate(total: number, one: (i: number) => void): number {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < total; i++) one(i);
+  const c = process.cpuUsage(c0);
+  return total / ((c.user + c.system) / 1e6);
+}
+
+const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
+
+async function latencyRows(ctx: BenchContext): Promise<BenchRow[]> {
+  const dir = join(ctx.work, 'pki');
+  const run = (args: string[]): void => {
+    const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8'});
+    if (r.status !== 0) throw new Error(`${args[0]} failed: ${r.stderr.slice(0, 200)}`);
+  };
+  run(['gen-ca', '--dir', dir, '--intermediate']);
+  run(['gen-client', '--dir', dir, '--cn', 'bench-client', '--out', join(ctx.work, 'client')]);
+  const verifier = await createVerifier({product: 'alb-passthrough', caDir: dir, watch: false});
+  const inApp: number[] = [];
+  const mw = mtls({verifier});
+  const app = express();
+  app.get('/plain', (_req, res) => {
+    res.json({ok: true});
+  });
+  app.use('/mtls', (req, res, next) => {
+    const t0 = performance.now();
+    mw(req, res, (e?: unknown) => {
+      inApp.push(performance.now() - t0);
+      next(e);
+    });
+  });
+  app.get('/mtls', (req, res) => {
+    res.json({ok: true, subject: (req as unknown as {mtls: MtlsVerdict}).mtls.identity?.subject});
+  });
+  const backend = app.listen(0, '127.0.0.1');
+  await new Promise<void>((r) => backend.once('listening', () => r()));
+  const port = (backend.address() as AddressInfo).port;
+  const serve = await spawnServe(['--dir', dir, '--listen', '0:passthrough', '--target', `http://127.0.0.1:${port}`]);
+  try {
+    const url = serve.info.listeners[0]!.url;
+    const agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 1,
+      ca: readFileSync(serve.info.serverCa ?? join(dir, 'root/ca.crt')),
+      cert: readFileSync(join(ctx.work, 'client/certificate.crt')),
+      key: readFileSync(join(ctx.work, 'client/private-key.pem')),
+    });
+    const once = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const t0 = performance.now();
+        https
+          .get(`${url}${path.slice(1)}`, {agent}, (res) => {
+            res.resume();
+            res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`${path}: HTTP ${res.statusCode}`))));
+          })
+          .on('error', reject);
+      });
+    const n = ctx.quick ? 300 : 2000;
+    const plain: number[] = [];
+    const withMtls: number[] = [];
+    for (let i = 0; i < 50; i++) await once('/mtls'); // warm-up (and the verdict cache)
+    inApp.length = 0;
+    for (let i = 0; i < n; i++) {
+      plain.push(await once('/plain'));
+      withMtls.push(await once('/mtls'));
+    }
+    agent.destroy();
+    const added = p99(withMtls) - p99(plain);
+    return [
+      {
+        name: 'library: p99 added per request, Express behind serve passthrough',
+        mtlsKit: `${fmt(added * 1000, 0)} µs (p99 ${fmt(p99(withMtls), 2)} ms)`,
+        peer: `no middleware: p99 ${fmt(p99(plain), 2)} ms`,
+        ratio: `${fmt(p99(withMtls) / p99(plain), 2)}x`,
+        target: 'info',
+        ok: true,
+      },
+      {
+        name: 'library: p99 of the middleware itself (in the app)',
+        mtlsKit: `${fmt(p99(inApp) * 1000, 0)} µs`,
+        peer: '-',
+        ratio: '-',
+        target: 'info',
+        ok: true,
+      },
+    ];
+  } finally {
+    await serve.stop();
+    await new Promise<void>((r) => backend.close(() => r()));
+    verifier.close();
+  }
+}
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  // More distinct certificates than lib/x509/cert.ts's 1,024-entry parse memo: every set is parsed afresh.
+  const distinct = ctx.quick ? 3000 : 6000;
+  const {caPem, caCert, values} = makeClients(distinct);
+  const uncached = await createVerifier({product: 'alb-passthrough', trustStore: caPem, cacheSize: 0});
+  const cached = await createVerifier({product: 'alb-passthrough', trustStore: caPem});
+  // Each request's header value is a fresh string made from bytes, as an HTTP parser makes it
+  // (a string used again would keep V8's hash of it, which no real request does).
+  const bytes = values.map((v) => Buffer.from(v, 'latin1'));
+  const fresh = (i: number): string => bytes[i % distinct]!.toString('latin1');
+  let failed = 0;
+  const check = (v: MtlsVerdict): void => {
+    if (v.code !== null) failed++;
+  };
+  // Warm-up (JIT), then the measured rounds.
+  rate(1000, (i) => check(uncached.verifyHeaders([HEADER, fresh(i)])));
+  const rounds = ctx.quick ? 1 : 2;
+  const uncachedRate = rate(distinct * rounds, (i) => check(uncached.verifyHeaders([HEADER, fresh(i)])));
+  const caKey = caCert.publicKey;
+  const peerRate = rate(distinct * rounds, (i) => {
+    const x = new X509Certificate(decodeURIComponent(fresh(i)));
+    const t = Date.now();
+    if (!(x.verify(caKey) && x.checkIssued(caCert) && Date.parse(x.validFrom) <= t && t < Date.parse(x.validTo))) failed++;
+  });
+  const hot = (i: number): string => bytes[i % 1000]!.toString('latin1');
+  rate(1000, (i) => check(cached.verifyHeaders([HEADER, hot(i)])));
+  const cachedRate = rate(ctx.quick ? 200_000 : 1_000_000, (i) => check(cached.verifyHeaders([HEADER, hot(i)])));
+  if (failed) throw new Error(`${failed} verifications failed; the bench certificates should all pass`);
+  const rows: BenchRow[] = [
+    {
+      name: `library: uncached header sets verified/s (${distinct} clients)`,
+      mtlsKit: `${fmt(uncachedRate / 1000)}k per CPU-s`,
+      peer: `${fmt(peerRate / 1000)}k per CPU-s, node:crypto by hand`,
+      ratio: `${fmt(uncachedRate / peerRate, 2)}x`,
+      target: '>= 20k/s',
+      ok: uncachedRate >= 20_000,
+    },
+    {
+      name: 'library: cached header sets verified/s (1,000 clients)',
+      mtlsKit: `${fmt(cachedRate / 1000)}k per CPU-s`,
+      peer: `${fmt(peerRate / 1000)}k per CPU-s, node:crypto by hand`,
+      ratio: `${fmt(cachedRate / peerRate, 1)}x`,
+      target: '>= 200k/s',
+      ok: cachedRate >= 200_000,
+    },
+  ];
+  uncached.close();
+  cached.close();
+  rows.push(...(await latencyRows(ctx)));
+  return rows;
+}
