@@ -6,22 +6,11 @@
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
-import {createServer} from 'node:net';
 import {join} from 'node:path';
 import {buildOcspRequest, parseOcspResponse} from '../src/lib/x509/ocsp.js';
 import {readCertificates} from '../src/lib/x509/read-certs.js';
+import {freePort} from '../test/support/tls-peers.js';
 import {type BenchContext, BIN, type BenchRow, fmt} from './lib.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address() as {port: number};
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function runOk(args: string[], cwd: string): void {
   const r = spawnSync(process.execPath, [BIN, ...args], {cwd, encoding: 'utf8'});
