@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import {type ChildProcess, spawn} from 'node:child_process';
-import {readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {postOcspRequest} from '../src/io/net/ocsp-client.js';
@@ -98,6 +98,7 @@ describe('gen-ca / gen-client --ocsp-url', () => {
     const r = await runCli(['gen-client', '--dir', pki, '--cn', 'x', '--out', join(dir, 'x'), '--ocsp-url', 'ldap://ocsp']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--ocsp-url "ldap:\/\/ocsp" is not an http:\/\/ URL/);
+    assert.equal(existsSync(join(dir, 'x')), false);
   });
 });
 
@@ -166,6 +167,8 @@ describe('mtls-kit ocsp answers the openssl ocsp client', () => {
     const root = cert(join(pki, 'root/ca.crt'));
     const foreign = parseOcspResponse(await postOcspRequest(url, buildOcspRequest(good, good)));
     assert.equal(foreign.responseStatus, 'unauthorized');
+    // A body larger than any OCSP request: that connection is cut, the next client is answered.
+    await assert.rejects(postOcspRequest(url, new Uint8Array(200_000)));
     const again = parseOcspResponse(await postOcspRequest(url, buildOcspRequest(inter, root)));
     assert.equal(verifyOcspResponse(again, inter, root, {now: new Date()}).status?.status, 'good');
   });
@@ -181,6 +184,29 @@ describe('mtls-kit ocsp answers the openssl ocsp client', () => {
     assert.match(verifyOcspResponse(parseOcspResponse(edited), good, inter, {now: new Date()}).problem ?? '', /signature does not verify/);
     // Stale: checked a day after nextUpdate.
     assert.match(verifyOcspResponse(parseOcspResponse(der), good, inter, {now: new Date(Date.now() + 86_400_000)}).problem ?? '', /stale/);
+  });
+});
+
+describe('mtls-kit ocsp with an encrypted CA key', () => {
+  it('refuses to start without the passphrase (exit 4, one clear line) and answers with it', async () => {
+    const enc = join(dir, 'pki-enc');
+    writeFileSync(join(dir, 'pass.txt'), 'correct horse\n');
+    assert.equal((await runCli(['gen-ca', '--dir', enc, '--cn', 'Enc Root', '--passphrase-file', join(dir, 'pass.txt')])).code, 0);
+    const r = await runCli(['ocsp', '--dir', enc, '--listen', '127.0.0.1:0'], {env: {MTLS_KIT_CA_PASSPHRASE: undefined}});
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /ca\.key is encrypted and no passphrase was given/);
+    const bad = await runCli(['ocsp', '--dir', enc, '--listen', 'not-a-port']);
+    assert.equal(bad.code, 2, bad.stderr);
+    const s = await startUntil(
+      process.execPath,
+      [BIN, 'ocsp', '--dir', enc, '--listen', '127.0.0.1:0', '--passphrase-file', join(dir, 'pass.txt')],
+      /answering OCSP for .* at (http:\S+)/,
+      'stdout',
+    );
+    const root = cert(join(enc, 'root/ca.crt'));
+    const der = await postOcspRequest(s.match[1]!, buildOcspRequest(root, root));
+    assert.equal(verifyOcspResponse(parseOcspResponse(der), root, root, {now: new Date()}).status?.status, 'unknown');
+    stop(s.child);
   });
 });
 
