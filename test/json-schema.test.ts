@@ -191,6 +191,8 @@ const SAMPLES: Record<string, Sample[]> = {
           if (!out.includes('\n')) reject(new Error(`ocsp exited ${code}`));
         });
       }),
+    // --check on a chain without OCSP URLs: a failed check (exit 3) is still a result.
+    () => cli(['ocsp', '--check', 'device-2/chain.pem', '--trust-store', 'pki/ca-bundle.pem']),
   ],
   // After serve (SAMPLES run in order): probes the listener serve started.
   probe: [() => cli(['probe', serverUrl, '--client', './device-2', '--trust-store', serverCa])],

@@ -173,6 +173,23 @@ describe('mtls-kit ocsp answers the openssl ocsp client', () => {
     assert.equal(verifyOcspResponse(again, inter, root, {now: new Date()}).status?.status, 'good');
   });
 
+  it('ocsp --check: a good chain passes (leaf and intermediate asked, root not); a revoked leaf exits 3', async () => {
+    const good = await runCli(['ocsp', '--check', join(dir, 'good/chain.pem'), '--trust-store', join(pki, 'ca-bundle.pem'), '--json']);
+    assert.equal(good.code, 0, good.stderr);
+    assert.equal(good.json.ok, true);
+    assert.deepEqual(
+      good.json.ocsp.checks.map((c: {position: number; outcome: string}) => [c.position, c.outcome]),
+      [
+        [0, 'good'],
+        [1, 'good'],
+      ],
+    );
+    const bad = await runCli(['ocsp', '--check', join(dir, 'bad/chain.pem'), '--trust-store', join(pki, 'ca-bundle.pem')]);
+    assert.equal(bad.code, 3, bad.stderr);
+    assert.match(bad.stdout, /OCSP: failed/);
+    assert.match(bad.stdout, /leaf \S+ CN=device-bad: revoked from http:\/\/127\.0\.0\.1:\d+ \(revoked at .*keyCompromise\)/);
+  });
+
   it('a response edited in transit fails verification (the check can fail)', async () => {
     const good = cert(join(dir, 'good/certificate.crt'));
     const inter = cert(join(pki, 'intermediate/ca.crt'));
@@ -212,17 +229,44 @@ describe('mtls-kit ocsp with an encrypted CA key', () => {
 
 describe('our OCSP client against openssl ocsp as the responder', () => {
   let opensslResponder: ChildProcess;
+  let rootResponder: ChildProcess;
   let peerUrl = '';
+  const pki2 = join(dir, 'pki2');
   const inter = () => cert(join(pki, 'intermediate/ca.crt'));
   before(async () => {
     const p = await freePort();
     peerUrl = `http://127.0.0.1:${p}`;
+    // A root-only CA whose clients name an openssl responder (for ocsp --check against openssl).
+    const p2 = await freePort();
+    assert.equal((await runCli(['gen-ca', '--dir', pki2, '--cn', 'Root Only'])).code, 0);
+    for (const name of ['p2-good', 'p2-bad'])
+      assert.equal((await runCli(['gen-client', '--dir', pki2, '--cn', name, '--out', join(dir, name), '--ocsp-url', `http://127.0.0.1:${p2}`])).code, 0);
+    assert.equal((await runCli(['revoke', '--dir', pki2, '--cert', join(dir, 'p2-bad/certificate.crt'), '--reason', 'affiliationChanged'])).code, 0);
+    const rootArgs = ['ocsp', '-index', join(pki2, 'root/index.txt'), '-CA', join(pki2, 'root/ca.crt'), '-rsigner', join(pki2, 'root/ca.crt')];
+    rootArgs.push('-rkey', join(pki2, 'root/ca.key'), '-port', String(p2), '-ndays', '1');
+    rootResponder = (await startUntil('openssl', rootArgs, /waiting for OCSP client connections/i, 'stderr')).child;
     const args = ['ocsp', '-index', join(pki, 'intermediate/index.txt'), '-CA', join(pki, 'intermediate/ca.crt')];
     args.push('-rsigner', join(pki, 'intermediate/ca.crt'), '-rkey', join(pki, 'intermediate/ca.key'), '-port', String(p), '-ndays', '1', '-resp_key_id');
     const r = await startUntil('openssl', args, /waiting for OCSP client connections/i, 'stderr');
     opensslResponder = r.child;
   });
-  after(() => stop(opensslResponder));
+  after(() => {
+    stop(opensslResponder);
+    stop(rootResponder);
+  });
+
+  it('ocsp --check with openssl ocsp as the responder: good exits 0, revoked exits 3 with the reason', async () => {
+    const good = await runCli(['ocsp', '--check', join(dir, 'p2-good/chain.pem'), '--trust-store', join(pki2, 'ca-bundle.pem'), '--json']);
+    assert.equal(good.code, 0, good.stdout + good.stderr);
+    assert.deepEqual(
+      good.json.ocsp.checks.map((c: {outcome: string}) => c.outcome),
+      ['good'],
+    );
+    const bad = await runCli(['ocsp', '--check', join(dir, 'p2-bad/chain.pem'), '--trust-store', join(pki2, 'ca-bundle.pem'), '--json']);
+    assert.equal(bad.code, 3, bad.stderr);
+    assert.equal(bad.json.ocsp.code, 'OcspRevoked');
+    assert.match(bad.json.ocsp.checks[0].detail, /affiliationChanged/);
+  });
 
   const check = async (path: string, nonce?: Uint8Array) => {
     const c = cert(path);
