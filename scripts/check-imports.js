@@ -5,7 +5,7 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
 
-const LIB = ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy'];
+const LIB = ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/cloudfront', 'lib/deploy'];
 const IO = ['io', 'io/aws', 'io/net', 'io/ca'];
 
 /**
@@ -21,6 +21,7 @@ export const LAYERS = {
   'lib/alb': ['lib', 'lib/x509', 'lib/pki', 'lib/tls'],
   'lib/nlb': ['lib', 'lib/x509', 'lib/pki', 'lib/alb'],
   'lib/apigw': ['lib', 'lib/x509', 'lib/pki', 'lib/alb'],
+  'lib/cloudfront': ['lib', 'lib/x509', 'lib/pki', 'lib/alb'],
   'lib/deploy': ['lib', 'lib/x509', 'lib/pki', 'lib/alb', 'lib/nlb', 'lib/apigw'],
   lib: ['lib/x509'],
   ui: [...LIB],

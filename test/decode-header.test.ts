@@ -68,7 +68,7 @@ describe('encode-header → decode-header round trip', () => {
   it('encode-header --json shape', async () => {
     const r = await runCli(['encode-header', leaf.path, '--mode', 'apigw', '--json']);
     assert.equal(r.code, 0);
-    assert.deepEqual(Object.keys(r.json).sort(), ['certificates', 'clientCert', 'format', 'headers', 'mode']);
+    assert.deepEqual(Object.keys(r.json).sort(), ['certificates', 'clientCert', 'format', 'headers', 'mode', 'target']);
     assert.equal(r.json.clientCert.subjectDN, 'C=EE,O=Test\\, Inc.,CN=M\\C3\\84NNIK\\+cli');
     assert.deepEqual(r.json.headers[0], {name: 'X-Client-Cert-Sub', value: 'C=EE,O=Test\\, Inc.,CN=M\u00c4NNIK\\+cli'});
     const v = await runCli(['encode-header', leaf.path, '--json']);

@@ -14,7 +14,8 @@ import {after, describe, it} from 'node:test';
 import {Ajv2020} from 'ajv/dist/2020.js';
 import {schemaFiles} from '../scripts/json-schemas.js';
 import {startAwsStandIns} from './support/aws-env.js';
-import {runCli} from './support/cli.js';
+import {spawn} from 'node:child_process';
+import {BIN, runCli} from './support/cli.js';
 import {opensslOk as openssl} from './support/openssl.js';
 import {generateConnectionLog} from './support/conn-logs.js';
 import {spawnServe} from './support/serve.js';
@@ -170,6 +171,28 @@ const SAMPLES: Record<string, Sample[]> = {
       serverCa = s.info.serverCa!;
       return s.info;
     },
+  ],
+  // Prints its JSON once listening, then runs until stopped (by its process id).
+  ocsp: [
+    () =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, 'ocsp', '--listen', '127.0.0.1:0', '--json'], {cwd: work, stdio: ['ignore', 'pipe', 'pipe']});
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`ocsp did not start in 20 s: ${out}`)), 20_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (!out.includes('\n')) return;
+          clearTimeout(timer);
+          process.kill(child.pid!, 'SIGTERM');
+          resolve(JSON.parse(out.slice(0, out.indexOf('\n'))));
+        });
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          if (!out.includes('\n')) reject(new Error(`ocsp exited ${code}`));
+        });
+      }),
+    // --check on a chain without OCSP URLs: a failed check (exit 3) is still a result.
+    () => cli(['ocsp', '--check', 'device-2/chain.pem', '--trust-store', 'pki/ca-bundle.pem']),
   ],
   // After serve (SAMPLES run in order): probes the listener serve started.
   probe: [() => cli(['probe', serverUrl, '--client', './device-2', '--trust-store', serverCa])],

@@ -42,8 +42,9 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
       helpValue: 'FILE',
     }),
     target: Flags.option({
-      summary: 'What the headers came through: ALB (default) or API Gateway are decoded; nlb says that an NLB target receives no certificate headers.',
-      options: ['alb', 'apigw', 'nlb'] as const,
+      summary:
+        'What the headers came through: ALB (default) or API Gateway are decoded; cloudfront decodes CloudFront-Viewer-Cert-* and Client-Cert headers; nlb says that an NLB target receives no certificate headers.',
+      options: ['alb', 'apigw', 'nlb', 'cloudfront'] as const,
     })(),
   };
 
@@ -76,7 +77,15 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
       else renderSet(s, i, r, many);
     };
     const result = await runDecodeHeader(
-      {value: args.value, file: flags.file, headerMap: flags['header-map'], trustStore: flags['trust-store'], crl: flags.crl, now: new Date()},
+      {
+        value: args.value,
+        file: flags.file,
+        headerMap: flags['header-map'],
+        trustStore: flags['trust-store'],
+        crl: flags.crl,
+        now: new Date(),
+        cloudfront: flags.target === 'cloudfront',
+      },
       sink,
     );
     if (js) js.finish(result);

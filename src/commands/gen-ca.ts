@@ -9,6 +9,7 @@ import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import {preconditionError} from '../lib/errors.js';
 import {formatIndexLine} from '../lib/x509/index-db.js';
 import {subjectFromFields} from '../lib/x509/names.js';
+import {checkOcspUrl} from '../lib/x509/profiles.js';
 import {renderCertSummary} from '../ui/cert-render.js';
 import {hint, printLine} from '../ui/output.js';
 
@@ -45,6 +46,12 @@ Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), t
     days: Flags.integer({summary: 'Root lifetime in days.', default: 3650, min: 1}),
     'intermediate-days': Flags.integer({summary: "Intermediate lifetime in days (at most the root's).", default: 1825, min: 1}),
     'passphrase-file': passphraseFileFlag,
+    'ocsp-url': Flags.string({
+      summary:
+        "OCSP responder URL for the intermediate's authorityInfoAccess (CloudFront with OCSP on needs one on every certificate but the root; see mtls-kit ocsp).",
+      helpValue: 'URL',
+      dependsOn: ['intermediate'],
+    }),
     force: forceFlag,
   };
 
@@ -76,6 +83,7 @@ Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), t
       rootDays: flags.days,
       intermediateDays: flags['intermediate-days'],
       ...(passphrase === undefined ? {} : {passphrase}),
+      ...(flags['ocsp-url'] ? {ocspUrl: checkOcspUrl(flags['ocsp-url'])} : {}),
       now: new Date(),
     });
 
@@ -108,7 +116,7 @@ Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), t
     );
     await writeFilesAtomic(files, {force: flags.force});
 
-    const dirArg = dir === './pki' || dir === 'pki' ? '' : ` --dir ${dir}`;
+    const dirArg = `${dir === './pki' || dir === 'pki' ? '' : ` --dir ${dir}`}${flags['ocsp-url'] ? ` --ocsp-url ${flags['ocsp-url']}` : ''}`;
     const result: GenCaResult = {
       caDir: dir,
       keyType: flags['key-type'],

@@ -16,7 +16,7 @@ import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import {ExitCode, MtlsKitError, usageError} from '../lib/errors.js';
 import {typeSan} from '../lib/x509/issue.js';
 import {expandTemplate, type NameEntry, subjectFromFields} from '../lib/x509/names.js';
-import {KEY_TYPES} from '../lib/x509/profiles.js';
+import {checkOcspUrl, KEY_TYPES, PROFILES, withOcspUrl} from '../lib/x509/profiles.js';
 import {newSerialHex} from '../lib/x509/serial.js';
 import type {CaRef} from '../lib/pki/ca.js';
 import {P12_PASSWORD_ENV} from '../lib/x509/pkcs12-env.js';
@@ -99,6 +99,11 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     }),
     'p12-password-file': Flags.string({summary: `File holding the PKCS#12 password (else ${P12_PASSWORD_ENV}).`, helpValue: 'FILE'}),
     'passphrase-file': passphraseFileFlag,
+    'ocsp-url': Flags.string({
+      summary: "OCSP responder URL for the certificate's authorityInfoAccess (CloudFront with OCSP on needs it; see mtls-kit ocsp).",
+      helpValue: 'URL',
+      exclusive: ['csr-only', 'defect'],
+    }),
     force: forceFlag,
     'csr-only': Flags.boolean({
       summary: 'Write private-key.pem and request.csr (a PKCS#10 request to get signed elsewhere, or by mtls-kit sign) instead of a certificate.',
@@ -129,6 +134,7 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     const ca = await loadCa(flags.dir);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
     const keySpec = KEY_TYPES[flags['key-type']];
+    const profile = flags['ocsp-url'] ? withOcspUrl(PROFILES.client, checkOcspUrl(flags['ocsp-url'])) : undefined;
     const sanTemplates = flags.san ?? [];
     const wantP12 = flags.p12 || flags['p12-legacy'];
     const p12Password = wantP12 ? await resolveSecret(flags['p12-password-file'], P12_PASSWORD_ENV, 'PKCS#12 password') : undefined;
@@ -242,6 +248,7 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
         indexFile: job.indexFile,
         force: flags.force,
         ...(p12 ? {p12: {...p12, ...(cn ? {friendlyName: cn} : {})}} : {}),
+        ...(profile ? {profile} : {}),
       });
       await appendIndex(ca.issuing.paths, [issued.index]);
       const d = describeCertificate(issued.parsed);
@@ -261,6 +268,7 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
         nowMs: Date.now(),
         force: flags.force,
         ...(p12 ? {p12} : {}),
+        ...(profile ? {profile} : {}),
       };
       // Ctrl-C (or SIGTERM) stops the workers; what they finished is recorded, the rest removed.
       const stop = new AbortController();

@@ -8,6 +8,7 @@ import type {ParsedCertificate} from '../lib/x509/cert.js';
 import {MtlsKitError, usageError} from '../lib/errors.js';
 import {knownHeaderNames, readHeaderInput} from '../lib/alb/header-input.js';
 import {decodeHeaderSet, type HeaderMap, type HeaderWarning, parseHeaderMap} from '../lib/alb/headers.js';
+import {decodeCloudFrontHeaderSet} from '../lib/cloudfront/headers.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {notTextLines, wrongInputError} from '../lib/x509/input-kind.js';
 import type {LoadedCrl} from '../lib/alb/verify.js';
@@ -22,6 +23,8 @@ export interface DecodeHeaderParams {
   trustStore?: string | undefined;
   crl?: string[] | undefined;
   now: Date;
+  /** Decode CloudFront's headers (src/lib/cloudfront/headers.ts) instead of ALB's and API Gateway's. */
+  cloudfront?: boolean | undefined;
 }
 
 async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCertificate[]) => VerificationSummary) | undefined> {
@@ -119,7 +122,7 @@ export async function runDecodeHeader(p: DecodeHeaderParams, sink?: SetSink): Pr
   let count = 0;
   let firstMalformed: HeaderWarning | undefined;
   for (const fields of input.sets) {
-    const set = decodeHeaderSet(fields, map ? {map} : {});
+    const set = p.cloudfront ? decodeCloudFrontHeaderSet(fields) : decodeHeaderSet(fields, map ? {map} : {});
     if (!set) continue;
     // A set with nothing usable (no certificate, every field malformed) is an error below.
     const usable = set.certificates.length > 0 || set.checks.some((c) => !set.warnings.some((w) => w.header === c.header && w.code === 'MALFORMED_HEADER'));

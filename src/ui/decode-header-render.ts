@@ -12,6 +12,8 @@ const MODE_LABEL: Record<HeaderSetMode, string> = {
   passthrough: 'ALB passthrough mode (X-Amzn-Mtls-Clientcert chain)',
   apigw: 'API Gateway clientCert',
   'client-cert-sub': 'X-Client-Cert-Sub (aws-samples api-gateway-certificate-propagation)',
+  cloudfront: 'CloudFront required/optional mode (CloudFront-Viewer-Cert-* headers)',
+  'cloudfront-passthrough': 'CloudFront passthrough mode (Client-Cert, Client-Cert-Chain)',
 };
 
 /** Human output of one request: certificates and header checks on stdout, warnings on stderr. */

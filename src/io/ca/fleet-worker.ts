@@ -62,6 +62,7 @@ for (const job of jobs) {
       force: shared.force,
       durable: false,
       ...(shared.p12 ? {p12: shared.p12} : {}),
+      ...(shared.profile ? {profile: shared.profile} : {}),
     });
     report(job, issued.parsed, issued.index);
   } catch (error) {

@@ -12,7 +12,7 @@ import type {IndexEntry} from '../../lib/x509/index-db.js';
 import type {SanInput} from '../../lib/x509/issue.js';
 import type {StrippedItem} from '../../lib/pki/sign-csr.js';
 import type {NameEntry} from '../../lib/x509/names.js';
-import type {KeySpec} from '../../lib/x509/profiles.js';
+import type {CertProfile, KeySpec} from '../../lib/x509/profiles.js';
 import type {ClientFiles, IssuedSummary} from './client-files.js';
 import {IndexJournal} from './journal.js';
 import type {P12Options} from './issue.js';
@@ -46,6 +46,8 @@ export interface FleetShared {
   p12?: P12Options;
   /** `sign --strip-ca`: sign CA:TRUE requests as clients. */
   stripCa?: boolean;
+  /** The client profile when it is not the default one (gen-client --ocsp-url adds an OCSP URL). */
+  profile?: CertProfile;
 }
 
 /** What a worker sends back per certificate. */

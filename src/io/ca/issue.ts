@@ -5,7 +5,7 @@
 import {type ClientIssuer, type IssuedClient, issueClientCert} from '../../lib/pki/client-cert.js';
 import type {SanInput} from '../../lib/x509/issue.js';
 import type {NameEntry} from '../../lib/x509/names.js';
-import type {KeySpec} from '../../lib/x509/profiles.js';
+import type {CertProfile, KeySpec} from '../../lib/x509/profiles.js';
 import {type ClientFiles, type ExtraFile, writeClientFiles} from './client-files.js';
 
 export interface IssueOneParams {
@@ -22,6 +22,8 @@ export interface IssueOneParams {
   /** fsync each file (default true; fleets turn it off, see fleet.ts). */
   durable?: boolean;
   p12?: P12Options;
+  /** The client profile when it is not the default one (gen-client --ocsp-url). */
+  profile?: CertProfile;
 }
 
 export interface P12Options {
@@ -42,6 +44,7 @@ export async function issueAndWrite(p: IssueOneParams): Promise<IssuedClient> {
     now: p.now,
     serialHex: p.serialHex,
     indexFile: p.indexFile,
+    ...(p.profile ? {profile: p.profile} : {}),
   });
   const extra: ExtraFile[] = [];
   if (p.p12 && (p.p12.modern || p.p12.legacy)) {

@@ -182,10 +182,24 @@ export interface HeaderField {
   value: string;
 }
 
-/** What a recognised header carries. The apigw* roles are API Gateway's clientCert fields. */
-export type HeaderRole = AlbHeaderKey | 'clientCertSub' | 'apigwPem' | 'apigwSubject' | 'apigwIssuer' | 'apigwSerial' | 'apigwNotBefore' | 'apigwNotAfter';
+/**
+ * What a recognised header carries. The apigw* roles are API Gateway's clientCert fields;
+ * `present` and `sha256` are CloudFront's (src/lib/cloudfront/headers.ts, which reuses the others).
+ */
+export type HeaderRole =
+  | AlbHeaderKey
+  | 'clientCertSub'
+  | 'apigwPem'
+  | 'apigwSubject'
+  | 'apigwIssuer'
+  | 'apigwSerial'
+  | 'apigwNotBefore'
+  | 'apigwNotAfter'
+  | 'present'
+  | 'sha256';
 
-export type HeaderSetMode = 'verify' | 'passthrough' | 'apigw' | 'client-cert-sub';
+/** `cloudfront` / `cloudfront-passthrough`: sets decoded by src/lib/cloudfront/headers.ts. */
+export type HeaderSetMode = 'verify' | 'passthrough' | 'apigw' | 'client-cert-sub' | 'cloudfront' | 'cloudfront-passthrough';
 
 export type HeaderWarningCode = 'MISMATCH' | 'DUPLICATE_HEADER' | 'MIXED_MODES' | 'MALFORMED_HEADER' | 'FORM_DECODED' | 'BASE64_VALUE';
 

@@ -6,7 +6,7 @@ import {formatSlashForm} from '../x509/dn.js';
 import type {IndexEntry} from '../x509/index-db.js';
 import {addDays, generateKeyPair, issueCertificate, pkcs8Pem} from '../x509/issue.js';
 import type {NameEntry} from '../x509/names.js';
-import {KEY_TYPES, type KeyType, PROFILES} from '../x509/profiles.js';
+import {KEY_TYPES, type KeyType, PROFILES, withOcspUrl} from '../x509/profiles.js';
 import {newSerialHex} from '../x509/serial.js';
 
 export interface CreateCaParams {
@@ -17,6 +17,8 @@ export interface CreateCaParams {
   intermediateDays?: number;
   passphrase?: string;
   now: Date;
+  /** OCSP responder URL for the intermediate's authorityInfoAccess (gen-ca --ocsp-url; the root needs none, aws-reference 11.4). */
+  ocspUrl?: string;
 }
 
 export interface CaTierMaterial {
@@ -69,7 +71,7 @@ export function createCa(p: CreateCaParams): CreateCaResult {
     serialHex: newSerialHex(),
     notBefore,
     notAfter: addDays(p.now, intDays),
-    profile: PROFILES.intermediate,
+    profile: withOcspUrl(PROFILES.intermediate, p.ocspUrl),
   });
   const interCert = inter.parsed;
   return {

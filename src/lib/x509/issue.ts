@@ -14,7 +14,7 @@ import {children, content, encodeOid, encodeSmallInteger, encodeTime, encodeUnsi
 import {preconditionError} from '../errors.js';
 import type {NameEntry} from './names.js';
 import {toPem} from './pem.js';
-import type {CertProfile, KeySpec} from './profiles.js';
+import {type CertProfile, type KeySpec, OID_AD_OCSP, OID_AUTHORITY_INFO_ACCESS} from './profiles.js';
 import {serialToIntegerContent} from './serial.js';
 
 export interface KeyPair {
@@ -253,7 +253,7 @@ export function issuerKeyIdentifier(issuer: ParsedCertificate): Uint8Array {
  * Issues an X.509 certificate from a profile: v3 with basicConstraints (critical;
  * CA:TRUE with a path length for CAs, CA:FALSE for end entities), keyUsage (critical;
  * + keyEncipherment for RSA end entities), extendedKeyUsage, subject and authority key
- * identifiers, SANs. Synchronous.
+ * identifiers, SANs, and an authorityInfoAccess naming the profile's OCSP responders. Synchronous.
  */
 export function issueCertificate(p: IssueParams): IssuedCertificate {
   const spki = new Uint8Array(p.publicKey.export({format: 'der', type: 'spki'}));
@@ -290,6 +290,15 @@ export function issueCertificate(p: IssueParams): IssuedCertificate {
     const akid = p.issuerCert ? issuerKeyIdentifier(p.issuerCert) : keyIdentifier(spki);
     exts.push(encodeExtension('2.5.29.35', false, tlv(TAG.SEQUENCE, tlv(0x80, akid))));
     if (p.sans && p.sans.length > 0) exts.push(encodeExtension('2.5.29.17', false, encodeSans(p.sans)));
+    // RFC 5280 4.2.2.1: AccessDescription { id-ad-ocsp, uniformResourceIdentifier [6] }.
+    if (p.profile.ocspUrls?.length)
+      exts.push(
+        encodeExtension(
+          OID_AUTHORITY_INFO_ACCESS,
+          false,
+          tlv(TAG.SEQUENCE, ...p.profile.ocspUrls.map((u) => tlv(TAG.SEQUENCE, encodeOid(OID_AD_OCSP), tlv(0x86, te.encode(u))))),
+        ),
+      );
     for (const e of p.extraExtensions ?? []) exts.push(encodeExtension(e.oid, e.critical, e.value));
     fields.push(tlv(0xa3, tlv(TAG.SEQUENCE, ...exts)));
   }

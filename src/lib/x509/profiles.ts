@@ -6,6 +6,8 @@
  * what ALB accepts (aws-reference 4.1: RSA 2K-8K, ECDSA P-256/384/521, SHA-256/384/512).
  */
 
+import {usageError} from '../errors.js';
+
 export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
 export interface RsaKeySpec {
@@ -66,11 +68,22 @@ export interface CertProfile {
   keyUsage: Array<'digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign'>;
   /** extendedKeyUsage OIDs (RFC 5280 4.2.1.12); empty = extension absent. */
   extKeyUsage: string[];
+  /**
+   * OCSP responder URLs for the authorityInfoAccess extension (RFC 5280 4.2.2.1, access
+   * method id-ad-ocsp); absent or empty = no AIA. CloudFront with OCSP on needs one on
+   * every certificate of a client chain but the root (aws-reference 11.4).
+   */
+  ocspUrls?: string[];
 }
 
 export const OID_EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 export const OID_EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 export const OID_EKU_ANY = '2.5.29.37.0';
+/** id-kp-OCSPSigning (RFC 6960 4.2.2.2): a delegated OCSP responder's certificate. */
+export const OID_EKU_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
+/** id-pe-authorityInfoAccess and its access method id-ad-ocsp (RFC 5280 4.2.2.1). */
+export const OID_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
+export const OID_AD_OCSP = '1.3.6.1.5.5.7.48.1';
 
 /**
  * The profiles. A root with an intermediate below it gets pathLen 1, a root that
@@ -84,3 +97,29 @@ export const PROFILES: Record<CertRole, CertProfile> = {
 
 /** A server certificate for `serve` (localhost), not part of the user-facing profiles. */
 export const SERVER_PROFILE: CertProfile = {days: 30, ca: false, keyUsage: ['digitalSignature'], extKeyUsage: [OID_EKU_SERVER_AUTH]};
+
+/**
+ * A profile that also names an OCSP responder in its authorityInfoAccess (`--ocsp-url`).
+ * Returns the profile unchanged for an undefined URL.
+ */
+/**
+ * Checks an OCSP responder URL for --ocsp-url: http(s), printable ASCII (an IA5String).
+ * @returns the URL as given
+ * @throws MtlsKitError BAD_OCSP_URL (exit 2) naming the value.
+ */
+export function checkOcspUrl(url: string): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(url);
+  } catch {
+    u = undefined;
+  }
+  // RFC 5280 4.2.2.1: the OCSP accessLocation is a URI; OCSP over HTTP (RFC 6960 A.1). IA5String: ASCII only.
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !/^[\x21-\x7e]+$/.test(url))
+    throw usageError('BAD_OCSP_URL', `--ocsp-url "${url}" is not an http:// URL`, ['e.g. --ocsp-url http://ocsp.example.com or the URL mtls-kit ocsp prints']);
+  return url;
+}
+
+export function withOcspUrl(profile: CertProfile, url: string | undefined): CertProfile {
+  return url === undefined ? profile : {...profile, ocspUrls: [url]};
+}

@@ -28,6 +28,18 @@ export function formatSerialHex(integerContent: Uint8Array): string {
   return Buffer.from(integerContent.subarray(i)).toString('hex').toUpperCase();
 }
 
+/**
+ * CloudFront's form (aws-reference 11.6): the ALB form's whole bytes in lower case,
+ * separated by colons (`4a:3f:5c:92:d1:e8:7b:6c`); a negative serial keeps the leading
+ * `-` before the magnitude (UNCONFIRMED, as for ALB in 7.4).
+ */
+export function formatSerialColonHex(integerContent: Uint8Array): string {
+  const hex = formatSerialHex(integerContent).toLowerCase();
+  const neg = hex.startsWith('-');
+  const pairs = (neg ? hex.slice(1) : hex).match(/../g) ?? [];
+  return (neg ? '-' : '') + pairs.join(':');
+}
+
 /** Whether the DER INTEGER content is negative (ALB cannot revoke these, aws-reference 4.3). */
 export function isNegativeSerial(integerContent: Uint8Array): boolean {
   return integerContent.length > 0 && (integerContent[0]! & 0x80) !== 0;

@@ -1,0 +1,43 @@
+/**
+ * `ocsp --check`: CloudFront's OCSP check of a client chain (aws-reference 11.4) from the
+ * command line. The path is built and judged by the shared verifier (ALB's rules stand in
+ * until the CloudFront policy has its own path rules), then every certificate CloudFront
+ * checks is asked of the responder its authorityInfoAccess names.
+ */
+import {readInput} from '../io/files.js';
+import {postOcspRequest} from '../io/net/ocsp-client.js';
+import {checkChainOcsp, type OcspChainResult} from '../lib/cloudfront/policy.js';
+import {readCertificates} from '../lib/x509/read-certs.js';
+
+export interface OcspCheckParams {
+  chain: string;
+  trustStore: string;
+  now: Date;
+  timeoutMs?: number;
+}
+
+export interface OcspCheckResult {
+  chain: string;
+  trustStore: string;
+  /** The path verdict before OCSP: `Success` or `Failed:<code>`. */
+  path: {status: string; code: string | null; length: number};
+  /** null when the path failed (nothing was asked). */
+  ocsp: OcspChainResult | null;
+  /** Path and OCSP both passed. */
+  ok: boolean;
+}
+
+/**
+ * Reads the chain and the trust store, verifies the path, then checks it by OCSP.
+ * @throws MtlsKitError for files that are missing or hold no certificate (exit 4), of another kind (exit 2).
+ */
+export async function runOcspCheck(p: OcspCheckParams): Promise<OcspCheckResult> {
+  const chain = readCertificates(await readInput(p.chain), p.chain, {wanted: 'a client certificate chain (leaf first)'});
+  const anchors = readCertificates(await readInput(p.trustStore), p.trustStore, {wanted: 'a CA bundle'});
+  const {prepareTrustStore, verifyChain} = await import('../lib/alb/verify.js');
+  const v = verifyChain({chain, trustStore: prepareTrustStore(anchors), at: p.now});
+  const path = {status: v.status, code: v.code, length: v.path.length};
+  if (v.code !== null) return {chain: p.chain, trustStore: p.trustStore, path, ocsp: null, ok: false};
+  const ocsp = await checkChainOcsp({path: v.path, fetch: (url, der) => postOcspRequest(url, der, {timeoutMs: p.timeoutMs ?? 5000}), now: p.now});
+  return {chain: p.chain, trustStore: p.trustStore, path, ocsp, ok: ocsp.ok};
+}
