@@ -41,7 +41,7 @@ export interface RenewResult {
 
 /** The certificate files a target names: a certificate, a client folder, or a folder of client folders. */
 function certificateFiles(target: string): string[] {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(target);
   } catch {

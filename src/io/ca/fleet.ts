@@ -125,7 +125,7 @@ export function defaultWorkers(): number {
 export async function runFleet(jobs: FleetJob[], shared: FleetShared, o: FleetRunOptions): Promise<FleetRunResult> {
   const count = Math.max(1, Math.min(o.workers, jobs.length));
   const buckets: FleetJob[][] = Array.from({length: count}, () => []);
-  jobs.forEach((j, i) => buckets[i % count]!.push(j));
+  for (const [i, j] of jobs.entries()) buckets[i % count]!.push(j);
   const byN = new Map(jobs.map((j) => [j.n, j]));
   const done: FleetDone[] = [];
   let firstError: MtlsKitError | undefined;

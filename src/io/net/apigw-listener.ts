@@ -116,7 +116,7 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
   const onSecure = (socket: TLSSocket): void => {
     try {
       const der = presentedChainDer(socket);
-      let chain;
+      let chain: ReturnType<typeof parseCertificate>[] | null;
       try {
         chain = der.map((d) => parseCertificate(d));
       } catch {

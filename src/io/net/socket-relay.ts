@@ -29,8 +29,8 @@ export class SocketRelay extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    if (this.raw.destroyed) return cb();
-    this.raw.write(chunk, cb);
+    if (this.raw.destroyed) cb();
+    else this.raw.write(chunk, cb);
   }
 
   override _final(cb: (e?: Error | null) => void): void {
