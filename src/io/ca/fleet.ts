@@ -7,7 +7,7 @@
 import {rmSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
 import {Worker} from 'node:worker_threads';
-import {MtlsKitError, type ExitCodeValue} from '../../lib/errors.js';
+import {type ErrorCode, type ExitCodeValue, MtlsKitError} from '../../lib/errors.js';
 import type {IndexEntry} from '../../lib/x509/index-db.js';
 import type {SanInput} from '../../lib/x509/issue.js';
 import type {StrippedItem} from '../../lib/pki/sign-csr.js';
@@ -61,7 +61,7 @@ export interface FleetDone {
 export interface FleetError {
   type: 'error';
   n: number;
-  error: {code: string; message: string; suggestions: string[]; exitCode: number; bug: boolean};
+  error: {code: ErrorCode; message: string; suggestions: string[]; exitCode: number; bug: boolean};
 }
 
 export interface FleetRunResult {
