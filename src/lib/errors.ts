@@ -3,7 +3,7 @@
  *
  * Every command can return these codes (README "Exit codes"):
  *   0 ok, 1 bug, 2 usage, 3 verification failed, 4 precondition, 5 AWS;
- *   130 when Ctrl-C stopped work that can be resumed (gen-client --count);
+ *   130 when Ctrl-C stopped work that can be resumed (gen-client --count, sign DIR, renew);
  *   10 when `deploy --exit-code` or `destroy --exit-code` planned changes (--dry-run / --plan-out), not an error.
  */
 import type {ErrorCode, ErrorCodeWithExit} from './error-codes.js';
