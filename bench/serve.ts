@@ -21,7 +21,13 @@ import {runLoad, type LoadResult} from './load.js';
 
 const NGINX_HINT = 'nginx not installed: apt-get update && apt-get install -y nginx-light';
 
-function cli(args: string[]): any {
+/** The parts of gen-client's --json result the bench reads. */
+interface GenClientJson {
+  certificate: {files: {certificate: string; key: string}};
+  defect?: {crl: string};
+}
+
+function cli(args: string[]): GenClientJson {
   const r = spawnSync(process.execPath, [BIN, ...args, '--json'], {encoding: 'utf8'});
   if (r.status !== 0) throw new Error(`mtls-kit ${args.join(' ')}: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -232,11 +238,11 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
   const revoked = cli(['gen-client', '--dir', dir, '--cn', 'bench-revoked', '--out', join(w, 'revoked'), '--defect', 'revoked']);
   const f = {
     bundle: join(dir, 'ca-bundle.pem'),
-    crl: revoked.defect.crl as string,
+    crl: revoked.defect!.crl,
     serverCert: join(w, 'server.crt'),
     serverKey: join(w, 'server.key'),
-    clientCert: good.certificate.files.certificate as string,
-    clientKey: good.certificate.files.key as string,
+    clientCert: good.certificate.files.certificate,
+    clientKey: good.certificate.files.key,
   };
   // One server certificate for both, EC P-256 like serve's own, signed by the CA with openssl.
   runOk('openssl', [

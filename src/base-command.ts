@@ -20,9 +20,8 @@ import {type CommandShape, parseErrorBody} from './usage.js';
 
 export type {ErrorJson} from './ui/error-output.js';
 
-// oclif's FlagOutput and ArgOutput (not exported by @oclif/core).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Output = {[name: string]: any};
+// What oclif's FlagOutput and ArgOutput (not exported by @oclif/core) accept.
+type Output = Record<string, unknown>;
 type FlagDefs = Record<string, {type?: string; char?: string; multiple?: boolean; multipleNonGreedy?: boolean} | undefined>;
 
 /**

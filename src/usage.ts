@@ -4,7 +4,7 @@
  * "did you mean" when a name is close, and the command's usage line, never its whole help.
  * Used by BaseCommand.catch and by the command_not_found hook (src/not-found-hook.ts).
  */
-import {ExitCode} from './lib/errors.js';
+import {type ErrorCode, ExitCode} from './lib/errors.js';
 import type {ErrorJson} from './ui/error-output.js';
 
 /** What usageLine needs of a command (a class or its manifest entry). */
@@ -59,7 +59,7 @@ export function parseErrorBody(error: Error & {flags?: unknown; args?: unknown},
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && l !== 'See more help with --help');
-  let code = 'USAGE';
+  let code: ErrorCode = 'USAGE';
   const multi = /^The following errors? occurred:$/.test(lines[0] ?? '');
   let message = (multi ? lines.slice(1).join('; ') : lines.join(' ')).replace(/required flag ([\w-]+)/gi, 'required flag --$1');
   const suggestions: string[] = [];

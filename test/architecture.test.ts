@@ -22,6 +22,17 @@ const walk = (d: string, out: string[] = []): string[] => {
   return out;
 };
 
+/** Files under ROOT/lib that touch fs, sockets, process.env, console or chalk: `file: pattern` each. */
+function impureLibFiles(root: string): string[] {
+  const bad: string[] = [];
+  for (const f of walk(join(root, 'lib'))) {
+    const src = readFileSync(f, 'utf8');
+    for (const re of [/from 'node:(fs|net|tls|http|https|dgram|child_process)(\/promises)?'/, /process\.env/, /\bconsole\./, /from 'chalk'/])
+      if (re.test(src)) bad.push(`${f}: ${re}`);
+  }
+  return bad;
+}
+
 describe('architecture', () => {
   const SRC = resolve('src');
 
@@ -100,14 +111,35 @@ describe('architecture', () => {
   });
 
   it('src/lib is pure: no fs, sockets, process.env, console or chalk', () => {
-    const bad: string[] = [];
-    for (const f of walk(join(SRC, 'lib'))) {
-      const src = readFileSync(f, 'utf8');
-      for (const re of [/from 'node:(fs|net|tls|http|https|dgram|child_process)(\/promises)?'/, /process\.env/, /\bconsole\./, /from 'chalk'/])
-        if (re.test(src)) bad.push(`${f}: ${re}`);
-    }
-    assert.deepEqual(bad, []);
+    assert.ok(walk(join(SRC, 'lib')).length > 50);
+    assert.deepEqual(impureLibFiles(SRC), []);
   });
+
+  // The purity guard, like the import rule, must catch what it forbids: one planted file per kind.
+  const impure: Array<[string, string]> = [
+    ['fs', "import {readFileSync} from 'node:fs';\nexport const x = readFileSync;\n"],
+    ['fs/promises', "import {readFile} from 'node:fs/promises';\nexport const x = readFile;\n"],
+    ['a socket', "import {connect} from 'node:tls';\nexport const x = connect;\n"],
+    ['process.env', 'export const x = process.env.HOME;\n'],
+    ['console', "export const x = (): void => console.log('x');\n"],
+    ['chalk', "import chalk from 'chalk';\nexport const x = chalk;\n"],
+  ];
+  for (const [name, text] of impure) {
+    it(`a planted impurity in src/lib is caught: ${name}`, () => {
+      const scratch = mkdtempSync(join(tmpdir(), 'mtls-kit-arch-'));
+      try {
+        const copy = join(scratch, 'src');
+        cpSync(join(SRC, 'lib'), join(copy, 'lib'), {recursive: true});
+        writeFileSync(join(copy, 'lib/pki/planted.ts'), text);
+        assert.deepEqual(
+          impureLibFiles(copy).map((p) => p.split(':')[0]),
+          [join(copy, 'lib/pki/planted.ts')],
+        );
+      } finally {
+        rmSync(scratch, {recursive: true, force: true});
+      }
+    });
+  }
 
   it('every docs/aws-reference.md section cited from src/ exists, and nothing cites the retired research notes', () => {
     const doc = readFileSync('docs/aws-reference.md', 'utf8');

@@ -5,6 +5,7 @@ import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
+import type {DemoResult} from '../src/flows/demo.js';
 import {BIN, runCli} from './support/cli.js';
 import {curl, spawnServe} from './support/serve.js';
 import {freePort} from './support/tls-peers.js';
@@ -62,7 +63,7 @@ describe('demo', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // The JSON comes once the listeners are ready (bounded: 60 s).
-    const json = await new Promise<any>((resolve, reject) => {
+    const json = await new Promise<DemoResult>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no JSON within 60 s: ${stderr}`)), 60_000);
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
@@ -85,7 +86,7 @@ describe('demo', () => {
     );
     assert.equal(statSync(join(dir, 'device-1/private-key.pem')).mode & 0o777, 0o600);
     // Run the printed commands as a user would paste them: still served by the demo.
-    const step = (name: string): {curl: string} => json.steps.find((s: {name: string}) => s.name === name);
+    const step = (name: string): {curl: string} => json.steps.find((s) => s.name === name)!;
     const good = spawnSync('sh', ['-c', `${step('certificate').curl} --silent --show-error --max-time 10`], {encoding: 'utf8'});
     assert.equal(good.status, 0, good.stderr);
     assert.match(good.stdout, /"x-amzn-mtls-clientcert-subject": "CN=device-1,O=Example Corp,C=US"/);

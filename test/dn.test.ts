@@ -65,7 +65,7 @@ function bmp(s: string): Uint8Array {
 function ucs4(s: string): Uint8Array {
   const cps = [...s].map((c) => c.codePointAt(0)!);
   const b = Buffer.alloc(cps.length * 4);
-  cps.forEach((cp, i) => b.writeUInt32BE(cp, i * 4));
+  for (const [i, cp] of cps.entries()) b.writeUInt32BE(cp, i * 4);
   return new Uint8Array(b);
 }
 const at = (oid: string, tag: number, value: Uint8Array): NameEntryDer => ({oid, tag, value});

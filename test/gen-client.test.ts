@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
+import {runGenClient} from '../src/flows/gen-client.js';
 import {runCli} from './support/cli.js';
+import {genClientParams} from './support/flow-params.js';
 import {openssl, opensslOk} from './support/openssl.js';
 import {tempDir} from './support/tmp.js';
 
@@ -25,21 +27,11 @@ describe('gen-client', () => {
         const out = join(tmp, 'client');
         const ca = await runCli(['gen-ca', '--dir', dir, '--key-type', keyType, '--cn', 'Root', ...(intermediate ? ['--intermediate'] : [])]);
         assert.equal(ca.code, 0, ca.stderr);
-        const r = await runCli([
-          'gen-client',
-          '--dir',
-          dir,
-          '--cn',
-          'device-1',
-          '--key-type',
-          keyType,
-          '--out',
-          out,
-          '--san',
-          'device-1.example.com',
-          '--json',
-        ]);
-        assert.equal(r.code, 0, r.stderr);
+        // In process (the flow the command runs); the end-to-end spawn tests are below.
+        const result = await runGenClient(genClientParams(dir, out, {fields: {cn: 'device-1'}, sans: ['device-1.example.com'], days: 365, keyType}), {
+          now: new Date(),
+        });
+        const r = {json: JSON.parse(JSON.stringify(result)), stdout: JSON.stringify(result)};
         assert.equal(r.json.count, 1);
         assert.equal(r.json.ca.tier, intermediate ? 'intermediate' : 'root');
         assert.equal(r.json.certificate.subject, 'CN=device-1');

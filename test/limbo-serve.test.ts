@@ -78,7 +78,7 @@ describe('x509-limbo through the serve listener: handshake verdict = verify verd
   /** 'served' (HTTP 200) or 'dropped' (the connection ended before any response). */
   function handshake(c: LimboCase): Promise<'served' | 'dropped' | 'unpresentable'> {
     return new Promise((resolve) => {
-      let req;
+      let req: ReturnType<typeof request>;
       try {
         req = request(
           {

@@ -168,9 +168,15 @@ describe('sign', () => {
         opensslOk(['pkey', '-in', join(fleet, d, 'private-key.pem'), '-pubout']),
       );
     }
-    const again = await runCli(['sign', fleet, '--dir', pki]);
-    assert.equal(again.code, 4, 'certificates exist');
-    assert.match(again.stderr, /already exists/);
+    // A batch is resumable: re-running it signs only what is not yet signed and recorded...
+    const again = await runCli(['sign', fleet, '--dir', pki, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.json.count, 0);
+    // ...while a certificate the index does not record for that file is not ours to skip.
+    writeFileSync(join(fleet, 'dev-02', 'certificate.crt'), readFileSync(join(fleet, 'dev-01', 'certificate.crt')));
+    const foreign = await runCli(['sign', fleet, '--dir', pki]);
+    assert.equal(foreign.code, 4, 'dev-02 holds a certificate recorded for another file');
+    assert.match(foreign.stderr, /dev-02\/certificate.crt already exists/);
   });
 
   it('renew keeps subject, SANs and key (or --new-key), --revoke-old revokes; list shows it; openssl ca -gencrl reads the index', async () => {

@@ -5,6 +5,7 @@ import {ElasticLoadBalancingV2Client, ModifyListenerCommand} from '@aws-sdk/clie
 import {PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {readFileSync} from 'node:fs';
 import {type AwsStandIns, startAwsStandIns} from './support/aws-env.js';
+import {runStatus, type StatusResult} from '../src/flows/status.js';
 import {runCli} from './support/cli.js';
 import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
@@ -18,11 +19,39 @@ dirCa.opensslCrl('root');
 dirCa.opensslCrl('intermediate');
 const lbArn = aws.elb.addLoadBalancer('status-alb');
 const credentials = {accessKeyId: 'test', secretAccessKey: 'test'};
+// The in-process flow reads the SDK's default chain as the CLI does: point it at the emulators.
+for (const [k, v] of Object.entries(aws.env)) {
+  if (v === undefined) delete process.env[k];
+  else process.env[k] = v;
+}
 
 describe('status (s3rver + ELBv2 emulator)', () => {
   const base = ['--dir', dir, '--trust-store-name', 'status-ts', '--bucket', BUCKET];
   let listenerArn = '';
-  const status = (extra: string[] = []) => runCli(['status', ...base, '--listener-arn', listenerArn, ...extra], {env: aws.env});
+  // End to end: the command as a user runs it (exit code, human output).
+  const statusCli = (extra: string[] = []) => runCli(['status', ...base, '--listener-arn', listenerArn, ...extra], {env: aws.env});
+  // In process: the flow the command runs, against the same emulators (no process spawned).
+  const status = async (extra: string[] = []): Promise<{code: number; json: StatusResult; stdout: string}> => {
+    const json = await runStatus(
+      {
+        dir,
+        bundle: undefined,
+        crls: extra.includes('--skip-crl') ? [] : undefined,
+        prefix: 'mtls-kit/',
+        trustStoreName: 'status-ts',
+        bucket: BUCKET,
+        listenerArn,
+        mode: 'verify',
+        ignoreClientCertificateExpiry: false,
+        advertiseCaNames: false,
+        identityFilters: {},
+        warnDays: 7,
+        aws: {},
+      },
+      {now: new Date()},
+    );
+    return {code: json.drift ? 3 : 0, json, stdout: JSON.stringify(json)};
+  };
 
   it('reports drift (exit 3) before anything was deployed', async () => {
     const r = await runCli(['status', ...base, '--json'], {env: aws.env});
@@ -59,10 +88,11 @@ describe('status (s3rver + ELBv2 emulator)', () => {
       r.stdout,
     );
     assert.equal(r.json.trustStore.status, 'ACTIVE');
-    assert.equal(r.json.listener.mode, 'verify');
+    assert.equal(r.json.listener?.mode, 'verify');
     assert.equal(r.json.crls.length, 2);
     assert.equal(aws.elb.mutatingCalls().length, mutating);
-    const human = await status();
+    const human = await statusCli();
+    assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /in sync/);
   });
 
@@ -80,7 +110,7 @@ describe('status (s3rver + ELBv2 emulator)', () => {
         ['trust-store-bundle'],
       );
       assert.match(bad[0].detail, /holds 1 certificate\(s\) that differ from .*ca-bundle\.pem \(2\)/);
-      assert.match(bad[0].fix, /mtls-kit deploy/);
+      assert.match(bad[0].fix ?? '', /mtls-kit deploy/);
     } finally {
       aws.elb.replaceHeldBundle('status-ts', original);
     }
@@ -128,7 +158,7 @@ describe('status (s3rver + ELBv2 emulator)', () => {
     assert.equal(d.code, 0, d.stderr + d.stdout);
     const s = await status(['--json']);
     assert.equal(s.code, 0, s.stdout);
-    const warn = s.json.checks.find((c: {name: string; severity: string}) => c.name === 'crl-next-update');
+    const warn = s.json.checks.find((c: {name: string; severity: string}) => c.name === 'crl-next-update')!;
     assert.equal(warn.severity, 'warning');
     assert.match(warn.detail, /nextUpdate in [01] day\(s\)/);
     dirCa.opensslCrl('root', {lastUpdate: '20200101000000Z', nextUpdate: '20200201000000Z'});

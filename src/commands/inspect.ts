@@ -69,7 +69,7 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
     if (OTHER_KINDS.has(found.kind) && !found.kinds?.includes('certificate'))
       return this.inspectOther(data, args.file, found.kind as OtherKind, found.encoding ?? 'der', flags);
     let format: InspectResult['format'] = looksLikePem(data) ? 'pem' : 'der';
-    let certs;
+    let certs: ReturnType<typeof readCertificates>;
     if (format === 'der' && data[0] === 0x30 && isPkcs12(data)) {
       format = 'pkcs12';
       const {readPkcs12Certificates} = await import('../io/pkcs12-input.js');

@@ -65,7 +65,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
       }
     }
     const options = {now: new Date(), warnDays: flags['warn-days']};
-    let r;
+    let r: ReturnType<typeof lintFiles>;
     let identityFilters: string[] | undefined;
     if (flags.target === 'nlb') {
       const {filters, problems} = await readIdentityFilters(flags);

@@ -2,51 +2,12 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {apigwDeployFlags, awsFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
 import {createApigwClients, runApigwStatus} from '../flows/apigw-deploy.js';
-import {resolveIdentityFilters} from '../io/identity-filters.js';
+import {runStatus, type StatusResult} from '../flows/status.js';
 import type {ApigwStatusResult} from '../lib/apigw/deploy-plan.js';
-import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwStatus} from '../ui/apigw-render.js';
-import {createAwsClients} from '../io/aws/clients.js';
-import {readDeployInputs} from '../flows/deploy.js';
-import {checkBucket, describeListener, getObject, readTrustStore, trustStoreAssociations} from '../io/aws/trust-store-read.js';
-import {checkNlbTargets, checkTrustStoreName} from '../lib/deploy/plan.js';
-import {readConnectionLogs} from '../io/aws/connection-log-attributes.js';
-import {formatConnectionLogsUri, loadBalancerOfListener} from '../lib/deploy/connection-logs.js';
-import {computeDrift, type CrlFreshness, type DriftCheck} from '../lib/deploy/drift.js';
-import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {out, printLine} from '../ui/output.js';
 
-export interface StatusResult {
-  /** True when anything differs (exit 3). */
-  drift: boolean;
-  region: string;
-  bucket: string;
-  trustStore: {
-    name: string;
-    arn: string | null;
-    status: string | null;
-    numberOfCaCertificates: number | null;
-    totalRevokedEntries: number | null;
-    revocationIds: number[];
-    /** Load balancers whose listeners use this trust store (DescribeTrustStoreAssociations). */
-    associations: string[];
-  };
-  /** identityFilters (FIELD:MATCH:VALUE, as the listener holds them) only on NLB TLS listeners. */
-  listener: {
-    arn: string;
-    mode: string;
-    trustStoreArn: string | null;
-    ignoreClientCertificateExpiry: boolean;
-    advertiseTrustStoreCaNames: 'on' | 'off';
-    identityFilters?: string[];
-  } | null;
-  /** The connection logs of the listener's load balancer (null without --listener-arn, or on a load balancer without them: NLB). */
-  connectionLogs: {loadBalancerArn: string; enabled: boolean; bucket: string; prefix: string; uri: string | null} | null;
-  checks: DriftCheck[];
-  crls: CrlFreshness[];
-  /** Local lint findings (status reports them; deploy would stop on errors). */
-  lint: {errors: number; warnings: number; findings: Array<{severity: string; rule: string; file: string; message: string; fix: string}>};
-}
+export type {StatusResult} from '../flows/status.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show drift between the local bundle and CRLs, the S3 objects, the trust store and the listener.';
@@ -90,86 +51,24 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
       if (r.drift) this.resultExitCode = 3;
       return this.emit(r, renderApigwStatus);
     }
-    const name = flags['trust-store-name'];
-    if (!name) throw usageError('MISSING_TARGET', 'give --trust-store-name (ALB) or --apigw-domain (API Gateway)');
-    const nameProblem = checkTrustStoreName(name);
-    if (nameProblem) throw usageError('BAD_TRUST_STORE_NAME', `--trust-store-name "${name}" ${nameProblem}`);
-    const now = new Date();
-    const filters = await resolveIdentityFilters(flags);
-    if (flags['listener-arn']) checkNlbTargets([{kind: 'existing', listenerArn: flags['listener-arn']}], flags.mode, filters.length);
-    else if (filters.length > 0)
-      throw usageError('FILTERS_NEED_LISTENER', 'identity filters are checked on a listener', ['add --listener-arn <nlb-tls-listener-arn>']);
-    const mutual = {
-      mode: flags.mode,
-      ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'],
-      advertiseTrustStoreCaNames: flags['advertise-ca-names'] ? ('on' as const) : ('off' as const),
-    };
-    const inputs = await readDeployInputs({
-      dir: flags.dir,
-      bundle: flags['ca-bundle'],
-      crls: flags['skip-crl'] ? [] : flags.crl,
-      prefix: flags.prefix,
-      trustStoreName: name,
-      listeners: [],
-      mutualAuthentication: mutual,
-      now,
-      failOnLint: false,
-    });
-
-    const aws = await createAwsClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
-    await checkBucket(aws, flags.bucket);
-    const s3 = new Map<string, Uint8Array | undefined>();
-    for (const f of inputs.files) s3.set(f.key, await getObject(aws, flags.bucket, f.key));
-    const ts = await readTrustStore(aws, name);
-    const listener = flags['listener-arn'] ? await describeListener(aws, flags['listener-arn']) : null;
-    const associations = ts ? await trustStoreAssociations(aws, ts.summary.arn) : [];
-    const lbArn = listener ? (listener.loadBalancerArn ?? loadBalancerOfListener(listener.arn)) : null;
-    // Shown, not compared: credentials without DescribeLoadBalancerAttributes still get a status.
-    const logs = lbArn
-      ? await readConnectionLogs(aws, lbArn).catch((error: unknown) => {
-          if (isMtlsKitError(error) && error.code === 'AWS_ACCESS_DENIED') return null;
-          throw error;
-        })
-      : null;
-
-    const bundleFile = inputs.files[0]!;
-    const drift = computeDrift({
-      bundle: {path: bundleFile.path, data: bundleFile.data, key: bundleFile.key, certificates: inputs.local.bundleCertificates},
-      crls: inputs.local.crls.map((c) => ({path: c.path, key: c.key, summary: c.summary, data: inputs.files.find((f) => f.key === c.key)!.data})),
-      s3,
-      bucket: flags.bucket,
-      trustStore: ts ? {name, arn: ts.summary.arn, status: ts.summary.status, certificates: ts.remote.bundleCertificates, revocations: ts.revocations} : null,
-      trustStoreName: name,
-      // On an NLB TLS listener the filters are part of what is expected (none: an empty list).
-      listener: listener
-        ? {
-            arn: listener.arn,
-            actual: listener.mutualAuthentication,
-            expected: listener.protocol === 'TLS' ? {...mutual, identityFilters: filters.map(formatIdentityFilter)} : mutual,
-          }
-        : null,
-      now,
-      warnDays: flags['warn-days'],
-    });
-    const result: StatusResult = {
-      drift: drift.drift,
-      region: aws.region,
-      bucket: flags.bucket,
-      trustStore: {
-        name,
-        arn: ts?.summary.arn ?? null,
-        status: ts?.summary.status ?? null,
-        numberOfCaCertificates: ts?.summary.numberOfCaCertificates ?? null,
-        totalRevokedEntries: ts?.summary.totalRevokedEntries ?? null,
-        revocationIds: ts?.remote.revocations.map((r) => r.revocationId) ?? [],
-        associations,
+    const result = await runStatus(
+      {
+        dir: flags.dir,
+        bundle: flags['ca-bundle'],
+        crls: flags['skip-crl'] ? [] : flags.crl,
+        prefix: flags.prefix,
+        trustStoreName: flags['trust-store-name'],
+        bucket: flags.bucket,
+        listenerArn: flags['listener-arn'],
+        mode: flags.mode,
+        ignoreClientCertificateExpiry: flags['ignore-client-cert-expiry'],
+        advertiseCaNames: flags['advertise-ca-names'],
+        identityFilters: {'identity-filter': flags['identity-filter'], 'identity-filter-file': flags['identity-filter-file']},
+        warnDays: flags['warn-days'],
+        aws: {region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']},
       },
-      listener: listener ? {arn: listener.arn, ...listener.mutualAuthentication} : null,
-      connectionLogs: lbArn && logs ? {loadBalancerArn: lbArn, ...logs, uri: logs.enabled ? formatConnectionLogsUri(logs) : null} : null,
-      checks: drift.checks,
-      crls: drift.crls,
-      lint: inputs.lint,
-    };
+      {now: new Date()},
+    );
     if (result.drift) this.resultExitCode = 3;
     return this.emit(result, renderStatus);
   }

@@ -26,7 +26,7 @@ import {
   type TruststoreObjectState,
   truststoreUri,
 } from '../lib/apigw/deploy-plan.js';
-import {ExitCode, MtlsKitError, preconditionError} from '../lib/errors.js';
+import {type ErrorCode, ExitCode, MtlsKitError, preconditionError} from '../lib/errors.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {type OnProgress, report} from './progress.js';
 import {
@@ -72,7 +72,7 @@ async function callApigw<T>(ctx: AwsCallContext, fn: () => Promise<T>): Promise<
     const code = awsErrorCode(error);
     const e = error as {message?: string; $metadata?: {requestId?: string}};
     const rid = e.$metadata?.requestId ? ` (request id ${e.$metadata.requestId})` : '';
-    const make = (c: string, message: string, suggestions: string[]): MtlsKitError =>
+    const make = (c: ErrorCode, message: string, suggestions: string[]): MtlsKitError =>
       new MtlsKitError({
         code: c,
         message: message + rid,

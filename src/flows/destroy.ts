@@ -4,6 +4,7 @@
  * objects, revocation lists, the trust store. Every step is idempotent, so a run killed at
  * any point is finished by the next one, and a run on nothing left makes no mutating call.
  */
+import type {HeadObjectCommandOutput} from '@aws-sdk/client-s3';
 import {summarizeCrl} from '../lib/deploy/crl-summary.js';
 import type {DeployObject, DestroyPlan, DestroyResult, DestroyState} from '../lib/deploy/destroy-plan.js';
 import {parseContentKey} from '../lib/deploy/plan.js';
@@ -178,7 +179,7 @@ async function deployObjects(aws: AwsClients, t: DestroyTarget, held: {bundleDig
       const parsed = parseContentKey(t.prefix, key);
       if (!parsed) continue;
       const ctx = {action: 's3:GetObject', resource: `s3://${t.bucket}/${key}`};
-      let head;
+      let head: HeadObjectCommandOutput;
       try {
         head = await aws.s3.send(new aws.s3Sdk.HeadObjectCommand({Bucket: t.bucket, Key: key, ...owner}));
       } catch (error) {

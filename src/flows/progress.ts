@@ -11,10 +11,18 @@ export type ProgressEvent =
   /** A line of context (printed dimmed). */
   | {kind: 'note'; text: string}
   /** The state of a wait; `final` when it ended. A TTY redraws it in place. */
-  | {kind: 'status'; text: string; final: boolean};
+  | {kind: 'status'; text: string; final: boolean}
+  /** Items done of a batch (gen-client --count, sign DIR, renew): a progress bar on a TTY, one line at the end elsewhere. */
+  | {kind: 'count'; label: string; done: number; total: number; final: boolean};
 
 /** The callback every flow takes; undefined means quiet (--json). */
 export type OnProgress = (event: ProgressEvent) => void;
+
+/** What every flow takes besides its params: the time to use, and where progress goes. */
+export interface FlowContext {
+  now: Date;
+  onProgress?: OnProgress;
+}
 
 /** Calls `onProgress` when there is one: flows say `report(p.onProgress, ...)`. */
 export function report(onProgress: OnProgress | undefined, event: ProgressEvent): void {

@@ -3,9 +3,13 @@
  *
  * Every command can return these codes (README "Exit codes"):
  *   0 ok, 1 bug, 2 usage, 3 verification failed, 4 precondition, 5 AWS;
- *   130 when Ctrl-C stopped work that can be resumed (gen-client --count);
+ *   130 when Ctrl-C stopped work that can be resumed (gen-client --count, sign DIR, renew);
  *   10 when `deploy --exit-code` or `destroy --exit-code` planned changes (--dry-run / --plan-out), not an error.
  */
+import type {ErrorCode, ErrorCodeWithExit} from './error-codes.js';
+
+export type {ErrorCode} from './error-codes.js';
+
 export const ExitCode = {
   Ok: 0,
   Bug: 1,
@@ -21,8 +25,8 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface MtlsKitErrorParams {
-  /** Stable machine code, e.g. `FILE_EXISTS`, `BAD_PEM`, `WRONG_PASSPHRASE`. */
-  code: string;
+  /** Stable machine code from src/lib/error-codes.ts, e.g. `FILE_EXISTS`, `BAD_PEM`, `WRONG_PASSPHRASE`. */
+  code: ErrorCode;
   /** One line naming the file or value and what is wrong. */
   message: string;
   /** Next steps; printed under the message, one per line. */
@@ -40,7 +44,7 @@ export interface MtlsKitErrorParams {
  * Anything thrown that is not an MtlsKitError is a bug (exit 1).
  */
 export class MtlsKitError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly suggestions: string[];
   readonly exitCode: ExitCodeValue;
   readonly details: Record<string, unknown> | undefined;
@@ -56,12 +60,12 @@ export class MtlsKitError extends Error {
 }
 
 /** A usage error (exit 2): a flag value or argument that cannot be right. */
-export function usageError(code: string, message: string, suggestions: string[] = []): MtlsKitError {
+export function usageError(code: ErrorCodeWithExit<2>, message: string, suggestions: string[] = []): MtlsKitError {
   return new MtlsKitError({code, message, suggestions, exitCode: ExitCode.Usage});
 }
 
 /** A precondition error (exit 4): a missing CA, an existing file, a wrong passphrase. */
-export function preconditionError(code: string, message: string, suggestions: string[] = []): MtlsKitError {
+export function preconditionError(code: ErrorCodeWithExit<4>, message: string, suggestions: string[] = []): MtlsKitError {
   return new MtlsKitError({code, message, suggestions, exitCode: ExitCode.Precondition});
 }
 

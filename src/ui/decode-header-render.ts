@@ -43,7 +43,7 @@ export function renderSet(s: DecodedSetResult, i: number, r: DecodeHeaderResult,
 
 /** Human output of a whole result (the oclif command's render). */
 export function renderDecodeHeader(r: DecodeHeaderResult): void {
-  r.sets.forEach((s, i) => renderSet(s, i, r, r.sets.length > 1));
+  for (const [i, s] of r.sets.entries()) renderSet(s, i, r, r.sets.length > 1);
   renderSummary(r, r.sets.length);
 }
 

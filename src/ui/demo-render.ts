@@ -39,11 +39,10 @@ export function renderDemo(r: DemoResult): void {
     }
     if (s.decoded && s.decoded.length > 0) {
       printLine('  decoded:');
-      s.decoded.forEach((d, i) =>
-        printLine(
-          `    [${i}] subject ${d.subject}, issuer ${d.issuer}, serial ${d.serial}${d.matches ? out.green(' (the certificate sent)') : out.red(' (differs from the certificate sent)')}`,
-        ),
-      );
+      for (const [i, d] of s.decoded.entries()) {
+        const sent = d.matches ? out.green(' (the certificate sent)') : out.red(' (differs from the certificate sent)');
+        printLine(`    [${i}] subject ${d.subject}, issuer ${d.issuer}, serial ${d.serial}${sent}`);
+      }
     }
     if (s.connectionLog) printLine(`  ${s.name.startsWith('apigw-') ? 'log' : 'connection log'}: ${out.dim(s.connectionLog)}`);
   }

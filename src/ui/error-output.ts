@@ -3,11 +3,11 @@
  * not-found hook: `{"error": {...}}` on stdout with --json, else
  * `error: <one line>` and the suggestions on stderr.
  */
-import {ExitCode, isMtlsKitError} from '../lib/errors.js';
+import {type ErrorCode, ExitCode, isMtlsKitError} from '../lib/errors.js';
 import {err as c, printErr} from './output.js';
 
 export interface ErrorJson {
-  error: {code: string; message: string; suggestions: string[]; exitCode: number; details?: Record<string, unknown>};
+  error: {code: ErrorCode; message: string; suggestions: string[]; exitCode: number; details?: Record<string, unknown>};
 }
 
 /** The JSON body for an MtlsKitError, or for anything else as a bug (exit 1). */

@@ -34,7 +34,7 @@ export function renderLint(x: LintReport, verbose: boolean): void {
       const shown = verbose ? list : list.slice(0, SHOWN_PER_RULE);
       // One fix for a group that shares it.
       const sameFix = list.every((f) => f.fix === list[0]!.fix);
-      shown.forEach((f, i) => renderFinding(f, !sameFix || i === shown.length - 1));
+      for (const [i, f] of shown.entries()) renderFinding(f, !sameFix || i === shown.length - 1);
       if (shown.length < list.length)
         printLine(out.dim(`      … and ${list.length - shown.length} more ${rule} ${severity === 'error' ? 'errors' : 'warnings'} (--verbose lists them)`));
     }

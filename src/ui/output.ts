@@ -110,7 +110,18 @@ export function stderrProgress(): OnProgress {
   const tty = Boolean(process.stderr.isTTY);
   let lastPrinted = -Infinity;
   let drawing = false;
+  let bar: {label: string; shown: number; progress: Progress} | undefined;
   return (e) => {
+    if (e.kind === 'count') {
+      if (bar?.label !== e.label) bar = {label: e.label, shown: 0, progress: progressBar(e.label, e.total)};
+      bar.progress.tick(e.done - bar.shown);
+      bar.shown = e.done;
+      if (e.final) {
+        bar.progress.done();
+        bar = undefined;
+      }
+      return;
+    }
     if (e.kind === 'warning') warn(e.text);
     else if (e.kind === 'note') printErr(err.dim(e.text));
     else if (tty) {

@@ -15,7 +15,7 @@ export function renderProbe(r: ProbeResult): void {
     ]),
   );
   printLine(out.bold('server chain'));
-  r.serverChain.forEach((c, i) => printLine(`  ${i}: ${c.subject}  (issuer ${c.issuer}; expires ${c.notAfter}, ${c.daysLeft} days)`));
+  for (const [i, c] of r.serverChain.entries()) printLine(`  ${i}: ${c.subject}  (issuer ${c.issuer}; expires ${c.notAfter}, ${c.daysLeft} days)`);
   printLine(out.bold('client certificate request'));
   if (r.clientCertRequested === null) printLine(`  could not be read from the handshake (${r.caNamesSource})`);
   else if (!r.clientCertRequested) printLine('  the server did not ask for a client certificate');

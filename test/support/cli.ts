@@ -12,6 +12,7 @@ export interface CliResult {
   stdout: string;
   stderr: string;
   /** stdout parsed as JSON when it is JSON, else undefined. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read each command's --json by its documented shape, which the schema tests check (test/json-schema.test.ts)
   json: any;
 }
 

@@ -361,8 +361,14 @@ export class Elbv2Emulator {
       res.writeHead(status, {'content-type': 'application/xml'});
       res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
     };
-    if (!c) return s3Error(404, 'NoSuchKey', 'The specified key does not exist.');
-    if (Date.now() > c.expires) return s3Error(403, 'AccessDenied', 'Request has expired');
+    if (!c) {
+      s3Error(404, 'NoSuchKey', 'The specified key does not exist.');
+      return;
+    }
+    if (Date.now() > c.expires) {
+      s3Error(403, 'AccessDenied', 'Request has expired');
+      return;
+    }
     const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (m && Number(m[1]) < c.data.length) {
       const start = Number(m[1]);
@@ -807,7 +813,7 @@ function validateBundle(data: Buffer): number {
     }
   }
   if (inside) throw bad('the last certificate has no END line');
-  let blocks;
+  let blocks: ReturnType<typeof parsePem>;
   try {
     blocks = parsePem(text, 'bundle');
   } catch (error) {
@@ -823,7 +829,7 @@ function validateBundle(data: Buffer): number {
     if (b.der.length > 16 * 1024) throw bad(`the certificate at line ${b.line} is ${b.der.length} bytes; the limit is 16 KB`);
   }
   for (const b of blocks) {
-    let cert;
+    let cert: ReturnType<typeof parseCertificate>;
     try {
       cert = parseCertificate(b.der);
     } catch (error) {
@@ -845,7 +851,7 @@ function validateBundle(data: Buffer): number {
 function validateCrl(data: Buffer, source: string): number {
   const bad = (why: string): AwsError =>
     new AwsError('InvalidRevocationContent', `The specified revocation file is in an invalid format or uses an incorrect algorithm: ${source}: ${why}`);
-  let summary;
+  let summary: ReturnType<typeof summarizeCrl>;
   try {
     summary = summarizeCrl(data, source);
   } catch (error) {

@@ -22,7 +22,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {createRequire} from 'node:module';
-import S3rver from 's3rver';
+import S3rver, {type KoaContext} from 's3rver';
 
 // s3rver verifies SigV4 against its account registry; register the tests' dummy key pair
 // (AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test) next to its built-in S3RVER one.
@@ -44,7 +44,7 @@ export async function startS3(buckets: string[]): Promise<S3Server> {
   const requests: S3Server['requests'] = [];
   const server = new S3rver({address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: buckets.map((name) => ({name}))});
   // s3rver is a Koa app; record before its router answers.
-  server.middleware.unshift(async (ctx: {method: string; path: string; headers: Record<string, string | string[] | undefined>}, next: () => Promise<void>) => {
+  server.middleware.unshift(async (ctx, next) => {
     // conditionalWrites' own HEAD is not a request of the CLI
     if (ctx.headers['x-test-internal'] === undefined) requests.push({method: ctx.method, path: ctx.path, headers: ctx.headers});
     await next();
@@ -71,17 +71,6 @@ export async function startS3(buckets: string[]): Promise<S3Server> {
       rmSync(dir, {recursive: true, force: true});
     },
   };
-}
-
-interface KoaContext {
-  method: string;
-  path: string;
-  query: Record<string, string | string[] | undefined>;
-  req: NodeJS.ReadableStream;
-  headers: Record<string, string | string[] | undefined>;
-  status: number;
-  type: string;
-  body: unknown;
 }
 
 /**

@@ -31,7 +31,12 @@ export function spawnServe(args: string[]): Promise<SpawnedServe> {
     let out = '';
     let err = '';
     let exited: number | null = null;
-    const exit = new Promise<number>((r) => child.on('exit', (code, signal) => r((exited = code ?? (signal ? 128 : -1)))));
+    const exit = new Promise<number>((r) =>
+      child.on('exit', (code, signal) => {
+        exited = code ?? (signal ? 128 : -1);
+        r(exited);
+      }),
+    );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`serve not ready in 30 s: ${err}`));

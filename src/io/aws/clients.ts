@@ -12,7 +12,7 @@
 import type {S3Client} from '@aws-sdk/client-s3';
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {addNlbFilterMiddleware} from './nlb-filters-wire.js';
-import {ExitCode, MtlsKitError} from '../../lib/errors.js';
+import {type ErrorCode, ExitCode, MtlsKitError} from '../../lib/errors.js';
 
 export interface AwsParams {
   region?: string | undefined;
@@ -195,7 +195,7 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
     ...(requestId ? {requestId} : {}),
     ...(status ? {httpStatus: status} : {}),
   };
-  const make = (c: string, message: string, suggestions: string[], exitCode: 4 | 5 = ExitCode.Aws): MtlsKitError =>
+  const make = (c: ErrorCode, message: string, suggestions: string[], exitCode: 4 | 5 = ExitCode.Aws): MtlsKitError =>
     new MtlsKitError({code: c, message: message + rid, suggestions, exitCode, cause: error, details});
 
   const bucket = ctx.resource?.replace(/^s3:\/\//, '').split('/')[0];

@@ -106,7 +106,7 @@ export async function expandLocalInputs(inputs: string[]): Promise<string[]> {
     }
   };
   for (const input of inputs) {
-    let st;
+    let st: Awaited<ReturnType<typeof fsp.stat>>;
     try {
       st = await fsp.stat(input);
     } catch {

@@ -2,7 +2,7 @@
  * Loading the issuing CA for signing, and writing a client certificate's files
  * (private-key.pem 0600, certificate.crt, chain.pem, optional PKCS#12).
  */
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {parseCertificate} from '../../lib/x509/cert.js';
 import type {IndexEntry} from '../../lib/x509/index-db.js';
@@ -90,11 +90,11 @@ export function writeClientFiles(paths: ClientFiles, issued: IssuedClient, extra
 
 /**
  * Whether a certificate's folder already holds what an earlier run of the same command
- * issued: its key, and a certificate whose serial the index records for this very file.
+ * issued: its key (unless `needsKey` is false: sign, whose keys live elsewhere), and a certificate whose serial the index records for this very file.
  * Anything else there (unreadable, another serial, unrecorded) is not ours to skip.
  */
-export function isRecordedFolder(job: {files: ClientFiles; indexFile: string}, recorded: ReadonlyMap<string, IndexEntry>): boolean {
-  if (!existsSync(job.files.key)) return false;
+export function isRecordedFolder(job: {files: ClientFiles; indexFile: string}, recorded: ReadonlyMap<string, IndexEntry>, needsKey = true): boolean {
+  if (needsKey && !existsSync(job.files.key)) return false;
   try {
     const blocks = parsePem(readFileSync(job.files.certificate, 'utf8'), job.files.certificate);
     if (blocks.length !== 1) return false;
@@ -103,4 +103,33 @@ export function isRecordedFolder(job: {files: ClientFiles; indexFile: string}, r
   } catch {
     return false;
   }
+}
+
+/**
+ * The certificate files a renew target names: a certificate file, a client folder
+ * (certificate.crt), or a folder of client folders (a fleet), sorted.
+ * @throws MtlsKitError FILE_NOT_FOUND, NO_CERTIFICATE (exit 4).
+ */
+export function clientCertificateFiles(target: string): string[] {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(target);
+  } catch {
+    throw preconditionError('FILE_NOT_FOUND', `${target} does not exist`, [
+      'pass a client folder (with certificate.crt), a certificate file, or a fleet folder',
+    ]);
+  }
+  if (!st.isDirectory()) return [target];
+  const own = join(target, CLIENT_FILE_NAMES.certificate);
+  if (existsSync(own)) return [own];
+  const fleet = readdirSync(target, {withFileTypes: true})
+    // Hidden folders are staging folders of the fleet protocol (journal.ts), never targets.
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && existsSync(join(target, e.name, CLIENT_FILE_NAMES.certificate)))
+    .map((e) => join(target, e.name, CLIENT_FILE_NAMES.certificate))
+    .sort();
+  if (fleet.length === 0)
+    throw preconditionError('NO_CERTIFICATE', `${target} holds no ${CLIENT_FILE_NAMES.certificate}, nor do its subfolders`, [
+      'pass the folder gen-client or sign wrote',
+    ]);
+  return fleet;
 }

@@ -66,13 +66,12 @@ for (const job of jobs) {
     });
     report(job, issued.parsed, issued.index);
   } catch (error) {
-    const e = error as Error & {code?: string; suggestions?: string[]; exitCode?: number};
     const msg: FleetError = {
       type: 'error',
       n: job.n,
       error: isMtlsKitError(error)
-        ? {code: e.code ?? 'ERROR', message: e.message, suggestions: e.suggestions ?? [], exitCode: e.exitCode ?? 4, bug: false}
-        : {code: 'BUG', message: `unexpected error issuing #${job.n}: ${e.message}`, suggestions: [], exitCode: 1, bug: true},
+        ? {code: error.code, message: error.message, suggestions: error.suggestions, exitCode: error.exitCode, bug: false}
+        : {code: 'BUG', message: `unexpected error issuing #${job.n}: ${(error as Error).message}`, suggestions: [], exitCode: 1, bug: true},
     };
     parentPort!.postMessage(msg);
     break;

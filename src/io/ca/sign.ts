@@ -2,7 +2,8 @@
  * Sign one CSR and write certificate.crt and chain.pem: the unit of work shared by
  * `sign` (main thread) and batch signing in fleet workers (fleet-worker.ts).
  */
-import {readFileSync} from 'node:fs';
+import {readdirSync, readFileSync, statSync} from 'node:fs';
+import {basename, extname, join} from 'node:path';
 import {MtlsKitError, preconditionError} from '../../lib/errors.js';
 import type {ClientIssuer} from '../../lib/pki/client-cert.js';
 import {type CsrOverrides, planClientRequest, type SignedForKey, signClientForKey, type StrippedItem} from '../../lib/pki/sign-csr.js';
@@ -69,4 +70,36 @@ export async function signCsrAndWrite(p: SignOneParams): Promise<SignOneResult> 
     {force: p.force, durable: (p.durable ?? true) || Boolean(process.env.MTLS_KIT_DURABLE)},
   );
   return {signed, stripped: plan.stripped};
+}
+
+const CSR_EXTENSIONS = new Set(['.csr', '.req']);
+
+/** Whether `sign`'s argument is a folder of CSRs (not `-`, not a file). */
+export function isCsrFolder(arg: string): boolean {
+  if (arg === '-') return false;
+  try {
+    return statSync(arg).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The CSRs of a folder and where each certificate goes: `x/request.csr` (or any CSR in a
+ * subfolder) beside itself, as `gen-client --csr-only` lays fleets out; `x.csr` directly
+ * in the folder into `x/`. With `out` the same layout is made under it.
+ */
+export function findCsrs(folder: string, out: string | undefined): Array<{csr: string; outDir: string}> {
+  const found: Array<{csr: string; outDir: string}> = [];
+  const base = out ?? folder;
+  for (const e of readdirSync(folder, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(folder, e.name);
+    if (e.isFile() && CSR_EXTENSIONS.has(extname(e.name))) found.push({csr: p, outDir: join(base, basename(e.name, extname(e.name)))});
+    else if (e.isDirectory()) {
+      for (const f of readdirSync(p, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
+        if (f.isFile() && CSR_EXTENSIONS.has(extname(f.name))) found.push({csr: join(p, f.name), outDir: join(base, e.name)});
+      }
+    }
+  }
+  return found;
 }

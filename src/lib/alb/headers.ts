@@ -271,7 +271,10 @@ const seenNames = new WeakMap<Map<string, HeaderRole>, Map<string, HeaderRole | 
 
 function roleIn(roles: Map<string, HeaderRole>, name: string): HeaderRole | undefined {
   let seen = seenNames.get(roles);
-  if (!seen) seenNames.set(roles, (seen = new Map()));
+  if (!seen) {
+    seen = new Map();
+    seenNames.set(roles, seen);
+  }
   const known = seen.get(name);
   if (known !== undefined) return known ?? undefined;
   const l = name.toLowerCase();
@@ -300,7 +303,7 @@ export function percentDecode(value: string): string {
   }
 }
 
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([^]*?)-----END CERTIFICATE-----/g;
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 
 /** Result of splitting a PEM header value. */
 export interface SplitPemResult {
@@ -318,9 +321,7 @@ export interface SplitPemResult {
 export function splitPemChain(text: string): SplitPemResult {
   const der: Uint8Array[] = [];
   let repairedPluses = 0;
-  let m: RegExpExecArray | null;
-  PEM_BLOCK.lastIndex = 0;
-  while ((m = PEM_BLOCK.exec(text))) {
+  for (const m of text.matchAll(PEM_BLOCK)) {
     let body = m[1]!.replace(/[\r\n\t]/g, '');
     const spaces = body.includes(' ') ? body.split(' ').length - 1 : 0;
     if (spaces) {

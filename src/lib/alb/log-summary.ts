@@ -137,7 +137,10 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
       if (e.verifyStatus.startsWith('Failed:')) {
         const code = e.verifyStatus.slice(7);
         let clients = failures.get(code);
-        if (!clients) failures.set(code, (clients = new Map()));
+        if (!clients) {
+          clients = new Map();
+          failures.set(code, clients);
+        }
         const key = `${e.serial}\u0000${e.subject}`;
         const c = clients.get(key);
         if (c) c.count++;

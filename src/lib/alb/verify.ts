@@ -436,7 +436,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
   );
 
   // 3. Key types, sizes, signature algorithms, v3 (aws-reference 4.1) for presented certificates.
-  p.chain.forEach((c, i) => requirementCheck(add, c, i === 0 ? leafSubject : safeDn(c.subject)));
+  for (const [i, c] of p.chain.entries()) requirementCheck(add, c, i === 0 ? leafSubject : safeDn(c.subject));
 
   // 4. Path (OpenSSL build_chain).
   const path = buildPath(p);

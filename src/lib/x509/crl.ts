@@ -402,7 +402,7 @@ function decodeCrlPem(data: Uint8Array, source: string): Uint8Array {
       if (der.length > 0) return new Uint8Array(der.buffer, der.byteOffset, der.byteLength);
     }
   }
-  let blocks;
+  let blocks: ReturnType<typeof parsePem>;
   try {
     blocks = parsePem(text, source);
   } catch (error) {

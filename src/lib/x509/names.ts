@@ -70,7 +70,7 @@ function splitUnescaped(s: string, sep: string): string[] {
   return parts;
 }
 
-function unescape(v: string): string {
+function unescapeDnValue(v: string): string {
   const bytes: number[] = [];
   const enc = new TextEncoder();
   for (let i = 0; i < v.length; i++) {
@@ -110,7 +110,7 @@ export function parseDnString(dn: string): NameEntry[][] {
         const eq = atv.indexOf('=');
         if (eq <= 0)
           throw usageError('BAD_SUBJECT', `"${atv}" in subject "${dn}" is not of the form NAME=value`, ['example: --subject "CN=device-1,O=Acme,C=US"']);
-        return {type: oidFor(atv.slice(0, eq).trim(), dn), value: unescape(atv.slice(eq + 1))};
+        return {type: oidFor(atv.slice(0, eq).trim(), dn), value: unescapeDnValue(atv.slice(eq + 1))};
       }),
     );
   return slash ? rdns : rdns.reverse();

@@ -310,7 +310,7 @@ function decryptPbe(alg: AlgorithmIdentifier, ciphertext: Uint8Array, password: 
     iv = scheme.ivLength ? derivePkcs12Key('sha1', 2, pass, salt, Number(p.iterations), scheme.ivLength) : null;
     unsupportedHint = scheme.name.startsWith('rc') ? scheme.label : undefined;
   }
-  let d;
+  let d: ReturnType<typeof createDecipheriv>;
   try {
     d = createDecipheriv(cipherName, key, iv);
   } catch (err) {
