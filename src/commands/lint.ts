@@ -8,6 +8,8 @@ import {lintForNlb} from '../lib/nlb/lint.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {inputName, readInput} from '../io/files.js';
 import {renderLint} from '../ui/lint-render.js';
+import {resolveTrustCrls} from '../io/ca/trust-crls.js';
+import {dirname} from 'node:path';
 
 /** The findings, as `LintReport` in src/lib/alb/lint.ts says. */
 export interface LintCommandResult extends LintReport {}
@@ -62,6 +64,15 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
         // readInput's message names the file first ("x does not exist"); the finding names it apart.
         const message = error.message.startsWith(`${f} `) ? error.message.slice(f.length + 1) : error.message;
         unreadable.push({severity: 'error', rule: 'unreadable', file: f, message, fix: error.suggestions[0] ?? 'check the path'});
+      }
+    }
+    // The one revocation rule (io/ca/trust-crls.ts): a CA directory's ca-bundle.pem brings that
+    // directory's current CRLs when no CRL is among the files, so a revoked client is not Success.
+    if (!inputs.some((i) => Buffer.from(i.data).includes('-----BEGIN X509 CRL-----'))) {
+      for (const f of files.filter((x) => x !== '-')) {
+        const m = await resolveTrustCrls({dir: dirname(f), trustStore: f});
+        if (m.source !== 'ca-directory') continue;
+        for (const c of m.crls) if (!inputs.some((i) => i.path === c)) inputs.push({path: c, data: await readInput(c)});
       }
     }
     const options = {now: new Date(), warnDays: flags['warn-days']};
