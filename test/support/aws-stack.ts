@@ -134,7 +134,11 @@ export async function startS2nd(o: {trustStore: string; cert: string; key: strin
       });
       if (up) {
         // The probe connection itself makes s2nd log a failed negotiation; wait for it.
-        for (let k = 0; k < 50 && verdicts().length === 0; k++) await new Promise((r) => setTimeout(r, 20));
+        for (let k = 0; k < 250 && verdicts().length === 0; k++) await new Promise((r) => setTimeout(r, 20));
+        if (verdicts().length === 0) {
+          stop();
+          throw new Error(`s2nd did not report the probe connection: ${out}`);
+        }
         return {port, pid: p.pid!, output: () => out, handshake, stop};
       }
     }
