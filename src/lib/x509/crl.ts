@@ -436,8 +436,10 @@ function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'
   let t = readTlv(der, p, tbsT.end);
   let version = 1;
   if (t.tag === TAG.INTEGER) {
-    version = content(t)[0]! + 1;
-    if (version !== 2) throw new DerError(`unsupported CRL version ${version}`);
+    // AWS-LC (x_crl.c): the whole INTEGER must be v1 (0, explicitly encoded) or v2 (1).
+    const v = content(t);
+    if (v.length !== 1 || v[0]! > 1) throw new DerError(`unsupported CRL version (INTEGER ${Buffer.from(v).toString('hex')}; v1 or v2 only)`);
+    version = v[0]! + 1;
     t = readTlv(der, t.end, tbsT.end);
   }
   const tbsSigT = expectTag(t, TAG.SEQUENCE, 'signature');
