@@ -9,6 +9,7 @@ import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {inputName, readInput} from '../io/files.js';
 import {renderLint} from '../ui/lint-render.js';
 import {resolveTrustCrls} from '../io/ca/trust-crls.js';
+import {loadCrl, type LoadedCrl} from '../lib/x509/crl.js';
 import {dirname} from 'node:path';
 
 /** The findings, as `LintReport` in src/lib/alb/lint.ts says. */
@@ -67,15 +68,18 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
       }
     }
     // The one revocation rule (io/ca/trust-crls.ts): a CA directory's ca-bundle.pem brings that
-    // directory's current CRLs when no CRL is among the files, so a revoked client is not Success.
-    if (!inputs.some((i) => Buffer.from(i.data).includes('-----BEGIN X509 CRL-----'))) {
+    // directory's current CRLs when no CRL is among the files, for the client verdict only (they
+    // are not linted as files), so a revoked client is never passed.
+    // (API Gateway never checks revocation: no CRL is brought for --target apigw.)
+    const revocationCrls: LoadedCrl[] = [];
+    if (flags.target !== 'apigw' && !inputs.some((i) => Buffer.from(i.data).includes('-----BEGIN X509 CRL-----'))) {
       for (const f of files.filter((x) => x !== '-')) {
         const m = await resolveTrustCrls({dir: dirname(f), trustStore: f});
         if (m.source !== 'ca-directory') continue;
-        for (const c of m.crls) if (!inputs.some((i) => i.path === c)) inputs.push({path: c, data: await readInput(c)});
+        for (const c of m.crls) revocationCrls.push(loadCrl(await readInput(c), c));
       }
     }
-    const options = {now: new Date(), warnDays: flags['warn-days']};
+    const options = {now: new Date(), warnDays: flags['warn-days'], revocationCrls};
     let r;
     let identityFilters: string[] | undefined;
     if (flags.target === 'nlb') {

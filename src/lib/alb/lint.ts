@@ -72,6 +72,11 @@ export interface LintOptions {
    * crlOpensslFinding. Every other check still runs. Default false.
    */
   deferCrlOpensslCheck?: boolean;
+  /**
+   * CRLs the trust store brings without being linted (the CA directory's, aws-reference 12.4):
+   * used only for the verdict on client certificates, so a revoked client is never passed.
+   */
+  revocationCrls?: LoadedCrl[];
 }
 
 /** ALB quotas (aws-reference 3). */
@@ -865,11 +870,12 @@ function crossChecks(states: FileState[], opts: LintOptions, findings: LintFindi
   }
   if (bundleCerts.length === 0) return;
   const store = prepareTrustStore(bundleCerts);
+  const verdictCrls = [...crls, ...(opts.revocationCrls ?? [])];
   // The product's policy (policy.ts): the same verdict verify, decode-header and probe give.
   const policy = policyFor(opts.target);
   const who = opts.target === 'apigw' ? 'API Gateway would refuse it' : 'ALB would log';
   for (const s of states.filter((x) => x.kind === 'client')) {
-    const r = judgeChain(s.certs, policy, {trustStore: store, crls, at: opts.now});
+    const r = judgeChain(s.certs, policy, {trustStore: store, crls: verdictCrls, at: opts.now});
     const note = r.revocationChecked ? '' : ' (revocation not checked)';
     if (r.code) {
       const failed = r.checks.find((c) => !c.ok && c.code)!;

@@ -3,10 +3,11 @@
  * connection log (`Success` or `Failed:<code>`, aws-reference 5), with every check that led
  * to it, the certificate each one concerns, and how to fix it.
  *
- * ALB terminates TLS with s2n-tls on an OpenSSL-family libcrypto (aws-reference intro).
- * s2n hands the presented chain to `X509_verify_cert` against the trust store and maps
- * the outcome to its own error codes, which are ALB's reason codes. So the order of
- * checks here is s2n's, then OpenSSL's `verify_chain()`:
+ * ALB terminates TLS with s2n-tls on AWS-LC (aws-reference 12). s2n hands the presented
+ * chain to AWS-LC's `X509_verify_cert` against the trust store and maps the outcome to its
+ * own error codes, which are ALB's reason codes. Where AWS-LC and OpenSSL 3 differ, AWS-LC's
+ * rule is followed (aws-reference 12.2). The rules of each product are a policy (policy.ts);
+ * `judgeChain(chain, policy, ctx)` is the entry. The order of checks is s2n's, then AWS-LC's:
  *
  *   1. size of the presented chain        ClientCertMaxSizeExceeded
  *   2. number of presented certificates   ClientCertMaxChainDepthExceeded
@@ -387,11 +388,12 @@ function purposeProblem(c: ParsedCertificate, purpose: 'sslclient' | 'sslserver'
 /**
  * Verifies a presented client chain as ALB does in verify mode.
  *
- * Decisions where ALB's behaviour is UNCONFIRMED (aws-reference 7), following OpenSSL:
+ * Decisions where ALB's behaviour is UNCONFIRMED (aws-reference 7, 12), following AWS-LC:
  * - chain depth (7.6): s2n refuses more presented certificates than its maximum depth,
  *   leaf included, so more than 4 presented certificates fail; a built path with more
  *   than 4 intermediate CAs also fails, as `openssl verify -verify_depth 4` does.
- * - key usage, basicConstraints, EKU (7.7): OpenSSL's rules for purpose `sslclient`.
+ * - key usage, basicConstraints, EKU (7.7): AWS-LC's rules for purpose `sslclient`, on every
+ *   certificate except the trust anchor (s2n-tls's intent check; `policy.purpose.anchor`).
  * - CRL issuer (7.8): a CRL is used for a certificate as OpenSSL chooses it (issuer
  *   name, AKI, scope, time); its signature must verify with that issuer's key. A CA on
  *   the path with no CRL from its issuer given is not checked (ALB does not fetch CRLs,
