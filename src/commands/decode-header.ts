@@ -47,7 +47,6 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
       summary: "Check no CRL, not even the CA directory's (the verdict says revocation not checked).",
       default: false,
       exclusive: ['crl'],
-      dependsOn: ['trust-store'],
     }),
     dir: dirFlag,
     target: Flags.option({
