@@ -4,6 +4,7 @@
  * certificate's revocation was not checked.
  */
 import assert from 'node:assert/strict';
+import {copyFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {runCli} from './support/cli.js';
@@ -51,8 +52,15 @@ describe("the CA directory's CRLs by default", () => {
     const skipped = await run(['verify', 'device-1/chain.pem', '--skip-crl']);
     assert.equal(skipped.code, 0);
     assert.match(skipped.stderr, /revocation of CN=device-1 not checked/);
-    const other = await run(['verify', 'device-1/chain.pem', '--trust-store', 'pki/ca-bundle.pem']);
-    assert.equal(other.code, 0, 'an explicit trust store takes only the CRLs given');
+    // One rule (io/ca/trust-crls.ts): the CA directory's bundle given explicitly brings its CRLs too.
+    const given = await run(['verify', 'device-1/chain.pem', '--trust-store', 'pki/ca-bundle.pem']);
+    assert.equal(given.code, 3, 'the CA directory bundle given with --trust-store brings its CRLs');
+    assert.match(given.stdout, /^Failed:ClientCertCrlHit/);
+    // A bundle outside any CA directory brings none, and the verdict says so.
+    copyFileSync(join(work, 'pki/ca-bundle.pem'), join(work, 'foreign-bundle.pem'));
+    const other = await run(['verify', 'device-1/chain.pem', '--trust-store', 'foreign-bundle.pem']);
+    assert.equal(other.code, 0, 'a foreign trust store takes only the CRLs given');
+    assert.match(other.stdout, /^Success: .*\(revocation not checked\)/);
     const verbose = await run(['verify', 'device-2/chain.pem', '--verbose']);
     assert.equal(verbose.code, 0);
     assert.match(verbose.stdout, /✔ chain-size/);

@@ -4,6 +4,7 @@ import {type DecodeHeaderResult, resultExitCode} from '../lib/alb/decode-header-
 import {runDecodeHeader, type SetSink} from '../flows/decode-header.js';
 import {jsonSink, renderSet, renderSummary} from '../ui/decode-header-render.js';
 import {nlbSendsNoCertificateData} from '../lib/nlb/target.js';
+import {dirFlag} from '../flags.js';
 
 export type {DecodeHeaderResult} from '../lib/alb/decode-header-result.js';
 
@@ -36,11 +37,18 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
     'header-map': Flags.string({summary: 'Renamed header names, KEY=Header-Name (e.g. leaf=X-Client-Leaf).', multiple: true, helpValue: 'KEY=NAME'}),
     'trust-store': Flags.string({summary: 'CA bundle to verify the decoded chain against, as ALB would.', helpValue: 'FILE'}),
     crl: Flags.string({
-      summary: 'CRL to check revocation against (repeatable); needs --trust-store.',
+      summary:
+        "CRL to check revocation against (repeatable; replaces the CA directory's); needs --trust-store. Default: a trust store that is a CA directory's ca-bundle.pem brings that directory's current CRLs.",
       multiple: true,
       dependsOn: ['trust-store'],
       helpValue: 'FILE',
     }),
+    'skip-crl': Flags.boolean({
+      summary: "Check no CRL, not even the CA directory's (the verdict says revocation not checked).",
+      default: false,
+      exclusive: ['crl'],
+    }),
+    dir: dirFlag,
     target: Flags.option({
       summary:
         'What the headers came through: ALB (default) or API Gateway are decoded; cloudfront decodes CloudFront-Viewer-Cert-* and Client-Cert headers; nlb says that an NLB target receives no certificate headers.',
@@ -83,6 +91,9 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
         headerMap: flags['header-map'],
         trustStore: flags['trust-store'],
         crl: flags.crl,
+        skipCrl: flags['skip-crl'],
+        dir: flags.dir,
+        target: flags.target === 'apigw' ? 'apigw' : 'alb',
         now: new Date(),
         cloudfront: flags.target === 'cloudfront',
       },

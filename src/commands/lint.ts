@@ -8,6 +8,9 @@ import {lintForNlb} from '../lib/nlb/lint.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {inputName, readInput} from '../io/files.js';
 import {renderLint} from '../ui/lint-render.js';
+import {resolveTrustCrls} from '../io/ca/trust-crls.js';
+import {loadCrl, type LoadedCrl} from '../lib/x509/crl.js';
+import {dirname} from 'node:path';
 
 /** The findings, as `LintReport` in src/lib/alb/lint.ts says. */
 export interface LintCommandResult extends LintReport {}
@@ -64,7 +67,19 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
         unreadable.push({severity: 'error', rule: 'unreadable', file: f, message, fix: error.suggestions[0] ?? 'check the path'});
       }
     }
-    const options = {now: new Date(), warnDays: flags['warn-days']};
+    // The one revocation rule (io/ca/trust-crls.ts): a CA directory's ca-bundle.pem brings that
+    // directory's current CRLs when no CRL is among the files, for the client verdict only (they
+    // are not linted as files), so a revoked client is never passed.
+    // (API Gateway never checks revocation: no CRL is brought for --target apigw.)
+    const revocationCrls: LoadedCrl[] = [];
+    if (flags.target !== 'apigw' && !inputs.some((i) => Buffer.from(i.data).includes('-----BEGIN X509 CRL-----'))) {
+      for (const f of files.filter((x) => x !== '-')) {
+        const m = await resolveTrustCrls({dir: dirname(f), trustStore: f});
+        if (m.source !== 'ca-directory') continue;
+        for (const c of m.crls) revocationCrls.push(loadCrl(await readInput(c), c));
+      }
+    }
+    const options = {now: new Date(), warnDays: flags['warn-days'], revocationCrls};
     let r: ReturnType<typeof lintFiles>;
     let identityFilters: string[] | undefined;
     if (flags.target === 'nlb') {

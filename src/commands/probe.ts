@@ -7,7 +7,8 @@ import {CLIENT_FILE_NAMES} from '../io/ca/client-files.js';
 import {readInput} from '../io/files.js';
 import {assertInputKind, PRIVATE_KEY_KINDS} from '../lib/x509/input-kind.js';
 import {probeEndpoint} from '../io/net/probe.js';
-import {loadCrl, prepareTrustStore, verifyChain} from '../lib/alb/verify.js';
+import {judgeChain, loadCrl, policyFor, prepareTrustStore} from '../lib/alb/verify.js';
+import {resolveTrustCrls} from '../io/ca/trust-crls.js';
 import {usageError} from '../lib/errors.js';
 import {parseCertificate} from '../lib/x509/cert.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
@@ -64,7 +65,17 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
       summary: 'Local CA bundle to match advertised names and to verify the client chain offline (default: <dir>/ca-bundle.pem when it exists).',
       helpValue: 'FILE',
     }),
-    crl: Flags.string({summary: 'CRL for the offline verdict; repeatable.', multiple: true, helpValue: 'FILE'}),
+    crl: Flags.string({
+      summary:
+        "CRL for the offline verdict; repeatable (replaces the CA directory's; default: a trust store that is a CA directory's ca-bundle.pem brings its CRLs).",
+      multiple: true,
+      helpValue: 'FILE',
+    }),
+    'skip-crl': Flags.boolean({summary: 'Check no CRL in the offline verdict (it then says revocation not checked).', default: false, exclusive: ['crl']}),
+    target: Flags.option({
+      summary: 'Whose rules the offline verdict uses: ALB (default), an NLB TLS listener, or API Gateway (complete chain in the truststore, no revocation).',
+      options: ['alb', 'nlb', 'apigw'] as const,
+    })(),
     cacert: Flags.string({summary: "CA certificates to verify the server with (default: Node's list); the probe continues either way.", helpValue: 'FILE'}),
     'tls-max': Flags.option({summary: 'Highest TLS version to offer.', options: ['1.2', '1.3'] as const})(),
     timeout: Flags.integer({summary: 'Seconds to wait for the connection and the answer.', default: 10, min: 1}),
@@ -130,10 +141,16 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
     const accepted = obs.handshakeCompleted && obs.httpStatus !== null;
     let offlineVerdict: ProbeResult['offlineVerdict'] = null;
     if (presented.length > 0 && bundleFile) {
+      const policy = policyFor(flags.target ?? 'alb');
+      // The one revocation rule (io/ca/trust-crls.ts), unless the product never checks revocation.
+      const material =
+        policy.revocation.source === 'none'
+          ? {crls: [] as string[]}
+          : await resolveTrustCrls({dir: flags.dir, trustStore: bundleFile, crl: flags.crl, skipCrl: flags['skip-crl']});
       const crls = [];
-      for (const f of flags.crl ?? []) crls.push(loadCrl(await readInput(f), f));
-      const v = verifyChain({chain: presented, trustStore: prepareTrustStore(bundle), crls, at: new Date()});
-      offlineVerdict = {status: v.status, trustStore: bundleFile};
+      for (const f of material.crls) crls.push(loadCrl(await readInput(f), f));
+      const v = judgeChain(presented, policy, {trustStore: prepareTrustStore(bundle), crls, at: new Date()});
+      offlineVerdict = {status: v.status, trustStore: bundleFile, policy: v.policy, crls: material.crls, revocationChecked: v.revocationChecked};
     }
     const result: ProbeResult = {
       url: target.url.toString(),

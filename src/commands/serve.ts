@@ -10,7 +10,7 @@ import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb/pr
 import {preconditionError} from '../lib/errors.js';
 import {parseHeaderMap} from '../lib/alb/headers.js';
 import {err as ec, hint, out, printErr, printLine, warn} from '../ui/output.js';
-import {currentCrlPaths} from '../io/ca/directory.js';
+import {resolveTrustCrls} from '../io/ca/trust-crls.js';
 
 export type ServeResult = ServeInfo;
 
@@ -118,9 +118,12 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
         );
       });
     }
-    // With the CA directory's bundle, its current CRLs (as deploy uploads them), so serve and the deployed listener agree.
+    // The one revocation rule (io/ca/trust-crls.ts, aws-reference 12.4): a CA directory's bundle, by
+    // default or given with --trust-store, brings its current CRLs, so serve and the deployed listener agree.
     const verifies = listeners.some((l) => l.mode === 'verify' || l.mode === 'nlb');
-    const crls = flags.crl ?? (verifies && !flags['trust-store'] && !flags['skip-crl'] ? await currentCrlPaths(flags.dir) : []);
+    const crls = verifies
+      ? (await resolveTrustCrls({dir: flags.dir, trustStore: flags['trust-store'], crl: flags.crl, skipCrl: flags['skip-crl']})).crls
+      : (flags.crl ?? []);
     if (verifies && crls.length === 0)
       warn(
         `verify listeners check no CRL: revoked clients are accepted${flags['skip-crl'] ? '' : " (pass --crl FILE, or write the CA directory's CRL: mtls-kit crl)"}`,

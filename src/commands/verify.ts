@@ -9,11 +9,11 @@ import {loadCrl} from '../lib/x509/crl.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
-import {prepareTrustStore, type VerifyCheck, verifyChain, type VerifyFailureCode} from '../lib/alb/verify.js';
+import {judgeChain, policyFor, prepareTrustStore, type VerifyCheck, type VerifyFailureCode} from '../lib/alb/verify.js';
 import {type FilterEvaluation, formatIdentityFilter, verifyNlbChain} from '../lib/nlb/identity-filter.js';
 import {renderVerify} from '../ui/verify-render.js';
 import {hint, warn} from '../ui/output.js';
-import {currentCrlPaths} from '../io/ca/directory.js';
+import {resolveTrustCrls} from '../io/ca/trust-crls.js';
 
 export interface VerifyResult {
   /** `Success` or `Failed:<code>`, as ALB logs it (aws-reference 5); for NLB, `Failed:IdentityFilterNoMatch` is mtls-kit's own. */
@@ -24,6 +24,14 @@ export interface VerifyResult {
   /** NLB only: the filters given, the one that matched (FIELD:MATCH:VALUE) or null, and why. */
   identityFilters?: {filters: string[]; matched: string | null; matchedValue: string | null; reason: string};
   checks: VerifyCheck[];
+  /** The verification policy the chain was judged by (`alb-verify`, `nlb-verify`). */
+  policy: string;
+  /** False when the verdict was reached without revocation data for the client certificate ("revocation not checked"). */
+  revocationChecked: boolean;
+  /** Where the CRLs came from: --crl, the CA directory's, --skip-crl, or none (a bundle outside a CA directory). */
+  crlSource: 'given' | 'ca-directory' | 'skipped' | 'none';
+  /** Warnings printed next to the verdict (uncertain rules, revocation not checked). */
+  warnings: string[];
   /** The path that was built, leaf first. */
   path: Array<{subject: string; serial: string}>;
   chainFile: string;
@@ -83,12 +91,14 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
     const target = flags.target ?? (filters.length > 0 ? 'nlb' : 'alb');
     if (target === 'alb' && filters.length > 0)
       throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners, not on ALB', ['drop --target alb, or use --target nlb']);
-    const trustFile = flags['trust-store'] ?? `${flags.dir.replace(/\/$/, '')}/ca-bundle.pem`;
+    // One rule for every command (io/ca/trust-crls.ts): the CA directory's bundle brings its CRLs.
+    const material = await resolveTrustCrls({dir: flags.dir, trustStore: flags['trust-store'], crl: flags.crl, skipCrl: flags['skip-crl']});
+    const trustFile = material.trustStore;
     const trustStore = prepareTrustStore(
       readCertificates(await readInput(trustFile), inputName(trustFile), {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${trustFile}`}}),
     );
-    // With the CA directory's bundle, its current CRLs, as deploy uploads them: local and deployed verdicts agree.
-    const crlFiles = flags.crl ?? (flags['trust-store'] === undefined && !flags['skip-crl'] ? await currentCrlPaths(flags.dir) : []);
+    const crlFiles = material.crls;
+    const policy = policyFor(target);
     const crls = [];
     for (const f of crlFiles)
       crls.push(
@@ -125,10 +135,13 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
             },
           ],
           path: [],
+          policy: policy.id,
+          revocationChecked: false,
+          warnings: ['revocation not checked'],
         }
       : target === 'nlb'
-        ? verifyNlbChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry'], identityFilters: filters})
-        : verifyChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry']});
+        ? verifyNlbChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry'], identityFilters: filters, policy})
+        : judgeChain(chain, policy, {trustStore, crls, at, ignoreExpiry: flags['ignore-expiry']});
     const evaluation: FilterEvaluation | null = 'identityFilters' in r ? (r.identityFilters as FilterEvaluation | null) : null;
     const result: VerifyResult = {
       status: r.status,
@@ -145,6 +158,10 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
           }
         : {}),
       checks: r.checks,
+      policy: r.policy,
+      revocationChecked: r.revocationChecked,
+      crlSource: material.source,
+      warnings: r.warnings,
       path: r.path.map((c) => ({subject: formatRfc2253(c.subject), serial: c.serialHex})),
       chainFile: args.chain,
       trustStore: trustFile,
@@ -153,14 +170,20 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
       ignoreExpiry: flags['ignore-expiry'],
     };
     if (r.code) this.resultExitCode = 3;
-    // The client certificate's own revocation (an intermediate's shows in --verbose).
+    // The client certificate's own revocation (an intermediate's shows in --verbose); the verdict line says it too.
     const unchecked = result.checks.find((c) => c.notChecked && c.certificate === result.path[0]?.subject);
     if (unchecked) {
-      warn(`revocation of ${unchecked.certificate} not checked: ${crlFiles.length ? unchecked.detail : 'no CRL'}`);
-      hint(
-        crlFiles.length || flags['skip-crl'] ? '  pass the missing CRL with --crl FILE' : "  pass --crl FILE, or write the CA directory's CRL: mtls-kit crl",
-      );
+      warn(`revocation of ${unchecked.certificate} not checked: ${flags['skip-crl'] ? '--skip-crl' : crlFiles.length ? unchecked.detail : 'no CRL'}`);
+      if (!flags['skip-crl'])
+        hint(
+          crlFiles.length
+            ? '  pass the missing CRL with --crl FILE'
+            : material.source === 'none'
+              ? `  ${trustFile} is not a CA directory's ca-bundle.pem: pass its CRLs with --crl FILE (or --skip-crl)`
+              : "  pass --crl FILE, or write the CA directory's CRL: mtls-kit crl",
+        );
     }
+    for (const w of result.warnings) if (!w.startsWith('revocation not checked')) warn(w);
     return this.emit(result, (x) => renderVerify(x, flags.verbose));
   }
 }

@@ -22,6 +22,12 @@ export interface DecodeHeaderParams {
   headerMap?: string[] | undefined;
   trustStore?: string | undefined;
   crl?: string[] | undefined;
+  /** --skip-crl: no CRL, not even the CA directory's. */
+  skipCrl?: boolean | undefined;
+  /** The CA directory (--dir): a trust store that is its ca-bundle.pem brings its CRLs (io/ca/trust-crls.ts). */
+  dir?: string | undefined;
+  /** Whose rules judge the chain: ALB (default) or API Gateway (policy.ts). */
+  target?: 'alb' | 'apigw' | undefined;
   now: Date;
   /** Decode CloudFront's headers (src/lib/cloudfront/headers.ts) instead of ALB's and API Gateway's. */
   cloudfront?: boolean | undefined;
@@ -30,15 +36,21 @@ export interface DecodeHeaderParams {
 async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCertificate[]) => VerificationSummary) | undefined> {
   if (!p.trustStore) return undefined;
   // Loaded only with --trust-store (its own chunk in the bundle): cold start.
-  const v = await import('../lib/alb/verify.js');
+  const [v, t] = await Promise.all([import('../lib/alb/verify.js'), import('../io/ca/trust-crls.js')]);
   const trustStore = v.prepareTrustStore(
     readCertificates(await readInput(p.trustStore), p.trustStore, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${p.trustStore}`}}),
   );
+  const policy = v.policyFor(p.target ?? 'alb');
+  // The one revocation rule (verify, probe, lint share it): the CA directory's bundle brings its CRLs.
+  const material =
+    policy.revocation.source === 'none'
+      ? {crls: [] as string[]}
+      : await t.resolveTrustCrls({dir: p.dir ?? './pki', trustStore: p.trustStore, crl: p.crl, skipCrl: p.skipCrl});
   const crls: LoadedCrl[] = [];
-  for (const f of p.crl ?? []) crls.push(v.loadCrl(await readInput(f), f));
+  for (const f of material.crls) crls.push(v.loadCrl(await readInput(f), f));
   return (chain) => {
-    const r = v.verifyChain({chain, trustStore, crls, at: p.now});
-    return {status: r.status, code: r.code, checks: r.checks};
+    const r = v.judgeChain(chain, policy, {trustStore, crls, at: p.now});
+    return {status: r.status, code: r.code, checks: r.checks, policy: r.policy, revocationChecked: r.revocationChecked, warnings: r.warnings};
   };
 }
 

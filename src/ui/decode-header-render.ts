@@ -6,6 +6,7 @@ import type {HeaderSetMode} from '../lib/alb/headers.js';
 import type {DecodedSetResult, DecodeHeaderResult} from '../lib/alb/decode-header-result.js';
 import {renderCertDetails} from './cert-render.js';
 import {hint, keyValues, out, printLine, warn} from './output.js';
+import {revocationNote} from './verify-render.js';
 
 const MODE_LABEL: Record<HeaderSetMode, string> = {
   verify: 'ALB verify mode (X-Amzn-Mtls-Clientcert-* headers)',
@@ -35,8 +36,10 @@ export function renderSet(s: DecodedSetResult, i: number, r: DecodeHeaderResult,
   }
   if (s.verification) {
     const v = s.verification;
-    printLine(`${out.bold('ALB verdict:')} ${v.status === 'Success' ? out.green(v.status) : out.red(v.status)}`);
+    const who = v.policy === 'apigw' ? 'API Gateway' : v.policy === 'nlb-verify' ? 'NLB' : 'ALB';
+    printLine(`${out.bold(`${who} verdict:`)} ${v.status === 'Success' ? out.green(v.status) : out.red(v.status)}${revocationNote(v.revocationChecked, v.status)}`);
     for (const c of v.checks.filter((x) => !x.ok)) printLine(`  ${out.red('✗')} ${c.name}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
+    for (const w of v.warnings ?? []) if (!w.startsWith('revocation not checked')) warn(`${prefix}${w}`);
   }
   for (const w of s.warnings) warn(`${prefix}${w.message}`);
 }

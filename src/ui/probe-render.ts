@@ -4,6 +4,7 @@
  */
 import type {ProbeResult} from '../lib/tls/probe-result.js';
 import {hint, keyValues, out, printLine} from './output.js';
+import {revocationNote} from './verify-render.js';
 
 /** Prints the probe result (stdout) and the next step (stderr). */
 export function renderProbe(r: ProbeResult): void {
@@ -37,7 +38,7 @@ export function renderProbe(r: ProbeResult): void {
         [
           'offline verify',
           r.offlineVerdict
-            ? `${r.offlineVerdict.status.startsWith('Success') ? out.green(r.offlineVerdict.status) : out.red(r.offlineVerdict.status)} (against ${r.offlineVerdict.trustStore})`
+            ? `${r.offlineVerdict.status.startsWith('Success') ? out.green(r.offlineVerdict.status) : out.red(r.offlineVerdict.status)}${revocationNote(r.offlineVerdict.revocationChecked, r.offlineVerdict.status)} (against ${r.offlineVerdict.trustStore}${r.offlineVerdict.crls.length ? `, CRLs ${r.offlineVerdict.crls.join(', ')}` : ''})`
             : undefined,
         ],
       ],

@@ -12,21 +12,35 @@ export interface VerifyView {
   path: Array<{subject: string}>;
   trustStore: string;
   crls: string[];
+  /** False: the verdict line says "revocation not checked". */
+  revocationChecked?: boolean;
+}
+
+/** What every command prints next to a verdict reached without revocation data (aws-reference 12.4). */
+export const REVOCATION_NOT_CHECKED = 'revocation not checked';
+
+/**
+ * The suffix for a verdict line: ` (revocation not checked)` in yellow on a Success reached
+ * without revocation data (a Failed verdict fails whatever a CRL says; JSON carries
+ * `revocationChecked` on every verdict).
+ */
+export function revocationNote(checked: boolean | undefined, status: string): string {
+  return checked === false && status === 'Success' ? ` ${out.yellow(`(${REVOCATION_NOT_CHECKED})`)}` : '';
 }
 
 function renderCheck(c: VerifyCheck): void {
-  const mark = c.notChecked ? out.yellow('·') : c.ok ? out.green('✔') : out.red('✘');
-  const detail = c.notChecked ? out.yellow(c.detail) : c.detail;
+  const mark = c.notChecked || c.uncertain ? out.yellow(c.uncertain ? '!' : '·') : c.ok ? out.green('✔') : out.red('✘');
+  const detail = c.notChecked || c.uncertain ? out.yellow(c.detail) : c.detail;
   printLine(`  ${mark} ${c.name.padEnd(18)} ${c.certificate ? out.bold(c.certificate) + ': ' : ''}${detail}${c.code && !c.ok ? out.dim(` [${c.code}]`) : ''}`);
   if (!c.ok && c.fix) printLine(`      ${out.dim('fix:')} ${c.fix}`);
 }
 
 export function renderVerify(x: VerifyView, verbose: boolean): void {
   const leaf = x.path[0]?.subject;
-  printLine(x.code ? out.red(x.status) : `${out.green(x.status)}${leaf ? `: ${leaf} is accepted` : ''}`);
+  printLine((x.code ? out.red(x.status) : `${out.green(x.status)}${leaf ? `: ${leaf} is accepted` : ''}`) + revocationNote(x.revocationChecked, x.status));
   const failed = x.checks.filter((c) => !c.ok);
-  // NLB: which identity filter admitted the client is part of the verdict.
-  for (const c of verbose ? x.checks : x.checks.filter((k) => !k.ok || k.name === 'identity-filter')) renderCheck(c);
+  // NLB: which identity filter admitted the client is part of the verdict; an uncertain rule always shows.
+  for (const c of verbose ? x.checks : x.checks.filter((k) => !k.ok || k.name === 'identity-filter' || k.uncertain)) renderCheck(c);
   const crls = x.crls.length ? `CRLs ${x.crls.join(', ')}` : out.yellow('no CRL (revocation not checked)');
   printLine(out.dim(`  trust store ${x.trustStore}; `) + (x.crls.length ? out.dim(crls) : crls));
   if (!verbose) {

@@ -1,15 +1,18 @@
 /**
- * x509-limbo (test/fixtures/limbo) run through mtls-kit's verifier and through the real
- * `openssl verify -partial_chain -purpose sslclient` on the same files, case by case.
+ * x509-limbo (test/fixtures/limbo) run through mtls-kit's verifier, through AWS's own stack
+ * (`awslc_verify`, support/aws-stack.ts: the first oracle) and through the real
+ * `openssl verify -partial_chain` (the second), on the same files, case by case.
  * Used by test/limbo.test.ts and bench/limbo.ts.
  *
  * Two comparisons per case:
- * - `sslclient`: ALB's verdict. mtls-kit's verifyChain as `verify` and `serve` call it,
- *   against `openssl verify -partial_chain -purpose sslclient`.
+ * - `sslclient`: ALB's verdict. mtls-kit's judgeChain with ALB's policy, as `verify` and
+ *   `serve` call it, against `awslc_verify -mode s2n` (AWS-LC as s2n-tls asks it) and
+ *   `openssl verify -partial_chain -purpose sslclient`.
  * - `sslserver` (SERVER cases only): the same chain judged for a TLS server, so that
  *   path validation is compared even when the leaf is serverAuth-only (which the
- *   sslclient purpose rejects before anything else shows): verifyChain with
- *   purpose 'sslserver' against `openssl verify -partial_chain -purpose sslserver`.
+ *   sslclient purpose rejects before anything else shows): ALB's policy with the serverAuth
+ *   purpose checked on every certificate, against `awslc_verify -mode openssl -purpose
+ *   sslserver` and `openssl verify -partial_chain -purpose sslserver`.
  * Hostnames are never checked on either side (neither ALB nor `openssl verify` without
  * -verify_hostname does), so every case fits; `expected_result` is not the reference,
  * OpenSSL is.
@@ -18,7 +21,9 @@ import {spawn} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {gunzipSync} from 'node:zlib';
-import {loadCrl, type LoadedCrl, prepareTrustStore, verifyChain, type VerifyChainResult} from '../../src/lib/alb/verify.js';
+import {ALB_POLICY, judgeChain, loadCrl, type LoadedCrl, prepareTrustStore, type VerifyChainResult} from '../../src/lib/alb/verify.js';
+import {withRules} from '../../src/lib/alb/policy.js';
+import {awslcVerdict, awsStackSkip} from './aws-stack.js';
 import {readCertificates} from '../../src/lib/x509/read-certs.js';
 import '../../src/io/files.js'; // registers OpenSSL's CRL parse gate, as every command has it
 import type {ParsedCertificate} from '../../src/lib/x509/cert.js';
@@ -48,8 +53,15 @@ export interface LimboRow {
   opensslOk: boolean;
   /** openssl's error line(s) when it rejects. */
   openssl: string;
+  /** AWS-LC's line (`OK` / `FAIL: ...`), or null when the AWS stack is absent. */
+  aws: string | null;
+  awsOk: boolean | null;
+  /** mtls-kit agrees with the reference: AWS-LC when present, else OpenSSL. */
   agree: boolean;
 }
+
+/** The policy each comparison judges with: ALB's, or (sslserver) serverAuth on every certificate as `-purpose sslserver` does. */
+export const SSLSERVER_POLICY = withRules(ALB_POLICY, {id: 'alb-verify-sslserver', purpose: {eku: 'serverAuth', anchor: 'included'}});
 
 export const LIMBO_DIR = join(import.meta.dirname, '..', 'fixtures', 'limbo');
 
@@ -59,7 +71,7 @@ export function loadLimbo(): LimboCase[] {
   return json.testcases;
 }
 
-/** Deliberate divergences: case id (and purpose) → reason. */
+/** Deliberate divergences from AWS-LC: case id (and purpose) → reason. */
 export interface Divergence {
   id: string;
   purpose: Purpose;
@@ -69,6 +81,19 @@ export interface Divergence {
 
 export function loadDivergences(): Divergence[] {
   return JSON.parse(readFileSync(join(LIMBO_DIR, 'divergences.json'), 'utf8')) as Divergence[];
+}
+
+/** Where AWS-LC (the reference) and OpenSSL 3 disagree: mtls-kit follows AWS-LC; the reason says why they differ. */
+export interface StackDifference {
+  id: string;
+  purpose: Purpose;
+  aws: 'OK' | 'FAIL';
+  openssl: 'OK' | 'FAIL';
+  reason: string;
+}
+
+export function loadStackDifferences(): StackDifference[] {
+  return JSON.parse(readFileSync(join(LIMBO_DIR, 'awslc-vs-openssl.json'), 'utf8')) as StackDifference[];
 }
 
 /** The time a case is judged at: its validation_time, else `now`. */
@@ -162,7 +187,7 @@ export function mtlsVerdict(c: LimboCase, at: Date, purpose: Purpose): {ok: bool
   } catch {
     return {ok: false, status: 'Failed:ClientCertInvalid'};
   }
-  const result = verifyChain({chain, trustStore: prepareTrustStore(anchors), crls, at, purpose});
+  const result = judgeChain(chain, purpose === 'sslserver' ? SSLSERVER_POLICY : ALB_POLICY, {trustStore: prepareTrustStore(anchors), crls, at});
   return {ok: result.code === null, status: result.status, result};
 }
 
@@ -180,8 +205,14 @@ export async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Pr
   return out;
 }
 
-/** Runs every case (both purposes for SERVER cases) on both sides. */
+/** AWS-LC's verdict for a case: s2n's way for sslclient, `-purpose sslserver` on the whole chain for sslserver. */
+export function awsCaseVerdict(files: CaseFiles, at: Date, purpose: Purpose): ReturnType<typeof awslcVerdict> {
+  return purpose === 'sslclient' ? awslcVerdict(files, at, {mode: 's2n'}) : awslcVerdict(files, at, {mode: 'openssl', purpose: 'sslserver', crlAll: true});
+}
+
+/** Runs every case (both purposes for SERVER cases) through mtls-kit, AWS-LC (when present) and OpenSSL. */
 export async function runLimbo(cases: LimboCase[], root: string, now: Date, concurrency = 4): Promise<LimboRow[]> {
+  const withAws = awsStackSkip() === false;
   const tasks: Array<() => Promise<LimboRow>> = [];
   for (const c of cases) {
     const files = writeCaseFiles(c, root);
@@ -190,8 +221,19 @@ export async function runLimbo(cases: LimboCase[], root: string, now: Date, conc
     for (const purpose of purposes) {
       tasks.push(async () => {
         const o = await opensslVerdict(files, at, purpose);
+        const a = withAws ? await awsCaseVerdict(files, at, purpose) : null;
         const m = mtlsVerdict(c, at, purpose);
-        return {id: c.id, purpose, mtls: m.status, mtlsOk: m.ok, opensslOk: o.ok, openssl: o.why, agree: m.ok === o.ok};
+        return {
+          id: c.id,
+          purpose,
+          mtls: m.status,
+          mtlsOk: m.ok,
+          opensslOk: o.ok,
+          openssl: o.why,
+          aws: a?.line ?? null,
+          awsOk: a?.ok ?? null,
+          agree: m.ok === (a ? a.ok : o.ok),
+        };
       });
     }
   }

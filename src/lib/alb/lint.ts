@@ -10,7 +10,7 @@ import {identifyInput, wrongInputError} from '../x509/input-kind.js';
 import {checkAlbRequirements} from './describe.js';
 import {formatRfc2253} from '../x509/dn.js';
 import {isMtlsKitError} from '../errors.js';
-import {ALB_MAX_CHAIN_DEPTH, prepareTrustStore, verifyChain} from './verify.js';
+import {ALB_MAX_CHAIN_DEPTH, judgeChain, policyFor, prepareTrustStore} from './verify.js';
 
 export interface LintInput {
   path: string;
@@ -72,6 +72,11 @@ export interface LintOptions {
    * crlOpensslFinding. Every other check still runs. Default false.
    */
   deferCrlOpensslCheck?: boolean;
+  /**
+   * CRLs the trust store brings without being linted (the CA directory's, aws-reference 12.4):
+   * used only for the verdict on client certificates, so a revoked client is never passed.
+   */
+  revocationCrls?: LoadedCrl[];
 }
 
 /** ALB quotas (aws-reference 3). */
@@ -865,8 +870,13 @@ function crossChecks(states: FileState[], opts: LintOptions, findings: LintFindi
   }
   if (bundleCerts.length === 0) return;
   const store = prepareTrustStore(bundleCerts);
+  const verdictCrls = [...crls, ...(opts.revocationCrls ?? [])];
+  // The product's policy (policy.ts): the same verdict verify, decode-header and probe give.
+  const policy = policyFor(opts.target);
+  const who = opts.target === 'apigw' ? 'API Gateway would refuse it' : 'ALB would log';
   for (const s of states.filter((x) => x.kind === 'client')) {
-    const r = verifyChain({chain: s.certs, trustStore: store, crls, at: opts.now});
+    const r = judgeChain(s.certs, policy, {trustStore: store, crls: verdictCrls, at: opts.now});
+    const note = r.revocationChecked ? '' : ' (revocation not checked)';
     if (r.code) {
       const failed = r.checks.find((c) => !c.ok && c.code)!;
       findings.push({
@@ -874,9 +884,19 @@ function crossChecks(states: FileState[], opts: LintOptions, findings: LintFindi
         rule: 'client-verify',
         file: s.input.path,
         ...(failed.certificate ? {certificate: failed.certificate} : {}),
-        message: `ALB would log Failed:${r.code}: ${failed.detail}`,
+        message: `${who} Failed:${r.code}${note}: ${failed.detail}`,
         fix: failed.fix ?? 'see mtls-kit verify',
       });
+    } else if (!r.revocationChecked && policy.revocation.source !== 'none') {
+      findings.push({
+        severity: 'info',
+        rule: 'client-revocation-not-checked',
+        file: s.input.path,
+        message: `${who.replace(' would refuse it', ' would accept it')} Success (revocation not checked: no CRL from its issuer among the files)`,
+        fix: "lint the client with its CA's CRL, e.g. mtls-kit lint pki/ca-bundle.pem pki/intermediate/crl.pem client.pem",
+      });
     }
+    for (const w of r.warnings.filter((x) => !x.startsWith('revocation not checked')))
+      findings.push({severity: 'warning', rule: 'client-uncertain', file: s.input.path, message: w, fix: 'see docs/aws-reference.md section 12'});
   }
 }

@@ -3,10 +3,11 @@
  * connection log (`Success` or `Failed:<code>`, aws-reference 5), with every check that led
  * to it, the certificate each one concerns, and how to fix it.
  *
- * ALB terminates TLS with s2n-tls on an OpenSSL-family libcrypto (aws-reference intro).
- * s2n hands the presented chain to `X509_verify_cert` against the trust store and maps
- * the outcome to its own error codes, which are ALB's reason codes. So the order of
- * checks here is s2n's, then OpenSSL's `verify_chain()`:
+ * ALB terminates TLS with s2n-tls on AWS-LC (aws-reference 12). s2n hands the presented
+ * chain to AWS-LC's `X509_verify_cert` against the trust store and maps the outcome to its
+ * own error codes, which are ALB's reason codes. Where AWS-LC and OpenSSL 3 differ, AWS-LC's
+ * rule is followed (aws-reference 12.2). The rules of each product are a policy (policy.ts);
+ * `judgeChain(chain, policy, ctx)` is the entry. The order of checks is s2n's, then AWS-LC's:
  *
  *   1. size of the presented chain        ClientCertMaxSizeExceeded
  *   2. number of presented certificates   ClientCertMaxChainDepthExceeded
@@ -23,12 +24,16 @@
  * once, because `serve` calls it on every handshake.
  */
 import type {KeyObject} from 'node:crypto';
-import {opensslCertificate, type ParsedCertificate, type PublicKeyKind} from '../x509/cert.js';
+import {OPENSSL_ONLY_CRITICAL, opensslCertificate, type ParsedCertificate, type PublicKeyKind} from '../x509/cert.js';
 import {checkCrlSignature, findRevoked, type LoadedCrl} from '../x509/crl.js';
 import {canonicalName} from '../x509/name-canon.js';
 import {checkNameConstraints} from '../x509/name-constraints.js';
 import {checkAlbRequirements} from './describe.js';
 import {formatRfc2253} from '../x509/dn.js';
+import {ALB_POLICY, type VerificationPolicy} from './policy.js';
+import {hostInformationProblem} from './host-information.js';
+
+export {ALB_POLICY, APIGW_POLICY, NLB_POLICY, POLICIES, policyFor, type VerificationPolicy} from './policy.js';
 
 export type {LoadedCrl} from '../x509/crl.js';
 export {loadCrl} from '../x509/crl.js';
@@ -139,6 +144,8 @@ export interface VerifyChainParams {
    * path validation on serverAuth-only leaves).
    */
   purpose?: 'sslclient' | 'sslserver';
+  /** The product's rules (policy.ts); ALB's when absent. */
+  policy?: VerificationPolicy;
 }
 
 export interface VerifyCheck {
@@ -151,6 +158,8 @@ export interface VerifyCheck {
   code?: VerifyFailureCode;
   /** True when the check could not be made (no CRL for that issuer): it passed, but proves nothing. */
   notChecked?: boolean;
+  /** True when the check passed under a choice mtls-kit made where AWS documents nothing (the detail names it). */
+  uncertain?: boolean;
 }
 
 export interface VerifyChainResult {
@@ -159,6 +168,16 @@ export interface VerifyChainResult {
   checks: VerifyCheck[];
   /** leaf..anchor when a path was built (else leaf..as far as it got). */
   path: ParsedCertificate[];
+  /** The policy the chain was judged by (policy.ts `id`). */
+  policy: string;
+  /**
+   * False when the verdict was reached without revocation data for the client certificate
+   * (no CRL from its issuer, --skip-crl, or a product that never checks): every output
+   * prints "revocation not checked" next to the verdict.
+   */
+  revocationChecked: boolean;
+  /** Warnings that belong next to the verdict (uncertain rules, revocation not checked). */
+  warnings: string[];
 }
 
 function safeDn(name: Uint8Array): string {
@@ -212,22 +231,26 @@ export function sigAlgFitsKey(sigOid: string, key: PublicKeyKind): boolean {
   return SIG_KEY_KIND[sigOid]?.includes(key) ?? false;
 }
 
+/** ku_reject(x, keyCertSign): a keyUsage is present and does not allow certificate signing. */
+const kuRejectsCertSign = (c: ParsedCertificate): boolean => c.keyUsage !== undefined && !c.keyUsage.flags.includes('keyCertSign');
+
 /**
- * OpenSSL's check_issued (ossl_x509_likely_issued): canonical names chain (RFC 5280 7.1),
- * the AKI agrees, the signature algorithm fits the issuer's key, and both certificates'
- * extensions are valid.
+ * AWS-LC's X509_check_issued (crypto/x509/v3_purp.c): canonical names chain (RFC 5280 7.1),
+ * both certificates' extensions are valid, the AKI agrees, and the issuer's keyUsage (when
+ * present) allows keyCertSign. (OpenSSL 3 also wants the signature algorithm to fit the
+ * issuer's key; AWS-LC picks the issuer and fails on the signature instead.)
  */
 function couldIssue(issuer: ParsedCertificate, child: ParsedCertificate): boolean {
   if (issuer.subjectCanon !== child.issuerCanon) return false;
   if (issuer.invalidExtensions.length > 0 || child.invalidExtensions.length > 0) return false;
   if (!akidMatches(issuer, childAki(child))) return false;
-  return sigAlgFitsKey(child.tbsSignatureOid, issuer.publicKey.kind);
+  return !kuRejectsCertSign(issuer);
 }
 
 /** EXFLAG_SI: subject and issuer are the same name. */
 const isSelfIssued = (c: ParsedCertificate): boolean => c.subjectCanon === c.issuerCanon;
-/** EXFLAG_SS: self-issued, its AKI matches itself and its signature algorithm fits its key. */
-const isSelfSigned = (c: ParsedCertificate): boolean => isSelfIssued(c) && akidMatches(c, childAki(c)) && sigAlgFitsKey(c.tbsSignatureOid, c.publicKey.kind);
+/** AWS-LC's EXFLAG_SS: self-issued, its AKI matches itself and its keyUsage (if any) allows keyCertSign. */
+const isSelfSigned = (c: ParsedCertificate): boolean => isSelfIssued(c) && akidMatches(c, childAki(c)) && !kuRejectsCertSign(c);
 
 interface PathNode {
   cert: ParsedCertificate;
@@ -248,13 +271,16 @@ function pickIssuer<T extends {cert: ParsedCertificate}>(candidates: T[], at: Da
 }
 
 /**
- * Builds leaf → presented intermediates → trust store as OpenSSL's build_chain does with
- * X509_V_FLAG_TRUSTED_FIRST and partial chains: at each step the trust store is searched
- * first; above a trust-store certificate only the store is searched; among several
- * candidates, one valid at `at` wins (find_issuer). A presented certificate that is in
- * the store is trusted. Continues to a self-signed root.
+ * Builds leaf → presented intermediates → trust store as AWS-LC's X509_verify_cert does with
+ * X509_V_FLAG_TRUSTED_FIRST (its default): at each step the trust store is searched first,
+ * then the presented certificates; among several candidates, one valid at `at` wins
+ * (find_issuer). With partial chains (ALB, NLB) the path stops at the first trust-store
+ * certificate reached (check_trust after each one; OpenSSL 3 does the same), so nothing
+ * above it (an expired root, a root's EKU) is judged. Without (API Gateway) it goes on
+ * through the store to a self-signed root. A policy that does not use the client's
+ * intermediates searches the store alone.
  */
-function buildPath(p: VerifyChainParams): PathNode[] {
+function buildPath(p: VerifyChainParams, policy: VerificationPolicy): PathNode[] {
   const store = p.trustStore;
   const leaf = p.chain[0]!;
   const leafStore = store.byDer.get(latin1(leaf.der));
@@ -263,6 +289,7 @@ function buildPath(p: VerifyChainParams): PathNode[] {
   for (let guard = 0; guard < 32; guard++) {
     const top = path[path.length - 1]!;
     const cur = top.cert;
+    if (path.length > 1 && top.store && policy.trustAnchors.partialChain) break;
     if (isSelfSigned(cur)) break;
     const fromStore = (store.bySubject.get(cur.issuerCanon) ?? []).filter((s) => couldIssue(s.cert, cur) && !inPath(s.cert));
     const pick = pickIssuer(fromStore, p.at);
@@ -270,7 +297,7 @@ function buildPath(p: VerifyChainParams): PathNode[] {
       path.push({cert: pick.cert, store: pick, subject: pick.subject});
       continue;
     }
-    if (top.store) break; // above a trust-store cert only the store is searched
+    if (top.store || !policy.intermediatesFromClient) break; // above a trust-store cert only the store is searched
     const presented = p.chain
       .slice(1)
       .filter((c) => couldIssue(c, cur) && !inPath(c))
@@ -320,19 +347,20 @@ function signatureValid(store: TrustStore, child: PathNode, issuer: PathNode): b
 
 const NS_SSL_CLIENT = 0x80;
 const NS_SSL_SERVER = 0x40;
-const NS_SSL_CA = 0x04;
-const NS_ANY_CA = 0x07;
 const EKU_NS_SGC = '2.16.840.1.113730.4.1';
 const EKU_MS_SGC = '1.3.6.1.4.1.311.10.3.3';
 
-/** OpenSSL check_ca: 0 = not a CA; 1 basicConstraints CA; 3 v1 self-signed root; 4 keyUsage keyCertSign without basicConstraints; 5 Netscape CA type. */
+/**
+ * AWS-LC's check_ca (crypto/x509/v3_purp.c), applied at every depth above the leaf, the
+ * trust anchor included: a keyUsage without keyCertSign is not a CA; a v1 self-signed
+ * certificate is; otherwise only basicConstraints CA:TRUE makes a CA. (OpenSSL 3 also takes
+ * keyUsage keyCertSign or a Netscape CA cert type without basicConstraints; AWS-LC does not,
+ * aws-reference 12.2.) 0 = not a CA, 1 basicConstraints CA, 3 v1 self-signed root.
+ */
 function checkCa(c: ParsedCertificate): number {
-  if (c.keyUsage && !c.keyUsage.flags.includes('keyCertSign')) return 0;
-  if (c.basicConstraints) return c.basicConstraints.ca ? 1 : 0;
+  if (kuRejectsCertSign(c)) return 0;
   if (c.version === 1 && isSelfSigned(c)) return 3;
-  if (c.keyUsage) return 4;
-  if (c.nsCertType !== undefined && c.nsCertType & NS_ANY_CA) return 5;
-  return 0;
+  return c.basicConstraints?.ca ? 1 : 0;
 }
 
 /**
@@ -348,12 +376,7 @@ function purposeProblem(c: ParsedCertificate, purpose: 'sslclient' | 'sslserver'
   const wanted = purpose === 'sslclient' ? [EKU_CLIENT_AUTH] : [EKU_SERVER_AUTH, EKU_NS_SGC, EKU_MS_SGC];
   if (eku && !eku.some((o) => wanted.includes(o)))
     return `extendedKeyUsage ${eku.map(ekuLabel).join(', ') || '(empty)'} does not include ${purpose === 'sslclient' ? 'clientAuth' : 'serverAuth'}${eku.includes(EKU_ANY) ? " (anyExtendedKeyUsage does not count for OpenSSL's TLS purposes)" : ''}`;
-  if (asCa) {
-    const ca = checkCa(c);
-    if (ca === 0) return 'it is not a CA';
-    if (ca === 5 && !((c.nsCertType ?? 0) & NS_SSL_CA)) return 'its Netscape cert type is not an SSL CA';
-    return null;
-  }
+  if (asCa) return checkCa(c) === 0 ? 'it is not a CA' : null;
   const ku = c.keyUsage?.flags;
   const kuWanted = purpose === 'sslclient' ? ['digitalSignature', 'keyAgreement'] : ['digitalSignature', 'keyEncipherment', 'keyAgreement'];
   if (ku && !ku.some((f) => kuWanted.includes(f))) return `keyUsage ${ku.join(', ') || '(empty)'} lacks digitalSignature`;
@@ -365,11 +388,12 @@ function purposeProblem(c: ParsedCertificate, purpose: 'sslclient' | 'sslserver'
 /**
  * Verifies a presented client chain as ALB does in verify mode.
  *
- * Decisions where ALB's behaviour is UNCONFIRMED (aws-reference 7), following OpenSSL:
+ * Decisions where ALB's behaviour is UNCONFIRMED (aws-reference 7, 12), following AWS-LC:
  * - chain depth (7.6): s2n refuses more presented certificates than its maximum depth,
  *   leaf included, so more than 4 presented certificates fail; a built path with more
  *   than 4 intermediate CAs also fails, as `openssl verify -verify_depth 4` does.
- * - key usage, basicConstraints, EKU (7.7): OpenSSL's rules for purpose `sslclient`.
+ * - key usage, basicConstraints, EKU (7.7): AWS-LC's rules for purpose `sslclient`, on every
+ *   certificate except the trust anchor (s2n-tls's intent check; `policy.purpose.anchor`).
  * - CRL issuer (7.8): a CRL is used for a certificate as OpenSSL chooses it (issuer
  *   name, AKI, scope, time); its signature must verify with that issuer's key. A CA on
  *   the path with no CRL from its issuer given is not checked (ALB does not fetch CRLs,
@@ -395,21 +419,25 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
       fix: 'present the client certificate (leaf first, then any intermediates)',
       code: 'ClientCertInvalid',
     });
-    return finish(checks, []);
+    return finish(checks, [], p.policy ?? ALB_POLICY);
   }
-  const purpose = p.purpose ?? 'sslclient';
+  const policy = p.policy ?? ALB_POLICY;
+  const purpose = p.purpose ?? (policy.purpose.eku === 'serverAuth' ? 'sslserver' : 'sslclient');
+  const maxMessage = policy.maxMessageBytes ?? Number.POSITIVE_INFINITY;
+  const maxPresented = policy.maxPresented ?? Number.POSITIVE_INFINITY;
+  const maxIntermediates = policy.maxIntermediates ?? Number.POSITIVE_INFINITY;
   const leaf = p.chain[0]!;
   const leafSubject = safeDn(leaf.subject);
 
   // 1. Size: the Certificate message (3-byte list length, 3-byte length per cert) must fit ALB's 64 K TLS message quota [INFERRED from aws-reference 3].
   const messageSize = 3 + p.chain.reduce((n, c) => n + 3 + c.der.length, 0);
   add(
-    messageSize > ALB_MAX_TLS_MESSAGE
+    messageSize > maxMessage
       ? {
           name: 'chain-size',
           ok: false,
           certificate: leafSubject,
-          detail: `the presented chain is ${messageSize} bytes; ALB's TLS message limit is ${ALB_MAX_TLS_MESSAGE}`,
+          detail: `the presented chain is ${messageSize} bytes; the TLS message limit is ${maxMessage}`,
           fix: 'present fewer or smaller certificates (leave out the root, which the trust store already has)',
           code: 'ClientCertMaxSizeExceeded',
         }
@@ -417,38 +445,79 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
           name: 'chain-size',
           ok: true,
           certificate: leafSubject,
-          detail: `${p.chain.length} certificate${p.chain.length === 1 ? '' : 's'}, ${messageSize} bytes (limit ${ALB_MAX_TLS_MESSAGE})`,
+          detail: `${p.chain.length} certificate${p.chain.length === 1 ? '' : 's'}, ${messageSize} bytes (limit ${maxMessage})`,
         },
   );
 
   // 2. Depth of the presented chain (s2n counts the certificates received, leaf included).
   add(
-    p.chain.length > ALB_MAX_CHAIN_DEPTH
+    p.chain.length > maxPresented
       ? {
           name: 'chain-depth',
           ok: false,
           certificate: leafSubject,
-          detail: `${p.chain.length} certificates presented; ALB allows a chain depth of ${ALB_MAX_CHAIN_DEPTH}`,
+          detail: `${p.chain.length} certificates presented; ${policy.product.toUpperCase()} allows a chain depth of ${maxPresented}`,
           fix: 'issue the client from a CA closer to the root, or put intermediates in the trust store and present fewer',
           code: 'ClientCertMaxChainDepthExceeded',
         }
-      : {name: 'chain-depth', ok: true, certificate: leafSubject, detail: `${p.chain.length} presented (limit ${ALB_MAX_CHAIN_DEPTH})`},
+      : {name: 'chain-depth', ok: true, certificate: leafSubject, detail: `${p.chain.length} presented (limit ${maxPresented})`},
   );
 
-  // 3. Key types, sizes, signature algorithms, v3 (aws-reference 4.1) for presented certificates.
-  for (const [i, c] of p.chain.entries()) requirementCheck(add, c, i === 0 ? leafSubject : safeDn(c.subject));
+  // s2n-tls's host-information check on the leaf (since 1.7.4); ALB's use of it is not documented (policy.ts).
+  if (policy.hostInformation !== 'off') {
+    const problem = hostInformationProblem(leaf);
+    if (problem) {
+      const detail = `${problem}: s2n-tls 1.7.4+ refuses such a client certificate (host-information check); ALB's behaviour is not documented`;
+      add(
+        policy.hostInformation === 'enforce'
+          ? {
+              name: 'host-information',
+              ok: false,
+              certificate: leafSubject,
+              detail,
+              fix: 'reissue the client certificate with a DNS or URI subjectAltName (mtls-kit gen-client --san)',
+              code: 'ClientCertUntrusted',
+            }
+          : {
+              name: 'host-information',
+              ok: true,
+              uncertain: true,
+              certificate: leafSubject,
+              detail,
+              fix: 'reissue the client certificate with a DNS or URI subjectAltName',
+            },
+      );
+    }
+  }
 
-  // 4. Path (OpenSSL build_chain).
-  const path = buildPath(p);
-  const anchorIndex = path.findIndex((n) => n.store !== undefined);
+  // 3. Key types, sizes, signature algorithms, v3 (aws-reference 4.1) for presented certificates.
+  const profile = policy.profile === 'aws-4.1';
+  if (profile) for (const [i, c] of p.chain.entries()) requirementCheck(add, c, i === 0 ? leafSubject : safeDn(c.subject));
+
+  // 4. Path (AWS-LC X509_verify_cert).
+  const path = buildPath(p, policy);
   const top = path[path.length - 1]!;
-  if (anchorIndex < 0) {
+  const anchorIndex = policy.trustAnchors.requireRoot
+    ? top.store && isSelfSigned(top.cert)
+      ? path.length - 1
+      : -1
+    : path.findIndex((n) => n.store !== undefined);
+  if (anchorIndex < 0 && policy.trustAnchors.requireRoot && path.some((n) => n.store)) {
+    add({
+      name: 'complete-chain',
+      ok: false,
+      certificate: top.subject,
+      detail: `the truststore does not hold the complete chain: the path stops at ${top.subject || '(empty subject)'}, which is not a self-signed root in the truststore (Could not find issuer for certificate)`,
+      fix: 'add every intermediate and the root CA to the truststore; intermediates sent by the client are not used',
+      code: 'ClientCertUntrusted',
+    });
+  } else if (anchorIndex < 0) {
     const why =
       leaf.invalidExtensions.length > 0
         ? `${leafSubject || '(empty subject)'} has invalid extensions (${leaf.invalidExtensions.join('; ')}), so OpenSSL finds no issuer for it`
         : isSelfSigned(top.cert)
           ? `${top.subject || '(empty subject)'} is self-signed and not in the trust store`
-          : `the issuer ${safeDn(top.cert.issuer) || '(empty)'} of ${top.subject || '(empty subject)'} is neither in the trust store nor presented${top.cert.invalidExtensions.length > 0 ? `; it has invalid extensions (${top.cert.invalidExtensions.join('; ')})` : ''}`;
+          : `the issuer ${safeDn(top.cert.issuer) || '(empty)'} of ${top.subject || '(empty subject)'} is neither in the trust store nor ${policy.intermediatesFromClient ? 'presented' : 'found there (intermediates sent by the client are not used: Could not find issuer for certificate)'}${top.cert.invalidExtensions.length > 0 ? `; it has invalid extensions (${top.cert.invalidExtensions.join('; ')})` : ''}`;
     add({
       name: 'path',
       ok: false,
@@ -466,20 +535,24 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     });
   }
   const intermediates = Math.max(0, path.length - 2);
-  if (intermediates > ALB_MAX_CHAIN_DEPTH && p.chain.length <= ALB_MAX_CHAIN_DEPTH) {
+  if (intermediates > maxIntermediates && p.chain.length <= maxPresented) {
     add({
       name: 'chain-depth',
       ok: false,
       certificate: leafSubject,
-      detail: `the path has ${intermediates} intermediate CAs; at most ${ALB_MAX_CHAIN_DEPTH}`,
+      detail: `the path has ${intermediates} intermediate CAs; at most ${maxIntermediates}`,
       fix: 'issue from a CA closer to the root',
       code: 'ClientCertMaxChainDepthExceeded',
     });
   }
   // Trust-store certificates on the path that were not presented.
-  for (const n of path.slice(1)) if (!p.chain.includes(n.cert) && n.store) requirementCheck(add, n.cert, n.subject);
+  if (profile) for (const n of path.slice(1)) if (!p.chain.includes(n.cert) && n.store) requirementCheck(add, n.cert, n.subject);
 
-  // 5. Extensions (OpenSSL check_chain_extensions with purpose sslclient).
+  // 5. Extensions (AWS-LC check_chain_extensions), then the purpose: s2n's intent check
+  // skips the trust anchor (s2n_x509_validator_verify_intent) when the policy says so.
+  const anchorAt = anchorIndex >= 0 ? path.length - 1 : -1;
+  const purposeSkips = (i: number): boolean => policy.purpose.anchor === 'excluded' && i === anchorAt;
+  // AWS-LC counts every certificate that is not self-issued, the leaf included, and refuses plen - 1 > pathLen.
   let plen = 0;
   path.forEach((n, i) => {
     const c = n.cert;
@@ -489,7 +562,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
         name: 'critical-extensions',
         ok: false,
         certificate: n.subject,
-        detail: `critical extension${u.length > 1 ? 's' : ''} ${u.join(', ')} that OpenSSL does not handle (RFC 5280 4.2)`,
+        detail: `critical extension${u.length > 1 ? 's' : ''} ${u.map(extensionLabel).join(', ')} that AWS-LC does not handle (RFC 5280 4.2; aws-reference 12.2)`,
         fix: 'reissue the certificate without the critical extension, or mark it non-critical',
         code: 'ClientCertUntrusted',
       });
@@ -504,16 +577,16 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
           detail:
             c.keyUsage && !c.keyUsage.flags.includes('keyCertSign')
               ? `issues a certificate on the path but its keyUsage ${c.keyUsage.flags.join(', ') || '(empty)'} lacks keyCertSign`
-              : 'issues a certificate on the path but is not a CA (basicConstraints CA:TRUE missing)',
+              : `issues a certificate on the path but is not a CA: basicConstraints CA:TRUE missing${i === path.length - 1 && n.store ? ' (AWS-LC requires it of trust anchors too)' : ''}${c.keyUsage || c.nsCertType !== undefined ? '; keyUsage keyCertSign or a Netscape CA type does not make a CA for AWS-LC' : ''}`,
           fix: 'reissue it as a CA: basicConstraints critical CA:TRUE, keyUsage keyCertSign, cRLSign',
           code: 'ClientCertUntrusted',
         });
-      } else if (i > 1 && bc?.pathLength !== undefined && plen > bc.pathLength) {
+      } else if (i > 1 && !isSelfIssued(c) && bc?.pathLength !== undefined && plen - 1 > bc.pathLength) {
         add({
           name: 'path-length',
           ok: false,
           certificate: n.subject,
-          detail: `pathLen ${bc.pathLength} but ${plen} CA${plen > 1 ? 's' : ''} below it (self-issued ones not counted)`,
+          detail: `pathLen ${bc.pathLength} but ${plen - 1} CA${plen > 2 ? 's' : ''} below it (self-issued ones not counted)`,
           fix: 'reissue the CA with a larger pathLen, or issue the client from a CA higher up',
           code: 'ClientCertUntrusted',
         });
@@ -522,10 +595,19 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
           name: 'basic-constraints',
           ok: true,
           certificate: n.subject,
-          detail: bc ? `CA:TRUE${bc.pathLength === undefined ? '' : `, pathLen ${bc.pathLength}`}` : "a CA by OpenSSL's rules (no basicConstraints)",
+          detail: bc ? `CA:TRUE${bc.pathLength === undefined ? '' : `, pathLen ${bc.pathLength}`}` : 'a v1 self-signed root (a CA without extensions)',
         });
       }
-      if (!isSelfIssued(c)) plen++;
+    }
+    if (!isSelfIssued(c)) plen++;
+    if (purposeSkips(i)) {
+      add({
+        name: 'purpose',
+        ok: true,
+        certificate: n.subject,
+        detail: 'the trust anchor: its purpose is not checked (s2n-tls checks every certificate of the chain except the anchor)',
+      });
+      return;
     }
     const why = purposeProblem(c, purpose, i > 0);
     if (i === 0) {
@@ -573,9 +655,20 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
 
   // 6. Revocation of every certificate on the path (for NLB, after the identity filters).
   const revocation = (): void => {
-    if (p.crls && p.crls.length > 0) revocationChecks(add, p, path);
-    else if (path.length > 0)
-      add({name: 'revocation', ok: true, notChecked: true, certificate: path[0]!.subject, detail: 'no CRL given; revocation not checked'});
+    const rule = policy.revocation;
+    if (rule.source === 'none' || rule.scope === 'none')
+      add({
+        name: 'revocation',
+        ok: true,
+        notChecked: true,
+        certificate: path[0]!.subject,
+        detail: `revocation not checked: ${policy.title} does not check revocation`,
+      });
+    else if (rule.source === 'ocsp')
+      add({name: 'revocation', ok: true, notChecked: true, certificate: path[0]!.subject, detail: 'revocation not checked: OCSP is not queried offline'});
+    else if (p.crls && p.crls.length > 0)
+      revocationChecks(add, p, rule.scope === 'leaf' ? path.slice(0, Math.min(2, path.length)) : path, rule.crlTime, rule.scope === 'leaf');
+    else add({name: 'revocation', ok: true, notChecked: true, certificate: path[0]!.subject, detail: 'no CRL given; revocation not checked'});
   };
   if (!p.leafFilter) revocation();
 
@@ -603,14 +696,15 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
     validityCheck(add, n, p);
   }
 
-  // 8. Name constraints of every CA over the certificates below it (OpenSSL check_name_constraints).
+  // 8. Name constraints of every CA over the certificates below it (AWS-LC check_name_constraints).
   for (let i = path.length - 1; i >= 0; i--) {
     const c = path[i]!.cert;
     if (i !== 0 && isSelfIssued(c)) continue;
     for (let j = path.length - 1; j > i; j--) {
       const nc = path[j]!.cert.nameConstraints;
       if (!nc) continue;
-      const r = checkNameConstraints(c, nc, i === 0);
+      // AWS-LC checks a DNS-looking CN of every certificate without a DNS SAN (OpenSSL 3: the leaf only).
+      const r = checkNameConstraints(c, nc, true);
       if (r)
         add({
           name: 'name-constraints',
@@ -631,6 +725,7 @@ export function verifyChain(p: VerifyChainParams): VerifyChainResult {
   return finish(
     checks,
     path.map((n) => n.cert),
+    policy,
   );
 }
 
@@ -654,6 +749,8 @@ function requirementCheck(add: (c: VerifyCheck) => void, c: ParsedCertificate, s
         },
   );
 }
+
+const extensionLabel = (oid: string): string => (OPENSSL_ONLY_CRITICAL[oid] ? `${oid} ${OPENSSL_ONLY_CRITICAL[oid]}` : oid);
 
 const ekuLabel = (oid: string): string =>
   ({'1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth', '2.5.29.37.0': 'anyExtendedKeyUsage'})[oid] ?? oid;
@@ -705,15 +802,20 @@ const CRL_SCORE_ISSUER_NAME = 0x020;
 const CRL_SCORE_AKID = 0x004;
 const ALL_REASONS = 0x807f;
 
-/** Whether the CRL's issuingDistributionPoint covers the certificate (OpenSSL crl_crldp_check); the reasons it covers. */
+/**
+ * Whether the CRL's issuingDistributionPoint covers the certificate (AWS-LC crl_crldp_check);
+ * the reasons it covers (always all: AWS-LC never uses a CRL partitioned by reasons).
+ * Distribution points with reasons or a cRLIssuer are skipped (they can only match indirect
+ * or partitioned CRLs, which AWS-LC does not support).
+ */
 function crlScope(crl: LoadedCrl, c: ParsedCertificate): number | null {
   const idp = crl.idp;
-  const reasons = idp?.reasons ?? ALL_REASONS;
+  const reasons = ALL_REASONS;
   if (idp?.onlyAttribute) return null;
   const isCa = c.basicConstraints?.ca === true;
   if (isCa ? idp?.onlyUser : idp?.onlyCa) return null;
   for (const dp of c.crlDistributionPoints ?? []) {
-    if (dp.hasCrlIssuer) continue;
+    if (dp.hasCrlIssuer || dp.hasReasons) continue;
     if (!idp?.fullNames || idp.fullNames.some((x) => dp.fullNames.includes(x))) return reasons;
   }
   return !idp?.fullNames ? reasons : null;
@@ -734,15 +836,28 @@ interface ScoredCrl {
   issuer: PathNode;
 }
 
+/** Why AWS-LC never uses a CRL (get_crl_score returns 0 before looking further), or null. */
+export function crlUnusableReason(crl: LoadedCrl): string | null {
+  const idp = crl.idp;
+  if (!idp) return null;
+  if (idp.indirect) return 'its issuingDistributionPoint says indirectCRL, and AWS-LC supports no indirect CRL (it is never used as a direct one)';
+  if (idp.reasons !== undefined) return 'its issuingDistributionPoint limits it to some reasons (onlySomeReasons), which AWS-LC does not support';
+  if ([idp.onlyUser, idp.onlyCa, idp.onlyAttribute].filter(Boolean).length > 1)
+    return 'its issuingDistributionPoint sets more than one of onlyContainsUserCerts, onlyContainsCACerts, onlyContainsAttributeCerts';
+  return null;
+}
+
 /**
- * OpenSSL get_crl_score / crl_akid_check for one certificate: the CRL's issuer is the
+ * AWS-LC get_crl_score / crl_akid_check for one certificate: the CRL's issuer is the
  * certificate's issuer (canonical names) with an agreeing AKI, else a higher CA on the
- * path with the CRL's issuer name; delta CRLs are never used as the base.
+ * path with the CRL's issuer name. Indirect CRLs, CRLs partitioned by reasons and invalid
+ * IDPs are never used. AWS-LC does not know delta CRLs: a non-critical deltaCRLIndicator is
+ * used like a full CRL (a critical one is an unhandled critical extension).
  */
 function scoreCrl(crl: LoadedCrl, path: PathNode[], i: number, at: Date, done: number): ScoredCrl | null {
-  if (crl.delta) return null;
+  if (crlUnusableReason(crl)) return null;
   const c = path[i]!.cert;
-  if (crl.issuerCanon !== c.issuerCanon) return null; // indirect CRLs need extended CRL support, which s2n does not enable
+  if (crl.issuerCanon !== c.issuerCanon) return null; // indirect CRLs: not supported by AWS-LC
   let score = CRL_SCORE_ISSUER_NAME;
   if (crl.unhandledCritical.length === 0) score |= CRL_SCORE_NOCRITICAL;
   if (!crlTimeProblem(crl, at)) score |= CRL_SCORE_TIME;
@@ -782,12 +897,13 @@ function crlSignatureValid(store: TrustStore, crl: LoadedCrl, issuer: PathNode):
  * keyUsage (cRLSign), critical extensions and signature are checked, then the serial
  * is looked up; CRLs limited to some reasons are combined until all reasons are covered.
  */
-function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, path: PathNode[]): void {
+function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, path: PathNode[], crlTime: 'error' | 'ignore', leafOnly: boolean): void {
   path.forEach((n, i) => {
+    if (leafOnly && i > 0) return;
     const c = n.cert;
     const byName = p.crls!.filter((crl) => crl.issuerCanon === c.issuerCanon);
     if (byName.length === 0) {
-      if (i < path.length - 1)
+      if (i < path.length - 1 || !isSelfSigned(c))
         add({
           name: 'revocation',
           ok: true,
@@ -822,7 +938,7 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
           certificate: n.subject,
           detail:
             done === 0
-              ? `no usable CRL for it among the ${byName.length} from its issuer ${safeDn(c.issuer)} (a delta CRL, a CRL of another scope, or a CRL whose authority key identifier names another CA)`
+              ? `no usable CRL for it among the ${byName.length} from its issuer ${safeDn(c.issuer)} (${byName.map(crlUnusableReason).find(Boolean) ?? 'a CRL of another scope, or a CRL whose authority key identifier names another CA'})`
               : 'the CRLs given do not cover every revocation reason',
           fix: 'write a full CRL signed by the issuing CA (mtls-kit crl) and upload it to the trust store',
           code: 'ClientCertCrlProcessingError',
@@ -833,12 +949,12 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
       const problems: string[] = [];
       if (!(best.score & CRL_SCORE_SCOPE)) problems.push('its issuing distribution point does not cover this certificate');
       const t = crlTimeProblem(crl, p.at);
-      if (t) problems.push(t);
+      if (t && crlTime === 'error') problems.push(t);
       if (issuer.cert.keyUsage && !issuer.cert.keyUsage.flags.includes('cRLSign'))
         problems.push(`its signer's keyUsage ${issuer.cert.keyUsage.flags.join(', ') || '(empty)'} lacks cRLSign`);
       if (crl.unhandledCritical.length > 0)
         problems.push(
-          `it has unhandled critical extension(s) ${crl.unhandledCritical.join(', ')} (OpenSSL handles only the distribution point, authority key identifier and delta indicator as critical)`,
+          `it has unhandled critical extension(s) ${crl.unhandledCritical.join(', ')} (AWS-LC handles only the issuing distribution point and authority key identifier as critical, and no critical entry extension)`,
         );
       if (!crlSignatureValid(p.trustStore, crl, issuer)) problems.push(`its signature does not verify with ${issuer.subject}'s key`);
       if (problems.length > 0) {
@@ -852,8 +968,9 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
         });
         return;
       }
+      // AWS-LC's crl_lookup: a listed serial is revoked whatever its reason, removeFromCRL included.
       const hit = findRevoked(crl, c.serialHex);
-      if (hit && hit.reasonCode !== 8) {
+      if (hit) {
         add({
           name: 'revocation',
           ok: false,
@@ -870,8 +987,27 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
   });
 }
 
-function finish(checks: VerifyCheck[], path: ParsedCertificate[]): VerifyChainResult {
+function finish(checks: VerifyCheck[], path: ParsedCertificate[], policy: VerificationPolicy): VerifyChainResult {
   const failed = checks.find((c) => !c.ok && c.code);
   const code = failed?.code ?? null;
-  return {status: code ? `Failed:${code}` : 'Success', code, checks, path};
+  const leafSubject = path[0] ? safeDn(path[0].subject) : undefined;
+  // Checked: the leaf met a CRL (found or not on it, or the CRL could not be used: a verdict from revocation data).
+  const revocationChecked = checks.some((c) => (c.name === 'revocation' || c.name === 'crl') && c.certificate === leafSubject && !c.notChecked);
+  const warnings = checks.filter((c) => c.uncertain).map((c) => `${c.certificate ? `${c.certificate}: ` : ''}${c.detail}`);
+  if (!revocationChecked) {
+    const why = checks.find((c) => c.name === 'revocation' && c.notChecked && c.certificate === leafSubject)?.detail;
+    warnings.push(
+      `revocation not checked${why && !why.startsWith('revocation not checked') ? `: ${why.replace(/; revocation not checked$/, '')}` : why ? why.slice('revocation not checked'.length) : ''}`,
+    );
+  }
+  return {status: code ? `Failed:${code}` : 'Success', code, checks, path, policy: policy.id, revocationChecked, warnings};
+}
+
+/**
+ * The one entry every command and listener calls: judges a presented chain (leaf first) by a
+ * product's policy (policy.ts: ALB_POLICY, NLB_POLICY, APIGW_POLICY, ...).
+ * @param ctx the trust store, CRLs, time and the listener options; `leafFilter` carries NLB's identity filters
+ */
+export function judgeChain(chain: ParsedCertificate[], policy: VerificationPolicy, ctx: Omit<VerifyChainParams, 'chain' | 'policy'>): VerifyChainResult {
+  return verifyChain({...ctx, chain, policy});
 }

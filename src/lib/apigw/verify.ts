@@ -5,16 +5,17 @@
  * ECDSA-256+ keys. API Gateway does NOT check revocation (no CRLs: a revoked certificate
  * passes, revocation belongs in a Lambda authorizer). A failure fails the TLS handshake.
  *
- * The chain building, signature, key, purpose and validity checks are ALB's (../alb/verify.ts,
- * OpenSSL's rules) run without CRLs; on top of them API Gateway's truststore must hold the
- * complete chain, so the path has to end at a self-signed root that is in the truststore
- * (ALB also accepts a path anchored at an intermediate). Whether the leaf counts in the
+ * The one verifier (../alb/verify.ts judgeChain) with API Gateway's policy (../alb/policy.ts
+ * APIGW_POLICY): the path is built from the truststore alone (intermediates the client sends
+ * are not used; API Gateway logs "Could not find issuer for certificate") and must end at a
+ * self-signed root that is in the truststore (ALB also accepts a path anchored at an
+ * intermediate); no CRLs. Whether the leaf counts in the
  * chain length of 4 is UNCONFIRMED; we count the CAs above the leaf, as `lint --target apigw`
  * counts chains inside the truststore.
  */
 import type {ParsedCertificate} from '../x509/cert.js';
 import {formatApigwDn} from '../x509/dn.js';
-import {type TrustStore, verifyChain, type VerifyCheck} from '../alb/verify.js';
+import {APIGW_POLICY, judgeChain, type TrustStore, type VerifyCheck} from '../alb/verify.js';
 
 /** API Gateway's maximum chain length (aws-reference 4.4). */
 export const APIGW_MAX_CHAIN_LENGTH = 4;
@@ -44,12 +45,18 @@ const dnOf = (c: ParsedCertificate): string => {
  */
 export function verifyApigwClient(chain: ParsedCertificate[], trustStore: TrustStore, at: Date): ApigwVerdict {
   if (chain.length === 0) return {ok: false, reason: 'no client certificate was presented', code: 'NoCertificate', checks: []};
-  // No CRLs, ever: API Gateway does not check revocation (aws-reference 4.4).
-  const r = verifyChain({chain, trustStore, at});
+  // API Gateway's policy (alb/policy.ts APIGW_POLICY): the complete chain from the truststore
+  // only (intermediates the client sends are not used), no revocation (aws-reference 4.4).
+  const r = judgeChain(chain, APIGW_POLICY, {trustStore, at});
   const checks = [...r.checks];
   if (r.code) {
     const failed = r.checks.find((c) => !c.ok && c.code)!;
-    return {ok: false, reason: `${failed.certificate ? `${failed.certificate}: ` : ''}${failed.detail}`, code: r.code, checks};
+    return {
+      ok: false,
+      reason: `${failed.certificate ? `${failed.certificate}: ` : ''}${failed.detail}`,
+      code: failed.name === 'complete-chain' ? 'IncompleteChain' : r.code,
+      checks,
+    };
   }
   const top = r.path[r.path.length - 1]!;
   const inStore = trustStore.byDer.has(Buffer.from(top.der).toString('latin1'));

@@ -9,7 +9,7 @@
 import type {ParsedCertificate} from '../x509/cert.js';
 import {decodeStringValue, formatRfc2253, parseName} from '../x509/dn.js';
 import {usageError} from '../errors.js';
-import {verifyChain, type VerifyChainParams, type VerifyChainResult, type VerifyCheck} from '../alb/verify.js';
+import {NLB_POLICY, verifyChain, type VerifyChainParams, type VerifyChainResult, type VerifyCheck} from '../alb/verify.js';
 
 /** The four fields AWS lists, a closed set (aws-reference 9.3). */
 export const FILTER_FIELDS = ['subject-cn', 'subject-ou', 'san-dns', 'san-uri'] as const;
@@ -278,6 +278,7 @@ export function verifyNlbChain(p: NlbVerifyParams): NlbVerifyResult {
   let evaluation: FilterEvaluation | null = null;
   const r = verifyChain({
     ...p,
+    policy: p.policy ?? NLB_POLICY,
     leafFilter: (leaf) => {
       evaluation = evaluateIdentityFilters(leaf, p.identityFilters ?? []);
       return filterCheck(evaluation, safeSubject(leaf));

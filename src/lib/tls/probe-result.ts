@@ -32,6 +32,15 @@ export interface ProbeResult {
   handshake: {outcome: 'accepted' | 'rejected'; alert: {code: number; name: string} | null; error: string | null};
   http: {status: number | null; statusText: string | null};
   /** mtls-kit verify on the presented chain against the local bundle: what ALB's verify mode would log. */
-  offlineVerdict: {status: string; trustStore: string} | null;
+  offlineVerdict: {
+    status: string;
+    trustStore: string;
+    /** The verification policy (`alb-verify`, `nlb-verify`, `apigw`). */
+    policy: string;
+    /** The CRLs checked (io/ca/trust-crls.ts: the CA directory's bundle brings its CRLs). */
+    crls: string[];
+    /** False: the verdict was reached without revocation data ("revocation not checked"). */
+    revocationChecked: boolean;
+  } | null;
   next: string | null;
 }

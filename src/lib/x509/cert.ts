@@ -113,7 +113,7 @@ export interface RawGeneralName {
 
 export interface GeneralSubtree {
   base: RawGeneralName;
-  /** minimum absent or 0 and maximum absent: OpenSSL's nc_minmax_valid. */
+  /** minimum and maximum both absent (AWS-LC refuses an explicit minimum 0 too; OpenSSL 3 accepts it). */
   minMaxValid: boolean;
 }
 
@@ -171,9 +171,11 @@ export const OID = {
 } as const;
 
 /**
- * The extensions OpenSSL may see critical (crypto/x509/v3_purp.c X509_supported_extension);
- * any other critical extension makes verification fail with
- * X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, even AKI, SKI or AIA.
+ * The extensions AWS-LC may see critical (crypto/x509/v3_purp.c X509_supported_extension,
+ * the library under s2n-tls on ALB and NLB); any other critical extension makes verification
+ * fail with X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, even AKI, SKI or AIA. OpenSSL 3 also
+ * handles RFC 3779 (sbgp-ipAddrBlock, sbgp-autonomousSysNum), proxyCertInfo and OCSP no-check;
+ * AWS-LC does not, so a critical one refuses the chain (aws-reference 12.2).
  */
 export const KNOWN_EXTENSIONS = new Set<string>([
   '2.16.840.1.113730.1.1', // netscape-cert-type
@@ -183,17 +185,21 @@ export const KNOWN_EXTENSIONS = new Set<string>([
   OID.certificatePolicies,
   OID.crlDistributionPoints,
   OID.extKeyUsage,
-  '1.3.6.1.5.5.7.1.7', // sbgp-ipAddrBlock
-  '1.3.6.1.5.5.7.1.8', // sbgp-autonomousSysNum
-  '1.3.6.1.5.5.7.48.1.5', // OCSP noCheck
   OID.policyConstraints,
-  '1.3.6.1.5.5.7.1.14', // proxyCertInfo
   OID.nameConstraints,
   '2.5.29.33', // policyMappings
   OID.inhibitAnyPolicy,
 ]);
 
-/** Extensions OpenSSL decodes when it caches a certificate's extensions: a decoding error or a duplicate marks the certificate invalid. */
+/** Names for the extensions OpenSSL 3 handles when critical and AWS-LC does not (messages). */
+export const OPENSSL_ONLY_CRITICAL: Readonly<Record<string, string>> = {
+  '1.3.6.1.5.5.7.1.7': 'sbgp-ipAddrBlock (RFC 3779)',
+  '1.3.6.1.5.5.7.1.8': 'sbgp-autonomousSysNum (RFC 3779)',
+  '1.3.6.1.5.5.7.1.14': 'proxyCertInfo (RFC 3820)',
+  '1.3.6.1.5.5.7.48.1.5': 'OCSP no-check',
+};
+
+/** Extensions AWS-LC decodes when it caches a certificate's extensions (x509v3_cache_extensions): a decoding error or a duplicate marks the certificate invalid. */
 const DECODED_EXTENSIONS = new Set<string>([
   OID.basicConstraints,
   OID.keyUsage,
@@ -204,9 +210,6 @@ const DECODED_EXTENSIONS = new Set<string>([
   OID.nameConstraints,
   OID.crlDistributionPoints,
   '2.16.840.1.113730.1.1',
-  '1.3.6.1.5.5.7.1.14',
-  '1.3.6.1.5.5.7.1.7',
-  '1.3.6.1.5.5.7.1.8',
 ]);
 
 const CURVES: Record<string, {name: string; bits: number}> = {
@@ -437,9 +440,8 @@ function decodeSubtrees(t: Tlv): GeneralSubtree[] {
     const base = decodeGeneralName(parts[0]);
     let minMaxValid = true;
     for (const f of parts.slice(1)) {
-      if (f.tag === 0x80) {
-        if (content(f).some((b) => b !== 0)) minMaxValid = false;
-      } else if (f.tag === 0x81) minMaxValid = false;
+      // AWS-LC (v3_ncons.c nc_match): any minimum present, even an explicit 0, or any maximum is refused.
+      if (f.tag === 0x80 || f.tag === 0x81) minMaxValid = false;
       else throw new DerError('bad GeneralSubtree');
     }
     return {base, minMaxValid};

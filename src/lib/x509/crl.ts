@@ -306,10 +306,19 @@ function badCrl(source: string, message: string): MtlsKitError {
   });
 }
 
-/** CRL extensions OpenSSL handles when critical (crypto/x509/x_crl.c crl_cb): IDP, AKI, delta indicator; any other critical one makes the CRL unusable. */
-const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.authorityKeyId, OID.issuingDistributionPoint, OID.deltaCrlIndicator]);
-/** Entry extensions OpenSSL handles when critical: certificateIssuer only (even a critical reasonCode is unhandled). */
-const KNOWN_ENTRY_EXTENSIONS = new Set<string>(['2.5.29.29']);
+/**
+ * CRL extensions AWS-LC handles when critical (crypto/x509/x_crl.c crl_cb): the issuing
+ * distribution point and the authority key identifier; any other critical one (a critical
+ * deltaCRLIndicator too: AWS-LC knows no delta CRLs) makes the CRL unusable
+ * (aws-reference 12.2; OpenSSL 3 also handles the delta indicator).
+ */
+const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.authorityKeyId, OID.issuingDistributionPoint]);
+/**
+ * Entry extensions AWS-LC handles when critical: none ("We do not support any critical CRL
+ * entry extensions", crl_parse_entry_extensions), so a critical certificateIssuer or reasonCode
+ * makes the whole CRL unusable (OpenSSL 3 handles a critical certificateIssuer).
+ */
+const KNOWN_ENTRY_EXTENSIONS = new Set<string>();
 
 /** Looks inside an entry's extensions for critical ones we do not handle. */
 function scanEntryExtensions(buf: Uint8Array, exts: {start: number; end: number}, unhandled: Set<string>): void {
@@ -427,8 +436,10 @@ function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'
   let t = readTlv(der, p, tbsT.end);
   let version = 1;
   if (t.tag === TAG.INTEGER) {
-    version = content(t)[0]! + 1;
-    if (version !== 2) throw new DerError(`unsupported CRL version ${version}`);
+    // AWS-LC (x_crl.c): the whole INTEGER must be v1 (0, explicitly encoded) or v2 (1).
+    const v = content(t);
+    if (v.length !== 1 || v[0]! > 1) throw new DerError(`unsupported CRL version (INTEGER ${Buffer.from(v).toString('hex')}; v1 or v2 only)`);
+    version = v[0]! + 1;
     t = readTlv(der, t.end, tbsT.end);
   }
   const tbsSigT = expectTag(t, TAG.SEQUENCE, 'signature');
@@ -505,6 +516,8 @@ function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'
   if (p < tbsT.end) {
     t = readTlv(der, p, tbsT.end);
     if (t.tag !== 0xa0) throw new DerError(`unexpected field (tag 0x${t.tag.toString(16)}) in tbsCertList`);
+    // AWS-LC (x_crl.c): extensions require a v2 CRL (RFC 5280 5.1.2.1); a v1 CRL with extensions does not load.
+    if (version !== 2) throw new DerError('a v1 CRL carries crlExtensions (RFC 5280 5.1.2.1: extensions need version v2)');
     const list = readTlv(der, t.contentStart, t.end);
     for (const ext of children(list)) {
       const parts = children(ext);

@@ -1,11 +1,14 @@
 /**
- * Name constraints (RFC 5280 4.2.1.10) as OpenSSL evaluates them
- * (crypto/x509/v3_ncons.c NAME_CONSTRAINTS_check and x509_vfy.c check_name_constraints):
- * directoryName by canonical-encoding prefix, DNS by right-hand label match, rfc822Name
- * (SAN and subject emailAddress), URI host, IP address/mask, SmtpUTF8Mailbox as email;
- * a constraint of any other type that meets a name of that type is an error, as is a
- * subtree with a minimum other than 0 or any maximum; and the product of names and
- * constraints is bounded (NAME_CHECK_MAX) against quadratic blow-up.
+ * Name constraints (RFC 5280 4.2.1.10) as AWS-LC evaluates them (crypto/x509/v3_ncons.c
+ * NAME_CONSTRAINTS_check, the library under s2n-tls on ALB and NLB): directoryName by
+ * canonical-encoding prefix; DNS by right-hand label match with trailing dots removed and a
+ * wildcard SAN caught by an excluded subtree one label down; rfc822Name (SAN and subject
+ * emailAddress) with strict local-part and domain syntax; URI host (no IPv6 literal, no
+ * userinfo, DNS characters only); IP address/mask with the mask a contiguous prefix. A
+ * constraint of any other type (otherName, so no SmtpUTF8Mailbox matching) that meets a name
+ * of that type is an error, as is a subtree with any minimum (even an explicit 0) or maximum;
+ * and the product of names and constraints is bounded against quadratic blow-up. Where
+ * OpenSSL 3 differs, AWS-LC is followed (aws-reference 12.2).
  */
 import {canonicalName} from './name-canon.js';
 import type {NameConstraintsExt, ParsedCertificate, RawGeneralName} from './cert.js';
@@ -28,7 +31,6 @@ const SYNTAX: NameConstraintError = 'unsupported or invalid name syntax';
 const NAME_CHECK_MAX = 1 << 20;
 const OID_EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
 const OID_COMMON_NAME = '2.5.4.3';
-const OID_SMTP_UTF8_MAILBOX = '1.3.6.1.5.5.7.8.9';
 
 const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
 
@@ -45,89 +47,97 @@ function ncDn(name: Uint8Array, base: Uint8Array): NameConstraintError | null {
   return OK;
 }
 
-function ncDns(dns: Uint8Array, base: Uint8Array): NameConstraintError | null {
-  if (base.length === 0) return OK;
-  if (dns.length < base.length) return PERMITTED;
-  let off = 0;
+const DOT = 0x2e;
+const stripTrailingDot = (v: Uint8Array): Uint8Array => (v.length > 0 && v[v.length - 1] === DOT ? v.subarray(0, v.length - 1) : v);
+const sameCase = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && caseEqual(a, 0, b, 0, a.length);
+const hasSuffixCase = (a: Uint8Array, b: Uint8Array): boolean => a.length >= b.length && caseEqual(a, a.length - b.length, b, 0, b.length);
+
+/** AWS-LC nc_dns. */
+function ncDns(dnsIn: Uint8Array, baseIn: Uint8Array, excluding: boolean): NameConstraintError | null {
+  if (baseIn.length === 0) return OK;
+  const dns = stripTrailingDot(dnsIn);
+  const base = stripTrailingDot(baseIn);
+  // "*.bar.com" is inside an excluded "foo.bar.com": the wildcard could stand for foo.
+  if (excluding && dns.length >= 2 && dns[0] === 0x2a && dns[1] === DOT) {
+    const dot = base.indexOf(DOT);
+    if (dot >= 0 && sameCase(dns.subarray(2), base.subarray(dot + 1))) return OK;
+  }
+  if (base[0] === DOT) return hasSuffixCase(dns, base) ? OK : PERMITTED;
+  let rest = dns;
   if (dns.length > base.length) {
-    off = dns.length - base.length;
-    if (base[0] !== 0x2e && dns[off - 1] !== 0x2e) return PERMITTED;
+    if (dns[dns.length - base.length - 1] !== DOT) return PERMITTED;
+    rest = dns.subarray(dns.length - base.length);
   }
-  return caseEqual(base, 0, dns, off, base.length) ? OK : PERMITTED;
+  return sameCase(rest, base) ? OK : PERMITTED;
 }
 
-function lastIndex(v: Uint8Array, c: number): number {
-  for (let i = v.length - 1; i >= 0; i--) if (v[i] === c) return i;
-  return -1;
+const isAlnum = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+/** RFC 5322 atext plus '.' (AWS-LC is_valid_rfc822_local_part). */
+const ATEXT = new Set(Array.from("!#$%&'*+-/=?^_`{|}~.", (ch) => ch.charCodeAt(0)));
+const validLocal = (v: Uint8Array): boolean => v.length > 0 && v.every((c) => isAlnum(c) || ATEXT.has(c));
+const validDomain = (v: Uint8Array): boolean => v.length > 0 && v.every((c) => isAlnum(c) || c === 0x2d || c === DOT);
+
+/** AWS-LC nc_email: one '@', RFC 5321 local part, DNS-character domain, on both sides. */
+function ncEmail(eml: Uint8Array, base: Uint8Array, excluding: boolean): NameConstraintError | null {
+  const at = eml.indexOf(0x40);
+  if (at < 0 || eml.indexOf(0x40, at + 1) >= 0) return SYNTAX;
+  const local = eml.subarray(0, at);
+  const domain = eml.subarray(at + 1);
+  if (!validLocal(local) || !validDomain(domain)) return SYNTAX;
+  const bat = base.indexOf(0x40);
+  if (bat >= 0) {
+    if (bat === 0 || base.indexOf(0x40, bat + 1) >= 0) return SYNTAX;
+    const bLocal = base.subarray(0, bat);
+    const bDomain = base.subarray(bat + 1);
+    if (!validLocal(bLocal) || !validDomain(bDomain)) return SYNTAX;
+    // The local part is case-sensitive, except when excluding (the stricter reading).
+    const localMatch = excluding ? sameCase(bLocal, local) : Buffer.compare(Buffer.from(bLocal), Buffer.from(local)) === 0;
+    return localMatch && sameCase(bDomain, domain) ? OK : PERMITTED;
+  }
+  if (!validDomain(base)) return SYNTAX;
+  if (base[0] === DOT) return hasSuffixCase(domain, base) ? OK : PERMITTED;
+  return sameCase(base, domain) ? OK : PERMITTED;
 }
 
-function ncEmail(eml: Uint8Array, base: Uint8Array): NameConstraintError | null {
-  const baseAt = lastIndex(base, 0x40);
-  const emlAt = lastIndex(eml, 0x40);
-  if (emlAt < 0) return SYNTAX;
-  // Initial '.' is a right-hand-side match.
-  if (baseAt < 0 && base.length > 0 && base[0] === 0x2e) {
-    if (eml.length > base.length && caseEqual(base, 0, eml, eml.length - base.length, base.length)) return OK;
-    return PERMITTED;
-  }
-  let bp = 0;
-  if (baseAt >= 0) {
-    if (baseAt !== 0) {
-      if (baseAt !== emlAt) return PERMITTED;
-      if (base.subarray(0, baseAt).includes(0) || eml.subarray(0, emlAt).includes(0)) return SYNTAX;
-      // Case-sensitive local part (strncmp stops at a NUL, excluded above).
-      for (let i = 0; i < emlAt; i++) if (base[i] !== eml[i]) return PERMITTED;
-    }
-    bp = baseAt + 1;
-  }
-  const ep = emlAt + 1;
-  const baseHost = base.length - bp;
-  const emlHost = eml.length - ep;
-  if (baseHost !== emlHost || !caseEqual(base, bp, eml, ep, emlHost)) return PERMITTED;
-  return OK;
-}
-
-/** nc_email_eai: an SmtpUTF8Mailbox (UTF8String) against an rfc822Name constraint, host part only. */
-function ncEmailEai(value: RawGeneralName['otherValue'], base: Uint8Array): NameConstraintError | null {
-  if (!value || value.tag !== TAG.UTF8String) return SYNTAX;
-  const eml = content(value);
-  const emlAt = lastIndex(eml, 0x40);
-  if (emlAt < 0) return SYNTAX;
-  const baseAt = lastIndex(base, 0x40);
-  let bp = 0;
-  if (baseAt >= 0) {
-    // OpenSSL compares the whole constraint when it holds a local part.
-    if (baseAt !== 0) return eml.length === base.length && Buffer.compare(Buffer.from(eml), Buffer.from(base)) === 0 ? OK : PERMITTED;
-    bp = 1;
-  }
-  const host = eml.subarray(emlAt + 1);
-  const b = base.subarray(bp);
-  if (b.length > 0 && b[0] === 0x2e) {
-    return host.length > b.length && caseEqual(b, 0, host, host.length - b.length, b.length) ? OK : PERMITTED;
-  }
-  return host.length === b.length && caseEqual(b, 0, host, 0, b.length) ? OK : PERMITTED;
-}
-
-function ncUri(uri: Uint8Array, base: Uint8Array): NameConstraintError | null {
+/** AWS-LC nc_uri: scheme://host[:port][/...], the host a DNS name (no IPv6 literal, no userinfo). */
+function ncUri(uri: Uint8Array, baseIn: Uint8Array): NameConstraintError | null {
   const colon = uri.indexOf(0x3a);
-  if (colon < 0 || uri.length - colon < 3 || uri[colon + 1] !== 0x2f || uri[colon + 2] !== 0x2f) return SYNTAX;
-  const hostStart = colon + 3;
-  let end = uri.indexOf(0x3a, hostStart);
-  if (end < 0) end = uri.indexOf(0x2f, hostStart);
-  const hostLen = (end < 0 ? uri.length : end) - hostStart;
-  if (hostLen === 0) return SYNTAX;
-  if (base.length > 0 && base[0] === 0x2e) {
-    if (hostLen > base.length && caseEqual(uri, hostStart + hostLen - base.length, base, 0, base.length)) return OK;
-    return PERMITTED;
+  if (colon < 0 || uri[colon + 1] !== 0x2f || uri[colon + 2] !== 0x2f) return SYNTAX;
+  const rest = uri.subarray(colon + 3);
+  if (rest[0] === 0x5b) return SYNTAX;
+  for (const c of rest) {
+    if (c === 0x2f || c === 0x3f || c === 0x23) break;
+    if (c === 0x40) return SYNTAX;
   }
-  if (base.length !== hostLen || !caseEqual(uri, hostStart, base, 0, hostLen)) return PERMITTED;
-  return OK;
+  let end = rest.indexOf(0x3a);
+  if (end < 0) end = rest.indexOf(0x2f);
+  let host = end < 0 ? rest : rest.subarray(0, end);
+  if (host.length === 0) return SYNTAX;
+  host = stripTrailingDot(host);
+  const base = stripTrailingDot(baseIn);
+  if (host.length === 0 || !host.every((c) => isAlnum(c) || c === 0x2d || c === DOT)) return SYNTAX;
+  if (base[0] === DOT) return hasSuffixCase(host, base) ? OK : PERMITTED;
+  return sameCase(base, host) ? OK : PERMITTED;
 }
 
+/** AWS-LC validate_cidr_mask: the mask is ones then zeros. */
+function contiguousMask(mask: Uint8Array): boolean {
+  let zero = false;
+  for (const byte of mask) {
+    for (let bit = 7; bit >= 0; bit--) {
+      const one = (byte >> bit) & 1;
+      if (one && zero) return false;
+      if (!one) zero = true;
+    }
+  }
+  return true;
+}
+
+/** AWS-LC nc_ip: address/mask of the same family, the mask a contiguous prefix. */
 function ncIp(ip: Uint8Array, base: Uint8Array): NameConstraintError | null {
-  if (ip.length !== 4 && ip.length !== 16) return SYNTAX;
-  if (base.length !== 8 && base.length !== 32) return SYNTAX;
+  if ((ip.length !== 4 && ip.length !== 16) || (base.length !== 8 && base.length !== 32)) return SYNTAX;
   if (ip.length * 2 !== base.length) return PERMITTED;
+  if (!contiguousMask(base.subarray(ip.length))) return SYNTAX;
   for (let i = 0; i < ip.length; i++) if ((ip[i]! & base[ip.length + i]!) !== (base[i]! & base[ip.length + i]!)) return PERMITTED;
   return OK;
 }
@@ -135,20 +145,14 @@ function ncIp(ip: Uint8Array, base: Uint8Array): NameConstraintError | null {
 /** A name to check: its GeneralName tag and content (0xa4 with a Name DER for directoryName). */
 type NameToCheck = RawGeneralName;
 
-function effectiveType(g: NameToCheck): number {
-  return g.tag === 0xa0 && g.otherOid === OID_SMTP_UTF8_MAILBOX ? 0x81 : g.tag;
-}
-
-function matchSingle(effective: number, g: NameToCheck, base: RawGeneralName): NameConstraintError | null {
-  switch (g.tag) {
-    case 0xa0:
-      return effective === 0x81 ? ncEmailEai(g.otherValue, base.value) : 'unsupported name constraint type';
+function matchSingle(g: NameToCheck, base: RawGeneralName, excluding: boolean): NameConstraintError | null {
+  switch (base.tag) {
     case 0xa4:
       return ncDn(g.value, base.value);
     case 0x82:
-      return ncDns(g.value, base.value);
+      return ncDns(g.value, base.value, excluding);
     case 0x81:
-      return ncEmail(g.value, base.value);
+      return ncEmail(g.value, base.value, excluding);
     case 0x86:
       return ncUri(g.value, base.value);
     case 0x87:
@@ -158,17 +162,16 @@ function matchSingle(effective: number, g: NameToCheck, base: RawGeneralName): N
   }
 }
 
-/** nc_match: one name against one certificate's constraints. */
+/** nc_match: one name against one certificate's constraints (same GeneralName type only). */
 function ncMatch(g: NameToCheck, nc: NameConstraintsExt): NameConstraintError | null {
-  const eff = effectiveType(g);
-  const sameType = (base: RawGeneralName): boolean => eff === base.tag && !(eff === 0xa0 && g.otherOid !== base.otherOid);
+  const sameType = (base: RawGeneralName): boolean => g.tag === base.tag;
   let match = 0;
   for (const sub of nc.permitted) {
     if (!sameType(sub.base)) continue;
     if (!sub.minMaxValid) return 'name constraints minimum and maximum not supported';
     if (match === 2) continue;
     if (match === 0) match = 1;
-    const r = matchSingle(eff, g, sub.base);
+    const r = matchSingle(g, sub.base, false);
     if (r === OK) match = 2;
     else if (r !== PERMITTED) return r;
   }
@@ -176,7 +179,7 @@ function ncMatch(g: NameToCheck, nc: NameConstraintsExt): NameConstraintError | 
   for (const sub of nc.excluded) {
     if (!sameType(sub.base)) continue;
     if (!sub.minMaxValid) return 'name constraints minimum and maximum not supported';
-    const r = matchSingle(eff, g, sub.base);
+    const r = matchSingle(g, sub.base, true);
     if (r === OK) return 'excluded subtree violation';
     if (r !== PERMITTED) return r;
   }
@@ -199,7 +202,10 @@ function subjectAttributes(c: ParsedCertificate): Array<{oid: string; tag: numbe
   return out;
 }
 
-/** cn2dnsid: a commonName that looks like a DNS name (two labels or more), else null. */
+/**
+ * AWS-LC cn2dnsid: a commonName that looks like a DNS name (two labels or more, a leading
+ * "*." allowed), else null; a multi-label CN with non-ASCII or control bytes is a syntax error.
+ */
 function cnAsDns(tag: number, v: Uint8Array): Uint8Array | null | 'syntax' {
   let u: Uint8Array = v;
   if (tag === TAG.BMPString) {
@@ -214,10 +220,16 @@ function cnAsDns(tag: number, v: Uint8Array): Uint8Array | null | 'syntax' {
   u = u.subarray(0, n);
   if (u.includes(0)) return 'syntax';
   let isDns = false;
-  for (let i = 0; i < n; i++) {
+  let nonDns = false;
+  const start = n > 2 && u[0] === 0x2a && u[1] === DOT ? 2 : 0;
+  for (let i = start; i < n; i++) {
     const c = u[i]!;
     if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f) continue;
-    if (i > 0 && i < n - 1) {
+    if (c >= 0x80 || c <= 0x20 || c === 0x7f) {
+      nonDns = true;
+      continue;
+    }
+    if (i > start && i < n - 1) {
       if (c === 0x2d) continue;
       if (c === 0x2e && u[i + 1] !== 0x2e && u[i - 1] !== 0x2d && u[i + 1] !== 0x2d) {
         isDns = true;
@@ -227,6 +239,7 @@ function cnAsDns(tag: number, v: Uint8Array): Uint8Array | null | 'syntax' {
     isDns = false;
     break;
   }
+  if (isDns && nonDns) return 'syntax';
   return isDns ? u : null;
 }
 
