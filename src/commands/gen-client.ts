@@ -2,7 +2,7 @@ import {resolve, join} from 'node:path';
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag, keyTypeFlag, passphraseFileFlag, subjectFlags} from '../flags.js';
-import {appendIndex, loadCa, readIndex, serialSet} from '../io/ca/directory.js';
+import {loadCa, readIndex, recordIssuedSync, serialSet} from '../io/ca/directory.js';
 import {clientFilePaths, type ClientFiles, type IssuedSummary, isRecordedFolder, loadIssuer} from '../io/ca/client-files.js';
 import {assertOutDir, assertWritable} from '../io/files.js';
 import {IndexJournal, stagingDirFor, sweepStaging} from '../io/ca/journal.js';
@@ -242,8 +242,8 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
         indexFile: job.indexFile,
         force: flags.force,
         ...(p12 ? {p12: {...p12, ...(cn ? {friendlyName: cn} : {})}} : {}),
+        record: (e) => recordIssuedSync(ca.issuing.paths, [e]),
       });
-      await appendIndex(ca.issuing.paths, [issued.index]);
       const d = describeCertificate(issued.parsed);
       certificate = {...d, files: job.files};
       summaries = [

@@ -3,7 +3,7 @@ import {dirname, join, resolve} from 'node:path';
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, passphraseFileFlag} from '../flags.js';
-import {appendIndex, loadCa, readIndex, serialSet, writeIndex} from '../io/ca/directory.js';
+import {loadCa, readIndex, recordIssued, serialSet, updateIndex} from '../io/ca/directory.js';
 import {CLIENT_FILE_NAMES, loadIssuer} from '../io/ca/client-files.js';
 import {MODE_PUBLIC, MODE_SECRET, type PlannedFile, readInput, writeFilesAtomicSync} from '../io/files.js';
 import {resolveSecret} from '../io/secrets.js';
@@ -117,6 +117,7 @@ Exit codes: 0 renewed; 2 bad flag values; 4 no CA, a certificate this CA did not
     const now = new Date();
     const renewed: RenewedCert[] = [];
     const added: IndexEntry[] = [];
+    const writes: PlannedFile[][] = [];
     for (const {file, cert} of olds) {
       const folder = dirname(file);
       const days = flags.days ?? Math.max(1, Math.round((cert.notAfter.getTime() - cert.notBefore.getTime()) / 86_400_000));
@@ -145,7 +146,7 @@ Exit codes: 0 renewed; 2 bad flag values; 4 no CA, a certificate this CA did not
         indexFile: resolve(file),
       });
       planned.push({path: file, data: signed.certPem, mode: MODE_PUBLIC}, {path: chainFile, data: signed.chainPem, mode: MODE_PUBLIC});
-      writeFilesAtomicSync(planned, {force: true});
+      writes.push(planned);
       added.push(signed.index);
       const d = describeCertificate(signed.parsed);
       renewed.push({
@@ -159,9 +160,17 @@ Exit codes: 0 renewed; 2 bad flag values; 4 no CA, a certificate this CA did not
         files: {certificate: file, chain: chainFile, ...(flags['new-key'] ? {key: keyFile} : {})},
       });
     }
-    if (flags['revoke-old'])
-      await writeIndex(tier.paths, [...revokeManyInIndex(entries, new Set(olds.map((o) => o.cert.serialHex)), 'superseded', now).entries, ...added]);
-    else await appendIndex(tier.paths, added);
+    // Recorded before any new certificate is written (directory.ts): a kill in between
+    // leaves recorded certificates nobody received, never one nobody can revoke. The new
+    // line names the same file as the old one, which is how list marks the old superseded.
+    if (flags['revoke-old']) {
+      const oldSerials = new Set(olds.map((o) => o.cert.serialHex));
+      await updateIndex(tier.paths, (current) => ({
+        entries: [...revokeManyInIndex(current, oldSerials, 'superseded', now).entries, ...added],
+        value: undefined,
+      }));
+    } else await recordIssued(tier.paths, added);
+    for (const planned of writes) writeFilesAtomicSync(planned, {force: true});
     const dirArg = flags.dir === './pki' || flags.dir === 'pki' ? '' : ` --dir ${flags.dir}`;
     const result: RenewResult = {
       caDir: flags.dir,

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag} from '../flags.js';
-import {loadCa, type LoadedTier, readIndex, writeIndex} from '../io/ca/directory.js';
+import {loadCa, type LoadedTier, readIndex, updateIndex} from '../io/ca/directory.js';
 import type {CaRef} from '../lib/pki/ca.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {encodeName} from '../lib/x509/issue.js';
@@ -97,29 +97,27 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
       if (!tier)
         throw preconditionError('NOT_ISSUED_HERE', `${flags.cert} was not issued by the CA in ${flags.dir}`, ['pass the --dir of the CA that issued it']);
     }
-    let entries = tier ? await readIndex(tier.paths) : [];
     if (!tier) {
       for (const t of tiers) {
-        const e = await readIndex(t.paths);
-        if (e.some((x) => x.serial === serial)) {
+        if ((await readIndex(t.paths)).some((x) => x.serial === serial)) {
           tier = t;
-          entries = e;
           break;
         }
       }
-      if (!tier) {
-        tier = ca.issuing;
-        entries = await readIndex(tier.paths);
-      }
+      tier ??= ca.issuing;
     }
-    const r = revokeInIndex({entries, serial, reason: flags.reason, now: new Date(), force: flags.force});
+    // Decided again under the index lock on the index as it is then, so a line another
+    // command appended meanwhile (a fleet, a sign) is kept and can be revoked.
+    const r = await updateIndex(tier.paths, (current) => {
+      const x = revokeInIndex({entries: current, serial, reason: flags.reason, now: new Date(), force: flags.force});
+      return {...(x.outcome === 'revoked' ? {entries: x.entries} : {}), value: x};
+    });
     if (r.outcome === 'unknown') {
       throw preconditionError('SERIAL_NOT_FOUND', `serial ${serial} is not in ${tier.paths.index}; the CA in ${flags.dir} never issued it`, [
         'check the serial (mtls-kit inspect <cert> prints it), or the --dir of the CA',
         'to record it anyway (a certificate this CA issued outside mtls-kit), re-run with --force',
       ]);
     }
-    if (r.outcome === 'revoked') await writeIndex(tier.paths, r.entries);
     const dirArg = flags.dir === './pki' || flags.dir === 'pki' ? '' : ` --dir ${flags.dir}`;
     const result: RevokeResult = {
       serial,

@@ -3,7 +3,7 @@ import {basename, dirname, extname, join, resolve} from 'node:path';
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag, passphraseFileFlag, subjectFlags} from '../flags.js';
-import {appendIndex, loadCa, readIndex, serialSet} from '../io/ca/directory.js';
+import {loadCa, readIndex, recordIssuedSync, serialSet} from '../io/ca/directory.js';
 import {clientFilePaths, loadIssuer} from '../io/ca/client-files.js';
 import {assertWritable, inputName, readInput} from '../io/files.js';
 import {defaultWorkers, type FleetJob, runRecordedFleet} from '../io/ca/fleet.js';
@@ -174,8 +174,8 @@ Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address
         files: job.files,
         indexFile: job.indexFile,
         force: flags.force,
+        record: (e) => recordIssuedSync(ca.issuing.paths, [e]),
       });
-      await appendIndex(ca.issuing.paths, [r.signed.index]);
       const d = describeCertificate(r.signed.parsed);
       certificate = {...d, files: filesOf(job), csr: source, stripped: r.stripped};
       certificates = [
