@@ -3,15 +3,14 @@ import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag} from '../flags.js';
 import {loadCa, type LoadedTier, readIndex, updateIndex} from '../io/ca/directory.js';
 import type {CaRef} from '../lib/pki/ca.js';
-import {formatRfc2253} from '../lib/x509/dn.js';
-import {encodeName} from '../lib/x509/issue.js';
-import {parseDnString} from '../lib/x509/names.js';
+import {formatRfc2253, slashFormToRfc2253} from '../lib/x509/dn.js';
 import {inputName, readInput} from '../io/files.js';
 import {preconditionError, usageError} from '../lib/errors.js';
 import {REVOCATION_REASONS, type RevocationReason} from '../lib/x509/index-db.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {revokeInIndex} from '../lib/pki/revoke.js';
 import {parseSerial} from '../lib/x509/serial.js';
+import {escapeTerminal} from '../ui/escape.js';
 import {hint, printLine} from '../ui/output.js';
 
 export interface RevokeResult {
@@ -30,11 +29,7 @@ export interface RevokeResult {
 
 /** index.txt holds OpenSSL's /C=../CN=.. form; JSON speaks RFC 2253 (as it was written, if unreadable). */
 function indexSubjectRfc2253(s: string): string {
-  try {
-    return formatRfc2253(encodeName(parseDnString(s)));
-  } catch {
-    return s;
-  }
+  return slashFormToRfc2253(s);
 }
 
 export default class Revoke extends BaseCommand {
@@ -131,7 +126,7 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
     };
     return this.emit(result, (x) => {
       if (x.alreadyRevoked) hint(`notice: ${x.serial} was already revoked on ${x.revokedAt} (${x.reason}); nothing changed`);
-      else printLine(`revoked ${x.serial} (${x.subject}) in ${x.index}, reason ${x.reason}`);
+      else printLine(`revoked ${x.serial} (${escapeTerminal(x.subject)}) in ${x.index}, reason ${x.reason}`);
       hint(`next: ${x.next}   (writes the CRL that ALB reads)`);
     });
   }
