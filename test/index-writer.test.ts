@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import {spawn, spawnSync} from 'node:child_process';
 import {X509Certificate} from 'node:crypto';
-import {existsSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
 import {hostname} from 'node:os';
 import {join, resolve} from 'node:path';
 import {describe, it} from 'node:test';
@@ -184,5 +184,23 @@ describe('index writer: a single gen-client records before it writes', () => {
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, /index\.txt is a symbolic link/);
     assert.equal(readlinkSync(index), join(tmp, 'real-index.txt'), 'the link is left as it was');
+  });
+});
+
+describe('CA directory permissions', () => {
+  it('a 0777 CA folder and a 0644 CA key behind a symlink are warned about, naming the fix', async () => {
+    const tmp = tempDir();
+    const dir = join(tmp, 'pki');
+    assert.equal((await runCli(['gen-ca', '--dir', dir])).code, 0);
+    const quiet = await runCli(['list', '--dir', dir]);
+    assert.doesNotMatch(quiet.stderr, /others can/, 'no warning for 0700 and 0600');
+    chmodSync(join(dir, 'root'), 0o777);
+    renameSync(join(dir, 'root', 'ca.key'), join(tmp, 'real-ca.key'));
+    chmodSync(join(tmp, 'real-ca.key'), 0o644);
+    symlinkSync(join(tmp, 'real-ca.key'), join(dir, 'root', 'ca.key'));
+    const r = await runCli(['list', '--dir', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /root is mode 0777: others can list the CA key's folder; fix: chmod 700/);
+    assert.match(r.stderr, /ca\.key \(a symbolic link\) is mode 0644: others can read the CA key; fix: chmod 600/);
   });
 });

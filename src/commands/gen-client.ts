@@ -21,7 +21,7 @@ import {newSerialHex} from '../lib/x509/serial.js';
 import type {CaRef} from '../lib/pki/ca.js';
 import {P12_PASSWORD_ENV} from '../lib/x509/pkcs12-env.js';
 import {renderCertDetails, renderCertSummary} from '../ui/cert-render.js';
-import {hint, printLine, progressBar} from '../ui/output.js';
+import {hint, printLine, progressBar, warn} from '../ui/output.js';
 
 export interface GenClientResult {
   caDir: string;
@@ -127,6 +127,7 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     }
     if (flags['csr-only']) return this.csrOnly(flags, count, fleet);
     const ca = await loadCa(flags.dir);
+    for (const w of ca.warnings) warn(w);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
     const keySpec = KEY_TYPES[flags['key-type']];
     const sanTemplates = flags.san ?? [];

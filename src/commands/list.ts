@@ -6,7 +6,7 @@ import {readTextIfExists} from '../io/files.js';
 import {type ListedCert, type ListFilter, listIndexText, mergeByExpiry, parseDuration} from '../lib/pki/inventory.js';
 import {renderInventory} from '../ui/inventory-render.js';
 import {escapeTerminal} from '../ui/escape.js';
-import {hint} from '../ui/output.js';
+import {hint, warn} from '../ui/output.js';
 
 export interface ListResult {
   caDir: string;
@@ -55,6 +55,7 @@ Exit codes: 0 listed (also when nothing matches); 2 bad flag values; 4 no CA in 
     const {flags} = await this.parse(List);
     const filter: ListFilter = {revoked: flags.revoked, expired: flags.expired, ...(flags.expiring ? {expiringWithinMs: parseDuration(flags.expiring)} : {})};
     const ca = await loadCa(flags.dir);
+    for (const w of ca.warnings) warn(w);
     const tiers = [ca.root, ca.intermediate].filter((t): t is LoadedTier => t !== undefined && (!flags.tier || t.tier === flags.tier));
     const texts = await Promise.all(tiers.map(async (t) => (await readTextIfExists(t.paths.index)) ?? ''));
     const now = new Date();

@@ -16,7 +16,7 @@ import {generateKeyPair, pkcs8Pem} from '../lib/x509/issue.js';
 import {KEY_TYPE_NAMES, KEY_TYPES} from '../lib/x509/profiles.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {newSerialHex} from '../lib/x509/serial.js';
-import {hint, printLine} from '../ui/output.js';
+import {hint, printLine, warn} from '../ui/output.js';
 
 export interface RenewedCert {
   folder: string;
@@ -96,6 +96,7 @@ Exit codes: 0 renewed; 2 bad flag values; 4 no CA, a certificate this CA did not
     if (targets.length === 0)
       throw usageError('TARGET_REQUIRED', 'give the client folder (or certificate, or fleet folder) to renew', ['e.g. mtls-kit renew device-1/']);
     const ca = await loadCa(flags.dir);
+    for (const w of ca.warnings) warn(w);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
     const tier = ca.issuing;
     const entries: IndexEntry[] = await readIndex(tier.paths);

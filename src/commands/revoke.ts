@@ -11,7 +11,7 @@ import {readCertificates} from '../lib/x509/read-certs.js';
 import {revokeInIndex} from '../lib/pki/revoke.js';
 import {parseSerial} from '../lib/x509/serial.js';
 import {escapeTerminal} from '../ui/escape.js';
-import {hint, printLine} from '../ui/output.js';
+import {hint, printLine, warn} from '../ui/output.js';
 
 export interface RevokeResult {
   serial: string;
@@ -68,6 +68,7 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
       throw usageError('SERIAL_REQUIRED', 'give the serial to revoke, or --cert FILE', ['e.g. mtls-kit revoke 03A5B1, or mtls-kit revoke --cert device-1.crt']);
     if (args.serial && flags.cert) throw usageError('SERIAL_AND_CERT', 'give either a serial or --cert, not both');
     const ca = await loadCa(flags.dir);
+    for (const w of ca.warnings) warn(w);
     let serial: string;
     let certIssuer: Uint8Array | undefined;
     if (flags.cert) {

@@ -123,6 +123,7 @@ Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address
       ...(flags.san ? {sans: flags.san.map((v) => typeSan(v))} : {}),
     };
     const ca = await loadCa(flags.dir);
+    for (const w of ca.warnings) warn(w);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
     const used = serialSet(await readIndex(ca.issuing.paths));
     const planned = isFolder ? findCsrs(args.csr, flags.out) : [{csr: args.csr, outDir: flags.out ?? (args.csr === '-' ? '.' : dirname(args.csr))}];

@@ -97,6 +97,41 @@ export interface LoadedCa {
   intermediate?: LoadedTier;
   /** The tier that issues client certificates. */
   issuing: LoadedTier;
+  /** Permissive modes found on the CA's folders and keys (to print as warnings). */
+  warnings: string[];
+}
+
+/**
+ * What is readable by others in a CA directory: each tier folder should be 0700 and each
+ * key 0600 (checked through a symlink, on the file it points to).
+ */
+export function permissionWarnings(paths: CaPaths, tiers: CaTier[]): string[] {
+  const out: string[] = [];
+  const mode = (p: string): number | undefined => {
+    try {
+      return statSync(p).mode & 0o777;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const t of tiers) {
+    const d = mode(paths[t].dir);
+    if (d !== undefined && d & 0o077)
+      out.push(`${paths[t].dir} is mode ${d.toString(8).padStart(4, '0')}: others can list the CA key's folder; fix: chmod 700 ${paths[t].dir}`);
+    const k = mode(paths[t].key);
+    const link = (() => {
+      try {
+        return lstatSync(paths[t].key).isSymbolicLink();
+      } catch {
+        return false;
+      }
+    })();
+    if (k !== undefined && k & 0o077)
+      out.push(
+        `${paths[t].key}${link ? ' (a symbolic link)' : ''} is mode ${k.toString(8).padStart(4, '0')}: others can read the CA key; fix: chmod 600 ${link ? `"$(readlink -f ${paths[t].key})"` : paths[t].key}`,
+      );
+  }
+  return out;
 }
 
 function missingCa(dir: string): MtlsKitError {
@@ -134,7 +169,7 @@ export async function loadCa(dir: string): Promise<LoadedCa> {
   const root = await loadTier(paths, 'root');
   const intermediate = config.tiers.includes('intermediate') ? await loadTier(paths, 'intermediate') : undefined;
   const issuing = config.issuer === 'intermediate' && intermediate ? intermediate : root;
-  return {dir, paths, config, root, ...(intermediate ? {intermediate} : {}), issuing};
+  return {dir, paths, config, root, ...(intermediate ? {intermediate} : {}), issuing, warnings: permissionWarnings(paths, config.tiers)};
 }
 
 /** Whether a CA already exists in dir (any of its files). */
