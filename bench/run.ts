@@ -7,7 +7,7 @@ import {rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {type BenchRow, ROOT, scratch} from './lib.js';
 
-const AREAS = ['pki', 'crl', 'headers', 'library', 'serve', 'logs', 'limbo', 'sign', 'deploy', 'ocsp'];
+const AREAS = ['pki', 'crl', 'list', 'headers', 'library', 'serve', 'logs', 'limbo', 'sign', 'deploy', 'ocsp'];
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 const quick = process.env.BENCH_QUICK === '1';
 const rows: BenchRow[] = [];

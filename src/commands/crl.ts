@@ -53,6 +53,7 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
   async run(): Promise<CrlResult> {
     const {flags} = await this.parse(Crl);
     const ca = await loadCa(flags.dir);
+    for (const w of ca.warnings) warn(w);
     const tier = flags.issuer === undefined ? ca.issuing : flags.issuer === 'root' ? ca.root : ca.intermediate;
     if (!tier) throw usageError('NO_SUCH_TIER', `the CA in ${flags.dir} has no intermediate`, ['leave out --issuer, or use --issuer root']);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');

@@ -23,7 +23,15 @@ import {
 } from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
 import {parseConnectionLogsUri} from '../lib/deploy/connection-logs.js';
-import {checkSavedPlan, type DeploySettings, fingerprintRemote, parseSavedPlan, SAVED_PLAN_VERSION, type SavedPlan} from '../lib/deploy/saved-plan.js';
+import {
+  checkSavedPlan,
+  type DeploySettings,
+  fingerprintRemote,
+  parseSavedPlan,
+  SAVED_PLAN_VERSION,
+  type SavedPlan,
+  sealSavedPlan,
+} from '../lib/deploy/saved-plan.js';
 import {ExitCode, preconditionError, usageError} from '../lib/errors.js';
 import {renderDeploy} from '../ui/deploy-render.js';
 import {hint, stderrProgress, warn} from '../ui/output.js';
@@ -148,7 +156,8 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
   };
 
   async run(): Promise<DeployResult | ApigwDeployResult> {
-    const {flags} = await this.parse(Deploy);
+    const {flags, raw} = await this.parse(Deploy);
+    if (flags.plan) refuseFlagsIgnoredByPlan(raw);
     // API Gateway custom domain: src/flows/apigw-deploy.ts.
     if (flags['apigw-domain']) {
       if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);
@@ -254,7 +263,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
         s3: settings.s3,
       });
       if (flags['plan-out']) {
-        const file: SavedPlan = {
+        const file: SavedPlan = sealSavedPlan({
           mtlsKitPlan: SAVED_PLAN_VERSION,
           createdAt: new Date().toISOString(),
           settings: {...settings, region: aws.region},
@@ -262,7 +271,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
           remote: fingerprintRemote(remote.state),
           plan,
           result,
-        };
+        });
         await writeFileAtomic(flags['plan-out'], `${JSON.stringify(file, null, 2)}\n`, MODE_PUBLIC, {force: true});
         if (!this.jsonEnabled()) hint(`wrote ${flags['plan-out']}; apply exactly this plan: mtls-kit deploy --plan ${flags['plan-out']}`);
       }
@@ -271,6 +280,23 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     } finally {
       await lease?.release();
     }
+  }
+}
+
+/**
+ * With --plan the saved settings are the truth: only what does not change the plan
+ * (AWS credentials and endpoint, waiting, output) may be given; any other flag would be
+ * silently ignored, so it is refused.
+ */
+const FLAGS_HONOURED_WITH_PLAN = new Set(['plan', 'region', 'profile', 'endpoint-url', 'wait-timeout', 'poll-interval', 'lease-timeout', 'refresh', 'json']);
+
+/** @throws MtlsKitError PLAN_FLAG_IGNORED (exit 2) naming the first flag --plan would ignore. */
+function refuseFlagsIgnoredByPlan(raw: Array<{type: string; flag?: string}>): void {
+  for (const r of raw) {
+    if (r.type === 'flag' && r.flag && !FLAGS_HONOURED_WITH_PLAN.has(r.flag))
+      throw usageError('PLAN_FLAG_IGNORED', `--${r.flag} cannot be combined with --plan: the plan file's own settings are applied`, [
+        `leave out --${r.flag}, or make a new plan with it: mtls-kit deploy ... --${r.flag} ... --plan-out plan.json`,
+      ]);
   }
 }
 

@@ -5,7 +5,8 @@ import {loadCa, type LoadedTier} from '../io/ca/directory.js';
 import {readTextIfExists} from '../io/files.js';
 import {type ListedCert, type ListFilter, listIndexText, mergeByExpiry, parseDuration} from '../lib/pki/inventory.js';
 import {renderInventory} from '../ui/inventory-render.js';
-import {hint} from '../ui/output.js';
+import {escapeTerminal} from '../ui/escape.js';
+import {hint, warn} from '../ui/output.js';
 
 export interface ListResult {
   caDir: string;
@@ -27,7 +28,7 @@ function countLines(text: string): number {
 export default class List extends BaseCommand {
   static override summary = 'List the certificates the CA issued (its index): subject, serial, status, expiry.';
   static override description =
-    `Reads the index.txt of each tier of the CA in --dir (openssl ca format; every certificate gen-client, sign and renew issued, and the revocations) and prints one row per certificate, soonest expiry first. Status is valid, expired (past notAfter) or revoked.
+    `Reads the index.txt of each tier of the CA in --dir (openssl ca format; every certificate gen-client, sign and renew issued, and the revocations) and prints one row per certificate, soonest expiry first. Subjects are in RFC 2253 form (as ALB logs them). Status is valid, expired (past notAfter), revoked, or superseded (a later certificate was written to the same file, by renew or gen-client --force; --expiring leaves these out).
 
 Exit codes: 0 listed (also when nothing matches); 2 bad flag values; 4 no CA in --dir or a malformed index line.`;
 
@@ -54,6 +55,7 @@ Exit codes: 0 listed (also when nothing matches); 2 bad flag values; 4 no CA in 
     const {flags} = await this.parse(List);
     const filter: ListFilter = {revoked: flags.revoked, expired: flags.expired, ...(flags.expiring ? {expiringWithinMs: parseDuration(flags.expiring)} : {})};
     const ca = await loadCa(flags.dir);
+    for (const w of ca.warnings) warn(w);
     const tiers = [ca.root, ca.intermediate].filter((t): t is LoadedTier => t !== undefined && (!flags.tier || t.tier === flags.tier));
     const texts = await Promise.all(tiers.map(async (t) => (await readTextIfExists(t.paths.index)) ?? ''));
     const now = new Date();
@@ -70,7 +72,10 @@ Exit codes: 0 listed (also when nothing matches); 2 bad flag values; 4 no CA in 
       if (r.count > 0) process.stdout.write(renderInventory(r.certificates));
       hint(`${r.count} of ${r.total} certificate${r.total === 1 ? '' : 's'} in ${tiers.map((t) => t.paths.index).join(', ')}`);
       const soon = r.certificates.find((c) => c.status === 'valid' && c.daysLeft < 30);
-      if (soon) hint(`next: mtls-kit renew ${soon.file === 'unknown' ? '<client folder>' : soon.file}   (${soon.subject} expires in ${soon.daysLeft} days)`);
+      if (soon)
+        hint(
+          `next: mtls-kit renew ${soon.file === 'unknown' ? '<client folder>' : soon.file}   (${escapeTerminal(soon.subject)} expires in ${soon.daysLeft} days)`,
+        );
     });
   }
 }

@@ -1,18 +1,17 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag, forceFlag} from '../flags.js';
-import {loadCa, type LoadedTier, readIndex, writeIndex} from '../io/ca/directory.js';
+import {loadCa, type LoadedTier, readIndex, updateIndex} from '../io/ca/directory.js';
 import type {CaRef} from '../lib/pki/ca.js';
-import {formatRfc2253} from '../lib/x509/dn.js';
-import {encodeName} from '../lib/x509/issue.js';
-import {parseDnString} from '../lib/x509/names.js';
+import {formatRfc2253, slashFormToRfc2253} from '../lib/x509/dn.js';
 import {inputName, readInput} from '../io/files.js';
 import {preconditionError, usageError} from '../lib/errors.js';
 import {REVOCATION_REASONS, type RevocationReason} from '../lib/x509/index-db.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {revokeInIndex} from '../lib/pki/revoke.js';
 import {parseSerial} from '../lib/x509/serial.js';
-import {hint, printLine} from '../ui/output.js';
+import {escapeTerminal} from '../ui/escape.js';
+import {hint, printLine, warn} from '../ui/output.js';
 
 export interface RevokeResult {
   serial: string;
@@ -30,11 +29,7 @@ export interface RevokeResult {
 
 /** index.txt holds OpenSSL's /C=../CN=.. form; JSON speaks RFC 2253 (as it was written, if unreadable). */
 function indexSubjectRfc2253(s: string): string {
-  try {
-    return formatRfc2253(encodeName(parseDnString(s)));
-  } catch {
-    return s;
-  }
+  return slashFormToRfc2253(s);
 }
 
 export default class Revoke extends BaseCommand {
@@ -73,6 +68,7 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
       throw usageError('SERIAL_REQUIRED', 'give the serial to revoke, or --cert FILE', ['e.g. mtls-kit revoke 03A5B1, or mtls-kit revoke --cert device-1.crt']);
     if (args.serial && flags.cert) throw usageError('SERIAL_AND_CERT', 'give either a serial or --cert, not both');
     const ca = await loadCa(flags.dir);
+    for (const w of ca.warnings) warn(w);
     let serial: string;
     let certIssuer: Uint8Array | undefined;
     if (flags.cert) {
@@ -97,29 +93,27 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
       if (!tier)
         throw preconditionError('NOT_ISSUED_HERE', `${flags.cert} was not issued by the CA in ${flags.dir}`, ['pass the --dir of the CA that issued it']);
     }
-    let entries = tier ? await readIndex(tier.paths) : [];
     if (!tier) {
       for (const t of tiers) {
-        const e = await readIndex(t.paths);
-        if (e.some((x) => x.serial === serial)) {
+        if ((await readIndex(t.paths)).some((x) => x.serial === serial)) {
           tier = t;
-          entries = e;
           break;
         }
       }
-      if (!tier) {
-        tier = ca.issuing;
-        entries = await readIndex(tier.paths);
-      }
+      tier ??= ca.issuing;
     }
-    const r = revokeInIndex({entries, serial, reason: flags.reason, now: new Date(), force: flags.force});
+    // Decided again under the index lock on the index as it is then, so a line another
+    // command appended meanwhile (a fleet, a sign) is kept and can be revoked.
+    const r = await updateIndex(tier.paths, (current) => {
+      const x = revokeInIndex({entries: current, serial, reason: flags.reason, now: new Date(), force: flags.force});
+      return {...(x.outcome === 'revoked' ? {entries: x.entries} : {}), value: x};
+    });
     if (r.outcome === 'unknown') {
       throw preconditionError('SERIAL_NOT_FOUND', `serial ${serial} is not in ${tier.paths.index}; the CA in ${flags.dir} never issued it`, [
         'check the serial (mtls-kit inspect <cert> prints it), or the --dir of the CA',
         'to record it anyway (a certificate this CA issued outside mtls-kit), re-run with --force',
       ]);
     }
-    if (r.outcome === 'revoked') await writeIndex(tier.paths, r.entries);
     const dirArg = flags.dir === './pki' || flags.dir === 'pki' ? '' : ` --dir ${flags.dir}`;
     const result: RevokeResult = {
       serial,
@@ -133,7 +127,7 @@ Exit codes: 0 revoked (or already revoked); 2 bad serial or flags, a --cert file
     };
     return this.emit(result, (x) => {
       if (x.alreadyRevoked) hint(`notice: ${x.serial} was already revoked on ${x.revokedAt} (${x.reason}); nothing changed`);
-      else printLine(`revoked ${x.serial} (${x.subject}) in ${x.index}, reason ${x.reason}`);
+      else printLine(`revoked ${x.serial} (${escapeTerminal(x.subject)}) in ${x.index}, reason ${x.reason}`);
       hint(`next: ${x.next}   (writes the CRL that ALB reads)`);
     });
   }

@@ -9,7 +9,7 @@ import {join, resolve} from 'node:path';
 import {clientFilePaths, type ClientFiles, type IssuedSummary, loadIssuer} from '../io/ca/client-files.js';
 import {csrFilePaths, type WrittenCsr, writeKeyAndCsr} from '../io/ca/csr.js';
 import {writeDefect} from '../io/ca/defect.js';
-import {appendIndex, loadCa, readIndex, serialSet} from '../io/ca/directory.js';
+import {loadCa, readIndex, recordIssuedSync, serialSet} from '../io/ca/directory.js';
 import {type FleetJob, resumeFleet} from '../io/ca/fleet.js';
 import {issueAndWrite} from '../io/ca/issue.js';
 import {stagingDirFor} from '../io/ca/journal.js';
@@ -122,6 +122,7 @@ export async function runGenClient(p: GenClientParams, ctx: FlowContext): Promis
   const count = p.count ?? 1;
   const template = checkTemplate(p.fields, p.count);
   const ca = await loadCa(p.dir);
+  for (const w of ca.warnings) report(ctx.onProgress, {kind: 'warning', text: w});
   const passphrase = await resolveSecret(p.passphraseFile, 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
   const profile = p.ocspUrl ? withOcspUrl(PROFILES.client, checkOcspUrl(p.ocspUrl)) : undefined;
   const keySpec = KEY_TYPES[p.keyType];
@@ -227,8 +228,8 @@ export async function runGenClient(p: GenClientParams, ctx: FlowContext): Promis
       force: p.force,
       ...(p12 ? {p12: {...p12, ...(cn ? {friendlyName: cn} : {})}} : {}),
       ...(profile ? {profile} : {}),
+      record: (e) => recordIssuedSync(ca.issuing.paths, [e]),
     });
-    await appendIndex(ca.issuing.paths, [issued.index]);
     const d = describeCertificate(issued.parsed);
     certificate = {...d, files: job.files};
     summaries = [summaryOf(d, job.files)];

@@ -8,7 +8,7 @@
  */
 import {basename, dirname, join, resolve} from 'node:path';
 import {CLIENT_FILE_NAMES, clientCertificateFiles, loadIssuer} from '../io/ca/client-files.js';
-import {loadCa, readIndex, serialSet, writeIndex} from '../io/ca/directory.js';
+import {loadCa, readIndex, serialSet, updateIndex} from '../io/ca/directory.js';
 import {withRecording} from '../io/ca/fleet.js';
 import {stagingDirFor, sweepStaging} from '../io/ca/journal.js';
 import {MODE_PUBLIC, MODE_SECRET, type PlannedFile, readInput, writeFilesAtomicSync} from '../io/files.js';
@@ -67,6 +67,7 @@ export async function runRenew(p: RenewParams, ctx: FlowContext): Promise<RenewR
   if (p.targets.length === 0)
     throw usageError('TARGET_REQUIRED', 'give the client folder (or certificate, or fleet folder) to renew', ['e.g. mtls-kit renew device-1/']);
   const ca = await loadCa(p.dir);
+  for (const w of ca.warnings) report(ctx.onProgress, {kind: 'warning', text: w});
   const passphrase = await resolveSecret(p.passphraseFile, 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
   const tier = ca.issuing;
   const files = p.targets.flatMap(clientCertificateFiles);
@@ -163,8 +164,9 @@ export async function runRenew(p: RenewParams, ctx: FlowContext): Promise<RenewR
     });
   }
   if (p.revokeOld) {
-    const entries = await readIndex(tier.paths);
-    await writeIndex(tier.paths, revokeManyInIndex(entries, new Set(olds.map((o) => o.cert.serialHex)), 'superseded', now).entries);
+    // Under the index lock, re-reading the file (directory.ts): a concurrent writer's lines survive.
+    const oldSerials = new Set(olds.map((o) => o.cert.serialHex));
+    await updateIndex(tier.paths, (current) => ({entries: revokeManyInIndex(current, oldSerials, 'superseded', now).entries, value: undefined}));
   }
   const dirArg = p.dir === './pki' || p.dir === 'pki' ? '' : ` --dir ${p.dir}`;
   return {

@@ -6,7 +6,7 @@
  */
 import {dirname, join, resolve} from 'node:path';
 import {clientFilePaths, loadIssuer} from '../io/ca/client-files.js';
-import {loadCa, readIndex, serialSet, appendIndex} from '../io/ca/directory.js';
+import {loadCa, readIndex, recordIssuedSync, serialSet} from '../io/ca/directory.js';
 import {type FleetJob, resumeFleet} from '../io/ca/fleet.js';
 import {stagingDirFor} from '../io/ca/journal.js';
 import {findCsrs, isCsrFolder, signCsrAndWrite} from '../io/ca/sign.js';
@@ -84,6 +84,7 @@ export async function runSign(p: SignParams, ctx: FlowContext): Promise<SignResu
     ...(p.sans ? {sans: p.sans.map((v) => typeSan(v))} : {}),
   };
   const ca = await loadCa(p.dir);
+  for (const w of ca.warnings) report(ctx.onProgress, {kind: 'warning', text: w});
   const passphrase = await resolveSecret(p.passphraseFile, 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
   const entries = await readIndex(ca.issuing.paths);
   const used = serialSet(entries);
@@ -147,8 +148,8 @@ export async function runSign(p: SignParams, ctx: FlowContext): Promise<SignResu
       files: job.files,
       indexFile: job.indexFile,
       force: p.force,
+      record: (e) => recordIssuedSync(ca.issuing.paths, [e]),
     });
-    await appendIndex(ca.issuing.paths, [r.signed.index]);
     const d = describeCertificate(r.signed.parsed);
     certificate = {...d, files: filesOf(job), csr: source, stripped: r.stripped};
     const {subject, serial, notBefore, notAfter, sha256Fingerprint} = d;

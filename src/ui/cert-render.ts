@@ -2,6 +2,7 @@
  * Human rendering of certificate details.
  */
 import type {CertDetails} from '../lib/alb/describe.js';
+import {escapeTerminal} from './escape.js';
 import {expiryPhrase, keyValues, out, whenRelative} from './output.js';
 
 /** Short block: subject, issuer, serial, validity, SANs, fingerprint, and ALB's requirements only when they fail. */
@@ -10,11 +11,11 @@ export function renderCertSummary(d: CertDetails, title?: string): string {
   return (
     head +
     keyValues([
-      ['subject', d.subject || '(empty)'],
+      ['subject', escapeTerminal(d.subject) || '(empty)'],
       ['issuer', d.issuer || '(empty)'],
       ['serial', d.serial],
       ['valid', `${d.notBefore} → ${d.notAfter} (${expiryPhrase(d.notAfter)})`],
-      ['SANs', d.subjectAltNames.length ? d.subjectAltNames.join(', ') : undefined],
+      ['SANs', d.subjectAltNames.length ? escapeTerminal(d.subjectAltNames.join(', ')) : undefined],
       ['sha256', d.sha256Fingerprint],
       ['ALB', d.albRequirements.ok ? undefined : out.red('does not meet ALB requirements: ' + d.albRequirements.problems.join('; '))],
     ])
@@ -33,7 +34,7 @@ export function renderCertDetails(d: CertDetails, title?: string): string {
   return (
     head +
     keyValues([
-      ['subject', d.subject || '(empty)'],
+      ['subject', escapeTerminal(d.subject) || '(empty)'],
       ['issuer', d.issuer || '(empty)'],
       ['serial', d.serial],
       ['not before', whenRelative(d.notBefore)],
@@ -41,7 +42,7 @@ export function renderCertDetails(d: CertDetails, title?: string): string {
       ['version', `v${d.version}`],
       ['key', d.keyType.startsWith('EC') ? d.keyType : `${d.keyType} ${d.keyBits} bits`],
       ['signature', d.signatureAlgorithm],
-      ['SANs', d.subjectAltNames.length ? d.subjectAltNames.join(', ') : undefined],
+      ['SANs', d.subjectAltNames.length ? escapeTerminal(d.subjectAltNames.join(', ')) : undefined],
       ['key usage', d.keyUsage.length ? d.keyUsage.join(', ') : '(none)'],
       ['ext key usage', d.extendedKeyUsage.length ? d.extendedKeyUsage.join(', ') : '(none)'],
       ['basic constr.', bc],

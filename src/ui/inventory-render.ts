@@ -4,10 +4,11 @@
  * (status, tier) are padded and coloured once.
  */
 import type {CertStatus, ListedCert} from '../lib/pki/inventory.js';
+import {escapeTerminal} from './escape.js';
 import {out} from './output.js';
 
 const HEAD = ['STATUS', 'EXPIRES', 'DAYS', 'SERIAL', 'TIER', 'SUBJECT'];
-const STATUSES: CertStatus[] = ['valid', 'expired', 'revoked'];
+const STATUSES: CertStatus[] = ['valid', 'expired', 'revoked', 'superseded'];
 
 /** The table with a header line and a trailing newline. */
 export function renderInventory(rows: ListedCert[]): string {
@@ -25,7 +26,7 @@ export function renderInventory(rows: ListedCert[]): string {
   const status: Record<string, string> = {};
   for (const s of STATUSES) {
     const padded = cell(s, 0);
-    status[s] = s === 'revoked' ? out.red(padded) : s === 'expired' ? out.yellow(padded) : padded;
+    status[s] = s === 'revoked' ? out.red(padded) : s === 'expired' ? out.yellow(padded) : s === 'superseded' ? out.dim(padded) : padded;
   }
   const tier = {root: cell('root', 4), intermediate: cell('intermediate', 4)};
   const lines: string[] = [
@@ -35,7 +36,8 @@ export function renderInventory(rows: ListedCert[]): string {
         .trimEnd(),
     ),
   ];
-  for (const r of rows) lines.push(status[r.status]! + cell(r.notAfter, 1) + cell(String(r.daysLeft), 2) + cell(r.serial, 3) + tier[r.tier] + r.subject);
+  for (const r of rows)
+    lines.push(status[r.status]! + cell(r.notAfter, 1) + cell(String(r.daysLeft), 2) + cell(r.serial, 3) + tier[r.tier] + escapeTerminal(r.subject));
   lines.push('');
   return lines.join('\n');
 }

@@ -5,12 +5,18 @@
  * waits (bounded) and then reads the state again, so it plans from what the first one
  * left, never from what it read before.
  *
- * A lease is stale, and taken over with If-Match on its ETag, when it expired (its run
- * took longer than the wait timeout plus ten minutes) or when it was written on this host
- * by a process that no longer exists (a run killed with SIGKILL). A lease whose answer was
- * lost is recognised by its owner id. Deploy runs that change nothing take no lease.
+ * The owner is a random token written with the lease; host and pid are there for messages
+ * only. The holder renews the lease (If-Match on its own ETag) every third of its lifetime
+ * while it runs. Another deploy takes it over (If-Match on the ETag it read) only when it
+ * expired, or when its owner is certainly gone: written from this very PID namespace of
+ * this boot (same host, /proc/self/ns/pid and boot id), by a pid that no longer exists (a
+ * run killed with SIGKILL). A pid from another PID namespace (a container on the same host
+ * network, a CI runner) means nothing here, so such a lease is waited for until it expires.
+ * A lease whose answer was lost is recognised by its owner token. Deploy runs that change
+ * nothing take no lease.
  */
-import {randomUUID} from 'node:crypto';
+import {randomBytes} from 'node:crypto';
+import {readFileSync, readlinkSync} from 'node:fs';
 import {hostname} from 'node:os';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {keyPrefix} from '../../lib/deploy/plan.js';
@@ -18,17 +24,35 @@ import {ExitCode, MtlsKitError} from '../../lib/errors.js';
 import {type AwsClients, awsErrorCode, mapAwsError} from './clients.js';
 
 export interface LeaseHolder {
+  /** Random token: the only identity of the holder. */
   owner: string;
   host: string;
   pid: number;
+  /** `<pid namespace>/<boot id>` where the pid means something (Linux); '' elsewhere. */
+  pidScope?: string;
   started: string;
   expires: string;
+}
+
+let ownPidScope: string | undefined;
+/** This process's PID namespace and boot: a pid is only checked where it means the same process. */
+function pidScope(): string {
+  if (ownPidScope === undefined) {
+    try {
+      ownPidScope = `${readlinkSync('/proc/self/ns/pid')}/${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}`;
+    } catch {
+      ownPidScope = '';
+    }
+  }
+  return ownPidScope;
 }
 
 export interface DeployLease {
   key: string;
   /** Whether another deploy held it first (the state must then be read again). */
   waited: boolean;
+  /** Set when a renewal found the lease taken over (it expired while this run was stalled). */
+  readonly lost: boolean;
   release(): Promise<void>;
 }
 
@@ -36,7 +60,7 @@ export interface LeaseParams {
   bucket: string;
   prefix: string;
   trustStoreName: string;
-  /** How long the lease is valid if its holder never releases it. */
+  /** How long the lease is valid if its holder stops renewing it (renewed every ttlMs / 3). */
   ttlMs: number;
   /** How long to wait for another deploy's lease. */
   waitMs: number;
@@ -44,6 +68,8 @@ export interface LeaseParams {
   pollMs?: number;
   /** Told once when another deploy holds the lease. */
   onWait?: (holder: LeaseHolder) => void;
+  /** Told when a renewal finds the lease taken over. */
+  onLost?: () => void;
   expectedBucketOwner?: string | undefined;
   /** Server-side encryption as for the uploads (a bucket policy may require it on every PUT). */
   sse?: 'aws:kms' | 'AES256' | undefined;
@@ -62,20 +88,30 @@ export function leaseKey(prefix: string, trustStoreName: string): string {
  */
 export async function acquireDeployLease(aws: AwsClients, p: LeaseParams): Promise<DeployLease> {
   const key = leaseKey(p.prefix, p.trustStoreName);
-  const owner = randomUUID();
+  const owner = randomBytes(16).toString('hex');
   const deadline = Date.now() + p.waitMs;
   let waited = false;
-  const lease = (): DeployLease => ({key, waited, release: () => releaseLease(aws, p, key, owner)});
+  const started = new Date().toISOString();
+  const body = (): LeaseHolder => ({
+    owner,
+    host: hostname(),
+    pid: process.pid,
+    pidScope: pidScope(),
+    started,
+    expires: new Date(Date.now() + p.ttlMs).toISOString(),
+  });
   for (let round = 0; round < 100_000; round++) {
-    const now = new Date();
-    const body: LeaseHolder = {owner, host: hostname(), pid: process.pid, started: now.toISOString(), expires: new Date(now.getTime() + p.ttlMs).toISOString()};
-    if (await conditionalPut(aws, p, key, body, {IfNoneMatch: '*'})) return lease();
-    const held = await readLease(aws, p, key);
-    if (!held) continue; // released in between: try again at once
-    if (held.holder.owner === owner) return lease(); // our own write, whose answer was lost
-    if (isStale(held.holder) && (await conditionalPut(aws, p, key, body, {IfMatch: held.etag}))) return lease();
+    let etag = await conditionalPut(aws, p, key, body(), {IfNoneMatch: '*'});
+    const held = etag === false ? await readLease(aws, p, key) : undefined;
+    if (etag === false) {
+      if (!held) continue; // released in between: try again at once
+      if (held.holder.owner === owner)
+        etag = held.etag; // our own write, whose answer was lost
+      else if (isStale(held.holder)) etag = await conditionalPut(aws, p, key, body(), {IfMatch: held.etag});
+    }
+    if (etag !== false) return holdLease(aws, p, key, owner, etag, waited, body);
+    const h = held!.holder;
     if (Date.now() >= deadline) {
-      const h = held.holder;
       throw new MtlsKitError({
         code: 'DEPLOY_LEASE_HELD',
         message: `another deploy of trust store ${p.trustStoreName} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waited ${Math.round(p.waitMs / 1000)}s`,
@@ -84,23 +120,61 @@ export async function acquireDeployLease(aws: AwsClients, p: LeaseParams): Promi
         details: {leaseKey: key, holder: h},
       });
     }
-    if (!waited) p.onWait?.(held.holder);
+    if (!waited) p.onWait?.(h);
     waited = true;
     await sleep(Math.min(p.pollMs ?? 1000, Math.max(1, deadline - Date.now())));
   }
   throw new MtlsKitError({code: 'DEPLOY_LEASE_HELD', message: `could not take the deploy lease s3://${p.bucket}/${key}`, exitCode: ExitCode.Precondition});
 }
 
-/** PutObject with a condition; false when the condition did not hold (412) or conflicted (409). */
+/** A held lease: renewed every ttl/3 with If-Match on our own ETag until released. */
+function holdLease(aws: AwsClients, p: LeaseParams, key: string, owner: string, firstEtag: string, waited: boolean, body: () => LeaseHolder): DeployLease {
+  let etag = firstEtag;
+  let lost = false;
+  let renewing: Promise<void> = Promise.resolve();
+  const timer = setInterval(
+    () => {
+      renewing = (async () => {
+        if (lost) return;
+        try {
+          const next = await conditionalPut(aws, p, key, body(), {IfMatch: etag});
+          if (next === false) {
+            lost = true;
+            clearInterval(timer);
+            p.onLost?.();
+          } else etag = next;
+        } catch {
+          // a failed renewal is retried at the next tick; the lease lasts ttlMs from the last one
+        }
+      })();
+    },
+    Math.max(10, Math.floor(p.ttlMs / 3)),
+  );
+  timer.unref();
+  return {
+    key,
+    waited,
+    get lost() {
+      return lost;
+    },
+    release: async () => {
+      clearInterval(timer);
+      await renewing;
+      if (!lost) await releaseLease(aws, p, key, owner);
+    },
+  };
+}
+
+/** PutObject with a condition: the new ETag, or false when the condition did not hold (412) or conflicted (409). */
 async function conditionalPut(
   aws: AwsClients,
   p: LeaseParams,
   key: string,
   body: LeaseHolder,
   cond: {IfNoneMatch?: string; IfMatch?: string},
-): Promise<boolean> {
+): Promise<string | false> {
   try {
-    await aws.s3.send(
+    const r = await aws.s3.send(
       new aws.s3Sdk.PutObjectCommand({
         Bucket: p.bucket,
         Key: key,
@@ -112,7 +186,7 @@ async function conditionalPut(
         ...(p.expectedBucketOwner ? {ExpectedBucketOwner: p.expectedBucketOwner} : {}),
       }),
     );
-    return true;
+    return r.ETag ?? '';
   } catch (error) {
     const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode;
     if (status === 412 || status === 409 || ['PreconditionFailed', 'ConditionalRequestConflict'].includes(awsErrorCode(error))) return false;
@@ -139,11 +213,11 @@ async function readLease(aws: AwsClients, p: LeaseParams, key: string): Promise<
   }
 }
 
-/** Expired, or written on this host by a process that is gone. */
+/** Expired, or written in this PID namespace of this boot on this host by a process that is gone. */
 function isStale(h: LeaseHolder): boolean {
   const expires = Date.parse(h.expires);
   if (!(expires > Date.now())) return true;
-  if (h.host !== hostname() || !(h.pid > 0)) return false;
+  if (h.host !== hostname() || !(h.pid > 0) || !h.pidScope || h.pidScope !== pidScope()) return false;
   try {
     process.kill(h.pid, 0);
     return false;

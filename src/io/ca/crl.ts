@@ -4,7 +4,7 @@
 import type {KeyObject} from 'node:crypto';
 import {buildCrl, formatCrlNumberFile, parseCrlNumberFile} from '../../lib/x509/crl.js';
 import {crlEntriesFromIndexText} from '../../lib/pki/revoke.js';
-import type {LoadedTier} from './directory.js';
+import {type LoadedTier, withIndexLock} from './directory.js';
 import {MODE_PUBLIC, type PlannedFile, readTextIfExists, writeFilesAtomic} from '../files.js';
 
 export interface WriteTierCrlResult {
@@ -23,6 +23,12 @@ export interface WriteTierCrlResult {
  * with the next number (openssl ca keeps the next one there), all-or-nothing.
  */
 export async function writeTierCrl(tier: LoadedTier, key: KeyObject, days: number, der: boolean): Promise<WriteTierCrlResult> {
+  // Under the index lock: the CRL sees every revocation recorded before it, and two crl
+  // runs never take the same CRL number.
+  return withIndexLock(tier.paths, () => writeTierCrlLocked(tier, key, days, der));
+}
+
+async function writeTierCrlLocked(tier: LoadedTier, key: KeyObject, days: number, der: boolean): Promise<WriteTierCrlResult> {
   const crlNumber = parseCrlNumberFile(await readTextIfExists(tier.paths.crlNumber));
   const entries = crlEntriesFromIndexText((await readTextIfExists(tier.paths.index)) ?? '', tier.paths.index);
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);

@@ -9,7 +9,7 @@ import type {SanInput} from '../../lib/x509/issue.js';
 import type {NameEntry} from '../../lib/x509/names.js';
 import type {KeySpec} from '../../lib/x509/profiles.js';
 import {revokeInIndex} from '../../lib/pki/revoke.js';
-import {appendIndex, type LoadedCa, readIndex, writeIndex} from './directory.js';
+import {type LoadedCa, recordIssued, updateIndex} from './directory.js';
 import {type ClientFiles, writeClientFiles} from './client-files.js';
 import {writeTierCrl} from './crl.js';
 import {MODE_PUBLIC, writeFileAtomic} from '../files.js';
@@ -51,23 +51,20 @@ export async function writeDefect(p: DefectWriteParams): Promise<DefectWriteResu
     indexFile: p.indexFile,
     ...(p.unsupportedKey ? {unsupportedKey: p.unsupportedKey} : {}),
   });
+  // Recorded before the files appear (directory.ts), like every certificate.
+  await recordIssued(p.ca.issuing.paths, material.indexEntries);
   writeClientFiles(p.files, material.issued, [], p.force);
   let throwawayCa: string | null = null;
   if (material.throwawayCaPem) {
     throwawayCa = p.files.certificate.replace(/[^/]+$/, 'throwaway-ca.crt');
     await writeFileAtomic(throwawayCa, material.throwawayCaPem, MODE_PUBLIC, {force: p.force});
   }
-  await appendIndex(p.ca.issuing.paths, material.indexEntries);
   let crl: string | null = null;
   if (material.revoke) {
-    const r = revokeInIndex({
-      entries: await readIndex(p.ca.issuing.paths),
-      serial: material.issued.parsed.serialHex,
-      reason: 'keyCompromise',
-      now: new Date(),
-      force: false,
+    await updateIndex(p.ca.issuing.paths, (entries) => {
+      const r = revokeInIndex({entries, serial: material.issued.parsed.serialHex, reason: 'keyCompromise', now: new Date(), force: false});
+      return {...(r.outcome === 'revoked' ? {entries: r.entries} : {}), value: undefined};
     });
-    if (r.outcome === 'revoked') await writeIndex(p.ca.issuing.paths, r.entries);
     crl = (await writeTierCrl(p.ca.issuing, p.issuer.key, 30, false)).path;
   }
   return {material, crl, throwawayCa};

@@ -3,6 +3,7 @@
  * `gen-client` (main thread) and fleet workers.
  */
 import {type ClientIssuer, type IssuedClient, issueClientCert} from '../../lib/pki/client-cert.js';
+import type {IndexEntry} from '../../lib/x509/index-db.js';
 import type {SanInput} from '../../lib/x509/issue.js';
 import type {NameEntry} from '../../lib/x509/names.js';
 import type {CertProfile, KeySpec} from '../../lib/x509/profiles.js';
@@ -24,6 +25,8 @@ export interface IssueOneParams {
   p12?: P12Options;
   /** The client profile when it is not the default one (gen-client --ocsp-url). */
   profile?: CertProfile;
+  /** Records the index line; called after signing and before any file is written. */
+  record?: (entry: IndexEntry) => void;
 }
 
 export interface P12Options {
@@ -33,7 +36,7 @@ export interface P12Options {
   friendlyName?: string;
 }
 
-/** Issues, builds PKCS#12 files when asked, and writes everything all-or-nothing. */
+/** Issues, builds PKCS#12 files when asked, records the certificate (`record`), then writes everything all-or-nothing. */
 export async function issueAndWrite(p: IssueOneParams): Promise<IssuedClient> {
   const issued = issueClientCert({
     issuer: p.issuer,
@@ -60,6 +63,7 @@ export async function issueAndWrite(p: IssueOneParams): Promise<IssuedClient> {
     if (p.p12.modern && p.files.p12) extra.push({path: p.files.p12, data: buildPkcs12(base)});
     if (p.p12.legacy && p.files.p12Legacy) extra.push({path: p.files.p12Legacy, data: buildPkcs12({...base, legacy: true})});
   }
+  p.record?.(issued.index);
   writeClientFiles(p.files, issued, extra, p.force, p.durable ?? true);
   return issued;
 }

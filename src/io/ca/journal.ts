@@ -13,11 +13,11 @@
  * The guarantee is against the process being killed; against power loss only the index
  * is fsynced (certificate files are, too, with MTLS_KIT_DURABLE=1).
  */
-import {closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, existsSync, writeSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
-import {MtlsKitError} from '../../lib/errors.js';
-import {formatIndexLine, type IndexEntry} from '../../lib/x509/index-db.js';
-import {MODE_PUBLIC} from '../files.js';
+import {isMtlsKitError, MtlsKitError} from '../../lib/errors.js';
+import type {IndexEntry} from '../../lib/x509/index-db.js';
+import {recordIssuedSync} from './directory.js';
 
 const STAGING = /^\.(.+)\.([0-9A-F]+)\.partial$/;
 
@@ -78,11 +78,10 @@ export function sweepStaging(parent: string, recorded: ReadonlySet<string>): Sta
 }
 
 /**
- * Appends index lines in batches: one write and one fsync per batch, then the batch's
- * staging folders are renamed into place.
+ * Appends index lines in batches (one locked write and fsync per batch, directory.ts),
+ * then the batch's staging folders are renamed into place.
  */
 export class IndexJournal {
-  private fd: number | undefined;
   private pending: Array<{entry: IndexEntry; staging: string; finalDir: string}> = [];
   /** Serials recorded (fsynced) by this journal. */
   readonly recorded = new Set<string>();
@@ -99,25 +98,26 @@ export class IndexJournal {
   }
 
   /**
-   * Records every queued certificate: append, fsync, then rename each staging folder.
-   * @throws MtlsKitError INDEX_WRITE_FAILED (exit 4) naming index.txt.
+   * Records every queued certificate through the locked index writer (directory.ts:
+   * lock, open afresh, append, fsync), then renames each staging folder into place.
+   * @throws MtlsKitError INDEX_WRITE_FAILED / READ_ONLY_FILE_SYSTEM / INDEX_LOCKED (exit 4) naming index.txt.
    */
   flush(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     try {
-      if (this.fd === undefined) {
-        mkdirSync(dirname(this.indexPath), {recursive: true});
-        this.fd = openSync(this.indexPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, MODE_PUBLIC);
-      }
-      writeSync(this.fd, Buffer.from(batch.map((b) => formatIndexLine(b.entry)).join('')));
-      fsyncSync(this.fd);
+      recordIssuedSync(
+        {index: this.indexPath},
+        batch.map((b) => b.entry),
+      );
     } catch (error) {
+      if (!isMtlsKitError(error)) throw error;
+      const e = error;
       throw new MtlsKitError({
-        code: 'INDEX_WRITE_FAILED',
-        message: `cannot append to ${this.indexPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        suggestions: ['free disk space or fix the folder permissions, then re-run the same command: it issues only what is missing'],
+        code: e.code,
+        message: e.message,
+        suggestions: [...e.suggestions, 're-run the same command: it issues only what is missing'],
         cause: error,
       });
     }
@@ -127,8 +127,6 @@ export class IndexJournal {
     }
   }
 
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
+  /** Nothing to close: every flush opens index.txt afresh under the lock. */
+  close(): void {}
 }

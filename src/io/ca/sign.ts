@@ -8,6 +8,7 @@ import {MtlsKitError, preconditionError} from '../../lib/errors.js';
 import type {ClientIssuer} from '../../lib/pki/client-cert.js';
 import {type CsrOverrides, planClientRequest, type SignedForKey, signClientForKey, type StrippedItem} from '../../lib/pki/sign-csr.js';
 import {csrDerFromInput, parseCsr} from '../../lib/x509/csr.js';
+import type {IndexEntry} from '../../lib/x509/index-db.js';
 import {MODE_PUBLIC, writeFilesAtomicSync} from '../files.js';
 
 export interface SignOneParams {
@@ -25,6 +26,8 @@ export interface SignOneParams {
   force: boolean;
   /** fsync each file (default true; batches turn it off, as fleets do). */
   durable?: boolean;
+  /** Records the index line; called after signing and before any file is written. */
+  record?: (entry: IndexEntry) => void;
 }
 
 export interface SignOneResult {
@@ -62,6 +65,7 @@ export async function signCsrAndWrite(p: SignOneParams): Promise<SignOneResult> 
     now: p.now,
     indexFile: p.indexFile,
   });
+  p.record?.(signed.index);
   writeFilesAtomicSync(
     [
       {path: p.files.certificate, data: signed.certPem, mode: MODE_PUBLIC},

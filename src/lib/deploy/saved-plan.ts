@@ -11,6 +11,7 @@ import type {DeployPlan, ListenerTarget, MutualAuthentication, RemoteState} from
 import type {Tag} from './record.js';
 import type {ConnectionLogSetting, ConnectionLogTarget} from './connection-logs.js';
 import type {DeployResult} from './result.js';
+import {createHash} from 'node:crypto';
 import {MtlsKitError} from '../errors.js';
 
 export const SAVED_PLAN_VERSION = 1;
@@ -54,6 +55,19 @@ export interface SavedPlan {
   plan: DeployPlan;
   /** The dry-run result, for the reviewer. */
   result: DeployResult;
+  /** `sha256:<hex>` of the file's JSON without this field (sealSavedPlan); a plan whose content differs is refused. */
+  digest: string;
+}
+
+/** The digest of a plan's content: SHA-256 of its JSON without the digest field. */
+export function savedPlanDigest(p: Omit<SavedPlan, 'digest'> & {digest?: string}): string {
+  const {digest: _ignored, ...content} = p;
+  return `sha256:${createHash('sha256').update(JSON.stringify(content)).digest('hex')}`;
+}
+
+/** A plan with its digest, as --plan-out writes it. */
+export function sealSavedPlan(p: Omit<SavedPlan, 'digest'>): SavedPlan {
+  return {...p, digest: savedPlanDigest(p)};
 }
 
 /** The fingerprint of a remote state (what a saved plan depends on). */
@@ -128,7 +142,8 @@ function stripVolatile(p: DeployPlan): unknown {
 
 /**
  * Parses a saved plan file's JSON.
- * @throws MtlsKitError BAD_PLAN_FILE (exit 4) when it is not one.
+ * @throws MtlsKitError BAD_PLAN_FILE (exit 4) when it is not one, PLAN_DIGEST_MISMATCH (exit 4) when
+ *   its content does not match its digest (edited after --plan-out wrote it).
  */
 export function parseSavedPlan(text: string, planFile: string): SavedPlan {
   let v: unknown;
@@ -147,6 +162,17 @@ export function parseSavedPlan(text: string, planFile: string): SavedPlan {
       code: 'BAD_PLAN_FILE',
       message: `${planFile} is not a plan written by this version of deploy --plan-out`,
       suggestions: ['make a new one: mtls-kit deploy ... --plan-out plan.json'],
+    });
+  }
+  const digest = savedPlanDigest(p as SavedPlan);
+  if (p.digest !== digest) {
+    throw new MtlsKitError({
+      code: 'PLAN_DIGEST_MISMATCH',
+      message:
+        p.digest === undefined
+          ? `${planFile} has no digest, so its content cannot be checked against what was reviewed`
+          : `${planFile} was changed after it was written: its content does not match its digest ${p.digest}`,
+      suggestions: ['make a new plan and review it again: mtls-kit deploy ... --plan-out plan.json'],
     });
   }
   return p as SavedPlan;

@@ -3,16 +3,22 @@
  * of `mtls-kit list` (and of `renew`, which looks a certificate up by serial).
  */
 import {usageError} from '../errors.js';
+import {slashFormToRfc2253} from '../x509/dn.js';
 import {parseIndex} from '../x509/index-db.js';
 
-export type CertStatus = 'valid' | 'expired' | 'revoked';
+/**
+ * valid, expired (past notAfter) or revoked, as the index says; superseded: valid, but a
+ * later line of the same index records another certificate written to the same file (renew,
+ * or gen-client --force over the same folder), so nothing needs renewing there.
+ */
+export type CertStatus = 'valid' | 'expired' | 'revoked' | 'superseded';
 
 export interface ListedCert {
   /** The CA tier whose index holds the line. */
   tier: 'root' | 'intermediate';
   status: CertStatus;
   serial: string;
-  /** As the index records it (OpenSSL's /C=../CN=.. form). */
+  /** RFC 2253 (dn.ts), converted from the index's /C=../CN=.. form; control characters escaped. */
   subject: string;
   notAfter: string;
   /** Whole days until notAfter (negative once expired). */
@@ -69,9 +75,24 @@ export function listIndexText(text: string, source: string, tier: 'root' | 'inte
     parseIndex(text, source); // throws the precise message
     throw new Error(`${source}: unexpected index line`);
   };
-  let p = 0;
+  // The last line that names each file: an earlier valid line for the same file is superseded.
+  const lastLineOf = new Map<string, number>();
   const len = text.length;
+  for (let q = 0, line = 0; q < len; line++) {
+    let nl = text.indexOf('\n', q);
+    if (nl < 0) nl = len;
+    const t4 = nthTab(text, q, nl, 4);
+    if (t4 >= 0) {
+      const t5 = text.indexOf('\t', t4 + 1);
+      const file = text.slice(t4 + 1, t5 < 0 || t5 > nl ? nl : t5);
+      if (file !== 'unknown' && file !== '') lastLineOf.set(file, line);
+    }
+    q = nl + 1;
+  }
+  let p = 0;
+  let lineNo = -1;
   while (p < len) {
+    lineNo++;
     let nl = text.indexOf('\n', p);
     if (nl < 0) nl = len;
     if (nl > p) {
@@ -85,7 +106,9 @@ export function listIndexText(text: string, source: string, tier: 'root' | 'inte
       const exp = t2 > t1 + 1 ? time(text.slice(t1 + 1, t2)) : undefined;
       if (t1 !== p + 1 || t5 < 0 || t5 > nl || (st !== 0x56 && st !== 0x52 && st !== 0x45) || !exp) bad();
       const end = exp![0];
-      const status: CertStatus = st === 0x52 ? 'revoked' : st === 0x45 || end <= t ? 'expired' : 'valid';
+      const file = text.slice(t4 + 1, t5);
+      let status: CertStatus = st === 0x52 ? 'revoked' : st === 0x45 || end <= t ? 'expired' : 'valid';
+      if (status === 'valid' && file !== 'unknown' && lastLineOf.get(file) !== lineNo) status = 'superseded';
       const keep = !(
         (filter.revoked && status !== 'revoked') ||
         (filter.expired && status !== 'expired') ||
@@ -96,10 +119,10 @@ export function listIndexText(text: string, source: string, tier: 'root' | 'inte
           tier,
           status,
           serial: upper(text.slice(t3 + 1, t4)),
-          subject: text.slice(t5 + 1, nl),
+          subject: slashFormToRfc2253(text.slice(t5 + 1, nl)),
           notAfter: exp![1],
           daysLeft: Math.floor((end - t) / 86_400_000),
-          file: text.slice(t4 + 1, t5),
+          file,
         };
         if (t3 > t2 + 1) {
           const rev = text.slice(t2 + 1, t3);
@@ -116,6 +139,16 @@ export function listIndexText(text: string, source: string, tier: 'root' | 'inte
     p = nl + 1;
   }
   return sortByEnd(rows, ends);
+}
+
+/** Position of the n-th tab (1-based) between from and to, or -1. */
+function nthTab(text: string, from: number, to: number, n: number): number {
+  let p = from - 1;
+  for (let i = 0; i < n; i++) {
+    p = text.indexOf('\t', p + 1);
+    if (p < 0 || p >= to) return -1;
+  }
+  return p;
 }
 
 /** openssl writes serials in uppercase; only others are converted (no copy per line). */

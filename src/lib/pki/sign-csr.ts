@@ -19,12 +19,13 @@
  */
 import {createPublicKey} from 'node:crypto';
 import {preconditionError} from '../errors.js';
-import {type GeneralName, type ParsedCertificate, parseGeneralNames, type PublicKeyInfo, OID} from '../x509/cert.js';
+import {type GeneralName, type ParsedCertificate, type PublicKeyInfo, OID} from '../x509/cert.js';
 import type {ParsedCsr} from '../x509/csr.js';
 import {children, content, decodeOid, parseOne, TAG} from '../x509/der.js';
 import {formatSlashForm} from '../x509/dn.js';
 import type {IndexEntry} from '../x509/index-db.js';
 import {addDays, encodeName, issueCertificate, type SanInput} from '../x509/issue.js';
+import {sansFromRequest, subjectFromRequest} from '../x509/name-rules.js';
 import type {NameEntry} from '../x509/names.js';
 import {toPem} from '../x509/pem.js';
 import {type KeySpec, OID_EKU_CLIENT_AUTH, PROFILES} from '../x509/profiles.js';
@@ -122,7 +123,7 @@ function toSanInput(g: GeneralName): SanInput | undefined {
 
 /**
  * Applies the client profile to a request (see the policy at the top of this file).
- * @throws MtlsKitError CSR_REQUESTS_CA (unless stripCa), CSR_KEY_UNSUPPORTED, CSR_EMPTY_SUBJECT (exit 4).
+ * @throws MtlsKitError CSR_REQUESTS_CA (unless stripCa), CSR_KEY_UNSUPPORTED, CSR_EMPTY_SUBJECT, CSR_BAD_FIELD (exit 4).
  */
 export function planClientRequest(csr: ParsedCsr, source: string, overrides: CsrOverrides = {}, stripCa = false): ClientRequestPlan {
   const keySpec = clientKeySpec(csr.publicKey, source);
@@ -157,13 +158,13 @@ export function planClientRequest(csr: ParsedCsr, source: string, overrides: Csr
         });
         break;
       }
-      case OID.subjectAltName:
-        for (const g of parseGeneralNames(t)) {
-          const s = toSanInput(g);
-          if (s) sans.push(s);
-          else stripped.push({extension: name, value: g.type === 'dirname' ? 'dirName' : 'otherName'});
-        }
+      case OID.subjectAltName: {
+        // Checked with gen-client's --san rules (name-rules.ts); refused, not copied, when bad.
+        const r = sansFromRequest(t, source);
+        sans = r.sans;
+        for (const o of r.other) stripped.push({extension: name, value: o});
         break;
+      }
       case OID.subjectKeyId:
         break;
       default:
@@ -171,7 +172,9 @@ export function planClientRequest(csr: ParsedCsr, source: string, overrides: Csr
     }
   }
   if (overrides.sans) sans = overrides.sans;
-  const subjectDer = overrides.subject ? encodeName(overrides.subject) : csr.subject;
+  // The requested subject is decoded, checked with gen-client's rules and re-encoded in
+  // DER as mtls-kit writes names; it is never copied byte for byte.
+  const subjectDer = encodeName(overrides.subject ?? subjectFromRequest(csr.subject, source));
   // An empty Name with no SANs identifies nothing (RFC 5280 4.1.2.6).
   if (subjectDer.length <= 2 && sans.length === 0) {
     throw preconditionError('CSR_EMPTY_SUBJECT', `${source} has an empty subject and no subject alternative names`, [

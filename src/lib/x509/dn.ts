@@ -496,3 +496,36 @@ export function encodeDnText(s: string): Uint8Array {
     ),
   );
 }
+
+/** A slash-form subject whose values need no RFC 2253 escaping (the common case: fleets). */
+const PLAIN_SLASH = /^(?:\/[A-Za-z][A-Za-z0-9]*=[A-Za-z0-9_.@:-](?:[A-Za-z0-9 _.@:-]*[A-Za-z0-9_.@:-])?)+$/;
+const SLASH_SPLIT = /\/(?=[A-Za-z][A-Za-z0-9-]*=|\d+(?:\.\d+)+=)/;
+
+/**
+ * The RFC 2253 form (as formatRfc2253 writes it, control characters and non-ASCII
+ * escaped as `\XX`) of a subject in the slash form formatSlashForm writes to index.txt.
+ * Plain subjects are converted as strings (`list` of 100,000 lines); others are encoded
+ * and rendered by formatRfc2253. A label this module does not know is kept as written,
+ * with control characters escaped.
+ */
+export function slashFormToRfc2253(s: string): string {
+  const parts = s.split(SLASH_SPLIT).slice(1);
+  if (PLAIN_SLASH.test(s)) return parts.reverse().join(',');
+  try {
+    const atvs = parts.map((p) => {
+      const eq = p.indexOf('=');
+      const oid = oidForLabel(p.slice(0, eq));
+      if (!oid) throw new DnSyntaxError(`unknown attribute name "${p.slice(0, eq)}"`);
+      const value = new TextEncoder().encode(p.slice(eq + 1));
+      return tlv(
+        TAG.SET,
+        tlv(TAG.SEQUENCE, encodeOid(oid), tlv(oid === '2.5.4.6' && /^[A-Za-z]{2}$/.test(p.slice(eq + 1)) ? TAG.PrintableString : TAG.UTF8String, value)),
+      );
+    });
+    return formatRfc2253(tlv(TAG.SEQUENCE, ...atvs));
+  } catch {
+    const joined = parts.reverse().join(',');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+    return joined.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  }
+}

@@ -2,6 +2,7 @@
  * Building subject names from flags or DN strings (the input side; dn.ts renders).
  */
 import {usageError} from '../errors.js';
+import {assertSubjectFlags, type NameEntry} from './name-rules.js';
 
 export interface SubjectFields {
   cn?: string;
@@ -14,11 +15,7 @@ export interface SubjectFields {
   subject?: string;
 }
 
-/** One attribute in DER order, with an explicit string type. */
-export interface NameEntry {
-  type: string;
-  value: string;
-}
+export type {NameEntry} from './name-rules.js';
 
 const LABELS: Record<string, string> = {
   CN: '2.5.4.3',
@@ -125,7 +122,7 @@ export function subjectFromFields(f: SubjectFields): NameEntry[][] {
   if (f.subject !== undefined) {
     const rdns = parseDnString(f.subject);
     if (rdns.length === 0) throw usageError('BAD_SUBJECT', 'the subject is empty', ['give --cn or a non-empty --subject']);
-    return rdns;
+    return assertSubjectFlags(rdns);
   }
   if (f.country !== undefined && !/^[A-Za-z]{2}$/.test(f.country)) {
     throw usageError('BAD_SUBJECT', `--country "${f.country}" is not a two-letter ISO 3166 code`, ['example: --country US']);
@@ -141,7 +138,8 @@ export function subjectFromFields(f: SubjectFields): NameEntry[][] {
   const rdns = order.filter(([k]) => f[k] !== undefined && f[k] !== '').map(([k, type]) => [{type, value: f[k] as string}]);
   if (rdns.length === 0)
     throw usageError('BAD_SUBJECT', 'no subject given', ['give --cn NAME (and optionally --org, --ou, --country, ...) or --subject "CN=...,O=..."']);
-  return rdns;
+  // The same rules sign applies to a CSR's subject (name-rules.ts).
+  return assertSubjectFlags(rdns);
 }
 
 /** Expands a fleet template: `{n}` is the 1-based index, `{n:4}` zero-padded to 4. */

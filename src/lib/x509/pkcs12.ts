@@ -275,6 +275,66 @@ function encryptPkcs12TripleDes(data: Uint8Array, password: string, iterations: 
   return {alg: algorithm(OID.pbeSha1TripleDes3Key, new Pkcs12PbeParams({salt: new OctetString(salt), iterations})), ciphertext};
 }
 
+/**
+ * Bounds on the work a PKCS#12 file may ask of us (every file read is hostile until its
+ * MAC verifies, and the MAC itself costs its iteration count).
+ *
+ * maxIterations: per key derivation (the MAC, and each PBE). Our choice, where the
+ * standards set none (RFC 7292 and RFC 8018 give only minimums): 1,000,000. OpenSSL caps
+ * nothing when parsing (openssl/openssl#21103, open); .NET caps 600,000 per derivation for
+ * files loaded without a password (Pkcs12LoaderLimits), Botan 100,000,000, and the Go x/crypto
+ * fixes for the same 2^31-1 file 1,000,000-10,000,000. Writers use 2,048 (OpenSSL's
+ * PKCS12_DEFAULT_ITER) to ~600,000 (OWASP for PBKDF2-SHA256), so no real file is refused.
+ * maxTotalIterations: the sum over a file (MAC + certificates + key + a few more bags).
+ * maxBytes: far above any client bundle (a key and a few certificates are ~10 KB).
+ * maxBags: certificates and keys together; maxNesting: safeContentsBag depth.
+ */
+export const PKCS12_LIMITS = {
+  maxIterations: 1_000_000,
+  maxTotalIterations: 5_000_000,
+  maxBytes: 4 * 1024 * 1024,
+  maxBags: 1_000,
+  maxNesting: 4,
+} as const;
+
+/** The work spent so far on one file. */
+interface Pkcs12Work {
+  iterations: number;
+  bags: number;
+}
+
+function limitError(source: string, what: string, fix: string): MtlsKitError {
+  return new MtlsKitError({
+    code: 'PKCS12_LIMIT',
+    message: `${source}: ${what}; refused without doing the work`,
+    suggestions: [fix],
+    exitCode: ExitCode.Precondition,
+  });
+}
+
+/**
+ * Accounts for one key derivation before running it.
+ * @throws MtlsKitError PKCS12_LIMIT (exit 4) when the count is not a positive integer or above the caps.
+ */
+function spendIterations(work: Pkcs12Work, raw: unknown, what: string, source: string): number {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw limitError(source, `${what} iteration count ${String(raw)} is not a positive integer`, 'export the file again');
+  if (n > PKCS12_LIMITS.maxIterations)
+    throw limitError(
+      source,
+      `${what} iteration count ${n} is above mtls-kit's limit of ${PKCS12_LIMITS.maxIterations.toLocaleString('en-US')}`,
+      'export the file again with the default iteration count (openssl pkcs12 -export uses 2048)',
+    );
+  work.iterations += n;
+  if (work.iterations > PKCS12_LIMITS.maxTotalIterations)
+    throw limitError(
+      source,
+      `the file asks for more than ${PKCS12_LIMITS.maxTotalIterations.toLocaleString('en-US')} key-derivation iterations in all`,
+      'export the key and certificates with the default iteration count',
+    );
+  return n;
+}
+
 /** Thrown inside this module when a ciphertext does not decrypt; mapped to WRONG_PASSWORD. */
 class BadDecrypt extends Error {}
 
@@ -283,7 +343,7 @@ class BadDecrypt extends Error {}
  * @throws BadDecrypt when the padding is wrong (wrong password); MtlsKitError BAD_PKCS12 for
  *   schemes this Node cannot run (RC2/RC4 need OpenSSL's legacy provider).
  */
-function decryptPbe(alg: AlgorithmIdentifier, ciphertext: Uint8Array, password: string, source: string): Buffer {
+function decryptPbe(alg: AlgorithmIdentifier, ciphertext: Uint8Array, password: string, source: string, work: Pkcs12Work): Buffer {
   let cipherName: string;
   let key: Buffer;
   let iv: Buffer | null;
@@ -298,7 +358,8 @@ function decryptPbe(alg: AlgorithmIdentifier, ciphertext: Uint8Array, password: 
     if (!cipher) throw badPkcs12(source, `unsupported PBES2 cipher ${p.encryptionScheme.algorithm}`);
     cipherName = cipher.name;
     iv = octets(p.encryptionScheme.parameters!);
-    key = pbkdf2Sync(Buffer.from(password, 'utf8'), toBuf(kdf.salt.buffer), Number(kdf.iterationCount), kdf.keyLength ?? cipher.keyLength, prfHash);
+    const iterations = spendIterations(work, kdf.iterationCount, 'PBKDF2', source);
+    key = pbkdf2Sync(Buffer.from(password, 'utf8'), toBuf(kdf.salt.buffer), iterations, kdf.keyLength ?? cipher.keyLength, prfHash);
   } else {
     const scheme = PKCS12_PBE[alg.algorithm];
     if (!scheme) throw badPkcs12(source, `unsupported encryption algorithm ${alg.algorithm}`);
@@ -306,8 +367,9 @@ function decryptPbe(alg: AlgorithmIdentifier, ciphertext: Uint8Array, password: 
     const pass = bmpPassword(password);
     const salt = toBuf(p.salt.buffer);
     cipherName = scheme.name;
-    key = derivePkcs12Key('sha1', 1, pass, salt, Number(p.iterations), scheme.keyLength);
-    iv = scheme.ivLength ? derivePkcs12Key('sha1', 2, pass, salt, Number(p.iterations), scheme.ivLength) : null;
+    const iterations = spendIterations(work, p.iterations, 'PBE', source);
+    key = derivePkcs12Key('sha1', 1, pass, salt, iterations, scheme.keyLength);
+    iv = scheme.ivLength ? derivePkcs12Key('sha1', 2, pass, salt, spendIterations(work, iterations, 'PBE', source), scheme.ivLength) : null;
     unsupportedHint = scheme.name.startsWith('rc') ? scheme.label : undefined;
   }
   let d: ReturnType<typeof createDecipheriv>;
@@ -506,10 +568,19 @@ function localKeyIdOf(bag: SafeBag): string | undefined {
 }
 
 /** Collects certificates and keys from SafeContents, recursing into safeContentsBags. */
-function readSafeContents(der: ArrayBuffer | Uint8Array, password: string, source: string, certs: FoundCert[], keys: FoundKey[], depth = 0): void {
-  if (depth > 4) throw badPkcs12(source, 'SafeContents nested too deeply');
+function readSafeContents(
+  der: ArrayBuffer | Uint8Array,
+  password: string,
+  source: string,
+  certs: FoundCert[],
+  keys: FoundKey[],
+  work: Pkcs12Work,
+  depth = 0,
+): void {
+  if (depth > PKCS12_LIMITS.maxNesting) throw limitError(source, `SafeContents nested more than ${PKCS12_LIMITS.maxNesting} deep`, 'export the file again');
   const contents = AsnConvert.parse(der, SafeContents);
   for (const bag of contents) {
+    if (++work.bags > PKCS12_LIMITS.maxBags) throw limitError(source, `more than ${PKCS12_LIMITS.maxBags} bags`, 'export only the client key and its chain');
     const localKeyId = localKeyIdOf(bag);
     if (bag.bagId === id_certBag) {
       const certBag = AsnConvert.parse(bag.bagValue, CertBag);
@@ -521,7 +592,7 @@ function readSafeContents(der: ArrayBuffer | Uint8Array, password: string, sourc
       const epki = AsnConvert.parse(bag.bagValue, EncryptedPrivateKeyInfo);
       let pkcs8: Buffer;
       try {
-        pkcs8 = decryptPbe(epki.encryptionAlgorithm, toBuf(epki.encryptedData.buffer), password, source);
+        pkcs8 = decryptPbe(epki.encryptionAlgorithm, toBuf(epki.encryptedData.buffer), password, source, work);
         // A wrong password can pass the padding check; a PKCS#8 key is one DER SEQUENCE.
         if (!isDerSequence(pkcs8)) throw new BadDecrypt();
       } catch (err) {
@@ -536,14 +607,14 @@ function readSafeContents(der: ArrayBuffer | Uint8Array, password: string, sourc
       if (localKeyId) k.localKeyId = localKeyId;
       keys.push(k);
     } else if (bag.bagId === id_SafeContents) {
-      readSafeContents(bag.bagValue, password, source, certs, keys, depth + 1);
+      readSafeContents(bag.bagValue, password, source, certs, keys, work, depth + 1);
     }
     // CRL and secret bags are not certificates or keys: skipped.
   }
 }
 
 /** Verifies the PFX MAC (RFC 7292 5.1) with the password; throws WRONG_PASSWORD when it differs. */
-function verifyMac(pfx: PFX, authSafeDer: Buffer, password: string, source: string): void {
+function verifyMac(pfx: PFX, authSafeDer: Buffer, password: string, source: string, work: Pkcs12Work): void {
   const macData = pfx.macData;
   const algOid = macData.mac.digestAlgorithm.algorithm;
   if (algOid === OID.pbmac1) throw badPkcs12(source, 'the MAC is PBMAC1 (RFC 9579), which mtls-kit does not verify yet');
@@ -551,7 +622,7 @@ function verifyMac(pfx: PFX, authSafeDer: Buffer, password: string, source: stri
   if (!digest) throw badPkcs12(source, `unsupported MAC digest ${algOid}`);
   const expected = toBuf(macData.mac.digest.buffer);
   const salt = toBuf(macData.macSalt.buffer);
-  const iterations = Number(macData.iterations ?? 1);
+  const iterations = spendIterations(work, macData.iterations ?? 1, 'MAC', source);
   const macFor = (pass: Buffer): Buffer => {
     const key = derivePkcs12Key(digest.hash, 3, pass, salt, iterations, digest.length);
     return createHmac(digest.hash, key).update(authSafeDer).digest();
@@ -559,7 +630,7 @@ function verifyMac(pfx: PFX, authSafeDer: Buffer, password: string, source: stri
   const same = (a: Buffer): boolean => a.length === expected.length && timingSafeEqual(a, expected);
   if (same(macFor(bmpPassword(password)))) return;
   // OpenSSL also accepts an empty password encoded as no bytes at all (PKCS12_verify_mac with NULL).
-  if (password === '' && same(macFor(Buffer.alloc(0)))) return;
+  if (password === '' && spendIterations(work, iterations, 'MAC', source) && same(macFor(Buffer.alloc(0)))) return;
   throw wrongPassword(source, 'MAC check failed');
 }
 
@@ -597,11 +668,20 @@ function keyMatchesCert(pkcs8: Buffer, certDer: Uint8Array): boolean {
  * Leaf first: the certificate whose localKeyId matches the key's, else the one whose
  * public key matches the key, else the first that is not a CA; then the others in file order.
  * @param source the file name, for messages
+ * Work is bounded by PKCS12_LIMITS, checked before the work is done.
  * @throws MtlsKitError WRONG_PASSWORD (exit 4) when the MAC or a decryption fails with the password;
+ *   PKCS12_LIMIT (exit 4) when the file is above a bound (size, iterations, bags, nesting);
  *   BAD_PKCS12 (exit 4) when the bytes are not PKCS#12 or use RC2/RC4 (OpenSSL 3 legacy
  *   provider only), public-key encryption or an unknown algorithm.
  */
 export function parsePkcs12(der: Uint8Array, password: string, source: string): ParsedPkcs12 {
+  if (der.length > PKCS12_LIMITS.maxBytes)
+    throw limitError(
+      source,
+      `${der.length} bytes is more than mtls-kit reads as PKCS#12 (${PKCS12_LIMITS.maxBytes} bytes)`,
+      'export only the client key and its chain',
+    );
+  const work: Pkcs12Work = {iterations: 0, bags: 0};
   let pfx: PFX;
   let authSafeDer: Buffer;
   try {
@@ -617,7 +697,7 @@ export function parsePkcs12(der: Uint8Array, password: string, source: string): 
   if (pfx.version !== 3) throw badPkcs12(source, `unsupported PFX version ${pfx.version}`);
   // asn1-pfx fills an absent (optional) macData with an empty MacData, so look at its algorithm.
   const hasMac = pfx.macData !== undefined && pfx.macData.mac.digestAlgorithm.algorithm !== '';
-  if (hasMac) verifyMac(pfx, authSafeDer, password, source);
+  if (hasMac) verifyMac(pfx, authSafeDer, password, source, work);
 
   const certs: FoundCert[] = [];
   const keys: FoundKey[] = [];
@@ -625,7 +705,7 @@ export function parsePkcs12(der: Uint8Array, password: string, source: string): 
     const authSafe = AsnConvert.parse(authSafeDer, AuthenticatedSafe);
     for (const ci of authSafe) {
       if (ci.contentType === id_data) {
-        readSafeContents(octets(ci.content), password, source, certs, keys);
+        readSafeContents(octets(ci.content), password, source, certs, keys, work);
       } else if (ci.contentType === id_encryptedData) {
         const ed = AsnConvert.parse(ci.content, CmsEncryptedData);
         const eci = ed.encryptedContentInfo;
@@ -633,13 +713,13 @@ export function parsePkcs12(der: Uint8Array, password: string, source: string): 
         const ciphertext = enc?.value ? toBuf(enc.value.buffer) : Buffer.concat((enc?.constructedValue ?? []).map((o) => toBuf(o.buffer)));
         let plain: Buffer;
         try {
-          plain = decryptPbe(eci.contentEncryptionAlgorithm, ciphertext, password, source);
+          plain = decryptPbe(eci.contentEncryptionAlgorithm, ciphertext, password, source, work);
         } catch (err) {
           if (err instanceof BadDecrypt) throw wrongPassword(source, 'the certificates do not decrypt');
           throw err;
         }
         try {
-          readSafeContents(plain, password, source, certs, keys);
+          readSafeContents(plain, password, source, certs, keys, work);
         } catch (err) {
           // Without a MAC, a wrong password can still yield valid padding (~1 in 256): garbage follows.
           if (!hasMac && !(err instanceof MtlsKitError)) throw wrongPassword(source, 'the certificates do not decrypt');

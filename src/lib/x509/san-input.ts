@@ -55,13 +55,23 @@ export function isIpv6(v: string): boolean {
 /** Printable ASCII without spaces (an IA5String a verifier can compare). */
 const ASCII_NO_SPACE = /^[\x21-\x7e]+$/;
 
-function problemOf(s: SanInput): string | undefined {
+/** URI schemes a client certificate never needs and a viewer might run or fetch. */
+const REFUSED_URI_SCHEMES = new Set(['javascript', 'vbscript', 'data', 'file', 'blob', 'about']);
+/** Our bounds on URI and email SANs (RFC 5280 sets none; 2048 and RFC 3696's 254 for email, rounded up). */
+export const SAN_LIMITS = {maxUriLength: 2048, maxEmailLength: 255} as const;
+
+/**
+ * Why a typed SAN cannot be issued (the rules of --san, and of SANs sign copies from a
+ * CSR), or undefined.
+ */
+export function sanProblem(s: SanInput): string | undefined {
   switch (s.type) {
     case 'dns':
       return dnsNameProblem(s.value);
     case 'ip':
       return isIpv4(s.value) || isIpv6(s.value) ? undefined : 'it is not an IPv4 or IPv6 address';
     case 'email': {
+      if (s.value.length > SAN_LIMITS.maxEmailLength) return `it is ${s.value.length} characters long; at most ${SAN_LIMITS.maxEmailLength} are allowed`;
       // RFC 5280 4.2.1.6: rfc822Name is a Mailbox (RFC 5321 4.1.2), ASCII.
       const at = s.value.lastIndexOf('@');
       if (at <= 0 || !ASCII_NO_SPACE.test(s.value) || s.value.indexOf('@') !== at) return 'an email address is local-part@domain in ASCII, without spaces';
@@ -71,6 +81,9 @@ function problemOf(s: SanInput): string | undefined {
     case 'url':
       // RFC 3986 3: scheme ":" then the rest, no spaces (RFC 5280 4.2.1.6: an IA5String URI).
       if (!/^[A-Za-z][A-Za-z0-9+.-]*:./.test(s.value)) return 'a URI starts with a scheme such as spiffe:// or https://';
+      if (s.value.length > SAN_LIMITS.maxUriLength) return `it is ${s.value.length} characters long; at most ${SAN_LIMITS.maxUriLength} are allowed`;
+      if (REFUSED_URI_SCHEMES.has(s.value.slice(0, s.value.indexOf(':')).toLowerCase()))
+        return `the ${s.value.slice(0, s.value.indexOf(':')).toLowerCase()}: scheme is not allowed in a certificate`;
       return ASCII_NO_SPACE.test(s.value) ? undefined : 'a URI has no spaces and only ASCII characters (percent-encode others)';
   }
 }
@@ -92,7 +105,7 @@ export function typeSan(value: string, flag = '--san'): SanInput {
   else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(urn|spiffe|mailto):/i.test(v)) s = {type: 'url', value: v};
   else if (v.includes('@')) s = {type: 'email', value: v};
   else s = {type: 'dns', value: v};
-  const problem = problemOf(s);
+  const problem = sanProblem(s);
   if (problem)
     throw usageError(
       'BAD_SAN',
