@@ -100,7 +100,7 @@ function renderLogs(r: LogsResult): void {
     for (const m of r.malformed.examples) printLine(`  ${out.dim(`${m.source}:${m.line}`)} ${m.text}`);
   }
   printLine(out.bold('\nby tls_verify_status'));
-  printLine(keyValues(Object.entries(r.byStatus).map(([k, v]) => [k, `${v} (${pct(v, r.connections)})`])));
+  printLine(keyValues(Object.entries(r.byStatus).map(([k, v]) => [k === '-' ? '- (non-HTTPS listener)' : k, `${v} (${pct(v, r.connections)})`])));
   const h = r.handshakeLatency;
   printLine(out.bold('\nhandshake latency') + out.dim(` (${h.count} handshakes)`));
   printLine(

@@ -45,8 +45,10 @@ export interface LogSummary {
   lines: number;
   connections: number;
   malformed: {count: number; examples: MalformedLine[]};
-  /** Count per tls_verify_status value (`Success`, `Failed:ClientCertCrlHit`, ...). */
+  /** Count per tls_verify_status value (`Success`, `Failed:ClientCertCrlHit`, ..., `-`); quoted values are counted unquoted. */
   byStatus: Record<string, number>;
+  /** Connections with status `-`: a listener without TLS (HTTP), so no handshake and no client certificate (aws-reference 5). */
+  nonHttpsConnections: number;
   failures: FailureSummary[];
   handshakeLatency: LatencySummary;
   protocols: Record<string, number>;
@@ -157,6 +159,7 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
         connections,
         malformed: {count: malformed, examples},
         byStatus: toRecord(byStatus),
+        nonHttpsConnections: byStatus.get('-') ?? 0,
         failures: failureList,
         handshakeLatency: {
           count: latN,
