@@ -3,17 +3,9 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag} from '../flags.js';
 import {caPaths, readIndex} from '../io/ca/directory.js';
-import {forEachLogLine} from '../io/aws/log-sources.js';
+import {summarizeLogs} from '../io/aws/log-sources.js';
 import {usageError} from '../lib/errors.js';
-import {
-  createLogSummarizer,
-  type ExplainedClient,
-  type ExplainedFailure,
-  type FailureClient,
-  explainFailures,
-  type IndexedTier,
-  type LogSummary,
-} from '../lib/alb/log-summary.js';
+import {type ExplainedClient, type ExplainedFailure, type FailureClient, explainFailures, type IndexedTier, type LogSummary} from '../lib/alb/log-summary.js';
 import {hint, keyValues, out, printLine, warn} from '../ui/output.js';
 
 export interface LogsResult extends LogSummary {
@@ -27,7 +19,7 @@ const pct = (n: number, total: number): string => (total ? `${((n / total) * 100
 export default class Logs extends BaseCommand {
   static override summary = 'Summarise ALB connection logs: verify status, failures by code and client, handshake latency, TLS versions and ciphers.';
   static override description =
-    `Reads connection-log files (plain or .gz; folders are read recursively) or every object under s3://bucket/prefix, streaming. Lines with extra trailing fields are accepted (AWS appends fields); malformed lines are counted and shown, never fatal.
+    `Reads connection-log files (plain or .gz; folders are read recursively), stdin (-) or every object under s3://bucket/prefix, streaming: ALB's S3 text format, CloudWatch Logs exports (a timestamp before each record) and JSON records (CloudWatch Logs or Firehose with the JSON format, one per line or concatenated, or CloudWatch Logs subscription envelopes). Lines with extra trailing fields are accepted (AWS appends fields); malformed lines are counted and shown, never fatal. Many local files are read by one thread per core.
 
 --explain joins the failing clients' serials with the CA directory's index (which certificate, revoked when, on which CRL) and says how to fix each failure code.
 
@@ -50,6 +42,11 @@ Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is m
     explain: Flags.boolean({summary: 'Join failing serials with the CA index (--dir) and say how to fix each failure code.', default: false}),
     dir: dirFlag,
     top: Flags.integer({summary: 'Clients listed per failure code.', default: 10, min: 1}),
+    workers: Flags.integer({
+      summary: 'Threads for local files: 0 = one per core when the files are many and large (default), 1 = read them one after another.',
+      min: 0,
+      env: 'MTLS_KIT_LOG_WORKERS',
+    }),
     'endpoint-url': Flags.string({summary: 'S3-compatible endpoint (else AWS_ENDPOINT_URL).', helpValue: 'URL'}),
     region: Flags.string({summary: 'AWS region of the log bucket (else the SDK default chain).'}),
     profile: Flags.string({summary: 'AWS profile (else AWS_PROFILE / the default chain).'}),
@@ -66,18 +63,13 @@ Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is m
     const inputs = argv as string[];
     if (inputs.length === 0)
       throw usageError('NO_INPUT', 'no connection-log files given', ['mtls-kit logs conn_log.log.gz (or a folder, or s3://bucket/prefix)']);
-    const summarizer = createLogSummarizer({topClients: flags.top});
-    await forEachLogLine(
-      inputs,
-      {
-        ...(flags.region ? {region: flags.region} : {}),
-        ...(flags.profile ? {profile: flags.profile} : {}),
-        ...(flags['endpoint-url'] ? {endpointUrl: flags['endpoint-url']} : {}),
-      },
-      (s) => summarizer.addSource(s),
-      (line, source, n) => summarizer.addLine(line, source, n),
-    );
-    const summary = summarizer.finish();
+    const summary = await summarizeLogs(inputs, {
+      ...(flags.region ? {region: flags.region} : {}),
+      ...(flags.profile ? {profile: flags.profile} : {}),
+      ...(flags['endpoint-url'] ? {endpointUrl: flags['endpoint-url']} : {}),
+      summary: {topClients: flags.top},
+      ...(flags.workers === undefined ? {} : {workers: flags.workers}),
+    });
     const result: LogsResult = {...summary};
     if (flags.explain) {
       const paths = caPaths(flags.dir);
