@@ -3,6 +3,7 @@
  * remote state, then apply the plan (upload, trust store, wait, revocations add then
  * remove, listener). The decisions are in lib/deploy-plan.ts; this file only carries them out.
  */
+import {readCrlSource} from '../io/aws/crl-source.js';
 import {createHash} from 'node:crypto';
 import {basename, dirname} from 'node:path';
 import type {DeployResult} from '../lib/deploy/result.js';
@@ -108,7 +109,14 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   }
   const crlPaths = p.crls ?? (await currentCrlPaths(p.dir));
   const bundleData = await readInput(bundlePath);
-  const crlData = await Promise.all(crlPaths.map(async (path) => ({path, data: await readInput(path)})));
+  // --crl takes DER (as AWS Private CA writes it) and s3://bucket/key too; uploaded as PEM (aws-reference 4.5).
+  const crlData = await Promise.all(
+    crlPaths.map(async (path) => {
+      const {data, notes} = await readCrlSource(path);
+      for (const text of notes) report(p.onProgress, {kind: 'warning', text});
+      return {path, data};
+    }),
+  );
 
   const deferred = p.deferCrlOpensslCheck === true;
   const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {
