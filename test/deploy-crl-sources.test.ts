@@ -30,12 +30,12 @@ opensslOk(['crl', '-in', pemPath, '-outform', 'DER', '-out', derPath]);
 describe('deploy --crl from AWS Private CA sources', () => {
   it('the lib converts DER to PEM holding the same CRL, and leaves PEM as is', () => {
     const der = readFileSync(derPath);
-    const r = crlInputToPem(der, derPath);
+    const r = crlInputToPem(der);
     assert.equal(r.convertedFromDer, true);
     writeFileSync(join(tmp, 'converted.pem'), r.pem);
     opensslOk(['crl', '-in', join(tmp, 'converted.pem'), '-outform', 'DER', '-out', join(tmp, 'back.der')]);
     assert.deepEqual(readFileSync(join(tmp, 'back.der')), der);
-    assert.equal(crlInputToPem(readFileSync(pemPath), pemPath).convertedFromDer, false);
+    assert.equal(crlInputToPem(readFileSync(pemPath)).convertedFromDer, false);
   });
 
   it('a DER file and an s3:// DER object are uploaded as PEM CRLs and the trust store takes them', async () => {

@@ -4,6 +4,7 @@
  * remove, listener). The decisions are in lib/deploy-plan.ts; this file only carries them out.
  */
 import {readCrlSource} from '../io/aws/crl-source.js';
+import {partitionNotes} from '../lib/x509/crl-input.js';
 import {createHash} from 'node:crypto';
 import {basename, dirname} from 'node:path';
 import type {DeployResult} from '../lib/deploy/result.js';
@@ -126,6 +127,11 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
     deferCrlOpensslCheck: deferred,
   });
   const summary = deployLintSummary(lint);
+  // A partitioned or indirect CRL: what AWS does not document about it (aws-reference 4.5).
+  for (const [i, {path}] of crlData.entries()) {
+    const parsed = lint.crls[i + 1];
+    if (parsed) for (const text of partitionNotes(parsed, path)) report(p.onProgress, {kind: 'warning', text});
+  }
   if (lint.errors > 0 && p.failOnLint !== false) throw lintFailed(summary.findings);
   for (const f of summary.findings.filter((x) => x.severity === 'warning')) report(p.onProgress, {kind: 'warning', text: `${f.file}: ${f.message} (${f.fix})`});
 

@@ -13,8 +13,8 @@ async function collect(stream: Readable): Promise<Buffer> {
 }
 
 /**
- * The CRL at `path` as PEM, with the notes to show (converted from DER, partitioned).
- * @throws MtlsKitError INPUT_NOT_FOUND / BAD_S3_URL / AWS_S3 / BAD_CRL.
+ * The CRL at `path` as PEM, with the note to show when it was converted from DER.
+ * @throws MtlsKitError INPUT_NOT_FOUND / BAD_S3_URL / AWS_S3.
  */
 export async function readCrlSource(path: string): Promise<{data: Buffer; notes: string[]}> {
   let raw: Buffer;
@@ -28,6 +28,6 @@ export async function readCrlSource(path: string): Promise<{data: Buffer; notes:
       s3.close();
     }
   } else raw = await readInput(path);
-  const r = crlInputToPem(raw, path);
-  return {data: r.pem, notes: [...(r.convertedFromDer ? [`${path} is a DER CRL; uploading it as PEM (ALB accepts only PEM)`] : []), ...r.notes]};
+  const r = crlInputToPem(raw);
+  return {data: r.pem, notes: r.convertedFromDer ? [`${path} is a DER CRL; uploading it as PEM (ALB accepts only PEM)`] : []};
 }

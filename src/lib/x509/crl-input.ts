@@ -5,26 +5,24 @@
  * issuingDistributionPoint naming its partition) gets a note, since AWS does not document
  * whether ALB accepts one. Pure: bytes in, bytes and notes out.
  */
-import {encodePemFast, type LoadedCrl, loadCrl} from './crl.js';
+import {encodePemFast, type LoadedCrl} from './crl.js';
 
 export interface CrlInput {
   /** PEM bytes to upload. */
   pem: Buffer;
   /** The input was DER and was converted. */
   convertedFromDer: boolean;
-  /** Warnings to show (partitioned CRL). */
-  notes: string[];
 }
 
 /**
- * A CRL file's bytes as PEM, with notes.
- * @throws MtlsKitError BAD_CRL when the bytes are no CRL at all (the parser's message).
+ * A CRL file's bytes as PEM: DER (a SEQUENCE, no PEM armour) is wrapped as `X509 CRL`; anything
+ * else is returned as is. Nothing is parsed here: the lint that follows parses the CRL once
+ * (and refuses what is no CRL), so a 500,000-entry CRL is not parsed twice.
  */
-export function crlInputToPem(data: Uint8Array, source: string): CrlInput {
-  const crl: LoadedCrl = loadCrl(data, source);
-  const der = crl.format === 'der';
-  const pem = der ? Buffer.from(encodePemFast(data, 'X509 CRL'), 'latin1') : Buffer.from(data);
-  return {pem, convertedFromDer: der, notes: partitionNotes(crl, source)};
+export function crlInputToPem(data: Uint8Array): CrlInput {
+  const head = Buffer.from(data.subarray(0, Math.min(data.length, 64))).toString('latin1');
+  const der = data[0] === 0x30 && !head.includes('-----BEGIN');
+  return {pem: der ? Buffer.from(encodePemFast(data, 'X509 CRL'), 'latin1') : Buffer.from(data), convertedFromDer: der};
 }
 
 /**
