@@ -47,7 +47,7 @@ const LAZY = new Set(['minimatch', 'tinyglobby', 'semver', 'cli-spinners', 'ejs'
 
 await build({
   absWorkingDir: root,
-  entryPoints: {cli: 'mtls-kit:cli', 'fleet-worker': 'src/io/ca/fleet-worker.ts'},
+  entryPoints: {cli: 'mtls-kit:cli', 'fleet-worker': 'src/io/ca/fleet-worker.ts', 'logs-worker': 'src/io/aws/logs-worker.ts'},
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -27,6 +27,10 @@ gw.addApi('http1', 'http', {disableExecuteApiEndpoint: true});
 gw.map('http.example.com', 'http1', '$default');
 gw.addDomain('edge.example.com', {endpointType: 'EDGE'});
 gw.addDomain('warn.example.com');
+gw.addDomain('pq.example.com', {securityPolicy: 'SecurityPolicy_TLS13_1_3_2025_09'});
+gw.addDomain('imported.example.com', {certificateType: 'IMPORTED'});
+gw.addApi('rest2', 'rest');
+gw.map('imported.example.com', 'rest2');
 
 const dir = (await makeTestCa(join(tmp, 'pki'), {intermediate: true, cn: 'Deploy Test Root'})).dir;
 const other = (await makeTestCa(join(tmp, 'other'), {cn: 'Second Root'})).dir;
@@ -232,5 +236,31 @@ describe('deploy --apigw-domain (API Gateway emulator + versioned S3)', () => {
     );
     await assert.rejects(c.send(new GetDomainNameCommand({domainName: 'missing.example.com'})), (e: Error) => e.name === 'NotFoundException');
     c.destroy();
+  });
+});
+
+describe('deploy --apigw-domain: enhanced security policies and ownership verification (issue 26)', () => {
+  it('refuses an enhanced SecurityPolicy_* domain before any call that changes something, saying why', async () => {
+    const before = gw.mutatingCalls().length;
+    const puts0 = puts();
+    const r = await deploy(['--apigw-domain', 'pq.example.com', '--json']);
+    assert.equal(r.code, 4, r.stderr + r.stdout);
+    assert.equal(r.json.error.code, 'APIGW_DOMAIN_UNSUITABLE');
+    assert.match(r.json.error.message, /enhanced security policy SecurityPolicy_TLS13_1_3_2025_09/);
+    assert.match(r.json.error.message, /cannot turn on mutual TLS/);
+    assert.equal(gw.mutatingCalls().length, before);
+    assert.equal(puts(), puts0);
+  });
+
+  it('an imported server certificate without ownershipVerificationCertificateArn: exit 4 naming the fix; with it, mutual TLS turns on', async () => {
+    const r = await deploy(['--apigw-domain', 'imported.example.com', '--json']);
+    assert.equal(r.code, 4, r.stderr + r.stdout);
+    assert.equal(r.json.error.code, 'APIGW_OWNERSHIP_CERTIFICATE_REQUIRED');
+    assert.match(JSON.stringify(r.json.error), /ownershipVerificationCertificateArn/);
+    assert.equal(gw.domains.get('imported.example.com')!.mtls, null);
+    gw.domains.get('imported.example.com')!.ownershipVerificationCertificateArn = 'arn:aws:acm:us-east-1:123456789012:certificate/public';
+    const ok = await deploy(['--apigw-domain', 'imported.example.com', '--json']);
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    assert.ok(gw.domains.get('imported.example.com')!.mtls);
   });
 });

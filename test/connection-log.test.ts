@@ -98,3 +98,32 @@ describe('connection-log', () => {
     assert.equal(formatHandshakeLatency(4036.4), '4.036');
   });
 });
+
+describe('connection-log statuses (issue 26)', () => {
+  const base = AWS_FAILED.replace(' Failed:ClientCertUntrusted ', ' STATUS ');
+  it('a quoted status, as in AWS examples, is the same failure as the unquoted one', async () => {
+    const {createLogSummarizer} = await import('../src/lib/alb/log-summary.js');
+    assert.equal(parseConnectionLogLine(base.replace('STATUS', '"Failed:ClientCertExpired"'))?.verifyStatus, 'Failed:ClientCertExpired');
+    const s = createLogSummarizer();
+    s.addLine(base.replace('STATUS', '"Failed:ClientCertExpired"'), 'a', 1);
+    s.addLine(base.replace('STATUS', 'Failed:ClientCertExpired'), 'a', 2);
+    s.addLine(base.replace('STATUS', '"Success"'), 'a', 3);
+    const r = s.finish();
+    assert.deepEqual(r.byStatus, {'Failed:ClientCertExpired': 2, Success: 1});
+    assert.equal(r.failures.length, 1);
+    assert.equal(r.failures[0]!.code, 'ClientCertExpired');
+    assert.equal(r.failures[0]!.count, 2);
+    assert.equal(r.malformed.count, 0);
+  });
+  it('`-` is a connection on a listener without TLS, not a failure; an empty quoted status is malformed', async () => {
+    const {createLogSummarizer} = await import('../src/lib/alb/log-summary.js');
+    const s = createLogSummarizer();
+    s.addLine(base.replace('STATUS', '-'), 'a', 1);
+    s.addLine(base.replace('STATUS', '""'), 'a', 2);
+    const r = s.finish();
+    assert.equal(r.nonHttpsConnections, 1);
+    assert.equal(r.byStatus['-'], 1);
+    assert.equal(r.failures.length, 0);
+    assert.equal(r.malformed.count, 1);
+  });
+});

@@ -11,6 +11,8 @@ import {DeleteBucketPolicyCommand, PutBucketPolicyCommand, S3Client} from '@aws-
 import {
   checkDeliveryPolicy,
   deliveryStatement,
+  deliveryStatements,
+  ELB_LOG_ACCOUNTS,
   type DeliveryScope,
   loadBalancerOfListener,
   parseConnectionLogsUri,
@@ -32,16 +34,39 @@ describe('connection-log bucket policy (lib)', () => {
   const scope = (region: string, prefix = 'alb/prod'): DeliveryScope => ({partition: 'aws', region, account: ACCOUNT, bucket: LOGS, prefix});
   const policy = (...statements: unknown[]): string => JSON.stringify({Version: '2012-10-17', Statement: statements});
 
-  it('prints the statement AWS documents: the ELB account in older Regions, the log-delivery service elsewhere', () => {
+  it('prints the statement AWS documents for every Region since September 2025: the log-delivery service principal', () => {
+    // us-east-1 is one of the 26 older Regions that used to get the legacy ELB-account statement.
     assert.deepEqual(deliveryStatement(scope('us-east-1')), {
       Sid: 'AllowElbConnectionLogs',
       Effect: 'Allow',
-      Principal: {AWS: 'arn:aws:iam::127311923021:root'},
+      Principal: {Service: 'logdelivery.elasticloadbalancing.amazonaws.com'},
       Action: 's3:PutObject',
       Resource: `arn:aws:s3:::${LOGS}/alb/prod/AWSLogs/${ACCOUNT}/*`,
     });
     assert.deepEqual(deliveryStatement(scope('eu-south-2', '')).Principal, {Service: 'logdelivery.elasticloadbalancing.amazonaws.com'});
     assert.equal(deliveryStatement(scope('eu-south-2', '')).Resource, `arn:aws:s3:::${LOGS}/AWSLogs/${ACCOUNT}/*`);
+    for (const region of Object.keys(ELB_LOG_ACCOUNTS).filter((r) => !/^(cn|us-gov)-/.test(r)))
+      assert.deepEqual(
+        deliveryStatements(scope(region)).map((x) => x.Principal),
+        [{Service: 'logdelivery.elasticloadbalancing.amazonaws.com'}],
+        region,
+      );
+    // China and GovCloud: the legacy statement is printed as well (the principal's reach there is not documented).
+    const cn = deliveryStatements({...scope('cn-north-1'), partition: 'aws-cn'});
+    assert.deepEqual(
+      cn.map((x) => x.Principal),
+      [{Service: 'logdelivery.elasticloadbalancing.amazonaws.com'}, {AWS: 'arn:aws-cn:iam::638102146993:root'}],
+    );
+    // Existing policies with the legacy account statement are still recognised in its Region.
+    const legacy = {
+      Effect: 'Allow',
+      Principal: {AWS: 'arn:aws:iam::127311923021:root'},
+      Action: 's3:PutObject',
+      Resource: deliveryStatement(scope('us-east-1')).Resource,
+    };
+    assert.equal(checkDeliveryPolicy(policy(legacy), scope('us-east-1')).ok, true);
+    assert.equal(checkDeliveryPolicy(policy(legacy), scope('eu-south-2')).ok, false);
+    assert.throws(() => parseConnectionLogsUri('arn:aws:logs:us-east-1:123456789012:log-group:alb'), /CloudWatch Logs or Firehose/);
   });
 
   it('judges policies: the printed statement, wildcards, wrong prefix or account, Deny, no policy', () => {
@@ -145,7 +170,7 @@ describe('deploy --connection-logs (s3rver + ELBv2 emulator)', async () => {
     assert.deepEqual(r.json.error.details.statement, {
       Sid: 'AllowElbConnectionLogs',
       Effect: 'Allow',
-      Principal: {AWS: 'arn:aws:iam::127311923021:root'},
+      Principal: {Service: 'logdelivery.elasticloadbalancing.amazonaws.com'},
       Action: 's3:PutObject',
       Resource: `arn:aws:s3:::${LOGS}/alb/prod/AWSLogs/${ACCOUNT}/*`,
     });

@@ -90,6 +90,19 @@ async function callApigw<T>(ctx: AwsCallContext, fn: () => Promise<T>): Promise<
       case 'NotFound':
         throw make('APIGW_NOT_FOUND', `${ctx.action} on ${ctx.resource ?? '?'}: ${e.message ?? 'not found'}`, ['check the name and --region']);
       case 'BadRequest':
+        // aws-reference 4.4: an imported or Private CA server certificate needs ownershipVerificationCertificateArn.
+        if (/ownership/i.test(e.message ?? ''))
+          throw new MtlsKitError({
+            code: 'APIGW_OWNERSHIP_CERTIFICATE_REQUIRED',
+            message: `API Gateway refused mutual TLS on ${ctx.resource ?? '?'}: its server certificate is imported into ACM or issued by AWS Private CA, and the domain has no ownership verification certificate (${e.message ?? ''})${rid}`,
+            suggestions: [
+              `request a public ACM certificate for the domain name, then: aws apigateway update-domain-name --domain-name ${ctx.resource ?? '<domain>'} --patch-operations op=replace,path=/ownershipVerificationCertificateArn,value=<public-acm-certificate-arn>`,
+              'then re-run this deploy (it is idempotent)',
+            ],
+            exitCode: ExitCode.Precondition,
+            cause: error,
+            details: {awsCode: code, action: ctx.action, ...(ctx.resource ? {resource: ctx.resource} : {})},
+          });
         throw make('APIGW_BAD_REQUEST', `API Gateway refused ${ctx.action} on ${ctx.resource ?? '?'}: ${e.message ?? ''}`, [
           'API Gateway reads the truststore with your credentials: check that the S3 object and version exist and that you may s3:GetObject / s3:GetObjectVersion it',
           `check the file with: mtls-kit lint ${ctx.file ?? 'truststore.pem'} --target apigw`,
@@ -147,6 +160,7 @@ async function readRestDomain(c: ApigwClients, name: string): Promise<DomainRead
       status: d.domainNameStatus ?? 'AVAILABLE',
       endpointType: d.endpointConfiguration?.types?.[0] ?? null,
       securityPolicy: d.securityPolicy ?? null,
+      ownershipVerificationCertificateArn: d.ownershipVerificationCertificateArn ?? null,
       truststoreUri: m?.truststoreUri || null,
       truststoreVersion: m?.truststoreVersion || null,
       warnings: m?.truststoreWarnings ?? [],
@@ -170,6 +184,7 @@ async function readHttpDomain(c: ApigwClients, name: string): Promise<DomainRead
       status: conf?.DomainNameStatus ?? 'AVAILABLE',
       endpointType: conf?.EndpointType ?? null,
       securityPolicy: conf?.SecurityPolicy ?? null,
+      ownershipVerificationCertificateArn: conf?.OwnershipVerificationCertificateArn ?? null,
       truststoreUri: m?.TruststoreUri || null,
       truststoreVersion: m?.TruststoreVersion || null,
       warnings: m?.TruststoreWarnings ?? [],

@@ -3,6 +3,8 @@
  * remote state, then apply the plan (upload, trust store, wait, revocations add then
  * remove, listener). The decisions are in lib/deploy-plan.ts; this file only carries them out.
  */
+import {readCrlSource} from '../io/aws/crl-source.js';
+import {partitionNotes} from '../lib/x509/crl-input.js';
 import {createHash} from 'node:crypto';
 import {basename, dirname} from 'node:path';
 import type {DeployResult} from '../lib/deploy/result.js';
@@ -108,7 +110,14 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   }
   const crlPaths = p.crls ?? (await currentCrlPaths(p.dir));
   const bundleData = await readInput(bundlePath);
-  const crlData = await Promise.all(crlPaths.map(async (path) => ({path, data: await readInput(path)})));
+  // --crl takes DER (as AWS Private CA writes it) and s3://bucket/key too; uploaded as PEM (aws-reference 4.5).
+  const crlData = await Promise.all(
+    crlPaths.map(async (path) => {
+      const {data, notes} = await readCrlSource(path);
+      for (const text of notes) report(p.onProgress, {kind: 'warning', text});
+      return {path, data};
+    }),
+  );
 
   const deferred = p.deferCrlOpensslCheck === true;
   const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {
@@ -118,6 +127,11 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
     deferCrlOpensslCheck: deferred,
   });
   const summary = deployLintSummary(lint);
+  // A partitioned or indirect CRL: what AWS does not document about it (aws-reference 4.5).
+  for (const [i, {path}] of crlData.entries()) {
+    const parsed = lint.crls[i + 1];
+    if (parsed) for (const text of partitionNotes(parsed, path)) report(p.onProgress, {kind: 'warning', text});
+  }
   if (lint.errors > 0 && p.failOnLint !== false) throw lintFailed(summary.findings);
   for (const f of summary.findings.filter((x) => x.severity === 'warning')) report(p.onProgress, {kind: 'warning', text: `${f.file}: ${f.message} (${f.fix})`});
 

@@ -18,6 +18,15 @@
  * - mutual TLS needs a Regional custom domain name with security policy TLS_1_2 (REST);
  *   an edge-optimized domain → 400 BadRequestException
  *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mutual-tls.html, "Prerequisites")
+ * - an enhanced security policy (`SecurityPolicy_*`) cannot be combined with mutual TLS → 400
+ *   BadRequestException ("You can't enable mutual TLS on a domain name that uses an enhanced
+ *   security policy", https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-custom-domain-tls-version.html)
+ * - a server certificate imported into ACM or issued by AWS Private CA (`addDomain(..., {certificateType})`)
+ *   needs `ownershipVerificationCertificateArn` before mutual TLS is turned on → 400
+ *   BadRequestException ("Only required when configuring mutual TLS and using an ACM imported or
+ *   private CA certificate ARN as the regionalCertificateArn",
+ *   https://docs.aws.amazon.com/apigateway/latest/api/API_DomainName.html); the patch path
+ *   /ownershipVerificationCertificateArn sets it. The error text is not documented (UNCONFIRMED).
  * - the truststore is `s3://bucket/key`, read from S3 with real GETs: a missing bucket,
  *   object or version → 400 BadRequestException; truststoreVersion needs a versioned
  *   bucket ("To specify a version, you must have versioning enabled for the S3 bucket",
@@ -51,6 +60,9 @@ export interface EmulatedDomain {
   name: string;
   endpointType: 'REGIONAL' | 'EDGE';
   securityPolicy: string;
+  /** How ACM holds the Regional server certificate (AMAZON_ISSUED, IMPORTED or PRIVATE). */
+  certificateType: 'AMAZON_ISSUED' | 'IMPORTED' | 'PRIVATE';
+  ownershipVerificationCertificateArn: string | null;
   status: 'AVAILABLE' | 'UPDATING';
   mtls: {truststoreUri: string; truststoreVersion: string | null; truststoreWarnings: string[]} | null;
   /** The truststore bytes API Gateway copied at the last update. */
@@ -91,11 +103,21 @@ export class ApigwEmulator extends HttpStandIn {
     super();
   }
 
-  addDomain(name: string, o: {endpointType?: 'REGIONAL' | 'EDGE'; securityPolicy?: string} = {}): void {
+  addDomain(
+    name: string,
+    o: {
+      endpointType?: 'REGIONAL' | 'EDGE';
+      securityPolicy?: string;
+      certificateType?: EmulatedDomain['certificateType'];
+      ownershipVerificationCertificateArn?: string;
+    } = {},
+  ): void {
     this.domains.set(name, {
       name,
       endpointType: o.endpointType ?? 'REGIONAL',
       securityPolicy: o.securityPolicy ?? 'TLS_1_2',
+      certificateType: o.certificateType ?? 'AMAZON_ISSUED',
+      ownershipVerificationCertificateArn: o.ownershipVerificationCertificateArn ?? null,
       status: 'AVAILABLE',
       mtls: null,
       held: null,
@@ -198,6 +220,7 @@ export class ApigwEmulator extends HttpStandIn {
       endpointConfiguration: {types: [d.endpointType]},
       domainNameStatus: d.status,
       securityPolicy: d.securityPolicy,
+      ...(d.ownershipVerificationCertificateArn ? {ownershipVerificationCertificateArn: d.ownershipVerificationCertificateArn} : {}),
       ...(d.mtls
         ? {
             mutualTlsAuthentication: {
@@ -220,6 +243,7 @@ export class ApigwEmulator extends HttpStandIn {
           domainNameStatus: d.status,
           endpointType: d.endpointType,
           securityPolicy: d.securityPolicy,
+          ...(d.ownershipVerificationCertificateArn ? {ownershipVerificationCertificateArn: d.ownershipVerificationCertificateArn} : {}),
         },
       ],
       ...(d.mtls
@@ -234,9 +258,10 @@ export class ApigwEmulator extends HttpStandIn {
     };
   }
 
-  private async update(d: EmulatedDomain, ch: {uri?: string; version?: string | null; securityPolicy?: string}): Promise<void> {
+  private async update(d: EmulatedDomain, ch: Changes): Promise<void> {
     if (d.status === 'UPDATING') throw new ApiError(409, 'ConflictException', `Domain name ${d.name} is being updated; try again later`);
     if (ch.securityPolicy) d.securityPolicy = ch.securityPolicy;
+    if (ch.ownership !== undefined) d.ownershipVerificationCertificateArn = ch.ownership || null;
     const uri = ch.uri ?? d.mtls?.truststoreUri;
     const version = ch.version !== undefined ? ch.version : (d.mtls?.truststoreVersion ?? null);
     if (uri === '') {
@@ -244,7 +269,19 @@ export class ApigwEmulator extends HttpStandIn {
       d.held = null;
     } else if (uri !== undefined && (ch.uri !== undefined || ch.version !== undefined)) {
       if (d.endpointType !== 'REGIONAL') throw new ApiError(400, 'BadRequestException', 'Mutual TLS is only supported on REGIONAL domain names');
+      if (d.securityPolicy.startsWith('SecurityPolicy_'))
+        throw new ApiError(
+          400,
+          'BadRequestException',
+          `Mutual TLS cannot be enabled on a domain name that uses the enhanced security policy ${d.securityPolicy}`,
+        );
       if (d.securityPolicy !== 'TLS_1_2') throw new ApiError(400, 'BadRequestException', 'Mutual TLS requires the TLS_1_2 security policy');
+      if (d.certificateType !== 'AMAZON_ISSUED' && !d.ownershipVerificationCertificateArn)
+        throw new ApiError(
+          400,
+          'BadRequestException',
+          'An ownershipVerificationCertificateArn is required to enable mutual TLS with an imported or private CA certificate',
+        );
       const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
       if (!m) throw new ApiError(400, 'BadRequestException', `Invalid truststore URI ${uri}: expected s3://bucket-name/key-name`);
       const held = await this.readS3(m[1]!, m[2]!, version);
@@ -313,15 +350,23 @@ export class ApigwEmulator extends HttpStandIn {
   }
 }
 
-function v1Changes(body: unknown): {uri?: string; version?: string | null; securityPolicy?: string} {
+interface Changes {
+  uri?: string;
+  version?: string | null;
+  securityPolicy?: string;
+  ownership?: string;
+}
+
+function v1Changes(body: unknown): Changes {
   const ops = (body as {patchOperations?: Array<{op?: string; path?: string; value?: string}>} | null)?.patchOperations;
   if (!Array.isArray(ops) || ops.length === 0) throw new ApiError(400, 'BadRequestException', 'patchOperations is required');
-  const out: {uri?: string; version?: string | null; securityPolicy?: string} = {};
+  const out: Changes = {};
   for (const o of ops) {
     if (o.op !== 'replace') throw new ApiError(400, 'BadRequestException', `Invalid patch operation ${o.op} for ${o.path}; only replace is supported`);
     if (o.path === '/mutualTlsAuthentication/truststoreUri') out.uri = o.value ?? '';
     else if (o.path === '/mutualTlsAuthentication/truststoreVersion') out.version = o.value || null;
     else if (o.path === '/securityPolicy') out.securityPolicy = o.value ?? '';
+    else if (o.path === '/ownershipVerificationCertificateArn') out.ownership = o.value ?? '';
     else throw new ApiError(400, 'BadRequestException', `Invalid patch path ${o.path}`);
   }
   return out;

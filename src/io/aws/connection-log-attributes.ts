@@ -9,6 +9,7 @@ import {
   type ConnectionLogTarget,
   connectionLogAttributes,
   deliveryStatement,
+  deliveryStatements,
   type DeliveryScope,
   elbArnParts,
   formatConnectionLogsUri,
@@ -73,15 +74,18 @@ export function deliveryScope(loadBalancerArn: string, target: ConnectionLogTarg
 /** The error that names the exact statement to add (exit 4), used before the call and when AWS refuses it. */
 function policyMissing(scope: DeliveryScope, reason: string, cause?: unknown): MtlsKitError {
   const statement = deliveryStatement(scope);
+  const statements = deliveryStatements(scope);
   return new MtlsKitError({
     code: 'CONNECTION_LOGS_BUCKET_POLICY',
     message: `Elastic Load Balancing cannot write connection logs to ${formatConnectionLogsUri(scope)}: ${reason}; nothing was changed on the load balancer`,
     suggestions: [
-      `add this statement to the bucket policy of ${scope.bucket}: ${JSON.stringify(statement)}`,
+      statements.length === 1
+        ? `add this statement to the bucket policy of ${scope.bucket}: ${JSON.stringify(statement)}`
+        : `add these statements to the bucket policy of ${scope.bucket} (either one is enough where it is accepted; whether the service principal works in ${scope.partition} is not documented): ${JSON.stringify(statements)}`,
       `see the current one: aws s3api get-bucket-policy --bucket ${scope.bucket}; set the merged one: aws s3api put-bucket-policy --bucket ${scope.bucket} --policy file://policy.json`,
     ],
     exitCode: ExitCode.Precondition,
-    details: {statement, bucket: scope.bucket, prefix: scope.prefix},
+    details: {statement, statements, bucket: scope.bucket, prefix: scope.prefix},
     ...(cause === undefined ? {} : {cause}),
   });
 }

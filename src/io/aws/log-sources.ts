@@ -1,34 +1,38 @@
 /**
- * Streaming line input for log files: local files (plain or gzip), folders (read
- * recursively, in name order) and s3:// prefixes (src/io/aws/s3-read.ts). Lines are handed to a
- * callback chunk by chunk, never the whole file in memory.
+ * Streaming input for connection logs: local files (plain or gzip), folders (read
+ * recursively, in name order), stdin and s3:// prefixes (src/io/aws/s3-read.ts). Lines are
+ * handed on as bytes chunk by chunk, never the whole file in memory; many local files are read
+ * by worker threads (src/io/aws/logs-worker.ts), one per core.
  */
 import {createReadStream, promises as fsp} from 'node:fs';
+import {availableParallelism} from 'node:os';
 import {join} from 'node:path';
 import type {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
+import {Worker} from 'node:worker_threads';
 import {createGunzip} from 'node:zlib';
-import {preconditionError} from '../../lib/errors.js';
+import {createLogSummarizer, type LogSummarizer, type LogSummary, type LogSummaryOptions, type SummaryState} from '../../lib/alb/log-summary.js';
+import {type ExitCodeValue, MtlsKitError, preconditionError} from '../../lib/errors.js';
+import type {ErrorCode} from '../../lib/error-codes.js';
 import {nextStepFor, notTextLines} from '../../lib/x509/input-kind.js';
 
 export type LineHandler = (line: string, lineNumber: number) => void;
+/** Complete lines `[start, end)` of `chunk` (separated by `\n`; the last may lack it). */
+export type LinesHandler = (chunk: Buffer, start: number, end: number) => void;
 
 /** gzip magic (RFC 1952 2.3.1). */
 const isGzipMagic = (b: Buffer): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
 /**
- * Calls onLine for every line of a stream (without the `\n`; a final line without one
- * counts too). gzip input is detected by its magic bytes and decompressed on the fly.
- * @returns the number of lines
+ * Calls onLines with runs of whole lines of a stream, as bytes (never decoded here: the
+ * summarizer reads the bytes it needs, aws-reference 5.3). gzip input is detected by its magic
+ * bytes and decompressed on the fly.
  */
-export async function forEachLine(stream: Readable, onLine: LineHandler, checkFirst?: (head: Buffer, gzipped: boolean) => void): Promise<number> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let n = 0;
+export async function forEachLineChunk(stream: Readable, onLines: LinesHandler, checkFirst?: (head: Buffer, gzipped: boolean) => void): Promise<void> {
   let source: AsyncIterable<Buffer> = stream;
   const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const firstRead = await it.next();
-  if (firstRead.done) return 0;
+  if (firstRead.done) return;
   const first = firstRead.value;
   if (isGzipMagic(first)) {
     const gunzip = createGunzip({chunkSize: 1 << 18});
@@ -52,23 +56,57 @@ export async function forEachLine(stream: Readable, onLine: LineHandler, checkFi
     })();
   }
   let firstChunk = true;
-  for await (const chunk of source) {
+  let rest: Buffer | null = null;
+  for await (const raw of source) {
     if (firstChunk) {
       firstChunk = false;
-      checkFirst?.(chunk, isGzipMagic(first));
+      checkFirst?.(raw, isGzipMagic(first));
     }
-    const text = rest + decoder.write(chunk);
-    let start = 0;
-    let nl = text.indexOf('\n');
-    while (nl >= 0) {
-      onLine(text.slice(start, nl), ++n);
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
+    // Only the line split across two chunks is copied; the rest is handed on in place.
+    let from = 0;
+    if (rest) {
+      const nl = raw.indexOf(10);
+      if (nl < 0) {
+        rest = Buffer.concat([rest, raw]);
+        continue;
+      }
+      const joined = Buffer.concat([rest, raw.subarray(0, nl + 1)]);
+      onLines(joined, 0, joined.length);
+      rest = null;
+      from = nl + 1;
     }
-    rest = text.slice(start);
+    const lastNl = raw.lastIndexOf(10);
+    if (lastNl < from) {
+      rest = raw.subarray(from);
+      continue;
+    }
+    if (lastNl + 1 > from) onLines(raw, from, lastNl + 1);
+    rest = lastNl + 1 < raw.length ? raw.subarray(lastNl + 1) : null;
   }
-  rest += decoder.end();
-  if (rest.length > 0) onLine(rest, ++n);
+  if (rest && rest.length > 0) onLines(rest, 0, rest.length);
+}
+
+/**
+ * Calls onLine for every line of a stream (without the `\n`; a final line without one
+ * counts too). gzip input is detected by its magic bytes and decompressed on the fly.
+ * @returns the number of lines
+ */
+export async function forEachLine(stream: Readable, onLine: LineHandler, checkFirst?: (head: Buffer, gzipped: boolean) => void): Promise<number> {
+  const decoder = new StringDecoder('utf8');
+  let n = 0;
+  await forEachLineChunk(
+    stream,
+    (chunk, start, end) => {
+      const text = decoder.write(chunk.subarray(start, end));
+      let s = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', s)) {
+        onLine(text.slice(s, nl), ++n);
+        s = nl + 1;
+      }
+      if (s < text.length) onLine(text.slice(s), ++n);
+    },
+    checkFirst,
+  );
   return n;
 }
 
@@ -126,51 +164,166 @@ export interface LogSourceOptions {
   endpointUrl?: string;
 }
 
+/** What to read: one input after expansion (a local file, stdin, or one S3 object). */
+export type LogTask = {kind: 'file'; path: string} | {kind: 'stdin'} | {kind: 's3'; bucket: string; key: string};
+
 /**
- * Reads every line of every input: local files and folders, and s3://bucket/prefix URLs
- * (every object under the prefix). Calls onSource once per file or object before its lines.
- * @throws MtlsKitError INPUT_NOT_FOUND (4), BAD_S3_URL (2), AWS_S3 (5), UNREADABLE_LOG (4).
+ * Reads one source into a summarizer (addSource, then its bytes).
+ * @throws MtlsKitError NOT_A_LOG (4), UNREADABLE_LOG (4).
  */
-export async function forEachLogLine(
-  inputs: string[],
-  opts: LogSourceOptions,
-  onSource: (source: string) => void,
-  onLine: (line: string, source: string, lineNumber: number) => void,
-): Promise<void> {
-  const readOne = async (source: string, open: () => Promise<Readable>): Promise<void> => {
-    onSource(source);
-    try {
-      await forEachLine(
-        await open(),
-        (line, n) => onLine(line, source, n),
-        (head, gzipped) => assertLogText(head, gzipped, source),
-      );
-    } catch (error) {
-      if ((error as {code?: string}).code?.startsWith('Z_') || (error as Error).message?.includes('incorrect header check')) {
-        throw preconditionError('UNREADABLE_LOG', `${source} is not a readable gzip file (${(error as Error).message})`, ['re-download it, or leave it out']);
-      }
-      throw error;
+export async function summarizeSource(summarizer: LogSummarizer, source: string, open: () => Promise<Readable>): Promise<void> {
+  summarizer.addSource(source);
+  try {
+    await forEachLineChunk(
+      await open(),
+      (chunk, start, end) => summarizer.addBytes(chunk, start, end),
+      (head, gzipped) => assertLogText(head, gzipped, source),
+    );
+  } catch (error) {
+    if ((error as {code?: string}).code?.startsWith('Z_') || (error as Error).message?.includes('incorrect header check')) {
+      throw preconditionError('UNREADABLE_LOG', `${source} is not a readable gzip file (${(error as Error).message})`, ['re-download it, or leave it out']);
     }
-  };
-  for (const input of inputs) {
-    if (input === '-') {
-      await readOne('stdin', async () => process.stdin);
-    } else if (input.startsWith('s3://')) {
-      const {createS3Reader, parseS3Url} = await import('./s3-read.js');
-      const loc = parseS3Url(input);
-      const s3 = await createS3Reader(opts);
-      try {
-        const keys = await s3.list(loc);
-        if (keys.length === 0)
-          throw preconditionError('INPUT_NOT_FOUND', `no objects under ${input}`, [
-            'check the prefix: ALB writes to <prefix>/AWSLogs/<account>/elasticloadbalancing/<region>/yyyy/mm/dd/',
-          ]);
-        for (const key of keys) await readOne(`s3://${loc.bucket}/${key}`, () => s3.open(loc.bucket, key));
-      } finally {
-        s3.close();
-      }
-    } else {
-      for (const file of await expandLocalInputs([input])) await readOne(file, async () => createReadStream(file, {highWaterMark: 1 << 20}));
-    }
+    throw error;
   }
+}
+
+/** Reads a local file into a summarizer (the worker thread's unit of work too). */
+export function summarizeFile(summarizer: LogSummarizer, path: string): Promise<void> {
+  return summarizeSource(summarizer, path, async () => createReadStream(path, {highWaterMark: 1 << 20}));
+}
+
+/**
+ * Below this many bytes of local files, one thread reads them all: starting workers costs more
+ * than it saves (mtls-kit's choice, measured with bench/logs.ts).
+ */
+export const PARALLEL_MIN_BYTES = 8 << 20;
+
+export interface SummarizeLogsOptions extends LogSourceOptions {
+  summary?: LogSummaryOptions;
+  /** Worker threads for local files: 0 or undefined = one per core when there are several large files; 1 = none. */
+  workers?: number;
+}
+
+/**
+ * Summarises every input: local files and folders, `-` (stdin) and s3://bucket/prefix URLs
+ * (every object under the prefix), in input order. With several local files (more than
+ * PARALLEL_MIN_BYTES in all) they are read by worker threads, one per core, and the states
+ * merged in input order, so the result is the same as reading them one after another.
+ * @throws MtlsKitError INPUT_NOT_FOUND (4), BAD_S3_URL (2), AWS_S3 (5), NOT_A_LOG (4), UNREADABLE_LOG (4).
+ */
+export async function summarizeLogs(inputs: string[], opts: SummarizeLogsOptions = {}): Promise<LogSummary> {
+  const tasks: LogTask[] = [];
+  for (const input of inputs) {
+    if (input === '-') tasks.push({kind: 'stdin'});
+    else if (input.startsWith('s3://')) {
+      const {parseS3Url} = await import('./s3-read.js');
+      // A bad URL is a usage error before anything is read.
+      tasks.push({kind: 's3', bucket: parseS3Url(input).bucket, key: input});
+    } else for (const path of await expandLocalInputs([input])) tasks.push({kind: 'file', path});
+  }
+  // s3:// prefixes become their objects (listed before anything is read).
+  const expanded: LogTask[] = [];
+  let s3: Awaited<ReturnType<typeof import('./s3-read.js').createS3Reader>> | null = null;
+  try {
+    for (const t of tasks) {
+      if (t.kind !== 's3') {
+        expanded.push(t);
+        continue;
+      }
+      const {createS3Reader, parseS3Url} = await import('./s3-read.js');
+      const loc = parseS3Url(t.key);
+      s3 ??= await createS3Reader(opts);
+      const keys = await s3.list(loc);
+      if (keys.length === 0)
+        throw preconditionError('INPUT_NOT_FOUND', `no objects under ${t.key}`, [
+          'check the prefix: ALB writes to <prefix>/AWSLogs/<account>/elasticloadbalancing/<region>/yyyy/mm/dd/',
+        ]);
+      for (const key of keys) expanded.push({kind: 's3', bucket: loc.bucket, key});
+    }
+    const states: Array<SummaryState | undefined> = new Array(expanded.length);
+    const files = expanded.map((t, i) => ({t, i})).filter((x): x is {t: {kind: 'file'; path: string}; i: number} => x.t.kind === 'file');
+    const workers = await workerCount(
+      opts.workers,
+      files.map((f) => f.t.path),
+    );
+    const parallel = workers > 1 ? runWorkers(files, workers, opts.summary ?? {}, states) : Promise.resolve();
+    // Everything else (and every file when there are no workers) is read here, in order.
+    const local = (async () => {
+      for (const [i, t] of expanded.entries()) {
+        if (t.kind === 'file' && workers > 1) continue;
+        const one = createLogSummarizer(opts.summary);
+        if (t.kind === 'stdin') await summarizeSource(one, 'stdin', async () => process.stdin);
+        else if (t.kind === 'file') await summarizeFile(one, t.path);
+        else {
+          const reader = s3!;
+          await summarizeSource(one, `s3://${t.bucket}/${t.key}`, () => reader.open(t.bucket, t.key));
+        }
+        states[i] = one.snapshot();
+      }
+    })();
+    await Promise.all([parallel, local]);
+    const all = createLogSummarizer(opts.summary);
+    for (const st of states) if (st) all.merge(st);
+    return all.finish();
+  } finally {
+    s3?.close();
+  }
+}
+
+async function workerCount(requested: number | undefined, files: string[]): Promise<number> {
+  if (files.length < 2) return 1;
+  const cores = availableParallelism();
+  if (requested !== undefined && requested > 0) return Math.min(requested, files.length);
+  let bytes = 0;
+  for (const f of files) {
+    bytes += (await fsp.stat(f)).size;
+    if (bytes >= PARALLEL_MIN_BYTES) return Math.min(cores, files.length);
+  }
+  return 1;
+}
+
+/** A worker's answer for one file. */
+export type LogsWorkerMessage =
+  | {index: number; state: SummaryState}
+  | {index: number; error: {code: ErrorCode; message: string; suggestions: string[]; exitCode: number}};
+
+/** Reads the files with `n` worker threads (src/io/aws/logs-worker.ts), one file at a time each; the first error (in input order) is thrown. */
+async function runWorkers(
+  files: Array<{t: {path: string}; i: number}>,
+  n: number,
+  summary: LogSummaryOptions,
+  states: Array<SummaryState | undefined>,
+): Promise<void> {
+  let next = 0;
+  const errors = new Map<number, MtlsKitError>();
+  const threads: Worker[] = [];
+  try {
+    await Promise.all(
+      Array.from({length: n}, () => {
+        const w = new Worker(new URL('./logs-worker.js', import.meta.url), {workerData: {summary}});
+        threads.push(w);
+        return new Promise<void>((resolve, reject) => {
+          const give = (): void => {
+            const job = files[next++];
+            if (!job || errors.size > 0) {
+              resolve();
+              return;
+            }
+            w.postMessage({index: job.i, path: job.t.path});
+          };
+          w.on('message', (m: LogsWorkerMessage) => {
+            if ('state' in m) states[m.index] = m.state;
+            else errors.set(m.index, new MtlsKitError({...m.error, exitCode: m.error.exitCode as ExitCodeValue}));
+            give();
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => reject(new Error(`a logs worker thread stopped (exit code ${code})`)));
+          give();
+        });
+      }),
+    );
+  } finally {
+    for (const t of threads) void t.terminate();
+  }
+  if (errors.size > 0) throw errors.get(Math.min(...errors.keys()))!;
 }

@@ -47,6 +47,28 @@ export function filterFormParams(filters: readonly WireIdentityFilter[] | undefi
   return filters.flatMap((f, i) => NLB_WIRE.fields.map((k) => `${encode(`${NLB_WIRE.listMember}.member.${i + 1}.${k}`)}=${encode(f[k])}`)).join('&');
 }
 
+/**
+ * The form body with the filter parameters appended, or the body unchanged when the SDK
+ * already serialised the list (a client whose model has the member): a parameter named
+ * `MutualAuthentication.ClientCertificateIdentityFilters` (empty list) or `...member.N...`.
+ * Appending again would send the filters twice.
+ */
+export function appendFilterParams(body: string, filters: readonly WireIdentityFilter[]): string {
+  if (bodyHasFilters(body)) return body;
+  const params = filterFormParams(filters);
+  return params ? `${body}&${params}` : body;
+}
+
+/** Whether a Query-protocol form body already carries the filter list. */
+export function bodyHasFilters(body: string): boolean {
+  const name = encode(NLB_WIRE.listMember);
+  for (const pair of body.split('&')) {
+    const key = pair.slice(0, pair.indexOf('=') < 0 ? pair.length : pair.indexOf('='));
+    if (key === name || key.startsWith(`${name}.`)) return true;
+  }
+  return false;
+}
+
 const XML_ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'"};
 const unescapeXml = (s: string): string =>
   s.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, e: string) =>
@@ -99,7 +121,7 @@ export function addNlbFilterMiddleware(client: ElasticLoadBalancingV2Client): vo
       async (args: {input?: {MutualAuthentication?: {ClientCertificateIdentityFilters?: WireIdentityFilter[]}}; request?: Body}) => {
         const filters = args.input?.MutualAuthentication?.ClientCertificateIdentityFilters;
         if (filters !== undefined && NLB_WIRE.requestCommands.includes(context.commandName ?? '') && args.request && typeof args.request.body === 'string') {
-          args.request.body = `${args.request.body}&${filterFormParams(filters)}`;
+          args.request.body = appendFilterParams(args.request.body, filters);
         }
         return next(args);
       },

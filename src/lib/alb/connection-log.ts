@@ -26,7 +26,7 @@ export interface ConnectionLogEntry {
   subject: string;
   validity: string;
   serial: string;
-  /** `Success` or `Failed:<code>`. */
+  /** `Success`, `Failed:<code>` (written with or without double quotes; the quotes are removed), or `-` on a listener without TLS. */
   verifyStatus: string;
   connTraceId: string;
   tlsKeyExchange: string;
@@ -144,6 +144,9 @@ export function parseConnectionLogLine(line: string): ConnectionLogEntry | null 
   const listenerPort = parsePort(lp);
   if (clientPort === null || listenerPort === null) return null;
   const subject = rawSubject.charCodeAt(0) === 34 ? rawSubject.slice(1, -1) : rawSubject;
+  // AWS's own example lines show the status quoted (`"Failed:ClientCertExpired"`, aws-reference 5): the same status.
+  const status = verifyStatus.charCodeAt(0) === 34 ? verifyStatus.slice(1, -1) : verifyStatus;
+  if (status === '') return null;
   return {
     timestamp,
     clientIp,
@@ -155,7 +158,7 @@ export function parseConnectionLogLine(line: string): ConnectionLogEntry | null 
     subject,
     validity,
     serial,
-    verifyStatus,
+    verifyStatus: status,
     connTraceId,
     tlsKeyExchange: f[12] || '-',
     elb: f[13] || '-',

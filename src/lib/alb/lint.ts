@@ -12,6 +12,16 @@ import {formatRfc2253} from '../x509/dn.js';
 import {isMtlsKitError} from '../errors.js';
 import {ALB_MAX_CHAIN_DEPTH, judgeChain, policyFor, prepareTrustStore} from './verify.js';
 
+/**
+ * Why a leaf with serverAuth but no clientAuth is common since 2026 (aws-reference 4.5): the
+ * Chrome Root Program requires TLS server-authentication-only hierarchies (new subordinate CAs
+ * from 15 June 2026, new leaf certificates by 15 March 2027 under policy v1.8), so public CAs
+ * stopped issuing clientAuth certificates around June 2026; client certificates now come from
+ * private CAs.
+ */
+export const PUBLIC_CA_NO_CLIENTAUTH =
+  'a serverAuth-only certificate, as public CAs issue since they stopped issuing clientAuth certificates around June 2026 (Chrome Root Program); client certificates now come from a private CA';
+
 export interface LintInput {
   path: string;
   data: Uint8Array;
@@ -681,8 +691,8 @@ export function crlFindings(crl: LoadedCrl, opts: Omit<LintOptions, 'target'> & 
       rule: 'crl-not-pem',
       file,
       certificate: issuer,
-      message: 'a DER CRL; ALB accepts only PEM CRLs',
-      fix: `convert it: openssl crl -inform DER -in ${file} -out ${file.replace(/\.\w+$/, '')}.pem`,
+      message: 'a DER CRL (as AWS Private CA writes them); ALB accepts only PEM CRLs',
+      fix: `mtls-kit deploy --crl ${file} converts it to PEM itself; or convert it: openssl crl -inform DER -in ${file} -out ${file.replace(/\.\w+$/, '')}.pem`,
     });
   }
   if (crl.fileSize > ALB_CRL_LIMITS.maxFileBytes) {
@@ -795,8 +805,8 @@ function lintClient(s: FileState, opts: LintOptions, findings: LintFinding[]): v
       rule: 'client-purpose',
       file,
       certificate: dn(leaf),
-      message: 'extendedKeyUsage lacks clientAuth; ALB fails it with ClientCertPurposeInvalid',
-      fix: 'reissue it with extendedKeyUsage clientAuth (mtls-kit gen-client)',
+      message: `extendedKeyUsage lacks clientAuth; ALB fails it with ClientCertPurposeInvalid${eku.includes('1.3.6.1.5.5.7.3.1') ? ` (${PUBLIC_CA_NO_CLIENTAUTH})` : ''}`,
+      fix: 'issue client certificates from a private CA with extendedKeyUsage clientAuth (AWS Private CA, or mtls-kit gen-client)',
     });
   }
   if (s.certs.length > ALB_MAX_CHAIN_DEPTH) {

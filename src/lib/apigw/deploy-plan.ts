@@ -22,6 +22,8 @@ export interface ApigwDomainState {
   /** REGIONAL, EDGE or PRIVATE. */
   endpointType: string | null;
   securityPolicy: string | null;
+  /** The public ACM certificate that proves domain ownership; needed for mutual TLS with an imported or Private CA server certificate (aws-reference 4.4). */
+  ownershipVerificationCertificateArn?: string | null;
   truststoreUri: string | null;
   truststoreVersion: string | null;
   warnings: string[];
@@ -56,6 +58,9 @@ export interface ApigwPlan {
   changes: boolean;
 }
 
+/** API Gateway's enhanced security policies (`SecurityPolicy_TLS13_1_3_2025_09`, ...) start with this (aws-reference 4.4). */
+export const ENHANCED_POLICY_PREFIX = 'SecurityPolicy_';
+
 /** `s3://bucket/key`, the truststoreUri form (aws-reference 4.4). */
 export const truststoreUri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
 
@@ -68,6 +73,13 @@ export function domainProblem(d: ApigwDomainState): {message: string; fix: strin
     return {
       message: `custom domain ${d.name} is ${d.endpointType}; mutual TLS needs a Regional custom domain name`,
       fix: `create a Regional custom domain name (aws apigateway create-domain-name --domain-name ${d.name} --endpoint-configuration types=REGIONAL --security-policy TLS_1_2 --regional-certificate-arn <acm-arn>)`,
+    };
+  }
+  // aws-reference 4.4: "You can't enable mutual TLS on a domain name that uses an enhanced security policy" (SecurityPolicy_*).
+  if (d.securityPolicy?.startsWith(ENHANCED_POLICY_PREFIX)) {
+    return {
+      message: `custom domain ${d.name} uses the enhanced security policy ${d.securityPolicy}; API Gateway cannot turn on mutual TLS on a domain with an enhanced (${ENHANCED_POLICY_PREFIX}*) policy, only with the legacy TLS_1_2 policy`,
+      fix: `aws apigateway update-domain-name --domain-name ${d.name} --patch-operations op=replace,path=/securityPolicy,value=TLS_1_2 (or use another custom domain name for the mutual TLS clients)`,
     };
   }
   if (d.apiType === 'rest' && d.securityPolicy && d.securityPolicy !== 'TLS_1_2') {

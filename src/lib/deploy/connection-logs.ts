@@ -28,6 +28,12 @@ export interface ConnectionLogSetting extends ConnectionLogTarget {
 export function parseConnectionLogsUri(uri: string): ConnectionLogTarget {
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(uri);
   const example = ['for example: --connection-logs s3://my-log-bucket/alb/prod'];
+  // aws-reference 5.2: the ELBv2 API has only connection_logs.s3.* attributes; CloudWatch Logs and
+  // Firehose delivery is set up through CloudWatch Logs' vended-log API instead.
+  if (/^arn:[^:]+:(logs|firehose):/.test(uri))
+    throw usageError('CONNECTION_LOGS_DESTINATION_NOT_S3', `--connection-logs takes an S3 location; ${uri} is a CloudWatch Logs or Firehose destination`, [
+      'the load balancer API sets only S3 delivery; for CloudWatch Logs or Firehose use CloudWatch Logs log delivery: aws logs put-delivery-source --name alb-conn --resource-arn <load-balancer-arn> --log-type ALB_CONNECTION_LOGS, then put-delivery-destination and create-delivery',
+    ]);
   if (!m) throw usageError('BAD_CONNECTION_LOGS_URI', `--connection-logs "${uri}" is not s3://bucket/prefix`, example);
   const bucket = m[1]!;
   // S3's bucket naming rules: 3-63 characters, lower case letters, digits, dots and hyphens, starting and ending with a letter or digit.
@@ -94,10 +100,10 @@ export function loadBalancerOfListener(listenerArn: string): string | null {
 }
 
 /**
- * Elastic Load Balancing's account per Region, for Regions available before August 2022
- * (aws-reference 5.2, from the "Attach a policy to your S3 bucket" step of AWS's access-log
- * page, which the connection-log page points to). Newer Regions take the log-delivery service
- * principal instead.
+ * Elastic Load Balancing's legacy account per Region, for Regions available before August 2022
+ * (aws-reference 5.2). Since September 2025 AWS documents the log-delivery service principal for
+ * every Region and recommends replacing statements that name these accounts; they are kept to
+ * recognise existing policies, and printed only in the partitions of LEGACY_STATEMENT_PARTITIONS.
  */
 export const ELB_LOG_ACCOUNTS: Readonly<Record<string, string>> = {
   'us-east-1': '127311923021',
@@ -128,8 +134,15 @@ export const ELB_LOG_ACCOUNTS: Readonly<Record<string, string>> = {
   'cn-northwest-1': '037604701340',
 };
 
-/** The log-delivery service principal AWS documents for newer Regions (aws-reference 5.2). */
+/** The log-delivery service principal, documented for every Region since September 2025 (aws-reference 5.2). */
 export const ELB_LOG_DELIVERY_SERVICE = 'logdelivery.elasticloadbalancing.amazonaws.com';
+
+/**
+ * Partitions where mtls-kit also prints the legacy ELB-account statement: AWS's page documents
+ * the service principal for "all AWS Regions" but whether that covers China and GovCloud is
+ * UNCONFIRMED (aws-reference 5.2), so there both statements are printed; either is enough.
+ */
+export const LEGACY_STATEMENT_PARTITIONS: readonly string[] = ['aws-cn', 'aws-us-gov'];
 
 export interface DeliveryScope extends ConnectionLogTarget {
   /** Of the load balancer (from its ARN). */
@@ -152,19 +165,35 @@ export function deliveryResource(s: DeliveryScope): string {
 }
 
 /**
- * The bucket-policy statement AWS documents for log delivery to this bucket and prefix
- * (aws-reference 5.2): the Region's ELB account in Regions older than August 2022, the
- * log-delivery service principal elsewhere.
+ * The bucket-policy statement AWS documents for log delivery to this bucket and prefix in every
+ * Region (aws-reference 5.2): s3:PutObject for the log-delivery service principal.
  */
 export function deliveryStatement(s: DeliveryScope): PolicyStatement {
-  const elbAccount = ELB_LOG_ACCOUNTS[s.region];
   return {
     Sid: 'AllowElbConnectionLogs',
     Effect: 'Allow',
-    Principal: elbAccount ? {AWS: `arn:${s.partition}:iam::${elbAccount}:root`} : {Service: ELB_LOG_DELIVERY_SERVICE},
+    Principal: {Service: ELB_LOG_DELIVERY_SERVICE},
     Action: 's3:PutObject',
     Resource: deliveryResource(s),
   };
+}
+
+/**
+ * The statements to print: the service-principal statement, plus the legacy ELB-account
+ * statement only in LEGACY_STATEMENT_PARTITIONS (where the principal's reach is UNCONFIRMED).
+ */
+export function deliveryStatements(s: DeliveryScope): PolicyStatement[] {
+  const out = [deliveryStatement(s)];
+  const elbAccount = ELB_LOG_ACCOUNTS[s.region];
+  if (elbAccount && LEGACY_STATEMENT_PARTITIONS.includes(s.partition))
+    out.push({
+      Sid: 'AllowElbConnectionLogsLegacyAccount',
+      Effect: 'Allow',
+      Principal: {AWS: `arn:${s.partition}:iam::${elbAccount}:root`},
+      Action: 's3:PutObject',
+      Resource: deliveryResource(s),
+    });
+  return out;
 }
 
 export interface PolicyVerdict {
@@ -178,8 +207,8 @@ export interface PolicyVerdict {
 /**
  * Whether a bucket policy lets Elastic Load Balancing put the load balancer's log objects
  * under the prefix (aws-reference 5.2): an Allow of s3:PutObject to the log-delivery service
- * principal or to the Region's ELB account (either is accepted in any Region: which one a
- * Region takes is UNCONFIRMED beyond AWS's table), on a Resource covering
+ * principal (every Region) or to the Region's legacy ELB account (Regions older than August
+ * 2022, still accepted there), on a Resource covering
  * `bucket/prefix/AWSLogs/<account>/...`, and no unconditional Deny of it. Statements with
  * NotPrincipal, NotAction or NotResource are not judged (neither allow nor deny here).
  * @param policy the policy JSON, or null when the bucket has none
