@@ -27,7 +27,10 @@ export const ERROR_CODES = {
   APIGW_FLAG_WITHOUT_LISTENER: {exit: 2, meaning: 'an API Gateway flag was given to serve without an apigw listener'},
   APIGW_LIMIT_EXCEEDED: {exit: 5, meaning: 'an API Gateway quota was reached'},
   APIGW_NOT_FOUND: {exit: 5, meaning: 'an API Gateway resource does not exist'},
-  APIGW_OWNERSHIP_CERTIFICATE_REQUIRED: {exit: 4, meaning: "the API Gateway domain's certificate needs an ownership verification certificate (imported or Private CA)"},
+  APIGW_OWNERSHIP_CERTIFICATE_REQUIRED: {
+    exit: 4,
+    meaning: "the API Gateway domain's certificate needs an ownership verification certificate (imported or Private CA)",
+  },
   ATHENA_BAD_DAY: {exit: 2, meaning: '--since or --until is not a YYYY-MM-DD day'},
   ATHENA_BAD_LOCATION: {exit: 2, meaning: 'the Athena log location is not an s3:// prefix of ALB connection logs'},
   ATHENA_BAD_NAME: {exit: 2, meaning: 'an Athena database, table or workgroup name is not valid'},

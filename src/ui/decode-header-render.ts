@@ -37,7 +37,9 @@ export function renderSet(s: DecodedSetResult, i: number, r: DecodeHeaderResult,
   if (s.verification) {
     const v = s.verification;
     const who = v.policy === 'apigw' ? 'API Gateway' : v.policy === 'nlb-verify' ? 'NLB' : 'ALB';
-    printLine(`${out.bold(`${who} verdict:`)} ${v.status === 'Success' ? out.green(v.status) : out.red(v.status)}${revocationNote(v.revocationChecked, v.status)}`);
+    printLine(
+      `${out.bold(`${who} verdict:`)} ${v.status === 'Success' ? out.green(v.status) : out.red(v.status)}${revocationNote(v.revocationChecked, v.status)}`,
+    );
     for (const c of v.checks.filter((x) => !x.ok)) printLine(`  ${out.red('✗')} ${c.name}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
     for (const w of v.warnings ?? []) if (!w.startsWith('revocation not checked')) warn(`${prefix}${w}`);
   }
