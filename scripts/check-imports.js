@@ -6,7 +6,7 @@ import {readdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
 
 const LIB = ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/deploy'];
-const IO = ['io', 'io/aws', 'io/net', 'io/ca'];
+const IO = ['io', 'io/aws', 'io/net', 'io/ca', 'io/emulate'];
 
 /**
  * Folder (relative to src) -> the folders it may import besides itself (docs/architecture.md):
@@ -27,6 +27,7 @@ export const LAYERS = {
   'io/aws': [...LIB, 'io'],
   'io/ca': [...LIB, 'io'],
   'io/net': [...LIB, 'io', 'io/ca'],
+  'io/emulate': [...LIB],
   flows: [...LIB, ...IO],
   commands: [...LIB, ...IO, 'flows', 'ui', '.'],
   '.': [...LIB, ...IO, 'flows', 'ui'],
