@@ -23,7 +23,18 @@
  *   delete marker
  *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
  *
- * `requests` records every call; `objectVersions(bucket, key)` lists what a key holds.
+ * - CreateBucket (PUT on a bucket; BucketAlreadyOwnedByYou when it exists), so `aws s3 mb` works
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+ * - conditional PutObject: `If-None-Match: *` only when the key does not exist, `If-Match: <etag>`
+ *   only when it holds that version, else 412 PreconditionFailed (deploy's lease)
+ *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+ * - Get/Put/DeleteBucketPolicy (`?policy`: the JSON as the body; 400 MalformedPolicy for a body
+ *   that is not a JSON object with Statement, 404 NoSuchBucketPolicy when there is none)
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicy.html
+ *
+ * `requests` records every call (`signed`: it carried a SigV4 Authorization header, so a client
+ * made it, not the other emulators reading objects); `objectVersions(bucket, key)` lists what a
+ * key holds.
  */
 import {createHash, randomBytes} from 'node:crypto';
 import type {IncomingMessage, ServerResponse} from 'node:http';
@@ -42,6 +53,8 @@ interface Version {
 
 interface Bucket {
   versioning: 'Enabled' | 'Suspended' | null;
+  /** The bucket policy JSON, as PutBucketPolicy stored it. */
+  policy?: string;
   /** key → versions, oldest first. */
   objects: Map<string, Version[]>;
 }
@@ -50,11 +63,16 @@ const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 export class VersionedS3 extends HttpStandIn {
   readonly buckets = new Map<string, Bucket>();
-  readonly requests: Array<{method: string; path: string; query: string}> = [];
+  readonly requests: Array<{method: string; path: string; query: string; signed: boolean; headers: IncomingMessage['headers']}> = [];
 
   constructor(buckets: Array<{name: string; versioning?: 'Enabled' | 'Suspended' | null}>) {
     super();
     for (const b of buckets) this.buckets.set(b.name, {versioning: b.versioning ?? null, objects: new Map()});
+  }
+
+  /** Creates a bucket directly (setup), as CreateBucket would. */
+  addBucket(name: string, versioning: 'Enabled' | 'Suspended' | null = null): void {
+    if (!this.buckets.has(name)) this.buckets.set(name, {versioning, objects: new Map()});
   }
 
   /** Every version of a key, oldest first. */
@@ -89,7 +107,13 @@ export class VersionedS3 extends HttpStandIn {
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const u = new URL(req.url ?? '/', 'http://x');
-    this.requests.push({method: req.method ?? 'GET', path: u.pathname, query: u.search});
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: u.pathname,
+      query: u.search,
+      signed: /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? ''),
+      headers: req.headers,
+    });
     const [bucketName, ...rest] = u.pathname.slice(1).split('/');
     const key = rest.map((s) => decodeURIComponent(s)).join('/');
     const head = req.method === 'HEAD';
@@ -98,8 +122,41 @@ export class VersionedS3 extends HttpStandIn {
       res.writeHead(status, {'content-type': 'application/xml', 'x-amz-request-id': randomBytes(8).toString('hex')});
       res.end(head ? undefined : xml);
     };
-    const b = this.buckets.get(decodeURIComponent(bucketName ?? ''));
+    const name = decodeURIComponent(bucketName ?? '');
+    if (!key && req.method === 'PUT' && u.search === '') {
+      if (this.buckets.has(name))
+        return error(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.');
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) return error(400, 'InvalidBucketName', 'The specified bucket is not valid.');
+      this.addBucket(name);
+      res.writeHead(200, {location: `/${name}`});
+      return void res.end();
+    }
+    const b = this.buckets.get(name);
     if (!b) return error(404, 'NoSuchBucket', 'The specified bucket does not exist');
+    if (!key && u.searchParams.has('policy')) {
+      if (req.method === 'GET') {
+        if (b.policy === undefined) return error(404, 'NoSuchBucketPolicy', 'The bucket policy does not exist');
+        res.writeHead(200, {'content-type': 'application/json'});
+        return void res.end(b.policy);
+      }
+      if (req.method === 'DELETE') {
+        delete b.policy;
+        res.writeHead(204);
+        return void res.end();
+      }
+      if (req.method === 'PUT') {
+        let doc: unknown;
+        try {
+          doc = JSON.parse(body.toString('utf8'));
+        } catch {
+          return error(400, 'MalformedPolicy', "Policies must be valid JSON and the first byte must be '{'");
+        }
+        if (typeof doc !== 'object' || doc === null || !('Statement' in doc)) return error(400, 'MalformedPolicy', 'Missing required field Statement');
+        b.policy = body.toString('utf8');
+        res.writeHead(204);
+        return void res.end();
+      }
+    }
     if (!key) {
       if (u.searchParams.has('versioning')) {
         if (req.method === 'PUT') {
@@ -135,7 +192,18 @@ export class VersionedS3 extends HttpStandIn {
       }
       return error(501, 'NotImplemented', 'only HeadBucket, ListObjectsV2 and versioning are implemented on buckets');
     }
+    if (req.method === 'PUT' && u.searchParams.has('tagging')) {
+      // PutObjectTagging: accepted, not kept (nothing here reads object tags).
+      res.writeHead(200);
+      return void res.end();
+    }
     if (req.method === 'PUT') {
+      const current = this.objectVersions(name, key).at(-1);
+      const live = current && !current.deleteMarker ? current : undefined;
+      const noneMatch = req.headers['if-none-match'];
+      const match = req.headers['if-match'];
+      if ((noneMatch === '*' && live) || (typeof match === 'string' && live?.etag.replace(/"/g, '') !== match.replace(/"/g, '')))
+        return error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (k.startsWith('x-amz-meta-') && typeof v === 'string') metadata[k.slice(11)] = v;
       const v = this.store(b, key, body, metadata, String(req.headers['content-type'] ?? 'binary/octet-stream'));
