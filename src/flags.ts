@@ -79,7 +79,7 @@ export const identityFilterFlags = {
     summary:
       'NLB client certificate identity filter FIELD:MATCH:VALUE (FIELD subject-cn, subject-ou, san-dns or san-uri; MATCH exact or prefix); repeatable, any one must match.',
     multiple: true,
-    helpValue: 'FIELD:MATCH:VALUE',
+    helpValue: 'FILTER',
   }),
   'identity-filter-file': Flags.string({
     summary: 'File of NLB identity filters: one FIELD:MATCH:VALUE per line (# comments), or the ClientCertificateIdentityFilters JSON list.',
