@@ -22,7 +22,7 @@ export const keyTypeFlag = Flags.option({
 export const forceFlag = Flags.boolean({summary: 'Replace existing files.', default: false});
 
 export const passphraseFileFlag = Flags.string({
-  summary: 'File holding the CA key passphrase (else MTLS_KIT_CA_PASSPHRASE; without either the CA key is stored unencrypted).',
+  summary: 'File holding the CA key passphrase (else MTLS_KIT_CA_PASSPHRASE, else asked at a terminal; gen-ca given none stores the key unencrypted).',
   helpValue: 'FILE',
 });
 

@@ -11,7 +11,7 @@ import {writeDefect} from '../io/ca/defect.js';
 import {issueAndWrite} from '../io/ca/issue.js';
 import {CSR_FILE_NAME, csrFilePaths, type WrittenCsr, writeKeyAndCsr} from '../io/ca/csr.js';
 import {DEFECT_KINDS, DEFECTS} from '../lib/alb/defects.js';
-import {resolveSecret} from '../io/secrets.js';
+import {resolveSecret, withPassphrase} from '../io/secrets.js';
 import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import {ExitCode, MtlsKitError, usageError} from '../lib/errors.js';
 import {typeSan} from '../lib/x509/issue.js';
@@ -131,9 +131,11 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     const keySpec = KEY_TYPES[flags['key-type']];
     const sanTemplates = flags.san ?? [];
     const wantP12 = flags.p12 || flags['p12-legacy'];
-    const p12Password = wantP12 ? await resolveSecret(flags['p12-password-file'], P12_PASSWORD_ENV, 'PKCS#12 password') : undefined;
+    const p12Password = wantP12 ? await resolveSecret(flags['p12-password-file'], P12_PASSWORD_ENV, 'PKCS#12 password', {confirm: true}) : undefined;
     if (wantP12 && p12Password === undefined) {
-      throw usageError('P12_PASSWORD_REQUIRED', '--p12 needs a password for the PKCS#12 file', [`pass --p12-password-file FILE or set ${P12_PASSWORD_ENV}`]);
+      throw usageError('P12_PASSWORD_REQUIRED', '--p12 needs a password for the PKCS#12 file', [
+        `pass --p12-password-file FILE or set ${P12_PASSWORD_ENV} (at a terminal, mtls-kit asks for it)`,
+      ]);
     }
 
     // Plan every certificate first, so a conflict is found before anything is written.
@@ -192,7 +194,7 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     );
     const p12 = p12Password === undefined ? undefined : {password: p12Password, modern: flags.p12, legacy: flags['p12-legacy']};
 
-    const {issuer, keyPkcs8Der} = await loadIssuer(ca, passphrase);
+    const {issuer, keyPkcs8Der} = await withPassphrase(passphrase, 'CA key passphrase', (p) => loadIssuer(ca, p));
     const started = process.hrtime.bigint();
     let certificate: GenClientResult['certificate'] = null;
     let summaries: IssuedSummary[];

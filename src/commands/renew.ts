@@ -6,7 +6,7 @@ import {dirFlag, passphraseFileFlag} from '../flags.js';
 import {appendIndex, loadCa, readIndex, serialSet, writeIndex} from '../io/ca/directory.js';
 import {CLIENT_FILE_NAMES, loadIssuer} from '../io/ca/client-files.js';
 import {MODE_PUBLIC, MODE_SECRET, type PlannedFile, readInput, writeFilesAtomicSync} from '../io/files.js';
-import {resolveSecret} from '../io/secrets.js';
+import {resolveSecret, withPassphrase} from '../io/secrets.js';
 import {describeCertificate} from '../lib/alb/describe.js';
 import {preconditionError, usageError} from '../lib/errors.js';
 import {revokeManyInIndex} from '../lib/pki/revoke.js';
@@ -113,7 +113,7 @@ Exit codes: 0 renewed; 2 bad flag values; 4 no CA, a certificate this CA did not
         return {file: f, cert: cert!};
       }),
     );
-    const {issuer} = await loadIssuer(ca, passphrase);
+    const {issuer} = await withPassphrase(passphrase, 'CA key passphrase', (p) => loadIssuer(ca, p));
     const now = new Date();
     const renewed: RenewedCert[] = [];
     const added: IndexEntry[] = [];

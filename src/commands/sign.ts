@@ -8,7 +8,7 @@ import {clientFilePaths, loadIssuer} from '../io/ca/client-files.js';
 import {assertWritable, inputName, readInput} from '../io/files.js';
 import {defaultWorkers, type FleetJob, runRecordedFleet} from '../io/ca/fleet.js';
 import {stagingDirFor} from '../io/ca/journal.js';
-import {resolveSecret} from '../io/secrets.js';
+import {resolveSecret, withPassphrase} from '../io/secrets.js';
 import {signCsrAndWrite} from '../io/ca/sign.js';
 import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import {ExitCode, MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
@@ -153,7 +153,7 @@ Exit codes: 0 signed; 2 bad flag values (a --san that is no DNS name, IP address
       jobs.flatMap((j) => [j.files.certificate, j.files.chain]),
       {force: flags.force},
     );
-    const {issuer, keyPkcs8Der} = await loadIssuer(ca, passphrase);
+    const {issuer, keyPkcs8Der} = await withPassphrase(passphrase, 'CA key passphrase', (p) => loadIssuer(ca, p));
     const started = process.hrtime.bigint();
     let certificate: SignResult['certificate'] = null;
     let certificates: SignedSummary[];
