@@ -169,7 +169,7 @@ function safeDn(name: Uint8Array): string {
   }
 }
 
-const iso = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
+const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** X509_check_akid: the child's authorityKeyIdentifier agrees with the issuer (key id, serial, issuer name). */
 function akidMatches(
