@@ -21,7 +21,7 @@ import {newSerialHex} from '../lib/x509/serial.js';
 import type {CaRef} from '../lib/pki/ca.js';
 import {P12_PASSWORD_ENV} from '../lib/x509/pkcs12-env.js';
 import {renderCertDetails, renderCertSummary} from '../ui/cert-render.js';
-import {hint, printLine, progressBar} from '../ui/output.js';
+import {hint, printLine, progressBar, warn} from '../ui/output.js';
 
 export interface GenClientResult {
   caDir: string;
@@ -195,6 +195,11 @@ Exit codes: 0 issued; 2 bad flag values (a --san that is no DNS name, IP address
     const p12 = p12Password === undefined ? undefined : {password: p12Password, modern: flags.p12, legacy: flags['p12-legacy']};
 
     const {issuer, keyPkcs8Der} = await withPassphrase(passphrase, 'CA key passphrase', (p) => loadIssuer(ca, p));
+    const caEnd = issuer.cert.notAfter;
+    if (!flags.defect && Date.now() + flags.days * 86_400_000 > caEnd.getTime())
+      warn(
+        `--days ${flags.days} outlives the issuing CA, which expires ${caEnd.toISOString().replace(/\.\d{3}Z$/, 'Z')}: from then on no verifier accepts the certificate (renew the CA first, or issue for fewer days)`,
+      );
     const started = process.hrtime.bigint();
     let certificate: GenClientResult['certificate'] = null;
     let summaries: IssuedSummary[];

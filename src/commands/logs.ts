@@ -15,6 +15,7 @@ import {
   type LogSummary,
 } from '../lib/alb/log-summary.js';
 import {hint, keyValues, out, printLine, warn} from '../ui/output.js';
+import {plural} from '../lib/plural.js';
 
 export interface LogsResult extends LogSummary {
   /** With --explain: each failure code's meaning and fix, clients joined with the CA index. */
@@ -92,7 +93,7 @@ Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is m
 
 function renderLogs(r: LogsResult): void {
   printLine(
-    out.bold(`${r.connections} connections in ${r.sources.length} file${r.sources.length === 1 ? '' : 's'}`) +
+    out.bold(`${plural(r.connections, 'connection')} in ${plural(r.sources.length, 'file')}`) +
       (r.firstTimestamp ? ` (${r.firstTimestamp} … ${r.lastTimestamp})` : ''),
   );
   if (r.malformed.count > 0) {
@@ -102,7 +103,7 @@ function renderLogs(r: LogsResult): void {
   printLine(out.bold('\nby tls_verify_status'));
   printLine(keyValues(Object.entries(r.byStatus).map(([k, v]) => [k, `${v} (${pct(v, r.connections)})`])));
   const h = r.handshakeLatency;
-  printLine(out.bold('\nhandshake latency') + out.dim(` (${h.count} handshakes)`));
+  printLine(out.bold('\nhandshake latency') + out.dim(` (${plural(h.count, 'handshake')})`));
   printLine(
     keyValues([
       ['p50', fmtSeconds(h.p50)],

@@ -15,6 +15,7 @@ import {formatConnectionLogsUri, loadBalancerOfListener} from '../lib/deploy/con
 import {computeDrift, type CrlFreshness, type DriftCheck} from '../lib/deploy/drift.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {out, printLine} from '../ui/output.js';
+import {plural} from '../lib/plural.js';
 
 export interface StatusResult {
   /** True when anything differs (exit 3). */
@@ -188,7 +189,7 @@ function renderStatus(r: StatusResult): void {
   }
   for (const c of r.crls)
     printLine(
-      `crl  ${c.source}: ${c.issuer}, number ${c.crlNumber ?? '-'}, nextUpdate ${c.nextUpdate ?? '-'} (${c.state}${c.daysLeft !== null ? `, ${c.daysLeft} day(s)` : ''})`,
+      `crl  ${c.source}: ${c.issuer}, number ${c.crlNumber ?? '-'}, nextUpdate ${c.nextUpdate ?? '-'} (${c.state}${c.daysLeft !== null ? `, ${plural(c.daysLeft, 'day')}` : ''})`,
     );
   for (const f of r.lint.findings.filter((x) => x.severity === 'error')) printLine(`${out.yellow('lint')} ${f.file}: ${f.message} (deploy would stop here)`);
   printLine(r.drift ? out.red('drift found') : 'in sync');

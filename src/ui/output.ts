@@ -92,7 +92,13 @@ export function whenRelative(iso: string, now: Date = new Date()): string {
   const days = Math.round(abs / 86_400_000);
   const minutes = Math.max(1, Math.round(abs / 60_000));
   const span =
-    abs < 60_000 ? 'now' : hours >= 48 ? `${days} days` : hours >= 1 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
+    abs < 60_000
+      ? 'now'
+      : hours >= 48
+        ? `${days} days`
+        : hours >= 1
+          ? `${hours} hour${hours === 1 ? '' : 's'}`
+          : `${minutes} minute${minutes === 1 ? '' : 's'}`;
   return `${iso} (${span === 'now' ? 'now' : ms > 0 ? `in ${span}` : `${span} ago`})`;
 }
 

@@ -29,6 +29,7 @@ import {canonicalName} from '../x509/name-canon.js';
 import {checkNameConstraints} from '../x509/name-constraints.js';
 import {checkAlbRequirements} from './describe.js';
 import {formatRfc2253} from '../x509/dn.js';
+import {plural} from '../plural.js';
 
 export type {LoadedCrl} from '../x509/crl.js';
 export {loadCrl} from '../x509/crl.js';
@@ -864,7 +865,12 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
         });
         return;
       }
-      add({name: 'revocation', ok: true, certificate: n.subject, detail: `serial ${c.serialHex} not on ${crl.source} (${crl.entryCount} entries)`});
+      add({
+        name: 'revocation',
+        ok: true,
+        certificate: n.subject,
+        detail: `serial ${c.serialHex} not on ${crl.source} (${plural(crl.entryCount, 'entry', 'entries')})`,
+      });
       done |= best.reasons;
     }
   });
