@@ -108,10 +108,7 @@ describe('destroy', () => {
     const r = await runCli(destroyArgs('noyes', '--listener-arn', listener, '--json'), {env: aws.env});
     assert.equal(r.code, 2, r.stdout);
     assert.equal(r.json.error.code, 'CONFIRMATION_REQUIRED');
-    assert.match(
-      r.json.error.message,
-      /needs --yes without a terminal; it would detach 1 listener, remove 1 revocation list, delete trust store noyes/,
-    );
+    assert.match(r.json.error.message, /needs --yes without a terminal; it would detach 1 listener, remove 1 revocation list, delete trust store noyes/);
     assert.equal(aws.elb.mutatingCalls().length, m);
   });
 

@@ -165,7 +165,18 @@ const SAMPLES: Record<string, Sample[]> = {
   demo: [() => cli(['demo'])],
   emulate: [
     async () => {
-      const e = await spawnEmulate(['--bucket', 'bucket-1', '--versioned-bucket', 'bucket-2', '--alb', 'a1', '--nlb', 'n1', '--apigw-domain', 'api.example.com:http']);
+      const e = await spawnEmulate([
+        '--bucket',
+        'bucket-1',
+        '--versioned-bucket',
+        'bucket-2',
+        '--alb',
+        'a1',
+        '--nlb',
+        'n1',
+        '--apigw-domain',
+        'api.example.com:http',
+      ]);
       await e.stop();
       return e.info;
     },
