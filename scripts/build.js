@@ -17,8 +17,12 @@ import {commandTable} from './command-table.js';
 const root = new URL('..', import.meta.url).pathname;
 // The bundled plugins' own @oclif/core (loaded by manifest.ts) warns about Node < 22.
 const run = (cmd, args) => execFileSync(cmd, args, {stdio: 'inherit', cwd: root, env: {...process.env, OCLIF_DISABLE_ENGINE_WARNING: '1'}});
+// `--bundle-only` (npm's `prepare`: `npm ci`, `npm pack`, `npm i -g <git url>`): only dist/,
+// a few seconds; the committed manifest and schemas are kept, and type errors are for
+// `npm run build` and the tests to report.
+const bundleOnly = process.argv.includes('--bundle-only');
 rmSync(`${root}dist`, {recursive: true, force: true});
-run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
+if (!bundleOnly) run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
 
 // The bundle entry, generated: every command (scripts/command-table.js) in its own chunk
 // behind a wrapper whose static run() imports it, so a command compiles only its own code
@@ -53,7 +57,7 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node22.12',
   minifySyntax: true,
   minifyWhitespace: true,
   keepNames: true,
@@ -110,9 +114,11 @@ module.exports = new Proxy(() => {}, {
     },
   ],
 });
-run(process.execPath, ['--import', 'tsx', 'scripts/manifest.ts']);
-// docs/schemas from the XxxResult types (docs/json.md); committed, like the manifest.
-run(process.execPath, ['--import', 'tsx', 'scripts/json-schemas.ts']);
+if (!bundleOnly) {
+  run(process.execPath, ['--import', 'tsx', 'scripts/manifest.ts']);
+  // docs/schemas from the XxxResult types (docs/json.md); committed, like the manifest.
+  run(process.execPath, ['--import', 'tsx', 'scripts/json-schemas.ts']);
+}
 
 // The library entry (package.json "exports", docs/library.md): one ESM file per entry, with
 // its own copy of the src/lib code it needs, and never oclif or any CLI module (a guard

@@ -6,7 +6,7 @@ import {readdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
 
 const LIB = ['lib', 'lib/x509', 'lib/pki', 'lib/tls', 'lib/alb', 'lib/nlb', 'lib/apigw', 'lib/cloudfront', 'lib/deploy'];
-const IO = ['io', 'io/aws', 'io/net', 'io/ca'];
+const IO = ['io', 'io/aws', 'io/net', 'io/ca', 'io/emulate'];
 
 /**
  * Folder (relative to src) -> the folders it may import besides itself (docs/architecture.md):
@@ -29,6 +29,7 @@ export const LAYERS = {
   'io/aws': [...LIB, 'io'],
   'io/ca': [...LIB, 'io'],
   'io/net': [...LIB, 'io', 'io/ca'],
+  'io/emulate': [...LIB],
   flows: [...LIB, ...IO],
   // The library entry (package.json exports): lib and io, never commands, ui or oclif.
   library: [...LIB, ...IO],

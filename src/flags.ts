@@ -22,7 +22,7 @@ export const keyTypeFlag = Flags.option({
 export const forceFlag = Flags.boolean({summary: 'Replace existing files.', default: false});
 
 export const passphraseFileFlag = Flags.string({
-  summary: 'File holding the CA key passphrase (else MTLS_KIT_CA_PASSPHRASE; without either the CA key is stored unencrypted).',
+  summary: 'File holding the CA key passphrase (else MTLS_KIT_CA_PASSPHRASE, else asked at a terminal; gen-ca given none stores the key unencrypted).',
   helpValue: 'FILE',
 });
 
@@ -79,7 +79,7 @@ export const identityFilterFlags = {
     summary:
       'NLB client certificate identity filter FIELD:MATCH:VALUE (FIELD subject-cn, subject-ou, san-dns or san-uri; MATCH exact or prefix); repeatable, any one must match.',
     multiple: true,
-    helpValue: 'FIELD:MATCH:VALUE',
+    helpValue: 'FILTER',
   }),
   'identity-filter-file': Flags.string({
     summary: 'File of NLB identity filters: one FIELD:MATCH:VALUE per line (# comments), or the ClientCertificateIdentityFilters JSON list.',

@@ -16,8 +16,24 @@ const hook: Hook.CommandNotFound = async (opts) => {
   const ids = config.commands.filter((c) => !c.hidden).map((c) => c.id);
   const typed = opts.id.replaceAll(':', ' ');
   const first = opts.id.split(':')[0]!;
-  const near = closest(opts.id, ids) ?? closest(first, ids);
   const json = (opts.argv ?? []).includes('--json');
+  // `gen-client device-9`: a real command and a word it does not take as an argument.
+  const command = config.commands.find((c) => c.id === first);
+  const rest = opts.id.split(':').slice(1).join(' ');
+  if (command && rest) {
+    const asName = command.flags && 'cn' in command.flags ? [`did you mean: ${bin} ${first} --cn ${rest}`] : [];
+    printErrorBody(
+      {
+        code: 'UNEXPECTED_ARGUMENT',
+        message: `${first} takes no argument ${rest}`,
+        suggestions: [...asName, `${bin} ${first} --help lists its flags`],
+        exitCode: ExitCode.Usage,
+      },
+      json,
+    );
+    throw new Errors.ExitError(ExitCode.Usage);
+  }
+  const near = closest(opts.id, ids) ?? closest(first, ids);
   const suggestions = near ? [`did you mean: ${bin} ${near.replaceAll(':', ' ')}`] : [];
   suggestions.push(`${bin} help lists the commands`);
   printErrorBody({code: 'UNKNOWN_COMMAND', message: `${typed} is not a ${bin} command`, suggestions, exitCode: ExitCode.Usage}, json);

@@ -18,6 +18,7 @@ import {spawn} from 'node:child_process';
 import {BIN, runCli} from './support/cli.js';
 import {opensslOk as openssl} from './support/openssl.js';
 import {generateConnectionLog} from './support/conn-logs.js';
+import {spawnEmulate} from './support/emulate.js';
 import {spawnServe} from './support/serve.js';
 import {tempDir} from './support/tmp.js';
 
@@ -163,6 +164,24 @@ const SAMPLES: Record<string, Sample[]> = {
     },
   ],
   demo: [() => cli(['demo'])],
+  emulate: [
+    async () => {
+      const e = await spawnEmulate([
+        '--bucket',
+        'bucket-1',
+        '--versioned-bucket',
+        'bucket-2',
+        '--alb',
+        'a1',
+        '--nlb',
+        'n1',
+        '--apigw-domain',
+        'api.example.com:http',
+      ]);
+      await e.stop();
+      return e.info;
+    },
+  ],
   serve: [
     async () => {
       const s = await spawnServe(['--dir', join(work, 'pki'), '--port', '0']);

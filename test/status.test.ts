@@ -109,7 +109,7 @@ describe('status (s3rver + ELBv2 emulator)', () => {
         bad.map((c: {name: string}) => c.name),
         ['trust-store-bundle'],
       );
-      assert.match(bad[0].detail, /holds 1 certificate\(s\) that differ from .*ca-bundle\.pem \(2\)/);
+      assert.match(bad[0].detail, /holds 1 certificate, not the 2 certificates of .*ca-bundle\.pem/);
       assert.match(bad[0].fix ?? '', /mtls-kit deploy/);
     } finally {
       aws.elb.replaceHeldBundle('status-ts', original);
@@ -160,7 +160,7 @@ describe('status (s3rver + ELBv2 emulator)', () => {
     assert.equal(s.code, 0, s.stdout);
     const warn = s.json.checks.find((c: {name: string; severity: string}) => c.name === 'crl-next-update')!;
     assert.equal(warn.severity, 'warning');
-    assert.match(warn.detail, /nextUpdate in [01] day\(s\)/);
+    assert.match(warn.detail, /nextUpdate in [01] days?/);
     dirCa.opensslCrl('root', {lastUpdate: '20200101000000Z', nextUpdate: '20200201000000Z'});
     const e = await status(['--json']);
     assert.equal(e.code, 3);

@@ -4,7 +4,7 @@ import {dirFlag, passphraseFileFlag} from '../flags.js';
 import {loadCa, readTierKey} from '../io/ca/directory.js';
 import type {CaRef} from '../lib/pki/ca.js';
 import {writeTierCrl} from '../io/ca/crl.js';
-import {resolveSecret} from '../io/secrets.js';
+import {resolveSecret, withPassphrase} from '../io/secrets.js';
 import {ALB_CRL_LIMITS} from '../lib/x509/crl.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {usageError} from '../lib/errors.js';
@@ -57,7 +57,8 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
     const tier = flags.issuer === undefined ? ca.issuing : flags.issuer === 'root' ? ca.root : ca.intermediate;
     if (!tier) throw usageError('NO_SUCH_TIER', `the CA in ${flags.dir} has no intermediate`, ['leave out --issuer, or use --issuer root']);
     const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
-    const {key: keyObject} = loadPrivateKey(await readTierKey(tier), tier.paths.key, passphrase);
+    const keyPem = await readTierKey(tier);
+    const {key: keyObject} = await withPassphrase(passphrase, 'CA key passphrase', async (p) => loadPrivateKey(keyPem, tier.paths.key, p));
     const w = await writeTierCrl(tier, keyObject, flags.days, flags.der);
     const result: CrlResult = {
       ca: {tier: tier.tier, subject: formatRfc2253(tier.cert.subject)},

@@ -51,7 +51,7 @@ API Gateway (--apigw-domain NAME instead of --trust-store-name): finds whether R
 
 A second run with the same inputs makes no mutating call and says "unchanged". --dry-run prints the plan and makes no mutating call.
 
-AWS configuration comes from --region, --profile, --endpoint-url and the SDK's environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_MAX_ATTEMPTS). Throttling and 5xx answers are retried with backoff. See docs/deploy.md.
+AWS configuration comes from --region, --profile, --endpoint-url and the SDK's environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_MAX_ATTEMPTS). Throttling and 5xx answers are retried with backoff. To try it without an AWS account: mtls-kit emulate (offline stand-ins for S3, ELBv2 and API Gateway) and the export lines it prints. IAM policies to paste: docs/iam.md. See docs/deploy.md.
 
 Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit-code and --dry-run/--plan-out: changes pending; 2 bad flag values (trust-store name pattern, listener flags); 4 a local precondition (missing file, lint errors, no region or credentials, a newer CRL already deployed, a bucket policy that does not let Elastic Load Balancing write the connection logs); 5 AWS failed (missing bucket, access denied with the refused action, quota, trust store not ready in --wait-timeout, rejected CRL, ...), with the AWS request id.`;
 
@@ -95,7 +95,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     force: Flags.boolean({summary: 'Repoint listeners that verify against another trust store.', default: false}),
     'connection-logs': Flags.string({
       summary: "Send the connection logs of the listeners' Application Load Balancers to s3://bucket/prefix (checks the bucket policy first).",
-      helpValue: 's3://BUCKET/PREFIX',
+      helpValue: 'S3_URL',
     }),
     tag: Flags.string({
       summary: 'Tag KEY=VALUE on what deploy creates (trust store, listener, S3 objects); repeatable.',
@@ -107,7 +107,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     'expected-bucket-owner': Flags.string({
       summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).',
       env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER',
-      helpValue: 'ACCOUNT',
+      helpValue: 'ID',
     }),
     'allow-revocation-gap': Flags.boolean({
       summary: 'When adding new CRLs before removing old ones would exceed a quota, remove first (reports how long revoked serials were not enforced).',
@@ -116,12 +116,14 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     'revocation-lists-quota': Flags.integer({
       summary: "Your account's revocation-lists-per-trust-store quota (L-332EE142).",
       default: DEFAULT_REVOCATION_QUOTAS.lists,
+      helpValue: 'N',
       min: 1,
       env: 'MTLS_KIT_REVOCATION_LISTS_QUOTA',
     }),
     'revocation-entries-quota': Flags.integer({
       summary: "Your account's revocation-entries-per-trust-store quota (L-37E1617B).",
       default: DEFAULT_REVOCATION_QUOTAS.entries,
+      helpValue: 'N',
       min: 1,
       env: 'MTLS_KIT_REVOCATION_ENTRIES_QUOTA',
     }),

@@ -60,7 +60,7 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
     'expected-bucket-owner': Flags.string({
       summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).',
       env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER',
-      helpValue: 'ACCOUNT',
+      helpValue: 'ID',
     }),
     sse: Flags.option({
       summary: "Server-side encryption of the lease object destroy writes while it runs (as deploy's --sse, for buckets that require it).",

@@ -74,7 +74,7 @@ Exit codes: 0 created; 2 bad flag values; 4 a CA already exists (use --force), t
       : undefined;
     if (intermediateSubject && !intermediateSubject.flat().some((a) => a.type === '2.5.4.3'))
       intermediateSubject.push([{type: '2.5.4.3', value: flags['intermediate-cn'] ?? `${rootCn} Intermediate`}]);
-    const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA passphrase');
+    const passphrase = await resolveSecret(flags['passphrase-file'], 'MTLS_KIT_CA_PASSPHRASE', 'CA key passphrase', {confirm: true, allowEmpty: true});
 
     const ca = createCa({
       keyType: flags['key-type'],

@@ -7,6 +7,7 @@ import {summarizeLogs} from '../io/aws/log-sources.js';
 import {usageError} from '../lib/errors.js';
 import {type ExplainedClient, type ExplainedFailure, type FailureClient, explainFailures, type IndexedTier, type LogSummary} from '../lib/alb/log-summary.js';
 import {hint, keyValues, out, printErr, printLine, warn} from '../ui/output.js';
+import {plural} from '../lib/plural.js';
 
 export interface LogsResult extends LogSummary {
   /** With --explain: each failure code's meaning and fix, clients joined with the CA index. */
@@ -139,7 +140,7 @@ function renderLogs(r: LogsResult): void {
   if (r.malformed.count > 0 && r.malformed.examples.length === 0)
     warn(`${r.malformed.count} lines did not match the table's pattern (Athena gives no examples)`);
   printLine(
-    out.bold(`${r.connections} connections in ${r.sources.length} file${r.sources.length === 1 ? '' : 's'}`) +
+    out.bold(`${plural(r.connections, 'connection')} in ${plural(r.sources.length, 'file')}`) +
       (r.firstTimestamp ? ` (${r.firstTimestamp} … ${r.lastTimestamp})` : ''),
   );
   if (r.malformed.count > 0) {
@@ -149,7 +150,7 @@ function renderLogs(r: LogsResult): void {
   printLine(out.bold('\nby tls_verify_status'));
   printLine(keyValues(Object.entries(r.byStatus).map(([k, v]) => [k === '-' ? '- (non-HTTPS listener)' : k, `${v} (${pct(v, r.connections)})`])));
   const h = r.handshakeLatency;
-  printLine(out.bold('\nhandshake latency') + out.dim(` (${h.count} handshakes)`));
+  printLine(out.bold('\nhandshake latency') + out.dim(` (${plural(h.count, 'handshake')})`));
   printLine(
     keyValues([
       ['p50', fmtSeconds(h.p50)],

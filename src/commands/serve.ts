@@ -11,6 +11,7 @@ import {preconditionError} from '../lib/errors.js';
 import {parseHeaderMap} from '../lib/alb/headers.js';
 import {err as ec, hint, out, printErr, printLine, warn} from '../ui/output.js';
 import {resolveTrustCrls} from '../io/ca/trust-crls.js';
+import {MODE_PUBLIC, writeFileAtomic} from '../io/files.js';
 
 export type ServeResult = ServeInfo;
 
@@ -27,7 +28,7 @@ An apigw listener (--listen PORT:apigw) behaves like an API Gateway custom domai
 
 The server certificate comes from --server-cert/--server-key, or is issued in memory for localhost and 127.0.0.1 by the CA in --dir (never written). One ALB connection-log line per connection goes to --connection-log FILE, or stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
---json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa}.
+--json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa}. --ready-file FILE writes the same object to FILE at that moment (atomically), for scripts that start serve in the background and wait for the file.
 
 Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file of another kind; 4 a file is missing or unreadable, no CA, or a port in use.`;
 
@@ -78,6 +79,10 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
     'passphrase-file': passphraseFileFlag,
     'connection-log': Flags.string({
       summary: 'Append ALB connection-log lines (NLB access-log lines for nlb listeners) to this file (default: stderr).',
+      helpValue: 'FILE',
+    }),
+    'ready-file': Flags.string({
+      summary: 'Write the --json ready object to FILE once every listener accepts connections (a script waits for the file, then connects).',
       helpValue: 'FILE',
     }),
     ...identityFilterFlags,
@@ -156,6 +161,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
       onNotice: (m) => printErr(`${ec.cyan('serve:')} ${m}`),
     });
     const info = running.info;
+    if (flags['ready-file']) await writeFileAtomic(flags['ready-file'], JSON.stringify(info) + '\n', MODE_PUBLIC, {force: true});
     if (this.jsonEnabled()) process.stdout.write(JSON.stringify(info) + '\n');
     else renderReady(info);
 

@@ -6,6 +6,7 @@ import {runStatus, type StatusResult} from '../flows/status.js';
 import type {ApigwStatusResult} from '../lib/apigw/deploy-plan.js';
 import {renderApigwStatus} from '../ui/apigw-render.js';
 import {out, printLine} from '../ui/output.js';
+import {plural} from '../lib/plural.js';
 
 export type {StatusResult} from '../flows/status.js';
 
@@ -87,7 +88,7 @@ function renderStatus(r: StatusResult): void {
   }
   for (const c of r.crls)
     printLine(
-      `crl  ${c.source}: ${c.issuer}, number ${c.crlNumber ?? '-'}, nextUpdate ${c.nextUpdate ?? '-'} (${c.state}${c.daysLeft !== null ? `, ${c.daysLeft} day(s)` : ''})`,
+      `crl  ${c.source}: ${c.issuer}, number ${c.crlNumber ?? '-'}, nextUpdate ${c.nextUpdate ?? '-'} (${c.state}${c.daysLeft !== null ? `, ${plural(c.daysLeft, 'day')}` : ''})`,
     );
   for (const f of r.lint.findings.filter((x) => x.severity === 'error')) printLine(`${out.yellow('lint')} ${f.file}: ${f.message} (deploy would stop here)`);
   printLine(r.drift ? out.red('drift found') : 'in sync');

@@ -49,6 +49,7 @@ import {
   type TrustStoreSummary,
   waitForActive,
 } from '../io/aws/trust-store-read.js';
+import {plural} from '../lib/plural.js';
 
 export interface LocalFile {
   kind: 'bundle' | 'crl';
@@ -602,11 +603,11 @@ function summarize(plan: DeployPlan, dryRun: boolean): string {
   if (!plan.changes) return 'unchanged';
   const parts: string[] = [];
   const uploads = plan.uploads.filter((u) => u.action === 'upload').length;
-  if (uploads) parts.push(`${dryRun ? 'upload' : 'uploaded'} ${uploads} object(s)`);
+  if (uploads) parts.push(`${dryRun ? 'upload' : 'uploaded'} ${plural(uploads, 'object')}`);
   if (plan.trustStore.action !== 'unchanged')
     parts.push(`${plan.trustStore.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} trust store ${plan.trustStore.name}`);
-  if (plan.revocations.add.length) parts.push(`${dryRun ? 'add' : 'added'} ${plan.revocations.add.length} CRL(s)`);
-  if (plan.revocations.remove.length) parts.push(`${dryRun ? 'remove' : 'removed'} ${plan.revocations.remove.length} superseded CRL(s)`);
+  if (plan.revocations.add.length) parts.push(`${dryRun ? 'add' : 'added'} ${plural(plan.revocations.add.length, 'CRL')}`);
+  if (plan.revocations.remove.length) parts.push(`${dryRun ? 'remove' : 'removed'} ${plural(plan.revocations.remove.length, 'superseded CRL')}`);
   for (const l of plan.listeners)
     if (l.action !== 'unchanged')
       parts.push(`${l.action === 'create' ? (dryRun ? 'create' : 'created') : dryRun ? 'modify' : 'modified'} listener ${l.arn ?? '(new)'}`);

@@ -27,6 +27,7 @@ import {
   type TrustStoreSummary,
   trustStoreAssociations,
 } from '../io/aws/trust-store-read.js';
+import {plural} from '../lib/plural.js';
 
 const MAX_PAGES = 50;
 
@@ -256,7 +257,7 @@ export async function executeDestroy(p: ExecuteDestroyParams): Promise<DestroyRe
   }
   // 3. Revocation lists (RemoveTrustStoreRevocations reads back after a failure).
   if (plan.trustStore.arn && plan.revocations.length > 0) {
-    step(`removing ${plan.revocations.length} revocation list(s)`);
+    step(`removing ${plural(plan.revocations.length, 'revocation list')}`);
     if (!p.dryRun)
       await removeRevocations(
         aws,
@@ -306,10 +307,10 @@ function summarize(plan: DestroyPlan, name: string, dryRun: boolean): string {
   if (!plan.changes) return 'nothing to destroy';
   const parts: string[] = [];
   const detached = plan.listeners.filter((l) => l.action === 'detach').length;
-  if (detached) parts.push(`${dryRun ? 'detach' : 'detached'} ${detached} listener(s)`);
+  if (detached) parts.push(`${dryRun ? 'detach' : 'detached'} ${plural(detached, 'listener')}`);
   const objects = plan.objects?.delete.length ?? 0;
-  if (objects) parts.push(`${dryRun ? 'delete' : 'deleted'} ${objects} S3 object(s)`);
-  if (plan.revocations.length) parts.push(`${dryRun ? 'remove' : 'removed'} ${plan.revocations.length} revocation list(s)`);
+  if (objects) parts.push(`${dryRun ? 'delete' : 'deleted'} ${plural(objects, 'S3 object')}`);
+  if (plan.revocations.length) parts.push(`${dryRun ? 'remove' : 'removed'} ${plural(plan.revocations.length, 'revocation list')}`);
   if (plan.trustStore.action === 'delete') parts.push(`${dryRun ? 'delete' : 'deleted'} trust store ${name}`);
   if (plan.lease) parts.push(`${dryRun ? 'delete' : 'deleted'} the deploy lease ${plan.lease.key}`);
   return (dryRun ? 'would ' : '') + parts.join(', ');

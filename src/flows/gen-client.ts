@@ -14,7 +14,7 @@ import {type FleetJob, resumeFleet} from '../io/ca/fleet.js';
 import {issueAndWrite} from '../io/ca/issue.js';
 import {stagingDirFor} from '../io/ca/journal.js';
 import {assertOutDir, assertWritable} from '../io/files.js';
-import {resolveSecret} from '../io/secrets.js';
+import {resolveSecret, withPassphrase} from '../io/secrets.js';
 import {DEFECTS, type DefectKind} from '../lib/alb/defects.js';
 import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import {ExitCode, MtlsKitError, usageError} from '../lib/errors.js';
@@ -127,9 +127,9 @@ export async function runGenClient(p: GenClientParams, ctx: FlowContext): Promis
   const profile = p.ocspUrl ? withOcspUrl(PROFILES.client, checkOcspUrl(p.ocspUrl)) : undefined;
   const keySpec = KEY_TYPES[p.keyType];
   const wantP12 = p.p12 || p.p12Legacy;
-  const p12Password = wantP12 ? await resolveSecret(p.p12PasswordFile, P12_PASSWORD_ENV, 'PKCS#12 password') : undefined;
+  const p12Password = wantP12 ? await resolveSecret(p.p12PasswordFile, P12_PASSWORD_ENV, 'PKCS#12 password', {confirm: true}) : undefined;
   if (wantP12 && p12Password === undefined)
-    throw usageError('P12_PASSWORD_REQUIRED', '--p12 needs a password for the PKCS#12 file', [`pass --p12-password-file FILE or set ${P12_PASSWORD_ENV}`]);
+    throw usageError('P12_PASSWORD_REQUIRED', '--p12 needs a password for the PKCS#12 file', [`pass --p12-password-file FILE or set ${P12_PASSWORD_ENV} (at a terminal, mtls-kit asks for it)`]);
 
   // Plan every certificate first, so a conflict is found before anything is written.
   const indexEntries = await readIndex(ca.issuing.paths);
@@ -178,7 +178,13 @@ export async function runGenClient(p: GenClientParams, ctx: FlowContext): Promis
   );
   const p12 = p12Password === undefined ? undefined : {password: p12Password, modern: p.p12, legacy: p.p12Legacy};
 
-  const {issuer, keyPkcs8Der} = await loadIssuer(ca, passphrase);
+  const {issuer, keyPkcs8Der} = await withPassphrase(passphrase, 'CA key passphrase', (pass) => loadIssuer(ca, pass));
+  const caEnd = issuer.cert.notAfter;
+  if (!p.defect && ctx.now.getTime() + p.days * 86_400_000 > caEnd.getTime())
+    report(ctx.onProgress, {
+      kind: 'warning',
+      text: `--days ${p.days} outlives the issuing CA, which expires ${caEnd.toISOString().replace(/\.\d{3}Z$/, 'Z')}: from then on no verifier accepts the certificate (renew the CA first, or issue for fewer days)`,
+    });
   const started = process.hrtime.bigint();
   let certificate: GenClientResult['certificate'] = null;
   let summaries: IssuedSummary[] = [];

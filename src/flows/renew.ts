@@ -12,7 +12,7 @@ import {loadCa, readIndex, serialSet, updateIndex} from '../io/ca/directory.js';
 import {withRecording} from '../io/ca/fleet.js';
 import {stagingDirFor, sweepStaging} from '../io/ca/journal.js';
 import {MODE_PUBLIC, MODE_SECRET, type PlannedFile, readInput, writeFilesAtomicSync} from '../io/files.js';
-import {resolveSecret} from '../io/secrets.js';
+import {resolveSecret, withPassphrase} from '../io/secrets.js';
 import {describeCertificate} from '../lib/alb/describe.js';
 import {ExitCode, MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
 import {revokeManyInIndex} from '../lib/pki/revoke.js';
@@ -94,7 +94,7 @@ export async function runRenew(p: RenewParams, ctx: FlowContext): Promise<RenewR
       return {file: f, cert: cert!};
     }),
   );
-  const {issuer} = await loadIssuer(ca, passphrase);
+  const {issuer} = await withPassphrase(passphrase, 'CA key passphrase', (pass) => loadIssuer(ca, pass));
   const now = ctx.now;
   const renewed: RenewedCert[] = [];
   const plan = olds.map((o) => {

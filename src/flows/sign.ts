@@ -11,7 +11,7 @@ import {type FleetJob, resumeFleet} from '../io/ca/fleet.js';
 import {stagingDirFor} from '../io/ca/journal.js';
 import {findCsrs, isCsrFolder, signCsrAndWrite} from '../io/ca/sign.js';
 import {assertWritable, inputName, readInput} from '../io/files.js';
-import {resolveSecret} from '../io/secrets.js';
+import {resolveSecret, withPassphrase} from '../io/secrets.js';
 import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import {ExitCode, MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
 import type {CsrOverrides, StrippedItem} from '../lib/pki/sign-csr.js';
@@ -127,7 +127,7 @@ export async function runSign(p: SignParams, ctx: FlowContext): Promise<SignResu
     jobs.flatMap((j) => [j.files.certificate, j.files.chain]),
     {force: p.force},
   );
-  const {issuer, keyPkcs8Der} = await loadIssuer(ca, passphrase);
+  const {issuer, keyPkcs8Der} = await withPassphrase(passphrase, 'CA key passphrase', (pass) => loadIssuer(ca, pass));
   const started = process.hrtime.bigint();
   let certificate: SignResult['certificate'] = null;
   let certificates: SignedSummary[] = [];

@@ -3,6 +3,7 @@
  */
 import type {ApigwDeployResult, ApigwStatusResult} from '../lib/apigw/deploy-plan.js';
 import {hint, out, printLine} from './output.js';
+import {plural} from '../lib/plural.js';
 
 /** Renders an ApigwDeployResult on stdout. */
 export function renderApigwDeploy(r: ApigwDeployResult): void {
@@ -11,7 +12,7 @@ export function renderApigwDeploy(r: ApigwDeployResult): void {
   if (r.dryRun) printLine(out.bold('plan (--dry-run: nothing was changed)'));
   const did = (action: string, past: string, future: string): string => (action === 'unchanged' ? out.dim('unchanged') : out.green(r.dryRun ? future : past));
   printLine(
-    `${did(t.action, 'uploaded', 'would upload')} ${t.uri}${t.versionId ? ` (version ${t.versionId})` : ''}  ← ${t.path}, ${t.certificates} certificate(s)`,
+    `${did(t.action, 'uploaded', 'would upload')} ${t.uri}${t.versionId ? ` (version ${t.versionId})` : ''}  ← ${t.path}, ${plural(t.certificates, 'certificate')}`,
   );
   printLine(
     `${did(d.action, d.action === 'enable' ? 'turned on mutual TLS on' : 'updated', d.action === 'enable' ? 'would turn on mutual TLS on' : 'would update')} ${d.apiType === 'rest' ? 'REST' : 'HTTP'} API custom domain ${d.name}  (${d.status})`,

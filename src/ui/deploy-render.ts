@@ -5,6 +5,7 @@ import {formatConnectionLogsUri} from '../lib/deploy/connection-logs.js';
 import {formatFiltersSuffix} from '../lib/deploy/drift.js';
 import type {DeployResult} from '../lib/deploy/result.js';
 import {hint, out, printLine} from './output.js';
+import {plural} from '../lib/plural.js';
 
 const PAST: Record<string, string> = {create: 'created', modify: 'modified', unchanged: 'unchanged', upload: 'uploaded', add: 'added', remove: 'removed'};
 const FUTURE: Record<string, string> = {
@@ -28,14 +29,14 @@ export function renderDeploy(r: DeployResult): void {
   printLine(`${verb(t.action)} trust store ${t.name}${t.arn ? `  ${t.arn}` : ''}`);
   if (t.status)
     printLine(
-      `  status ${t.status}, ${t.numberOfCaCertificates} CA certificate(s), ${t.totalRevokedEntries} revoked entr${t.totalRevokedEntries === 1 ? 'y' : 'ies'}`,
+      `  status ${t.status}, ${plural(t.numberOfCaCertificates ?? 0, 'CA certificate')}, ${plural(t.totalRevokedEntries ?? 0, 'revoked entry', 'revoked entries')}`,
     );
   if (t.action !== 'unchanged') printLine(`  ${out.dim(t.reason)}`);
   for (const c of t.certificates?.added ?? []) printLine(`  ${out.green('+')} ${c.subject}  sha256 ${c.fingerprint}  expires ${c.notAfter}`);
   for (const c of t.certificates?.removed ?? []) printLine(`  ${out.red('-')} ${c.subject}  sha256 ${c.fingerprint}  expires ${c.notAfter}`);
   for (const a of r.revocations.added) {
     printLine(
-      `${verb('add')} CRL ${a.path} (${a.issuer}, number ${a.crlNumber ?? '-'}, ${a.entries} entries)${a.revocationId !== null ? ` → revocation id ${a.revocationId}` : ''}`,
+      `${verb('add')} CRL ${a.path} (${a.issuer}, number ${a.crlNumber ?? '-'}, ${plural(a.entries, 'entry', 'entries')})${a.revocationId !== null ? ` → revocation id ${a.revocationId}` : ''}`,
     );
     const sc = a.serials;
     if (sc) {

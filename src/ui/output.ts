@@ -88,10 +88,17 @@ export function whenRelative(iso: string, now: Date = new Date()): string {
   if (Number.isNaN(ms)) return iso;
   const abs = Math.abs(ms);
   const hours = Math.round(abs / 3_600_000);
-  const days = Math.floor(abs / 86_400_000);
+  // Rounded, not floored: a certificate issued for 7 days, read a moment later, expires "in 7 days".
+  const days = Math.round(abs / 86_400_000);
   const minutes = Math.max(1, Math.round(abs / 60_000));
   const span =
-    abs < 60_000 ? 'now' : days >= 2 ? `${days} days` : hours >= 1 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
+    abs < 60_000
+      ? 'now'
+      : hours >= 48
+        ? `${days} days`
+        : hours >= 1
+          ? `${hours} hour${hours === 1 ? '' : 's'}`
+          : `${minutes} minute${minutes === 1 ? '' : 's'}`;
   return `${iso} (${span === 'now' ? 'now' : ms > 0 ? `in ${span}` : `${span} ago`})`;
 }
 

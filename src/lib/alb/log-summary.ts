@@ -497,6 +497,12 @@ export const FAILURE_FIXES: Record<string, {meaning: string; fix: string}> = {
   },
 };
 
+/** What a failure means when its connections carried no certificate (serial and subject `-`). */
+const NO_CERTIFICATE = {
+  meaning: 'no client certificate was presented (the log has no serial or subject)',
+  fix: 'configure the client to send its certificate and key (curl --cert/--key, mtls-kit probe --client DIR); a verify-mode listener rejects a client without one',
+};
+
 export interface ExplainedClient extends FailureClient {
   /** The CA index entry with this serial, when the certificate was issued by the local CA. */
   issued: null | {
@@ -535,7 +541,9 @@ export function explainFailures(failures: FailureSummary[], tiers: IndexedTier[]
   const bySerial = new Map<string, {tier: IndexedTier; entry: IndexEntry}>();
   for (const t of tiers) for (const e of t.entries) bySerial.set(e.serial.toUpperCase(), {tier: t, entry: e});
   return failures.map((f) => {
-    const known = FAILURE_FIXES[f.code] ?? {meaning: 'a code mtls-kit does not know', fix: 'see the ALB connection-log documentation'};
+    let known = FAILURE_FIXES[f.code] ?? {meaning: 'a code mtls-kit does not know', fix: 'see the ALB connection-log documentation'};
+    // No serial and no subject on any connection: the client sent no certificate at all.
+    if (f.clients.length > 0 && f.clients.every((c) => c.serial === '-' && c.subject === '-')) known = NO_CERTIFICATE;
     return {
       code: f.code,
       count: f.count,

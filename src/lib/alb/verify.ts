@@ -34,6 +34,7 @@ import {ALB_POLICY, type VerificationPolicy} from './policy.js';
 import {hostInformationProblem} from './host-information.js';
 
 export {ALB_POLICY, APIGW_POLICY, NLB_POLICY, POLICIES, policyFor, type VerificationPolicy} from './policy.js';
+import {plural} from '../plural.js';
 
 export type {LoadedCrl} from '../x509/crl.js';
 export {loadCrl} from '../x509/crl.js';
@@ -188,7 +189,7 @@ function safeDn(name: Uint8Array): string {
   }
 }
 
-const iso = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
+const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** X509_check_akid: the child's authorityKeyIdentifier agrees with the issuer (key id, serial, issuer name). */
 function akidMatches(
@@ -981,7 +982,12 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
         });
         return;
       }
-      add({name: 'revocation', ok: true, certificate: n.subject, detail: `serial ${c.serialHex} not on ${crl.source} (${crl.entryCount} entries)`});
+      add({
+        name: 'revocation',
+        ok: true,
+        certificate: n.subject,
+        detail: `serial ${c.serialHex} not on ${crl.source} (${plural(crl.entryCount, 'entry', 'entries')})`,
+      });
       done |= best.reasons;
     }
   });

@@ -6,6 +6,7 @@ import {createHash} from 'node:crypto';
 import type {CrlSummary} from './crl-summary.js';
 import {type MutualAuthentication, sameMutual} from './plan.js';
 import {sameCertificates} from './record.js';
+import {plural} from '../plural.js';
 
 export interface DriftCheck {
   name: string;
@@ -105,13 +106,13 @@ export function computeDrift(d: DriftInput): DriftResult {
             name: 'trust-store-bundle',
             ok: true,
             severity: 'info',
-            detail: `trust store ${ts.name} holds the ${ts.certificates.length} certificate(s) of ${d.bundle.path}`,
+            detail: `trust store ${ts.name} holds the ${plural(ts.certificates.length, 'certificate')} of ${d.bundle.path}`,
           }
         : {
             name: 'trust-store-bundle',
             ok: false,
             severity: 'error',
-            detail: `trust store ${ts.name} holds ${ts.certificates.length} certificate(s) that differ from ${d.bundle.path} (${d.bundle.certificates.length})`,
+            detail: `trust store ${ts.name} holds ${plural(ts.certificates.length, 'certificate')}, not the ${plural(d.bundle.certificates.length, 'certificate')} of ${d.bundle.path}`,
             fix: 'run mtls-kit deploy to replace its bundle (ModifyTrustStore)',
           },
     );
@@ -217,7 +218,7 @@ export function computeDrift(d: DriftInput): DriftResult {
         name: 'crl-next-update',
         ok: false,
         severity: 'warning',
-        detail: `${source} (${s.issuerDn}): nextUpdate in ${daysLeft} day(s)`,
+        detail: `${source} (${s.issuerDn}): nextUpdate in ${plural(daysLeft ?? 0, 'day')}`,
         fix: 'issue a new CRL soon (mtls-kit crl) and run mtls-kit deploy',
       });
   };
