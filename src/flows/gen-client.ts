@@ -129,7 +129,9 @@ export async function runGenClient(p: GenClientParams, ctx: FlowContext): Promis
   const wantP12 = p.p12 || p.p12Legacy;
   const p12Password = wantP12 ? await resolveSecret(p.p12PasswordFile, P12_PASSWORD_ENV, 'PKCS#12 password', {confirm: true}) : undefined;
   if (wantP12 && p12Password === undefined)
-    throw usageError('P12_PASSWORD_REQUIRED', '--p12 needs a password for the PKCS#12 file', [`pass --p12-password-file FILE or set ${P12_PASSWORD_ENV} (at a terminal, mtls-kit asks for it)`]);
+    throw usageError('P12_PASSWORD_REQUIRED', '--p12 needs a password for the PKCS#12 file', [
+      `pass --p12-password-file FILE or set ${P12_PASSWORD_ENV} (at a terminal, mtls-kit asks for it)`,
+    ]);
 
   // Plan every certificate first, so a conflict is found before anything is written.
   const indexEntries = await readIndex(ca.issuing.paths);
