@@ -52,7 +52,9 @@ describe('library: the packed tarball installed into a scratch project', () => {
   let loaded: (args: string[]) => {status: number | null; stdout: string; stderr: string; urls: string[]};
   let caPem: string;
   before(() => {
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], {cwd: ROOT, encoding: 'utf8'}));
+    // --ignore-scripts: the suite runs after `npm run build`; `prepare` would delete and rebuild
+    // dist/ under the tests that run beside this one (they spawn bin/run.js).
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], {cwd: ROOT, encoding: 'utf8'}));
     const tarball = join(tmp, packed[0].filename);
     execFileSync('mkdir', ['-p', app]);
     const file = `file:${packed[0].filename}`;
