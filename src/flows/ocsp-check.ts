@@ -39,7 +39,11 @@ export async function runOcspCheck(p: OcspCheckParams): Promise<OcspCheckResult>
   const v = verifyChain({chain, trustStore: prepareTrustStore(anchors), at: p.now});
   const path = {status: v.status, code: v.code, length: v.path.length};
   if (v.code !== null) return {chain: p.chain, trustStore: p.trustStore, path, ocsp: null, ok: false};
-  const ocsp = await checkChainOcsp({path: toRoot(v.path, anchors), fetch: (url, der) => postOcspRequest(url, der, {timeoutMs: p.timeoutMs ?? 5000}), now: p.now});
+  const ocsp = await checkChainOcsp({
+    path: toRoot(v.path, anchors),
+    fetch: (url, der) => postOcspRequest(url, der, {timeoutMs: p.timeoutMs ?? 5000}),
+    now: p.now,
+  });
   return {chain: p.chain, trustStore: p.trustStore, path, ocsp, ok: ocsp.ok};
 }
 
