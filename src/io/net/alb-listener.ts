@@ -26,7 +26,15 @@ import type {ParsedCertificate} from '../../lib/x509/cert.js';
 import {type ConnectionLogEntry, formatConnectionLogLine, formatHandshakeLatency, formatLogTimestamp} from '../../lib/alb/connection-log.js';
 import {formatRfc2253} from '../../lib/x509/dn.js';
 import {formatAlbValidity} from '../../lib/x509/validity.js';
-import {admittedState, sumFrameStats, type PeerAddress, type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
+import {
+  admittedState,
+  closeStartedFrames,
+  type PeerAddress,
+  type PresentedConnection,
+  type RefusedConnection,
+  runningHttpListener,
+  startListenerFrame,
+} from './listener-frame.js';
 
 /** The verdict on a presented chain (leaf first; empty when the client sent none). */
 export interface ChainVerdict {
@@ -310,18 +318,8 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       running.push({port, mode: l.mode, url: `https://${hostForUrl}:${port}/`});
     }
   } catch (error) {
-    await Promise.all(frames.map((f) => f.close()));
-    await pool.close();
+    await closeStartedFrames({frames, pool});
     throw error;
   }
-
-  return {
-    listeners: running,
-    stats: () => sumFrameStats(frames),
-    async close() {
-      httpServer.closeAllConnections();
-      await Promise.all(frames.map((f) => f.close()));
-      await pool.close();
-    },
-  };
+  return runningHttpListener(running, {frames, httpServer, pool});
 }

@@ -55,7 +55,14 @@ import {verifyApigwClient} from '../../lib/apigw/verify.js';
 import {preconditionError, usageError} from '../../lib/errors.js';
 import {toPem} from '../../lib/x509/pem.js';
 import type {LoadedAuthorizer} from './authorizer.js';
-import {admittedState, sumFrameStats, type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
+import {
+  admittedState,
+  closeStartedFrames,
+  type PresentedConnection,
+  type RefusedConnection,
+  runningHttpListener,
+  startListenerFrame,
+} from './listener-frame.js';
 
 export interface ApigwServerParams {
   host: string;
@@ -340,21 +347,10 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
       running.push({port: frame.ports[0]!, mode: 'apigw', url: `https://${p.host.includes(':') ? `[${p.host}]` : p.host}:${frame.ports[0]!}/`});
     }
   } catch (error) {
-    await Promise.all(frames.map((f) => f.close()));
-    await pool.close();
+    await closeStartedFrames({frames, pool});
     throw error;
   }
-
-  return {
-    listeners: running,
-    stats: () => sumFrameStats(frames),
-    async close() {
-      httpServer.closeAllConnections();
-      await Promise.all(frames.map((f) => f.close()));
-      await pool.close();
-      await p.authorizer?.close();
-    },
-  };
+  return runningHttpListener(running, {frames, httpServer, pool}, () => p.authorizer?.close() ?? Promise.resolve());
 }
 
 /** The API Gateway settings of `serve` (flags already parsed). */

@@ -352,3 +352,39 @@ export function sumFrameStats(frames: RunningFrame[]): {connections: number; tap
   }
   return t;
 }
+
+/**
+ * What the HTTP listeners (ALB, API Gateway) hold beside their frames: the HTTP server that
+ * parses requests on admitted sockets (it never listens itself) and the upstream pool.
+ */
+export interface HttpListenerParts {
+  frames: RunningFrame[];
+  httpServer: {closeAllConnections(): void};
+  pool: {close(): Promise<unknown>};
+}
+
+/** Undoes a start that failed part way: closes the frames already started, then the pool. */
+export async function closeStartedFrames(parts: Omit<HttpListenerParts, 'httpServer'>): Promise<void> {
+  await Promise.all(parts.frames.map((f) => f.close()));
+  await parts.pool.close();
+}
+
+/**
+ * The running handle of an HTTP listener: stats summed over its frames; close() drops the
+ * open HTTP connections, then closes the frames and the pool, then `closeAlso` (the authorizer).
+ */
+export function runningHttpListener<L>(
+  listeners: L[],
+  parts: HttpListenerParts,
+  closeAlso?: () => Promise<unknown>,
+): {listeners: L[]; stats: () => ReturnType<typeof sumFrameStats>; close(): Promise<void>} {
+  return {
+    listeners,
+    stats: () => sumFrameStats(parts.frames),
+    async close() {
+      parts.httpServer.closeAllConnections();
+      await closeStartedFrames(parts);
+      await closeAlso?.();
+    },
+  };
+}
