@@ -14,6 +14,7 @@ import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {runCli} from './support/cli.js';
 import {type SpawnedServe, spawnServe} from './support/serve.js';
+import {type AfterCertificate, tlsAfterCertificate, tlsGet} from './support/tls-peers.js';
 import {tempDir} from './support/tmp.js';
 
 const EXT = {
@@ -65,7 +66,10 @@ describe('serve survives every client certificate AWS-LC refuses, on every liste
   let serve: SpawnedServe | undefined;
   let nlb: SpawnedServe | undefined;
   let apigwRootOnly: SpawnedServe | undefined;
-  const clients: Array<{name: string; cert: string; key: string; chain: string}> = [];
+  /** Trust stores that hold the proxy certificate's issuer (device-1) as an anchor. */
+  let accepting: SpawnedServe | undefined;
+  let acceptingNlb: SpawnedServe | undefined;
+  const clients: Array<{name: string; cert: string; key: string; chain: string; awsAccepts?: boolean}> = [];
   let good: {cert: string; key: string; chain: string};
 
   before(async () => {
@@ -83,15 +87,25 @@ describe('serve survives every client certificate AWS-LC refuses, on every liste
     // A real proxy certificate: issued by the client certificate itself, its subject extending the client's.
     const proxied = issue(work, 'proxied', good.cert, good.key, EXT.proxy, '/CN=device-1/CN=proxy');
     clients.push({name: 'proxy issued by the client', ...proxied, chain: good.chain});
+    // Non-critical proxyCertInfo: AWS-LC ignores it, so this client is accepted (aws-classes.test.ts).
+    const nonCritical = issue(work, 'proxy-noncritical', inter, interKey, 'proxyCertInfo=language:id-ppl-anyLanguage,pathlen:3');
+    clients.push({name: 'proxy-noncritical', ...nonCritical, chain: inter, awsAccepts: true});
     serve = await spawnServe(['--dir', pki, '--listen', '0:verify', '--listen', '0:passthrough', '--listen', '0:apigw', '--skip-crl']);
     // NLB listeners forward TCP and cannot share a serve with HTTP listeners.
     nlb = await spawnServe(['--dir', pki, '--listen', '0:nlb', '--skip-crl']);
     apigwRootOnly = await spawnServe(['--dir', pki, '--trust-store', join(pki, 'root/ca.crt'), '--listen', '0:apigw']);
+    const acceptingStore = join(work, 'accepting-bundle.pem');
+    writeFileSync(acceptingStore, readFileSync(join(pki, 'ca-bundle.pem'), 'utf8') + readFileSync(good.cert, 'utf8'));
+    const store = ['--dir', pki, '--trust-store', acceptingStore, '--skip-crl'];
+    accepting = await spawnServe([...store, '--listen', '0:verify', '--listen', '0:passthrough', '--listen', '0:apigw']);
+    acceptingNlb = await spawnServe([...store, '--listen', '0:nlb']);
   });
   after(async () => {
     await serve?.stop();
     await nlb?.stop();
     await apigwRootOnly?.stop();
+    await accepting?.stop();
+    await acceptingNlb?.stop();
   });
 
   it('no certificate takes serve down, and no verify listener answers 200', async () => {
@@ -100,8 +114,10 @@ describe('serve survives every client certificate AWS-LC refuses, on every liste
       for (const l of listeners) {
         for (const tls of ['1.2', '1.3'] as const) {
           const status = await curlStatus(l.port, `${c.cert}`, c.key, tls);
-          sClient(l.port, c.cert, c.key, c.chain, tls);
-          if (l.mode === 'verify' || l.mode === 'nlb' || l.mode === 'apigw') assert.notEqual(status, '200', `${c.name} on ${l.mode} over TLS ${tls}`);
+          // s_client -quiet waits for the server to close; an accepted client on NLB's echo never is.
+          if (!c.awsAccepts) sClient(l.port, c.cert, c.key, c.chain, tls);
+          if (!c.awsAccepts && (l.mode === 'verify' || l.mode === 'nlb' || l.mode === 'apigw'))
+            assert.notEqual(status, '200', `${c.name} on ${l.mode} over TLS ${tls}`);
         }
       }
     }
@@ -112,6 +128,40 @@ describe('serve survives every client certificate AWS-LC refuses, on every liste
     assert.match(serve!.stderr(), /"CN=proxy,CN=device-1" .* Failed:ClientCertUntrusted /);
     assert.match(serve!.stderr(), /"CN=rfc3779" .* Failed:ClientCertUntrusted /);
   });
+
+  // The reported crash (issue 21): a RangeError "The value of "err" is out of range ... Received 46"
+  // (46: the alert certificate_unknown OpenSSL sends when it refuses a proxy certificate). Not
+  // reproduced; these are the clients tried, each a real TLS handshake, kept so that any of them
+  // taking serve down fails here: Node's TLS client with every proxyCertInfo certificate, and one
+  // that sends an alert 46 (fatal and warning), garbage, an oversized record, a close or a reset
+  // right after its Certificate, over TLS 1.2 and 1.3, against trust stores that refuse and that
+  // hold the proxy certificate's issuer.
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`${version}: no client, whatever it sends after its Certificate, takes serve down`, async () => {
+      const afters: AfterCertificate[] = ['fatal-alert-46', 'warning-alert-46', 'garbage', 'oversized-record', 'close', 'reset'];
+      const servers = [serve!, nlb!, accepting!, acceptingNlb!];
+      for (const s of servers) {
+        for (const l of s.info.listeners) {
+          for (const c of clients) {
+            const client = {cert: `${c.cert}`, key: c.key};
+            if (!c.awsAccepts) {
+              const plain = await tlsGet(l.port, client, 3000);
+              if (l.mode !== 'passthrough') assert.doesNotMatch(plain, /^HTTP\/1\.[01] 200/, `${c.name} on ${l.mode}`);
+            }
+            if (c.name.startsWith('proxy')) for (const after of afters) await tlsAfterCertificate(l.port, client, version, after, 2000);
+          }
+        }
+      }
+      for (const s of servers) assert.doesNotMatch(s.stderr(), /RangeError|ERR_OUT_OF_RANGE|uncaught/i);
+      // Every serve is alive and still admits a good client.
+      for (const s of servers) {
+        const l = s.info.listeners.find((x) => x.mode !== 'passthrough')!;
+        const answer = await tlsGet(l.port, {cert: good.chain, key: good.key}, 5000);
+        if (l.mode === 'nlb') assert.match(answer, /GET \//, s.stderr());
+        else assert.match(answer, /^HTTP\/1\.[01] 200/, s.stderr());
+      }
+    });
+  }
 
   it('API Gateway with a root-only truststore refuses leaf + intermediate (the truststore must hold the complete chain)', async () => {
     const port = apigwRootOnly!.info.listeners[0]!.port;

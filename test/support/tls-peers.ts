@@ -4,7 +4,8 @@
  */
 import {spawn} from 'node:child_process';
 import {readFileSync} from 'node:fs';
-import {createServer} from 'node:net';
+import {connect as tcpConnect, createServer} from 'node:net';
+import {Duplex} from 'node:stream';
 import {connect} from 'node:tls';
 import {join} from 'node:path';
 import {opensslOk} from './openssl.js';
@@ -101,6 +102,94 @@ export function tlsGet(port: number, client: {key?: string; cert?: string} = {},
     });
     s.on('close', () => {
       clearTimeout(timer);
+      resolve(data);
+    });
+  });
+}
+
+/** What a client does right after the record that carries its Certificate (TLS 1.3: its first encrypted record). */
+export type AfterCertificate = 'fatal-alert-46' | 'warning-alert-46' | 'garbage' | 'oversized-record' | 'close' | 'reset';
+
+const AFTER_CERTIFICATE_BYTES: Partial<Record<AfterCertificate, Buffer>> = {
+  'fatal-alert-46': Buffer.from([21, 3, 3, 0, 2, 2, 46]),
+  'warning-alert-46': Buffer.from([21, 3, 3, 0, 2, 1, 46]),
+  garbage: Buffer.from('GARBAGE AFTER THE CERTIFICATE\r\n'),
+  'oversized-record': Buffer.concat([Buffer.from([23, 3, 3, 0x48, 0]), Buffer.alloc(0x4800, 7)]),
+};
+
+/**
+ * Node's TLS client presenting `cert` (a chain file) and `key`, whose bytes pass through a
+ * relay that, right after the record carrying the client's Certificate (TLS 1.2: the
+ * plaintext handshake record holding message type 11; TLS 1.3: the first encrypted record,
+ * which holds it), sends `after`: an alert certificate_unknown (46), garbage, an oversized
+ * record, or closes or resets the connection. Resolves with what came back (maybe ''),
+ * within `timeoutMs`.
+ */
+export function tlsAfterCertificate(
+  port: number,
+  client: {cert: string; key: string},
+  version: 'TLSv1.2' | 'TLSv1.3',
+  after: AfterCertificate,
+  timeoutMs = 5000,
+): Promise<string> {
+  return new Promise((resolve) => {
+    const raw = tcpConnect(port, '127.0.0.1');
+    let done = false;
+    const relay = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        let at = -1;
+        for (let off = 0; !done && off + 5 <= chunk.length; ) {
+          const end = off + 5 + chunk.readUInt16BE(off + 3);
+          if ((chunk[off] === 22 && chunk[off + 5] === 11) || (version === 'TLSv1.3' && chunk[off] === 23)) at = end;
+          if (at >= 0) break;
+          off = end;
+        }
+        if (at < 0) {
+          raw.write(chunk, cb);
+          return;
+        }
+        done = true;
+        const bytes = AFTER_CERTIFICATE_BYTES[after];
+        if (bytes) raw.write(Buffer.concat([chunk.subarray(0, at), bytes, chunk.subarray(at)]), cb);
+        else {
+          raw.write(chunk.subarray(0, at), () => (after === 'close' ? raw.end() : raw.resetAndDestroy()));
+          cb();
+        }
+      },
+      final(cb) {
+        raw.end();
+        cb();
+      },
+      destroy(e, cb) {
+        raw.destroy();
+        cb(e);
+      },
+    });
+    raw.on('data', (d: Buffer) => relay.push(d));
+    raw.on('end', () => relay.push(null));
+    raw.on('error', () => relay.destroy());
+    raw.on('close', () => relay.destroy());
+    const s = connect({
+      socket: relay,
+      servername: 'localhost',
+      rejectUnauthorized: false,
+      minVersion: version,
+      maxVersion: version,
+      cert: readFileSync(client.cert),
+      key: readFileSync(client.key),
+    });
+    let data = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      raw.destroy();
+    }, timeoutMs);
+    s.on('secureConnect', () => s.write('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'));
+    s.on('data', (d: Buffer) => (data += d.toString()));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      raw.destroy();
       resolve(data);
     });
   });
