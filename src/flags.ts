@@ -142,3 +142,33 @@ export const apigwDeployFlags = {
 
 /** deployInputFlags with --trust-store-name optional: --apigw-domain needs none. */
 export const deployInputFlagsApigw = {...deployInputFlags, 'trust-store-name': {...deployInputFlags['trust-store-name'], required: false}};
+
+/**
+ * The trust material of a chain verdict (inspect; verify and probe name theirs the same):
+ * --trust-store, --crl, --skip-crl, under the one revocation rule (io/ca/trust-crls.ts).
+ * `needsTrustStore`: the CRL flags only mean something with --trust-store (inspect, decode-header).
+ */
+export const verdictTrustFlags = {
+  'trust-store': Flags.string({
+    summary: "CA bundle to judge the chain against, as the --target product would (a CA directory's ca-bundle.pem brings its CRLs).",
+    helpValue: 'FILE',
+  }),
+  crl: Flags.string({
+    summary: "CRL (PEM or DER) for the verdict; repeatable (replaces the CA directory's).",
+    multiple: true,
+    helpValue: 'FILE',
+    dependsOn: ['trust-store'],
+  }),
+  'skip-crl': Flags.boolean({
+    summary: "Check no CRL, not even the CA directory's (the verdict then says revocation not checked).",
+    // No default: oclif counts a defaulted flag as given, and dependsOn would then demand --trust-store.
+    exclusive: ['crl'],
+    dependsOn: ['trust-store'],
+  }),
+  target: Flags.option({
+    summary:
+      'Whose rules judge the chain: ALB (default), an NLB TLS listener (no identity filters), or API Gateway (complete chain in the truststore, no revocation).',
+    options: ['alb', 'nlb', 'apigw'] as const,
+    dependsOn: ['trust-store'],
+  })(),
+};

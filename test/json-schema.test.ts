@@ -94,6 +94,7 @@ const SAMPLES: Record<string, Sample[]> = {
   ],
   inspect: [
     () => cli(['inspect', 'device-1/chain.pem']),
+    () => cli(['inspect', 'device-1/chain.pem', '--trust-store', 'pki/ca-bundle.pem', '--target', 'nlb']),
     () => cli(['inspect', 'pki/intermediate/crl.pem']),
     () => cli(['inspect', 'request.csr']),
     () => cli(['inspect', 'device-1/private-key.pem']),
@@ -102,7 +103,10 @@ const SAMPLES: Record<string, Sample[]> = {
     () => cli(['verify', 'device-1/chain.pem']),
     () => cli(['verify', 'device-1/chain.pem', '--crl', 'pki/intermediate/crl.pem', '--trust-store', 'pki/ca-bundle.pem']),
   ],
-  lint: [() => cli(['lint', 'pki/ca-bundle.pem', 'pki/intermediate/crl.pem'])],
+  lint: [
+    () => cli(['lint', 'pki/ca-bundle.pem', 'pki/intermediate/crl.pem']),
+    () => cli(['lint', 'pki/ca-bundle.pem', 'device-1/chain.pem', '--target', 'nlb', '--identity-filter', 'subject-cn:prefix:nobody-']),
+  ],
   'encode-header': [() => cli(['encode-header', 'device-1/certificate.crt'])],
   'decode-header': [
     async () => {

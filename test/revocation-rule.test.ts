@@ -2,7 +2,7 @@
  * One revocation rule for every command (io/ca/trust-crls.ts, aws-reference 12.4): a trust
  * store that is the CA directory's bundle, by default or given with --trust-store, brings that
  * directory's CRLs, so a client the directory's CRL revokes is never "Success" from verify,
- * decode-header, probe or lint; a bundle outside a CA directory brings none, and the verdict
+ * inspect, decode-header, probe or lint; a bundle outside a CA directory brings none, and the verdict
  * says "revocation not checked".
  */
 import assert from 'node:assert/strict';
@@ -49,6 +49,30 @@ describe('a revoked client is never Success when the CA directory says so, from 
     });
   }
 
+  it('inspect --trust-store pki/ca-bundle.pem: Failed:ClientCertCrlHit (ALB and NLB), never Success; --crl and --skip-crl as verify', async () => {
+    for (const target of ['alb', 'nlb']) {
+      const r = await run(['inspect', 'revoked-1/chain.pem', '--trust-store', 'pki/ca-bundle.pem', '--target', target, '--json']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.json.verdict.status, 'Failed:ClientCertCrlHit', target);
+      assert.equal(r.json.verdict.policy, `${target}-verify`);
+      assert.equal(r.json.verdict.revocationChecked, true);
+      assert.equal(r.json.verdict.crlSource, 'ca-directory');
+      assert.ok(r.json.verdict.crls.some((c: string) => c.endsWith('intermediate/crl.pem')));
+    }
+    const human = await run(['inspect', 'revoked-1/chain.pem', '--trust-store', 'pki/ca-bundle.pem']);
+    assert.match(human.stdout, /ALB verdict[^\n]*\nFailed:ClientCertCrlHit/);
+    assert.doesNotMatch(human.stdout, /^Success/m);
+    // --crl given: exactly those CRLs, as verify.
+    const given = await run(['inspect', 'revoked-1/chain.pem', '--trust-store', 'foreign-bundle.pem', '--crl', 'pki/intermediate/crl.pem', '--json']);
+    assert.equal(given.json.verdict.status, 'Failed:ClientCertCrlHit');
+    assert.equal(given.json.verdict.crlSource, 'given');
+    // --skip-crl: explicit, and the verdict says revocation was not checked.
+    const skipped = await run(['inspect', 'revoked-1/chain.pem', '--trust-store', 'pki/ca-bundle.pem', '--skip-crl', '--json']);
+    assert.equal(skipped.json.verdict.crlSource, 'skipped');
+    assert.equal(skipped.json.verdict.revocationChecked, false);
+    assert.ok(skipped.json.verdict.warnings.some((w: string) => w.startsWith('revocation not checked')));
+  });
+
   it('decode-header --trust-store pki/ca-bundle.pem: Failed:ClientCertCrlHit, never Success', async () => {
     const r = await run(['decode-header', '--file', 'headers.txt', '--trust-store', 'pki/ca-bundle.pem']);
     assert.equal(r.code, 3, r.stdout + r.stderr);
@@ -89,6 +113,11 @@ describe('a revoked client is never Success when the CA directory says so, from 
     assert.match(d.stdout, /ALB verdict: Success \(revocation not checked\)/);
     const p = await run(['probe', `https://127.0.0.1:${server!.port}/`, '--client', 'revoked-1', '--trust-store', 'foreign-bundle.pem']);
     assert.match(p.stdout, /offline verify:\s+Success \(revocation not checked\)/);
+    const i = await run(['inspect', 'revoked-1/chain.pem', '--trust-store', 'foreign-bundle.pem']);
+    assert.match(i.stdout, /\nSuccess: CN=revoked-1 is accepted \(revocation not checked\)/);
+    const ij = await run(['inspect', 'revoked-1/chain.pem', '--trust-store', 'foreign-bundle.pem', '--json']);
+    assert.equal(ij.json.verdict.crlSource, 'none');
+    assert.equal(ij.json.verdict.revocationChecked, false);
     const l = await run(['lint', 'foreign-bundle.pem', 'revoked-1/chain.pem', '--json']);
     assert.ok(l.json.findings.some((x: {rule: string}) => x.rule === 'client-revocation-not-checked'));
     // --skip-crl is explicit, and said.

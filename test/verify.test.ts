@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {before, describe, it} from 'node:test';
-import {buildDefect, DEFECT_KINDS, type DefectKind, type DefectMaterial} from '../src/lib/alb/defects.js';
+import {buildDefect, DEFECT_KINDS, type DefectKind} from '../src/lib/alb/defects.js';
 import {KEY_TYPES} from '../src/lib/x509/profiles.js';
-import {makeTestCaIn, type TestCa, writePem} from './support/test-pki.js';
+import {type DefectFiles, makeTestCaIn, type TestCa, writeDefect, writePem} from './support/test-pki.js';
 import {runCli} from './support/cli.js';
 import {openssl} from './support/openssl.js';
 import {tempDir} from './support/tmp.js';
@@ -40,33 +40,13 @@ describe('verify: every defect kind gives its ALB code, agreeing with openssl ve
   const work = tempDir();
   let ca: TestCa;
   let crls: string[];
-  const made = new Map<DefectKind, {material: DefectMaterial; leaf: string; chain: string; intermediates?: string}>();
+  const made = new Map<DefectKind, DefectFiles>();
   let goodChain: string;
 
   before(async () => {
     ca = await makeTestCaIn(work, {intermediate: true});
     const now = new Date();
-    for (const kind of DEFECT_KINDS) {
-      const material = buildDefect({
-        kind,
-        issuer: ca.issuer,
-        subject: [[{type: '2.5.4.3', value: `defect-${kind}`}]],
-        keySpec: KEY_TYPES['ec-p256'],
-        days: 30,
-        now,
-      });
-      ca.recordInIndex(material.indexEntries);
-      const leaf = writePem(join(work, `${kind}.crt`), [material.issued.certDer]);
-      const chain = join(work, `${kind}-chain.pem`);
-      writeFileSync(chain, material.issued.chainPem);
-      const intermediates =
-        material.presentedIntermediates.length > 0 ? writePem(join(work, `${kind}-intermediates.pem`), material.presentedIntermediates) : undefined;
-      made.set(kind, {material, leaf, chain, ...(intermediates ? {intermediates} : {})});
-      if (material.revoke) {
-        const r = await runCli(['revoke', material.issued.parsed.serialHex, '--dir', ca.dir, '--reason', 'keyCompromise']);
-        assert.equal(r.code, 0, r.stderr);
-      }
-    }
+    for (const kind of DEFECT_KINDS) made.set(kind, await writeDefect(ca, work, kind, now));
     const good = buildDefect({kind: 'revoked', issuer: ca.issuer, subject: [[{type: '2.5.4.3', value: 'good'}]], keySpec: KEY_TYPES['ec-p256'], days: 30, now});
     ca.recordInIndex(good.indexEntries);
     goodChain = writePem(join(work, 'good.crt'), [good.issued.certDer]);

@@ -5,9 +5,11 @@ import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import type {CrlDetails, CsrDetails, PrivateKeyDetails} from '../lib/alb/describe-files.js';
 import {identifyInput, type InputKind} from '../lib/x509/input-kind.js';
 import {looksLikePem} from '../lib/x509/pem.js';
-import {dirFlag} from '../flags.js';
+import {dirFlag, verdictTrustFlags} from '../flags.js';
+import type {ChainVerdict} from '../flows/chain-verdict.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {renderCertDetails} from '../ui/cert-render.js';
+import {renderChainVerdict} from '../ui/verdict-render.js';
 import {hint, printLine} from '../ui/output.js';
 
 export interface InspectResult {
@@ -30,6 +32,11 @@ export interface InspectResult {
   csr?: CsrDetails;
   /** kind private-key: type, size, public key fingerprint and matching certificates, never the key. */
   privateKey?: PrivateKeyDetails;
+  /**
+   * With --trust-store (kind certificates): the file judged as the chain a client presents,
+   * leaf first, by the --target product's policy, as `verify` judges it.
+   */
+  verdict?: ChainVerdict;
 }
 
 export default class Inspect extends BaseCommand {
@@ -40,7 +47,9 @@ export default class Inspect extends BaseCommand {
 
 A CRL: issuer, CRL number, this and next update, entries, whether its signature verifies with the issuing CA's certificate (found beside it or in --dir), and the checks lint applies to CRLs for ALB. A certificate request: subject, SANs, key type and size, public key SHA-256, whether its signature verifies. A private key: type and size, whether and how it is encrypted, the SHA-256 of its public key, and which certificates in its folder and in --dir hold that key; the key itself is never printed. An encrypted key is read with --passphrase-file (else MTLS_KIT_CA_PASSPHRASE); without one, inspect says what it can.
 
-Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read (a public key, an archive); 4 the file is missing, empty, malformed or truncated, or the PKCS#12 password or key passphrase is wrong.`;
+With --trust-store, the certificates are also judged as the chain a client presents (leaf first) by the --target product's policy (ALB by default; nlb, apigw), exactly as verify judges them, with the same revocation rule: a trust store that is a CA directory's ca-bundle.pem brings its CRLs, --crl replaces them, --skip-crl checks none, and a verdict reached without revocation data says "revocation not checked".
+
+Exit codes: 0 read (whatever the verdict); 2 bad flags, a folder or a URL, a file inspect does not read (a public key, an archive); 4 the file is missing, empty, malformed or truncated, or the PKCS#12 password or key passphrase is wrong.`;
 
   static override examples = [
     '<%= config.bin %> inspect certificate.crt',
@@ -49,6 +58,8 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
     '<%= config.bin %> inspect pki/intermediate/crl.pem',
     '<%= config.bin %> inspect device-1/private-key.pem',
     '<%= config.bin %> inspect request.csr',
+    '<%= config.bin %> inspect device-1/chain.pem --trust-store pki/ca-bundle.pem',
+    '<%= config.bin %> inspect device-1/chain.pem --trust-store truststore.pem --target apigw --json',
   ];
 
   static override args = {
@@ -59,6 +70,7 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
     'password-file': Flags.string({summary: 'File holding the PKCS#12 password (else MTLS_KIT_P12_PASSWORD).', helpValue: 'FILE'}),
     'passphrase-file': Flags.string({summary: "File holding an encrypted private key's passphrase (else MTLS_KIT_CA_PASSPHRASE).", helpValue: 'FILE'}),
     dir: dirFlag,
+    ...verdictTrustFlags,
   };
 
   async run(): Promise<InspectResult> {
@@ -86,6 +98,19 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
       certificates,
       albRequirementsMet: certificates.every((c) => c.albRequirements.ok),
     };
+    if (flags['trust-store']) {
+      const {runChainVerdict} = await import('../flows/chain-verdict.js');
+      const {dir, crl, target} = flags;
+      result.verdict = await runChainVerdict({
+        chain: certs,
+        dir,
+        trustStore: flags['trust-store'],
+        crl,
+        skipCrl: flags['skip-crl'],
+        target: target ?? 'alb',
+        now: new Date(),
+      });
+    }
     if (found.kinds?.some((k) => k === 'private-key' || k === 'encrypted-private-key'))
       hint(`${source} also holds a private key (not shown; inspect a file with the key alone to see it)`);
     return this.emit(result, (r) => {
@@ -93,6 +118,10 @@ Exit codes: 0 read; 2 bad flags, a folder or a URL, a file inspect does not read
         if (i > 0) printLine();
         printLine(renderCertDetails(c, r.count > 1 ? `certificate ${i + 1} of ${r.count}` : undefined));
       });
+      if (r.verdict) {
+        printLine();
+        renderChainVerdict(r.verdict);
+      }
     });
   }
 

@@ -92,6 +92,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     const findings = [...unreadable, ...r.findings];
     const result: LintCommandResult = {
       target: flags.target,
+      policy: r.policy,
       files,
       ...(identityFilters ? {identityFilters} : {}),
       findings,

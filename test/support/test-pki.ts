@@ -10,7 +10,9 @@
  */
 import {appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {buildDefect, type DefectKind, type DefectMaterial} from '../../src/lib/alb/defects.js';
 import type {ClientIssuer} from '../../src/lib/pki/client-cert.js';
+import {KEY_TYPES} from '../../src/lib/x509/profiles.js';
 import {parseCertificate, type ParsedCertificate} from '../../src/lib/x509/cert.js';
 import {formatIndexLine, type IndexEntry} from '../../src/lib/x509/index-db.js';
 import {loadPrivateKey} from '../../src/lib/x509/issue.js';
@@ -285,4 +287,28 @@ export async function makeServeClients(tmp: string): Promise<ServeClients> {
 export function writePem(path: string, ders: Uint8Array[]): string {
   writeFileSync(path, ders.map((d) => toPem(d, 'CERTIFICATE')).join(''));
   return path;
+}
+
+/** A defect client of `ca` (lib/alb/defects.ts) written to `dir`: `<kind>.crt`, `<kind>-chain.pem` and any intermediates it presents. */
+export interface DefectFiles {
+  material: DefectMaterial;
+  leaf: string;
+  chain: string;
+  intermediates?: string;
+}
+
+/** Builds a `kind` client (CN `cn`) issued by `ca`, records it in the index, writes its files and, for `revoked`, revokes it (the caller writes the CRL). */
+export async function writeDefect(ca: TestCa, dir: string, kind: DefectKind, now: Date, cn = `defect-${kind}`): Promise<DefectFiles> {
+  const material = buildDefect({kind, issuer: ca.issuer, subject: [[{type: '2.5.4.3', value: cn}]], keySpec: KEY_TYPES['ec-p256'], days: 30, now});
+  ca.recordInIndex(material.indexEntries);
+  const leaf = writePem(join(dir, `${kind}.crt`), [material.issued.certDer]);
+  const chain = join(dir, `${kind}-chain.pem`);
+  writeFileSync(chain, material.issued.chainPem);
+  const intermediates =
+    material.presentedIntermediates.length > 0 ? writePem(join(dir, `${kind}-intermediates.pem`), material.presentedIntermediates) : undefined;
+  if (material.revoke) {
+    const r = await runCli(['revoke', material.issued.parsed.serialHex, '--dir', ca.dir, '--reason', 'keyCompromise']);
+    if (r.code !== 0) throw new Error(`revoke: ${r.stderr}`);
+  }
+  return {material, leaf, chain, ...(intermediates ? {intermediates} : {})};
 }

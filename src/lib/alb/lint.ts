@@ -10,7 +10,8 @@ import {identifyInput, wrongInputError} from '../x509/input-kind.js';
 import {checkAlbRequirements} from './describe.js';
 import {formatRfc2253} from '../x509/dn.js';
 import {isMtlsKitError} from '../errors.js';
-import {ALB_MAX_CHAIN_DEPTH, judgeChain, policyFor, prepareTrustStore} from './verify.js';
+import {ALB_MAX_CHAIN_DEPTH, judgeChain, policyFor, prepareTrustStore, type TrustStore, type VerifyChainResult} from './verify.js';
+import type {VerificationPolicy} from './policy.js';
 
 /**
  * Why a leaf with serverAuth but no clientAuth is common since 2026 (aws-reference 4.5): the
@@ -36,6 +37,8 @@ export interface LintFinding {
   fix: string;
 }
 export interface LintResult {
+  /** The policy client certificates were judged by (policy.ts id: `alb-verify`, `nlb-verify`, `apigw`). */
+  policy: string;
   findings: LintFinding[];
   errors: number;
   warnings: number;
@@ -65,6 +68,8 @@ export function deployLintSummary(r: LintResult): DeployLintSummary {
 /** What `mtls-kit lint` reports (its --json result): the files, the findings and their counts. */
 export interface LintReport {
   target: 'alb' | 'nlb' | 'apigw';
+  /** The verification policy client certificates were judged by (`alb-verify`, `nlb-verify`, `apigw`; policy.ts). */
+  policy: string;
   files: string[];
   /** --target nlb: the identity filters that were checked (FIELD:MATCH:VALUE), those that parse. */
   identityFilters?: string[];
@@ -87,6 +92,27 @@ export interface LintOptions {
    * used only for the verdict on client certificates, so a revoked client is never passed.
    */
   revocationCrls?: LoadedCrl[];
+  /**
+   * Who judges client certificates when it is not the target's own policy through judgeChain:
+   * `lint --target nlb` lints bundles and CRLs by ALB's rules (the same ELBv2 trust store) but
+   * judges clients by NLB's policy and identity filters (lib/nlb/lint.ts).
+   */
+  clientVerdict?: ClientVerdictJudge;
+}
+
+/** A product's verdict on a client chain, for lint's client-verify findings. */
+export interface ClientVerdictJudge {
+  policy: VerificationPolicy;
+  /** How findings name it: `NLB`. */
+  product: string;
+  judge: (chain: ParsedCertificate[], ctx: {trustStore: TrustStore; crls: LoadedCrl[]; at: Date}) => VerifyChainResult;
+}
+
+/** The client verdict of `opts`: the one given, else the target's policy through judgeChain. */
+function clientVerdictOf(opts: LintOptions): ClientVerdictJudge {
+  if (opts.clientVerdict) return opts.clientVerdict;
+  const policy = policyFor(opts.target);
+  return {policy, product: opts.target === 'apigw' ? 'API Gateway' : 'ALB', judge: (chain, ctx) => judgeChain(chain, policy, ctx)};
 }
 
 /** ALB quotas (aws-reference 3). */
@@ -284,7 +310,7 @@ export function lintFilesKeepingCrls(inputs: LintInput[], opts: LintOptions): Li
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
-  return {findings, errors, warnings, crls: inputs.map((input) => states.find((st) => st.input === input)?.crl)};
+  return {policy: clientVerdictOf(opts).policy.id, findings, errors, warnings, crls: inputs.map((input) => states.find((st) => st.input === input)?.crl)};
 }
 
 function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): FileState {
@@ -882,10 +908,10 @@ function crossChecks(states: FileState[], opts: LintOptions, findings: LintFindi
   const store = prepareTrustStore(bundleCerts);
   const verdictCrls = [...crls, ...(opts.revocationCrls ?? [])];
   // The product's policy (policy.ts): the same verdict verify, decode-header and probe give.
-  const policy = policyFor(opts.target);
-  const who = opts.target === 'apigw' ? 'API Gateway would refuse it' : 'ALB would log';
+  const {policy, product, judge} = clientVerdictOf(opts);
+  const who = product === 'ALB' ? 'ALB would log' : `${product} would refuse it`;
   for (const s of states.filter((x) => x.kind === 'client')) {
-    const r = judgeChain(s.certs, policy, {trustStore: store, crls: verdictCrls, at: opts.now});
+    const r = judge(s.certs, {trustStore: store, crls: verdictCrls, at: opts.now});
     const note = r.revocationChecked ? '' : ' (revocation not checked)';
     if (r.code) {
       const failed = r.checks.find((c) => !c.ok && c.code)!;

@@ -3,7 +3,8 @@
  * bundles and CRLs get ALB's rules; on top, the identity filter values (aws-reference 9.3).
  */
 import {type LintFinding, lintFiles, type LintInput, type LintOptions, type LintResult} from '../alb/lint.js';
-import {type FilterProblem, formatIdentityFilter, type IdentityFilter} from './identity-filter.js';
+import {NLB_POLICY} from '../alb/policy.js';
+import {type FilterProblem, formatIdentityFilter, type IdentityFilter, verifyNlbChain} from './identity-filter.js';
 
 export interface NlbLintParams {
   inputs: LintInput[];
@@ -13,9 +14,21 @@ export interface NlbLintParams {
   filterProblems: FilterProblem[];
 }
 
-/** Lints files as for ALB, then adds one error per filter that AWS would refuse. */
+/**
+ * Lints bundles and CRLs as for ALB; judges client certificates by NLB's policy and the
+ * identity filters that parse (as `verify --target nlb`), then adds one error per filter
+ * that AWS would refuse.
+ */
 export function lintForNlb(p: NlbLintParams): LintResult {
-  const r = lintFiles(p.inputs, {...p.options, target: 'alb'});
+  const r = lintFiles(p.inputs, {
+    ...p.options,
+    target: 'alb',
+    clientVerdict: {
+      policy: NLB_POLICY,
+      product: 'NLB',
+      judge: (chain, ctx) => verifyNlbChain({...ctx, chain, identityFilters: p.filters, policy: NLB_POLICY}),
+    },
+  });
   const findings: LintFinding[] = [...r.findings];
   for (const problem of p.filterProblems) {
     findings.push({
@@ -40,5 +53,5 @@ export function lintForNlb(p: NlbLintParams): LintResult {
     }
     seen.add(key);
   }
-  return {findings, errors: r.errors + p.filterProblems.length, warnings: findings.filter((f) => f.severity === 'warning').length};
+  return {policy: r.policy, findings, errors: r.errors + p.filterProblems.length, warnings: findings.filter((f) => f.severity === 'warning').length};
 }
