@@ -13,7 +13,8 @@ import {ALB_HEADERS, encodePassthroughHeader, encodeVerifyHeaders, type HeaderMa
 import {loadPrivateKey} from '../lib/x509/issue.js';
 import {assertInputKind, PRIVATE_KEY_KINDS} from '../lib/x509/input-kind.js';
 import {issueServerCertificate} from '../lib/pki/server-cert.js';
-import {verifyChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
+import {ALB_POLICY, judgeChain, type LoadedCrl, type TrustStore} from '../lib/alb/verify.js';
+import type {ParsedCertificate} from '../lib/x509/cert.js';
 import {type ApigwInfo, apigwInfo, type ApigwOptions, type RunningApigwServer, startApigwListeners} from '../io/net/apigw-listener.js';
 import {type ChainVerdict, type RunningAlbServer, startAlbServer} from '../io/net/alb-listener.js';
 import {startNlbServe} from '../io/net/nlb-listener.js';
@@ -140,7 +141,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   // Trust store (verify listeners only): --trust-store, else the CA directory's bundle.
   // Reloaded when the bundle or a CRL changes, and on SIGHUP (trust-material.ts).
   let trustStorePath: string | null = null;
-  let judge: (chain: Parameters<typeof verifyChain>[0]['chain']) => ChainVerdict = () => ({status: 'Success', ok: true});
+  let judge: (chain: ParsedCertificate[]) => ChainVerdict = () => ({status: 'Success', ok: true});
   let crls: LoadedCrl[] = [];
   let store: TrustStore | null = null;
   let material: TrustMaterial | undefined;
@@ -166,10 +167,11 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     crls = material.crls;
     const live = material;
     judge = (chain) => {
-      // An empty chain (no client certificate) gets the code verifyChain gives it,
+      // An empty chain (no client certificate) gets the code judgeChain gives it,
       // ClientCertInvalid: what ALB logs for a missing certificate is not documented
       // (aws-reference 1.1 says only that the handshake fails; see the open items in 7).
-      const r = verifyChain({chain, trustStore: live.store, crls: live.crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
+      // ALB verify mode's policy (policy.ts), the one verify and decode-header judge by.
+      const r = judgeChain(chain, ALB_POLICY, {trustStore: live.store, crls: live.crls, at: new Date(), ignoreExpiry: o.ignoreExpiry});
       return {status: r.status, ok: r.code === null};
     };
   } else if (o.crls.length > 0 || o.trustStore) {

@@ -17,6 +17,7 @@ import {formatRfc2253} from '../../lib/x509/dn.js';
 import {parsePem} from '../../lib/x509/pem.js';
 import {buildProxyV2Header, formatNlbAccessLogLine, nlbTlsVersion, parseTcpTarget} from '../../lib/nlb/listener.js';
 import {type IdentityFilter, verifyNlbChain} from '../../lib/nlb/identity-filter.js';
+import {NLB_POLICY} from '../../lib/alb/policy.js';
 import type {LoadedCrl, TrustStore} from '../../lib/alb/verify.js';
 import {type PresentedConnection, type RefusedConnection, startListenerFrame} from './listener-frame.js';
 
@@ -287,7 +288,15 @@ export async function startNlbServe(o: NlbServeParams): Promise<RunningNlbServe>
   }
   const judge = (chain: ParsedCertificate[]): NlbVerdict => {
     // No certificate: verifyChain's ClientCertInvalid (NLB verifies only; what it logs is UNCONFIRMED, aws-reference 9.2).
-    const r = verifyNlbChain({chain, trustStore: o.trustStore, crls: o.crls, at: new Date(), ignoreExpiry: o.ignoreExpiry, identityFilters: o.identityFilters});
+    const r = verifyNlbChain({
+      chain,
+      trustStore: o.trustStore,
+      crls: o.crls,
+      at: new Date(),
+      ignoreExpiry: o.ignoreExpiry,
+      identityFilters: o.identityFilters,
+      policy: NLB_POLICY,
+    });
     return {status: r.status, ok: r.code === null, identityFilter: r.identityFilters?.matched ?? null};
   };
   let server: RunningNlbServer;
