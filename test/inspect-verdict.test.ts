@@ -72,6 +72,11 @@ describe('inspect --trust-store: the verdict verify gives', () => {
     const i = await runCli(['inspect', chains.get('good')!, '--json']);
     assert.equal(i.code, 0);
     assert.equal(i.json.verdict, undefined);
+    // A file without certificates (a CRL) gets no verdict, and is told why.
+    const crl = await runCli(['inspect', join(ca.dir, 'intermediate/crl.pem'), '--trust-store', ca.bundle, '--json']);
+    assert.equal(crl.code, 0, crl.stderr);
+    assert.equal(crl.json.verdict, undefined);
+    assert.match(crl.stderr, /holds no certificate, so there is no verdict/);
     for (const extra of [['--skip-crl'], ['--target', 'nlb'], ['--crl', join(ca.dir, 'intermediate/crl.pem')]]) {
       const r = await runCli(['inspect', chains.get('good')!, ...extra]);
       assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);

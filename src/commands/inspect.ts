@@ -78,8 +78,10 @@ Exit codes: 0 read (whatever the verdict); 2 bad flags, a folder or a URL, a fil
     const data = await readInput(args.file);
     const source = inputName(args.file);
     const found = identifyInput(data);
-    if (OTHER_KINDS.has(found.kind) && !found.kinds?.includes('certificate'))
+    if (OTHER_KINDS.has(found.kind) && !found.kinds?.includes('certificate')) {
+      if (flags['trust-store']) hint(`--trust-store judges certificates; ${source} holds no certificate, so there is no verdict`);
       return this.inspectOther(data, args.file, found.kind as OtherKind, found.encoding ?? 'der', flags);
+    }
     let format: InspectResult['format'] = looksLikePem(data) ? 'pem' : 'der';
     let certs: ReturnType<typeof readCertificates>;
     if (format === 'der' && data[0] === 0x30 && isPkcs12(data)) {
