@@ -64,7 +64,7 @@ export function deployLintSummary(r: LintResult): DeployLintSummary {
 }
 /** What `mtls-kit lint` reports (its --json result): the files, the findings and their counts. */
 export interface LintReport {
-  target: 'alb' | 'nlb' | 'apigw';
+  target: 'alb' | 'nlb' | 'apigw' | 'cloudfront';
   files: string[];
   /** --target nlb: the identity filters that were checked (FIELD:MATCH:VALUE), those that parse. */
   identityFilters?: string[];
