@@ -16,7 +16,7 @@ import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {encodeCloudFrontHeaders} from '../src/lib/cloudfront/headers.js';
-import {formatSerialColonHex} from '../src/lib/x509/serial.js';
+import {formatSerialColonHexDer} from '../src/lib/x509/serial.js';
 import {readCertificates} from '../src/lib/x509/read-certs.js';
 import {BIN, runCli} from './support/cli.js';
 import {startUntil, stopProcess} from './support/ready-process.js';
@@ -178,7 +178,7 @@ describe('serve --listen PORT:cloudfront (required)', () => {
     const leaf = chainOf('good')[0]!;
     const ok = all.find((r) => r.clientLeafCertSubject === 'CN=good' && r.connectionStatus === 'Success')!;
     assert.ok(ok, JSON.stringify(all));
-    assert.equal(ok.clientLeafCertSerialNumber, formatSerialColonHex(leaf.serial));
+    assert.equal(ok.clientLeafCertSerialNumber, formatSerialColonHexDer(leaf.serial));
     assert.equal(ok.clientLeafCertIssuer, 'CN=Edge Root Intermediate');
     assert.match(String(ok.clientLeafCertValidity), /^NotBefore=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ;NotAfter=/);
     assert.equal(typeof ok.eventTimestamp, 'number');

@@ -107,6 +107,16 @@ describe('verify --target cloudfront against mtls-kit ocsp', () => {
     assert.ok(r.json.warnings.some((w: string) => /fail-closed choice/.test(w)));
   });
 
+  it("the purpose check is CloudFront's ClientCertIntentInvalid (ALB's ClientCertPurposeInvalid)", async () => {
+    const g = await runCli(['gen-client', '--dir', pki, '--cn', 'server-only', '--out', join(dir, 'server-only'), '--defect', 'wrong-purpose']);
+    assert.equal(g.code, 0, g.stderr);
+    const cf = await verify('server-only', ['--skip-ocsp', '--json']);
+    assert.equal(cf.code, 3);
+    assert.equal(cf.json.status, 'Failed:ClientCertIntentInvalid');
+    const alb = await runCli(['verify', join(dir, 'server-only', 'chain.pem'), '--trust-store', bundle, '--skip-crl', '--json']);
+    assert.equal(alb.json.status, 'Failed:ClientCertPurposeInvalid');
+  });
+
   it('CRL flags with cloudfront, OCSP flags without it: usage errors (exit 2) with their codes', async () => {
     const a = await verify('good', ['--crl', join(pki, 'intermediate/crl.pem'), '--json']);
     assert.equal(a.code, 2);

@@ -8,7 +8,7 @@
  */
 import type {ParsedCertificate} from '../x509/cert.js';
 import {formatCloudFrontLogDn} from '../x509/dn.js';
-import {formatSerialColonHex} from '../x509/serial.js';
+import {formatSerialColonHexDer} from '../x509/serial.js';
 import {formatAlbValidity} from '../x509/validity.js';
 
 /** The fields, in AWS's order. */
@@ -33,7 +33,7 @@ export interface CloudFrontConnectionLogRecord {
   /** Milliseconds (AWS's example: 153); `-` when the handshake did not complete. */
   tlsHandshakeDuration: number | '-';
   tlsSni: string;
-  /** Lower-case colon hex, as the Serial-Number header (AWS's example `00:b1:43:ed:93:d2:d8:f3:9d`). */
+  /** Lower-case colon hex of the DER INTEGER's octets, the 00 sign byte kept (AWS's example `00:b1:43:ed:93:d2:d8:f3:9d`). */
   clientLeafCertSerialNumber: string;
   /** Forward order joined by `, ` (AWS's example `C=US, ST=WA, ..., CN=client.test.mtls.net`). */
   clientLeafCertSubject: string;
@@ -81,7 +81,7 @@ export function connectionLogRecord(i: ConnectionLogInput): CloudFrontConnection
     tlsCipher: i.tlsCipher ?? ABSENT,
     tlsHandshakeDuration: i.handshakeMs === null ? ABSENT : Math.round(i.handshakeMs),
     tlsSni: i.sni || ABSENT,
-    clientLeafCertSerialNumber: i.leaf ? formatSerialColonHex(i.leaf.serial) : ABSENT,
+    clientLeafCertSerialNumber: i.leaf ? formatSerialColonHexDer(i.leaf.serial) : ABSENT,
     clientLeafCertSubject: i.leaf ? formatCloudFrontLogDn(i.leaf.subject) : ABSENT,
     clientLeafCertIssuer: i.leaf ? formatCloudFrontLogDn(i.leaf.issuer) : ABSENT,
     clientLeafCertValidity: i.leaf ? formatAlbValidity(i.leaf.notBefore, i.leaf.notAfter) : ABSENT,
