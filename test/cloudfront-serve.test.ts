@@ -31,6 +31,10 @@ const connLog = join(dir, 'connections.log');
 const started: ChildProcess[] = [];
 let serve: SpawnedServe | undefined;
 let origin: http.Server;
+/** An OCSP responder that answers 1.5 s late (a proxy to the real one), for the viewer that leaves while it waits. */
+let slowResponder: http.Server;
+/** The CloudFront-Viewer-Cert-Subject of every request the origin received. */
+const originSubjects: string[] = [];
 let originUrl = '';
 
 const chainOf = (name: string) => readCertificates(new Uint8Array(readFileSync(join(dir, name, 'chain.pem'))), name);
@@ -54,17 +58,36 @@ before(async () => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const downUrl = `http://127.0.0.1:${await freePort()}`;
+  slowResponder = http.createServer((req, res) => {
+    const body: Buffer[] = [];
+    req.on('data', (d: Buffer) => body.push(d));
+    req.on('end', () => {
+      setTimeout(async () => {
+        try {
+          const r = await fetch(url, {method: 'POST', headers: {'content-type': 'application/ocsp-request'}, body: Buffer.concat(body)});
+          res.writeHead(r.status, {'content-type': 'application/ocsp-response'});
+          res.end(Buffer.from(await r.arrayBuffer()));
+        } catch {
+          res.destroy();
+        }
+      }, 1500);
+    });
+  });
+  await new Promise<void>((r) => slowResponder.listen(0, '127.0.0.1', r));
+  const slowUrl = `http://127.0.0.1:${(slowResponder.address() as AddressInfo).port}`;
   assert.equal((await runCli(['gen-ca', '--dir', pki, '--cn', 'Edge Root', '--intermediate', '--ocsp-url', url])).code, 0);
   for (const [name, u] of [
     ['good', url],
     ['good2', url],
     ['revoked', url],
     ['down', downUrl],
+    ['slow', slowUrl],
   ] as const)
     assert.equal((await runCli(['gen-client', '--dir', pki, '--cn', name, '--out', join(dir, name), '--ocsp-url', u])).code, 0);
   assert.equal((await runCli(['revoke', '--dir', pki, '--cert', join(dir, 'revoked/certificate.crt')])).code, 0);
   await startUntil(process.execPath, [BIN, 'ocsp', '--dir', pki, '--listen', `127.0.0.1:${port}`, '--json'], /"url"/, 'stdout', {cwd: dir, started});
   origin = http.createServer((req, res) => {
+    originSubjects.push(String(req.headers['cloudfront-viewer-cert-subject']));
     req.resume();
     res.writeHead(200, {'content-type': 'application/json'});
     res.end(JSON.stringify({path: req.url, rawHeaders: req.rawHeaders}));
@@ -92,6 +115,8 @@ after(async () => {
   await serve?.stop();
   for (const c of started) stopProcess(c);
   await new Promise((r) => origin?.close(r));
+  slowResponder?.closeAllConnections();
+  await new Promise((r) => slowResponder?.close(r));
 });
 
 /**
@@ -143,6 +168,22 @@ describe('serve --listen PORT:cloudfront (required)', () => {
     assert.equal((await curl(at('required'), client('down'))).status, '000');
     assert.equal((await curl(at('required'), {ca})).status, '000');
     assert.equal((await curl(at('required'), client('good'))).status, '200');
+  });
+
+  it('a viewer that leaves while OCSP is asked is not admitted later; viewers meanwhile are served; the edge keeps serving', async () => {
+    const leaving = curl(at('required'), {...client('slow'), headers: []}).catch(() => undefined);
+    const killer = execFile('curl', ['-sS', '--max-time', '0.5', '--cacert', ca, '--cert', client('slow').cert, '--key', client('slow').key, at('required')]);
+    const meanwhile = await curl(at('required'), client('good'));
+    assert.equal(meanwhile.status, '200', meanwhile.stderr);
+    await new Promise((r) => killer.on('exit', r));
+    // The slow answer arrives after the impatient viewer left: its verdict is logged, nothing is sent.
+    assert.ok(await eventually(() => records().filter((r) => r.clientLeafCertSubject === 'CN=slow').length >= 2));
+    const patient = await leaving;
+    assert.equal(patient?.status, '200');
+    // Only the patient viewer's request reached the origin.
+    assert.equal(originSubjects.filter((x) => x === 'CN=slow').length, 1);
+    assert.equal((await curl(at('required'), client('good2'))).status, '200');
+    assert.doesNotMatch(serve!.stderr(), /internal error/);
   });
 
   it('openssl s_client: good gets the answer, revoked does not', async () => {
