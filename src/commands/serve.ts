@@ -143,7 +143,8 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
     const edges = listeners.some((l) => l.mode === 'cloudfront');
     if (flags['skip-ocsp'] && !edges)
       throw usageError('OCSP_NEEDS_CLOUDFRONT', '--skip-ocsp applies to cloudfront listeners, and none is configured', ['add --listen PORT:cloudfront']);
-    if (edges && !flags['skip-ocsp'])
+    if (edges && flags['skip-ocsp']) warn('cloudfront listeners check no revocation (--skip-ocsp): revoked viewers are accepted');
+    else if (edges)
       warn(
         "cloudfront listeners ask the OCSP responder in each certificate (answers cached 30 minutes, as CloudFront); an unknown answer or an unreachable responder fails the viewer (mtls-kit's choice, UNCONFIRMED: aws-reference 11.4)",
       );
@@ -209,7 +210,7 @@ function renderReady(info: ServeInfo): void {
   if (info.trustStore)
     printLine(
       out.dim(
-        `  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : ', no CRL (revocation not checked)'}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`,
+        `  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : info.listeners.every((l) => l.mode === 'cloudfront') ? ' (revocation: OCSP, see above)' : ', no CRL (revocation not checked)'}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`,
       ),
     );
   printLine(out.dim(`  server certificate ${info.serverCertificate}`));
