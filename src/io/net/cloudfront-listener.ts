@@ -111,7 +111,10 @@ export async function startCloudFrontEdge(p: CloudFrontEdgeParams): Promise<{
     secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
   });
 
+  // A verdict whose OCSP answer arrives after close() is not logged: the log may be closed by then.
+  let closed = false;
   const record = (c: {socket: TLSSocket; peer: PresentedConnection['peer']}, status: string, handshakeMs: number | null, leaf?: ParsedCertificate): void => {
+    if (closed) return;
     const cipher = safe(() => c.socket.getCipher(), undefined);
     const r = connectionLogRecord({
       at: performance.timeOrigin + performance.now(),
@@ -226,5 +229,12 @@ export async function startCloudFrontEdge(p: CloudFrontEdgeParams): Promise<{
     await closeStartedFrames({frames, pool});
     throw error;
   }
-  return runningHttpListener(running, {frames, httpServer, pool});
+  const handle = runningHttpListener(running, {frames, httpServer, pool});
+  return {
+    ...handle,
+    async close() {
+      closed = true;
+      await handle.close();
+    },
+  };
 }
