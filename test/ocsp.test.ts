@@ -6,7 +6,7 @@
  * responder. Every server a test starts is stopped by its process id.
  */
 import assert from 'node:assert/strict';
-import {type ChildProcess, spawn} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
 import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
@@ -18,37 +18,15 @@ import {BIN, runCli} from './support/cli.js';
 import {openssl, opensslOk} from './support/openssl.js';
 import {freePort} from './support/tls-peers.js';
 import {tempDir} from './support/tmp.js';
+import {startUntil as startUntilIn, stopProcess} from './support/ready-process.js';
 
 const dir = tempDir();
 const pki = join(dir, 'pki');
 const cert = (path: string): ParsedCertificate => readCertificates(new Uint8Array(readFileSync(path)), path)[0]!;
 const started: ChildProcess[] = [];
 
-/** Starts a process and waits (bounded) until `ready` matches its output. */
-function startUntil(cmd: string, args: string[], ready: RegExp, stream: 'stdout' | 'stderr'): Promise<{child: ChildProcess; match: RegExpMatchArray}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}});
-    started.push(child);
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} not ready in 20 s: ${seen}`)), 20_000);
-    child[stream]!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      const m = seen.match(ready);
-      if (m) {
-        clearTimeout(timer);
-        resolve({child, match: m});
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} exited ${code}: ${seen}`));
-    });
-  });
-}
-
-function stop(child: ChildProcess): void {
-  if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-}
+const startUntil = (cmd: string, args: string[], ready: RegExp, stream: 'stdout' | 'stderr') => startUntilIn(cmd, args, ready, stream, {cwd: dir, started});
+const stop = stopProcess;
 
 after(() => {
   for (const c of started) stop(c);

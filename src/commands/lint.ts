@@ -5,6 +5,7 @@ import {readIdentityFilters} from '../io/identity-filters.js';
 import {type LintFinding, lintFiles, type LintInput, type LintReport} from '../lib/alb/lint.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {lintForNlb} from '../lib/nlb/lint.js';
+import {lintForCloudFront} from '../lib/cloudfront/lint.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {inputName, readInput} from '../io/files.js';
 import {renderLint} from '../ui/lint-render.js';
@@ -20,6 +21,8 @@ export default class Lint extends BaseCommand {
   static override description =
     `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root; with --target nlb the same as ALB, plus the identity filters given with --identity-filter or --identity-filter-file (1 to 256 printable ASCII characters, a san-uri value starting with a URI scheme). CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed, or close (a warning when less than --warn-days and less than a third of the CRL's own lifetime, nextUpdate minus thisUpdate, is left: a CRL just written with crl --days 30 passes and warns from 10 days before its nextUpdate), issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
 
+With --target cloudfront the bundle and certificate rules are ALB's (CloudFront's own limits are not documented), CRLs are reported as unused (CloudFront checks revocation by OCSP), every certificate but the root, in a bundle or a client chain, must name an OCSP responder (unless --skip-ocsp: the trust store's OCSP is off), and the client verdict is CloudFront's (ClientCertIntentInvalid, ...) without revocation: lint asks no responder (verify --target cloudfront does).
+
 The output is the verdict, then each error and warning with its fix (a rule that fires many times shows three and a count); --verbose adds the notes (info findings) and every repeat. --json always holds every finding.
 
 Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
@@ -28,6 +31,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     '<%= config.bin %> lint ./pki/ca-bundle.pem ./pki/intermediate/crl.pem',
     '<%= config.bin %> lint truststore.pem --target apigw',
     '<%= config.bin %> lint ca-bundle.pem crl.pem client.pem --warn-days 14 --json',
+    '<%= config.bin %> lint pki/ca-bundle.pem device-1/chain.pem --target cloudfront',
     '<%= config.bin %> lint ca-bundle.pem --target nlb --identity-filter subject-cn:prefix:device- --identity-filter-file filters.txt',
   ];
 
@@ -38,7 +42,11 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
   };
 
   static override flags = {
-    target: Flags.option({summary: 'What the files are for.', options: ['alb', 'nlb', 'apigw'] as const, default: 'alb' as const})(),
+    target: Flags.option({summary: 'What the files are for.', options: ['alb', 'nlb', 'apigw', 'cloudfront'] as const, default: 'alb' as const})(),
+    'skip-ocsp': Flags.boolean({
+      summary: "--target cloudfront: the trust store's OCSP is off, so certificates need no OCSP URL.",
+      default: false,
+    }),
     'warn-days': Flags.integer({
       summary:
         'Warn about certificates that expire within this many days, and CRLs whose nextUpdate is this close and less than a third of their lifetime away.',
@@ -54,6 +62,8 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     const files = argv as string[];
     const hasFilters = (flags['identity-filter']?.length ?? 0) > 0 || flags['identity-filter-file'] !== undefined;
     if (hasFilters && flags.target !== 'nlb') throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners', ['add --target nlb']);
+    if (flags['skip-ocsp'] && flags.target !== 'cloudfront')
+      throw usageError('OCSP_NEEDS_CLOUDFRONT', '--skip-ocsp applies to CloudFront, which checks revocation by OCSP', ['add --target cloudfront']);
     if (files.length === 0 && !hasFilters) throw usageError('NOTHING_TO_LINT', 'no file to check', ['e.g. mtls-kit lint ./pki/ca-bundle.pem']);
     const inputs: LintInput[] = [];
     const unreadable: LintFinding[] = [];
@@ -70,9 +80,9 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     // The one revocation rule (io/ca/trust-crls.ts): a CA directory's ca-bundle.pem brings that
     // directory's current CRLs when no CRL is among the files, for the client verdict only (they
     // are not linted as files), so a revoked client is never passed.
-    // (API Gateway never checks revocation: no CRL is brought for --target apigw.)
+    // (API Gateway never checks revocation, CloudFront checks it by OCSP: no CRL is brought for them.)
     const revocationCrls: LoadedCrl[] = [];
-    if (flags.target !== 'apigw' && !inputs.some((i) => Buffer.from(i.data).includes('-----BEGIN X509 CRL-----'))) {
+    if (flags.target !== 'apigw' && flags.target !== 'cloudfront' && !inputs.some((i) => Buffer.from(i.data).includes('-----BEGIN X509 CRL-----'))) {
       for (const f of files.filter((x) => x !== '-')) {
         const m = await resolveTrustCrls({dir: dirname(f), trustStore: f});
         if (m.source !== 'ca-directory') continue;
@@ -86,6 +96,8 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
       const {filters, problems} = await readIdentityFilters(flags);
       identityFilters = filters.map(formatIdentityFilter);
       r = lintForNlb({inputs, options, filters, filterProblems: problems});
+    } else if (flags.target === 'cloudfront') {
+      r = lintForCloudFront({inputs, options, ocspOff: flags['skip-ocsp']});
     } else {
       r = lintFiles(inputs, {...options, target: flags.target});
     }

@@ -7,7 +7,7 @@ import {resolveApigwOptions} from '../io/net/apigw-listener.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {type ServeInfo, startServe} from '../flows/serve.js';
 import {type ListenerSpec, LISTENER_MODES, parseListenSpecs} from '../lib/alb/proxy.js';
-import {preconditionError} from '../lib/errors.js';
+import {preconditionError, usageError} from '../lib/errors.js';
 import {parseHeaderMap} from '../lib/alb/headers.js';
 import {err as ec, hint, out, printErr, printLine, warn} from '../ui/output.js';
 import {resolveTrustCrls} from '../io/ca/trust-crls.js';
@@ -26,6 +26,8 @@ An nlb listener (--listen PORT:nlb) behaves like an NLB TLS listener with mutual
 
 An apigw listener (--listen PORT:apigw) behaves like an API Gateway custom domain name with mutual TLS: the bundle is the truststore, a client needs the complete chain to a root in it (chain length 4, SHA-256+, RSA-2048+/ECDSA-256+), revocation is NOT checked, and an untrusted, expired or missing certificate fails the handshake. --authorizer runs your Lambda authorizer for every request with the REST REQUEST event (requestContext.identity.clientCert) or, with --authorizer-payload http-iam/http-simple, the HTTP API payload 2.0 event (requestContext.authentication.clientCert): Allow forwards, Deny answers 403, a thrown "Unauthorized" 401, anything else 500; --authorizer-ttl caches answers keyed by --identity-source. --map-header NAME=context.authorizer.KEY (or context.identity.clientCert.subjectDN, ...) sets integration request headers. One access-log line per request (--access-log FILE, else stderr) carries the $context.identity.clientCert.* fields.
 
+A cloudfront listener (--listen PORT:cloudfront, or PORT:cloudfront:optional, PORT:cloudfront:passthrough) behaves like a CloudFront edge with viewer mutual TLS (docs/aws-reference.md 11): required (the default) refuses a viewer without a valid certificate; optional lets a viewer without one through (CloudFront-Viewer-Cert-Present: 0) and refuses an invalid one; passthrough judges nothing and forwards the certificate. A certificate is judged as verify --target cloudfront judges it: the path against the trust store, then every certificate but the root asked of the OCSP responder its authorityInfoAccess names (answers cached 30 minutes, as CloudFront; --skip-ocsp asks nothing, as a trust store with OCSP off); a revoked one, one without an OCSP URL, an unknown answer or an unreachable responder is refused right after the handshake. Requests go to --target with the CloudFront-Viewer-Cert-* headers (Serial-Number, Issuer, Subject, Present, Sha256, Validity, Pem; in passthrough Client-Cert and Client-Cert-Chain) as encode-header --target cloudfront writes them, client-sent ones removed, and X-Forwarded-For. One connection-log record per connection, as JSON with CloudFront's fields in its order (eventTimestamp, connectionId, connectionStatus Success or Failed:<code>, ..., clientLeafCertSerialNumber, clientLeafCertSubject, clientLeafCertIssuer, clientLeafCertValidity, connectionLogCustomData).
+
 The server certificate comes from --server-cert/--server-key, or is issued in memory for localhost and 127.0.0.1 by the CA in --dir (never written). One ALB connection-log line per connection goes to --connection-log FILE, or stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
 --json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa}. --ready-file FILE writes the same object to FILE at that moment (atomically), for scripts that start serve in the background and wait for the file.
@@ -37,6 +39,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
     '<%= config.bin %> serve --listen 8443:verify --listen 9443:passthrough --crl pki/root/crl.pem',
     '<%= config.bin %> serve --port 8443 --trust-store ca-bundle.pem --server-cert server.crt --server-key server.key --connection-log conn.log',
     '<%= config.bin %> serve --listen 9443:nlb --identity-filter subject-cn:prefix:device- --target tcp://127.0.0.1:7000 --proxy-protocol',
+    '<%= config.bin %> serve --listen 8443:cloudfront --listen 8444:cloudfront:optional --target http://127.0.0.1:3000',
     '<%= config.bin %> serve --listen 8443:apigw --trust-store truststore.pem --authorizer authorizer.js --map-header X-Client-Cert-Sub=context.authorizer.clientCertSub --target http://127.0.0.1:3000',
   ];
 
@@ -96,6 +99,10 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
         "Drop client headers whose names are not letters, digits and '-' (X_Amzn_Mtls_...), as ALB's routing.http.drop_invalid_header_fields.enabled does; off by default, as on ALB.",
       default: false,
     }),
+    'skip-ocsp': Flags.boolean({
+      summary: 'cloudfront listeners: ask no OCSP responder, as a trust store with OCSP off (revocation not checked).',
+      default: false,
+    }),
     'tls-version-and-cipher-headers': Flags.boolean({
       summary:
         "Add X-Amzn-Tls-Version and X-Amzn-Tls-Cipher-Suite to forwarded requests, as ALB's routing.http.x_amzn_tls_version_and_cipher_suite.enabled does; off by default, as on ALB.",
@@ -133,6 +140,14 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
       warn(
         `verify listeners check no CRL: revoked clients are accepted${flags['skip-crl'] ? '' : " (pass --crl FILE, or write the CA directory's CRL: mtls-kit crl)"}`,
       );
+    const edges = listeners.some((l) => l.mode === 'cloudfront');
+    if (flags['skip-ocsp'] && !edges)
+      throw usageError('OCSP_NEEDS_CLOUDFRONT', '--skip-ocsp applies to cloudfront listeners, and none is configured', ['add --listen PORT:cloudfront']);
+    if (edges && flags['skip-ocsp']) warn('cloudfront listeners check no revocation (--skip-ocsp): revoked viewers are accepted');
+    else if (edges)
+      warn(
+        "cloudfront listeners ask the OCSP responder in each certificate (answers cached 30 minutes, as CloudFront); an unknown answer or an unreachable responder fails the viewer (mtls-kit's choice, UNCONFIRMED: aws-reference 11.4)",
+      );
     const identityFilters = await resolveIdentityFilters(flags);
     const apigw = await resolveApigwOptions(
       flags,
@@ -156,6 +171,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
       ...(apigw ? {apigw: apigw.options} : {}),
       dropInvalidHeaderFields: flags['drop-invalid-header-fields'],
       tlsVersionAndCipherHeaders: flags['tls-version-and-cipher-headers'],
+      cloudfront: {skipOcsp: flags['skip-ocsp']},
       log,
       onError: (m) => printErr(`${ec.yellow('warning:')} ${m}`),
       onNotice: (m) => printErr(`${ec.cyan('serve:')} ${m}`),
@@ -182,7 +198,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
 function renderReady(info: ServeInfo): void {
   for (const l of info.listeners)
     printLine(
-      `${out.green('listening')} ${l.url} ${out.bold(l.mode)} → ${info.target === 'echo' ? (l.mode === 'nlb' ? 'built-in TCP echo target' : 'built-in echo backend') : info.target}`,
+      `${out.green('listening')} ${l.url} ${out.bold(l.mode)}${l.viewerMtlsMode ? ` (${l.viewerMtlsMode})` : ''} → ${info.target === 'echo' ? (l.mode === 'nlb' ? 'built-in TCP echo target' : 'built-in echo backend') : info.target}`,
     );
   if (info.nlb) {
     printLine(
@@ -194,7 +210,7 @@ function renderReady(info: ServeInfo): void {
   if (info.trustStore)
     printLine(
       out.dim(
-        `  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : ', no CRL (revocation not checked)'}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`,
+        `  trust store ${info.trustStore}${info.crls.length ? `, CRLs ${info.crls.join(', ')}` : info.listeners.every((l) => l.mode === 'cloudfront') ? ' (revocation: OCSP, see above)' : ', no CRL (revocation not checked)'}${info.ignoreExpiry ? ', expired certificates accepted' : ''}`,
       ),
     );
   printLine(out.dim(`  server certificate ${info.serverCertificate}`));

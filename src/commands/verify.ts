@@ -14,13 +14,22 @@ import {type FilterEvaluation, formatIdentityFilter, verifyNlbChain} from '../li
 import {renderVerify} from '../ui/verify-render.js';
 import {hint, warn} from '../ui/output.js';
 import {resolveTrustCrls} from '../io/ca/trust-crls.js';
+import {judgeCloudFrontChain} from '../lib/cloudfront/verify.js';
+import type {OcspChainResult} from '../lib/cloudfront/policy.js';
+import {postOcspRequest} from '../io/net/ocsp-client.js';
 
 export interface VerifyResult {
   /** `Success` or `Failed:<code>`, as ALB logs it (aws-reference 5); for NLB, `Failed:IdentityFilterNoMatch` is mtls-kit's own. */
   status: string;
   code: VerifyFailureCode | null;
-  /** Whose rules: ALB's, or an NLB TLS listener's (chain, identity filters, revocation). */
-  target: 'alb' | 'nlb';
+  /** Whose rules: ALB's, an NLB TLS listener's (chain, identity filters, revocation), or CloudFront's viewer mTLS (OCSP). */
+  target: 'alb' | 'nlb' | 'cloudfront';
+  /**
+   * CloudFront only: where the OCSP answers came from (the responders in the certificates'
+   * authorityInfoAccess, --ocsp-response files, or skipped), and the check of every certificate
+   * but the root (null when the path failed or OCSP was skipped).
+   */
+  ocsp?: {source: 'responders' | 'responses' | 'skipped'; responses: string[]; result: OcspChainResult | null};
   /** NLB only: the filters given, the one that matched (FIELD:MATCH:VALUE) or null, and why. */
   identityFilters?: {filters: string[]; matched: string | null; matchedValue: string | null; reason: string};
   checks: VerifyCheck[];
@@ -49,14 +58,17 @@ export default class Verify extends BaseCommand {
 
 With --target nlb or --identity-filter, the rules are an NLB TLS listener's: the chain against the trust store, then the client certificate identity filters (any one must match; subject-cn, subject-ou and san-dns ignore case, san-uri ignores the case of scheme and host only), then revocation. A certificate no filter admits fails with Failed:IdentityFilterNoMatch (mtls-kit's name; NLB logs no code for it), even when it is also revoked.
 
+With --target cloudfront, the rules are CloudFront viewer mTLS's (aws-reference 11): the path as ALB builds it, CloudFront's log codes (ClientCertIntentInvalid for the purpose, ClientCertMissing), no CRLs; then every certificate of the chain but the root is asked of the OCSP responder its authorityInfoAccess names (at most 5 s each). A revoked certificate, one without an OCSP URL, an unknown answer, an unreachable responder or an answer not signed by the issuer fails with Failed:ClientCertRejected (mtls-kit's choice of code, the OCSP reason beside it). --ocsp-response FILE uses answers fetched earlier instead (openssl ocsp -respout), --skip-ocsp asks nothing (as a trust store with OCSP off; revocation not checked).
+
 By default (with the CA directory's bundle) the directory's current CRLs are checked, as deploy uploads them; the CRLs used are named, and a warning says when revocation was not checked. The output is the verdict, the failing check and its fix; --verbose lists every check.
 
-Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a file of another kind (a CRL or key where a certificate belongs, ...), a folder or a URL; 4 an empty file, unreadable trust store or CRL.`;
+Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags (a CRL flag with --target cloudfront, an OCSP flag without it), a file of another kind (a CRL or key where a certificate belongs, ...), a folder or a URL; 4 an empty file, unreadable trust store or CRL.`;
 
   static override examples = [
     '<%= config.bin %> verify ./clients/device-1/device-1-chain.pem --trust-store ./pki/ca-bundle.pem',
     '<%= config.bin %> verify client.pem --trust-store ca-bundle.pem --crl pki/intermediate/crl.pem --crl pki/root/crl.pem',
     '<%= config.bin %> verify client.pem --trust-store ca-bundle.pem --at 2027-01-01T00:00:00Z --ignore-expiry --json',
+    '<%= config.bin %> verify ./clients/device-1/chain.pem --trust-store ./pki/ca-bundle.pem --target cloudfront',
     '<%= config.bin %> verify client.pem --trust-store ca-bundle.pem --identity-filter subject-cn:prefix:device- --identity-filter san-uri:exact:spiffe://acme/client',
   ];
 
@@ -77,9 +89,16 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
     at: Flags.string({summary: 'Verify at this time (ISO 8601) instead of now.', helpValue: 'TIME'}),
     'ignore-expiry': Flags.boolean({summary: 'Accept expired certificates, as the listener option IgnoreClientCertificateExpiry does.', default: false}),
     target: Flags.option({
-      summary: 'Whose rules: ALB, or an NLB TLS listener (default nlb when identity filters are given, else alb).',
-      options: ['alb', 'nlb'] as const,
+      summary: 'Whose rules: ALB, an NLB TLS listener, or CloudFront viewer mTLS (default nlb when identity filters are given, else alb).',
+      options: ['alb', 'nlb', 'cloudfront'] as const,
     })(),
+    'ocsp-response': Flags.string({
+      summary: 'CloudFront: an OCSP response (DER) to use instead of asking the responders; repeatable (one per certificate but the root).',
+      multiple: true,
+      helpValue: 'FILE',
+      exclusive: ['skip-ocsp'],
+    }),
+    'skip-ocsp': Flags.boolean({summary: "CloudFront: ask no OCSP responder, as with the trust store's OCSP off (revocation not checked).", default: false}),
     ...identityFilterFlags,
   };
 
@@ -91,8 +110,17 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
     const target = flags.target ?? (filters.length > 0 ? 'nlb' : 'alb');
     if (target === 'alb' && filters.length > 0)
       throw usageError('FILTERS_NEED_NLB', 'identity filters exist only on NLB TLS listeners, not on ALB', ['drop --target alb, or use --target nlb']);
-    // One rule for every command (io/ca/trust-crls.ts): the CA directory's bundle brings its CRLs.
-    const material = await resolveTrustCrls({dir: flags.dir, trustStore: flags['trust-store'], crl: flags.crl, skipCrl: flags['skip-crl']});
+    const cloudfront = target === 'cloudfront';
+    if (cloudfront && (flags.crl || flags['skip-crl']))
+      throw usageError('CRL_NOT_USED', 'CloudFront checks revocation by OCSP, not CRLs (aws-reference 11.4)', [
+        'drop --crl/--skip-crl; use --ocsp-response FILE or --skip-ocsp',
+      ]);
+    if (!cloudfront && (flags['ocsp-response'] || flags['skip-ocsp']))
+      throw usageError('OCSP_NEEDS_CLOUDFRONT', '--ocsp-response and --skip-ocsp apply to CloudFront, which checks revocation by OCSP', [
+        'add --target cloudfront',
+      ]);
+    // One rule for every command (io/ca/trust-crls.ts): the CA directory's bundle brings its CRLs (not CloudFront's: OCSP).
+    const material = await resolveTrustCrls({dir: flags.dir, trustStore: flags['trust-store'], crl: flags.crl, skipCrl: flags['skip-crl'] || cloudfront});
     const trustFile = material.trustStore;
     const trustStore = prepareTrustStore(
       readCertificates(await readInput(trustFile), inputName(trustFile), {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${trustFile}`}}),
@@ -121,6 +149,9 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
       // What ALB logs when it cannot parse the client's certificate.
       parseError = error.message;
     }
+    const ocspResponses = flags['ocsp-response'] ?? [];
+    const responses: Uint8Array[] = [];
+    for (const f of ocspResponses) responses.push(await readInput(f));
     const r = parseError
       ? {
           status: 'Failed:ClientCertInvalid' as const,
@@ -139,9 +170,20 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
           revocationChecked: false,
           warnings: ['revocation not checked'],
         }
-      : target === 'nlb'
-        ? verifyNlbChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry'], identityFilters: filters, policy})
-        : judgeChain(chain, policy, {trustStore, crls, at, ignoreExpiry: flags['ignore-expiry']});
+      : cloudfront
+        ? await judgeCloudFrontChain(chain, {
+            trustStore,
+            at,
+            ignoreExpiry: flags['ignore-expiry'],
+            ocsp: flags['skip-ocsp']
+              ? {kind: 'off', why: '--skip-ocsp'}
+              : responses.length > 0
+                ? {kind: 'responses', responses}
+                : {kind: 'query', fetch: (url, der) => postOcspRequest(url, der, {timeoutMs: 5000})},
+          })
+        : target === 'nlb'
+          ? verifyNlbChain({chain, trustStore, crls, at, ignoreExpiry: flags['ignore-expiry'], identityFilters: filters, policy})
+          : judgeChain(chain, policy, {trustStore, crls, at, ignoreExpiry: flags['ignore-expiry']});
     const evaluation: FilterEvaluation | null = 'identityFilters' in r ? (r.identityFilters as FilterEvaluation | null) : null;
     const result: VerifyResult = {
       status: r.status,
@@ -157,10 +199,19 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
             },
           }
         : {}),
+      ...(cloudfront
+        ? {
+            ocsp: {
+              source: flags['skip-ocsp'] ? ('skipped' as const) : responses.length > 0 ? ('responses' as const) : ('responders' as const),
+              responses: ocspResponses,
+              result: 'ocsp' in r ? (r.ocsp as OcspChainResult | null) : null,
+            },
+          }
+        : {}),
       checks: r.checks,
       policy: r.policy,
       revocationChecked: r.revocationChecked,
-      crlSource: material.source,
+      crlSource: cloudfront ? 'none' : material.source,
       warnings: r.warnings,
       path: r.path.map((c) => ({subject: formatRfc2253(c.subject), serial: c.serialHex})),
       chainFile: args.chain,
@@ -172,7 +223,8 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags, a fi
     if (r.code) this.resultExitCode = 3;
     // The client certificate's own revocation (an intermediate's shows in --verbose); the verdict line says it too.
     const unchecked = result.checks.find((c) => c.notChecked && c.certificate === result.path[0]?.subject);
-    if (unchecked) {
+    if (unchecked && cloudfront) warn(`revocation of ${unchecked.certificate} not checked: ${unchecked.detail.replace(/^revocation not checked: /, '')}`);
+    else if (unchecked) {
       warn(`revocation of ${unchecked.certificate} not checked: ${flags['skip-crl'] ? '--skip-crl' : crlFiles.length ? unchecked.detail : 'no CRL'}`);
       if (!flags['skip-crl'])
         hint(

@@ -6,8 +6,7 @@
  */
 import {readInput} from '../io/files.js';
 import {postOcspRequest} from '../io/net/ocsp-client.js';
-import {checkChainOcsp, type OcspChainResult} from '../lib/cloudfront/policy.js';
-import type {ParsedCertificate} from '../lib/x509/cert.js';
+import {checkChainOcsp, extendToRoot, type OcspChainResult} from '../lib/cloudfront/policy.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 
 export interface OcspCheckParams {
@@ -40,26 +39,9 @@ export async function runOcspCheck(p: OcspCheckParams): Promise<OcspCheckResult>
   const path = {status: v.status, code: v.code, length: v.path.length};
   if (v.code !== null) return {chain: p.chain, trustStore: p.trustStore, path, ocsp: null, ok: false};
   const ocsp = await checkChainOcsp({
-    path: toRoot(v.path, anchors),
+    path: extendToRoot(v.path, anchors),
     fetch: (url, der) => postOcspRequest(url, der, {timeoutMs: p.timeoutMs ?? 5000}),
     now: p.now,
   });
   return {chain: p.chain, trustStore: p.trustStore, path, ocsp, ok: ocsp.ok};
-}
-
-/**
- * The verifier's path ends at the first trust-store certificate (AWS-LC's rule); CloudFront
- * checks the whole chain except the root (aws-reference 11.4), so an intermediate that is in
- * the trust store is still asked about: the path is extended through the trust store up to a
- * self-issued certificate (issuer name = subject name, compared as canonical names).
- */
-function toRoot(path: ParsedCertificate[], anchors: ParsedCertificate[]): ParsedCertificate[] {
-  const out = [...path];
-  // Bounded: each step appends a trust-store certificate not yet on the path.
-  for (let last = out.at(-1); last && last.issuerCanon !== last.subjectCanon; last = out.at(-1)) {
-    const issuer = anchors.find((a) => a.subjectCanon === last!.issuerCanon && !out.includes(a));
-    if (!issuer) break;
-    out.push(issuer);
-  }
-  return out;
 }

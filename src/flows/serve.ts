@@ -23,6 +23,7 @@ import {caPaths, loadCa, readTierKey} from '../io/ca/directory.js';
 import {type RunningEchoBackend, startEchoBackend} from '../io/net/echo-backend.js';
 import {resolveSecret} from '../io/secrets.js';
 import {TrustMaterial} from '../io/net/trust-material.js';
+import {type CloudFrontServeOptions, startCloudFrontServe} from './serve-cloudfront.js';
 
 export interface ServeOptions {
   host: string;
@@ -45,6 +46,8 @@ export interface ServeOptions {
   nlb?: {identityFilters: IdentityFilter[]; proxyProtocol: boolean};
   /** Settings of `apigw` listeners (required when there is one). */
   apigw?: ApigwOptions;
+  /** Settings of `cloudfront` listeners (default: OCSP on). */
+  cloudfront?: CloudFrontServeOptions;
   /** ALB's routing.http.drop_invalid_header_fields.enabled (aws-reference 7.12). */
   dropInvalidHeaderFields?: boolean;
   /** ALB's routing.http.x_amzn_tls_version_and_cipher_suite.enabled. */
@@ -60,6 +63,8 @@ export interface ServeOptions {
 export interface ServeListenerInfo {
   port: number;
   mode: ListenerMode;
+  /** `cloudfront` listeners: required, optional or passthrough (aws-reference 11.3). */
+  viewerMtlsMode?: string;
   url: string;
   /** A curl command for this listener (verify: with a client certificate). */
   curl: string;
@@ -134,7 +139,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     ]);
   }
   // apigw listeners judge clients against the bundle too (as API Gateway's truststore), nlb ones as NLB does.
-  const hasVerify = o.listeners.some((l) => l.mode === 'verify' || l.mode === 'apigw' || l.mode === 'nlb');
+  const hasVerify = o.listeners.some(
+    (l) => l.mode === 'verify' || l.mode === 'apigw' || l.mode === 'nlb' || (l.mode === 'cloudfront' && l.viewerMtlsMode !== 'passthrough'),
+  );
+  const cloudfrontSpecs = o.listeners.filter((l) => l.mode === 'cloudfront');
   const apigwSpecs = o.listeners.filter((l) => l.mode === 'apigw');
   const paths = caPaths(o.dir);
 
@@ -283,7 +291,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   try {
     server = await startAlbServer({
       host: o.host,
-      listeners: o.listeners.filter((l) => l.mode !== 'apigw'),
+      listeners: o.listeners.filter((l) => l.mode !== 'apigw' && l.mode !== 'cloudfront'),
       certPem,
       keyPem,
       judge,
@@ -325,10 +333,37 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     }
   }
 
+  let cf: Awaited<ReturnType<typeof startCloudFrontServe>> | undefined;
+  if (cloudfrontSpecs.length > 0) {
+    try {
+      const live = material;
+      cf = await startCloudFrontServe({
+        host: o.host,
+        specs: cloudfrontSpecs,
+        certPem,
+        keyPem,
+        // Passthrough-only edges have no trust store: nothing is judged there.
+        trustStore: () => live!.store,
+        ignoreExpiry: o.ignoreExpiry,
+        options: o.cloudfront ?? {skipOcsp: false},
+        target,
+        ...(o.advertiseCaNames && bundlePem ? {advertiseCaPem: bundlePem} : {}),
+        log: o.log,
+        ...(o.onError ? {onError: o.onError} : {}),
+        ...(o.onNotice ? {onSpoof: o.onNotice} : {}),
+      });
+    } catch (error) {
+      await gw?.close();
+      await server.close();
+      await echo?.close();
+      throw error;
+    }
+  }
+
   const cacert = serverCa ? `--cacert ${shellPath(serverCa)}` : '--insecure';
   const info: ServeInfo = {
     host: o.host,
-    listeners: [...server.listeners, ...(gw?.listeners ?? [])].map((l) => ({
+    listeners: [...server.listeners, ...(gw?.listeners ?? []), ...(cf?.listeners ?? [])].map((l) => ({
       ...l,
       curl: `curl ${cacert} --cert certificate.crt --key private-key.pem ${l.url}`,
     })),
@@ -346,10 +381,16 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     stats: () => {
       const a = server.stats();
       const g = gw?.stats() ?? {connections: 0, tappedBytes: 0, work: 0};
-      return {connections: a.connections + g.connections, tappedBytes: a.tappedBytes + g.tappedBytes, work: a.work + g.work};
+      const c = cf?.stats() ?? {connections: 0, tappedBytes: 0, work: 0};
+      return {
+        connections: a.connections + g.connections + c.connections,
+        tappedBytes: a.tappedBytes + g.tappedBytes + c.tappedBytes,
+        work: a.work + g.work + c.work,
+      };
     },
     async close() {
       material?.close();
+      await cf?.close();
       await gw?.close();
       await server.close();
       await echo?.close();

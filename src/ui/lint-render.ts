@@ -8,7 +8,7 @@ import {out, printLine} from './output.js';
 
 /** How many findings of one rule and severity are shown before "and N more". */
 const SHOWN_PER_RULE = 3;
-const TARGET = {alb: 'ALB', nlb: 'NLB', apigw: 'API Gateway'} as const;
+const TARGET = {alb: 'ALB', nlb: 'NLB', apigw: 'API Gateway', cloudfront: 'CloudFront'} as const;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -14,6 +14,8 @@ export interface VerifyView {
   crls: string[];
   /** False: the verdict line says "revocation not checked". */
   revocationChecked?: boolean;
+  /** CloudFront: where OCSP answers came from, printed instead of the CRLs. */
+  ocsp?: {source: string; responses: string[]};
 }
 
 /** What every command prints next to a verdict reached without revocation data (aws-reference 12.4). */
@@ -40,9 +42,10 @@ export function renderVerify(x: VerifyView, verbose: boolean): void {
   printLine((x.code ? out.red(x.status) : `${out.green(x.status)}${leaf ? `: ${leaf} is accepted` : ''}`) + revocationNote(x.revocationChecked, x.status));
   const failed = x.checks.filter((c) => !c.ok);
   // NLB: which identity filter admitted the client is part of the verdict; an uncertain rule always shows.
-  for (const c of verbose ? x.checks : x.checks.filter((k) => !k.ok || k.name === 'identity-filter' || k.uncertain)) renderCheck(c);
-  const crls = x.crls.length ? `CRLs ${x.crls.join(', ')}` : out.yellow('no CRL (revocation not checked)');
-  printLine(out.dim(`  trust store ${x.trustStore}; `) + (x.crls.length ? out.dim(crls) : crls));
+  // CloudFront: the OCSP answers are the revocation evidence, so they show too.
+  for (const c of verbose ? x.checks : x.checks.filter((k) => !k.ok || k.name === 'identity-filter' || k.name === 'ocsp' || k.uncertain)) renderCheck(c);
+  const crls = x.ocsp ? ocspSourceLine(x.ocsp) : x.crls.length ? `CRLs ${x.crls.join(', ')}` : out.yellow('no CRL (revocation not checked)');
+  printLine(out.dim(`  trust store ${x.trustStore}; `) + (x.crls.length || x.ocsp?.source === 'responders' ? out.dim(crls) : crls));
   if (!verbose) {
     const passed = x.checks.filter((c) => c.ok && !c.notChecked).length;
     const skipped = x.checks.filter((c) => c.notChecked).length;
@@ -52,4 +55,11 @@ export function renderVerify(x: VerifyView, verbose: boolean): void {
       ),
     );
   }
+}
+
+/** CloudFront's revocation source in words: the responders asked, the answers given, or none. */
+function ocspSourceLine(o: {source: string; responses: string[]}): string {
+  if (o.source === 'responders') return 'OCSP from the responders named in the certificates (the root is not checked)';
+  if (o.source === 'responses') return `OCSP answers from ${o.responses.join(', ')}`;
+  return out.yellow('OCSP off (revocation not checked)');
 }

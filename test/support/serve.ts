@@ -10,7 +10,8 @@ import {BIN} from './cli.js';
 
 export interface ServeListener {
   port: number;
-  mode: 'verify' | 'passthrough' | 'apigw' | 'nlb';
+  mode: 'verify' | 'passthrough' | 'apigw' | 'nlb' | 'cloudfront';
+  viewerMtlsMode?: 'required' | 'optional' | 'passthrough';
   url: string;
   curl: string;
 }

@@ -87,8 +87,11 @@ export interface ListenerFrameParams<V extends FrameVerdict> {
   requireCertificate?: boolean;
   /** Keep half-open TCP connections (a TCP pipe); default false. */
   allowHalfOpen?: boolean;
-  /** The product's policy: judges the presented chain. May throw (the connection is then refused, kind `internal`). */
-  judge: (c: PresentedConnection) => V;
+  /**
+   * The product's policy: judges the presented chain; a promise when it must ask someone
+   * (CloudFront's OCSP). May throw or reject (the connection is then refused, kind `internal`).
+   */
+  judge: (c: PresentedConnection) => V | Promise<V>;
   /** Logs the verdict (both outcomes), before the connection is closed or admitted. */
   onVerdict: (c: PresentedConnection, v: V) => void;
   /** Takes an admitted connection (HTTP, pipe). */
@@ -237,6 +240,10 @@ export async function startListenerFrame<V extends FrameVerdict>(p: ListenerFram
       }
     });
     let secured = false;
+    const internal = (error: unknown): void => {
+      ended = false;
+      refuse('internal', `internal error, this connection only: ${(error as Error)?.message ?? String(error)}`);
+    };
     socket.once('secure', () => {
       secured = true;
       if (ended) return;
@@ -273,19 +280,23 @@ export async function startListenerFrame<V extends FrameVerdict>(p: ListenerFram
           protocol: protocol ?? '-',
           cipher: {name: cipher?.name ?? '-', standardName: cipher?.standardName ?? '-'},
         };
+        const decide = (verdict: V): void => {
+          ended = true;
+          p.onVerdict(conn, verdict);
+          // A client that left while an asynchronous judge waited is not admitted either.
+          if (!verdict.ok || socket.destroyed) {
+            // Before any application byte: the client sees the connection end (aws-reference 1.1).
+            socket.destroy();
+            raw.destroy();
+            return;
+          }
+          p.admit(conn, verdict);
+        };
         const verdict = p.judge(conn);
-        ended = true;
-        p.onVerdict(conn, verdict);
-        if (!verdict.ok) {
-          // Before any application byte: the client sees the connection end (aws-reference 1.1).
-          socket.destroy();
-          raw.destroy();
-          return;
-        }
-        p.admit(conn, verdict);
+        if (verdict instanceof Promise) verdict.then(decide).catch(internal);
+        else decide(verdict);
       } catch (error) {
-        ended = false;
-        refuse('internal', `internal error, this connection only: ${(error as Error)?.message ?? String(error)}`);
+        internal(error);
       }
     });
   };

@@ -67,8 +67,8 @@ export function deployLintSummary(r: LintResult): DeployLintSummary {
 }
 /** What `mtls-kit lint` reports (its --json result): the files, the findings and their counts. */
 export interface LintReport {
-  target: 'alb' | 'nlb' | 'apigw';
-  /** The verification policy client certificates were judged by (`alb-verify`, `nlb-verify`, `apigw`; policy.ts). */
+  target: 'alb' | 'nlb' | 'apigw' | 'cloudfront';
+  /** The verification policy client certificates were judged by (`alb-verify`, `nlb-verify`, `apigw`, `cloudfront-viewer`; policy.ts). */
   policy: string;
   files: string[];
   /** --target nlb: the identity filters that were checked (FIELD:MATCH:VALUE), those that parse. */

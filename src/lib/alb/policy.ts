@@ -135,11 +135,29 @@ export const APIGW_POLICY: VerificationPolicy = define({
   hostInformation: 'off',
 });
 
-/** Every policy by product; a later product (CloudFront) adds its entry here. */
+/**
+ * CloudFront viewer mutual TLS (aws-reference 11): the path as ALB builds it (the trust store's
+ * root and intermediate CAs are anchors, intermediates from the client are used; CloudFront's
+ * own limits and algorithm rules are UNCONFIRMED, ALB's stand in, 11.1), no CRLs, revocation by
+ * OCSP, which lib/cloudfront/verify.ts checks after the path (CLOUDFRONT_POLICY.revocation in
+ * lib/cloudfront/policy.ts says which certificates). Whether CloudFront's TLS stack applies
+ * s2n's host-information check is not documented: off.
+ */
+export const CLOUDFRONT_VERIFY_POLICY: VerificationPolicy = define({
+  ...ALB_POLICY,
+  id: 'cloudfront-viewer',
+  product: 'cloudfront',
+  title: 'CloudFront viewer mutual TLS',
+  revocation: {source: 'ocsp', scope: 'none', crlTime: 'error'},
+  hostInformation: 'off',
+});
+
+/** Every policy by product. */
 export const POLICIES: Readonly<Record<string, VerificationPolicy>> = Object.freeze({
   alb: ALB_POLICY,
   nlb: NLB_POLICY,
   apigw: APIGW_POLICY,
+  cloudfront: CLOUDFRONT_VERIFY_POLICY,
 });
 
 /** The policy of a product (`alb`, `nlb`, `apigw`, ...); ALB's when the product has none. */

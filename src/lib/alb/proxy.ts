@@ -8,31 +8,34 @@ import {usageError} from '../errors.js';
  * ALB's verify and passthrough modes, `apigw`: an API Gateway custom domain
  * (src/io/net/apigw-listener.ts), and `nlb`: an NLB TLS listener with mTLS (src/io/net/nlb-listener.ts).
  */
-export type ListenerMode = 'verify' | 'passthrough' | 'apigw' | 'nlb';
-export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough', 'apigw', 'nlb'];
+export type ListenerMode = 'verify' | 'passthrough' | 'apigw' | 'nlb' | 'cloudfront';
+export const LISTENER_MODES: readonly ListenerMode[] = ['verify', 'passthrough', 'apigw', 'nlb', 'cloudfront'];
 
 export interface ListenerSpec {
   port: number;
   mode: ListenerMode;
+  /** `cloudfront` listeners: the viewer mTLS mode (aws-reference 11.3), `required` by default as on CloudFront. */
+  viewerMtlsMode?: 'required' | 'optional' | 'passthrough';
 }
 
 /**
- * Parses `--listen PORT:MODE` values (`8443:verify`, `9443:passthrough`, `8444:apigw`); port 0 picks a
- * free port.
+ * Parses `--listen PORT:MODE` values (`8443:verify`, `9443:passthrough`, `8444:apigw`,
+ * `8445:cloudfront:optional`); port 0 picks a free port.
  * @throws MtlsKitError BAD_LISTEN (exit 2) naming the value; DUPLICATE_PORT (exit 2).
  */
 export function parseListenSpecs(specs: string[]): ListenerSpec[] {
   const out: ListenerSpec[] = [];
   for (const s of specs) {
-    const m = /^(\d{1,5}):(verify|passthrough|apigw|nlb)$/.exec(s.trim());
+    const m = /^(\d{1,5}):(verify|passthrough|apigw|nlb|cloudfront(?::(required|optional|passthrough))?)$/.exec(s.trim());
     const port = m ? Number(m[1]) : NaN;
     if (!m || port > 65535) {
       throw usageError('BAD_LISTEN', `--listen ${s} is not PORT:MODE`, [
-        'write it as --listen 8443:verify, --listen 9443:passthrough, --listen 8444:apigw or --listen 9444:nlb',
+        'write it as --listen 8443:verify, --listen 9443:passthrough, --listen 8444:apigw, --listen 9444:nlb or --listen 8445:cloudfront[:required|optional|passthrough]',
       ]);
     }
     if (port !== 0 && out.some((l) => l.port === port)) throw usageError('DUPLICATE_PORT', `port ${port} is given twice`, ['give each listener its own port']);
-    out.push({port, mode: m[2] as ListenerMode});
+    if (m[2]!.startsWith('cloudfront')) out.push({port, mode: 'cloudfront', viewerMtlsMode: (m[3] as ListenerSpec['viewerMtlsMode']) ?? 'required'});
+    else out.push({port, mode: m[2] as ListenerMode});
   }
   return out;
 }

@@ -55,7 +55,13 @@ export type AlbFailureCode =
  * Every code a verdict can carry: ALB's, plus mtls-kit's name for a certificate that no NLB
  * identity filter admits (lib/nlb/identity-filter.ts, aws-reference 9.2).
  */
-export type VerifyFailureCode = AlbFailureCode | 'IdentityFilterNoMatch';
+export type VerifyFailureCode =
+  | AlbFailureCode
+  | 'IdentityFilterNoMatch'
+  // CloudFront's connection-log codes that ALB has not (aws-reference 11.7; lib/cloudfront/verify.ts).
+  | 'ClientCertIntentInvalid'
+  | 'ClientCertRejected'
+  | 'ClientCertMissing';
 
 /** ALB's quota "Maximum certificate chain depth" (aws-reference 3). */
 export const ALB_MAX_CHAIN_DEPTH = 4;

@@ -77,7 +77,13 @@ export type OcspCache = Map<string, {status: OcspCertStatus; until: number}>;
 export interface CheckChainOcspParams {
   /** The verified path, leaf first, the trust-store anchor last. */
   path: ParsedCertificate[];
-  fetch: OcspFetch;
+  /** Asks the responder named in each certificate; or `responses`. */
+  fetch?: OcspFetch;
+  /**
+   * Answers fetched earlier (`verify --ocsp-response FILE`): each certificate takes the first
+   * one that answers for it, signed by its issuer; no nonce, nothing is fetched or cached.
+   */
+  responses?: Uint8Array[];
   now: Date;
   /** Shared between connections by a listener; answers are kept `cacheSeconds`. */
   cache?: OcspCache;
@@ -117,6 +123,8 @@ async function checkOne(cert: ParsedCertificate, issuer: ParsedCertificate, posi
   const done = (outcome: OcspCertificateCheck['outcome'], detail: string): OcspCertificateCheck => ({...base, url, outcome, detail, code: CODE[outcome]});
   if (!url) return done('no-ocsp-url', 'the certificate names no OCSP responder (authorityInfoAccess), which CloudFront requires with OCSP on');
   const key = `${issuer.sha256Fingerprint}/${cert.serialHex}`;
+  if (p.responses) return fromGiven(cert, issuer, p.responses, p.now, done);
+  if (!p.fetch) return done('unavailable', 'no OCSP responder was asked and no response given');
   const hit = p.cache?.get(key);
   if (hit && hit.until > p.now.getTime()) return describe(hit.status, done, ' (cached)');
   const nonce = (p.nonce ?? (() => new Uint8Array(randomBytes(16))))();
@@ -135,6 +143,48 @@ async function checkOne(cert: ParsedCertificate, issuer: ParsedCertificate, posi
   if (!verdict.status) return done('invalid-response', `${url}: ${verdict.problem}`);
   p.cache?.set(key, {status: verdict.status, until: p.now.getTime() + CLOUDFRONT_POLICY.revocation.cacheSeconds * 1000});
   return describe(verdict.status, done, '');
+}
+
+/** The first given response that answers for `cert` and can be trusted; else why none could be used. */
+function fromGiven(
+  cert: ParsedCertificate,
+  issuer: ParsedCertificate,
+  responses: Uint8Array[],
+  now: Date,
+  done: (o: OcspCertificateCheck['outcome'], d: string) => OcspCertificateCheck,
+): OcspCertificateCheck {
+  const problems: string[] = [];
+  for (const der of responses) {
+    let verdict: ReturnType<typeof verifyOcspResponse>;
+    try {
+      verdict = verifyOcspResponse(parseOcspResponse(der), cert, issuer, {now});
+    } catch (error) {
+      problems.push((error as Error).message);
+      continue;
+    }
+    if (verdict.status) return describe(verdict.status, done, ' (given response)');
+    if (!verdict.problem?.startsWith('the response does not answer for serial') && !verdict.problem?.includes('not signed by the issuer'))
+      problems.push(verdict.problem ?? 'unusable');
+  }
+  if (problems.length > 0) return done('invalid-response', `the given response for serial ${cert.serialHex} cannot be used: ${problems[0]}`);
+  return done('unavailable', `no given OCSP response answers for serial ${cert.serialHex}`);
+}
+
+/**
+ * The path to check: the shared verifier's ends at the first trust-store certificate
+ * (AWS-LC's rule), while CloudFront checks the whole chain except the root (aws-reference
+ * 11.4), so an intermediate that is in the trust store is still asked about. The path is
+ * extended through the trust store up to a self-issued certificate (issuer name = subject
+ * name, compared as canonical names). Bounded: each step adds a certificate not yet on it.
+ */
+export function extendToRoot(path: ParsedCertificate[], anchors: ParsedCertificate[]): ParsedCertificate[] {
+  const out = [...path];
+  for (let last = out.at(-1); last && last.issuerCanon !== last.subjectCanon; last = out.at(-1)) {
+    const issuer = anchors.find((a) => a.subjectCanon === last!.issuerCanon && !out.includes(a));
+    if (!issuer) break;
+    out.push(issuer);
+  }
+  return out;
 }
 
 function describe(s: OcspCertStatus, done: (o: OcspCertificateCheck['outcome'], d: string) => OcspCertificateCheck, suffix: string): OcspCertificateCheck {

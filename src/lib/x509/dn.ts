@@ -101,6 +101,13 @@ const RFC2253: NameStyle = {reverse: true, sepDn: ',', sepMv: '+', esc: ESC_2253
  */
 const APIGW: NameStyle = {reverse: false, sepDn: ',', sepMv: '+', esc: ESC_2253 | ESC_CTRL | ESC_MSB, dump: true};
 /**
+ * CloudFront's connection-log clientLeafCertSubject/-Issuer (aws-reference 11.7): AWS's
+ * example `C=US, ST=WA, L=Seattle, O=Amazon.com, OU=CloudFront, CN=client.test.mtls.net` is
+ * forward order joined by `, ` (OpenSSL's sep_comma_plus_space). Escaping and multi-valued
+ * RDNs are UNCONFIRMED; the RFC 2253 escapes and ` + ` are assumed.
+ */
+const CLOUDFRONT_LOG: NameStyle = {reverse: false, sepDn: ', ', sepMv: ' + ', esc: ESC_2253 | ESC_CTRL | ESC_MSB, dump: true};
+/**
  * Node's `X509Certificate.subject` (ncrypto kX509NameFlagsMultiline = ESC_2253 |
  * ESC_CTRL | UTF8_CONVERT | SEP_MULTILINE | FN_SN; aws-reference 6.2): forward order, one
  * RDN per line, ` + ` in multi-valued RDNs, raw UTF-8, no `#HEX` dumps.
@@ -258,6 +265,18 @@ const rfc2253Memo = new Map<string, string>();
  */
 export function formatApigwDn(nameDer: Uint8Array): string {
   return formatName(parseName(nameDer), APIGW);
+}
+
+/**
+ * CloudFront's connection-log form of a name (aws-reference 11.7): forward order, `, `
+ * between RDNs. Never throws: bytes that are no Name render as `#HEX`.
+ */
+export function formatCloudFrontLogDn(nameDer: Uint8Array): string {
+  try {
+    return formatName(parseName(nameDer), CLOUDFRONT_LOG);
+  } catch {
+    return '#' + toHex(nameDer);
+  }
 }
 
 /**

@@ -40,6 +40,15 @@ export function formatSerialColonHex(integerContent: Uint8Array): string {
   return (neg ? '-' : '') + pairs.join(':');
 }
 
+/**
+ * CloudFront's connection-log form (aws-reference 11.7): every content octet of the DER
+ * INTEGER in lower-case colon hex, the `00` sign byte kept, as AWS's example
+ * `00:b1:43:ed:93:d2:d8:f3:9d` shows (b1 has its high bit set, so DER needs the 00).
+ */
+export function formatSerialColonHexDer(integerContent: Uint8Array): string {
+  return (Buffer.from(integerContent).toString('hex').match(/../g) ?? ['00']).join(':');
+}
+
 /** Whether the DER INTEGER content is negative (ALB cannot revoke these, aws-reference 4.3). */
 export function isNegativeSerial(integerContent: Uint8Array): boolean {
   return integerContent.length > 0 && (integerContent[0]! & 0x80) !== 0;
