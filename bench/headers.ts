@@ -16,7 +16,7 @@ import {TAG} from '../src/lib/x509/der.js';
 import {encodeNameDer} from '../src/lib/x509/dn.js';
 import {encodeVerifyHeaders} from '../src/lib/alb/headers.js';
 import {buildCert} from '../test/support/cert-builder.js';
-import {BIN, type BenchContext, type BenchRow, fmt, medianCommand, ROOT, timeCommand} from './lib.js';
+import {BIN, type BenchContext, type BenchRow, fmt, medianCommand, NODE, ROOT, timeCommand} from './lib.js';
 
 const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 
@@ -116,7 +116,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     name: 'cold start: decode-header <leaf value>',
     mtlsKit: `${fmt(cold)} ms`,
     peer: `${fmt(node)} ms node -e 0`,
-    ratio: `${fmt(cold / node, 2)}x node`,
+    ratio: `${fmt(cold / node, 2)}x node (Node ${NODE})`,
     target: '<= 2.5x',
     ok: cold / node <= 2.5,
   });

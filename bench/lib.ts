@@ -9,6 +9,11 @@ import {fileURLToPath} from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = join(ROOT, 'bin/run.js');
+/**
+ * The Node.js every row runs on (the bench's own, process.execPath), e.g. "24.21.0". Cold-start
+ * ratios against `node -e 0` depend on the Node line, so those rows name it.
+ */
+export const NODE = process.versions.node;
 
 export interface BenchRow {
   /** What was measured, e.g. "cold start: --version". */

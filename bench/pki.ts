@@ -7,7 +7,7 @@
 import {spawnSync} from 'node:child_process';
 import {rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {type BenchContext, BIN, type BenchRow, fmt, medianCommand, timeShell} from './lib.js';
+import {type BenchContext, BIN, type BenchRow, fmt, medianCommand, NODE, timeShell} from './lib.js';
 
 function cli(args: string[], cwd: string): string {
   const r = spawnSync(process.execPath, [BIN, ...args], {cwd, encoding: 'utf8', maxBuffer: 1 << 28});
@@ -75,7 +75,14 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   ] as const) {
     const ms = medianCommand(n, process.execPath, [BIN, ...args]);
     const ratio = ms / node0;
-    rows.push({name, mtlsKit: `${fmt(ms)} ms`, peer: `node -e 0: ${fmt(node0)} ms`, ratio: `${fmt(ratio, 2)}x node`, target: '<= 2.5x', ok: ratio <= 2.5});
+    rows.push({
+      name,
+      mtlsKit: `${fmt(ms)} ms`,
+      peer: `node -e 0: ${fmt(node0)} ms`,
+      ratio: `${fmt(ratio, 2)}x node (Node ${NODE})`,
+      target: '<= 2.5x',
+      ok: ratio <= 2.5,
+    });
   }
 
   const ecCount = ctx.quick ? 300 : 2000;

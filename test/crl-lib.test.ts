@@ -71,6 +71,31 @@ describe('crl lib', () => {
     assert.deepEqual(crlEntriesFromIndexText(text, 'i'), crlEntriesFromIndex(parseIndex(text, 'i')));
     assert.throws(() => crlEntriesFromIndexText('R\tbad\n', 'index.txt'), /index\.txt line 1/);
   });
+
+  it('the fast index reader agrees with parseIndex on odd but valid lines and refuses what it refuses', () => {
+    const good = [
+      'R\t300101000000Z\t261121000000Z\t0a\tunknown\t/CN=lowercase serial',
+      'R\t300101000000Z\t261121000000Z,superseded,extra\tABC\tunknown\t/CN=odd length, a third comma field',
+      'R\t300101000000Z\t20261121000000Z,unspecified\t7F\tunknown\t/CN=four-digit year\twith a tab',
+      'V\t300101000000Z\t\t01\tunknown\t/CN=valid',
+      'E\t200101000000Z\t\t02\tunknown\t/CN=expired',
+      'R\t300101000000Z\t261121000000Z,CACompromise\tFF00\tunknown\t/CN=last line, no newline',
+    ];
+    for (let n = 1; n <= good.length; n++) {
+      const text = good.slice(0, n).join('\n') + (n < good.length ? '\n' : '');
+      assert.deepEqual(crlEntriesFromIndexText(text, 'i'), crlEntriesFromIndex(parseIndex(text, 'i')), text);
+    }
+    const bad = [
+      'R',
+      'R\t300101000000Z',
+      'R\t300101000000Z\t261121000000Z',
+      'RX\t300101000000Z\t261121000000Z\t0A\tu\t/CN=x',
+      'R\t300101000000Z\t\t0A\tu\t/CN=x',
+      'R\t300101000000Z\t261121000000Z,noSuchReason\t0A\tu\t/CN=x',
+      'R\t300101000000Z\t,keyCompromise\t0A\tu\t/CN=x',
+    ];
+    for (const line of bad) assert.throws(() => crlEntriesFromIndexText(`V\t300101000000Z\t\t01\tunknown\t/CN=v\n${line}\n`, 'index.txt'), /index\.txt/, line);
+  });
 });
 
 describe('CRL processing errors', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
 import {explainFailures} from '../src/lib/alb/log-summary.js';
-import {plural} from '../src/lib/plural.js';
+import {groupThousands, plural} from '../src/lib/plural.js';
 import {whenRelative} from '../src/ui/output.js';
 import {runCli} from './support/cli.js';
 
@@ -17,6 +17,35 @@ describe('first contact', () => {
     assert.equal(plural(1, 'object'), '1 object');
     assert.equal(plural(1000, 'object'), '1,000 objects');
     assert.equal(plural(0, 'handshake'), '0 handshakes');
+  });
+
+  it("plural's grouping is toLocaleString('en-US') for every kind of number", () => {
+    const cases = [
+      0,
+      -0,
+      1,
+      12,
+      123,
+      999,
+      1000,
+      -1000,
+      12_345,
+      123_456,
+      999_999,
+      1_000_000,
+      500_000,
+      -1_234_567,
+      2 ** 31,
+      Number.MAX_SAFE_INTEGER,
+      -Number.MAX_SAFE_INTEGER,
+    ];
+    cases.push(2 ** 53, 1e21, 1.5, 1234.5678, -0.25, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY);
+    let x = 1;
+    for (let i = 0; i < 2000; i++) {
+      x = (x * 48_271) % 2_147_483_647; // a fixed pseudo-random walk over every digit count
+      cases.push(x % 10 ** (1 + (i % 16)), -(x % 10 ** (1 + (i % 10))));
+    }
+    for (const n of cases) assert.equal(groupThousands(n), n.toLocaleString('en-US'), String(n));
   });
 
   it('a certificate for 7 days, read a moment later, expires "in 7 days" (not 6)', () => {

@@ -102,9 +102,21 @@ export function crlEntriesFromIndexText(text: string, source: string): CrlEntryI
     if (nl > p) {
       const c = text.charCodeAt(p);
       if (c === 0x52 /* R */) {
-        const f = text.slice(p, nl).split('\t', 4);
-        const [t, reason] = (f[2] ?? '').split(',');
-        if (f.length < 4 || f[0] !== 'R' || !t || (reason !== undefined && !REASONS.has(reason))) {
+        // Fields found by indexOf rather than split (no array and four strings per line):
+        // "R" TAB notAfter TAB revokedAt[,reason[,...]] TAB serial [TAB ...]
+        const tab2 = p + 1 < nl && text.charCodeAt(p + 1) === 0x09 ? text.indexOf('\t', p + 2) : -1;
+        const tab3 = tab2 >= 0 && tab2 < nl ? text.indexOf('\t', tab2 + 1) : -1;
+        let t = '';
+        let reason: string | undefined;
+        if (tab3 >= 0 && tab3 < nl) {
+          const comma = text.indexOf(',', tab2 + 1);
+          if (comma >= 0 && comma < tab3) {
+            t = text.slice(tab2 + 1, comma);
+            const comma2 = text.indexOf(',', comma + 1);
+            reason = text.slice(comma + 1, comma2 >= 0 && comma2 < tab3 ? comma2 : tab3);
+          } else t = text.slice(tab2 + 1, tab3);
+        }
+        if (!t || (reason !== undefined && !REASONS.has(reason))) {
           parseIndex(text, source); // throws the precise message
           throw new Error(`${source}: unexpected index line`);
         }
@@ -113,7 +125,9 @@ export function crlEntriesFromIndexText(text: string, source: string): CrlEntryI
           revokedAt = parseIndexTime(t);
           times.set(t, revokedAt);
         }
-        out.push({serial: f[3]!.toUpperCase(), revokedAt, ...(reason ? {reason: reason as RevocationReason} : {})});
+        const tab4 = text.indexOf('\t', tab3 + 1);
+        const serial = text.slice(tab3 + 1, tab4 >= 0 && tab4 < nl ? tab4 : nl).toUpperCase();
+        out.push(reason ? {serial, revokedAt, reason: reason as RevocationReason} : {serial, revokedAt});
       } else if (c !== 0x56 /* V */ && c !== 0x45 /* E */) {
         parseIndex(text, source);
       }
