@@ -287,7 +287,7 @@ async function readLocal(p: {dir: string; bundle: string | undefined; now: Date;
       'or pass --ca-bundle truststore.pem',
     ]);
   const data = new Uint8Array(await readInput(path));
-  const lint = lintFiles([{path, data}], {target: 'apigw', now: p.now, warnDays: 7});
+  const lint = lintFiles([{path, data, role: 'bundle'}], {target: 'apigw', now: p.now, warnDays: 7});
   const summary = deployLintSummary(lint);
   const {findings} = summary;
   if (lint.errors > 0 && p.failOnLint) {

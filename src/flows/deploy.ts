@@ -121,7 +121,7 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   );
 
   const deferred = p.deferCrlOpensslCheck === true;
-  const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {
+  const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData, role: 'bundle'}, ...crlData], {
     target: 'alb',
     now: p.now,
     warnDays: CRL_WARN_DAYS,
