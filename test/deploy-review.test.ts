@@ -112,7 +112,7 @@ describe('deploy: a plan to review and apply (s3rver + ELBv2 emulator)', () => {
 
     const human = await deploy(['--listener-arn', listenerArn, '--ignore-client-cert-expiry', '--dry-run']);
     assert.match(human.stdout, /\+ CN=Review Intermediate 2 {2}sha256 ([0-9A-F]{2}:){31}[0-9A-F]{2} {2}expires \d{4}-/);
-    assert.match(human.stdout, /1 serial\(s\) newly revoked, 0 no longer revoked/);
+    assert.match(human.stdout, /1 serial newly revoked, 0 no longer revoked/);
     assert.match(human.stdout, /\+ 0A02/);
     assert.match(human.stdout, /was Mode=verify, .*IgnoreClientCertificateExpiry=false/);
   });

@@ -170,7 +170,7 @@ function lintFailed(findings: DeployLintFinding[]): MtlsKitError {
   const errors = findings.filter((f) => f.severity === 'error');
   return new MtlsKitError({
     code: 'LINT_FAILED',
-    message: `${errors.length} lint error(s) in ${[...new Set(errors.map((f) => f.file))].join(', ')}; nothing was uploaded`,
+    message: `${plural(errors.length, 'lint error')} in ${[...new Set(errors.map((f) => f.file))].join(', ')}; nothing was uploaded`,
     suggestions: errors.map((f) => `${f.file}: ${f.message} → ${f.fix}`),
     details: {findings},
   });

@@ -749,7 +749,7 @@ export function crlFindings(crl: LoadedCrl, opts: Omit<LintOptions, 'target'> & 
       rule: 'crl-critical-extension',
       file,
       certificate: issuer,
-      message: `unhandled critical extension(s) ${crl.unhandledCritical.join(', ')}; verifiers fail with ClientCertCrlProcessingError`,
+      message: `unhandled critical extension${crl.unhandledCritical.length === 1 ? '' : 's'} ${crl.unhandledCritical.join(', ')}; verifiers fail with ClientCertCrlProcessingError`,
       fix: 'write the CRL without them (mtls-kit crl)',
     });
   }

@@ -991,7 +991,7 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
         problems.push(`its signer's keyUsage ${issuer.cert.keyUsage.flags.join(', ') || '(empty)'} lacks cRLSign`);
       if (crl.unhandledCritical.length > 0)
         problems.push(
-          `it has unhandled critical extension(s) ${crl.unhandledCritical.join(', ')} (AWS-LC handles only the issuing distribution point and authority key identifier as critical, and no critical entry extension)`,
+          `it has unhandled critical extension${crl.unhandledCritical.length === 1 ? '' : 's'} ${crl.unhandledCritical.join(', ')} (AWS-LC handles only the issuing distribution point and authority key identifier as critical, and no critical entry extension)`,
         );
       if (!crlSignatureValid(p.trustStore, crl, issuer)) problems.push(`its signature does not verify with ${issuer.subject}'s key`);
       if (problems.length > 0) {
