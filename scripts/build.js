@@ -41,6 +41,7 @@ const entry = [
   '};',
   "export {execute} from '@oclif/core';",
   `export const COMMANDS = {${commands.map(([id, path]) => `${JSON.stringify(id)}: lazy(() => import(${JSON.stringify(`./${path}`)}))`).join(', ')}};`,
+  "export {default as Help} from './src/help.js';",
   "export async function notFound(opts) { return (await import('./src/not-found-hook.js')).default.call(this, opts); }",
 ].join('\n');
 

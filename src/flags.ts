@@ -40,8 +40,16 @@ export const subjectFlags = {
   }),
 };
 
+/**
+ * The same flags, shown under their own heading in `-h` ("<GROUP> FLAGS"), so a command with
+ * many flags reads in short sections with a wide description column at 80 columns.
+ */
+export function inHelpGroup<T extends Record<string, object>>(group: string, flags: T): T {
+  return Object.fromEntries(Object.entries(flags).map(([name, flag]) => [name, {...flag, helpGroup: group}])) as T;
+}
+
 /** AWS connection flags (deploy, status); the SDK's environment applies when they are absent. */
-export const awsFlags = {
+export const awsFlags = inHelpGroup('AWS', {
   region: Flags.string({summary: "AWS region (else AWS_REGION or the profile's region).", helpValue: 'REGION'}),
   profile: Flags.string({summary: 'AWS shared-config profile (else AWS_PROFILE).', helpValue: 'NAME'}),
   'endpoint-url': Flags.string({
@@ -49,7 +57,7 @@ export const awsFlags = {
       'Endpoint for both S3 and ELBv2 (S3-compatible stores, emulators); else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL.',
     helpValue: 'URL',
   }),
-};
+});
 
 /** What deploy and status compare: the trust store, the bucket, the bundle and the CRLs. */
 export const deployInputFlags = {
@@ -67,14 +75,14 @@ export const deployInputFlags = {
 };
 
 /** The listener's MutualAuthentication (aws-reference 2.2, 1.9). */
-export const mutualAuthFlags = {
+export const mutualAuthFlags = inHelpGroup('LISTENER', {
   mode: Flags.option({summary: 'Mutual TLS mode of the listener.', options: ['verify', 'passthrough', 'off'] as const, default: 'verify' as const})(),
   'ignore-client-cert-expiry': Flags.boolean({summary: 'Accept expired client certificates (verify mode).', default: false}),
   'advertise-ca-names': Flags.boolean({summary: "Send the trust store's CA names in the TLS CertificateRequest (verify mode).", default: false}),
-};
+});
 
 /** NLB client certificate identity filters (aws-reference 9.3); read by io/identity-filters.ts. */
-export const identityFilterFlags = {
+export const identityFilterFlags = inHelpGroup('NLB', {
   'identity-filter': Flags.string({
     summary:
       'NLB client certificate identity filter FIELD:MATCH:VALUE (FIELD subject-cn, subject-ou, san-dns or san-uri; MATCH exact or prefix); repeatable, any one must match.',
@@ -85,10 +93,10 @@ export const identityFilterFlags = {
     summary: 'File of NLB identity filters: one FIELD:MATCH:VALUE per line (# comments), or the ClientCertificateIdentityFilters JSON list.',
     helpValue: 'FILE',
   }),
-};
+});
 
 /** `serve`'s API Gateway listeners (`--listen PORT:apigw`): the Lambda authorizer, its cache, header mappings, access log. */
-export const apigwServeFlags = {
+export const apigwServeFlags = inHelpGroup('API GATEWAY', {
   authorizer: Flags.string({
     summary: 'Lambda authorizer module (exports handler; ESM or CommonJS, async or callback) called for every request on apigw listeners.',
     helpValue: 'FILE',
@@ -123,10 +131,10 @@ export const apigwServeFlags = {
     summary: 'Access-log format with $context variables (default: JSON with the $context.identity.clientCert.* fields).',
     helpValue: 'FORMAT',
   }),
-};
+});
 
 /** `deploy` and `status` for an API Gateway custom domain name instead of an ALB trust store. */
-export const apigwDeployFlags = {
+export const apigwDeployFlags = inHelpGroup('API GATEWAY', {
   'apigw-domain': Flags.string({
     summary: 'API Gateway custom domain name whose mutual TLS truststore to deploy (REST or HTTP API, found automatically); replaces --trust-store-name.',
     exclusive: ['trust-store-name'],
@@ -138,7 +146,7 @@ export const apigwDeployFlags = {
     default: 'auto' as const,
   })(),
   'truststore-key': Flags.string({summary: 'S3 key of the versioned truststore object (default: <prefix>truststore.pem).', helpValue: 'KEY'}),
-};
+});
 
 /** deployInputFlags with --trust-store-name optional: --apigw-domain needs none. */
 export const deployInputFlagsApigw = {...deployInputFlags, 'trust-store-name': {...deployInputFlags['trust-store-name'], required: false}};

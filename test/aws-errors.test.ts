@@ -105,12 +105,12 @@ describe('ELBv2 errors are mapped to the next step (exit 5)', () => {
 
   it('RevocationIdNotFound says to re-run', async () => {
     aws.elb.injectFault({kind: 'error', code: 'RevocationIdNotFound', count: 1, action: 'RemoveTrustStoreRevocations'});
-    const e = await mapped('elasticloadbalancing:RemoveTrustStoreRevocations', `${ts} revocation id(s) 7`, () =>
+    const e = await mapped('elasticloadbalancing:RemoveTrustStoreRevocations', `${ts} revocation id 7`, () =>
       elb.send(new RemoveTrustStoreRevocationsCommand({TrustStoreArn: ts, RevocationIds: [7]})),
     );
     assert.equal(e.code, 'REVOCATION_NOT_FOUND');
     assert.equal(e.exitCode, 5);
-    assert.match(e.message, /revocation id\(s\) 7 no longer exist/);
+    assert.match(e.message, /revocation lists \(\S+ revocation id 7\) no longer exist/);
     assert.match(e.suggestions[0]!, /^re-run/);
   });
 

@@ -107,7 +107,7 @@ describe('deploy for platform teams (s3rver + ELBv2 emulator)', () => {
     assert.equal(r.code, 4, r.stderr);
     assert.match(
       r.stderr,
-      /adding the new CRLs before removing the old ones needs room for 3 list\(s\) and 5 entries at once; the trust store's quotas are 30 lists and 3 entries/,
+      /adding the new CRLs before removing the old ones needs room for 3 lists and 5 entries at once; the trust store's quotas are 30 lists and 3 entries/,
     );
     assert.match(r.stderr, /--allow-revocation-gap/);
     assert.equal(aws.elb.mutatingCalls().length, before, 'nothing was changed');

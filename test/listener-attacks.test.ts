@@ -438,11 +438,26 @@ describe('ALB and API Gateway listener details', () => {
     await get('/public/x', 'X_Client_Cert_Sub: evil\r\n');
     assert.match(errors.join('\n'), /spoofing attempt: .* sent X_Client_Cert_Sub/);
     const before = errors.length;
-    await new Promise<void>((resolve) => {
-      const h = net.connect(port, '127.0.0.1', () => h.end());
-      h.on('close', () => resolve());
-    });
+    // A health check closes with FIN, or with a reset (ECONNRESET on the listener's side).
+    for (const close of [(h: net.Socket) => h.end(), (h: net.Socket) => h.resetAndDestroy()])
+      await new Promise<void>((resolve) => {
+        const h = net.connect(port, '127.0.0.1', () => close(h));
+        h.on('error', () => undefined);
+        h.on('close', () => resolve());
+      });
     await sleep(100);
     assert.deepEqual(errors.slice(before), [], 'a TCP health check was reported');
+    // The same listener still reports a real failed handshake (a TLS ClientHello, then a reset).
+    await new Promise<void>((resolve) => {
+      const t = tls.connect({port, host: '127.0.0.1', rejectUnauthorized: false});
+      t.on('error', () => undefined);
+      t.on('close', () => resolve());
+      setTimeout(() => t.destroy(), 200);
+    });
+    await sleep(100);
+    assert.ok(
+      errors.slice(before).some((e) => /rejected/.test(e)),
+      `a failed handshake was not reported: ${errors.slice(before).join('; ')}`,
+    );
   });
 });

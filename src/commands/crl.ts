@@ -10,6 +10,7 @@ import {formatRfc2253} from '../lib/x509/dn.js';
 import {usageError} from '../lib/errors.js';
 import {loadPrivateKey} from '../lib/x509/issue.js';
 import {hint, printLine, warn, whenRelative} from '../ui/output.js';
+import {plural} from '../lib/plural.js';
 
 export interface CrlResult {
   /** The CA that signed the CRL. */
@@ -74,7 +75,7 @@ Exit codes: 0 written; 2 bad flags; 4 no CA, missing or encrypted CA key without
     };
     return this.emit(result, (r) => {
       if (r.skippedNegative.length > 0)
-        warn(`left out ${r.skippedNegative.length} negative serial(s) (ALB cannot revoke them): ${r.skippedNegative.slice(0, 3).join(', ')}`);
+        warn(`left out ${plural(r.skippedNegative.length, 'negative serial')} (ALB cannot revoke them): ${r.skippedNegative.slice(0, 3).join(', ')}`);
       if (r.entries > ALB_CRL_LIMITS.maxEntriesPerTrustStore) warn(`${r.entries} entries is more than ALB's 500,000 per trust store`);
       if (r.sizeBytes > ALB_CRL_LIMITS.maxFileBytes) warn(`${r.sizeBytes} bytes is more than ALB's 50 MB per CRL file`);
       printLine(

@@ -3,6 +3,7 @@ import {BaseCommand} from '../base-command.js';
 import {type DecodeHeaderResult, resultExitCode} from '../lib/alb/decode-header-result.js';
 import {runDecodeHeader, type SetSink} from '../flows/decode-header.js';
 import {jsonSink, renderSet, renderSummary} from '../ui/decode-header-render.js';
+import {stderrProgress} from '../ui/output.js';
 import {nlbSendsNoCertificateData} from '../lib/nlb/target.js';
 import {dirFlag} from '../flags.js';
 
@@ -96,6 +97,7 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
         target: flags.target === 'apigw' ? 'apigw' : 'alb',
         now: new Date(),
         cloudfront: flags.target === 'cloudfront',
+        onProgress: stderrProgress(),
       },
       sink,
     );

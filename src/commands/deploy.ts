@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {apigwDeployFlags, awsFlags, deployInputFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
+import {apigwDeployFlags, inHelpGroup, awsFlags, deployInputFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
 import {createApigwClients, runApigwDeploy} from '../flows/apigw-deploy.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
@@ -41,25 +41,26 @@ export type {DeployResult} from '../lib/deploy/result.js';
 export type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 
 export default class Deploy extends BaseCommand {
-  static override summary = 'Deploy the CA bundle and CRLs to an ELBv2 trust store and turn on mutual TLS on ALB HTTPS or NLB TLS listeners, idempotently.';
+  static override summary = 'Deploy the CA bundle and CRLs to an ELBv2 trust store and turn on mutual TLS on ALB or NLB listeners.';
   static override description =
-    `Steps, in order: (1) lint the bundle and CRLs locally and stop on any error; (2) upload them to S3 under content-addressed keys (skipping objects that already hold the same content); (3) create the trust store, or ModifyTrustStore only when the bundle changed, then poll until ACTIVE; (4) add the CRLs it does not hold yet, then remove the older CRLs of the same issuers; (5) set the listener's MutualAuthentication only when it differs, or create the listener, and with --connection-logs s3://bucket/prefix the connection-log attributes of each listener's Application Load Balancer when they differ (after checking that the bucket policy lets Elastic Load Balancing write there; exit 4 with the statement to add when it does not); (6) print what was created, modified or left unchanged, with every ARN.
+    `Lints the bundle and CRLs and stops on an error; uploads them to S3 under content-addressed keys; creates the trust store (or modifies it when the bundle changed) and waits until it is ACTIVE; adds new CRLs before removing the old ones of the same issuers; sets the listeners' mutual TLS only where it differs (or creates a listener), and with --connection-logs the load balancers' connection-log attributes. A second run with the same inputs changes nothing; --dry-run prints the plan.
 
-Network Load Balancer TLS listeners (an ARN with loadbalancer/net/ or listener/net/) take verify mode only (--mode passthrough is refused: NLB has no passthrough; a TCP listener passes the encrypted stream to targets instead) and the client certificate identity filters of --identity-filter / --identity-filter-file; filters are compared as a set and always sent, an empty list included.
+NLB TLS listeners take verify mode only, and the identity filters. --apigw-domain deploys an API Gateway custom domain name's truststore instead.
 
-API Gateway (--apigw-domain NAME instead of --trust-store-name): finds whether REST APIs or HTTP APIs own the custom domain name (--api-type to force), lints the bundle for API Gateway (complete chains, 1,000 certificates, 1 MB), uploads it as a new version of one object in a versioned bucket (--truststore-key, default <prefix>truststore.pem) only when its content changed, turns on or updates the domain's mutual TLS (REST: patch operations on /mutualTlsAuthentication/truststoreUri and /truststoreVersion; HTTP: MutualTlsAuthentication), waits until the domain is AVAILABLE, and fails (exit 5) on truststoreWarnings, naming each certificate. It warns when a mapped API still has its default execute-api endpoint enabled (clients could bypass mutual TLS there). Endpoints: AWS_ENDPOINT_URL_API_GATEWAY, AWS_ENDPOINT_URL_APIGATEWAYV2.
+Every step, flag and error: docs/deploy.md. IAM policies to paste: docs/iam.md. Without an AWS account: mtls-kit emulate prints the AWS_ENDPOINT_URL_* lines to export.
 
-A second run with the same inputs makes no mutating call and says "unchanged". --dry-run prints the plan and makes no mutating call.
+Exit codes: 0 deployed, unchanged or planned; 10 changes pending (--exit-code with --dry-run or --plan-out); 2 bad flag values; 4 a local precondition (missing file, lint errors, no region or credentials, a newer CRL already deployed, a bucket policy that does not let ELB write the logs); 5 AWS failed, with the AWS request id.`;
 
-AWS configuration comes from --region, --profile, --endpoint-url and the SDK's environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_MAX_ATTEMPTS). Throttling and 5xx answers are retried with backoff. To try it without an AWS account: mtls-kit emulate (offline stand-ins for S3, ELBv2 and API Gateway) and the export lines it prints. IAM policies to paste: docs/iam.md. See docs/deploy.md.
-
-Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit-code and --dry-run/--plan-out: changes pending; 2 bad flag values (trust-store name pattern, listener flags); 4 a local precondition (missing file, lint errors, no region or credentials, a newer CRL already deployed, a bucket policy that does not let Elastic Load Balancing write the connection logs); 5 AWS failed (missing bucket, access denied with the refused action, quota, trust store not ready in --wait-timeout, rejected CRL, ...), with the AWS request id.`;
+  static override usage = [
+    'deploy --trust-store-name NAME --bucket BUCKET [--listener-arn ARN...] [FLAGS]',
+    'deploy --apigw-domain NAME --bucket BUCKET [FLAGS]',
+  ];
 
   static override examples = [
-    '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --listener-arn arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/my-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
+    '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --listener-arn <listener-arn>',
     '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --dry-run',
     '<%= config.bin %> deploy --trust-store-name my-devices --bucket my-pki-bucket --load-balancer-arn <alb-arn> --port 443 --certificate-arn <acm-arn> --target-group-arn <tg-arn> --json',
-    'AWS_ENDPOINT_URL=http://127.0.0.1:4566 <%= config.bin %> deploy --trust-store-name test --bucket test-bucket --region us-east-1',
+    '<%= config.bin %> deploy --apigw-domain api.example.com --bucket my-versioned-bucket',
   ];
 
   static override flags = {
@@ -68,92 +69,102 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     ...apigwDeployFlags,
     // Required unless --plan gives them (checked in settingsFromFlags).
     bucket: Flags.string({...deployInputFlags.bucket, required: false}),
-    'listener-arn': Flags.string({
-      summary: 'ALB HTTPS or NLB TLS listener whose mutual authentication to set; repeatable.',
-      multiple: true,
-      exclusive: ['load-balancer-arn'],
-      helpValue: 'ARN',
+    ...inHelpGroup('LISTENER', {
+      'listener-arn': Flags.string({
+        summary: 'ALB HTTPS or NLB TLS listener whose mutual authentication to set; repeatable.',
+        multiple: true,
+        exclusive: ['load-balancer-arn'],
+        helpValue: 'ARN',
+      }),
+      'load-balancer-arn': Flags.string({
+        summary: 'Create an HTTPS listener on this ALB, or a TLS listener on this NLB (with --port, --certificate-arn, --target-group-arn).',
+        dependsOn: ['port', 'certificate-arn', 'target-group-arn'],
+        helpValue: 'ARN',
+      }),
+      port: Flags.integer({summary: 'Port of the listener to create.', min: 1, max: 65535, dependsOn: ['load-balancer-arn']}),
+      'certificate-arn': Flags.string({summary: 'Server certificate (ACM ARN) of the listener to create.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
+      'target-group-arn': Flags.string({summary: 'Target group the created listener forwards to.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
+      force: Flags.boolean({summary: 'Repoint listeners that verify against another trust store.', default: false}),
+      'connection-logs': Flags.string({
+        summary: "Send the connection logs of the listeners' Application Load Balancers to s3://bucket/prefix (checks the bucket policy first).",
+        helpValue: 'S3_URL',
+      }),
     }),
-    'load-balancer-arn': Flags.string({
-      summary: 'Create an HTTPS listener on this ALB, or a TLS listener on this NLB (with --port, --certificate-arn, --target-group-arn).',
-      dependsOn: ['port', 'certificate-arn', 'target-group-arn'],
-      helpValue: 'ARN',
-    }),
-    port: Flags.integer({summary: 'Port of the listener to create.', min: 1, max: 65535, dependsOn: ['load-balancer-arn']}),
-    'certificate-arn': Flags.string({summary: 'Server certificate (ACM ARN) of the listener to create.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
-    'target-group-arn': Flags.string({summary: 'Target group the created listener forwards to.', dependsOn: ['load-balancer-arn'], helpValue: 'ARN'}),
     ...mutualAuthFlags,
     ...identityFilterFlags,
-    'wait-timeout': Flags.integer({summary: 'Seconds to wait for the trust store to become ACTIVE.', default: 600, min: 1}),
-    'poll-interval': Flags.integer({
-      summary: 'Milliseconds between DescribeTrustStores polls.',
-      default: 2000,
-      min: 10,
-      env: 'MTLS_KIT_POLL_INTERVAL_MS',
-      hidden: true,
+    ...inHelpGroup('AWS', {
+      'wait-timeout': Flags.integer({summary: 'Seconds to wait for the trust store to become ACTIVE.', default: 600, min: 1}),
+      'poll-interval': Flags.integer({
+        summary: 'Milliseconds between DescribeTrustStores polls.',
+        default: 2000,
+        min: 10,
+        env: 'MTLS_KIT_POLL_INTERVAL_MS',
+        hidden: true,
+      }),
+      'lease-timeout': Flags.integer({summary: 'Seconds to wait while another deploy of the same trust store runs.', default: 300, min: 0}),
     }),
-    force: Flags.boolean({summary: 'Repoint listeners that verify against another trust store.', default: false}),
-    'connection-logs': Flags.string({
-      summary: "Send the connection logs of the listeners' Application Load Balancers to s3://bucket/prefix (checks the bucket policy first).",
-      helpValue: 'S3_URL',
+    ...inHelpGroup('S3', {
+      tag: Flags.string({
+        summary: 'Tag KEY=VALUE on what deploy creates (trust store, listener, S3 objects); repeatable.',
+        multiple: true,
+        helpValue: 'KEY=VALUE',
+      }),
+      sse: Flags.option({summary: 'Server-side encryption of the uploaded objects.', options: ['aws:kms', 'AES256'] as const})(),
+      'kms-key-id': Flags.string({summary: 'KMS key (id, ARN or alias) for --sse aws:kms.', dependsOn: ['sse'], helpValue: 'KEY'}),
+      'expected-bucket-owner': Flags.string({
+        summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).',
+        env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER',
+        helpValue: 'ID',
+      }),
     }),
-    tag: Flags.string({
-      summary: 'Tag KEY=VALUE on what deploy creates (trust store, listener, S3 objects); repeatable.',
-      multiple: true,
-      helpValue: 'KEY=VALUE',
+    ...inHelpGroup('REVOCATION', {
+      'allow-revocation-gap': Flags.boolean({
+        summary: 'When adding new CRLs before removing old ones would exceed a quota, remove first (reports how long revoked serials were not enforced).',
+        default: false,
+      }),
+      'revocation-lists-quota': Flags.integer({
+        summary: "Your account's revocation-lists-per-trust-store quota (L-332EE142).",
+        default: DEFAULT_REVOCATION_QUOTAS.lists,
+        helpValue: 'N',
+        min: 1,
+        env: 'MTLS_KIT_REVOCATION_LISTS_QUOTA',
+      }),
+      'revocation-entries-quota': Flags.integer({
+        summary: "Your account's revocation-entries-per-trust-store quota (L-37E1617B).",
+        default: DEFAULT_REVOCATION_QUOTAS.entries,
+        helpValue: 'N',
+        min: 1,
+        env: 'MTLS_KIT_REVOCATION_ENTRIES_QUOTA',
+      }),
     }),
-    sse: Flags.option({summary: 'Server-side encryption of the uploaded objects.', options: ['aws:kms', 'AES256'] as const})(),
-    'kms-key-id': Flags.string({summary: 'KMS key (id, ARN or alias) for --sse aws:kms.', dependsOn: ['sse'], helpValue: 'KEY'}),
-    'expected-bucket-owner': Flags.string({
-      summary: 'Account id that must own --bucket (S3 refuses the calls otherwise).',
-      env: 'MTLS_KIT_EXPECTED_BUCKET_OWNER',
-      helpValue: 'ID',
+    ...inHelpGroup('PLAN', {
+      refresh: Flags.boolean({summary: 'Download what the trust store holds instead of trusting the digests deploy recorded on it.', default: false}),
+      'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),
+      'plan-out': Flags.string({
+        summary: 'Write the plan (and what it was computed from) to FILE; make no mutating call.',
+        exclusive: ['plan'],
+        helpValue: 'FILE',
+      }),
+      plan: Flags.string({
+        summary: 'Apply exactly the plan in FILE (from --plan-out), or refuse when the files or AWS changed since.',
+        exclusive: [
+          'dry-run',
+          'listener-arn',
+          'load-balancer-arn',
+          'tag',
+          'sse',
+          'kms-key-id',
+          'ca-bundle',
+          'crl',
+          'skip-crl',
+          'force',
+          'allow-revocation-gap',
+          'connection-logs',
+        ],
+        helpValue: 'FILE',
+      }),
+      'exit-code': Flags.boolean({summary: 'With --dry-run or --plan-out: exit 10 when the plan has changes (0 when none).', default: false}),
     }),
-    'allow-revocation-gap': Flags.boolean({
-      summary: 'When adding new CRLs before removing old ones would exceed a quota, remove first (reports how long revoked serials were not enforced).',
-      default: false,
-    }),
-    'revocation-lists-quota': Flags.integer({
-      summary: "Your account's revocation-lists-per-trust-store quota (L-332EE142).",
-      default: DEFAULT_REVOCATION_QUOTAS.lists,
-      helpValue: 'N',
-      min: 1,
-      env: 'MTLS_KIT_REVOCATION_LISTS_QUOTA',
-    }),
-    'revocation-entries-quota': Flags.integer({
-      summary: "Your account's revocation-entries-per-trust-store quota (L-37E1617B).",
-      default: DEFAULT_REVOCATION_QUOTAS.entries,
-      helpValue: 'N',
-      min: 1,
-      env: 'MTLS_KIT_REVOCATION_ENTRIES_QUOTA',
-    }),
-    refresh: Flags.boolean({summary: 'Download what the trust store holds instead of trusting the digests deploy recorded on it.', default: false}),
-    'dry-run': Flags.boolean({summary: 'Print the plan; make no mutating call.', default: false}),
-    'plan-out': Flags.string({
-      summary: 'Write the plan (and what it was computed from) to FILE; make no mutating call.',
-      exclusive: ['plan'],
-      helpValue: 'FILE',
-    }),
-    plan: Flags.string({
-      summary: 'Apply exactly the plan in FILE (from --plan-out), or refuse when the files or AWS changed since.',
-      exclusive: [
-        'dry-run',
-        'listener-arn',
-        'load-balancer-arn',
-        'tag',
-        'sse',
-        'kms-key-id',
-        'ca-bundle',
-        'crl',
-        'skip-crl',
-        'force',
-        'allow-revocation-gap',
-        'connection-logs',
-      ],
-      helpValue: 'FILE',
-    }),
-    'lease-timeout': Flags.integer({summary: 'Seconds to wait while another deploy of the same trust store runs.', default: 300, min: 0}),
-    'exit-code': Flags.boolean({summary: 'With --dry-run or --plan-out: exit 10 when the plan has changes (0 when none).', default: false}),
     ...awsFlags,
   };
 

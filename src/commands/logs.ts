@@ -33,7 +33,7 @@ Exit codes: 0 summarised (whatever the log says); 2 bad arguments; 4 a file is m
   static override examples = [
     '<%= config.bin %> logs conn_log_*.log.gz',
     '<%= config.bin %> logs ./connection.log --explain --dir ./pki',
-    '<%= config.bin %> logs s3://my-alb-logs/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/11/21/ --region eu-west-1 --json',
+    '<%= config.bin %> logs s3://my-alb-logs/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/ --region eu-west-1 --json',
     '<%= config.bin %> logs --athena s3://my-alb-logs/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/ --since 2026-12-01 --until 2026-12-07 --athena-output s3://my-athena-results/',
   ];
 

@@ -7,7 +7,7 @@ import {startOcspResponder} from '../io/net/ocsp-responder.js';
 import {resolveSecret} from '../io/secrets.js';
 import {waitForStopSignal} from '../io/stop-signal.js';
 import {ExitCode, usageError} from '../lib/errors.js';
-import {hint, out, printErr, printLine} from '../ui/output.js';
+import {hint, out, printErr, printLine, stderrProgress} from '../ui/output.js';
 
 export type {OcspCheckResult} from '../flows/ocsp-check.js';
 
@@ -95,7 +95,7 @@ Exit codes: 0 stopped by Ctrl-C or SIGTERM, or --check passed; 2 bad --listen, n
 
   /** --check: CloudFront's OCSP check of one chain. */
   private async check(chain: string, trustStore: string): Promise<OcspCheckResult> {
-    const r = await runOcspCheck({chain, trustStore, now: new Date()});
+    const r = await runOcspCheck({chain, trustStore, now: new Date(), onProgress: stderrProgress()});
     if (!r.ok) this.resultExitCode = ExitCode.VerificationFailed;
     return this.emit(r, (x) => {
       printLine(`${x.ok ? out.green('OCSP: passed') : out.red('OCSP: failed')} ${x.chain} (path ${x.path.status}, ${x.path.length} certificates)`);

@@ -7,7 +7,7 @@ import {CLIENT_FILE_NAMES} from '../io/ca/client-files.js';
 import {readInput} from '../io/files.js';
 import {assertInputKind, PRIVATE_KEY_KINDS} from '../lib/x509/input-kind.js';
 import {probeEndpoint} from '../io/net/probe.js';
-import {judgeChain, loadCrl, policyFor, prepareTrustStore} from '../lib/alb/verify.js';
+import {judgeChain, loadCrl, loadTrustStore, policyFor} from '../lib/alb/verify.js';
 import {resolveTrustCrls} from '../io/ca/trust-crls.js';
 import {usageError} from '../lib/errors.js';
 import {parseCertificate} from '../lib/x509/cert.js';
@@ -15,6 +15,7 @@ import {formatRfc2253} from '../lib/x509/dn.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import type {ProbeResult} from '../lib/tls/probe-result.js';
 import {renderProbe} from '../ui/probe-render.js';
+import {warn} from '../ui/output.js';
 
 export type {ProbedCert, ProbeResult} from '../lib/tls/probe-result.js';
 
@@ -108,7 +109,9 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
         : [];
     const defaultBundle = join(flags.dir, 'ca-bundle.pem');
     const bundleFile = flags['trust-store'] ?? (existsSync(defaultBundle) ? defaultBundle : undefined);
-    const bundle = bundleFile ? readCertificates(await readInput(bundleFile), bundleFile) : [];
+    const trust = bundleFile ? loadTrustStore(await readInput(bundleFile), bundleFile, `pass it with --crl ${bundleFile}`) : undefined;
+    const bundle = trust?.certs ?? [];
+    for (const w of trust?.warnings ?? []) warn(w);
     const ca = flags.cacert ? (await readInput(flags.cacert)).toString('utf8') : undefined;
 
     const obs = await probeEndpoint({
@@ -140,7 +143,7 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
         : obs.caNames.map((n) => ({dn: safeDn(n), inLocalBundle: bundleSubjects.has(Buffer.from(n).toString('latin1'))}));
     const accepted = obs.handshakeCompleted && obs.httpStatus !== null;
     let offlineVerdict: ProbeResult['offlineVerdict'] = null;
-    if (presented.length > 0 && bundleFile) {
+    if (presented.length > 0 && bundleFile && trust) {
       const policy = policyFor(flags.target ?? 'alb');
       // The one revocation rule (io/ca/trust-crls.ts), unless the product never checks revocation.
       const material =
@@ -149,7 +152,7 @@ Exit codes: 0 the handshake was accepted; 3 the server rejected the handshake (o
           : await resolveTrustCrls({dir: flags.dir, trustStore: bundleFile, crl: flags.crl, skipCrl: flags['skip-crl']});
       const crls = [];
       for (const f of material.crls) crls.push(loadCrl(await readInput(f), f));
-      const v = judgeChain(presented, policy, {trustStore: prepareTrustStore(bundle), crls, at: new Date()});
+      const v = judgeChain(presented, policy, {trustStore: trust.store, crls, at: new Date()});
       offlineVerdict = {status: v.status, trustStore: bundleFile, policy: v.policy, crls: material.crls, revocationChecked: v.revocationChecked};
     }
     const result: ProbeResult = {

@@ -9,7 +9,7 @@ import {loadCrl} from '../lib/x509/crl.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
-import {judgeChain, policyFor, prepareTrustStore, type VerifyCheck, type VerifyFailureCode} from '../lib/alb/verify.js';
+import {judgeChain, loadTrustStore, policyFor, type VerifyCheck, type VerifyFailureCode} from '../lib/alb/verify.js';
 import {type FilterEvaluation, formatIdentityFilter, verifyNlbChain} from '../lib/nlb/identity-filter.js';
 import {renderVerify} from '../ui/verify-render.js';
 import {hint, warn} from '../ui/output.js';
@@ -39,7 +39,7 @@ export interface VerifyResult {
   revocationChecked: boolean;
   /** Where the CRLs came from: --crl, the CA directory's, --skip-crl, or none (a bundle outside a CA directory). */
   crlSource: 'given' | 'ca-directory' | 'skipped' | 'none';
-  /** Warnings printed next to the verdict (uncertain rules, revocation not checked). */
+  /** Warnings printed next to the verdict (a trust-store certificate that is not a CA, uncertain rules, revocation not checked). */
   warnings: string[];
   /** The path that was built, leaf first. */
   path: Array<{subject: string; serial: string}>;
@@ -122,9 +122,7 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags (a CR
     // One rule for every command (io/ca/trust-crls.ts): the CA directory's bundle brings its CRLs (not CloudFront's: OCSP).
     const material = await resolveTrustCrls({dir: flags.dir, trustStore: flags['trust-store'], crl: flags.crl, skipCrl: flags['skip-crl'] || cloudfront});
     const trustFile = material.trustStore;
-    const trustStore = prepareTrustStore(
-      readCertificates(await readInput(trustFile), inputName(trustFile), {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${trustFile}`}}),
-    );
+    const {store: trustStore, warnings: trustWarnings} = loadTrustStore(await readInput(trustFile), inputName(trustFile), `pass it with --crl ${trustFile}`);
     const crlFiles = material.crls;
     const policy = policyFor(target);
     const crls = [];
@@ -212,7 +210,7 @@ Exit codes: 0 Success; 3 Failed (the result is still printed); 2 bad flags (a CR
       policy: r.policy,
       revocationChecked: r.revocationChecked,
       crlSource: cloudfront ? 'none' : material.source,
-      warnings: r.warnings,
+      warnings: [...trustWarnings, ...r.warnings],
       path: r.path.map((c) => ({subject: formatRfc2253(c.subject), serial: c.serialHex})),
       chainFile: args.chain,
       trustStore: trustFile,

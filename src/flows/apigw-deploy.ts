@@ -43,6 +43,7 @@ import {
 import {caPaths} from '../io/ca/directory.js';
 import {pathExists, readInput} from '../io/files.js';
 import {checkBucket, putObject} from '../io/aws/trust-store-read.js';
+import {plural} from '../lib/plural.js';
 
 export interface ApigwClients {
   aws: AwsClients;
@@ -287,14 +288,14 @@ async function readLocal(p: {dir: string; bundle: string | undefined; now: Date;
       'or pass --ca-bundle truststore.pem',
     ]);
   const data = new Uint8Array(await readInput(path));
-  const lint = lintFiles([{path, data}], {target: 'apigw', now: p.now, warnDays: 7});
+  const lint = lintFiles([{path, data, role: 'bundle'}], {target: 'apigw', now: p.now, warnDays: 7});
   const summary = deployLintSummary(lint);
   const {findings} = summary;
   if (lint.errors > 0 && p.failOnLint) {
     const errors = findings.filter((f) => f.severity === 'error');
     throw new MtlsKitError({
       code: 'LINT_FAILED',
-      message: `${errors.length} lint error(s) in ${path} for API Gateway; nothing was uploaded`,
+      message: `${plural(errors.length, 'lint error')} in ${path} for API Gateway; nothing was uploaded`,
       suggestions: errors.map((f) => `${f.message} → ${f.fix}`),
       details: {findings},
     });
@@ -420,7 +421,7 @@ export async function runApigwDeploy(p: ApigwDeployParams): Promise<ApigwDeployR
   if (warnings.length > 0 && !p.dryRun) {
     throw new MtlsKitError({
       code: 'TRUSTSTORE_WARNINGS',
-      message: `API Gateway reported ${warnings.length} truststore warning(s) on ${p.domain}: ${warnings.map((w) => (w.certificate ? `${w.certificate}: ${w.warning}` : w.warning)).join('; ')}`,
+      message: `API Gateway reported ${plural(warnings.length, 'truststore warning')} on ${p.domain}: ${warnings.map((w) => (w.certificate ? `${w.certificate}: ${w.warning}` : w.warning)).join('; ')}`,
       suggestions: [
         'clients whose chain needs those certificates will fail the handshake',
         `fix or remove them (mtls-kit lint ${local.path} --target apigw), then run deploy again to upload a new version`,

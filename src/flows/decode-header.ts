@@ -9,9 +9,9 @@ import {MtlsKitError, usageError} from '../lib/errors.js';
 import {knownHeaderNames, readHeaderInput} from '../lib/alb/header-input.js';
 import {decodeHeaderSet, type HeaderMap, type HeaderWarning, parseHeaderMap} from '../lib/alb/headers.js';
 import {decodeCloudFrontHeaderSet} from '../lib/cloudfront/headers.js';
-import {readCertificates} from '../lib/x509/read-certs.js';
 import {notTextLines, wrongInputError} from '../lib/x509/input-kind.js';
 import type {LoadedCrl} from '../lib/alb/verify.js';
+import {type OnProgress, report} from './progress.js';
 import {type DecodedSetResult, type DecodeHeaderResult, toSetResult, type VerificationSummary} from '../lib/alb/decode-header-result.js';
 
 export interface DecodeHeaderParams {
@@ -31,15 +31,16 @@ export interface DecodeHeaderParams {
   now: Date;
   /** Decode CloudFront's headers (src/lib/cloudfront/headers.ts) instead of ALB's and API Gateway's. */
   cloudfront?: boolean | undefined;
+  /** Where warnings about the trust store go (a certificate in it that is not a CA). */
+  onProgress?: OnProgress | undefined;
 }
 
 async function loadVerifier(p: DecodeHeaderParams): Promise<((chain: ParsedCertificate[]) => VerificationSummary) | undefined> {
   if (!p.trustStore) return undefined;
   // Loaded only with --trust-store (its own chunk in the bundle): cold start.
   const [v, t] = await Promise.all([import('../lib/alb/verify.js'), import('../io/ca/trust-crls.js')]);
-  const trustStore = v.prepareTrustStore(
-    readCertificates(await readInput(p.trustStore), p.trustStore, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${p.trustStore}`}}),
-  );
+  const {store: trustStore, warnings} = v.loadTrustStore(await readInput(p.trustStore), p.trustStore, `pass it with --crl ${p.trustStore}`);
+  for (const text of warnings) report(p.onProgress, {kind: 'warning', text});
   const policy = v.policyFor(p.target ?? 'alb');
   // The one revocation rule (verify, probe, lint share it): the CA directory's bundle brings its CRLs.
   const material =

@@ -121,7 +121,7 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
   );
 
   const deferred = p.deferCrlOpensslCheck === true;
-  const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData}, ...crlData], {
+  const lint = lintFilesKeepingCrls([{path: bundlePath, data: bundleData, role: 'bundle'}, ...crlData], {
     target: 'alb',
     now: p.now,
     warnDays: CRL_WARN_DAYS,
@@ -170,7 +170,7 @@ function lintFailed(findings: DeployLintFinding[]): MtlsKitError {
   const errors = findings.filter((f) => f.severity === 'error');
   return new MtlsKitError({
     code: 'LINT_FAILED',
-    message: `${errors.length} lint error(s) in ${[...new Set(errors.map((f) => f.file))].join(', ')}; nothing was uploaded`,
+    message: `${plural(errors.length, 'lint error')} in ${[...new Set(errors.map((f) => f.file))].join(', ')}; nothing was uploaded`,
     suggestions: errors.map((f) => `${f.file}: ${f.message} → ${f.fix}`),
     details: {findings},
   });

@@ -8,12 +8,15 @@ import {readInput} from '../io/files.js';
 import {postOcspRequest} from '../io/net/ocsp-client.js';
 import {checkChainOcsp, extendToRoot, type OcspChainResult} from '../lib/cloudfront/policy.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
+import {type OnProgress, report} from './progress.js';
 
 export interface OcspCheckParams {
   chain: string;
   trustStore: string;
   now: Date;
   timeoutMs?: number;
+  /** Where a warning about the trust store goes (a certificate in it that is not a CA). */
+  onProgress?: OnProgress | undefined;
 }
 
 export interface OcspCheckResult {
@@ -33,9 +36,10 @@ export interface OcspCheckResult {
  */
 export async function runOcspCheck(p: OcspCheckParams): Promise<OcspCheckResult> {
   const chain = readCertificates(await readInput(p.chain), p.chain, {wanted: 'a client certificate chain (leaf first)'});
-  const anchors = readCertificates(await readInput(p.trustStore), p.trustStore, {wanted: 'a CA bundle'});
-  const {prepareTrustStore, verifyChain} = await import('../lib/alb/verify.js');
-  const v = verifyChain({chain, trustStore: prepareTrustStore(anchors), at: p.now});
+  const {loadTrustStore, verifyChain} = await import('../lib/alb/verify.js');
+  const {certs: anchors, store, warnings} = loadTrustStore(await readInput(p.trustStore), p.trustStore);
+  for (const text of warnings) report(p.onProgress, {kind: 'warning', text});
+  const v = verifyChain({chain, trustStore: store, at: p.now});
   const path = {status: v.status, code: v.code, length: v.path.length};
   if (v.code !== null) return {chain: p.chain, trustStore: p.trustStore, path, ocsp: null, ok: false};
   const ocsp = await checkChainOcsp({

@@ -22,6 +22,7 @@ import {KEY_TYPES, type KeyType} from '../lib/x509/profiles.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {newSerialHex} from '../lib/x509/serial.js';
 import {type FlowContext, report} from './progress.js';
+import {plural} from '../lib/plural.js';
 
 export interface RenewedCert {
   folder: string;
@@ -78,7 +79,7 @@ export async function runRenew(p: RenewParams, ctx: FlowContext): Promise<RenewR
     if (s.promoted.length + s.removed.length > 0)
       report(ctx.onProgress, {
         kind: 'note',
-        text: `an interrupted run left ${s.promoted.length} recorded certificate(s) (moved into place) and ${s.removed.length} unrecorded one(s) (deleted) in ${parent}`,
+        text: `an interrupted run left ${plural(s.promoted.length, 'recorded certificate')} (moved into place) and ${plural(s.removed.length, 'unrecorded one')} (deleted) in ${parent}`,
       });
   }
   const known = serialSet(await readIndex(tier.paths));

@@ -170,7 +170,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         o.trustStore ? 'check --trust-store' : `create a CA with mtls-kit gen-ca --dir ${o.dir}, or pass --trust-store ca-bundle.pem`,
       )
     ).toString('utf8');
-    material = await TrustMaterial.load({bundlePath: trustStorePath, crlPaths: o.crls, ...(o.onNotice ? {onReload: o.onNotice} : {})});
+    material = await TrustMaterial.load({
+      bundlePath: trustStorePath,
+      crlPaths: o.crls,
+      ...(o.onNotice ? {onReload: o.onNotice} : {}),
+      ...(o.onError ? {onWarning: o.onError} : {}),
+    });
     store = material.store;
     crls = material.crls;
     const live = material;

@@ -5,9 +5,8 @@
  */
 import {decodeHeaderSet, type DecodedHeaderSet, type HeaderField, type HeaderMap} from '../lib/alb/headers.js';
 import {readHeaderInput} from '../lib/alb/header-input.js';
-import {loadCrl, type LoadedCrl, prepareTrustStore, type TrustStore, verifyChain, type VerifyChainResult} from '../lib/alb/verify.js';
+import {loadCrl, type LoadedCrl, type LoadedTrustStore, loadTrustStore, type TrustStore, verifyChain, type VerifyChainResult} from '../lib/alb/verify.js';
 import type {ParsedCertificate} from '../lib/x509/cert.js';
-import {readCertificates} from '../lib/x509/read-certs.js';
 
 export type {DecodedHeaderSet, HeaderField, HeaderMap, LoadedCrl, ParsedCertificate, TrustStore, VerifyChainResult};
 
@@ -31,9 +30,9 @@ export function eventHeaderSets(event: unknown, map: HeaderMap | undefined): Hea
   return readHeaderInput(JSON.stringify(parts), 'the Lambda event', map).sets;
 }
 
-/** A trust store from a CA bundle's bytes (PEM or DER), as `verify --trust-store` reads it. */
-export function trustStoreFrom(data: Uint8Array, source: string): TrustStore {
-  return prepareTrustStore(readCertificates(data, source, {wanted: 'a CA bundle', hints: {crl: `pass it in crls, not trustStore: ${source}`}}));
+/** A trust store from a CA bundle's bytes (PEM or DER), as `verify --trust-store` reads it, with its warnings (a certificate that is not a CA). */
+export function trustStoreFrom(data: Uint8Array, source: string): LoadedTrustStore {
+  return loadTrustStore(data, source, `pass it in crls, not trustStore: ${source}`);
 }
 
 /** A CRL from its bytes (PEM or DER), as `verify --crl` reads it. */

@@ -107,7 +107,7 @@ export interface CreateVerifierOptions {
   cacheSize?: number;
   /** The clock (tests pin it). */
   now?: () => Date;
-  /** Told of each reload, and of each bad file that kept the old material. */
+  /** Told of each reload, of each bad file that kept the old material, and of a trust-store certificate that is not a CA. */
   onReload?: (message: string) => void;
 }
 
@@ -189,7 +189,8 @@ async function loadMaterial(o: CreateVerifierOptions): Promise<Material> {
     };
   }
   // PEM text or bytes: nothing to watch.
-  const store = trustStoreFrom(await bytesOf(bundle), sourceName(bundle, 'the trustStore PEM'));
+  const {store, warnings} = trustStoreFrom(await bytesOf(bundle), sourceName(bundle, 'the trustStore PEM'));
+  for (const w of warnings) o.onReload?.(w);
   const loaded: LoadedCrl[] = [];
   for (const [i, c] of crls.entries()) loaded.push(crlFrom(await bytesOf(c), sourceName(c, `crls[${i}]`)));
   return {store, crls: loaded, generation: () => 0, reload: async () => undefined, close: () => undefined};

@@ -40,7 +40,7 @@ export function renderDeploy(r: DeployResult): void {
     );
     const sc = a.serials;
     if (sc) {
-      printLine(`  ${out.dim(`compared with the list it replaces: ${sc.added} serial(s) newly revoked, ${sc.removed} no longer revoked`)}`);
+      printLine(`  ${out.dim(`compared with the list it replaces: ${plural(sc.added, 'serial')} newly revoked, ${sc.removed} no longer revoked`)}`);
       if (sc.addedSerials.length) printLine(`  ${out.green('+')} ${sc.addedSerials.join(' ')}${sc.added > sc.addedSerials.length ? ' …' : ''}`);
       if (sc.removedSerials.length)
         printLine(`  ${out.red('-')} ${sc.removedSerials.join(' ')}${sc.removed > sc.removedSerials.length ? ' …' : ''}  ${out.yellow('(un-revoked)')}`);
@@ -49,7 +49,8 @@ export function renderDeploy(r: DeployResult): void {
   for (const d of r.revocations.removed)
     printLine(`${verb('remove')} revocation id ${d.revocationId} (${d.issuer}, number ${d.crlNumber ?? '-'}), superseded by ${d.supersededBy}`);
   for (const u of r.revocations.unchanged) printLine(`${verb('unchanged')} CRL ${u.path} (revocation id ${u.revocationId})`);
-  if (r.revocations.kept.length) printLine(`${out.dim('kept')} revocation id(s) ${r.revocations.kept.join(', ')} (issuers without a local CRL)`);
+  if (r.revocations.kept.length)
+    printLine(`${out.dim('kept')} revocation id${r.revocations.kept.length === 1 ? '' : 's'} ${r.revocations.kept.join(', ')} (issuers without a local CRL)`);
   for (const l of r.listeners) {
     printLine(`${verb(l.action)} listener ${l.arn ?? '(new)'}  ${describeMutual(l.mutualAuthentication)}`);
     if (l.action === 'modify' && l.previous) printLine(`  ${out.dim(`was ${describeMutual(l.previous)}`)}`);

@@ -25,7 +25,7 @@ export function renderDestroy(r: DestroyResult): void {
   const entries = r.revocations.removed.reduce((n, x) => n + x.entries, 0);
   if (r.revocations.removed.length)
     printLine(
-      `${verb('removed', 'would remove')} revocation id(s) ${r.revocations.removed.map((x) => x.revocationId).join(', ')} (${entries} revoked entr${entries === 1 ? 'y' : 'ies'})`,
+      `${verb('removed', 'would remove')} revocation id${r.revocations.removed.length === 1 ? '' : 's'} ${r.revocations.removed.map((x) => x.revocationId).join(', ')} (${entries} revoked entr${entries === 1 ? 'y' : 'ies'})`,
     );
   const t = r.trustStore;
   if (t.action === 'delete') printLine(`${verb('deleted', 'would delete')} trust store ${t.name}  ${t.arn}`);

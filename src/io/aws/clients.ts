@@ -13,6 +13,7 @@ import type {S3Client} from '@aws-sdk/client-s3';
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {addNlbFilterMiddleware} from './nlb-filters-wire.js';
 import {type ErrorCode, ExitCode, MtlsKitError} from '../../lib/errors.js';
+import {plural} from '../../lib/plural.js';
 
 export interface AwsParams {
   region?: string | undefined;
@@ -279,7 +280,7 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
     case 'RevocationIdNotFound':
       return make(
         'REVOCATION_NOT_FOUND',
-        `the revocation list(s) ${ctx.resource ?? ''} no longer exist in the trust store (removed meanwhile by another run or by hand)`,
+        `the revocation lists (${ctx.resource ?? ''}) no longer exist in the trust store (removed meanwhile by another run or by hand)`,
         ['re-run: mtls-kit reads what the trust store holds again and plans from that'],
       );
     case 'ListenerNotFound':
@@ -320,7 +321,7 @@ export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
   if (code === 'Timeout' || code === 'TimeoutError' || (e as {code?: string}).code === 'ETIMEDOUT') {
     return make(
       'AWS_TIMEOUT',
-      `AWS did not answer ${ctx.action}${where} within ${Math.round(requestTimeoutMs() / 1000)}s (${e.$metadata?.attempts ?? 1} attempt(s))`,
+      `AWS did not answer ${ctx.action}${where} within ${Math.round(requestTimeoutMs() / 1000)}s (${plural(e.$metadata?.attempts ?? 1, 'attempt')})`,
       ['check the network and --endpoint-url / AWS_ENDPOINT_URL*, then re-run: deploy continues from what AWS holds'],
     );
   }

@@ -3,7 +3,6 @@
  * and make the mutating calls. Every call goes through callAws (error mapping, request id).
  * Paginated reads are bounded (at most 50 pages).
  */
-import {createHash} from 'node:crypto';
 import {readCertificates} from '../../lib/x509/read-certs.js';
 import {type CrlSummary, summarizeCrl} from '../../lib/deploy/crl-summary.js';
 import {briefCertificates, type CertBrief} from '../../lib/deploy/review.js';
@@ -17,9 +16,9 @@ import {type AwsClients, awsErrorCode, callAws, fetchLocation, fetchLocationEtag
 
 const MAX_PAGES = 50;
 
-/** SHA-256 hex of each certificate DER in a bundle (the identity deploy compares). */
+/** The SHA-256 fingerprint (upper-case colon hex, lib/x509/fingerprint.ts) of each certificate in a bundle: the identity deploy compares. */
 export function bundleFingerprints(data: Uint8Array, source: string): string[] {
-  return readCertificates(data, source).map((c) => createHash('sha256').update(c.der).digest('hex'));
+  return readCertificates(data, source).map((c) => c.sha256Fingerprint);
 }
 
 /**

@@ -97,7 +97,7 @@ async function heldCrlSha256(aws: AwsClients, arn: string, revocationId: number)
 export async function removeRevocations(aws: AwsClients, arn: string, ids: number[]): Promise<void> {
   let pending = [...ids];
   await mutateWithReadBack<true>({
-    ctx: {action: 'elasticloadbalancing:RemoveTrustStoreRevocations', resource: `${arn} revocation id(s) ${ids.join(', ')}`},
+    ctx: {action: 'elasticloadbalancing:RemoveTrustStoreRevocations', resource: `${arn} revocation id${ids.length === 1 ? '' : 's'} ${ids.join(', ')}`},
     attempts: aws.maxAttempts,
     send: async () => {
       await aws.elbv2Once.send(new aws.elbv2Sdk.RemoveTrustStoreRevocationsCommand({TrustStoreArn: arn, RevocationIds: pending}));

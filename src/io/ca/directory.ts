@@ -32,6 +32,7 @@ import {formatIndexLine, type IndexEntry, parseIndex} from '../../lib/x509/index
 import {parsePem} from '../../lib/x509/pem.js';
 import type {KeySpec, KeyType} from '../../lib/x509/profiles.js';
 import {MODE_PUBLIC, pathExists, readTextIfExists, writeFilesAtomicSync} from '../files.js';
+import {plural} from '../../lib/plural.js';
 
 export type CaTier = 'root' | 'intermediate';
 
@@ -456,7 +457,7 @@ export function updateIndexSync<T>(tier: {index: string}, fn: (current: IndexEnt
     const current = readIndexSync(tier.index);
     const u = fn(current);
     if (u.entries) {
-      if (u.entries.length < current.length) throw new Error(`index update would drop ${current.length - u.entries.length} line(s) of ${tier.index}`);
+      if (u.entries.length < current.length) throw new Error(`index update would drop ${plural(current.length - u.entries.length, 'line')} of ${tier.index}`);
       try {
         writeFilesAtomicSync([{path: tier.index, data: u.entries.map(formatIndexLine).join(''), mode: MODE_PUBLIC}], {force: true});
       } catch (error) {

@@ -13,8 +13,7 @@ import {createHash} from 'node:crypto';
 import {type FSWatcher, watch} from 'node:fs';
 import {basename, dirname} from 'node:path';
 import {isMtlsKitError, preconditionError} from '../../lib/errors.js';
-import {loadCrl, type LoadedCrl, prepareTrustStore, type TrustStore} from '../../lib/alb/verify.js';
-import {readCertificates} from '../../lib/x509/read-certs.js';
+import {loadCrl, type LoadedCrl, loadTrustStore, type TrustStore} from '../../lib/alb/verify.js';
 import {readInput} from '../files.js';
 
 /** Waits this long after the last change event before reloading (an editor writes in bursts). */
@@ -26,12 +25,18 @@ export interface TrustMaterialParams {
   crlPaths: string[];
   /** Told of each reload, and of each file that kept the old material (one line). */
   onReload?: (message: string) => void;
+  /**
+   * Told of what is odd in the material loaded, at start and on each reload that swaps it in
+   * (a trust store holding a certificate that is not a CA): one line each. Default onReload.
+   */
+  onWarning?: (message: string) => void;
 }
 
 interface Parsed {
   store: TrustStore;
   crls: LoadedCrl[];
   digest: string;
+  warnings: string[];
 }
 
 function describeError(error: unknown): string {
@@ -61,13 +66,12 @@ async function parseAll(bundlePath: string, crlPaths: string[]): Promise<Parsed>
     }
   };
   const bundle = await read(bundlePath, 'the trust store');
-  const certs = readCertificates(bundle, bundlePath, {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${bundlePath}`}});
+  const {certs, store, warnings} = loadTrustStore(bundle, bundlePath, `pass it with --crl ${bundlePath}`);
   if (certs.length === 0)
     throw preconditionError('EMPTY_TRUST_STORE', `${bundlePath} holds no certificate`, ['point --trust-store at a PEM bundle of CA certificates']);
-  const store = prepareTrustStore(certs);
   const crls: LoadedCrl[] = [];
   for (const p of crlPaths) crls.push(loadCrl(await read(p, 'the CRL'), p));
-  return {store, crls, digest: hash.digest('hex')};
+  return {store, crls, digest: hash.digest('hex'), warnings};
 }
 
 /** The live trust material of a server, with reloads (see the top of this file). */
@@ -97,7 +101,13 @@ export class TrustMaterial {
    */
   static async load(p: TrustMaterialParams): Promise<TrustMaterial> {
     const parsed = await parseAll(p.bundlePath, p.crlPaths);
-    return new TrustMaterial(p, parsed.store, parsed.crls, parsed.digest);
+    const material = new TrustMaterial(p, parsed.store, parsed.crls, parsed.digest);
+    material.warn(parsed.warnings);
+    return material;
+  }
+
+  private warn(lines: string[]): void {
+    for (const line of lines) (this.p.onWarning ?? this.p.onReload)?.(line);
   }
 
   /** Watches the files' folders; a change to one of the files triggers a reload. */
@@ -150,6 +160,7 @@ export class TrustMaterial {
         this.digest = parsed.digest;
         this.reloads++;
         const revoked = parsed.crls.reduce((n, c) => n + c.entryCount, 0);
+        this.warn(parsed.warnings);
         this.p.onReload?.(
           `reloaded the trust store and CRLs (${reason}): ${parsed.store.certs.length} CA certificate${parsed.store.certs.length === 1 ? '' : 's'} from ${this.p.bundlePath}${parsed.crls.length ? `, ${parsed.crls.length} CRL${parsed.crls.length === 1 ? '' : 's'} with ${revoked} revoked serial${revoked === 1 ? '' : 's'}` : ''}`,
         );

@@ -26,6 +26,12 @@ export const PUBLIC_CA_NO_CLIENTAUTH =
 export interface LintInput {
   path: string;
   data: Uint8Array;
+  /**
+   * What the caller knows the file is for: 'bundle' when it is the trust store (deploy), so a
+   * file of certificates that are not CAs is linted as the bundle it was given as. Default:
+   * detected from the content.
+   */
+  role?: 'bundle';
 }
 export type LintTarget = 'alb' | 'apigw';
 export interface LintFinding {
@@ -249,10 +255,20 @@ function detectKind(scan: PemScan | undefined, der: Uint8Array | undefined, cert
   if (scan) {
     if (scan.blocks.some((b) => b.label === 'X509 CRL')) return 'crl';
     if (certs.length === 0) return 'unknown';
-    return certs[0]!.basicConstraints?.ca === true ? 'bundle' : 'client';
+    return certificatesKind(certs);
   }
-  if (der) return certs.length > 0 ? (certs[0]!.basicConstraints?.ca ? 'bundle' : 'client') : 'crl';
+  if (der) return certs.length > 0 ? certificatesKind(certs) : 'crl';
   return 'unknown';
+}
+
+/**
+ * A file of certificates is a bundle when the first is a CA, or when there are several and
+ * none is a CA (leaves put together as a trust store: a client chain's later certificates
+ * are CAs); else a client certificate, with its chain.
+ */
+function certificatesKind(certs: ParsedCertificate[]): FileKind {
+  if (certs[0]!.basicConstraints?.ca === true) return 'bundle';
+  return certs.length > 1 && !certs.some((c) => c.basicConstraints?.ca === true) ? 'bundle' : 'client';
 }
 
 interface FileState {
@@ -406,7 +422,8 @@ function lintOne(input: LintInput, opts: LintOptions, findings: LintFinding[]): 
       }
     }
   }
-  const kind = detectKind(scan, isPem ? undefined : input.data, certs);
+  const detected = detectKind(scan, isPem ? undefined : input.data, certs);
+  const kind = input.role === 'bundle' && detected === 'client' ? 'bundle' : detected;
   const state: FileState = {input, kind, certs, pem: isPem};
   if (kind === 'crl') {
     lintCrl(state, opts, findings);
@@ -514,7 +531,8 @@ function lintBundle(s: FileState, opts: LintOptions, findings: LintFinding[]): v
         rule: 'not-a-ca',
         file,
         certificate: cert,
-        message: 'not a CA certificate (basicConstraints CA:TRUE missing); it cannot anchor client certificates',
+        message:
+          "not a CA certificate (basicConstraints CA:TRUE missing): ALB's verifier would trust it only as itself, never a client certificate it issued, and AWS documents the trust store as a bundle of CA certificates",
         fix: 'remove it from the bundle; put only root and intermediate CA certificates in it',
       });
     } else if (c.keyUsage && !c.keyUsage.flags.includes('keyCertSign')) {
@@ -757,7 +775,7 @@ export function crlFindings(crl: LoadedCrl, opts: Omit<LintOptions, 'target'> & 
       rule: 'crl-critical-extension',
       file,
       certificate: issuer,
-      message: `unhandled critical extension(s) ${crl.unhandledCritical.join(', ')}; verifiers fail with ClientCertCrlProcessingError`,
+      message: `unhandled critical extension${crl.unhandledCritical.length === 1 ? '' : 's'} ${crl.unhandledCritical.join(', ')}; verifiers fail with ClientCertCrlProcessingError`,
       fix: 'write the CRL without them (mtls-kit crl)',
     });
   }
@@ -904,7 +922,22 @@ function crossChecks(states: FileState[], opts: LintOptions, findings: LintFindi
       });
     }
   }
-  if (bundleCerts.length === 0) return;
+  if (bundleCerts.length === 0) {
+    // A lone certificate that is not a CA: a client certificate to lint, or a trust store by
+    // mistake. As a trust store ALB's verifier (partial chains, aws-reference 7.7) would trust it
+    // only as itself, so it must not pass silently; a warning, since it is also a fine client.
+    for (const s of states.filter((x) => x.kind === 'client' && !x.certs.some((c) => c.basicConstraints?.ca === true)))
+      findings.push({
+        severity: 'warning',
+        rule: 'no-ca-certificate',
+        file: s.input.path,
+        certificate: dn(s.certs[0]!),
+        message:
+          'holds no CA certificate, so it was checked as a client certificate; as a trust store it would trust only this certificate itself, never one it issued',
+        fix: `for a trust store, put the root and intermediate CA certificates in it; for a client certificate, lint it with its CA bundle: mtls-kit lint ca-bundle.pem ${s.input.path}`,
+      });
+    return;
+  }
   const store = prepareTrustStore(bundleCerts);
   const verdictCrls = [...crls, ...(opts.revocationCrls ?? [])];
   // The product's policy (policy.ts): the same verdict verify, decode-header and probe give.

@@ -35,6 +35,7 @@ import {hostInformationProblem} from './host-information.js';
 
 export {ALB_POLICY, APIGW_POLICY, NLB_POLICY, POLICIES, policyFor, type VerificationPolicy} from './policy.js';
 import {plural} from '../plural.js';
+import {readCertificates} from '../x509/read-certs.js';
 
 export type {LoadedCrl} from '../x509/crl.js';
 export {loadCrl} from '../x509/crl.js';
@@ -129,6 +130,41 @@ export function prepareTrustStore(certs: ParsedCertificate[]): TrustStore {
     store.byDer.set(entry.derKey, entry);
   }
   return store;
+}
+
+/** A trust store read from a CA bundle file: its certificates, prepared, and what is odd about it. */
+export interface LoadedTrustStore {
+  certs: ParsedCertificate[];
+  store: TrustStore;
+  /** One line per certificate that is not a CA (trustStoreLeafWarnings). */
+  warnings: string[];
+}
+
+/**
+ * The one way a CA bundle becomes a trust store (serve, verify, decode-header, probe, ocsp,
+ * the library): parse every certificate, prepare the store, and warn about leaves in it.
+ * @param source the file name for messages; `crlHint` the next step when the file is a CRL.
+ * @throws MtlsKitError as readCertificates (EMPTY_FILE, WRONG_FILE_KIND, BAD_PEM, ...).
+ */
+export function loadTrustStore(data: Uint8Array, source: string, crlHint?: string): LoadedTrustStore {
+  const certs = readCertificates(data, source, {wanted: 'a CA bundle', ...(crlHint ? {hints: {crl: crlHint}} : {})});
+  return {certs, store: prepareTrustStore(certs), warnings: trustStoreLeafWarnings(certs, source)};
+}
+
+/**
+ * The certificates of a trust store that are not CAs by AWS-LC's check_ca (usually a client
+ * certificate pasted into the bundle). With partial chains such a certificate is trusted only as
+ * itself, never a certificate it issued (AWS-LC, `awslc_verify -mode s2n`, agrees; aws-reference
+ * 7.7), so it is worth a warning but verification goes on as ALB's would.
+ * @returns one line per such certificate naming the file, the subject and the fix.
+ */
+export function trustStoreLeafWarnings(certs: ParsedCertificate[], source: string): string[] {
+  return certs
+    .filter((c) => checkCa(c) === 0)
+    .map(
+      (c) =>
+        `${source} holds ${safeDn(c.subject) || '(empty subject)'}, which is not a CA certificate: it is trusted only as itself, never a certificate it issued; put only root and intermediate CA certificates in the trust store (mtls-kit lint ${source})`,
+    );
 }
 
 export interface VerifyChainParams {
@@ -961,7 +997,7 @@ function revocationChecks(add: (c: VerifyCheck) => void, p: VerifyChainParams, p
         problems.push(`its signer's keyUsage ${issuer.cert.keyUsage.flags.join(', ') || '(empty)'} lacks cRLSign`);
       if (crl.unhandledCritical.length > 0)
         problems.push(
-          `it has unhandled critical extension(s) ${crl.unhandledCritical.join(', ')} (AWS-LC handles only the issuing distribution point and authority key identifier as critical, and no critical entry extension)`,
+          `it has unhandled critical extension${crl.unhandledCritical.length === 1 ? '' : 's'} ${crl.unhandledCritical.join(', ')} (AWS-LC handles only the issuing distribution point and authority key identifier as critical, and no critical entry extension)`,
         );
       if (!crlSignatureValid(p.trustStore, crl, issuer)) problems.push(`its signature does not verify with ${issuer.subject}'s key`);
       if (problems.length > 0) {

@@ -10,6 +10,7 @@
 import type {DeployLintSummary} from '../alb/lint.js';
 import type {ParsedCertificate} from '../x509/cert.js';
 import {formatApigwDn, formatRfc2253} from '../x509/dn.js';
+import {plural} from '../plural.js';
 
 export type ApiType = 'rest' | 'http';
 
@@ -257,7 +258,7 @@ export function apigwDrift(p: {
       name: 'truststore-warnings',
       ok: false,
       severity: 'drift',
-      detail: `${p.domain.warnings.length} truststore warning(s): ${p.domain.warnings.join('; ')}`,
+      detail: `${plural(p.domain.warnings.length, 'truststore warning')}: ${p.domain.warnings.join('; ')}`,
       fix: 'fix or remove those certificates (mtls-kit lint --target apigw), then deploy a new version',
     });
   }

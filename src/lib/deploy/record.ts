@@ -17,6 +17,7 @@
  */
 import {createHash} from 'node:crypto';
 import type {CrlFacts} from './crl-summary.js';
+import {fingerprintHex} from '../x509/fingerprint.js';
 
 /** The tag key of the bundle record. */
 export const BUNDLE_RECORD_KEY = 'mtls-kit:bundle';
@@ -41,11 +42,13 @@ export interface BundleRecord {
 
 /**
  * The digest of a bundle as a set of certificates: SHA-256 over the sorted, de-duplicated
- * certificate fingerprints. Reordering or de-duplicating a bundle does not change it.
+ * certificate fingerprints as plain lower-case hex (whatever style they come in, so the
+ * `mtls-kit:bundle` tags of earlier versions still match). Reordering or de-duplicating a
+ * bundle does not change it.
  */
 export function bundleDigest(fingerprints: string[]): string {
   return createHash('sha256')
-    .update([...new Set(fingerprints)].sort().join('\n'))
+    .update([...new Set(fingerprints.map(fingerprintHex))].sort().join('\n'))
     .digest('hex');
 }
 

@@ -7,7 +7,7 @@ import type {ParsedCertificate} from '../x509/cert.js';
 import {formatRfc2253} from '../x509/dn.js';
 
 export interface CertBrief {
-  /** SHA-256 of the DER, lowercase hex (the identity deploy compares). */
+  /** SHA-256 of the DER in the one fingerprint style, upper-case colon hex (lib/x509/fingerprint.ts): the identity deploy compares. */
   fingerprint: string;
   /** RFC 2253. */
   subject: string;
@@ -29,10 +29,10 @@ export interface SerialChanges {
   removedSerials: string[];
 }
 
-/** Subject, fingerprint and expiry of each certificate (fingerprint = hex SHA-256 of the DER, as `sha256Fingerprint` without colons). */
+/** Subject, fingerprint and expiry of each certificate (fingerprint = `sha256Fingerprint`, upper-case colon hex). */
 export function briefCertificates(certs: ParsedCertificate[]): CertBrief[] {
   return certs.map((c) => ({
-    fingerprint: c.sha256Fingerprint.replace(/:/g, '').toLowerCase(),
+    fingerprint: c.sha256Fingerprint,
     subject: formatRfc2253(c.subject),
     notAfter: c.notAfter.toISOString().replace('.000Z', 'Z'),
   }));

@@ -2,7 +2,8 @@
  * X.509 certificate parsing into the fields mtls-kit reads (RFC 5280 4.1), on the DER
  * reader in der.ts (see there for why). Keeps the raw bytes that verification signs.
  */
-import {createHash, X509Certificate} from 'node:crypto';
+import {X509Certificate} from 'node:crypto';
+import {sha256Fingerprint} from './fingerprint.js';
 import {children, content, decodeOid, decodeTime, DerError, expectTag, inner, parseOne, raw, readTlv, TAG, type Tlv, toHex} from './der.js';
 import {canonicalName} from './name-canon.js';
 import {formatSerialHex, isNegativeSerial} from './serial.js';
@@ -675,7 +676,7 @@ function parseCertificateUncached(der: Uint8Array): ParsedCertificate {
     extensions,
     signature: sigBits.subarray(1),
     subjectAltNames: [],
-    sha256Fingerprint: colonHex(createHash('sha256').update(der).digest()),
+    sha256Fingerprint: sha256Fingerprint(der),
     tbsSignatureAlgDer: raw(tbsSigT),
     signatureAlgDer: raw(sigAlgT),
     subjectCanon: canonicalName(raw(subjectT)),

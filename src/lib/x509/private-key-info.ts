@@ -3,11 +3,12 @@
  * SEC1 EC; plain or encrypted) to describe it: type, size and the SHA-256 of its public key.
  * The key itself never leaves this module: callers get the public half only.
  */
-import {createHash, createPrivateKey, createPublicKey, type KeyObject} from 'node:crypto';
+import {createPrivateKey, createPublicKey, type KeyObject} from 'node:crypto';
 import {preconditionError} from '../errors.js';
 import {children, decodeOid, parseOne, TAG} from './der.js';
 import {attributeLabel} from './dn.js';
 import {identifyInput} from './input-kind.js';
+import {sha256Fingerprint} from './fingerprint.js';
 
 export interface PrivateKeyRead {
   encrypted: boolean;
@@ -22,11 +23,7 @@ export interface PrivateKeyRead {
 
 /** SHA-256 of a SubjectPublicKeyInfo DER, colon-separated upper-case hex (as `openssl pkey -pubout -outform DER | openssl dgst -sha256`). */
 export function publicKeySha256(spki: Uint8Array): string {
-  return createHash('sha256')
-    .update(spki)
-    .digest('hex')
-    .toUpperCase()
-    .replace(/(..)(?!$)/g, '$1:');
+  return sha256Fingerprint(spki);
 }
 
 /** RFC 8018 A.4 PBES2-params: "PBES2 (PBKDF2, AES-256-CBC)"; else the algorithm's name. */

@@ -1,0 +1,29 @@
+/**
+ * Certificate and key fingerprints in the one style every command prints and puts in its --json
+ * result: SHA-256, upper-case hex in colon-separated pairs, as `openssl x509 -fingerprint -sha256`
+ * prints it (`69:28:64:...`). The one exception is CloudFront's `CloudFront-Viewer-Cert-Sha256`
+ * header, whose value is AWS's (lib/cloudfront/headers.ts).
+ */
+import {createHash} from 'node:crypto';
+
+/** A digest as upper-case colon hex: `AA:BB:...`. */
+export function formatFingerprint(digest: Uint8Array): string {
+  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?=.)/g, '$1:');
+}
+
+/** The SHA-256 fingerprint of DER bytes (a certificate, a SubjectPublicKeyInfo) in the one style. */
+export function sha256Fingerprint(der: Uint8Array): string {
+  return formatFingerprint(createHash('sha256').update(der).digest());
+}
+
+/**
+ * A fingerprint in any style (colons or not, either case) as plain lower-case hex: what the
+ * bundle digest in deploy's trust-store tag is computed over, so tags written before the
+ * fingerprint style was unified still match.
+ */
+export function fingerprintHex(fingerprint: string): string {
+  return fingerprint.replace(/:/g, '').toLowerCase();
+}
