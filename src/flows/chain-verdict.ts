@@ -8,11 +8,10 @@
  */
 import {inputName, readInput} from '../io/files.js';
 import {resolveTrustCrls, type TrustCrls} from '../io/ca/trust-crls.js';
-import {judgeChain, type LoadedCrl, loadCrl, policyFor, prepareTrustStore, type VerifyCheck, type VerifyFailureCode} from '../lib/alb/verify.js';
+import {judgeChain, type LoadedCrl, loadCrl, policyFor, loadTrustStore, type VerifyCheck, type VerifyFailureCode} from '../lib/alb/verify.js';
 import {verifyNlbChain} from '../lib/nlb/identity-filter.js';
 import type {ParsedCertificate} from '../lib/x509/cert.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
-import {readCertificates} from '../lib/x509/read-certs.js';
 import {isoSeconds} from '../lib/x509/validity.js';
 
 /** Products a chain verdict can be asked for (policy.ts). */
@@ -63,9 +62,7 @@ export async function runChainVerdict(p: ChainVerdictParams): Promise<ChainVerdi
   // A product that never checks revocation (API Gateway) loads no CRL, whatever the directory holds.
   const crlFiles = policy.revocation.source === 'none' ? [] : material.crls;
   const trustFile = material.trustStore;
-  const trustStore = prepareTrustStore(
-    readCertificates(await readInput(trustFile), inputName(trustFile), {wanted: 'a CA bundle', hints: {crl: `pass it with --crl ${trustFile}`}}),
-  );
+  const {store: trustStore, warnings: trustWarnings} = loadTrustStore(await readInput(trustFile), inputName(trustFile), `pass it with --crl ${trustFile}`);
   const crls: LoadedCrl[] = [];
   for (const f of crlFiles) crls.push(loadCrl(await readInput(f), inputName(f), {wanted: 'a CRL'}));
   const ctx = {trustStore, crls, at: p.now};
@@ -77,7 +74,7 @@ export async function runChainVerdict(p: ChainVerdictParams): Promise<ChainVerdi
     policy: r.policy,
     revocationChecked: r.revocationChecked,
     crlSource: policy.revocation.source === 'none' ? 'none' : material.source,
-    warnings: r.warnings,
+    warnings: [...trustWarnings, ...r.warnings],
     checks: r.checks,
     path: r.path.map((c) => ({subject: formatRfc2253(c.subject), serial: c.serialHex})),
     trustStore: trustFile,
