@@ -141,3 +141,34 @@ export function stderrProgress(): OnProgress {
     if (drawing && e.kind !== 'status') drawing = false;
   };
 }
+
+/**
+ * Writes `JSON.stringify(value, null, 2)` and a newline to `write`, byte for byte, without
+ * building it as one string: an array at the top level of an object (the 100,000 rows of
+ * `list --json`) is stringified `rows` elements at a time, each piece written as it is made.
+ * Keeps the peak memory to one piece and lets the terminal or pipe take the first rows early.
+ */
+export function writePrettyJson(value: unknown, write: (chunk: string) => void = (c) => process.stdout.write(c), rows = 2000): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as {toJSON?: unknown}).toJSON === 'function') {
+    write(`${JSON.stringify(value, null, 2)}\n`);
+    return;
+  }
+  let first = true;
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    write(`${first ? '{\n' : ',\n'}  ${JSON.stringify(key)}: `);
+    first = false;
+    if (!Array.isArray(v) || v.length <= rows) {
+      write(JSON.stringify(v, null, 2).replaceAll('\n', '\n  '));
+      continue;
+    }
+    // {"x": piece} puts the piece's elements at depth 2, as they are in value: cut its frame.
+    write('[\n');
+    for (let i = 0; i < v.length; i += rows) {
+      const piece = JSON.stringify({x: v.slice(i, i + rows)}, null, 2);
+      write((i === 0 ? '' : ',\n') + piece.slice('{\n  "x": [\n'.length, piece.length - '\n  ]\n}'.length));
+    }
+    write('\n  ]');
+  }
+  write(first ? '{}\n' : '\n}\n');
+}
