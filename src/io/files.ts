@@ -76,10 +76,56 @@ export async function assertOutDir(dir: string): Promise<void> {
  * they are.
  */
 export function makeDirSync(dir: string, mode: number): void {
-  const first = mkdirSync(dir, {recursive: true, mode});
+  let first: string | undefined;
+  try {
+    first = mkdirSync(dir, {recursive: true, mode});
+  } catch (error) {
+    // Node's recursive mkdir reports ENOENT where a folder cannot be made (EROFS, EACCES):
+    // making the first missing one alone throws the real cause.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      let d = dir;
+      while (dirname(d) !== d && !existsSync(dirname(d))) d = dirname(d);
+      mkdirSync(d, {mode});
+    }
+    throw error;
+  }
   if (first === undefined) return;
   chmodSync(dir, mode);
   for (let d = dirname(dir); d.length >= first.length && d !== dirname(d); d = dirname(d)) chmodSync(d, MODE_DIR_PUBLIC);
+}
+
+/** Why a write failed, as the user should read it, from its errno code. */
+export interface WriteFailure {
+  code: 'READ_ONLY_FILE_SYSTEM' | 'DIR_NOT_WRITABLE' | 'DISK_FULL' | 'WRITE_FAILED';
+  /** "the file system is read-only (EROFS)", ... */
+  why: string;
+  fix: string;
+}
+
+/**
+ * The one mapping of a write's errno to what happened (every writer: atomic writes, mkdir,
+ * appends, the index writer): EROFS a read-only file system, EACCES/EPERM no permission,
+ * ENOSPC/EDQUOT a full disk or quota, others as the system names them.
+ */
+export function writeFailure(error: unknown): WriteFailure {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'EROFS':
+      return {
+        code: 'READ_ONLY_FILE_SYSTEM',
+        why: 'the file system is read-only (EROFS)',
+        fix: 'write to a folder on a writable disk, or remount it read-write',
+      };
+    case 'EACCES':
+    case 'EPERM':
+      return {code: 'DIR_NOT_WRITABLE', why: `permission denied (${code})`, fix: 'choose a folder you can write to, or fix its owner or permissions'};
+    case 'ENOSPC':
+      return {code: 'DISK_FULL', why: 'the disk is full (ENOSPC)', fix: 'free disk space, then re-run the same command'};
+    case 'EDQUOT':
+      return {code: 'DISK_FULL', why: 'the disk quota is exceeded (EDQUOT)', fix: 'free space within your quota, then re-run the same command'};
+    default:
+      return {code: 'WRITE_FAILED', why: code ?? String(error), fix: 'check that the folder exists and is writable, and that the disk is not full'};
+  }
 }
 
 /** The error for a failed mkdir or open: a file in the way is a usage error naming it. */
@@ -89,10 +135,11 @@ function folderError(dir: string, error: unknown): MtlsKitError {
     const file = fileInTheWay(dir);
     if (file) return notAFolder(dir, file);
   }
+  const f = writeFailure(error);
   return new MtlsKitError({
-    code: 'DIR_NOT_WRITABLE',
-    message: `cannot create folder ${dir}: ${code ?? String(error)}`,
-    suggestions: ['choose a folder you can write to (--out / --dir)'],
+    code: f.code === 'WRITE_FAILED' ? 'DIR_NOT_WRITABLE' : f.code,
+    message: `cannot create folder ${dir}: ${f.why}`,
+    suggestions: [f.code === 'WRITE_FAILED' ? 'choose a folder you can write to (--out / --dir)' : f.fix],
     cause: error,
   });
 }
@@ -161,10 +208,11 @@ function writeFailed(files: PlannedFile[], error: unknown): MtlsKitError {
       if (file) return notAFolder(dirname(f.path), file);
     }
   }
+  const f = writeFailure(error);
   return new MtlsKitError({
-    code: code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' ? 'DIR_NOT_WRITABLE' : 'WRITE_FAILED',
-    message: `cannot write ${files.map((f) => f.path).join(', ')}: ${code ?? String(error)}`,
-    suggestions: ['check that the folder exists and is writable, and that the disk is not full'],
+    code: code === 'ENOTDIR' ? 'DIR_NOT_WRITABLE' : f.code,
+    message: `cannot write ${files.map((x) => x.path).join(', ')}: ${f.why}`,
+    suggestions: [f.fix],
     cause: error,
   });
 }
@@ -243,14 +291,18 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 /** Appends text to a file with one write (O_APPEND) and fsyncs it, creating it 0644 if needed. */
 export async function appendText(path: string, text: string): Promise<void> {
   await ensureDir(dirname(path));
-  const fd = await fsp.open(path, 'a', MODE_PUBLIC);
   try {
-    // The umask may have taken bits off a new file; 0644 is what we mean.
-    if ((await fd.stat()).size === 0) await fd.chmod(MODE_PUBLIC);
-    await fd.write(text);
-    await fd.sync();
-  } finally {
-    await fd.close();
+    const fd = await fsp.open(path, 'a', MODE_PUBLIC);
+    try {
+      // The umask may have taken bits off a new file; 0644 is what we mean.
+      if ((await fd.stat()).size === 0) await fd.chmod(MODE_PUBLIC);
+      await fd.write(text);
+      await fd.sync();
+    } finally {
+      await fd.close();
+    }
+  } catch (error) {
+    throw writeFailed([{path, data: text, mode: MODE_PUBLIC}], error);
   }
 }
 
