@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
+import {checkSize} from '../lib/limits.js';
 import {setCrlParseGate} from '../lib/x509/crl-gate.js';
 
 // OpenSSL parses every CRL mtls-kit reads (lib/x509/crl-gate.ts); node:tls is loaded only
@@ -320,19 +321,32 @@ function urlGivenAsFile(url: string): MtlsKitError {
 }
 
 /**
- * Reads a whole input file, or stdin for `-`.
- * @throws MtlsKitError FILE_NOT_FOUND / FILE_UNREADABLE (exit 4) naming the file,
+ * Reads a whole input file, or stdin for `-`, up to INPUT_LIMITS.fileBytes (checked before reading).
+ * @throws MtlsKitError FILE_NOT_FOUND / FILE_UNREADABLE / INPUT_LIMIT (exit 4) naming the file,
  *   IS_A_DIRECTORY / URL_NOT_FETCHED (exit 2).
  */
 export async function readInput(file: string): Promise<Buffer> {
   if (file === '-') {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      checkSize('stdin', 'fileBytes', size);
+    }
     return Buffer.concat(chunks);
   }
   try {
-    return await fsp.readFile(file);
+    const fh = await fsp.open(file, 'r');
+    try {
+      const st = await fh.stat();
+      if (st.isFile()) checkSize(file, 'fileBytes', st.size);
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
   } catch (error) {
+    if (error instanceof MtlsKitError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw urlGivenAsFile(file);

@@ -131,6 +131,7 @@ export const ERROR_CODES = {
   INDEX_IS_SYMLINK: {exit: 4, meaning: 'index.txt is a symbolic link; it is refused'},
   INDEX_LOCKED: {exit: 4, meaning: "another mtls-kit command held index.txt's lock for too long"},
   INDEX_WRITE_FAILED: {exit: 4, meaning: "the CA's index.txt cannot be appended to"},
+  INPUT_LIMIT: {exit: 4, meaning: 'an input file is over a work bound (size, count, line length, nesting), named in the message as INPUT_LIMITS.<name>'},
   INPUT_NOT_FOUND: {exit: 4, meaning: 'an input file or folder does not exist'},
   INTERRUPTED: {exit: 130, meaning: 'Ctrl-C or SIGTERM stopped the work; what was finished is recorded and a re-run resumes'},
   IS_A_DIRECTORY: {exit: 2, meaning: 'a folder was given where a file is needed'},

@@ -4,7 +4,8 @@
  */
 import {usageError} from '../errors.js';
 import {slashFormToRfc2253} from '../x509/dn.js';
-import {parseIndex} from '../x509/index-db.js';
+import {INPUT_LIMITS} from '../limits.js';
+import {indexLineTooLong, parseIndex} from '../x509/index-db.js';
 
 /**
  * valid, expired (past notAfter) or revoked, as the index says; superseded: valid, but a
@@ -84,6 +85,7 @@ export function listIndexText(text: string, source: string, tier: 'root' | 'inte
   for (let p = 0; p < len; ) {
     let nl = text.indexOf('\n', p);
     if (nl < 0) nl = len;
+    if (nl - p > INPUT_LIMITS.indexLineChars) throw indexLineTooLong(source, lines, nl - p);
     if (6 * lines + 6 > tabs.length) {
       const grown = new Int32Array(tabs.length * 2);
       grown.set(tabs);
