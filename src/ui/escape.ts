@@ -23,6 +23,8 @@ export function escapeTerminal(s: string): string {
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const UNSAFE_TEXT_CHAR = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNSAFE_TEXT = /\u001b\[[0-9;]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
@@ -31,7 +33,6 @@ const UNSAFE_TEXT = /\u001b\[[0-9;]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u
  * on for that stream). Unchanged (same string) when there is nothing to escape.
  */
 export function escapeTerminalText(s: string, keepColour: boolean): string {
-  UNSAFE_TEXT.lastIndex = 0;
-  if (!UNSAFE_TEXT.test(s)) return s;
+  if (!UNSAFE_TEXT_CHAR.test(s)) return s;
   return s.replace(UNSAFE_TEXT, (c) => (c.length > 1 ? (keepColour ? c : escapeTerminal(c)) : escapeTerminal(c)));
 }
