@@ -14,6 +14,7 @@ import {createServer} from 'node:net';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {formatIndexLine} from '../src/lib/x509/index-db.js';
+import {generateConnectionLog} from './support/conn-logs.js';
 import {escapeTerminalText} from '../src/ui/escape.js';
 import {runCli} from './support/cli.js';
 import {curl, type SpawnedServe, spawnServe} from './support/serve.js';
@@ -150,5 +151,13 @@ describe('terminal control characters in every human output', () => {
     const r = await runCli(['revoke', '0BADC0DE', '--dir', pki]);
     assert.equal(r.code, 0, r.stderr);
     assertClean('revoke', r);
+  });
+
+  it('logs refuses connection-log lines with control characters as binary, cleanly', async () => {
+    const log = join(tmp, 'conn.log');
+    writeFileSync(log, generateConnectionLog(40, {clients: 4}).text.replaceAll('CN=device-1,', 'CN=ev\u001b[2J\u001b]0;pwned\u0007il\u009b31m,'));
+    const r = await runCli(['logs', log, '--top', '10']);
+    assert.ok([2, 4].includes(r.code), r.stderr);
+    assertClean('logs', r);
   });
 });
