@@ -37,8 +37,7 @@ export function renderInventory(rows: ListedCert[]): string {
         .trimEnd(),
     ),
   ];
-  for (const r of rows)
-    lines.push(status[r.status]! + cell(r.notAfter, 1) + cell(String(r.daysLeft), 2) + cell(r.serial, 3) + tier[r.tier] + r.subject);
+  for (const r of rows) lines.push(status[r.status]! + cell(r.notAfter, 1) + cell(String(r.daysLeft), 2) + cell(r.serial, 3) + tier[r.tier] + r.subject);
   lines.push('');
   return lines.join('\n');
 }
