@@ -67,11 +67,15 @@ describe('terminal control characters in every human output', () => {
     await serve?.stop();
   });
 
-  it('escapeTerminalText keeps line feeds, tabs and (only with colour) SGR colour codes', () => {
+  it('escapeTerminalText keeps line feeds, tabs and (only with colour) SGR colour codes; a JSON line still parses to the same value', () => {
     assert.equal(escapeTerminalText('a\tb\nc', false), 'a\tb\nc');
-    assert.equal(escapeTerminalText('\u001b[31mred\u001b[39m\r\u0007', true), '\u001b[31mred\u001b[39m\\0D\\07');
-    assert.equal(escapeTerminalText('\u001b[31mred\u001b[2J', false), '\\1B[31mred\\1B[2J');
-    assert.equal(escapeTerminalText('\u001b[2J\u009b', true), '\\1B[2J\\9B');
+    assert.equal(escapeTerminalText('\u001b[31mred\u001b[39m\r\u0007', true), '\u001b[31mred\u001b[39m\\u000D\\u0007');
+    assert.equal(escapeTerminalText('\u001b[31mred\u001b[2J', false), '\\u001B[31mred\\u001B[2J');
+    assert.equal(escapeTerminalText('\u001b[2J\u009b', true), '\\u001B[2J\\u009B');
+    const line = JSON.stringify({subject: `CN=a\u009b31m\u202eb`});
+    const guarded = escapeTerminalText(line, false);
+    assert.doesNotMatch(guarded, RAW);
+    assert.deepEqual(JSON.parse(guarded), JSON.parse(line));
   });
 
   it('inspect, verify, lint, encode-header: no raw control character; --json keeps the exact SAN', async () => {
@@ -108,7 +112,7 @@ describe('terminal control characters in every human output', () => {
   it('an error naming a file whose name carries control characters', async () => {
     const r = await runCli(['inspect', join(tmp, 'x\u001b[2J\ry.pem')]);
     assert.equal(r.code, 4);
-    assert.match(r.stderr, /x\\1B\[2J\\0Dy\.pem does not exist/);
+    assert.match(r.stderr, /x\\u001B\[2J\\u000Dy\.pem does not exist/);
     assertClean('inspect missing', r);
     const j = await runCli(['inspect', join(tmp, 'x\u001b[2J\ry.pem'), '--json']);
     assert.ok(j.json.error.message.includes('x\u001b[2J\ry.pem'), 'JSON keeps the exact name');
