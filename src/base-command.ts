@@ -16,6 +16,7 @@
 import {Command, Errors, type Interfaces} from '@oclif/core';
 import {isMtlsKitError} from './lib/errors.js';
 import {errorBody, type ErrorJson, printErrorBody} from './ui/error-output.js';
+import {guardTerminal} from './ui/output.js';
 import {type CommandShape, parseErrorBody} from './usage.js';
 
 export type {ErrorJson} from './ui/error-output.js';
@@ -54,6 +55,12 @@ export abstract class BaseCommand extends Command {
 
   /** Exit with a code after the result was rendered (e.g. 3 for a failed verification). */
   protected resultExitCode = 0;
+
+  /** Human output (stderr always, stdout without --json) goes through the terminal guard (ui/output.ts). */
+  public override async init(): Promise<void> {
+    guardTerminal(!this.jsonEnabled());
+    await super.init();
+  }
 
   protected override async parse<F extends Output, B extends Output, A extends Output>(
     options?: Interfaces.Input<F, B, A>,

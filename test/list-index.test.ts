@@ -2,14 +2,16 @@
  * `list`: RFC 2253 subjects (dn.ts) in text and JSON, renewed certificates marked
  * superseded (renew records the new certificate for the same file through the index
  * writer) and left out of --expiring, and terminal control characters from an index line
- * escaped in human output (src/ui/escape.ts).
+ * escaped in human output (src/ui/escape.ts). `--json` of a large index is written in
+ * pieces (writePrettyJson) with exactly the bytes of JSON.stringify(result, null, 2).
  */
 import assert from 'node:assert/strict';
-import {appendFileSync} from 'node:fs';
+import {appendFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {formatIndexLine} from '../src/lib/x509/index-db.js';
 import {escapeTerminal} from '../src/ui/escape.js';
+import {writePrettyJson} from '../src/ui/output.js';
 import {runCli} from './support/cli.js';
 import {tempDir} from './support/tmp.js';
 
@@ -63,5 +65,54 @@ describe('list', () => {
     assert.equal(escapeTerminal('a\u001bb\u007fc\u009bd\u202ee'), 'a\\1Bb\\7Fc\\9Bd\\u{202E}e');
     const plain = 'CN=device-1,O=Acme';
     assert.equal(escapeTerminal(plain), plain);
+  });
+
+  it('writePrettyJson writes exactly JSON.stringify(value, null, 2) and a newline, whatever the piece size', () => {
+    const rows = Array.from({length: 4501}, (_, i) => ({i, s: `r\u001b"${i}`, n: i % 3 ? undefined : [i, {z: 1}], e: [], o: {}}));
+    const cases: unknown[] = [
+      {},
+      [],
+      null,
+      7,
+      'x',
+      {a: undefined},
+      {a: [1, 2, 3], b: {c: [{d: 'e\n"'}]}, e: undefined, f: null},
+      {rows, after: 1},
+      {sparse: Array.from({length: 4000}, (_, i) => (i % 7 ? i : undefined)), t: new Date(0), u: [undefined, () => 1]},
+      {nested: Array.from({length: 2001}, () => [])},
+    ];
+    for (const value of cases)
+      for (const size of [1, 2, 3, 2000]) {
+        let out = '';
+        writePrettyJson(value, (c) => (out += c), size);
+        assert.equal(out, `${JSON.stringify(value, null, 2)}\n`, `${JSON.stringify(value).slice(0, 60)} in pieces of ${size}`);
+      }
+  });
+
+  it('list --json of 5,000 lines (several pieces) is byte for byte JSON.stringify of its result', async () => {
+    const big = join(tmp, 'big');
+    assert.equal((await runCli(['gen-ca', '--dir', big])).code, 0);
+    const now = Date.now();
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++)
+      lines.push(
+        formatIndexLine({
+          status: i % 50 === 0 ? 'R' : 'V',
+          notAfter: new Date(now + (i % 400) * 86_400_000),
+          ...(i % 50 === 0 ? {revokedAt: new Date(now)} : {}),
+          serial: (i + 0x1000).toString(16).toUpperCase(),
+          file: i % 10 === 0 ? 'unknown' : `/srv/fleet/device-${i % 4000}/certificate.crt`,
+          subject: i % 7 === 0 ? `/CN=d\u001b[31m${i}/O=A "q", B` : `/C=US/O=Acme Devices/CN=device-${i}`,
+        }),
+      );
+    writeFileSync(join(big, 'root', 'index.txt'), lines.join(''));
+    const l = await runCli(['list', '--dir', big, '--json']);
+    assert.equal(l.code, 0, l.stderr);
+    assert.equal(l.json.certificates.length, 5000);
+    assert.ok(l.json.certificates.some((r: {status: string}) => r.status === 'superseded'));
+    const subjects = new Set(l.json.certificates.map((r: {subject: string}) => r.subject));
+    assert.ok(subjects.has('CN=device-1,O=Acme Devices,C=US'), 'plain subjects reversed into RFC 2253');
+    assert.ok(subjects.has('O=A \\"q\\"\\, B,CN=d\\1B[31m7'), 'others escaped as formatRfc2253 does');
+    assert.equal(l.stdout, `${JSON.stringify(l.json, null, 2)}\n`);
   });
 });

@@ -7,7 +7,7 @@ import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwDeploy} from '../ui/apigw-render.js';
 import type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
 import {createAwsClients} from '../io/aws/clients.js';
-import {readFile} from 'node:fs/promises';
+import {readFile, stat} from 'node:fs/promises';
 import {type DeployInputs, executeDeploy, readDeployInputs, readRemoteState, type RemoteRead} from '../flows/deploy.js';
 import {acquireDeployLease} from '../io/aws/lease.js';
 import {MODE_PUBLIC, writeFileAtomic} from '../io/files.js';
@@ -32,7 +32,8 @@ import {
   type SavedPlan,
   sealSavedPlan,
 } from '../lib/deploy/saved-plan.js';
-import {ExitCode, preconditionError, usageError} from '../lib/errors.js';
+import {ExitCode, MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
+import {checkSize} from '../lib/limits.js';
 import {renderDeploy} from '../ui/deploy-render.js';
 import {hint, stderrProgress, warn} from '../ui/output.js';
 import type {DeployResult} from '../lib/deploy/result.js';
@@ -198,9 +199,15 @@ Exit codes: 0 deployed, unchanged or planned; 10 changes pending (--exit-code wi
       ]);
     const saved = flags.plan
       ? parseSavedPlan(
-          await readFile(flags.plan, 'utf8').catch(() => {
-            throw preconditionError('PLAN_NOT_FOUND', `${flags.plan} does not exist or cannot be read`, ['make one: mtls-kit deploy ... --plan-out plan.json']);
-          }),
+          await stat(flags.plan)
+            .then((st) => checkSize(flags.plan!, 'planBytes', st.size))
+            .then(() => readFile(flags.plan!, 'utf8'))
+            .catch((error: unknown) => {
+              if (error instanceof MtlsKitError) throw error;
+              throw preconditionError('PLAN_NOT_FOUND', `${flags.plan} does not exist or cannot be read`, [
+                'make one: mtls-kit deploy ... --plan-out plan.json',
+              ]);
+            }),
           flags.plan,
         )
       : null;

@@ -6,7 +6,7 @@ import {readTextIfExists} from '../io/files.js';
 import {type ListedCert, type ListFilter, listIndexText, mergeByExpiry, parseDuration} from '../lib/pki/inventory.js';
 import {renderInventory} from '../ui/inventory-render.js';
 import {escapeTerminal} from '../ui/escape.js';
-import {hint, warn} from '../ui/output.js';
+import {hint, warn, writePrettyJson} from '../ui/output.js';
 
 export interface ListResult {
   caDir: string;
@@ -46,9 +46,9 @@ Exit codes: 0 listed (also when nothing matches); 2 bad flag values; 4 no CA in 
     tier: Flags.option({summary: 'Only the index of this tier (default: every tier).', options: ['root', 'intermediate'] as const})(),
   };
 
-  /** 100,000 rows: plain JSON.stringify (oclif's colouring tokenizer takes seconds on 20 MB). */
+  /** 100,000 rows: plain JSON (oclif's colouring tokenizer takes seconds on 20 MB), written in pieces. */
   protected override logJson(json: unknown): void {
-    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    writePrettyJson(json);
   }
 
   async run(): Promise<ListResult> {

@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {MtlsKitError, preconditionError, usageError} from '../lib/errors.js';
+import {checkSize} from '../lib/limits.js';
 import {setCrlParseGate} from '../lib/x509/crl-gate.js';
 
 // OpenSSL parses every CRL mtls-kit reads (lib/x509/crl-gate.ts); node:tls is loaded only
@@ -76,10 +77,56 @@ export async function assertOutDir(dir: string): Promise<void> {
  * they are.
  */
 export function makeDirSync(dir: string, mode: number): void {
-  const first = mkdirSync(dir, {recursive: true, mode});
+  let first: string | undefined;
+  try {
+    first = mkdirSync(dir, {recursive: true, mode});
+  } catch (error) {
+    // Node's recursive mkdir reports ENOENT where a folder cannot be made (EROFS, EACCES):
+    // making the first missing one alone throws the real cause.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      let d = dir;
+      while (dirname(d) !== d && !existsSync(dirname(d))) d = dirname(d);
+      mkdirSync(d, {mode});
+    }
+    throw error;
+  }
   if (first === undefined) return;
   chmodSync(dir, mode);
   for (let d = dirname(dir); d.length >= first.length && d !== dirname(d); d = dirname(d)) chmodSync(d, MODE_DIR_PUBLIC);
+}
+
+/** Why a write failed, as the user should read it, from its errno code. */
+export interface WriteFailure {
+  code: 'READ_ONLY_FILE_SYSTEM' | 'DIR_NOT_WRITABLE' | 'DISK_FULL' | 'WRITE_FAILED';
+  /** "the file system is read-only (EROFS)", ... */
+  why: string;
+  fix: string;
+}
+
+/**
+ * The one mapping of a write's errno to what happened (every writer: atomic writes, mkdir,
+ * appends, the index writer): EROFS a read-only file system, EACCES/EPERM no permission,
+ * ENOSPC/EDQUOT a full disk or quota, others as the system names them.
+ */
+export function writeFailure(error: unknown): WriteFailure {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'EROFS':
+      return {
+        code: 'READ_ONLY_FILE_SYSTEM',
+        why: 'the file system is read-only (EROFS)',
+        fix: 'write to a folder on a writable disk, or remount it read-write',
+      };
+    case 'EACCES':
+    case 'EPERM':
+      return {code: 'DIR_NOT_WRITABLE', why: `permission denied (${code})`, fix: 'choose a folder you can write to, or fix its owner or permissions'};
+    case 'ENOSPC':
+      return {code: 'DISK_FULL', why: 'the disk is full (ENOSPC)', fix: 'free disk space, then re-run the same command'};
+    case 'EDQUOT':
+      return {code: 'DISK_FULL', why: 'the disk quota is exceeded (EDQUOT)', fix: 'free space within your quota, then re-run the same command'};
+    default:
+      return {code: 'WRITE_FAILED', why: code ?? String(error), fix: 'check that the folder exists and is writable, and that the disk is not full'};
+  }
 }
 
 /** The error for a failed mkdir or open: a file in the way is a usage error naming it. */
@@ -89,10 +136,11 @@ function folderError(dir: string, error: unknown): MtlsKitError {
     const file = fileInTheWay(dir);
     if (file) return notAFolder(dir, file);
   }
+  const f = writeFailure(error);
   return new MtlsKitError({
-    code: 'DIR_NOT_WRITABLE',
-    message: `cannot create folder ${dir}: ${code ?? String(error)}`,
-    suggestions: ['choose a folder you can write to (--out / --dir)'],
+    code: f.code === 'WRITE_FAILED' ? 'DIR_NOT_WRITABLE' : f.code,
+    message: `cannot create folder ${dir}: ${f.why}`,
+    suggestions: [f.code === 'WRITE_FAILED' ? 'choose a folder you can write to (--out / --dir)' : f.fix],
     cause: error,
   });
 }
@@ -161,10 +209,11 @@ function writeFailed(files: PlannedFile[], error: unknown): MtlsKitError {
       if (file) return notAFolder(dirname(f.path), file);
     }
   }
+  const f = writeFailure(error);
   return new MtlsKitError({
-    code: code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' ? 'DIR_NOT_WRITABLE' : 'WRITE_FAILED',
-    message: `cannot write ${files.map((f) => f.path).join(', ')}: ${code ?? String(error)}`,
-    suggestions: ['check that the folder exists and is writable, and that the disk is not full'],
+    code: code === 'ENOTDIR' ? 'DIR_NOT_WRITABLE' : f.code,
+    message: `cannot write ${files.map((x) => x.path).join(', ')}: ${f.why}`,
+    suggestions: [f.fix],
     cause: error,
   });
 }
@@ -243,14 +292,18 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 /** Appends text to a file with one write (O_APPEND) and fsyncs it, creating it 0644 if needed. */
 export async function appendText(path: string, text: string): Promise<void> {
   await ensureDir(dirname(path));
-  const fd = await fsp.open(path, 'a', MODE_PUBLIC);
   try {
-    // The umask may have taken bits off a new file; 0644 is what we mean.
-    if ((await fd.stat()).size === 0) await fd.chmod(MODE_PUBLIC);
-    await fd.write(text);
-    await fd.sync();
-  } finally {
-    await fd.close();
+    const fd = await fsp.open(path, 'a', MODE_PUBLIC);
+    try {
+      // The umask may have taken bits off a new file; 0644 is what we mean.
+      if ((await fd.stat()).size === 0) await fd.chmod(MODE_PUBLIC);
+      await fd.write(text);
+      await fd.sync();
+    } finally {
+      await fd.close();
+    }
+  } catch (error) {
+    throw writeFailed([{path, data: text, mode: MODE_PUBLIC}], error);
   }
 }
 
@@ -268,19 +321,32 @@ function urlGivenAsFile(url: string): MtlsKitError {
 }
 
 /**
- * Reads a whole input file, or stdin for `-`.
- * @throws MtlsKitError FILE_NOT_FOUND / FILE_UNREADABLE (exit 4) naming the file,
+ * Reads a whole input file, or stdin for `-`, up to INPUT_LIMITS.fileBytes (checked before reading).
+ * @throws MtlsKitError FILE_NOT_FOUND / FILE_UNREADABLE / INPUT_LIMIT (exit 4) naming the file,
  *   IS_A_DIRECTORY / URL_NOT_FETCHED (exit 2).
  */
 export async function readInput(file: string): Promise<Buffer> {
   if (file === '-') {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      checkSize('stdin', 'fileBytes', size);
+    }
     return Buffer.concat(chunks);
   }
   try {
-    return await fsp.readFile(file);
+    const fh = await fsp.open(file, 'r');
+    try {
+      const st = await fh.stat();
+      if (st.isFile()) checkSize(file, 'fileBytes', st.size);
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
   } catch (error) {
+    if (error instanceof MtlsKitError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw urlGivenAsFile(file);

@@ -1,10 +1,11 @@
 /**
  * The `list` table: one row per certificate, columns padded to the widest value.
  * Built as one string (100,000 rows are written with one write); the cells that repeat
- * (status, tier) are padded and coloured once.
+ * (status, tier) are padded and coloured once. Subjects come in RFC 2253 form with control
+ * characters already escaped (dn.ts), and the terminal guard (output.ts) escapes whatever
+ * else reaches stdout, so no row is escaped one by one.
  */
 import type {CertStatus, ListedCert} from '../lib/pki/inventory.js';
-import {escapeTerminal} from './escape.js';
 import {out} from './output.js';
 
 const HEAD = ['STATUS', 'EXPIRES', 'DAYS', 'SERIAL', 'TIER', 'SUBJECT'];
@@ -36,8 +37,7 @@ export function renderInventory(rows: ListedCert[]): string {
         .trimEnd(),
     ),
   ];
-  for (const r of rows)
-    lines.push(status[r.status]! + cell(r.notAfter, 1) + cell(String(r.daysLeft), 2) + cell(r.serial, 3) + tier[r.tier] + escapeTerminal(r.subject));
+  for (const r of rows) lines.push(status[r.status]! + cell(r.notAfter, 1) + cell(String(r.daysLeft), 2) + cell(r.serial, 3) + tier[r.tier] + r.subject);
   lines.push('');
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@
  */
 import chalk, {Chalk, type ChalkInstance} from 'chalk';
 import type {OnProgress} from '../flows/progress.js';
+import {escapeTerminalText} from './escape.js';
 
 const noColor = (): boolean => process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
 
@@ -11,6 +12,39 @@ const noColor = (): boolean => process.env.NO_COLOR !== undefined && process.env
 export const out: ChalkInstance = noColor() ? new Chalk({level: 0}) : chalk;
 /** Colours for stderr (progress, warnings, hints). */
 export const err: ChalkInstance = noColor() || !process.stderr.isTTY ? new Chalk({level: 0}) : new Chalk({level: chalk.level || 1});
+
+const GUARDED = Symbol.for('mtls-kit.terminal-guard');
+type Write = NodeJS.WriteStream['write'];
+let rawStderrWrite: ((s: string) => boolean) | undefined;
+
+/**
+ * The one gate of human output: every string later written to stderr, and to stdout when
+ * `stdout` (not --json), goes out with terminal control characters escaped
+ * (escapeTerminalText: line feeds, tabs and, when colour is on, chalk's colour codes
+ * pass), whichever module wrote it (renderers, warnings, oclif's help and errors, serve's
+ * log lines). Bytes (Buffer) pass as they are: binary and --json output are never changed,
+ * and JSON escapes control characters itself. Called once per command (base-command.ts);
+ * the progress line's own carriage returns go out through writeStatus.
+ */
+export function guardTerminal(stdout: boolean): void {
+  const guard = (stream: NodeJS.WriteStream, colour: () => boolean): void => {
+    const s = stream as NodeJS.WriteStream & {[GUARDED]?: true};
+    if (s[GUARDED]) return;
+    s[GUARDED] = true;
+    const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+    if (stream === process.stderr) rawStderrWrite = (text) => write(text);
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? escapeTerminalText(chunk, colour()) : chunk, ...rest)) as Write;
+  };
+  guard(process.stderr, () => err.level > 0);
+  if (stdout) guard(process.stdout, () => out.level > 0);
+}
+
+/** A status line redrawn in place on stderr (`\r`): its text escaped, the carriage return kept. */
+function writeStatus(text: string): void {
+  const line = `\r${escapeTerminalText(text, err.level > 0)}`;
+  if (rawStderrWrite) rawStderrWrite(line);
+  else process.stderr.write(line);
+}
 
 /** Writes one line to stdout. */
 export function printLine(line = ''): void {
@@ -61,7 +95,7 @@ export function progressBar(label: string, total: number, enabled = true): Progr
     const filled = total > 0 ? Math.round((count / total) * width) : width;
     const secs = Math.max((now - start) / 1000, 0.001);
     const rate = Math.round(count / secs);
-    process.stderr.write(`\r${err.cyan(label)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count}/${total} ${rate}/s `);
+    writeStatus(`${err.cyan(label)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count}/${total} ${rate}/s `);
     if (final) process.stderr.write('\n');
   };
   return {
@@ -132,7 +166,8 @@ export function stderrProgress(): OnProgress {
     if (e.kind === 'warning') warn(e.text);
     else if (e.kind === 'note') printErr(err.dim(e.text));
     else if (tty) {
-      process.stderr.write(`\r${err.cyan(e.text)} ${e.final ? '\n' : ''}`);
+      writeStatus(`${err.cyan(e.text)} `);
+      if (e.final) process.stderr.write('\n');
       drawing = !e.final;
     } else if (e.final || Date.now() - lastPrinted >= 10_000) {
       printErr(e.text);
@@ -140,4 +175,35 @@ export function stderrProgress(): OnProgress {
     }
     if (drawing && e.kind !== 'status') drawing = false;
   };
+}
+
+/**
+ * Writes `JSON.stringify(value, null, 2)` and a newline to `write`, byte for byte, without
+ * building it as one string: an array at the top level of an object (the 100,000 rows of
+ * `list --json`) is stringified `rows` elements at a time, each piece written as it is made.
+ * Keeps the peak memory to one piece and lets the terminal or pipe take the first rows early.
+ */
+export function writePrettyJson(value: unknown, write: (chunk: string) => void = (c) => process.stdout.write(c), rows = 2000): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as {toJSON?: unknown}).toJSON === 'function') {
+    write(`${JSON.stringify(value, null, 2)}\n`);
+    return;
+  }
+  let first = true;
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    write(`${first ? '{\n' : ',\n'}  ${JSON.stringify(key)}: `);
+    first = false;
+    if (!Array.isArray(v) || v.length <= rows) {
+      write(JSON.stringify(v, null, 2).replaceAll('\n', '\n  '));
+      continue;
+    }
+    // {"x": piece} puts the piece's elements at depth 2, as they are in value: cut its frame.
+    write('[\n');
+    for (let i = 0; i < v.length; i += rows) {
+      const piece = JSON.stringify({x: v.slice(i, i + rows)}, null, 2);
+      write((i === 0 ? '' : ',\n') + piece.slice('{\n  "x": [\n'.length, piece.length - '\n  ]\n}'.length));
+    }
+    write('\n  ]');
+  }
+  write(first ? '{}\n' : '\n}\n');
 }

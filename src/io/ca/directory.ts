@@ -31,7 +31,7 @@ import {MtlsKitError, preconditionError} from '../../lib/errors.js';
 import {formatIndexLine, type IndexEntry, parseIndex} from '../../lib/x509/index-db.js';
 import {parsePem} from '../../lib/x509/pem.js';
 import type {KeySpec, KeyType} from '../../lib/x509/profiles.js';
-import {MODE_PUBLIC, pathExists, readTextIfExists, writeFilesAtomicSync} from '../files.js';
+import {MODE_PUBLIC, pathExists, readTextIfExists, writeFailure, writeFilesAtomicSync} from '../files.js';
 import {plural} from '../../lib/plural.js';
 
 export type CaTier = 'root' | 'intermediate';
@@ -289,16 +289,15 @@ export interface IndexLock {
   release(): void;
 }
 
-/** The error for a failed index operation, naming the file and, for EROFS, the read-only disk. */
+/** The error for a failed index operation, naming the file and what happened (writeFailure: a read-only disk, a full disk, ...). */
 export function indexWriteError(file: string, error: unknown): MtlsKitError {
   if (error instanceof MtlsKitError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  const why = code === 'EROFS' ? 'the file system is read-only (EROFS)' : code === 'ENOSPC' ? 'the disk is full (ENOSPC)' : (code ?? String(error));
+  const f = writeFailure(error);
   return new MtlsKitError({
-    code: code === 'EROFS' ? 'READ_ONLY_FILE_SYSTEM' : 'INDEX_WRITE_FAILED',
-    message: `cannot write ${file}: ${why}`,
+    code: f.code === 'READ_ONLY_FILE_SYSTEM' ? 'READ_ONLY_FILE_SYSTEM' : 'INDEX_WRITE_FAILED',
+    message: `cannot write ${file}: ${f.why}`,
     suggestions: [
-      code === 'EROFS'
+      f.code === 'READ_ONLY_FILE_SYSTEM'
         ? 'use a CA directory on a writable disk (--dir / MTLS_KIT_DIR), or remount it read-write'
         : 'free disk space or fix the folder permissions, then re-run the same command',
     ],

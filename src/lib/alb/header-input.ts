@@ -7,6 +7,7 @@
  * API Gateway's `clientCert` object itself.
  */
 import {MtlsKitError} from '../errors.js';
+import {INPUT_LIMITS, inputLimitError} from '../limits.js';
 import {ALB_HEADERS, CLIENT_CERT_SUB_HEADER, type HeaderField, headerName, type HeaderMap} from './headers.js';
 
 export type HeaderInputFormat =
@@ -55,9 +56,19 @@ function badInput(source: string, message: string, suggestions: string[]): MtlsK
 /**
  * Sniffs the input format and returns its header sets.
  * @param source the file name or "argument"/"stdin", for messages
- * @throws MtlsKitError BAD_HEADER_INPUT (exit 4) for empty input or JSON that does not parse.
+ * @throws MtlsKitError BAD_HEADER_INPUT (exit 4) for empty input or JSON that does not parse;
+ *   INPUT_LIMIT (exit 4) for a header value over INPUT_LIMITS.headerValueBytes.
  */
 export function readHeaderInput(text: string, source: string, map?: HeaderMap): HeaderInput {
+  const input = readAnyHeaderInput(text, source, map);
+  for (const set of input.sets)
+    for (const f of set)
+      if (f.value.length > INPUT_LIMITS.headerValueBytes)
+        throw inputLimitError(source, 'headerValueBytes', `the ${f.name} value is ${f.value.length.toLocaleString('en-US')} characters`);
+  return input;
+}
+
+function readAnyHeaderInput(text: string, source: string, map?: HeaderMap): HeaderInput {
   const t = fieldValue(text.replace(/^\uFEFF/, '').trimStart());
   if (t === '') throw badInput(source, 'the input is empty', ['pass a header value, "Name: value" lines, a HAR file or a Lambda event']);
   if (t[0] === '{' || t[0] === '[') return readJson(t, source);

@@ -4,7 +4,8 @@
  */
 import {usageError} from '../errors.js';
 import {slashFormToRfc2253} from '../x509/dn.js';
-import {parseIndex} from '../x509/index-db.js';
+import {INPUT_LIMITS} from '../limits.js';
+import {indexLineTooLong, parseIndex} from '../x509/index-db.js';
 
 /**
  * valid, expired (past notAfter) or revoked, as the index says; superseded: valid, but a
@@ -75,80 +76,88 @@ export function listIndexText(text: string, source: string, tier: 'root' | 'inte
     parseIndex(text, source); // throws the precise message
     throw new Error(`${source}: unexpected index line`);
   };
-  // The last line that names each file: an earlier valid line for the same file is superseded.
-  const lastLineOf = new Map<string, number>();
+  // One pass finds the tabs of every line: status \t expiry \t revocation \t serial \t file \t subject.
+  // tabs[6i..6i+4] are the five tabs of line i (-1 when missing), tabs[6i+5] its end.
   const len = text.length;
-  for (let q = 0, line = 0; q < len; line++) {
-    let nl = text.indexOf('\n', q);
-    if (nl < 0) nl = len;
-    const t4 = nthTab(text, q, nl, 4);
-    if (t4 >= 0) {
-      const t5 = text.indexOf('\t', t4 + 1);
-      const file = text.slice(t4 + 1, t5 < 0 || t5 > nl ? nl : t5);
-      if (file !== 'unknown' && file !== '') lastLineOf.set(file, line);
-    }
-    q = nl + 1;
-  }
-  let p = 0;
-  let lineNo = -1;
-  while (p < len) {
-    lineNo++;
+  let tabs = new Int32Array(6 * 1024);
+  const files: string[] = [];
+  let lines = 0;
+  for (let p = 0; p < len; ) {
     let nl = text.indexOf('\n', p);
     if (nl < 0) nl = len;
-    if (nl > p) {
-      // status \t expiry \t revocation \t serial \t file \t subject
-      const t1 = text.indexOf('\t', p);
-      const t2 = t1 < 0 ? -1 : text.indexOf('\t', t1 + 1);
-      const t3 = t2 < 0 ? -1 : text.indexOf('\t', t2 + 1);
-      const t4 = t3 < 0 ? -1 : text.indexOf('\t', t3 + 1);
-      const t5 = t4 < 0 ? -1 : text.indexOf('\t', t4 + 1);
-      const st = text.charCodeAt(p);
-      const exp = t2 > t1 + 1 ? time(text.slice(t1 + 1, t2)) : undefined;
-      if (t1 !== p + 1 || t5 < 0 || t5 > nl || (st !== 0x56 && st !== 0x52 && st !== 0x45) || !exp) bad();
-      const end = exp![0];
-      const file = text.slice(t4 + 1, t5);
-      let status: CertStatus = st === 0x52 ? 'revoked' : st === 0x45 || end <= t ? 'expired' : 'valid';
-      if (status === 'valid' && file !== 'unknown' && lastLineOf.get(file) !== lineNo) status = 'superseded';
-      const keep = !(
-        (filter.revoked && status !== 'revoked') ||
-        (filter.expired && status !== 'expired') ||
-        (filter.expiringWithinMs !== undefined && (status !== 'valid' || end - t > filter.expiringWithinMs))
-      );
-      if (keep) {
-        const row: ListedCert = {
-          tier,
-          status,
-          serial: upper(text.slice(t3 + 1, t4)),
-          subject: slashFormToRfc2253(text.slice(t5 + 1, nl)),
-          notAfter: exp![1],
-          daysLeft: Math.floor((end - t) / 86_400_000),
-          file,
-        };
-        if (t3 > t2 + 1) {
-          const rev = text.slice(t2 + 1, t3);
-          const comma = rev.indexOf(',');
-          const at = time(comma < 0 ? rev : rev.slice(0, comma));
-          if (!at) bad();
-          row.revokedAt = at![1];
-          if (comma >= 0) row.reason = rev.slice(comma + 1);
-        }
-        rows.push(row);
-        ends.push(end);
-      }
+    if (nl - p > INPUT_LIMITS.indexLineChars) throw indexLineTooLong(source, lines, nl - p);
+    if (6 * lines + 6 > tabs.length) {
+      const grown = new Int32Array(tabs.length * 2);
+      grown.set(tabs);
+      tabs = grown;
     }
+    const o = 6 * lines;
+    let t = p - 1;
+    for (let k = 0; k < 5; k++) {
+      t = t < 0 && k > 0 ? -1 : text.indexOf('\t', t + 1);
+      if (t > nl) t = -1;
+      tabs[o + k] = t;
+    }
+    tabs[o + 5] = nl;
+    files.push(tabs[o + 4]! >= 0 ? text.slice(tabs[o + 3]! + 1, tabs[o + 4]) : tabs[o + 3]! >= 0 ? text.slice(tabs[o + 3]! + 1, nl) : '');
+    lines++;
     p = nl + 1;
   }
-  return sortByEnd(rows, ends);
-}
-
-/** Position of the n-th tab (1-based) between from and to, or -1. */
-function nthTab(text: string, from: number, to: number, n: number): number {
-  let p = from - 1;
-  for (let i = 0; i < n; i++) {
-    p = text.indexOf('\t', p + 1);
-    if (p < 0 || p >= to) return -1;
+  // An earlier valid line for a file that a later line names again is superseded. Walking
+  // back, each file string (the same object as the row's file) is hashed once.
+  const superseded = new Uint8Array(lines);
+  const seen = new Set<string>();
+  for (let i = lines - 1; i >= 0; i--) {
+    const file = files[i]!;
+    if (file === 'unknown' || file === '') continue;
+    if (seen.has(file)) superseded[i] = 1;
+    else seen.add(file);
   }
-  return p;
+  for (let i = 0; i < lines; i++) {
+    const o = 6 * i;
+    const p = i === 0 ? 0 : tabs[o - 1]! + 1;
+    const nl = tabs[o + 5]!;
+    if (nl === p) continue;
+    const t1 = tabs[o]!;
+    const t2 = tabs[o + 1]!;
+    const t3 = tabs[o + 2]!;
+    const t4 = tabs[o + 3]!;
+    const t5 = tabs[o + 4]!;
+    const st = text.charCodeAt(p);
+    const exp = t2 > t1 + 1 ? time(text.slice(t1 + 1, t2)) : undefined;
+    if (t1 !== p + 1 || t5 < 0 || (st !== 0x56 && st !== 0x52 && st !== 0x45) || !exp) bad();
+    const end = exp![0];
+    const file = files[i]!;
+    let status: CertStatus = st === 0x52 ? 'revoked' : st === 0x45 || end <= t ? 'expired' : 'valid';
+    if (status === 'valid' && superseded[i] === 1) status = 'superseded';
+    const keep = !(
+      (filter.revoked && status !== 'revoked') ||
+      (filter.expired && status !== 'expired') ||
+      (filter.expiringWithinMs !== undefined && (status !== 'valid' || end - t > filter.expiringWithinMs))
+    );
+    if (keep) {
+      const row: ListedCert = {
+        tier,
+        status,
+        serial: upper(text.slice(t3 + 1, t4)),
+        subject: slashFormToRfc2253(text.slice(t5 + 1, nl)),
+        notAfter: exp![1],
+        daysLeft: Math.floor((end - t) / 86_400_000),
+        file,
+      };
+      if (t3 > t2 + 1) {
+        const rev = text.slice(t2 + 1, t3);
+        const comma = rev.indexOf(',');
+        const at = time(comma < 0 ? rev : rev.slice(0, comma));
+        if (!at) bad();
+        row.revokedAt = at![1];
+        if (comma >= 0) row.reason = rev.slice(comma + 1);
+      }
+      rows.push(row);
+      ends.push(end);
+    }
+  }
+  return sortByEnd(rows, ends);
 }
 
 /** openssl writes serials in uppercase; only others are converted (no copy per line). */

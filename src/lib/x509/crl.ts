@@ -32,6 +32,7 @@ import {canonicalName} from './name-canon.js';
 import {opensslCrlProblem} from './crl-gate.js';
 import {formatRfc2253} from './dn.js';
 import {MtlsKitError} from '../errors.js';
+import {checkSize, INPUT_LIMITS, inputLimitError} from '../limits.js';
 import {REVOCATION_REASONS, reasonCode, type RevocationReason} from './index-db.js';
 import {issuerKeyIdentifier, signatureAlgorithmDer, signatureHash, specOfKeyObject} from './issue.js';
 import {wrongInputError, type WrongInputOptions} from './input-kind.js';
@@ -362,6 +363,7 @@ export function parseCrl(data: Uint8Array, source: string, expect: WrongInputOpt
   let der: Uint8Array;
   let format: LoadedCrl['format'] = 'der';
   let crl: LoadedCrl;
+  checkSize(source, 'crlBytes', data.length);
   try {
     if (looksLikePem(data)) {
       format = 'pem';
@@ -424,6 +426,25 @@ function decodeCrlPem(data: Uint8Array, source: string): Uint8Array {
   return crls[0]!.der;
 }
 
+/** How many TLVs follow each other from q to end (up to `stop`; a malformed length ends the count). */
+function countEntries(buf: Uint8Array, q: number, end: number, stop: number): number {
+  let n = 0;
+  while (q + 2 <= end && n < stop) {
+    let len = buf[q + 1]!;
+    let c = q + 2;
+    if (len & 0x80) {
+      const k = len & 0x7f;
+      if (k === 0 || k > 4) break;
+      len = 0;
+      for (let i = 0; i < k; i++) len = len * 256 + buf[c + i]!;
+      c += k;
+    }
+    q = c + len;
+    n++;
+  }
+  return n;
+}
+
 function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'], fileSize: number): LoadedCrl {
   const top = readTlv(der, 0);
   if (top.end !== der.length) throw new DerError(`${der.length - top.end} trailing bytes`);
@@ -469,6 +490,10 @@ function parseCrlDer(der: Uint8Array, source: string, format: LoadedCrl['format'
       const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
       let q = t.contentStart;
       const listEnd = t.end;
+      // An entry is at least 7 bytes (SEQUENCE, INTEGER, an empty time): only a list that
+      // long can be over the bound, and its entries are counted before any is read.
+      if (listEnd - q > INPUT_LIMITS.crlEntries * 7 && countEntries(buf, q, listEnd, INPUT_LIMITS.crlEntries + 1) > INPUT_LIMITS.crlEntries)
+        throw inputLimitError(source, 'crlEntries', `more than ${INPUT_LIMITS.crlEntries.toLocaleString('en-US')} revoked entries`);
       while (q < listEnd) {
         if (buf[q] !== TAG.SEQUENCE) throw new DerError(`revoked entry at offset ${q} is not a SEQUENCE`);
         let len = buf[q + 1]!;

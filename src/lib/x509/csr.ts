@@ -9,6 +9,7 @@
  */
 import {createPublicKey, type KeyObject} from 'node:crypto';
 import {type MtlsKitError, preconditionError} from '../errors.js';
+import {checkSize} from '../limits.js';
 import {type Extension, parseExtensions, parsePublicKeyInfo, parseSignatureAlgorithm, type PublicKeyInfo, type SignatureAlgorithm} from './cert.js';
 import {verifySignature} from './crl.js';
 import {children, content, DerError, encodeOid, encodeSmallInteger, expectTag, parseOne, raw, TAG, tlv} from './der.js';
@@ -55,6 +56,7 @@ export function csrDerFromInput(data: Uint8Array, source: string): Uint8Array {
     hints: {certificate: `it is already issued; to renew it: mtls-kit renew ${source}`},
   });
   if (wrong) throw wrong;
+  checkSize(source, 'csrBytes', data.length);
   if (!looksLikePem(data)) return data;
   const blocks = parsePem(Buffer.from(data).toString('utf8'), source).filter((b) => PEM_LABELS.has(b.label));
   if (blocks.length !== 1) throw badCsr(source, blocks.length === 0 ? 'no -----BEGIN CERTIFICATE REQUEST----- block' : `${blocks.length} requests in one file`);

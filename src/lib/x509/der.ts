@@ -7,6 +7,7 @@
  * `decode-header` must start in ~2.5x `node -e 0`: importing @peculiar/x509 with its
  * crypto provider alone costs ~150 ms here. Generation (issue.ts) uses this writer too.
  */
+import {INPUT_LIMITS} from '../limits.js';
 
 /** One TLV: tag byte(s), where its content starts and ends inside `buf`. */
 export interface Tlv {
@@ -53,7 +54,7 @@ export const TAG = {
 } as const;
 
 /** Nesting bound for BER indefinite lengths (a hostile input cannot exhaust the stack). */
-const MAX_BER_DEPTH = 32;
+const MAX_BER_DEPTH = INPUT_LIMITS.berNesting;
 
 /**
  * Reads the TLV at `offset`. Only low tag numbers (< 31) are supported, which covers
@@ -72,7 +73,7 @@ export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length, depth =
     const n = len & 0x7f;
     if (n === 0) {
       if (!(tag & 0x20)) throw new DerError(`indefinite length on a primitive element at offset ${offset}`);
-      if (depth >= MAX_BER_DEPTH) throw new DerError(`indefinite lengths nested too deeply at offset ${offset}`);
+      if (depth >= MAX_BER_DEPTH) throw new DerError(`indefinite lengths nested deeper than INPUT_LIMITS.berNesting = ${MAX_BER_DEPTH} at offset ${offset}`);
       let q = p;
       for (;;) {
         if (q + 2 > limit) throw new DerError(`no end-of-contents for the indefinite length at offset ${offset}`);

@@ -528,8 +528,14 @@ const SLASH_SPLIT = /\/(?=[A-Za-z][A-Za-z0-9-]*=|\d+(?:\.\d+)+=)/;
  * with control characters escaped.
  */
 export function slashFormToRfc2253(s: string): string {
+  if (PLAIN_SLASH.test(s)) {
+    // Plain values hold no '/': the RDNs, last first, joined by ','.
+    let out = '';
+    for (let end = s.length, p = s.lastIndexOf('/'); p >= 0; end = p, p = p > 0 ? s.lastIndexOf('/', p - 1) : -1)
+      out += out === '' ? s.slice(p + 1, end) : `,${s.slice(p + 1, end)}`;
+    return out;
+  }
   const parts = s.split(SLASH_SPLIT).slice(1);
-  if (PLAIN_SLASH.test(s)) return parts.reverse().join(',');
   try {
     const atvs = parts.map((p) => {
       const eq = p.indexOf('=');

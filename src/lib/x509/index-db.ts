@@ -8,6 +8,7 @@
  * GeneralizedTime form YYYYMMDDHHMMSSZ from 2050 on, as openssl writes them).
  */
 import {MtlsKitError} from '../errors.js';
+import {INPUT_LIMITS, inputLimitError} from '../limits.js';
 
 export const REVOCATION_REASONS = [
   'unspecified',
@@ -79,6 +80,7 @@ export function parseIndex(text: string, source: string): IndexEntry[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line === '') continue;
+    if (line.length > INPUT_LIMITS.indexLineChars) throw indexLineTooLong(source, i, line.length);
     const f = line.split('\t');
     try {
       if (f.length < 6) throw new Error('expected 6 tab-separated fields');
@@ -100,4 +102,9 @@ export function parseIndex(text: string, source: string): IndexEntry[] {
     }
   }
   return out;
+}
+
+/** INPUT_LIMIT for line `i` (0-based) of an index, `chars` long. */
+export function indexLineTooLong(source: string, i: number, chars: number): MtlsKitError {
+  return inputLimitError(`${source} line ${i + 1}`, 'indexLineChars', `a line of ${chars.toLocaleString('en-US')} characters`);
 }

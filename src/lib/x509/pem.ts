@@ -3,6 +3,7 @@
  */
 import {DerError, readTlv} from './der.js';
 import {MtlsKitError} from '../errors.js';
+import {INPUT_LIMITS, inputLimitError} from '../limits.js';
 
 export interface PemBlock {
   label: string;
@@ -40,6 +41,8 @@ export function parsePem(text: string, source: string): PemBlock[] {
       continue;
     }
     const label = m[1]!;
+    if (blocks.length >= INPUT_LIMITS.pemBlocks)
+      throw inputLimitError(source, 'pemBlocks', `more than ${INPUT_LIMITS.pemBlocks.toLocaleString('en-US')} PEM blocks`);
     const startLine = i + 1;
     const body: string[] = [];
     i++;

@@ -4,6 +4,7 @@
  */
 import {parseCertificate, type ParsedCertificate} from './cert.js';
 import {MtlsKitError} from '../errors.js';
+import {checkSize} from '../limits.js';
 import {type InputKind, wrongInputError, type WrongInputOptions} from './input-kind.js';
 import {looksLikePem, parsePem} from './pem.js';
 
@@ -20,6 +21,7 @@ const CERTIFICATE_KINDS: InputKind[] = ['certificate'];
 export function readCertificates(data: Uint8Array, source: string, expect: WrongInputOptions = {wanted: 'a certificate'}): ParsedCertificate[] {
   const wrong = (): MtlsKitError | undefined => wrongInputError(data, source, CERTIFICATE_KINDS, expect);
   if (data.length === 0) throw wrong()!;
+  checkSize(source, 'pemBundleBytes', data.length);
   if (looksLikePem(data)) {
     const blocks = parsePem(Buffer.from(data).toString('utf8'), source);
     const certs = blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
