@@ -26,16 +26,19 @@ An nlb listener (--listen PORT:nlb) behaves like an NLB TLS listener with mutual
 
 An apigw listener (--listen PORT:apigw) behaves like an API Gateway custom domain name with mutual TLS: the bundle is the truststore, a client needs the complete chain to a root in it (chain length 4, SHA-256+, RSA-2048+/ECDSA-256+), revocation is NOT checked, and an untrusted, expired or missing certificate fails the handshake. --authorizer runs your Lambda authorizer for every request with the REST REQUEST event (requestContext.identity.clientCert) or, with --authorizer-payload http-iam/http-simple, the HTTP API payload 2.0 event (requestContext.authentication.clientCert): Allow forwards, Deny answers 403, a thrown "Unauthorized" 401, anything else 500; --authorizer-ttl caches answers keyed by --identity-source. --map-header NAME=context.authorizer.KEY (or context.identity.clientCert.subjectDN, ...) sets integration request headers. One access-log line per request (--access-log FILE, else stderr) carries the $context.identity.clientCert.* fields.
 
+--ssl-policy NAME gives the verify, passthrough and nlb listeners an ALB TLS security policy's protocol versions and cipher suites, in AWS's order with the server's preference winning; the PQ policies add the hybrid post-quantum groups X25519MLKEM768, SecP256r1MLKEM768 and SecP384r1MLKEM1024 where the running Node's OpenSSL has them (a warning names the groups used instead otherwise). A verified client whose certificate the policy cannot take (an RSASSA-PSS key on a policy without rsa_pss_pss signatures) is logged Failed:ClientCertIncompatible and closed. The connection log's tls_keyexchange field names the group the handshake used (x25519, secp256r1, X25519MLKEM768, ...). An unknown name exits 2 listing the valid ones.
+
 The server certificate comes from --server-cert/--server-key, or is issued in memory for localhost and 127.0.0.1 by the CA in --dir (never written). One ALB connection-log line per connection goes to --connection-log FILE, or stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
---json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa}. --ready-file FILE writes the same object to FILE at that moment (atomically), for scripts that start serve in the background and wait for the file.
+--json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa, sslPolicy}. --ready-file FILE writes the same object to FILE at that moment (atomically), for scripts that start serve in the background and wait for the file.
 
-Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file of another kind; 4 a file is missing or unreadable, no CA, or a port in use.`;
+Exit codes: 0 stopped by a signal; 2 bad flag values (an unknown --ssl-policy), a certificate or key file of another kind; 4 a file is missing or unreadable, no CA, or a port in use.`;
 
   static override examples = [
     '<%= config.bin %> serve --port 8443 --target http://127.0.0.1:3000',
     '<%= config.bin %> serve --listen 8443:verify --listen 9443:passthrough --crl pki/root/crl.pem',
     '<%= config.bin %> serve --port 8443 --trust-store ca-bundle.pem --server-cert server.crt --server-key server.key --connection-log conn.log',
+    '<%= config.bin %> serve --port 8443 --ssl-policy ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09',
     '<%= config.bin %> serve --listen 9443:nlb --identity-filter subject-cn:prefix:device- --target tcp://127.0.0.1:7000 --proxy-protocol',
     '<%= config.bin %> serve --listen 8443:apigw --trust-store truststore.pem --authorizer authorizer.js --map-header X-Client-Cert-Sub=context.authorizer.clientCertSub --target http://127.0.0.1:3000',
   ];
@@ -95,6 +98,11 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
       summary:
         "Drop client headers whose names are not letters, digits and '-' (X_Amzn_Mtls_...), as ALB's routing.http.drop_invalid_header_fields.enabled does; off by default, as on ALB.",
       default: false,
+    }),
+    'ssl-policy': Flags.string({
+      summary:
+        "The listeners' TLS security policy by ALB name (protocol versions, cipher suites and, for the PQ policies, hybrid post-quantum key exchange), e.g. ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09; default: Node's OpenSSL defaults (TLS 1.2-1.3). verify, passthrough and nlb listeners.",
+      helpValue: 'NAME',
     }),
     'tls-version-and-cipher-headers': Flags.boolean({
       summary:
@@ -156,6 +164,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
       ...(apigw ? {apigw: apigw.options} : {}),
       dropInvalidHeaderFields: flags['drop-invalid-header-fields'],
       tlsVersionAndCipherHeaders: flags['tls-version-and-cipher-headers'],
+      ...(flags['ssl-policy'] ? {sslPolicy: flags['ssl-policy']} : {}),
       log,
       onError: (m) => printErr(`${ec.yellow('warning:')} ${m}`),
       onNotice: (m) => printErr(`${ec.cyan('serve:')} ${m}`),
@@ -198,6 +207,7 @@ function renderReady(info: ServeInfo): void {
       ),
     );
   printLine(out.dim(`  server certificate ${info.serverCertificate}`));
+  if (info.sslPolicy) printLine(out.dim(`  TLS security policy ${info.sslPolicy}`));
   printLine('\ntry (with a client certificate from mtls-kit gen-client):');
   for (const l of info.listeners) printLine(`  ${l.curl}`);
   const v = info.listeners.find((l) => l.mode === 'verify');

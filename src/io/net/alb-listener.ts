@@ -73,6 +73,13 @@ export interface AlbServerParams {
    * subjects OpenSSL then sends as the acceptable CA names of the CertificateRequest.
    */
   advertiseCaPem?: string;
+  /**
+   * The listener's TLS security policy mapped to Node's options (lib/alb/ssl-policies.ts);
+   * without it, Node's OpenSSL defaults. With it the server's cipher order wins, as on ALB.
+   */
+  tlsOptions?: {minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion; ciphers: string; ecdhCurve: string};
+  /** Why a verified leaf conflicts with the security policy (ALB's ClientCertIncompatible), or null. */
+  incompatibility?: (leaf: ParsedCertificate) => string | null;
   /** Receives each connection-log line (no newline). */
   log: (line: string) => void;
   /** Called for errors that do not end the server (target unreachable, ...). */
@@ -165,6 +172,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     // renegotiates: a TLS 1.2 client's renegotiation ClientHello is refused (OpenSSL answers
     // no_renegotiation), so no second, unjudged handshake can happen on a judged connection.
     secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+    ...(p.tlsOptions ? {...p.tlsOptions, honorCipherOrder: true} : {}),
   });
 
   const logConnection = (
@@ -174,6 +182,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     leaf: ParsedCertificate | undefined,
     status: string,
     latencyMs: number | null,
+    keyExchange: string,
   ): void => {
     const cipher = safe(() => socket.getCipher(), undefined);
     const entry: ConnectionLogEntry = {
@@ -190,9 +199,9 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       serial: leaf?.serialHex ?? '-',
       verifyStatus: status,
       connTraceId: formatTraceId(randomBytes(16)),
-      // Node cannot tell a server which group the key exchange used (getEphemeralKeyInfo
-      // is client-only), so the field stays `-`.
-      tlsKeyExchange: '-',
+      // Read from the server's own ServerHello / ServerKeyExchange (lib/tls/server-flight.ts):
+      // Node tells a server nothing about the group (aws-reference 5, 13.3).
+      tlsKeyExchange: keyExchange,
       elb,
       ipAddress: peer.localAddress,
       extra: [],
@@ -205,7 +214,13 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     (c: PresentedConnection): AlbVerdict => {
       const leaf = c.chain?.[0];
       if (mode === 'verify') {
-        const verdict: ChainVerdict = c.chain === null ? {status: 'Failed:ClientCertInvalid', ok: false} : p.judge(c.chain);
+        let verdict: ChainVerdict = c.chain === null ? {status: 'Failed:ClientCertInvalid', ok: false} : p.judge(c.chain);
+        // A chain the trust store accepts can still conflict with the listener's security policy.
+        const conflict = verdict.ok && leaf && p.incompatibility ? p.incompatibility(leaf) : null;
+        if (conflict) {
+          p.onError?.(`client ${c.peer.remoteAddress}:${c.peer.remotePort} on port ${c.listenerPort} refused: ${conflict}`);
+          verdict = {status: 'Failed:ClientCertIncompatible', ok: false};
+        }
         return {...verdict, mtlsHeaders: verdict.ok && leaf ? p.verifyHeaders(leaf) : []};
       }
       // Passthrough: ALB does not verify, so the connection is logged as Success (what ALB
@@ -214,7 +229,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     };
 
   const onVerdict = (c: PresentedConnection, v: AlbVerdict): void => {
-    logConnection(c.socket, c.peer, c.listenerPort, c.chain?.[0], v.status, v.ok ? c.handshakeMs : null);
+    logConnection(c.socket, c.peer, c.listenerPort, c.chain?.[0], v.status, v.ok ? c.handshakeMs : null, c.keyExchange);
   };
 
   const admit = (c: PresentedConnection, v: AlbVerdict): void => {
@@ -232,7 +247,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   // line with the reason (stderr) and, for the chain, a connection-log line.
   const onRefused = (r: RefusedConnection): void => {
     p.onError?.(`client ${r.peer.remoteAddress}:${r.peer.remotePort} on port ${r.listenerPort} refused: ${r.reason}`);
-    if (r.kind !== 'handshake') logConnection(r.socket, r.peer, r.listenerPort, undefined, 'Failed:ClientCertInvalid', null);
+    if (r.kind !== 'handshake') logConnection(r.socket, r.peer, r.listenerPort, undefined, 'Failed:ClientCertInvalid', null, r.keyExchange ?? '-');
   };
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {

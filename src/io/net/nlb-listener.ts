@@ -41,6 +41,8 @@ export interface NlbServerParams {
   target: {host: string; port: number};
   /** Send a PROXY protocol v2 header first on each target connection. */
   proxyProtocol: boolean;
+  /** The listener's TLS security policy as Node's options (lib/alb/ssl-policies.ts); default: OpenSSL's. */
+  tlsOptions?: {minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion; ciphers: string; ecdhCurve: string};
   /** Receives each access-log line (no newline). */
   log: (line: string) => void;
   /** Errors that do not end the server (target unreachable, ...). */
@@ -85,6 +87,7 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
     // Every connection is judged on a full handshake (no resumption, as ALB mTLS; NLB's is
     // UNCONFIRMED, aws-reference 9.7), and never renegotiated.
     secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+    ...(p.tlsOptions ? {...p.tlsOptions, honorCipherOrder: true} : {}),
   });
 
   /** One access-log line for a connection; `target`, byte counts and the end time as they stand. */
@@ -255,6 +258,7 @@ export interface NlbServeParams {
   /** `tcp://host:port`; without it a built-in TCP echo target. */
   target: string | undefined;
   proxyProtocol: boolean;
+  tlsOptions?: NlbServerParams['tlsOptions'];
   log: (line: string) => void;
   onError?: (message: string) => void;
 }
@@ -300,6 +304,7 @@ export async function startNlbServe(o: NlbServeParams): Promise<RunningNlbServe>
       judge,
       target,
       proxyProtocol: o.proxyProtocol,
+      ...(o.tlsOptions ? {tlsOptions: o.tlsOptions} : {}),
       log: o.log,
       ...(o.onError ? {onError: o.onError} : {}),
     });
