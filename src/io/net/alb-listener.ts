@@ -16,6 +16,7 @@ import {type Dispatcher, Pool} from 'undici';
 import {
   buildUpstreamHeaders,
   findSpoofedHeaders,
+  findSpoofedTlsHeaders,
   formatTraceId,
   HOP_BY_HOP,
   VALID_HEADER_NAME,
@@ -250,20 +251,38 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     if (r.kind !== 'handshake') logConnection(r.socket, r.peer, r.listenerPort, undefined, 'Failed:ClientCertInvalid', null, r.keyExchange ?? '-');
   };
 
+  const spoofWarning = p.onSpoof ?? p.onError;
+  /** Client headers that read as an identity or TLS header ALB adds: one warning per request, naming each and its fate. */
+  const reportSpoofing = (rawHeaders: string[], peer: PeerAddress, listenerPort: number): void => {
+    const spoofed = findSpoofedHeaders(rawHeaders, p.strip);
+    const who = `spoofing attempt: client ${peer.remoteAddress}:${peer.remotePort} on port ${listenerPort} sent`;
+    const dropped = (n: string): boolean => Boolean(p.dropInvalidHeaderFields) && !VALID_HEADER_NAME.test(n);
+    if (spoofed.length > 0) {
+      const kept = spoofed.filter((n) => !n.toLowerCase().startsWith('x-amzn-mtls-') && !p.strip.has(n.toLowerCase()) && !dropped(n));
+      const fate = kept.length === 0 ? 'removed' : `forwarded as ALB does: ${kept.join(', ')} (--drop-invalid-header-fields drops names with _)`;
+      spoofWarning?.(
+        `${who} ${spoofed.join(', ')}, which ${spoofed.length === 1 ? 'reads' : 'read'} as an mTLS identity header once case and _/- are folded; ${fate}`,
+      );
+    }
+    // X-Amzn-Tls-Version / -Cipher-Suite: replaced by the listener's own when the attribute is
+    // on; with it off ALB adds none, and whether it strips a client's is UNCONFIRMED
+    // (aws-reference 7.1): forwarded, and said so.
+    const tlsSpoofed = findSpoofedTlsHeaders(rawHeaders);
+    if (tlsSpoofed.length > 0) {
+      const kept = tlsSpoofed.filter((n) => !(p.tlsVersionAndCipherHeaders && n.toLowerCase().startsWith('x-amzn-tls-')) && !dropped(n));
+      const fate =
+        kept.length === 0
+          ? 'removed'
+          : `forwarded: ${kept.join(', ')}${p.tlsVersionAndCipherHeaders ? '' : ' (--tls-version-and-cipher-headers replaces them with the real ones)'}`;
+      spoofWarning?.(`${who} ${tlsSpoofed.join(', ')}, which ${tlsSpoofed.length === 1 ? 'reads' : 'read'} as ALB's TLS version/cipher header; ${fate}`);
+    }
+  };
+
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const state = admittedState(states, req.socket as TLSSocket);
     if (!state) return;
     const listenerPort = state.peer.localPort;
-    const spoofed = findSpoofedHeaders(req.rawHeaders, p.strip);
-    if (spoofed.length > 0) {
-      const kept = spoofed.filter(
-        (n) => !n.toLowerCase().startsWith('x-amzn-mtls-') && !p.strip.has(n.toLowerCase()) && !(p.dropInvalidHeaderFields && !VALID_HEADER_NAME.test(n)),
-      );
-      const fate = kept.length === 0 ? 'removed' : `forwarded as ALB does: ${kept.join(', ')} (--drop-invalid-header-fields drops names with _)`;
-      (p.onSpoof ?? p.onError)?.(
-        `spoofing attempt: client ${state.peer.remoteAddress}:${state.peer.remotePort} on port ${listenerPort} sent ${spoofed.join(', ')}, which ${spoofed.length === 1 ? 'reads' : 'read'} as an mTLS identity header once case and _/- are folded; ${fate}`,
-      );
-    }
+    reportSpoofing(req.rawHeaders, state.peer, listenerPort);
     const headers = buildUpstreamHeaders({
       rawHeaders: req.rawHeaders,
       mtlsHeaders: state.mtlsHeaders,

@@ -97,6 +97,20 @@ export function findSpoofedHeaders(rawHeaders: string[], identity: ReadonlySet<s
   return out;
 }
 
+/** The TLS headers ALB adds with routing.http.x_amzn_tls_version_and_cipher_suite.enabled, lower case. */
+export const TLS_INFO_HEADERS: ReadonlySet<string> = new Set(['x-amzn-tls-version', 'x-amzn-tls-cipher-suite']);
+
+/**
+ * The client-sent header names that read as ALB's X-Amzn-Tls-Version or -Cipher-Suite once
+ * folded (foldHeaderName): a client claiming the connection's TLS version or suite.
+ * @returns the names as the client wrote them, in order
+ */
+export function findSpoofedTlsHeaders(rawHeaders: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) if (TLS_INFO_HEADERS.has(foldHeaderName(rawHeaders[i]!))) out.push(rawHeaders[i]!);
+  return out;
+}
+
 /**
  * The headers sent to the target: the client's, minus hop-by-hop headers and any
  * client-sent `X-Amzn-Mtls-*` header or renamed equivalent (a client must not be able to
