@@ -81,6 +81,17 @@ export function foldHeaderName(name: string): string {
   return name.toLowerCase().replace(/_/g, '-');
 }
 
+const foldedSets = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
+/** The folded form of a set of names, computed once per set (it is checked on every request). */
+function foldedNames(names: ReadonlySet<string>): ReadonlySet<string> {
+  let f = foldedSets.get(names);
+  if (!f) {
+    f = new Set([...names].map(foldHeaderName));
+    foldedSets.set(names, f);
+  }
+  return f;
+}
+
 /**
  * The client-sent header names that collide with an mTLS or identity header once folded
  * (foldHeaderName): any `X-Amzn-Mtls-*` and any renamed header name in `identity`
@@ -88,7 +99,7 @@ export function foldHeaderName(name: string): string {
  * @returns the names as the client wrote them, in order
  */
 export function findSpoofedHeaders(rawHeaders: string[], identity: ReadonlySet<string>): string[] {
-  const folded = new Set([...identity].map(foldHeaderName));
+  const folded = foldedNames(identity);
   const out: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const f = foldHeaderName(rawHeaders[i]!);
