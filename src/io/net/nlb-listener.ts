@@ -100,6 +100,8 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
       sent: number;
       cipher: string;
       protocol: string;
+      /** The key-exchange group (listener-frame's keyExchange), `-` when unknown. */
+      group: string;
       verdict: NlbVerdict;
       leaf?: ParsedCertificate | undefined;
     },
@@ -121,6 +123,7 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
         certificateSerial: serverSerial,
         tlsCipherSuite: o.cipher,
         tlsProtocolVersion: o.protocol,
+        tlsNamedGroup: o.group,
         domainName: typeof servername === 'string' ? servername : '-',
         alpnFeProtocol: typeof alpn === 'string' ? alpn : '-',
         alpnClientPreferenceList: '-',
@@ -146,6 +149,7 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
       sent: 0,
       cipher: c.cipher.name,
       protocol: nlbTlsVersion(c.protocol),
+      group: c.keyExchange,
       verdict,
       leaf: c.chain?.[0],
     });
@@ -161,6 +165,7 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
       sent: 0,
       cipher: '-',
       protocol: '-',
+      group: r.keyExchange ?? '-',
       verdict: {status: 'Failed:ClientCertInvalid', ok: false, identityFilter: null},
     });
   };
@@ -175,7 +180,17 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
     const log = (): void => {
       if (logged) return;
       logged = true;
-      logLine(c, {handshakeMs: c.handshakeMs, target: targetText, received, sent, cipher: c.cipher.name, protocol, verdict, leaf: c.chain?.[0]});
+      logLine(c, {
+        handshakeMs: c.handshakeMs,
+        target: targetText,
+        received,
+        sent,
+        cipher: c.cipher.name,
+        protocol,
+        group: c.keyExchange,
+        verdict,
+        leaf: c.chain?.[0],
+      });
     };
     socket.on('error', () => {
       /* the client went away; the close handler logs */
