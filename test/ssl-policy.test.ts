@@ -141,8 +141,12 @@ describe('serve --ssl-policy', () => {
     assert.equal(log.verifyStatus, 'Success');
     // The TLS 1.3 policies offer X25519 first (s2n-tls's TLS 1.3 groups), s_client too.
     assert.equal(log.tlsKeyExchange, 'x25519');
+    const before = s.lines.length;
     const v11 = await sClient(s.port, [...withCert(leaf), '-tls1_1', '-cipher', 'ECDHE-ECDSA-AES128-SHA@SECLEVEL=0']);
     assert.equal(v11.served, false, v11.out);
+    // The refused negotiation is in the connection log, with the runtime code (aws-reference 13.4).
+    for (let i = 0; i < 50 && s.lines.length === before; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(parseConnectionLogLine(s.lines[before]!)!.verifyStatus, 'Failed:UnmappedConnectionError');
     const v13 = await sClient(s.port, [...withCert(leaf), '-tls1_3', '-ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256', '-groups', 'P-384']);
     assert.equal(v13.served, true, v13.out);
     assert.equal(lastLog(s).tlsCipher, 'TLS_CHACHA20_POLY1305_SHA256');

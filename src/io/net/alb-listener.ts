@@ -262,7 +262,19 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   // line with the reason (stderr) and, for the chain, a connection-log line.
   const onRefused = (r: RefusedConnection): void => {
     p.onError?.(`client ${r.peer.remoteAddress}:${r.peer.remotePort} on port ${r.listenerPort} refused: ${r.reason}`);
-    if (r.kind !== 'handshake') logConnection(r.socket, r.peer, r.listenerPort, undefined, 'Failed:ClientCertInvalid', null, r.keyExchange ?? '-');
+    // A failed negotiation (a version or suite outside the security policy, an alert from the
+    // client) is in ALB's connection log too (AWS's troubleshooting guide reads
+    // negotiation errors there), with the runtime code; which code ALB writes is UNCONFIRMED
+    // (aws-reference 13.4): mtls-kit writes Failed:UnmappedConnectionError.
+    logConnection(
+      r.socket,
+      r.peer,
+      r.listenerPort,
+      undefined,
+      r.kind === 'handshake' ? 'Failed:UnmappedConnectionError' : 'Failed:ClientCertInvalid',
+      null,
+      r.keyExchange ?? '-',
+    );
   };
 
   const spoofWarning = p.onSpoof ?? p.onError;
