@@ -79,6 +79,7 @@ export const SSL_POLICIES: readonly SslPolicy[] = [
   classic('ELBSecurityPolicy-FS-1-2-Res-2019-08', ['TLSv1.2'], [...GCM128, ...SHA256, ...GCM256, ...SHA384]),
   classic('ELBSecurityPolicy-FS-1-2-Res-2020-10', ['TLSv1.2'], [...GCM128, ...GCM256]),
   classic('ELBSecurityPolicy-2015-05', V10_12, CLASSIC),
+  classic('ELBSecurityPolicy-TLS-1-0-2015-04', V10_12, [...CLASSIC, 'DES-CBC3-SHA']),
 ];
 
 /** The policy names, for the usage error and the flag's help. */
