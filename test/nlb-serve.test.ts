@@ -215,6 +215,8 @@ describe('serve --listen PORT:nlb: an NLB TLS listener with mTLS in front of a T
       assert.match(f[15]!, /^tlsv1[23]$/);
     }
     const ok = lines.filter((l) => l.includes(' Success '));
+    // tls_named_group (field 17), read from the server's own handshake: never the old constant `-` on a completed TLS connection.
+    for (const l of ok) assert.match(l.split(' ')[16]!, /^(x25519|secp256r1|secp384r1|X25519MLKEM768)$/);
     assert.equal(ok.length, 2);
     for (const l of ok) {
       assert.match(l, / "subject-cn:prefix:DEVICE-" [0-9A-F]+ "CN=device-1"$/);

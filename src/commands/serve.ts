@@ -28,16 +28,19 @@ An apigw listener (--listen PORT:apigw) behaves like an API Gateway custom domai
 
 A cloudfront listener (--listen PORT:cloudfront, or PORT:cloudfront:optional, PORT:cloudfront:passthrough) behaves like a CloudFront edge with viewer mutual TLS (docs/aws-reference.md 11): required (the default) refuses a viewer without a valid certificate; optional lets a viewer without one through (CloudFront-Viewer-Cert-Present: 0) and refuses an invalid one; passthrough judges nothing and forwards the certificate. A certificate is judged as verify --target cloudfront judges it: the path against the trust store, then every certificate but the root asked of the OCSP responder its authorityInfoAccess names (answers cached 30 minutes, as CloudFront; --skip-ocsp asks nothing, as a trust store with OCSP off); a revoked one, one without an OCSP URL, an unknown answer or an unreachable responder is refused right after the handshake. Requests go to --target with the CloudFront-Viewer-Cert-* headers (Serial-Number, Issuer, Subject, Present, Sha256, Validity, Pem; in passthrough Client-Cert and Client-Cert-Chain) as encode-header --target cloudfront writes them, client-sent ones removed, and X-Forwarded-For. One connection-log record per connection, as JSON with CloudFront's fields in its order (eventTimestamp, connectionId, connectionStatus Success or Failed:<code>, ..., clientLeafCertSerialNumber, clientLeafCertSubject, clientLeafCertIssuer, clientLeafCertValidity, connectionLogCustomData).
 
+--ssl-policy NAME gives the verify, passthrough and nlb listeners an ALB TLS security policy's protocol versions and cipher suites, in AWS's order with the server's preference winning; the PQ policies add the hybrid post-quantum groups X25519MLKEM768, SecP256r1MLKEM768 and SecP384r1MLKEM1024 where the running Node's OpenSSL has them (a warning names the groups used instead otherwise). A verified client whose certificate the policy cannot take (an RSASSA-PSS key on a policy without rsa_pss_pss signatures) is logged Failed:ClientCertIncompatible and closed. The connection log's tls_keyexchange field names the group the handshake used (x25519, secp256r1, X25519MLKEM768, ...). An unknown name exits 2 listing the valid ones.
+
 The server certificate comes from --server-cert/--server-key, or is issued in memory for localhost and 127.0.0.1 by the CA in --dir (never written). One ALB connection-log line per connection goes to --connection-log FILE, or stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
---json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa}. --ready-file FILE writes the same object to FILE at that moment (atomically), for scripts that start serve in the background and wait for the file.
+--json prints one JSON object on stdout once listening: {host, listeners: [{port, mode, url, curl}], target, trustStore, crls, ignoreExpiry, serverCertificate, serverCa, sslPolicy}. --ready-file FILE writes the same object to FILE at that moment (atomically), for scripts that start serve in the background and wait for the file.
 
-Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file of another kind; 4 a file is missing or unreadable, no CA, or a port in use.`;
+Exit codes: 0 stopped by a signal; 2 bad flag values (an unknown --ssl-policy), a certificate or key file of another kind; 4 a file is missing or unreadable, no CA, or a port in use.`;
 
   static override examples = [
     '<%= config.bin %> serve --port 8443 --target http://127.0.0.1:3000',
     '<%= config.bin %> serve --listen 8443:verify --listen 9443:passthrough --crl pki/root/crl.pem',
     '<%= config.bin %> serve --port 8443 --trust-store ca-bundle.pem --server-cert server.crt --server-key server.key --connection-log conn.log',
+    '<%= config.bin %> serve --port 8443 --ssl-policy ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09',
     '<%= config.bin %> serve --listen 9443:nlb --identity-filter subject-cn:prefix:device- --target tcp://127.0.0.1:7000 --proxy-protocol',
     '<%= config.bin %> serve --listen 8443:cloudfront --listen 8444:cloudfront:optional --target http://127.0.0.1:3000',
     '<%= config.bin %> serve --listen 8443:apigw --trust-store truststore.pem --authorizer authorizer.js --map-header X-Client-Cert-Sub=context.authorizer.clientCertSub --target http://127.0.0.1:3000',
@@ -102,6 +105,11 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
     'skip-ocsp': Flags.boolean({
       summary: 'cloudfront listeners: ask no OCSP responder, as a trust store with OCSP off (revocation not checked).',
       default: false,
+    }),
+    'ssl-policy': Flags.string({
+      summary:
+        "The listeners' TLS security policy by ALB name (protocol versions, cipher suites and, for the PQ policies, hybrid post-quantum key exchange), e.g. ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09; default: Node's OpenSSL defaults (TLS 1.2-1.3). verify, passthrough and nlb listeners.",
+      helpValue: 'NAME',
     }),
     'tls-version-and-cipher-headers': Flags.boolean({
       summary:
@@ -172,6 +180,7 @@ Exit codes: 0 stopped by a signal; 2 bad flag values, a certificate or key file 
       dropInvalidHeaderFields: flags['drop-invalid-header-fields'],
       tlsVersionAndCipherHeaders: flags['tls-version-and-cipher-headers'],
       cloudfront: {skipOcsp: flags['skip-ocsp']},
+      ...(flags['ssl-policy'] ? {sslPolicy: flags['ssl-policy']} : {}),
       log,
       onError: (m) => printErr(`${ec.yellow('warning:')} ${m}`),
       onNotice: (m) => printErr(`${ec.cyan('serve:')} ${m}`),
@@ -214,6 +223,7 @@ function renderReady(info: ServeInfo): void {
       ),
     );
   printLine(out.dim(`  server certificate ${info.serverCertificate}`));
+  if (info.sslPolicy) printLine(out.dim(`  TLS security policy ${info.sslPolicy}`));
   printLine('\ntry (with a client certificate from mtls-kit gen-client):');
   for (const l of info.listeners) printLine(`  ${l.curl}`);
   const v = info.listeners.find((l) => l.mode === 'verify');

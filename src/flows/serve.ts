@@ -24,6 +24,8 @@ import {type RunningEchoBackend, startEchoBackend} from '../io/net/echo-backend.
 import {resolveSecret} from '../io/secrets.js';
 import {TrustMaterial} from '../io/net/trust-material.js';
 import {type CloudFrontServeOptions, startCloudFrontServe} from './serve-cloudfront.js';
+import {findSslPolicy, policyIncompatibility, SSL_POLICY_NAMES, tlsOptionsForPolicy} from '../lib/alb/ssl-policies.js';
+import {opensslSupportsGroup} from '../io/net/tls-groups.js';
 
 export interface ServeOptions {
   host: string;
@@ -52,6 +54,8 @@ export interface ServeOptions {
   dropInvalidHeaderFields?: boolean;
   /** ALB's routing.http.x_amzn_tls_version_and_cipher_suite.enabled. */
   tlsVersionAndCipherHeaders?: boolean;
+  /** The ALB/NLB TLS security policy by name (`ELBSecurityPolicy-TLS13-1-2-2021-06`); default: Node's OpenSSL defaults. */
+  sslPolicy?: string;
   /** Reload the trust store and CRLs when their files change (default true). */
   watch?: boolean;
   log: (line: string) => void;
@@ -86,6 +90,8 @@ export interface ServeInfo {
   nlb?: {identityFilters: string[]; proxyProtocol: boolean};
   /** The API Gateway listeners' authorizer and mappings (null without apigw listeners). */
   apigw: ApigwInfo | null;
+  /** The TLS security policy of the ALB and NLB listeners (null: Node's OpenSSL defaults). */
+  sslPolicy: string | null;
 }
 
 export interface RunningServe {
@@ -145,6 +151,27 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   const cloudfrontSpecs = o.listeners.filter((l) => l.mode === 'cloudfront');
   const apigwSpecs = o.listeners.filter((l) => l.mode === 'apigw');
   const paths = caPaths(o.dir);
+
+  // The TLS security policy (aws-reference 13): one table, mapped onto Node's options.
+  const sslPolicy = o.sslPolicy === undefined ? undefined : findSslPolicy(o.sslPolicy);
+  if (o.sslPolicy !== undefined && !sslPolicy) {
+    throw usageError('UNKNOWN_SSL_POLICY', `--ssl-policy ${o.sslPolicy} is not an ALB security policy mtls-kit knows`, [
+      `use one of: ${SSL_POLICY_NAMES.join(', ')}`,
+      ...(/FIPS/i.test(o.sslPolicy) ? ['FIPS policies are not reproduced: the local OpenSSL is not a FIPS module'] : []),
+    ]);
+  }
+  if (sslPolicy && apigwSpecs.length === o.listeners.length) {
+    throw usageError('UNKNOWN_SSL_POLICY', '--ssl-policy applies to verify, passthrough and nlb listeners; API Gateway has its own TLS policies', [
+      'drop --ssl-policy for apigw listeners',
+    ]);
+  }
+  const policyTls = sslPolicy ? tlsOptionsForPolicy(sslPolicy, opensslSupportsGroup) : undefined;
+  if (sslPolicy && policyTls && policyTls.missingGroups.length > 0) {
+    o.onError?.(
+      `${sslPolicy.name}: this Node's OpenSSL ${process.versions.openssl} lacks ${policyTls.missingGroups.join(', ')}; the listeners offer ${policyTls.options.ecdhCurve} instead (Node 24 with OpenSSL 3.5 has them)`,
+    );
+  }
+  const incompatibility = sslPolicy ? (leaf: Parameters<typeof policyIncompatibility>[1]) => policyIncompatibility(sslPolicy, leaf) : undefined;
 
   // Trust store (verify listeners only): --trust-store, else the CA directory's bundle.
   // Reloaded when the bundle or a CRL changes, and on SIGHUP (trust-material.ts).
@@ -243,6 +270,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       identityFilters: nlbOptions.identityFilters,
       target: o.target,
       proxyProtocol: nlbOptions.proxyProtocol,
+      ...(policyTls ? {tlsOptions: policyTls.options} : {}),
       log: o.log,
       ...(o.onError ? {onError: o.onError} : {}),
     });
@@ -264,6 +292,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       serverCa,
       nlb: {identityFilters: nlbOptions.identityFilters.map(formatIdentityFilter), proxyProtocol: nlbOptions.proxyProtocol},
       apigw: null,
+      sslPolicy: sslPolicy?.name ?? null,
     };
     return {
       info,
@@ -308,6 +337,8 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       ...(o.onNotice ? {onSpoof: o.onNotice} : {}),
       target,
       ...(o.advertiseCaNames && bundlePem ? {advertiseCaPem: bundlePem} : {}),
+      ...(policyTls ? {tlsOptions: policyTls.options} : {}),
+      ...(incompatibility ? {incompatibility} : {}),
       log: o.log,
       ...(o.onError ? {onError: o.onError} : {}),
     });
@@ -379,6 +410,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     serverCertificate,
     serverCa,
     apigw: gw && o.apigw ? apigwInfo(o.apigw) : null,
+    sslPolicy: sslPolicy?.name ?? null,
   };
   return {
     info,

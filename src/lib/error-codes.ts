@@ -217,6 +217,7 @@ export const ERROR_CODES = {
   UNEXPECTED_ARGUMENT: {exit: 2, meaning: 'an argument the command does not take'},
   UNKNOWN_COMMAND: {exit: 2, meaning: 'no such command'},
   UNKNOWN_FLAG: {exit: 2, meaning: 'no such flag'},
+  UNKNOWN_SSL_POLICY: {exit: 2, meaning: '--ssl-policy is not an ALB security policy mtls-kit knows, or is given to API Gateway listeners only'},
   UNREADABLE_LOG: {exit: 4, meaning: 'a log file is not readable gzip'},
   UNSUPPORTED_KEY: {exit: 4, meaning: "the CA's key type cannot sign a CRL"},
   URL_NOT_FETCHED: {exit: 2, meaning: 'a URL was given where a local file is needed; nothing is downloaded'},

@@ -8,7 +8,7 @@
  * rejected client's socket is destroyed before the HTTP parser sees a byte, so no HTTP
  * response is ever sent and curl exits non-zero, as with ALB (aws-reference 1.1).
  */
-import {constants as cryptoConstants, randomBytes} from 'node:crypto';
+import {constants as cryptoConstants, randomFillSync} from 'node:crypto';
 import http from 'node:http';
 import {performance} from 'node:perf_hooks';
 import tls, {type TLSSocket} from 'node:tls';
@@ -16,6 +16,7 @@ import {type Dispatcher, Pool} from 'undici';
 import {
   buildUpstreamHeaders,
   findSpoofedHeaders,
+  findSpoofedTlsHeaders,
   formatTraceId,
   HOP_BY_HOP,
   VALID_HEADER_NAME,
@@ -73,6 +74,13 @@ export interface AlbServerParams {
    * subjects OpenSSL then sends as the acceptable CA names of the CertificateRequest.
    */
   advertiseCaPem?: string;
+  /**
+   * The listener's TLS security policy mapped to Node's options (lib/alb/ssl-policies.ts);
+   * without it, Node's OpenSSL defaults. With it the server's cipher order wins, as on ALB.
+   */
+  tlsOptions?: {minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion; ciphers: string; ecdhCurve: string};
+  /** Why a verified leaf conflicts with the security policy (ALB's ClientCertIncompatible), or null. */
+  incompatibility?: (leaf: ParsedCertificate) => string | null;
   /** Receives each connection-log line (no newline). */
   log: (line: string) => void;
   /** Called for errors that do not end the server (target unreachable, ...). */
@@ -115,11 +123,25 @@ const safe = <T>(f: () => T, fallback: T): T => {
   }
 };
 
+// Random ids for every request and connection, drawn from one pool refilled 4 KB at a
+// time: one call into OpenSSL's RNG per ~340 requests instead of one each (bench/serve.ts).
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+/** `n` fresh random bytes (a view of the pool: use before the next call). */
+function randomView(n: number): Buffer {
+  if (poolAt + n > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  poolAt += n;
+  return pool.subarray(poolAt - n, poolAt);
+}
+
 /** A trace id `1-{8 hex seconds}-{24 hex}` (ALB request tracing). */
 const newTraceId = (): string =>
   `1-${Math.floor(Date.now() / 1000)
     .toString(16)
-    .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+    .padStart(8, '0')}-${randomView(12).toString('hex')}`;
 
 /**
  * ALB's X-Amzn-Trace-Id: without one from the client, `Root=<new id>`; with one that has a
@@ -165,6 +187,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     // renegotiates: a TLS 1.2 client's renegotiation ClientHello is refused (OpenSSL answers
     // no_renegotiation), so no second, unjudged handshake can happen on a judged connection.
     secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+    ...(p.tlsOptions ? {...p.tlsOptions, honorCipherOrder: true} : {}),
   });
 
   const logConnection = (
@@ -174,6 +197,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     leaf: ParsedCertificate | undefined,
     status: string,
     latencyMs: number | null,
+    keyExchange: string,
   ): void => {
     const cipher = safe(() => socket.getCipher(), undefined);
     const entry: ConnectionLogEntry = {
@@ -189,10 +213,10 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       validity: leaf ? formatAlbValidity(leaf.notBefore, leaf.notAfter) : '-',
       serial: leaf?.serialHex ?? '-',
       verifyStatus: status,
-      connTraceId: formatTraceId(randomBytes(16)),
-      // Node cannot tell a server which group the key exchange used (getEphemeralKeyInfo
-      // is client-only), so the field stays `-`.
-      tlsKeyExchange: '-',
+      connTraceId: formatTraceId(randomView(16)),
+      // Read from the server's own ServerHello / ServerKeyExchange (lib/tls/server-flight.ts):
+      // Node tells a server nothing about the group (aws-reference 5, 13.3).
+      tlsKeyExchange: keyExchange,
       elb,
       ipAddress: peer.localAddress,
       extra: [],
@@ -205,7 +229,13 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     (c: PresentedConnection): AlbVerdict => {
       const leaf = c.chain?.[0];
       if (mode === 'verify') {
-        const verdict: ChainVerdict = c.chain === null ? {status: 'Failed:ClientCertInvalid', ok: false} : p.judge(c.chain);
+        let verdict: ChainVerdict = c.chain === null ? {status: 'Failed:ClientCertInvalid', ok: false} : p.judge(c.chain);
+        // A chain the trust store accepts can still conflict with the listener's security policy.
+        const conflict = verdict.ok && leaf && p.incompatibility ? p.incompatibility(leaf) : null;
+        if (conflict) {
+          p.onError?.(`client ${c.peer.remoteAddress}:${c.peer.remotePort} on port ${c.listenerPort} refused: ${conflict}`);
+          verdict = {status: 'Failed:ClientCertIncompatible', ok: false};
+        }
         return {...verdict, mtlsHeaders: verdict.ok && leaf ? p.verifyHeaders(leaf) : []};
       }
       // Passthrough: ALB does not verify, so the connection is logged as Success (what ALB
@@ -214,7 +244,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     };
 
   const onVerdict = (c: PresentedConnection, v: AlbVerdict): void => {
-    logConnection(c.socket, c.peer, c.listenerPort, c.chain?.[0], v.status, v.ok ? c.handshakeMs : null);
+    logConnection(c.socket, c.peer, c.listenerPort, c.chain?.[0], v.status, v.ok ? c.handshakeMs : null, c.keyExchange);
   };
 
   const admit = (c: PresentedConnection, v: AlbVerdict): void => {
@@ -232,23 +262,53 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   // line with the reason (stderr) and, for the chain, a connection-log line.
   const onRefused = (r: RefusedConnection): void => {
     p.onError?.(`client ${r.peer.remoteAddress}:${r.peer.remotePort} on port ${r.listenerPort} refused: ${r.reason}`);
-    if (r.kind !== 'handshake') logConnection(r.socket, r.peer, r.listenerPort, undefined, 'Failed:ClientCertInvalid', null);
+    // A failed negotiation (a version or suite outside the security policy, an alert from the
+    // client) is in ALB's connection log too (AWS's troubleshooting guide reads
+    // negotiation errors there), with the runtime code; which code ALB writes is UNCONFIRMED
+    // (aws-reference 13.4): mtls-kit writes Failed:UnmappedConnectionError.
+    logConnection(
+      r.socket,
+      r.peer,
+      r.listenerPort,
+      undefined,
+      r.kind === 'handshake' ? 'Failed:UnmappedConnectionError' : 'Failed:ClientCertInvalid',
+      null,
+      r.keyExchange ?? '-',
+    );
+  };
+
+  const spoofWarning = p.onSpoof ?? p.onError;
+  /** Client headers that read as an identity or TLS header ALB adds: one warning per request, naming each and its fate. */
+  const reportSpoofing = (rawHeaders: string[], peer: PeerAddress, listenerPort: number): void => {
+    const spoofed = findSpoofedHeaders(rawHeaders, p.strip);
+    const who = `spoofing attempt: client ${peer.remoteAddress}:${peer.remotePort} on port ${listenerPort} sent`;
+    const dropped = (n: string): boolean => Boolean(p.dropInvalidHeaderFields) && !VALID_HEADER_NAME.test(n);
+    if (spoofed.length > 0) {
+      const kept = spoofed.filter((n) => !n.toLowerCase().startsWith('x-amzn-mtls-') && !p.strip.has(n.toLowerCase()) && !dropped(n));
+      const fate = kept.length === 0 ? 'removed' : `forwarded as ALB does: ${kept.join(', ')} (--drop-invalid-header-fields drops names with _)`;
+      spoofWarning?.(
+        `${who} ${spoofed.join(', ')}, which ${spoofed.length === 1 ? 'reads' : 'read'} as an mTLS identity header once case and _/- are folded; ${fate}`,
+      );
+    }
+    // X-Amzn-Tls-Version / -Cipher-Suite: replaced by the listener's own when the attribute is
+    // on; with it off ALB adds none, and whether it strips a client's is UNCONFIRMED
+    // (aws-reference 7.1): forwarded, and said so.
+    const tlsSpoofed = findSpoofedTlsHeaders(rawHeaders);
+    if (tlsSpoofed.length > 0) {
+      const kept = tlsSpoofed.filter((n) => !(p.tlsVersionAndCipherHeaders && n.toLowerCase().startsWith('x-amzn-tls-')) && !dropped(n));
+      const fate =
+        kept.length === 0
+          ? 'removed'
+          : `forwarded: ${kept.join(', ')}${p.tlsVersionAndCipherHeaders ? '' : ' (--tls-version-and-cipher-headers replaces them with the real ones)'}`;
+      spoofWarning?.(`${who} ${tlsSpoofed.join(', ')}, which ${tlsSpoofed.length === 1 ? 'reads' : 'read'} as ALB's TLS version/cipher header; ${fate}`);
+    }
   };
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const state = admittedState(states, req.socket as TLSSocket);
     if (!state) return;
     const listenerPort = state.peer.localPort;
-    const spoofed = findSpoofedHeaders(req.rawHeaders, p.strip);
-    if (spoofed.length > 0) {
-      const kept = spoofed.filter(
-        (n) => !n.toLowerCase().startsWith('x-amzn-mtls-') && !p.strip.has(n.toLowerCase()) && !(p.dropInvalidHeaderFields && !VALID_HEADER_NAME.test(n)),
-      );
-      const fate = kept.length === 0 ? 'removed' : `forwarded as ALB does: ${kept.join(', ')} (--drop-invalid-header-fields drops names with _)`;
-      (p.onSpoof ?? p.onError)?.(
-        `spoofing attempt: client ${state.peer.remoteAddress}:${state.peer.remotePort} on port ${listenerPort} sent ${spoofed.join(', ')}, which ${spoofed.length === 1 ? 'reads' : 'read'} as an mTLS identity header once case and _/- are folded; ${fate}`,
-      );
-    }
+    reportSpoofing(req.rawHeaders, state.peer, listenerPort);
     const headers = buildUpstreamHeaders({
       rawHeaders: req.rawHeaders,
       mtlsHeaders: state.mtlsHeaders,

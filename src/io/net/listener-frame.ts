@@ -21,6 +21,7 @@ import tls, {type SecureContext, type TLSSocket} from 'node:tls';
 import {preconditionError} from '../../lib/errors.js';
 import {ClientFlightReader} from '../../lib/tls/client-flight.js';
 import {TLS13_SUITE_IDS} from '../../lib/tls/handshake.js';
+import {ServerFlightReader} from '../../lib/tls/server-flight.js';
 import {parseCertificate, type ParsedCertificate} from '../../lib/x509/cert.js';
 import {SocketRelay} from './socket-relay.js';
 
@@ -55,6 +56,8 @@ export interface PresentedConnection {
   protocol: string;
   /** OpenSSL's and the standard cipher suite name. */
   cipher: {name: string; standardName: string};
+  /** The key-exchange group, s2n-tls's name (`x25519`, `X25519MLKEM768`, ...), or `-` (lib/tls/server-flight.ts). */
+  keyExchange: string;
 }
 
 /** A connection that ended before it could be judged, and why. */
@@ -69,6 +72,8 @@ export interface RefusedConnection {
   kind: 'chain' | 'handshake' | 'internal';
   /** The OpenSSL error code of a failed handshake (ERR_SSL_...), when there is one. */
   code?: string;
+  /** The key-exchange group, when the server had chosen one before the connection ended. */
+  keyExchange?: string;
 }
 
 /** The verdict of a product's policy; `ok: false` closes the connection before any application byte. */
@@ -110,8 +115,9 @@ export interface RunningFrame {
   close(): Promise<void>;
 }
 
-/** The relay of one connection, feeding its reader until the client's flight is read. */
+/** The relay of one connection, feeding its readers until the client's flight and the server's key exchange are read. */
 class ObservedRelay extends SocketRelay {
+  readonly server = new ServerFlightReader();
   constructor(
     raw: net.Socket,
     readonly reader: ClientFlightReader,
@@ -129,6 +135,10 @@ class ObservedRelay extends SocketRelay {
     this.totals.tappedBytes += this.reader.bytes - bytes;
     this.totals.work += this.reader.work - work;
     if ((this.reader.state as string) === 'refused') this.onRefuse();
+  }
+
+  protected override onWrite(chunk: Buffer): void {
+    if (this.server.keyExchange === undefined) this.server.push(chunk);
   }
 }
 
@@ -179,7 +189,12 @@ export async function startListenerFrame<V extends FrameVerdict>(p: ListenerFram
       if (ended) return;
       ended = true;
       clearTimeout(timer);
-      safely(() => p.onRefused({listenerPort, peer, socket, acceptedAt, reason, kind, ...(code ? {code} : {})}), p.onError, 'logging a refused connection');
+      const keyExchange = relay.server.keyExchange;
+      safely(
+        () => p.onRefused({listenerPort, peer, socket, acceptedAt, reason, kind, ...(code ? {code} : {}), ...(keyExchange ? {keyExchange} : {})}),
+        p.onError,
+        'logging a refused connection',
+      );
       socket.destroy();
       raw.destroy();
     };
@@ -279,6 +294,7 @@ export async function startListenerFrame<V extends FrameVerdict>(p: ListenerFram
           clientRandom: result.clientRandom,
           protocol: protocol ?? '-',
           cipher: {name: cipher?.name ?? '-', standardName: cipher?.standardName ?? '-'},
+          keyExchange: relay.server.keyExchange ?? '-',
         };
         const decide = (verdict: V): void => {
           ended = true;

@@ -42,6 +42,8 @@ export interface NlbServerParams {
   target: {host: string; port: number};
   /** Send a PROXY protocol v2 header first on each target connection. */
   proxyProtocol: boolean;
+  /** The listener's TLS security policy as Node's options (lib/alb/ssl-policies.ts); default: OpenSSL's. */
+  tlsOptions?: {minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion; ciphers: string; ecdhCurve: string};
   /** Receives each access-log line (no newline). */
   log: (line: string) => void;
   /** Errors that do not end the server (target unreachable, ...). */
@@ -86,6 +88,7 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
     // Every connection is judged on a full handshake (no resumption, as ALB mTLS; NLB's is
     // UNCONFIRMED, aws-reference 9.7), and never renegotiated.
     secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+    ...(p.tlsOptions ? {...p.tlsOptions, honorCipherOrder: true} : {}),
   });
 
   /** One access-log line for a connection; `target`, byte counts and the end time as they stand. */
@@ -98,6 +101,8 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
       sent: number;
       cipher: string;
       protocol: string;
+      /** The key-exchange group (listener-frame's keyExchange), `-` when unknown. */
+      group: string;
       verdict: NlbVerdict;
       leaf?: ParsedCertificate | undefined;
     },
@@ -119,6 +124,7 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
         certificateSerial: serverSerial,
         tlsCipherSuite: o.cipher,
         tlsProtocolVersion: o.protocol,
+        tlsNamedGroup: o.group,
         domainName: typeof servername === 'string' ? servername : '-',
         alpnFeProtocol: typeof alpn === 'string' ? alpn : '-',
         alpnClientPreferenceList: '-',
@@ -144,6 +150,7 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
       sent: 0,
       cipher: c.cipher.name,
       protocol: nlbTlsVersion(c.protocol),
+      group: c.keyExchange,
       verdict,
       leaf: c.chain?.[0],
     });
@@ -159,6 +166,7 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
       sent: 0,
       cipher: '-',
       protocol: '-',
+      group: r.keyExchange ?? '-',
       verdict: {status: 'Failed:ClientCertInvalid', ok: false, identityFilter: null},
     });
   };
@@ -173,7 +181,17 @@ export async function startNlbServer(p: NlbServerParams): Promise<RunningNlbServ
     const log = (): void => {
       if (logged) return;
       logged = true;
-      logLine(c, {handshakeMs: c.handshakeMs, target: targetText, received, sent, cipher: c.cipher.name, protocol, verdict, leaf: c.chain?.[0]});
+      logLine(c, {
+        handshakeMs: c.handshakeMs,
+        target: targetText,
+        received,
+        sent,
+        cipher: c.cipher.name,
+        protocol,
+        group: c.keyExchange,
+        verdict,
+        leaf: c.chain?.[0],
+      });
     };
     socket.on('error', () => {
       /* the client went away; the close handler logs */
@@ -256,6 +274,7 @@ export interface NlbServeParams {
   /** `tcp://host:port`; without it a built-in TCP echo target. */
   target: string | undefined;
   proxyProtocol: boolean;
+  tlsOptions?: NlbServerParams['tlsOptions'];
   log: (line: string) => void;
   onError?: (message: string) => void;
 }
@@ -309,6 +328,7 @@ export async function startNlbServe(o: NlbServeParams): Promise<RunningNlbServe>
       judge,
       target,
       proxyProtocol: o.proxyProtocol,
+      ...(o.tlsOptions ? {tlsOptions: o.tlsOptions} : {}),
       log: o.log,
       ...(o.onError ? {onError: o.onError} : {}),
     });

@@ -27,6 +27,9 @@ export class SocketRelay extends Duplex {
   /** Each chunk the peer sent, before it is passed on. */
   protected onChunk(_chunk: Buffer): void {}
 
+  /** Each chunk written to the peer (by TLS over this relay), before it is sent. */
+  protected onWrite(_chunk: Buffer): void {}
+
   override _read(): void {
     this.raw.resume();
   }
@@ -36,6 +39,7 @@ export class SocketRelay extends Duplex {
       cb();
       return;
     }
+    this.onWrite(chunk);
     this.raw.write(chunk, cb);
   }
 
@@ -44,6 +48,7 @@ export class SocketRelay extends Duplex {
       cb();
       return;
     }
+    for (const c of chunks) this.onWrite(c.chunk);
     this.raw.cork();
     for (let i = 0; i < chunks.length - 1; i++) this.raw.write(chunks[i]!.chunk);
     this.raw.write(chunks[chunks.length - 1]!.chunk, cb);

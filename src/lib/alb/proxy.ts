@@ -84,6 +84,17 @@ export function foldHeaderName(name: string): string {
   return name.toLowerCase().replace(/_/g, '-');
 }
 
+const foldedSets = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
+/** The folded form of a set of names, computed once per set (it is checked on every request). */
+function foldedNames(names: ReadonlySet<string>): ReadonlySet<string> {
+  let f = foldedSets.get(names);
+  if (!f) {
+    f = new Set([...names].map(foldHeaderName));
+    foldedSets.set(names, f);
+  }
+  return f;
+}
+
 /**
  * The client-sent header names that collide with an mTLS or identity header once folded
  * (foldHeaderName): any `X-Amzn-Mtls-*` and any renamed header name in `identity`
@@ -91,12 +102,26 @@ export function foldHeaderName(name: string): string {
  * @returns the names as the client wrote them, in order
  */
 export function findSpoofedHeaders(rawHeaders: string[], identity: ReadonlySet<string>): string[] {
-  const folded = new Set([...identity].map(foldHeaderName));
+  const folded = foldedNames(identity);
   const out: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const f = foldHeaderName(rawHeaders[i]!);
     if (f.startsWith(MTLS_PREFIX) || folded.has(f)) out.push(rawHeaders[i]!);
   }
+  return out;
+}
+
+/** The TLS headers ALB adds with routing.http.x_amzn_tls_version_and_cipher_suite.enabled, lower case. */
+export const TLS_INFO_HEADERS: ReadonlySet<string> = new Set(['x-amzn-tls-version', 'x-amzn-tls-cipher-suite']);
+
+/**
+ * The client-sent header names that read as ALB's X-Amzn-Tls-Version or -Cipher-Suite once
+ * folded (foldHeaderName): a client claiming the connection's TLS version or suite.
+ * @returns the names as the client wrote them, in order
+ */
+export function findSpoofedTlsHeaders(rawHeaders: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) if (TLS_INFO_HEADERS.has(foldHeaderName(rawHeaders[i]!))) out.push(rawHeaders[i]!);
   return out;
 }
 

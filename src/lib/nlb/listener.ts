@@ -119,6 +119,8 @@ export interface NlbAccessLogEntry {
   tlsCipherSuite: string;
   /** tlsv1 | tlsv11 | tlsv12 | tlsv13, or `-`. */
   tlsProtocolVersion: string;
+  /** The key-exchange group (s2n-tls's name, aws-reference 13.3); `-` when unknown. */
+  tlsNamedGroup?: string;
   domainName: string;
   alpnFeProtocol: string;
   alpnClientPreferenceList: string;
@@ -154,7 +156,8 @@ const quoted = (s: string): string => (s === '' || s === '-' ? '-' : `"${s.repla
  * tls_protocol_version tls_named_group domain_name alpn_fe_protocol alpn_be_protocol
  * alpn_client_preference_list tls_connection_creation_time` (aws-reference 9.6), then
  * NLB_LISTENER_POLICY.logExtraFields. Fields Node cannot know (incoming alert, cert ARN,
- * named group, backend ALPN) are `-`.
+ * backend ALPN) are `-`; the named group is read from the server's own handshake
+ * (lib/tls/server-flight.ts).
  */
 export function formatNlbAccessLogLine(e: NlbAccessLogEntry): string {
   return [
@@ -174,7 +177,7 @@ export function formatNlbAccessLogLine(e: NlbAccessLogEntry): string {
     dash(e.certificateSerial),
     dash(e.tlsCipherSuite),
     dash(e.tlsProtocolVersion),
-    '-',
+    dash(e.tlsNamedGroup ?? '-'),
     dash(e.domainName),
     dash(e.alpnFeProtocol),
     '-',

@@ -108,7 +108,9 @@ export type ClientFlightResult = {ok: true; chain: Uint8Array[]; clientRandom: s
 /** Where the reader stands. */
 export type ClientFlightState = 'reading' | 'complete' | 'refused';
 
-const VERSION_NAMES: Record<string, 'tls12' | 'tls13'> = {'TLSv1.2': 'tls12', 'TLSv1.3': 'tls13'};
+// TLS 1.0 and 1.1 send the client's Certificate in clear, encoded as TLS 1.2 does
+// (RFC 2246 7.4.6, RFC 4346 7.4.6): one reading for the three (the ELB policies with TLS 1.0/1.1).
+const VERSION_NAMES: Record<string, 'tls12' | 'tls13'> = {TLSv1: 'tls12', 'TLSv1.1': 'tls12', 'TLSv1.2': 'tls12', 'TLSv1.3': 'tls13'};
 
 /**
  * Reads the client's handshake flights of one connection. Feed it every byte the client
@@ -199,7 +201,7 @@ export class ClientFlightReader {
   private result(protocol: string | null): ClientFlightResult {
     if (this.state === 'refused') return {ok: false, reason: this.reason ?? 'refused'};
     const negotiated = protocol ? VERSION_NAMES[protocol] : undefined;
-    if (!negotiated) return {ok: false, reason: `protocol ${protocol ?? 'unknown'}: the client's certificate is read only from TLS 1.2 and TLS 1.3`};
+    if (!negotiated) return {ok: false, reason: `protocol ${protocol ?? 'unknown'}: the client's certificate is read only from TLS 1.0 to 1.3`};
     if (this.state !== 'complete' || this.version !== negotiated)
       return {ok: false, reason: `the client's ${protocol} handshake was not seen complete on this connection`};
     if (!this.clientRandom) return {ok: false, reason: 'no ClientHello was seen on this connection'};

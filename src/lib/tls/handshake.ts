@@ -68,6 +68,8 @@ export interface ServerHello {
   /** 'TLSv1.3' or 'TLSv1.2' (or older). */
   version: string;
   cipherSuite: number;
+  /** The key_share extension's group (TLS 1.3, RFC 8446 4.2.8), when there is one. */
+  keyShareGroup?: number;
 }
 
 const VERSIONS: Record<number, string> = {772: 'TLSv1.3', 771: 'TLSv1.2', 770: 'TLSv1.1', 769: 'TLSv1'};
@@ -80,6 +82,7 @@ export function parseServerHello(body: Uint8Array): ServerHello {
   const cipherSuite = u16(body, p);
   p += 3; // suite + compression
   let version = u16(body, 0);
+  let keyShareGroup: number | undefined;
   if (p + 2 <= body.length) {
     const end = p + 2 + u16(body, p);
     p += 2;
@@ -87,10 +90,11 @@ export function parseServerHello(body: Uint8Array): ServerHello {
       const type = u16(body, p);
       const len = u16(body, p + 2);
       if (type === 43 && len === 2) version = u16(body, p + 4);
+      if (type === 51 && len >= 2) keyShareGroup = u16(body, p + 4);
       p += 4 + len;
     }
   }
-  return {version: VERSIONS[version] ?? `0x${version.toString(16)}`, cipherSuite};
+  return {version: VERSIONS[version] ?? `0x${version.toString(16)}`, cipherSuite, ...(keyShareGroup === undefined ? {} : {keyShareGroup})};
 }
 
 /** The DER Names in a DistinguishedName list (opaque DistinguishedName<1..2^16-1>, each 2-byte length prefixed). */
