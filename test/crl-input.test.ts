@@ -9,7 +9,7 @@
  * emulator takes the trust store.
  */
 import assert from 'node:assert/strict';
-import {readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
 import {PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
@@ -19,6 +19,7 @@ import {opensslOk} from './support/openssl.js';
 import {opensslServerCert} from './support/tls-peers.js';
 import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
+import {spawnSync} from 'node:child_process';
 
 const BUCKET = 'crl-input-bucket';
 const PCA = 'pca-partitioned';
@@ -27,6 +28,7 @@ const aws = await startAwsStandIns([BUCKET, PCA]);
 const tmp = tempDir();
 const ca = await makeTestCa(join(tmp, 'pki'), {cn: 'PCA Partitioned Root'});
 ca.revokeSerial('0C07');
+ca.revokeSerial('0C08');
 
 /** A partitioned CRL as AWS Private CA writes it: DER, with a critical IDP naming the partition (openssl ca -gencrl, crl_extensions). */
 function partitionedCrl(): {pem: string; der: string} {
@@ -88,12 +90,70 @@ describe('CRLs from AWS Private CA in lint, inspect and deploy', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.kind, 'crl');
     assert.equal(r.json.format, 'der');
-    assert.equal(r.json.crl.entries, 1);
+    assert.equal(r.json.crl.entries, 2);
     assert.equal(rule(r.json.crl.findings, 'crl-partitioned')?.severity, 'warning');
     assert.equal(r.json.albRequirementsMet, true, 'deploy uploads it (as PEM)');
     const missing = await runCli(['inspect', `s3://${PCA}/crl/no-such.crl`, '--json'], {env: aws.env});
     assert.notEqual(missing.code, 0);
     assert.match(missing.json.error.message, /no-such\.crl/);
+  });
+
+  it('AWS-LC (the verifier ALB runs) and mtls-kit verify use the partition only for a certificate whose CDP names it', async (t) => {
+    const awslc = join(process.cwd(), '..', 'shared', 'tools', 'aws-tls-stack', 'awslc_verify');
+    if (!existsSync(awslc)) return t.skip(`no AWS-LC verifier at ${awslc}`);
+    // Two revoked clients of the same CA: one in this partition, one in another (its CDP names partition 8).
+    const leaf = (serial: string, cdp: string): string => {
+      const base = join(tmp, `leaf-${serial}`);
+      opensslOk([
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${base}.key`,
+        '-out',
+        `${base}.csr`,
+        '-subj',
+        `/CN=device-${serial}`,
+      ]);
+      writeFileSync(
+        `${base}.ext`,
+        `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\ncrlDistributionPoints=URI:${cdp}\n`,
+      );
+      const root = join(ca.dir, 'root');
+      opensslOk([
+        'x509',
+        '-req',
+        '-in',
+        `${base}.csr`,
+        '-CA',
+        join(root, 'ca.crt'),
+        '-CAkey',
+        join(root, 'ca.key'),
+        '-set_serial',
+        `0x${serial}`,
+        '-days',
+        '5',
+        '-extfile',
+        `${base}.ext`,
+        '-out',
+        `${base}.crt`,
+      ]);
+      return `${base}.crt`;
+    };
+    const inPartition = leaf('0C07', PARTITION_URI);
+    const elsewhere = leaf('0C08', PARTITION_URI.replace('partition-7', 'partition-8'));
+    const oracle = (cert: string): string =>
+      spawnSync(awslc, ['-mode', 's2n', '-CAfile', ca.rootCert, '-CRLfile', crl.pem, cert], {encoding: 'utf8'}).stdout.trim();
+    assert.match(oracle(inPartition), /certificate revoked/);
+    assert.match(oracle(elsewhere), /Different CRL scope/);
+    const verdict = async (cert: string): Promise<string> =>
+      (await runCli(['verify', cert, '--trust-store', ca.rootCert, '--crl', crl.der, '--json'])).json.code;
+    assert.equal(await verdict(inPartition), 'ClientCertCrlHit');
+    assert.equal(await verdict(elsewhere), 'ClientCertCrlProcessingError');
   });
 
   it('deploy --crl s3:// uploads the partition as PEM and prints the same partition warning', async () => {
