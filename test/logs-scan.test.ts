@@ -10,7 +10,8 @@ import {describe, it} from 'node:test';
 import {gzipSync} from 'node:zlib';
 import {parseConnectionLogLine} from '../src/lib/alb/connection-log.js';
 import {jsonRecordLines, newScannedLine, scanConnectionLogLine, splitJsonObjects} from '../src/lib/alb/connection-log-scan.js';
-import {createLogSummarizer} from '../src/lib/alb/log-summary.js';
+import {createLogSummarizer, percentile, selectInPlace} from '../src/lib/alb/log-summary.js';
+import {FILE_CHUNK_BYTES, summarizeLogs} from '../src/io/aws/log-sources.js';
 import {runCli} from './support/cli.js';
 import {generateConnectionLog} from './support/conn-logs.js';
 import {prng} from './support/prng.js';
@@ -96,6 +97,50 @@ describe('connection-log byte scanner', () => {
     assert.deepEqual(splitJsonObjects('{"a":"}{"}{"b":1}'), ['{"a":"}{"}', '{"b":1}']);
     assert.equal(jsonRecordLines({unrelated: true}), null);
     assert.equal(summarize('{"unrelated": true}\n{not json\n').malformed.count, 2);
+  });
+});
+
+describe('logs: reading speed does not change the answer', () => {
+  it('selectInPlace picks the same nearest-rank percentiles as sorting (duplicates, sorted, reversed, random)', () => {
+    const rand = prng(7);
+    const shapes: Array<(n: number) => Float64Array> = [
+      (n) => Float64Array.from({length: n}, () => rand()),
+      (n) => Float64Array.from({length: n}, () => Math.floor(rand() * 5) / 1000),
+      (n) => Float64Array.from({length: n}, (_, i) => i / 1000),
+      (n) => Float64Array.from({length: n}, (_, i) => (n - i) / 1000),
+      (n) => new Float64Array(n).fill(0.004),
+    ];
+    for (const shape of shapes) {
+      for (const n of [1, 2, 3, 10, 101, 5000]) {
+        const a = shape(n);
+        const sorted = Float64Array.from(a).sort();
+        let lo = 0;
+        for (const p of [50, 90, 99]) {
+          const k = Math.max(1, Math.ceil((p / 100) * n)) - 1;
+          assert.equal(selectInPlace(a, k, lo), percentile(sorted, p), `n=${n} p${p}`);
+          lo = k;
+        }
+      }
+    }
+  });
+
+  it('a file read in reused buffers (lines and a 5 MiB line across chunk boundaries) sums up as the same bytes in memory', async () => {
+    const tmp = tempDir();
+    const log = generateConnectionLog(30_000).text;
+    // Longer than two chunks, so both read buffers are reused; the long line has no newline
+    // inside one chunk and must be carried across it whole.
+    const body = Buffer.from(`${log}${'x'.repeat(FILE_CHUNK_BYTES + 1000)}\n${log}`);
+    assert.ok(body.length > 2 * FILE_CHUNK_BYTES);
+    const file = join(tmp, 'big.log');
+    writeFileSync(file, body);
+    const fromFile = await summarizeLogs([file], {workers: 1});
+    const s = createLogSummarizer();
+    s.addSource(file);
+    s.addBytes(body, 0, body.length);
+    assert.deepEqual(fromFile, s.finish());
+    assert.equal(fromFile.connections, 60_000);
+    assert.equal(fromFile.malformed.count, 1);
+    assert.equal(fromFile.malformed.examples[0]!.line, 30_001);
   });
 });
 

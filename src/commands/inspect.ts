@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {inputName, readInput} from '../io/files.js';
+import {readFileOrS3} from '../io/aws/s3-input.js';
+import {inputName} from '../io/files.js';
 import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import type {CrlDetails, CsrDetails, PrivateKeyDetails} from '../lib/alb/describe-files.js';
 import {identifyInput, type InputKind} from '../lib/x509/input-kind.js';
@@ -63,7 +64,10 @@ Exit codes: 0 read (whatever the verdict); 2 bad flags, a folder or a URL, a fil
   ];
 
   static override args = {
-    file: Args.string({description: 'Certificate, chain, bundle, PKCS#12, CRL, CSR or private key file (PEM or DER); - for stdin.', required: true}),
+    file: Args.string({
+      description: 'Certificate, chain, bundle, PKCS#12, CRL, CSR or private key file (PEM or DER); - for stdin; s3://bucket/key for an S3 object.',
+      required: true,
+    }),
   };
 
   static override flags = {
@@ -75,7 +79,7 @@ Exit codes: 0 read (whatever the verdict); 2 bad flags, a folder or a URL, a fil
 
   async run(): Promise<InspectResult> {
     const {args, flags} = await this.parse(Inspect);
-    const data = await readInput(args.file);
+    const data = await readFileOrS3(args.file);
     const source = inputName(args.file);
     const found = identifyInput(data);
     if (OTHER_KINDS.has(found.kind) && !found.kinds?.includes('certificate')) {

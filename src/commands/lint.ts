@@ -9,6 +9,7 @@ import {lintForCloudFront} from '../lib/cloudfront/lint.js';
 import {isMtlsKitError, usageError} from '../lib/errors.js';
 import {inputName, readInput} from '../io/files.js';
 import {renderLint} from '../ui/lint-render.js';
+import {readFileOrS3} from '../io/aws/s3-input.js';
 import {resolveTrustCrls} from '../io/ca/trust-crls.js';
 import {loadCrl, type LoadedCrl} from '../lib/x509/crl.js';
 import {dirname} from 'node:path';
@@ -19,7 +20,7 @@ export interface LintCommandResult extends LintReport {}
 export default class Lint extends BaseCommand {
   static override summary = 'Check CA bundles, CRLs and client certificates against what ALB or API Gateway accepts, before upload.';
   static override description =
-    `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root; with --target nlb the same as ALB, plus the identity filters given with --identity-filter or --identity-filter-file (1 to 256 printable ASCII characters, a san-uri value starting with a URI scheme). CRLs: PEM only, 50 MB and 500,000 entries, nextUpdate passed, or close (a warning when less than --warn-days and less than a third of the CRL's own lifetime, nextUpdate minus thisUpdate, is left: a CRL just written with crl --days 30 passes and warns from 10 days before its nextUpdate), issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
+    `Detects each file's kind from its content. Bundles: PEM formatting (no blank lines, # comments without "-", no text dumps), X.509 v3, key and signature algorithms, CA flags and key usage, 16 KB per certificate, at most 25 CAs, chain depth; with --target apigw at most 1,000 certificates / 1 MB and the complete chain to the root; with --target nlb the same as ALB, plus the identity filters given with --identity-filter or --identity-filter-file (1 to 256 printable ASCII characters, a san-uri value starting with a URI scheme). CRLs: PEM (a DER CRL warns: deploy --crl uploads it as PEM), 50 MB and 500,000 entries, a partitioned, indirect or CA-only CRL (issuingDistributionPoint) warns, nextUpdate passed, or close (a warning when less than --warn-days and less than a third of the CRL's own lifetime, nextUpdate minus thisUpdate, is left: a CRL just written with crl --days 30 passes and warns from 10 days before its nextUpdate), issuer and signature against a bundle given alongside. Client certificates: algorithms, clientAuth, expiry, and (with a bundle) the verdict ALB would log.
 
 With --target cloudfront the bundle and certificate rules are ALB's (CloudFront's own limits are not documented), CRLs are reported as unused (CloudFront checks revocation by OCSP), every certificate but the root, in a bundle or a client chain, must name an OCSP responder (unless --skip-ocsp: the trust store's OCSP is off), and the client verdict is CloudFront's (ClientCertIntentInvalid, ...) without revocation: lint asks no responder (verify --target cloudfront does).
 
@@ -38,7 +39,11 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
   static override strict = false;
 
   static override args = {
-    file: Args.string({description: 'Files to check (bundle, CRL, client certificate); several may be given; - for stdin.', required: false}),
+    file: Args.string({
+      description:
+        'Files to check (bundle, CRL, client certificate); several may be given; - for stdin; s3://bucket/key for an S3 object (AWS Private CA CRLs).',
+      required: false,
+    }),
   };
 
   static override flags = {
@@ -69,7 +74,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     const unreadable: LintFinding[] = [];
     for (const f of files) {
       try {
-        inputs.push({path: inputName(f), data: await readInput(f)});
+        inputs.push({path: inputName(f), data: await readFileOrS3(f)});
       } catch (error) {
         if (!isMtlsKitError(error)) throw error;
         // readInput's message names the file first ("x does not exist"); the finding names it apart.
@@ -83,7 +88,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     // (API Gateway never checks revocation, CloudFront checks it by OCSP: no CRL is brought for them.)
     const revocationCrls: LoadedCrl[] = [];
     if (flags.target !== 'apigw' && flags.target !== 'cloudfront' && !inputs.some((i) => Buffer.from(i.data).includes('-----BEGIN X509 CRL-----'))) {
-      for (const f of files.filter((x) => x !== '-')) {
+      for (const f of files.filter((x) => x !== '-' && !x.startsWith('s3://'))) {
         const m = await resolveTrustCrls({dir: dirname(f), trustStore: f});
         if (m.source !== 'ca-directory') continue;
         for (const c of m.crls) revocationCrls.push(loadCrl(await readInput(c), c));

@@ -4,7 +4,6 @@
  * remove, listener). The decisions are in lib/deploy-plan.ts; this file only carries them out.
  */
 import {readCrlSource} from '../io/aws/crl-source.js';
-import {partitionNotes} from '../lib/x509/crl-input.js';
 import {createHash} from 'node:crypto';
 import {basename, dirname} from 'node:path';
 import type {DeployResult} from '../lib/deploy/result.js';
@@ -128,11 +127,7 @@ export async function readDeployInputs(p: ReadDeployInputsParams): Promise<Deplo
     deferCrlOpensslCheck: deferred,
   });
   const summary = deployLintSummary(lint);
-  // A partitioned or indirect CRL: what AWS does not document about it (aws-reference 4.5).
-  for (const [i, {path}] of crlData.entries()) {
-    const parsed = lint.crls[i + 1];
-    if (parsed) for (const text of partitionNotes(parsed, path)) report(p.onProgress, {kind: 'warning', text});
-  }
+  // A partitioned or indirect CRL gets lint's warnings (crl-partitioned, crl-indirect: aws-reference 4.5), printed below.
   if (lint.errors > 0 && p.failOnLint !== false) throw lintFailed(summary.findings);
   for (const f of summary.findings.filter((x) => x.severity === 'warning')) report(p.onProgress, {kind: 'warning', text: `${f.file}: ${f.message} (${f.fix})`});
 

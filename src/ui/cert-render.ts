@@ -45,6 +45,7 @@ export function renderCertDetails(d: CertDetails, title?: string): string {
       ['SANs', d.subjectAltNames.length ? escapeTerminal(d.subjectAltNames.join(', ')) : undefined],
       ['key usage', d.keyUsage.length ? d.keyUsage.join(', ') : '(none)'],
       ['ext key usage', d.extendedKeyUsage.length ? d.extendedKeyUsage.join(', ') : '(none)'],
+      ['client use', d.clientAuthProblem ? out.yellow(d.clientAuthProblem) : undefined],
       ['basic constr.', bc],
       ['subject key id', d.subjectKeyId ?? undefined],
       ['authority key id', d.authorityKeyId ?? undefined],

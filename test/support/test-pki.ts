@@ -60,7 +60,8 @@ export interface TestCa {
   /** Marks a serial revoked in a tier's index.txt (the line `openssl ca -revoke` writes). */
   revokeSerial(serialHex: string, tier?: Tier): void;
   /** Writes `<tier>/crl.pem` with `openssl ca -gencrl` (cRLNumber increases each time); returns the PEM. */
-  opensslCrl(tier?: Tier, opts?: {days?: number; md?: string; lastUpdate?: string; nextUpdate?: string}): string;
+  /** `extensions`: lines of a crl_extensions section (e.g. an issuingDistributionPoint and its `[idp]` section). */
+  opensslCrl(tier?: Tier, opts?: {days?: number; md?: string; lastUpdate?: string; nextUpdate?: string; extensions?: string[]}): string;
   /** A client leaf signed by the issuing tier with `openssl x509 -req` (EC P-256, clientAuth). */
   opensslLeaf(subj: string, opts?: {serial?: string; days?: number; name?: string}): {path: string; pem: string; cert: ParsedCertificate};
   /** A client made by `mtls-kit gen-client` (optionally `--defect KIND`) into `<out>`. */
@@ -186,6 +187,7 @@ export async function makeTestCa(dir: string, opts: TestCaOptions = {}): Promise
           `private_key = ${join(t, 'ca.key')}`,
           `default_md = ${o.md ?? 'sha256'}`,
           `default_crl_days = ${o.days ?? 30}`,
+          ...(o.extensions ? ['crl_extensions = crl_ext', '[crl_ext]', ...o.extensions] : []),
           '',
         ].join('\n'),
       );

@@ -22,10 +22,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A self-signed P-256 server certificate for localhost made by openssl. */
-export function opensslServerCert(dir: string): {key: string; cert: string} {
-  const key = join(dir, 'srv.key');
-  const cert = join(dir, 'srv.crt');
+/**
+ * A self-signed P-256 certificate made by openssl: for localhost by default; `o.name` names the
+ * files and CN, `o.ext` adds `-addext` extensions (e.g. `extendedKeyUsage=serverAuth`).
+ */
+export function opensslServerCert(dir: string, o: {name?: string; ext?: string[]; days?: number} = {}): {key: string; cert: string} {
+  const key = join(dir, o.name ? `${o.name}.key` : 'srv.key');
+  const cert = join(dir, o.name ? `${o.name}.crt` : 'srv.crt');
   opensslOk([
     'req',
     '-x509',
@@ -39,9 +42,10 @@ export function opensslServerCert(dir: string): {key: string; cert: string} {
     '-out',
     cert,
     '-subj',
-    '/CN=localhost',
+    `/CN=${o.name ?? 'localhost'}`,
     '-days',
-    '1',
+    String(o.days ?? 1),
+    ...(o.ext ?? []).flatMap((e) => ['-addext', e]),
   ]);
   return {key, cert};
 }

@@ -35,6 +35,37 @@ export interface CertDetails {
   selfSigned: boolean;
   sizeBytes: number;
   albRequirements: RequirementCheck;
+  /**
+   * For a certificate that is not a CA: why ALB would refuse it as a client certificate
+   * (extendedKeyUsage without clientAuth: ClientCertPurposeInvalid), naming the likely cause
+   * for a serverAuth-only certificate; null when it may authenticate a client.
+   */
+  clientAuthProblem: string | null;
+}
+
+/**
+ * Why a leaf with serverAuth but no clientAuth is common since 2026 (aws-reference 4.5): the
+ * Chrome Root Program requires TLS server-authentication-only hierarchies (new subordinate CAs
+ * from 15 June 2026, new leaf certificates by 15 March 2027 under policy v1.8), so public CAs
+ * stopped issuing clientAuth certificates around June 2026; client certificates now come from
+ * private CAs.
+ */
+export const PUBLIC_CA_NO_CLIENTAUTH =
+  'a serverAuth-only certificate, as public CAs issue since they stopped issuing clientAuth certificates around June 2026 (Chrome Root Program); client certificates now come from a private CA';
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const ANY_EKU = '2.5.29.37.0';
+
+/**
+ * What ALB says of a leaf as a client certificate, by its extendedKeyUsage (aws-reference 4.1,
+ * 4.5): the one message lint (rule client-purpose) and inspect (clientAuthProblem) print.
+ * @returns the problem, or null when the EKU is absent or allows clientAuth (or any purpose).
+ */
+export function clientAuthProblem(c: ParsedCertificate): string | null {
+  const eku = c.extKeyUsage?.oids;
+  if (!eku || eku.includes(CLIENT_AUTH) || eku.includes(ANY_EKU)) return null;
+  return `extendedKeyUsage lacks clientAuth; ALB fails it with ClientCertPurposeInvalid${eku.includes(SERVER_AUTH) ? ` (${PUBLIC_CA_NO_CLIENTAUTH})` : ''}`;
 }
 
 const EKU_NAMES: Record<string, string> = {
@@ -126,5 +157,6 @@ export function describeCertificate(c: ParsedCertificate): CertDetails {
     selfSigned: Buffer.compare(c.subject, c.issuer) === 0,
     sizeBytes: c.der.length,
     albRequirements: checkAlbRequirements(c),
+    clientAuthProblem: c.basicConstraints?.ca ? null : clientAuthProblem(c),
   };
 }

@@ -5,23 +5,17 @@
  */
 import {parseCertificate, type ParsedCertificate} from '../x509/cert.js';
 import {ALB_CRL_LIMITS, checkCrlSignature, checkCrlWithOpenSsl, loadCrl, type LoadedCrl, parseCrl} from '../x509/crl.js';
+import {crlScopeNotes} from '../x509/crl-input.js';
 import {DerError, readTlv} from '../x509/der.js';
 import {identifyInput, wrongInputError} from '../x509/input-kind.js';
-import {checkAlbRequirements} from './describe.js';
+import {checkAlbRequirements, clientAuthProblem} from './describe.js';
 import {formatRfc2253} from '../x509/dn.js';
 import {isMtlsKitError} from '../errors.js';
 import {ALB_MAX_CHAIN_DEPTH, judgeChain, policyFor, prepareTrustStore, type TrustStore, type VerifyChainResult} from './verify.js';
 import type {VerificationPolicy} from './policy.js';
 
-/**
- * Why a leaf with serverAuth but no clientAuth is common since 2026 (aws-reference 4.5): the
- * Chrome Root Program requires TLS server-authentication-only hierarchies (new subordinate CAs
- * from 15 June 2026, new leaf certificates by 15 March 2027 under policy v1.8), so public CAs
- * stopped issuing clientAuth certificates around June 2026; client certificates now come from
- * private CAs.
- */
-export const PUBLIC_CA_NO_CLIENTAUTH =
-  'a serverAuth-only certificate, as public CAs issue since they stopped issuing clientAuth certificates around June 2026 (Chrome Root Program); client certificates now come from a private CA';
+/** The client-purpose message's cause, kept with it in describe.ts (re-exported for existing importers). */
+export {PUBLIC_CA_NO_CLIENTAUTH} from './describe.js';
 
 export interface LintInput {
   path: string;
@@ -729,16 +723,18 @@ export function crlFindings(crl: LoadedCrl, opts: Omit<LintOptions, 'target'> & 
       fix: 'check revocation in a Lambda authorizer instead',
     });
   }
+  // deploy --crl uploads a DER CRL as PEM (aws-reference 4.5), so the file is fine for deploy: a warning.
   if (crl.format !== 'pem' && opts.target === 'alb') {
     findings.push({
-      severity: 'error',
+      severity: 'warning',
       rule: 'crl-not-pem',
       file,
       certificate: issuer,
-      message: 'a DER CRL (as AWS Private CA writes them); ALB accepts only PEM CRLs',
+      message: 'a DER CRL (as AWS Private CA writes them); ALB accepts only PEM CRLs, so mtls-kit deploy uploads it as PEM',
       fix: `mtls-kit deploy --crl ${file} converts it to PEM itself; or convert it: openssl crl -inform DER -in ${file} -out ${file.replace(/\.\w+$/, '')}.pem`,
     });
   }
+  if (opts.target !== 'apigw') for (const n of crlScopeNotes(crl)) findings.push({severity: 'warning', file, certificate: issuer, ...n});
   if (crl.fileSize > ALB_CRL_LIMITS.maxFileBytes) {
     findings.push({
       severity: 'error',
@@ -842,14 +838,14 @@ function lintClient(s: FileState, opts: LintOptions, findings: LintFinding[]): v
     algorithmFindings(c, file, opts, findings);
     expiryFindings(c, file, i === 0 ? 'the client certificate' : 'the intermediate', opts, findings);
   });
-  const eku = leaf.extKeyUsage?.oids;
-  if (eku && !eku.includes('1.3.6.1.5.5.7.3.2') && !eku.includes('2.5.29.37.0')) {
+  const purpose = clientAuthProblem(leaf);
+  if (purpose) {
     findings.push({
       severity: 'error',
       rule: 'client-purpose',
       file,
       certificate: dn(leaf),
-      message: `extendedKeyUsage lacks clientAuth; ALB fails it with ClientCertPurposeInvalid${eku.includes('1.3.6.1.5.5.7.3.1') ? ` (${PUBLIC_CA_NO_CLIENTAUTH})` : ''}`,
+      message: purpose,
       fix: 'issue client certificates from a private CA with extendedKeyUsage clientAuth (AWS Private CA, or mtls-kit gen-client)',
     });
   }

@@ -114,51 +114,159 @@ export interface LogSummarizer {
   finish(): LogSummary;
 }
 
-/** A count keyed by a string, found from bytes without decoding them (FNV-1a over the bytes, then a byte compare). */
+/** A count keyed by a string, found from bytes without decoding them (a byte compare, after a hash for counters with many keys). */
 interface Slot {
   bytes: Uint8Array;
+  /** `bytes` as little-endian 32-bit words (the last 0-3 bytes are compared one by one). */
+  words: Int32Array;
+  /** The last 4 bytes as a word (0 when shorter): with the length, tells most keys apart before a full compare. */
+  tail: number;
   key: string;
   n: number;
-  /** For a failing client's slot: its subject and serial. */
-  subject?: string;
-  serial?: string;
+  /** The key starts with `Failed:` (a failing tls_verify_status, aws-reference 5). */
+  failed: boolean;
+  /** For a failing status: its clients (made at its first failing connection). */
+  clients: ClientCounter | null;
 }
+
+const newSlot = (bytes: Uint8Array, key: string, n: number): Slot => ({
+  bytes,
+  words: wordsOf(bytes),
+  tail: tailWord(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.length),
+  key,
+  n,
+  failed: key.startsWith('Failed:'),
+  clients: null,
+});
+
+/** Bytes as little-endian 32-bit words, without the last `length % 4` bytes. */
+function wordsOf(bytes: Uint8Array): Int32Array {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const w = new Int32Array(bytes.length >> 2);
+  for (let k = 0; k < w.length; k++) w[k] = v.getInt32(4 * k, true);
+  return w;
+}
+
+/** The last 4 bytes of `[s, e)` as a little-endian word, or 0 when it is shorter. */
+const tailWord = (v: DataView, s: number, e: number): number => (e - s >= 4 ? v.getInt32(e - 4, true) : 0);
+
+/** Whether `[s, s + len)` of `b` (read through its DataView `v`) holds the same bytes as `bytes`/`words`, 4 at a time. */
+function sameBytes(bytes: Uint8Array, words: Int32Array, b: Uint8Array, v: DataView, s: number, len: number): boolean {
+  if (bytes.length !== len) return false;
+  const n = words.length;
+  for (let k = 0; k < n; k++) if (v.getInt32(s + 4 * k, true) !== words[k]) return false;
+  for (let i = 4 * n; i < len; i++) if (bytes[i] !== b[s + i]) return false;
+  return true;
+}
+
+/** A failing client: its subject and serial as bytes (to compare) and as text. */
+interface ClientSlot {
+  subjectBytes: Uint8Array;
+  subjectWords: Int32Array;
+  serialBytes: Uint8Array;
+  serialWords: Int32Array;
+  subject: string;
+  serial: string;
+  n: number;
+}
+
+/** Counts of clients by (subject, serial), two byte ranges of a line, found by a hash of sampled bytes and a byte compare. */
+class ClientCounter {
+  private readonly byHash = new Map<number, ClientSlot[]>();
+  /** Every client, in the order first seen. */
+  readonly slots: ClientSlot[] = [];
+
+  slot(b: Buffer, v: DataView, ss: number, se: number, rs: number, re: number): ClientSlot {
+    const sl = se - ss;
+    const rl = re - rs;
+    let h = Math.imul(0x811c9dc5 ^ sl, 0x01000193) ^ rl;
+    for (let i = rs; i < re; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    if (sl <= 8) for (let i = ss; i < se; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    else for (let k = 0; k < 8; k++) h = Math.imul(h ^ b[(ss + ((sl - 1) * k) / 7) | 0]!, 0x01000193);
+    const list = this.byHash.get(h);
+    if (list) {
+      for (const x of list) {
+        if (sameBytes(x.serialBytes, x.serialWords, b, v, rs, rl) && sameBytes(x.subjectBytes, x.subjectWords, b, v, ss, sl)) return x;
+      }
+    }
+    const subjectBytes = new Uint8Array(b.subarray(ss, se));
+    const serialBytes = new Uint8Array(b.subarray(rs, re));
+    const x: ClientSlot = {
+      subjectBytes,
+      subjectWords: wordsOf(subjectBytes),
+      serialBytes,
+      serialWords: wordsOf(serialBytes),
+      subject: b.toString('utf8', ss, se),
+      serial: b.toString('utf8', rs, re),
+      n: 0,
+    };
+    this.slots.push(x);
+    if (list) list.push(x);
+    else this.byHash.set(h, [x]);
+    return x;
+  }
+}
+
+/**
+ * Keys a counter with few distinct values (statuses, protocols and ciphers) keeps in a list,
+ * compared by length and then bytes: cheaper than hashing for a handful of keys.
+ */
+const FEW_KEYS = 8;
 
 class ByteCounter {
   private readonly byHash = new Map<number, Slot[]>();
+  /** The first FEW_KEYS keys met (all of them when `few`), looked up before the hash. */
+  private readonly first: Slot[] = [];
   readonly byKey = new Map<string, Slot>();
 
-  slot(b: Uint8Array, s: number, e: number): Slot {
+  /** @param few the counter expects a handful of keys (look them up by comparing bytes first). */
+  constructor(private readonly few: boolean) {}
+
+  slot(b: Uint8Array, v: DataView, s: number, e: number): Slot {
+    const len = e - s;
+    if (this.few) {
+      const first = this.first;
+      const tail = tailWord(v, s, e);
+      for (let k = 0; k < first.length; k++) {
+        const x = first[k]!;
+        if (x.tail === tail && sameBytes(x.bytes, x.words, b, v, s, len)) return x;
+      }
+      if (first.length < FEW_KEYS) {
+        const x = this.intern(b, s, e);
+        if (!first.includes(x)) first.push(x);
+        return x;
+      }
+    }
     // A hash of the length and up to 8 sampled bytes (then a full compare): values that differ
     // (statuses, ciphers, serials) almost always differ in length or in one of these bytes.
-    const len = e - s;
     let h = 0x811c9dc5 ^ len;
     if (len <= 8) for (let i = s; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
     else for (let k = 0; k < 8; k++) h = Math.imul(h ^ b[(s + ((len - 1) * k) / 7) | 0]!, 0x01000193);
     const list = this.byHash.get(h);
-    if (list) {
-      outer: for (const x of list) {
-        if (x.bytes.length !== e - s) continue;
-        for (let i = 0; i < x.bytes.length; i++) if (x.bytes[i] !== b[s + i]) continue outer;
-        return x;
-      }
-    }
-    const bytes = b.slice(s, e);
+    if (list) for (const x of list) if (sameBytes(x.bytes, x.words, b, v, s, len)) return x;
+    const x = this.intern(b, s, e);
+    if (list) list.push(x);
+    else this.byHash.set(h, [x]);
+    return x;
+  }
+
+  /** The slot of the key these bytes decode to (made when new). */
+  private intern(b: Uint8Array, s: number, e: number): Slot {
+    // A copy as a plain Uint8Array: every slot's bytes of one type keeps the compare loop monomorphic.
+    const bytes = new Uint8Array(b.subarray(s, e));
     const key = textDecoder.decode(bytes);
     let x = this.byKey.get(key);
     if (!x) {
-      x = {bytes, key, n: 0};
+      x = newSlot(bytes, key, 0);
       this.byKey.set(key, x);
     }
-    if (list) list.push(x);
-    else this.byHash.set(h, [x]);
     return x;
   }
 
   add(key: string, n: number): void {
     const x = this.byKey.get(key);
     if (x) x.n += n;
-    else this.byKey.set(key, {bytes: textEncoder.encode(key), key, n});
+    else this.byKey.set(key, newSlot(textEncoder.encode(key), key, n));
   }
 
   /** Forgets every count (the interned keys stay). */
@@ -183,6 +291,65 @@ export function percentile(sorted: Float64Array | number[], p: number): number |
   return sorted[rank - 1]!;
 }
 
+/** The byte at `m` may start a record after an export timestamp: `{` or `yyyy-mm-ddT` (as skipExportTimestamp tests first). */
+const maybeRecordStart = (b: Uint8Array, m: number): boolean => {
+  const c = b[m]!;
+  return c === 123 || (c >= 48 && c <= 57 && b[m + 10] === 84 && b[m + 4] === 45);
+};
+
+/**
+ * The k-th smallest (0-based) of `a[lo, hi)`, moving elements so that everything before
+ * index k is at most it and everything after at least it (quickselect, Hoare's partition,
+ * median-of-three pivots; the range is sorted instead when it keeps failing to shrink). Linear
+ * on average, where sorting every latency was a twentieth of `logs`' time.
+ */
+export function selectInPlace(a: Float64Array, k: number, lo = 0, hi = a.length): number {
+  let l = lo;
+  let r = hi - 1;
+  for (let rounds = 0; r > l; rounds++) {
+    if (rounds > 64) {
+      a.subarray(l, r + 1).sort();
+      break;
+    }
+    const x = a[l]!;
+    const y = a[(l + r) >>> 1]!;
+    const z = a[r]!;
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+    let i = l;
+    let j = r;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    // a[l..j] <= pivot, a(j..i) === pivot, a[i..r] >= pivot.
+    if (k <= j) r = j;
+    else if (k >= i) l = i;
+    else break;
+  }
+  return a[k]!;
+}
+
+/** Nearest-rank p50, p90, p99 and the maximum of `a` (reordered in place). */
+function latencySummary(a: Float64Array): LatencySummary {
+  const n = a.length;
+  if (n === 0) return {count: 0, p50: null, p90: null, p99: null, max: null};
+  const rank = (p: number): number => Math.max(1, Math.ceil((p / 100) * n)) - 1;
+  const k50 = rank(50);
+  const k90 = rank(90);
+  const k99 = rank(99);
+  const p50 = selectInPlace(a, k50);
+  const p90 = selectInPlace(a, k90, k50);
+  const p99 = selectInPlace(a, k99, k90);
+  let max = p99;
+  for (let i = k99 + 1; i < n; i++) if (a[i]! > max) max = a[i]!;
+  return {count: n, p50, p90, p99, max};
+}
+
 /**
  * Creates a summarizer. Memory grows with distinct statuses, ciphers and failing clients,
  * plus 8 bytes per successful handshake (for exact percentiles). Lines are read byte by
@@ -198,9 +365,9 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
   let connections = 0;
   let malformed = 0;
   const examples: MalformedLine[] = [];
-  const byStatus = new ByteCounter();
-  const protocols = new ByteCounter();
-  const ciphers = new ByteCounter();
+  const byStatus = new ByteCounter(true);
+  const protocols = new ByteCounter(true);
+  const ciphers = new ByteCounter(true);
   const ports = new Float64Array(65536);
   const extraPorts = new Map<string, number>();
   const failures = new Map<string, Map<string, FailureClient>>();
@@ -213,15 +380,19 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
   let lastNs = 0;
   let lastDigits = 0;
   const scanned = newScannedLine();
-  // Failing clients of the byte path, by status, subject and serial slot (folded into `failures` by flushFailing).
-  // A client is keyed by the bytes from its subject to its serial (fields 8-10), one lookup.
-  const clients = new ByteCounter();
-  const failing = new Map<Slot, Map<Slot, number>>();
+  // Failing statuses of the byte path, in the order first seen; each counts its clients by
+  // subject and serial bytes (folded into `failures` by flushFailing).
+  const failingStatuses: Slot[] = [];
   // Protocol and cipher (fields 5 and 6, adjacent) are counted as one key, split when read out.
-  const tls = new ByteCounter();
+  const tls = new ByteCounter(true);
   const flushFailing = (): void => {
-    for (const [st, byClient] of failing) for (const [c, n] of byClient) addFailure(st.key.slice(7), c.serial!, c.subject!, n);
-    failing.clear();
+    for (const st of failingStatuses) {
+      for (const c of st.clients!.slots) {
+        if (c.n === 0) continue;
+        addFailure(st.key.slice(7), c.serial, c.subject, c.n);
+        c.n = 0;
+      }
+    }
   };
   const flushTls = (): void => {
     for (const [k, n] of tls.entries()) {
@@ -261,25 +432,31 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
       jsonLine(b.toString('utf8', s, e), depth);
       return;
     }
-    const m = skipExportTimestamp(b, s, e);
-    if (m !== s && b[m] === 123) {
-      jsonLine(b.toString('utf8', m, e), depth);
-      return;
-    }
-    if (!scanConnectionLogLine(b, m, e, scanned)) {
-      badLine(b.toString('utf8', s, e).replace(/\r$/, ''));
-      return;
+    const at = scanned.at;
+    // A text line (the common case) is scanned as one first. Only a line whose second field
+    // looks like a timestamp or `{` can be a CloudWatch Logs export line instead, which
+    // skipExportTimestamp decides (a client IP is never either).
+    if (!scanConnectionLogLine(b, s, e, scanned) || maybeRecordStart(b, at[2]!)) {
+      const m = skipExportTimestamp(b, s, e);
+      if (m !== s && b[m] === 123) {
+        jsonLine(b.toString('utf8', m, e), depth);
+        return;
+      }
+      if (!scanConnectionLogLine(b, m, e, scanned)) {
+        badLine(b.toString('utf8', s, e).replace(/\r$/, ''));
+        return;
+      }
     }
     connections++;
-    const at = scanned.at;
-    const st = byStatus.slot(b, at[2 * FIELD.status]!, at[2 * FIELD.status + 1]!);
+    const v = scanned.view!;
+    const st = byStatus.slot(b, v, at[2 * FIELD.status]!, at[2 * FIELD.status + 1]!);
     st.n++;
     const ps = at[2 * FIELD.protocol]!;
     const pe = at[2 * FIELD.protocol + 1]!;
-    if (at[2 * FIELD.cipher] === pe + 1 && b[pe] === 32) tls.slot(b, ps, at[2 * FIELD.cipher + 1]!).n++;
+    if (at[2 * FIELD.cipher] === pe + 1 && b[pe] === 32) tls.slot(b, v, ps, at[2 * FIELD.cipher + 1]!).n++;
     else {
-      protocols.slot(b, ps, pe).n++;
-      ciphers.slot(b, at[2 * FIELD.cipher]!, at[2 * FIELD.cipher + 1]!).n++;
+      protocols.slot(b, v, ps, pe).n++;
+      ciphers.slot(b, v, at[2 * FIELD.cipher]!, at[2 * FIELD.cipher + 1]!).n++;
     }
     ports[scanned.listenerPort]!++;
     // Timestamps compare as numbers (seconds as yyyymmddhhmmss, then nanoseconds): no bytes copied per line.
@@ -296,19 +473,15 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
       lastDigits = scanned.tsDigits;
     }
     if (scanned.latency >= 0) pushLatency(scanned.latency);
-    if (st.key.startsWith('Failed:')) {
+    if (st.failed) {
       // Clients are interned by their bytes: no string is made for a client seen before.
-      const c = clients.slot(b, at[2 * FIELD.subject]!, at[2 * FIELD.serial + 1]!);
-      if (c.serial === undefined) {
-        c.serial = b.toString('utf8', at[2 * FIELD.serial]!, at[2 * FIELD.serial + 1]!);
-        c.subject = b.toString('utf8', at[2 * FIELD.subject]!, at[2 * FIELD.subject + 1]!);
+      let clients = st.clients;
+      if (!clients) {
+        clients = new ClientCounter();
+        st.clients = clients;
+        failingStatuses.push(st);
       }
-      let byClient = failing.get(st);
-      if (!byClient) {
-        byClient = new Map();
-        failing.set(st, byClient);
-      }
-      byClient.set(c, (byClient.get(c) ?? 0) + 1);
+      clients.slot(b, v, at[2 * FIELD.subject]!, at[2 * FIELD.subject + 1]!, at[2 * FIELD.serial]!, at[2 * FIELD.serial + 1]!).n++;
     }
   };
   /** A JSON line: records, concatenated records or a subscription envelope (aws-reference 5.3). */
@@ -402,7 +575,13 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
         else extraPorts.set(k, (extraPorts.get(k) ?? 0) + n);
       }
       for (const [code, clients] of st.failures) for (const c of clients) addFailure(code, c.serial, c.subject, c.count);
-      for (const v of st.latencies) pushLatency(v);
+      if (latN + st.latencies.length > lat.length) {
+        const bigger = new Float64Array(Math.max(lat.length * 2, latN + st.latencies.length));
+        bigger.set(lat.subarray(0, latN));
+        lat = bigger;
+      }
+      lat.set(st.latencies, latN);
+      latN += st.latencies.length;
       for (const t of [st.firstTimestamp, st.lastTimestamp]) {
         if (t === null) continue;
         const bytes = Buffer.from(t, 'latin1');
@@ -414,7 +593,6 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
     },
     finish() {
       const st = self.snapshot();
-      const sorted = st.latencies.sort();
       const failureList: FailureSummary[] = st.failures.map(([code, clients]) => {
         const all = [...clients].sort((a, b) => b.count - a.count || a.serial.localeCompare(b.serial));
         return {code, count: all.reduce((sum, c) => sum + c.count, 0), clients: all.slice(0, topClients), distinctClients: all.length};
@@ -429,13 +607,7 @@ export function createLogSummarizer(opts: LogSummaryOptions = {}): LogSummarizer
         byStatus: statusRecord,
         nonHttpsConnections: statusRecord['-'] ?? 0,
         failures: failureList,
-        handshakeLatency: {
-          count: sorted.length,
-          p50: percentile(sorted, 50),
-          p90: percentile(sorted, 90),
-          p99: percentile(sorted, 99),
-          max: sorted.length ? sorted[sorted.length - 1]! : null,
-        },
+        handshakeLatency: latencySummary(st.latencies),
         protocols: toRecord(st.protocols),
         ciphers: toRecord(st.ciphers),
         listenerPorts: toRecord(st.listenerPorts),

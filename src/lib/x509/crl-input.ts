@@ -3,7 +3,8 @@
  * 4.5): AWS Private CA writes DER CRLs to its S3 bucket; ALB takes PEM only. A DER CRL is
  * re-encoded as PEM (the same bytes inside); a partitioned CRL (a critical
  * issuingDistributionPoint naming its partition) gets a note, since AWS does not document
- * whether ALB accepts one. Pure: bytes in, bytes and notes out.
+ * whether ALB accepts one (crlScopeNotes, reported by lint's CRL checks). Pure: bytes in,
+ * bytes and notes out.
  */
 import {encodePemFast, type LoadedCrl} from './crl.js';
 
@@ -25,21 +26,44 @@ export function crlInputToPem(data: Uint8Array): CrlInput {
   return {pem: der ? Buffer.from(encodePemFast(data, 'X509 CRL'), 'latin1') : Buffer.from(data), convertedFromDer: der};
 }
 
+/** A note about a CRL's scope, as lint, inspect and deploy report it (lint rule, message, fix). */
+export interface CrlScopeNote {
+  rule: 'crl-partitioned' | 'crl-indirect' | 'crl-scope';
+  message: string;
+  fix: string;
+}
+
 /**
- * What to say about a CRL's issuingDistributionPoint (RFC 5280 5.2.5). AWS documents no rule
- * about partitioned CRLs for ALB trust stores (UNCONFIRMED, aws-reference 4.5); OpenSSL, whose
- * rules ALB's verifier follows where AWS is silent, uses such a CRL only for certificates whose
- * CRL distribution point matches the IDP, so every partition must be uploaded.
+ * What to say about a CRL's issuingDistributionPoint (RFC 5280 5.2.5). AWS Private CA's
+ * partitioned CRLs carry a critical IDP naming their partition, and AWS tells clients to match
+ * it with the certificate's CRL distribution point (aws-reference 4.5); for ALB trust stores
+ * AWS documents no rule about partitioned CRLs (UNCONFIRMED). AWS-LC, ALB's verifier, and
+ * OpenSSL use such a CRL only for certificates whose CRL distribution point matches the IDP,
+ * so every partition must be uploaded.
+ * @returns the notes (empty for a CRL without an IDP).
  */
-export function partitionNotes(crl: LoadedCrl, source: string): string[] {
+export function crlScopeNotes(crl: LoadedCrl): CrlScopeNote[] {
   const idp = crl.idp;
   if (!idp) return [];
-  const notes: string[] = [];
+  const notes: CrlScopeNote[] = [];
   if (idp.fullNames?.length)
-    notes.push(
-      `${source} is a partitioned CRL (issuingDistributionPoint names its partition); AWS does not document whether ALB accepts partitioned CRLs: upload every partition (each counts toward the revocation-list quota) and check a revoked certificate fails with ClientCertCrlHit`,
-    );
-  if (idp.indirect) notes.push(`${source} is an indirect CRL; ALB's handling of indirect CRLs is not documented`);
-  if (idp.onlyCa || idp.onlyAttribute) notes.push(`${source} covers only CA or attribute certificates, so it revokes no client certificate`);
+    notes.push({
+      rule: 'crl-partitioned',
+      message:
+        'a partitioned CRL (its issuingDistributionPoint names one partition, as AWS Private CA writes them); AWS does not document whether ALB accepts partitioned CRLs, and a partition revokes only the certificates whose CRL distribution point names it',
+      fix: 'upload every partition (each counts toward the 30 revocation lists of a trust store) and check that a revoked certificate fails with ClientCertCrlHit',
+    });
+  if (idp.indirect)
+    notes.push({
+      rule: 'crl-indirect',
+      message: "an indirect CRL (it may list other issuers' certificates); AWS does not document how ALB handles one",
+      fix: 'use a direct CRL from each issuing CA',
+    });
+  if (idp.onlyCa || idp.onlyAttribute)
+    notes.push({
+      rule: 'crl-scope',
+      message: `covers only ${idp.onlyCa ? 'CA' : 'attribute'} certificates, so it revokes no client certificate`,
+      fix: "also upload the CA's CRL of end-entity certificates",
+    });
   return notes;
 }
