@@ -255,7 +255,7 @@ describe('quota-aware revocation order', () => {
         isMtlsKitError(e) &&
         e.code === 'REVOCATION_ROTATION_EXCEEDS_QUOTA' &&
         e.exitCode === 4 &&
-        /520000 entries/.test(e.message) &&
+        /520,000 entries at once; the trust store's quotas are 30 lists and 500,000 entries/.test(e.message) &&
         /--allow-revocation-gap/.test(e.suggestions.join()),
     );
     const p = planDeploy(l, r, {allowRevocationGap: true});

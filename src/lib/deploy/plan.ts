@@ -391,7 +391,7 @@ function orderRevocations(
   if (!fits(after)) {
     throw new MtlsKitError({
       code: 'REVOCATION_QUOTA_EXCEEDED',
-      message: `after this deploy the trust store would hold ${plural(after.lists, 'revocation list')} and ${plural(after.entries, 'entry', 'entries')}; its quotas are ${quotas.lists} lists and ${quotas.entries} entries`,
+      message: `after this deploy the trust store would hold ${plural(after.lists, 'revocation list')} and ${plural(after.entries, 'entry', 'entries')}; its quotas are ${plural(quotas.lists, 'list')} and ${plural(quotas.entries, 'entry', 'entries')}`,
       suggestions: [
         'remove lists you no longer need (aws elbv2 describe-trust-store-revocations), or shorten the CRLs (drop expired certificates)',
         'or request more: aws service-quotas request-service-quota-increase --service-code elasticloadbalancing --quota-code L-332EE142 (lists) or L-37E1617B (entries), then pass the new values with --revocation-lists-quota / --revocation-entries-quota',
@@ -430,7 +430,7 @@ function orderRevocations(
     const worst = peakOf(perIssuer);
     throw new MtlsKitError({
       code: 'REVOCATION_ROTATION_EXCEEDS_QUOTA',
-      message: `adding the new CRLs before removing the old ones needs room for ${plural(worst.lists, 'list')} and ${plural(worst.entries, 'entry', 'entries')} at once; the trust store's quotas are ${quotas.lists} lists and ${quotas.entries} entries`,
+      message: `adding the new CRLs before removing the old ones needs room for ${plural(worst.lists, 'list')} and ${plural(worst.entries, 'entry', 'entries')} at once; the trust store's quotas are ${plural(quotas.lists, 'list')} and ${plural(quotas.entries, 'entry', 'entries')}`,
       suggestions: [
         'request more: aws service-quotas request-service-quota-increase --service-code elasticloadbalancing --quota-code L-332EE142 (lists) or L-37E1617B (entries), then pass --revocation-lists-quota / --revocation-entries-quota',
         "or re-run with --allow-revocation-gap: each issuer's old list is removed before its new one is added, so its revoked certificates are accepted for the moment between the two calls (deploy reports how long)",
