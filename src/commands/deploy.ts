@@ -1,7 +1,19 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {apigwDeployFlags, awsFlags, deployInputFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
+import {
+  apigwDeployFlags,
+  awsFlags,
+  cloudfrontDeployFlags,
+  deployInputFlags,
+  deployInputFlagsApigw,
+  dirFlag,
+  identityFilterFlags,
+  mutualAuthFlags,
+} from '../flags.js';
 import {createApigwClients, runApigwDeploy} from '../flows/apigw-deploy.js';
+import {createCloudfrontClients, runCloudfrontDeploy} from '../flows/cloudfront-deploy.js';
+import type {CloudfrontDeployResult} from '../lib/cloudfront/deploy-plan.js';
+import {renderCloudfrontDeploy} from '../ui/cloudfront-render.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwDeploy} from '../ui/apigw-render.js';
@@ -22,6 +34,7 @@ import {
   type MutualMode,
 } from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
+import {checkCloudfrontTrustStoreName} from '../lib/cloudfront/deploy-plan.js';
 import {parseConnectionLogsUri} from '../lib/deploy/connection-logs.js';
 import {
   checkSavedPlan,
@@ -39,6 +52,7 @@ import type {DeployResult} from '../lib/deploy/result.js';
 
 export type {DeployResult} from '../lib/deploy/result.js';
 export type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
+export type {CloudfrontDeployResult} from '../lib/cloudfront/deploy-plan.js';
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy the CA bundle and CRLs to an ELBv2 trust store and turn on mutual TLS on ALB HTTPS or NLB TLS listeners, idempotently.';
@@ -48,6 +62,8 @@ export default class Deploy extends BaseCommand {
 Network Load Balancer TLS listeners (an ARN with loadbalancer/net/ or listener/net/) take verify mode only (--mode passthrough is refused: NLB has no passthrough; a TCP listener passes the encrypted stream to targets instead) and the client certificate identity filters of --identity-filter / --identity-filter-file; filters are compared as a set and always sent, an empty list included.
 
 API Gateway (--apigw-domain NAME instead of --trust-store-name): finds whether REST APIs or HTTP APIs own the custom domain name (--api-type to force), lints the bundle for API Gateway (complete chains, 1,000 certificates, 1 MB), uploads it as a new version of one object in a versioned bucket (--truststore-key, default <prefix>truststore.pem) only when its content changed, turns on or updates the domain's mutual TLS (REST: patch operations on /mutualTlsAuthentication/truststoreUri and /truststoreVersion; HTTP: MutualTlsAuthentication), waits until the domain is AVAILABLE, and fails (exit 5) on truststoreWarnings, naming each certificate. It warns when a mapped API still has its default execute-api endpoint enabled (clients could bypass mutual TLS there). Endpoints: AWS_ENDPOINT_URL_API_GATEWAY, AWS_ENDPOINT_URL_APIGATEWAYV2.
+
+CloudFront (--cloudfront-trust-store NAME instead of --trust-store-name): lints the bundle, uploads it under a content-addressed key, creates the account-level CloudFront trust store from it or updates it (with its ETag) when the bundle or --cloudfront-ocsp changed, waits until it is active, records the bundle's digest beside it in S3, and sets the ViewerMtlsConfig of each --distribution (--viewer-mtls-mode required|optional, --advertise-ca-names, --ignore-client-cert-expiry) only when it differs. --dry-run (with --exit-code) plans; --plan-out/--plan are ALB/NLB only. Endpoint: AWS_ENDPOINT_URL_CLOUDFRONT.
 
 A second run with the same inputs makes no mutating call and says "unchanged". --dry-run prints the plan and makes no mutating call.
 
@@ -66,6 +82,7 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     dir: dirFlag,
     ...deployInputFlagsApigw,
     ...apigwDeployFlags,
+    ...cloudfrontDeployFlags,
     // Required unless --plan gives them (checked in settingsFromFlags).
     bucket: Flags.string({...deployInputFlags.bucket, required: false}),
     'listener-arn': Flags.string({
@@ -157,9 +174,42 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     ...awsFlags,
   };
 
-  async run(): Promise<DeployResult | ApigwDeployResult> {
+  async run(): Promise<DeployResult | ApigwDeployResult | CloudfrontDeployResult> {
     const {flags, raw} = await this.parse(Deploy);
     if (flags.plan) refuseFlagsIgnoredByPlan(raw);
+    // CloudFront trust store and distributions: src/flows/cloudfront-deploy.ts.
+    const cfName = flags['cloudfront-trust-store'];
+    if (cfName) {
+      if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);
+      if (flags['plan-out']) throw usageError('PLAN_FLAG_IGNORED', '--plan-out is not offered for CloudFront yet', ['use --dry-run --exit-code']);
+      if (flags['exit-code'] && !flags['dry-run'])
+        throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run', [
+          'for example: mtls-kit deploy ... --dry-run --exit-code',
+        ]);
+      const nameProblem = checkCloudfrontTrustStoreName(cfName);
+      if (nameProblem)
+        throw usageError('BAD_TRUST_STORE_NAME', `--cloudfront-trust-store "${cfName}" ${nameProblem}`, ['for example: --cloudfront-trust-store my-devices']);
+      const r = await runCloudfrontDeploy({
+        clients: await createCloudfrontClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']}),
+        dir: flags.dir,
+        bundle: flags['ca-bundle'],
+        bucket: flags.bucket,
+        prefix: flags.prefix,
+        name: cfName,
+        distributions: [...new Set(flags.distribution ?? [])],
+        mode: flags['viewer-mtls-mode'],
+        advertiseCaNames: flags['advertise-ca-names'],
+        ignoreCertificateExpiry: flags['ignore-client-cert-expiry'],
+        ocsp: flags['cloudfront-ocsp'],
+        dryRun: flags['dry-run'],
+        waitTimeoutMs: flags['wait-timeout'] * 1000,
+        pollIntervalMs: flags['poll-interval'],
+        now: new Date(),
+        onProgress: this.jsonEnabled() ? undefined : stderrProgress(),
+      });
+      if (flags['exit-code'] && r.changed) this.resultExitCode = ExitCode.ChangesPending;
+      return this.emit(r, renderCloudfrontDeploy);
+    }
     // API Gateway custom domain: src/flows/apigw-deploy.ts.
     if (flags['apigw-domain']) {
       if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);

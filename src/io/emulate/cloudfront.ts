@@ -198,13 +198,20 @@ export class CloudfrontEmulator extends HttpStandIn {
       }
       if (p[0] === 'distributionsByTrustStore' && method === 'GET') {
         const id = u.searchParams.get('TrustStoreIdentifier') ?? '';
-        this.trustStore(id);
-        return send(200, 'DistributionIdOwnerList', {
+        const users = this.usersOf(this.trustStore(id).id);
+        return send(200, 'DistributionList', {
           Marker: '',
           MaxItems: '100',
           IsTruncated: 'false',
-          Quantity: String(this.usersOf(id).length),
-          Items: {DistributionIdOwner: this.usersOf(id).map((d) => ({DistributionId: d, OwnerAccountId: this.opts.account ?? '123456789012'}))},
+          Quantity: String(users.length),
+          Items: {
+            DistributionSummary: users.map((d) => ({
+              Id: d,
+              ARN: `arn:aws:cloudfront::${this.opts.account ?? '123456789012'}:distribution/${d}`,
+              Status: 'Deployed',
+              DomainName: `${d.toLowerCase()}.cloudfront.net`,
+            })),
+          },
         });
       }
       if (p[0] === 'distribution' && p.length === 3 && p[2] === 'config') {
