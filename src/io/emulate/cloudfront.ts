@@ -73,6 +73,8 @@ export interface EmulatedDistribution {
 export interface CloudfrontCall {
   method: string;
   path: string;
+  /** The S3 object the call made CloudFront read (CreateTrustStore, UpdateTrustStore). */
+  read?: {bucket: string; key: string; version: string | null};
 }
 
 class CfError extends Error {
@@ -336,6 +338,8 @@ export class CloudfrontEmulator extends HttpStandIn {
         `Unable to read the CA certificates bundle s3://${bucket}/${key}${version ? ` version ${version}` : ''} (${code})`,
       );
     }
+    const call = this.calls.at(-1);
+    if (call) call.read = {bucket, key, version};
     const data = Buffer.from(await r.arrayBuffer());
     if (data.length > EMULATED_BUNDLE_LIMIT_BYTES)
       throw new CfError(400, 'EntityLimitExceeded', `The CA certificates bundle is ${data.length} bytes; the limit is ${EMULATED_BUNDLE_LIMIT_BYTES}`);
