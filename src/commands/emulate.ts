@@ -25,7 +25,8 @@ const CERTIFICATE_ARN = 'arn:aws:acm:REGION:123456789012:certificate/emulated';
 const TARGET_GROUP_ARN = 'arn:aws:elasticloadbalancing:REGION:123456789012:targetgroup/emulated/0123456789abcdef';
 
 export default class Emulate extends BaseCommand {
-  static override summary = 'Run offline stand-ins for S3, ELBv2 trust stores and API Gateway custom domains on 127.0.0.1, to try deploy, status and destroy.';
+  static override summary =
+    'Run offline stand-ins for S3, ELBv2 trust stores, API Gateway custom domains and CloudFront trust stores on 127.0.0.1, to try deploy, status and destroy.';
   static override description =
     `One port on 127.0.0.1 answers the S3, ELBv2, API Gateway and CloudFront calls of deploy, status and destroy, in memory, until Ctrl-C. It prints the export lines that point the AWS SDK (mtls-kit, the AWS CLI, any SDK) at it, with dummy credentials; paste them into the shell where you run mtls-kit.
 

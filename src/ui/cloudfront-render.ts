@@ -7,7 +7,7 @@ import {hint, out, printLine} from './output.js';
 
 const mtls = (v: ViewerMtls | null): string =>
   v
-    ? `${v.mode}, trust store ${v.trustStoreId ?? '(none)'}${v.advertiseTrustStoreCaNames ? ', advertise CA names' : ''}${v.ignoreCertificateExpiry ? ', ignore expiry' : ''}`
+    ? `${v.mode}, trust store ${v.trustStoreId ?? '(the one to create)'}${v.advertiseTrustStoreCaNames ? ', advertise CA names' : ''}${v.ignoreCertificateExpiry ? ', ignore expiry' : ''}`
     : 'off';
 
 export function renderCloudfrontDeploy(r: CloudfrontDeployResult): void {
@@ -22,7 +22,7 @@ export function renderCloudfrontDeploy(r: CloudfrontDeployResult): void {
   );
   for (const d of r.distributions)
     printLine(
-      `${did(d.action, 'set viewer mTLS on', 'would set viewer mTLS on')} distribution ${d.id}: ${d.reason}${out.dim(`  ${mtls(d.from)} → ${mtls(d.to)}`)}`,
+      `${did(d.action, 'set viewer mTLS on', 'would set viewer mTLS on')} distribution ${d.id}: ${d.reason}${out.dim(d.action === 'unchanged' ? `  ${mtls(d.to)}` : `  ${mtls(d.from)} → ${mtls(d.to)}`)}`,
     );
   printLine(r.changed ? `${r.dryRun ? '' : 'done: '}${r.summary}` : 'unchanged: nothing to do');
   if (r.dryRun && r.changed) hint('apply it: re-run without --dry-run');
