@@ -167,6 +167,9 @@ describe('deploy --cloudfront-trust-store (CloudFront emulator through mtls-kit 
     assert.match(r.stdout + r.stderr, /CLOUDFRONT_DISTRIBUTION_NOT_FOUND/);
     const bad = await runCli(['deploy', '--dir', dir, '--bucket', BUCKET, '--cloudfront-trust-store', 'no_underscores'], {env});
     assert.equal(bad.code, 2, bad.stderr);
+    const ignored = await deploy(['--distribution', 'E1AAAAAAAAAAAA', '--tag', 'team=pki', '--json']);
+    assert.equal(ignored.code, 2, ignored.stderr + ignored.stdout);
+    assert.match(ignored.stdout + ignored.stderr, /CLOUDFRONT_FLAG_UNSUPPORTED[\s\S]*--tag/);
   });
 });
 

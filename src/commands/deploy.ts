@@ -63,7 +63,7 @@ Network Load Balancer TLS listeners (an ARN with loadbalancer/net/ or listener/n
 
 API Gateway (--apigw-domain NAME instead of --trust-store-name): finds whether REST APIs or HTTP APIs own the custom domain name (--api-type to force), lints the bundle for API Gateway (complete chains, 1,000 certificates, 1 MB), uploads it as a new version of one object in a versioned bucket (--truststore-key, default <prefix>truststore.pem) only when its content changed, turns on or updates the domain's mutual TLS (REST: patch operations on /mutualTlsAuthentication/truststoreUri and /truststoreVersion; HTTP: MutualTlsAuthentication), waits until the domain is AVAILABLE, and fails (exit 5) on truststoreWarnings, naming each certificate. It warns when a mapped API still has its default execute-api endpoint enabled (clients could bypass mutual TLS there). Endpoints: AWS_ENDPOINT_URL_API_GATEWAY, AWS_ENDPOINT_URL_APIGATEWAYV2.
 
-CloudFront (--cloudfront-trust-store NAME instead of --trust-store-name): lints the bundle, uploads it under a content-addressed key, creates the account-level CloudFront trust store from it or updates it (with its ETag) when the bundle or --cloudfront-ocsp changed, waits until it is active, records the bundle's digest beside it in S3, and sets the ViewerMtlsConfig of each --distribution (--viewer-mtls-mode required|optional, --advertise-ca-names, --ignore-client-cert-expiry) only when it differs. --dry-run (with --exit-code) plans; --plan-out/--plan are ALB/NLB only. Endpoint: AWS_ENDPOINT_URL_CLOUDFRONT.
+CloudFront (--cloudfront-trust-store NAME instead of --trust-store-name): lints the bundle, uploads it under a content-addressed key, creates the account-level CloudFront trust store from it or updates it (with its ETag) when the bundle or --cloudfront-ocsp changed, waits until it is active, records the bundle's digest beside it in S3, and sets the ViewerMtlsConfig of each --distribution (--viewer-mtls-mode required|optional, --advertise-ca-names, --ignore-client-cert-expiry) only when it differs. --dry-run (with --exit-code) plans; --plan-out/--plan and the ALB-only flags (--tag, --sse, ...) are refused (exit 2). Endpoint: AWS_ENDPOINT_URL_CLOUDFRONT.
 
 A second run with the same inputs makes no mutating call and says "unchanged". --dry-run prints the plan and makes no mutating call.
 
@@ -180,8 +180,8 @@ Exit codes: 0 deployed (or unchanged, or planned with --dry-run); 10 with --exit
     // CloudFront trust store and distributions: src/flows/cloudfront-deploy.ts.
     const cfName = flags['cloudfront-trust-store'];
     if (cfName) {
+      refuseFlagsIgnoredByCloudfront(raw);
       if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);
-      if (flags['plan-out']) throw usageError('PLAN_FLAG_IGNORED', '--plan-out is not offered for CloudFront yet', ['use --dry-run --exit-code']);
       if (flags['exit-code'] && !flags['dry-run'])
         throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run', [
           'for example: mtls-kit deploy ... --dry-run --exit-code',
@@ -350,6 +350,37 @@ function refuseFlagsIgnoredByPlan(raw: Array<{type: string; flag?: string}>): vo
         `leave out --${r.flag}, or make a new plan with it: mtls-kit deploy ... --${r.flag} ... --plan-out plan.json`,
       ]);
   }
+}
+
+/** The flags deploy --cloudfront-trust-store uses; any other would be silently ignored, so it is refused. */
+const FLAGS_HONOURED_WITH_CLOUDFRONT = new Set([
+  'cloudfront-trust-store',
+  'distribution',
+  'viewer-mtls-mode',
+  'advertise-ca-names',
+  'ignore-client-cert-expiry',
+  'cloudfront-ocsp',
+  'dir',
+  'ca-bundle',
+  'bucket',
+  'prefix',
+  'dry-run',
+  'exit-code',
+  'wait-timeout',
+  'poll-interval',
+  'region',
+  'profile',
+  'endpoint-url',
+  'json',
+]);
+
+/** @throws MtlsKitError CLOUDFRONT_FLAG_UNSUPPORTED (exit 2) naming the first flag deploy --cloudfront-trust-store would ignore. */
+function refuseFlagsIgnoredByCloudfront(raw: Array<{type: string; flag?: string}>): void {
+  for (const r of raw)
+    if (r.type === 'flag' && r.flag && !FLAGS_HONOURED_WITH_CLOUDFRONT.has(r.flag))
+      throw usageError('CLOUDFRONT_FLAG_UNSUPPORTED', `--${r.flag} is not used by deploy --cloudfront-trust-store`, [
+        `leave out --${r.flag}; CloudFront takes: ${[...FLAGS_HONOURED_WITH_CLOUDFRONT].map((f) => `--${f}`).join(' ')}`,
+      ]);
 }
 
 type DeployFlags = Awaited<ReturnType<Deploy['parse']>>['flags'] & Record<string, unknown>;

@@ -101,6 +101,7 @@ export const ERROR_CODES = {
   CLOUDFRONT_BAD_REQUEST: {exit: 5, meaning: "CloudFront rejected a request's parameters (the bundle in S3, a name already taken, a quota)"},
   CLOUDFRONT_CHANGED_CONCURRENTLY: {exit: 5, meaning: 'CloudFront refused the ETag (If-Match): the trust store or distribution changed meanwhile'},
   CLOUDFRONT_DISTRIBUTION_NOT_FOUND: {exit: 5, meaning: 'the CloudFront distribution id does not exist'},
+  CLOUDFRONT_FLAG_UNSUPPORTED: {exit: 2, meaning: 'a deploy flag that CloudFront does not use was given with --cloudfront-trust-store'},
   CLOUDFRONT_TRUST_STORE_IN_USE: {exit: [4, 5], meaning: 'the CloudFront trust store is associated with a distribution that was not named'},
   CLOUDFRONT_TRUST_STORE_NOT_ACTIVE: {exit: 5, meaning: 'the CloudFront trust store failed, or did not become active in time'},
   CONFIRMATION_REQUIRED: {exit: 2, meaning: 'destroy needs --yes when there is no terminal to ask'},
