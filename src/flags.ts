@@ -180,3 +180,27 @@ export const verdictTrustFlags = {
     dependsOn: ['trust-store'],
   })(),
 };
+
+/** deploy / status / destroy of a CloudFront trust store and its distributions' viewer mTLS (aws-reference 11.1, 11.2). */
+export const cloudfrontDeployFlags = inHelpGroup('CLOUDFRONT', {
+  'cloudfront-trust-store': Flags.string({
+    summary: 'CloudFront trust store (account-level) to create or update from the bundle; replaces --trust-store-name.',
+    exclusive: ['trust-store-name', 'apigw-domain'],
+    helpValue: 'NAME',
+  }),
+  distribution: Flags.string({
+    summary: 'CloudFront distribution id whose viewer mTLS to set to the --cloudfront-trust-store; repeatable.',
+    multiple: true,
+    dependsOn: ['cloudfront-trust-store'],
+    helpValue: 'ID',
+  }),
+  'viewer-mtls-mode': Flags.option({
+    summary: 'CloudFront viewer mTLS mode of the --distribution(s).',
+    options: ['required', 'optional'] as const,
+    default: 'required' as const,
+  })(),
+  'cloudfront-ocsp': Flags.boolean({
+    summary: "Turn on the trust store's OCSP checking (UseClientCertificateOCSPEndpoint; every certificate of the client chain then needs an OCSP URL).",
+    default: false,
+  }),
+});

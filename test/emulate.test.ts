@@ -24,6 +24,8 @@ describe('emulate: routing by the SigV4 credential scope', () => {
     assert.equal(routeOf({method: 'GET', url: '/v2/domainnames/x', headers: {}}), 'apigateway');
     assert.equal(routeOf({method: 'POST', url: '/', headers: {'content-type': 'application/x-www-form-urlencoded'}}), 'elasticloadbalancing');
     assert.equal(routeOf({method: 'PUT', url: '/bucket/key', headers: {}}), 's3');
+    assert.equal(routeOf({method: 'POST', url: '/2020-05-31/trust-store', headers: {authorization: signed('cloudfront')}}), 'cloudfront');
+    assert.equal(routeOf({method: 'GET', url: '/2020-05-31/distribution/E1/config', headers: {}}), 'cloudfront');
   });
 });
 
@@ -43,6 +45,8 @@ describe('mtls-kit emulate', () => {
       'acme-nlb',
       '--apigw-domain',
       'api.example.com',
+      '--distribution',
+      'E1EMULATE00001',
     ]);
     const home = tempDir('mtls-kit-emulate-home-');
     env = {
@@ -64,7 +68,13 @@ describe('mtls-kit emulate', () => {
   it('prints its endpoint, the export lines and what it created, as --json', () => {
     const {info} = em;
     assert.match(info.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
-    for (const k of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2', 'AWS_ENDPOINT_URL_API_GATEWAY', 'AWS_ENDPOINT_URL_APIGATEWAYV2'])
+    for (const k of [
+      'AWS_ENDPOINT_URL_S3',
+      'AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2',
+      'AWS_ENDPOINT_URL_API_GATEWAY',
+      'AWS_ENDPOINT_URL_APIGATEWAYV2',
+      'AWS_ENDPOINT_URL_CLOUDFRONT',
+    ])
       assert.equal(info.env[k], info.endpoint, k);
     assert.match(info.env.LOAD_BALANCER_ARN ?? '', /:loadbalancer\/app\/acme-alb\//);
     assert.match(info.env.NLB_ARN ?? '', /:loadbalancer\/net\/acme-nlb\//);
@@ -73,6 +83,7 @@ describe('mtls-kit emulate', () => {
       {name: 'acme-truststores', versioned: true},
     ]);
     assert.deepEqual(info.apigwDomains, [{name: 'api.example.com', api: 'rest'}]);
+    assert.deepEqual(info.distributions, ['E1EMULATE00001']);
   });
 
   it('deploy, status and destroy run against it through the SDK', {timeout: 120_000}, async () => {
@@ -102,6 +113,13 @@ describe('mtls-kit emulate', () => {
       env,
     });
     assert.equal(apigw.code, 0, apigw.stdout + apigw.stderr);
+    const cf = ['--cloudfront-trust-store', 'acme-cf', '--bucket', 'acme-mtls', '--distribution', 'E1EMULATE00001'];
+    const cfDeploy = await runCli(['deploy', ...cf, '--json'], {cwd: work, env});
+    assert.equal(cfDeploy.code, 0, cfDeploy.stdout + cfDeploy.stderr);
+    assert.equal(cfDeploy.json.trustStore.status, 'active');
+    const cfStatus = await runCli(['status', ...cf], {cwd: work, env});
+    assert.equal(cfStatus.code, 0, cfStatus.stdout + cfStatus.stderr);
+    assert.match(cfStatus.stdout, /in sync/);
     const destroy = await runCli(['destroy', ...ts, '--listener-arn', listener, '--delete-objects', '--yes'], {cwd: work, env});
     assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
     const again = await runCli(['status', ...ts], {cwd: work, env});

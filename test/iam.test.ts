@@ -105,11 +105,37 @@ function conditionHolds(s: Statement, n: Needed): boolean {
 interface Mark {
   elb: number;
   apigw: number;
+  cloudfront: number;
   s3: number;
 }
 
 function mark(em: RunningEmulator): Mark {
-  return {elb: em.elb.calls.length, apigw: em.apigw.calls.length, s3: em.s3.requests.length};
+  return {elb: em.elb.calls.length, apigw: em.apigw.calls.length, cloudfront: em.cloudfront.calls.length, s3: em.s3.requests.length};
+}
+
+/**
+ * A CloudFront REST call → its IAM action and resource (Service Authorization Reference,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html:
+ * the action is the operation name; distributions are `arn:aws:cloudfront::ACCOUNT:distribution/ID`;
+ * trust stores are taken as `arn:aws:cloudfront::ACCOUNT:trust-store/ID`, the ARN CreateTrustStore
+ * returns; creates and lists are on `*`).
+ */
+function cloudfrontNeed(method: string, path: string): {action: string; resource: string} {
+  const p = path.replace(/^\/2020-05-31\//, '').split('/');
+  const ts = (id: string): string => `arn:aws:cloudfront::${ACCOUNT}:trust-store/${id}`;
+  if (p[0] === 'trust-store' && p.length === 1) return {action: 'cloudfront:CreateTrustStore', resource: '*'};
+  if (p[0] === 'trust-stores') return {action: 'cloudfront:ListTrustStores', resource: '*'};
+  if (p[0] === 'trust-store') {
+    const action = {GET: 'GetTrustStore', PUT: 'UpdateTrustStore', DELETE: 'DeleteTrustStore'}[method] ?? method;
+    return {action: `cloudfront:${action}`, resource: ts(p[1]!)};
+  }
+  if (p[0] === 'distributionsByTrustStore') return {action: 'cloudfront:ListDistributionsByTrustStore', resource: '*'};
+  if (p[0] === 'distribution')
+    return {
+      action: method === 'GET' ? 'cloudfront:GetDistributionConfig' : 'cloudfront:UpdateDistribution',
+      resource: `arn:aws:cloudfront::${ACCOUNT}:distribution/${p[1]}`,
+    };
+  return {action: `cloudfront:${method} ${path}`, resource: '*'};
 }
 
 const S3_ARN = (bucket: string, key?: string): string => (key === undefined ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`);
@@ -166,6 +192,12 @@ export function neededSince(em: RunningEmulator, m: Mark): Needed[] {
     const uri = /s3:\/\/([^/"]+)\/([^"\\]+)/.exec(text);
     if (c.method === 'PATCH' && uri)
       s3Read(uri[1]!, uri[2]!, /truststoreVersion|TruststoreVersion/.test(text) ? 'v' : undefined, 'API Gateway reads the truststore');
+  }
+  for (const c of em.cloudfront.calls.slice(m.cloudfront)) {
+    const why = `CloudFront ${c.method} ${c.path}`;
+    out.push({...cloudfrontNeed(c.method, c.path), why});
+    // As ELBv2 and API Gateway, CloudFront is taken to read the bundle with the caller's credentials (UNCONFIRMED, aws-reference 11.1).
+    if (c.read) s3Read(c.read.bucket, c.read.key, c.read.version ?? undefined, `${why} reads the bundle`);
   }
   for (const r of em.s3.requests.slice(m.s3)) {
     if (!r.signed) continue;
@@ -240,6 +272,7 @@ describe('IAM policies in docs/iam/ against the calls each command makes', () =>
         {name: 'api.example.com', api: 'rest'},
         {name: 'http.example.com', api: 'http'},
       ],
+      distributions: ['E1IAMDIST00001'],
       delayMs: 50,
     });
     const home = tempDir('mtls-kit-iam-home-');
@@ -415,6 +448,20 @@ describe('IAM policies in docs/iam/ against the calls each command makes', () =>
     check('deploy-apigw', needed, {BUCKET: 'acme-truststores', DOMAIN_NAME: '*.example.com'});
   });
 
+  it('deploy-cloudfront: create the trust store, set viewer mTLS, a second run, status, destroy', {timeout: 120_000}, async () => {
+    const cf = ['--cloudfront-trust-store', 'acme-cf', '--bucket', 'acme-mtls', '--distribution', 'E1IAMDIST00001'];
+    await run(['gen-ca', '--cn', 'CloudFront Other Root', '--dir', 'cf-other']);
+    const needed = await needs([
+      ['deploy', ...cf, '--dry-run'],
+      ['deploy', ...cf],
+      ['deploy', ...cf, '--ca-bundle', 'cf-other/ca-bundle.pem', '--viewer-mtls-mode', 'optional'],
+      ['status', ...cf, '--ca-bundle', 'cf-other/ca-bundle.pem', '--viewer-mtls-mode', 'optional'],
+      ['destroy', ...cf, '--yes'],
+    ]);
+    show(needed);
+    check('deploy-cloudfront', needed, {BUCKET: 'acme-mtls', DISTRIBUTION_ID: 'E1IAMDIST00001'});
+  });
+
   it('logs-s3: read connection logs from a bucket', {timeout: 120_000}, async () => {
     em.s3.putDirect('acme-logs', 'AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/12/07/conn.log', 'x');
     const needed = await needs([
@@ -435,6 +482,7 @@ describe('IAM policies in docs/iam/ against the calls each command makes', () =>
       'connection-logs.json',
       'deploy-alb.json',
       'deploy-apigw.json',
+      'deploy-cloudfront.json',
       'deploy-nlb.json',
       'destroy.json',
       'logs-s3.json',

@@ -1,7 +1,20 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {apigwDeployFlags, inHelpGroup, awsFlags, deployInputFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
+import {
+  apigwDeployFlags,
+  awsFlags,
+  cloudfrontDeployFlags,
+  deployInputFlags,
+  deployInputFlagsApigw,
+  dirFlag,
+  identityFilterFlags,
+  inHelpGroup,
+  mutualAuthFlags,
+} from '../flags.js';
 import {createApigwClients, runApigwDeploy} from '../flows/apigw-deploy.js';
+import {createCloudfrontClients, runCloudfrontDeploy} from '../flows/cloudfront-deploy.js';
+import type {CloudfrontDeployResult} from '../lib/cloudfront/deploy-plan.js';
+import {renderCloudfrontDeploy} from '../ui/cloudfront-render.js';
 import {resolveIdentityFilters} from '../io/identity-filters.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
 import {renderApigwDeploy} from '../ui/apigw-render.js';
@@ -22,6 +35,7 @@ import {
   type MutualMode,
 } from '../lib/deploy/plan.js';
 import {checkTag, type Tag} from '../lib/deploy/record.js';
+import {checkCloudfrontTrustStoreName} from '../lib/cloudfront/deploy-plan.js';
 import {parseConnectionLogsUri} from '../lib/deploy/connection-logs.js';
 import {
   checkSavedPlan,
@@ -40,6 +54,7 @@ import type {DeployResult} from '../lib/deploy/result.js';
 
 export type {DeployResult} from '../lib/deploy/result.js';
 export type {ApigwDeployResult} from '../lib/apigw/deploy-plan.js';
+export type {CloudfrontDeployResult} from '../lib/cloudfront/deploy-plan.js';
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy the CA bundle and CRLs to an ELBv2 trust store and turn on mutual TLS on ALB or NLB listeners.';
@@ -50,11 +65,14 @@ NLB TLS listeners take verify mode only, and the identity filters. --apigw-domai
 
 Every step, flag and error: docs/deploy.md. IAM policies to paste: docs/iam.md. Without an AWS account: mtls-kit emulate prints the AWS_ENDPOINT_URL_* lines to export.
 
+--cloudfront-trust-store NAME deploys an account-level CloudFront trust store instead, and the viewer mTLS of each --distribution.
+
 Exit codes: 0 deployed, unchanged or planned; 10 changes pending (--exit-code with --dry-run or --plan-out); 2 bad flag values; 4 a local precondition (missing file, lint errors, no region or credentials, a newer CRL already deployed, a bucket policy that does not let ELB write the logs); 5 AWS failed, with the AWS request id.`;
 
   static override usage = [
     'deploy --trust-store-name NAME --bucket BUCKET [--listener-arn ARN...] [FLAGS]',
     'deploy --apigw-domain NAME --bucket BUCKET [FLAGS]',
+    'deploy --cloudfront-trust-store NAME --bucket BUCKET [--distribution ID...] [FLAGS]',
   ];
 
   static override examples = [
@@ -68,6 +86,7 @@ Exit codes: 0 deployed, unchanged or planned; 10 changes pending (--exit-code wi
     dir: dirFlag,
     ...deployInputFlagsApigw,
     ...apigwDeployFlags,
+    ...cloudfrontDeployFlags,
     // Required unless --plan gives them (checked in settingsFromFlags).
     bucket: Flags.string({...deployInputFlags.bucket, required: false}),
     ...inHelpGroup('LISTENER', {
@@ -169,9 +188,42 @@ Exit codes: 0 deployed, unchanged or planned; 10 changes pending (--exit-code wi
     ...awsFlags,
   };
 
-  async run(): Promise<DeployResult | ApigwDeployResult> {
+  async run(): Promise<DeployResult | ApigwDeployResult | CloudfrontDeployResult> {
     const {flags, raw} = await this.parse(Deploy);
     if (flags.plan) refuseFlagsIgnoredByPlan(raw);
+    // CloudFront trust store and distributions: src/flows/cloudfront-deploy.ts.
+    const cfName = flags['cloudfront-trust-store'];
+    if (cfName) {
+      refuseFlagsIgnoredByCloudfront(raw);
+      if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);
+      if (flags['exit-code'] && !flags['dry-run'])
+        throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run', [
+          'for example: mtls-kit deploy ... --dry-run --exit-code',
+        ]);
+      const nameProblem = checkCloudfrontTrustStoreName(cfName);
+      if (nameProblem)
+        throw usageError('BAD_TRUST_STORE_NAME', `--cloudfront-trust-store "${cfName}" ${nameProblem}`, ['for example: --cloudfront-trust-store my-devices']);
+      const r = await runCloudfrontDeploy({
+        clients: await createCloudfrontClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']}),
+        dir: flags.dir,
+        bundle: flags['ca-bundle'],
+        bucket: flags.bucket,
+        prefix: flags.prefix,
+        name: cfName,
+        distributions: [...new Set(flags.distribution ?? [])],
+        mode: flags['viewer-mtls-mode'],
+        advertiseCaNames: flags['advertise-ca-names'],
+        ignoreCertificateExpiry: flags['ignore-client-cert-expiry'],
+        ocsp: flags['cloudfront-ocsp'],
+        dryRun: flags['dry-run'],
+        waitTimeoutMs: flags['wait-timeout'] * 1000,
+        pollIntervalMs: flags['poll-interval'],
+        now: new Date(),
+        onProgress: this.jsonEnabled() ? undefined : stderrProgress(),
+      });
+      if (flags['exit-code'] && r.changed) this.resultExitCode = ExitCode.ChangesPending;
+      return this.emit(r, renderCloudfrontDeploy);
+    }
     // API Gateway custom domain: src/flows/apigw-deploy.ts.
     if (flags['apigw-domain']) {
       if (!flags.bucket) throw usageError('MISSING_FLAG', '--bucket is required', ['for example: --bucket my-pki-bucket']);
@@ -318,6 +370,37 @@ function refuseFlagsIgnoredByPlan(raw: Array<{type: string; flag?: string}>): vo
         `leave out --${r.flag}, or make a new plan with it: mtls-kit deploy ... --${r.flag} ... --plan-out plan.json`,
       ]);
   }
+}
+
+/** The flags deploy --cloudfront-trust-store uses; any other would be silently ignored, so it is refused. */
+const FLAGS_HONOURED_WITH_CLOUDFRONT = new Set([
+  'cloudfront-trust-store',
+  'distribution',
+  'viewer-mtls-mode',
+  'advertise-ca-names',
+  'ignore-client-cert-expiry',
+  'cloudfront-ocsp',
+  'dir',
+  'ca-bundle',
+  'bucket',
+  'prefix',
+  'dry-run',
+  'exit-code',
+  'wait-timeout',
+  'poll-interval',
+  'region',
+  'profile',
+  'endpoint-url',
+  'json',
+]);
+
+/** @throws MtlsKitError CLOUDFRONT_FLAG_UNSUPPORTED (exit 2) naming the first flag deploy --cloudfront-trust-store would ignore. */
+function refuseFlagsIgnoredByCloudfront(raw: Array<{type: string; flag?: string}>): void {
+  for (const r of raw)
+    if (r.type === 'flag' && r.flag && !FLAGS_HONOURED_WITH_CLOUDFRONT.has(r.flag))
+      throw usageError('CLOUDFRONT_FLAG_UNSUPPORTED', `--${r.flag} is not used by deploy --cloudfront-trust-store`, [
+        `leave out --${r.flag}; CloudFront takes: ${[...FLAGS_HONOURED_WITH_CLOUDFRONT].map((f) => `--${f}`).join(' ')}`,
+      ]);
 }
 
 type DeployFlags = Awaited<ReturnType<Deploy['parse']>>['flags'] & Record<string, unknown>;

@@ -1,7 +1,10 @@
 import {createInterface} from 'node:readline/promises';
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {awsFlags, deployInputFlags} from '../flags.js';
+import {awsFlags, cloudfrontDeployFlags, deployInputFlags} from '../flags.js';
+import {createCloudfrontClients, runCloudfrontDestroy} from '../flows/cloudfront-deploy.js';
+import type {CloudfrontDestroyResult} from '../lib/cloudfront/deploy-plan.js';
+import {renderCloudfrontDestroy} from '../ui/cloudfront-render.js';
 import {createAwsClients} from '../io/aws/clients.js';
 import {acquireDeployLease} from '../io/aws/lease.js';
 import {type DestroyRead, type DestroyTarget, executeDestroy, nameOfTrustStoreArn, readDestroyState} from '../flows/destroy.js';
@@ -22,6 +25,8 @@ export default class Destroy extends BaseCommand {
 Each step is idempotent: a run stopped at any point (even kill -9) is finished by the next one, and a run on nothing left changes nothing and exits 0. Without a terminal, destroy changes nothing unless --yes is given; at a terminal it asks. --dry-run prints the plan (each listener before and after) and makes no mutating call. destroy takes the same lease as deploy, so it never runs during a deploy of the same trust store.
 
 Versioned buckets: S3 keeps the earlier versions of a deleted object (a delete marker is added); destroy says so and leaves them.
+
+CloudFront (--cloudfront-trust-store NAME, --distribution ID repeatable): turns viewer mTLS off on each named distribution that uses the trust store, then deletes the trust store and deploy's record beside the bundle in S3 (the bundle objects stay); refuses (exit 4) when a distribution that is not named uses it.
 
 Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --exit-code and --dry-run: something to destroy; 2 bad flags, or changes to make without --yes and without a terminal; 4 a precondition (a trust store without deploy's records, a listener not named that uses it, a named listener that uses another trust store, no region or credentials, a bucket in another region); 5 AWS failed, with the AWS request id.`;
 
@@ -68,11 +73,38 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
     })(),
     'kms-key-id': Flags.string({summary: 'KMS key for --sse aws:kms.', dependsOn: ['sse'], helpValue: 'KEY'}),
     'lease-timeout': Flags.integer({summary: 'Seconds to wait while a deploy of the same trust store runs.', default: 300, min: 0}),
+    'cloudfront-trust-store': Flags.string({
+      helpValue: 'NAME',
+      summary: 'CloudFront trust store to delete, after turning viewer mTLS off on the --distribution(s) that use it.',
+      exclusive: ['trust-store-name', 'trust-store-arn'],
+    }),
+    distribution: cloudfrontDeployFlags.distribution,
     ...awsFlags,
   };
 
-  async run(): Promise<DestroyResult> {
+  async run(): Promise<DestroyResult | CloudfrontDestroyResult> {
     const {flags} = await this.parse(Destroy);
+    const cfName = flags['cloudfront-trust-store'];
+    if (cfName) {
+      if (flags['exit-code'] && !flags['dry-run'])
+        throw usageError('EXIT_CODE_NEEDS_PLAN', '--exit-code reports pending changes, so it needs --dry-run', [
+          'for example: mtls-kit destroy ... --dry-run --exit-code',
+        ]);
+      const params = {
+        clients: await createCloudfrontClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']}),
+        bucket: flags.bucket,
+        prefix: flags.prefix,
+        name: cfName,
+        distributions: [...new Set(flags.distribution ?? [])],
+      };
+      const plan = await runCloudfrontDestroy({...params, dryRun: true});
+      if (flags['dry-run'] || !plan.changed) {
+        if (flags['exit-code'] && plan.changed) this.resultExitCode = ExitCode.ChangesPending;
+        return this.emit(flags['dry-run'] ? plan : {...plan, dryRun: false}, renderCloudfrontDestroy);
+      }
+      if (!flags.yes) await confirm(plan.summary, cfName);
+      return this.emit(await runCloudfrontDestroy({...params, dryRun: false}), renderCloudfrontDestroy);
+    }
     const name = flags['trust-store-name'];
     const arn = flags['trust-store-arn'];
     if (!name && !arn)

@@ -16,6 +16,8 @@ export interface EmulateResult {
   buckets: Array<{name: string; versioned: boolean}>;
   loadBalancers: Array<{name: string; type: 'application' | 'network'; arn: string}>;
   apigwDomains: Array<{name: string; api: 'rest' | 'http'}>;
+  /** CloudFront distribution ids created (--distribution). */
+  distributions: string[];
 }
 
 /** Any ARN does for these: the emulator keeps no ACM certificates or target groups. */
@@ -23,15 +25,16 @@ const CERTIFICATE_ARN = 'arn:aws:acm:REGION:123456789012:certificate/emulated';
 const TARGET_GROUP_ARN = 'arn:aws:elasticloadbalancing:REGION:123456789012:targetgroup/emulated/0123456789abcdef';
 
 export default class Emulate extends BaseCommand {
-  static override summary = 'Run offline stand-ins for S3, ELBv2 trust stores and API Gateway custom domains on 127.0.0.1, to try deploy, status and destroy.';
+  static override summary =
+    'Run offline stand-ins for S3, ELBv2 trust stores, API Gateway custom domains and CloudFront trust stores on 127.0.0.1, to try deploy, status and destroy.';
   static override description =
-    `One port on 127.0.0.1 answers the S3, ELBv2 and API Gateway calls of deploy, status and destroy, in memory, until Ctrl-C. It prints the export lines that point the AWS SDK (mtls-kit, the AWS CLI, any SDK) at it, with dummy credentials; paste them into the shell where you run mtls-kit.
+    `One port on 127.0.0.1 answers the S3, ELBv2, API Gateway and CloudFront calls of deploy, status and destroy, in memory, until Ctrl-C. It prints the export lines that point the AWS SDK (mtls-kit, the AWS CLI, any SDK) at it, with dummy credentials; paste them into the shell where you run mtls-kit.
 
 What it is: an emulator of the documented API and its validation, the same one mtls-kit's tests run against. Trust stores read and check the bundle and CRLs from the emulated S3 as ELBv2 documents (PEM only, no blank lines, key and signature rules, quotas), go CREATING then ACTIVE, and answer AWS's error codes; API Gateway domains check the truststore and report truststoreWarnings. What it is not: AWS. No IAM (every call is allowed), no signature check, nothing is kept after it stops, and the load balancers and domains serve no traffic (mtls-kit serve runs a local listener). LocalStack and moto implement none of the ELBv2 trust-store operations, which is why this exists.
 
---bucket and --versioned-bucket create buckets (aws s3 mb works too); --alb and --nlb create load balancers and print their ARNs (the first ALB as LOAD_BALANCER_ARN); --apigw-domain creates a Regional custom domain name with a REST API mapped (NAME:http for an HTTP API). --ready-file writes the export lines to FILE once every server listens: a script waits for it, then sources it.
+--bucket and --versioned-bucket create buckets (aws s3 mb works too); --alb and --nlb create load balancers and print their ARNs (the first ALB as LOAD_BALANCER_ARN); --apigw-domain creates a Regional custom domain name with a REST API mapped (NAME:http for an HTTP API); --distribution creates a CloudFront distribution (trust stores are account-level: deploy creates them). --ready-file writes the export lines to FILE once every server listens: a script waits for it, then sources it.
 
---json prints one JSON object on stdout once listening: {endpoint, region, env, buckets, loadBalancers, apigwDomains}.
+--json prints one JSON object on stdout once listening: {endpoint, region, env, buckets, loadBalancers, apigwDomains, distributions}.
 
 Exit codes: 0 stopped by Ctrl-C (SIGINT) or SIGTERM; 2 bad flag values; 4 the port is in use.`;
 
@@ -58,6 +61,11 @@ Exit codes: 0 stopped by Ctrl-C (SIGINT) or SIGTERM; 2 bad flag values; 4 the po
       summary: 'Create an API Gateway Regional custom domain name with a REST API mapped (NAME:http for an HTTP API; repeatable).',
       multiple: true,
       helpValue: 'NAME[:http]',
+    }),
+    distribution: Flags.string({
+      summary: 'Create a CloudFront distribution with this id (repeatable; deploy --cloudfront-trust-store --distribution ID).',
+      multiple: true,
+      helpValue: 'ID',
     }),
     region: Flags.string({summary: 'The region the emulated resources are in.', default: 'us-east-1'}),
     'ready-file': Flags.string({
@@ -94,6 +102,7 @@ Exit codes: 0 stopped by Ctrl-C (SIGINT) or SIGTERM; 2 bad flag values; 4 the po
         albs: flags.alb ?? [],
         nlbs: flags.nlb ?? [],
         domains,
+        distributions: flags.distribution ?? [],
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -107,6 +116,7 @@ Exit codes: 0 stopped by Ctrl-C (SIGINT) or SIGTERM; 2 bad flag values; 4 the po
       AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: running.url,
       AWS_ENDPOINT_URL_API_GATEWAY: running.url,
       AWS_ENDPOINT_URL_APIGATEWAYV2: running.url,
+      AWS_ENDPOINT_URL_CLOUDFRONT: running.url,
       AWS_REGION: flags.region,
       AWS_ACCESS_KEY_ID: 'emulate',
       AWS_SECRET_ACCESS_KEY: 'emulate',
@@ -122,15 +132,24 @@ Exit codes: 0 stopped by Ctrl-C (SIGINT) or SIGTERM; 2 bad flag values; 4 the po
     // A real profile or session token must not mix with the dummy keys.
     const lines = ['unset AWS_PROFILE AWS_SESSION_TOKEN', ...Object.entries(env).map(([k, v]) => `export ${k}=${v}`)];
     if (flags['ready-file']) await writeFileAtomic(flags['ready-file'], lines.join('\n') + '\n', MODE_PUBLIC, {force: true});
-    const result: EmulateResult = {endpoint: running.url, region: flags.region, env, buckets, loadBalancers: running.loadBalancers, apigwDomains: domains};
+    const result: EmulateResult = {
+      endpoint: running.url,
+      region: flags.region,
+      env,
+      buckets,
+      loadBalancers: running.loadBalancers,
+      apigwDomains: domains,
+      distributions: flags.distribution ?? [],
+    };
     if (this.jsonEnabled()) process.stdout.write(JSON.stringify(result) + '\n');
     else {
       printErr(
-        `${ec.cyan('emulate:')} S3, ELBv2 trust stores and listeners, and API Gateway custom domain names on ${running.url} (region ${flags.region}): an emulator of the documented API and its validation, in memory, with no IAM and no signature check; not AWS`,
+        `${ec.cyan('emulate:')} S3, ELBv2 trust stores and listeners, API Gateway custom domain names, and CloudFront trust stores and distributions on ${running.url} (region ${flags.region}): an emulator of the documented API and its validation, in memory, with no IAM and no signature check; not AWS`,
       );
       for (const b of buckets) printErr(`  bucket ${b.name}${b.versioned ? ' (versioned)' : ''}`);
       for (const l of running.loadBalancers) printErr(`  ${l.type === 'network' ? 'NLB' : 'ALB'} ${l.name}: ${l.arn}`);
       for (const d of domains) printErr(`  custom domain ${d.name} with a${d.api === 'http' ? 'n HTTP' : ' REST'} API mapped`);
+      for (const d of flags.distribution ?? []) printErr(`  CloudFront distribution ${d}`);
       printErr(`${ec.cyan('emulate:')} paste these lines into the shell where you run mtls-kit (or the AWS CLI); Ctrl-C stops:`);
       for (const l of lines) printLine(l);
     }

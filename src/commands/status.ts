@@ -1,7 +1,10 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {apigwDeployFlags, awsFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
+import {apigwDeployFlags, awsFlags, cloudfrontDeployFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
 import {createApigwClients, runApigwStatus} from '../flows/apigw-deploy.js';
+import {createCloudfrontClients, runCloudfrontStatus} from '../flows/cloudfront-deploy.js';
+import type {CloudfrontStatusResult} from '../lib/cloudfront/deploy-plan.js';
+import {renderCloudfrontStatus} from '../ui/cloudfront-render.js';
 import {runStatus, type StatusResult} from '../flows/status.js';
 import type {ApigwStatusResult} from '../lib/apigw/deploy-plan.js';
 import {renderApigwStatus} from '../ui/apigw-render.js';
@@ -17,6 +20,8 @@ export default class Status extends BaseCommand {
 
 With --apigw-domain NAME: compares the local truststore with the current version of the S3 object (--truststore-key) and that version with the domain's truststoreUri/truststoreVersion, and reports truststoreWarnings and mapped APIs whose default execute-api endpoint is still enabled.
 
+With --cloudfront-trust-store NAME (and --distribution ID, repeatable, with the viewer mTLS flags deploy took): whether the bundle is in S3, whether the CloudFront trust store holds it (by deploy's record) with the same OCSP setting, and whether each distribution's ViewerMtlsConfig is as asked; any difference is drift.
+
 Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a local precondition (missing file, no region or credentials); 5 AWS failed.`;
 
   static override examples = [
@@ -28,6 +33,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     dir: dirFlag,
     ...deployInputFlagsApigw,
     ...apigwDeployFlags,
+    ...cloudfrontDeployFlags,
     'listener-arn': Flags.string({summary: "Also check this listener's MutualAuthentication.", helpValue: 'ARN'}),
     ...mutualAuthFlags,
     ...identityFilterFlags,
@@ -35,8 +41,27 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     ...awsFlags,
   };
 
-  async run(): Promise<StatusResult | ApigwStatusResult> {
+  async run(): Promise<StatusResult | ApigwStatusResult | CloudfrontStatusResult> {
     const {flags} = await this.parse(Status);
+    const cfName = flags['cloudfront-trust-store'];
+    if (cfName) {
+      const r = await runCloudfrontStatus({
+        clients: await createCloudfrontClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']}),
+        dir: flags.dir,
+        bundle: flags['ca-bundle'],
+        bucket: flags.bucket,
+        prefix: flags.prefix,
+        name: cfName,
+        distributions: [...new Set(flags.distribution ?? [])],
+        mode: flags['viewer-mtls-mode'],
+        advertiseCaNames: flags['advertise-ca-names'],
+        ignoreCertificateExpiry: flags['ignore-client-cert-expiry'],
+        ocsp: flags['cloudfront-ocsp'],
+        now: new Date(),
+      });
+      if (r.drift) this.resultExitCode = 3;
+      return this.emit(r, renderCloudfrontStatus);
+    }
     if (flags['apigw-domain']) {
       const clients = await createApigwClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
       const r = await runApigwStatus({

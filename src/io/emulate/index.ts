@@ -5,9 +5,10 @@
  * Each stand-in listens on its own ephemeral port; the front server forwards each request
  * by the service in its SigV4 credential scope (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`):
  * `s3` → the S3 server, `elasticloadbalancing` → ELBv2, `apigateway` → API Gateway (REST and
- * HTTP APIs sign with the same service name). Unsigned requests (the pre-signed content links
+ * HTTP APIs sign with the same service name), `cloudfront` → CloudFront trust stores and
+ * distributions (cloudfront.ts). Unsigned requests (the pre-signed content links
  * that GetTrustStoreCaCertificatesBundle returns, a `curl -X PUT` of a file) go by their shape:
- * `/_content/...` → ELBv2, `/domainnames`, `/restapis`, `/v2/...` → API Gateway, a form POST →
+ * `/_content/...` → ELBv2, `/domainnames`, `/restapis`, `/v2/...` → API Gateway, `/2020-05-31/...` → CloudFront, a form POST →
  * ELBv2, anything else → S3. Any other signed service gets a 400 naming it.
  *
  * Honest about what it is: an emulator of the documented API and its validation (each file's
@@ -18,6 +19,7 @@
 import {createServer, type IncomingMessage, request, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {ApigwEmulator, type ApiType} from './apigw.js';
+import {CloudfrontEmulator} from './cloudfront.js';
 import {Elbv2Emulator} from './elbv2.js';
 import {VersionedS3} from './s3.js';
 
@@ -33,6 +35,8 @@ export interface EmulatorOptions {
   nlbs: string[];
   /** API Gateway custom domain names (Regional, TLS_1_2), each with an API of this type mapped. */
   domains: Array<{name: string; api: ApiType}>;
+  /** CloudFront distribution ids to create (minimal configuration, no viewer mTLS). */
+  distributions?: string[];
   /** How long a new trust store stays CREATING, and a domain UPDATING (ms). */
   delayMs?: number;
 }
@@ -41,6 +45,7 @@ export interface RunningEmulator {
   url: string;
   elb: Elbv2Emulator;
   apigw: ApigwEmulator;
+  cloudfront: CloudfrontEmulator;
   s3: VersionedS3;
   /** Load balancer name → ARN, in the order created. */
   loadBalancers: Array<{name: string; type: 'application' | 'network'; arn: string}>;
@@ -56,6 +61,7 @@ export function routeOf(req: {method?: string | undefined; url?: string | undefi
   const path = (req.url ?? '/').split('?')[0]!;
   if (path.startsWith('/_content/')) return 'elasticloadbalancing';
   if (/^\/(domainnames|restapis|v2)(\/|$)/.test(path)) return 'apigateway';
+  if (path.startsWith('/2020-05-31/')) return 'cloudfront';
   if (req.method === 'POST' && /x-www-form-urlencoded/.test(req.headers['content-type'] ?? '') && path === '/') return 'elasticloadbalancing';
   return 's3';
 }
@@ -70,6 +76,9 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
   await elb.start();
   const apigw = new ApigwEmulator({s3Endpoint: s3.url, updateDelayMs: o.delayMs ?? 500});
   await apigw.start();
+  const cloudfront = new CloudfrontEmulator({s3Endpoint: s3.url, delayMs: o.delayMs ?? 500});
+  await cloudfront.start();
+  for (const id of o.distributions ?? []) cloudfront.addDistribution(id);
   const loadBalancers: RunningEmulator['loadBalancers'] = [];
   for (const name of o.albs) loadBalancers.push({name, type: 'application', arn: elb.addLoadBalancer(name)});
   for (const name of o.nlbs) loadBalancers.push({name, type: 'network', arn: elb.addLoadBalancer(name, 'network')});
@@ -79,7 +88,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
     apigw.addApi(id, d.api);
     apigw.map(d.name, id);
   });
-  const targets: Record<string, string> = {s3: s3.url, elasticloadbalancing: elb.url, apigateway: apigw.url};
+  const targets: Record<string, string> = {s3: s3.url, elasticloadbalancing: elb.url, apigateway: apigw.url, cloudfront: cloudfront.url};
   const routed: RunningEmulator['routed'] = [];
   const front: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const service = routeOf(req);
@@ -88,7 +97,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
     if (!target) {
       res.writeHead(400, {'content-type': 'application/xml'});
       res.end(
-        `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type><Code>UnsupportedService</Code><Message>mtls-kit emulate emulates S3, ELBv2 trust stores and listeners, and API Gateway custom domain names, not ${service}</Message></Error></ErrorResponse>`,
+        `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type><Code>UnsupportedService</Code><Message>mtls-kit emulate emulates S3, ELBv2 trust stores and listeners, and API Gateway custom domain names, and CloudFront trust stores and distributions, not ${service}</Message></Error></ErrorResponse>`,
       );
       return;
     }
@@ -101,7 +110,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
     req.pipe(up);
   });
   const stopAll = async (): Promise<void> => {
-    await Promise.all([elb.stop(), apigw.stop(), s3.stop()]);
+    await Promise.all([elb.stop(), apigw.stop(), cloudfront.stop(), s3.stop()]);
   };
   try {
     await new Promise<void>((resolve, reject) => {
@@ -117,6 +126,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
     url,
     elb,
     apigw,
+    cloudfront,
     s3,
     loadBalancers,
     routed,
