@@ -151,8 +151,9 @@ describe('what a file is, when it is not what the command wants', () => {
     assert.equal(url.code, 2);
     assert.match(url.stderr, /is a URL; mtls-kit reads local files and does not download anything/);
     assert.match(url.stderr, /curl -fsSLo chain\.pem/);
-    const s3 = await runCli(['inspect', 's3://bucket/ca-bundle.pem']);
-    assert.match(s3.stderr, /aws s3 cp s3:\/\/bucket\/ca-bundle\.pem ca-bundle\.pem/);
+    // verify reads local files only; inspect and lint read s3:// (with --region, --profile, --endpoint-url).
+    const s3 = await runCli(['verify', 's3://bucket/chain.pem', '--dir', dir]);
+    assert.match(s3.stderr, /aws s3 cp s3:\/\/bucket\/chain\.pem chain\.pem/);
     const folder = await runCli(['encode-header', f('folder')]);
     assert.equal(folder.code, 2);
     assert.match(folder.stderr, /folder is a folder, not a file/);

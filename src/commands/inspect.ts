@@ -6,7 +6,7 @@ import {type CertDetails, describeCertificate} from '../lib/alb/describe.js';
 import type {CrlDetails, CsrDetails, PrivateKeyDetails} from '../lib/alb/describe-files.js';
 import {identifyInput, type InputKind} from '../lib/x509/input-kind.js';
 import {looksLikePem} from '../lib/x509/pem.js';
-import {dirFlag, verdictTrustFlags} from '../flags.js';
+import {awsFlags, dirFlag, verdictTrustFlags} from '../flags.js';
 import type {ChainVerdict} from '../flows/chain-verdict.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {renderCertDetails} from '../ui/cert-render.js';
@@ -75,11 +75,12 @@ Exit codes: 0 read (whatever the verdict); 2 bad flags, a folder or a URL, a fil
     'passphrase-file': Flags.string({summary: "File holding an encrypted private key's passphrase (else MTLS_KIT_CA_PASSPHRASE).", helpValue: 'FILE'}),
     dir: dirFlag,
     ...verdictTrustFlags,
+    ...awsFlags,
   };
 
   async run(): Promise<InspectResult> {
     const {args, flags} = await this.parse(Inspect);
-    const data = await readFileOrS3(args.file);
+    const data = await readFileOrS3(args.file, {region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']});
     const source = inputName(args.file);
     const found = identifyInput(data);
     if (OTHER_KINDS.has(found.kind) && !found.kinds?.includes('certificate')) {

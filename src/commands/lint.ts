@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {identityFilterFlags} from '../flags.js';
+import {awsFlags, identityFilterFlags} from '../flags.js';
 import {readIdentityFilters} from '../io/identity-filters.js';
 import {type LintFinding, lintFiles, type LintInput, type LintReport} from '../lib/alb/lint.js';
 import {formatIdentityFilter} from '../lib/nlb/identity-filter.js';
@@ -60,6 +60,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     }),
     verbose: Flags.boolean({summary: 'Also show notes, and every finding of a rule that fires many times.', default: false}),
     ...identityFilterFlags,
+    ...awsFlags,
   };
 
   async run(): Promise<LintCommandResult> {
@@ -74,7 +75,7 @@ Exit codes: 0 no errors (warnings allowed); 3 at least one error; 2 bad flags.`;
     const unreadable: LintFinding[] = [];
     for (const f of files) {
       try {
-        inputs.push({path: inputName(f), data: await readFileOrS3(f)});
+        inputs.push({path: inputName(f), data: await readFileOrS3(f, {region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']})});
       } catch (error) {
         if (!isMtlsKitError(error)) throw error;
         // readInput's message names the file first ("x does not exist"); the finding names it apart.

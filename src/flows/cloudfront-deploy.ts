@@ -39,6 +39,7 @@ import {
 import {caPaths} from '../io/ca/directory.js';
 import {pathExists, readInput} from '../io/files.js';
 import {checkBucket, getObject, putObject, statObjects} from '../io/aws/trust-store-read.js';
+import {plural} from '../lib/plural.js';
 
 /** CloudFront is global; its API is signed for us-east-1 (https://docs.aws.amazon.com/general/latest/gr/cf_region.html). */
 export const CLOUDFRONT_SIGNING_REGION = 'us-east-1';
@@ -213,7 +214,7 @@ async function readLocal(p: {
   if (errors.length > 0 && p.failOnLint)
     throw new MtlsKitError({
       code: 'LINT_FAILED',
-      message: `${errors.length} lint error(s) in ${path}; nothing was uploaded`,
+      message: `${plural(errors.length, 'lint error')} in ${path}; nothing was uploaded`,
       suggestions: errors.map((f) => `${f.message} → ${f.fix}`),
       details: {findings: summary.findings},
     });
@@ -425,9 +426,11 @@ export async function runCloudfrontDestroy(p: CloudfrontDestroyParams): Promise<
     );
     const others = (users.DistributionList?.Items ?? []).map((d) => d.Id ?? '').filter((id) => id && !p.distributions.includes(id));
     if (others.length > 0)
-      throw preconditionError('CLOUDFRONT_TRUST_STORE_IN_USE', `trust store ${p.name} is used by distribution(s) ${others.join(', ')}, which were not named`, [
-        `name them too: ${others.map((o) => `--distribution ${o}`).join(' ')}`,
-      ]);
+      throw preconditionError(
+        'CLOUDFRONT_TRUST_STORE_IN_USE',
+        `trust store ${p.name} is used by ${others.length === 1 ? 'distribution' : 'distributions'} ${others.join(', ')}, which ${others.length === 1 ? 'was' : 'were'} not named`,
+        [`name them too: ${others.map((o) => `--distribution ${o}`).join(' ')}`],
+      );
   }
   if (!p.dryRun) {
     for (const d of named) if (d.action === 'turn-off') await setViewerMtls(c, d.id, null);

@@ -181,7 +181,11 @@ export class CloudfrontEmulator extends HttpStandIn {
         if (method === 'DELETE') {
           const users = this.usersOf(ts.id);
           if (users.length > 0)
-            throw new CfError(409, 'CannotDeleteEntityWhileInUse', `Trust store ${ts.id} is associated with distribution(s) ${users.join(', ')}`);
+            throw new CfError(
+              409,
+              'CannotDeleteEntityWhileInUse',
+              `Trust store ${ts.id} is associated with ${users.length === 1 ? 'distribution' : 'distributions'} ${users.join(', ')}`,
+            );
           this.trustStores.delete(ts.id);
           res.writeHead(204, {'x-amz-request-id': rid});
           return void res.end();
