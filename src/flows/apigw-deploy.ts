@@ -26,7 +26,7 @@ import {
   type TruststoreObjectState,
   truststoreUri,
 } from '../lib/apigw/deploy-plan.js';
-import {type ErrorCode, ExitCode, MtlsKitError, preconditionError} from '../lib/errors.js';
+import {ExitCode, MtlsKitError, preconditionError} from '../lib/errors.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {type OnProgress, report} from './progress.js';
 import {
@@ -34,6 +34,7 @@ import {
   type AwsClients,
   type AwsParams,
   awsErrorCode,
+  awsFailure,
   callAws,
   commonJs,
   createAwsClients,
@@ -70,23 +71,7 @@ async function callApigw<T>(ctx: AwsCallContext, fn: () => Promise<T>): Promise<
   try {
     return await fn();
   } catch (error) {
-    const code = awsErrorCode(error);
-    const e = error as {message?: string; $metadata?: {requestId?: string}};
-    const rid = e.$metadata?.requestId ? ` (request id ${e.$metadata.requestId})` : '';
-    const make = (c: ErrorCode, message: string, suggestions: string[]): MtlsKitError =>
-      new MtlsKitError({
-        code: c,
-        message: message + rid,
-        suggestions,
-        exitCode: ExitCode.Aws,
-        cause: error,
-        details: {
-          awsCode: code,
-          action: ctx.action,
-          ...(ctx.resource ? {resource: ctx.resource} : {}),
-          ...(e.$metadata?.requestId ? {requestId: e.$metadata.requestId} : {}),
-        },
-      });
+    const {code, e, rid, make} = awsFailure(error, ctx);
     switch (code) {
       case 'NotFound':
         throw make('APIGW_NOT_FOUND', `${ctx.action} on ${ctx.resource ?? '?'}: ${e.message ?? 'not found'}`, ['check the name and --region']);

@@ -23,19 +23,10 @@ import {
   type ViewerMtlsMode,
   wantedViewerMtls,
 } from '../lib/cloudfront/deploy-plan.js';
-import {type ErrorCode, ExitCode, MtlsKitError, preconditionError} from '../lib/errors.js';
+import {ExitCode, MtlsKitError, preconditionError} from '../lib/errors.js';
 import {readCertificates} from '../lib/x509/read-certs.js';
 import {type OnProgress, report} from './progress.js';
-import {
-  type AwsCallContext,
-  type AwsClients,
-  type AwsParams,
-  awsErrorCode,
-  commonJs,
-  createAwsClients,
-  mapAwsError,
-  sdkClientConfig,
-} from '../io/aws/clients.js';
+import {type AwsCallContext, type AwsClients, type AwsParams, awsFailure, commonJs, createAwsClients, mapAwsError, sdkClientConfig} from '../io/aws/clients.js';
 import {caPaths} from '../io/ca/directory.js';
 import {pathExists, readInput} from '../io/files.js';
 import {checkBucket, getObject, putObject, statObjects} from '../io/aws/trust-store-read.js';
@@ -62,23 +53,7 @@ async function callCf<T>(ctx: AwsCallContext, fn: () => Promise<T>): Promise<T> 
   try {
     return await fn();
   } catch (error) {
-    const code = awsErrorCode(error);
-    const e = error as {message?: string; $metadata?: {requestId?: string}};
-    const rid = e.$metadata?.requestId ? ` (request id ${e.$metadata.requestId})` : '';
-    const make = (c: ErrorCode, message: string, suggestions: string[]): MtlsKitError =>
-      new MtlsKitError({
-        code: c,
-        message: message + rid,
-        suggestions,
-        exitCode: ExitCode.Aws,
-        cause: error,
-        details: {
-          awsCode: code,
-          action: ctx.action,
-          ...(ctx.resource ? {resource: ctx.resource} : {}),
-          ...(e.$metadata?.requestId ? {requestId: e.$metadata.requestId} : {}),
-        },
-      });
+    const {code, e, make} = awsFailure(error, ctx);
     switch (code) {
       case 'NoSuchDistribution':
         throw make('CLOUDFRONT_DISTRIBUTION_NOT_FOUND', `CloudFront distribution ${ctx.resource ?? '?'} does not exist`, [

@@ -180,6 +180,40 @@ export function awsErrorCode(error: unknown): string {
   return (e.Code ?? e.name ?? e.code ?? 'Error').replace(/Exception$/, '');
 }
 
+/**
+ * What a service's own error mapper (API Gateway, CloudFront) starts from: the wire code, the
+ * SDK error, the " (request id ...)" suffix, and a maker of exit-5 errors carrying the call's
+ * context and request id in `details`, as mapAwsError writes them.
+ */
+export function awsFailure(
+  error: unknown,
+  ctx: AwsCallContext,
+): {
+  code: string;
+  e: {message?: string; $metadata?: {requestId?: string}};
+  rid: string;
+  make: (c: ErrorCode, message: string, suggestions: string[]) => MtlsKitError;
+} {
+  const code = awsErrorCode(error);
+  const e = error as {message?: string; $metadata?: {requestId?: string}};
+  const rid = e.$metadata?.requestId ? ` (request id ${e.$metadata.requestId})` : '';
+  const make = (c: ErrorCode, message: string, suggestions: string[]): MtlsKitError =>
+    new MtlsKitError({
+      code: c,
+      message: message + rid,
+      suggestions,
+      exitCode: ExitCode.Aws,
+      cause: error,
+      details: {
+        awsCode: code,
+        action: ctx.action,
+        ...(ctx.resource ? {resource: ctx.resource} : {}),
+        ...(e.$metadata?.requestId ? {requestId: e.$metadata.requestId} : {}),
+      },
+    });
+  return {code, e, rid, make};
+}
+
 /** Maps an SDK error to an MtlsKitError with the next step. */
 export function mapAwsError(error: unknown, ctx: AwsCallContext): MtlsKitError {
   if (error instanceof MtlsKitError) return error;
