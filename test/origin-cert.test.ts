@@ -252,5 +252,40 @@ describe('ACM emulator ImportCertificate validation (through the SDK)', () => {
     );
     // The same chain one level shorter passes.
     assert.deepEqual(checkOriginMaterial([path[0]!, ...path.slice(2)], sizes), []);
+    // Each other rule, planted: no clientAuth (a CA certificate as the leaf), sizes over the limits,
+    // a SHA-1 signature, an RSA 3072 key.
+    assert.deepEqual(
+      checkOriginMaterial([path[2]!, path[3]!], {certificate: 96 * 1024 + 1, chain: 64 * 1024 + 1, key: 5 * 1024 + 1})
+        .map((f) => f.rule)
+        .sort(),
+      ['certificate-size', 'chain-size', 'eku', 'key-size'],
+    );
+    sh(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072', '-out', 'rsa.key']);
+    sh(['req', '-new', '-key', 'rsa.key', '-subj', '/CN=Deep sha1', '-out', 'sha1.csr']);
+    sh([
+      'x509',
+      '-req',
+      '-in',
+      'sha1.csr',
+      '-CA',
+      'int1.pem',
+      '-CAkey',
+      'int1.key',
+      '-days',
+      '10',
+      '-sha1',
+      '-extfile',
+      ext,
+      '-extensions',
+      'leaf',
+      '-out',
+      'sha1.pem',
+    ]);
+    assert.deepEqual(
+      checkOriginMaterial([pems(join(d, 'sha1.pem'))[0]!, path[2]!, path[3]!], sizes)
+        .map((f) => f.rule)
+        .sort(),
+      ['key-type', 'signature'],
+    );
   });
 });
