@@ -109,6 +109,7 @@ describe('origin-cert', () => {
     ]);
     assert.equal(r.code, 5, r.stderr);
     assert.equal(r.json.error.code, 'ACM_CERTIFICATE_NOT_FOUND');
+    assert.ok(r.json.error.suggestions.some((s: string) => /was issued and written to/.test(s)));
   });
 
   it('refuses a key type CloudFront refuses (ORIGIN_CERT_RULE, exit 2), before writing anything', async () => {
@@ -125,6 +126,14 @@ describe('origin-cert', () => {
     assert.equal(r.code, 2);
     assert.equal(r.json.error.code, 'ORIGIN_CERT_RULE');
     assert.match(r.json.error.message, /validity/);
+  });
+
+  it('--trust-store: judged against another bundle (the one the ALB holds), exit 3', async () => {
+    const other = await makeTestCa(join(tmp, 'other2'), {cn: 'Other Root 2'});
+    const r = await cli(['--cn', 'x', '--out', join(tmp, 'o-ts'), '--trust-store', other.bundle, '--json']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.json.alb.trustStore, other.bundle);
+    assert.match(r.json.alb.status, /^Failed:/);
   });
 
   it('exits 3 and imports nothing when the ALB trust store would refuse the certificate', async () => {

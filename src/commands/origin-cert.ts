@@ -15,7 +15,7 @@ export default class OriginCert extends BaseCommand {
   static override description =
     `For the CloudFront-to-ALB hop: CloudFront presents a client certificate imported into ACM in us-east-1 (OriginMtlsConfig.ClientCertificateArn), and the ALB in verify mode checks it against its trust store.
 
-Issues from the CA in --dir as gen-client does (private-key.pem 0600, certificate.crt, chain.pem in --out; recorded in index.txt) with clientAuth, X.509 v3 and an ECDSA P-256 or RSA 2048 key, after refusing what CloudFront would refuse (docs/aws-reference.md 11.8): other key types, a chain deeper than ${ORIGIN_CERT_RULES.maxChainDepth} (leaf, intermediate, root), signatures other than SHA-256/384/512, a lifetime beyond the CA, a chain over 64 KB, a certificate over 96 KB, a key over 5 KB. Then judges the chain as an ALB in verify mode with the CA's ca-bundle.pem and CRLs would (as mtls-kit verify --target alb).
+Issues from the CA in --dir as gen-client does (private-key.pem 0600, certificate.crt, chain.pem in --out; recorded in index.txt) with clientAuth, X.509 v3 and an ECDSA P-256 or RSA 2048 key, after refusing what CloudFront would refuse (docs/aws-reference.md 11.8): other key types, a chain deeper than ${ORIGIN_CERT_RULES.maxChainDepth} (leaf, intermediate, root), signatures other than SHA-256/384/512, a lifetime beyond the CA, a chain over 64 KB, a certificate over 96 KB, a key over 5 KB. Then judges the chain as an ALB in verify mode with the CA's ca-bundle.pem and CRLs would (as mtls-kit verify --target alb), or with --trust-store FILE, the bundle the ALB's trust store holds.
 
 With --acm-import, imports the certificate, key and CA chain into ACM in ${ORIGIN_ACM_REGION} (always that region: CloudFront reads origin certificates only there) and prints the ARN; --certificate-arn re-imports over an existing certificate (rotation: the ARN the distribution names stays). Nothing is imported when ALB would refuse the certificate. The key is sent only to ACM, never printed.
 
@@ -42,6 +42,10 @@ Exit codes: 0 issued (and imported); 2 a CloudFront rule (ORIGIN_CERT_RULE) or b
       helpValue: 'ARN',
       dependsOn: ['acm-import'],
     }),
+    'trust-store': Flags.string({
+      summary: "The ALB trust store's CA bundle to judge against (default: --dir's ca-bundle.pem, with the CA's CRLs).",
+      helpValue: 'FILE',
+    }),
     profile: Flags.string({summary: 'AWS shared-config profile (else AWS_PROFILE).', helpValue: 'NAME'}),
     'endpoint-url': Flags.string({summary: 'Endpoint for ACM (emulators); else AWS_ENDPOINT_URL_ACM, AWS_ENDPOINT_URL.', helpValue: 'URL'}),
   };
@@ -62,6 +66,7 @@ Exit codes: 0 issued (and imported); 2 a CloudFront rule (ORIGIN_CERT_RULE) or b
         force: flags.force,
         acmImport: flags['acm-import'],
         certificateArn: flags['certificate-arn'],
+        trustStore: flags['trust-store'],
         aws: {profile: flags.profile, endpointUrl: flags['endpoint-url']},
       },
       ctx,

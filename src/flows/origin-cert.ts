@@ -16,7 +16,7 @@ import {inputName, readInput} from '../io/files.js';
 import type {CertDetails} from '../lib/alb/describe.js';
 import {judgeChain, policyFor, prepareTrustStore, type VerifyFailureCode} from '../lib/alb/verify.js';
 import {checkOriginCaPath, checkOriginKeyType, checkOriginMaterial, type OriginRuleFailure} from '../lib/cloudfront/origin-cert.js';
-import {usageError} from '../lib/errors.js';
+import {isMtlsKitError, usageError} from '../lib/errors.js';
 import type {CaRef} from '../lib/pki/ca.js';
 import {loadCrl} from '../lib/x509/crl.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
@@ -33,6 +33,8 @@ export interface OriginCertParams
   acmImport: boolean;
   /** Re-import to this ACM certificate (rotation). */
   certificateArn?: string | undefined;
+  /** The bundle the ALB trust store holds (undefined: --dir's ca-bundle.pem, whose CRLs then apply too). */
+  trustStore?: string | undefined;
   aws: AwsParams;
 }
 
@@ -96,7 +98,7 @@ export async function runOriginCert(p: OriginCertParams, ctx: FlowContext): Prom
   const [certPem, chainText, keyPem] = await Promise.all([readFile(files.certificate, 'utf8'), readFile(files.chain, 'utf8'), readFile(files.key, 'utf8')]);
 
   // As ALB in verify mode would judge it: the same material resolution and judgeChain call as `verify --target alb`.
-  const material = await resolveTrustCrls({dir: p.dir});
+  const material = await resolveTrustCrls({dir: p.dir, trustStore: p.trustStore});
   const trustStore = prepareTrustStore(readCertificates(await readInput(material.trustStore), inputName(material.trustStore), {wanted: 'a CA bundle'}));
   const crls = [];
   for (const f of material.crls) crls.push(loadCrl(await readInput(f), inputName(f), {wanted: 'a CRL'}));
@@ -114,7 +116,17 @@ export async function runOriginCert(p: OriginCertParams, ctx: FlowContext): Prom
   if (failure) throw ruleError(failure, files.certificate);
 
   let acm: AcmImported | null = null;
-  if (p.acmImport && !verdict.code) acm = await importToAcm(p.aws, {certificatePem: certPem, chainPem: acmChainPem, keyPem, certificateArn: p.certificateArn});
+  if (p.acmImport && !verdict.code) {
+    try {
+      acm = await importToAcm(p.aws, {certificatePem: certPem, chainPem: acmChainPem, keyPem, certificateArn: p.certificateArn});
+    } catch (error) {
+      if (isMtlsKitError(error))
+        error.suggestions.push(
+          `the certificate was issued and written to ${files.certificate} (recorded in the CA's index); re-run with --force to issue and import a fresh one`,
+        );
+      throw error;
+    }
+  }
   return {
     caDir: p.dir,
     ca: gen.ca,
