@@ -18,6 +18,7 @@ import {checkOriginCaPath, checkOriginMaterial} from '../src/lib/cloudfront/orig
 import {isMtlsKitError} from '../src/lib/errors.js';
 import {parseCertificate} from '../src/lib/x509/cert.js';
 import {parsePem} from '../src/lib/x509/pem.js';
+import {awslcVerdict, awsStackSkip} from './support/aws-stack.js';
 import {runCli} from './support/cli.js';
 import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
@@ -51,6 +52,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 
 describe('origin-cert', () => {
   let arn = '';
+  let otherBundle = '';
   const out = join(tmp, 'origin');
 
   it('issues with clientAuth and P-256, ALB accepts it, and imports it into ACM in us-east-1', async () => {
@@ -130,10 +132,19 @@ describe('origin-cert', () => {
 
   it('--trust-store: judged against another bundle (the one the ALB holds), exit 3', async () => {
     const other = await makeTestCa(join(tmp, 'other2'), {cn: 'Other Root 2'});
+    otherBundle = other.bundle;
     const r = await cli(['--cn', 'x', '--out', join(tmp, 'o-ts'), '--trust-store', other.bundle, '--json']);
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.json.alb.trustStore, other.bundle);
     assert.match(r.json.alb.status, /^Failed:/);
+  });
+
+  it("AWS's own stack (AWS-LC as s2n-tls calls it) agrees with both verdicts", {skip: awsStackSkip()}, async () => {
+    const now = new Date();
+    const good = await awslcVerdict({ca: ca.bundle, leaf: join(out, 'certificate.crt'), untrusted: join(out, 'chain.pem')}, now);
+    assert.ok(good.ok, good.line);
+    const refused = await awslcVerdict({ca: otherBundle, leaf: join(tmp, 'o-ts', 'certificate.crt'), untrusted: join(tmp, 'o-ts', 'chain.pem')}, now);
+    assert.ok(!refused.ok && refused.error !== undefined, refused.line);
   });
 
   it('exits 3 and imports nothing when the ALB trust store would refuse the certificate', async () => {
