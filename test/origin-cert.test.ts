@@ -13,6 +13,7 @@ import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
 import {ACMClient, DescribeCertificateCommand, GetCertificateCommand, ImportCertificateCommand} from '@aws-sdk/client-acm';
 import {importToAcm} from '../src/io/aws/acm.js';
+import {AcmEmulator} from '../src/io/emulate/acm.js';
 import {startEmulator} from '../src/io/emulate/index.js';
 import {checkOriginCaPath, checkOriginMaterial} from '../src/lib/cloudfront/origin-cert.js';
 import {isMtlsKitError} from '../src/lib/errors.js';
@@ -200,6 +201,68 @@ describe('ACM emulator ImportCertificate validation (through the SDK)', () => {
     const rootOnly = chain().split(/(?<=-----END CERTIFICATE-----\n)/)[1]!;
     await assert.rejects(acm.send(new ImportCertificateCommand({Certificate: enc(leaf()), PrivateKey: enc(key), CertificateChain: enc(rootOnly)})), /issuer/);
     await assert.rejects(acm.send(new ImportCertificateCommand({Certificate: enc(leaf()), PrivateKey: enc(key)})), /chain is required/);
+  });
+
+  it('rejects sizes over the API limits, a certificate not valid now, and a re-import that drops an EKU value (clientAuth may go)', async () => {
+    const key = readFileSync(join(o1, 'private-key.pem'), 'utf8');
+    const big = leaf() + 'x'.repeat(32_768);
+    await assert.rejects(
+      acm.send(new ImportCertificateCommand({Certificate: enc(big), PrivateKey: enc(key), CertificateChain: enc(chain())})),
+      /limit is 32768/,
+    );
+    await assert.rejects(
+      acm.send(new ImportCertificateCommand({Certificate: enc(leaf()), PrivateKey: enc(key + ' '.repeat(5_200)), CertificateChain: enc(chain())})),
+      /limit is 5124/,
+    );
+    const later = new AcmEmulator({now: () => new Date('2100-01-01T00:00:00Z')});
+    await later.start();
+    const laterClient = new ACMClient({region: 'us-east-1', endpoint: later.url, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1});
+    try {
+      await assert.rejects(
+        laterClient.send(new ImportCertificateCommand({Certificate: enc(leaf()), PrivateKey: enc(key), CertificateChain: enc(chain())})),
+        /not valid now/,
+      );
+    } finally {
+      laterClient.destroy();
+      await later.stop();
+    }
+    // Re-import: serverAuth+clientAuth, then clientAuth alone (drops serverAuth: refused), then serverAuth alone (drops clientAuth: allowed).
+    const d = join(tmp, 'eku');
+    execFileSync('mkdir', ['-p', d]);
+    const ext = join(d, 'ext.cnf');
+    writeFileSync(ext, '[both]\nextendedKeyUsage=serverAuth,clientAuth\n[client]\nextendedKeyUsage=clientAuth\n[server]\nextendedKeyUsage=serverAuth\n');
+    const make = (section: string): string => {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-new',
+          '-key',
+          join(o1, 'private-key.pem'),
+          '-subj',
+          `/CN=${section}`,
+          '-days',
+          '5',
+          '-sha256',
+          '-extensions',
+          section,
+          '-config',
+          ext,
+          '-out',
+          join(d, `${section}.pem`),
+        ],
+        {stdio: 'pipe'},
+      );
+      return readFileSync(join(d, `${section}.pem`), 'utf8');
+    };
+    const first = await acm.send(new ImportCertificateCommand({Certificate: enc(make('both')), PrivateKey: enc(key)}));
+    await assert.rejects(
+      acm.send(new ImportCertificateCommand({CertificateArn: first.CertificateArn, Certificate: enc(make('client')), PrivateKey: enc(key)})),
+      /cannot remove Extended Key Usage values \(1\.3\.6\.1\.5\.5\.7\.3\.1\)/,
+    );
+    const again = await acm.send(new ImportCertificateCommand({CertificateArn: first.CertificateArn, Certificate: enc(make('server')), PrivateKey: enc(key)}));
+    assert.equal(again.CertificateArn, first.CertificateArn);
   });
 
   it('a chain deeper than CloudFront takes: ACM accepts it, mtls-kit refuses it (chain-depth)', async () => {
