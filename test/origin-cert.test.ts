@@ -140,6 +140,14 @@ describe('origin-cert', () => {
     assert.match(r.json.alb.status, /^Failed:/);
   });
 
+  it('a --trust-store that cannot be read stops it before anything is issued', async () => {
+    const o = join(tmp, 'o-missing-ts');
+    const r = await cli(['--cn', 'x', '--out', o, '--trust-store', join(tmp, 'no-such-bundle.pem'), '--json']);
+    assert.ok(r.code === 2 || r.code === 4, `${r.code} ${r.stderr}`);
+    assert.match(r.json.error.message, /no-such-bundle\.pem/);
+    assert.ok(!existsSync(join(o, 'certificate.crt')));
+  });
+
   it("AWS's own stack (AWS-LC as s2n-tls calls it) agrees with both verdicts", {skip: awsStackSkip()}, async () => {
     const now = new Date();
     const good = await awslcVerdict({ca: ca.bundle, leaf: join(out, 'certificate.crt'), untrusted: join(out, 'chain.pem')}, now);

@@ -74,6 +74,12 @@ export async function runOriginCert(p: OriginCertParams, ctx: FlowContext): Prom
       detail: `--days ${p.days} outlives the issuing CA (it expires ${caEnd.toISOString()}); from then on the origin refuses the certificate: issue for fewer days or renew the CA`,
     });
 
+  // As ALB in verify mode would judge it (read before issuing, so a bad file stops nothing half-done): the same material resolution and judgeChain call as `verify --target alb`.
+  const material = await resolveTrustCrls({dir: p.dir, trustStore: p.trustStore});
+  const trustStore = prepareTrustStore(readCertificates(await readInput(material.trustStore), inputName(material.trustStore), {wanted: 'a CA bundle'}));
+  const crls = [];
+  for (const f of material.crls) crls.push(loadCrl(await readInput(f), inputName(f), {wanted: 'a CRL'}));
+
   const gen = await runGenClient(
     {
       dir: p.dir,
@@ -97,11 +103,6 @@ export async function runOriginCert(p: OriginCertParams, ctx: FlowContext): Prom
   const files = certificate.files;
   const [certPem, chainText, keyPem] = await Promise.all([readFile(files.certificate, 'utf8'), readFile(files.chain, 'utf8'), readFile(files.key, 'utf8')]);
 
-  // As ALB in verify mode would judge it: the same material resolution and judgeChain call as `verify --target alb`.
-  const material = await resolveTrustCrls({dir: p.dir, trustStore: p.trustStore});
-  const trustStore = prepareTrustStore(readCertificates(await readInput(material.trustStore), inputName(material.trustStore), {wanted: 'a CA bundle'}));
-  const crls = [];
-  for (const f of material.crls) crls.push(loadCrl(await readInput(f), inputName(f), {wanted: 'a CRL'}));
   const presented = readCertificates(Buffer.from(chainText), files.chain, {wanted: 'a certificate chain'});
   const verdict = judgeChain(presented, policyFor('alb'), {trustStore, crls, at: ctx.now, ignoreExpiry: false});
 
