@@ -26,6 +26,7 @@ describe('emulate: routing by the SigV4 credential scope', () => {
     assert.equal(routeOf({method: 'PUT', url: '/bucket/key', headers: {}}), 's3');
     assert.equal(routeOf({method: 'POST', url: '/2020-05-31/trust-store', headers: {authorization: signed('cloudfront')}}), 'cloudfront');
     assert.equal(routeOf({method: 'GET', url: '/2020-05-31/distribution/E1/config', headers: {}}), 'cloudfront');
+    assert.equal(routeOf({method: 'POST', url: '/', headers: {authorization: signed('acm'), 'x-amz-target': 'CertificateManager.ImportCertificate'}}), 'acm');
   });
 });
 
@@ -74,6 +75,7 @@ describe('mtls-kit emulate', () => {
       'AWS_ENDPOINT_URL_API_GATEWAY',
       'AWS_ENDPOINT_URL_APIGATEWAYV2',
       'AWS_ENDPOINT_URL_CLOUDFRONT',
+      'AWS_ENDPOINT_URL_ACM',
     ])
       assert.equal(info.env[k], info.endpoint, k);
     assert.match(info.env.LOAD_BALANCER_ARN ?? '', /:loadbalancer\/app\/acme-alb\//);
@@ -124,6 +126,15 @@ describe('mtls-kit emulate', () => {
     assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
     const again = await runCli(['status', ...ts], {cwd: work, env});
     assert.notEqual(again.code, 0, 'the trust store is gone');
+  });
+
+  it('origin-cert --acm-import imports into its ACM (AWS_ENDPOINT_URL_ACM from the export lines)', {timeout: 60_000}, async () => {
+    const r = await runCli(['origin-cert', '--cn', 'cf-origin', '--out', 'cf-origin', '--acm-import', '--json'], {
+      cwd: work,
+      env: {...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9'},
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.json.acm.certificateArn, /^arn:aws:acm:us-east-1:/);
   });
 
   it('takes an unsigned PUT of a file (curl), and refuses a service it does not emulate', async () => {

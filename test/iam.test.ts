@@ -106,11 +106,12 @@ interface Mark {
   elb: number;
   apigw: number;
   cloudfront: number;
+  acm: number;
   s3: number;
 }
 
 function mark(em: RunningEmulator): Mark {
-  return {elb: em.elb.calls.length, apigw: em.apigw.calls.length, cloudfront: em.cloudfront.calls.length, s3: em.s3.requests.length};
+  return {elb: em.elb.calls.length, apigw: em.apigw.calls.length, cloudfront: em.cloudfront.calls.length, acm: em.acm.calls.length, s3: em.s3.requests.length};
 }
 
 /**
@@ -199,6 +200,8 @@ export function neededSince(em: RunningEmulator, m: Mark): Needed[] {
     // As ELBv2 and API Gateway, CloudFront is taken to read the bundle with the caller's credentials (UNCONFIRMED, aws-reference 11.1).
     if (c.read) s3Read(c.read.bucket, c.read.key, c.read.version ?? undefined, `${why} reads the bundle`);
   }
+  // ACM (origin-cert --acm-import): the action is the operation; a new import has no ARN yet (`*`), a re-import names it.
+  for (const c of em.acm.calls.slice(m.acm)) out.push({action: `acm:${c.operation}`, resource: c.arn ?? '*', why: `ACM ${c.operation}`});
   for (const r of em.s3.requests.slice(m.s3)) {
     if (!r.signed) continue;
     const [bucket = '', ...rest] = r.path.slice(1).split('/');
@@ -462,6 +465,23 @@ describe('IAM policies in docs/iam/ against the calls each command makes', () =>
     check('deploy-cloudfront', needed, {BUCKET: 'acme-mtls', DISTRIBUTION_ID: 'E1IAMDIST00001'});
   });
 
+  it('origin-cert-acm: import the CloudFront origin certificate into ACM, then re-import it', {timeout: 120_000}, async () => {
+    let arn = '';
+    const needed = await needs([
+      async () => {
+        const r = await run(['origin-cert', '--cn', 'cf-origin', '--out', 'cf-origin', '--acm-import', '--json']);
+        arn = r.json.acm.certificateArn;
+      },
+      async () => void (await run(['origin-cert', '--cn', 'cf-origin', '--out', 'cf-origin', '--force', '--acm-import', '--certificate-arn', arn])),
+    ]);
+    show(needed);
+    assert.deepEqual(
+      needed.map((n) => n.action),
+      ['acm:ImportCertificate', 'acm:ImportCertificate'],
+    );
+    check('origin-cert-acm', needed);
+  });
+
   it('logs-s3: read connection logs from a bucket', {timeout: 120_000}, async () => {
     em.s3.putDirect('acme-logs', 'AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/12/07/conn.log', 'x');
     const needed = await needs([
@@ -486,6 +506,7 @@ describe('IAM policies in docs/iam/ against the calls each command makes', () =>
       'deploy-nlb.json',
       'destroy.json',
       'logs-s3.json',
+      'origin-cert-acm.json',
       'sse-kms.json',
       'status.json',
     ]);

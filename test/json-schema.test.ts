@@ -13,6 +13,7 @@ import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
 import {Ajv2020} from 'ajv/dist/2020.js';
 import {schemaFiles} from '../scripts/json-schemas.js';
+import {AcmEmulator} from '../src/io/emulate/acm.js';
 import {startAwsStandIns} from './support/aws-env.js';
 import {spawn} from 'node:child_process';
 import {BIN, runCli} from './support/cli.js';
@@ -29,6 +30,10 @@ const validator = (id: string) => ajv.compile(JSON.parse(readFileSync(new URL(`d
 const BUCKET = 'schema-bucket';
 const aws = await startAwsStandIns([BUCKET]);
 const lbArn = aws.elb.addLoadBalancer('schema-alb');
+const acmEmu = new AcmEmulator();
+await acmEmu.start();
+after(() => acmEmu.stop());
+const AWS_KEYS = {AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined};
 
 let serverUrl = '';
 let stopServe: (() => Promise<number>) | undefined;
@@ -67,6 +72,10 @@ const SAMPLES: Record<string, Sample[]> = {
     () => cli(['gen-client', '--cn', 'device-1', '--out', 'device-1']),
     () => cli(['gen-client', '--cn', 'device-2', '--out', 'device-2']),
     () => cli(['gen-client', '--cn', 'fleet-{n}', '--count', '3', '--out', 'fleet']),
+  ],
+  'origin-cert': [
+    () => cli(['origin-cert', '--cn', 'origin', '--out', 'origin']),
+    () => cli(['origin-cert', '--cn', 'origin', '--out', 'origin', '--force', '--acm-import'], {AWS_ENDPOINT_URL_ACM: acmEmu.url, ...AWS_KEYS}),
   ],
   revoke: [() => cli(['revoke', '--cert', 'fleet/fleet-1/certificate.crt'])],
   crl: [() => cli(['crl'])],

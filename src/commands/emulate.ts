@@ -26,7 +26,7 @@ const TARGET_GROUP_ARN = 'arn:aws:elasticloadbalancing:REGION:123456789012:targe
 
 export default class Emulate extends BaseCommand {
   static override summary =
-    'Run offline stand-ins for S3, ELBv2 trust stores, API Gateway custom domains and CloudFront trust stores on 127.0.0.1, to try deploy, status and destroy.';
+    'Run offline stand-ins for S3, ELBv2 trust stores, API Gateway custom domains, CloudFront trust stores and ACM certificate import on 127.0.0.1, to try deploy, status, destroy and origin-cert --acm-import.';
   static override description =
     `One port on 127.0.0.1 answers the S3, ELBv2, API Gateway and CloudFront calls of deploy, status and destroy, in memory, until Ctrl-C. It prints the export lines that point the AWS SDK (mtls-kit, the AWS CLI, any SDK) at it, with dummy credentials; paste them into the shell where you run mtls-kit.
 
@@ -117,6 +117,7 @@ Exit codes: 0 stopped by Ctrl-C (SIGINT) or SIGTERM; 2 bad flag values; 4 the po
       AWS_ENDPOINT_URL_API_GATEWAY: running.url,
       AWS_ENDPOINT_URL_APIGATEWAYV2: running.url,
       AWS_ENDPOINT_URL_CLOUDFRONT: running.url,
+      AWS_ENDPOINT_URL_ACM: running.url,
       AWS_REGION: flags.region,
       AWS_ACCESS_KEY_ID: 'emulate',
       AWS_SECRET_ACCESS_KEY: 'emulate',
@@ -144,7 +145,7 @@ Exit codes: 0 stopped by Ctrl-C (SIGINT) or SIGTERM; 2 bad flag values; 4 the po
     if (this.jsonEnabled()) process.stdout.write(JSON.stringify(result) + '\n');
     else {
       printErr(
-        `${ec.cyan('emulate:')} S3, ELBv2 trust stores and listeners, API Gateway custom domain names, and CloudFront trust stores and distributions on ${running.url} (region ${flags.region}): an emulator of the documented API and its validation, in memory, with no IAM and no signature check; not AWS`,
+        `${ec.cyan('emulate:')} S3, ELBv2 trust stores and listeners, API Gateway custom domain names, CloudFront trust stores and distributions, and ACM certificate import (us-east-1, origin-cert --acm-import) on ${running.url} (region ${flags.region}): an emulator of the documented API and its validation, in memory, with no IAM and no signature check; not AWS`,
       );
       for (const b of buckets) printErr(`  bucket ${b.name}${b.versioned ? ' (versioned)' : ''}`);
       for (const l of running.loadBalancers) printErr(`  ${l.type === 'network' ? 'NLB' : 'ALB'} ${l.name}: ${l.arn}`);

@@ -19,6 +19,9 @@ export interface ErrorCodeInfo {
 type ErrorExit = 1 | 2 | 3 | 4 | 5 | 130;
 
 export const ERROR_CODES = {
+  ACM_CERTIFICATE_NOT_FOUND: {exit: 5, meaning: 'the ACM certificate named by --certificate-arn does not exist in us-east-1'},
+  ACM_IMPORT_REJECTED: {exit: 5, meaning: "ACM rejected the certificate, key or chain of an import; ACM's reason is in the message"},
+  ACM_LIMIT_EXCEEDED: {exit: 5, meaning: "the account's ACM certificate quota in us-east-1 is reached"},
   APIGW_BAD_REQUEST: {exit: 5, meaning: "API Gateway rejected a request's parameters"},
   APIGW_CONFLICT: {exit: 5, meaning: 'API Gateway refused a change because another one is in progress'},
   APIGW_DOMAIN_NOT_AVAILABLE: {exit: 5, meaning: 'the API Gateway custom domain did not become AVAILABLE in time'},
@@ -179,6 +182,7 @@ export const ERROR_CODES = {
   NO_SUCH_TIER: {exit: 2, meaning: 'the CA has no intermediate'},
   NO_VERIFY_LISTENER: {exit: 2, meaning: '--crl was given to serve without a verify listener'},
   OCSP_NEEDS_CLOUDFRONT: {exit: 2, meaning: 'an OCSP flag was given for a target that checks CRLs (only CloudFront uses OCSP)'},
+  ORIGIN_CERT_RULE: {exit: 2, meaning: 'a CloudFront origin mTLS certificate would break a rule of CloudFront (key type, chain depth, size, signature, EKU)'},
   OVERRIDE_IN_BATCH: {exit: 2, meaning: '--cn, --subject and --san apply to one CSR, not to a folder'},
   P12_PASSWORD_REQUIRED: {exit: 2, meaning: '--p12 needs a password for the PKCS#12 file'},
   PASSPHRASE_REQUIRED: {exit: 4, meaning: 'the key is encrypted and no passphrase was given'},

@@ -6,7 +6,8 @@
  * by the service in its SigV4 credential scope (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`):
  * `s3` → the S3 server, `elasticloadbalancing` → ELBv2, `apigateway` → API Gateway (REST and
  * HTTP APIs sign with the same service name), `cloudfront` → CloudFront trust stores and
- * distributions (cloudfront.ts). Unsigned requests (the pre-signed content links
+ * distributions (cloudfront.ts), `acm` → ACM ImportCertificate / DescribeCertificate /
+ * GetCertificate (acm.ts, for CloudFront origin mTLS). Unsigned requests (the pre-signed content links
  * that GetTrustStoreCaCertificatesBundle returns, a `curl -X PUT` of a file) go by their shape:
  * `/_content/...` → ELBv2, `/domainnames`, `/restapis`, `/v2/...` → API Gateway, `/2020-05-31/...` → CloudFront, a form POST →
  * ELBv2, anything else → S3. Any other signed service gets a 400 naming it.
@@ -18,6 +19,7 @@
  */
 import {createServer, type IncomingMessage, request, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
+import {AcmEmulator} from './acm.js';
 import {ApigwEmulator, type ApiType} from './apigw.js';
 import {CloudfrontEmulator} from './cloudfront.js';
 import {Elbv2Emulator} from './elbv2.js';
@@ -46,6 +48,7 @@ export interface RunningEmulator {
   elb: Elbv2Emulator;
   apigw: ApigwEmulator;
   cloudfront: CloudfrontEmulator;
+  acm: AcmEmulator;
   s3: VersionedS3;
   /** Load balancer name → ARN, in the order created. */
   loadBalancers: Array<{name: string; type: 'application' | 'network'; arn: string}>;
@@ -79,6 +82,8 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
   const cloudfront = new CloudfrontEmulator({s3Endpoint: s3.url, delayMs: o.delayMs ?? 500});
   await cloudfront.start();
   for (const id of o.distributions ?? []) cloudfront.addDistribution(id);
+  const acm = new AcmEmulator();
+  await acm.start();
   const loadBalancers: RunningEmulator['loadBalancers'] = [];
   for (const name of o.albs) loadBalancers.push({name, type: 'application', arn: elb.addLoadBalancer(name)});
   for (const name of o.nlbs) loadBalancers.push({name, type: 'network', arn: elb.addLoadBalancer(name, 'network')});
@@ -88,7 +93,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
     apigw.addApi(id, d.api);
     apigw.map(d.name, id);
   });
-  const targets: Record<string, string> = {s3: s3.url, elasticloadbalancing: elb.url, apigateway: apigw.url, cloudfront: cloudfront.url};
+  const targets: Record<string, string> = {s3: s3.url, elasticloadbalancing: elb.url, apigateway: apigw.url, cloudfront: cloudfront.url, acm: acm.url};
   const routed: RunningEmulator['routed'] = [];
   const front: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const service = routeOf(req);
@@ -97,7 +102,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
     if (!target) {
       res.writeHead(400, {'content-type': 'application/xml'});
       res.end(
-        `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type><Code>UnsupportedService</Code><Message>mtls-kit emulate emulates S3, ELBv2 trust stores and listeners, and API Gateway custom domain names, and CloudFront trust stores and distributions, not ${service}</Message></Error></ErrorResponse>`,
+        `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type><Code>UnsupportedService</Code><Message>mtls-kit emulate emulates S3, ELBv2 trust stores and listeners, and API Gateway custom domain names, CloudFront trust stores and distributions, and ACM certificate import, not ${service}</Message></Error></ErrorResponse>`,
       );
       return;
     }
@@ -110,7 +115,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
     req.pipe(up);
   });
   const stopAll = async (): Promise<void> => {
-    await Promise.all([elb.stop(), apigw.stop(), cloudfront.stop(), s3.stop()]);
+    await Promise.all([elb.stop(), apigw.stop(), cloudfront.stop(), acm.stop(), s3.stop()]);
   };
   try {
     await new Promise<void>((resolve, reject) => {
@@ -127,6 +132,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
     elb,
     apigw,
     cloudfront,
+    acm,
     s3,
     loadBalancers,
     routed,
