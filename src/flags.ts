@@ -3,6 +3,7 @@
  * flag, then MTLS_KIT_* environment variable, then default (STYLE "Files").
  */
 import {Flags} from '@oclif/core';
+import type {CloudfrontDeployParams} from './flows/cloudfront-deploy.js';
 import {DEFAULT_KEY_TYPE, KEY_TYPE_NAMES} from './lib/x509/profiles.js';
 
 export const dirFlag = Flags.string({
@@ -180,6 +181,42 @@ export const verdictTrustFlags = {
     dependsOn: ['trust-store'],
   })(),
 };
+
+/** The flags deploy and status both turn into what the CloudFront flow compares (cloudfrontDeployFlags, awsFlags, deployInputFlags). */
+interface CloudfrontTargetFlags {
+  dir: string;
+  'ca-bundle'?: string | undefined;
+  prefix: string;
+  distribution?: string[] | undefined;
+  'viewer-mtls-mode': CloudfrontDeployParams['mode'];
+  'advertise-ca-names': boolean;
+  'ignore-client-cert-expiry': boolean;
+  'cloudfront-ocsp': boolean;
+}
+
+/**
+ * The CloudFront trust store `name` in `bucket` and its distributions' viewer mTLS, as deploy
+ * and status read them from their flags (one mapping, so the two compare the same thing); the
+ * AWS clients come from the command (awsFlags).
+ */
+export function cloudfrontTargetFromFlags(
+  flags: CloudfrontTargetFlags,
+  name: string,
+  bucket: string,
+): Omit<CloudfrontDeployParams, 'clients' | 'dryRun' | 'waitTimeoutMs' | 'pollIntervalMs' | 'now' | 'onProgress'> {
+  return {
+    dir: flags.dir,
+    bundle: flags['ca-bundle'],
+    bucket,
+    prefix: flags.prefix,
+    name,
+    distributions: [...new Set(flags.distribution ?? [])],
+    mode: flags['viewer-mtls-mode'],
+    advertiseCaNames: flags['advertise-ca-names'],
+    ignoreCertificateExpiry: flags['ignore-client-cert-expiry'],
+    ocsp: flags['cloudfront-ocsp'],
+  };
+}
 
 /** deploy / status / destroy of a CloudFront trust store and its distributions' viewer mTLS (aws-reference 11.1, 11.2). */
 export const cloudfrontDeployFlags = inHelpGroup('CLOUDFRONT', {

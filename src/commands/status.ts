@@ -1,6 +1,15 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
-import {apigwDeployFlags, awsFlags, cloudfrontDeployFlags, deployInputFlagsApigw, dirFlag, identityFilterFlags, mutualAuthFlags} from '../flags.js';
+import {
+  apigwDeployFlags,
+  awsFlags,
+  cloudfrontDeployFlags,
+  cloudfrontTargetFromFlags,
+  deployInputFlagsApigw,
+  dirFlag,
+  identityFilterFlags,
+  mutualAuthFlags,
+} from '../flags.js';
 import {createApigwClients, runApigwStatus} from '../flows/apigw-deploy.js';
 import {createCloudfrontClients, runCloudfrontStatus} from '../flows/cloudfront-deploy.js';
 import type {CloudfrontStatusResult} from '../lib/cloudfront/deploy-plan.js';
@@ -47,16 +56,7 @@ Exit codes: 0 in sync (warnings allowed); 2 bad flag values; 3 drift found; 4 a 
     if (cfName) {
       const r = await runCloudfrontStatus({
         clients: await createCloudfrontClients({region: flags.region, profile: flags.profile, endpointUrl: flags['endpoint-url']}),
-        dir: flags.dir,
-        bundle: flags['ca-bundle'],
-        bucket: flags.bucket,
-        prefix: flags.prefix,
-        name: cfName,
-        distributions: [...new Set(flags.distribution ?? [])],
-        mode: flags['viewer-mtls-mode'],
-        advertiseCaNames: flags['advertise-ca-names'],
-        ignoreCertificateExpiry: flags['ignore-client-cert-expiry'],
-        ocsp: flags['cloudfront-ocsp'],
+        ...cloudfrontTargetFromFlags(flags, cfName, flags.bucket),
         now: new Date(),
       });
       if (r.drift) this.resultExitCode = 3;
