@@ -7,12 +7,13 @@
  * Files are watched and reloaded as `serve` reloads them (io/net/trust-material.ts): parsed
  * completely first, swapped in one synchronous step, the old material kept when a file is bad.
  */
-import {createHash} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {describeCertificate} from '../lib/alb/describe.js';
+import {certTime, formatSubjectAltNames} from '../lib/alb/describe.js';
 import {ALB_HEADERS, CLIENT_CERT_SUB_HEADER, type HeaderWarning, headerName} from '../lib/alb/headers.js';
 import type {VerifyCheck} from '../lib/alb/verify.js';
+import {formatRfc2253} from '../lib/x509/dn.js';
+import {formatFingerprint, sha256Digest} from '../lib/x509/fingerprint.js';
 import {currentCrlPaths} from '../io/ca/directory.js';
 import {TrustMaterial} from '../io/net/trust-material.js';
 import {BoundedCache} from './cache.js';
@@ -255,18 +256,46 @@ const wantedMemo = new WeakMap<Set<string>, Map<string, boolean>>();
 const SPOOF_WARNINGS = new Set(['MISMATCH', 'DUPLICATE_HEADER', 'MIXED_MODES']);
 const PRODUCT_MODE: Record<Product, DecodedHeaderSet['mode']> = {alb: 'verify', 'alb-passthrough': 'passthrough', apigw: 'apigw'};
 
+/**
+ * The leaf's identity: describeCertificate's fields of it (not the whole description, which
+ * also judges the certificate against ALB's rules). The two fingerprints are plain enumerable
+ * properties to every reader (JSON.stringify, spread, `in`), computed from one SHA-256 of the
+ * DER when first read: most applications read the subject only.
+ */
 function identityOf(leaf: ParsedCertificate): MtlsIdentity {
-  const d = describeCertificate(leaf);
-  return {
-    subject: d.subject,
-    issuer: d.issuer,
-    serial: d.serial,
-    subjectAltNames: d.subjectAltNames,
-    notBefore: d.notBefore,
-    notAfter: d.notAfter,
-    sha256Fingerprint: d.sha256Fingerprint,
-    x5tS256: createHash('sha256').update(leaf.der).digest('base64url'),
+  let digest: Buffer | undefined;
+  const sha256 = (): Buffer => {
+    digest ??= sha256Digest(leaf.der);
+    return digest;
   };
+  return {
+    subject: formatRfc2253(leaf.subject),
+    issuer: formatRfc2253(leaf.issuer),
+    serial: leaf.serialHex,
+    subjectAltNames: formatSubjectAltNames(leaf),
+    notBefore: certTime(leaf.notBefore),
+    notAfter: certTime(leaf.notAfter),
+    get sha256Fingerprint(): string {
+      return formatFingerprint(sha256());
+    },
+    get x5tS256(): string {
+      return sha256().toString('base64url');
+    },
+  };
+}
+
+/** Subjects of the CAs on paths (the same few on every request), formatted once per certificate. */
+const caSubjects = new WeakMap<ParsedCertificate, string>();
+
+/** A path entry's subject as describeCertificate prints it: the leaf's from its identity, the others formatted once. */
+function pathSubject(c: ParsedCertificate, leaf: ParsedCertificate, identity: MtlsIdentity): string {
+  if (c === leaf) return identity.subject;
+  let s = caSubjects.get(c);
+  if (s === undefined) {
+    s = formatRfc2253(c.subject);
+    caSubjects.set(c, s);
+  }
+  return s;
 }
 
 function refusal(
@@ -359,15 +388,16 @@ export async function createVerifier(o: CreateVerifierOptions): Promise<Verifier
     const chain = set.certificates.map((c) => c.certificate);
     const r = judgeChain({product, chain, trustStore: material.store, crls: material.crls, at, ignoreExpiry});
     const failed = r.checks.find((c) => !c.ok && c.code);
+    const identity = identityOf(chain[0]!);
     const verdict: MtlsVerdict = {
       status: r.status,
       code: r.code,
       product,
-      identity: identityOf(chain[0]!),
+      identity,
       why: failed?.detail ?? null,
       fix: failed?.fix ?? null,
       checks: r.checks,
-      path: r.path.map((c) => ({subject: describeCertificate(c).subject, serial: c.serialHex})),
+      path: r.path.map((c) => ({subject: pathSubject(c, chain[0]!, identity), serial: c.serialHex})),
       warnings: set.warnings,
       at: secondText(at.getTime()),
       ignoreExpiry,

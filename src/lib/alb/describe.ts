@@ -135,19 +135,26 @@ export function albKeyProblems(k: PublicKeyInfo): string[] {
 }
 
 /** All details of a parsed certificate. */
+/** A validity instant as describeCertificate and the library print it: ISO 8601 without milliseconds when they are zero. */
+export const certTime = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
+
+/** subjectAltName entries as describeCertificate prints them (`DNS:...`, `URI:...`, `IP:...`, `EMAIL:...`, `DirName`). */
+export const formatSubjectAltNames = (c: ParsedCertificate): string[] =>
+  c.subjectAltNames.map((g) => (g.type === 'dirname' ? 'DirName' : `${g.type.toUpperCase()}:${g.value}`));
+
 export function describeCertificate(c: ParsedCertificate): CertDetails {
   return {
     subject: formatRfc2253(c.subject),
     issuer: formatRfc2253(c.issuer),
     serial: c.serialHex,
-    notBefore: c.notBefore.toISOString().replace('.000Z', 'Z'),
-    notAfter: c.notAfter.toISOString().replace('.000Z', 'Z'),
+    notBefore: certTime(c.notBefore),
+    notAfter: certTime(c.notAfter),
     validity: formatAlbValidity(c.notBefore, c.notAfter),
     version: c.version,
     keyType: keyTypeLabel(c),
     keyBits: c.publicKey.bits,
     signatureAlgorithm: c.signatureAlgorithm.name,
-    subjectAltNames: c.subjectAltNames.map((g) => (g.type === 'dirname' ? 'DirName' : `${g.type.toUpperCase()}:${g.value}`)),
+    subjectAltNames: formatSubjectAltNames(c),
     keyUsage: c.keyUsage?.flags ?? [],
     extendedKeyUsage: (c.extKeyUsage?.oids ?? []).map(ekuName),
     basicConstraints: c.basicConstraints ?? null,

@@ -49,6 +49,8 @@ export function isInetPton6(s: string): boolean {
   return halves.length === 2 ? groups <= 7 : groups === 8;
 }
 
+const ADDRESS_CHARS = /^[0-9A-Fa-f:.]+$/;
+
 /** The last commonName of the subject: its tag and bytes, or null. */
 function lastCommonName(c: ParsedCertificate): {tag: number; value: Uint8Array} | null {
   let last: {tag: number; value: Uint8Array} | null = null;
@@ -86,6 +88,7 @@ export function hostInformationProblem(c: ParsedCertificate): string | null {
   if (cn.value.length > MAX_CN) return `its commonName is ${cn.value.length} bytes (over ${MAX_CN}) and it has no DNS, URI or IP subjectAltName`;
   const nul = cn.value.indexOf(0);
   const text = Buffer.from(nul >= 0 ? cn.value.subarray(0, nul) : cn.value).toString('latin1');
-  if (isInetPton4(text) || isInetPton6(text)) return `its commonName ${text} is an IP address and it has no subjectAltName`;
+  // Both address forms hold only hex digits, ':' and '.': any other character rules them out (the usual name-like CN).
+  if (ADDRESS_CHARS.test(text) && (isInetPton4(text) || isInetPton6(text))) return `its commonName ${text} is an IP address and it has no subjectAltName`;
   return null;
 }

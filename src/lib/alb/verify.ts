@@ -23,6 +23,7 @@
  * this order. Synchronous on node:crypto `verify`, with the trust store's keys parsed
  * once, because `serve` calls it on every handshake.
  */
+import {remember} from '../memo.js';
 import type {KeyObject} from 'node:crypto';
 import {OPENSSL_ONLY_CRITICAL, opensslCertificate, type ParsedCertificate, type PublicKeyKind} from '../x509/cert.js';
 import {checkCrlSignature, findRevoked, type LoadedCrl} from '../x509/crl.js';
@@ -231,7 +232,15 @@ function safeDn(name: Uint8Array): string {
   }
 }
 
-const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** Texts of recent instants by time value (a CA's validity comes with every chain it issued); bounded. */
+const ISO_TEXT = new Map<number, string>();
+
+/** An instant as ISO 8601 without milliseconds (`2030-01-01T00:00:00Z`). */
+function iso(d: Date): string {
+  return remember(ISO_TEXT, d.getTime(), 4096, isoText, d);
+}
+
+const isoText = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** X509_check_akid: the child's authorityKeyIdentifier agrees with the issuer (key id, serial, issuer name). */
 function akidMatches(

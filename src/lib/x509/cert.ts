@@ -3,7 +3,7 @@
  * reader in der.ts (see there for why). Keeps the raw bytes that verification signs.
  */
 import {X509Certificate} from 'node:crypto';
-import {sha256Fingerprint} from './fingerprint.js';
+import {formatFingerprint, sha256Fingerprint} from './fingerprint.js';
 import {children, content, decodeOid, decodeTime, DerError, expectTag, inner, parseOne, raw, readTlv, TAG, type Tlv, toHex} from './der.js';
 import {canonicalName} from './name-canon.js';
 import {formatSerialHex, isNegativeSerial} from './serial.js';
@@ -416,9 +416,8 @@ export function parseExtensions(list: Tlv): Extension[] {
   });
 }
 
-function colonHex(bytes: Uint8Array): string {
-  return toHex(bytes).replace(/(..)(?=.)/g, '$1:');
-}
+/** Uppercase colon hex (`AB:CD:...`), the fingerprints' style. */
+const colonHex = formatFingerprint;
 
 /** A non-negative INTEGER that fits a number; -1 for a negative one. */
 function smallInteger(t: Tlv): number {
@@ -566,6 +565,12 @@ const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.
  * then a best effort, never an Invalid Date).
  */
 export function decodeStrictTime(t: Tlv): {date: Date; error?: string} {
+  const fast = strictTimeFast(t);
+  return fast ? {date: fast} : decodeStrictTimeGeneral(t);
+}
+
+/** decodeStrictTime without its fast path: every form, and why a time is refused. */
+export function decodeStrictTimeGeneral(t: Tlv): {date: Date; error?: string} {
   const s = Buffer.from(content(t)).toString('latin1');
   const m =
     t.tag === TAG.UTCTime
@@ -585,6 +590,49 @@ export function decodeStrictTime(t: Tlv): {date: Date; error?: string} {
   const days = new Date(Date.UTC(year, mo, 0)).getUTCDate();
   if (mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59 || se > 59) return {date, error: `time "${s}" is not a real date`};
   return {date};
+}
+
+/** Two ASCII digits at `i` as a number, or -1. */
+function twoDigits(b: Uint8Array, i: number): number {
+  const x = b[i]! - 0x30;
+  const y = b[i + 1]! - 0x30;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
+/**
+ * decodeStrictTime's common case without regular expressions (it runs twice per parse, on
+ * every uncached library request): an RFC 5280 time that is a real date, as a Date; undefined
+ * for anything else, which the general path then judges (and words) as before.
+ */
+function strictTimeFast(t: Tlv): Date | undefined {
+  const utc = t.tag === TAG.UTCTime;
+  if (!utc && t.tag !== TAG.GeneralizedTime) return undefined;
+  const b = t.buf;
+  const n = t.contentEnd - t.contentStart;
+  const i = t.contentStart;
+  if (n !== (utc ? 13 : 15) || b[i + n - 1] !== 0x5a) return undefined;
+  let year: number;
+  let at = i;
+  if (utc) {
+    const yy = twoDigits(b, i);
+    if (yy < 0) return undefined;
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+    at += 2;
+  } else {
+    const hi = twoDigits(b, i);
+    const lo = twoDigits(b, i + 2);
+    if (hi < 0 || lo < 0) return undefined;
+    year = hi * 100 + lo;
+    at += 4;
+  }
+  const mo = twoDigits(b, at);
+  const d = twoDigits(b, at + 2);
+  const h = twoDigits(b, at + 4);
+  const mi = twoDigits(b, at + 6);
+  const se = twoDigits(b, at + 8);
+  if (mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return undefined;
+  if (d > new Date(Date.UTC(year, mo, 0)).getUTCDate()) return undefined;
+  return new Date(Date.UTC(year, mo - 1, d, h, mi, se));
 }
 
 const OPENSSL_X509 = new WeakMap<ParsedCertificate, X509Certificate>();
@@ -659,6 +707,7 @@ function parseCertificateUncached(der: Uint8Array): ParsedCertificate {
   const after = decodeStrictTime(na);
   const tbsAlg = children(tbsSigT)[0];
   if (!tbsAlg || tbsAlg.tag !== TAG.OID) throw new DerError('bad signature AlgorithmIdentifier in tbsCertificate');
+  let fingerprint: string | undefined;
   const parsed: ParsedCertificate = {
     der,
     tbs: raw(tbsT),
@@ -676,7 +725,11 @@ function parseCertificateUncached(der: Uint8Array): ParsedCertificate {
     extensions,
     signature: sigBits.subarray(1),
     subjectAltNames: [],
-    sha256Fingerprint: sha256Fingerprint(der),
+    // Computed when first read: the library's uncached path never reads it (it hashes the DER once for both of its forms).
+    get sha256Fingerprint(): string {
+      fingerprint ??= sha256Fingerprint(der);
+      return fingerprint;
+    },
     tbsSignatureAlgDer: raw(tbsSigT),
     signatureAlgDer: raw(sigAlgT),
     subjectCanon: canonicalName(raw(subjectT)),

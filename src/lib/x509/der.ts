@@ -7,6 +7,7 @@
  * `decode-header` must start in ~2.5x `node -e 0`: importing @peculiar/x509 with its
  * crypto provider alone costs ~150 ms here. Generation (issue.ts) uses this writer too.
  */
+import {remember} from '../memo.js';
 import {INPUT_LIMITS} from '../limits.js';
 
 /** One TLV: tag byte(s), where its content starts and ends inside `buf`. */
@@ -136,6 +137,16 @@ export function expectTag(t: Tlv, tag: number, what: string): Tlv {
 export function decodeOid(t: Tlv): string {
   const c = content(t);
   if (c.length === 0) throw new DerError('empty OID');
+  // The same few OIDs come in every certificate: decoded once (bounded memo; the result depends only on the bytes).
+  if (c.length > 24) return decodeOidUncached(c);
+  return remember(OID_MEMO, String.fromCharCode.apply(null, c as unknown as number[]), 1024, decodeOidUncached, c);
+}
+
+/** Content octets (as char codes) → dotted OID. */
+const OID_MEMO = new Map<string, string>();
+
+/** decodeOid without the memo (content octets, not empty). */
+export function decodeOidUncached(c: Uint8Array): string {
   const parts: number[] = [];
   let v = 0;
   for (let i = 0; i < c.length; i++) {

@@ -4,19 +4,25 @@
  * prints it (`69:28:64:...`). The one exception is CloudFront's `CloudFront-Viewer-Cert-Sha256`
  * header, whose value is AWS's (lib/cloudfront/headers.ts).
  */
-import {createHash} from 'node:crypto';
+import {hash} from 'node:crypto';
+
+const HEX_PAIRS = Array.from({length: 256}, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));
 
 /** A digest as upper-case colon hex: `AA:BB:...`. */
 export function formatFingerprint(digest: Uint8Array): string {
-  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength)
-    .toString('hex')
-    .toUpperCase()
-    .replace(/(..)(?=.)/g, '$1:');
+  let s = '';
+  for (let i = 0; i < digest.length; i++) s += i === 0 ? HEX_PAIRS[digest[i]!] : `:${HEX_PAIRS[digest[i]!]}`;
+  return s;
+}
+
+/** SHA-256 of bytes, one-shot (crypto.hash: no Hash object per call). */
+export function sha256Digest(data: Uint8Array): Buffer {
+  return hash('sha256', data, 'buffer');
 }
 
 /** The SHA-256 fingerprint of DER bytes (a certificate, a SubjectPublicKeyInfo) in the one style. */
 export function sha256Fingerprint(der: Uint8Array): string {
-  return formatFingerprint(createHash('sha256').update(der).digest());
+  return formatFingerprint(sha256Digest(der));
 }
 
 /**

@@ -10,6 +10,7 @@
  * other values are kept as they are. The RDNs are concatenated without the outer
  * SEQUENCE header; an empty name is empty.
  */
+import {remember} from '../memo.js';
 import {children, content, decodeOid, raw, readTlv, TAG, tlv} from './der.js';
 
 const CANON_TAGS = new Set<number>([TAG.UTF8String, TAG.BMPString, TAG.UniversalString, TAG.PrintableString, TAG.T61String, TAG.IA5String, TAG.VisibleString]);
@@ -83,6 +84,14 @@ function derCompare(x: Uint8Array, y: Uint8Array): number {
  * matches only itself.
  */
 export function canonicalName(nameDer: Uint8Array): string {
+  // Every leaf of a CA carries the same issuer name: canonicalised once (bounded memo; the result depends only on the bytes).
+  return remember(CANON_MEMO, Buffer.from(nameDer.buffer, nameDer.byteOffset, nameDer.byteLength).toString('latin1'), 1024, canonicalNameUncached, nameDer);
+}
+
+/** Recently canonicalised names: name DER (latin1) → canonical encoding. */
+const CANON_MEMO = new Map<string, string>();
+
+function canonicalNameUncached(nameDer: Uint8Array): string {
   try {
     const seq = readTlv(nameDer, 0);
     const parts: Uint8Array[] = [];
