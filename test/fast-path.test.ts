@@ -162,30 +162,11 @@ describe('fast path: inspect and decode-header as oclif runs them', () => {
 });
 
 describe('fast path: the build-time guards', () => {
-  const graphOf = async (files: Record<string, string>, entry: string) => {
-    const src = tempDir();
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(src, name), text);
+  /** esbuild's graph of `entry` (split as scripts/build.js splits): what oclifReachedFrom finds, and the inputs. */
+  const graphOf = async (entry: string): Promise<{reached: string[]; inputs: string[]}> => {
     const r = await build({
       absWorkingDir: root,
-      entryPoints: {fast: join(src, entry)},
-      outdir: join(src, 'out'),
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      metafile: true,
-      write: false,
-      logLevel: 'silent',
-      nodePaths: [join(root, 'node_modules')],
-    });
-    const out = Object.keys(r.metafile.outputs).find((o) => o.endsWith('/fast.js'))!;
-    return oclifReachedFrom(r.metafile, out) as string[];
-  };
-
-  it("src/fast.ts's import graph reaches no oclif module", async () => {
-    const r = await build({
-      absWorkingDir: root,
-      entryPoints: {fast: 'src/fast.ts'},
+      entryPoints: {fast: entry},
       outdir: join(tempDir(), 'out'),
       bundle: true,
       splitting: true,
@@ -195,26 +176,33 @@ describe('fast path: the build-time guards', () => {
       write: false,
       logLevel: 'silent',
     });
-    assert.ok(Object.keys(r.metafile.inputs).includes('src/actions/inspect.ts'), 'the graph does not reach the actions: the check would prove nothing');
-    assert.deepEqual(
-      oclifReachedFrom(
-        r.metafile,
-        Object.keys(r.metafile.outputs).find((o) => o.endsWith('/fast.js')),
-      ),
-      [],
-    );
+    const out = Object.keys(r.metafile.outputs).find((o) => o.endsWith('/fast.js'));
+    return {reached: oclifReachedFrom(r.metafile, out) as string[], inputs: Object.keys(r.metafile.inputs)};
+  };
+  /** A planted entry in a folder of the repository (so it resolves node_modules and src). */
+  const planted = (files: Record<string, string>): string => {
+    const src = tempDir();
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(src, name), text);
+    return join(src, 'e.js');
+  };
+
+  it("src/fast.ts's import graph reaches no oclif module", async () => {
+    const g = await graphOf('src/fast.ts');
+    assert.ok(g.inputs.includes('src/actions/inspect.ts'), 'the graph does not reach the actions: the check would prove nothing');
+    assert.deepEqual(g.reached, []);
   });
 
   it('catches oclif reached statically or through a dynamic import (planted)', async () => {
-    assert.match((await graphOf({'e.js': "import {Flags} from '@oclif/core'; console.log(Flags);"}, 'e.js')).join(), /node_modules\/@oclif\/core\//);
-    const dynamic = await graphOf({'e.js': "export const f = () => import('./x.js');", 'x.js': `import '${join(root, 'src/flags.ts')}';`}, 'e.js');
+    const oclif = planted({'e.js': `import {Flags} from '${join(root, 'node_modules/@oclif/core/lib/index.js')}'; console.log(Flags);`});
+    assert.match((await graphOf(oclif)).reached.join(), /node_modules\/@oclif\/core\//);
+    const dynamic = (await graphOf(planted({'e.js': "export const f = () => import('./x.js');", 'x.js': `import '${join(root, 'src/flags.ts')}';`}))).reached;
     assert.ok(dynamic.includes('src/flags.ts'), dynamic.join());
   });
 
   it('refuses a flag property the fast parser does not apply (planted)', () => {
-    const planted = structuredClone(manifest);
-    planted.commands.inspect.flags.dir.relationships = [{type: 'all', flags: ['json']}];
-    assert.throws(() => fastCommandTable(planted, ['inspect']), /inspect --dir: flag property relationships is not handled/);
+    const withRelationships = structuredClone(manifest);
+    withRelationships.commands.inspect.flags.dir.relationships = [{type: 'all', flags: ['json']}];
+    assert.throws(() => fastCommandTable(withRelationships, ['inspect']), /inspect --dir: flag property relationships is not handled/);
     const noFlag = structuredClone(manifest);
     noFlag.commands.inspect.flags.json.allowNo = true;
     assert.throws(() => fastCommandTable(noFlag, ['inspect']), /allowNo/);
