@@ -18,15 +18,18 @@
  * oclif's Command.logJson (JSON.stringify(result, null, 2) and a newline; no theme applies,
  * see noThemeApplies).
  */
-import {existsSync} from 'node:fs';
-import {homedir} from 'node:os';
-import {join} from 'node:path';
-import {parseArgs} from 'node:util';
 import type {ActionContext} from './actions/context.js';
 import {FAST_COMMANDS, type FastCommand} from './fast-commands.js';
 import {errorBody, printErrorBody} from './ui/error-output.js';
 import {guardTerminal} from './ui/output.js';
 import {valuesAsArguments} from './usage.js';
+
+// Built-ins straight from Node: an import of them (even through the bundle's require) copies
+// every export of the module onto a wrapper at load, for four functions.
+const {existsSync} = process.getBuiltinModule('node:fs');
+const {homedir} = process.getBuiltinModule('node:os');
+const {join} = process.getBuiltinModule('node:path');
+const {parseArgs} = process.getBuiltinModule('node:util');
 
 /** A command body (src/actions), called with what parseFast found (the command's own flag shape). */
 type RunAction = (args: Record<string, unknown>, flags: Record<string, unknown>, ctx: ActionContext) => Promise<unknown>;
