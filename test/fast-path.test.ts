@@ -3,9 +3,11 @@
  * src/fast.ts): every argv gives the same stdout, stderr and exit code through it as through
  * oclif (MTLS_KIT_NO_FAST_PATH=1), run as a user runs the binary; the fast path never loads
  * oclif (a module-load log of the real process, and the build's import-graph check, each
- * shown to catch a planted violation); parseFast hands every argv it is not certain of to oclif.
+ * shown to catch a planted violation); on a terminal too (script(1)); parseFast hands every argv
+ * it is not certain of to oclif.
  */
 import assert from 'node:assert/strict';
+import {spawnSync} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import module from 'node:module';
 import {join} from 'node:path';
@@ -15,7 +17,7 @@ import {build} from 'esbuild';
 import {fastCommandTable, oclifReachedFrom} from '../scripts/fast-graph.js';
 import type {FastCommand} from '../src/fast-commands.js';
 import {parseFast} from '../src/fast.js';
-import {runCli} from './support/cli.js';
+import {BIN, runCli} from './support/cli.js';
 import {makeTestCa, type TestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
@@ -36,6 +38,7 @@ registerHooks({load(url, context, next) {
 }});
 `,
 );
+const hasScript = spawnSync('script', ['--version']).status === 0;
 const hasRegisterHooks = typeof (module as {registerHooks?: unknown}).registerHooks === 'function';
 
 /** Relative times and check timestamps move between two runs a moment apart. */
@@ -130,6 +133,25 @@ describe('fast path: inspect and decode-header as oclif runs them', () => {
     }
     // The matrix reaches success, usage errors, a failed verification and a missing file.
     assert.deepEqual([...codes].sort(), [0, 2, 3, 4]);
+  });
+
+  it('gives the same output on a terminal (colour, --json, an error), through script(1)', {skip: !hasScript && 'needs script(1) (util-linux)'}, () => {
+    const onTty = (argv: string[], env: Record<string, string> = {}): string => {
+      const cmd = [process.execPath, BIN, ...argv].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {cwd: dir, encoding: 'utf8', env: {...process.env, NO_COLOR: '', ...env}, timeout: 60_000});
+      return untimed(r.stdout);
+    };
+    for (const argv of [
+      ['inspect', leaf],
+      ['inspect', leaf, '--json'],
+      ['decode-header', '--file', join(dir, 'missing.txt')],
+    ]) {
+      const fast = onTty(argv);
+      assert.ok(fast.length > 0, `${argv.join(' ')}: no output through script(1)`);
+      assert.equal(fast, onTty(argv, {MTLS_KIT_NO_FAST_PATH: '1'}), `${argv.join(' ')} on a terminal`);
+    }
+    // The human output did go to a terminal: chalk coloured it.
+    assert.ok(onTty(['inspect', leaf]).includes('\u001b['), 'no colour: the output did not go to a terminal');
   });
 
   it('never loads oclif on the fast path; the load log sees it when oclif runs', {
