@@ -10,7 +10,7 @@ const IO = ['io', 'io/aws', 'io/net', 'io/ca', 'io/emulate'];
 
 /**
  * Folder (relative to src) -> the folders it may import besides itself (docs/architecture.md):
- * commands -> flows -> io/* -> lib/*; ui imports lib and, for types only, flows; library
+ * commands -> actions -> flows -> io/* -> lib/*; ui imports lib and, for types only, flows; library
  * (the package's library entry) imports lib and io. `lib` alone
  * is lib/errors.ts and lib/error-codes.ts.
  */
@@ -33,8 +33,10 @@ export const LAYERS = {
   flows: [...LIB, ...IO],
   // The library entry (package.json exports): lib and io, never commands, ui or oclif.
   library: [...LIB, ...IO],
-  commands: [...LIB, ...IO, 'flows', 'ui', '.'],
-  '.': [...LIB, ...IO, 'flows', 'ui'],
+  // Command bodies the oclif command and the oclif-free fast path share: never '.' (base-command, flags: oclif).
+  actions: [...LIB, ...IO, 'flows', 'ui'],
+  commands: [...LIB, ...IO, 'flows', 'ui', 'actions', '.'],
+  '.': [...LIB, ...IO, 'flows', 'ui', 'actions'],
 };
 
 /** Folder -> folders it may import with `import type` only (erased at build time). */

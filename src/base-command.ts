@@ -17,38 +17,15 @@ import {Command, Errors, type Interfaces} from '@oclif/core';
 import {isMtlsKitError} from './lib/errors.js';
 import {errorBody, type ErrorJson, printErrorBody} from './ui/error-output.js';
 import {guardTerminal} from './ui/output.js';
-import {type CommandShape, parseErrorBody} from './usage.js';
+import type {ActionContext} from './actions/context.js';
+import {type CommandShape, parseErrorBody, valuesAsArguments} from './usage.js';
 
 export type {ErrorJson} from './ui/error-output.js';
+export {valuesAsArguments} from './usage.js';
 
 // What oclif's FlagOutput and ArgOutput (not exported by @oclif/core) accept.
 type Output = Record<string, unknown>;
 type FlagDefs = Record<string, {type?: string; char?: string; multiple?: boolean; multipleNonGreedy?: boolean} | undefined>;
-
-/**
- * argv with every PEM-like value (starting with `-----`, or multi-line) that is not a
- * flag's value moved after `--`, so the parser takes it as an argument.
- */
-export function valuesAsArguments(argv: readonly string[], flags: FlagDefs): string[] {
-  const takesValue = (tok: string): boolean => {
-    if (tok.includes('=')) return false;
-    const f = tok.startsWith('--') ? flags[tok.slice(2)] : Object.values(flags).find((x) => x?.char !== undefined && tok === `-${x.char}`);
-    return f !== undefined && f.type === 'option';
-  };
-  const kept: string[] = [];
-  const moved: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const tok = argv[i]!;
-    if (tok === '--') return moved.length ? [...kept, '--', ...moved, ...argv.slice(i + 1)] : [...argv];
-    if (tok.startsWith('-') && takesValue(tok) && i + 1 < argv.length) {
-      kept.push(tok, argv[++i]!);
-      continue;
-    }
-    if (tok.startsWith('---') || (tok.startsWith('-') && tok.includes('\n'))) moved.push(tok);
-    else kept.push(tok);
-  }
-  return moved.length ? [...kept, '--', ...moved] : kept;
-}
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -95,6 +72,16 @@ export abstract class BaseCommand extends Command {
     const r = await super.finally(error);
     if (!error && this.resultExitCode !== 0) process.exitCode = this.resultExitCode;
     return r;
+  }
+
+  /** What a command body in src/actions needs: --json and the exit code (the fast path gives the same). */
+  protected actionContext(): ActionContext {
+    return {
+      json: this.jsonEnabled(),
+      setExitCode: (code) => {
+        this.resultExitCode = code;
+      },
+    };
   }
 
   /** Prints the result as JSON (when --json) or calls render for humans. */

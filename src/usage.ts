@@ -91,3 +91,28 @@ export function parseErrorBody(error: Error & {flags?: unknown; args?: unknown},
   suggestions.push(`${bin} ${cmd.id.replaceAll(':', ' ')} --help lists every flag`);
   return {code, message: message.charAt(0).toLowerCase() + message.slice(1), suggestions, exitCode: ExitCode.Usage};
 }
+
+/**
+ * argv with every PEM-like value (starting with `-----`, or multi-line) that is not a
+ * flag's value moved after `--`, so the parser takes it as an argument.
+ */
+export function valuesAsArguments(argv: readonly string[], flags: Record<string, {type?: string; char?: string} | undefined>): string[] {
+  const takesValue = (tok: string): boolean => {
+    if (tok.includes('=')) return false;
+    const f = tok.startsWith('--') ? flags[tok.slice(2)] : Object.values(flags).find((x) => x?.char !== undefined && tok === `-${x.char}`);
+    return f !== undefined && f.type === 'option';
+  };
+  const kept: string[] = [];
+  const moved: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i]!;
+    if (tok === '--') return moved.length ? [...kept, '--', ...moved, ...argv.slice(i + 1)] : [...argv];
+    if (tok.startsWith('-') && takesValue(tok) && i + 1 < argv.length) {
+      kept.push(tok, argv[++i]!);
+      continue;
+    }
+    if (tok.startsWith('---') || (tok.startsWith('-') && tok.includes('\n'))) moved.push(tok);
+    else kept.push(tok);
+  }
+  return moved.length ? [...kept, '--', ...moved] : kept;
+}

@@ -1,11 +1,8 @@
 import {Args, Flags} from '@oclif/core';
+import {runDecodeHeaderCommand} from '../actions/decode-header.js';
 import {BaseCommand} from '../base-command.js';
-import {type DecodeHeaderResult, resultExitCode} from '../lib/alb/decode-header-result.js';
-import {runDecodeHeader, type SetSink} from '../flows/decode-header.js';
-import {jsonSink, renderSet, renderSummary} from '../ui/decode-header-render.js';
-import {stderrProgress} from '../ui/output.js';
-import {nlbSendsNoCertificateData} from '../lib/nlb/target.js';
 import {dirFlag} from '../flags.js';
+import type {DecodeHeaderResult} from '../lib/alb/decode-header-result.js';
 
 export type {DecodeHeaderResult} from '../lib/alb/decode-header-result.js';
 
@@ -65,45 +62,6 @@ Exit codes: 0 decoded (warnings go to stderr); 2 bad flags or no input; 3 --trus
 
   async run(): Promise<DecodeHeaderResult> {
     const {args, flags} = await this.parse(DecodeHeader);
-    // aws-reference 9.5: an NLB sends its targets nothing about the certificate.
-    if (flags.target === 'nlb') throw nlbSendsNoCertificateData('headers');
-    // `decode-header --file big.txt | head`: a reader that leaves is not an error.
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
-      process.exit(process.exitCode ?? 0);
-    });
-    const json = this.jsonEnabled();
-    let js: ReturnType<typeof jsonSink> | undefined;
-    let many = false;
-    let count = 0;
-    const sink: SetSink = (s, i, r, requests) => {
-      count++;
-      if (i === 0) {
-        many = requests > 1;
-        js = json ? jsonSink(many) : undefined;
-      }
-      if (js) js.sink(s, i, r);
-      else renderSet(s, i, r, many);
-    };
-    const result = await runDecodeHeader(
-      {
-        value: args.value,
-        file: flags.file,
-        headerMap: flags['header-map'],
-        trustStore: flags['trust-store'],
-        crl: flags.crl,
-        skipCrl: flags['skip-crl'],
-        dir: flags.dir,
-        target: flags.target === 'apigw' ? 'apigw' : 'alb',
-        now: new Date(),
-        cloudfront: flags.target === 'cloudfront',
-        onProgress: stderrProgress(),
-      },
-      sink,
-    );
-    if (js) js.finish(result);
-    else renderSummary(result, count);
-    this.resultExitCode = resultExitCode(result);
-    return result;
+    return runDecodeHeaderCommand(args, flags, this.actionContext());
   }
 }

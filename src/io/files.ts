@@ -9,11 +9,13 @@ import {
   constants,
   existsSync,
   fchmodSync,
+  fstatSync,
   fsyncSync,
   linkSync,
   mkdirSync,
   openSync,
   promises as fsp,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -337,13 +339,15 @@ export async function readInput(file: string): Promise<Buffer> {
     return Buffer.concat(chunks);
   }
   try {
-    const fh = await fsp.open(file, 'r');
+    // Synchronous: one input read at start, and the first use of fs.promises loads a good
+    // part of Node's streams (cold start of inspect / decode-header, docs/architecture.md).
+    const fd = openSync(file, 'r');
     try {
-      const st = await fh.stat();
+      const st = fstatSync(fd);
       if (st.isFile()) checkSize(file, 'fileBytes', st.size);
-      return await fh.readFile();
+      return readFileSync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   } catch (error) {
     if (error instanceof MtlsKitError) throw error;
