@@ -63,6 +63,45 @@ describe('alb-proxy', () => {
     ]);
   });
 
+  it('omit and take: the headers a listener rewrites are not forwarded, the last taken value is kept, after the hop-by-hop rules', () => {
+    const take = {name: 'x-amzn-trace-id', value: undefined as string | undefined};
+    const h = buildUpstreamHeaders({
+      rawHeaders: [
+        'Host',
+        'a',
+        'X-Amzn-Trace-Id',
+        'Root=1',
+        'Expect',
+        '100-continue',
+        'x-amzn-trace-id',
+        'Root=2',
+        'X-Amzn-Tls-Version',
+        'SSLv2',
+        'Accept',
+        '*/*',
+      ],
+      mtlsHeaders: [],
+      strip: new Set(),
+      clientIp: '203.0.113.9',
+      listenerPort: 8443,
+      omit: (lower) => lower === 'expect' || lower.startsWith('x-amzn-tls-'),
+      take,
+    });
+    assert.deepEqual(h.slice(0, 4), ['Host', 'a', 'Accept', '*/*']);
+    assert.equal(take.value, 'Root=2');
+    // A trace id named in Connection is a hop-by-hop header: removed before it can be taken.
+    const hop = {name: 'x-amzn-trace-id', value: undefined as string | undefined};
+    buildUpstreamHeaders({
+      rawHeaders: ['Connection', 'X-Amzn-Trace-Id', 'X-Amzn-Trace-Id', 'Root=1'],
+      mtlsHeaders: [],
+      strip: new Set(),
+      clientIp: '203.0.113.9',
+      listenerPort: 8443,
+      take: hop,
+    });
+    assert.equal(hop.value, undefined);
+  });
+
   it('drops hop-by-hop response headers and formats trace ids', () => {
     assert.deepEqual(filterResponseHeaders(['Content-Type', 'text/plain', 'Keep-Alive', 'timeout=5', 'Connection', 'keep-alive']), [
       'Content-Type',

@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'node:test';
@@ -23,6 +24,7 @@ import {
   SPOOF_HINT,
 } from '../src/lib/alb/headers.js';
 import {readCertificates} from '../src/lib/x509/read-certs.js';
+import {toPem} from '../src/lib/x509/pem.js';
 import {buildCert} from './support/cert-builder.js';
 import {opensslOk} from './support/openssl.js';
 import {makeTestCa} from './support/test-pki.js';
@@ -70,6 +72,17 @@ describe('encoding-1.6)', () => {
     assert.ok(!/%2B|%3D|%2F/i.test(v));
     assert.ok(!/[ \n]/.test(v));
     assert.equal(decodeURIComponent(v), leaf.pem);
+  });
+
+  it('PEM encoding equals encodeURIComponent with + = / put back, for bytes of every length up to 400 and random chains', () => {
+    const reference = (der: Uint8Array[]): string =>
+      encodeURIComponent(der.map((d) => toPem(d, 'CERTIFICATE')).join('')).replace(/%2B|%3D|%2F/g, (m) => (m === '%2B' ? '+' : m === '%3D' ? '=' : '/'));
+    for (let n = 1; n <= 400; n++) {
+      const der = [randomBytes(n)];
+      assert.equal(encodePemForHeader(der), reference(der), `length ${n}`);
+    }
+    const chain = [randomBytes(1200), randomBytes(900), randomBytes(3)];
+    assert.equal(encodePemForHeader(chain), reference(chain));
   });
 
   it('PEM encoding equals Python urllib.parse.quote(pem, safe="+=/")', {skip: !python}, () => {

@@ -103,7 +103,10 @@ export interface RunningAlbServer {
 
 interface ConnState {
   peer: PeerAddress;
+  /** The mTLS headers, minus any whose (mapped) name the listener rewrites per request (see admit). */
   mtlsHeaders: Array<[string, string]>;
+  /** The value of an mTLS header mapped to X-Amzn-Trace-Id, which counted as the client's trace id (see admit). */
+  mtlsTrace: string | undefined;
   /** X-Amzn-Tls-Version and -Cipher-Suite when the attribute is on (client-sent ones are dropped). */
   tlsHeaders: Array<[string, string]>;
 }
@@ -137,11 +140,18 @@ function randomView(n: number): Buffer {
   return pool.subarray(poolAt - n, poolAt);
 }
 
+// `1-{8 hex seconds}-`, formatted once per second instead of once per request.
+let traceSecond = -1;
+let tracePrefix = '';
 /** A trace id `1-{8 hex seconds}-{24 hex}` (ALB request tracing). */
-const newTraceId = (): string =>
-  `1-${Math.floor(Date.now() / 1000)
-    .toString(16)
-    .padStart(8, '0')}-${randomView(12).toString('hex')}`;
+const newTraceId = (): string => {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== traceSecond) {
+    traceSecond = second;
+    tracePrefix = `1-${second.toString(16).padStart(8, '0')}-`;
+  }
+  return tracePrefix + randomView(12).toString('hex');
+};
 
 /**
  * ALB's X-Amzn-Trace-Id: without one from the client, `Root=<new id>`; with one that has a
@@ -254,7 +264,16 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
           ['X-Amzn-Tls-Cipher-Suite', c.cipher.name],
         ]
       : [];
-    states.set(c.socket, {peer: c.peer, mtlsHeaders: v.mtlsHeaders, tlsHeaders});
+    // A --header-map name the listener rewrites per request (X-Amzn-Trace-Id, Expect, the TLS
+    // headers) is handled here, once per connection, as forward() handles the client's: the
+    // header is not forwarded, and a trace id's value counts as the client's (the last one).
+    let mtlsTrace: string | undefined;
+    const mtlsHeaders = v.mtlsHeaders.filter(([name, value]) => {
+      const lower = name.toLowerCase();
+      if (lower === TRACE) mtlsTrace = value;
+      return lower !== TRACE && !omitClientHeader(lower);
+    });
+    states.set(c.socket, {peer: c.peer, mtlsHeaders, mtlsTrace, tlsHeaders});
     httpServer.emit('connection', c.socket);
   };
 
@@ -281,6 +300,9 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   /** Client headers that read as an identity or TLS header ALB adds: one warning per request, naming each and its fate. */
   const reportSpoofing = (rawHeaders: string[], peer: PeerAddress, listenerPort: number): void => {
     const spoofed = findSpoofedHeaders(rawHeaders, p.strip);
+    const tlsSpoofed = findSpoofedTlsHeaders(rawHeaders);
+    // Nearly every request: nothing to report, and nothing more is built.
+    if (spoofed.length === 0 && tlsSpoofed.length === 0) return;
     const who = `spoofing attempt: client ${peer.remoteAddress}:${peer.remotePort} on port ${listenerPort} sent`;
     const dropped = (n: string): boolean => Boolean(p.dropInvalidHeaderFields) && !VALID_HEADER_NAME.test(n);
     if (spoofed.length > 0) {
@@ -293,7 +315,6 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     // X-Amzn-Tls-Version / -Cipher-Suite: replaced by the listener's own when the attribute is
     // on; with it off ALB adds none, and whether it strips a client's is UNCONFIRMED
     // (aws-reference 7.1): forwarded, and said so.
-    const tlsSpoofed = findSpoofedTlsHeaders(rawHeaders);
     if (tlsSpoofed.length > 0) {
       const kept = tlsSpoofed.filter((n) => !(p.tlsVersionAndCipherHeaders && n.toLowerCase().startsWith('x-amzn-tls-')) && !dropped(n));
       const fate =
@@ -304,11 +325,37 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     }
   };
 
+  const TRACE = 'x-amzn-trace-id';
+  // Expect: 100-continue was answered by Node's server already; undici refuses to send it.
+  // The client's X-Amzn-Tls-* are replaced by the listener's own when the attribute is on.
+  const omitClientHeader = (lower: string): boolean => lower === 'expect' || (Boolean(p.tlsVersionAndCipherHeaders) && lower.startsWith('x-amzn-tls-'));
+
+  // undici's callbacks, made once: the response they write to travels as the request's `opaque`.
+  const onUpstreamHeaders: Dispatcher.StreamFactory<http.ServerResponse> = ({statusCode, headers: upHeaders, opaque: res}) => {
+    res.writeHead(statusCode, flattenResponseHeaders(upHeaders));
+    return res;
+  };
+  const onUpstreamDone = (error: Error | null, data: {opaque: http.ServerResponse} | undefined): void => {
+    if (!error) return;
+    p.onError?.(`target ${p.target.origin} failed: ${error.message}`);
+    const res = data?.opaque;
+    if (!res) return;
+    // ALB answers 502 when the target cannot be reached.
+    if (!res.headersSent) {
+      res.writeHead(502, {'content-type': 'text/plain'});
+      res.end('502 Bad Gateway: the target did not answer\n');
+    } else {
+      res.destroy();
+    }
+  };
+
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const state = admittedState(states, req.socket as TLSSocket);
     if (!state) return;
     const listenerPort = state.peer.localPort;
     reportSpoofing(req.rawHeaders, state.peer, listenerPort);
+    // A client's X-Amzn-Trace-Id is replaced by ALB's (its Root kept, a Self added).
+    const trace = {name: TRACE, value: undefined as string | undefined};
     const headers = buildUpstreamHeaders({
       rawHeaders: req.rawHeaders,
       mtlsHeaders: state.mtlsHeaders,
@@ -316,36 +363,17 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
       clientIp: state.peer.remoteAddress,
       listenerPort,
       dropInvalidHeaderFields: p.dropInvalidHeaderFields ?? false,
+      omit: omitClientHeader,
+      take: trace,
     });
-    // Expect: 100-continue was answered by Node's server already; undici refuses to send it.
-    // A client's X-Amzn-Trace-Id is replaced by ALB's (its Root kept, a Self added).
-    let clientTrace: string | undefined;
-    for (let i = headers.length - 2; i >= 0; i -= 2) {
-      const name = headers[i]!.toLowerCase();
-      if (name === 'x-amzn-trace-id') clientTrace ??= headers[i + 1];
-      if (name === 'expect' || name === 'x-amzn-trace-id' || (p.tlsVersionAndCipherHeaders && name.startsWith('x-amzn-tls-'))) headers.splice(i, 2);
-    }
-    headers.push('X-Amzn-Trace-Id', traceHeader(clientTrace));
+    headers.push('X-Amzn-Trace-Id', traceHeader(state.mtlsTrace ?? trace.value));
     for (const [k, v] of state.tlsHeaders) headers.push(k, v);
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) req.resume();
     pool.stream(
-      {method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path: targetPath + (req.url ?? '/'), headers, body: hasBody ? req : null},
-      ({statusCode, headers: upHeaders}) => {
-        res.writeHead(statusCode, flattenResponseHeaders(upHeaders));
-        return res;
-      },
-      (error) => {
-        if (!error) return;
-        p.onError?.(`target ${p.target.origin} failed: ${error.message}`);
-        // ALB answers 502 when the target cannot be reached.
-        if (!res.headersSent) {
-          res.writeHead(502, {'content-type': 'text/plain'});
-          res.end('502 Bad Gateway: the target did not answer\n');
-        } else {
-          res.destroy();
-        }
-      },
+      {method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path: targetPath + (req.url ?? '/'), headers, body: hasBody ? req : null, opaque: res},
+      onUpstreamHeaders,
+      onUpstreamDone,
     );
   };
 

@@ -319,7 +319,9 @@ export async function startListenerFrame<V extends FrameVerdict>(p: ListenerFram
 
   const ports: number[] = [];
   for (const wanted of p.ports) {
-    const server = net.createServer({allowHalfOpen: p.allowHalfOpen ?? false}, (raw) => {
+    // noDelay: as Node's own HTTP server and nginx (tcp_nodelay) do; the TCP server here
+    // gets none of the HTTP server's socket settings, so Nagle's algorithm was on.
+    const server = net.createServer({allowHalfOpen: p.allowHalfOpen ?? false, noDelay: true}, (raw) => {
       try {
         accept(ports[servers.indexOf(server)] ?? wanted, raw);
       } catch (error) {

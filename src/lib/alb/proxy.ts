@@ -70,6 +70,16 @@ export interface UpstreamHeaderParams {
    * headers whose names are not `[-A-Za-z0-9]+` (aws-reference 7.12).
    */
   dropInvalidHeaderFields?: boolean;
+  /**
+   * Client headers (lower-case names) the listener replaces or refuses to forward (ALB:
+   * `expect`, `x-amzn-tls-*` with the TLS header attribute on), after the rules above.
+   */
+  omit?: (lowerName: string) => boolean;
+  /**
+   * A client header (lower-case name) the listener rewrites (ALB's `x-amzn-trace-id`): not
+   * forwarded; the value of its last occurrence is left in `value`.
+   */
+  take?: {name: string; value: string | undefined};
 }
 
 /** A header name ALB calls valid (aws-reference 7.12): letters, digits and hyphens. */
@@ -81,7 +91,9 @@ export const VALID_HEADER_NAME = /^[A-Za-z0-9-]+$/;
  * the application as one.
  */
 export function foldHeaderName(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-');
+  const lower = name.toLowerCase();
+  // Most names have no `_`: no regex run for them (it is called per header per request).
+  return lower.includes('_') ? lower.replace(/_/g, '-') : lower;
 }
 
 const foldedSets = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
@@ -138,21 +150,34 @@ export function findSpoofedTlsHeaders(rawHeaders: string[]): string[] {
 export function buildUpstreamHeaders(p: UpstreamHeaderParams): string[] {
   const out: string[] = [];
   let xff: string | undefined;
-  const connectionTokens = new Set<string>();
-  for (let i = 0; i < p.rawHeaders.length; i += 2) {
-    if (p.rawHeaders[i]!.toLowerCase() === 'connection') for (const t of p.rawHeaders[i + 1]!.split(',')) connectionTokens.add(t.trim().toLowerCase());
+  const raw = p.rawHeaders;
+  // Names lowered once; the Connection header's tokens only when there is one (this runs per request).
+  const lowers: string[] = new Array(raw.length >> 1);
+  let connectionTokens: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    lowers[i >> 1] = lower;
+    if (lower === 'connection') {
+      connectionTokens ??= new Set<string>();
+      for (const t of raw[i + 1]!.split(',')) connectionTokens.add(t.trim().toLowerCase());
+    }
   }
-  for (let i = 0; i < p.rawHeaders.length; i += 2) {
-    const name = p.rawHeaders[i]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower) || lower.startsWith(MTLS_PREFIX) || p.strip.has(lower)) continue;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = lowers[i >> 1]!;
+    if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower) || lower.startsWith(MTLS_PREFIX) || p.strip.has(lower)) continue;
     if (p.dropInvalidHeaderFields && !VALID_HEADER_NAME.test(name)) continue;
     if (lower === 'x-forwarded-for') {
-      xff = xff === undefined ? p.rawHeaders[i + 1]! : `${xff}, ${p.rawHeaders[i + 1]!}`;
+      xff = xff === undefined ? raw[i + 1]! : `${xff}, ${raw[i + 1]!}`;
       continue;
     }
     if (lower === 'x-forwarded-proto' || lower === 'x-forwarded-port') continue;
-    out.push(name, p.rawHeaders[i + 1]!);
+    if (p.take && lower === p.take.name) {
+      p.take.value = raw[i + 1]!;
+      continue;
+    }
+    if (p.omit?.(lower)) continue;
+    out.push(name, raw[i + 1]!);
   }
   for (const [k, v] of p.mtlsHeaders) out.push(k, v);
   out.push(

@@ -8,7 +8,7 @@
  * server sent (SERVER_HANDSHAKE_TRAFFIC_SECRET); serve's listener frame (client-flight.ts)
  * reads what a client sent (CLIENT_HANDSHAKE_TRAFFIC_SECRET).
  */
-import {createDecipheriv, createHmac} from 'node:crypto';
+import {createDecipheriv, createHmac, createSecretKey, type KeyObject} from 'node:crypto';
 
 export const CONTENT = {changeCipherSpec: 20, alert: 21, handshake: 22, applicationData: 23} as const;
 export const HANDSHAKE = {
@@ -188,8 +188,13 @@ export function parseCertificateMessage(body: Uint8Array, tls13: boolean): Uint8
   return out;
 }
 
-/** HKDF-Expand-Label (RFC 8446 7.1) for outputs no longer than one hash block. */
-function expandLabel(hash: string, secret: Uint8Array, label: string, length: number): Buffer {
+/**
+ * HKDF-Expand-Label (RFC 8446 7.1) for outputs no longer than one hash block. Keys are
+ * KeyObjects: with a Buffer key, Node 24's createHmac and createDecipheriv first test it
+ * with a check that throws and catches (`isKeyObject`), about 60 us a call, which serve paid
+ * several times on every TLS 1.3 connection (issue 22, measured with --cpu-prof).
+ */
+function expandLabel(hash: string, secret: KeyObject, label: string, length: number): Buffer {
   const full = Buffer.from(`tls13 ${label}`, 'latin1');
   const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0])]);
   return createHmac(hash, secret)
@@ -214,7 +219,7 @@ const SUITES: Record<number, {cipher: string; keyLen: number; hash: string}> = {
 /** The record key and IV of one TLS 1.3 traffic secret (RFC 8446 7.3), for decryptTls13Record. */
 export interface Tls13RecordKey {
   cipher: string;
-  key: Buffer;
+  key: KeyObject;
   iv: Buffer;
 }
 
@@ -225,7 +230,12 @@ export interface Tls13RecordKey {
 export function tls13RecordKey(cipherSuite: number, trafficSecret: Uint8Array): Tls13RecordKey | null {
   const suite = SUITES[cipherSuite];
   if (!suite) return null;
-  return {cipher: suite.cipher, key: expandLabel(suite.hash, trafficSecret, 'key', suite.keyLen), iv: expandLabel(suite.hash, trafficSecret, 'iv', 12)};
+  const secret = createSecretKey(trafficSecret);
+  return {
+    cipher: suite.cipher,
+    key: createSecretKey(expandLabel(suite.hash, secret, 'key', suite.keyLen)),
+    iv: expandLabel(suite.hash, secret, 'iv', 12),
+  };
 }
 
 /**
