@@ -29,17 +29,22 @@ import {out} from './output.js';
 const HEAD = ['STATUS', 'EXPIRES', 'DAYS', 'SERIAL', 'TIER', 'SUBJECT'];
 const CHUNK = 1 << 22;
 
-/** Bytes collected in chunks of CHUNK and handed to `write` (never reused after). */
+/** Bytes collected in chunks (of `size` bytes, or one row when longer) and handed to `write` (never reused after). */
 class ByteSink {
-  buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  buf: Buffer;
   pos = 0;
-  constructor(private readonly write: (chunk: Uint8Array) => void) {}
+  constructor(
+    private readonly write: (chunk: Uint8Array) => void,
+    private readonly size: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   /** Room for n more bytes. */
   room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     this.flush();
-    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+    this.buf = Buffer.allocUnsafe(Math.max(this.size, n));
   }
 
   text(s: string): void {
@@ -76,7 +81,7 @@ function copySerial(dst: Buffer, d: number, src: Uint8Array, a: number, b: numbe
 }
 
 /** Writes the table (a header line, one line per row, each ending in a newline) of every row of inv. */
-export function writeInventoryTable(inv: Inventory, write: (chunk: Uint8Array) => void): void {
+export function writeInventoryTable(inv: Inventory, write: (chunk: Uint8Array) => void, chunkSize = CHUNK): void {
   const colour = out.level > 0;
   const w = HEAD.map((h) => h.length);
   w[0] = Math.max(w[0]!, ...STATUSES.map((s) => s.length));
@@ -118,7 +123,7 @@ export function writeInventoryTable(inv: Inventory, write: (chunk: Uint8Array) =
   };
   const tails = inv.listings.map(() => [] as (Buffer | undefined)[]);
   const tail = (li: number, n: number): Buffer => (tails[li]![n] ??= Buffer.from(pad(n) + tier[inv.listings[li]!.tier]));
-  const sink = new ByteSink(write);
+  const sink = new ByteSink(write, chunkSize);
   sink.text(
     escapeTerminalText(
       `${out.bold(
@@ -175,9 +180,9 @@ export interface ListJsonHead {
 }
 
 /** Writes `{...head, certificates}` exactly as JSON.stringify(value, null, 2) and a newline would. */
-export function writeInventoryJson(head: ListJsonHead, inv: Inventory, write: (chunk: Uint8Array) => void): void {
+export function writeInventoryJson(head: ListJsonHead, inv: Inventory, write: (chunk: Uint8Array) => void, chunkSize = CHUNK): void {
   const frame = JSON.stringify({...head, certificates: []}, null, 2);
-  const sink = new ByteSink(write);
+  const sink = new ByteSink(write, chunkSize);
   if (inv.count === 0) {
     sink.text(`${frame}\n`);
     sink.flush();
