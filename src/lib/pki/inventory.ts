@@ -105,19 +105,27 @@ export function decodeRange(bytes: Uint8Array, a: number, b: number): string {
   return utf8.decode(bytes.subarray(a, b));
 }
 
-/** Printable ASCII without `"` and `\`: copied as is to a terminal or into a JSON string. */
-const isPlainByte = (c: number): boolean => c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c;
+/** Byte classes (one table look-up per byte in the loops below). */
+const PLAIN_BYTE = 1; // printable ASCII without `"` and `\`: copied as is to a terminal or into a JSON string
+const ALPHA = 2; // [A-Za-z]
+const ALNUM = 4; // [A-Za-z0-9]
+const VALUE = 8; // [A-Za-z0-9_.@:-]
+const CLASS = new Uint8Array(256);
+for (let c = 0x20; c < 0x7f; c++) {
+  const ch = String.fromCharCode(c);
+  CLASS[c] =
+    (c !== 0x22 && c !== 0x5c ? PLAIN_BYTE : 0) |
+    (/[A-Za-z]/.test(ch) ? ALPHA : 0) |
+    (/[A-Za-z0-9]/.test(ch) ? ALNUM : 0) |
+    (/[A-Za-z0-9_.@:-]/.test(ch) ? VALUE : 0);
+}
+const isPlainByte = (c: number): boolean => (CLASS[c]! & PLAIN_BYTE) !== 0;
 
 /** Whether bytes[a, b) are all isPlainByte. */
 export function plainBytes(bytes: Uint8Array, a: number, b: number): boolean {
   for (let i = a; i < b; i++) if (!isPlainByte(bytes[i]!)) return false;
   return true;
 }
-
-const isAlpha = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-const isAlnum = (c: number): boolean => isAlpha(c) || (c >= 0x30 && c <= 0x39);
-/** [A-Za-z0-9_.@:-] */
-const isValueByte = (c: number): boolean => isAlnum(c) || c === 0x5f || c === 0x2e || c === 0x40 || c === 0x3a || c === 0x2d;
 
 /**
  * The RFC 2253 form of the slash-form subject src[a, b) copied into dst at d, when it is
@@ -131,14 +139,14 @@ export function copyPlainSubject(dst: Uint8Array, d: number, src: Uint8Array, a:
   let rdns = 0;
   let i = a;
   while (i < b) {
-    if (src[i] !== 0x2f || i + 1 >= b || !isAlpha(src[i + 1]!)) return -1;
+    if (src[i] !== 0x2f || i + 1 >= b || (CLASS[src[i + 1]!]! & ALPHA) === 0) return -1;
     if (rdns === rdnStarts.length) rdnStarts = grow(rdnStarts);
     rdnStarts[rdns++] = i + 1;
     i += 2;
-    while (i < b && isAlnum(src[i]!)) i++;
-    if (i >= b || src[i] !== 0x3d || i + 1 >= b || !isValueByte(src[i + 1]!)) return -1;
+    while (i < b && (CLASS[src[i]!]! & ALNUM) !== 0) i++;
+    if (i >= b || src[i] !== 0x3d || i + 1 >= b || (CLASS[src[i + 1]!]! & VALUE) === 0) return -1;
     i += 2;
-    while (i < b && (isValueByte(src[i]!) || src[i] === 0x20)) i++;
+    while (i < b && ((CLASS[src[i]!]! & VALUE) !== 0 || src[i] === 0x20)) i++;
     if (src[i - 1] === 0x20) return -1;
   }
   let end = b;
@@ -237,7 +245,7 @@ export function readIndexListing(bytes: Uint8Array, source: string, tier: 'root'
   const time = (a: number, b: number): number => {
     const key = timeKey(bytes, a, b);
     if (key < 0) return -1;
-    const slot = key % 4096;
+    const slot = (Math.imul(key % 1e9, 0x9e3779b1) ^ Math.imul(Math.floor(key / 1e9), 0x85ebca6b)) >>> 20;
     if (cacheKeys[slot] === key) return cacheIds[slot]!;
     let id = timeIds.get(key);
     if (id !== undefined) {
