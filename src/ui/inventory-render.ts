@@ -206,6 +206,15 @@ export function writeInventoryJson(head: ListJsonHead, inv: Inventory, write: (c
   const reasonField = Buffer.from(field('reason'));
   const rowEnd = Buffer.from('\n    }');
   const between = Buffer.from(',\n');
+  // The common row (plain serial, subject and file, not revoked) in one piece of the sink: its
+  // start with the serial's opening quote (after ",\n" from the second row on), the subject's
+  // field between quotes, the expiry between the subject's closing and the file's opening quote.
+  const quotedStarts = [0, 1].map((later) =>
+    starts.map((byStatus) => byStatus.map((b) => Buffer.concat([later ? between : Buffer.alloc(0), b, Buffer.from('"')]))),
+  );
+  const subjectBetween = Buffer.from(`"${field('subject')}"`);
+  const quotedExpiries = expiries.map((byTime) => byTime.map((b) => Buffer.concat([Buffer.from('"'), b, Buffer.from('"')])));
+  const quotedRowEnd = Buffer.from(`"${'\n    }'}`);
   const quoted = (l: IndexListing, a: number, b: number, plain: boolean): void => {
     if (!plain) {
       sink.text(JSON.stringify(decodeRange(l.bytes, a, b)));
@@ -225,6 +234,29 @@ export function writeInventoryJson(head: ListJsonHead, inv: Inventory, write: (c
     const o = COLS * line;
     const c = l.cols;
     const f = l.flags[line]!;
+    if ((f & (PLAIN.serial | PLAIN.file)) === (PLAIN.serial | PLAIN.file) && c[o + 8]! < 0) {
+      const start = quotedStarts[k > 0 ? 1 : 0]![li]![l.status[line]!]!;
+      const expiry = quotedExpiries[li]![c[o + 7]!]!;
+      const sa = c[o + 3]! + 1;
+      const se = c[o + 4]!;
+      const fe = c[o + 5]!;
+      const je = c[o + 6]!;
+      const fa = se + 1;
+      const ja = fe + 1;
+      sink.room(start.length + (se - sa) + subjectBetween.length + (je - ja) + expiry.length + (fe - fa) + quotedRowEnd.length);
+      const buf = sink.buf;
+      buf.set(start, sink.pos);
+      let d = copySerial(buf, sink.pos + start.length, l.bytes, sa, se, (f & PLAIN.serialLower) !== 0);
+      buf.set(subjectBetween, d);
+      d = copyPlainSubject(buf, d + subjectBetween.length, l.bytes, ja, je);
+      if (d >= 0) {
+        buf.set(expiry, d);
+        d = copy(buf, d + expiry.length, l.bytes, fa, fe);
+        buf.set(quotedRowEnd, d);
+        sink.pos = d + quotedRowEnd.length;
+        continue;
+      }
+    }
     if (k > 0) sink.bytes(between);
     sink.bytes(starts[li]![l.status[line]!]!);
     if (f & PLAIN.serial) {

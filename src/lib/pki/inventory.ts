@@ -218,22 +218,23 @@ function isUnknown(bytes: Uint8Array, a: number, b: number): boolean {
  * @throws MtlsKitError BAD_INDEX (from parseIndex) naming the file and line; INPUT_LIMIT for a
  *   line over INPUT_LIMITS.indexLineChars characters (before any other line's error).
  */
-export function readIndexListing(bytes: Uint8Array, source: string, tier: 'root' | 'intermediate', filter: ListFilter, now: Date): IndexListing {
-  const t = now.getTime();
-  const len = bytes.length;
+export function readIndexListing(input: Uint8Array, source: string, tier: 'root' | 'intermediate', filter: ListFilter, now: Date): IndexListing {
+  // The closures below read `input`; the loop reads its own `bytes`, `len` and `t` (not shared
+  // with a closure, so they stay in registers).
+  const nowMs = now.getTime();
   const limit = INPUT_LIMITS.indexLineChars;
   const tooLong = (line: number, p: number, nl: number): void => {
     if (nl - p <= limit) return;
-    const chars = decodeRange(bytes, p, nl).length;
+    const chars = decodeRange(input, p, nl).length;
     if (chars > limit) throw indexLineTooLong(source, line, chars);
   };
   const bad = (): never => {
-    for (let p = 0, line = 0; p < len; line++) {
-      const nl = bytes.indexOf(0x0a, p) < 0 ? len : bytes.indexOf(0x0a, p);
+    for (let p = 0, line = 0; p < input.length; line++) {
+      const nl = input.indexOf(0x0a, p) < 0 ? input.length : input.indexOf(0x0a, p);
       tooLong(line, p, nl);
       p = nl + 1;
     }
-    parseIndex(decodeRange(bytes, 0, len), source); // throws the precise message
+    parseIndex(decodeRange(input, 0, input.length), source); // throws the precise message
     throw new Error(`${source}: unexpected index line`);
   };
   // Fleets share expiry and revocation times to the second: each distinct one is parsed once
@@ -243,7 +244,7 @@ export function readIndexListing(bytes: Uint8Array, source: string, tier: 'root'
   const cacheKeys = new Float64Array(4096).fill(-1);
   const cacheIds = new Int32Array(4096);
   const time = (a: number, b: number): number => {
-    const key = timeKey(bytes, a, b);
+    const key = timeKey(input, a, b);
     if (key < 0) return -1;
     const slot = (Math.imul(key % 1e9, 0x9e3779b1) ^ Math.imul(Math.floor(key / 1e9), 0x85ebca6b)) >>> 20;
     if (cacheKeys[slot] === key) return cacheIds[slot]!;
@@ -252,15 +253,18 @@ export function readIndexListing(bytes: Uint8Array, source: string, tier: 'root'
       cacheKeys[slot] = key;
       cacheIds[slot] = id;
     } else {
-      const parsed = indexTime(String.fromCharCode(...bytes.subarray(a, b)))!;
+      const parsed = indexTime(String.fromCharCode(...input.subarray(a, b)))!;
       id = times.length;
-      times.push({ms: parsed[0], iso: parsed[1], days: Math.floor((parsed[0] - t) / 86_400_000)});
+      times.push({ms: parsed[0], iso: parsed[1], days: Math.floor((parsed[0] - nowMs) / 86_400_000)});
       timeIds.set(key, id);
       cacheKeys[slot] = key;
       cacheIds[slot] = id;
     }
     return id;
   };
+  const bytes = input;
+  const len = input.length;
+  const t = nowMs;
   // A line is superseded when a later line names the same file: the last line seen for each
   // file, ASCII names by their bytes (an open-addressing table of (line, hash of the name)
   // pairs), others by their text. Tables are sized for lines of about 100 bytes, and grow.
