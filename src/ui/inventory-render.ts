@@ -27,9 +27,12 @@ import {escapeTerminalText} from './escape.js';
 import {out} from './output.js';
 
 const HEAD = ['STATUS', 'EXPIRES', 'DAYS', 'SERIAL', 'TIER', 'SUBJECT'];
-const CHUNK = 1 << 22;
 
-/** Bytes collected in chunks (of `size` bytes, or one row when longer) and handed to `write` (never reused after). */
+/**
+ * Bytes collected in chunks (of `size` bytes, or one row when longer) and handed to `write`
+ * (never reused after). The writers size the first chunk for the whole output, so it is one
+ * write, and the row loop never takes the (rarely run, so not optimised) path that flushes.
+ */
 class ByteSink {
   buf: Buffer;
   pos = 0;
@@ -82,14 +85,14 @@ function copySerial(dst: Buffer, d: number, src: Uint8Array, a: number, b: numbe
   return d;
 }
 
-/** Writes the table (a header line, one line per row, each ending in a newline) of every row of inv. */
-export function writeInventoryTable(inv: Inventory, write: (chunk: Uint8Array) => void, chunkSize = CHUNK): void {
-  const colour = out.level > 0;
-  const w = HEAD.map((h) => h.length);
-  w[0] = Math.max(w[0]!, ...STATUSES.map((s) => s.length));
-  w[4] = Math.max(w[4]!, 'intermediate'.length);
-  // Widths; the serials of rows that are not plain are made (and kept) as text.
+/**
+ * Widens w (the table's column widths) to the expiry, days and serial of every row; returns the
+ * serials of rows that are not plain, made as text (kept for writing them). A function of its
+ * own, so V8 optimises the row loop after it separately.
+ */
+function columnWidths(inv: Inventory, w: number[]): {serials: Map<number, string>; subjectBytes: number} {
   const serials = new Map<number, string>();
+  let subjectBytes = 0;
   const dayWidths = inv.listings.map((l) => l.times.map((t) => String(t.days).length));
   for (let k = 0; k < inv.count; k++) {
     const li = inv.from[k]!;
@@ -105,7 +108,18 @@ export function writeInventoryTable(inv: Inventory, write: (chunk: Uint8Array) =
       serial = s.length;
     }
     if (serial > w[3]!) w[3] = serial;
+    subjectBytes += l.cols[o + 6]! - l.cols[o + 5]!;
   }
+  return {serials, subjectBytes};
+}
+
+/** Writes the table (a header line, one line per row, each ending in a newline) of every row of inv. */
+export function writeInventoryTable(inv: Inventory, write: (chunk: Uint8Array) => void, chunkSize?: number): void {
+  const colour = out.level > 0;
+  const w = HEAD.map((h) => h.length);
+  w[0] = Math.max(w[0]!, ...STATUSES.map((s) => s.length));
+  w[4] = Math.max(w[4]!, 'intermediate'.length);
+  const {serials, subjectBytes} = columnWidths(inv, w);
   const spaces: string[] = [];
   const pad = (n: number): string => (spaces[n] ??= ' '.repeat(n));
   const cell = (v: string, i: number): string => v + pad(w[i]! - v.length + 2);
@@ -125,7 +139,9 @@ export function writeInventoryTable(inv: Inventory, write: (chunk: Uint8Array) =
   };
   const tails = inv.listings.map(() => [] as (Buffer | undefined)[]);
   const tail = (li: number, n: number): Buffer => (tails[li]![n] ??= Buffer.from(pad(n) + tier[inv.listings[li]!.tier]));
-  const sink = new ByteSink(write, chunkSize);
+  // Plain rows: at most the widest cells (a status with its colour codes), the subject, a newline.
+  const rowBytes = Math.max(...status.map((x) => Buffer.byteLength(x))) + w[1]! + w[2]! + w[3]! + w[4]! + 8 + 1;
+  const sink = new ByteSink(write, chunkSize ?? 1024 + inv.count * rowBytes + subjectBytes);
   sink.text(
     escapeTerminalText(
       `${out.bold(
@@ -182,10 +198,21 @@ export interface ListJsonHead {
   filter: {expiringWithin: string | null; revoked: boolean; expired: boolean};
 }
 
+/** About how many bytes the JSON of inv's rows takes (300 for the field names and cells, and the line's bytes from its expiry on). */
+function jsonRowsBytes(inv: Inventory): number {
+  let n = 0;
+  for (let k = 0; k < inv.count; k++) {
+    const l = inv.listings[inv.from[k]!]!;
+    const o = COLS * inv.line[k]!;
+    n += 300 + l.cols[o + 6]! - l.cols[o + 1]!;
+  }
+  return n;
+}
+
 /** Writes `{...head, certificates}` exactly as JSON.stringify(value, null, 2) and a newline would. */
-export function writeInventoryJson(head: ListJsonHead, inv: Inventory, write: (chunk: Uint8Array) => void, chunkSize = CHUNK): void {
+export function writeInventoryJson(head: ListJsonHead, inv: Inventory, write: (chunk: Uint8Array) => void, chunkSize?: number): void {
   const frame = JSON.stringify({...head, certificates: []}, null, 2);
-  const sink = new ByteSink(write, chunkSize);
+  const sink = new ByteSink(write, chunkSize ?? frame.length + jsonRowsBytes(inv));
   if (inv.count === 0) {
     sink.text(`${frame}\n`);
     sink.flush();
