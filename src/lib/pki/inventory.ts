@@ -279,6 +279,7 @@ export function readIndexListing(input: Uint8Array, source: string, tier: 'root'
   let status = new Uint8Array(estimate);
   let flags = new Uint8Array(estimate);
   const kept: number[] = [];
+  const revokedKept: number[] = []; // kept lines with a revocation field
   let n = 0; // lines with content
   let line = 0; // lines, for messages
   for (let p = 0; p < len; line++) {
@@ -386,6 +387,7 @@ export function readIndexListing(input: Uint8Array, source: string, tier: 'root'
     ) {
       flags[n] = f;
       kept.push(n);
+      if (t3 > t2 + 1) revokedKept.push(n);
     }
     n++;
     p = nl + 1;
@@ -393,7 +395,7 @@ export function readIndexListing(input: Uint8Array, source: string, tier: 'root'
   // The rest in functions of their own: V8 optimised this one's loop while it ran, before any
   // code after it had run once.
   const rows = settle(status, superseded, n, kept, filter);
-  readRevocations(rows, cols, bytes, time, bad);
+  readRevocations(filter.expiringWithinMs === undefined ? revokedKept : revokedKept.filter((m) => status[m] === 0), cols, bytes, time, bad);
   return {tier, bytes, lines: line, cols, status, flags, times, order: sortByExpiry(rows, cols, times)};
 }
 
@@ -403,13 +405,12 @@ function settle(status: Uint8Array, superseded: Uint8Array, n: number, kept: num
   return filter.expiringWithinMs === undefined ? kept : kept.filter((m) => status[m] === 0);
 }
 
-/** The revocation time (before the first comma of the field) of each kept line that has one. */
-function readRevocations(rows: number[], cols: Int32Array, bytes: Uint8Array, time: (a: number, b: number) => number, bad: () => never): void {
-  for (const m of rows) {
+/** The revocation time (before the first comma of the field) of each of these lines. */
+function readRevocations(lines: number[], cols: Int32Array, bytes: Uint8Array, time: (a: number, b: number) => number, bad: () => never): void {
+  for (const m of lines) {
     const o = COLS * m;
     const a = cols[o + 2]! + 1;
     const b = cols[o + 3]!;
-    if (b <= a) continue;
     let comma = a;
     while (comma < b && bytes[comma] !== 0x2c) comma++;
     const rev = time(a, comma);
