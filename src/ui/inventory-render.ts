@@ -1,6 +1,6 @@
 /**
  * `list` output: the table (one row per certificate, columns padded to the widest value)
- * and the --json document, written as bytes in a few large chunks.
+ * and the --json document, written as bytes from one buffer sized for the whole output.
  *
  * Most rows are copied from the index's bytes (lib/pki/inventory.ts marks the fields that
  * are plain printable ASCII, and the subjects whose RFC 2253 form is their RDNs reversed);
