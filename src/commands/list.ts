@@ -2,10 +2,10 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../base-command.js';
 import {dirFlag} from '../flags.js';
 import {loadCa, type LoadedTier} from '../io/ca/directory.js';
-import {readTextIfExists} from '../io/files.js';
-import {type ListedCert, type ListFilter, listIndexText, mergeByExpiry, parseDuration} from '../lib/pki/inventory.js';
-import {renderInventory} from '../ui/inventory-render.js';
+import {readBytesIfExists} from '../io/files.js';
+import {Inventory, type ListedCert, type ListFilter, parseDuration, readIndexListing} from '../lib/pki/inventory.js';
 import {escapeTerminal} from '../ui/escape.js';
+import {writeInventoryJson, writeInventoryTable} from '../ui/inventory-render.js';
 import {hint, warn, writePrettyJson} from '../ui/output.js';
 
 export interface ListResult {
@@ -19,11 +19,9 @@ export interface ListResult {
   certificates: ListedCert[];
 }
 
-function countLines(text: string): number {
-  let n = 0;
-  for (let p = text.indexOf('\n'); p >= 0; p = text.indexOf('\n', p + 1)) n++;
-  return n + (text.length > 0 && !text.endsWith('\n') ? 1 : 0);
-}
+const writeStdout = (chunk: Uint8Array): void => {
+  process.stdout.write(chunk);
+};
 
 export default class List extends BaseCommand {
   static override summary = 'List the certificates the CA issued (its index): subject, serial, status, expiry.';
@@ -46,9 +44,15 @@ Exit codes: 0 listed (also when nothing matches); 2 bad flag values; 4 no CA in 
     tier: Flags.option({summary: 'Only the index of this tier (default: every tier).', options: ['root', 'intermediate'] as const})(),
   };
 
-  /** 100,000 rows: plain JSON (oclif's colouring tokenizer takes seconds on 20 MB), written in pieces. */
+  /** The rows of the result run() returned, for writing them without making an object per row. */
+  private listed?: {result: ListResult; inventory: Inventory};
+
+  /** 100,000 rows: written from the index's bytes (writeInventoryJson), the same bytes as JSON.stringify(result, null, 2). */
   protected override logJson(json: unknown): void {
-    writePrettyJson(json);
+    if (this.listed && json === this.listed.result) {
+      const {caDir, now, total, count, filter} = this.listed.result;
+      writeInventoryJson({caDir, now, total, count, filter}, this.listed.inventory, writeStdout);
+    } else writePrettyJson(json);
   }
 
   async run(): Promise<ListResult> {
@@ -57,21 +61,29 @@ Exit codes: 0 listed (also when nothing matches); 2 bad flag values; 4 no CA in 
     const ca = await loadCa(flags.dir);
     for (const w of ca.warnings) warn(w);
     const tiers = [ca.root, ca.intermediate].filter((t): t is LoadedTier => t !== undefined && (!flags.tier || t.tier === flags.tier));
-    const texts = await Promise.all(tiers.map(async (t) => (await readTextIfExists(t.paths.index)) ?? ''));
+    const files = await Promise.all(tiers.map(async (t) => (await readBytesIfExists(t.paths.index)) ?? new Uint8Array(0)));
     const now = new Date();
-    const certificates = mergeByExpiry(tiers.map((t, i) => listIndexText(texts[i]!, t.paths.index, t.tier, filter, now)));
+    const inventory = new Inventory(tiers.map((t, i) => readIndexListing(files[i]!, t.paths.index, t.tier, filter, now)));
+    let certificates: ListedCert[] | undefined;
     const result: ListResult = {
       caDir: flags.dir,
       now: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      total: texts.reduce((n, x) => n + countLines(x), 0),
-      count: certificates.length,
+      total: inventory.listings.reduce((n, l) => n + l.lines, 0),
+      count: inventory.count,
       filter: {expiringWithin: flags.expiring ?? null, revoked: flags.revoked, expired: flags.expired},
-      certificates,
+      // Made only when asked for: the table and the JSON are written from the inventory.
+      get certificates(): ListedCert[] {
+        certificates ??= inventory.certificates();
+        return certificates;
+      },
     };
+    this.listed = {result, inventory};
     return this.emit(result, (r) => {
-      if (r.count > 0) process.stdout.write(renderInventory(r.certificates));
+      if (r.count > 0) writeInventoryTable(inventory, writeStdout);
       hint(`${r.count} of ${r.total} certificate${r.total === 1 ? '' : 's'} in ${tiers.map((t) => t.paths.index).join(', ')}`);
-      const soon = r.certificates.find((c) => c.status === 'valid' && c.daysLeft < 30);
+      let k = 0;
+      while (k < inventory.count && !(inventory.status(k) === 'valid' && inventory.expiry(k).days < 30)) k++;
+      const soon = k < inventory.count ? inventory.cert(k) : undefined;
       if (soon)
         hint(
           `next: mtls-kit renew ${soon.file === 'unknown' ? '<client folder>' : soon.file}   (${escapeTerminal(soon.subject)} expires in ${soon.daysLeft} days)`,

@@ -370,8 +370,16 @@ export async function readInput(file: string): Promise<Buffer> {
  *   a file), IS_A_DIRECTORY (exit 2), FILE_UNREADABLE (exit 4) naming the file.
  */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
+  return (await readBytesIfExists(path))?.toString('utf8');
+}
+
+/**
+ * Reads a file's bytes if it exists, else returns undefined (`list` parses index.txt as bytes).
+ * @throws MtlsKitError as readTextIfExists.
+ */
+export async function readBytesIfExists(path: string): Promise<Buffer | undefined> {
   try {
-    return await fsp.readFile(path, 'utf8');
+    return await fsp.readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
