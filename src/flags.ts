@@ -203,7 +203,7 @@ export function cloudfrontTargetFromFlags(
   flags: CloudfrontTargetFlags,
   name: string,
   bucket: string,
-): Omit<CloudfrontDeployParams, 'clients' | 'dryRun' | 'waitTimeoutMs' | 'pollIntervalMs' | 'now' | 'onProgress'> {
+): Omit<CloudfrontDeployParams, 'clients' | 'dryRun' | 'waitTimeoutMs' | 'pollIntervalMs' | 'now' | 'onProgress' | 'lease'> {
   return {
     dir: flags.dir,
     bundle: flags['ca-bundle'],

@@ -20,6 +20,7 @@ import {
 import {PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {CloudfrontEmulator} from '../src/io/emulate/cloudfront.js';
 import {startEmulator} from '../src/io/emulate/index.js';
+import {emulatorCliEnv} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
 import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
@@ -42,21 +43,7 @@ after(() => emu.close());
 
 const ca = await makeTestCa(join(tmp, 'pki'), {intermediate: true, cn: 'CloudFront Test Root'});
 const dir = ca.dir;
-const env: Record<string, string | undefined> = {
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_SESSION_TOKEN: undefined,
-  AWS_REGION: 'eu-west-1',
-  AWS_PROFILE: undefined,
-  // Every endpoint on 127.0.0.1: nothing can reach AWS.
-  AWS_ENDPOINT_URL: emu.url,
-  AWS_ENDPOINT_URL_S3: emu.url,
-  AWS_ENDPOINT_URL_CLOUDFRONT: emu.url,
-  AWS_CONFIG_FILE: join(tmp, 'aws-config'),
-  AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'aws-credentials'),
-  AWS_EC2_METADATA_DISABLED: 'true',
-  MTLS_KIT_POLL_INTERVAL_MS: '50',
-};
+const env = emulatorCliEnv(emu.url, tmp);
 const cf = (args: string[]) => ['--dir', dir, '--bucket', BUCKET, '--cloudfront-trust-store', 'devices', ...args];
 const deploy = (args: string[]) => runCli(['deploy', ...cf(args)], {env});
 const status = (args: string[]) => runCli(['status', ...cf(args)], {env});

@@ -210,6 +210,8 @@ Exit codes: 0 deployed, unchanged or planned; 10 changes pending (--exit-code wi
         dryRun: flags['dry-run'],
         waitTimeoutMs: flags['wait-timeout'] * 1000,
         pollIntervalMs: flags['poll-interval'],
+        // As for ALB trust stores: valid while the run waits for the trust store, plus 10 minutes.
+        lease: {waitMs: flags['lease-timeout'] * 1000, ttlMs: (flags['wait-timeout'] + 600) * 1000},
         now: new Date(),
         onProgress: this.jsonEnabled() ? undefined : stderrProgress(),
       });
@@ -380,6 +382,7 @@ const FLAGS_HONOURED_WITH_CLOUDFRONT = new Set([
   'exit-code',
   'wait-timeout',
   'poll-interval',
+  'lease-timeout',
   'region',
   'profile',
   'endpoint-url',

@@ -6,7 +6,7 @@ import {createCloudfrontClients, runCloudfrontDestroy} from '../flows/cloudfront
 import type {CloudfrontDestroyResult} from '../lib/cloudfront/deploy-plan.js';
 import {renderCloudfrontDestroy} from '../ui/cloudfront-render.js';
 import {createAwsClients} from '../io/aws/clients.js';
-import {acquireDeployLease} from '../io/aws/lease.js';
+import {acquireDeployLease, cloudfrontLeaseKey} from '../io/aws/lease.js';
 import {type DestroyRead, type DestroyTarget, executeDestroy, nameOfTrustStoreArn, readDestroyState} from '../flows/destroy.js';
 import {type DestroyPlan, type DestroyResult, planDestroy} from '../lib/deploy/destroy-plan.js';
 import {checkTrustStoreName} from '../lib/deploy/plan.js';
@@ -26,7 +26,7 @@ Each step is idempotent: a run stopped at any point (even kill -9) is finished b
 
 Versioned buckets: S3 keeps the earlier versions of a deleted object (a delete marker is added); destroy says so and leaves them.
 
-CloudFront (--cloudfront-trust-store NAME, --distribution ID repeatable): turns viewer mTLS off on each named distribution that uses the trust store, then deletes the trust store and deploy's record beside the bundle in S3 (the bundle objects stay); refuses (exit 4) when a distribution that is not named uses it.
+CloudFront (--cloudfront-trust-store NAME, --distribution ID repeatable): turns viewer mTLS off on each named distribution that uses the trust store, then deletes the trust store and deploy's record beside the bundle in S3 (the bundle objects stay); refuses (exit 4) when a distribution that is not named uses it. It takes the CloudFront deploy lease (<prefix>locks/cloudfront/NAME.json) as deploy does.
 
 Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --exit-code and --dry-run: something to destroy; 2 bad flags, or changes to make without --yes and without a terminal; 4 a precondition (a trust store without deploy's records, a listener not named that uses it, a named listener that uses another trust store, no region or credentials, a bucket in another region); 5 AWS failed, with the AWS request id.`;
 
@@ -103,7 +103,28 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
         return this.emit(flags['dry-run'] ? plan : {...plan, dryRun: false}, renderCloudfrontDestroy);
       }
       if (!flags.yes) await confirm(plan.summary, cfName);
-      return this.emit(await runCloudfrontDestroy({...params, dryRun: false}), renderCloudfrontDestroy);
+      // The CloudFront deploy lease (cloudfrontLeaseKey); the run reads the state again under it.
+      const lease = await acquireDeployLease(params.clients.aws, {
+        bucket: params.bucket,
+        prefix: params.prefix,
+        trustStoreName: cfName,
+        key: cloudfrontLeaseKey(params.prefix, cfName),
+        ttlMs: 15 * 60_000,
+        waitMs: flags['lease-timeout'] * 1000,
+        expectedBucketOwner: flags['expected-bucket-owner'],
+        sse: flags.sse,
+        kmsKeyId: flags['kms-key-id'],
+        onWait: (h) =>
+          this.jsonEnabled() ||
+          warn(
+            `a deploy of CloudFront trust store ${cfName} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`,
+          ),
+      });
+      try {
+        return this.emit(await runCloudfrontDestroy({...params, dryRun: false}), renderCloudfrontDestroy);
+      } finally {
+        await lease.release();
+      }
     }
     const name = flags['trust-store-name'];
     const arn = flags['trust-store-arn'];

@@ -4,7 +4,9 @@
  * or updates the account-level CloudFront trust store from it (ETag in If-Match), waits until
  * it is active, records the bundle's digest beside it, and sets each named distribution's
  * ViewerMtlsConfig (GetDistributionConfig, then UpdateDistribution with its ETag) only when it
- * differs. Decisions are in src/lib/cloudfront/deploy-plan.ts.
+ * differs. Decisions are in src/lib/cloudfront/deploy-plan.ts. A deploy with changes holds the
+ * deploy lease of src/io/aws/lease.ts (`<prefix>locks/cloudfront/<name>.json`) while it runs,
+ * and plans again from what it reads under it; destroy takes the same lease (src/commands/destroy.ts).
  */
 import {createHash} from 'node:crypto';
 import type {CloudFrontClient, DistributionConfig} from '@aws-sdk/client-cloudfront';
@@ -30,6 +32,7 @@ import {type AwsCallContext, type AwsClients, type AwsParams, awsFailure, common
 import {caPaths} from '../io/ca/directory.js';
 import {pathExists, readInput} from '../io/files.js';
 import {checkBucket, getObject, putObject, statObjects} from '../io/aws/trust-store-read.js';
+import {acquireDeployLease, cloudfrontLeaseKey} from '../io/aws/lease.js';
 import {plural} from '../lib/plural.js';
 
 /** CloudFront is global; its API is signed for us-east-1 (https://docs.aws.amazon.com/general/latest/gr/cf_region.html). */
@@ -214,19 +217,26 @@ export interface CloudfrontDeployParams {
   pollIntervalMs: number;
   now: Date;
   onProgress?: OnProgress | undefined;
+  /**
+   * The deploy lease (src/io/aws/lease.ts, key cloudfrontLeaseKey): a run with changes takes
+   * it, waiting at most waitMs for another deploy or destroy of this trust store, then reads
+   * the state again and plans from it. --dry-run and runs with nothing to change take none.
+   */
+  lease: {waitMs: number; ttlMs: number};
 }
 
 interface Read {
-  local: LocalBundle;
   key: string;
   recordKey: string;
   trustStore: CloudfrontTrustStoreState | null;
   plan: ReturnType<typeof planCloudfrontDeploy>;
 }
 
-async function readAndPlan(p: Omit<CloudfrontDeployParams, 'dryRun' | 'waitTimeoutMs' | 'pollIntervalMs'>, failOnLint: boolean): Promise<Read> {
+export type PlanParams = Omit<CloudfrontDeployParams, 'dryRun' | 'waitTimeoutMs' | 'pollIntervalMs' | 'lease'>;
+
+/** Reads what AWS holds for the bundle `local` (S3 object, trust store, record, distributions) and plans. */
+async function readRemoteAndPlan(p: PlanParams, local: LocalBundle): Promise<Read> {
   const c = p.clients;
-  const local = await readLocal({dir: p.dir, bundle: p.bundle, now: p.now, failOnLint, onProgress: p.onProgress});
   await checkBucket(c.aws, p.bucket);
   const key = cloudfrontBundleKey(p.prefix, local.sha256);
   const recordKey = cloudfrontRecordKey(p.prefix, p.name);
@@ -244,7 +254,12 @@ async function readAndPlan(p: Omit<CloudfrontDeployParams, 'dryRun' | 'waitTimeo
     wanted: {mode: p.mode, advertiseTrustStoreCaNames: p.advertiseCaNames, ignoreCertificateExpiry: p.ignoreCertificateExpiry},
     distributions,
   });
-  return {local, key, recordKey, trustStore, plan};
+  return {key, recordKey, trustStore, plan};
+}
+
+async function readAndPlan(p: PlanParams, failOnLint: boolean): Promise<Read & {local: LocalBundle}> {
+  const local = await readLocal({dir: p.dir, bundle: p.bundle, now: p.now, failOnLint, onProgress: p.onProgress});
+  return {local, ...(await readRemoteAndPlan(p, local))};
 }
 
 /** Polls GetTrustStore until active. @throws CLOUDFRONT_TRUST_STORE_NOT_ACTIVE (exit 5) when it failed or after the timeout. */
@@ -274,7 +289,36 @@ async function waitActive(c: CloudfrontClients, id: string, timeoutMs: number, i
  */
 export async function runCloudfrontDeploy(p: CloudfrontDeployParams): Promise<CloudfrontDeployResult> {
   const c = p.clients;
-  const {local, key, recordKey, trustStore, plan} = await readAndPlan(p, true);
+  const first = await readAndPlan(p, true);
+  const {local} = first;
+  // One deploy at a time per trust store, as for ALB trust stores (docs/deploy.md "Concurrent runs").
+  const lease =
+    first.plan.changes && !p.dryRun
+      ? await acquireDeployLease(c.aws, {
+          bucket: p.bucket,
+          prefix: p.prefix,
+          trustStoreName: p.name,
+          key: cloudfrontLeaseKey(p.prefix, p.name),
+          ttlMs: p.lease.ttlMs,
+          waitMs: p.lease.waitMs,
+          onWait: (h) =>
+            report(p.onProgress, {
+              kind: 'warning',
+              text: `another deploy of CloudFront trust store ${p.name} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${Math.round(p.lease.waitMs / 1000)}s`,
+            }),
+        })
+      : null;
+  try {
+    // Under the lease, plan from what a concurrent run may have left.
+    return await execute(p, local, lease ? await readRemoteAndPlan(p, local) : first);
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function execute(p: CloudfrontDeployParams, local: LocalBundle, read: Read): Promise<CloudfrontDeployResult> {
+  const c = p.clients;
+  const {key, recordKey, trustStore, plan} = read;
   const location = {Bucket: p.bucket, Key: key, Region: c.aws.region};
   let ts = trustStore;
   if (!p.dryRun) {
@@ -349,7 +393,7 @@ export async function runCloudfrontDeploy(p: CloudfrontDeployParams): Promise<Cl
 }
 
 /** status --cloudfront-trust-store: what deploy would change, as checks (read calls only). */
-export async function runCloudfrontStatus(p: Omit<CloudfrontDeployParams, 'dryRun' | 'waitTimeoutMs' | 'pollIntervalMs'>): Promise<CloudfrontStatusResult> {
+export async function runCloudfrontStatus(p: PlanParams): Promise<CloudfrontStatusResult> {
   const {key, trustStore, plan} = await readAndPlan(p, false);
   const checks = cloudfrontChecks(plan, p.name, key);
   return {

@@ -2,6 +2,7 @@
  * The two local AWS stand-ins every deploy/status test starts: s3rver and the ELBv2
  * emulator, and the environment that points the CLI at them and nowhere else.
  */
+import {join} from 'node:path';
 import {after} from 'node:test';
 import {Elbv2Emulator, type Elbv2EmulatorOptions} from './elbv2-emulator.js';
 import {type S3Server, startS3} from './s3-server.js';
@@ -45,4 +46,25 @@ export async function startAwsStandIns(buckets: string[], opts: Partial<Elbv2Emu
     MTLS_KIT_POLL_INTERVAL_MS: '50',
   };
   return {s3, elb, env};
+}
+
+/**
+ * The environment that points the CLI at one `mtls-kit emulate` front (every service on
+ * `url`, 127.0.0.1) and at no AWS configuration, credentials or instance metadata.
+ */
+export function emulatorCliEnv(url: string, dir: string): Record<string, string | undefined> {
+  return {
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_SESSION_TOKEN: undefined,
+    AWS_REGION: 'eu-west-1',
+    AWS_PROFILE: undefined,
+    AWS_ENDPOINT_URL: url,
+    AWS_ENDPOINT_URL_S3: url,
+    AWS_ENDPOINT_URL_CLOUDFRONT: url,
+    AWS_CONFIG_FILE: join(dir, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    MTLS_KIT_POLL_INTERVAL_MS: '50',
+  };
 }

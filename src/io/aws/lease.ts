@@ -13,7 +13,8 @@
  * run killed with SIGKILL). A pid from another PID namespace (a container on the same host
  * network, a CI runner) means nothing here, so such a lease is waited for until it expires.
  * A lease whose answer was lost is recognised by its owner token. Deploy runs that change
- * nothing take no lease.
+ * nothing take no lease. A CloudFront trust store's lease is `<prefix>locks/cloudfront/<name>.json`
+ * (cloudfrontLeaseKey): an ALB trust store name has no `/`, so the two never share a key.
  */
 import {randomBytes} from 'node:crypto';
 import {readFileSync, readlinkSync} from 'node:fs';
@@ -60,6 +61,8 @@ export interface LeaseParams {
   bucket: string;
   prefix: string;
   trustStoreName: string;
+  /** The lease object's key when it is not `leaseKey(prefix, trustStoreName)` (CloudFront: cloudfrontLeaseKey). */
+  key?: string | undefined;
   /** How long the lease is valid if its holder stops renewing it (renewed every ttlMs / 3). */
   ttlMs: number;
   /** How long to wait for another deploy's lease. */
@@ -81,13 +84,18 @@ export function leaseKey(prefix: string, trustStoreName: string): string {
   return `${keyPrefix(prefix)}locks/${trustStoreName}.json`;
 }
 
+/** A CloudFront trust store's lease: `<prefix>locks/cloudfront/<name>.json`, apart from any ALB trust store's. */
+export function cloudfrontLeaseKey(prefix: string, name: string): string {
+  return `${keyPrefix(prefix)}locks/cloudfront/${name}.json`;
+}
+
 /**
  * Takes the deploy lease of a trust store, waiting at most `waitMs` for another holder.
  * @throws MtlsKitError DEPLOY_LEASE_HELD (exit 4) when another deploy still holds it after
  *   `waitMs`, naming its host, pid and start time.
  */
 export async function acquireDeployLease(aws: AwsClients, p: LeaseParams): Promise<DeployLease> {
-  const key = leaseKey(p.prefix, p.trustStoreName);
+  const key = p.key ?? leaseKey(p.prefix, p.trustStoreName);
   const owner = randomBytes(16).toString('hex');
   const deadline = Date.now() + p.waitMs;
   let waited = false;
