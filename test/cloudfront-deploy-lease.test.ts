@@ -20,7 +20,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const BUCKET = 'pki';
 const DIST = 'E1AAAAAAAAAAAA';
 const tmp = tempDir('mtls-kit-cloudfront-lease-');
-// A new or updated trust store stays pending 3 s: the first deploy holds the lease that long.
+// A new or updated trust store stays pending for delayMs (raised for the race below).
 const emu = await startEmulator({
   port: 0,
   region: 'eu-west-1',
@@ -30,7 +30,7 @@ const emu = await startEmulator({
   nlbs: [],
   domains: [],
   distributions: [DIST],
-  delayMs: 3000,
+  delayMs: 300,
 });
 after(() => emu.close());
 
@@ -91,13 +91,16 @@ describe('deploy / destroy --cloudfront-trust-store take the deploy lease', () =
   it('two concurrent deploys: one holds the lease, the other waits, reads again and changes nothing; one trust store, one upload', {
     timeout: 120_000,
   }, async () => {
+    // The first deploy holds the lease while its trust store is pending: 10 s, so that the
+    // second one (a new process) surely reads the state and asks for the lease meanwhile.
+    emu.cloudfront.opts.delayMs = 10_000;
     const first = deploy('raced', ['--json']);
-    // Start the second while the first holds the lease (its trust store is pending for 3 s).
     for (let i = 0; i < 400 && trustStoresNamed('raced').length === 0; i++) await sleep(25);
     assert.equal(trustStoresNamed('raced').length, 1, 'the first deploy never created its trust store');
     assert.equal(lockHeld('raced'), true, 'the first deploy holds no lease while it waits for its trust store');
     const second = deploy('raced', []);
     const [a, b] = await Promise.all([first, second]);
+    emu.cloudfront.opts.delayMs = 300;
     assert.equal(a.code, 0, a.stderr + a.stdout);
     assert.equal(b.code, 0, b.stderr + b.stdout);
     assert.match(b.stderr, /another deploy of CloudFront trust store raced is running \(pid \d+ on .+\); waiting up to 300s/);
