@@ -29,12 +29,13 @@ import {formatRfc2253} from '../../lib/x509/dn.js';
 import {formatAlbValidity} from '../../lib/x509/validity.js';
 import {
   admittedState,
-  closeStartedFrames,
+  forwardRequests,
   type PeerAddress,
   type PresentedConnection,
   type RefusedConnection,
   runningHttpListener,
-  startListenerFrame,
+  type RunningFrame,
+  startHttpFrames,
 } from './listener-frame.js';
 
 /** The verdict on a presented chain (leaf first; empty when the client sent none). */
@@ -180,7 +181,7 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
   const targetPath = p.target.pathname === '/' ? '' : p.target.pathname.replace(/\/$/, '');
   const elb = 'app/mtls-kit-serve/local';
   const running: RunningListener[] = [];
-  const frames: Array<Awaited<ReturnType<typeof startListenerFrame>>> = [];
+  const frames: RunningFrame[] = [];
   const states = new WeakMap<TLSSocket, ConnState>();
   // HTTP over the admitted TLS sockets; it never listens itself.
   const httpServer = http.createServer({keepAlive: true});
@@ -377,37 +378,18 @@ export async function startAlbServer(p: AlbServerParams): Promise<RunningAlbServ
     );
   };
 
-  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    try {
-      forward(req, res);
-    } catch (error) {
-      // One request's failure ends that connection only.
-      p.onError?.(`request ${req.method} ${req.url} failed: ${(error as Error)?.message ?? String(error)}`);
-      req.socket.destroy();
-    }
-  });
-
-  try {
-    for (const l of p.listeners) {
-      const frame = await startListenerFrame<AlbVerdict>({
-        host: p.host,
-        ports: [l.port],
-        listenFlag: '--port / --listen',
-        secureContext: () => context,
-        judge: judge(l.mode),
-        onVerdict,
-        admit,
-        onRefused,
-        ...(p.onError ? {onError: p.onError} : {}),
-      });
-      frames.push(frame);
-      const port = frame.ports[0]!;
-      const hostForUrl = p.host.includes(':') ? `[${p.host}]` : p.host;
-      running.push({port, mode: l.mode, url: `https://${hostForUrl}:${port}/`});
-    }
-  } catch (error) {
-    await closeStartedFrames({frames, pool});
-    throw error;
-  }
+  forwardRequests(httpServer, forward, p.onError);
+  await startHttpFrames<AlbVerdict, (typeof p.listeners)[number], RunningListener>(
+    {host: p.host, listeners: p.listeners, running, ...(p.onError ? {onError: p.onError} : {}), describe: (l, port, url) => ({port, mode: l.mode, url})},
+    {frames, pool},
+    (l) => ({
+      listenFlag: '--port / --listen',
+      secureContext: () => context,
+      judge: judge(l.mode),
+      onVerdict,
+      admit,
+      onRefused,
+    }),
+  );
   return runningHttpListener(running, {frames, httpServer, pool});
 }

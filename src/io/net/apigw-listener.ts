@@ -55,14 +55,7 @@ import {verifyApigwClient} from '../../lib/apigw/verify.js';
 import {preconditionError, usageError} from '../../lib/errors.js';
 import {toPem} from '../../lib/x509/pem.js';
 import type {LoadedAuthorizer} from './authorizer.js';
-import {
-  admittedState,
-  closeStartedFrames,
-  type PresentedConnection,
-  type RefusedConnection,
-  runningHttpListener,
-  startListenerFrame,
-} from './listener-frame.js';
+import {admittedState, type PresentedConnection, type RefusedConnection, runningHttpListener, type RunningFrame, startHttpFrames} from './listener-frame.js';
 
 export interface ApigwServerParams {
   host: string;
@@ -327,29 +320,21 @@ export async function startApigwServer(p: ApigwServerParams): Promise<RunningApi
   };
 
   httpServer.on('request', onRequest);
-  const frames: Array<Awaited<ReturnType<typeof startListenerFrame>>> = [];
-  try {
-    for (const l of p.listeners) {
-      const frame = await startListenerFrame<{ok: boolean; reason: string | null}>({
-        host: p.host,
-        ports: [l.port],
-        listenFlag: '--listen port',
-        secureContext,
-        // No certificate fails the handshake (certificate_required), as on API Gateway.
-        requireCertificate: true,
-        judge,
-        onVerdict,
-        admit,
-        onRefused,
-        ...(p.onError ? {onError: p.onError} : {}),
-      });
-      frames.push(frame);
-      running.push({port: frame.ports[0]!, mode: 'apigw', url: `https://${p.host.includes(':') ? `[${p.host}]` : p.host}:${frame.ports[0]!}/`});
-    }
-  } catch (error) {
-    await closeStartedFrames({frames, pool});
-    throw error;
-  }
+  const frames: RunningFrame[] = [];
+  await startHttpFrames<{ok: boolean; reason: string | null}, (typeof p.listeners)[number], RunningApigwServer['listeners'][number]>(
+    {host: p.host, listeners: p.listeners, running, ...(p.onError ? {onError: p.onError} : {}), describe: (_l, port, url) => ({port, mode: 'apigw', url})},
+    {frames, pool},
+    () => ({
+      listenFlag: '--listen port',
+      secureContext,
+      // No certificate fails the handshake (certificate_required), as on API Gateway.
+      requireCertificate: true,
+      judge,
+      onVerdict,
+      admit,
+      onRefused,
+    }),
+  );
   return runningHttpListener(running, {frames, httpServer, pool}, () => p.authorizer?.close() ?? Promise.resolve());
 }
 

@@ -22,11 +22,12 @@ import type {CloudFrontVerdict} from '../../lib/cloudfront/verify.js';
 import type {ParsedCertificate} from '../../lib/x509/cert.js';
 import {
   admittedState,
-  closeStartedFrames,
+  forwardRequests,
   type PresentedConnection,
   type RefusedConnection,
   runningHttpListener,
-  startListenerFrame,
+  type RunningFrame,
+  startHttpFrames,
 } from './listener-frame.js';
 
 export interface CloudFrontListenerSpec {
@@ -197,38 +198,27 @@ export async function startCloudFrontEdge(p: CloudFrontEdgeParams): Promise<{
       },
     );
   };
-  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    try {
-      forward(req, res);
-    } catch (error) {
-      p.onError?.(`request ${req.method} ${req.url} failed: ${(error as Error)?.message ?? String(error)}`);
-      req.socket.destroy();
-    }
-  });
-
-  const frames: Array<Awaited<ReturnType<typeof startListenerFrame>>> = [];
+  forwardRequests(httpServer, forward, p.onError);
+  const frames: RunningFrame[] = [];
   const running: RunningCloudFrontListener[] = [];
-  try {
-    for (const l of p.listeners) {
-      const frame = await startListenerFrame<EdgeVerdict>({
-        host: p.host,
-        ports: [l.port],
-        listenFlag: '--listen PORT:cloudfront',
-        secureContext: () => context,
-        judge: judge(l.mode),
-        onVerdict,
-        admit,
-        onRefused,
-        ...(p.onError ? {onError: p.onError} : {}),
-      });
-      frames.push(frame);
-      const port = frame.ports[0]!;
-      running.push({port, mode: 'cloudfront', viewerMtlsMode: l.mode, url: `https://${p.host.includes(':') ? `[${p.host}]` : p.host}:${port}/`});
-    }
-  } catch (error) {
-    await closeStartedFrames({frames, pool});
-    throw error;
-  }
+  await startHttpFrames<EdgeVerdict, (typeof p.listeners)[number], RunningCloudFrontListener>(
+    {
+      host: p.host,
+      listeners: p.listeners,
+      running,
+      ...(p.onError ? {onError: p.onError} : {}),
+      describe: (l, port, url) => ({port, mode: 'cloudfront', viewerMtlsMode: l.mode, url}),
+    },
+    {frames, pool},
+    (l) => ({
+      listenFlag: '--listen PORT:cloudfront',
+      secureContext: () => context,
+      judge: judge(l.mode),
+      onVerdict,
+      admit,
+      onRefused,
+    }),
+  );
   const handle = runningHttpListener(running, {frames, httpServer, pool});
   return {
     ...handle,

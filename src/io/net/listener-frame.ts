@@ -15,6 +15,7 @@
  *
  * Once the client's handshake flight is read, the reader stops looking at the bytes.
  */
+import type http from 'node:http';
 import net, {type AddressInfo} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import tls, {type SecureContext, type TLSSocket} from 'node:tls';
@@ -390,6 +391,47 @@ export interface HttpListenerParts {
   frames: RunningFrame[];
   httpServer: {closeAllConnections(): void};
   pool: {close(): Promise<unknown>};
+}
+
+/**
+ * Starts one frame per listener of an HTTP listener (ALB, API Gateway, CloudFront), in order:
+ * each frame goes to `parts.frames` and what `describe` says of it (given its port and URL)
+ * to `running`. A start that fails part way closes the frames already started and the pool,
+ * then rethrows.
+ */
+export async function startHttpFrames<V extends FrameVerdict, L extends {port: number}, R>(
+  p: {host: string; listeners: readonly L[]; running: R[]; describe: (l: L, port: number, url: string) => R; onError?: (message: string) => void},
+  parts: Omit<HttpListenerParts, 'httpServer'>,
+  frameParams: (l: L) => Omit<ListenerFrameParams<V>, 'host' | 'ports' | 'onError'>,
+): Promise<void> {
+  const hostForUrl = p.host.includes(':') ? `[${p.host}]` : p.host;
+  try {
+    for (const l of p.listeners) {
+      const frame = await startListenerFrame<V>({host: p.host, ports: [l.port], ...frameParams(l), ...(p.onError ? {onError: p.onError} : {})});
+      parts.frames.push(frame);
+      const port = frame.ports[0]!;
+      p.running.push(p.describe(l, port, `https://${hostForUrl}:${port}/`));
+    }
+  } catch (error) {
+    await closeStartedFrames(parts);
+    throw error;
+  }
+}
+
+/** Requests on admitted sockets go to `forward`; one request's failure ends that connection only. */
+export function forwardRequests(
+  httpServer: http.Server,
+  forward: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  onError: ((message: string) => void) | undefined,
+): void {
+  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    try {
+      forward(req, res);
+    } catch (error) {
+      onError?.(`request ${req.method} ${req.url} failed: ${(error as Error)?.message ?? String(error)}`);
+      req.socket.destroy();
+    }
+  });
 }
 
 /** Undoes a start that failed part way: closes the frames already started, then the pool. */
