@@ -136,9 +136,13 @@ describe('fast path: inspect and decode-header as oclif runs them', () => {
   });
 
   it('gives the same output on a terminal (colour, --json, an error), through script(1)', {skip: !hasScript && 'needs script(1) (util-linux)'}, () => {
+    // A terminal as a user has one, whatever runs the suite: CI runners leave TERM unset or
+    // `dumb` and set CI, and chalk (supports-color) then colours nothing even on a tty.
+    const terminalEnv: NodeJS.ProcessEnv = {...process.env, TERM: 'xterm-256color', NO_COLOR: ''};
+    for (const name of ['CI', 'FORCE_COLOR', 'NODE_DISABLE_COLORS', 'MTLS_KIT_NO_FAST_PATH']) delete terminalEnv[name];
     const onTty = (argv: string[], env: Record<string, string> = {}): string => {
       const cmd = [process.execPath, BIN, ...argv].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {cwd: dir, encoding: 'utf8', env: {...process.env, NO_COLOR: '', ...env}, timeout: 60_000});
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {cwd: dir, encoding: 'utf8', env: {...terminalEnv, ...env}, timeout: 60_000});
       return untimed(r.stdout);
     };
     for (const argv of [
