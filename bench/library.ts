@@ -7,7 +7,8 @@
  *   its signature checked), verified per second in one process with the cache off. Target
  *   >= 20,000/s. Peer: the physical ceiling, measured in the same run: node:crypto verifying
  *   the same signatures and nothing else (crypto.verify on each TBS with the CA's KeyObject),
- *   since every uncached set needs one signature check. An informational row does the same
+ *   since every uncached set needs one signature check (with `openssl speed`'s rate for the
+ *   same algorithm beside it, outside Node). An informational row does the same
  *   with RSA-2048 leaf and root (the most common private-CA key; AWS Private CA's default),
  *   with its own ceiling, and another names what a team writes by hand with node:crypto
  *   (decodeURIComponent, new X509Certificate, verify against the CA key, checkIssued, the
@@ -227,12 +228,24 @@ async function uncachedFigures(keyType: KeyType, distinct: number, rounds: numbe
   return {rate: verified, ceiling, byHand, bytes, caPem};
 }
 
+/**
+ * Signatures verified per CPU-second by `openssl speed` (its default measures user CPU time):
+ * the machine's own ceiling for one algorithm, outside Node. NaN when openssl cannot say.
+ */
+function opensslVerifyRate(algorithm: 'ecdsap256' | 'rsa2048'): number {
+  const r = spawnSync('openssl', ['speed', '-seconds', '1', '-mr', algorithm], {encoding: 'utf8', timeout: 60_000});
+  // -mr: "+F4:<index>:256:<sign/s>:<verify/s>" (ECDSA), "+F2:<index>:2048:<sign/s>:<verify/s>" (RSA).
+  const line = /^\+F[24]:\d+:\d+:[\d.]+:([\d.]+)$/m.exec(r.stdout ?? '');
+  return line ? Number(line[1]) : Number.NaN;
+}
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   // More distinct certificates than lib/x509/cert.ts's 1,024-entry parse memo: every set is parsed afresh.
   const distinct = ctx.quick ? 3000 : 6000;
   const rounds = ctx.quick ? 1 : 2;
   const p256 = await uncachedFigures('ec-p256', distinct, rounds);
   const rsa = await uncachedFigures('rsa-2048', distinct, rounds);
+  const speed = {p256: opensslVerifyRate('ecdsap256'), rsa: opensslVerifyRate('rsa2048')};
   const cached = await createVerifier({product: 'alb-passthrough', trustStore: p256.caPem});
   let failed = 0;
   const check = (v: MtlsVerdict): void => {
@@ -247,7 +260,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     {
       name: `library: uncached header sets verified/s (${distinct} clients, EC P-256)`,
       mtlsKit: k(p256.rate),
-      peer: `ceiling ${k(p256.ceiling)}: node:crypto P-256 verify only`,
+      peer: `ceiling ${k(p256.ceiling)}: node:crypto P-256 verify only (openssl speed: ${k(speed.p256)})`,
       ratio: `${fmt(p256.rate / p256.ceiling, 2)}x ceiling`,
       target: '>= 20k/s',
       ok: p256.rate >= 20_000,
@@ -255,7 +268,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     {
       name: `library: uncached header sets verified/s (${distinct} clients, RSA-2048)`,
       mtlsKit: k(rsa.rate),
-      peer: `ceiling ${k(rsa.ceiling)}: node:crypto RSA-2048 verify only`,
+      peer: `ceiling ${k(rsa.ceiling)}: node:crypto RSA-2048 verify only (openssl speed: ${k(speed.rsa)})`,
       ratio: `${fmt(rsa.rate / rsa.ceiling, 2)}x ceiling`,
       target: `info (20k/s: ${rsa.rate >= 20_000 ? 'reached' : 'not reached'})`,
       ok: true,

@@ -24,6 +24,7 @@
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
 import {join} from 'node:path';
 import {type BenchRow, BIN, fmt} from './lib.js';
 import {runLoad, type LoadResult} from './load.js';
@@ -80,6 +81,35 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 const BACKEND = `
 const http = require('node:http');
 const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, {'content-type': 'text/plain', 'content-length': 3}); res.end('ok\\n'); }); });
+s.keepAliveTimeout = 65000;
+s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
+`;
+
+/**
+ * Node's floor, no mtls-kit code: Node's own HTTPS server with the same mTLS settings as
+ * serve and nginx (requestCert, the CA bundle, the CRL, no session resumption), either
+ * answering directly (`bare`) or forwarding each request to the same backend through
+ * undici's Pool.stream, as serve does (the cheapest Node client measured: about half the CPU
+ * of http.request with a keep-alive Agent), with one header from the peer certificate added
+ * (`proxy`). What serve costs above the `proxy` row is mtls-kit's; what the `proxy` row
+ * costs above nginx no Node proxy removes (issue 22).
+ */
+const NODE_FLOOR = `
+const https = require('node:https');
+const fs = require('node:fs');
+const [mode, backendPort, cert, key, ca, crl, undiciPath] = process.argv.slice(1);
+const pool = new (require(undiciPath).Pool)('http://127.0.0.1:' + backendPort, {connections: 256, keepAliveTimeout: 60000});
+const onHeaders = ({statusCode, headers, opaque: res}) => { res.writeHead(statusCode, headers); return res; };
+const onDone = (err, data) => { if (err && data && !data.opaque.headersSent) { data.opaque.writeHead(502); data.opaque.end(); } };
+const s = https.createServer({cert: fs.readFileSync(cert), key: fs.readFileSync(key), ca: fs.readFileSync(ca), crl: fs.readFileSync(crl),
+  requestCert: true, rejectUnauthorized: true, secureOptions: require('node:crypto').constants.SSL_OP_NO_TICKET}, (req, res) => {
+  if (mode === 'bare') { req.resume(); req.on('end', () => { res.writeHead(200, {'content-type': 'text/plain', 'content-length': 3}); res.end('ok\\n'); }); return; }
+  const headers = req.rawHeaders.slice();
+  headers.push('X-Amzn-Mtls-Clientcert-Serial-Number', req.socket.getPeerCertificate().serialNumber);
+  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) req.resume();
+  pool.stream({method: req.method, path: req.url, headers, body: hasBody ? req : null, opaque: res}, onHeaders, onDone);
+});
 s.keepAliveTimeout = 65000;
 s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
 `;
@@ -376,8 +406,9 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
   let backend: ChildProcess | undefined;
   let serve: ChildProcess | undefined;
   let nginx: ChildProcess | undefined;
+  const floors: {bare?: ChildProcess; proxy?: ChildProcess} = {};
   type Measured = LoadResult & {cpuMsPerRequest: number};
-  const results: Record<string, {serve: Measured; nginx: Measured | null}> = {};
+  const results: Record<string, {serve: Measured; nginx: Measured | null; bare: Measured; proxy: Measured}> = {};
   const soaks: {serve?: Soak; nginx?: Soak} = {};
   try {
     backend = spawn(process.execPath, ['-e', BACKEND], {stdio: ['ignore', 'pipe', 'pipe']});
@@ -388,6 +419,19 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
       return m !== null;
     });
     const target = `http://127.0.0.1:${backendPort}`;
+    const floorPorts: {bare: number; proxy: number} = {bare: 0, proxy: 0};
+    for (const mode of ['bare', 'proxy'] as const) {
+      const floorArgs = [mode, String(backendPort), f.serverCert, f.serverKey, f.bundle, f.crl, createRequire(import.meta.url).resolve('undici')];
+      const child = spawn(process.execPath, ['-e', NODE_FLOOR, ...floorArgs], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      floors[mode] = child;
+      await waitFor(child, (o) => {
+        const m = /port (\d+)/.exec(o);
+        if (m) floorPorts[mode] = Number(m[1]);
+        return m !== null;
+      });
+    }
 
     /** One serve process in verify mode with the CRL; `nodeFlags` go before the CLI (the soak's --inspect). */
     const startServe = async (port: number, nodeFlags: string[] = []): Promise<{child: ChildProcess; inspectorUrl?: string}> => {
@@ -460,12 +504,16 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
         const r = await runLoad({url: `https://127.0.0.1:${port}/`, ...creds, concurrency, durationMs, keepAlive});
         return {...r, cpuMsPerRequest: ((cpuSeconds(pid) - cpu0) * 1000) / Math.max(1, r.requests)};
       };
-      // Warm-up, then alternate so background noise hits both.
+      // Warm-up, then alternate so background noise hits all of them.
       await load(servePort);
       if (nginx) await load(nginxPort);
+      await load(floorPorts.bare);
+      await load(floorPorts.proxy);
       const s = await load(servePort, serve.pid);
       const n = nginx ? await load(nginxPort, nginx.pid) : null;
-      results[label] = {serve: s, nginx: n};
+      const proxy = await load(floorPorts.proxy, floors.proxy!.pid);
+      const bare = await load(floorPorts.bare, floors.bare!.pid);
+      results[label] = {serve: s, nginx: n, bare, proxy};
     }
     // Soak: many sequential handshakes, then rounds of many concurrent keep-alive
     // connections; the memory after each step shows whether it stops growing. serve's runs on
@@ -485,6 +533,8 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
   } finally {
     await stop(serve);
     await stop(nginx);
+    await stop(floors.bare);
+    await stop(floors.proxy);
     await stop(backend);
   }
 
@@ -518,6 +568,19 @@ export async function run(ctx: {work: string; quick: boolean}): Promise<BenchRow
       // Issue 22: at most 1.5x nginx's CPU per request.
       target: '<= 1.5x nginx',
       ok: r.nginx ? r.serve.cpuMsPerRequest / r.nginx.cpuMsPerRequest <= 1.5 : false,
+    });
+    // Node's floor in the same run (NODE_FLOOR): what Node's own HTTPS server costs with no
+    // mtls-kit code, answering directly and as a minimal proxy, against nginx's proxied request.
+    if (r.proxy.errors > 0 || r.bare.errors > 0) throw new Error(`Node floor: ${r.proxy.errors + r.bare.errors} failed requests (${label})`);
+    const floor = (m: Measured): string =>
+      r.nginx ? `${fmt(m.cpuMsPerRequest / r.nginx.cpuMsPerRequest, 2)}x nginx CPU, ${fmt((m.rps / r.nginx.rps) * 100, 0)}% req/s` : '-';
+    rows.push({
+      name: `serve floor: Node's HTTPS server (mTLS+CRL), no mtls-kit code, CPU per request, ${label}`,
+      mtlsKit: `proxy ${fmt(r.proxy.cpuMsPerRequest, 3)} ms; answering directly ${fmt(r.bare.cpuMsPerRequest, 3)} ms`,
+      peer: r.nginx ? `${fmt(r.nginx.cpuMsPerRequest, 3)} ms (nginx, proxied)` : NGINX_HINT,
+      ratio: `proxy ${floor(r.proxy)}; direct ${floor(r.bare)}; serve ${fmt(r.serve.cpuMsPerRequest / r.proxy.cpuMsPerRequest, 2)}x Node's proxy`,
+      target: 'info (the least a Node proxy costs)',
+      ok: true,
     });
   }
   if (soaks.serve) {
