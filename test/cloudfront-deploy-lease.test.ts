@@ -6,10 +6,14 @@
  * none. Real SDK against `mtls-kit emulate`'s CloudFront and S3, reached by endpoint URL.
  */
 import assert from 'node:assert/strict';
+import {spawnSync} from 'node:child_process';
+import {readFileSync, readlinkSync} from 'node:fs';
+import {hostname} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {after, describe, it} from 'node:test';
 import {DeleteObjectCommand, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
+import {Ajv2020} from 'ajv/dist/2020.js';
 import {startEmulator} from '../src/io/emulate/index.js';
 import {emulatorCliEnv} from './support/aws-env.js';
 import {runCli} from './support/cli.js';
@@ -68,6 +72,24 @@ const plantForeignLease = (name: string) =>
       }),
     }),
   );
+
+/** A lease a deploy left when it was killed: `holder` says whose (expired, or a pid of this host that is gone). */
+const plantLease = (name: string, holder: {host: string; pid: number; pidScope: string; expires: string}) =>
+  s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: lockKey(name),
+      ContentType: 'application/json',
+      Body: JSON.stringify({owner: 'deadbeefdeadbeefdeadbeefdeadbeef', started: new Date(Date.now() - 60_000).toISOString(), ...holder}),
+    }),
+  );
+/** destroy's documented --json shape (docs/schemas, generated from CloudfrontDestroyResult). */
+const destroySchema = new Ajv2020({allErrors: true, strict: true}).compile(
+  JSON.parse(readFileSync(new URL('../docs/schemas/destroy.schema.json', import.meta.url), 'utf8')),
+);
+const assertShape = (json: unknown): void => assert.ok(destroySchema(json), JSON.stringify(destroySchema.errors));
+/** This process's PID namespace and boot, as lease.ts writes them (the CLI it starts shares both). */
+const ownPidScope = (): string => `${readlinkSync('/proc/self/ns/pid')}/${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}`;
 
 describe('deploy / destroy --cloudfront-trust-store take the deploy lease', () => {
   it('--dry-run writes no lease; the real run takes <prefix>locks/cloudfront/NAME.json and deletes it; a no-op run takes none', {
@@ -134,5 +156,59 @@ describe('deploy / destroy --cloudfront-trust-store take the deploy lease', () =
     assert.equal(gone.code, 0, gone.stderr + gone.stdout);
     assert.equal(trustStoresNamed('raced').length, 0);
     assert.equal(lockHeld('raced'), false);
+  });
+
+  it('destroy lists a lease left by a killed deploy (expired, or its pid gone) and removes it, as the ALB destroy does; a live one is waited for', {
+    timeout: 120_000,
+  }, async () => {
+    const uri = (name: string) => `s3://${BUCKET}/${lockKey(name)}`;
+    const real = await deploy('left', ['--json']);
+    assert.equal(real.code, 0, real.stderr + real.stdout);
+    // 1. Beside the trust store, an expired lease of another host.
+    await plantLease('left', {host: 'ci-runner-7', pid: 4242, pidScope: 'pid:[4026531836]/other-boot', expires: new Date(Date.now() - 1000).toISOString()});
+    const plan = await destroy('left', ['--dry-run', '--json']);
+    assert.equal(plan.code, 0, plan.stderr + plan.stdout);
+    assert.equal(plan.json.changed, true);
+    assert.deepEqual(plan.json.lease, {key: lockKey('left'), uri: uri('left')});
+    assertShape(plan.json);
+    assert.match(plan.json.summary, /delete the deploy lease mtls-kit\/locks\/cloudfront\/left\.json/);
+    assert.equal(lockHeld('left'), true, 'a --dry-run deleted the lease');
+    const gone = await destroy('left', ['--json']);
+    assert.equal(gone.code, 0, gone.stderr + gone.stdout);
+    assert.deepEqual(gone.json.lease, {key: lockKey('left'), uri: uri('left')});
+    assertShape(gone.json);
+    assert.equal(trustStoresNamed('left').length, 0);
+    assert.equal(lockHeld('left'), false, 'the left-over lease is still there');
+
+    // 2. Nothing else left but the unexpired lease of a deploy on this host whose pid is gone: a change alone.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    await plantLease('left', {host: hostname(), pid: dead, pidScope: ownPidScope(), expires: new Date(Date.now() + 10 * 60_000).toISOString()});
+    const human = await destroy('left', ['--dry-run']);
+    assert.equal(human.code, 0, human.stderr + human.stdout);
+    assert.match(human.stdout, /would delete the deploy lease mtls-kit\/locks\/cloudfront\/left\.json/);
+    const alone = await destroy('left', ['--json']);
+    assert.equal(alone.code, 0, alone.stderr + alone.stdout);
+    assert.equal(alone.json.changed, true, alone.stdout);
+    assert.deepEqual(alone.json.lease, {key: lockKey('left'), uri: uri('left')});
+    assert.equal(alone.json.trustStore.action, 'absent');
+    assert.equal(lockHeld('left'), false, 'the lease of a killed deploy is still there');
+    const mark = puts(lockKey('left'));
+    const again = await destroy('left', ['--json']);
+    assert.equal(again.code, 0, again.stderr + again.stdout);
+    assert.equal(again.json.changed, false, again.stdout);
+    assert.equal(again.json.lease, null);
+    assertShape(again.json);
+    assert.equal(puts(lockKey('left')), mark, 'a run with nothing left took the lease');
+
+    // 3. A live lease (another host, not expired) alone: listed, then waited for and respected (exit 4, kept).
+    await plantForeignLease('left');
+    const live = await destroy('left', ['--dry-run', '--json']);
+    assert.equal(live.json.changed, true, live.stdout);
+    assert.deepEqual(live.json.lease, {key: lockKey('left'), uri: uri('left')});
+    const held = await destroy('left', ['--lease-timeout', '1', '--json']);
+    assert.equal(held.code, 4, held.stderr + held.stdout);
+    assert.equal(held.json.error.code, 'DEPLOY_LEASE_HELD');
+    assert.equal(lockHeld('left'), true, 'destroy deleted a live lease');
+    await s3.send(new DeleteObjectCommand({Bucket: BUCKET, Key: lockKey('left')}));
   });
 });

@@ -5,8 +5,8 @@ import {awsFlags, cloudfrontDeployFlags, deployInputFlags} from '../flags.js';
 import {createCloudfrontClients, runCloudfrontDestroy} from '../flows/cloudfront-deploy.js';
 import type {CloudfrontDestroyResult} from '../lib/cloudfront/deploy-plan.js';
 import {renderCloudfrontDestroy} from '../ui/cloudfront-render.js';
-import {createAwsClients} from '../io/aws/clients.js';
-import {acquireDeployLease, cloudfrontLeaseKey} from '../io/aws/lease.js';
+import {type AwsClients, createAwsClients} from '../io/aws/clients.js';
+import {acquireDeployLease, cloudfrontLeaseKey, type DeployLease, leaseKey, leaseLeftUnder} from '../io/aws/lease.js';
 import {type DestroyRead, type DestroyTarget, executeDestroy, nameOfTrustStoreArn, readDestroyState} from '../flows/destroy.js';
 import {type DestroyPlan, type DestroyResult, planDestroy} from '../lib/deploy/destroy-plan.js';
 import {checkTrustStoreName} from '../lib/deploy/plan.js';
@@ -15,6 +15,16 @@ import {renderDestroy} from '../ui/destroy-render.js';
 import {err as c, printErr, warn} from '../ui/output.js';
 
 export type {DestroyResult} from '../lib/deploy/destroy-plan.js';
+
+/** The flags the deploy lease is taken with. */
+interface LeaseFlags {
+  bucket: string;
+  prefix: string;
+  'lease-timeout': number;
+  'expected-bucket-owner'?: string | undefined;
+  sse?: 'aws:kms' | 'AES256' | undefined;
+  'kms-key-id'?: string | undefined;
+}
 
 export default class Destroy extends BaseCommand {
   static override summary =
@@ -26,7 +36,7 @@ Each step is idempotent: a run stopped at any point (even kill -9) is finished b
 
 Versioned buckets: S3 keeps the earlier versions of a deleted object (a delete marker is added); destroy says so and leaves them.
 
-CloudFront (--cloudfront-trust-store NAME, --distribution ID repeatable): turns viewer mTLS off on each named distribution that uses the trust store, then deletes the trust store and deploy's record beside the bundle in S3 (the bundle objects stay); refuses (exit 4) when a distribution that is not named uses it. It takes the CloudFront deploy lease (<prefix>locks/cloudfront/NAME.json) as deploy does.
+CloudFront (--cloudfront-trust-store NAME, --distribution ID repeatable): turns viewer mTLS off on each named distribution that uses the trust store, then deletes the trust store and deploy's record beside the bundle in S3 (the bundle objects stay); refuses (exit 4) when a distribution that is not named uses it. It takes the CloudFront deploy lease (<prefix>locks/cloudfront/NAME.json) as deploy does; a lease a killed deploy left there is listed and deleted, as for ALB.
 
 Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --exit-code and --dry-run: something to destroy; 2 bad flags, or changes to make without --yes and without a terminal; 4 a precondition (a trust store without deploy's records, a listener not named that uses it, a named listener that uses another trust store, no region or credentials, a bucket in another region); 5 AWS failed, with the AWS request id.`;
 
@@ -96,6 +106,7 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
         prefix: flags.prefix,
         name: cfName,
         distributions: [...new Set(flags.distribution ?? [])],
+        expectedBucketOwner: flags['expected-bucket-owner'],
       };
       const plan = await runCloudfrontDestroy({...params, dryRun: true});
       if (flags['dry-run'] || !plan.changed) {
@@ -104,24 +115,9 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
       }
       if (!flags.yes) await confirm(plan.summary, cfName);
       // The CloudFront deploy lease (cloudfrontLeaseKey); the run reads the state again under it.
-      const lease = await acquireDeployLease(params.clients.aws, {
-        bucket: params.bucket,
-        prefix: params.prefix,
-        trustStoreName: cfName,
-        key: cloudfrontLeaseKey(params.prefix, cfName),
-        ttlMs: 15 * 60_000,
-        waitMs: flags['lease-timeout'] * 1000,
-        expectedBucketOwner: flags['expected-bucket-owner'],
-        sse: flags.sse,
-        kmsKeyId: flags['kms-key-id'],
-        onWait: (h) =>
-          this.jsonEnabled() ||
-          warn(
-            `a deploy of CloudFront trust store ${cfName} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`,
-          ),
-      });
+      const lease = await this.takeLease(flags, params.clients.aws, cfName, cloudfrontLeaseKey(params.prefix, cfName), `CloudFront trust store ${cfName}`);
       try {
-        return this.emit(await runCloudfrontDestroy({...params, dryRun: false}), renderCloudfrontDestroy);
+        return this.emit(await runCloudfrontDestroy({...params, dryRun: false, leftLease: leaseLeftUnder(lease, plan.lease)}), renderCloudfrontDestroy);
       } finally {
         await lease.release();
       }
@@ -189,25 +185,34 @@ Exit codes: 0 destroyed (or nothing left, or planned with --dry-run); 10 with --
     }
     if (!flags.yes) await confirm((await run(true)).summary, read.name);
 
-    const lease = await acquireDeployLease(aws, {
-      bucket: target.bucket,
-      prefix: target.prefix,
-      trustStoreName: read.name,
-      ttlMs: 15 * 60_000,
-      waitMs: flags['lease-timeout'] * 1000,
-      expectedBucketOwner: target.expectedBucketOwner,
-      sse: flags.sse,
-      kmsKeyId: flags['kms-key-id'],
-      onWait: (h) =>
-        quiet || warn(`a deploy of ${read.name} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
-    });
+    const lease = await this.takeLease(flags, aws, read.name, leaseKey(target.prefix, read.name), read.name);
     try {
       // Under the lease, plan from what a concurrent deploy may have left.
-      ({read, plan} = await readAndPlan(lease.waited ? null : read.state.lease));
+      ({read, plan} = await readAndPlan(leaseLeftUnder(lease, read.state.lease)));
       return this.emit(await run(false), renderDestroy);
     } finally {
       await lease.release();
     }
+  }
+
+  /**
+   * The deploy lease, as deploy takes it (one lease for the ALB and CloudFront destroys):
+   * a stale one is taken over, a live one waited for up to --lease-timeout (then exit 4).
+   */
+  private takeLease(flags: LeaseFlags, aws: AwsClients, name: string, key: string, what: string): Promise<DeployLease> {
+    return acquireDeployLease(aws, {
+      bucket: flags.bucket,
+      prefix: flags.prefix,
+      trustStoreName: name,
+      key,
+      ttlMs: 15 * 60_000,
+      waitMs: flags['lease-timeout'] * 1000,
+      expectedBucketOwner: flags['expected-bucket-owner'],
+      sse: flags.sse,
+      kmsKeyId: flags['kms-key-id'],
+      onWait: (h) =>
+        this.jsonEnabled() || warn(`a deploy of ${what} is running (pid ${h.pid} on ${h.host}, since ${h.started}); waiting up to ${flags['lease-timeout']}s`),
+    });
   }
 }
 

@@ -32,7 +32,7 @@ import {type AwsCallContext, type AwsClients, type AwsParams, awsFailure, common
 import {caPaths} from '../io/ca/directory.js';
 import {pathExists, readInput} from '../io/files.js';
 import {checkBucket, getObject, putObject, statObjects} from '../io/aws/trust-store-read.js';
-import {acquireDeployLease, cloudfrontLeaseKey} from '../io/aws/lease.js';
+import {acquireDeployLease, cloudfrontLeaseKey, findLease} from '../io/aws/lease.js';
 import {plural} from '../lib/plural.js';
 
 /** CloudFront is global; its API is signed for us-east-1 (https://docs.aws.amazon.com/general/latest/gr/cf_region.html). */
@@ -420,12 +420,20 @@ export interface CloudfrontDestroyParams {
   name: string;
   distributions: string[];
   dryRun: boolean;
+  expectedBucketOwner?: string | undefined;
+  /**
+   * Under destroy's own lease: the lease left over before it (leaseLeftUnder), as the lease
+   * object in the bucket is now its own. Unset: read from the bucket (findLease).
+   */
+  leftLease?: {key: string} | null;
 }
 
 /**
  * destroy --cloudfront-trust-store: turns viewer mTLS off on each named distribution that
  * uses the trust store, then deletes the trust store and deploy's record (the bundle objects
- * stay). Refuses (exit 4) when a distribution that is not named uses it.
+ * stay). Refuses (exit 4) when a distribution that is not named uses it. A deploy lease in
+ * the bucket (`cloudfrontLeaseKey`) is a change as for the ALB destroy: the caller takes it
+ * (over, when its holder is gone or it expired) and its release deletes it.
  */
 export async function runCloudfrontDestroy(p: CloudfrontDestroyParams): Promise<CloudfrontDestroyResult> {
   const c = p.clients;
@@ -451,6 +459,7 @@ export async function runCloudfrontDestroy(p: CloudfrontDestroyParams): Promise<
         [`name them too: ${others.map((o) => `--distribution ${o}`).join(' ')}`],
       );
   }
+  const lease = p.leftLease !== undefined ? p.leftLease : await findLease(c.aws, p.bucket, cloudfrontLeaseKey(p.prefix, p.name), p.expectedBucketOwner);
   if (!p.dryRun) {
     for (const d of named) if (d.action === 'turn-off') await setViewerMtls(c, d.id, null);
     if (ts) {
@@ -464,9 +473,13 @@ export async function runCloudfrontDestroy(p: CloudfrontDestroyParams): Promise<
       });
     }
   }
-  const changed = Boolean(ts) || named.some((d) => d.action === 'turn-off');
+  const changed = Boolean(ts) || named.some((d) => d.action === 'turn-off') || lease !== null;
   const off = named.filter((d) => d.action === 'turn-off').map((d) => d.id);
-  const parts = [...(off.length ? [`turn off viewer mTLS on ${off.join(', ')}`] : []), ...(ts ? [`delete trust store ${p.name}`] : [])];
+  const parts = [
+    ...(off.length ? [`turn off viewer mTLS on ${off.join(', ')}`] : []),
+    ...(ts ? [`delete trust store ${p.name}`] : []),
+    ...(lease ? [`delete the deploy lease ${lease.key}`] : []),
+  ];
   return {
     target: 'cloudfront',
     dryRun: p.dryRun,
@@ -474,5 +487,7 @@ export async function runCloudfrontDestroy(p: CloudfrontDestroyParams): Promise<
     summary: changed ? `${p.dryRun ? 'would ' : ''}${parts.join(', ')}` : `nothing left: no trust store ${p.name}`,
     trustStore: {name: p.name, id: ts?.id ?? null, action: ts ? 'delete' : 'absent'},
     distributions: named,
+    // Deleted by the lease's release at the end of the run (destroy holds it meanwhile).
+    lease: lease ? {key: lease.key, uri: `s3://${p.bucket}/${lease.key}`} : null,
   };
 }

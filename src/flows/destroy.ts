@@ -11,7 +11,7 @@ import {parseContentKey} from '../lib/deploy/plan.js';
 import {BUNDLE_RECORD_KEY, bundleDigest, CRL_RECORD_PREFIX, decodeBundleRecord, decodeCrlRecord} from '../lib/deploy/record.js';
 import {isMtlsKitError} from '../lib/errors.js';
 import {type AwsClients, awsErrorCode, callAws, mapAwsError} from '../io/aws/clients.js';
-import {leaseKey} from '../io/aws/lease.js';
+import {findLease, leaseKey} from '../io/aws/lease.js';
 import {removeRevocations} from '../io/aws/trust-store-write.js';
 import {
   bundleFingerprints,
@@ -22,7 +22,6 @@ import {
   listListeners,
   readHeldBundle,
   readHeldRevocations,
-  statObjects,
   toSdkMutual,
   type TrustStoreSummary,
   trustStoreAssociations,
@@ -69,7 +68,7 @@ export async function readDestroyState(aws: AwsClients, t: DestroyTarget): Promi
       else throw error;
     }
   }
-  const lease = t.objects ? await leftLease(aws, t, name) : null;
+  const lease = t.objects ? await findLease(aws, t.bucket, leaseKey(t.prefix, name), t.expectedBucketOwner) : null;
   if (!summary)
     return {name, state: {trustStore: null, named, users: [], unreadable: [], objects: t.objects ? await deployObjects(aws, t, null) : null, lease}};
 
@@ -121,13 +120,6 @@ export async function readDestroyState(aws: AwsClients, t: DestroyTarget): Promi
       lease,
     },
   };
-}
-
-/** The deploy lease of this trust store, when one is in the bucket (a run holds it, or one was killed). */
-async function leftLease(aws: AwsClients, t: DestroyTarget, name: string): Promise<{key: string} | null> {
-  const key = leaseKey(t.prefix, name);
-  const [o] = await statObjects(aws, t.bucket, [key], t.expectedBucketOwner);
-  return o?.exists ? {key} : null;
 }
 
 async function describeTrustStoreArn(aws: AwsClients, arn: string): Promise<TrustStoreSummary | null> {

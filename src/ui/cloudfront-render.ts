@@ -44,5 +44,7 @@ export function renderCloudfrontDestroy(r: CloudfrontDestroyResult): void {
     printLine(
       `${d.action === 'turn-off' ? out.green(r.dryRun ? 'would turn off viewer mTLS on' : 'turned off viewer mTLS on') : out.dim('unchanged')} distribution ${d.id}: ${d.reason}`,
     );
+  if (r.lease)
+    printLine(`${out.green(r.dryRun ? 'would delete' : 'deleted')} the deploy lease ${r.lease.uri} (left by a deploy that was killed or is still running)`);
   printLine(r.changed ? `${r.dryRun ? '' : 'done: '}${r.summary}` : r.summary);
 }

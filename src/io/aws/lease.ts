@@ -23,6 +23,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {keyPrefix} from '../../lib/deploy/plan.js';
 import {ExitCode, MtlsKitError} from '../../lib/errors.js';
 import {type AwsClients, awsErrorCode, mapAwsError} from './clients.js';
+import {statObjects} from './trust-store-read.js';
 
 export interface LeaseHolder {
   /** Random token: the only identity of the holder. */
@@ -87,6 +88,25 @@ export function leaseKey(prefix: string, trustStoreName: string): string {
 /** A CloudFront trust store's lease: `<prefix>locks/cloudfront/<name>.json`, apart from any ALB trust store's. */
 export function cloudfrontLeaseKey(prefix: string, name: string): string {
   return `${keyPrefix(prefix)}locks/cloudfront/${name}.json`;
+}
+
+/**
+ * destroy's view of a lease: the lease object at `key` when one is in the bucket (a run holds
+ * it, or a killed run left it), else null. destroy lists it as a change, then takes it with
+ * acquireDeployLease (a stale one is taken over, a live one waited for) and its release
+ * deletes it. The ALB and CloudFront destroys both plan with this and leaseLeftUnder.
+ */
+export async function findLease(aws: AwsClients, bucket: string, key: string, expectedBucketOwner?: string): Promise<{key: string} | null> {
+  const [o] = await statObjects(aws, bucket, [key], expectedBucketOwner);
+  return o?.exists ? {key} : null;
+}
+
+/**
+ * Under destroy's own lease the lease object is its own: the lease left over is the one
+ * findLease saw before, unless destroy waited for a live holder (which then released it).
+ */
+export function leaseLeftUnder(lease: DeployLease, before: {key: string} | null): {key: string} | null {
+  return lease.waited ? null : before;
 }
 
 /**

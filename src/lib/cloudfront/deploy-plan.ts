@@ -170,4 +170,6 @@ export interface CloudfrontDestroyResult {
   summary: string;
   trustStore: {name: string; id: string | null; action: 'delete' | 'absent'};
   distributions: Array<{id: string; action: 'turn-off' | 'unchanged'; reason: string}>;
+  /** The deploy lease a killed or running deploy left (`<prefix>locks/cloudfront/<name>.json`), deleted by destroy; null when none. */
+  lease: {key: string; uri: string} | null;
 }
