@@ -6,6 +6,7 @@
 import {parseCertificate, type ParsedCertificate} from '../x509/cert.js';
 import {DnSyntaxError, formatApigwDn, formatClientCertSub, formatNodeName, formatRfc2253, parseDnText} from '../x509/dn.js';
 import {usageError} from '../errors.js';
+import {remember} from '../memo.js';
 import {toPem} from '../x509/pem.js';
 import {formatAlbValidity, formatApigwDate} from '../x509/validity.js';
 
@@ -409,13 +410,7 @@ export function dnText(dn: string): string {
 
 /** dnText, and the reason when the string is not a DN. Memoized: the same issuer (and often subject) comes with every request of a capture. */
 function readDn(dn: string): {text: string; error?: string} {
-  let t = dnMemo.get(dn);
-  if (t === undefined) {
-    if (dnMemo.size >= 4096) dnMemo.clear();
-    t = readDnUncached(dn);
-    dnMemo.set(dn, t);
-  }
-  return t;
+  return remember(dnMemo, dn, 4096, readDnUncached, dn);
 }
 
 const dnMemo = new Map<string, {text: string; error?: string}>();

@@ -3,6 +3,7 @@
  * reader in der.ts (see there for why). Keeps the raw bytes that verification signs.
  */
 import {X509Certificate} from 'node:crypto';
+import {remember} from '../memo.js';
 import {formatFingerprint, sha256Fingerprint} from './fingerprint.js';
 import {children, content, decodeOid, decodeTime, DerError, expectTag, inner, parseOne, raw, readTlv, TAG, type Tlv, toHex} from './der.js';
 import {canonicalName} from './name-canon.js';
@@ -656,13 +657,7 @@ export function opensslCertificate(c: ParsedCertificate): X509Certificate {
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   // serve parses every presented chain: the same intermediates, and the same client
   // reconnecting, are parsed once (OpenSSL's parse costs about as much as a signature check).
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
-  const hit = PARSED.get(key);
-  if (hit) return hit;
-  const parsed = parseCertificateUncached(der);
-  if (PARSED.size >= 1024) PARSED.clear();
-  PARSED.set(key, parsed);
-  return parsed;
+  return remember(PARSED, Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1'), 1024, parseCertificateUncached, der);
 }
 
 /** Recently parsed certificates by DER (bounded); a ParsedCertificate is never changed after parsing. */

@@ -6,6 +6,7 @@
  * logs (aws-reference 1.5), byte for byte with `openssl x509 -nameopt RFC2253`.
  */
 import {children, content, decodeOid, encodeOid, raw, readTlv, TAG, tlv, type Tlv, toHex} from './der.js';
+import {remember} from '../memo.js';
 import {OPENSSL_OBJECTS} from './openssl-objects.js';
 
 /** One attribute of a name, in DER order. */
@@ -241,22 +242,20 @@ export function formatRfc2253(nameDer: Uint8Array): string {
   // decode-header formats every request's names twice (header checks, details), and a
   // capture repeats the same issuer in every request: remember recent names by content.
   const key = Buffer.from(nameDer.buffer, nameDer.byteOffset, nameDer.byteLength).toString('latin1');
-  let s = rfc2253Memo.get(key);
-  if (s === undefined) {
-    try {
-      s = formatName(parseName(nameDer), RFC2253);
-    } catch {
-      // Rendering never throws (a name is shown in logs and headers of a connection that
-      // must not die for it): what cannot be read is shown as `#` and its bytes in hex.
-      s = '#' + toHex(nameDer);
-    }
-    if (rfc2253Memo.size >= 4096) rfc2253Memo.clear();
-    rfc2253Memo.set(key, s);
-  }
-  return s;
+  return remember(RFC2253_MEMO, key, 4096, formatRfc2253Uncached, nameDer);
 }
 
-const rfc2253Memo = new Map<string, string>();
+const RFC2253_MEMO = new Map<string, string>();
+
+function formatRfc2253Uncached(nameDer: Uint8Array): string {
+  try {
+    return formatName(parseName(nameDer), RFC2253);
+  } catch {
+    // Rendering never throws (a name is shown in logs and headers of a connection that
+    // must not die for it): what cannot be read is shown as `#` and its bytes in hex.
+    return '#' + toHex(nameDer);
+  }
+}
 
 /**
  * API Gateway's `clientCert.subjectDN` / `issuerDN` form (aws-reference 6.1): the RFC 2253
