@@ -12,7 +12,6 @@ import {join} from 'node:path';
 import {certTime, formatSubjectAltNames} from '../lib/alb/describe.js';
 import {ALB_HEADERS, CLIENT_CERT_SUB_HEADER, type HeaderWarning, headerName} from '../lib/alb/headers.js';
 import type {VerifyCheck} from '../lib/alb/verify.js';
-import {remember} from '../lib/memo.js';
 import {formatRfc2253} from '../lib/x509/dn.js';
 import {formatFingerprint, sha256Digest} from '../lib/x509/fingerprint.js';
 import {currentCrlPaths} from '../io/ca/directory.js';
@@ -271,8 +270,8 @@ function identityOf(leaf: ParsedCertificate): MtlsIdentity {
   };
   return {
     subject: formatRfc2253(leaf.subject),
-    // Every leaf of a CA names the same issuer: formatted once per name (bounded memo).
-    issuer: remember(ISSUER_TEXT, Buffer.from(leaf.issuer).toString('latin1'), 1024, formatRfc2253, leaf.issuer),
+    // Every leaf of a CA names the same issuer: formatRfc2253 remembers recent names.
+    issuer: formatRfc2253(leaf.issuer),
     serial: leaf.serialHex,
     subjectAltNames: formatSubjectAltNames(leaf),
     notBefore: certTime(leaf.notBefore),
@@ -285,9 +284,6 @@ function identityOf(leaf: ParsedCertificate): MtlsIdentity {
     },
   };
 }
-
-/** Issuer names as formatRfc2253 prints them, by the name's DER (latin1). */
-const ISSUER_TEXT = new Map<string, string>();
 
 /** Subjects of the CAs on paths (the same few on every request), formatted once per certificate. */
 const caSubjects = new WeakMap<ParsedCertificate, string>();
