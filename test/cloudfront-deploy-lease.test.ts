@@ -14,8 +14,8 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {after, describe, it} from 'node:test';
 import {DeleteObjectCommand, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {Ajv2020} from 'ajv/dist/2020.js';
-import {startEmulator} from '../src/io/emulate/index.js';
 import {emulatorCliEnv} from './support/aws-env.js';
+import {startTestEmulator} from './support/emulate.js';
 import {runCli} from './support/cli.js';
 import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
@@ -25,18 +25,7 @@ const BUCKET = 'pki';
 const DIST = 'E1AAAAAAAAAAAA';
 const tmp = tempDir('mtls-kit-cloudfront-lease-');
 // A new or updated trust store stays pending for delayMs (raised for the race below).
-const emu = await startEmulator({
-  port: 0,
-  region: 'eu-west-1',
-  buckets: [BUCKET],
-  versionedBuckets: [],
-  albs: [],
-  nlbs: [],
-  domains: [],
-  distributions: [DIST],
-  delayMs: 300,
-});
-after(() => emu.close());
+const emu = await startTestEmulator({buckets: [BUCKET], distributions: [DIST], delayMs: 300});
 
 const ca = await makeTestCa(join(tmp, 'pki'), {cn: 'CloudFront Lease Root'});
 const other = await makeTestCa(join(tmp, 'other'), {cn: 'CloudFront Lease Other Root'});

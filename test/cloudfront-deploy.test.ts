@@ -19,8 +19,8 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import {PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {CloudfrontEmulator} from '../src/io/emulate/cloudfront.js';
-import {startEmulator} from '../src/io/emulate/index.js';
 import {emulatorCliEnv} from './support/aws-env.js';
+import {startTestEmulator} from './support/emulate.js';
 import {runCli} from './support/cli.js';
 import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
@@ -28,18 +28,7 @@ import {tempDir} from './support/tmp.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const BUCKET = 'pki';
 const tmp = tempDir('mtls-kit-cloudfront-');
-const emu = await startEmulator({
-  port: 0,
-  region: 'eu-west-1',
-  buckets: [BUCKET],
-  versionedBuckets: [],
-  albs: [],
-  nlbs: [],
-  domains: [],
-  distributions: ['E1AAAAAAAAAAAA', 'E2BBBBBBBBBBBB', 'E3CCCCCCCCCCCC'],
-  delayMs: 100,
-});
-after(() => emu.close());
+const emu = await startTestEmulator({buckets: [BUCKET], distributions: ['E1AAAAAAAAAAAA', 'E2BBBBBBBBBBBB', 'E3CCCCCCCCCCCC'], delayMs: 100});
 
 const ca = await makeTestCa(join(tmp, 'pki'), {intermediate: true, cn: 'CloudFront Test Root'});
 const dir = ca.dir;

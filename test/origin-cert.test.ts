@@ -14,20 +14,19 @@ import {after, describe, it} from 'node:test';
 import {ACMClient, DescribeCertificateCommand, GetCertificateCommand, ImportCertificateCommand} from '@aws-sdk/client-acm';
 import {importToAcm} from '../src/io/aws/acm.js';
 import {AcmEmulator} from '../src/io/emulate/acm.js';
-import {startEmulator} from '../src/io/emulate/index.js';
 import {checkOriginCaPath, checkOriginMaterial} from '../src/lib/cloudfront/origin-cert.js';
 import {isMtlsKitError} from '../src/lib/errors.js';
 import {parseCertificate} from '../src/lib/x509/cert.js';
 import {parsePem} from '../src/lib/x509/pem.js';
 import {awslcVerdict, awsStackSkip} from './support/aws-stack.js';
 import {runCli} from './support/cli.js';
+import {startTestEmulator} from './support/emulate.js';
 import {makeTestCa} from './support/test-pki.js';
 import {tempDir} from './support/tmp.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const tmp = tempDir('mtls-kit-origin-');
-const emu = await startEmulator({port: 0, region: 'eu-west-1', buckets: [], versionedBuckets: [], albs: [], nlbs: [], domains: [], delayMs: 50});
-after(() => emu.close());
+const emu = await startTestEmulator({delayMs: 50});
 const ca = await makeTestCa(join(tmp, 'pki'), {intermediate: true, cn: 'Origin Test Root'});
 const env: Record<string, string | undefined> = {
   AWS_ACCESS_KEY_ID: 'test',

@@ -1,10 +1,23 @@
 /**
  * `mtls-kit emulate` as a test peer: spawned from bin/run.js with `--port 0 --json`, ready when
- * its JSON line arrives, stopped with SIGTERM (or the signal given) by the caller.
+ * its JSON line arrives, stopped with SIGTERM (or the signal given) by the caller; or started
+ * in the test's own process (startTestEmulator).
  */
 import {spawn} from 'node:child_process';
+import {after} from 'node:test';
 import type {EmulateResult} from '../../src/commands/emulate.js';
+import {type EmulatorOptions, type RunningEmulator, startEmulator} from '../../src/io/emulate/index.js';
 import {BIN} from './cli.js';
+
+/**
+ * The emulator in this process on a free port of 127.0.0.1, region eu-west-1, with nothing
+ * in it but what `o` names; closed when the test file ends.
+ */
+export async function startTestEmulator(o: Partial<EmulatorOptions>): Promise<RunningEmulator> {
+  const emu = await startEmulator({port: 0, region: 'eu-west-1', buckets: [], versionedBuckets: [], albs: [], nlbs: [], domains: [], ...o});
+  after(() => emu.close());
+  return emu;
+}
 
 export interface SpawnedEmulate {
   info: EmulateResult;
